@@ -1,0 +1,94 @@
+"""What workloads and strategies exist, what they take, and whether they run here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from threadlab.worker import strategies as _strategies
+from threadlab.worker import workloads as _workloads
+from threadlab.worker._params import Param, describe
+
+
+@dataclass(frozen=True, slots=True)
+class WorkloadInfo:
+    """A workload as ``threadlab workloads`` lists it.
+
+    Attributes:
+        name: what users type after ``--workload``.
+        summary: one line saying what a task does.
+        kind: ``io``, ``cpu-holds-gil``, ``cpu-releases-gil`` or ``mixed``.
+        params: ``name=default (meaning)`` per parameter.
+        strategies: the strategies it can run on.
+        unavailable: why it cannot run in this Python; None if it can.
+    """
+
+    name: str
+    summary: str
+    kind: str
+    params: tuple[str, ...]
+    strategies: tuple[str, ...]
+    unavailable: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StrategyInfo:
+    """A strategy as ``threadlab strategies`` lists it.
+
+    Attributes:
+        name: what users type after ``--strategy``.
+        summary: one line saying how it runs tasks.
+        mode: ``sync`` (blocking tasks) or ``async`` (coroutines).
+        params: ``name=default (meaning)`` per parameter.
+        safe_workers: the most workers allowed without ``--max-workers``.
+        single_worker: True when it always runs on one worker (``sequential``).
+        unavailable: why it cannot run in this Python; None if it can.
+    """
+
+    name: str
+    summary: str
+    mode: str
+    params: tuple[str, ...]
+    safe_workers: int
+    single_worker: bool
+    unavailable: str | None
+
+
+def workloads() -> tuple[WorkloadInfo, ...]:
+    """Every built-in workload, described, with whether it runs here."""
+    modes = {name: _strategies.get(name).mode for name in _strategies.names()}
+    found = []
+    for name in _workloads.names():
+        workload = _workloads.get(name)
+        own = workload.modes()
+        found.append(
+            WorkloadInfo(
+                name=name,
+                summary=workload.summary,
+                kind=workload.kind,
+                params=describe(workload.params),
+                strategies=tuple(s for s in _strategies.names() if modes[s] in own),
+                unavailable=workload.unavailable_reason(),
+            )
+        )
+    return tuple(found)
+
+
+def strategies() -> tuple[StrategyInfo, ...]:
+    """Every strategy, described, with whether it runs here."""
+    return tuple(
+        StrategyInfo(
+            name=s.name,
+            summary=s.summary,
+            mode=s.mode,
+            params=describe(s.params),
+            safe_workers=s.safe_workers,
+            single_worker=s.single_worker,
+            unavailable=s.unavailable_reason(),
+        )
+        for s in map(_strategies.get, _strategies.names())
+    )
+
+
+def params_of(workload: str, strategy: str) -> tuple[tuple[Param, ...], tuple[Param, ...]]:
+    """The parameters a workload and a strategy declare."""
+    return _workloads.get(workload).params, _strategies.get(strategy).params

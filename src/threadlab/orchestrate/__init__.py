@@ -1,0 +1,1 @@
+"""The orchestrator: plans points, runs each in a fresh worker, stores results."""

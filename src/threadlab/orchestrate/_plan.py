@@ -1,0 +1,230 @@
+"""From what the user typed to the points to measure, refusing bad input first.
+
+Every check here runs before any worker starts: bad input costs the user one
+clear line, never half a run.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Iterable, Mapping, Sequence
+
+from threadlab._errors import SpecError
+from threadlab._model import Point, Spec
+from threadlab.worker import strategies as strategy_registry
+from threadlab.worker import workloads as workload_registry
+from threadlab.worker._params import Param, ParamValue, resolve
+from threadlab.worker.strategies import Strategy
+from threadlab.worker.workloads import Workload
+
+
+def split_list(text: str) -> list[str]:
+    """``"a, b,c"`` → ``["a", "b", "c"]`` (empty items dropped)."""
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def _whole_number(option: str, text: str, minimum: int, what: str) -> int:
+    shown = text.strip()
+    try:
+        number = int(shown.replace("_", ""))
+    except ValueError:
+        raise SpecError(option, f"{shown!r} is not a whole number; expected {what}") from None
+    if number < minimum:
+        raise SpecError(option, f"{shown!r} is below {minimum}; expected {what}")
+    return number
+
+
+def parse_workers(text: str) -> tuple[int, ...]:
+    """Parse ``--workers 1,2,1000`` into sorted, distinct worker counts.
+
+    Raises:
+        SpecError: an item is not a whole number of 1 or more.
+    """
+    what = "worker counts of 1 or more, comma-separated, like 1,2,8"
+    items = split_list(text)
+    if not items:
+        raise SpecError("--workers", f"{text!r} names no worker count; expected {what}")
+    return tuple(sorted({_whole_number("--workers", item, 1, what) for item in items}))
+
+
+def parse_count(option: str, text: str, minimum: int) -> int:
+    """Parse a whole-number option such as ``--tasks`` or ``--repeat``.
+
+    Raises:
+        SpecError: not a whole number, or below ``minimum``.
+    """
+    return _whole_number(option, text, minimum, f"a whole number of {minimum} or more")
+
+
+def parse_seconds(option: str, text: str) -> float:
+    """Parse a duration in seconds above zero, such as ``--timeout``.
+
+    Raises:
+        SpecError: not a number, or not above zero.
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise SpecError(option, f"{text!r} is not accepted; expected seconds above 0, like 30")
+    return value
+
+
+def parse_params(items: Sequence[str]) -> dict[str, str]:
+    """Split ``--param key=value`` items; values stay text until a point checks them.
+
+    Raises:
+        SpecError: an item has no ``=`` or no key.
+    """
+    found: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise SpecError("--param", f"{item!r} is not accepted; expected key=value, like duration=0.5")
+        found[key.strip()] = value.strip()
+    return found
+
+
+def _nearest(name: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.5)
+    return f"did you mean {close[0]!r}? " if close else ""
+
+
+def resolve_workload(name: str) -> Workload:
+    """The workload called ``name``.
+
+    Raises:
+        SpecError: no such workload; lists the valid ones and the nearest.
+    """
+    try:
+        return workload_registry.get(name)
+    except workload_registry.TargetError as error:
+        raise SpecError("--workload", str(error)) from None
+    except KeyError:
+        known = workload_registry.names()
+        raise SpecError(
+            "--workload",
+            f"unknown workload {name!r}; {_nearest(name, known)}expected one of: {', '.join(known)}",
+        ) from None
+
+
+def resolve_strategy(name: str) -> Strategy:
+    """The strategy called ``name``.
+
+    Raises:
+        SpecError: no such strategy, or it cannot run here.
+    """
+    try:
+        strategy = strategy_registry.get(name)
+    except KeyError:
+        known = strategy_registry.names()
+        raise SpecError(
+            "--strategy",
+            f"unknown strategy {name!r}; {_nearest(name, known)}expected one of: {', '.join(known)}",
+        ) from None
+    reason = strategy.unavailable_reason()
+    if reason:
+        raise SpecError("--strategy", f"{name!r} cannot run here: {reason}")
+    return strategy
+
+
+def _check_pair(workload: Workload, strategy: Strategy) -> None:
+    modes = workload.modes()
+    if strategy.mode in modes:
+        return
+    if strategy.mode == "async":
+        async_ones = [w for w in workload_registry.names() if "async" in workload_registry.get(w).modes()]
+        raise SpecError(
+            "--strategy",
+            f"workload {workload.name!r} cannot run on {strategy.name!r}: its task is a blocking "
+            f"function, which would stall the event loop; asyncio runs async workloads "
+            f"({', '.join(async_ones)})",
+        )
+    raise SpecError(
+        "--strategy",
+        f"workload {workload.name!r} cannot run on {strategy.name!r}: it has only an async form; use asyncio",
+    )
+
+
+def _apply_params(
+    given: Mapping[str, ParamValue | str],
+    workloads: Sequence[Workload],
+    strategies: Sequence[Strategy],
+) -> dict[str, ParamValue]:
+    """Check every ``--param`` against whoever declares it; return typed values."""
+    owners: list[Workload | Strategy] = [*workloads, *strategies]
+    declared: dict[str, Param] = {}
+    for owner in owners:
+        for param in owner.params:
+            declared.setdefault(param.name, param)
+    typed: dict[str, ParamValue] = {}
+    for key, value in given.items():
+        if key not in declared:
+            named = ", ".join(
+                [f"workload {w.name}" for w in workloads] + [f"strategy {s.name}" for s in strategies]
+            )
+            accepted = ", ".join(sorted(declared)) or "none"
+            raise SpecError(
+                "--param",
+                f"unknown parameter {key!r} for {named}; {_nearest(key, declared)}accepted: {accepted}",
+            )
+        try:
+            for owner in owners:
+                for param in owner.params:
+                    if param.name == key:
+                        checked = param.parse(value) if isinstance(value, str) else param.check(value)
+                        typed[key] = checked
+        except ValueError as error:
+            raise SpecError("--param", str(error)) from None
+    return typed
+
+
+def plan(spec: Spec) -> tuple[Point, ...]:
+    """Check ``spec`` and list its points: workloads × strategies × workers.
+
+    ``sequential`` runs on one worker, so it gets one point per distinct task
+    count (with T = W by default, the baseline for W workers runs W tasks one
+    after another — the classic "two in sequence").
+
+    Raises:
+        SpecError: an unknown name, an unsupported pair, a parameter that is
+            not accepted, or more workers than a strategy's safe limit.
+    """
+    workloads = [resolve_workload(name) for name in spec.workloads]
+    strategies = [resolve_strategy(name) for name in spec.strategies]
+    for workload in workloads:
+        reason = workload.unavailable_reason()
+        if reason:
+            raise SpecError("--workload", f"{workload.name!r} cannot run here: {reason}")
+        for strategy in strategies:
+            _check_pair(workload, strategy)
+    typed = _apply_params(spec.params, workloads, strategies)
+    most = max(spec.workers)
+    for strategy in strategies:
+        limit = spec.max_workers or strategy.safe_workers
+        if not strategy.single_worker and most > limit:
+            raise SpecError(
+                "--workers",
+                f"{most} is above the safe limit of {limit} workers for {strategy.name}; "
+                f"pass --max-workers {most} to allow it",
+            )
+    points: list[Point] = []
+    for workload in workloads:
+        work_params = resolve(workload.params, typed)
+        for strategy in strategies:
+            own = resolve(strategy.params, typed)
+            for workers in spec.workers:
+                point = Point(
+                    workload=workload.name,
+                    strategy=strategy.name,
+                    workers=1 if strategy.single_worker else workers,
+                    tasks=spec.tasks or workers,
+                    params=work_params,
+                    strategy_params=own,
+                    python=spec.python,
+                )
+                if point not in points:
+                    points.append(point)
+    return tuple(points)

@@ -1,0 +1,292 @@
+"""Runs each point in a fresh worker process and turns its answer into data.
+
+::
+
+    measure_point(point)
+      │ Popen([python, -m, threadlab.worker], new session)   worker
+      │ ── request JSON on stdin, then EOF ───────────────────►  │
+      │ ◄── hello / sample / failed / done, one JSON per line ──  │
+      │     each sample kept as it arrives
+      │ deadline passed  → kill the worker's process group   → status "timeout"
+      │ exits, no "done" → recorded with its exit code/signal → status "crashed"
+      │ Ctrl-C           → kill the group, keep the samples   → status "interrupted"
+      ▼ finally: kill whatever is left in the worker's process group
+    Measurement
+
+The worker runs in a session of its own, so Ctrl-C in the terminal reaches
+only the orchestrator, which then ends the worker and everything it started
+(pool processes included) by killing that process group.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import threadlab
+from threadlab._errors import WorkerProtocolError
+from threadlab._model import Interpreter, Measurement, Point, PointError, Sample, Status
+from threadlab._serialize import sample_from_json
+from threadlab.worker._protocol import PROTOCOL_VERSION
+
+# What a task writes to stderr is kept only as a tail, for crash reports.
+_STDERR_TAIL = 8192
+
+OnSample = Callable[[Point, Sample, bool], None]
+
+
+class PointInterrupted(Exception):
+    """Ctrl-C arrived while a point ran; carries what it had measured."""
+
+    def __init__(self, measurement: Measurement) -> None:
+        super().__init__("interrupted")
+        self.measurement = measurement
+
+
+def worker_command(python: str) -> list[str]:
+    """The command line that starts a worker under ``python``."""
+    return [python, "-m", "threadlab.worker"]
+
+
+def worker_env() -> dict[str, str]:
+    """The worker's environment: threadlab's own source put first on its path.
+
+    The worker needs nothing installed in the target interpreter: the
+    directory holding the ``threadlab`` package is enough.
+    """
+    env = dict(os.environ)
+    source = str(Path(threadlab.__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (source, env.get("PYTHONPATH")) if p)
+    return env
+
+
+@dataclass
+class _Session:
+    """What has come back from one worker so far."""
+
+    point: Point
+    on_sample: OnSample | None
+    interpreter: Interpreter | None = None
+    samples: list[Sample] = field(default_factory=list)
+    warmups: list[Sample] = field(default_factory=list)
+    failure: PointError | None = None
+    done: bool = False
+
+    def handle(self, line: bytes) -> None:
+        try:
+            event = json.loads(line)
+            kind = event["event"]
+        except (ValueError, KeyError, TypeError):
+            raise WorkerProtocolError(f"worker wrote a line that is not an event: {line[:200]!r}") from None
+        try:
+            self._dispatch(kind, event)
+        except (KeyError, TypeError, ValueError) as error:
+            raise WorkerProtocolError(f"worker sent a malformed {kind!r} event: {error}") from None
+
+    def _dispatch(self, kind: str, event: dict[str, Any]) -> None:
+        if kind == "hello":
+            if event.get("protocol") != PROTOCOL_VERSION:
+                raise WorkerProtocolError(f"worker speaks protocol {event.get('protocol')!r}")
+            seen = event["interpreter"]
+            self.interpreter = Interpreter(
+                **{name: seen[name] for name in Interpreter.__dataclass_fields__ if name in seen}
+            )
+        elif kind == "sample":
+            sample = sample_from_json(event["sample"], "sample")
+            (self.warmups if event["warmup"] else self.samples).append(sample)
+            if self.on_sample is not None:
+                self.on_sample(self.point, sample, bool(event["warmup"]))
+        elif kind == "failed":
+            self.failure = PointError(event["kind"], event["message"], event.get("traceback"))
+        elif kind == "done":
+            self.done = True
+        else:
+            raise WorkerProtocolError(f"worker sent an unknown event {kind!r}")
+
+    def measurement(self, status: Status, extra: PointError | None, elapsed: float) -> Measurement:
+        errors: list[PointError] = []
+        failed = [s for s in (*self.warmups, *self.samples) if s.tasks_failed]
+        if failed:
+            count = sum(s.tasks_failed for s in failed)
+            errors.append(
+                PointError(
+                    "task",
+                    f"{count} of {sum(s.tasks for s in (*self.warmups, *self.samples))} tasks raised",
+                    failed[0].first_error,
+                    count,
+                )
+            )
+        errors.extend(e for e in (self.failure, extra) if e is not None)
+        if status == "ok" and self.failure is not None:
+            status = "crashed" if self.failure.kind == "crashed" else "failed"
+        if status == "ok" and failed:
+            status = "errors"
+        return Measurement(
+            point=self.point,
+            status=status,
+            interpreter=self.interpreter,
+            samples=tuple(self.samples),
+            warmups=tuple(self.warmups),
+            errors=tuple(errors),
+            elapsed_s=elapsed,
+        )
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    """End the worker and everything it started; reap the worker."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):  # already gone
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def _exit_reason(returncode: int) -> str:
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        return f"the worker process was killed by {name}"
+    return f"the worker process exited with code {returncode} before finishing"
+
+
+def measure_point(
+    point: Point,
+    *,
+    repeat: int,
+    warmup: int,
+    timeout_s: float | None,
+    on_sample: OnSample | None = None,
+) -> Measurement:
+    """Run one point in a fresh worker process and return what it measured.
+
+    A task that raises, a hung task (killed at ``timeout_s``) and a worker
+    that dies are recorded in the measurement's status and errors; the
+    samples measured before are kept.
+
+    Raises:
+        PointInterrupted: on Ctrl-C, after the worker is ended; it carries the
+            partial measurement.
+    """
+    request = {
+        "protocol": PROTOCOL_VERSION,
+        "workload": point.workload,
+        "strategy": point.strategy,
+        "workers": point.workers,
+        "tasks": point.tasks,
+        "params": dict(point.params),
+        "strategy_params": dict(point.strategy_params),
+        "repeat": repeat,
+        "warmup": warmup,
+    }
+    session = _Session(point, on_sample)
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        worker_command(point.python or sys.executable),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=worker_env(),
+        start_new_session=True,
+    )
+    stderr_tail = b""
+    try:
+        assert process.stdin is not None and process.stdout is not None
+        assert process.stderr is not None
+        try:
+            process.stdin.write(json.dumps(request).encode())
+            process.stdin.close()
+        except BrokenPipeError:
+            pass  # the worker died at once; its exit status says why below
+        deadline = None if timeout_s is None else started + timeout_s
+        selector = selectors.DefaultSelector()
+        selector.register(process.stdout, selectors.EVENT_READ)
+        selector.register(process.stderr, selectors.EVENT_READ)
+        pending = b""
+        timed_out = False
+        while selector.get_map():
+            wait = None if deadline is None else deadline - time.perf_counter()
+            if wait is not None and wait <= 0:
+                timed_out = True
+                break
+            for key, _ in selector.select(wait):
+                chunk = os.read(key.fd, 1 << 16)
+                if not chunk:
+                    selector.unregister(key.fileobj)
+                elif key.fileobj is process.stderr:
+                    stderr_tail = (stderr_tail + chunk)[-_STDERR_TAIL:]
+                else:
+                    pending += chunk
+                    *lines, pending = pending.split(b"\n")
+                    for line in lines:
+                        session.handle(line)
+        selector.close()
+        elapsed = time.perf_counter() - started
+        if timed_out:
+            _kill_group(process)
+            return session.measurement(
+                "timeout",
+                PointError(
+                    "timeout",
+                    f"the point was still running after {timeout_s:g} s (--timeout) and was killed",
+                    _tail(stderr_tail),
+                ),
+                elapsed,
+            )
+        returncode = process.wait()
+        if not session.done:
+            return session.measurement(
+                "crashed", PointError("crashed", _exit_reason(returncode), _tail(stderr_tail)), elapsed
+            )
+        return session.measurement("ok", None, elapsed)
+    except WorkerProtocolError as error:
+        return session.measurement(
+            "failed", PointError("worker", str(error), _tail(stderr_tail)), time.perf_counter() - started
+        )
+    except KeyboardInterrupt:
+        _kill_group(process)
+        raise PointInterrupted(
+            session.measurement(
+                "interrupted",
+                PointError("worker", "interrupted by Ctrl-C while the point ran"),
+                time.perf_counter() - started,
+            )
+        ) from None
+    finally:
+        _kill_group(process)
+        for stream in (process.stdin, process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def _tail(stderr: bytes) -> str | None:
+    text = stderr.decode("utf-8", "replace").strip()
+    return text or None
+
+
+def environment_info() -> dict[str, Any]:
+    """The orchestrating Python and machine, for ``Result.environment``."""
+    import datetime
+    import platform
+    import sysconfig
+
+    is_gil_enabled = getattr(sys, "_is_gil_enabled", None)
+    return {
+        "python_version": platform.python_version(),
+        "python_executable": sys.executable,
+        "free_threaded": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
+        "gil_enabled": bool(is_gil_enabled()) if is_gil_enabled is not None else True,
+        "cpu_count": os.cpu_count(),
+        "platform": platform.platform(),
+        "threadlab_version": threadlab.__version__,
+        "time": datetime.datetime.now(datetime.UTC).astimezone().isoformat(timespec="seconds"),
+    }

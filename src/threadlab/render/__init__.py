@@ -1,0 +1,1 @@
+"""Renderers: take results, return text or rich renderables; they never print."""

@@ -1,0 +1,163 @@
+"""The one timing path every strategy goes through.
+
+For each sample (warm-ups first, kept apart): collect garbage, read the
+process's resource usage and the clock, let the strategy run the tasks, read
+them again. The strategies only run tasks; everything timed about a whole
+sample is here, written once.
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+import sys
+import time
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from threadlab.worker import strategies, workloads
+from threadlab.worker._params import ParamValue, resolve
+from threadlab.worker.strategies import Job, Outcome, Strategy
+from threadlab.worker.workloads import Workload
+
+try:
+    import resource
+except ImportError:  # Windows: CPU and context-switch figures are then absent, not zero
+    resource = None  # type: ignore[assignment]  # checked before every use
+
+# ru_maxrss is in kilobytes on Linux and in bytes on macOS.
+_RSS_UNIT = 1 if sys.platform == "darwin" else 1024
+
+Usage = Tuple[float, float, int, int, int]
+
+
+class PointRefused(Exception):
+    """The point cannot run here (unknown name, unavailable, bad parameter)."""
+
+
+def _usage() -> Optional[Usage]:
+    """CPU user/sys, voluntary/involuntary switches and peak RSS, self + children."""
+    if resource is None:
+        return None
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (
+        me.ru_utime + kids.ru_utime,
+        me.ru_stime + kids.ru_stime,
+        me.ru_nvcsw + kids.ru_nvcsw,
+        me.ru_nivcsw + kids.ru_nivcsw,
+        max(me.ru_maxrss, kids.ru_maxrss) * _RSS_UNIT,
+    )
+
+
+def _seconds(ns: int) -> float:
+    # Spans are kept to 0.1 µs: finer than any task threadlab can time, and
+    # it keeps a 100,000-task sample's JSON a few megabytes.
+    return round(ns / 1e9, 7)
+
+
+def sample_of(
+    outcome: Outcome, start_ns: int, end_ns: int, before: Optional[Usage], after: Optional[Usage]
+) -> Dict[str, Any]:
+    """Turn one run of the tasks into the protocol's sample object."""
+    records = sorted(outcome.records, key=lambda record: record.number)
+    labels: Dict[str, int] = {}
+    failed = [record for record in records if record.error is not None]
+    spans = {
+        "start_s": [_seconds(r.start_ns - start_ns) for r in records],
+        "end_s": [_seconds(r.end_ns - start_ns) for r in records],
+        "cpu_s": [None if r.cpu_ns is None else _seconds(r.cpu_ns) for r in records],
+        "worker": [labels.setdefault(r.worker, len(labels)) for r in records],
+        "ok": [r.error is None for r in records],
+        "workers": list(labels),
+    }
+    sample: Dict[str, Any] = {
+        "wall_s": (end_ns - start_ns) / 1e9,
+        "cpu_user_s": None,
+        "cpu_sys_s": None,
+        "ctx_voluntary": None,
+        "ctx_involuntary": None,
+        "max_rss_bytes": None,
+        "spawn_s": outcome.spawn_s,
+        "tasks_ok": len(records) - len(failed),
+        "tasks_failed": len(failed),
+        "first_error": failed[0].error if failed else None,
+        "spans": spans,
+    }
+    if before is not None and after is not None:
+        sample["cpu_user_s"] = after[0] - before[0]
+        sample["cpu_sys_s"] = after[1] - before[1]
+        sample["ctx_voluntary"] = after[2] - before[2]
+        sample["ctx_involuntary"] = after[3] - before[3]
+        sample["max_rss_bytes"] = after[4]
+    return sample
+
+
+def one_sample(strategy: Strategy, job: Job) -> Dict[str, Any]:
+    """Time one run of all tasks of ``job`` under ``strategy``."""
+    gc.collect()
+    before = _usage()
+    start = time.perf_counter_ns()
+    outcome = strategy.run(job)
+    end = time.perf_counter_ns()
+    after = _usage()
+    if len(outcome.records) != job.tasks:
+        raise RuntimeError(
+            "strategy {} returned {} task records for {} tasks".format(
+                strategy.name, len(outcome.records), job.tasks
+            )
+        )
+    return sample_of(outcome, start, end, before, after)
+
+
+def build_job(request: Dict[str, Any]) -> Tuple[Strategy, Job]:
+    """Check a request's names and parameters and build its job.
+
+    Raises:
+        PointRefused: the request names something unknown or unavailable, or a
+            parameter is not accepted.
+    """
+    try:
+        workload: Workload = workloads.get(request["workload"])
+    except KeyError:
+        raise PointRefused("unknown workload {!r}".format(request["workload"])) from None
+    except workloads.TargetError as error:
+        raise PointRefused(str(error)) from None
+    try:
+        strategy = strategies.get(request["strategy"])
+    except KeyError:
+        raise PointRefused("unknown strategy {!r}".format(request["strategy"])) from None
+    for reason in (workload.unavailable_reason(), strategy.unavailable_reason()):
+        if reason:
+            raise PointRefused(reason)
+    try:
+        work_params: Dict[str, ParamValue] = resolve(workload.params, request.get("params", {}))
+        own_params = resolve(strategy.params, request.get("strategy_params", {}))
+    except ValueError as error:
+        raise PointRefused(str(error)) from None
+    sync_task = workload.sync_task(work_params)
+    async_task = workload.async_task(work_params)
+    if (strategy.mode == "async" and async_task is None) or (strategy.mode == "sync" and sync_task is None):
+        raise PointRefused(
+            "workload {} has no {} form for strategy {}".format(workload.name, strategy.mode, strategy.name)
+        )
+    prepare: Callable[[], None] = functools.partial(workload.prepare, work_params)
+    job = Job(
+        tasks=int(request["tasks"]),
+        workers=1 if strategy.single_worker else int(request["workers"]),
+        params=own_params,
+        sync_task=sync_task,
+        async_task=async_task,
+        prepare=prepare,
+    )
+    return strategy, job
+
+
+def run_point(request: Dict[str, Any], emit: Callable[[Dict[str, Any]], None]) -> None:
+    """Run a point's warm-ups and repeats, emitting each sample as it is measured."""
+    strategy, job = build_job(request)
+    job.prepare()
+    warmup = int(request.get("warmup", 1))
+    repeat = int(request.get("repeat", 5))
+    samples: List[bool] = [True] * warmup + [False] * repeat
+    for is_warmup in samples:
+        emit({"event": "sample", "warmup": is_warmup, "sample": one_sample(strategy, job)})

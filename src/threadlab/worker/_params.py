@@ -1,0 +1,167 @@
+"""Parameters that workloads and strategies declare, and their parsing.
+
+Shared by both sides: the orchestrator parses ``--param key=value`` with these
+before any work starts, and the worker checks the values it receives again.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Dict, Mapping, Optional, Sequence, Tuple, Union
+
+ParamValue = Union[int, float, str, bool]
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+class Param:
+    """One parameter of a workload or strategy.
+
+    Args:
+        name: the key users pass as ``--param name=value``.
+        kind: ``"int"``, ``"float"``, ``"bool"`` or ``"choice"``.
+        default: the value used when the user gives none.
+        help: what it means, with its unit.
+        minimum: smallest accepted value for numbers (inclusive).
+        maximum: largest accepted value for numbers (inclusive).
+        positive: for numbers, whether the value must be above zero.
+        choices: accepted values for ``"choice"``.
+    """
+
+    __slots__ = ("choices", "default", "help", "kind", "maximum", "minimum", "name", "positive")
+
+    def __init__(
+        self,
+        name: str,
+        kind: str,
+        default: ParamValue,
+        help: str,
+        *,
+        minimum: Optional[float] = None,
+        maximum: Optional[float] = None,
+        positive: bool = False,
+        choices: Sequence[str] = (),
+    ) -> None:
+        self.name = name
+        self.kind = kind
+        self.default = default
+        self.help = help
+        self.minimum = minimum
+        self.maximum = maximum
+        self.positive = positive
+        self.choices = tuple(choices)
+
+    def accepted(self) -> str:
+        """Say in words what values are accepted, for error messages."""
+        if self.kind == "choice":
+            return "one of " + ", ".join(self.choices)
+        if self.kind == "bool":
+            return "true or false"
+        noun = "a whole number" if self.kind == "int" else "a number"
+        if self.minimum is not None and self.maximum is not None:
+            return "{} from {:g} to {:g}".format(noun, self.minimum, self.maximum)
+        if self.positive:
+            return noun + " above 0"
+        if self.minimum is not None:
+            return "{} of {:g} or more".format(noun, self.minimum)
+        return noun
+
+    def parse(self, text: str) -> ParamValue:
+        """Turn the text of ``--param name=text`` into a value.
+
+        Raises:
+            ValueError: the text is not an accepted value; the message names
+                the parameter, the value and what is accepted.
+        """
+        raw = text.strip()
+        value: ParamValue
+        if self.kind == "choice":
+            value = raw
+        elif self.kind == "bool":
+            if raw.lower() in _TRUE:
+                value = True
+            elif raw.lower() in _FALSE:
+                value = False
+            else:
+                raise self._refuse(text)
+        else:
+            try:
+                number = float(raw.replace("_", ""))
+            except ValueError:
+                raise self._refuse(text) from None
+            if self.kind == "int":
+                if not number.is_integer():
+                    raise self._refuse(text)
+                value = int(number)
+            else:
+                value = number
+        return self.check(value, text)
+
+    def check(self, value: Any, shown: Optional[str] = None) -> ParamValue:
+        """Check a value that arrived already typed (from JSON or Python).
+
+        Raises:
+            ValueError: the value is not accepted.
+        """
+        shown = repr(value) if shown is None else shown
+        if self.kind == "choice":
+            if value not in self.choices:
+                raise self._refuse(shown)
+            return str(value)
+        if self.kind == "bool":
+            if not isinstance(value, bool):
+                raise self._refuse(shown)
+            return value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self._refuse(shown)
+        if self.kind == "int":
+            if isinstance(value, float) and not value.is_integer():
+                raise self._refuse(shown)
+            value = int(value)
+        else:
+            value = float(value)
+            if math.isnan(value) or math.isinf(value):
+                raise self._refuse(shown)
+        if self.positive and value <= 0:
+            raise self._refuse(shown)
+        if self.minimum is not None and value < self.minimum:
+            raise self._refuse(shown)
+        if self.maximum is not None and value > self.maximum:
+            raise self._refuse(shown)
+        number: ParamValue = value
+        return number
+
+    def _refuse(self, shown: str) -> ValueError:
+        return ValueError(
+            "{}={} is not accepted; expected {} ({})".format(
+                self.name, _quote(shown), self.accepted(), self.help
+            )
+        )
+
+    def __repr__(self) -> str:
+        return "Param({!r}, default={!r})".format(self.name, self.default)
+
+
+def _quote(shown: str) -> str:
+    return shown if shown.startswith("'") else "'" + shown + "'"
+
+
+def resolve(declared: Sequence[Param], given: Mapping[str, Any]) -> Dict[str, ParamValue]:
+    """Fill in defaults and check every given value against ``declared``.
+
+    Keys that ``declared`` does not name are ignored: the caller decides which
+    parameters belong to which workload or strategy.
+
+    Raises:
+        ValueError: a value is not accepted.
+    """
+    values: Dict[str, ParamValue] = {}
+    for param in declared:
+        values[param.name] = param.check(given[param.name]) if param.name in given else param.default
+    return values
+
+
+def describe(declared: Sequence[Param]) -> Tuple[str, ...]:
+    """One ``name=default (help)`` line per parameter, for listings."""
+    return tuple("{}={} ({})".format(p.name, p.default, p.help) for p in declared)

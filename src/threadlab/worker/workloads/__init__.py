@@ -1,0 +1,42 @@
+"""The built-in workloads, one module each, found by name.
+
+Modules are imported only when their workload is asked for, so that a worker
+pays only for the imports of the point it runs.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Dict, Tuple
+
+from threadlab.worker.workloads._base import KINDS, Workload
+from threadlab.worker.workloads._function import FunctionWorkload, TargetError, is_target
+
+_MODULES: Dict[str, str] = {
+    "compress": "compress",
+    "count": "count",
+    "hash": "hash",
+    "sleep": "sleep",
+}
+
+
+def names() -> Tuple[str, ...]:
+    """The names of the built-in workloads, sorted."""
+    return tuple(sorted(_MODULES))
+
+
+def get(name: str) -> Workload:
+    """The workload called ``name``: a built-in, or a user's ``module:function``.
+
+    Raises:
+        KeyError: no built-in workload has that name.
+        TargetError: ``name`` is a user's target that cannot be loaded.
+    """
+    if is_target(name):
+        return FunctionWorkload(name)
+    module = importlib.import_module("threadlab.worker.workloads." + _MODULES[name])
+    workload: Workload = module.WORKLOAD
+    return workload
+
+
+__all__ = ["KINDS", "FunctionWorkload", "TargetError", "Workload", "get", "is_target", "names"]

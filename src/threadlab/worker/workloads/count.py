@@ -1,0 +1,34 @@
+"""``count``: the pure-Python ``count += 1`` loop, which holds the GIL throughout."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable, Dict, Optional
+
+from threadlab.worker._params import Param, ParamValue
+from threadlab.worker.workloads._base import Workload
+
+
+def count_task(iterations: int) -> int:
+    """Count to ``iterations`` one step at a time, as the classic CPU demo does.
+
+    The loop lives in a function (fast local variables), as it would in real
+    code; the same loop at module level is markedly slower.
+    """
+    count = 0
+    for _ in range(iterations):
+        count += 1
+    return count
+
+
+class Count(Workload):
+    name = "count"
+    summary = "pure-Python `count += 1` loop of `iterations` steps; holds the GIL"
+    kind = "cpu-holds-gil"
+    params = (Param("iterations", "int", 10**7, "loop steps per task", positive=True),)
+
+    def sync_task(self, params: Dict[str, ParamValue]) -> Optional[Callable[[], Any]]:
+        return functools.partial(count_task, int(params["iterations"]))
+
+
+WORKLOAD = Count()

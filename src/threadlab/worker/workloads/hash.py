@@ -1,0 +1,46 @@
+"""``hash``: SHA-256 over ``mb`` megabytes; hashlib releases the GIL while it hashes."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from typing import Any, Callable, Dict, Optional
+
+from threadlab.worker._params import Param, ParamValue
+from threadlab.worker.workloads._base import Workload
+
+_MB = 1024 * 1024
+# Input data is built once per process and shared by its tasks, outside timing.
+_DATA: Dict[float, bytes] = {}
+
+
+def data_of(mb: float) -> bytes:
+    """``mb`` megabytes of fixed, incompressible-looking bytes (built once)."""
+    data = _DATA.get(mb)
+    if data is None:
+        size = max(1, int(mb * _MB))
+        block = hashlib.sha256(b"threadlab").digest() * 2048  # 64 KiB
+        data = (block * (size // len(block) + 1))[:size]
+        _DATA[mb] = data
+    return data
+
+
+def hash_task(mb: float) -> str:
+    """SHA-256 digest of ``mb`` megabytes; the GIL is released for large inputs."""
+    return hashlib.sha256(data_of(mb)).hexdigest()
+
+
+class Hash(Workload):
+    name = "hash"
+    summary = "sha256 over `mb` megabytes; releases the GIL while hashing"
+    kind = "cpu-releases-gil"
+    params = (Param("mb", "float", 32.0, "megabytes hashed per task", positive=True),)
+
+    def prepare(self, params: Dict[str, ParamValue]) -> None:
+        data_of(float(params["mb"]))
+
+    def sync_task(self, params: Dict[str, ParamValue]) -> Optional[Callable[[], Any]]:
+        return functools.partial(hash_task, float(params["mb"]))
+
+
+WORKLOAD = Hash()

@@ -1,0 +1,37 @@
+"""``sleep``: wait ``duration`` seconds — the stand-in for I/O of the classic demo."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import time
+from typing import Any, Awaitable, Callable, Dict, Optional
+
+from threadlab.worker._params import Param, ParamValue
+from threadlab.worker.workloads._base import Workload
+
+
+def sleep_task(duration: float) -> None:
+    """Block this thread for ``duration`` seconds (releases the GIL)."""
+    time.sleep(duration)
+
+
+async def sleep_async_task(duration: float) -> None:
+    """Suspend this coroutine for ``duration`` seconds."""
+    await asyncio.sleep(duration)
+
+
+class Sleep(Workload):
+    name = "sleep"
+    summary = "wait `duration` seconds; time.sleep, or asyncio.sleep on asyncio"
+    kind = "io"
+    params = (Param("duration", "float", 1.0, "seconds each task waits", minimum=0.0),)
+
+    def sync_task(self, params: Dict[str, ParamValue]) -> Optional[Callable[[], Any]]:
+        return functools.partial(sleep_task, float(params["duration"]))
+
+    def async_task(self, params: Dict[str, ParamValue]) -> Optional[Callable[[], Awaitable[Any]]]:
+        return functools.partial(sleep_async_task, float(params["duration"]))
+
+
+WORKLOAD = Sleep()
