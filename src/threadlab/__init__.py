@@ -15,6 +15,12 @@ __version__ = "0.1.0"
 
 # Public name -> private module that defines it.
 _EXPORTS = {
+    "Advice": "threadlab.orchestrate._advise",
+    "Analysis": "threadlab.analysis",
+    "Classification": "threadlab.analysis",
+    "Recommendation": "threadlab.analysis",
+    "advise": "threadlab._api",
+    "analyse": "threadlab.analysis",
     "SCHEMA_VERSION": "threadlab._model",
     "Environment": "threadlab._model",
     "Interpreter": "threadlab._model",
@@ -41,11 +47,15 @@ _EXPORTS = {
 
 __all__ = [
     "SCHEMA_VERSION",
+    "Advice",
+    "Analysis",
+    "Classification",
     "Environment",
     "Interpreter",
     "Measurement",
     "Point",
     "PointError",
+    "Recommendation",
     "Result",
     "ResultsFileError",
     "Sample",
@@ -58,6 +68,8 @@ __all__ = [
     "WorkerProtocolError",
     "WorkloadInfo",
     "__version__",
+    "advise",
+    "analyse",
     "load_result",
     "run",
     "save_result",
@@ -80,7 +92,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from threadlab._api import run
+    from threadlab._api import advise, run
     from threadlab._catalogue import StrategyInfo, WorkloadInfo, strategies, workloads
     from threadlab._errors import (
         ResultsFileError,
@@ -101,4 +113,6 @@ if TYPE_CHECKING:
         Summary,
         TaskSpans,
     )
+    from threadlab.analysis import Analysis, Classification, Recommendation, analyse
+    from threadlab.orchestrate._advise import Advice
     from threadlab.orchestrate._store import load_result, save_result

@@ -1,4 +1,4 @@
-"""The Python API: ``threadlab.run(...)`` and the run loop the CLI shares."""
+"""The Python API: ``threadlab.run(...)`` and ``threadlab.advise(...)``."""
 
 from __future__ import annotations
 
@@ -7,75 +7,10 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from threadlab._model import Environment, Measurement, Point, Result, Spec
-from threadlab.orchestrate._plan import plan
-from threadlab.orchestrate._runner import (
-    OnSample,
-    PointInterrupted,
-    environment_info,
-    measure_point,
-)
-from threadlab.orchestrate._store import check_writable, save_result
+from threadlab._model import Result, Spec
+from threadlab.orchestrate._advise import Advice
+from threadlab.orchestrate._execute import execute
 from threadlab.worker._params import ParamValue
-
-OnPoint = Callable[[int, int, Point], None]
-OnMeasured = Callable[[Measurement], None]
-
-
-def execute(
-    spec: Spec,
-    *,
-    out: Path | None = None,
-    on_point: OnPoint | None = None,
-    on_sample: OnSample | None = None,
-    on_measured: OnMeasured | None = None,
-    points: Sequence[Point] | None = None,
-) -> Result:
-    """Measure every point of ``spec``, saving the results file after each one.
-
-    Ctrl-C ends the current point's worker and returns what was measured so
-    far, with ``interrupted=True``; the file holds it all.
-
-    Args:
-        spec: what to measure.
-        out: results file, rewritten atomically after every point.
-        on_point: called with (index, total, point) before a point starts.
-        on_sample: called after each sample or warm-up arrives.
-        on_measured: called with each finished measurement.
-        points: the already-planned points of ``spec`` (planned here if None).
-
-    Raises:
-        SpecError: the spec is refused (before any work starts).
-    """
-    todo = tuple(points) if points is not None else plan(spec)
-    if out is not None:
-        check_writable(out)
-    environment = Environment(**environment_info())
-    measured: list[Measurement] = []
-    interrupted = False
-    for index, point in enumerate(todo):
-        if on_point is not None:
-            on_point(index, len(todo), point)
-        try:
-            measurement = measure_point(
-                point,
-                repeat=spec.repeat,
-                warmup=spec.warmup,
-                timeout_s=spec.timeout_s,
-                on_sample=on_sample,
-            )
-        except PointInterrupted as stop:
-            measurement = stop.measurement
-            interrupted = True
-        measured.append(measurement)
-        if on_measured is not None:
-            on_measured(measurement)
-        result = Result(spec, environment, tuple(measured), interrupted)
-        if out is not None:
-            save_result(result, out)
-        if interrupted:
-            return result
-    return Result(spec, environment, tuple(measured), interrupted)
 
 
 def _names(value: str | Sequence[str]) -> tuple[str, ...]:
@@ -145,3 +80,71 @@ def run(
     except ValueError as error:
         raise SpecError("run()", str(error)) from None
     return execute(spec, out=Path(out) if out is not None else None)
+
+
+def advise(
+    function: Callable[..., object] | str,
+    *,
+    args: Sequence[object] | None = None,
+    inputs: str | None = None,
+    tasks: int | None = None,
+    budget: float = 60.0,
+    repeat: int = 5,
+    warmup: int = 1,
+    python: str | os.PathLike[str] | None = None,
+    out: str | os.PathLike[str] | None = None,
+) -> Advice:
+    """Measure a function under every strategy that applies and recommend one.
+
+    Sequential runs first, to learn what one call costs and how much of it
+    is CPU; then threads, a thread pool and processes (or asyncio, for an
+    ``async def``) over worker counts 1, 2, 4, … within ``budget`` seconds.
+
+    Args:
+        function: a module-level function, or its target ``"module:function"``
+            / ``"path/to/file.py:function"``. It runs in worker processes, so
+            it must be importable by name.
+        args: positional arguments for every call (JSON-serialisable).
+        inputs: ``"module:name"`` of a sequence; call i gets item i.
+        tasks: calls per point (default: chosen to fit the budget, or one per
+            input item).
+        budget: seconds the whole sweep may take.
+        repeat: timed samples per point.
+        warmup: discarded runs per point.
+        python: the Python executable to run the function under.
+        out: also write the results file, analysis included, here.
+
+    Returns:
+        An ``Advice``; ``advice.recommendation`` has ``strategy``, ``workers``,
+        ``speedup``, ``interval``, ``classification`` and ``reasons``.
+
+    Raises:
+        SpecError: the function cannot be imported by name, or a value is refused.
+
+    Example:
+        >>> advice = threadlab.advise("mymodule:download", args=["https://example.org"])
+        >>> advice.recommendation.strategy, advice.recommendation.workers
+        ('threads', 32)
+    """
+    import json
+
+    from threadlab._errors import SpecError
+    from threadlab.orchestrate._advise import advise_sweep, target_of
+
+    if budget <= 0:
+        raise SpecError("advise()", f"budget must be above 0 seconds, not {budget!r}")
+    try:
+        args_text = json.dumps(list(args or []))
+    except TypeError as error:
+        raise SpecError("advise()", f"args must be JSON-serialisable: {error}") from None
+    return advise_sweep(
+        target_of(function),
+        args=args_text,
+        inputs=inputs or "",
+        tasks=tasks,
+        budget_s=budget,
+        repeat=repeat,
+        warmup=warmup,
+        python=os.fspath(python) if python is not None else sys.executable,
+        out=Path(out) if out is not None else None,
+    )

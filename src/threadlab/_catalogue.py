@@ -66,7 +66,7 @@ def workloads() -> tuple[WorkloadInfo, ...]:
                 summary=workload.summary,
                 kind=workload.kind,
                 params=describe(workload.params),
-                strategies=tuple(s for s in _strategies.names() if modes[s] in own),
+                strategies=tuple(s for s in _strategies.names() if modes[s] in own or modes[s] == "any"),
                 unavailable=workload.unavailable_reason(),
             )
         )

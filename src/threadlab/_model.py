@@ -80,6 +80,8 @@ class Point:
         params: the workload's parameters, defaults filled in.
         strategy_params: the strategy's own parameters, defaults filled in.
         python: the executable the point's worker runs under.
+        repeat: timed samples to take.
+        warmup: discarded runs before them.
     """
 
     workload: str
@@ -89,16 +91,27 @@ class Point:
     params: Mapping[str, ParamValue] = field(default_factory=dict)
     strategy_params: Mapping[str, ParamValue] = field(default_factory=dict)
     python: str = ""
+    repeat: int = 5
+    warmup: int = 1
 
     def __post_init__(self) -> None:
         _require(bool(self.workload), "workload must be named")
         _require(bool(self.strategy), "strategy must be named")
         _require(self.workers >= 1, f"workers must be 1 or more, not {self.workers}")
         _require(self.tasks >= 1, f"tasks must be 1 or more, not {self.tasks}")
+        _require(self.repeat >= 1, f"repeat must be 1 or more, not {self.repeat}")
+        _require(self.warmup >= 0, f"warmup must be 0 or more, not {self.warmup}")
 
     def label(self) -> str:
         """``count · threads ×2 (2 tasks)``: how tables name the point."""
-        return f"{self.workload} · {self.strategy} ×{self.workers} ({self.tasks} tasks)"
+        return f"{self.workload_label()} · {self.strategy} ×{self.workers} ({self.tasks} tasks)"
+
+    def workload_label(self) -> str:
+        """The workload's name, a user's ``dir/file.py:function`` shortened to ``file.py:function``."""
+        where, colon, name = self.workload.rpartition(":")
+        if colon and ("/" in where or "\\" in where):
+            return f"{where.replace(chr(92), '/').rsplit('/', 1)[-1]}:{name}"
+        return self.workload
 
     def baseline_key(self) -> tuple[Any, ...]:
         """What a point shares with its sequential baseline: same work, same Python."""

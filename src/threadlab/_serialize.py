@@ -28,14 +28,14 @@ from threadlab._model import (
 T = TypeVar("T")
 
 
-def _plain(obj: Any) -> Any:
+def plain(obj: Any) -> Any:
     """Dataclasses to dicts, tuples to lists, mappings to dicts."""
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: _plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        return {f.name: plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
     if isinstance(obj, (list, tuple)):
-        return [_plain(item) for item in obj]
+        return [plain(item) for item in obj]
     if isinstance(obj, Mapping):
-        return {str(key): _plain(value) for key, value in obj.items()}
+        return {str(key): plain(value) for key, value in obj.items()}
     return obj
 
 
@@ -50,24 +50,34 @@ def measurement_to_json(measurement: Measurement, baseline: Measurement | None) 
         "params": dict(point.params),
         "strategy_params": dict(point.strategy_params),
         "python": point.python,
-        "interpreter": _plain(measurement.interpreter),
+        "repeat": point.repeat,
+        "warmup": point.warmup,
+        "interpreter": plain(measurement.interpreter),
         "status": measurement.status,
         "elapsed_s": measurement.elapsed_s,
-        "summary": _plain(measurement.summary(baseline)),
-        "samples": _plain(measurement.samples),
-        "warmups": _plain(measurement.warmups),
-        "errors": _plain(measurement.errors),
+        "summary": plain(measurement.summary(baseline)),
+        "samples": plain(measurement.samples),
+        "warmups": plain(measurement.warmups),
+        "errors": plain(measurement.errors),
     }
 
 
 def result_to_json(result: Result) -> dict[str, Any]:
-    """The whole results file as plain JSON types."""
+    """The whole results file as plain JSON types, its analysis included.
+
+    ``analysis`` (statistics, scaling, classification, recommendation) is
+    derived from the points; it is written for scripts that read the file and
+    computed again, not read, when threadlab loads it.
+    """
+    from threadlab.analysis import analyse
+
     return {
         "schema_version": SCHEMA_VERSION,
-        "environment": _plain(result.environment),
-        "spec": _plain(result.spec),
+        "environment": plain(result.environment),
+        "spec": plain(result.spec),
         "interrupted": result.interrupted,
         "points": [measurement_to_json(m, result.baseline_of(m)) for m in result.measurements],
+        "analysis": analyse(result).to_json(),
     }
 
 

@@ -35,7 +35,9 @@ def _out() -> Console:
 
 
 def _err() -> Console:
-    return Console(stderr=True, highlight=False)
+    # Messages on stderr stay one line each, whatever the width: rich would
+    # wrap them at 80 columns in logs and pipes, splitting a path in two.
+    return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -60,17 +62,22 @@ class _ProgressView:
             transient=True,
             disable=quiet or not console.is_terminal,
         )
+        self.fixed_total = total_samples > 0
         self.task = self.progress.add_task("starting", total=total_samples)
 
     def on_point(self, index: int, total: int, point: Point) -> None:
         self.progress.update(self.task, description=f"[{index + 1}/{total}] {point.label()}")
+        if not self.fixed_total:  # a sweep that plans as it goes: grow the total point by point
+            self.progress.update(
+                self.task, total=(self.progress.tasks[0].total or 0) + point.repeat + point.warmup
+            )
 
     def on_sample(self, point: Point, sample: Sample, warmup: bool) -> None:
         self.progress.advance(self.task)
 
 
 def _run_spec(spec: Spec, out: Path | None, quiet: bool, points: tuple[Point, ...] | None = None) -> Result:
-    from threadlab._api import execute
+    from threadlab.orchestrate._execute import execute
     from threadlab.orchestrate._plan import plan
 
     todo = points if points is not None else plan(spec)
@@ -78,12 +85,15 @@ def _run_spec(spec: Spec, out: Path | None, quiet: bool, points: tuple[Point, ..
         from threadlab.orchestrate._store import check_writable
 
         check_writable(out)
-    view = _ProgressView(len(todo) * (spec.repeat + spec.warmup), quiet)
+    view = _ProgressView(sum(p.repeat + p.warmup for p in todo), quiet)
     with view.progress:
         return execute(spec, out=out, on_point=view.on_point, on_sample=view.on_sample, points=todo)
 
 
-def _print_result(result: Result, title: str | None = None) -> None:
+def _print_result(result: Result, title: str | None = None, *, advice: bool = True) -> None:
+    """The results table, its problems, then the analysis: scaling, stability, advice."""
+    from threadlab.analysis import analyse
+    from threadlab.render._analysis import analysis_renderables
     from threadlab.render._terminal import problem_lines, results_table
 
     console = _out()
@@ -93,6 +103,9 @@ def _print_result(result: Result, title: str | None = None) -> None:
         console.print("Problems:", style="bold")
         for line in problems:
             console.print(line, markup=False)
+        console.print()
+    for renderable in analysis_renderables(analyse(result), advice=advice):
+        console.print(renderable)
 
 
 def _finish(result: Result, out: Path | None) -> None:
@@ -185,6 +198,74 @@ def _refuse(option: str, value: str, expected: str) -> NoReturn:
 
 
 @app.command()
+@click.argument("target")
+@click.option(
+    "--args",
+    "args_json",
+    default=None,
+    help="JSON list of positional arguments for every call, e.g. '[0.1, \"x\"]'.",
+)
+@click.option("--inputs", default=None, help="module:name of a sequence; one call per item.")
+@click.option("--tasks", default=None, help="Calls per point (default: fitted to the budget).")
+@click.option("--budget", default="60", show_default=True, help="Seconds the whole sweep may take.")
+@click.option("--repeat", default="5", show_default=True, help="Timed samples per point.")
+@click.option("--warmup", default="1", show_default=True, help="Discarded warm-up runs per point.")
+@click.option("--out", "-o", type=_OUT_PATH, default=None, help="Write the results file, analysis included.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def advise(
+    target: str,
+    args_json: str | None,
+    inputs: str | None,
+    tasks: str | None,
+    budget: str,
+    repeat: str,
+    warmup: str,
+    out: Path | None,
+    quiet: bool,
+) -> None:
+    """Measure TARGET (module:function or file.py:function) and recommend a strategy."""
+    from threadlab.orchestrate._advise import advise_sweep
+    from threadlab.orchestrate._plan import parse_count, parse_seconds
+    from threadlab.render._analysis import advice_renderables
+    from threadlab.worker.workloads._function import parse_args
+
+    if args_json is not None and inputs is not None:
+        raise SpecError("--args", "--args and --inputs exclude each other; give one of them")
+    if args_json is not None:
+        try:
+            parse_args(args_json)
+        except ValueError as error:
+            raise SpecError("--args", str(error)) from None
+    count = None if tasks is None else parse_count("--tasks", tasks, 1)
+    seconds = parse_seconds("--budget", budget)
+    samples = parse_count("--repeat", repeat, 1)
+    warmups = parse_count("--warmup", warmup, 0)
+    view = _ProgressView(0, quiet)
+    with view.progress:
+        found = advise_sweep(
+            target,
+            args=args_json or "[]",
+            inputs=inputs or "",
+            tasks=count,
+            budget_s=seconds,
+            repeat=samples,
+            warmup=warmups,
+            python=sys.executable,
+            out=out,
+            on_point=view.on_point,
+            on_sample=view.on_sample,
+        )
+    console = _out()
+    _print_result(found.result, title=f"advise {target}", advice=False)
+    for note in found.notes:
+        console.print(f"note: {note}", markup=False)
+    console.print()
+    for renderable in advice_renderables(found.analysis):
+        console.print(renderable)
+    _finish(found.result, out)
+
+
+@app.command()
 @click.argument("results", type=click.Path(path_type=Path))
 def show(results: Path) -> None:
     """Print the table of a results file again."""
@@ -229,11 +310,18 @@ def tour(quick: bool, out: Path, quiet: bool) -> None:
     spec = tour_spec(quick)
     result = _run_spec(spec, out, quiet, points=tour_points(quick))
     console = _out()
-    _print_result(result, title="The tour: what was measured on this machine")
-    console.print()
+    _print_result(result, title="The tour: what was measured on this machine", advice=False)
+    console.print("The lessons, as measured here:", style="bold")
     for number, finding in enumerate(findings(result), start=1):
         console.print(f"{number}. {finding.title}", style="bold", markup=False)
         console.print(f"   {finding.text}", markup=False)
+    console.print()
+    from threadlab.analysis import analyse
+    from threadlab.render._analysis import advice_renderables
+
+    console.print("What to use, workload by workload:", style="bold")
+    for renderable in advice_renderables(analyse(result)):
+        console.print(renderable)
     _finish(result, out)
 
 

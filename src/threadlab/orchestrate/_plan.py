@@ -132,7 +132,7 @@ def resolve_strategy(name: str) -> Strategy:
 
 def _check_pair(workload: Workload, strategy: Strategy) -> None:
     modes = workload.modes()
-    if strategy.mode in modes:
+    if strategy.mode in modes or (strategy.mode == "any" and modes):
         return
     if strategy.mode == "async":
         async_ones = [w for w in workload_registry.names() if "async" in workload_registry.get(w).modes()]
@@ -203,7 +203,7 @@ def plan(spec: Spec) -> tuple[Point, ...]:
     typed = _apply_params(spec.params, workloads, strategies)
     most = max(spec.workers)
     for strategy in strategies:
-        limit = spec.max_workers or strategy.safe_workers
+        limit = max(spec.max_workers or 0, strategy.safe_workers)
         if not strategy.single_worker and most > limit:
             raise SpecError(
                 "--workers",
@@ -213,6 +213,10 @@ def plan(spec: Spec) -> tuple[Point, ...]:
     points: list[Point] = []
     for workload in workloads:
         work_params = resolve(workload.params, typed)
+        try:
+            workload.check(work_params)
+        except ValueError as error:
+            raise SpecError("--param", str(error)) from None
         for strategy in strategies:
             own = resolve(strategy.params, typed)
             for workers in spec.workers:
@@ -224,6 +228,8 @@ def plan(spec: Spec) -> tuple[Point, ...]:
                     params=work_params,
                     strategy_params=own,
                     python=spec.python,
+                    repeat=spec.repeat,
+                    warmup=spec.warmup,
                 )
                 if point not in points:
                     points.append(point)

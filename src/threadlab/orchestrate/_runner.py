@@ -42,6 +42,13 @@ from threadlab.worker._protocol import PROTOCOL_VERSION
 # What a task writes to stderr is kept only as a tail, for crash reports.
 _STDERR_TAIL = 8192
 
+# End-of-file on the worker's pipes is not enough to tell it has ended: pool
+# children that outlive a worker killed by a signal hold them open, and the
+# point would hang until its timeout. So the worker's exit is checked this
+# often, and once it has exited what it wrote is read for at most _DRAIN_S.
+_EXIT_POLL_S = 0.1
+_DRAIN_S = 1.0
+
 OnSample = Callable[[Point, Sample, bool], None]
 
 
@@ -190,14 +197,21 @@ def measure_point(
     }
     session = _Session(point, on_sample)
     started = time.perf_counter()
-    process = subprocess.Popen(
-        worker_command(point.python or sys.executable),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=worker_env(),
-        start_new_session=True,
-    )
+    try:
+        process = subprocess.Popen(
+            worker_command(point.python or sys.executable),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=worker_env(),
+            start_new_session=True,
+        )
+    except KeyboardInterrupt:
+        raise PointInterrupted(
+            session.measurement(
+                "interrupted", PointError("worker", "interrupted by Ctrl-C as the worker started"), 0.0
+            )
+        ) from None
     stderr_tail = b""
     try:
         assert process.stdin is not None and process.stdout is not None
@@ -213,12 +227,25 @@ def measure_point(
         selector.register(process.stderr, selectors.EVENT_READ)
         pending = b""
         timed_out = False
+        exited_at: float | None = None
         while selector.get_map():
-            wait = None if deadline is None else deadline - time.perf_counter()
+            now = time.perf_counter()
+            wait = None if deadline is None else deadline - now
             if wait is not None and wait <= 0:
                 timed_out = True
                 break
-            for key, _ in selector.select(wait):
+            if exited_at is None and process.poll() is not None:
+                exited_at = now
+            if exited_at is None:
+                wait = _EXIT_POLL_S if wait is None else min(wait, _EXIT_POLL_S)
+            elif now - exited_at > _DRAIN_S:
+                break
+            else:
+                wait = 0  # the worker is gone: read what it left in the pipes, wait for nothing
+            ready = selector.select(wait)
+            if not ready and exited_at is not None:
+                break
+            for key, _ in ready:
                 chunk = os.read(key.fd, 1 << 16)
                 if not chunk:
                     selector.unregister(key.fileobj)

@@ -25,7 +25,7 @@ _STATUS_STYLE = {
 
 def _point_cell(measurement: Measurement, show_python: bool) -> str:
     point = measurement.point
-    label = f"{point.workload} · {point.strategy} ×{point.workers}"
+    label = f"{point.workload_label()} · {point.strategy} ×{point.workers}"
     if point.tasks != point.workers:
         label += f" ({point.tasks} tasks)"
     if show_python and measurement.interpreter is not None:
@@ -40,7 +40,7 @@ def results_table(result: Result, title: str | None = None) -> Table:
     sequential point of the same work (``-`` where there is none).
     """
     table = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD)
-    table.add_column("point", no_wrap=True)
+    table.add_column("point")
     table.add_column("wall", justify="right", no_wrap=True)
     table.add_column("min–max", justify="right", no_wrap=True)
     table.add_column("tasks/s", justify="right", no_wrap=True)
@@ -94,6 +94,13 @@ def _entry(name: str, summary: str, details: Sequence[tuple[str, str]], unavaila
     return grid
 
 
+_MODE_WORDS = {
+    "sync": "blocking tasks",
+    "async": "async workloads (coroutines)",
+    "any": "blocking tasks, or coroutines awaited one by one",
+}
+
+
 def workloads_table(infos: Sequence[WorkloadInfo]) -> Group:
     """``threadlab workloads``: what each does, takes, runs on, and whether it runs here."""
     return Group(
@@ -121,7 +128,7 @@ def strategies_table(infos: Sequence[StrategyInfo]) -> Group:
                 info.name,
                 info.summary,
                 [
-                    ("runs", "async workloads (coroutines)" if info.mode == "async" else "blocking tasks"),
+                    ("runs", _MODE_WORDS[info.mode]),
                     ("parameters", "\n".join(info.params) or "none"),
                     (
                         "workers",

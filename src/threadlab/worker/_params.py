@@ -20,7 +20,7 @@ class Param:
 
     Args:
         name: the key users pass as ``--param name=value``.
-        kind: ``"int"``, ``"float"``, ``"bool"`` or ``"choice"``.
+        kind: ``"int"``, ``"float"``, ``"bool"``, ``"choice"`` or ``"text"``.
         default: the value used when the user gives none.
         help: what it means, with its unit.
         minimum: smallest accepted value for numbers (inclusive).
@@ -56,6 +56,8 @@ class Param:
         """Say in words what values are accepted, for error messages."""
         if self.kind == "choice":
             return "one of " + ", ".join(self.choices)
+        if self.kind == "text":
+            return "text"
         if self.kind == "bool":
             return "true or false"
         noun = "a whole number" if self.kind == "int" else "a number"
@@ -76,7 +78,7 @@ class Param:
         """
         raw = text.strip()
         value: ParamValue
-        if self.kind == "choice":
+        if self.kind in ("choice", "text"):
             value = raw
         elif self.kind == "bool":
             if raw.lower() in _TRUE:
@@ -105,6 +107,10 @@ class Param:
             ValueError: the value is not accepted.
         """
         shown = repr(value) if shown is None else shown
+        if self.kind == "text":
+            if not isinstance(value, str):
+                raise self._refuse(shown)
+            return value
         if self.kind == "choice":
             if value not in self.choices:
                 raise self._refuse(shown)

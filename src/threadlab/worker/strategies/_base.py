@@ -34,7 +34,7 @@ def worker_label(slot: Optional[str] = None) -> str:
     return "{}:{}".format(os.getpid(), slot or threading.current_thread().name)
 
 
-def timed_call(task: Callable[[], Any], index: int) -> TaskRecord:
+def timed_call(task: Callable[[int], Any], index: int) -> TaskRecord:
     """Run one task and record its span; an exception becomes data, not a crash.
 
     Module-level so that ``functools.partial(timed_call, task)`` pickles and
@@ -44,7 +44,7 @@ def timed_call(task: Callable[[], Any], index: int) -> TaskRecord:
     start = time.perf_counter_ns()
     error = None
     try:
-        task()
+        task(index)
     except BaseException:  # noqa: BLE001 - a task's failure is measured data; carried back whole
         error = traceback.format_exc()
     end = time.perf_counter_ns()
@@ -72,8 +72,8 @@ class Job:
         tasks: int,
         workers: int,
         params: Dict[str, ParamValue],
-        sync_task: Optional[Callable[[], Any]],
-        async_task: Optional[Callable[[], Awaitable[Any]]],
+        sync_task: Optional[Callable[[int], Any]],
+        async_task: Optional[Callable[[int], Awaitable[Any]]],
         prepare: Callable[[], None],
     ) -> None:
         self.tasks = tasks
@@ -97,7 +97,8 @@ class Strategy:
     Attributes:
         name: the name users type.
         summary: one line saying what it does.
-        mode: ``"sync"`` runs blocking tasks, ``"async"`` runs coroutines.
+        mode: ``"sync"`` runs blocking tasks, ``"async"`` runs coroutines,
+            ``"any"`` runs either (blocking tasks where a workload has both).
         params: the strategy's own ``--param`` options.
         safe_workers: the most workers allowed without ``--max-workers``.
         single_worker: True when the strategy always uses one worker.

@@ -16,7 +16,7 @@ from typing import Any, Awaitable, Callable, Iterator, List
 from threadlab.worker.strategies._base import Job, Outcome, Strategy, TaskRecord, worker_label
 
 
-async def _run_all(task: Callable[[], Awaitable[Any]], tasks: int, workers: int) -> List[TaskRecord]:
+async def _run_all(task: Callable[[int], Awaitable[Any]], tasks: int, workers: int) -> List[TaskRecord]:
     records: List[TaskRecord] = []
     numbers: Iterator[int] = iter(range(tasks))
 
@@ -26,8 +26,10 @@ async def _run_all(task: Callable[[], Awaitable[Any]], tasks: int, workers: int)
             start = time.perf_counter_ns()
             error = None
             try:
-                await task()
-            except Exception:  # noqa: BLE001 - a task's failure is measured data
+                await task(index)
+            except asyncio.CancelledError:
+                raise  # the slot itself is being cancelled: not the task's doing
+            except BaseException:  # noqa: BLE001 - as in timed_call: a task that calls sys.exit() failed
                 error = traceback.format_exc()
             records.append(TaskRecord(index, start, time.perf_counter_ns(), None, label, error))
 

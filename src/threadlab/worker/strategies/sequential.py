@@ -1,5 +1,8 @@
 """``sequential``: every task one after another, on one worker thread.
 
+A coroutine task is awaited, one after another, on an event loop in that
+thread: the sequential baseline of async work.
+
 The baseline runs on a worker thread, not the main thread: the plain
 ``count += 1`` loop measured 10–30% slower on the main thread of the project's
 2-core machines, which would inflate every speedup computed against it.
@@ -7,22 +10,41 @@ The baseline runs on a worker thread, not the main thread: the plain
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import threading
-from typing import List
+from typing import Any, Awaitable, Callable, List
 
 from threadlab.worker.strategies._base import Job, Outcome, Strategy, TaskRecord, timed_call
+
+
+def _awaiting(task: Callable[[int], Awaitable[Any]]) -> Callable[[int], Any]:
+    """A blocking task that runs one coroutine task to its end on a fresh loop."""
+
+    def run(number: int) -> Any:
+        return asyncio.run(_await(task, number))
+
+    return run
+
+
+async def _await(task: Callable[[int], Awaitable[Any]], number: int) -> Any:
+    return await task(number)
 
 
 class Sequential(Strategy):
     name = "sequential"
     summary = "all tasks one after another on a single worker thread (the baseline)"
+    mode = "any"
     single_worker = True
     safe_workers = 1
 
     def run(self, job: Job) -> Outcome:
-        assert job.sync_task is not None
-        call = functools.partial(timed_call, job.sync_task)
+        if job.sync_task is not None:
+            task = job.sync_task
+        else:
+            assert job.async_task is not None
+            task = _awaiting(job.async_task)
+        call = functools.partial(timed_call, task)
         records: List[TaskRecord] = []
 
         def work() -> None:

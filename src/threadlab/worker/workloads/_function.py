@@ -1,26 +1,33 @@
 """A user's function as a workload: ``package.module:function`` or ``path/to/file.py:function``.
 
-The function is called with no arguments, once per task. A coroutine
-function (``async def``) runs on ``asyncio``; a plain one on every other
-strategy. Process pools pickle it by reference, so it must be importable by
-name: a module on the path, or a file, whose directory is put on ``sys.path``
-(children started with ``spawn`` inherit that path).
+Each task calls the function once: with the ``args`` parameter (a JSON list)
+as its positional arguments, or, with ``inputs=module:name``, with item i of
+that sequence for task i (one call per item). A coroutine function
+(``async def``) runs on ``asyncio`` and ``sequential``; a plain one on every
+strategy but ``asyncio``. Process pools pickle the function by reference, so
+it must be importable by name: a module on the path, or a file, whose
+directory is put on ``sys.path`` (children started with ``spawn`` inherit that
+path).
 """
 
 from __future__ import annotations
 
 import importlib
 import inspect
+import json
 import os
 import sys
-from typing import Any, Awaitable, Callable, Dict, Optional, cast
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, cast
 
-from threadlab.worker._params import ParamValue
-from threadlab.worker.workloads._base import Workload
+from threadlab.worker._params import Param, ParamValue
+from threadlab.worker.workloads._base import AsyncTask, Task, Workload
+
+# Input sequences, loaded once per process by their target name.
+_INPUTS: Dict[str, List[Any]] = {}
 
 
 class TargetError(Exception):
-    """The target cannot be imported, or does not name a callable."""
+    """The target cannot be imported, or does not name what it should."""
 
 
 def is_target(name: str) -> bool:
@@ -28,8 +35,8 @@ def is_target(name: str) -> bool:
     return ":" in name
 
 
-def load_target(target: str) -> Callable[..., Any]:
-    """Import ``module:function`` or ``file.py:function`` and return the function.
+def load_target(target: str) -> Any:
+    """Import ``module:attribute`` or ``file.py:attribute`` and return the attribute.
 
     Raises:
         TargetError: with one line saying what is wrong and what is expected.
@@ -41,7 +48,7 @@ def load_target(target: str) -> Callable[..., Any]:
                 target
             )
         )
-    if where.endswith(".py") or os.sep in where or "/" in where:
+    if where.endswith(".py") or "/" in where or os.sep in where:
         path = os.path.abspath(where)
         if not os.path.isfile(path):
             raise TargetError("{!r}: no such file {!r}".format(target, where))
@@ -51,42 +58,143 @@ def load_target(target: str) -> Callable[..., Any]:
         module_name = os.path.splitext(filename)[0]
     else:
         module_name = where
-        if "" not in sys.path and os.getcwd() not in sys.path:
+        if os.getcwd() not in sys.path and "" not in sys.path:
             sys.path.insert(0, os.getcwd())
     try:
         module = importlib.import_module(module_name)
-    except Exception as error:  # noqa: BLE001 - any import failure is the user's to see
+    except Exception as error:  # noqa: BLE001 - any failure to import is the user's to see
         raise TargetError(
             "{!r}: cannot import {!r}: {}: {}".format(target, module_name, type(error).__name__, error)
         ) from None
-    function = module
+    found: Any = module
     for part in attribute.split("."):
         try:
-            function = getattr(function, part)
+            found = getattr(found, part)
         except AttributeError:
             raise TargetError(
                 "{!r}: module {!r} has no attribute {!r}".format(target, module_name, attribute)
             ) from None
+    return found
+
+
+def load_function(target: str) -> Callable[..., Any]:
+    """The callable a target names.
+
+    Raises:
+        TargetError: it cannot be imported or is not callable.
+    """
+    function = load_target(target)
     if not callable(function):
         raise TargetError(
-            "{!r}: {} is a {}, not a function".format(target, attribute, type(function).__name__)
+            "{!r}: {} is a {}, not a function".format(
+                target, target.rpartition(":")[2], type(function).__name__
+            )
         )
     return cast(Callable[..., Any], function)
 
 
+def load_inputs(target: str) -> List[Any]:
+    """The items of ``--inputs``: a sequence, an iterable, or a function returning one.
+
+    Loaded once per process and kept, so every task of the process reads the
+    same list, and a process-pool child loads it by name instead of receiving
+    it with every task.
+
+    Raises:
+        TargetError: it cannot be imported, is not iterable, or is empty.
+    """
+    items = _INPUTS.get(target)
+    if items is None:
+        source = load_target(target)
+        if callable(source):
+            source = source()
+        try:
+            items = list(source)
+        except TypeError:
+            raise TargetError(
+                "inputs {!r} is a {}, not an iterable; expected a list, a tuple, a generator "
+                "or a function returning one".format(target, type(source).__name__)
+            ) from None
+        if not items:
+            raise TargetError("inputs {!r} is empty; expected at least one item".format(target))
+        _INPUTS[target] = items
+    return items
+
+
+def parse_args(text: str) -> Tuple[Any, ...]:
+    """The ``args`` parameter: a JSON list of positional arguments.
+
+    Raises:
+        ValueError: it is not a JSON list.
+    """
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if not isinstance(value, list):
+        raise ValueError(
+            'args={!r} is not accepted; expected a JSON list of arguments, like [1, "a"]'.format(text)
+        )
+    return tuple(value)
+
+
+class FunctionCall:
+    """A picklable task calling a user's function: same ``args``, or item i of ``inputs``."""
+
+    __slots__ = ("args", "function", "inputs")
+
+    def __init__(self, function: Callable[..., Any], args: Sequence[Any], inputs: str) -> None:
+        self.function = function
+        self.args = tuple(args)
+        self.inputs = inputs
+
+    def __call__(self, number: int) -> Any:
+        if self.inputs:
+            items = load_inputs(self.inputs)
+            return self.function(items[number % len(items)])
+        return self.function(*self.args)
+
+    def __getstate__(self) -> Tuple[Callable[..., Any], Tuple[Any, ...], str]:
+        return (self.function, self.args, self.inputs)
+
+    def __setstate__(self, state: Tuple[Callable[..., Any], Tuple[Any, ...], str]) -> None:
+        self.function, self.args, self.inputs = state
+
+
 class FunctionWorkload(Workload):
-    """A user's function, called once per task with no arguments."""
+    """A user's function, called once per task."""
 
     kind = "unknown"
+    params = (
+        Param("args", "text", "[]", "JSON list of positional arguments for every call"),
+        Param("inputs", "text", "", "module:name of a sequence; task i calls the function with item i"),
+    )
 
     def __init__(self, target: str) -> None:
         self.name = target
-        self.function = load_target(target)
+        self.function = load_function(target)
         self.summary = "the user's function {}".format(target)
         self.is_async = inspect.iscoroutinefunction(self.function)
 
-    def sync_task(self, params: Dict[str, ParamValue]) -> Optional[Callable[[], Any]]:
-        return None if self.is_async else self.function
+    def check(self, params: Dict[str, ParamValue]) -> None:
+        parse_args(str(params["args"]))
+        if params["inputs"]:
+            if params["args"] != "[]":
+                raise ValueError("args and inputs exclude each other; give one of them")
+            try:
+                load_inputs(str(params["inputs"]))
+            except TargetError as error:
+                raise ValueError(str(error)) from None
 
-    def async_task(self, params: Dict[str, ParamValue]) -> Optional[Callable[[], Awaitable[Any]]]:
-        return self.function if self.is_async else None
+    def prepare(self, params: Dict[str, ParamValue]) -> None:
+        if params["inputs"]:
+            load_inputs(str(params["inputs"]))
+
+    def _call(self, params: Dict[str, ParamValue]) -> FunctionCall:
+        return FunctionCall(self.function, parse_args(str(params["args"])), str(params["inputs"]))
+
+    def sync_task(self, params: Dict[str, ParamValue]) -> Optional[Task]:
+        return None if self.is_async else self._call(params)
+
+    def async_task(self, params: Dict[str, ParamValue]) -> Optional[AsyncTask]:
+        return self._call(params) if self.is_async else None

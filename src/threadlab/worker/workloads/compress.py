@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 import random
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import Dict, Optional, Tuple
 
 from threadlab.worker._params import Param, ParamValue
-from threadlab.worker.workloads._base import Workload
+from threadlab.worker.workloads._base import Call, Task, Workload
 
 try:
     import zlib
@@ -51,8 +50,8 @@ class Compress(Workload):
     def prepare(self, params: Dict[str, ParamValue]) -> None:
         data_of(float(params["mb"]))
 
-    def sync_task(self, params: Dict[str, ParamValue]) -> Optional[Callable[[], Any]]:
-        return functools.partial(compress_task, float(params["mb"]), int(params["level"]))
+    def sync_task(self, params: Dict[str, ParamValue]) -> Optional[Task]:
+        return Call(compress_task, (float(params["mb"]), int(params["level"])))
 
 
 WORKLOAD = Compress()

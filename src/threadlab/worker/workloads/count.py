@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import functools
-from typing import Any, Callable, Dict, Optional
+from typing import Dict, Optional
 
 from threadlab.worker._params import Param, ParamValue
-from threadlab.worker.workloads._base import Workload
+from threadlab.worker.workloads._base import Call, Task, Workload
 
 
 def count_task(iterations: int) -> int:
@@ -27,8 +26,8 @@ class Count(Workload):
     kind = "cpu-holds-gil"
     params = (Param("iterations", "int", 10**7, "loop steps per task", positive=True),)
 
-    def sync_task(self, params: Dict[str, ParamValue]) -> Optional[Callable[[], Any]]:
-        return functools.partial(count_task, int(params["iterations"]))
+    def sync_task(self, params: Dict[str, ParamValue]) -> Optional[Task]:
+        return Call(count_task, (int(params["iterations"]),))
 
 
 WORKLOAD = Count()

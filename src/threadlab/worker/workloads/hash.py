@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
-from typing import Any, Callable, Dict, Optional
+from typing import Dict, Optional
 
 from threadlab.worker._params import Param, ParamValue
-from threadlab.worker.workloads._base import Workload
+from threadlab.worker.workloads._base import Call, Task, Workload
 
 _MB = 1024 * 1024
 # Input data is built once per process and shared by its tasks, outside timing.
@@ -39,8 +38,8 @@ class Hash(Workload):
     def prepare(self, params: Dict[str, ParamValue]) -> None:
         data_of(float(params["mb"]))
 
-    def sync_task(self, params: Dict[str, ParamValue]) -> Optional[Callable[[], Any]]:
-        return functools.partial(hash_task, float(params["mb"]))
+    def sync_task(self, params: Dict[str, ParamValue]) -> Optional[Task]:
+        return Call(hash_task, (float(params["mb"]),))
 
 
 WORKLOAD = Hash()

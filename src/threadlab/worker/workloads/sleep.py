@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import time
-from typing import Any, Awaitable, Callable, Dict, Optional
+from typing import Dict, Optional
 
 from threadlab.worker._params import Param, ParamValue
-from threadlab.worker.workloads._base import Workload
+from threadlab.worker.workloads._base import AsyncTask, Call, Task, Workload
 
 
 def sleep_task(duration: float) -> None:
@@ -27,11 +26,11 @@ class Sleep(Workload):
     kind = "io"
     params = (Param("duration", "float", 1.0, "seconds each task waits", minimum=0.0),)
 
-    def sync_task(self, params: Dict[str, ParamValue]) -> Optional[Callable[[], Any]]:
-        return functools.partial(sleep_task, float(params["duration"]))
+    def sync_task(self, params: Dict[str, ParamValue]) -> Optional[Task]:
+        return Call(sleep_task, (float(params["duration"]),))
 
-    def async_task(self, params: Dict[str, ParamValue]) -> Optional[Callable[[], Awaitable[Any]]]:
-        return functools.partial(sleep_async_task, float(params["duration"]))
+    def async_task(self, params: Dict[str, ParamValue]) -> Optional[AsyncTask]:
+        return Call(sleep_async_task, (float(params["duration"]),))
 
 
 WORKLOAD = Sleep()

@@ -1,0 +1,111 @@
+"""What the test modules share: one point planned and measured as a run would,
+user-function targets in ``tests/fixtures``, a small real run, and process checks."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+import threadlab
+from threadlab._model import Measurement, Point, Result, Spec
+from threadlab.orchestrate._plan import plan
+from threadlab.orchestrate._runner import OnSample, measure_point
+from threadlab.worker._params import ParamValue
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+needs_proc = pytest.mark.skipif(
+    not Path("/proc/self/stat").exists(), reason="process checks read /proc (Linux only)"
+)
+
+
+def target(module: str, function: str) -> str:
+    """A ``path/to/file.py:function`` workload from ``tests/fixtures``."""
+    return f"{FIXTURES / module}.py:{function}"
+
+
+def one_point(
+    workload: str, strategy: str, workers: int, tasks: int | None = None, **params: ParamValue
+) -> Point:
+    """The one point ``plan`` makes of this workload, strategy and worker count (defaults filled in)."""
+    spec = Spec(
+        workloads=(workload,),
+        strategies=(strategy,),
+        workers=(workers,),
+        tasks=tasks,
+        params=params,
+        python=sys.executable,
+    )
+    (point,) = plan(spec)
+    return point
+
+
+def measure(
+    point: Point,
+    *,
+    repeat: int = 1,
+    warmup: int = 0,
+    timeout_s: float = 30.0,
+    on_sample: OnSample | None = None,
+) -> Measurement:
+    """Measure one point in a fresh worker process, as a run does."""
+    return measure_point(point, repeat=repeat, warmup=warmup, timeout_s=timeout_s, on_sample=on_sample)
+
+
+def _stat_fields(pid: int | str) -> list[str] | None:
+    """Fields of /proc/PID/stat after the command name: state, ppid, pgrp, session, …"""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()
+
+
+def is_running(pid: int) -> bool:
+    """Whether process ``pid`` exists and has not ended.
+
+    A zombie counts as ended: it runs nothing and holds nothing but its exit
+    status, and where init does not reap orphans (this sandbox's init does
+    not) an orphaned pool child that was killed stays one.
+    """
+    fields = _stat_fields(pid)
+    return fields is not None and fields[0] not in ("Z", "X")
+
+
+def session_members(session: int) -> list[int]:
+    """The running processes of a session: a worker and everything it started."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            fields = _stat_fields(entry.name)
+            if fields is not None and int(fields[3]) == session and fields[0] not in ("Z", "X"):
+                found.append(int(entry.name))
+    return found
+
+
+def worker_pids(measurement: Measurement) -> set[int]:
+    """The pids that ran tasks, from the ``pid:thread`` labels of the kept samples."""
+    return {
+        int(label.split(":", 1)[0])
+        for sample in (*measurement.warmups, *measurement.samples)
+        for label in sample.spans.workers
+    }
+
+
+@pytest.fixture(scope="session")
+def small_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Result, Path]:
+    """A real run, small: sleep 0.05 s on sequential and threads, 1 and 2 workers, saved."""
+    out = tmp_path_factory.mktemp("small-run") / "results.json"
+    result = threadlab.run(
+        "sleep",
+        ["sequential", "threads"],
+        [1, 2],
+        params={"duration": 0.05},
+        repeat=2,
+        warmup=1,
+        timeout=60,
+        out=out,
+    )
+    return result, out

@@ -1,0 +1,102 @@
+"""``threadlab.__all__`` is exactly the public API, and importing it stays light."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import threadlab
+
+pytestmark = pytest.mark.timeout(30)
+
+# Copied from src/threadlab/__init__.py on purpose: a change to the public API
+# must be made in both places.
+PUBLIC_API = [
+    "SCHEMA_VERSION",
+    "Advice",
+    "Analysis",
+    "Classification",
+    "Environment",
+    "Interpreter",
+    "Measurement",
+    "Point",
+    "PointError",
+    "Recommendation",
+    "Result",
+    "ResultsFileError",
+    "Sample",
+    "Spec",
+    "SpecError",
+    "StrategyInfo",
+    "Summary",
+    "TaskSpans",
+    "ThreadlabError",
+    "WorkerProtocolError",
+    "WorkloadInfo",
+    "__version__",
+    "advise",
+    "analyse",
+    "load_result",
+    "run",
+    "save_result",
+    "strategies",
+    "workloads",
+]
+
+
+def test_all_is_exactly_the_public_api() -> None:
+    assert threadlab.__all__ == PUBLIC_API
+    # Sorted as ruff's RUF022 sorts: CONSTANTS, then Classes, then the rest.
+    assert threadlab.__all__ == sorted(threadlab.__all__, key=isort_key)
+
+
+def isort_key(name: str) -> tuple[int, str]:
+    return (0 if name.isupper() else 1 if name[:1].isupper() else 2, name)
+
+
+@pytest.mark.parametrize("name", PUBLIC_API)
+def test_every_public_name_resolves(name: str) -> None:
+    member = getattr(threadlab, name)
+    assert member is not None
+    if name != "__version__" and name != "SCHEMA_VERSION":
+        assert member.__module__.startswith("threadlab.")
+        assert member.__doc__, f"{name} has no docstring"
+
+
+def test_an_unknown_name_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match=r"^module 'threadlab' has no attribute 'nope'$"):
+        threadlab.nope  # noqa: B018 - the access itself is the test
+
+
+def test_every_exception_derives_from_threadlab_error() -> None:
+    for name in ("SpecError", "ResultsFileError", "WorkerProtocolError"):
+        assert issubclass(getattr(threadlab, name), threadlab.ThreadlabError)
+
+
+def loaded_after(code: str) -> list[str]:
+    """The heavy modules a fresh Python has loaded after running ``code``."""
+    script = textwrap.dedent(code) + textwrap.dedent(
+        """
+        import json, sys
+        heavy = ("rich", "click", "numpy", "scipy", "matplotlib", "dask")
+        print(json.dumps(sorted(name for name in sys.modules if name.split(".")[0] in heavy)))
+        """
+    )
+    finished = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=20, check=True
+    )
+    loaded: list[str] = json.loads(finished.stdout)
+    return loaded
+
+
+def test_import_threadlab_loads_no_heavy_dependency() -> None:
+    assert loaded_after("import threadlab") == []
+
+
+def test_the_python_api_loads_no_presentation_dependency() -> None:
+    # Running points needs neither the CLI framework nor rich.
+    assert loaded_after("import threadlab; threadlab.run; threadlab.load_result; threadlab.Result") == []

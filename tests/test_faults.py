@@ -1,0 +1,259 @@
+"""Faults through the real runner: a task that raises, hangs, or ends its process.
+
+Each is measured data, not an exception: the point records its status and
+errors, keeps the samples measured before, the next point of the same run
+still runs, and no process of the failed point is left behind.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import threadlab
+from conftest import is_running, needs_proc, session_members, target, worker_pids
+from threadlab import Measurement, Result, load_result
+
+pytestmark = [pytest.mark.timeout(60), needs_proc]
+
+
+def run_then_sleep(
+    function: str,
+    strategy: str = "sequential",
+    *,
+    workers: int = 1,
+    repeat: int = 1,
+    warmup: int = 0,
+    timeout: float = 30,
+) -> tuple[Result, float]:
+    """Run ``faults.py:function``, then ``sleep`` 0.01 s, in one run; return it and its wall time."""
+    started = time.perf_counter()
+    result = threadlab.run(
+        [target("faults", function), "sleep"],
+        strategy,
+        workers,
+        params={"duration": 0.01},
+        repeat=repeat,
+        warmup=warmup,
+        timeout=timeout,
+    )
+    return result, time.perf_counter() - started
+
+
+def assert_next_point_ran(result: Result) -> None:
+    _, following = result.measurements
+    assert following.point.workload == "sleep"
+    assert following.status == "ok"
+    assert len(following.samples) >= 1
+    assert not result.interrupted
+
+
+def recorded_pids(path: Path) -> set[int]:
+    """The worker and pool-child pids a fault function wrote before it struck."""
+    return {int(pid) for line in path.read_text().splitlines() for pid in line.split()}
+
+
+def assert_all_gone(pids: set[int]) -> None:
+    """None of ``pids`` runs any more, and nothing started in their sessions does either."""
+    assert pids
+    assert [pid for pid in pids if is_running(pid)] == []
+    assert [member for pid in pids for member in session_members(pid)] == []
+
+
+@pytest.fixture
+def pid_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "pids"
+    monkeypatch.setenv("THREADLAB_TEST_PIDS", str(path))
+    return path
+
+
+def only(measurement: Measurement, kind: str) -> str:
+    """The one error of ``kind`` the measurement has; its message."""
+    found = [error for error in measurement.errors if error.kind == kind]
+    assert len(found) == 1, measurement.errors
+    return found[0].message
+
+
+def test_a_task_that_raises_is_counted_and_the_run_goes_on() -> None:
+    # Tasks 1 and 3 of every run of 4 raise: 6 of the 12 calls (one warm-up, two samples).
+    result, _ = run_then_sleep("raise_on_odd_calls", workers=4, repeat=2, warmup=1, timeout=30)
+
+    faulty = result.measurements[0]
+    assert faulty.status == "errors"
+    assert [len(faulty.warmups), len(faulty.samples)] == [1, 2]
+    assert [s.tasks_failed for s in (*faulty.warmups, *faulty.samples)] == [2, 2, 2]
+    (error,) = faulty.errors
+    assert (error.kind, error.message, error.count) == ("task", "6 of 12 tasks raised", 6)
+    assert error.traceback is not None
+    assert error.traceback.startswith("Traceback (most recent call last):")
+    assert error.traceback.rstrip().endswith("ValueError: odd call 1 fails on purpose")
+    assert_next_point_ran(result)
+
+
+def test_a_hung_task_is_killed_at_the_timeout_keeping_earlier_samples(pid_file: Path) -> None:
+    # The first call returns; the second (second sample) hangs for 60 s.
+    result, elapsed = run_then_sleep("hang_after_first_call", repeat=3, warmup=0, timeout=1.5)
+
+    faulty = result.measurements[0]
+    assert faulty.status == "timeout"
+    assert len(faulty.samples) == 1
+    assert faulty.samples[0].tasks_ok == 1
+    message = only(faulty, "timeout")
+    assert message == "the point was still running after 1.5 s (--timeout) and was killed"
+    assert elapsed < 10
+    assert_next_point_ran(result)
+    assert worker_pids(faulty) <= recorded_pids(pid_file)
+    assert_all_gone(recorded_pids(pid_file))
+
+
+def test_a_hung_pool_child_is_killed_with_its_worker(pid_file: Path) -> None:
+    result, elapsed = run_then_sleep("hang", "processes", workers=2, repeat=1, warmup=0, timeout=1.5)
+
+    faulty = result.measurements[0]
+    assert faulty.status == "timeout"
+    assert faulty.samples == ()
+    assert elapsed < 10
+    assert_next_point_ran(result)
+    assert_all_gone(recorded_pids(pid_file))  # the pool children and the worker that owned them
+
+
+def test_a_worker_that_exits_is_recorded_as_crashed(pid_file: Path) -> None:
+    result, elapsed = run_then_sleep("exit_with_code_3")
+
+    faulty = result.measurements[0]
+    assert faulty.status == "crashed"
+    assert only(faulty, "crashed") == "the worker process exited with code 3 before finishing"
+    assert elapsed < 10
+    assert_next_point_ran(result)
+    assert_all_gone(recorded_pids(pid_file))
+
+
+def test_a_worker_killed_by_a_signal_is_recorded_as_crashed(pid_file: Path) -> None:
+    result, _ = run_then_sleep("kill_own_process")
+
+    faulty = result.measurements[0]
+    assert faulty.status == "crashed"
+    assert only(faulty, "crashed") == "the worker process was killed by SIGKILL"
+    assert_next_point_ran(result)
+    assert_all_gone(recorded_pids(pid_file))
+
+
+@pytest.mark.parametrize("function", ["exit_with_code_3", "kill_own_process"])
+def test_a_pool_child_that_dies_breaks_the_pool(function: str, pid_file: Path) -> None:
+    result, elapsed = run_then_sleep(function, "processes", workers=2)
+
+    faulty = result.measurements[0]
+    assert faulty.status == "crashed"
+    (error,) = faulty.errors
+    assert error.kind == "crashed"
+    assert error.message.startswith("BrokenProcessPool: ")
+    assert error.traceback is not None and "BrokenProcessPool" in error.traceback
+    assert elapsed < 10
+    assert_next_point_ran(result)
+    assert_all_gone(recorded_pids(pid_file))
+
+
+def test_a_worker_killed_while_its_pool_children_live_is_crashed_not_hung(pid_file: Path) -> None:
+    # The pool children outlive the worker and hold its pipes open, so the
+    # runner cannot wait for end-of-file: it must notice the worker's exit.
+    result, elapsed = run_then_sleep(
+        "kill_worker_from_pool_child", "processes", workers=2, repeat=1, warmup=0, timeout=20
+    )
+
+    faulty = result.measurements[0]
+    assert faulty.status == "crashed"
+    assert only(faulty, "crashed") == "the worker process was killed by SIGKILL"
+    assert elapsed < 10
+    assert_next_point_ran(result)
+    assert_all_gone(recorded_pids(pid_file))
+
+
+def _threadlab_workers() -> set[int]:
+    """Pids of running ``python -m threadlab.worker`` processes (anyone's)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"threadlab.worker" in command and is_running(int(entry.name)):
+                found.add(int(entry.name))
+    return found
+
+
+def _children_of(parent: int) -> set[int]:
+    found = set()
+    for pid in _threadlab_workers():
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        if f"\nPPid:\t{parent}\n" in status:
+            found.add(pid)
+    return found
+
+
+@pytest.mark.timeout(40)
+def test_ctrl_c_saves_what_was_measured_and_ends_the_worker(tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    command = [
+        sys.executable,
+        "-c",
+        "from threadlab.cli import main; main()",
+        "run",
+        "-w",
+        "sleep",
+        "-s",
+        "threads",
+        "-n",
+        "1,2,3",
+        "-p",
+        "duration=1",
+        "--repeat",
+        "1",
+        "--warmup",
+        "0",
+        "-o",
+        str(out),
+    ]
+    cli = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 15
+        while not out.exists() and time.monotonic() < deadline and cli.poll() is None:
+            time.sleep(0.05)
+        assert out.exists(), "the first point was never saved"
+        # The second point's worker is running (each point sleeps 1 s): find it by its parent.
+        workers: set[int] = set()
+        while not workers and time.monotonic() < deadline:
+            workers = _children_of(cli.pid)
+            time.sleep(0.02)
+        assert workers, "the second point's worker never started"
+        time.sleep(0.2)
+
+        cli.send_signal(signal.SIGINT)
+        _, stderr = cli.communicate(timeout=15)
+    finally:
+        if cli.poll() is None:
+            cli.kill()
+            cli.communicate()
+
+    assert cli.returncode == 130, stderr
+    result = load_result(out)
+    assert result.interrupted
+    assert len(result.measurements) >= 1
+    assert result.measurements[0].status == "ok"
+    assert result.measurements[-1].status == "interrupted"
+    assert stderr.splitlines()[-1] == (
+        f"Interrupted: {len(result.measurements)} point(s) measured, all saved in {out}"
+    )
+    time.sleep(0.5)
+    assert [pid for pid in workers if is_running(pid)] == []
+    assert [member for pid in workers for member in session_members(pid)] == []
+    assert os.listdir(tmp_path) == ["results.json"]
