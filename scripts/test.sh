@@ -11,7 +11,17 @@ python=${PYTHON:-python3}
     exit 2
 }
 [ -x .venv/bin/python ] || "$python" -m venv .venv
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+# dask too: the dask strategy's tests start a real cluster on loopback.
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test,dask]'
+
+# The HTML report is tested in a real headless Chromium (tests/test_report.py), Debian's package.
+# Where it cannot be installed, those tests are skipped and say why.
+if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null; then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo -n"
+    { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null; } ||
+        echo "scripts/test.sh: could not install chromium; the browser tests will be skipped" >&2
+fi
 
 .venv/bin/ruff check src tests examples benchmarks
 .venv/bin/ruff format --check src tests examples benchmarks

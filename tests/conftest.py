@@ -4,6 +4,7 @@ user-function targets in ``tests/fixtures``, a small real run, and process check
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -109,3 +110,13 @@ def small_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Result, Path]:
         out=out,
     )
     return result, out
+
+
+@pytest.fixture(scope="session", autouse=True)
+def interpreter_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Probe answers about the Pythons found here (``threadlab interpreters``, ``--python``,
+    the tour) are cached in a temporary directory, never in the user's cache."""
+    path = tmp_path_factory.mktemp("interpreter-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("THREADLAB_CACHE_DIR", str(path))
+        yield path

@@ -74,7 +74,7 @@ BAD_INPUT = [
     (
         ["-w", "count", "-s", "asyncio"],
         "--strategy: workload 'count' cannot run on 'asyncio': its task is a blocking function, "
-        "which would stall the event loop; asyncio runs async workloads (sleep)",
+        "which would stall the event loop; asyncio runs async workloads (http, mixed, sleep)",
     ),
     (
         ["-p", "duraton=1"],

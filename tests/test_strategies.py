@@ -116,19 +116,26 @@ def test_spans_lie_within_the_sample(sleep_run: tuple[Measurement, list[bool]]) 
         assert min(sample.spans.durations()) >= SLEEP_S - EPSILON_S
 
 
-def test_sleep_uses_almost_no_cpu(sleep_run: tuple[Measurement, list[bool]]) -> None:
+def test_sleep_uses_almost_no_cpu(strategy: str, sleep_run: tuple[Measurement, list[bool]]) -> None:
     measurement, _ = sleep_run
+    if strategy == "dask":
+        # Every sample starts its Dask workers, fresh Pythons importing distributed
+        # (about 1 CPU-second each, rightly counted in the sample): the tasks' own CPU is the sleep's.
+        for sample in all_samples(measurement):
+            assert all(cpu is not None and cpu < 0.3 * SLEEP_S for cpu in sample.spans.cpu_s)
+        return
     summary = measurement.summary()
     assert summary is not None and summary.cpu_per_wall is not None
     assert summary.cpu_per_wall < 0.3
 
 
-def test_spawn_time_is_recorded_by_threads_only(
+def test_spawn_time_is_recorded_where_it_can_be_told_apart(
     strategy: str, sleep_run: tuple[Measurement, list[bool]]
 ) -> None:
     measurement, _ = sleep_run
     for sample in all_samples(measurement):
-        if strategy == "threads":
+        # dask: until its cluster's workers are ready; interpreters: until each has set up its task.
+        if strategy in ("threads", "dask", "interpreters"):
             assert sample.spawn_s is not None
             assert 0 <= sample.spawn_s < sample.wall_s
         else:

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from threadlab._model import Result, Spec
+from threadlab._model import Gil, Result, Spec
 from threadlab.orchestrate._advise import Advice
 from threadlab.orchestrate._execute import execute
 from threadlab.worker._params import ParamValue
@@ -27,7 +27,8 @@ def run(
     warmup: int = 1,
     params: Mapping[str, ParamValue] | None = None,
     timeout: float | None = 600.0,
-    python: str | os.PathLike[str] | None = None,
+    python: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
+    gil: str = "default",
     max_workers: int | None = None,
     out: str | os.PathLike[str] | None = None,
 ) -> Result:
@@ -45,7 +46,12 @@ def run(
         warmup: discarded runs before them.
         params: workload and strategy parameters, e.g. ``{"duration": 0.2}``.
         timeout: seconds after which a point is killed and recorded as timed out.
-        python: the Python executable workers run under (default: this one).
+        python: the Python(s) workers run under: a path, a version such as
+            ``"3.12"`` or ``"3.13t"``, ``"all"`` (every Python found here that
+            can run threadlab's worker), or a list of these; each point runs
+            once per Python (default: this one).
+        gil: ``"off"`` or ``"on"`` to run free-threaded builds without or with
+            their GIL; ``"default"`` leaves each build's own default.
         max_workers: raise the strategies' safe worker limit to this.
         out: also write the results file here.
 
@@ -74,11 +80,24 @@ def run(
             warmup=warmup,
             params=dict(params or {}),
             timeout_s=timeout,
-            python=os.fspath(python) if python is not None else sys.executable,
+            python=sys.executable,
             max_workers=max_workers,
         )
     except ValueError as error:
         raise SpecError("run()", str(error)) from None
+    if python is not None or gil != "default":
+        import dataclasses
+
+        from threadlab.orchestrate._interpreters import parse_gil, select
+
+        given = [python] if isinstance(python, (str, os.PathLike)) else list(python or [])
+        executables = select([os.fspath(p) for p in given], option="python").executables
+        spec = dataclasses.replace(
+            spec,
+            python=executables[0],
+            pythons=executables if len(executables) > 1 else (),
+            gil=parse_gil(gil, "gil"),
+        )
     return execute(spec, out=Path(out) if out is not None else None)
 
 
@@ -92,6 +111,7 @@ def advise(
     repeat: int = 5,
     warmup: int = 1,
     python: str | os.PathLike[str] | None = None,
+    gil: str = "default",
     out: str | os.PathLike[str] | None = None,
 ) -> Advice:
     """Measure a function under every strategy that applies and recommend one.
@@ -111,7 +131,10 @@ def advise(
         budget: seconds the whole sweep may take.
         repeat: timed samples per point.
         warmup: discarded runs per point.
-        python: the Python executable to run the function under.
+        python: the Python to run the function under: a path, or a version
+            such as ``"3.12"`` or ``"3.13t"`` (default: this one).
+        gil: ``"off"`` or ``"on"`` to run a free-threaded build without or
+            with its GIL; ``"default"`` leaves the build's own default.
         out: also write the results file, analysis included, here.
 
     Returns:
@@ -137,6 +160,16 @@ def advise(
         args_text = json.dumps(list(args or []))
     except TypeError as error:
         raise SpecError("advise()", f"args must be JSON-serialisable: {error}") from None
+    executable: str = sys.executable
+    mode: Gil = "default"
+    if python is not None or gil != "default":
+        from threadlab.orchestrate._interpreters import check_gil, parse_gil, select
+
+        chosen = select([] if python is None else [os.fspath(python)], option="python").interpreters
+        if len(chosen) > 1:
+            raise SpecError("python", "advise() measures one Python at a time; give one, like '3.13t'")
+        (mode,) = check_gil(chosen, parse_gil(gil, "gil"), [])
+        executable = chosen[0].executable
     return advise_sweep(
         target_of(function),
         args=args_text,
@@ -145,6 +178,7 @@ def advise(
         budget_s=budget,
         repeat=repeat,
         warmup=warmup,
-        python=os.fspath(python) if python is not None else sys.executable,
+        python=executable,
+        gil=mode,
         out=Path(out) if out is not None else None,
     )

@@ -27,6 +27,9 @@ SCHEMA_VERSION = 1
 Status = Literal["ok", "errors", "timeout", "crashed", "failed", "interrupted"]
 STATUSES: tuple[Status, ...] = ("ok", "errors", "timeout", "crashed", "failed", "interrupted")
 ErrorKind = Literal["task", "timeout", "crashed", "refused", "worker"]
+# What a worker is told about the GIL: off/on (-X gil=0/1, free-threaded builds only) or nothing.
+Gil = Literal["on", "off", "default"]
+GIL_MODES: tuple[Gil, ...] = ("on", "off", "default")
 ERROR_KINDS: tuple[ErrorKind, ...] = ("task", "timeout", "crashed", "refused", "worker")
 
 
@@ -42,6 +45,22 @@ def _non_negative(name: str, value: float | None) -> None:
     )
 
 
+def percentile(values: list[float], q: float) -> float | None:
+    """The ``q``-th percentile (0-100) of ``values``, None when there are none.
+
+    Linear interpolation between the two nearest order statistics (numpy's
+    default): with 2 values the p99 is 99% of the way from the lower to the
+    higher, not the higher itself.
+    """
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q / 100
+    low = math.floor(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
 @dataclass(frozen=True, slots=True)
 class Interpreter:
     """A Python that ran a worker, as the worker saw itself.
@@ -51,7 +70,8 @@ class Interpreter:
         version: e.g. ``"3.13.0"``.
         implementation: e.g. ``"CPython"``.
         free_threaded: built with ``Py_GIL_DISABLED`` (3.13t, 3.14t).
-        gil_enabled: whether the GIL was on while the point ran.
+        gil_enabled: whether the GIL was on while the point ran (as the worker
+            saw it at its end: an import can turn it back on mid-run).
     """
 
     executable: str
@@ -82,6 +102,8 @@ class Point:
         python: the executable the point's worker runs under.
         repeat: timed samples to take.
         warmup: discarded runs before them.
+        gil: ``off``/``on`` to run a free-threaded build without or with its
+            GIL (``-X gil=0/1``); ``default`` passes nothing (any GIL build).
     """
 
     workload: str
@@ -93,6 +115,7 @@ class Point:
     python: str = ""
     repeat: int = 5
     warmup: int = 1
+    gil: Gil = "default"
 
     def __post_init__(self) -> None:
         _require(bool(self.workload), "workload must be named")
@@ -101,6 +124,7 @@ class Point:
         _require(self.tasks >= 1, f"tasks must be 1 or more, not {self.tasks}")
         _require(self.repeat >= 1, f"repeat must be 1 or more, not {self.repeat}")
         _require(self.warmup >= 0, f"warmup must be 0 or more, not {self.warmup}")
+        _require(self.gil in GIL_MODES, f"gil must be one of {GIL_MODES}, not {self.gil!r}")
 
     def label(self) -> str:
         """``count · threads ×2 (2 tasks)``: how tables name the point."""
@@ -114,8 +138,8 @@ class Point:
         return self.workload
 
     def baseline_key(self) -> tuple[Any, ...]:
-        """What a point shares with its sequential baseline: same work, same Python."""
-        return (self.workload, self.tasks, tuple(sorted(self.params.items())), self.python)
+        """What a point shares with its sequential baseline: same work, same Python, same GIL."""
+        return (self.workload, self.tasks, tuple(sorted(self.params.items())), self.python, self.gil)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +148,11 @@ class TaskSpans:
 
     Times are seconds from the start of the sample. ``worker[i]`` indexes
     ``workers``, the labels (``"pid:thread"``) of who ran each task. ``cpu_s``
-    holds None where a task's CPU time cannot be told apart (asyncio).
+    is the on-CPU time of the task's own thread (``time.thread_time``, user
+    plus system), None where a task's CPU time cannot be told apart (asyncio).
+    ``io_s`` is the I/O wait each task measured and reported itself (see
+    ``threadlab.worker.workloads.IOWait``): empty when no task of the sample
+    reported one, else one entry per task, None for a task that did not.
     """
 
     start_s: tuple[float, ...] = ()
@@ -133,6 +161,7 @@ class TaskSpans:
     worker: tuple[int, ...] = ()
     ok: tuple[bool, ...] = ()
     workers: tuple[str, ...] = ()
+    io_s: tuple[float | None, ...] = ()
 
     def __post_init__(self) -> None:
         n = len(self.start_s)
@@ -141,6 +170,7 @@ class TaskSpans:
                 len(getattr(self, name)) == n,
                 f"spans.{name} has {len(getattr(self, name))} entries, spans.start_s has {n}",
             )
+        _require(len(self.io_s) in (0, n), f"spans.io_s has {len(self.io_s)} entries, spans.start_s has {n}")
         _require(
             all(0 <= w < len(self.workers) for w in self.worker),
             "spans.worker refers to a worker missing from spans.workers",
@@ -152,6 +182,59 @@ class TaskSpans:
     def durations(self) -> tuple[float, ...]:
         """Each task's latency, end minus start, in seconds."""
         return tuple(end - start for start, end in zip(self.start_s, self.end_s, strict=True))
+
+    def io_waits(self) -> tuple[float | None, ...]:
+        """Each task's reported I/O wait, None where it reported none."""
+        return self.io_s or (None,) * len(self)
+
+    def per_worker(self) -> dict[str, tuple[float, float]]:
+        """Per worker label: its tasks' summed wall time and on-CPU time, in seconds.
+
+        Only tasks whose CPU time was measured count; a worker with none is
+        left out (all of them on asyncio).
+        """
+        found: dict[str, tuple[float, float]] = {}
+        for start, end, cpu, who in zip(self.start_s, self.end_s, self.cpu_s, self.worker, strict=True):
+            if cpu is not None:
+                wall, busy = found.get(self.workers[who], (0.0, 0.0))
+                found[self.workers[who]] = (wall + end - start, busy + cpu)
+        return found
+
+    def waiting_share(self) -> float | None:
+        """The share of task time spent waiting: off-CPU, and not in an I/O wait the task declared.
+
+        Defined over the tasks whose CPU time was measured, with ``wall_i``
+        the task's end minus start, ``cpu_i`` its thread's on-CPU time and
+        ``io_i`` the I/O wait it reported (0 where it reported none)::
+
+            waiting_share = sum(max(0, wall_i - cpu_i - io_i)) / sum(wall_i)
+
+        It is the time a task's thread was runnable but not running, or
+        blocked, outside the waits the workload itself declared. For
+        pure-Python CPU-bound tasks on threads under the GIL that is mostly
+        waiting for the GIL: two threads counting share one GIL and show
+        about 0.5; one thread alone, or sleeping threads (whose sleep is a
+        declared wait), about 0.
+
+        Limits: two clocks cannot tell a GIL wait from an I/O wait the task
+        did not declare (a user's function doing I/O), from the OS running
+        other threads or programs on the cores (more runnable threads than
+        CPUs), or from page faults and lock waits. A declared wait is timed
+        until the thread runs Python again, so a GIL wait right after the
+        I/O (the convoy effect) counts in ``io_s``, not here. The system
+        time spent inside an I/O call counts in both ``cpu_i`` and ``io_i``,
+        hence the clamp at 0.
+
+        Returns:
+            None when no task's CPU time was measured (asyncio) or the tasks
+            took no time.
+        """
+        wall_sum = waiting = 0.0
+        for wall, cpu, io in zip(self.durations(), self.cpu_s, self.io_waits(), strict=True):
+            if cpu is not None:
+                wall_sum += wall
+                waiting += max(0.0, wall - cpu - (io or 0.0))
+        return waiting / wall_sum if wall_sum > 0 else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,13 +248,20 @@ class Sample:
         max_rss_bytes: peak resident memory of the worker process (or of its
             largest child) so far.
         spawn_s: time spent starting workers where it can be told apart
-            (``threads``); None elsewhere.
+            (``threads``; ``interpreters``: until each has set up its task;
+            ``dask``: until its cluster's workers are ready); None elsewhere.
         tasks_ok, tasks_failed: how many tasks returned and raised.
         first_error: traceback of the first task that raised, if any.
         spans: per-task start, end, worker and CPU time.
+        gil_contention: gilknocker's contention metric over the sample (0 to
+            1, the share of time its probe thread waited for the GIL of the
+            worker process); None unless ``THREADLAB_GILKNOCKER=1`` was set
+            and gilknocker is installed in the target Python, and where the
+            tasks ran under other GILs (processes).
 
     CPU, context-switch and memory figures are None where the platform has no
-    ``resource`` module: absent, never zero.
+    ``resource`` module, or where the tasks ran on a cluster threadlab does not
+    own (``dask --scheduler``): absent, never zero.
     """
 
     wall_s: float
@@ -185,11 +275,16 @@ class Sample:
     tasks_failed: int = 0
     first_error: str | None = None
     spans: TaskSpans = field(default_factory=TaskSpans)
+    gil_contention: float | None = None
 
     def __post_init__(self) -> None:
         _require(
             math.isfinite(self.wall_s) and self.wall_s > 0,
             f"wall_s must be above 0, not {self.wall_s!r}",
+        )
+        _require(
+            self.gil_contention is None or 0 <= self.gil_contention <= 1,
+            f"gil_contention must be from 0 to 1, not {self.gil_contention!r}",
         )
         for name in ("cpu_user_s", "cpu_sys_s", "spawn_s"):
             _non_negative(name, getattr(self, name))
@@ -250,6 +345,19 @@ class Summary:
             same workload, tasks, parameters and Python; None where there is none.
         peak_rss_bytes: largest peak RSS over the samples.
         spawn_median_s: median worker start-up time, where measured.
+        latency_p50_s, latency_p99_s: percentiles of task latency (end −
+            start) over the tasks that returned, all samples pooled.
+        io_p50_s, io_p99_s: percentiles of the I/O wait the tasks measured
+            themselves (``TaskSpans.io_s``), where they reported one.
+        waiting_share: median over samples of ``TaskSpans.waiting_share``:
+            the share of task time off-CPU outside declared I/O waits (for
+            CPU-bound threads under the GIL, mostly waiting for it); None
+            where task CPU time is not measured (asyncio).
+        thread_on_cpu_min, thread_on_cpu_max: the lowest and highest share
+            of its task time one worker spent on a CPU (its tasks' CPU time
+            over their wall time, samples pooled by worker label).
+        gil_contention: median of the samples' gilknocker metric, where
+            measured.
     """
 
     wall_median_s: float
@@ -260,6 +368,14 @@ class Summary:
     speedup_vs_sequential: float | None
     peak_rss_bytes: int | None
     spawn_median_s: float | None
+    latency_p50_s: float | None = None
+    latency_p99_s: float | None = None
+    io_p50_s: float | None = None
+    io_p99_s: float | None = None
+    waiting_share: float | None = None
+    thread_on_cpu_min: float | None = None
+    thread_on_cpu_max: float | None = None
+    gil_contention: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,6 +425,17 @@ class Measurement:
         if baseline is not None and baseline.samples:
             base = statistics.median(s.throughput for s in baseline.samples)
             speedup = throughput / base if base > 0 else None
+        spans = [s.spans for s in self.samples]
+        latencies = [d for sp in spans for d, ok in zip(sp.durations(), sp.ok, strict=True) if ok]
+        io = [w for sp in spans for w in sp.io_waits() if w is not None]
+        waiting = [w for w in (sp.waiting_share() for sp in spans) if w is not None]
+        gil = [s.gil_contention for s in self.samples if s.gil_contention is not None]
+        by_worker: dict[str, tuple[float, float]] = {}
+        for sp in spans:
+            for label, (task_wall, task_cpu) in sp.per_worker().items():
+                total = by_worker.get(label, (0.0, 0.0))
+                by_worker[label] = (total[0] + task_wall, total[1] + task_cpu)
+        on_cpu = [busy / wall for wall, busy in by_worker.values() if wall > 0]
         return Summary(
             wall_median_s=statistics.median(walls),
             wall_min_s=min(walls),
@@ -318,6 +445,14 @@ class Measurement:
             speedup_vs_sequential=speedup,
             peak_rss_bytes=max(rss) if rss else None,
             spawn_median_s=statistics.median(spawn) if spawn else None,
+            latency_p50_s=percentile(latencies, 50),
+            latency_p99_s=percentile(latencies, 99),
+            io_p50_s=percentile(io, 50),
+            io_p99_s=percentile(io, 99),
+            waiting_share=statistics.median(waiting) if waiting else None,
+            thread_on_cpu_min=min(on_cpu) if on_cpu else None,
+            thread_on_cpu_max=max(on_cpu) if on_cpu else None,
+            gil_contention=statistics.median(gil) if gil else None,
         )
 
 
@@ -335,8 +470,12 @@ class Spec:
         params: ``--param`` values, by key; each applies to the workloads and
             strategies that declare it.
         timeout_s: a point still running after this long is killed; None: never.
-        python: the executable workers run under.
+        python: the executable workers run under (the first of ``pythons``).
         max_workers: raises the safe worker limit of every strategy to this.
+        pythons: every executable to run the points under, each point once
+            per Python; empty: ``python`` alone.
+        gil: ``--gil``: ``off``/``on`` for free-threaded builds, ``default``
+            for each build's own default.
     """
 
     workloads: tuple[str, ...]
@@ -349,6 +488,8 @@ class Spec:
     timeout_s: float | None = 600.0
     python: str = ""
     max_workers: int | None = None
+    pythons: tuple[str, ...] = ()
+    gil: Gil = "default"
 
     def __post_init__(self) -> None:
         _require(bool(self.workloads), "a spec needs at least one workload")
@@ -359,6 +500,7 @@ class Spec:
         _require(self.repeat >= 1, f"repeat must be 1 or more, not {self.repeat}")
         _require(self.warmup >= 0, f"warmup must be 0 or more, not {self.warmup}")
         _require(self.timeout_s is None or self.timeout_s > 0, "timeout must be above 0")
+        _require(self.gil in GIL_MODES, f"gil must be one of {GIL_MODES}, not {self.gil!r}")
 
 
 @dataclass(frozen=True, slots=True)

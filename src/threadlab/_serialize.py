@@ -30,6 +30,10 @@ T = TypeVar("T")
 
 def plain(obj: Any) -> Any:
     """Dataclasses to dicts, tuples to lists, mappings to dicts."""
+    if isinstance(obj, TaskSpans):
+        # Columns of plain numbers, strings and bools: copied as lists, not walked
+        # value by value (100,000 tasks make 600,000 values per sample).
+        return {f.name: list(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return {f.name: plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
     if isinstance(obj, (list, tuple)):
@@ -52,6 +56,7 @@ def measurement_to_json(measurement: Measurement, baseline: Measurement | None) 
         "python": point.python,
         "repeat": point.repeat,
         "warmup": point.warmup,
+        "gil": point.gil,
         "interpreter": plain(measurement.interpreter),
         "status": measurement.status,
         "elapsed_s": measurement.elapsed_s,
@@ -158,7 +163,7 @@ def result_from_json(data: Mapping[str, Any]) -> Result:
         "spec",
         **{
             key: _tuple(spec_data.get(key, []), f"spec.{key}")
-            for key in ("workloads", "strategies", "workers")
+            for key in ("workloads", "strategies", "workers", "pythons")
         },
     )
     return Result(

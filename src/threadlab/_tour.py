@@ -43,8 +43,11 @@ def _sizes(quick: bool) -> _Sizes:
     return _Sizes(duration=1.0, iterations=10**7, mb=64.0, repeat=3, cpu_repeat=5, warmup=1)
 
 
-def tour_spec(quick: bool) -> Spec:
-    """The spec recorded in the tour's results file (its points carry their own params)."""
+def tour_spec(quick: bool, python: str = "") -> Spec:
+    """The spec recorded in the tour's results file (its points carry their own params).
+
+    ``python``: the Python the classic lessons run under (default: this one).
+    """
     sizes = _sizes(quick)
     return Spec(
         workloads=("sleep", "count", "hash"),
@@ -53,14 +56,14 @@ def tour_spec(quick: bool) -> Spec:
         repeat=sizes.repeat,
         warmup=sizes.warmup,
         timeout_s=120.0,
-        python=sys.executable,
+        python=python or sys.executable,
     )
 
 
-def tour_points(quick: bool) -> tuple[Point, ...]:
-    """The lessons' points, in the order they are told."""
+def tour_points(quick: bool, python: str = "") -> tuple[Point, ...]:
+    """The lessons' points, in the order they are told, under ``python`` (default: this one)."""
     sizes = _sizes(quick)
-    base = tour_spec(quick)
+    base = tour_spec(quick, python)
 
     def points(
         workload: str,
@@ -116,6 +119,17 @@ def _gil_words(measurement: Measurement) -> str:
     if interpreter is not None and interpreter.free_threaded and not interpreter.gil_enabled:
         return f"this Python ({interpreter.label()}) is a free-threaded build running without the GIL"
     return "only one thread at a time may run Python bytecode under the GIL"
+
+
+def _waiting_words(summary: Summary) -> str:
+    """How long the threads waited off-CPU (the waiting share), for the CPU lesson."""
+    share = summary.waiting_share
+    if share is None:
+        return ""
+    return (
+        f"; each thread waited off-CPU for {share:.0%} of its task time (waiting share {share:.2f}), "
+        f"and a loop that does no I/O waits only for the GIL, or for a core another program holds"
+    )
 
 
 def findings(result: Result) -> list[Finding]:
@@ -194,7 +208,7 @@ def findings(result: Result) -> list[Finding]:
             Finding(
                 f"The CPU loop ({iterations:,} steps) on 2 workers",
                 f"threads: {ratio(t_speed)} sequential (CPU/wall {ratio(t.cpu_per_wall, '')}), "
-                f"{verdict}. Processes: {ratio(p_speed)} sequential "
+                f"{verdict}{_waiting_words(t)}. Processes: {ratio(p_speed)} sequential "
                 f"(CPU/wall {ratio(p.cpu_per_wall, '')}): {processes_verdict}",
             )
         )
@@ -217,4 +231,9 @@ def findings(result: Result) -> list[Finding]:
                 ),
             )
         )
+    from threadlab._tour_interpreters import lesson_finding  # here: it builds on this module
+
+    which_python = lesson_finding(result)
+    if which_python is not None:
+        found.append(which_python)
     return found

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from threadlab._model import Measurement, Result
 from threadlab.analysis._scaling import ScalingPoint, USLFit, USLNotFitted, fit_usl, scaling_table
-from threadlab.analysis._stats import SampleStats, StabilityWarning, check_stability, describe
+from threadlab.analysis._stats import SampleStats, StabilityWarning, _seconds, check_stability, describe
 
 Kind = Literal["io-bound", "cpu-bound, holds the GIL", "cpu-bound, releases the GIL", "mixed", "unclear"]
 
@@ -186,6 +186,10 @@ def _groups(result: Result) -> dict[tuple[Any, ...], list[_Measured]]:
         stats = point_stats(index, measurement)
         if stats is None or measurement.status not in ("ok", "errors"):
             continue
+        # A sample in which every task raised has no throughput to compare (speedups
+        # against it would divide by zero): such a point is reported, not analysed.
+        if stats.throughput.minimum <= 0:
+            continue
         point = measurement.point
         key = (point.workload, tuple(sorted(point.params.items())), _python(measurement))
         groups.setdefault(key, []).append(_Measured(index, measurement, stats))
@@ -245,14 +249,15 @@ def classify(workload: str, python: str, group: Sequence[_Measured], cpu_count: 
     cpu = base.cpu_per_wall
     evidence = [f"sequential CPU/wall {cpu:.2f}: the tasks compute {min(cpu, 1.0):.0%} of the time"]
     threads = _best_parallel(group, ("threads", "thread-pool"))
-    processes = _best_parallel(group, ("processes",))
+    # Strategies that run each worker under a GIL of its own.
+    processes = _best_parallel(group, ("processes", "interpreters", "dask"))
     if threads:
         evidence.append(
             f"{threads[0].strategy} ×{threads[0].workers}: {threads[1]:.2f}× sequential "
             f"(CPU/wall {_fmt(threads[0].cpu_per_wall)})"
         )
     if processes:
-        evidence.append(f"processes ×{processes[0].workers}: {processes[1]:.2f}× sequential")
+        evidence.append(f"{processes[0].strategy} ×{processes[0].workers}: {processes[1]:.2f}× sequential")
     if cpu < _IO_BOUND:
         return Classification(workload, python, "io-bound", tuple(evidence))
     if cpu < _CPU_BOUND:
@@ -281,7 +286,7 @@ def classify(workload: str, python: str, group: Sequence[_Measured], cpu_count: 
         )
         return Classification(workload, python, "unclear", tuple(evidence))
     if processes is None:
-        evidence.append("processes were not measured; add -s processes to confirm")
+        evidence.append("nothing with a GIL per worker was measured; add -s processes to confirm")
     return Classification(workload, python, "cpu-bound, holds the GIL", tuple(evidence))
 
 
@@ -369,8 +374,12 @@ def recommend(
             f"{workload}: use {chosen.strategy} with {chosen.workers} workers — {spread} the "
             f"sequential throughput. {_why(kind, chosen.strategy)}",
         )
+    task_s = _median_task_s(base.measurement)
+    short = task_s is not None and task_s < _SHORT_TASK_S
     noisy = [w for m in (chosen, base) for w in m.stats.warnings if w.code in ("high-spread", "few-samples")]
-    if noisy and interval[1] > _REAL_GAIN:
+    # Tiny tasks make short, noisy samples; when even the median shows no gain, more
+    # repeats would not change the answer (batching would), so they stay sequential.
+    if noisy and interval[1] > _REAL_GAIN and not (short and speedup < _REAL_GAIN):
         reasons.append(noisy[0].message)
         return answer(
             None,
@@ -381,10 +390,8 @@ def recommend(
             f"{workload}: too noisy to tell — the best, {chosen.strategy} ×{chosen.workers}, measured "
             f"{spread}, and the interval spans both a loss and a gain. {_sentence(noisy[0].advice)}",
         )
-    task_s = _median_task_s(base.measurement)
-    short = task_s is not None and task_s < _SHORT_TASK_S
     if task_s is not None and short:
-        reasons.append(f"median task takes {task_s * 1e6:.0f} µs: starting workers costs more than it saves")
+        reasons.append(f"median task takes {_seconds(task_s)}: starting workers costs more than it saves")
     return answer(
         "sequential",
         1,
@@ -411,10 +418,12 @@ def _why(kind: Kind, strategy: str) -> str:
         return "The tasks mostly wait, and waiting overlaps: more workers wait at once."
     if kind == "cpu-bound, releases the GIL":
         return "The work runs in C code that releases the GIL, so threads compute in parallel."
-    if kind == "cpu-bound, holds the GIL" and strategy == "processes":
+    if kind == "cpu-bound, holds the GIL" and strategy in ("processes", "dask"):
         return (
             "The work holds the GIL, so only separate processes (each with its own GIL) run it in parallel."
         )
+    if kind == "cpu-bound, holds the GIL" and strategy == "interpreters":
+        return "The work holds the GIL, so subinterpreters, each with a GIL of its own, run it in parallel."
     if kind == "mixed":
         return "The tasks both wait and compute; the waiting overlaps."
     return ""

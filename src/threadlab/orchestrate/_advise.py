@@ -26,15 +26,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from threadlab._errors import SpecError
-from threadlab._model import Point, Result, Spec
+from threadlab._model import Gil, Point, Result, Spec
 from threadlab.analysis import Analysis, Recommendation, analyse
 from threadlab.orchestrate._execute import execute
-from threadlab.orchestrate._plan import resolve_workload
 from threadlab.orchestrate._runner import OnSample, measure_point
 from threadlab.orchestrate._store import check_writable
 from threadlab.worker import strategies as strategy_registry
 from threadlab.worker._params import ParamValue
-from threadlab.worker.workloads import FunctionWorkload
+from threadlab.worker.workloads import FunctionWorkload, TargetError
 from threadlab.worker.workloads._function import load_inputs
 
 # Worker start-up and protocol per point, from benchmarks/bench_overhead.py (rounded up).
@@ -119,6 +118,7 @@ def advise_sweep(
     repeat: int = 5,
     warmup: int = 1,
     python: str,
+    gil: Gil = "default",
     out: Path | None = None,
     on_point: Callable[[int, int, Point], None] | None = None,
     on_sample: OnSample | None = None,
@@ -130,8 +130,11 @@ def advise_sweep(
     """
     if out is not None:
         check_writable(out)
-    workload = resolve_workload(target)
-    assert isinstance(workload, FunctionWorkload)
+    try:
+        # A user's function only: a built-in workload name is refused here, not asserted on.
+        workload = FunctionWorkload(target)
+    except TargetError as error:
+        raise SpecError("TARGET", str(error)) from None
     params: dict[str, ParamValue] = {"args": args, "inputs": inputs}
     try:
         workload.check(params)
@@ -163,6 +166,7 @@ def advise_sweep(
             python=python,
             repeat=samples,
             warmup=warmups,
+            gil=gil,
         )
 
     # 1. Probe: the cost of one task and how much of it is CPU, from a few sequential tasks.
@@ -196,6 +200,9 @@ def advise_sweep(
     available = budget_s * _PLANNED_SHARE - (time.perf_counter() - started)
     if tasks is not None or item_count is not None:
         total = tasks or item_count or 1
+        if total < counts[-1]:
+            # More workers than tasks would sit idle: T tasks keep at most T workers busy.
+            counts = (*(c for c in counts if c < total), total)
     else:
         while len(counts) > 1 and sweep_s(counts[-1], counts) > available:
             counts = counts[:-1]
@@ -205,9 +212,11 @@ def advise_sweep(
         if sweep_s(total, counts) > available:
             notes.append(f"one call takes {task_s:.3g} s: even {total} calls per point overrun the budget")
 
-    # 3. Sweep: sequential first, then each worker count for every strategy, fewest workers first.
+    # 3. Sweep: sequential first, then each worker count for every strategy, fewest workers
+    # first, but one worker last: it is never the advice (sequential work plus overhead),
+    # only the base of the scaling table, so a tight budget is spent on 2+ workers first.
     plan = [point("sequential", 1, total, repeat, warmup)]
-    plan += [point(s, w, total, repeat, warmup) for w in counts for s in strategies]
+    plan += [point(s, w, total, repeat, warmup) for w in (*counts[1:], *counts[:1]) for s in strategies]
     estimates = [(repeat + warmup) * sample_s(p.strategy, p.workers, total) + _POINT_OVERHEAD_S for p in plan]
 
     def over_budget(index: int, todo: Point) -> str | None:
@@ -228,6 +237,7 @@ def advise_sweep(
         # A point far slower than planned is stuck, not slow: cut it and go on.
         timeout_s=max(10.0, 5 * max(estimates)),
         python=python,
+        gil=gil,
     )
     result = execute(
         spec,

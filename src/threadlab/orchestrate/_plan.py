@@ -8,10 +8,18 @@ from __future__ import annotations
 
 import difflib
 import math
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 
 from threadlab._errors import SpecError
 from threadlab._model import Point, Spec
+from threadlab.orchestrate._interpreters import (
+    FoundInterpreter,
+    check_gil,
+    describe,
+    this_interpreter,
+    where_is,
+)
 from threadlab.worker import strategies as strategy_registry
 from threadlab.worker import workloads as workload_registry
 from threadlab.worker._params import Param, ParamValue, resolve
@@ -110,20 +118,24 @@ def resolve_workload(name: str) -> Workload:
         ) from None
 
 
-def resolve_strategy(name: str) -> Strategy:
-    """The strategy called ``name``.
-
-    Raises:
-        SpecError: no such strategy, or it cannot run here.
-    """
+def _strategy_named(name: str) -> Strategy:
     try:
-        strategy = strategy_registry.get(name)
+        return strategy_registry.get(name)
     except KeyError:
         known = strategy_registry.names()
         raise SpecError(
             "--strategy",
             f"unknown strategy {name!r}; {_nearest(name, known)}expected one of: {', '.join(known)}",
         ) from None
+
+
+def resolve_strategy(name: str) -> Strategy:
+    """The strategy called ``name``.
+
+    Raises:
+        SpecError: no such strategy, or it cannot run here.
+    """
+    strategy = _strategy_named(name)
     reason = strategy.unavailable_reason()
     if reason:
         raise SpecError("--strategy", f"{name!r} cannot run here: {reason}")
@@ -181,19 +193,55 @@ def _apply_params(
     return typed
 
 
-def plan(spec: Spec) -> tuple[Point, ...]:
-    """Check ``spec`` and list its points: workloads × strategies × workers.
+def _hosts(spec: Spec) -> list[FoundInterpreter]:
+    """Each Python the spec names, probed (answers are cached), refused if it cannot run the worker."""
+    hosts = []
+    for python in spec.pythons or (spec.python,):
+        found = this_interpreter() if python in ("", sys.executable) else describe(python)
+        why = found.why_not()
+        if why:
+            raise SpecError("--python", f"{python!r} cannot run threadlab's worker: {why}")
+        hosts.append(found)
+    return hosts
+
+
+def plan(spec: Spec, notes: list[str] | None = None) -> tuple[Point, ...]:
+    """Check ``spec`` and list its points: Pythons × workloads × strategies × workers.
 
     ``sequential`` runs on one worker, so it gets one point per distinct task
     count (with T = W by default, the baseline for W workers runs W tasks one
     after another — the classic "two in sequence").
 
+    A Python other than this one is probed (``threadlab interpreters``) for
+    what it can run. With several Pythons, a strategy that one of them cannot
+    run (``interpreters`` below 3.12) is left out there, with a line in
+    ``notes``; a strategy none of them can run is refused.
+
+    Args:
+        spec: what to measure.
+        notes: receives one line per point left out, and why.
+
     Raises:
         SpecError: an unknown name, an unsupported pair, a parameter that is
-            not accepted, or more workers than a strategy's safe limit.
+            not accepted, more workers than a strategy's safe limit, a Python
+            that cannot run the worker, or ``--gil off`` without a
+            free-threaded build.
     """
+    notes = notes if notes is not None else []
+    hosts = _hosts(spec)
+    gils = check_gil(hosts, spec.gil, notes)
     workloads = [resolve_workload(name) for name in spec.workloads]
-    strategies = [resolve_strategy(name) for name in spec.strategies]
+    strategies = [_strategy_named(name) for name in spec.strategies]
+    for strategy in strategies:
+        reasons = [host.unavailable.get(strategy.name) for host in hosts]
+        if all(reasons):
+            where = "; ".join(
+                f"{where_is(host)}: {reason}" for host, reason in zip(hosts, reasons, strict=True)
+            )
+            raise SpecError("--strategy", f"{strategy.name!r} cannot run {where}")
+        for host, reason in zip(hosts, reasons, strict=True):
+            if reason:
+                notes.append(f"{strategy.name} {where_is(host)} left out: {reason}")
     for workload in workloads:
         reason = workload.unavailable_reason()
         if reason:
@@ -211,26 +259,31 @@ def plan(spec: Spec) -> tuple[Point, ...]:
                 f"pass --max-workers {most} to allow it",
             )
     points: list[Point] = []
-    for workload in workloads:
-        work_params = resolve(workload.params, typed)
-        try:
-            workload.check(work_params)
-        except ValueError as error:
-            raise SpecError("--param", str(error)) from None
-        for strategy in strategies:
-            own = resolve(strategy.params, typed)
-            for workers in spec.workers:
-                point = Point(
-                    workload=workload.name,
-                    strategy=strategy.name,
-                    workers=1 if strategy.single_worker else workers,
-                    tasks=spec.tasks or workers,
-                    params=work_params,
-                    strategy_params=own,
-                    python=spec.python,
-                    repeat=spec.repeat,
-                    warmup=spec.warmup,
-                )
-                if point not in points:
-                    points.append(point)
+    pythons = spec.pythons or (spec.python,)
+    for python, host, gil in zip(pythons, hosts, gils, strict=True):
+        for workload in workloads:
+            work_params = resolve(workload.params, typed)
+            try:
+                workload.check(work_params)
+            except ValueError as error:
+                raise SpecError("--param", str(error)) from None
+            for strategy in strategies:
+                if strategy.name in host.unavailable:
+                    continue
+                own = resolve(strategy.params, typed)
+                for workers in spec.workers:
+                    point = Point(
+                        workload=workload.name,
+                        strategy=strategy.name,
+                        workers=1 if strategy.single_worker else workers,
+                        tasks=spec.tasks or workers,
+                        params=work_params,
+                        strategy_params=own,
+                        python=python,
+                        repeat=spec.repeat,
+                        warmup=spec.warmup,
+                        gil=gil,
+                    )
+                    if point not in points:
+                        points.append(point)
     return tuple(points)

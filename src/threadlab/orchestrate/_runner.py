@@ -10,8 +10,8 @@
       │ deadline passed  → kill the worker's process group   → status "timeout"
       │ exits, no "done" → recorded with its exit code/signal → status "crashed"
       │ Ctrl-C           → kill the group, keep the samples   → status "interrupted"
-      ▼ finally: kill whatever is left in the worker's process group
-    Measurement
+      ▼ finally: kill whatever is left in the worker's process group,
+    Measurement  remove the worker's private TMPDIR
 
 The worker runs in a session of its own, so Ctrl-C in the terminal reaches
 only the orchestrator, which then ends the worker and everything it started
@@ -24,9 +24,11 @@ import contextlib
 import json
 import os
 import selectors
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,6 +39,7 @@ import threadlab
 from threadlab._errors import WorkerProtocolError
 from threadlab._model import Interpreter, Measurement, Point, PointError, Sample, Status
 from threadlab._serialize import sample_from_json
+from threadlab.orchestrate._interpreters import gil_args, gil_env
 from threadlab.worker._protocol import PROTOCOL_VERSION
 
 # What a task writes to stderr is kept only as a tail, for crash reports.
@@ -60,18 +63,24 @@ class PointInterrupted(Exception):
         self.measurement = measurement
 
 
-def worker_command(python: str) -> list[str]:
-    """The command line that starts a worker under ``python``."""
-    return [python, "-m", "threadlab.worker"]
+def worker_command(python: str, gil: str = "default") -> list[str]:
+    """The command line that starts a worker under ``python``.
+
+    ``gil`` is ``on`` or ``off`` only for a free-threaded build (the plan
+    sees to it): ``-X gil=1`` / ``-X gil=0``; ``default`` adds nothing.
+    """
+    return [python, *gil_args(gil), "-m", "threadlab.worker"]
 
 
-def worker_env() -> dict[str, str]:
+def worker_env(gil: str = "default") -> dict[str, str]:
     """The worker's environment: threadlab's own source put first on its path.
 
     The worker needs nothing installed in the target interpreter: the
-    directory holding the ``threadlab`` package is enough.
+    directory holding the ``threadlab`` package is enough. ``PYTHON_GIL`` is
+    set to match ``gil`` (``on``/``off``), or removed (``default``: the
+    build's own default, whatever the shell has).
     """
-    env = dict(os.environ)
+    env = gil_env(os.environ, gil)
     source = str(Path(threadlab.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (source, env.get("PYTHONPATH")) if p)
     return env
@@ -104,10 +113,7 @@ class _Session:
         if kind == "hello":
             if event.get("protocol") != PROTOCOL_VERSION:
                 raise WorkerProtocolError(f"worker speaks protocol {event.get('protocol')!r}")
-            seen = event["interpreter"]
-            self.interpreter = Interpreter(
-                **{name: seen[name] for name in Interpreter.__dataclass_fields__ if name in seen}
-            )
+            self.interpreter = self._interpreter(event["interpreter"])
         elif kind == "sample":
             sample = sample_from_json(event["sample"], "sample")
             (self.warmups if event["warmup"] else self.samples).append(sample)
@@ -117,8 +123,14 @@ class _Session:
             self.failure = PointError(event["kind"], event["message"], event.get("traceback"))
         elif kind == "done":
             self.done = True
+            if event.get("interpreter"):  # as it ended: an import may have turned the GIL back on
+                self.interpreter = self._interpreter(event["interpreter"])
         else:
             raise WorkerProtocolError(f"worker sent an unknown event {kind!r}")
+
+    @staticmethod
+    def _interpreter(seen: dict[str, Any]) -> Interpreter:
+        return Interpreter(**{name: seen[name] for name in Interpreter.__dataclass_fields__ if name in seen})
 
     def measurement(self, status: Status, extra: PointError | None, elapsed: float) -> Measurement:
         errors: list[PointError] = []
@@ -197,16 +209,23 @@ def measure_point(
     }
     session = _Session(point, on_sample)
     started = time.perf_counter()
+    # The worker's TMPDIR: what it and its tasks leave there (file-io's files)
+    # is removed with it after the point, even when the worker was killed.
+    scratch = tempfile.mkdtemp(prefix="threadlab-point-")
     try:
         process = subprocess.Popen(
-            worker_command(point.python or sys.executable),
+            worker_command(point.python or sys.executable, point.gil),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            env=worker_env(),
+            env={**worker_env(point.gil), "TMPDIR": scratch},
             start_new_session=True,
         )
+    except OSError:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
     except KeyboardInterrupt:
+        shutil.rmtree(scratch, ignore_errors=True)
         raise PointInterrupted(
             session.measurement(
                 "interrupted", PointError("worker", "interrupted by Ctrl-C as the worker started"), 0.0
@@ -225,7 +244,7 @@ def measure_point(
         selector = selectors.DefaultSelector()
         selector.register(process.stdout, selectors.EVENT_READ)
         selector.register(process.stderr, selectors.EVENT_READ)
-        pending = b""
+        pending: list[bytes] = []  # a line's chunks until its newline arrives
         timed_out = False
         exited_at: float | None = None
         while selector.get_map():
@@ -246,14 +265,19 @@ def measure_point(
             if not ready and exited_at is not None:
                 break
             for key, _ in ready:
-                chunk = os.read(key.fd, 1 << 16)
+                chunk = os.read(key.fd, 1 << 20)
                 if not chunk:
                     selector.unregister(key.fileobj)
                 elif key.fileobj is process.stderr:
                     stderr_tail = (stderr_tail + chunk)[-_STDERR_TAIL:]
                 else:
-                    pending += chunk
-                    *lines, pending = pending.split(b"\n")
+                    # Join only when a line ends: a sample of 100,000 tasks is one line of
+                    # megabytes, and re-splitting the whole buffer per chunk is quadratic.
+                    if b"\n" not in chunk:
+                        pending.append(chunk)
+                        continue
+                    *lines, rest = (b"".join(pending) + chunk).split(b"\n")
+                    pending = [rest] if rest else []
                     for line in lines:
                         session.handle(line)
         selector.close()
@@ -293,6 +317,7 @@ def measure_point(
         for stream in (process.stdin, process.stdout, process.stderr):
             if stream is not None:
                 stream.close()
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _tail(stderr: bytes) -> str | None:

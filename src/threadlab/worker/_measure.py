@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import os
 import sys
 import time
 from typing import Any, Callable, Dict, List, Optional, Tuple
@@ -18,6 +19,9 @@ from threadlab.worker import strategies, workloads
 from threadlab.worker._params import ParamValue, resolve
 from threadlab.worker.strategies import Job, Outcome, Strategy
 from threadlab.worker.workloads import Workload
+
+# Defined beside the workloads, whose sessions raise it too; importable from here as before.
+from threadlab.worker.workloads._base import PointRefused as PointRefused
 
 try:
     import resource
@@ -29,9 +33,11 @@ _RSS_UNIT = 1 if sys.platform == "darwin" else 1024
 
 Usage = Tuple[float, float, int, int, int]
 
-
-class PointRefused(Exception):
-    """The point cannot run here (unknown name, unavailable, bad parameter)."""
+# gilknocker's probe: try to take the GIL every 100 µs during 5 ms windows
+# separated by 5 ms pauses. Probing costs the tasks: its thread competes for
+# the GIL, and one thread counting took 0.24-0.35 s instead of 0.21 s here
+# with it on, hence it runs only when asked for (THREADLAB_GILKNOCKER=1).
+_KNOCK = {"polling_interval_micros": 100, "sampling_interval_micros": 5000, "sleeping_interval_micros": 5000}
 
 
 def _usage() -> Optional[Usage]:
@@ -56,7 +62,12 @@ def _seconds(ns: int) -> float:
 
 
 def sample_of(
-    outcome: Outcome, start_ns: int, end_ns: int, before: Optional[Usage], after: Optional[Usage]
+    outcome: Outcome,
+    start_ns: int,
+    end_ns: int,
+    before: Optional[Usage],
+    after: Optional[Usage],
+    gil_contention: Optional[float] = None,
 ) -> Dict[str, Any]:
     """Turn one run of the tasks into the protocol's sample object."""
     records = sorted(outcome.records, key=lambda record: record.number)
@@ -70,6 +81,8 @@ def sample_of(
         "ok": [r.error is None for r in records],
         "workers": list(labels),
     }
+    if any(r.io_s is not None for r in records):  # only where tasks reported their I/O wait
+        spans["io_s"] = [None if r.io_s is None else round(r.io_s, 7) for r in records]
     sample: Dict[str, Any] = {
         "wall_s": (end_ns - start_ns) / 1e9,
         "cpu_user_s": None,
@@ -82,8 +95,9 @@ def sample_of(
         "tasks_failed": len(failed),
         "first_error": failed[0].error if failed else None,
         "spans": spans,
+        "gil_contention": gil_contention,
     }
-    if before is not None and after is not None:
+    if before is not None and after is not None and outcome.usage_measured:
         sample["cpu_user_s"] = after[0] - before[0]
         sample["cpu_sys_s"] = after[1] - before[1]
         sample["ctx_voluntary"] = after[2] - before[2]
@@ -92,25 +106,62 @@ def sample_of(
     return sample
 
 
+def _gil_probe(strategy: Strategy) -> Any:
+    """A started ``gilknocker.KnockKnock``, when asked for, installed, and able to see the tasks' GIL.
+
+    gilknocker (a third-party package, used only where the target Python has
+    it) runs a thread that keeps trying to take the GIL; its
+    ``contention_metric`` (0 to 1) is the share of time that thread spent
+    waiting for it. It runs only with ``THREADLAB_GILKNOCKER=1`` in the
+    environment, because its thread competes for the GIL and slows the
+    tasks it watches. Only the GIL of the worker process's main interpreter
+    is probed, so strategies whose tasks run under other GILs (processes,
+    subinterpreters) get none.
+    """
+    if not strategy.shares_one_gil or os.environ.get("THREADLAB_GILKNOCKER") != "1":
+        return None
+    try:
+        import gilknocker  # type: ignore[import-untyped,import-not-found,unused-ignore]  # optional, no stubs
+    except ImportError:
+        return None
+    knocker = gilknocker.KnockKnock(**_KNOCK)
+    knocker.start()
+    return knocker
+
+
 def one_sample(strategy: Strategy, job: Job) -> Dict[str, Any]:
     """Time one run of all tasks of ``job`` under ``strategy``."""
     gc.collect()
+    knocker = _gil_probe(strategy)
     before = _usage()
     start = time.perf_counter_ns()
-    outcome = strategy.run(job)
-    end = time.perf_counter_ns()
+    try:
+        outcome = strategy.run(job)
+    finally:
+        end = time.perf_counter_ns()
+        if knocker is not None:
+            knocker.stop()
     after = _usage()
+    contention = None if knocker is None else round(float(knocker.contention_metric), 4)
     if len(outcome.records) != job.tasks:
         raise RuntimeError(
             "strategy {} returned {} task records for {} tasks".format(
                 strategy.name, len(outcome.records), job.tasks
             )
         )
-    return sample_of(outcome, start, end, before, after)
+    return sample_of(outcome, start, end, before, after, contention)
 
 
-def build_job(request: Dict[str, Any]) -> Tuple[Strategy, Job]:
+def build_job(
+    request: Dict[str, Any], task_params: Optional[Dict[str, ParamValue]] = None
+) -> Tuple[Strategy, Job]:
     """Check a request's names and parameters and build its job.
+
+    Args:
+        request: the point, as the orchestrator sent it.
+        task_params: what the tasks are built from, where the workload's
+            session added to the parameters (a server's port); default: the
+            request's parameters.
 
     Raises:
         PointRefused: the request names something unknown or unavailable, or a
@@ -132,8 +183,11 @@ def build_job(request: Dict[str, Any]) -> Tuple[Strategy, Job]:
     try:
         work_params: Dict[str, ParamValue] = resolve(workload.params, request.get("params", {}))
         own_params = resolve(strategy.params, request.get("strategy_params", {}))
+        workload.check(work_params)
     except ValueError as error:
         raise PointRefused(str(error)) from None
+    if task_params is not None:
+        work_params = task_params
     sync_task = workload.sync_task(work_params)
     async_task = workload.async_task(work_params)
     if (strategy.mode == "async" and async_task is None) or (strategy.mode == "sync" and sync_task is None):
@@ -149,15 +203,26 @@ def build_job(request: Dict[str, Any]) -> Tuple[Strategy, Job]:
         async_task=async_task,
         prepare=prepare,
     )
+    reason = strategy.refusal(job)
+    if reason:
+        raise PointRefused(reason)
     return strategy, job
 
 
 def run_point(request: Dict[str, Any], emit: Callable[[Dict[str, Any]], None]) -> None:
-    """Run a point's warm-ups and repeats, emitting each sample as it is measured."""
-    strategy, job = build_job(request)
-    job.prepare()
-    warmup = int(request.get("warmup", 1))
-    repeat = int(request.get("repeat", 5))
-    samples: List[bool] = [True] * warmup + [False] * repeat
-    for is_warmup in samples:
-        emit({"event": "sample", "warmup": is_warmup, "sample": one_sample(strategy, job)})
+    """Run a point's warm-ups and repeats, emitting each sample as it is measured.
+
+    Everything is checked before the workload's session sets anything up (a
+    server, a directory); the session then spans all samples and is torn
+    down after the last, also when one raises.
+    """
+    build_job(request)
+    workload = workloads.get(request["workload"])
+    with workload.session(resolve(workload.params, request.get("params", {}))) as task_params:
+        strategy, job = build_job(request, task_params)
+        job.prepare()
+        warmup = int(request.get("warmup", 1))
+        repeat = int(request.get("repeat", 5))
+        samples: List[bool] = [True] * warmup + [False] * repeat
+        for is_warmup in samples:
+            emit({"event": "sample", "warmup": is_warmup, "sample": one_sample(strategy, job)})

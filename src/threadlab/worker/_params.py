@@ -62,11 +62,13 @@ class Param:
             return "true or false"
         noun = "a whole number" if self.kind == "int" else "a number"
         if self.minimum is not None and self.maximum is not None:
-            return "{} from {:g} to {:g}".format(noun, self.minimum, self.maximum)
+            return "{} from {} to {}".format(noun, _number(self.minimum), _number(self.maximum))
+        if self.positive and self.maximum is not None:
+            return "{} above 0, at most {}".format(noun, _number(self.maximum))
         if self.positive:
             return noun + " above 0"
         if self.minimum is not None:
-            return "{} of {:g} or more".format(noun, self.minimum)
+            return "{} of {} or more".format(noun, _number(self.minimum))
         return noun
 
     def parse(self, text: str) -> ParamValue:
@@ -147,6 +149,11 @@ class Param:
 
     def __repr__(self) -> str:
         return "Param({!r}, default={!r})".format(self.name, self.default)
+
+
+def _number(value: float) -> str:
+    """``3600``, ``1048576``, ``0.5``: whole numbers in full, others as ``{:g}`` writes them."""
+    return str(int(value)) if float(value).is_integer() else "{:g}".format(value)
 
 
 def _quote(shown: str) -> str:

@@ -8,7 +8,7 @@
                                                   {"event": "hello", interpreter}
                   ◄──── JSON lines, fd 1 ──────   {"event": "sample", warmup, sample} × n
                                                   {"event": "failed", kind, message, traceback}?
-                                                  {"event": "done"}
+                                                  {"event": "done", interpreter}  (interpreter: after a hello)
 
 Samples are sent as soon as each is measured, so a point that later hangs
 or crashes keeps what it measured. What tasks print goes to stderr: the
@@ -27,6 +27,7 @@ import traceback
 from typing import IO, Any, Dict
 
 from threadlab.worker._measure import PointRefused, run_point
+from threadlab.worker.strategies import WorkerLost
 
 PROTOCOL_VERSION = 1
 
@@ -60,6 +61,7 @@ def main() -> None:
         channel.write(json.dumps(event, separators=(",", ":")) + "\n")
         channel.flush()
 
+    done: Dict[str, Any] = {"event": "done"}
     try:
         request = json.loads(sys.stdin.read())
         if request.get("protocol") != PROTOCOL_VERSION:
@@ -69,6 +71,9 @@ def main() -> None:
                 )
             )
         emit({"event": "hello", "protocol": PROTOCOL_VERSION, "interpreter": interpreter_info()})
+        # After a hello, "done" says the interpreter again, as it ends: importing an extension
+        # module that does not support free-threading turns the GIL back on mid-run.
+        done["interpreter"] = None
         run_point(request, emit)
     except PointRefused as error:
         emit({"event": "failed", "kind": "refused", "message": str(error), "traceback": None})
@@ -76,10 +81,14 @@ def main() -> None:
         emit(
             {
                 "event": "failed",
-                "kind": "crashed" if type(error).__name__ == "BrokenProcessPool" else "worker",
+                "kind": "crashed"
+                if isinstance(error, WorkerLost) or type(error).__name__ == "BrokenProcessPool"
+                else "worker",
                 "message": "{}: {}".format(type(error).__name__, error),
                 "traceback": traceback.format_exc(),
             }
         )
-    emit({"event": "done"})
+    if "interpreter" in done:
+        done["interpreter"] = interpreter_info()
+    emit(done)
     channel.close()

@@ -5,10 +5,13 @@ from __future__ import annotations
 import importlib
 from typing import Dict, Tuple
 
-from threadlab.worker.strategies._base import Job, Outcome, Strategy, TaskRecord, timed_call
+from threadlab.worker.strategies._base import Job, Outcome, Strategy, TaskRecord, WorkerLost, timed_call
 
 _MODULES: Dict[str, str] = {
     "asyncio": "event_loop",
+    # Outside this package: it needs dask, which it imports only when a point runs on it.
+    "dask": "threadlab.scaleout.dask_cluster",
+    "interpreters": "subinterpreters",
     "processes": "processes",
     "sequential": "sequential",
     "thread-pool": "thread_pool",
@@ -18,7 +21,7 @@ _MODULES: Dict[str, str] = {
 
 def names() -> Tuple[str, ...]:
     """The strategy names, in the order lessons compare them."""
-    return ("sequential", "threads", "thread-pool", "processes", "asyncio")
+    return ("sequential", "threads", "thread-pool", "processes", "interpreters", "asyncio", "dask")
 
 
 def get(name: str) -> Strategy:
@@ -27,9 +30,10 @@ def get(name: str) -> Strategy:
     Raises:
         KeyError: no strategy has that name.
     """
-    module = importlib.import_module("threadlab.worker.strategies." + _MODULES[name])
+    path = _MODULES[name]
+    module = importlib.import_module(path if "." in path else "threadlab.worker.strategies." + path)
     strategy: Strategy = module.STRATEGY
     return strategy
 
 
-__all__ = ["Job", "Outcome", "Strategy", "TaskRecord", "get", "names", "timed_call"]
+__all__ = ["Job", "Outcome", "Strategy", "TaskRecord", "WorkerLost", "get", "names", "timed_call"]

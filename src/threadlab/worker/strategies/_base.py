@@ -16,6 +16,7 @@ import traceback
 from typing import Any, Awaitable, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 from threadlab.worker._params import Param, ParamValue
+from threadlab.worker.workloads._base import IOWait
 
 
 class TaskRecord(NamedTuple):
@@ -27,6 +28,12 @@ class TaskRecord(NamedTuple):
     cpu_ns: Optional[int]  # None where the task shares its thread (asyncio)
     worker: str  # "pid:thread" or "pid:slot-k": who ran it
     error: Optional[str]  # the formatted traceback when the task raised
+    io_s: Optional[float] = None  # the I/O wait the task reported (an ``IOWait`` it returned)
+
+
+def reported_io(value: Any) -> Optional[float]:
+    """The seconds of I/O wait a task reported by returning an ``IOWait``, else None."""
+    return float(value.seconds) if isinstance(value, IOWait) else None
 
 
 def worker_label(slot: Optional[str] = None) -> str:
@@ -43,13 +50,14 @@ def timed_call(task: Callable[[int], Any], index: int) -> TaskRecord:
     cpu0 = time.thread_time_ns()
     start = time.perf_counter_ns()
     error = None
+    value = None
     try:
-        task(index)
+        value = task(index)
     except BaseException:  # noqa: BLE001 - a task's failure is measured data; carried back whole
         error = traceback.format_exc()
     end = time.perf_counter_ns()
     cpu1 = time.thread_time_ns()
-    return TaskRecord(index, start, end, cpu1 - cpu0, worker_label(), error)
+    return TaskRecord(index, start, end, cpu1 - cpu0, worker_label(), error, reported_io(value))
 
 
 class Job:
@@ -89,6 +97,13 @@ class Outcome(NamedTuple):
 
     records: List[TaskRecord]
     spawn_s: Optional[float]  # time spent starting workers; None where not separable
+    # False where the tasks ran in processes this one's resource usage cannot
+    # see (another machine's): the sample's CPU, switches and RSS are then absent.
+    usage_measured: bool = True
+
+
+class WorkerLost(Exception):
+    """A worker process died while it ran tasks; the point is recorded as crashed."""
 
 
 class Strategy:
@@ -102,6 +117,9 @@ class Strategy:
         params: the strategy's own ``--param`` options.
         safe_workers: the most workers allowed without ``--max-workers``.
         single_worker: True when the strategy always uses one worker.
+        shares_one_gil: True when every task runs under the worker process's
+            one GIL (threads of its main interpreter); False where tasks run
+            under GILs of their own (processes, subinterpreters).
     """
 
     name = ""
@@ -110,9 +128,15 @@ class Strategy:
     params: Tuple[Param, ...] = ()
     safe_workers = 1
     single_worker = False
+    shares_one_gil = True
 
     def unavailable_reason(self) -> Optional[str]:
         """Why this strategy cannot run in this interpreter, or None if it can."""
+        return None
+
+    def refusal(self, job: Job) -> Optional[str]:
+        """Why this strategy cannot run this job's tasks (say, they cannot cross to
+        where it runs them), or None if it can. Checked once, before any sample."""
         return None
 
     def run(self, job: Job) -> Outcome:

@@ -13,7 +13,14 @@ import time
 import traceback
 from typing import Any, Awaitable, Callable, Iterator, List
 
-from threadlab.worker.strategies._base import Job, Outcome, Strategy, TaskRecord, worker_label
+from threadlab.worker.strategies._base import (
+    Job,
+    Outcome,
+    Strategy,
+    TaskRecord,
+    reported_io,
+    worker_label,
+)
 
 
 async def _run_all(task: Callable[[int], Awaitable[Any]], tasks: int, workers: int) -> List[TaskRecord]:
@@ -25,13 +32,15 @@ async def _run_all(task: Callable[[int], Awaitable[Any]], tasks: int, workers: i
         for index in numbers:
             start = time.perf_counter_ns()
             error = None
+            value = None
             try:
-                await task(index)
+                value = await task(index)
             except asyncio.CancelledError:
                 raise  # the slot itself is being cancelled: not the task's doing
             except BaseException:  # noqa: BLE001 - as in timed_call: a task that calls sys.exit() failed
                 error = traceback.format_exc()
-            records.append(TaskRecord(index, start, time.perf_counter_ns(), None, label, error))
+            end = time.perf_counter_ns()
+            records.append(TaskRecord(index, start, end, None, label, error, reported_io(value)))
 
     await asyncio.gather(*(slot(k) for k in range(min(workers, tasks))))
     return records

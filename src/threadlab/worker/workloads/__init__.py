@@ -9,13 +9,16 @@ from __future__ import annotations
 import importlib
 from typing import Dict, Tuple
 
-from threadlab.worker.workloads._base import KINDS, Workload
+from threadlab.worker.workloads._base import KINDS, IOWait, PointRefused, Workload
 from threadlab.worker.workloads._function import FunctionWorkload, TargetError, is_target
 
 _MODULES: Dict[str, str] = {
     "compress": "compress",
     "count": "count",
+    "file-io": "file_io",
     "hash": "hash",
+    "http": "http",
+    "mixed": "mixed",
     "sleep": "sleep",
 }
 
@@ -39,4 +42,14 @@ def get(name: str) -> Workload:
     return workload
 
 
-__all__ = ["KINDS", "FunctionWorkload", "TargetError", "Workload", "get", "is_target", "names"]
+__all__ = [
+    "KINDS",
+    "FunctionWorkload",
+    "IOWait",
+    "PointRefused",
+    "TargetError",
+    "Workload",
+    "get",
+    "is_target",
+    "names",
+]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable, Dict, Optional, Sequence, Tuple
+import contextlib
+from typing import Any, Awaitable, Callable, Dict, Iterator, NamedTuple, Optional, Sequence, Tuple
 
 from threadlab.worker._params import Param, ParamValue
 
@@ -13,6 +14,28 @@ KINDS = ("io", "cpu-holds-gil", "cpu-releases-gil", "mixed", "unknown")
 # takes its item by number); it returns a value, or a coroutine for async tasks.
 Task = Callable[[int], Any]
 AsyncTask = Callable[[int], Awaitable[Any]]
+
+
+class PointRefused(Exception):
+    """The point cannot run here (unknown name, unavailable, bad parameter).
+
+    Raised before any sample by the worker's checks, and by a workload's
+    ``session`` when what it sets up cannot start (a server that cannot
+    listen); the point then fails with this one-line message.
+    """
+
+
+class IOWait(NamedTuple):
+    """What a task returns to report the time it spent waiting for I/O.
+
+    ``seconds`` is measured inside the task, around its waiting calls (a
+    sleep, a socket read): the wall time from entering the wait to running
+    Python code again, so it includes any wait for the GIL after the I/O
+    completed. It becomes the task's entry in ``spans.io_s``; a task that
+    returns anything else leaves that entry empty.
+    """
+
+    seconds: float
 
 
 class Call:
@@ -36,6 +59,15 @@ class Call:
 
     def __setstate__(self, state: Tuple[Callable[..., Any], Tuple[Any, ...]]) -> None:
         self.function, self.args = state
+
+
+class NumberedCall(Call):
+    """A picklable task: ``function(*args, number)``, for tasks that need their number."""
+
+    __slots__ = ()
+
+    def __call__(self, number: int) -> Any:
+        return self.function(*self.args, number)
 
 
 class Workload:
@@ -64,6 +96,21 @@ class Workload:
 
     def prepare(self, params: Dict[str, ParamValue]) -> None:
         """Build what the tasks read (input data) before any timing starts."""
+
+    @contextlib.contextmanager
+    def session(self, params: Dict[str, ParamValue]) -> Iterator[Dict[str, ParamValue]]:
+        """Set up what every sample of a point shares, and tear it down after the last.
+
+        Entered once per point, before ``prepare`` and the warm-ups; left
+        after the last sample, also when a sample raises. It yields the
+        parameters the tasks are built from: ``params`` with what the set-up
+        made added under names starting with ``_`` (a server's ``_port``, a
+        directory's ``_dir``). The base class sets up nothing.
+
+        Raises:
+            PointRefused: what the point needs cannot be set up here; one line.
+        """
+        yield params
 
     def sync_task(self, params: Dict[str, ParamValue]) -> Optional[Task]:
         """The blocking task, or None where the workload has no sync form."""

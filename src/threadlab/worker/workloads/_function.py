@@ -13,7 +13,6 @@ path).
 from __future__ import annotations
 
 import importlib
-import inspect
 import json
 import os
 import sys
@@ -174,6 +173,8 @@ class FunctionWorkload(Workload):
         self.name = target
         self.function = load_function(target)
         self.summary = "the user's function {}".format(target)
+        import inspect  # only user targets need it: keeps it off built-in points' start-up
+
         self.is_async = inspect.iscoroutinefunction(self.function)
 
     def check(self, params: Dict[str, ParamValue]) -> None:

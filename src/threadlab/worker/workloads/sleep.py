@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Dict, Optional
 
 from threadlab.worker._params import Param, ParamValue
-from threadlab.worker.workloads._base import AsyncTask, Call, Task, Workload
+from threadlab.worker.workloads._base import AsyncTask, Call, IOWait, Task, Workload
 
 
-def sleep_task(duration: float) -> None:
-    """Block this thread for ``duration`` seconds (releases the GIL)."""
+def sleep_task(duration: float) -> IOWait:
+    """Block this thread for ``duration`` seconds (releases the GIL); report the wait measured."""
+    start = time.perf_counter()
     time.sleep(duration)
+    return IOWait(time.perf_counter() - start)
 
 
-async def sleep_async_task(duration: float) -> None:
-    """Suspend this coroutine for ``duration`` seconds."""
+async def sleep_async_task(duration: float) -> IOWait:
+    """Suspend this coroutine for ``duration`` seconds; report the wait measured."""
+    start = time.perf_counter()
+    import asyncio  # here, not at the top: blocking points need not pay its import (~35 ms)
+
     await asyncio.sleep(duration)
+    return IOWait(time.perf_counter() - start)
 
 
 class Sleep(Workload):

@@ -1,0 +1,205 @@
+"""Comparing two results point by point: which got faster, which slower, which did not change.
+
+Pure: two ``Result`` objects in, a ``Comparison`` out, nothing printed.
+
+A point of the base result is matched with the point of the new result that
+did the same work the same way: same workload, strategy, worker count, task
+count, parameters (the workload's and the strategy's) and interpreter. For
+each pair, the ratio is new median throughput over base median throughput
+(above 1: faster), and a two-sided Mann–Whitney U test on the samples'
+throughputs says whether the two sets of samples differ at all; a ratio
+whose test does not reach the significance level is reported as "not
+significant", however large it looks. The geometric mean of all the ratios
+summarises the change, as pyperf's ``compare_to`` does.
+
+Mann–Whitney is used rather than a t-test because timing samples are skewed
+and have a floor; it assumes nothing about their distribution. Its price is
+that very few samples can never reach significance: with 3 samples on each
+side the smallest possible two-sided p is 0.1. Such pairs say so.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from threadlab._model import Measurement, Result
+
+Verdict = Literal["faster", "slower", "not significant"]
+
+DEFAULT_ALPHA = 0.05
+
+
+@dataclass(frozen=True, slots=True)
+class PointChange:
+    """How one point changed from the base result to the new one.
+
+    Attributes:
+        base_index, new_index: the point's index in each result's measurements.
+        base_throughput, new_throughput: median throughput over samples, tasks/s.
+        base_samples, new_samples: how many samples each side has.
+        ratio: ``new_throughput / base_throughput``; above 1 is faster.
+        p_value: two-sided Mann–Whitney U p-value of the samples' throughputs.
+        verdict: ``faster`` or ``slower`` when ``p_value`` is below the
+            significance level, else ``not significant``.
+        note: why the test could not reach significance, where the number of
+            samples alone rules it out; None otherwise.
+    """
+
+    base_index: int
+    new_index: int
+    base_throughput: float
+    new_throughput: float
+    base_samples: int
+    new_samples: int
+    ratio: float
+    p_value: float
+    verdict: Verdict
+    note: str | None
+
+    @property
+    def slowdown_percent(self) -> float:
+        """How much slower the new point is, in percent of its throughput (0 when not slower)."""
+        return max(0.0, (1.0 / self.ratio - 1.0) * 100.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """Two results compared point by point.
+
+    Attributes:
+        changes: one entry per matched point, in the base result's order.
+        only_in_base: indices of base points with no match in the new result.
+        only_in_new: indices of new points with no match in the base result.
+        not_compared: matched points that cannot be compared: base index, new
+            index, and why (no samples, or no task succeeded, on one side).
+        geometric_mean: geometric mean of the ratios of all ``changes``
+            (above 1: faster overall); None when nothing was compared.
+        alpha: the significance level used.
+    """
+
+    changes: tuple[PointChange, ...]
+    only_in_base: tuple[int, ...]
+    only_in_new: tuple[int, ...]
+    not_compared: tuple[tuple[int, int, str], ...]
+    geometric_mean: float | None
+    alpha: float
+
+    def slower_than(self, percent: float) -> tuple[PointChange, ...]:
+        """The significant slowdowns of more than ``percent`` percent (for ``--fail-slower``)."""
+        return tuple(c for c in self.changes if c.verdict == "slower" and c.slowdown_percent > percent)
+
+
+def match_key(measurement: Measurement) -> tuple[Any, ...]:
+    """What two points must share to be compared: same work, done the same way, by the same Python."""
+    point = measurement.point
+    python = measurement.interpreter.label() if measurement.interpreter else point.python
+    return (
+        point.workload,
+        point.strategy,
+        point.workers,
+        point.tasks,
+        tuple(sorted(point.params.items())),
+        tuple(sorted(point.strategy_params.items())),
+        python,
+    )
+
+
+def smallest_p_value(n1: int, n2: int) -> float:
+    """The smallest two-sided p-value an exact Mann–Whitney U test can give with n1 and n2 samples."""
+    return min(1.0, 2.0 / math.comb(n1 + n2, n1))
+
+
+def _mann_whitney(new: Sequence[float], base: Sequence[float]) -> float:
+    from scipy.stats import mannwhitneyu  # type: ignore[import-untyped]  # scipy ships no type stubs
+
+    if len(set(new) | set(base)) == 1:
+        return 1.0  # identical samples: nothing to tell apart (scipy would divide by zero)
+    outcome = mannwhitneyu(new, base, alternative="two-sided")
+    return float(outcome.pvalue)
+
+
+def compare(base: Result, new: Result, *, alpha: float = DEFAULT_ALPHA) -> Comparison:
+    """Match the points of two results and say, for each, whether it got faster or slower.
+
+    Args:
+        base: the result to compare against (before a change).
+        new: the result to compare (after it).
+        alpha: significance level of the test, between 0 and 1.
+
+    Returns:
+        The comparison; points are matched in order where a result holds the
+        same point more than once.
+
+    Raises:
+        ValueError: ``alpha`` is not between 0 and 1.
+    """
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be between 0 and 1, not {alpha!r}")
+    waiting: dict[tuple[Any, ...], list[int]] = {}
+    for index, measurement in enumerate(new.measurements):
+        waiting.setdefault(match_key(measurement), []).append(index)
+    changes: list[PointChange] = []
+    only_in_base: list[int] = []
+    not_compared: list[tuple[int, int, str]] = []
+    for base_index, before in enumerate(base.measurements):
+        candidates = waiting.get(match_key(before))
+        if not candidates:
+            only_in_base.append(base_index)
+            continue
+        new_index = candidates.pop(0)
+        after = new.measurements[new_index]
+        why = _why_not_compared(before, "base") or _why_not_compared(after, "new")
+        if why is not None:
+            not_compared.append((base_index, new_index, why))
+            continue
+        changes.append(_change(base_index, before, new_index, after, alpha))
+    only_in_new = sorted(i for indices in waiting.values() for i in indices)
+    geometric_mean = math.exp(statistics.fmean(math.log(c.ratio) for c in changes)) if changes else None
+    return Comparison(
+        tuple(changes), tuple(only_in_base), tuple(only_in_new), tuple(not_compared), geometric_mean, alpha
+    )
+
+
+def _why_not_compared(measurement: Measurement, side: str) -> str | None:
+    if not measurement.samples:
+        return f"no samples in the {side} result (status {measurement.status})"
+    if statistics.median(s.throughput for s in measurement.samples) <= 0:
+        return f"no task succeeded in the {side} result (status {measurement.status})"
+    return None
+
+
+def _change(
+    base_index: int, before: Measurement, new_index: int, after: Measurement, alpha: float
+) -> PointChange:
+    base_samples = [s.throughput for s in before.samples]
+    new_samples = [s.throughput for s in after.samples]
+    base_median = statistics.median(base_samples)
+    new_median = statistics.median(new_samples)
+    ratio = new_median / base_median
+    p_value = _mann_whitney(new_samples, base_samples)
+    floor = smallest_p_value(len(new_samples), len(base_samples))
+    note = None
+    if floor >= alpha:
+        note = (
+            f"{len(base_samples)} and {len(new_samples)} samples cannot reach p < {alpha:g} "
+            f"(the smallest possible p is {floor:.3g}); measure with --repeat 5 or more"
+        )
+    verdict: Verdict = "not significant"
+    if p_value < alpha and ratio != 1.0:
+        verdict = "faster" if ratio > 1.0 else "slower"
+    return PointChange(
+        base_index=base_index,
+        new_index=new_index,
+        base_throughput=base_median,
+        new_throughput=new_median,
+        base_samples=len(base_samples),
+        new_samples=len(new_samples),
+        ratio=ratio,
+        p_value=p_value,
+        verdict=verdict,
+        note=note,
+    )

@@ -1,0 +1,91 @@
+"""Options of the commands that render results (show, plot, report, compare), checked by threadlab.
+
+As for ``threadlab run``, a bad value is refused before any work with one
+line naming the option, the value and what is accepted (``SpecError``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TypeVar
+
+from threadlab._errors import SpecError
+from threadlab.render._plots import IMAGE_FORMATS, ImageFormat
+
+Choice = TypeVar("Choice", bound=str)
+
+
+def parse_choice(option: str, text: str, choices: Sequence[Choice]) -> Choice:
+    """One of ``choices``, exactly.
+
+    Raises:
+        SpecError: anything else, with the nearest choice if one is close.
+    """
+    value = text.strip()
+    for choice in choices:
+        if value == choice:
+            return choice
+    close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.5)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    raise SpecError(option, f"{text!r} is not accepted; {hint}expected one of: {', '.join(choices)}")
+
+
+def image_format_of(path: Path, option: str = "--out") -> ImageFormat:
+    """The image format a file name asks for, from its suffix: ``.png`` or ``.svg``.
+
+    Raises:
+        SpecError: any other suffix, or none.
+    """
+    suffix = path.suffix.lower().lstrip(".")
+    for image_format in IMAGE_FORMATS:
+        if suffix == image_format:
+            return image_format
+    raise SpecError(
+        option,
+        f"cannot tell the image format of {str(path)!r}; expected a file name ending in .png or .svg",
+    )
+
+
+def parse_percent(option: str, text: str) -> float:
+    """A percentage of 0 or more, such as ``--fail-slower 10``; a trailing ``%`` is allowed.
+
+    Raises:
+        SpecError: not a number, or below 0.
+    """
+    try:
+        value = float(text.strip().removesuffix("%"))
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0):
+        raise SpecError(option, f"{text!r} is not accepted; expected a percentage of 0 or more, like 10")
+    return value
+
+
+def parse_points(option: str, text: str, count: int) -> list[int]:
+    """Point numbers, comma-separated, counted from 1 as ``threadlab show`` lists them.
+
+    Returns:
+        Their indices in ``Result.measurements``, counted from 0.
+
+    Raises:
+        SpecError: an item is not a whole number between 1 and ``count``, or none is given.
+    """
+    expected = (
+        f"point numbers from 1 to {count}, comma-separated, as threadlab show --format markdown numbers them"
+    )
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    if not items:
+        raise SpecError(option, f"{text!r} names no point; expected {expected}")
+    indices = []
+    for item in items:
+        try:
+            number = int(item)
+        except ValueError:
+            raise SpecError(option, f"{item!r} is not a whole number; expected {expected}") from None
+        if not 1 <= number <= count:
+            raise SpecError(option, f"{item!r} is not a point of the results file; expected {expected}")
+        indices.append(number - 1)
+    return indices

@@ -1,0 +1,93 @@
+"""How the stored results files in tests/data were made; run from the repository root to remake them.
+
+    .venv/bin/python tests/data/make_data.py            # remake the results files (real runs)
+    THREADLAB_UPDATE_EXPECTED=1 .venv/bin/python -m pytest tests/test_render.py   # then the expected outputs
+
+``results-small.json`` and ``compare-base.json`` are real runs on the machine
+that made them. ``compare-new.json`` is ``compare-base.json`` with a known
+change applied, so that the comparison test knows the right answer: the
+samples of ``count · threads ×2`` take 1.6× as long (slower), those of
+``sleep · threads ×2`` 0.8× as long (faster), both far enough to separate
+the two sets of samples entirely (checked), every other point is the same
+samples (not significant), and ``sleep · sequential ×1`` is left out (only
+in the base).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+THREADLAB = [sys.executable, "-c", "from threadlab.cli import main; main()"]
+
+SMALL = [
+    *("run", "-w", "sleep,count", "-s", "sequential,threads,processes", "-n", "1,2,4,8"),
+    *("-p", "duration=0.05", "-p", "iterations=1000000", "--repeat", "3", "--warmup", "1", "-q"),
+]
+BASE = [
+    *("run", "-w", "sleep,count", "-s", "sequential,threads", "-n", "1,2"),
+    *("-p", "duration=0.02", "-p", "iterations=300000", "--repeat", "5", "--warmup", "1", "-q"),
+]
+SLOWER = ("count", "threads", 2, 1.6)
+FASTER = ("sleep", "threads", 2, 0.8)
+DROPPED = ("sleep", "sequential", 1, 1)  # workload, strategy, workers, tasks
+
+
+def _scaled(sample: object, factor: float) -> object:
+    """A sample whose every duration is ``factor`` times as long."""
+    from threadlab import Sample
+
+    assert isinstance(sample, Sample)
+    spans = sample.spans
+    return dataclasses.replace(
+        sample,
+        wall_s=sample.wall_s * factor,
+        cpu_user_s=None if sample.cpu_user_s is None else sample.cpu_user_s * factor,
+        cpu_sys_s=None if sample.cpu_sys_s is None else sample.cpu_sys_s * factor,
+        spans=dataclasses.replace(
+            spans,
+            start_s=tuple(t * factor for t in spans.start_s),
+            end_s=tuple(t * factor for t in spans.end_s),
+            cpu_s=tuple(None if t is None else t * factor for t in spans.cpu_s),
+        ),
+    )
+
+
+def make_new(base_path: Path, new_path: Path) -> None:
+    """Write ``new_path``: the base result with the known change applied."""
+    from threadlab import load_result, save_result
+
+    base = load_result(base_path)
+    measurements = []
+    for measurement in base.measurements:
+        point = measurement.point
+        key = (point.workload, point.strategy, point.workers)
+        if (*key, point.tasks) == DROPPED:
+            continue
+        for workload, strategy, workers, factor in (SLOWER, FASTER):
+            if key == (workload, strategy, workers):
+                samples = tuple(_scaled(s, factor) for s in measurement.samples)
+                # The change must separate the samples entirely, or the test's answer is not known.
+                before = [s.wall_s for s in measurement.samples]
+                after = [s.wall_s for s in samples]  # type: ignore[attr-defined]
+                separated = min(after) > max(before) if factor > 1 else max(after) < min(before)
+                assert separated, f"{key}: samples too noisy for a known change; run make_data.py again"
+                measurement = dataclasses.replace(measurement, samples=samples)
+        measurements.append(measurement)
+    save_result(dataclasses.replace(base, measurements=tuple(measurements)), new_path)
+
+
+def main() -> None:
+    subprocess.run([*THREADLAB, *SMALL, "-o", str(HERE / "results-small.json")], check=True)
+    subprocess.run([*THREADLAB, *BASE, "-o", str(HERE / "compare-base.json")], check=True)
+    make_new(HERE / "compare-base.json", HERE / "compare-new.json")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--new-only"]:
+        make_new(HERE / "compare-base.json", HERE / "compare-new.json")
+    else:
+        main()

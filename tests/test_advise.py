@@ -1,0 +1,466 @@
+"""``threadlab advise`` and ``threadlab.advise()`` on user functions kept in ``fixtures/advise_targets.py``.
+
+Real sweeps with small budgets: each kind of work must come out classified
+right and get the advice its physics calls for. Then the edges: coroutine
+functions, functions that cannot be pickled or imported by name, functions
+that raise, and every kind of bad target or input, which the command line
+refuses in one line before any work starts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import threadlab
+from conftest import FIXTURES, target
+from test_analysis import OtherPrograms, threadlab_cli
+from threadlab import Advice, Recommendation, SpecError
+from threadlab.cli import main
+from threadlab.orchestrate._advise import target_of
+from threadlab.worker.workloads._function import load_function
+
+THREADS = ("threads", "thread-pool")
+
+
+def advise_target(name: str) -> str:
+    return target("advise_targets", name)
+
+
+def check_recommendation(advice: Advice, name: str) -> Recommendation:
+    """The recommendation's fields agree with each other and with what was measured."""
+    recommendation = advice.recommendation
+    assert recommendation is not None
+    assert advice.analysis.recommendations == (recommendation,)
+    assert advice.analysis.classifications == (recommendation.classification,)
+    assert recommendation.workload == advise_target(name)
+    assert recommendation.reasons
+    assert recommendation.classification.evidence
+    if recommendation.strategy not in (None, "sequential"):
+        assert recommendation.workers is not None and recommendation.workers >= 2
+        assert recommendation.speedup is not None and recommendation.interval is not None
+        low, high = recommendation.interval
+        assert low <= recommendation.speedup <= high
+        assert f"use {recommendation.strategy} with {recommendation.workers} workers" in recommendation.text
+        assert f"{recommendation.speedup:.2f}× (95% CI {low:.2f}–{high:.2f}×)" in recommendation.text
+        measured = {(m.point.strategy, m.point.workers) for m in advice.result.measurements}
+        assert (recommendation.strategy, recommendation.workers) in measured
+    return recommendation
+
+
+def strategies_measured(advice: Advice) -> list[str]:
+    return list(dict.fromkeys(m.point.strategy for m in advice.result.measurements))
+
+
+def summary(advice: Advice) -> str:
+    """What the sweep found, for the message of a failed assertion or a skip."""
+    recommendation = advice.recommendation
+    if recommendation is None:
+        return "no recommendation"
+    return (
+        f"{recommendation.classification.kind!r}, {recommendation.strategy} ×{recommendation.workers}: "
+        f"{recommendation.text} (evidence: {'; '.join(recommendation.classification.evidence)})"
+    )
+
+
+@pytest.fixture
+def no_workers(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Fail any attempt to start a process (a worker); return the commands attempted."""
+    attempted: list[object] = []
+
+    def refuse(command: object, *args: object, **options: object) -> None:
+        attempted.append(command)
+        raise AssertionError(f"a process was started: {command}")
+
+    monkeypatch.setattr(subprocess, "Popen", refuse)
+    return attempted
+
+
+# ---------------------------------------------------------------------------
+# Each kind of work, through the Python API
+
+
+@pytest.mark.timeout(60)
+def test_waiting_work_is_io_bound_and_goes_on_threads() -> None:
+    with OtherPrograms() as others:
+        advice = threadlab.advise(advise_target("http_like"), budget=6)
+
+    recommendation = check_recommendation(advice, "http_like")
+    others.excuse(
+        recommendation.classification.kind == "io-bound" and recommendation.strategy in THREADS,
+        summary(advice),
+    )
+    assert recommendation.classification.kind == "io-bound", summary(advice)
+    assert recommendation.strategy in THREADS, summary(advice)
+    assert recommendation.workers is not None and recommendation.workers >= 2
+    assert recommendation.speedup is not None and recommendation.speedup > 1.3
+    assert strategies_measured(advice) == ["sequential", "threads", "thread-pool", "processes"]
+    assert "not a coroutine function: asyncio does not apply" in advice.notes
+
+
+@pytest.mark.timeout(60)
+def test_a_pure_python_loop_holds_the_gil_and_goes_on_processes() -> None:
+    with OtherPrograms() as others:
+        advice = threadlab.advise(advise_target("python_loop"), budget=10)
+
+    recommendation = check_recommendation(advice, "python_loop")
+    kind = recommendation.classification.kind
+    others.excuse(
+        kind == "cpu-bound, holds the GIL" and recommendation.strategy == "processes", summary(advice)
+    )
+    assert kind == "cpu-bound, holds the GIL", summary(advice)
+    assert recommendation.strategy == "processes", summary(advice)
+    assert recommendation.speedup is not None and recommendation.speedup > 1.0
+
+
+@pytest.mark.timeout(60)
+def test_a_call_that_releases_the_gil_scales_on_threads() -> None:
+    with OtherPrograms() as others:
+        advice = threadlab.advise(advise_target("release_gil"), budget=8)
+
+    recommendation = check_recommendation(advice, "release_gil")
+    kind = recommendation.classification.kind
+    speedup = recommendation.speedup or 0.0
+    others.excuse(
+        kind == "cpu-bound, releases the GIL" and recommendation.strategy is not None and speedup > 1.3,
+        summary(advice),
+    )
+    assert kind == "cpu-bound, releases the GIL", summary(advice)
+    assert recommendation.strategy in (*THREADS, "processes"), summary(advice)
+    assert speedup > 1.3
+
+
+@pytest.mark.timeout(60)
+def test_work_that_waits_and_computes_gains_from_overlapping_the_waits() -> None:
+    with OtherPrograms() as others:
+        advice = threadlab.advise(advise_target("mixed"), budget=6)
+
+    recommendation = check_recommendation(advice, "mixed")
+    # Half waiting, half computing: "mixed" on a quiet machine; "io-bound" is fair
+    # too, since the waiting is what overlaps.
+    kind = recommendation.classification.kind
+    gains = recommendation.strategy in (*THREADS, "processes") and (recommendation.speedup or 0) > 1.0
+    others.excuse(kind in ("mixed", "io-bound") and gains, summary(advice))
+    assert kind in ("mixed", "io-bound"), summary(advice)
+    assert gains, summary(advice)
+
+
+@pytest.mark.timeout(60)
+def test_tasks_too_short_to_share_out_stay_sequential() -> None:
+    with OtherPrograms() as others:
+        advice = threadlab.advise(advise_target("too_short"), budget=5)
+
+    recommendation = check_recommendation(advice, "too_short")
+    others.excuse(recommendation.strategy == "sequential", summary(advice))
+    assert (recommendation.strategy, recommendation.workers, recommendation.speedup) == ("sequential", 1, 1.0)
+    assert recommendation.interval is None
+    assert any(
+        re.fullmatch(r"median task takes [\d.]+ [nµ]s: starting workers costs more than it saves", reason)
+        for reason in recommendation.reasons
+    ), recommendation.reasons
+    assert "The tasks are so short that the overhead of any strategy dominates" in recommendation.text
+
+
+@pytest.mark.timeout(60)
+def test_a_coroutine_function_is_measured_on_asyncio_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Passed as a function object: it must resolve to "module:function", importable by workers too.
+    monkeypatch.syspath_prepend(str(FIXTURES))
+    monkeypatch.setenv("PYTHONPATH", str(FIXTURES))
+    import advise_targets
+
+    with OtherPrograms() as others:
+        advice = threadlab.advise(advise_targets.async_wait, budget=5)
+
+    assert strategies_measured(advice) == ["sequential", "asyncio"]
+    assert advice.notes[0] == "a coroutine function: measured on asyncio against awaiting one call at a time"
+    recommendation = advice.recommendation
+    assert recommendation is not None
+    others.excuse(recommendation.strategy == "asyncio", summary(advice))
+    assert recommendation.workload == "advise_targets:async_wait"
+    assert recommendation.classification.kind == "io-bound", summary(advice)
+    assert recommendation.strategy == "asyncio", summary(advice)
+    assert recommendation.workers is not None and recommendation.workers >= 2
+    assert recommendation.speedup is not None and recommendation.interval is not None
+    low, high = recommendation.interval
+    assert 1.3 < low <= recommendation.speedup <= high
+    assert f"use asyncio with {recommendation.workers} workers — {recommendation.speedup:.2f}×" in (
+        recommendation.text
+    )
+
+
+@pytest.mark.timeout(60)
+def test_a_function_that_cannot_be_pickled_skips_processes_with_the_reason() -> None:
+    advice = threadlab.advise(advise_target("closure"), tasks=2, repeat=1, warmup=0, budget=6)
+
+    (skipped,) = [note for note in advice.notes if note.startswith("processes skipped: ")]
+    assert skipped.startswith("processes skipped: the function cannot be pickled (")
+    assert "closure_call" in skipped
+    measured = [(m.point.strategy, m.point.workers) for m in advice.result.measurements]
+    # Sequential first; then 2 workers (two tasks keep no more busy), and the
+    # one-worker points, never the advice, last: a tight budget cuts them first.
+    planned = [("sequential", 1), ("threads", 2), ("thread-pool", 2), ("threads", 1), ("thread-pool", 1)]
+    assert len(measured) >= 3
+    assert measured == planned[: len(measured)]
+
+
+@pytest.mark.timeout(60)
+def test_a_function_that_raises_on_every_call_is_reported_not_a_crash() -> None:
+    advice = threadlab.advise(
+        advise_target("fail_on_negative"), args=[-1], tasks=2, repeat=1, warmup=0, budget=4
+    )
+
+    assert advice.result.measurements
+    for measurement in advice.result.measurements:
+        assert measurement.status == "errors"
+        (error,) = measurement.errors
+        assert (error.kind, error.message) == ("task", "2 of 2 tasks raised")
+        assert error.traceback is not None and "ValueError: negative input -1" in error.traceback
+    assert advice.recommendation is None  # no call returned: nothing to recommend
+
+
+# ---------------------------------------------------------------------------
+# Functions that cannot be imported by name
+
+
+@pytest.mark.timeout(30)
+def test_a_lambda_is_refused_with_a_clear_message(no_workers: list[object]) -> None:
+    with pytest.raises(
+        SpecError,
+        match=(
+            r"^advise\(\): <function .*<lambda> at 0x[0-9a-f]+> cannot be imported by name; "
+            r"define it at module level and pass it, or pass 'module:function'$"
+        ),
+    ):
+        threadlab.advise(lambda: None, budget=1)
+    assert no_workers == []
+
+
+@pytest.mark.timeout(30)
+def test_a_nested_function_is_refused_with_a_clear_message(no_workers: list[object]) -> None:
+    def nested() -> None:
+        pass
+
+    with pytest.raises(
+        SpecError, match=r"^advise\(\): <function .*\.<locals>\.nested at 0x[0-9a-f]+> cannot"
+    ):
+        threadlab.advise(nested, budget=1)
+    assert no_workers == []
+
+
+@pytest.mark.timeout(30)
+def test_a_function_of_a_script_run_as_main_resolves_to_its_file(tmp_path: Path) -> None:
+    script = tmp_path / "advise_main_script.py"
+    script.write_text(
+        "from threadlab.orchestrate._advise import target_of\n"
+        "\n"
+        "def work():\n"
+        "    return 42\n"
+        "\n"
+        "if __name__ == '__main__':\n"
+        "    print(target_of(work))\n"
+    )
+
+    # Run by a relative path, as a user would: the target must still be absolute.
+    done = subprocess.run(
+        [sys.executable, script.name], cwd=tmp_path, capture_output=True, text=True, timeout=30, check=True
+    )
+
+    assert done.stdout == f"{script}:work\n"
+    assert load_function(done.stdout.strip())() == 42
+
+
+@pytest.mark.timeout(30)
+def test_target_of_names_a_module_level_function_by_its_module() -> None:
+    assert target_of(load_function) == "threadlab.worker.workloads._function:load_function"
+    assert target_of("pkg.mod:f") == "pkg.mod:f"
+
+
+# ---------------------------------------------------------------------------
+# The command line: refusals
+
+
+REFUSED = [
+    pytest.param(
+        ["nosuchmodule:f"],
+        "TARGET: 'nosuchmodule:f': cannot import 'nosuchmodule': "
+        "ModuleNotFoundError: No module named 'nosuchmodule'",
+        id="no-such-module",
+    ),
+    pytest.param(
+        [advise_target("nope")],
+        f"TARGET: '{advise_target('nope')}': module 'advise_targets' has no attribute 'nope'",
+        id="no-such-function",
+    ),
+    pytest.param(
+        ["count"],
+        "TARGET: 'count' is not a target; expected package.module:function or path/to/file.py:function",
+        id="built-in-workload",
+    ),
+    pytest.param(
+        [advise_target("http_like"), "--args", "{}"],
+        "--args: args='{}' is not accepted; expected a JSON list of arguments, like [1, \"a\"]",
+        id="args-not-a-list",
+    ),
+    pytest.param(
+        [advise_target("http_like"), "--args", "[1,"],
+        "--args: args='[1,' is not accepted; expected a JSON list of arguments, like [1, \"a\"]",
+        id="args-not-json",
+    ),
+    pytest.param(
+        [advise_target("fail_on_negative"), "--args", "[1]", "--inputs", advise_target("INPUTS")],
+        "--args: --args and --inputs exclude each other; give one of them",
+        id="args-and-inputs",
+    ),
+    pytest.param(
+        [advise_target("http_like"), "--budget", "0"],
+        "--budget: '0' is not accepted; expected seconds above 0, like 30",
+        id="budget-zero",
+    ),
+]
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize(("args", "message"), REFUSED)
+def test_bad_input_is_refused_in_one_line_before_any_work(
+    args: list[str],
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+    no_workers: list[object],
+    tmp_path: Path,
+) -> None:
+    code, out, err = threadlab_cli(capsys, "advise", *args, "-o", str(tmp_path / "results.json"))
+
+    assert (code, out) == (2, "")
+    assert err == f"threadlab: error: {message}\n"
+    assert no_workers == []
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize(
+    ("option", "expected"),
+    [
+        pytest.param(
+            [], r"TARGET: '[^']+:NOT_CALLABLE': NOT_CALLABLE is an? int, not a function", id="target"
+        ),
+        pytest.param(
+            ["--inputs"],
+            r"--inputs: inputs '[^']+:NOT_CALLABLE' is an? int, not an iterable; expected a list, a tuple, "
+            r"a generator or a function returning one",
+            id="inputs",
+        ),
+    ],
+)
+def test_something_not_callable_or_iterable_is_refused_in_one_line(
+    option: list[str], expected: str, capsys: pytest.CaptureFixture[str], no_workers: list[object]
+) -> None:
+    args = [advise_target("NOT_CALLABLE")] if not option else [advise_target("http_like"), *option]
+    if option:
+        args.append(advise_target("NOT_CALLABLE"))
+
+    code, out, err = threadlab_cli(capsys, "advise", *args)
+
+    assert (code, out) == (2, "")
+    assert re.fullmatch(f"threadlab: error: {expected}\n", err), err
+    assert no_workers == []
+
+
+# ---------------------------------------------------------------------------
+# The command line: a function raising on some inputs, --out, and show
+
+
+@pytest.fixture(scope="module")
+def raising_sweep(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, str, str, Path]]:
+    """``threadlab advise`` of a function that raises on 2 of its 8 inputs, with ``--out``."""
+    out_file = tmp_path_factory.mktemp("advise") / "advice.json"
+    args = [
+        "advise",
+        advise_target("fail_on_negative"),
+        "--inputs",
+        advise_target("INPUTS"),
+        "--budget",
+        "4",
+        "--repeat",
+        "2",
+        "--warmup",
+        "0",
+        "-o",
+        str(out_file),
+    ]
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with (
+        pytest.MonkeyPatch.context() as patch,
+        contextlib.redirect_stdout(stdout),
+        contextlib.redirect_stderr(stderr),
+        pytest.raises(SystemExit) as exited,
+    ):
+        patch.setenv("COLUMNS", "120")
+        main(args)
+    code = exited.value.code
+    yield (code if isinstance(code, int) else -1), stdout.getvalue(), stderr.getvalue(), out_file
+
+
+@pytest.mark.timeout(60)
+def test_raising_on_some_inputs_is_reported_with_counts_and_the_traceback(
+    raising_sweep: tuple[int, str, str, Path],
+) -> None:
+    code, out, err, out_file = raising_sweep
+
+    assert code == 1  # points with task errors: status "errors"
+    assert err == f"Results written to {out_file}\n"
+    assert "Problems:" in out
+    # 2 of the 8 inputs raise, in each of the 2 samples.
+    assert "advise_targets.py:fail_on_negative · sequential ×1 (8 tasks): task: 4 of 16 tasks raised" in out
+    assert "    ValueError: negative input -1" in out.splitlines()
+
+    data = json.loads(out_file.read_text())
+    assert {point["status"] for point in data["points"]} == {"errors"}
+    first = data["points"][0]["errors"][0]
+    assert (first["kind"], first["count"]) == ("task", 4)
+    assert first["traceback"].startswith("Traceback (most recent call last):")
+    assert first["traceback"].rstrip().endswith("ValueError: negative input -1")
+    # 8 inputs keep at most 8 workers busy: none measured with more.
+    assert all(point["workers"] <= point["tasks"] == 8 for point in data["points"])
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.mark.timeout(60)
+def test_out_writes_the_analysis_and_show_prints_the_advice_again(
+    raising_sweep: tuple[int, str, str, Path],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, out, _, out_file = raising_sweep
+    monkeypatch.setenv("COLUMNS", "120")
+
+    data: dict[str, Any] = json.loads(out_file.read_text())
+    (recommendation,) = data["analysis"]["recommendations"]
+    assert recommendation["workload"] == advise_target("fail_on_negative")
+    assert recommendation["classification"]["kind"] in (
+        "io-bound",
+        "mixed",
+        "cpu-bound, holds the GIL",
+        "cpu-bound, releases the GIL",
+        "unclear",
+    )
+    assert recommendation["reasons"]
+    assert _words(recommendation["text"]) in _words(out)
+
+    code, shown, err = threadlab_cli(capsys, "show", str(out_file))
+
+    assert (code, err) == (0, "")
+    assert "What the measurements say:" in shown
+    assert _words(recommendation["text"]) in _words(shown)
+    assert _words(recommendation["classification"]["kind"]) in _words(shown)

@@ -1,0 +1,104 @@
+"""The progress bar of long commands: on a terminal it shows the current point and an ETA;
+``--quiet`` silences it; in pipes and logs the output is clean, with no bar and no escape codes.
+
+Each test starts ``threadlab run`` as a real process, its stderr a pseudo-terminal
+or a pipe, as a person's shell or a CI log would give it.
+"""
+
+from __future__ import annotations
+
+import os
+import pty
+import re
+import subprocess
+import sys
+
+import pytest
+
+from threadlab.cli import main
+
+pytestmark = pytest.mark.timeout(60)
+
+RUN = [
+    *("run", "-w", "sleep", "-s", "threads", "-n", "1,2"),
+    *("-p", "duration=0.25", "--repeat", "2", "--warmup", "0"),
+]
+ANSI = re.compile(r"\x1b\[")
+ETA = re.compile(r"(?:\d+:\d\d:\d\d|-:--:--)")
+
+
+def clean_environment() -> dict[str, str]:
+    """This environment without what forces rich's hand (colour, terminal), with a known terminal type."""
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "NO_COLOR", "COLUMNS")
+    }
+    environment["TERM"] = "xterm-256color"
+    return environment
+
+
+def threadlab_process(args: list[str], *, stderr_terminal: bool) -> tuple[int, str, str]:
+    """Run threadlab in a new process, stdout a pipe, stderr a pseudo-terminal or a pipe."""
+    command = [sys.executable, "-c", "from threadlab.cli import main; main()", *args]
+    if not stderr_terminal:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=50, env=clean_environment())
+        return done.returncode, done.stdout, done.stderr
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=terminal, stdin=subprocess.DEVNULL, env=clean_environment()
+    )
+    os.close(terminal)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # EIO: the process closed its end of the terminal
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(controller)
+    assert process.stdout is not None
+    out = process.stdout.read().decode()
+    process.stdout.close()
+    return process.wait(timeout=10), out, shown.decode(errors="replace")
+
+
+def test_on_a_terminal_the_bar_shows_the_current_point_and_an_eta() -> None:
+    code, out, err = threadlab_process(RUN, stderr_terminal=True)
+
+    assert code == 0
+    assert "[1/2] sleep · threads ×1" in err
+    assert "[2/2] sleep · threads ×2" in err
+    assert ETA.search(err)
+    assert ANSI.search(err)  # a live bar redraws itself
+    assert not ANSI.search(out)  # stdout is a pipe: the table stays plain
+    assert "sleep · threads ×2" in out
+
+
+def test_quiet_silences_the_bar_even_on_a_terminal() -> None:
+    code, out, err = threadlab_process([*RUN, "--quiet"], stderr_terminal=True)
+
+    assert code == 0
+    assert "[1/2]" not in err
+    assert "━" not in err
+    assert "sleep · threads ×2" in out
+
+
+def test_in_pipes_there_is_no_bar_and_no_escape_code() -> None:
+    code, out, err = threadlab_process(RUN, stderr_terminal=False)
+
+    assert (code, err) == (0, "")
+    assert not ANSI.search(out)
+    assert "[1/2]" not in out
+    assert "sleep · threads ×2" in out
+
+
+@pytest.mark.parametrize("command", ["run", "advise", "tour"])
+def test_every_long_command_has_quiet(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main([command, "--help"])
+
+    assert exited.value.code == 0
+    assert re.search(r"-q, --quiet\s+No progress bar\.", capsys.readouterr().out)

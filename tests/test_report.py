@@ -1,0 +1,174 @@
+"""The HTML report: self-contained, every user string escaped, and checked in a real headless Chromium.
+
+The report is made from the stored results file with hostile strings put
+where a user's strings go (a function name with ``<script>``, a parameter
+with an ``<img onerror>``, an executable path with markup), then opened in
+Debian's Chromium over the DevTools protocol (tests/headless_chromium.py):
+no console error, no request beyond the page itself and its inline data,
+no script or injected element in the page, every plot laid out and drawn
+(a screenshot of each is not blank), and a screenshot of the whole page.
+Where Chromium is missing the browser tests are skipped, saying so.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+import pytest
+
+from headless_chromium import Chromium, missing_reason
+from images import PNG_MAGIC, distinct_colours
+from threadlab import Result, load_result
+from threadlab._tour import Finding
+from threadlab.cli import main
+from threadlab.render._html import Lesson, html_report
+
+DATA = Path(__file__).resolve().parent / "data"
+SMALL = DATA / "results-small.json"
+
+EVIL_FUNCTION = "tasks.py:<script>alert(1)</script>"
+EVIL_PARAM = '<img src=x onerror="alert(2)">'
+EVIL_PATH = "/opt/<b>bold</b>/python"
+
+
+def hostile(result: Result) -> Result:
+    """The sleep points renamed to a user function with markup in its name, parameters and paths."""
+    measurements = []
+    for measurement in result.measurements:
+        point = measurement.point
+        if point.workload == "sleep":
+            params = {**point.params, "note": EVIL_PARAM}
+            point = dataclasses.replace(point, workload=EVIL_FUNCTION, params=params)
+        measurements.append(dataclasses.replace(measurement, point=point))
+    environment = dataclasses.replace(result.environment, python_executable=EVIL_PATH)
+    return dataclasses.replace(result, measurements=tuple(measurements), environment=environment)
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    result = hostile(load_result(SMALL))
+    lessons = [Lesson("A lesson with <i>markup</i>", "as text & nothing else")]
+    page = tmp_path_factory.mktemp("report") / "report.html"
+    page.write_text(html_report([(f"{EVIL_PATH}/results.json", result)], lessons=lessons), encoding="utf-8")
+    return page
+
+
+@pytest.mark.timeout(90)
+def test_the_report_is_one_self_contained_page(report: Path) -> None:
+    text = report.read_text(encoding="utf-8")
+
+    assert text.startswith("<!DOCTYPE html>")
+    assert "<script" not in text.lower()
+    assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:|//)""", text)
+    assert "@import" not in text
+    assert set(re.findall(r"url\(([^)]*)\)", text)) <= {m for m in re.findall(r"url\((#[\w-]+)\)", text)}
+    assert "Content-Security-Policy" in text and "default-src 'none'" in text
+    for section in ("Environment", "Findings", "Results", "Scaling", "Plots", "Timelines"):
+        assert f">{section}<" in text
+    assert (
+        text.count('<figure class="plot"') == 3 + 4
+    )  # speedup, wall, cpu; a timeline per workload × strategy
+
+
+@pytest.mark.timeout(90)
+def test_every_user_string_is_escaped(report: Path) -> None:
+    text = report.read_text(encoding="utf-8")
+
+    assert "tasks.py:&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "&lt;img src=x onerror=&quot;alert(2)&quot;&gt;" in text
+    assert "/opt/&lt;b&gt;bold&lt;/b&gt;/python" in text
+    assert "A lesson with &lt;i&gt;markup&lt;/i&gt;" in text
+    for raw in (EVIL_FUNCTION, EVIL_PARAM, EVIL_PATH, "<i>markup</i>", "<img"):
+        assert raw not in text
+
+
+def test_the_tour_writes_its_report_beside_its_results_and_says_where(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threadlab.cli
+
+    stored = load_result(SMALL)
+    monkeypatch.setattr(threadlab.cli, "_run_spec", lambda *args, **kwargs: stored)
+    monkeypatch.setattr("threadlab.render._html._plots", lambda result, analysis: "<p>plots</p>")
+    monkeypatch.setattr("threadlab._tour.findings", lambda result: [Finding("One lesson", "measured here")])
+    out = tmp_path / "tour.json"
+
+    with pytest.raises(SystemExit) as exited:
+        main(["tour", "--quick", "-q", "-o", str(out)])
+
+    _, err = capsys.readouterr()
+    assert exited.value.code == 0
+    page = tmp_path / "tour.html"
+    assert err.splitlines() == [f"Report written to {page}", f"Results written to {out}"]
+    text = page.read_text(encoding="utf-8")
+    assert "<title>threadlab tour: what was measured on this machine</title>" in text
+    assert "<strong>One lesson</strong> measured here" in text
+
+
+def test_report_of_two_results_files_has_a_section_each(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("threadlab.render._html._plots", lambda result, analysis: "<p>plots</p>")
+    out = tmp_path / "both.html"
+    base = DATA / "compare-base.json"
+
+    with pytest.raises(SystemExit) as exited:
+        main(["report", str(SMALL), str(base), "-o", str(out)])
+
+    assert exited.value.code == 0
+    assert capsys.readouterr().err == f"Report written to {out}\n"
+    text = out.read_text(encoding="utf-8")
+    assert text.count("<section") == 2
+    assert f'<a href="#run-1">{SMALL}</a>' in text and f'<a href="#run-2">{base}</a>' in text
+
+
+# --- in a real browser ------------------------------------------------------------------------------
+
+needs_chromium = pytest.mark.skipif(missing_reason() is not None, reason=missing_reason() or "")
+
+
+PLOTS_JS = """JSON.stringify(Array.from(document.querySelectorAll('figure.plot')).map(f => {
+  const svg = f.querySelector('svg');
+  const box = svg ? svg.getBoundingClientRect() : null;
+  const style = svg ? getComputedStyle(svg) : null;
+  return {kind: f.dataset.plot, width: box && box.width, height: box && box.height,
+          x: box && box.left + scrollX, y: box && box.top + scrollY,
+          shown: !!style && style.display !== 'none' && style.visibility === 'visible'
+                 && style.opacity !== '0',
+          shapes: svg ? svg.querySelectorAll('path, use').length : 0};
+}))"""
+
+
+@needs_chromium
+@pytest.mark.timeout(90)
+def test_the_report_in_headless_chromium(report: Path, tmp_path: Path) -> None:
+    import json
+
+    with Chromium() as browser:
+        log = browser.open(report)
+
+        assert log.console_errors == []
+        page_url = report.resolve().as_uri()
+        assert [url for url in log.requests if url != page_url and not url.startswith("data:")] == []
+        assert browser.evaluate("document.querySelectorAll('script, img, b, i, iframe, object').length") == 0
+        body = browser.evaluate("document.body.innerText")
+        assert EVIL_FUNCTION in body
+        assert EVIL_PARAM in body
+        assert EVIL_PATH in body
+
+        plots = json.loads(browser.evaluate(PLOTS_JS))
+        assert [p["kind"] for p in plots] == ["speedup", "wall", "cpu"] + ["timeline"] * 4
+        for plot in plots:
+            assert plot["shown"], plot
+            assert plot["width"] > 500 and plot["height"] > 150, plot
+            assert plot["shapes"] > 20, plot
+            clip = {"x": plot["x"], "y": plot["y"], "width": plot["width"], "height": plot["height"]}
+            assert distinct_colours(browser.screenshot(clip)) > 20, f"{plot['kind']} plot looks blank"
+
+        screenshot = browser.screenshot()
+    shot = tmp_path / "report.png"
+    shot.write_bytes(screenshot)
+    assert screenshot[:8] == PNG_MAGIC
+    assert distinct_colours(screenshot) > 100
