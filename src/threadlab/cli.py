@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -134,6 +135,24 @@ def _finish(result: Result, out: Path | None) -> None:
 _OUT_PATH = click.Path(dir_okay=True, path_type=Path)
 
 
+def _interpreter_options(command: Callable[..., None]) -> Callable[..., None]:
+    """``--python`` and ``--gil``, shared by the commands that run workers."""
+    command = click.option(
+        "--gil",
+        default="default",
+        show_default=True,
+        help="on or off: run free-threaded builds (3.13t, 3.14t) with or without their GIL.",
+    )(command)
+    return click.option(
+        "--python",
+        "python",
+        multiple=True,
+        metavar="PYTHON",
+        help="Run the workers under this Python: 3.12, 3.13t, a path, or all (every Python found here "
+        "that can); repeatable. Default: this one. See threadlab interpreters.",
+    )(command)
+
+
 @app.command()
 @click.option("--workload", "-w", required=True, help="Workload(s), comma-separated, or module:function.")
 @click.option(
@@ -159,20 +178,7 @@ _OUT_PATH = click.Path(dir_okay=True, path_type=Path)
     help="Seconds before a point is killed and recorded as timed out.",
 )
 @click.option("--max-workers", default=None, help="Raise the safe worker limit of every strategy to this.")
-@click.option(
-    "--python",
-    "python",
-    multiple=True,
-    metavar="PYTHON",
-    help="Run the workers under this Python: 3.12, 3.13t, a path, or all (every Python found here "
-    "that can); repeatable. Default: this one. See threadlab interpreters.",
-)
-@click.option(
-    "--gil",
-    default="default",
-    show_default=True,
-    help="on or off: run free-threaded builds (3.13t, 3.14t) with or without their GIL.",
-)
+@_interpreter_options
 @click.option(
     "--scheduler",
     default=None,
@@ -320,20 +326,7 @@ def _merge_advice(sweeps: list[Advice], labels: list[str], out: Path | None) -> 
 @click.option("--budget", default="60", show_default=True, help="Seconds the whole sweep may take.")
 @click.option("--repeat", default="5", show_default=True, help="Timed samples per point.")
 @click.option("--warmup", default="1", show_default=True, help="Discarded warm-up runs per point.")
-@click.option(
-    "--python",
-    "python",
-    multiple=True,
-    metavar="PYTHON",
-    help="Run the workers under this Python: 3.12, 3.13t, a path, or all (every Python found here "
-    "that can); repeatable. Default: this one. See threadlab interpreters.",
-)
-@click.option(
-    "--gil",
-    default="default",
-    show_default=True,
-    help="on or off: run free-threaded builds (3.13t, 3.14t) with or without their GIL.",
-)
+@_interpreter_options
 @click.option("--out", "-o", type=_OUT_PATH, default=None, help="Write the results file, analysis included.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def advise(

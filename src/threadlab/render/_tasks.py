@@ -15,22 +15,13 @@ from rich.table import Table
 from rich.text import Text
 
 from threadlab._model import Measurement, Result, Summary
+from threadlab.render._labels import point_name
 from threadlab.render._units import seconds
 
 WAITING_NOTE = (
     "waiting: share of task time off-CPU outside the I/O waits tasks declared (for CPU-bound "
     "threads under the GIL, mostly waiting for it); on CPU: lowest–highest share per worker thread"
 )
-
-
-def _row_label(measurement: Measurement, show_python: bool) -> str:
-    point = measurement.point
-    label = f"{point.strategy} ×{point.workers}"
-    if point.tasks != point.workers:
-        label += f" ({point.tasks} tasks)"
-    if show_python and measurement.interpreter is not None:
-        label += f" [{measurement.interpreter.label()}]"
-    return label
 
 
 def _share(value: float | None) -> str:
@@ -82,7 +73,7 @@ def task_tables(result: Result) -> list[RenderableType]:
             cells += [_on_cpu(summary), _share(summary.waiting_share)]
             if has_gil:
                 cells.append(_share(summary.gil_contention))
-            table.add_row(_row_label(measurement, len(pythons) > 1), *cells)
+            table.add_row(point_name(measurement, workload=False, python=len(pythons) > 1), *cells)
         shown.append(table)
     if shown:
         shown.append(Group(Text(WAITING_NOTE, style="dim"), Text("")))

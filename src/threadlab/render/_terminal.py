@@ -10,7 +10,8 @@ from rich.table import Table
 from rich.text import Text
 
 from threadlab._catalogue import StrategyInfo, WorkloadInfo
-from threadlab._model import Measurement, Result, Summary
+from threadlab._model import Result, Summary
+from threadlab.render._labels import point_name
 from threadlab.render._units import rate, ratio, seconds, size
 
 _STATUS_STYLE = {
@@ -21,16 +22,6 @@ _STATUS_STYLE = {
     "failed": "red",
     "interrupted": "yellow",
 }
-
-
-def _point_cell(measurement: Measurement, show_python: bool) -> str:
-    point = measurement.point
-    label = f"{point.workload_label()} · {point.strategy} ×{point.workers}"
-    if point.tasks != point.workers:
-        label += f" ({point.tasks} tasks)"
-    if show_python and measurement.interpreter is not None:
-        label += f" [{measurement.interpreter.label()}]"
-    return label
 
 
 def results_table(result: Result, title: str | None = None) -> Table:
@@ -51,7 +42,7 @@ def results_table(result: Result, title: str | None = None) -> Table:
     pythons = {m.interpreter.label() for m in result.measurements if m.interpreter is not None}
     for measurement, summary in result.summaries():
         status = Text(measurement.status, style=_STATUS_STYLE.get(measurement.status, ""))
-        table.add_row(_point_cell(measurement, len(pythons) > 1), *_summary_cells(summary), status)
+        table.add_row(point_name(measurement, python=len(pythons) > 1), *_summary_cells(summary), status)
     return table
 
 
@@ -73,7 +64,7 @@ def problem_lines(result: Result, *, full_tracebacks: bool = False) -> list[str]
     lines: list[str] = []
     for measurement in result.measurements:
         for error in measurement.errors:
-            line = f"{_point_cell(measurement, False)}: {error.kind}: {error.message}"
+            line = f"{point_name(measurement)}: {error.kind}: {error.message}"
             if error.traceback:
                 tb = error.traceback.strip()
                 line += "\n" + (tb if full_tracebacks else "    " + tb.splitlines()[-1])
