@@ -3,6 +3,7 @@ user-function targets in ``tests/fixtures``, a small real run, and process check
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,7 +29,13 @@ def target(module: str, function: str) -> str:
 
 
 def one_point(
-    workload: str, strategy: str, workers: int, tasks: int | None = None, **params: ParamValue
+    workload: str,
+    strategy: str,
+    workers: int,
+    tasks: int | None = None,
+    *,
+    python: str = sys.executable,
+    **params: ParamValue,
 ) -> Point:
     """The one point ``plan`` makes of this workload, strategy and worker count (defaults filled in)."""
     spec = Spec(
@@ -37,7 +44,7 @@ def one_point(
         workers=(workers,),
         tasks=tasks,
         params=params,
-        python=sys.executable,
+        python=python,
     )
     (point,) = plan(spec)
     return point
@@ -120,3 +127,16 @@ def interpreter_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("THREADLAB_CACHE_DIR", str(path))
         yield path
+
+
+@pytest.fixture
+def no_workers(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Fail any attempt to start a process (a worker); return the commands attempted."""
+    attempted: list[object] = []
+
+    def refuse(command: object, *args: object, **options: object) -> None:
+        attempted.append(command)
+        raise AssertionError(f"a process was started: {command}")
+
+    monkeypatch.setattr(subprocess, "Popen", refuse)
+    return attempted

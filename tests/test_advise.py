@@ -22,8 +22,9 @@ from typing import Any
 import pytest
 
 import threadlab
+from cli_runner import threadlab_cli
 from conftest import FIXTURES, target
-from test_analysis import OtherPrograms, threadlab_cli
+from test_analysis import OtherPrograms
 from threadlab import Advice, Recommendation, SpecError
 from threadlab.cli import main
 from threadlab.orchestrate._advise import target_of
@@ -70,19 +71,6 @@ def summary(advice: Advice) -> str:
         f"{recommendation.classification.kind!r}, {recommendation.strategy} ×{recommendation.workers}: "
         f"{recommendation.text} (evidence: {'; '.join(recommendation.classification.evidence)})"
     )
-
-
-@pytest.fixture
-def no_workers(monkeypatch: pytest.MonkeyPatch) -> list[object]:
-    """Fail any attempt to start a process (a worker); return the commands attempted."""
-    attempted: list[object] = []
-
-    def refuse(command: object, *args: object, **options: object) -> None:
-        attempted.append(command)
-        raise AssertionError(f"a process was started: {command}")
-
-    monkeypatch.setattr(subprocess, "Popen", refuse)
-    return attempted
 
 
 # ---------------------------------------------------------------------------

@@ -23,10 +23,10 @@ from types import TracebackType
 import pytest
 
 import threadlab
+from cli_runner import threadlab_cli
 from threadlab import Environment, Interpreter, Measurement, Point, Result, Sample, Spec, TaskSpans
 from threadlab._model import Status
 from threadlab.analysis import Analysis, USLFit, USLNotFitted, analyse
-from threadlab.cli import main
 
 ENVIRONMENT = Environment(
     python_version="3.11.7",
@@ -496,15 +496,6 @@ def test_built_in_workloads_are_classified_right_here(
 
 # ---------------------------------------------------------------------------
 # The scaling summary under `threadlab run` and `threadlab show`
-
-
-def threadlab_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """Run ``threadlab ARGS`` in this process; return its exit code, stdout and stderr."""
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 1), out, err
 
 
 USL_FITTED = re.compile(r"^USL: λ \S+/s, σ \d\.\d{3} \(contention\), κ \S+ \(coherency\); .+; R² ")

@@ -7,14 +7,13 @@ Each refusal is ``threadlab: error: <option>: <message>`` on stderr, exit code
 from __future__ import annotations
 
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from cli_runner import threadlab_cli
 from threadlab import Result, Spec, SpecError
-from threadlab.cli import main
 from threadlab.orchestrate._plan import plan
 from threadlab.worker import strategies, workloads
 
@@ -23,28 +22,6 @@ pytestmark = pytest.mark.timeout(30)
 WORKERS_EXPECTED = "expected worker counts of 1 or more, comma-separated, like 1,2,8"
 WORKLOADS = ", ".join(workloads.names())
 STRATEGIES = ", ".join(strategies.names())
-
-
-def threadlab_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """Run ``threadlab ARGS`` in this process; return its exit code, stdout and stderr."""
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 1), out, err
-
-
-@pytest.fixture
-def no_workers(monkeypatch: pytest.MonkeyPatch) -> list[object]:
-    """Fail any attempt to start a process (a worker); return the commands attempted."""
-    attempted: list[object] = []
-
-    def refuse(command: object, *args: object, **options: object) -> None:
-        attempted.append(command)
-        raise AssertionError(f"a process was started: {command}")
-
-    monkeypatch.setattr(subprocess, "Popen", refuse)
-    return attempted
 
 
 @pytest.fixture(autouse=True)

@@ -16,23 +16,15 @@ from pathlib import Path
 
 import pytest
 
+from cli_runner import threadlab_cli
 from threadlab import Result, load_result
 from threadlab.analysis._compare import compare, smallest_p_value
-from threadlab.cli import main
 
 pytestmark = pytest.mark.timeout(30)
 
 DATA = Path(__file__).resolve().parent / "data"
 BASE = DATA / "compare-base.json"
 NEW = DATA / "compare-new.json"
-
-
-def threadlab_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 1), out, err
 
 
 @pytest.fixture(scope="module")

@@ -25,10 +25,10 @@ from pathlib import Path
 import pytest
 
 import threadlab
+from cli_runner import threadlab_cli
 from conftest import is_running, measure, needs_proc, one_point, session_members, target
 from test_strategies import EPSILON_S, most_at_once
 from threadlab import load_result
-from threadlab.cli import main
 from threadlab.worker import strategies
 
 pytestmark = pytest.mark.timeout(60)
@@ -106,15 +106,6 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     finally:
         for process in started:
             _stop(process)
-
-
-def threadlab_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """Run ``threadlab ARGS`` in this process; return its exit code, stdout and stderr."""
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 1), out, err
 
 
 def refused_port() -> int:

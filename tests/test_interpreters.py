@@ -27,9 +27,9 @@ from pathlib import Path
 import pytest
 
 import threadlab
+from cli_runner import threadlab_cli
 from conftest import FIXTURES, target
 from threadlab import Interpreter, Measurement, Point, Result, Sample, SpecError
-from threadlab.cli import main
 from threadlab.orchestrate import _interpreters
 from threadlab.orchestrate._interpreters import (
     FoundInterpreter,
@@ -79,15 +79,6 @@ def python312(request: pytest.FixtureRequest) -> str:
 def cache_dir(interpreter_cache: Path) -> Path:
     """Where probe answers are cached in the tests (conftest: never the user's cache)."""
     return interpreter_cache
-
-
-def threadlab_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """Run ``threadlab ARGS`` in this process; return its exit code, stdout and stderr."""
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 1), out, err
 
 
 def only_measurement(result: Result) -> Measurement:

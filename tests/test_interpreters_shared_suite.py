@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 import test_strategies as shared
+from conftest import one_point
 from test_interpreters import NO_SUBINTERPRETERS, SUBINTERPRETER_PYTHONS
-from threadlab._model import Point, Spec
-from threadlab.orchestrate._plan import plan
+from threadlab._model import Point
 from threadlab.worker._params import ParamValue
 
 pytestmark = pytest.mark.timeout(120)
@@ -61,16 +61,7 @@ def points_run_under(suite_python: str) -> Iterator[None]:
         workload: str, strategy: str, workers: int, tasks: int | None = None, **params: ParamValue
     ) -> Point:
         """As ``conftest.one_point``, planned for ``suite_python``."""
-        spec = Spec(
-            workloads=(workload,),
-            strategies=(strategy,),
-            workers=(workers,),
-            tasks=tasks,
-            params=params,
-            python=suite_python,
-        )
-        (point,) = plan(spec)
-        return point
+        return one_point(workload, strategy, workers, tasks, python=suite_python, **params)
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(shared, "one_point", under)

@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from cli_runner import threadlab_cli
 from images import PNG_MAGIC, distinct_colours, png_size
 from threadlab import Result, load_result
-from threadlab.cli import main
 from threadlab.render import _export, _plots
 from threadlab.render._terminal import results_table
 
@@ -46,14 +46,6 @@ def matches_expected(name: str, actual: str) -> None:
         path.write_text(actual, encoding="utf-8")
     assert path.exists(), f"{path} is missing; make it with THREADLAB_UPDATE_EXPECTED=1"
     assert actual == path.read_text(encoding="utf-8")
-
-
-def threadlab_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 1), out, err
 
 
 # --- text against saved expected output ---------------------------------------------------------
