@@ -26,7 +26,12 @@ class SpecError(ThreadlabError, ValueError):
 
     def __init__(self, option: str, message: str) -> None:
         self.option = option
+        self.detail = message
         super().__init__(f"{option}: {message}")
+
+    def renamed(self, option: str) -> SpecError:
+        """The same error naming ``option`` instead: the CLI's flag for an API parameter."""
+        return SpecError(option, self.detail)
 
 
 class ResultsFileError(ThreadlabError):

@@ -1,11 +1,16 @@
-"""The data model: frozen dataclasses from the experiment's spec to its result.
+"""The data model, part one: a point and what one run of its tasks gives.
 
 ``Spec`` (what the user asked) → ``Point`` (one combination) → ``Sample`` (one
 timed run of a point's tasks, with its ``TaskSpans``) → ``Measurement`` (all
 samples of a point, its warm-ups kept apart, its errors) → ``Result`` (the
-whole run with its ``Environment``). ``Result.to_json()`` / ``Result.from_json()``
-are the results file, a public format: see README "The results file".
+whole run with its ``Environment``, the ``MachineNoise`` seen during it and
+the ``Rounds`` its points were measured in). This module holds the point and
+its samples, with the schema version and the checks every object uses;
+``_result`` holds the rest. ``threadlab.model._json`` is their one JSON round
+trip, the results file: see README "The results file".
 
+These are data only: nothing here computes a statistic. ``Summary`` is the
+shape of a point's derived figures; ``threadlab.analysis.summarise`` fills it.
 Every object validates itself when built, so a results file that loads is a
 results file that makes sense.
 """
@@ -13,7 +18,6 @@ results file that makes sense.
 from __future__ import annotations
 
 import math
-import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -22,7 +26,11 @@ from threadlab.worker._params import ParamValue
 
 # The results file's schema version. History:
 #   1 - first version: environment, points with samples, warm-ups, errors, summary.
-SCHEMA_VERSION = 1
+#   2 - interleaved rounds: each sample's round and start time, the spec's precision,
+#       max_time_s and parts, the machine's noise, the rounds of each group, speedup
+#       intervals, whether a point's workers share one GIL (shares_one_gil, optional);
+#       the analysis block is written once, at the end of a command, not on every save.
+SCHEMA_VERSION = 2
 
 Status = Literal["ok", "errors", "timeout", "crashed", "failed", "interrupted"]
 STATUSES: tuple[Status, ...] = ("ok", "errors", "timeout", "crashed", "failed", "interrupted")
@@ -31,6 +39,17 @@ ErrorKind = Literal["task", "timeout", "crashed", "refused", "worker"]
 Gil = Literal["on", "off", "default"]
 GIL_MODES: tuple[Gil, ...] = ("on", "off", "default")
 ERROR_KINDS: tuple[ErrorKind, ...] = ("task", "timeout", "crashed", "refused", "worker")
+# Why a group's rounds ended: every interval was tight enough; the time was spent; Ctrl-C;
+# no point of the group was left running (all failed, timed out or crashed).
+RoundsEnd = Literal["precise", "time", "interrupted", "failed"]
+ROUNDS_ENDS: tuple[RoundsEnd, ...] = ("precise", "time", "interrupted", "failed")
+
+# Relative half-width of the 95% speedup intervals asked for by default: ±5%.
+DEFAULT_PRECISION = 0.05
+# Seconds of measuring a run may take by default. With worker start-up, warm-ups and the
+# analysis, it keeps `threadlab run` under a minute on a 2-core machine; the rounds reach
+# ±5% on the count loop in 5 to 32 s there (shared/DESIGN.md).
+DEFAULT_MAX_TIME_S = 40.0
 
 
 def _require(condition: bool, message: str) -> None:
@@ -43,22 +62,6 @@ def _non_negative(name: str, value: float | None) -> None:
         value is None or (math.isfinite(value) and value >= 0),
         f"{name} must be a finite number of 0 or more, not {value!r}",
     )
-
-
-def percentile(values: list[float], q: float) -> float | None:
-    """The ``q``-th percentile (0-100) of ``values``, None when there are none.
-
-    Linear interpolation between the two nearest order statistics (numpy's
-    default): with 2 values the p99 is 99% of the way from the lower to the
-    higher, not the higher itself.
-    """
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * q / 100
-    low = math.floor(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +103,8 @@ class Point:
         params: the workload's parameters, defaults filled in.
         strategy_params: the strategy's own parameters, defaults filled in.
         python: the executable the point's worker runs under.
-        repeat: timed samples to take.
+        repeat: the fewest timed samples to take (rounds, when the point is
+            measured in interleaved rounds with the others of its group).
         warmup: discarded runs before them.
         gil: ``off``/``on`` to run a free-threaded build without or with its
             GIL (``-X gil=0/1``); ``default`` passes nothing (any GIL build).
@@ -137,9 +141,23 @@ class Point:
             return f"{where.replace(chr(92), '/').rsplit('/', 1)[-1]}:{name}"
         return self.workload
 
-    def baseline_key(self) -> tuple[Any, ...]:
-        """What a point shares with its sequential baseline: same work, same Python, same GIL."""
-        return (self.workload, self.tasks, tuple(sorted(self.params.items())), self.python, self.gil)
+    def group_key(self) -> tuple[Any, ...]:
+        """What a point shares with the sequential points it is compared against.
+
+        Same work, same Python, same GIL mode: every strategy, worker count
+        and task count of one group gets its speedup against the group's
+        sequential points.
+        """
+        return (self.workload, tuple(sorted(self.params.items())), self.python, self.gil)
+
+    def rounds_key(self) -> tuple[Any, ...]:
+        """What the points measured in the same interleaved rounds share: the same work.
+
+        Wider than ``group_key``: the same work under several Pythons (or GIL
+        modes) is measured side by side too, so that comparing one Python's
+        speed with another's is as free of the machine's drift as a speedup.
+        """
+        return (self.workload, tuple(sorted(self.params.items())))
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +276,12 @@ class Sample:
             worker process); None unless ``THREADLAB_GILKNOCKER=1`` was set
             and gilknocker is installed in the target Python, and where the
             tasks ran under other GILs (processes).
+        round: the interleaved round the sample was taken in (0 first): one
+            sample of every point of a group per round. None in files written
+            before rounds (schema 1), and for warm-ups.
+        started_at: when the sample started, in seconds since the Unix epoch
+            by the worker's clock, so that the order of samples across points
+            can be read back. None in files written before rounds.
 
     CPU, context-switch and memory figures are None where the platform has no
     ``resource`` module, or where the tasks ran on a cluster threadlab does not
@@ -276,8 +300,12 @@ class Sample:
     first_error: str | None = None
     spans: TaskSpans = field(default_factory=TaskSpans)
     gil_contention: float | None = None
+    round: int | None = None
+    started_at: float | None = None
 
     def __post_init__(self) -> None:
+        _require(self.round is None or self.round >= 0, f"round must be 0 or more, not {self.round!r}")
+        _non_negative("started_at", self.started_at)
         _require(
             math.isfinite(self.wall_s) and self.wall_s > 0,
             f"wall_s must be above 0, not {self.wall_s!r}",
@@ -330,245 +358,3 @@ class PointError:
     def __post_init__(self) -> None:
         _require(self.kind in ERROR_KINDS, f"error kind must be one of {ERROR_KINDS}")
         _require(self.count >= 1, f"error count must be 1 or more, not {self.count}")
-
-
-@dataclass(frozen=True, slots=True)
-class Summary:
-    """The figures of one point most people want, derived from its samples.
-
-    Attributes:
-        wall_median_s, wall_min_s, wall_max_s: wall time over the samples.
-        throughput_median: median over samples of tasks done per second.
-        cpu_per_wall: median over samples of CPU time / wall time (1.0 = one
-            core busy; 0 = waiting; above 1 = parallel work), None if unmeasured.
-        speedup_vs_sequential: throughput against the sequential point of the
-            same workload, tasks, parameters and Python; None where there is none.
-        peak_rss_bytes: largest peak RSS over the samples.
-        spawn_median_s: median worker start-up time, where measured.
-        latency_p50_s, latency_p99_s: percentiles of task latency (end −
-            start) over the tasks that returned, all samples pooled.
-        io_p50_s, io_p99_s: percentiles of the I/O wait the tasks measured
-            themselves (``TaskSpans.io_s``), where they reported one.
-        waiting_share: median over samples of ``TaskSpans.waiting_share``:
-            the share of task time off-CPU outside declared I/O waits (for
-            CPU-bound threads under the GIL, mostly waiting for it); None
-            where task CPU time is not measured (asyncio).
-        thread_on_cpu_min, thread_on_cpu_max: the lowest and highest share
-            of its task time one worker spent on a CPU (its tasks' CPU time
-            over their wall time, samples pooled by worker label).
-        gil_contention: median of the samples' gilknocker metric, where
-            measured.
-    """
-
-    wall_median_s: float
-    wall_min_s: float
-    wall_max_s: float
-    throughput_median: float
-    cpu_per_wall: float | None
-    speedup_vs_sequential: float | None
-    peak_rss_bytes: int | None
-    spawn_median_s: float | None
-    latency_p50_s: float | None = None
-    latency_p99_s: float | None = None
-    io_p50_s: float | None = None
-    io_p99_s: float | None = None
-    waiting_share: float | None = None
-    thread_on_cpu_min: float | None = None
-    thread_on_cpu_max: float | None = None
-    gil_contention: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Measurement:
-    """All that was measured of one point.
-
-    Attributes:
-        point: what was measured.
-        status: ``ok``; ``errors`` (some tasks raised); ``timeout``;
-            ``crashed``; ``failed`` (refused or worker error); ``interrupted``
-            (Ctrl-C). Samples measured before a failure are kept.
-        interpreter: the Python that ran it, as the worker reported; None if
-            the worker never started.
-        samples: the timed repeats.
-        warmups: the discarded warm-up runs, kept apart.
-        errors: what went wrong, if anything.
-        elapsed_s: the whole point from the orchestrator's side, worker
-            start-up and protocol included.
-    """
-
-    point: Point
-    status: Status
-    interpreter: Interpreter | None = None
-    samples: tuple[Sample, ...] = ()
-    warmups: tuple[Sample, ...] = ()
-    errors: tuple[PointError, ...] = ()
-    elapsed_s: float | None = None
-
-    def __post_init__(self) -> None:
-        _require(self.status in STATUSES, f"status must be one of {STATUSES}, not {self.status!r}")
-        _non_negative("elapsed_s", self.elapsed_s)
-
-    def summary(self, baseline: Measurement | None = None) -> Summary | None:
-        """Summarise the samples, against ``baseline`` (a sequential point) if given.
-
-        Returns:
-            None when the point has no samples (it failed before any).
-        """
-        if not self.samples:
-            return None
-        walls = [s.wall_s for s in self.samples]
-        throughput = statistics.median(s.throughput for s in self.samples)
-        cpu = [s.cpu_s / s.wall_s for s in self.samples if s.cpu_s is not None]
-        rss = [s.max_rss_bytes for s in self.samples if s.max_rss_bytes is not None]
-        spawn = [s.spawn_s for s in self.samples if s.spawn_s is not None]
-        speedup = None
-        if baseline is not None and baseline.samples:
-            base = statistics.median(s.throughput for s in baseline.samples)
-            speedup = throughput / base if base > 0 else None
-        spans = [s.spans for s in self.samples]
-        latencies = [d for sp in spans for d, ok in zip(sp.durations(), sp.ok, strict=True) if ok]
-        io = [w for sp in spans for w in sp.io_waits() if w is not None]
-        waiting = [w for w in (sp.waiting_share() for sp in spans) if w is not None]
-        gil = [s.gil_contention for s in self.samples if s.gil_contention is not None]
-        by_worker: dict[str, tuple[float, float]] = {}
-        for sp in spans:
-            for label, (task_wall, task_cpu) in sp.per_worker().items():
-                total = by_worker.get(label, (0.0, 0.0))
-                by_worker[label] = (total[0] + task_wall, total[1] + task_cpu)
-        on_cpu = [busy / wall for wall, busy in by_worker.values() if wall > 0]
-        return Summary(
-            wall_median_s=statistics.median(walls),
-            wall_min_s=min(walls),
-            wall_max_s=max(walls),
-            throughput_median=throughput,
-            cpu_per_wall=statistics.median(cpu) if cpu else None,
-            speedup_vs_sequential=speedup,
-            peak_rss_bytes=max(rss) if rss else None,
-            spawn_median_s=statistics.median(spawn) if spawn else None,
-            latency_p50_s=percentile(latencies, 50),
-            latency_p99_s=percentile(latencies, 99),
-            io_p50_s=percentile(io, 50),
-            io_p99_s=percentile(io, 99),
-            waiting_share=statistics.median(waiting) if waiting else None,
-            thread_on_cpu_min=min(on_cpu) if on_cpu else None,
-            thread_on_cpu_max=max(on_cpu) if on_cpu else None,
-            gil_contention=statistics.median(gil) if gil else None,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Spec:
-    """What to measure: workloads × strategies × worker counts, and how.
-
-    Attributes:
-        workloads: workload names.
-        strategies: strategy names.
-        workers: worker counts to sweep.
-        tasks: total tasks per point; None gives each worker one task (T = W).
-        repeat: timed samples per point.
-        warmup: discarded runs before them.
-        params: ``--param`` values, by key; each applies to the workloads and
-            strategies that declare it.
-        timeout_s: a point still running after this long is killed; None: never.
-        python: the executable workers run under (the first of ``pythons``).
-        max_workers: raises the safe worker limit of every strategy to this.
-        pythons: every executable to run the points under, each point once
-            per Python; empty: ``python`` alone.
-        gil: ``--gil``: ``off``/``on`` for free-threaded builds, ``default``
-            for each build's own default.
-    """
-
-    workloads: tuple[str, ...]
-    strategies: tuple[str, ...]
-    workers: tuple[int, ...]
-    tasks: int | None = None
-    repeat: int = 5
-    warmup: int = 1
-    params: Mapping[str, ParamValue] = field(default_factory=dict)
-    timeout_s: float | None = 600.0
-    python: str = ""
-    max_workers: int | None = None
-    pythons: tuple[str, ...] = ()
-    gil: Gil = "default"
-
-    def __post_init__(self) -> None:
-        _require(bool(self.workloads), "a spec needs at least one workload")
-        _require(bool(self.strategies), "a spec needs at least one strategy")
-        _require(bool(self.workers), "a spec needs at least one worker count")
-        _require(all(w >= 1 for w in self.workers), "worker counts must be 1 or more")
-        _require(self.tasks is None or self.tasks >= 1, "tasks must be 1 or more")
-        _require(self.repeat >= 1, f"repeat must be 1 or more, not {self.repeat}")
-        _require(self.warmup >= 0, f"warmup must be 0 or more, not {self.warmup}")
-        _require(self.timeout_s is None or self.timeout_s > 0, "timeout must be above 0")
-        _require(self.gil in GIL_MODES, f"gil must be one of {GIL_MODES}, not {self.gil!r}")
-
-
-@dataclass(frozen=True, slots=True)
-class Environment:
-    """Where a run happened: the orchestrating Python and the machine.
-
-    Attributes:
-        python_version, python_executable: the Python that ran threadlab.
-        free_threaded: whether that Python is a free-threaded build.
-        gil_enabled: whether its GIL was on.
-        cpu_count: logical CPUs of the machine.
-        platform: ``platform.platform()``.
-        threadlab_version: the version that wrote the file.
-        time: when the run started, ISO 8601 with time zone.
-    """
-
-    python_version: str
-    python_executable: str
-    free_threaded: bool
-    gil_enabled: bool
-    cpu_count: int | None
-    platform: str
-    threadlab_version: str
-    time: str
-
-
-@dataclass(frozen=True, slots=True)
-class Result:
-    """A whole run: the spec, where it ran, and one measurement per point.
-
-    Attributes:
-        spec: what was asked.
-        environment: where it ran.
-        measurements: in the order they were measured.
-        interrupted: True when Ctrl-C stopped the run early.
-    """
-
-    spec: Spec
-    environment: Environment
-    measurements: tuple[Measurement, ...] = ()
-    interrupted: bool = False
-
-    def baseline_of(self, measurement: Measurement) -> Measurement | None:
-        """The sequential measurement ``measurement``'s speedup is computed against."""
-        key = measurement.point.baseline_key()
-        for other in self.measurements:
-            if other.point.strategy == "sequential" and other.point.baseline_key() == key:
-                return other
-        return None
-
-    def summaries(self) -> list[tuple[Measurement, Summary | None]]:
-        """Every measurement with its summary, speedups computed within this result."""
-        return [(m, m.summary(self.baseline_of(m))) for m in self.measurements]
-
-    def to_json(self) -> dict[str, Any]:
-        """The results file's content: plain JSON types, summaries included."""
-        from threadlab._serialize import result_to_json
-
-        return result_to_json(self)
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Result:
-        """Rebuild a result from a results file's content.
-
-        Raises:
-            ResultsFileError: the content is not a results file this version
-                of threadlab can read.
-        """
-        from threadlab._serialize import result_from_json
-
-        return result_from_json(data)

@@ -1,0 +1,66 @@
+"""The data model and its one JSON round trip (the results file).
+
+``_data`` and ``_result`` hold the frozen dataclasses (a point and its
+samples; its measurement, the spec and the result), ``_interpreter`` a Python
+found on the machine, and ``_json`` turns them into the
+results file's JSON and back, for every schema version this threadlab reads.
+Nothing here computes a statistic or imports the layers above.
+"""
+
+from threadlab.model._data import (
+    DEFAULT_MAX_TIME_S,
+    DEFAULT_PRECISION,
+    ERROR_KINDS,
+    GIL_MODES,
+    ROUNDS_ENDS,
+    SCHEMA_VERSION,
+    STATUSES,
+    ErrorKind,
+    Gil,
+    Interpreter,
+    Point,
+    PointError,
+    RoundsEnd,
+    Sample,
+    Status,
+    TaskSpans,
+)
+from threadlab.model._interpreter import FoundInterpreter
+from threadlab.model._result import (
+    Environment,
+    MachineNoise,
+    Measurement,
+    Result,
+    Rounds,
+    Spec,
+    Summary,
+    composite,
+)
+
+__all__ = [
+    "DEFAULT_MAX_TIME_S",
+    "DEFAULT_PRECISION",
+    "ERROR_KINDS",
+    "GIL_MODES",
+    "ROUNDS_ENDS",
+    "SCHEMA_VERSION",
+    "STATUSES",
+    "Environment",
+    "ErrorKind",
+    "FoundInterpreter",
+    "Gil",
+    "Interpreter",
+    "MachineNoise",
+    "Measurement",
+    "Point",
+    "PointError",
+    "Result",
+    "Rounds",
+    "RoundsEnd",
+    "Sample",
+    "Spec",
+    "Status",
+    "Summary",
+    "TaskSpans",
+    "composite",
+]

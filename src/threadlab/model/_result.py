@@ -1,0 +1,361 @@
+"""The data model, part two: a point's measurement, the spec, and the whole result.
+
+See ``_data`` for the chain from ``Spec`` to ``Result``. Data only, like the
+rest of the model: ``threadlab.analysis`` computes each ``Summary``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from threadlab.model._data import (
+    DEFAULT_MAX_TIME_S,
+    DEFAULT_PRECISION,
+    GIL_MODES,
+    ROUNDS_ENDS,
+    STATUSES,
+    Gil,
+    Interpreter,
+    Point,
+    PointError,
+    RoundsEnd,
+    Sample,
+    Status,
+    _non_negative,
+    _require,
+)
+from threadlab.worker._params import ParamValue
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """The figures of one point most people want, derived from its samples.
+
+    Attributes:
+        wall_median_s, wall_min_s, wall_max_s: wall time over the samples.
+        throughput_median: median over samples of tasks done per second.
+        cpu_per_wall: median over samples of CPU time / wall time (1.0 = one
+            core busy; 0 = waiting; above 1 = parallel work), None if unmeasured.
+        speedup_vs_sequential: throughput against the group's sequential
+            point (same workload, parameters and Python; the same task count
+            where there is one): the median of the per-round ratios where the
+            points were measured in interleaved rounds, else the ratio of the
+            median throughputs. None where there is no sequential point.
+        speedup_vs_sequential_ci: a distribution-free 95% interval for that
+            speedup, ``(low, high)``: order statistics of the per-round
+            ratios, or, for points measured without rounds, the conservative
+            ratio of the two medians' intervals. None without a baseline.
+        speedup_rounds: how many rounds paired the point with its baseline
+            (0 when the speedup was not paired).
+        peak_rss_bytes: largest peak RSS over the samples.
+        spawn_median_s: median worker start-up time, where measured.
+        latency_p50_s, latency_p99_s: percentiles of task latency (end −
+            start) over the tasks that returned, all samples pooled.
+        io_p50_s, io_p99_s: percentiles of the I/O wait the tasks measured
+            themselves (``TaskSpans.io_s``), where they reported one.
+        waiting_share: median over samples of ``TaskSpans.waiting_share``:
+            the share of task time off-CPU outside declared I/O waits (for
+            CPU-bound threads under the GIL, mostly waiting for it); None
+            where task CPU time is not measured (asyncio).
+        thread_on_cpu_min, thread_on_cpu_max: the lowest and highest share
+            of its task time one worker spent on a CPU (its tasks' CPU time
+            over their wall time, samples pooled by worker label).
+        gil_contention: median of the samples' gilknocker metric, where
+            measured.
+    """
+
+    wall_median_s: float
+    wall_min_s: float
+    wall_max_s: float
+    throughput_median: float
+    cpu_per_wall: float | None
+    speedup_vs_sequential: float | None
+    peak_rss_bytes: int | None
+    spawn_median_s: float | None
+    latency_p50_s: float | None = None
+    latency_p99_s: float | None = None
+    io_p50_s: float | None = None
+    io_p99_s: float | None = None
+    waiting_share: float | None = None
+    thread_on_cpu_min: float | None = None
+    thread_on_cpu_max: float | None = None
+    gil_contention: float | None = None
+    speedup_vs_sequential_ci: tuple[float, float] | None = None
+    speedup_rounds: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Measurement:
+    """All that was measured of one point.
+
+    Attributes:
+        point: what was measured.
+        status: ``ok``; ``errors`` (some tasks raised); ``timeout``;
+            ``crashed``; ``failed`` (refused or worker error); ``interrupted``
+            (Ctrl-C). Samples measured before a failure are kept.
+        interpreter: the Python that ran it, as the worker reported; None if
+            the worker never started.
+        samples: the timed repeats.
+        warmups: the discarded warm-up runs, kept apart.
+        errors: what went wrong, if anything.
+        elapsed_s: the whole point from the orchestrator's side, worker
+            start-up and protocol included.
+        shares_one_gil: whether every worker of the point's strategy ran
+            under one GIL (``Strategy.shares_one_gil``: threads yes,
+            processes, subinterpreters and dask no), recorded where the
+            strategy is known so that the analysis need not look it up; None
+            where unknown (version-1 files, hand-built).
+    """
+
+    point: Point
+    status: Status
+    interpreter: Interpreter | None = None
+    samples: tuple[Sample, ...] = ()
+    warmups: tuple[Sample, ...] = ()
+    errors: tuple[PointError, ...] = ()
+    elapsed_s: float | None = None
+    shares_one_gil: bool | None = None
+
+    def __post_init__(self) -> None:
+        _require(self.status in STATUSES, f"status must be one of {STATUSES}, not {self.status!r}")
+        _non_negative("elapsed_s", self.elapsed_s)
+        _require(
+            self.shares_one_gil is None or isinstance(self.shares_one_gil, bool),
+            f"shares_one_gil must be true, false or null, not {self.shares_one_gil!r}",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    """What to measure: workloads × strategies × worker counts, and how.
+
+    Attributes:
+        workloads: workload names.
+        strategies: strategy names.
+        workers: worker counts to sweep.
+        tasks: total tasks per point; None gives each worker one task (T = W).
+        repeat: the fewest rounds: every point gets at least this many timed
+            samples, whatever the precision reached.
+        warmup: discarded runs before them.
+        params: ``--param`` values, by key; each applies to the workloads and
+            strategies that declare it.
+        timeout_s: a sample (or a point's start and warm-ups) still running
+            after this long is killed, and the point recorded as timed out;
+            None: never.
+        python: the executable workers run under (the first of ``pythons``).
+        max_workers: raises the safe worker limit of every strategy to this.
+        pythons: every executable to run the points under, each point once
+            per Python; empty: ``python`` alone.
+        gil: ``--gil``: ``off``/``on`` for free-threaded builds, ``default``
+            for each build's own default.
+        precision: the relative half-width every point's 95% speedup
+            interval should reach (0.05: ±5%); rounds go on until it does,
+            or ``max_time_s`` is spent.
+        max_time_s: seconds of measuring the whole run may take, shared out
+            among its groups of points; rounds stop when it is spent (but
+            never before ``repeat`` rounds).
+        parts: where the points are not one cross product (the tour's
+            lessons, ``advise`` under several Pythons), the specs that make
+            them, in order: the points are those of every part, and this
+            spec's own workloads, strategies and workers are their union.
+            Parts have no parts of their own. Empty: the cross product.
+    """
+
+    workloads: tuple[str, ...]
+    strategies: tuple[str, ...]
+    workers: tuple[int, ...]
+    tasks: int | None = None
+    repeat: int = 5
+    warmup: int = 1
+    params: Mapping[str, ParamValue] = field(default_factory=dict)
+    timeout_s: float | None = 600.0
+    python: str = ""
+    max_workers: int | None = None
+    pythons: tuple[str, ...] = ()
+    gil: Gil = "default"
+    precision: float = DEFAULT_PRECISION
+    max_time_s: float = DEFAULT_MAX_TIME_S
+    parts: tuple[Spec, ...] = ()
+
+    def __post_init__(self) -> None:
+        _require(all(not part.parts for part in self.parts), "a spec's parts have no parts of their own")
+        _require(
+            math.isfinite(self.precision) and 0 < self.precision < 1,
+            f"precision must be above 0 and below 1, not {self.precision!r}",
+        )
+        _require(
+            math.isfinite(self.max_time_s) and self.max_time_s > 0,
+            f"max_time_s must be above 0, not {self.max_time_s!r}",
+        )
+        _require(bool(self.workloads), "a spec needs at least one workload")
+        _require(bool(self.strategies), "a spec needs at least one strategy")
+        _require(bool(self.workers), "a spec needs at least one worker count")
+        _require(all(w >= 1 for w in self.workers), "worker counts must be 1 or more")
+        _require(self.tasks is None or self.tasks >= 1, "tasks must be 1 or more")
+        _require(self.repeat >= 1, f"repeat must be 1 or more, not {self.repeat}")
+        _require(self.warmup >= 0, f"warmup must be 0 or more, not {self.warmup}")
+        _require(self.timeout_s is None or self.timeout_s > 0, "timeout must be above 0")
+        _require(self.gil in GIL_MODES, f"gil must be one of {GIL_MODES}, not {self.gil!r}")
+
+
+def composite(parts: tuple[Spec, ...], **shared: Any) -> Spec:
+    """A spec made of ``parts`` (each planned on its own), their names and counts united.
+
+    ``shared`` sets the run-wide fields: precision, max_time_s, timeout_s.
+    """
+    _require(bool(parts), "a composite spec needs at least one part")
+    return Spec(
+        workloads=tuple(dict.fromkeys(w for part in parts for w in part.workloads)),
+        strategies=tuple(dict.fromkeys(s for part in parts for s in part.strategies)),
+        workers=tuple(sorted({w for part in parts for w in part.workers})),
+        repeat=min(part.repeat for part in parts),
+        warmup=min(part.warmup for part in parts),
+        python=parts[0].python,
+        pythons=tuple(dict.fromkeys(p for part in parts for p in (part.pythons or (part.python,)))),
+        parts=parts,
+        **shared,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Environment:
+    """Where a run happened: the orchestrating Python and the machine.
+
+    Attributes:
+        python_version, python_executable: the Python that ran threadlab.
+        free_threaded: whether that Python is a free-threaded build.
+        gil_enabled: whether its GIL was on.
+        cpu_count: logical CPUs of the machine.
+        platform: ``platform.platform()``.
+        threadlab_version: the version that wrote the file.
+        time: when the run started, ISO 8601 with time zone.
+    """
+
+    python_version: str
+    python_executable: str
+    free_threaded: bool
+    gil_enabled: bool
+    cpu_count: int | None
+    platform: str
+    threadlab_version: str
+    time: str
+
+
+@dataclass(frozen=True, slots=True)
+class MachineNoise:
+    """How much the machine itself moved while a run measured, as measured beside it.
+
+    Raw readings; ``threadlab.analysis.noise_report`` derives the figures
+    shown above every table. A reading the platform does not offer is None
+    (or empty), never zero.
+
+    Attributes:
+        cores: logical CPUs the run could use.
+        capacity_cores: each measurement of the parallel capacity the machine
+            gave: the same C-level loop (hashlib, which releases the GIL) run
+            once alone and once on every core at the same time; ``cores``
+            times the ratio of the two wall times. 2.0 on an idle 2-core
+            machine; lower when the host or other programs held cores.
+        calibration_cpu_s: the CPU time a fixed pure-Python loop took, timed
+            between rounds: identical work, so its spread is the machine's.
+        steal_share: share of all CPU time the hypervisor stole over the run
+            (``/proc/stat``); None off Linux.
+        others_cores: cores' worth of CPU used by programs other than this
+            run, on average over it; None where it cannot be told.
+        cpu_mhz: the lowest and highest clock frequency seen on any core,
+            where Linux exposes it; None elsewhere.
+        elapsed_s: the span the readings cover.
+    """
+
+    cores: int
+    capacity_cores: tuple[float, ...] = ()
+    calibration_cpu_s: tuple[float, ...] = ()
+    steal_share: float | None = None
+    others_cores: float | None = None
+    cpu_mhz: tuple[float, float] | None = None
+    elapsed_s: float = 0.0
+
+    def __post_init__(self) -> None:
+        _require(self.cores >= 1, f"cores must be 1 or more, not {self.cores!r}")
+        for name in ("steal_share", "others_cores", "elapsed_s"):
+            _non_negative(name, getattr(self, name))
+        for name in ("capacity_cores", "calibration_cpu_s"):
+            for value in getattr(self, name):
+                _non_negative(name, value)
+        _require(
+            self.steal_share is None or self.steal_share <= 1,
+            f"steal_share must be from 0 to 1, not {self.steal_share!r}",
+        )
+        if self.cpu_mhz is not None:
+            _require(
+                len(self.cpu_mhz) == 2 and 0 < self.cpu_mhz[0] <= self.cpu_mhz[1],
+                f"cpu_mhz must be (lowest, highest) above 0, not {self.cpu_mhz!r}",
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class Rounds:
+    """How one group of compared points was measured in interleaved rounds.
+
+    Attributes:
+        points: the indices, in ``Result.measurements``, of the group's points.
+        rounds: how many rounds ran (each took one sample of every point
+            still running).
+        elapsed_s: how long the rounds took, warm-ups and worker start-up
+            not included.
+        precision: the relative half-width the intervals were asked to reach.
+        reached: the widest relative half-width among the group's points
+            when the rounds ended (None when no interval could be computed).
+        time_s: the seconds of measuring this group was given.
+        ended: why the rounds ended: ``precise`` (every interval tight
+            enough), ``time`` (its time spent), ``interrupted`` (Ctrl-C) or
+            ``failed`` (no point left running).
+    """
+
+    points: tuple[int, ...]
+    rounds: int
+    elapsed_s: float
+    precision: float
+    reached: float | None
+    time_s: float
+    ended: RoundsEnd
+
+    def __post_init__(self) -> None:
+        _require(self.rounds >= 0, f"rounds must be 0 or more, not {self.rounds!r}")
+        _require(all(i >= 0 for i in self.points), "rounds.points must be indices of 0 or more")
+        for name in ("elapsed_s", "precision", "reached", "time_s"):
+            _non_negative(name, getattr(self, name))
+        _require(self.ended in ROUNDS_ENDS, f"ended must be one of {ROUNDS_ENDS}, not {self.ended!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """A whole run: the spec, where it ran, and one measurement per point.
+
+    Attributes:
+        spec: what was asked.
+        environment: where it ran.
+        measurements: in the order their groups were measured.
+        interrupted: True when Ctrl-C (or SIGTERM) stopped the run early.
+        noise: how steady the machine was during the run; None in files
+            written before rounds.
+        rounds: how each group of points was measured; empty in files written
+            before rounds.
+    """
+
+    spec: Spec
+    environment: Environment
+    measurements: tuple[Measurement, ...] = ()
+    interrupted: bool = False
+    noise: MachineNoise | None = None
+    rounds: tuple[Rounds, ...] = ()
+
+    def __post_init__(self) -> None:
+        count = len(self.measurements)
+        _require(
+            all(i < count for r in self.rounds for i in r.points),
+            "rounds.points refers to a point missing from points",
+        )

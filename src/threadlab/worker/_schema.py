@@ -1,0 +1,49 @@
+"""The fields that cross the wire, declared once for both ends.
+
+The worker builds its request reader and its samples from these names; the
+orchestrator's reader (``threadlab.model._json``) refuses a sample or a span
+table with a key missing or unknown, and a test pins these names to the
+fields of ``threadlab.model.Sample`` and ``TaskSpans``. Standard library only,
+like the rest of the worker.
+"""
+
+from __future__ import annotations
+
+from typing import Tuple
+
+# One request: the point to measure, sent as the first line on the worker's stdin.
+# strategy_module: where a strategy outside the worker package lives (the orchestrator's
+# registry names it: threadlab.scaleout.dask_cluster for dask); null for the worker's own.
+REQUEST_FIELDS: Tuple[str, ...] = (
+    "protocol",
+    "workload",
+    "strategy",
+    "strategy_module",
+    "workers",
+    "tasks",
+    "params",
+    "strategy_params",
+    "warmup",
+)
+
+# One sample, as the worker measures it (every key always present; None where unmeasured).
+SAMPLE_FIELDS: Tuple[str, ...] = (
+    "wall_s",
+    "cpu_user_s",
+    "cpu_sys_s",
+    "ctx_voluntary",
+    "ctx_involuntary",
+    "max_rss_bytes",
+    "spawn_s",
+    "tasks_ok",
+    "tasks_failed",
+    "first_error",
+    "spans",
+    "gil_contention",
+    "round",
+    "started_at",
+)
+
+# A sample's per-task columns. io_s is present only where a task reported its I/O wait.
+SPAN_FIELDS: Tuple[str, ...] = ("start_s", "end_s", "cpu_s", "worker", "ok", "workers")
+SPAN_OPTIONAL_FIELDS: Tuple[str, ...] = ("io_s",)
