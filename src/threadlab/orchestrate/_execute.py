@@ -1,86 +1,129 @@
-"""The run loop every command shares: measure points one by one, saving as it goes."""
+"""The run loop every command shares: group the points, measure each group in rounds, save as it goes.
+
+::
+
+    plan(spec) ──► points ──► groups (same workload, parameters, Python, GIL)
+                                │  the noise monitor starts (parallel capacity, /proc/stat)
+                                ▼
+                 for each group: its share of the time left (max_time_s)
+                   measure_group: interleaved rounds until precise or out of time,
+                                  the calibration loop timed between rounds,
+                                  the results file saved after every round
+                                │
+                                ▼  the noise monitor finishes
+                              Result (measurements, rounds, noise)
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Sequence
 from pathlib import Path
 
-from threadlab._model import Environment, Measurement, Point, Result, Spec
+from threadlab.model import Environment, MachineNoise, Measurement, Point, Result, Rounds, Spec
+from threadlab.orchestrate._noise import NoiseMonitor
 from threadlab.orchestrate._plan import plan
-from threadlab.orchestrate._runner import OnSample, PointInterrupted, environment_info, measure_point
-from threadlab.orchestrate._store import check_writable, save_result
-
-OnPoint = Callable[[int, int, Point], None]
-OnMeasured = Callable[[Measurement], None]
-StopBefore = Callable[[int, Point], "str | None"]
+from threadlab.orchestrate._progress import Progress, RoundProgress
+from threadlab.orchestrate._rounds import group_points, measure_group
+from threadlab.orchestrate._runner import environment_info
+from threadlab.orchestrate._store import ResultsWriter, check_writable
 
 
 def execute(
     spec: Spec,
     *,
     out: Path | None = None,
-    on_point: OnPoint | None = None,
-    on_sample: OnSample | None = None,
-    on_measured: OnMeasured | None = None,
     points: Sequence[Point] | None = None,
-    stop_before: StopBefore | None = None,
-    stopped: list[str] | None = None,
+    progress: Progress | None = None,
+    retire_below: float | None = None,
 ) -> Result:
-    """Measure every point of ``spec``, saving the results file after each one.
+    """Measure every point of ``spec`` in interleaved rounds, group by group, saving after every round.
 
-    Ctrl-C ends the current point's worker and returns what was measured so
-    far, with ``interrupted=True``; the file holds it all.
+    Each group (every strategy, worker count, task count and Python of one
+    workload and its parameters) gets a share of the time left of
+    ``spec.max_time_s`` when it starts, in proportion to its points, and its rounds go on until every
+    point's speedup interval is within ``spec.precision`` or that share is
+    spent (never fewer than ``spec.repeat`` rounds).
+
+    Ctrl-C ends the workers and returns what was measured so far, with
+    ``interrupted=True``; the file holds it all.
 
     Args:
         spec: what to measure.
-        out: results file, rewritten atomically after every point.
-        on_point: called with (index, total, point) before a point starts.
-        on_sample: called after each sample or warm-up arrives.
-        on_measured: called with each finished measurement.
+        out: results file, rewritten atomically after every round.
         points: the already-planned points of ``spec`` (planned here if None).
-        stop_before: called before each point; a reason it returns ends the
-            run there (e.g. a time budget), and is appended to ``stopped``.
-        stopped: receives the reason the run ended early, if any.
+        progress: told of each point's start, each sample and each round.
+        retire_below: stop sampling a point once its speedup interval lies
+            wholly below this (``measure_group``); None: every point to the end.
 
     Raises:
         SpecError: the spec is refused (before any work starts).
     """
-    todo = tuple(points) if points is not None else plan(spec)
+    progress = progress or Progress()
+    if points is None:
+        notes: list[str] = []
+        points = plan(spec, notes)
+        for line in notes:
+            progress.note(line)
+    todo = tuple(points)
     if out is not None:
         check_writable(out)
+    writer = ResultsWriter(out) if out is not None else None
     environment = Environment(**environment_info())
+    groups = group_points(todo)
     measured: list[Measurement] = []
+    rounds: list[Rounds] = []
+    noise: MachineNoise | None = None
     interrupted = False
-    stopped = stopped if stopped is not None else []
+    run_started = time.perf_counter()
+    monitor = NoiseMonitor()
+
+    def save(current: Sequence[Measurement] = ()) -> None:
+        if writer is not None:
+            writer.save(Result(spec, environment, (*measured, *current), interrupted, noise, tuple(rounds)))
+
     try:
-        for index, point in enumerate(todo):
-            if stop_before is not None:
-                reason = stop_before(index, point)
-                if reason is not None:
-                    stopped.append(reason)
-                    break
-            if on_point is not None:
-                on_point(index, len(todo), point)
-            try:
-                measurement = measure_point(
-                    point,
-                    repeat=point.repeat,
-                    warmup=point.warmup,
-                    timeout_s=spec.timeout_s,
-                    on_sample=on_sample,
+        monitor.start()
+        for number, group in enumerate(groups):
+            # A share of the time left in proportion to the group's points: every point of the
+            # run gets about as many rounds, whether its group is small or large.
+            left = spec.max_time_s - (time.perf_counter() - run_started)
+            points_left = sum(len(g) for g in groups[number:])
+            time_s = max(0.0, left * len(group) / points_left)
+            label = group[0].workload_label()
+
+            def report(
+                done: int,
+                elapsed: float,
+                widest: float | None,
+                *,
+                at: tuple[str, int, float] = (label, number, time_s),
+            ) -> None:
+                progress.round_done(
+                    RoundProgress(at[0], at[1], len(groups), done, elapsed, at[2], widest, spec.precision)
                 )
-            except PointInterrupted as stop:
-                measurement = stop.measurement
+
+            outcome = measure_group(
+                group,
+                first_index=len(measured),
+                time_s=time_s,
+                precision=spec.precision,
+                min_rounds=spec.repeat,
+                timeout_s=spec.timeout_s,
+                between_rounds=monitor.between_rounds,
+                on_start=progress.point_started,
+                on_sample=progress.sample,
+                on_round=report,
+                on_measured=save,
+                retire_below=retire_below,
+            )
+            measured.extend(outcome.measurements)
+            rounds.append(outcome.rounds)
+            if outcome.interrupted:
                 interrupted = True
-            measured.append(measurement)
-            if on_measured is not None:
-                on_measured(measurement)
-            if out is not None:
-                save_result(Result(spec, environment, tuple(measured), interrupted), out)
-            if interrupted:
                 break
-    except KeyboardInterrupt:  # between points (or while saving): what was measured stays
+        noise = monitor.finish()
+    except KeyboardInterrupt:  # between groups, or while the monitor calibrated: what was measured stays
         interrupted = True
-        if out is not None:
-            save_result(Result(spec, environment, tuple(measured), interrupted), out)
-    return Result(spec, environment, tuple(measured), interrupted)
+    save()
+    return Result(spec, environment, tuple(measured), interrupted, noise, tuple(rounds))

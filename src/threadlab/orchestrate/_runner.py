@@ -1,21 +1,33 @@
-"""Runs each point in a fresh worker process and turns its answer into data.
+"""One point's worker process, from its warm-ups to its last sample, turned into data.
 
 ::
 
-    measure_point(point)
-      │ Popen([python, -m, threadlab.worker], new session)   worker
-      │ ── request JSON on stdin, then EOF ───────────────────►  │
-      │ ◄── hello / sample / failed / done, one JSON per line ──  │
-      │     each sample kept as it arrives
-      │ deadline passed  → kill the worker's process group   → status "timeout"
-      │ exits, no "done" → recorded with its exit code/signal → status "crashed"
-      │ Ctrl-C           → kill the group, keep the samples   → status "interrupted"
-      ▼ finally: kill whatever is left in the worker's process group,
-    Measurement  remove the worker's private TMPDIR
+    WorkerSession(point)
+      start()    Popen([python, -m, threadlab.worker], new session)      worker
+                 ── request JSON line ──────────────────────────────────►  │ warm-ups
+                 ◄── hello, warm-up samples, ready ─────────────────────   │
+      sample(r)  ── {"command": "sample", "round": r} ──────────────────►  │ one sample
+                 ◄── sample ────────────────────────────────────────────   │ (idle between)
+      close()    ── {"command": "stop"}, EOF ───────────────────────────►  │
+                 ◄── done ──────────────────────────────────────────────   ▼
+      measurement()
+
+      a step past its deadline → kill the worker's process group   → status "timeout"
+      exits, no "done"         → recorded with its exit code/signal → status "crashed"
+      Ctrl-C                   → interrupt(): kill the group, keep the samples → "interrupted"
+      always, at close: kill whatever is left in the worker's process group,
+                        remove the worker's private TMPDIR
+
+One class, ``WorkerSession``, holds most of this module (over 400 lines):
+its steps (start, sample, close, interrupt) share the worker's pipes, the
+line buffer and the state of the protocol, and split apart they would pass
+all of it around.
 
 The worker runs in a session of its own, so Ctrl-C in the terminal reaches
 only the orchestrator, which then ends the worker and everything it started
-(pool processes included) by killing that process group.
+(pool processes included) by killing that process group. A worker whose
+orchestrator dies sees its stdin end without a "stop" and ends that group
+itself.
 """
 
 from __future__ import annotations
@@ -31,15 +43,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-import threadlab
 from threadlab._errors import WorkerProtocolError
-from threadlab._model import Interpreter, Measurement, Point, PointError, Sample, Status
-from threadlab._serialize import sample_from_json
-from threadlab.orchestrate._interpreters import gil_args, gil_env
+from threadlab._version import __version__
+from threadlab.model import Interpreter, Measurement, Point, PointError, Sample, Status
+from threadlab.model._json import sample_from_json
+from threadlab.orchestrate._launch import worker_command, worker_env
+from threadlab.orchestrate._strategies import module_of, shares_one_gil
 from threadlab.worker._protocol import PROTOCOL_VERSION
 
 # What a task writes to stderr is kept only as a tail, for crash reports.
@@ -51,6 +62,12 @@ _STDERR_TAIL = 8192
 # often, and once it has exited what it wrote is read for at most _DRAIN_S.
 _EXIT_POLL_S = 0.1
 _DRAIN_S = 1.0
+# How long a stopped worker may take to tear its point down (a server, a pool) before it is killed.
+_CLOSE_S = 10.0
+# Per-task records a point keeps, over all its samples: past this, a sample's spans are
+# left out (its totals are kept). 200,000 records are about 10 MB of results file; the
+# first sample always keeps them, so a timeline of every point can be drawn.
+SPAN_RECORDS = 200_000
 
 OnSample = Callable[[Point, Sample, bool], None]
 
@@ -63,102 +80,12 @@ class PointInterrupted(Exception):
         self.measurement = measurement
 
 
-def worker_command(python: str, gil: str = "default") -> list[str]:
-    """The command line that starts a worker under ``python``.
-
-    ``gil`` is ``on`` or ``off`` only for a free-threaded build (the plan
-    sees to it): ``-X gil=1`` / ``-X gil=0``; ``default`` adds nothing.
-    """
-    return [python, *gil_args(gil), "-m", "threadlab.worker"]
+# What a wait for the worker ended on.
+_Waited = Literal["answered", "exited", "timeout"]
 
 
-def worker_env(gil: str = "default") -> dict[str, str]:
-    """The worker's environment: threadlab's own source put first on its path.
-
-    The worker needs nothing installed in the target interpreter: the
-    directory holding the ``threadlab`` package is enough. ``PYTHON_GIL`` is
-    set to match ``gil`` (``on``/``off``), or removed (``default``: the
-    build's own default, whatever the shell has).
-    """
-    env = gil_env(os.environ, gil)
-    source = str(Path(threadlab.__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (source, env.get("PYTHONPATH")) if p)
-    return env
-
-
-@dataclass
-class _Session:
-    """What has come back from one worker so far."""
-
-    point: Point
-    on_sample: OnSample | None
-    interpreter: Interpreter | None = None
-    samples: list[Sample] = field(default_factory=list)
-    warmups: list[Sample] = field(default_factory=list)
-    failure: PointError | None = None
-    done: bool = False
-
-    def handle(self, line: bytes) -> None:
-        try:
-            event = json.loads(line)
-            kind = event["event"]
-        except (ValueError, KeyError, TypeError):
-            raise WorkerProtocolError(f"worker wrote a line that is not an event: {line[:200]!r}") from None
-        try:
-            self._dispatch(kind, event)
-        except (KeyError, TypeError, ValueError) as error:
-            raise WorkerProtocolError(f"worker sent a malformed {kind!r} event: {error}") from None
-
-    def _dispatch(self, kind: str, event: dict[str, Any]) -> None:
-        if kind == "hello":
-            if event.get("protocol") != PROTOCOL_VERSION:
-                raise WorkerProtocolError(f"worker speaks protocol {event.get('protocol')!r}")
-            self.interpreter = self._interpreter(event["interpreter"])
-        elif kind == "sample":
-            sample = sample_from_json(event["sample"], "sample")
-            (self.warmups if event["warmup"] else self.samples).append(sample)
-            if self.on_sample is not None:
-                self.on_sample(self.point, sample, bool(event["warmup"]))
-        elif kind == "failed":
-            self.failure = PointError(event["kind"], event["message"], event.get("traceback"))
-        elif kind == "done":
-            self.done = True
-            if event.get("interpreter"):  # as it ended: an import may have turned the GIL back on
-                self.interpreter = self._interpreter(event["interpreter"])
-        else:
-            raise WorkerProtocolError(f"worker sent an unknown event {kind!r}")
-
-    @staticmethod
-    def _interpreter(seen: dict[str, Any]) -> Interpreter:
-        return Interpreter(**{name: seen[name] for name in Interpreter.__dataclass_fields__ if name in seen})
-
-    def measurement(self, status: Status, extra: PointError | None, elapsed: float) -> Measurement:
-        errors: list[PointError] = []
-        failed = [s for s in (*self.warmups, *self.samples) if s.tasks_failed]
-        if failed:
-            count = sum(s.tasks_failed for s in failed)
-            errors.append(
-                PointError(
-                    "task",
-                    f"{count} of {sum(s.tasks for s in (*self.warmups, *self.samples))} tasks raised",
-                    failed[0].first_error,
-                    count,
-                )
-            )
-        errors.extend(e for e in (self.failure, extra) if e is not None)
-        if status == "ok" and self.failure is not None:
-            status = "crashed" if self.failure.kind == "crashed" else "failed"
-        if status == "ok" and failed:
-            status = "errors"
-        return Measurement(
-            point=self.point,
-            status=status,
-            interpreter=self.interpreter,
-            samples=tuple(self.samples),
-            warmups=tuple(self.warmups),
-            errors=tuple(errors),
-            elapsed_s=elapsed,
-        )
+def _interpreter(seen: dict[str, Any]) -> Interpreter:
+    return Interpreter(**{name: seen[name] for name in Interpreter.__dataclass_fields__ if name in seen})
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
@@ -178,6 +105,302 @@ def _exit_reason(returncode: int) -> str:
     return f"the worker process exited with code {returncode} before finishing"
 
 
+class WorkerSession:
+    """One point's fresh worker process, kept alive between its samples.
+
+    ``start`` launches it and waits for its warm-ups; each ``sample`` asks
+    for one timed sample; ``close`` ends it. A step that fails (the worker
+    hangs past ``timeout_s``, dies, or breaks the protocol) ends the session
+    with the samples measured so far kept: ``alive`` turns False and
+    ``measurement()`` says why.
+    """
+
+    def __init__(
+        self,
+        point: Point,
+        *,
+        timeout_s: float | None,
+        warmup: int | None = None,
+        on_sample: OnSample | None = None,
+    ) -> None:
+        self.point = point
+        self.timeout_s = timeout_s
+        self.warmup = point.warmup if warmup is None else warmup
+        self.on_sample = on_sample
+        self.interpreter: Interpreter | None = None
+        self.samples: list[Sample] = []
+        self.warmups: list[Sample] = []
+        self.status: Status = "ok"
+        self.errors: list[PointError] = []
+        self.busy_s = 0.0
+        self._failure: PointError | None = None
+        self._ready = False
+        self._done = False
+        self._process: subprocess.Popen[bytes] | None = None
+        self._selector: selectors.BaseSelector | None = None
+        self._scratch: str | None = None
+        self._pending: list[bytes] = []
+        self._stderr_tail = b""
+        self._closed = False
+
+    @property
+    def alive(self) -> bool:
+        """True while the worker is ready for another sample."""
+        return self._process is not None and not self._closed and self.status == "ok" and self._ready
+
+    def start(self) -> bool:
+        """Launch the worker and wait for its warm-ups; True when it is ready to sample.
+
+        Raises:
+            OSError: the Python cannot be started at all.
+        """
+        request = {
+            "protocol": PROTOCOL_VERSION,
+            "workload": self.point.workload,
+            "strategy": self.point.strategy,
+            "strategy_module": module_of(self.point.strategy),
+            "workers": self.point.workers,
+            "tasks": self.point.tasks,
+            "params": dict(self.point.params),
+            "strategy_params": dict(self.point.strategy_params),
+            "warmup": self.warmup,
+        }
+        started = time.perf_counter()
+        # The worker's TMPDIR: what it and its tasks leave there (file-io's files)
+        # is removed with it after the point, even when the worker was killed.
+        self._scratch = tempfile.mkdtemp(prefix="threadlab-point-")
+        try:
+            self._process = subprocess.Popen(
+                worker_command(self.point.python or sys.executable, self.point.gil),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env={**worker_env(self.point.gil), "TMPDIR": self._scratch},
+                start_new_session=True,
+            )
+        except BaseException:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._closed = True
+            raise
+        assert self._process.stdout is not None and self._process.stderr is not None
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._process.stdout, selectors.EVENT_READ)
+        self._selector.register(self._process.stderr, selectors.EVENT_READ)
+        self._send(request)
+        self._step(lambda: self._ready, "started and warmed up", started)
+        return self.alive
+
+    def sample(self, round_number: int) -> Sample | None:
+        """Take one timed sample in round ``round_number``; None when the session ended instead."""
+        if not self.alive:
+            return None
+        started = time.perf_counter()
+        count = len(self.samples)
+        kept = sum(len(s.spans) for s in self.samples)
+        spans = not self.samples or kept + self.point.tasks <= SPAN_RECORDS
+        self._send({"command": "sample", "round": round_number, "spans": spans})
+        self._step(lambda: len(self.samples) > count, "running a sample", started)
+        return self.samples[-1] if len(self.samples) > count else None
+
+    def close(self) -> None:
+        """Stop the worker, let it tear its point down, and end whatever is left of it."""
+        if self._closed:
+            return
+        self._closed = True
+        process = self._process
+        if process is None:
+            return
+        try:
+            if self.status == "ok" and not self._done and process.poll() is None:
+                started = time.perf_counter()
+                self._send({"command": "stop"})
+                with contextlib.suppress(OSError):
+                    assert process.stdin is not None
+                    process.stdin.close()
+                self._wait(lambda: self._done, started + _CLOSE_S)
+                self.busy_s += time.perf_counter() - started
+        except WorkerProtocolError as error:
+            self._fail("failed", PointError("worker", str(error), self._tail()))
+        finally:
+            _kill_group(process)
+            if self._selector is not None:
+                self._selector.close()
+            for stream in (process.stdin, process.stdout, process.stderr):
+                if stream is not None:
+                    with contextlib.suppress(OSError):
+                        stream.close()
+            if self._scratch is not None:
+                shutil.rmtree(self._scratch, ignore_errors=True)
+        if self.status == "ok" and self._failure is not None:
+            self.status = "crashed" if self._failure.kind == "crashed" else "failed"
+
+    def interrupt(
+        self, why: str = "interrupted (Ctrl-C or a termination signal) while the point ran"
+    ) -> None:
+        """End the worker at once (Ctrl-C, SIGTERM); the samples measured so far are kept."""
+        if self.status == "ok":
+            self._fail("interrupted", PointError("worker", why))
+        self.close()
+
+    def measurement(self) -> Measurement:
+        """What the session measured, with its status and errors."""
+        errors: list[PointError] = []
+        measured = (*self.warmups, *self.samples)
+        failed = [s for s in measured if s.tasks_failed]
+        if failed:
+            count = sum(s.tasks_failed for s in failed)
+            errors.append(
+                PointError(
+                    "task",
+                    f"{count} of {sum(s.tasks for s in measured)} tasks raised",
+                    failed[0].first_error,
+                    count,
+                )
+            )
+        errors.extend(e for e in (self._failure, *self.errors) if e is not None)
+        status = self.status
+        if status == "ok" and failed:
+            status = "errors"
+        return Measurement(
+            point=self.point,
+            status=status,
+            interpreter=self.interpreter,
+            samples=tuple(self.samples),
+            warmups=tuple(self.warmups),
+            errors=tuple(errors),
+            elapsed_s=self.busy_s,
+            shares_one_gil=shares_one_gil(self.point.strategy),
+        )
+
+    # -- the protocol -------------------------------------------------------------------------
+
+    def _send(self, message: dict[str, Any]) -> None:
+        assert self._process is not None and self._process.stdin is not None
+        try:
+            self._process.stdin.write(json.dumps(message).encode() + b"\n")
+            self._process.stdin.flush()
+        except (BrokenPipeError, ValueError):
+            pass  # the worker died; its exit status says why when the step waits for it
+
+    def _step(self, answered: Callable[[], bool], doing: str, started: float) -> None:
+        """Wait for ``answered``; on a timeout, an exit or a protocol error, end the session."""
+        deadline = None if self.timeout_s is None else started + self.timeout_s
+        try:
+            waited = self._wait(answered, deadline)
+        except WorkerProtocolError as error:
+            self._fail("failed", PointError("worker", str(error), self._tail()))
+            self.close()
+            return
+        finally:
+            self.busy_s += time.perf_counter() - started
+        if waited == "answered":
+            return
+        if waited == "timeout":
+            self._fail(
+                "timeout",
+                PointError(
+                    "timeout",
+                    f"the point was still {doing} after {self.timeout_s:g} s and was killed",
+                    self._tail(),
+                ),
+            )
+        elif self._failure is None and not self._done:
+            assert self._process is not None
+            returncode = self._process.wait()
+            self._fail("crashed", PointError("crashed", _exit_reason(returncode), self._tail()))
+        self.close()
+
+    def _fail(self, status: Status, error: PointError | None) -> None:
+        if self.status == "ok":
+            self.status = status
+            if error is not None:
+                self.errors.append(error)
+
+    def _wait(self, answered: Callable[[], bool], deadline: float | None) -> _Waited:
+        """Read the worker's events until ``answered()``, its exit, or ``deadline``."""
+        assert self._process is not None and self._selector is not None
+        exited_at: float | None = None
+        while not answered():
+            if self._done or (self._failure is not None and self._failure.kind != "task"):
+                return "exited"
+            now = time.perf_counter()
+            wait = None if deadline is None else deadline - now
+            if wait is not None and wait <= 0:
+                return "timeout"
+            if exited_at is None and self._process.poll() is not None:
+                exited_at = now
+            if exited_at is None:
+                wait = _EXIT_POLL_S if wait is None else min(wait, _EXIT_POLL_S)
+            elif now - exited_at > _DRAIN_S:
+                return "exited"
+            else:
+                wait = 0  # the worker is gone: read what it left in the pipes, wait for nothing
+            if not self._selector.get_map():
+                if exited_at is not None:
+                    return "exited"
+                time.sleep(wait or 0)
+                continue
+            ready = self._selector.select(wait)
+            if not ready and exited_at is not None:
+                return "exited"
+            for key, _ in ready:
+                chunk = os.read(key.fd, 1 << 20)
+                if not chunk:
+                    self._selector.unregister(key.fileobj)
+                elif key.fileobj is self._process.stderr:
+                    self._stderr_tail = (self._stderr_tail + chunk)[-_STDERR_TAIL:]
+                else:
+                    self._lines(chunk)
+        return "answered"
+
+    def _lines(self, chunk: bytes) -> None:
+        # Join only when a line ends: a sample of 100,000 tasks is one line of
+        # megabytes, and re-splitting the whole buffer per chunk is quadratic.
+        if b"\n" not in chunk:
+            self._pending.append(chunk)
+            return
+        *lines, rest = (b"".join(self._pending) + chunk).split(b"\n")
+        self._pending = [rest] if rest else []
+        for line in lines:
+            self._handle(line)
+
+    def _handle(self, line: bytes) -> None:
+        try:
+            event = json.loads(line)
+            kind = event["event"]
+        except (ValueError, KeyError, TypeError):
+            raise WorkerProtocolError(f"worker wrote a line that is not an event: {line[:200]!r}") from None
+        try:
+            self._dispatch(kind, event)
+        except (KeyError, TypeError, ValueError) as error:
+            raise WorkerProtocolError(f"worker sent a malformed {kind!r} event: {error}") from None
+
+    def _dispatch(self, kind: str, event: dict[str, Any]) -> None:
+        if kind == "hello":
+            if event.get("protocol") != PROTOCOL_VERSION:
+                raise WorkerProtocolError(f"worker speaks protocol {event.get('protocol')!r}")
+            self.interpreter = _interpreter(event["interpreter"])
+        elif kind == "sample":
+            sample = sample_from_json(event["sample"], "sample")
+            warmup = bool(event["warmup"])
+            (self.warmups if warmup else self.samples).append(sample)
+            if self.on_sample is not None:
+                self.on_sample(self.point, sample, warmup)
+        elif kind == "ready":
+            self._ready = True
+        elif kind == "failed":
+            self._failure = PointError(event["kind"], event["message"], event.get("traceback"))
+        elif kind == "done":
+            self._done = True
+            if event.get("interpreter"):  # as it ended: an import may have turned the GIL back on
+                self.interpreter = _interpreter(event["interpreter"])
+        else:
+            raise WorkerProtocolError(f"worker sent an unknown event {kind!r}")
+
+    def _tail(self) -> str | None:
+        return _tail(self._stderr_tail)
+
+
 def measure_point(
     point: Point,
     *,
@@ -186,138 +409,30 @@ def measure_point(
     timeout_s: float | None,
     on_sample: OnSample | None = None,
 ) -> Measurement:
-    """Run one point in a fresh worker process and return what it measured.
+    """Run one point alone in a fresh worker process: warm-ups, then ``repeat`` samples.
 
     A task that raises, a hung task (killed at ``timeout_s``) and a worker
     that dies are recorded in the measurement's status and errors; the
-    samples measured before are kept.
+    samples measured before are kept. Points compared with each other are
+    measured in interleaved rounds instead (``orchestrate._rounds``).
 
     Raises:
         PointInterrupted: on Ctrl-C, after the worker is ended; it carries the
             partial measurement.
     """
-    request = {
-        "protocol": PROTOCOL_VERSION,
-        "workload": point.workload,
-        "strategy": point.strategy,
-        "workers": point.workers,
-        "tasks": point.tasks,
-        "params": dict(point.params),
-        "strategy_params": dict(point.strategy_params),
-        "repeat": repeat,
-        "warmup": warmup,
-    }
-    session = _Session(point, on_sample)
-    started = time.perf_counter()
-    # The worker's TMPDIR: what it and its tasks leave there (file-io's files)
-    # is removed with it after the point, even when the worker was killed.
-    scratch = tempfile.mkdtemp(prefix="threadlab-point-")
+    session = WorkerSession(point, timeout_s=timeout_s, warmup=warmup, on_sample=on_sample)
     try:
-        process = subprocess.Popen(
-            worker_command(point.python or sys.executable, point.gil),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env={**worker_env(point.gil), "TMPDIR": scratch},
-            start_new_session=True,
-        )
-    except OSError:
-        shutil.rmtree(scratch, ignore_errors=True)
-        raise
+        if session.start():
+            for number in range(repeat):
+                if session.sample(number) is None:
+                    break
+        session.close()
     except KeyboardInterrupt:
-        shutil.rmtree(scratch, ignore_errors=True)
-        raise PointInterrupted(
-            session.measurement(
-                "interrupted", PointError("worker", "interrupted by Ctrl-C as the worker started"), 0.0
-            )
-        ) from None
-    stderr_tail = b""
-    try:
-        assert process.stdin is not None and process.stdout is not None
-        assert process.stderr is not None
-        try:
-            process.stdin.write(json.dumps(request).encode())
-            process.stdin.close()
-        except BrokenPipeError:
-            pass  # the worker died at once; its exit status says why below
-        deadline = None if timeout_s is None else started + timeout_s
-        selector = selectors.DefaultSelector()
-        selector.register(process.stdout, selectors.EVENT_READ)
-        selector.register(process.stderr, selectors.EVENT_READ)
-        pending: list[bytes] = []  # a line's chunks until its newline arrives
-        timed_out = False
-        exited_at: float | None = None
-        while selector.get_map():
-            now = time.perf_counter()
-            wait = None if deadline is None else deadline - now
-            if wait is not None and wait <= 0:
-                timed_out = True
-                break
-            if exited_at is None and process.poll() is not None:
-                exited_at = now
-            if exited_at is None:
-                wait = _EXIT_POLL_S if wait is None else min(wait, _EXIT_POLL_S)
-            elif now - exited_at > _DRAIN_S:
-                break
-            else:
-                wait = 0  # the worker is gone: read what it left in the pipes, wait for nothing
-            ready = selector.select(wait)
-            if not ready and exited_at is not None:
-                break
-            for key, _ in ready:
-                chunk = os.read(key.fd, 1 << 20)
-                if not chunk:
-                    selector.unregister(key.fileobj)
-                elif key.fileobj is process.stderr:
-                    stderr_tail = (stderr_tail + chunk)[-_STDERR_TAIL:]
-                else:
-                    # Join only when a line ends: a sample of 100,000 tasks is one line of
-                    # megabytes, and re-splitting the whole buffer per chunk is quadratic.
-                    if b"\n" not in chunk:
-                        pending.append(chunk)
-                        continue
-                    *lines, rest = (b"".join(pending) + chunk).split(b"\n")
-                    pending = [rest] if rest else []
-                    for line in lines:
-                        session.handle(line)
-        selector.close()
-        elapsed = time.perf_counter() - started
-        if timed_out:
-            _kill_group(process)
-            return session.measurement(
-                "timeout",
-                PointError(
-                    "timeout",
-                    f"the point was still running after {timeout_s:g} s (--timeout) and was killed",
-                    _tail(stderr_tail),
-                ),
-                elapsed,
-            )
-        returncode = process.wait()
-        if not session.done:
-            return session.measurement(
-                "crashed", PointError("crashed", _exit_reason(returncode), _tail(stderr_tail)), elapsed
-            )
-        return session.measurement("ok", None, elapsed)
-    except WorkerProtocolError as error:
-        return session.measurement(
-            "failed", PointError("worker", str(error), _tail(stderr_tail)), time.perf_counter() - started
-        )
-    except KeyboardInterrupt:
-        _kill_group(process)
-        raise PointInterrupted(
-            session.measurement(
-                "interrupted",
-                PointError("worker", "interrupted by Ctrl-C while the point ran"),
-                time.perf_counter() - started,
-            )
-        ) from None
+        session.interrupt()
+        raise PointInterrupted(session.measurement()) from None
     finally:
-        _kill_group(process)
-        for stream in (process.stdin, process.stdout, process.stderr):
-            if stream is not None:
-                stream.close()
-        shutil.rmtree(scratch, ignore_errors=True)
+        session.close()
+    return session.measurement()
 
 
 def _tail(stderr: bytes) -> str | None:
@@ -339,6 +454,6 @@ def environment_info() -> dict[str, Any]:
         "gil_enabled": bool(is_gil_enabled()) if is_gil_enabled is not None else True,
         "cpu_count": os.cpu_count(),
         "platform": platform.platform(),
-        "threadlab_version": threadlab.__version__,
+        "threadlab_version": __version__,
         "time": datetime.datetime.now(datetime.UTC).astimezone().isoformat(timespec="seconds"),
     }

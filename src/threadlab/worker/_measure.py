@@ -1,9 +1,9 @@
 """The one timing path every strategy goes through.
 
-For each sample (warm-ups first, kept apart): collect garbage, read the
-process's resource usage and the clock, let the strategy run the tasks, read
-them again. The strategies only run tasks; everything timed about a whole
-sample is here, written once.
+For each sample (warm-ups first, kept apart; then one per command from the
+orchestrator): collect garbage, read the process's resource usage and the
+clock, let the strategy run the tasks, read them again. The strategies only
+run tasks; everything timed about a whole sample is here, written once.
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ import gc
 import os
 import sys
 import time
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 from threadlab.worker import strategies, workloads
 from threadlab.worker._params import ParamValue, resolve
+from threadlab.worker._schema import REQUEST_FIELDS
 from threadlab.worker.strategies import Job, Outcome, Strategy
 from threadlab.worker.workloads import Workload
 
@@ -68,8 +69,16 @@ def sample_of(
     before: Optional[Usage],
     after: Optional[Usage],
     gil_contention: Optional[float] = None,
+    started_at: Optional[float] = None,
+    round_number: Optional[int] = None,
+    keep_spans: bool = True,
 ) -> Dict[str, Any]:
-    """Turn one run of the tasks into the protocol's sample object."""
+    """Turn one run of the tasks into the protocol's sample object (keys: ``_schema.SAMPLE_FIELDS``).
+
+    With ``keep_spans`` False the per-task columns are left empty: the tasks
+    were timed the same way, but a sample of 100,000 tasks need not travel
+    and be stored again once a few of its kind have been.
+    """
     records = sorted(outcome.records, key=lambda record: record.number)
     labels: Dict[str, int] = {}
     failed = [record for record in records if record.error is not None]
@@ -83,6 +92,8 @@ def sample_of(
     }
     if any(r.io_s is not None for r in records):  # only where tasks reported their I/O wait
         spans["io_s"] = [None if r.io_s is None else round(r.io_s, 7) for r in records]
+    if not keep_spans:
+        spans = {name: [] for name in ("start_s", "end_s", "cpu_s", "worker", "ok", "workers")}
     sample: Dict[str, Any] = {
         "wall_s": (end_ns - start_ns) / 1e9,
         "cpu_user_s": None,
@@ -96,6 +107,8 @@ def sample_of(
         "first_error": failed[0].error if failed else None,
         "spans": spans,
         "gil_contention": gil_contention,
+        "round": round_number,
+        "started_at": started_at,
     }
     if before is not None and after is not None and outcome.usage_measured:
         sample["cpu_user_s"] = after[0] - before[0]
@@ -129,11 +142,14 @@ def _gil_probe(strategy: Strategy) -> Any:
     return knocker
 
 
-def one_sample(strategy: Strategy, job: Job) -> Dict[str, Any]:
-    """Time one run of all tasks of ``job`` under ``strategy``."""
+def one_sample(
+    strategy: Strategy, job: Job, round_number: Optional[int] = None, keep_spans: bool = True
+) -> Dict[str, Any]:
+    """Time one run of all tasks of ``job`` under ``strategy``; ``round_number`` None for a warm-up."""
     gc.collect()
     knocker = _gil_probe(strategy)
     before = _usage()
+    started_at = time.time()
     start = time.perf_counter_ns()
     try:
         outcome = strategy.run(job)
@@ -149,7 +165,7 @@ def one_sample(strategy: Strategy, job: Job) -> Dict[str, Any]:
                 strategy.name, len(outcome.records), job.tasks
             )
         )
-    return sample_of(outcome, start, end, before, after, contention)
+    return sample_of(outcome, start, end, before, after, contention, started_at, round_number, keep_spans)
 
 
 def build_job(
@@ -173,10 +189,18 @@ def build_job(
         raise PointRefused("unknown workload {!r}".format(request["workload"])) from None
     except workloads.TargetError as error:
         raise PointRefused(str(error)) from None
+    module = request.get("strategy_module")
+    if module is not None and not isinstance(module, str):
+        raise PointRefused("strategy_module must be a module name or null, not {!r}".format(module))
     try:
-        strategy = strategies.get(request["strategy"])
+        strategy = strategies.get(request["strategy"], module)
     except KeyError:
-        raise PointRefused("unknown strategy {!r}".format(request["strategy"])) from None
+        where = "" if module is None else " in module {!r}".format(module)
+        raise PointRefused("unknown strategy {!r}{}".format(request["strategy"], where)) from None
+    except ImportError as error:
+        raise PointRefused(
+            "strategy {!r}: cannot import its module {!r}: {}".format(request["strategy"], module, error)
+        ) from None
     for reason in (workload.unavailable_reason(), strategy.unavailable_reason()):
         if reason:
             raise PointRefused(reason)
@@ -209,20 +233,38 @@ def build_job(
     return strategy, job
 
 
-def run_point(request: Dict[str, Any], emit: Callable[[Dict[str, Any]], None]) -> None:
-    """Run a point's warm-ups and repeats, emitting each sample as it is measured.
+def run_point(
+    request: Dict[str, Any],
+    emit: Callable[[Dict[str, Any]], None],
+    commands: Callable[[], Optional[Dict[str, Any]]],
+) -> None:
+    """Run a point's warm-ups, then one sample per command, emitting each as it is measured.
 
     Everything is checked before the workload's session sets anything up (a
     server, a directory); the session then spans all samples and is torn
-    down after the last, also when one raises.
+    down after the last, also when one raises. ``commands`` gives the next
+    command, waiting for it, or None when no more will come.
+
+    Raises:
+        PointRefused: the request or a command is not one this worker takes.
     """
+    unknown = sorted(set(request) - set(REQUEST_FIELDS))
+    if unknown:
+        raise PointRefused("unknown request field(s): {}".format(", ".join(unknown)))
     build_job(request)
     workload = workloads.get(request["workload"])
     with workload.session(resolve(workload.params, request.get("params", {}))) as task_params:
         strategy, job = build_job(request, task_params)
         job.prepare()
-        warmup = int(request.get("warmup", 1))
-        repeat = int(request.get("repeat", 5))
-        samples: List[bool] = [True] * warmup + [False] * repeat
-        for is_warmup in samples:
-            emit({"event": "sample", "warmup": is_warmup, "sample": one_sample(strategy, job)})
+        for _ in range(int(request.get("warmup", 1))):
+            emit({"event": "sample", "warmup": True, "sample": one_sample(strategy, job)})
+        emit({"event": "ready"})
+        while True:
+            command = commands()
+            if command is None or command.get("command") == "stop":
+                return
+            if command.get("command") != "sample":
+                raise PointRefused("unknown command {!r}".format(command.get("command")))
+            keep = bool(command.get("spans", True))
+            sample = one_sample(strategy, job, int(command.get("round", 0)), keep)
+            emit({"event": "sample", "warmup": False, "sample": sample})

@@ -1,19 +1,32 @@
-"""The worker's end of the protocol: one point in, its samples out.
+"""The worker's end of the protocol: one point in, its samples out, one per command.
 
 ::
 
     orchestrator                                 worker (this process)
     ────────────                                 ─────────────────────
-    request JSON  ──── stdin (then closed) ────►  read, check
-                                                  {"event": "hello", interpreter}
-                  ◄──── JSON lines, fd 1 ──────   {"event": "sample", warmup, sample} × n
-                                                  {"event": "failed", kind, message, traceback}?
+    request JSON line ──── stdin ──────────────►  read, check
+                  ◄──── JSON lines, fd 1 ──────   {"event": "hello", interpreter}
+                                                  {"event": "sample", warmup: true, sample} × warm-ups
+                                                  {"event": "ready"}
+    {"command": "sample", "round": r} ─────────►  one timed sample
+                  ◄────────────────────────────   {"event": "sample", warmup: false, sample}
+         ... as many times as the rounds need; the worker idles in between ...
+    {"command": "stop"}, then EOF ─────────────►
+                  ◄────────────────────────────   {"event": "failed", kind, message, traceback}?
                                                   {"event": "done", interpreter}  (interpreter: after a hello)
+
+The worker stays alive between its samples, so that the orchestrator can
+take one sample of every point of a group per round (``orchestrate/_rounds``)
+with each point's warm-ups done once, in its own fresh process.
 
 Samples are sent as soon as each is measured, so a point that later hangs
 or crashes keeps what it measured. What tasks print goes to stderr: the
 protocol keeps its own copy of the original stdout, and file descriptor 1 is
-pointed at stderr before any task runs.
+pointed at stderr before any task runs. Standard input is read by a thread
+of its own from a private copy of the pipe (tasks see /dev/null): when it
+ends without a "stop", the orchestrator is gone, and the worker ends its own
+process group, pool children and all, so that no timeout can be lost with
+the process that kept it.
 """
 
 from __future__ import annotations
@@ -21,15 +34,20 @@ from __future__ import annotations
 import json
 import os
 import platform
+import queue
+import signal
 import sys
 import sysconfig
+import threading
 import traceback
-from typing import IO, Any, Dict
+from typing import IO, Any, Dict, Optional
 
 from threadlab.worker._measure import PointRefused, run_point
 from threadlab.worker.strategies import WorkerLost
 
-PROTOCOL_VERSION = 1
+# 1: one request, all samples at once. 2: samples on command, for interleaved rounds, and
+# the request's strategy_module, where a strategy outside the worker package lives.
+PROTOCOL_VERSION = 2
 
 
 def interpreter_info() -> Dict[str, Any]:
@@ -53,6 +71,80 @@ def _claim_stdout() -> IO[str]:
     return channel
 
 
+class Commands:
+    """The orchestrator's commands after the request, read by a thread of their own.
+
+    Reading in a thread (from a private copy of fd 0, with ``os.read``, so
+    that no buffered object's lock can be held across a ``fork``) lets the
+    worker notice its orchestrator's death even while a sample runs.
+    """
+
+    def __init__(self, fd: int, pending: bytes) -> None:
+        self._fd = fd
+        self._queue: "queue.Queue[Optional[Dict[str, Any]]]" = queue.Queue()
+        self._stopping = False
+        self._pending = pending
+        threading.Thread(target=self._read, name="threadlab-commands", daemon=True).start()
+
+    def _read(self) -> None:
+        buffer = self._pending
+        while True:
+            while b"\n" in buffer:
+                line, _, buffer = buffer.partition(b"\n")
+                self._put(line)
+            try:
+                chunk = os.read(self._fd, 65536)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                break
+            buffer += chunk
+        if buffer.strip():
+            self._put(buffer)
+        if not self._stopping:
+            # The orchestrator died without a word: end everything this point started.
+            os.killpg(os.getpgrp(), signal.SIGKILL)
+        self._queue.put(None)
+
+    def _put(self, line: bytes) -> None:
+        if not line.strip():
+            return
+        try:
+            command = json.loads(line)
+        except ValueError:
+            command = {"command": "unreadable", "line": line[:200].decode("utf-8", "replace")}
+        if not isinstance(command, dict):
+            command = {"command": "unreadable", "line": repr(command)[:200]}
+        if command.get("command") == "stop":
+            self._stopping = True
+        self._queue.put(command)
+
+    def next(self) -> Optional[Dict[str, Any]]:
+        """The next command, waiting for it; None once the orchestrator has closed the pipe."""
+        return self._queue.get()
+
+
+def _read_request() -> "tuple[Dict[str, Any], int, bytes]":
+    """The request line, a private copy of fd 0 for the commands, and what was read past the line.
+
+    Tasks get /dev/null as their standard input, so that nothing they do
+    can read the orchestrator's commands.
+    """
+    fd = os.dup(0)
+    buffer = b""
+    while b"\n" not in buffer:
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        buffer += chunk
+    line, _, rest = buffer.partition(b"\n")
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - lives as long as the process
+    return json.loads(line), fd, rest
+
+
 def main() -> None:
     """Read one request from stdin, run it, write events; never raises."""
     channel = _claim_stdout()
@@ -63,18 +155,18 @@ def main() -> None:
 
     done: Dict[str, Any] = {"event": "done"}
     try:
-        request = json.loads(sys.stdin.read())
-        if request.get("protocol") != PROTOCOL_VERSION:
+        request, fd, rest = _read_request()
+        if not isinstance(request, dict) or request.get("protocol") != PROTOCOL_VERSION:
             raise PointRefused(
                 "protocol {!r} is not {} (orchestrator and worker differ)".format(
-                    request.get("protocol"), PROTOCOL_VERSION
+                    request.get("protocol") if isinstance(request, dict) else None, PROTOCOL_VERSION
                 )
             )
         emit({"event": "hello", "protocol": PROTOCOL_VERSION, "interpreter": interpreter_info()})
         # After a hello, "done" says the interpreter again, as it ends: importing an extension
         # module that does not support free-threading turns the GIL back on mid-run.
         done["interpreter"] = None
-        run_point(request, emit)
+        run_point(request, emit, Commands(fd, rest).next)
     except PointRefused as error:
         emit({"event": "failed", "kind": "refused", "message": str(error), "traceback": None})
     except BaseException as error:  # noqa: BLE001 - reported whole to the orchestrator

@@ -1,0 +1,53 @@
+"""What a long command tells its caller while it measures.
+
+The orchestrator never prints: it calls these methods, and a front end (the
+CLI's progress bar) overrides those it wants. Every method does nothing
+here, so a caller that wants nothing passes a plain ``Progress()``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from threadlab.model import Point, Sample
+
+
+@dataclass(frozen=True, slots=True)
+class RoundProgress:
+    """Where a group's rounds stand, after each round.
+
+    Attributes:
+        label: the group's workload label.
+        group: the group's index among the run's groups (0 first).
+        groups: how many groups the run has.
+        rounds: rounds done so far.
+        elapsed_s: seconds the rounds have taken so far.
+        time_s: seconds the group was given.
+        widest: the widest relative half-width among its points (None: none yet).
+        precision: the half-width asked for.
+    """
+
+    label: str
+    group: int
+    groups: int
+    rounds: int
+    elapsed_s: float
+    time_s: float
+    widest: float | None
+    precision: float
+
+
+class Progress:
+    """Callbacks of a run, each a no-op until a front end overrides it."""
+
+    def note(self, line: str) -> None:
+        """Something the user should know that is not an error (a Python left out, a point skipped)."""
+
+    def point_started(self, point: Point) -> None:
+        """A point's worker is starting (its warm-ups follow)."""
+
+    def sample(self, point: Point, sample: Sample, warmup: bool) -> None:
+        """A sample (or a warm-up) of ``point`` has arrived."""
+
+    def round_done(self, where: RoundProgress) -> None:
+        """A round of a group has ended."""
