@@ -1,0 +1,172 @@
+"""How steady the machine was during a run, in figures and in plain words.
+
+``threadlab.orchestrate`` stores what its noise monitor read beside the run
+as a raw :class:`threadlab.model.MachineNoise`. :func:`noise_report` derives
+the figures a reader needs from it, and the one line shown above the tables::
+
+    machine: 2 cores, 1.93 usable in parallel; speed varied 6% over 23 calibrations;
+             steal 0.0%; other programs used 0.05 cores; 2400–3000 MHz   (one line)
+
+:func:`advice` words what to do about the readings that put the run's
+speedups in doubt. Pure functions: data in, data out, no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from threadlab.analysis._summary import percentile
+from threadlab.model import MachineNoise
+
+__all__ = ["NoiseReport", "advice", "noise_report"]
+
+# A capacity this far below the core count means at least half a core was held back
+# on average: a 2-core machine measured 1.9–2.06 idle and about 1.0 when the host took
+# a core, so half a core splits the two cleanly.
+_CAPACITY_SHORTFALL = 0.5
+# Fewer calibrations than this give no p10 and p90 worth the name.
+_MIN_CALIBRATIONS = 5
+# Speed variation above which the run's speedups are in doubt. The calibration loop's CPU
+# time spread 3.8–4.1 ms (about 7%) over a quiet minute here, but swung 1×–2× between
+# phases of a few seconds on a busy one (shared/DESIGN.md): 10% is past the quiet spread.
+_SPEED_VARIATION_WARN = 0.10
+# Steal above 2% of all CPU time is the hypervisor giving the CPUs to other guests.
+_STEAL_WARN = 0.02
+# Other programs using a quarter of a core on average take a measurable share of a
+# 2-core machine: an eighth of its capacity.
+_OTHERS_WARN = 0.25
+
+
+@dataclass(frozen=True, slots=True)
+class NoiseReport:
+    """Figures derived from a run's :class:`MachineNoise`.
+
+    Attributes:
+        cores: logical CPUs the run could use.
+        capacity: the median of the capacity measurements (cores that ran
+            in parallel), None where none was taken.
+        capacity_low: the capacity was more than half a core below ``cores``
+            (on a machine of 2 cores or more): the host or other programs
+            held cores back, and speedups are capped near ``capacity``.
+        speed_variation: ``(p90 − p10) / median`` of the calibration CPU
+            times, None with fewer than 5 of them.
+        calibrations: how many calibration timings there were.
+        steal_share: share of all CPU time the hypervisor stole, where known.
+        others_cores: cores' worth of CPU other programs used, where known.
+        cpu_mhz: lowest and highest clock frequency seen, where known.
+        line: all of it in one line for people.
+    """
+
+    cores: int
+    capacity: float | None
+    capacity_low: bool
+    speed_variation: float | None
+    calibrations: int
+    steal_share: float | None
+    others_cores: float | None
+    cpu_mhz: tuple[float, float] | None
+    line: str
+
+
+def _speed_variation(timings: tuple[float, ...]) -> float | None:
+    if len(timings) < _MIN_CALIBRATIONS:
+        return None
+    median = percentile(timings, 50)
+    p10 = percentile(timings, 10)
+    p90 = percentile(timings, 90)
+    if median is None or p10 is None or p90 is None or median <= 0:
+        return None
+    return (p90 - p10) / median
+
+
+def _line(
+    cores: int,
+    capacity: float | None,
+    capacity_low: bool,
+    speed_variation: float | None,
+    calibrations: int,
+    noise: MachineNoise,
+) -> str:
+    machine = f"{cores} core" + ("" if cores == 1 else "s")
+    if capacity is not None:
+        machine += f", {capacity:.2f} usable in parallel"
+        if capacity_low:
+            machine += f" (cores were held back: speedups are capped near {capacity:.1f}×)"
+    parts = [machine]
+    if speed_variation is not None:
+        parts.append(f"speed varied {speed_variation:.0%} over {calibrations} calibrations")
+    if noise.steal_share is not None:
+        parts.append(f"steal {noise.steal_share:.1%}")
+    if noise.others_cores is not None:
+        parts.append(f"other programs used {noise.others_cores:.2f} cores")
+    if noise.cpu_mhz is not None:
+        low, high = noise.cpu_mhz
+        if round(low) == round(high):
+            parts.append(f"{low:.0f} MHz")
+        else:
+            parts.append(f"{low:.0f}–{high:.0f} MHz")
+    return "machine: " + "; ".join(parts)
+
+
+def noise_report(noise: MachineNoise) -> NoiseReport:
+    """Derive the figures and the one line shown above the tables from a run's noise readings.
+
+    Args:
+        noise: what the noise monitor read beside the run.
+
+    Returns:
+        The derived figures; parts the readings lack are None and left out
+        of the line.
+    """
+    capacity = percentile(noise.capacity_cores, 50)
+    capacity_low = capacity is not None and noise.cores >= 2 and capacity < noise.cores - _CAPACITY_SHORTFALL
+    speed_variation = _speed_variation(noise.calibration_cpu_s)
+    calibrations = len(noise.calibration_cpu_s)
+    return NoiseReport(
+        cores=noise.cores,
+        capacity=capacity,
+        capacity_low=capacity_low,
+        speed_variation=speed_variation,
+        calibrations=calibrations,
+        steal_share=noise.steal_share,
+        others_cores=noise.others_cores,
+        cpu_mhz=noise.cpu_mhz,
+        line=_line(noise.cores, capacity, capacity_low, speed_variation, calibrations, noise),
+    )
+
+
+def advice(report: NoiseReport) -> tuple[str, ...]:
+    """Plain-word notes on the readings that put a run's speedups in doubt.
+
+    Worded for people, not for one front end: "more time", never a
+    command-line option's name.
+
+    Args:
+        report: the run's :func:`noise_report`.
+
+    Returns:
+        One note per reason for doubt, in the order: speed, capacity, steal,
+        other programs; empty when the machine was steady.
+    """
+    notes: list[str] = []
+    if report.speed_variation is not None and report.speed_variation > _SPEED_VARIATION_WARN:
+        notes.append(
+            f"the machine's speed varied {report.speed_variation:.0%} during the run: "
+            "give it more time or close other programs"
+        )
+    if report.capacity_low and report.capacity is not None:
+        notes.append(
+            f"only {report.capacity:.2f} of the {report.cores} cores could run in parallel: "
+            f"speedups above about {report.capacity:.1f}× could not show; "
+            "run again when the machine is quieter"
+        )
+    if report.steal_share is not None and report.steal_share > _STEAL_WARN:
+        notes.append(
+            f"the hypervisor took {report.steal_share:.1%} of the CPU time for other machines: "
+            "run again later, or on a machine that is not shared"
+        )
+    if report.others_cores is not None and report.others_cores > _OTHERS_WARN:
+        notes.append(
+            f"other programs used {report.others_cores:.2f} cores during the run: close them and run again"
+        )
+    return tuple(notes)
