@@ -1,21 +1,55 @@
-"""Analysis: pure functions from results to statistics, scaling models and advice."""
+"""Analysis: pure functions from results to statistics, scaling models and advice.
 
-from threadlab.analysis._advise import (
-    Analysis,
-    Classification,
-    PointStats,
-    Recommendation,
-    StrategyScaling,
-    analyse,
-)
+Modules, from the data up:
+
+* ``_stats``: one point's samples described (median and its interval), stability warnings;
+* ``_summary``: the baseline rule, paired speedups, CPU/wall, a point's Python label;
+* ``_scaling``: speedup, efficiency, Karp–Flatt and the USL fit per strategy;
+* ``_noise``: what the machine's noise readings mean;
+* ``_group``: a result's points grouped by work and Python, with their figures;
+* ``_classify`` / ``_recommend``: the kind of work, and what to use for it;
+* ``_remedy``: what to do about a doubt, as data, for each front end to word;
+* ``_analysis``: ``analyse(result)``, all of the above for one result;
+* ``_compare``: two results files, point by point.
+"""
+
+from threadlab.analysis._analysis import Analysis, StrategyScaling, analyse
+from threadlab.analysis._classify import Classification
+from threadlab.analysis._group import GroupPrecision, PointStats
+from threadlab.analysis._noise import NoiseReport, noise_report
+from threadlab.analysis._recommend import Recommendation
+from threadlab.analysis._remedy import Remedy
 from threadlab.analysis._scaling import ScalingPoint, USLFit, USLNotFitted, fit_usl, karp_flatt
 from threadlab.analysis._stats import SampleStats, StabilityWarning, check_stability, describe
+from threadlab.analysis._summary import (
+    baseline_among,
+    baseline_of,
+    baselines,
+    block_interval,
+    cpu_per_wall,
+    group_baseline,
+    median_interval,
+    paired_blocks,
+    paired_ratios,
+    percentile,
+    python_label,
+    relative_half_width,
+    speedup,
+    summarise,
+    summary,
+)
+from threadlab.worker._kinds import KIND_WORDS, Kind
 
 __all__ = [
+    "KIND_WORDS",
     "Analysis",
     "Classification",
+    "GroupPrecision",
+    "Kind",
+    "NoiseReport",
     "PointStats",
     "Recommendation",
+    "Remedy",
     "SampleStats",
     "ScalingPoint",
     "StabilityWarning",
@@ -23,8 +57,24 @@ __all__ = [
     "USLFit",
     "USLNotFitted",
     "analyse",
+    "baseline_among",
+    "baseline_of",
+    "baselines",
+    "block_interval",
     "check_stability",
+    "cpu_per_wall",
     "describe",
     "fit_usl",
+    "group_baseline",
     "karp_flatt",
+    "median_interval",
+    "noise_report",
+    "paired_blocks",
+    "paired_ratios",
+    "percentile",
+    "python_label",
+    "relative_half_width",
+    "speedup",
+    "summarise",
+    "summary",
 ]

@@ -26,7 +26,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from threadlab._model import Measurement, Result
+from threadlab.analysis._summary import python_label
+from threadlab.model import Measurement, Result
 
 Verdict = Literal["faster", "slower", "not significant"]
 
@@ -96,7 +97,6 @@ class Comparison:
 def match_key(measurement: Measurement) -> tuple[Any, ...]:
     """What two points must share to be compared: same work, done the same way, by the same Python."""
     point = measurement.point
-    python = measurement.interpreter.label() if measurement.interpreter else point.python
     return (
         point.workload,
         point.strategy,
@@ -104,7 +104,7 @@ def match_key(measurement: Measurement) -> tuple[Any, ...]:
         point.tasks,
         tuple(sorted(point.params.items())),
         tuple(sorted(point.strategy_params.items())),
-        python,
+        python_label(measurement),
     )
 
 

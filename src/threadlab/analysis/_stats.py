@@ -9,8 +9,10 @@ Two things are computed:
   seconds) into a :class:`SampleStats`: median, spread, a distribution-free
   confidence interval for the median, and the indices of outlying samples.
 * :func:`check_stability` reads a :class:`SampleStats` and returns one
-  :class:`StabilityWarning` per reason to distrust it, each with advice, in the
-  spirit of pyperf's "the benchmark seems to be unstable" checks.
+  :class:`StabilityWarning` per reason to distrust it, each with advice in
+  plain words and the same advice as data (:class:`Remedy` values, which each
+  front end words its own way), in the spirit of pyperf's "the benchmark
+  seems to be unstable" checks.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
+
+from threadlab.analysis._remedy import Remedy
 
 __all__ = [
     "SampleStats",
@@ -208,17 +212,21 @@ class StabilityWarning:
         code: Which check failed: ``"few-samples"``, ``"high-spread"``,
             ``"short-sample"`` or ``"outliers"``.
         message: What was seen, in plain words, citing the numbers.
-        advice: What to do about it.
+        advice: What to do about it, in plain words (no front end's options).
+        remedies: The same advice as data, for a front end to word: the
+            command line names its options.
     """
 
     code: StabilityCode
     message: str
     advice: str
+    remedies: tuple[Remedy, ...]
 
 
 def check_stability(
     stats: SampleStats,
     *,
+    ratios: SampleStats | None = None,
     min_samples: int = 3,
     max_cv: float = 0.10,
     min_wall_s: float = 0.001,
@@ -231,6 +239,10 @@ def check_stability(
     Args:
         stats: The summary of the samples, as returned by :func:`describe`;
             the samples are taken to be wall times in seconds.
+        ratios: Where the point was paired round by round with its
+            baseline, the summary of its per-round speedups: their spread,
+            not the wall times', is then judged for ``high-spread`` (the
+            machine's drift moves both samples of a round alike).
         min_samples: Fewest samples for which spread can be judged at all.
         max_cv: Largest acceptable coefficient of variation (0.10 is 10%).
         min_wall_s: Shortest median sample, in seconds, that can be timed well;
@@ -259,10 +271,24 @@ def check_stability(
                     f"only {_count(stats.n, 'sample')}; at least {min_samples} are needed "
                     "to judge how much the timings vary"
                 ),
-                advice=f"rerun with --repeat {max(10, min_samples)}",
+                advice=f"measure at least {max(10, min_samples)} samples",
+                remedies=(Remedy.MORE_SAMPLES,),
             )
         )
-    if stats.cv is not None and stats.cv > max_cv:
+    if ratios is not None:
+        if ratios.cv is not None and ratios.cv > max_cv:
+            warnings.append(
+                StabilityWarning(
+                    code="high-spread",
+                    message=(
+                        f"its per-round speedups vary by {ratios.cv:.1%} of their mean (acceptable up to "
+                        f"{max_cv:.1%}), from {ratios.minimum:.2f}× to {ratios.maximum:.2f}×"
+                    ),
+                    advice="give the run more time, so that more rounds narrow the interval",
+                    remedies=(Remedy.MORE_TIME,),
+                )
+            )
+    elif stats.cv is not None and stats.cv > max_cv:
         warnings.append(
             StabilityWarning(
                 code="high-spread",
@@ -271,7 +297,8 @@ def check_stability(
                     f"acceptable up to {max_cv:.1%}), from {_seconds(stats.minimum)} "
                     f"to {_seconds(stats.maximum)}"
                 ),
-                advice=("close other programs, keep the machine on mains power, and rerun with --repeat 10"),
+                advice="close other programs, keep the machine on mains power, and measure more samples",
+                remedies=(Remedy.QUIETER_MACHINE, Remedy.MORE_SAMPLES),
             )
         )
     if stats.median < min_wall_s:
@@ -282,10 +309,8 @@ def check_stability(
                     f"the median sample took {_seconds(stats.median)}, under the "
                     f"{_seconds(min_wall_s)} that can be timed reliably"
                 ),
-                advice=(
-                    "raise the work per task with --param (e.g. more iterations), "
-                    "or run more tasks per sample"
-                ),
+                advice="give each task more work (e.g. more iterations), or run more tasks per sample",
+                remedies=(Remedy.BIGGER_TASKS, Remedy.MORE_TASKS),
             )
         )
     if stats.outliers:
@@ -303,8 +328,9 @@ def check_stability(
                 ),
                 advice=(
                     "close other programs that compete for the CPU and rerun; "
-                    "if outliers persist, raise --repeat so the median absorbs them"
+                    "if outliers persist, measure more samples so the median absorbs them"
                 ),
+                remedies=(Remedy.QUIETER_MACHINE, Remedy.MORE_SAMPLES),
             )
         )
     return tuple(warnings)

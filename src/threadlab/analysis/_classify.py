@@ -1,0 +1,168 @@
+"""What kind of work a group measured, judged from its CPU/wall and its speedups.
+
+The sequential CPU/wall says whether the tasks mostly wait or mostly
+compute; for computing work, whether threads gained (and kept more than one
+core busy) says whether it releases the GIL, and a gain on a strategy with
+a GIL per worker (``Strategy.shares_one_gil`` false) confirms that it holds
+it. Where the measurements cannot tell, the kind is ``Kind.UNKNOWN`` and the
+evidence says what would settle it, as plain words and as :class:`Remedy`
+values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from threadlab.analysis._group import Group, Measured
+from threadlab.analysis._noise import NoiseReport
+from threadlab.analysis._remedy import Remedy
+from threadlab.model import Measurement
+from threadlab.worker import strategies as strategy_registry
+from threadlab.worker._kinds import Kind
+
+# Sequential CPU/wall below this: the tasks mostly wait (I/O-bound); above
+# _CPU_BOUND they mostly compute. In between: mixed.
+_IO_BOUND = 0.3
+_CPU_BOUND = 0.7
+# A speedup below this is "no real gain" at these machines' ±10-20% noise.
+REAL_GAIN = 1.3
+# Threads whose CPU/wall is above this did compute in parallel (one GIL-bound
+# thread at a time gives at most 1.0, plus a little for the interpreter's own threads).
+_PARALLEL_CPU = 1.15
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """What kind of work a workload is, judged from its measurements.
+
+    Attributes:
+        workload: the workload's label.
+        python: the interpreter's label.
+        kind: the kind of work; ``Kind.UNKNOWN`` where the measurements
+            cannot tell. A ``str`` (``"cpu-holds-gil"``); ``kind.words`` is
+            how people read it (``cpu-bound, holds the GIL``).
+        evidence: the measured numbers behind it, or what would settle it, in plain words.
+        remedies: what would settle or confirm it, as data (empty when nothing is missing).
+    """
+
+    workload: str
+    python: str
+    kind: Kind
+    evidence: tuple[str, ...]
+    remedies: tuple[Remedy, ...]
+
+
+def own_gil(measurement: Measurement) -> bool | None:
+    """Whether each worker ran under a GIL of its own: ``not Measurement.shares_one_gil``.
+
+    The measurement records it (``Strategy.shares_one_gil``, as the
+    orchestrator's registry knows every strategy, dask included): the analysis
+    may not import that registry. A file written before it was recorded is
+    answered by the worker's registry, which knows its own strategies; for any
+    other (dask there) it is unknown (None), and the point is compared on
+    neither side.
+    """
+    if measurement.shares_one_gil is not None:
+        return not measurement.shares_one_gil
+    try:
+        return not strategy_registry.get(measurement.point.strategy).shares_one_gil
+    except (KeyError, ImportError):
+        return None
+
+
+def _best_parallel(group: Sequence[Measured], own: bool) -> tuple[Measured, float] | None:
+    """Among points with 2+ workers whose strategy does (or does not) give each worker a GIL of
+    its own, the one with the best speedup, and that speedup."""
+    best: tuple[Measured, float] | None = None
+    for m in group:
+        if m.strategy == "sequential" or m.workers < 2 or own_gil(m.measurement) is not own:
+            continue
+        if m.speedup is None:
+            continue
+        if best is None or m.speedup > best[1]:
+            best = (m, m.speedup)
+    return best
+
+
+def _fmt(value: float | None, suffix: str = "") -> str:
+    return "-" if value is None else f"{value:.2f}{suffix}"
+
+
+def classify(group: Group, cpu_count: int | None, noise: NoiseReport | None = None) -> Classification:
+    """Judge the kind of work from the measured CPU/wall and speedups.
+
+    Where the machine gave clearly fewer cores in parallel than it has
+    (``noise.capacity_low``), computing work that did not gain on threads is
+    not called GIL-bound unless something with a GIL per worker gained.
+
+    Args:
+        group: the group's measured points.
+        cpu_count: the machine's logical CPUs, where known.
+        noise: what the machine's noise readings say, where there are any.
+
+    Returns:
+        The kind, the evidence in plain words, and what would settle it.
+    """
+
+    def judged(kind: Kind, evidence: Sequence[str], *remedies: Remedy) -> Classification:
+        return Classification(group.label, group.python, kind, tuple(evidence), remedies)
+
+    base = group.baseline()
+    if base is None or base.cpu_per_wall is None:
+        return judged(
+            Kind.UNKNOWN,
+            ["no sequential point with CPU time measured; measure sequential too to settle it"],
+            Remedy.ADD_SEQUENTIAL,
+        )
+    cpu = base.cpu_per_wall
+    evidence = [f"sequential CPU/wall {cpu:.2f}: the tasks compute {min(cpu, 1.0):.0%} of the time"]
+    threads = _best_parallel(group.members, own=False)
+    # Strategies that run each worker under a GIL of its own.
+    separate = _best_parallel(group.members, own=True)
+    if threads:
+        evidence.append(
+            f"{threads[0].strategy} ×{threads[0].workers}: {threads[1]:.2f}× sequential "
+            f"(CPU/wall {_fmt(threads[0].cpu_per_wall)})"
+        )
+    if separate:
+        evidence.append(f"{separate[0].strategy} ×{separate[0].workers}: {separate[1]:.2f}× sequential")
+    if cpu < _IO_BOUND:
+        return judged(Kind.IO, evidence)
+    if cpu < _CPU_BOUND:
+        return judged(Kind.MIXED, evidence)
+    if threads is None:
+        evidence.append(
+            "no thread point with 2+ workers, so whether it holds the GIL is not known: measure threads "
+            "with 2 workers too"
+        )
+        return judged(Kind.UNKNOWN, evidence, Remedy.ADD_THREADS)
+    if cpu_count is not None and cpu_count < 2:
+        evidence.append("this machine has one CPU, so no strategy can run CPU work in parallel")
+        return judged(Kind.UNKNOWN, evidence, Remedy.MORE_CORES)
+    thread_cpu = threads[0].cpu_per_wall
+    if threads[1] >= REAL_GAIN and (thread_cpu is None or thread_cpu > _PARALLEL_CPU):
+        return judged(Kind.CPU_RELEASES_GIL, evidence)
+    if threads[1] >= REAL_GAIN:
+        evidence.append(
+            f"yet the threads kept only {thread_cpu:.2f} cores busy: a gain without parallel work "
+            f"means the sequential run was slowed by something else; rerun on a quiet machine"
+        )
+        return judged(Kind.UNKNOWN, evidence, Remedy.QUIETER_MACHINE)
+    if thread_cpu is not None and thread_cpu > _PARALLEL_CPU:
+        evidence.append(
+            f"yet the threads kept {thread_cpu:.2f} cores busy: they did run in parallel, so other "
+            f"programs may have held the cores; rerun on a quiet machine"
+        )
+        return judged(Kind.UNKNOWN, evidence, Remedy.QUIETER_MACHINE)
+    if noise is not None and noise.capacity_low and (separate is None or separate[1] < REAL_GAIN):
+        evidence.append(
+            f"but the machine gave only {noise.capacity:.2f} of its {noise.cores} cores in parallel during "
+            f"the run, so no strategy could have run this work in parallel: whether it holds the GIL "
+            f"cannot be told here; measure again when the machine is quieter"
+        )
+        return judged(Kind.UNKNOWN, evidence, Remedy.QUIETER_MACHINE)
+    if separate is None:
+        evidence.append("nothing with a GIL per worker was measured; measure processes too to confirm")
+        return judged(Kind.CPU_HOLDS_GIL, evidence, Remedy.ADD_GIL_PER_WORKER)
+    return judged(Kind.CPU_HOLDS_GIL, evidence)

@@ -1,0 +1,256 @@
+"""What to use for a group's work: a strategy and a worker count, stay sequential, or "too noisy".
+
+The choice rests on each point's paired speedup and its 95% interval. A
+recommendation says it in a short paragraph citing the numbers, and what
+would make it surer as :class:`Remedy` values, which each front end words
+its own way (never a command-line option here).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from threadlab.analysis._classify import REAL_GAIN, Classification, own_gil
+from threadlab.analysis._group import Group, GroupPrecision, Measured
+from threadlab.analysis._remedy import Remedy
+from threadlab.analysis._stats import _seconds
+from threadlab.worker._kinds import Kind
+
+# A recommendation needs the lower end of its speedup interval above this.
+_CLEAR_WIN = 1.05
+# Among worker counts within this share of the best throughput, the fewest wins.
+_NEAR_BEST = 0.95
+# Median task time below this: per-task overhead of any strategy dominates.
+_SHORT_TASK_S = 1e-4
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    """What to use for a workload, with the expected speedup and the reasons.
+
+    Attributes:
+        workload: the workload's label.
+        python: the interpreter's label.
+        strategy: the strategy to use; ``sequential`` to stay sequential;
+            None when the measurements are too noisy to tell.
+        workers: how many workers (None when ``strategy`` is None).
+        speedup: throughput against sequential (None without a baseline).
+        interval: a conservative 95% interval for that speedup, from the
+            confidence intervals of both medians.
+        classification: the kind of work.
+        reasons: the measured facts that led here.
+        text: a short paragraph in plain words, citing the numbers.
+        remedies: what would make the answer surer, as data (empty when
+            nothing would): the command line words them as its options.
+    """
+
+    workload: str
+    python: str
+    strategy: str | None
+    workers: int | None
+    speedup: float | None
+    interval: tuple[float, float] | None
+    classification: Classification
+    reasons: tuple[str, ...]
+    text: str
+    remedies: tuple[Remedy, ...]
+
+
+def recommend(
+    group: Group, classification: Classification, precision: GroupPrecision | None = None
+) -> Recommendation:
+    """Pick the strategy and worker count, or say to stay sequential, or that it is too noisy.
+
+    The choice rests on each point's paired speedup and its 95% interval: a
+    strategy is recommended when the interval's low end is above 1.05.
+    "Too noisy" is the answer only when the interval spans both no gain and a
+    real one, and the rounds ended because their time ran out, never while
+    more rounds were still allowed.
+
+    Args:
+        group: the group's measured points.
+        classification: the group's kind of work (:func:`classify`).
+        precision: how precise its rounds came out; None for a file written before rounds.
+    """
+    workload = group.label
+    # One worker of any strategy is sequential work plus overhead: never the advice.
+    parallel = [m for m in group.members if m.strategy != "sequential" and m.workers >= 2]
+
+    def answer(
+        strategy: str | None,
+        workers: int | None,
+        speedup: float | None,
+        interval: tuple[float, float] | None,
+        reasons: list[str],
+        text: str,
+        *remedies: Remedy,
+    ) -> Recommendation:
+        return Recommendation(
+            workload,
+            group.python,
+            strategy,
+            workers,
+            speedup,
+            interval,
+            classification,
+            tuple(reasons),
+            text,
+            remedies,
+        )
+
+    if not parallel:
+        stays = group.baseline() is not None
+        return answer(
+            "sequential" if stays else None,
+            1 if stays else None,
+            1.0 if stays else None,
+            None,
+            ["no strategy was measured with 2 or more workers"],
+            f"{workload}: nothing ran with 2 or more workers; measure other strategies with 2 or more "
+            f"workers to compare.",
+            Remedy.ADD_WORKERS,
+        )
+    # Points compared with a baseline of this group (the baseline rule gave each its own).
+    ranked = [
+        m
+        for m in parallel
+        if m.speedup is not None and m.interval is not None and group.member(m.baseline) is not None
+    ]
+    if not ranked:
+        best = max(parallel, key=lambda m: m.throughput)
+        chosen = min(
+            (
+                m
+                for m in parallel
+                if m.strategy == best.strategy and m.throughput >= _NEAR_BEST * best.throughput
+            ),
+            key=lambda m: m.workers,
+        )
+        return answer(
+            chosen.strategy,
+            chosen.workers,
+            None,
+            None,
+            ["no sequential baseline was measured"],
+            f"{workload}: {chosen.strategy} with {chosen.workers} workers had the best throughput "
+            f"({chosen.throughput:.3g} tasks/s), but without a sequential point the speedup is unknown; "
+            f"measure sequential too.",
+            Remedy.ADD_SEQUENTIAL,
+        )
+    best = max(ranked, key=lambda m: m.speedup or 0.0)
+    chosen = min(
+        (
+            m
+            for m in ranked
+            if m.strategy == best.strategy and (m.speedup or 0.0) >= _NEAR_BEST * (best.speedup or 0.0)
+        ),
+        key=lambda m: m.workers,
+    )
+    base = group.member(chosen.baseline)
+    assert base is not None  # ranked holds only points whose baseline is in the group
+    speedup = chosen.speedup or 0.0
+    interval = chosen.interval or (0.0, 0.0)
+    kind = classification.kind
+    paired = chosen.summary.speedup_rounds
+    reasons = [
+        f"{chosen.strategy} ×{chosen.workers}: {speedup:.2f}× sequential"
+        + (
+            f", the median of {paired} per-round ratios"
+            if paired
+            else ", the ratio of the median throughputs"
+        ),
+        f"work classified as {kind.words}",
+    ]
+    if chosen is not best:
+        reasons.append(
+            f"{best.workers} workers gave {(best.speedup or 0.0) / speedup:.2f}× of that: "
+            f"within {1 - _NEAR_BEST:.0%}, so the fewer workers win"
+        )
+    spread = f"{speedup:.2f}× (95% CI {interval[0]:.2f}–{interval[1]:.2f}×)"
+    if interval[0] > _CLEAR_WIN:
+        return answer(
+            chosen.strategy,
+            chosen.workers,
+            speedup,
+            interval,
+            reasons,
+            f"{workload}: use {chosen.strategy} with {chosen.workers} workers — {spread} the "
+            f"sequential throughput. {_why(kind, chosen)}".rstrip(),
+        )
+    task_s = base.median_task_s()
+    short = task_s is not None and task_s < _SHORT_TASK_S
+    if precision is not None:
+        out_of_time = precision.ended == "time"
+        more = _more_time_text(precision)
+        remedies: tuple[Remedy, ...] = (Remedy.MORE_TIME, Remedy.QUIETER_MACHINE)
+    else:  # a file measured before rounds: judged by the spread of its samples, as it was then
+        noisy = [
+            w for m in (chosen, base) for w in m.stats.warnings if w.code in ("high-spread", "few-samples")
+        ]
+        out_of_time = bool(noisy)
+        more = _sentence(noisy[0].advice) if noisy else ""
+        remedies = noisy[0].remedies if noisy else ()
+    # Tiny tasks make short, noisy samples; when even the median shows no gain, more
+    # rounds would not change the answer (batching would), so they stay sequential.
+    if out_of_time and interval[1] > REAL_GAIN and not (short and speedup < REAL_GAIN):
+        return answer(
+            None,
+            None,
+            speedup,
+            interval,
+            reasons,
+            f"{workload}: too noisy to tell — the best, {chosen.strategy} ×{chosen.workers}, measured "
+            f"{spread}, and the interval spans both no gain and a real one. {more}".rstrip(),
+            *remedies,
+        )
+    if task_s is not None and short:
+        reasons.append(f"median task takes {_seconds(task_s)}: starting workers costs more than it saves")
+    stay = f"{workload}: stay sequential — the best alternative, {chosen.strategy} ×{chosen.workers}, "
+    stay += f"measured {spread}, no clear gain. "
+    if short:
+        text = (
+            "The tasks are so short that the overhead of any strategy dominates; "
+            "batch them into larger tasks."
+        )
+        return answer("sequential", 1, 1.0, None, reasons, stay + text, Remedy.BIGGER_TASKS)
+    if interval[1] > REAL_GAIN:
+        text = f"Its interval still reaches {interval[1]:.2f}×: ask for a tighter precision to settle it."
+        return answer("sequential", 1, 1.0, None, reasons, stay + text, Remedy.TIGHTER_PRECISION)
+    return answer("sequential", 1, 1.0, None, reasons, stay + _why_not(kind))
+
+
+def _more_time_text(precision: GroupPrecision) -> str:
+    """What more rounds would give, in plain words (the front end words the option)."""
+    reached = "" if precision.reached is None else f"reached ±{precision.reached:.0%} "
+    text = f"The rounds {reached}in {precision.elapsed_s:.0f} s ({precision.rounds} rounds)"
+    if precision.more_time_s is not None:
+        text += f"; about {precision.more_time_s:.0f} s of rounds would reach ±{precision.precision:.0%}"
+    return text + ": give it more time, on a quieter machine if you can."
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def _why(kind: Kind, chosen: Measured) -> str:
+    if kind is Kind.IO:
+        return "The tasks mostly wait, and waiting overlaps: more workers wait at once."
+    if kind is Kind.CPU_RELEASES_GIL:
+        return "The work runs in C code that releases the GIL, so threads compute in parallel."
+    if kind is Kind.CPU_HOLDS_GIL and own_gil(chosen.measurement):
+        return (
+            f"The work holds the GIL, so it runs in parallel only where each worker has a GIL of its "
+            f"own, as on {chosen.strategy}."
+        )
+    if kind is Kind.MIXED:
+        return "The tasks both wait and compute; the waiting overlaps."
+    return ""
+
+
+def _why_not(kind: Kind) -> str:
+    if kind is Kind.CPU_HOLDS_GIL:
+        return (
+            "The work holds the GIL, so threads take turns; if processes did not help either, "
+            "their start-up and data transfer cost as much as they save."
+        )
+    return "The interval rules out a gain worth having."

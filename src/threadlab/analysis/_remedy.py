@@ -1,0 +1,47 @@
+"""What to do about a doubt or a gap in the measurements, as data.
+
+The analysis says what would make an answer surer (more time, a quieter
+machine, a strategy that was not measured) as :class:`Remedy` values on its
+warnings, classifications and recommendations, beside texts in plain words.
+Each front end words them its own way: the command line as its options
+(``render/_analysis.py``: ``MORE_TIME`` is ``--max-time N`` for ``run`` and
+``--budget N`` for ``advise``), the Python API leaves them as they are.
+"""
+
+from __future__ import annotations
+
+import enum
+
+__all__ = ["Remedy"]
+
+
+class Remedy(enum.StrEnum):
+    """One thing to do to settle or firm up an answer; its value is an identifier.
+
+    Members:
+        MORE_TIME: give the rounds more time, so that more rounds narrow the intervals.
+        QUIETER_MACHINE: measure when (or where) other programs do not compete for the cores.
+        BIGGER_TASKS: give each task more work, so that a sample is long
+            enough to time and the per-task overhead matters less.
+        MORE_TASKS: run more tasks per sample.
+        MORE_SAMPLES: take more samples (rounds) of every point.
+        TIGHTER_PRECISION: ask for narrower speedup intervals.
+        MORE_CORES: measure on a machine with two or more cores.
+        ADD_SEQUENTIAL: measure the sequential strategy too (the baseline of every speedup).
+        ADD_THREADS: measure threads with two or more workers too.
+        ADD_GIL_PER_WORKER: measure a strategy that gives each worker a GIL
+            of its own (processes) too.
+        ADD_WORKERS: measure strategies with two or more workers.
+    """
+
+    MORE_TIME = "more-time"
+    QUIETER_MACHINE = "quieter-machine"
+    BIGGER_TASKS = "bigger-tasks"
+    MORE_TASKS = "more-tasks"
+    MORE_SAMPLES = "more-samples"
+    TIGHTER_PRECISION = "tighter-precision"
+    MORE_CORES = "more-cores"
+    ADD_SEQUENTIAL = "add-sequential"
+    ADD_THREADS = "add-threads"
+    ADD_GIL_PER_WORKER = "add-gil-per-worker"
+    ADD_WORKERS = "add-workers"

@@ -1,0 +1,286 @@
+"""Each point's summary, and its speedup paired round by round with its baseline.
+
+The speedup of a point is measured against the sequential point of its group
+(same workload, parameters, Python and GIL mode). Where the group was
+measured in interleaved rounds (one sample of every point per round, in an
+order that rotates), the two samples of one round saw the same phase of the
+machine, so their ratio is free of the machine's drift::
+
+    round r:  point sample  X_p(r) tasks/s      sequential sample  X_s(r) tasks/s
+              ratio(r) = X_p(r) / X_s(r)        (throughputs: task counts may differ)
+
+    speedup  = median over rounds of ratio(r)
+    interval = order statistics of the ratios: a distribution-free 95% interval
+               for their median (analysis._stats.describe)
+
+Files written before rounds (schema 1) have no round numbers: their speedup
+is the ratio of the two median throughputs, and its interval the
+conservative ratio of the two medians' intervals.
+
+Also the one home of three small rules every reader of a measurement
+shares: the baseline (:func:`baseline_among`), CPU/wall
+(:func:`cpu_per_wall`) and the Python's label (:func:`python_label`).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+
+from threadlab.analysis._stats import describe
+from threadlab.model import Measurement, Result, Sample, Summary
+
+# Rounds this close in time saw the same phase of the machine: on our 2-core VM its speed
+# changes in phases of a few seconds (shared/DESIGN.md), so a block of consecutive rounds
+# counts as one observation in a speedup's interval.
+_BLOCK_S = 2.0
+# Blocks are at most an eighth of the rounds' span, so a short run still has blocks to count...
+_FEWEST_BLOCKS = 8
+# ...and from 6 blocks on, order statistics give a 95% interval (analysis._stats.describe).
+_FEWEST_EXACT_BLOCKS = 6
+
+# A worker whose tasks took less wall time than this in all, summed over the
+# samples, has no on-CPU share worth showing: thread_time ticks are coarser
+# than that on many systems, and a 20 µs task can read 80 µs of CPU.
+_RESOLVABLE_TASK_S = 1e-3
+# An on-CPU share above this is the clock's resolution showing, not a measurement.
+_MOST_ON_CPU = 1.05
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """The ``q``-th percentile (0-100) of ``values``, None when there are none.
+
+    Linear interpolation between the two nearest order statistics (numpy's
+    default): with 2 values the p99 is 99% of the way from the lower to the
+    higher, not the higher itself.
+    """
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q / 100
+    low = math.floor(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def cpu_per_wall(samples: Sequence[Sample]) -> float | None:
+    """The median over ``samples`` of CPU time / wall time; None where no CPU time was measured.
+
+    1.0 is one core busy all along; below 1 the tasks waited, above 1 they
+    computed on several cores at once.
+    """
+    ratios = [s.cpu_s / s.wall_s for s in samples if s.cpu_s is not None]
+    return statistics.median(ratios) if ratios else None
+
+
+def python_label(measurement: Measurement) -> str:
+    """``3.13.0t``: the interpreter as the worker reported it, else the executable asked for."""
+    return measurement.interpreter.label() if measurement.interpreter else measurement.point.python
+
+
+def baseline_of(result: Result, measurement: Measurement) -> Measurement | None:
+    """The sequential measurement ``measurement``'s speedup is computed against, in ``result``."""
+    return baseline_among(result.measurements, measurement)
+
+
+def baseline_among(measurements: Sequence[Measurement], measurement: Measurement) -> Measurement | None:
+    """The sequential measurement ``measurement``'s speedup is computed against.
+
+    The one baseline rule: a sequential point of the same group, with the
+    same task count where there is one, else the one with the most tasks
+    (speedups compare throughputs, so task counts may differ). A sequential
+    point is its own baseline. Points that measured nothing are passed over.
+    """
+    key = measurement.point.group_key()
+    sequential = [
+        m
+        for m in measurements
+        if m.point.strategy == "sequential" and m.samples and m.point.group_key() == key
+    ]
+    return _choose(sequential, measurement.point.tasks)
+
+
+def group_baseline(measurements: Sequence[Measurement]) -> Measurement | None:
+    """The sequential point that stands for a whole group, where no one point is compared.
+
+    For what belongs to the group rather than to one of its points (the
+    sequential CPU/wall of the work, a strategy's scaling table):
+    ``baseline_among``'s rule for no task count in particular, the
+    sequential point with the most tasks. ``measurements`` are one group's.
+    """
+    return _choose([m for m in measurements if m.point.strategy == "sequential" and m.samples], None)
+
+
+def baselines(measurements: Sequence[Measurement]) -> list[Measurement | None]:
+    """The baseline of every measurement (``baseline_among``'s rule), found in one pass."""
+    keys = [m.point.group_key() for m in measurements]
+    sequential: dict[tuple[object, ...], list[Measurement]] = {}
+    for key, m in zip(keys, measurements, strict=True):
+        if m.point.strategy == "sequential" and m.samples:
+            sequential.setdefault(key, []).append(m)
+    return [
+        _choose(sequential.get(key, []), m.point.tasks) for key, m in zip(keys, measurements, strict=True)
+    ]
+
+
+def _choose(sequential: Sequence[Measurement], tasks: int | None) -> Measurement | None:
+    """The baseline rule: the sequential point of ``tasks`` tasks where there is one, else the most tasks."""
+    if not sequential:
+        return None
+    same = [m for m in sequential if m.point.tasks == tasks]
+    return (same or sorted(sequential, key=lambda m: m.point.tasks))[-1]
+
+
+def paired_ratios(samples: Sequence[Sample], baseline: Sequence[Sample]) -> list[float]:
+    """Per-round throughput ratios of ``samples`` against ``baseline``, in round order.
+
+    Only rounds in which both have a sample, and the baseline's throughput
+    is above 0, count; samples without a round number pair with nothing.
+    """
+    by_round = {s.round: s.throughput for s in baseline if s.round is not None and s.throughput > 0}
+    return [
+        s.throughput / by_round[s.round]
+        for s in sorted(samples, key=lambda s: s.round if s.round is not None else -1)
+        if s.round is not None and s.round in by_round
+    ]
+
+
+def median_interval(values: Sequence[float]) -> tuple[float, tuple[float, float]]:
+    """The median of ``values`` and a distribution-free 95% interval for it.
+
+    Below 6 values no pair of order statistics reaches 95%, and the interval
+    is the whole range (``analysis._stats.describe``).
+    """
+    stats = describe(values)
+    return stats.median, (stats.ci_low, stats.ci_high)
+
+
+def paired_blocks(samples: Sequence[Sample], baseline: Sequence[Sample]) -> list[list[float]]:
+    """The per-round ratios (``paired_ratios``), in blocks of consecutive rounds that share a phase.
+
+    Rounds are cut into blocks of at most ``_BLOCK_S`` seconds by their
+    baseline sample's start time (and at most an eighth of the rounds'
+    whole span, so that a short run still has blocks to count). Without
+    start times (files written before rounds had them), each round is a
+    block of its own.
+    """
+    by_round = {s.round: s for s in baseline if s.round is not None and s.throughput > 0}
+    pairs = [
+        (by_round[s.round], s.throughput / by_round[s.round].throughput)
+        for s in sorted(samples, key=lambda s: s.round if s.round is not None else -1)
+        if s.round is not None and s.round in by_round
+    ]
+    starts = [base.started_at for base, _ in pairs]
+    known = [start for start in starts if start is not None]
+    if not pairs or len(known) < len(starts):
+        return [[ratio] for _, ratio in pairs]
+    first, last = min(known), max(known)
+    width = min(_BLOCK_S, (last - first) / _FEWEST_BLOCKS)
+    blocks: dict[int, list[float]] = {}
+    for start, (_, ratio) in zip(known, pairs, strict=True):
+        blocks.setdefault(int((start - first) // width) if width > 0 else 0, []).append(ratio)
+    return [blocks[key] for key in sorted(blocks)]
+
+
+def block_interval(blocks: Sequence[Sequence[float]]) -> tuple[float, tuple[float, float]]:
+    """The median of all the ratios, and a 95% interval that accounts for the machine's phases.
+
+    The interval is the distribution-free one (``median_interval``) over the
+    blocks' medians, each block one observation: rounds a second apart saw
+    the same phase of the machine and are not independent, so counting them
+    one by one makes an interval too narrow. Measured here: six default
+    runs of the count loop on 2 processes gave per-round intervals of
+    [1.79, 1.96] and [1.61, 1.78], which exclude each other. Below 6 blocks
+    no pair of order statistics reaches 95%, and the interval is the range
+    of every ratio. It always holds the median it is reported with.
+    """
+    ratios = [ratio for block in blocks for ratio in block]
+    centre = statistics.median(ratios)
+    if len(blocks) < _FEWEST_EXACT_BLOCKS:
+        low, high = min(ratios), max(ratios)
+    else:
+        _, (low, high) = median_interval([statistics.median(block) for block in blocks])
+    return centre, (min(low, centre), max(high, centre))
+
+
+def relative_half_width(centre: float, interval: tuple[float, float]) -> float:
+    """Half the interval's width, relative to its centre: 0.05 is ±5%."""
+    if centre <= 0:
+        return math.inf
+    return (interval[1] - interval[0]) / 2 / centre
+
+
+def speedup(measurement: Measurement, baseline: Measurement) -> tuple[float, tuple[float, float], int] | None:
+    """The speedup of ``measurement`` over ``baseline``, its 95% interval, and the rounds paired.
+
+    Paired round by round where both were measured in rounds, else the
+    ratio of their medians (rounds paired: 0). None when a throughput is 0.
+    """
+    if measurement is baseline:
+        return 1.0, (1.0, 1.0), len(measurement.samples)
+    blocks = paired_blocks(measurement.samples, baseline.samples)
+    if blocks:
+        centre, interval = block_interval(blocks)
+        return centre, interval, sum(len(block) for block in blocks)
+    if not measurement.samples or not baseline.samples:
+        return None
+    mine = describe([s.throughput for s in measurement.samples])
+    base = describe([s.throughput for s in baseline.samples])
+    if base.median <= 0 or base.ci_low <= 0:
+        return None
+    return mine.median / base.median, (mine.ci_low / base.ci_high, mine.ci_high / base.ci_low), 0
+
+
+def summary(measurement: Measurement, baseline: Measurement | None = None) -> Summary | None:
+    """Summarise a point's samples, its speedup against ``baseline`` (a sequential point) if given.
+
+    Returns:
+        None when the point has no samples (it failed before any).
+    """
+    samples = measurement.samples
+    if not samples:
+        return None
+    walls = [s.wall_s for s in samples]
+    rss = [s.max_rss_bytes for s in samples if s.max_rss_bytes is not None]
+    spawn = [s.spawn_s for s in samples if s.spawn_s is not None]
+    paired = speedup(measurement, baseline) if baseline is not None else None
+    spans = [s.spans for s in samples]
+    latencies = [d for sp in spans for d, ok in zip(sp.durations(), sp.ok, strict=True) if ok]
+    io = [w for sp in spans for w in sp.io_waits() if w is not None]
+    waiting = [w for w in (sp.waiting_share() for sp in spans) if w is not None]
+    gil = [s.gil_contention for s in samples if s.gil_contention is not None]
+    by_worker: dict[str, tuple[float, float]] = {}
+    for sp in spans:
+        for label, (task_wall, task_cpu) in sp.per_worker().items():
+            total = by_worker.get(label, (0.0, 0.0))
+            by_worker[label] = (total[0] + task_wall, total[1] + task_cpu)
+    on_cpu = [busy / wall for wall, busy in by_worker.values() if wall >= _RESOLVABLE_TASK_S]
+    if any(share > _MOST_ON_CPU for share in on_cpu):
+        on_cpu = []  # the thread clock could not resolve these tasks: no share to show
+    return Summary(
+        wall_median_s=statistics.median(walls),
+        wall_min_s=min(walls),
+        wall_max_s=max(walls),
+        throughput_median=statistics.median(s.throughput for s in samples),
+        cpu_per_wall=cpu_per_wall(samples),
+        speedup_vs_sequential=None if paired is None else paired[0],
+        peak_rss_bytes=max(rss) if rss else None,
+        spawn_median_s=statistics.median(spawn) if spawn else None,
+        latency_p50_s=percentile(latencies, 50),
+        latency_p99_s=percentile(latencies, 99),
+        io_p50_s=percentile(io, 50),
+        io_p99_s=percentile(io, 99),
+        waiting_share=statistics.median(waiting) if waiting else None,
+        thread_on_cpu_min=min(on_cpu) if on_cpu else None,
+        thread_on_cpu_max=max(on_cpu) if on_cpu else None,
+        gil_contention=statistics.median(gil) if gil else None,
+        speedup_vs_sequential_ci=None if paired is None else paired[1],
+        speedup_rounds=0 if paired is None else paired[2],
+    )
+
+
+def summarise(result: Result) -> tuple[tuple[Measurement, Summary | None], ...]:
+    """Every measurement of ``result`` with its summary, speedups computed within it."""
+    found = baselines(result.measurements)
+    return tuple((m, summary(m, base)) for m, base in zip(result.measurements, found, strict=True))
