@@ -1,14 +1,56 @@
-"""The terminal view of an analysis: scaling tables, warnings, findings, advice."""
+"""The terminal view of an analysis: scaling tables, precision, warnings, findings, advice.
+
+Names from a results file (workloads, interpreters) go into rich as ``Text``,
+never as markup.
+
+The analysis says what to do in plain words and as data (``Remedy``
+values). Here, and only here, remedies become command-line options: each
+command that can measure again names its own (``OPTIONS``: ``MORE_TIME`` is
+``--max-time N`` for ``run``, ``--budget N`` for ``advise``), and a view
+given no options (``show``, the tour, a report) keeps to the plain words.
+"""
 
 from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
 
 from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from threadlab.analysis import Analysis, StrategyScaling, USLFit
-from threadlab.render._units import rate, ratio
+from threadlab._units import percent, rate, seconds
+from threadlab.analysis import Analysis, GroupPrecision, Remedy, StrategyScaling, USLFit
+from threadlab.analysis._group import MOST_TIME_S
+from threadlab.analysis._noise import advice as noise_advice
+from threadlab.render._rows import SCALING_COLUMNS, scaled, scaling_cells, scaling_title, with_python
+
+# The option that gives ``threadlab run`` more seconds of rounds; ``advise`` names its own.
+RUN_TIME_OPTION = "--max-time"
+
+# How each command that measures names a remedy among its options, where it has one.
+# MORE_TIME's is the option alone: the seconds the analysis suggests for the whole run
+# are added where it can suggest some (``_time_suggested``). Remedies a command has no
+# option for (a quieter machine, more work per task) are left to the analysis's words.
+OPTIONS: Mapping[str, Mapping[Remedy, str]] = {
+    "run": {
+        Remedy.MORE_TIME: RUN_TIME_OPTION,
+        Remedy.MORE_SAMPLES: "a larger --repeat",
+        Remedy.MORE_TASKS: "a larger --tasks",
+        Remedy.TIGHTER_PRECISION: "a smaller --precision",
+        Remedy.ADD_SEQUENTIAL: "sequential in -s",
+        Remedy.ADD_THREADS: "threads in -s and 2 in -n",
+        Remedy.ADD_GIL_PER_WORKER: "processes in -s",
+        Remedy.ADD_WORKERS: "2 or more in -n",
+    },
+    "advise": {
+        Remedy.MORE_TIME: "--budget",
+        Remedy.MORE_SAMPLES: "a larger --repeat",
+        Remedy.MORE_TASKS: "a larger --tasks",
+        Remedy.TIGHTER_PRECISION: "a smaller --precision",
+    },
+}
 
 
 def _usl_line(scaling: StrategyScaling) -> str:
@@ -30,61 +72,207 @@ def _usl_line(scaling: StrategyScaling) -> str:
 def scaling_renderables(analysis: Analysis) -> list[RenderableType]:
     """One small table per strategy that was measured at two or more worker counts."""
     shown: list[RenderableType] = []
-    for scaling in analysis.scaling:
-        if len(scaling.points) < 2:
-            continue
+    for scaling in scaled(analysis):
         table = Table(
-            title=f"Scaling: {scaling.workload} on {scaling.strategy} [{scaling.python}]",
+            title=Text(scaling_title(scaling), style="table.title"),
             title_justify="left",
             box=box.SIMPLE_HEAD,
             header_style="bold",
         )
-        for column in ("workers", "tasks/s", "vs 1 worker", "vs sequential", "efficiency", "Karp–Flatt"):
+        for column in SCALING_COLUMNS:
             table.add_column(column, justify="right", no_wrap=True)
         for point in scaling.points:
-            table.add_row(
-                str(point.workers),
-                rate(point.throughput),
-                ratio(point.speedup_vs_one),
-                ratio(point.speedup_vs_sequential),
-                "-" if point.efficiency is None else f"{point.efficiency:.0%}",
-                "-" if point.karp_flatt is None else f"{point.karp_flatt:.3f}",
-            )
+            table.add_row(*scaling_cells(point))
         shown.append(Group(table, Text(_usl_line(scaling)), Text("")))
     return shown
 
 
-def warning_lines(analysis: Analysis) -> list[str]:
-    """One line per stability warning (which point, what), then each distinct advice once."""
+def _time_suggested(analysis: Analysis) -> float:
+    """Seconds of rounds for the whole run that would give every group the time it needs.
+
+    The run's time is shared out among its groups, so the suggestion is their
+    sum: what each group that ran out of time would need, and what each of
+    the others took. A group that would need more than an hour (the cap of
+    ``GroupPrecision.more_time_s``, ``MOST_TIME_S``, imported rather than
+    repeated) is told to change something else, and counts for what it took.
+    """
+    return sum(
+        p.more_time_s if p.more_time_s is not None and p.more_time_s < MOST_TIME_S else p.elapsed_s
+        for p in analysis.precision
+    )
+
+
+def _round_up(value: float) -> int:
+    """``value`` rounded up to two significant digits: 97.3 → 98, 1540 → 1600 (an estimate's worth)."""
+    if value <= 10:
+        return max(1, math.ceil(value))
+    step = 10 ** (math.floor(math.log10(value)) - 1)
+    return int(math.ceil(value / step) * step)
+
+
+def _elapsed(value: float) -> str:
+    """How long rounds took, as a sentence says it: ``41 s``, ``5.3 s``, ``770.6 ms``."""
+    if value >= 10:
+        return f"{value:.0f} s"
+    if value >= 1:
+        return f"{value:.1f} s"
+    return seconds(value)
+
+
+def _precision_line(precision: GroupPrecision, time_option: str | None, suggested: float) -> str:
+    head = with_python(precision.workload, precision.python) + ": "
+    asked = f"(asked ±{percent(precision.precision)})"
+    rounds = f"{precision.rounds} round" + ("" if precision.rounds == 1 else "s")
+    took = _elapsed(precision.elapsed_s)
+    if precision.reached is not None and precision.reached <= precision.precision:
+        return f"{head}±{percent(precision.reached)} after {rounds} in {took} {asked}"
+    reached = "no interval" if precision.reached is None else f"reached ±{percent(precision.reached)}"
+    line = f"{head}{reached} in {took}, {rounds} {asked}"
+    if precision.ended == "interrupted":
+        return line + "; interrupted before the end"
+    if precision.ended == "failed":
+        return line + "; no point of it was left running"
+    if precision.more_time_s is None:
+        return line
+    if precision.more_time_s >= MOST_TIME_S:
+        return (
+            line + "; more than an hour of rounds would be needed to reach it — "
+            "measure on a quieter machine, or give each task more work"
+        )
+    line += f"; about {precision.more_time_s:.0f} s of rounds would reach it — give it more time"
+    return line if time_option is None else f"{line} with {time_option} {_round_up(suggested)}"
+
+
+def precision_lines(analysis: Analysis, time_option: str | None = RUN_TIME_OPTION) -> list[str]:
+    """One line per group measured in rounds: the precision its speedups reached, and what it asked.
+
+    Where a group's time ran out first, the line says about how many seconds
+    of rounds would reach the precision asked, and (with ``time_option``)
+    the value of that option for the whole run: the run's time is shared out
+    among its groups.
+
+    Args:
+        analysis: the run's analysis; files written before rounds have no
+            precision, and give no line.
+        time_option: how the command that measured names its time,
+            ``--max-time`` for ``run``, ``--budget`` for ``advise``; None
+            where no option applies (the tour, a report), for plain words.
+
+    Returns:
+        ``count [3.11.7]: ±4% after 23 rounds in 12 s (asked ±5%)``, or
+        ``count [3.11.7]: reached ±9% in 30 s, 41 rounds (asked ±5%); about
+        97 s of rounds would reach it — give it more time with --max-time 98``.
+    """
+    suggested = _time_suggested(analysis)
+    return [_precision_line(p, time_option, suggested) for p in analysis.precision]
+
+
+def _seconds_suggested(analysis: Analysis) -> int | None:
+    """The time option's value for the whole run, where a group's time ran out short of an hour."""
+    if any(p.more_time_s is not None and p.more_time_s < MOST_TIME_S for p in analysis.precision):
+        return _round_up(_time_suggested(analysis))
+    return None
+
+
+def remedy_options(
+    remedies: Sequence[Remedy], options: Mapping[Remedy, str] | None, analysis: Analysis
+) -> str | None:
+    """``rerun with --max-time 98, --repeat 10``: the remedies a command has options for, as them.
+
+    Args:
+        remedies: what the analysis says to do.
+        options: how the command names them (``OPTIONS["run"]``, ``OPTIONS["advise"]``);
+            None where no command can measure again (``show``, the tour, a report).
+        analysis: the analysis they come from, for the seconds to suggest.
+
+    Returns:
+        None where no remedy has an option (the analysis's plain words say it all).
+    """
+    if options is None:
+        return None
+    named = []
+    for remedy in dict.fromkeys(remedies):
+        option = options.get(remedy)
+        if option is None:
+            continue
+        if remedy is Remedy.MORE_TIME:
+            seconds = _seconds_suggested(analysis)
+            option = f"a larger {option}" if seconds is None else f"{option} {seconds}"
+        named.append(option)
+    return "rerun with " + ", ".join(named) if named else None
+
+
+def warning_lines(analysis: Analysis, options: Mapping[Remedy, str] | None = None) -> list[str]:
+    """Stability notes: the machine's noise, each point's warnings, then each distinct advice once.
+
+    The machine's notes come first, as they concern every point; a point's
+    warning says which point and what. With ``options`` (those of the
+    command that measured, ``OPTIONS``), an advice ends with the options
+    that do it: ``what to do: give the run more time, …; rerun with --max-time 98``.
+    """
+    machine = [] if analysis.noise is None else list(noise_advice(analysis.noise))
     lines = [f"{stats.label}: {w.message}" for stats in analysis.points for w in stats.warnings]
-    advice = dict.fromkeys(w.advice for stats in analysis.points for w in stats.warnings)
-    return lines + [f"what to do: {text}" for text in advice]
+    advice = dict.fromkeys((w.advice, w.remedies) for stats in analysis.points for w in stats.warnings)
+    what = []
+    for text, remedies in advice:
+        rerun = remedy_options(remedies, options, analysis)
+        what.append(f"what to do: {text}" + ("" if rerun is None else f"; {rerun}"))
+    return machine + lines + what
 
 
-def advice_renderables(analysis: Analysis) -> list[RenderableType]:
-    """The classification and recommendation of each workload, with the evidence."""
+def advice_renderables(
+    analysis: Analysis, options: Mapping[Remedy, str] | None = None
+) -> list[RenderableType]:
+    """The classification and recommendation of each workload, with the evidence.
+
+    Args:
+        analysis: what to show.
+        options: how the command that measured names the remedies
+            (``OPTIONS``), for a last line ``→ rerun with …``; None for the
+            analysis's plain words only.
+    """
     shown: list[RenderableType] = []
     for recommendation in analysis.recommendations:
         classification = recommendation.classification
         lines = Text()
-        lines.append(f"{recommendation.workload} [{recommendation.python}]: ", style="bold")
-        lines.append(classification.kind, style="bold cyan")
+        lines.append(with_python(recommendation.workload, recommendation.python) + ": ", style="bold")
+        lines.append(classification.kind.words, style="bold cyan")
         for evidence in classification.evidence:
             lines.append(f"\n  · {evidence}")
         lines.append("\n  → " + recommendation.text)
+        remedies = (*classification.remedies, *recommendation.remedies)
+        rerun = remedy_options(remedies, options, analysis)
+        if rerun is not None:
+            lines.append(f"\n  → {rerun}")
         shown.append(lines)
     return shown
 
 
-def analysis_renderables(analysis: Analysis, *, advice: bool = True) -> list[RenderableType]:
-    """Scaling, then stability warnings, then (optionally) classification and advice."""
+def analysis_renderables(
+    analysis: Analysis, *, advice: bool = True, options: Mapping[Remedy, str] | None = OPTIONS["run"]
+) -> list[RenderableType]:
+    """Scaling, then the precision reached, then stability warnings, then classification and advice.
+
+    Args:
+        analysis: what to show.
+        advice: show the classification and advice (``advise`` shows its own after its notes).
+        options: how the command that measured names what to do
+            (``OPTIONS["run"]``, ``OPTIONS["advise"]``), its time option in
+            :func:`precision_lines` included; None for plain words (``show``,
+            the tour).
+    """
     shown = scaling_renderables(analysis)
-    warnings = warning_lines(analysis)
+    precision = precision_lines(analysis, None if options is None else options.get(Remedy.MORE_TIME))
+    if precision:
+        shown.append(Text("Precision of the speedups (half-width of their 95% intervals):", style="bold"))
+        shown.extend(Text(f"  {line}") for line in precision)
+        shown.append(Text(""))
+    warnings = warning_lines(analysis, options)
     if warnings:
         shown.append(Text("Stability:", style="bold"))
         shown.extend(Text(f"  ! {line}", style="yellow") for line in warnings)
         shown.append(Text(""))
     if advice:
         shown.append(Text("What the measurements say:", style="bold"))
-        shown.extend(advice_renderables(analysis))
+        shown.extend(advice_renderables(analysis, options))
     return shown

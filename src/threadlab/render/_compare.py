@@ -1,4 +1,10 @@
-"""The terminal view of a comparison of two results: one row per matched point, then the summary."""
+"""The terminal view of a comparison of two results: one row per matched point, then the summary.
+
+Beside the change in throughput, each row shows the point's speedup against
+the sequential point of its own result, with its 95% interval, on both
+sides: whether the gain from running in parallel moved, and by more than its
+intervals. Names and paths are shown as text, never read as rich markup.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,11 @@ from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from threadlab._model import Result
+from threadlab._units import rate
 from threadlab.analysis._compare import Comparison, PointChange
-from threadlab.render._labels import point_name, python_label
-from threadlab.render._units import rate
+from threadlab.analysis._summary import summarise
+from threadlab.model import Result
+from threadlab.render._rows import point_names, speedup_with_interval
 
 _VERDICT_STYLE = {"faster": "green", "slower": "red", "not significant": "dim"}
 
@@ -31,34 +38,50 @@ def ratio_text(ratio: float) -> str:
     return f"{ratio:.2f}× faster" if ratio > 1 else f"{1.0 / ratio:.2f}× slower"
 
 
+def compared_names(base: Result, new: Result) -> tuple[list[str], list[str]]:
+    """Each result's point names, ending with ``[python]`` where the two ran under several Pythons."""
+    both = (*base.measurements, *new.measurements)
+    return point_names(base.measurements, among=both), point_names(new.measurements, among=both)
+
+
 def comparison_renderables(
     comparison: Comparison, base: Result, new: Result, base_name: str, new_name: str
 ) -> list[RenderableType]:
-    """The table of matched points, the geometric mean, then what could not be compared."""
-    pythons = {python_label(m) for m in (*base.measurements, *new.measurements)}
+    """The table of matched points, the geometric mean, then what could not be compared.
+
+    ``base`` and ``new`` are median throughputs, ``new/base`` their ratio and
+    ``p`` its Mann–Whitney p-value; ``base speedup`` and ``new speedup`` are
+    each side's speedup over its own sequential point, with its 95% interval
+    in brackets (``-`` where a side has no sequential point).
+    """
+    base_names, new_names = compared_names(base, new)
+    base_summaries = [summary for _, summary in summarise(base)]
+    new_summaries = [summary for _, summary in summarise(new)]
+    # Two spaces between columns, not three, as in the results table: it fits 120 columns.
     table = Table(
-        title=f"{base_name} → {new_name}",
+        title=Text(f"{base_name} → {new_name}", style="table.title"),
         title_justify="left",
         box=box.SIMPLE_HEAD,
         header_style="bold",
+        collapse_padding=True,
     )
     table.add_column("point")
     for column in ("base", "new", "new/base", "p"):
         table.add_column(column, justify="right", no_wrap=True)
     table.add_column("change", no_wrap=True)
+    for column in ("base speedup", "new speedup"):
+        table.add_column(column, justify="right", no_wrap=True)
     notes: dict[str, None] = {}
     for change in comparison.changes:
-        measurement = base.measurements[change.base_index]
-        name = point_name(measurement)
-        if len(pythons) > 1:
-            name += f" [{python_label(measurement)}]"
         table.add_row(
-            Text(name),
+            Text(base_names[change.base_index]),
             rate(change.base_throughput),
             rate(change.new_throughput),
             f"{change.ratio:.2f}×",
             f"{change.p_value:.3f}",
             Text(change_text(change), style=_VERDICT_STYLE[change.verdict]),
+            speedup_with_interval(base_summaries[change.base_index]),
+            speedup_with_interval(new_summaries[change.new_index]),
         )
         if change.note is not None:
             notes[change.note] = None
@@ -77,10 +100,8 @@ def comparison_renderables(
     else:
         lines.append("No point of the two results could be compared.")
     lines.extend(f"note: {note}" for note in notes)
-    lines.extend(f"only in {base_name}: {point_name(base.measurements[i])}" for i in comparison.only_in_base)
-    lines.extend(f"only in {new_name}: {point_name(new.measurements[i])}" for i in comparison.only_in_new)
-    lines.extend(
-        f"not compared: {point_name(base.measurements[i])}: {why}" for i, _, why in comparison.not_compared
-    )
+    lines.extend(f"only in {base_name}: {base_names[i]}" for i in comparison.only_in_base)
+    lines.extend(f"only in {new_name}: {new_names[i]}" for i in comparison.only_in_new)
+    lines.extend(f"not compared: {base_names[i]}: {why}" for i, _, why in comparison.not_compared)
     shown.extend(Text(line) for line in lines)
     return shown

@@ -4,7 +4,9 @@ Each function takes a ``Result`` and returns a string; ``cli.py`` prints it.
 CSV and Markdown have one row per point, in measurement order, numbered from
 1 as ``threadlab plot --point`` counts them. CSV carries plain numbers in SI
 units (seconds, bytes, tasks per second) for spreadsheets and scripts;
-Markdown carries them formatted for people, as the terminal table does.
+Markdown carries them formatted for people. Both lay out the rows of
+``threadlab.render._rows.point_rows``, as the terminal table and the HTML
+report do; every Markdown cell goes through :func:`markdown_cell`.
 """
 
 from __future__ import annotations
@@ -17,14 +19,18 @@ import json
 from collections.abc import Mapping
 from typing import Literal
 
-from threadlab._model import Result, Summary
-from threadlab.render._labels import point_name, python_label
-from threadlab.render._units import rate, ratio, seconds, size
+from threadlab.analysis import python_label
+from threadlab.analysis._noise import noise_report
+from threadlab.analysis._summary import summarise
+from threadlab.model import Result, Summary
+from threadlab.model._json import result_to_json
+from threadlab.render._rows import RESULTS_COLUMNS, TEXT_COLUMNS, point_rows
 
 ExportFormat = Literal["table", "json", "csv", "markdown"]
 EXPORT_FORMATS: tuple[ExportFormat, ...] = ("table", "json", "csv", "markdown")
 
-# What a point is; then every field of its ``Summary``, in the order the model declares them.
+# What a point is; then every field of its ``Summary``, in the order the model declares them
+# (see ``csv_columns``).
 POINT_COLUMNS = (
     "point",
     "workload",
@@ -39,21 +45,45 @@ POINT_COLUMNS = (
 )
 
 
+# Summary fields that hold a pair of numbers, and the suffixes of their two plain CSV columns.
+_PAIRS = {"speedup_vs_sequential_ci": ("low", "high")}
+
+
+def _summary_columns() -> tuple[tuple[str, str, int | None], ...]:
+    """The summary's CSV columns: name, the ``Summary`` field, and the index in it for a pair."""
+    columns: list[tuple[str, str, int | None]] = []
+    for field in dataclasses.fields(Summary):
+        if field.name in _PAIRS:
+            columns.extend((f"{field.name}_{end}", field.name, i) for i, end in enumerate(_PAIRS[field.name]))
+        else:
+            columns.append((field.name, field.name, None))
+    return tuple(columns)
+
+
 def csv_columns() -> tuple[str, ...]:
-    """The CSV header: the point's columns, then the summary's fields."""
-    return POINT_COLUMNS + tuple(f.name for f in dataclasses.fields(Summary))
+    """The CSV header: the point's columns, then the summary's fields (a pair as two columns)."""
+    return POINT_COLUMNS + tuple(name for name, _, _ in _summary_columns())
 
 
-MARKDOWN_COLUMNS = ("#", "point", "wall", "min–max", "tasks/s", "speedup", "CPU/wall", "peak RSS", "status")
+# The results table's columns but the parameters (which make rows too wide to read).
+MARKDOWN_COLUMNS = tuple(column for column in RESULTS_COLUMNS if column != "parameters")
 
 
 def to_json(result: Result) -> str:
-    """The results file's content, as threadlab writes it (summaries and analysis derived again)."""
-    return json.dumps(result.to_json(), indent=1, allow_nan=False) + "\n"
+    """The results file's content, as threadlab writes it, each point's summary derived again."""
+    summaries = [summary for _, summary in summarise(result)]
+    return json.dumps(result_to_json(result, summaries), indent=1, allow_nan=False) + "\n"
 
 
 def _number(value: object) -> str:
     return "" if value is None else repr(value)
+
+
+def _figure(summary: Summary | None, name: str, index: int | None) -> str:
+    value = None if summary is None else getattr(summary, name)
+    if index is not None and value is not None:
+        value = value[index]
+    return _number(value)
 
 
 def _mapping(values: Mapping[str, object]) -> str:
@@ -64,22 +94,23 @@ def to_csv(result: Result) -> str:
     """One row per point: what was measured, its status, and the summary's figures.
 
     The columns after ``samples`` are the fields of ``Summary``, named as
-    there (``wall_median_s``, ``throughput_median``, …). ``params`` and
+    there (``wall_median_s``, ``throughput_median``, …), except that the
+    speedup's interval is two columns, ``speedup_vs_sequential_ci_low`` and
+    ``speedup_vs_sequential_ci_high``. ``params`` and
     ``strategy_params`` are JSON objects; numbers are plain (seconds, bytes,
     tasks per second); an empty cell is a figure that was not measured or has
     no meaning (no samples, no sequential baseline).
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    columns = csv_columns()
-    writer.writerow(columns)
-    summary_fields = columns[len(POINT_COLUMNS) :]
-    for number, (measurement, summary) in enumerate(result.summaries(), start=1):
-        point = measurement.point
-        figures = [_number(None if summary is None else getattr(summary, name)) for name in summary_fields]
+    writer.writerow(csv_columns())
+    summary_columns = _summary_columns()
+    for row in point_rows(result):
+        measurement, point = row.measurement, row.measurement.point
+        figures = [_figure(row.summary, name, index) for _, name, index in summary_columns]
         writer.writerow(
             (
-                number,
+                row.number,
                 point.workload,
                 point.strategy,
                 point.workers,
@@ -87,7 +118,7 @@ def to_csv(result: Result) -> str:
                 _mapping(point.params),
                 _mapping(point.strategy_params),
                 python_label(measurement),
-                measurement.status,
+                row.status,
                 len(measurement.samples),
                 *figures,
             )
@@ -100,30 +131,17 @@ def markdown_cell(text: str) -> str:
     return html.escape(" ".join(text.split()), quote=False).replace("|", "\\|")
 
 
-def _summary_cells(summary: Summary | None) -> list[str]:
-    if summary is None:
-        return ["-"] * 6
-    return [
-        seconds(summary.wall_median_s),
-        f"{seconds(summary.wall_min_s)}–{seconds(summary.wall_max_s)}",
-        rate(summary.throughput_median),
-        ratio(summary.speedup_vs_sequential),
-        ratio(summary.cpu_per_wall, ""),
-        size(summary.peak_rss_bytes),
-    ]
-
-
 def to_markdown(result: Result) -> str:
-    """A GitHub-flavoured Markdown table, one row per point, figures as the terminal table shows them."""
-    pythons = {python_label(m) for m in result.measurements}
-    lines = [
+    """A GitHub-flavoured Markdown table, one row per point, figures as the terminal table shows them.
+
+    Where the result carries the machine's noise readings (files written
+    with rounds), their one line comes first, as a paragraph above the table.
+    """
+    lines = [] if result.noise is None else [markdown_cell(noise_report(result.noise).line), ""]
+    lines += [
         "| " + " | ".join(MARKDOWN_COLUMNS) + " |",
-        "| " + " | ".join("---" if c in ("point", "status") else "---:" for c in MARKDOWN_COLUMNS) + " |",
+        "| " + " | ".join("---" if c in TEXT_COLUMNS else "---:" for c in MARKDOWN_COLUMNS) + " |",
     ]
-    for number, (measurement, summary) in enumerate(result.summaries(), start=1):
-        name = point_name(measurement)
-        if len(pythons) > 1:
-            name += f" [{python_label(measurement)}]"
-        cells = [str(number), markdown_cell(name), *_summary_cells(summary), measurement.status]
-        lines.append("| " + " | ".join(cells) + " |")
+    for row in point_rows(result):
+        lines.append("| " + " | ".join(markdown_cell(cell) for cell in row.cells(MARKDOWN_COLUMNS)) + " |")
     return "\n".join(lines) + "\n"

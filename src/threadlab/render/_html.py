@@ -18,13 +18,22 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
-from threadlab._model import Result
 from threadlab.analysis import Analysis
-from threadlab.render._labels import point_name, python_label
-from threadlab.render._units import rate, ratio, seconds, size
+from threadlab.model import Result
+from threadlab.render._rows import (
+    RESULTS_COLUMNS,
+    SCALING_COLUMNS,
+    TEXT_COLUMNS,
+    point_names,
+    point_rows,
+    scaled,
+    scaling_cells,
+    scaling_title,
+    with_python,
+)
 
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
@@ -38,6 +47,7 @@ h2 { font-size: 1.35rem; margin-top: 2.5rem; border-bottom: 2px solid #e3e3e8; p
 h3 { font-size: 1.1rem; margin-top: 1.8rem; }
 h4 { font-size: 1rem; margin: 1rem 0 0.3rem; }
 .meta { color: #5a5a63; margin-top: 0; }
+.noise { background: #f5f5f7; border-left: 4px solid #5a5a63; padding: 0.4rem 0.8rem; }
 code, pre, .mono { font-family: ui-monospace, "SF Mono", Menlo, Consolas, "DejaVu Sans Mono", monospace;
                    font-size: 0.88em; }
 pre { background: #f5f5f7; padding: 0.5rem 0.7rem; overflow-x: auto; white-space: pre-wrap; }
@@ -88,16 +98,18 @@ def _list(items: Iterable[str], css_class: str | None = None, *, escaped: bool =
 Cell = str | tuple[str, str]  # text, or (text, an extra CSS class)
 
 
-def _table(header: Sequence[str], rows: Iterable[Sequence[Cell]], text_columns: Sequence[int] = (0,)) -> str:
-    """A table of escaped text; ``text_columns`` are left-aligned, the rest (numbers) right-aligned."""
+def _table(header: Sequence[str], rows: Iterable[Sequence[Cell]], text_columns: Collection[str] = ()) -> str:
+    """A table of escaped text; columns named in ``text_columns`` aligned left, the rest (figures) right."""
 
-    def cell(tag: str, i: int, content: Cell) -> str:
+    def cell(tag: str, column: str, content: Cell) -> str:
         text, extra = (content, "") if isinstance(content, str) else content
-        css = " ".join(c for c in ("text" if i in text_columns else "", extra) if c)
+        css = " ".join(c for c in ("text" if column in text_columns else "", extra) if c)
         return _text(tag, text, css or None)
 
-    head = "".join(cell("th", i, h) for i, h in enumerate(header))
-    body = "".join(_tag("tr", "".join(cell("td", i, c) for i, c in enumerate(row))) for row in rows)
+    head = "".join(cell("th", h, h) for h in header)
+    body = "".join(
+        _tag("tr", "".join(cell("td", h, c) for h, c in zip(header, row, strict=True))) for row in rows
+    )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -149,7 +161,7 @@ def html_report(
     Returns:
         The page, as text (UTF-8 when written).
     """
-    from threadlab import __version__
+    from threadlab._version import __version__
 
     sections = []
     for number, (name, result) in enumerate(runs, start=1):
@@ -181,10 +193,12 @@ def _run_section(number: int, name: str, result: Result, lessons: Sequence[Lesso
     measured += f"{len(result.measurements)} point(s)"
     if result.interrupted:
         measured += "; interrupted (Ctrl-C) before the end"
+    noise = "" if analysis.noise is None else _text("p", analysis.noise.line, "noise")
     parts = [
         f'<section id="run-{number}">',
         _text("h2", name),
         _text("p", measured, "meta"),
+        noise,
         _text("h3", "Environment"),
         _environment(result),
         _text("h3", "Findings"),
@@ -222,7 +236,7 @@ def _environment(result: Result) -> str:
 
 
 def _findings(result: Result, analysis: Analysis, lessons: Sequence[Lesson]) -> str:
-    from threadlab.render._analysis import warning_lines
+    from threadlab.render._analysis import precision_lines, warning_lines
     from threadlab.render._terminal import problem_lines
 
     parts = []
@@ -239,14 +253,19 @@ def _findings(result: Result, analysis: Analysis, lessons: Sequence[Lesson]) -> 
         )
     for recommendation in analysis.recommendations:
         classification = recommendation.classification
-        heading = _e(f"{recommendation.workload} [{recommendation.python}]: ") + _text(
-            "span", classification.kind, "kind"
+        heading = _e(with_python(recommendation.workload, recommendation.python) + ": ") + _text(
+            "span", classification.kind.words, "kind"
         )
         parts.append(_tag("h4", heading))
         parts.append(_list(classification.evidence))
         parts.append(_text("p", "→ " + recommendation.text, "advice"))
     if not analysis.recommendations:
         parts.append(_text("p", "No point has samples to conclude from.", "missing"))
+    # A report does not know which command measured the file: more time in plain words.
+    precision = precision_lines(analysis, time_option=None)
+    if precision:
+        parts.append(_text("h4", "Precision of the speedups (half-width of their 95% intervals)"))
+        parts.append(_list(precision))
     warnings = warning_lines(analysis)
     if warnings:
         parts.append(_text("h4", "Stability warnings"))
@@ -259,50 +278,21 @@ def _findings(result: Result, analysis: Analysis, lessons: Sequence[Lesson]) -> 
 
 
 def _results_table(result: Result) -> str:
-    pythons = {python_label(m) for m in result.measurements}
+    """The rows of ``threadlab.render._rows.point_rows``, every column, the status coloured."""
     rows: list[list[Cell]] = []
-    for number, (measurement, summary) in enumerate(result.summaries(), start=1):
-        name = point_name(measurement)
-        if len(pythons) > 1:
-            name += f" [{python_label(measurement)}]"
-        params = ", ".join(f"{k}={v}" for k, v in sorted(measurement.point.params.items()))
-        figures = ["-"] * 6
-        if summary is not None:
-            figures = [
-                seconds(summary.wall_median_s),
-                f"{seconds(summary.wall_min_s)}–{seconds(summary.wall_max_s)}",
-                rate(summary.throughput_median),
-                ratio(summary.speedup_vs_sequential),
-                ratio(summary.cpu_per_wall, ""),
-                size(summary.peak_rss_bytes),
-            ]
-        status = (measurement.status, "status-ok" if measurement.status == "ok" else "status-bad")
-        rows.append([str(number), name, params, *figures, status])
-    header = ["#", "point", "parameters", "wall", "min–max", "tasks/s", "speedup", "CPU/wall", "peak RSS"]
-    return _table([*header, "status"], rows, text_columns=(1, 2, 9))
+    for row in point_rows(result):
+        *cells, status = row.cells(RESULTS_COLUMNS)
+        rows.append([*cells, (status, "status-ok" if status == "ok" else "status-bad")])
+    return _table(RESULTS_COLUMNS, rows, TEXT_COLUMNS)
 
 
 def _scaling(analysis: Analysis) -> str:
     from threadlab.render._analysis import _usl_line
 
     parts = []
-    for scaling in analysis.scaling:
-        if len(scaling.points) < 2:
-            continue
-        parts.append(_text("h4", f"Scaling: {scaling.workload} on {scaling.strategy} [{scaling.python}]"))
-        rows = [
-            [
-                str(p.workers),
-                rate(p.throughput),
-                ratio(p.speedup_vs_one),
-                ratio(p.speedup_vs_sequential),
-                "-" if p.efficiency is None else f"{p.efficiency:.0%}",
-                "-" if p.karp_flatt is None else f"{p.karp_flatt:.3f}",
-            ]
-            for p in scaling.points
-        ]
-        header = ["workers", "tasks/s", "vs 1 worker", "vs sequential", "efficiency", "Karp–Flatt"]
-        parts.append(_table(header, rows, text_columns=()))
+    for scaling in scaled(analysis):
+        parts.append(_text("h4", scaling_title(scaling)))
+        parts.append(_table(SCALING_COLUMNS, [scaling_cells(p) for p in scaling.points]))
         parts.append(_text("p", _usl_line(scaling)))
     if not parts:
         return ""
@@ -325,7 +315,7 @@ def _figure(svg: bytes, kind: str, caption: str) -> str:
 
 
 def _plots(result: Result, analysis: Analysis) -> str:
-    from threadlab.render import _plots as plots
+    from threadlab.render import plots
 
     parts = []
     kinds: tuple[plots.PlotKind, ...] = ("speedup", "wall", "cpu")
@@ -343,12 +333,14 @@ def _plots(result: Result, analysis: Analysis) -> str:
             _text(
                 "p",
                 "One row per worker (thread or process), one bar per task, from the median sample of a "
-                "point. Pale bars waited (I/O, sleep, or the GIL), dark bars computed; overlapping pale "
-                "bars of CPU-bound threads are threads taking turns under the GIL.",
+                "point (of its samples that recorded their tasks). Pale bars waited (I/O, sleep, or the "
+                "GIL), dark bars computed; overlapping pale bars of CPU-bound threads are threads taking "
+                "turns under the GIL.",
             )
         )
+    names = point_names(result.measurements)
     for index in chosen:
-        svg = plots.timeline(result, index, image_format="svg")
-        caption = f"Timeline of point {index + 1}: {point_name(result.measurements[index])}"
+        svg = plots.plot("timeline", result, image_format="svg", point=index)
+        caption = f"Timeline of point {index + 1}: {names[index]}"
         parts.append(_figure(svg, "timeline", caption))
     return "\n".join(parts)

@@ -8,7 +8,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from threadlab.orchestrate._interpreters import FoundInterpreter
+from threadlab.model import FoundInterpreter
 
 
 def _yes_no(value: bool) -> Text:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from threadlab._errors import SpecError
-from threadlab.render._plots import IMAGE_FORMATS, ImageFormat
+from threadlab.render.plots import IMAGE_FORMATS, ImageFormat
 
 Choice = TypeVar("Choice", bound=str)
 

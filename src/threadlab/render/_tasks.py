@@ -14,24 +14,39 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from threadlab._model import Measurement, Result, Summary
-from threadlab.render._labels import point_name
-from threadlab.render._units import seconds
+from threadlab._units import seconds
+from threadlab.analysis._summary import summarise
+from threadlab.model import Measurement, Result, Summary
+from threadlab.render._rows import point_names
 
 WAITING_NOTE = (
     "waiting: share of task time off-CPU outside the I/O waits tasks declared (for CPU-bound "
     "threads under the GIL, mostly waiting for it); on CPU: lowest–highest share per worker thread"
 )
+# The on-CPU cell of a point whose tasks the thread clock timed, but too briefly to tell a share.
+TOO_SHORT = "too short"
+TOO_SHORT_NOTE = "too short: the tasks were too brief for the thread clock to time their share on CPU"
 
 
 def _share(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
-def _on_cpu(summary: Summary) -> str:
+def _cpu_measured(measurement: Measurement) -> bool:
+    """Whether the thread clock timed any task of the point (not on asyncio, for one)."""
+    return any(cpu is not None for sample in measurement.samples for cpu in sample.spans.cpu_s)
+
+
+def _on_cpu(measurement: Measurement, summary: Summary) -> str:
+    """``13–20%``; ``too short`` where tasks were timed but too briefly for the clock; else ``-``.
+
+    A share is never shown above 100%: the summary drops shares the thread
+    clock could not resolve, and what it keeps up to 105% is its resolution.
+    """
     low, high = summary.thread_on_cpu_min, summary.thread_on_cpu_max
     if low is None or high is None:
-        return "-"
+        return TOO_SHORT if _cpu_measured(measurement) else "-"
+    low, high = min(low, 1.0), min(high, 1.0)
     if round(low * 100) == round(high * 100):
         return f"{low:.0%}"
     return f"{low * 100:.0f}–{high:.0%}"
@@ -42,19 +57,20 @@ def task_tables(result: Result) -> list[RenderableType]:
 
     Columns for the I/O wait and gilknocker's GIL contention appear only
     where some point of the workload has them. Nothing is returned when no
-    point has samples.
+    point has samples. Names are shown as text, never read as rich markup.
     """
-    groups: dict[str, list[tuple[Measurement, Summary]]] = {}
-    for measurement, summary in result.summaries():
+    groups: dict[str, list[tuple[Measurement, Summary, str]]] = {}
+    names = point_names(result.measurements, workload=False)
+    for (measurement, summary), name in zip(summarise(result), names, strict=True):
         if summary is not None:
-            groups.setdefault(measurement.point.workload_label(), []).append((measurement, summary))
-    pythons = {m.interpreter.label() for m in result.measurements if m.interpreter is not None}
+            groups.setdefault(measurement.point.workload_label(), []).append((measurement, summary, name))
     shown: list[RenderableType] = []
+    too_short = False
     for workload, rows in groups.items():
-        has_io = any(s.io_p50_s is not None for _, s in rows)
-        has_gil = any(s.gil_contention is not None for _, s in rows)
+        has_io = any(s.io_p50_s is not None for _, s, _ in rows)
+        has_gil = any(s.gil_contention is not None for _, s, _ in rows)
         table = Table(
-            title=f"Tasks of {workload}: latency, I/O wait, time on CPU",
+            title=Text(f"Tasks of {workload}: latency, I/O wait, time on CPU", style="table.title"),
             title_justify="left",
             box=box.SIMPLE_HEAD,
             header_style="bold",
@@ -66,15 +82,18 @@ def task_tables(result: Result) -> list[RenderableType]:
         columns += ["GIL busy"] if has_gil else []
         for column in columns:
             table.add_column(column, justify="right", no_wrap=True)
-        for measurement, summary in rows:
+        for measurement, summary, name in rows:
             cells = [seconds(summary.latency_p50_s), seconds(summary.latency_p99_s)]
             if has_io:
                 cells += [seconds(summary.io_p50_s), seconds(summary.io_p99_s)]
-            cells += [_on_cpu(summary), _share(summary.waiting_share)]
+            on_cpu = _on_cpu(measurement, summary)
+            too_short = too_short or on_cpu == TOO_SHORT
+            cells += [on_cpu, _share(summary.waiting_share)]
             if has_gil:
                 cells.append(_share(summary.gil_contention))
-            table.add_row(point_name(measurement, workload=False, python=len(pythons) > 1), *cells)
+            table.add_row(Text(name), *cells)
         shown.append(table)
     if shown:
-        shown.append(Group(Text(WAITING_NOTE, style="dim"), Text("")))
+        notes = [WAITING_NOTE] + ([TOO_SHORT_NOTE] if too_short else [])
+        shown.append(Group(*(Text(note, style="dim") for note in notes), Text("")))
     return shown

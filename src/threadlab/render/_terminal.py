@@ -1,4 +1,9 @@
-"""The terminal view of results: rich tables, built from data, printed by the CLI."""
+"""The terminal view of results: rich tables, built from data, printed by the CLI.
+
+Every string from a results file or a catalogue (point and workload names,
+titles, summaries) goes into rich as ``Text``, never as markup: a user's
+``q[/b]q.py:g`` is shown as it is.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +15,9 @@ from rich.table import Table
 from rich.text import Text
 
 from threadlab._catalogue import StrategyInfo, WorkloadInfo
-from threadlab._model import Result, Summary
-from threadlab.render._labels import point_name
-from threadlab.render._units import rate, ratio, seconds, size
+from threadlab.analysis._noise import noise_report
+from threadlab.model import Result
+from threadlab.render._rows import RESULTS_COLUMNS, TEXT_COLUMNS, point_names, point_rows
 
 _STATUS_STYLE = {
     "ok": "green",
@@ -24,47 +29,52 @@ _STATUS_STYLE = {
 }
 
 
-def results_table(result: Result, title: str | None = None) -> Table:
-    """One row per point: wall time, spread, throughput, speedup, CPU/wall, memory.
+def noise_lines(result: Result) -> list[str]:
+    """The line on how steady the machine was, printed above the results table.
 
-    ``wall`` is the median over samples; ``speedup`` is throughput against the
-    sequential point of the same work (``-`` where there is none).
+    Empty for files written before rounds, which carry no noise readings.
     """
-    table = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD)
-    table.add_column("point")
-    table.add_column("wall", justify="right", no_wrap=True)
-    table.add_column("min–max", justify="right", no_wrap=True)
-    table.add_column("tasks/s", justify="right", no_wrap=True)
-    table.add_column("speedup", justify="right", no_wrap=True)
-    table.add_column("CPU/wall", justify="right", no_wrap=True)
-    table.add_column("peak RSS", justify="right", no_wrap=True)
-    table.add_column("status", no_wrap=True)
-    pythons = {m.interpreter.label() for m in result.measurements if m.interpreter is not None}
-    for measurement, summary in result.summaries():
-        status = Text(measurement.status, style=_STATUS_STYLE.get(measurement.status, ""))
-        table.add_row(point_name(measurement, python=len(pythons) > 1), *_summary_cells(summary), status)
-    return table
+    if result.noise is None:
+        return []
+    return [noise_report(result.noise).line]
 
 
-def _summary_cells(summary: Summary | None) -> tuple[str, ...]:
-    if summary is None:
-        return ("-",) * 6
-    return (
-        seconds(summary.wall_median_s),
-        f"{seconds(summary.wall_min_s)}–{seconds(summary.wall_max_s)}",
-        rate(summary.throughput_median),
-        ratio(summary.speedup_vs_sequential),
-        ratio(summary.cpu_per_wall, ""),
-        size(summary.peak_rss_bytes),
+# The results table's columns: the point's number and parameters are left to the exports.
+_COLUMNS = tuple(column for column in RESULTS_COLUMNS if column not in ("#", "parameters"))
+
+
+def results_table(result: Result, title: str | None = None) -> Table:
+    """One row per point: wall time, spread, throughput, speedup and its 95% CI, CPU/wall, memory.
+
+    The rows are ``threadlab.render._rows.point_rows``, as every results
+    table shows them; this lays them out. Every cell, the point names and the
+    title are shown as text, never read as rich markup.
+    """
+    # Two spaces between columns, not three: the ten columns then fit 120 terminal columns
+    # with point names of 31 characters (``sleep · sequential ×1 (8 tasks)``).
+    table = Table(
+        title=None if title is None else Text(title, style="table.title"),
+        title_justify="left",
+        header_style="bold",
+        box=box.SIMPLE_HEAD,
+        collapse_padding=True,
     )
+    for column in _COLUMNS:
+        words = column in TEXT_COLUMNS
+        table.add_column(column, justify="left" if words else "right", no_wrap=column != "point")
+    for row in point_rows(result):
+        status = _STATUS_STYLE.get(row.status, "")
+        cells = zip(_COLUMNS, row.cells(_COLUMNS), strict=True)
+        table.add_row(*(Text(cell, style=status if column == "status" else "") for column, cell in cells))
+    return table
 
 
 def problem_lines(result: Result, *, full_tracebacks: bool = False) -> list[str]:
     """One line per error of every point (the traceback's last line, or all of it)."""
     lines: list[str] = []
-    for measurement in result.measurements:
+    for measurement, name in zip(result.measurements, point_names(result.measurements), strict=True):
         for error in measurement.errors:
-            line = f"{point_name(measurement)}: {error.kind}: {error.message}"
+            line = f"{name}: {error.kind}: {error.message}"
             if error.traceback:
                 tb = error.traceback.strip()
                 line += "\n" + (tb if full_tracebacks else "    " + tb.splitlines()[-1])
@@ -77,9 +87,9 @@ def _entry(name: str, summary: str, details: Sequence[tuple[str, str]], unavaila
     grid = Table.grid(padding=(0, 2))
     grid.add_column(no_wrap=True)
     grid.add_column()
-    grid.add_row(Text(name, style="bold"), summary)
+    grid.add_row(Text(name, style="bold"), Text(summary))
     for label, value in details:
-        grid.add_row(Text(f"  {label}", style="dim"), value)
+        grid.add_row(Text(f"  {label}", style="dim"), Text(value))
     grid.add_row(Text("  runs here", style="dim"), _here(unavailable))
     grid.add_row("", "")
     return grid

@@ -1,0 +1,95 @@
+"""Numbers in the units people read: seconds, rates, ratios, sizes and shares.
+
+Below every layer that shows a number (the renderers, the tour's lessons), and
+importing nothing of threadlab, so that a number reads the same everywhere.
+"""
+
+from __future__ import annotations
+
+import math
+
+
+def seconds(value: float | None) -> str:
+    """``1.002 s``, ``85.3 ms``, ``412 µs``; ``-`` when absent."""
+    if value is None:
+        return "-"
+    if value >= 100:
+        return f"{value:.0f} s"
+    if value >= 1:
+        return f"{value:.3f} s"
+    if value >= 1e-3:
+        return f"{value * 1e3:.1f} ms"
+    return f"{value * 1e6:.0f} µs"
+
+
+# Unit, scale and decimals of ``seconds``, from the largest; a range takes its top's.
+_SECONDS_UNITS = ((100.0, "s", 1.0, 0), (1.0, "s", 1.0, 3), (1e-3, "ms", 1e3, 1), (0.0, "µs", 1e6, 0))
+
+
+# A range shows its lower end in the unit of the higher with at most this many decimals.
+_MOST_DECIMALS = 3
+
+
+def _decimals_for_two_digits(value: float) -> int:
+    """Decimals that show ``value`` (in its unit) to two significant digits."""
+    if value >= 10 or value <= 0:
+        return 0
+    return 1 - math.floor(math.log10(value))
+
+
+def seconds_range(low: float, high: float) -> str:
+    """``50.6–50.8 ms``, ``0.550–1.129 s``, ``0.32–3.72 ms``: both ends in the unit of the higher.
+
+    One unit for both ends keeps the cell short (a column of ranges fits
+    120 columns beside the rest); the lower end gets the decimals it needs
+    to keep two significant digits, up to 3. A lower end that would need
+    more keeps its own unit: ``320 µs–1.129 s``.
+    """
+    for floor, unit, scale, decimals in _SECONDS_UNITS:
+        if high >= floor:
+            needed = 0 if unit == "µs" else _decimals_for_two_digits(low * scale)  # µs: whole ones
+            if needed > _MOST_DECIMALS:
+                break
+            decimals = max(decimals, needed)
+            return f"{low * scale:.{decimals}f}–{high * scale:.{decimals}f} {unit}"
+    return f"{seconds(low)}–{seconds(high)}"
+
+
+def rate(value: float | None) -> str:
+    """Tasks per second: ``0.998/s``, ``19.9/s``, ``91,203/s``."""
+    if value is None:
+        return "-"
+    if value >= 1000:
+        return f"{value:,.0f}/s"
+    if value >= 10:
+        return f"{value:.1f}/s"
+    return f"{value:.3g}/s"
+
+
+def ratio(value: float | None, suffix: str = "×") -> str:
+    """``1.99×``; ``-`` when absent."""
+    return "-" if value is None else f"{value:.2f}{suffix}"
+
+
+def interval(bounds: tuple[float, float] | None, suffix: str = "×") -> str:
+    """A 95% interval of a ratio: ``1.74–1.90×``; ``-`` when absent."""
+    if bounds is None:
+        return "-"
+    return f"{bounds[0]:.2f}–{bounds[1]:.2f}{suffix}"
+
+
+def percent(share: float) -> str:
+    """A relative half-width or share: ``4%``, ``0.9%`` below 1% (so it never reads ``0%``)."""
+    return f"{share:.1%}" if share < 0.01 else f"{share:.0%}"
+
+
+def size(value: int | None) -> str:
+    """Bytes as ``23.4 MiB``; ``-`` when absent."""
+    if value is None:
+        return "-"
+    amount = float(value)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if amount < 1024 or unit == "GiB":
+            return f"{amount:.0f} {unit}" if unit == "B" else f"{amount:.1f} {unit}"
+        amount /= 1024
+    return f"{amount:.1f} GiB"

@@ -1,0 +1,207 @@
+"""The rows every results table shows, built once; each renderer only lays them out.
+
+As rich's ``Table`` holds its cells once and one render exports them to text,
+HTML and SVG, a results table is data here: its columns, and per point a
+:class:`PointRow` whose cells are formatted once (numbers by
+``threadlab._units``). The terminal table, Markdown, CSV, the HTML report and
+the plots take their point names, cells and status from here, so that a
+point is named and shown alike everywhere; the scaling tables of the
+terminal and the HTML report take their rows from here too.
+
+::
+
+    Result ──summarise──► point_rows(): PointRow(number, name, parameters, figures, status)
+                               │        (name ends with [python] where the points ran under several)
+                               ├──► _terminal.results_table   rich Table, columns picked by name
+                               ├──► _export.to_markdown / to_csv
+                               ├──► _html (the results table)
+                               └──► plots (wall, cpu: one row per point)
+    Analysis.scaling ──► scaled(), scaling_title(), scaling_cells() ──► terminal and HTML scaling tables
+
+A point's Python is ``threadlab.analysis.python_label``, the label the
+analysis groups by, so that ``count · threads ×2 [3.13.0t]`` in a table and
+``count [3.13.0t]`` in a finding agree; :func:`with_python` is the one place
+the suffix is written. Everything here is plain text: a user's
+``q[/b]q.py:g`` stays as it is, and each renderer escapes it for its medium
+(rich ``Text``, HTML, Markdown, matplotlib's ``$``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from threadlab._units import interval, rate, ratio, seconds, seconds_range, size
+from threadlab.analysis import Analysis, ScalingPoint, StrategyScaling, python_label, summarise
+from threadlab.model import Measurement, Result, Summary
+
+# --- names ----------------------------------------------------------------------------------------
+
+
+def with_python(name: str, python: str) -> str:
+    """``count [3.13.0t]``: a name and the Python it ran under, written this way everywhere."""
+    return f"{name} [{python}]"
+
+
+def point_name(measurement: Measurement, *, workload: bool = True, python: bool = False) -> str:
+    """``count · threads ×2 (4 tasks)``: the workload, strategy and workers, and tasks where T ≠ W.
+
+    Args:
+        measurement: the point to name.
+        workload: start with the workload (tables grouped by workload leave it out).
+        python: end with its Python, ``[3.13.0]``; :func:`point_names` decides
+            this for a whole table.
+    """
+    point = measurement.point
+    label = f"{point.strategy} ×{point.workers}"
+    if workload:
+        label = f"{point.workload_label()} · {label}"
+    if point.tasks != point.workers:
+        label += f" ({point.tasks} tasks)"
+    return with_python(label, python_label(measurement)) if python else label
+
+
+def point_names(
+    measurements: Sequence[Measurement],
+    *,
+    workload: bool = True,
+    among: Iterable[Measurement] | None = None,
+) -> list[str]:
+    """Each point's :func:`point_name`, ending with ``[python]`` where the points ran under several Pythons.
+
+    Args:
+        measurements: the points to name, in order.
+        workload: start each name with the workload.
+        among: the points whose Pythons are counted, where more are shown
+            together than are named (the two results of a comparison);
+            ``measurements`` by default.
+    """
+    pythons = {python_label(m) for m in (measurements if among is None else among)}
+    return [point_name(m, workload=workload, python=len(pythons) > 1) for m in measurements]
+
+
+# --- the summary's figures ------------------------------------------------------------------------
+
+# The figures of a point every results table shows, between its name and its status.
+SUMMARY_COLUMNS = ("wall", "min–max", "tasks/s", "speedup", "95% CI", "CPU/wall", "peak RSS")
+
+
+def summary_cells(summary: Summary | None) -> tuple[str, ...]:
+    """One point's :data:`SUMMARY_COLUMNS`, as people read them; all ``-`` without a summary.
+
+    ``wall`` is the median over samples and ``min–max`` their range;
+    ``speedup`` is throughput against the sequential point of the same work,
+    and ``95% CI`` its interval (paired round by round, or for files
+    measured before rounds the conservative ratio of the two medians'
+    intervals); ``-`` where there is no sequential point.
+    """
+    if summary is None:
+        return ("-",) * len(SUMMARY_COLUMNS)
+    return (
+        seconds(summary.wall_median_s),
+        seconds_range(summary.wall_min_s, summary.wall_max_s),
+        rate(summary.throughput_median),
+        ratio(summary.speedup_vs_sequential),
+        interval(summary.speedup_vs_sequential_ci),
+        ratio(summary.cpu_per_wall, ""),
+        size(summary.peak_rss_bytes),
+    )
+
+
+def speedup_with_interval(summary: Summary | None) -> str:
+    """``1.82× (1.74–1.90)``: a speedup and its 95% interval in one cell; ``-`` without a speedup."""
+    if summary is None or summary.speedup_vs_sequential is None:
+        return "-"
+    shown = ratio(summary.speedup_vs_sequential)
+    if summary.speedup_vs_sequential_ci is not None:
+        shown += f" ({interval(summary.speedup_vs_sequential_ci, '')})"
+    return shown
+
+
+# --- one row per point ----------------------------------------------------------------------------
+
+# Every column a results table may show, in the order they are shown; each renderer picks its own
+# (the terminal leaves out ``#`` and ``parameters``, Markdown ``parameters``).
+RESULTS_COLUMNS = ("#", "point", "parameters", *SUMMARY_COLUMNS, "status")
+# Columns of words, aligned left; the others hold figures, aligned right.
+TEXT_COLUMNS = frozenset({"point", "parameters", "status"})
+
+
+@dataclass(frozen=True, slots=True)
+class PointRow:
+    """One point as every results table shows it.
+
+    Attributes:
+        number: its place in the result, from 1, as ``threadlab plot --point`` counts.
+        name: :func:`point_name`, with ``[python]`` where the result ran under several Pythons.
+        parameters: the workload's parameters, ``duration=0.02, size=4``; empty without any.
+        figures: the :data:`SUMMARY_COLUMNS` cells.
+        status: ``ok``, ``errors``, ``timeout``, …
+        measurement: the point and what was measured, for renderers that show more of it (CSV).
+        summary: its summary; None without samples.
+    """
+
+    number: int
+    name: str
+    parameters: str
+    figures: tuple[str, ...]
+    status: str
+    measurement: Measurement
+    summary: Summary | None
+
+    def cells(self, columns: Sequence[str] = RESULTS_COLUMNS) -> tuple[str, ...]:
+        """The row's cells under ``columns``, each one of :data:`RESULTS_COLUMNS`, in that order."""
+        every = dict(
+            zip(
+                RESULTS_COLUMNS,
+                (str(self.number), self.name, self.parameters, *self.figures, self.status),
+                strict=True,
+            )
+        )
+        return tuple(every[column] for column in columns)
+
+
+def point_rows(result: Result) -> tuple[PointRow, ...]:
+    """One :class:`PointRow` per point of ``result``, in measurement order."""
+    names = point_names(result.measurements)
+    return tuple(
+        PointRow(
+            number=number,
+            name=name,
+            parameters=", ".join(f"{k}={v}" for k, v in sorted(measurement.point.params.items())),
+            figures=summary_cells(summary),
+            status=measurement.status,
+            measurement=measurement,
+            summary=summary,
+        )
+        for number, ((measurement, summary), name) in enumerate(
+            zip(summarise(result), names, strict=True), start=1
+        )
+    )
+
+
+# --- scaling --------------------------------------------------------------------------------------
+
+SCALING_COLUMNS = ("workers", "tasks/s", "vs 1 worker", "vs sequential", "efficiency", "Karp–Flatt")
+
+
+def scaled(analysis: Analysis) -> list[StrategyScaling]:
+    """The strategies worth a scaling table: those measured at two or more worker counts."""
+    return [scaling for scaling in analysis.scaling if len(scaling.points) >= 2]
+
+
+def scaling_title(scaling: StrategyScaling) -> str:
+    """``Scaling: count on threads [3.11.7]``."""
+    return "Scaling: " + with_python(f"{scaling.workload} on {scaling.strategy}", scaling.python)
+
+
+def scaling_cells(point: ScalingPoint) -> tuple[str, ...]:
+    """One worker count's :data:`SCALING_COLUMNS`, as people read them."""
+    return (
+        str(point.workers),
+        rate(point.throughput),
+        ratio(point.speedup_vs_one),
+        ratio(point.speedup_vs_sequential),
+        "-" if point.efficiency is None else f"{point.efficiency:.0%}",
+        "-" if point.karp_flatt is None else f"{point.karp_flatt:.3f}",
+    )

@@ -1,0 +1,148 @@
+"""The matplotlib plumbing every plot shares: style, figures, colours, and the image file's bytes.
+
+matplotlib is imported inside these functions, never at module level, so
+that ``import threadlab`` and ``threadlab --help`` stay fast. Figures are
+built on ``Figure`` objects directly (no ``pyplot``, no global state, no GUI
+backend): PNG goes through Agg, SVG through matplotlib's SVG backend with its
+text drawn as paths, so an SVG needs no font and can be inlined into an HTML
+page as it is.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+ImageFormat = Literal["png", "svg"]
+IMAGE_FORMATS: tuple[ImageFormat, ...] = ("png", "svg")
+
+# One colour per strategy, the same in every plot and report.
+_STRATEGY_COLOURS = {
+    "sequential": "#7f7f7f",
+    "threads": "#1f77b4",
+    "thread-pool": "#17becf",
+    "processes": "#d62728",
+    "asyncio": "#2ca02c",
+    "interpreters": "#9467bd",
+    "dask": "#ff7f0e",
+}
+_OTHER_COLOURS = ("#8c564b", "#e377c2", "#bcbd22", "#393b79", "#637939")
+# Enough resolution for a README or a report; a PNG stays under ~200 KiB.
+_PNG_DPI = 110
+
+
+def strategy_colour(strategy: str) -> str:
+    """The colour a strategy has in every plot: fixed for known strategies, stable for others."""
+    if strategy in _STRATEGY_COLOURS:
+        return _STRATEGY_COLOURS[strategy]
+    return _OTHER_COLOURS[sum(strategy.encode()) % len(_OTHER_COLOURS)]
+
+
+def plain(text: str) -> str:
+    """Text from a results file (a point's name, a worker's), shown by matplotlib as it is.
+
+    matplotlib reads text between two ``$`` as mathtext: a function named
+    ``f$x$.py:g`` would be drawn as maths, and ``$\\frac{$`` would fail the
+    plot. Every ``$`` escaped, matplotlib shows the text and nothing else.
+    """
+    return text.replace("$", r"\$")
+
+
+def check_format(image_format: str) -> ImageFormat:
+    """``png`` or ``svg``.
+
+    Raises:
+        ValueError: any other format.
+    """
+    if image_format == "png":
+        return "png"
+    if image_format == "svg":
+        return "svg"
+    raise ValueError(f"image format must be png or svg, not {image_format!r}")
+
+
+@contextmanager
+def drawing(salt: str) -> Iterator[None]:
+    """matplotlib settings for every plot, within this block only.
+
+    Args:
+        salt: what sets this plot's SVG ids apart from those of the other
+            plots inlined in the same page.
+    """
+    import matplotlib
+
+    # Text as paths: the SVG needs no font, and renders the same everywhere. Stable ids
+    # inside the SVG (matplotlib otherwise salts them at random), distinct per plot so
+    # that several SVGs inlined in one page do not clash.
+    with matplotlib.rc_context(
+        {
+            "svg.fonttype": "path",
+            "svg.hashsalt": f"threadlab-{salt}",
+            "font.size": 9,
+            "axes.titlesize": 10,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.grid": True,
+            "grid.alpha": 0.3,
+        }
+    ):
+        yield
+
+
+def new_figure(width: float, height: float) -> Figure:
+    """An empty figure of ``width`` × ``height`` inches, laid out by matplotlib's constrained layout."""
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+def image_bytes(figure: Figure, image_format: ImageFormat) -> bytes:
+    """The image file of ``figure``: the same figure always gives the same bytes (no date in an SVG)."""
+    buffer = io.BytesIO()
+    if image_format == "svg":
+        figure.savefig(buffer, format="svg", metadata={"Date": None})
+    else:
+        figure.savefig(buffer, format="png", dpi=_PNG_DPI)
+    return buffer.getvalue()
+
+
+# --- one row per point (wall, cpu) -------------------------------------------------------------------
+
+
+def rows_image(
+    salt: str,
+    names: Sequence[str],
+    strategies: Sequence[str],
+    draw_on: Callable[[Axes], None],
+    image_format: ImageFormat,
+) -> bytes:
+    """A plot of one row per point: ``draw_on`` draws the rows, this adds their names and legend.
+
+    Args:
+        salt: as for :func:`drawing`.
+        names: each point's name, the first at the top (shown as text, :func:`plain`).
+        strategies: each point's strategy, for the legend of their colours.
+        draw_on: draws row ``i`` at ``y = i`` on the axes it is given, with its labels and title.
+        image_format: ``png`` or ``svg``.
+
+    Returns:
+        The image file's bytes.
+    """
+    from matplotlib.patches import Patch
+
+    with drawing(salt):
+        figure = new_figure(9.0, 1.1 + 0.28 * max(len(names), 2))
+        axes = figure.subplots()
+        draw_on(axes)
+        axes.set_yticks(range(len(names)), [plain(name) for name in names])
+        axes.invert_yaxis()
+        axes.grid(axis="y", visible=False)
+        handles = [Patch(color=strategy_colour(s), label=plain(s)) for s in dict.fromkeys(strategies)]
+        axes.legend(handles=handles, fontsize=7, loc="lower right")
+        return image_bytes(figure, image_format)

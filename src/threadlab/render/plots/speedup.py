@@ -1,0 +1,137 @@
+"""The speedup plot: throughput and speedup against workers, one row of two panels per workload.
+
+The worker axis is logarithmic (base 2). Each strategy is a line; the
+sequential throughput is a grey line, the ideal (linear) scaling a dotted
+one; where the Universal Scalability Law was fitted its curve is drawn
+dashed, and N*, the worker count where it peaks, is marked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from threadlab.render._rows import with_python
+from threadlab.render.plots._figure import (
+    ImageFormat,
+    drawing,
+    image_bytes,
+    new_figure,
+    plain,
+    strategy_colour,
+)
+from threadlab.render.plots._select import SpeedupGroup
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+
+def draw(groups: Sequence[SpeedupGroup], image_format: ImageFormat) -> bytes:
+    """One row per group (``plots._select.speedup_groups``): throughput on the left, speedup on the right.
+
+    Returns:
+        The image file's bytes.
+    """
+    with drawing("speedup"):
+        figure = new_figure(10.0, 0.6 + 3.4 * len(groups))
+        axes = figure.subplots(len(groups), 2, squeeze=False)
+        for row, group in enumerate(groups):
+            _row(group, axes[row][0], axes[row][1])
+        return image_bytes(figure, image_format)
+
+
+def _row(group: SpeedupGroup, throughput_axes: Axes, speedup_axes: Axes) -> None:
+    import numpy as np
+    from matplotlib.ticker import FuncFormatter
+
+    from threadlab.analysis import USLFit
+    from threadlab.analysis._scaling import usl_throughput
+
+    base = group.sequential_throughput
+    all_workers = sorted({p.workers for s in group.scalings for p in s.points})
+    low, high = all_workers[0], all_workers[-1]
+    ideal_from = base
+    if ideal_from is None:
+        first = min((p for s in group.scalings for p in s.points), key=lambda p: p.workers)
+        ideal_from = first.throughput / first.workers
+    log_y = high / max(low, 1) >= 32
+    reach = float(high)
+    for scaling in group.scalings:
+        usl = scaling.usl
+        if isinstance(usl, USLFit) and usl.peak_workers is not None and usl.peak_workers <= 4 * high:
+            reach = max(reach, usl.peak_workers * 1.1)
+    # The y range follows what was measured and fitted; the ideal line is clipped to it.
+    tallest = [p.throughput for s in group.scalings for p in s.points] + ([base] if base else [])
+    xs = np.array([1.0, reach])
+    throughput_axes.plot(xs, ideal_from * xs, ":", color="#444444", linewidth=1, label="ideal (linear)")
+    speedup_axes.plot(xs, xs, ":", color="#444444", linewidth=1, label="ideal (linear)")
+    if base is not None:
+        throughput_axes.axhline(base, color=strategy_colour("sequential"), linewidth=1.2, label="sequential")
+        speedup_axes.axhline(1.0, color=strategy_colour("sequential"), linewidth=1.2, label="sequential")
+    for scaling in group.scalings:
+        colour = strategy_colour(scaling.strategy)
+        strategy = plain(scaling.strategy)
+        workers = [p.workers for p in scaling.points]
+        throughput = [p.throughput for p in scaling.points]
+        throughput_axes.plot(workers, throughput, "o-", color=colour, label=strategy)
+        ratios = [p.speedup_vs_sequential if base is not None else p.speedup_vs_one for p in scaling.points]
+        shown = [(w, r) for w, r in zip(workers, ratios, strict=True) if r is not None]
+        if shown:
+            speedup_axes.plot(*zip(*shown, strict=True), "o-", color=colour, label=strategy)
+        usl = scaling.usl
+        if not isinstance(usl, USLFit):
+            continue
+        peak_shown = usl.peak_workers is not None and usl.peak_workers <= reach
+        curve_x = np.geomspace(1.0, reach if peak_shown else float(high), 120)
+        curve_y = np.array([usl_throughput(float(n), usl.lam, usl.sigma, usl.kappa) for n in curve_x])
+        tallest.append(float(curve_y.max()))
+        fit_label = f"{strategy} USL fit (σ {usl.sigma:.2f}, κ {usl.kappa:.2g})"
+        throughput_axes.plot(curve_x, curve_y, "--", color=colour, linewidth=1, alpha=0.8, label=fit_label)
+        if base is not None:
+            speedup_axes.plot(curve_x, curve_y / base, "--", color=colour, linewidth=1, alpha=0.8)
+        if usl.peak_workers is None or usl.peak_throughput is None:
+            continue
+        if peak_shown:
+            throughput_axes.plot(
+                [usl.peak_workers], [usl.peak_throughput], "*", color=colour, markersize=13, zorder=5
+            )
+            throughput_axes.annotate(
+                f"N* ≈ {usl.peak_workers:.1f}",
+                (usl.peak_workers, usl.peak_throughput),
+                textcoords="offset points",
+                xytext=(-20, 9),
+                color=colour,
+            )
+            if base is not None:
+                speedup_axes.plot(
+                    [usl.peak_workers], [usl.peak_throughput / base], "*", color=colour, markersize=13
+                )
+        else:
+            throughput_axes.plot([], [], "*", color=colour, label=f"N* ≈ {usl.peak_workers:.0f} (beyond)")
+    for axes in (throughput_axes, speedup_axes):
+        axes.set_xscale("log", base=2)
+        axes.set_xlim(0.8, reach * 1.25)  # 1 worker, where the ideal line starts, always in view
+        ticks = sorted({1, *all_workers})
+        axes.set_xticks(ticks, [str(w) for w in ticks])
+        axes.minorticks_off()
+        axes.set_xlabel("workers (log₂ scale)")
+        if log_y:
+            axes.set_yscale("log", base=2)
+            axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    title = plain(with_python(group.workload, group.python))
+    throughput_axes.set_ylabel("throughput (tasks/s)")
+    throughput_axes.set_title(f"{title}: throughput", loc="left")
+    top = max(tallest) * (1.6 if log_y else 1.15)
+    throughput_axes.set_ylim(None if log_y else 0, top)
+    if base is not None:
+        speedup_axes.set_ylabel("speedup vs sequential (×)")
+        speedup_axes.set_title(f"{title}: speedup", loc="left")
+    else:
+        speedup_axes.set_ylabel("speedup vs 1 worker (×)")
+        speedup_axes.set_title(f"{title}: speedup (no sequential point)", loc="left")
+    speedup_top = top / base if base is not None else None
+    if speedup_top is not None:
+        speedup_axes.set_ylim(None if log_y else 0, speedup_top)
+    elif not log_y:
+        speedup_axes.set_ylim(bottom=0)
+    throughput_axes.legend(fontsize=7, loc="best")

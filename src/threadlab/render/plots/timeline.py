@@ -1,0 +1,175 @@
+"""The timeline: one row per worker (thread or process), one bar per task of a sample of a point.
+
+A bar spans a task from its start to its end; its colour is the task's CPU
+time over its wall time, from pale (the task waited: I/O, sleep, or a thread
+waiting for the GIL) to dark (it computed all along). Sleeping threads show
+as pale bars side by side (waiting overlaps); CPU-bound threads under the
+GIL as long, pale-to-middling bars that overlap, each busy only part of the
+time; processes as short dark bars in parallel. Failed tasks are drawn in
+red, hatched. Several points are drawn one above the other on the same time
+axis, to compare them. Which points, and which sample of each, is chosen by
+``plots._select.timeline_panels``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from threadlab._units import seconds
+from threadlab.model import Sample
+from threadlab.render.plots._figure import ImageFormat, drawing, image_bytes, new_figure, plain
+from threadlab.render.plots._select import TimelinePanel
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.colors import Colormap
+    from matplotlib.figure import Figure
+
+_FAILED_COLOUR = "#d62728"
+# Rows of a timeline beyond which tick labels and bar edges would only be ink.
+_LABELLED_ROWS = 40
+_EDGED_BARS = 200
+# A timeline of more rows than this is still drawn, each row thinner.
+_MAX_ROW_INCHES = 0.32
+
+
+def draw(panels: Sequence[TimelinePanel], image_format: ImageFormat) -> bytes:
+    """The panels one above the other, on one time axis, with one colour bar.
+
+    Returns:
+        The image file's bytes.
+    """
+    with drawing("timeline-" + "-".join(str(panel.index) for panel in panels)):
+        return image_bytes(_stacked(panels), image_format)
+
+
+def _rows(sample: Sample) -> list[int]:
+    """The workers that ran a task in ``sample``, in the order they started their first."""
+    spans = sample.spans
+    first_start: dict[int, float] = {}
+    for start, worker in zip(spans.start_s, spans.worker, strict=True):
+        first_start[worker] = min(start, first_start.get(worker, start))
+    return sorted(first_start, key=first_start.__getitem__)
+
+
+def _row_names(labels: Sequence[str]) -> list[str]:
+    """Worker labels (``pid:thread``) shortened to what tells them apart."""
+    pids = {label.split(":", 1)[0] for label in labels}
+    names = {label.split(":", 1)[-1] for label in labels}
+    if len(pids) == 1:
+        threads = [label.split(":", 1)[-1] for label in labels]
+        return [t.removeprefix("threadlab-") for t in threads]
+    if len(names) == 1:
+        return [f"pid {label.split(':', 1)[0]}" for label in labels]
+    return list(labels)
+
+
+def _stacked(panels: Sequence[TimelinePanel]) -> Figure:
+    import numpy as np
+    from matplotlib import colormaps
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import ListedColormap, Normalize
+
+    rows = [len(_rows(panel.sample)) for panel in panels]
+    heights = [0.9 + min(_MAX_ROW_INCHES * r, 6.0 / len(panels)) for r in rows]
+    figure = new_figure(9.0, 0.7 + sum(heights))
+    axes_list = figure.subplots(len(panels), 1, sharex=True, squeeze=False, height_ratios=heights)[:, 0]
+    # Blues without its near-white end, so that a task that only waited still shows.
+    palette = ListedColormap(colormaps["Blues"](np.linspace(0.15, 1.0, 256)))
+    end = max(max(panel.sample.wall_s, max(panel.sample.spans.end_s)) for panel in panels)
+    for axes, panel in zip(axes_list, panels, strict=True):
+        _panel(axes, panel, palette)
+    axes_list[0].set_xlim(0, end * 1.04)
+    axes_list[-1].set_xlabel("seconds from the start of the sample")
+    colourbar = figure.colorbar(
+        ScalarMappable(norm=Normalize(0.0, 1.0), cmap=palette),
+        ax=list(axes_list),
+        fraction=0.04,
+        pad=0.01,
+        aspect=25 * len(panels),
+    )
+    colourbar.set_label("task CPU / task wall (0 waits, 1 computes)", fontsize=7)
+    return figure
+
+
+def _title(panel: TimelinePanel) -> str:
+    """``count · threads ×2: sample 3 of 5 (the median, 1.20 s), 8 tasks``."""
+    samples = len(panel.measurement.samples)
+    median = (
+        "the median"
+        if panel.with_spans == samples
+        else f"the median of the {panel.with_spans} with task spans"
+    )
+    return (
+        f"{panel.name}: sample {panel.sample_index + 1} of {samples} "
+        f"({median}, {seconds(panel.sample.wall_s)}), {len(panel.sample.spans)} tasks"
+    )
+
+
+def _panel(axes: Axes, panel: TimelinePanel, palette: Colormap) -> None:
+    from matplotlib.patches import Patch
+
+    sample = panel.sample
+    spans = sample.spans
+    used = _rows(sample)
+    row_of = {worker: row for row, worker in enumerate(used)}
+    edged = len(spans) <= _EDGED_BARS
+    # Bars drawn in three calls (computed, failed, CPU unknown), not one call per task:
+    # a thousand threads make a thousand bars.
+    groups: dict[str, tuple[list[int], list[float], list[float], list[Any]]] = {
+        "ok": ([], [], [], []),
+        "failed": ([], [], [], []),
+        "unknown": ([], [], [], []),
+    }
+    for start, stop, cpu_s, worker, ok in zip(
+        spans.start_s, spans.end_s, spans.cpu_s, spans.worker, spans.ok, strict=True
+    ):
+        duration = max(stop - start, 0.0)
+        group = "failed" if not ok else "unknown" if cpu_s is None else "ok"
+        ys, widths, lefts, colours = groups[group]
+        ys.append(row_of[worker])
+        widths.append(duration)
+        lefts.append(start)
+        if group == "ok":
+            assert cpu_s is not None
+            colours.append(palette(min(cpu_s / duration, 1.0) if duration > 0 else 1.0))
+    looks = {"ok": (None, ""), "failed": (_FAILED_COLOUR, "xx"), "unknown": ("#cccccc", "//")}
+    for group, (ys, widths, lefts, colours) in groups.items():
+        if not ys:
+            continue
+        fixed, hatch = looks[group]
+        axes.barh(
+            ys,
+            widths,
+            left=lefts,
+            height=0.8,
+            color=colours if fixed is None else fixed,
+            hatch=hatch or None,
+            edgecolor="#333333" if edged or hatch else "none",
+            linewidth=0.5 if edged else 0,
+        )
+    axes.axvline(sample.wall_s, color="#444444", linestyle="--", linewidth=1)
+    count = len(used)
+    # Upright beside the line, in the room after the last task, clear of the title.
+    axes.text(
+        sample.wall_s, count - 0.4, " end of sample", fontsize=7, color="#444444", rotation=90, va="bottom"
+    )
+    if count <= _LABELLED_ROWS:
+        axes.set_yticks(range(count), [plain(name) for name in _row_names([spans.workers[w] for w in used])])
+    else:
+        axes.set_yticks([])
+    axes.set_ylim(count - 0.4, -0.6)
+    axes.grid(axis="y", visible=False)
+    axes.set_ylabel(f"{count} worker{'s' if count != 1 else ''}")
+    axes.set_title(plain(_title(panel)), loc="left")
+    extra = []
+    failed = len(groups["failed"][0])
+    if failed:
+        extra.append(
+            Patch(facecolor=_FAILED_COLOUR, hatch="xx", edgecolor="#333", label=f"failed ({failed})")
+        )
+    if groups["unknown"][0]:
+        extra.append(Patch(facecolor="#ccc", hatch="//", edgecolor="#333", label="CPU time not measured"))
+    if extra:
+        axes.legend(handles=extra, fontsize=7, loc="lower right")
