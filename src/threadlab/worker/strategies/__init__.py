@@ -1,16 +1,22 @@
-"""The strategies, one module each, found by name (imported only when used)."""
+"""The worker's own strategies, one module each, found by name (imported only when used).
+
+This registry knows only the strategies of this package: the worker is
+standard library only and imports nothing of threadlab outside itself. A
+strategy that lives elsewhere (``threadlab.scaleout.dask_cluster``, which
+needs dask) is named by the orchestrator's registry
+(``threadlab.orchestrate._strategies``), which tells the worker its module in
+the request (``strategy_module``); ``get`` then imports that module.
+"""
 
 from __future__ import annotations
 
 import importlib
-from typing import Dict, Tuple
+from typing import Dict, Optional, Tuple
 
 from threadlab.worker.strategies._base import Job, Outcome, Strategy, TaskRecord, WorkerLost, timed_call
 
 _MODULES: Dict[str, str] = {
     "asyncio": "event_loop",
-    # Outside this package: it needs dask, which it imports only when a point runs on it.
-    "dask": "threadlab.scaleout.dask_cluster",
     "interpreters": "subinterpreters",
     "processes": "processes",
     "sequential": "sequential",
@@ -20,19 +26,28 @@ _MODULES: Dict[str, str] = {
 
 
 def names() -> Tuple[str, ...]:
-    """The strategy names, in the order lessons compare them."""
-    return ("sequential", "threads", "thread-pool", "processes", "interpreters", "asyncio", "dask")
+    """This package's strategy names, in the order lessons compare them."""
+    return ("sequential", "threads", "thread-pool", "processes", "interpreters", "asyncio")
 
 
-def get(name: str) -> Strategy:
-    """The strategy called ``name``.
+def get(name: str, module: Optional[str] = None) -> Strategy:
+    """The strategy called ``name``: one of this package's, or the one ``module`` defines.
+
+    Args:
+        name: the strategy's name, as users type it after ``--strategy``.
+        module: where a strategy outside this package lives (its ``STRATEGY``),
+            as the orchestrator's registry names it in a request; None for
+            this package's own.
 
     Raises:
-        KeyError: no strategy has that name.
+        KeyError: this package has no strategy called ``name``, or ``module``
+            defines none by that name.
+        ImportError: ``module`` cannot be imported.
     """
-    path = _MODULES[name]
-    module = importlib.import_module(path if "." in path else "threadlab.worker.strategies." + path)
-    strategy: Strategy = module.STRATEGY
+    path = module if module is not None else "threadlab.worker.strategies." + _MODULES[name]
+    strategy: Optional[Strategy] = getattr(importlib.import_module(path), "STRATEGY", None)
+    if strategy is None or strategy.name != name:
+        raise KeyError(name)
     return strategy
 
 

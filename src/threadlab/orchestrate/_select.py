@@ -1,0 +1,190 @@
+"""Choosing Pythons: what ``--python`` and ``--gil`` accept, refused before any work starts.
+
+::
+
+    --python 3.12 | 3.13t | 3.12.1 | a path | a command on PATH | all   (comma-separated)
+        │ a version or "all": every Python found here (_discover.discover)
+        │ a path or a command: that one, probed (_discover.describe)
+        ▼
+    Selection: the interpreters to run, one per real path, and those left out with why
+        │
+    --gil on | off | default ──check_gil──► what each Python's points pass about the GIL
+
+A value that names no usable Python is refused in one line naming the
+Pythons found here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from threadlab._errors import SpecError
+from threadlab.model import GIL_MODES, FoundInterpreter, Gil
+from threadlab.orchestrate._discover import describe, discover, this_interpreter
+
+_VERSION_WANTED = re.compile(r"^(\d+)\.(\d+)(?:\.(\d+))?(t?)$")
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """The interpreters chosen by ``--python``, and what was left out and why.
+
+    Attributes:
+        interpreters: the ones to run, in the order given (``all``: newest first).
+        skipped: one line per interpreter left out, with the reason.
+    """
+
+    interpreters: tuple[FoundInterpreter, ...]
+    skipped: tuple[str, ...] = ()
+
+    @property
+    def executables(self) -> tuple[str, ...]:
+        """The executables to run, in order."""
+        return tuple(found.executable for found in self.interpreters)
+
+
+def _named(found: FoundInterpreter) -> str:
+    return f"Python {found.label()} ({found.executable})"
+
+
+def _matches(found: FoundInterpreter, wanted: re.Match[str]) -> bool:
+    major, minor, patch, t = wanted.groups()
+    numbers = found.version_key
+    if numbers[:2] != (int(major), int(minor)) or found.free_threaded != bool(t):
+        return False
+    return patch is None or numbers[2:3] == (int(patch),)
+
+
+def _found_text(found: Sequence[FoundInterpreter]) -> str:
+    usable = sorted({(f.version_key, f.label()) for f in found if f.can_host})
+    return ", ".join(label for _, label in usable) if usable else "none"
+
+
+def _one(value: str, option: str, discovered: Sequence[FoundInterpreter]) -> FoundInterpreter:
+    wanted = _VERSION_WANTED.match(value)
+    if wanted:
+        named = [f for f in discovered if f.broken is None and _matches(f, wanted)]
+        matching = [f for f in named if f.can_host]
+        if named and not matching:
+            newest = max(named, key=lambda f: f.version_key)
+            raise SpecError(option, f"{value!r} names {_named(newest)}: {newest.why_not()}")
+        if not matching:
+            how = f" (uv python install {value}, or pyenv install {value})"
+            raise SpecError(
+                option,
+                f"{value!r} matches no Python found here that can run threadlab's worker; "
+                f"found: {_found_text(discovered)}; install one{how} or give its path",
+            )
+        return max(matching, key=lambda f: f.version_key)
+    path = value if (os.sep in value or os.path.exists(value)) else shutil.which(value)
+    if path is None:
+        raise SpecError(
+            option,
+            f"{value!r} is not accepted; expected a version like 3.12 or 3.13t, a path to a Python, or all",
+        )
+    found = describe(os.path.abspath(path) if os.sep in path else path)
+    if found.broken:
+        raise SpecError(option, f"{value!r} cannot be used: it {found.broken}")
+    if found.worker_problem:
+        raise SpecError(option, f"{value!r} cannot run threadlab's worker: {found.worker_problem}")
+    return found
+
+
+def select(values: Sequence[str], *, option: str = "--python") -> Selection:
+    """The interpreters that ``--python`` values name.
+
+    Args:
+        values: each ``3.12``, ``3.13t``, ``3.12.1``, a path, a command on
+            PATH, or ``all`` (every Python found here that can run the worker;
+            the others are listed in ``skipped``). Comma-separated lists are
+            split. Empty: this Python.
+        option: the option named in errors.
+
+    Raises:
+        SpecError: a value names no usable Python; the message lists those found.
+    """
+    items = [item.strip() for value in values for item in value.split(",") if item.strip()]
+    if not items:
+        return Selection((this_interpreter(),))
+    needs_discovery = any(item == "all" or _VERSION_WANTED.match(item) for item in items)
+    discovered = discover() if needs_discovery else []
+    chosen: list[FoundInterpreter] = []
+    skipped: list[str] = []
+    for item in items:
+        if item == "all":
+            for found in discovered:
+                if found.can_host:
+                    chosen.append(found)
+                else:
+                    skipped.append(f"{_named(found)} skipped: {found.why_not()}")
+        else:
+            chosen.append(_one(item, option, discovered))
+    unique: dict[str, FoundInterpreter] = {}
+    for found in chosen:
+        unique.setdefault(os.path.realpath(found.executable), found)
+    if not unique:
+        raise SpecError(option, f"no Python found here can run threadlab's worker; {'; '.join(skipped)}")
+    return Selection(tuple(unique.values()), tuple(skipped))
+
+
+def parse_gil(text: str, option: str = "--gil") -> Gil:
+    """``on``, ``off`` or ``default``.
+
+    Raises:
+        SpecError: anything else.
+    """
+    value = text.strip().lower()
+    for choice in GIL_MODES:
+        if value == choice:
+            return choice
+    raise SpecError(option, f"{text!r} is not accepted; expected on, off or default")
+
+
+def where_is(found: FoundInterpreter) -> str:
+    """``here`` for the Python running threadlab, else ``on Python 3.12.1``."""
+    return "here" if found.source == "this" else f"on Python {found.label()}"
+
+
+def check_gil(hosts: Sequence[FoundInterpreter], gil: Gil, notes: list[str]) -> list[Gil]:
+    """What each Python's points pass about the GIL: ``gil`` to free-threaded builds only.
+
+    ``--gil off`` leaves a GIL build among free-threaded ones with its GIL
+    (a line in ``notes`` says so); with no free-threaded build at all it is
+    refused.
+
+    Raises:
+        SpecError: ``--gil off`` and none of ``hosts`` is a free-threaded build.
+    """
+    if gil == "off" and not any(found.free_threaded for found in hosts):
+        built = ", ".join(
+            "this Python" if found.source == "this" else f"Python {found.label()} ({found.executable})"
+            for found in hosts
+        )
+        raise SpecError(
+            "--gil",
+            f"'off' needs a free-threaded build (3.13t, 3.14t); {built} "
+            f"{'is' if len(hosts) == 1 else 'are'} built with the GIL",
+        )
+    if gil == "off":
+        for found in hosts:
+            if not found.free_threaded:
+                notes.append(f"--gil off: Python {found.label()} is built with the GIL and keeps it")
+    return [gil if found.free_threaded else "default" for found in hosts]
+
+
+def newest_per_minor(found: Sequence[FoundInterpreter], most: int) -> list[FoundInterpreter]:
+    """At most ``most`` interpreters that can run the worker: the newest of each minor
+    version, free-threaded builds first, then newest versions first."""
+    best: dict[tuple[tuple[int, ...], bool], FoundInterpreter] = {}
+    for interpreter in found:
+        if not interpreter.can_host:
+            continue
+        key = (interpreter.version_key[:2], interpreter.free_threaded)
+        if key not in best or interpreter.version_key > best[key].version_key:
+            best[key] = interpreter
+    ordered = sorted(best.values(), key=lambda f: (not f.free_threaded, [-n for n in f.version_key]))
+    return ordered[:most]
