@@ -10,11 +10,11 @@ The baseline runs on a worker thread, not the main thread: the plain
 
 from __future__ import annotations
 
-import functools
+import os
 import threading
-from typing import Any, Awaitable, Callable, List
+from typing import Any, Awaitable, Callable
 
-from threadlab.worker.strategies._base import Job, Outcome, Strategy, TaskRecord, timed_call
+from threadlab.worker.strategies._base import Job, Outcome, Strategy, TaskLog, logged_call
 
 
 def _awaiting(task: Callable[[int], Awaitable[Any]]) -> Callable[[int], Any]:
@@ -45,17 +45,18 @@ class Sequential(Strategy):
         else:
             assert job.async_task is not None
             task = _awaiting(job.async_task)
-        call = functools.partial(timed_call, task)
-        records: List[TaskRecord] = []
+        thread_name = "threadlab-sequential"
+        label = "{}:{}".format(os.getpid(), thread_name)
+        log = TaskLog(job.tasks, lambda _: label)
 
         def work() -> None:
             for index in range(job.tasks):
-                records.append(call(index))
+                logged_call(task, index, log, 0)
 
-        thread = threading.Thread(target=work, name="threadlab-sequential")
+        thread = threading.Thread(target=work, name=thread_name)
         thread.start()
         thread.join()
-        return Outcome(records, None)
+        return Outcome(log, None)
 
 
 STRATEGY = Sequential()

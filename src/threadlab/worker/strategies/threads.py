@@ -3,16 +3,22 @@
 This is the classic demo: start W threads, then join them. The time spent in
 ``Thread.start()`` is recorded apart (``spawn_s``), so that "1000 threads
 sleeping 1 s took 1.08 s" can be told apart into sleeping and starting.
+Each task's span goes straight into the sample's ``TaskLog`` (no record
+object per task, and no list per thread to gather them from afterwards).
 """
 
 from __future__ import annotations
 
-import functools
+import os
 import threading
 import time
-from typing import List
+from typing import Callable, List
 
-from threadlab.worker.strategies._base import Job, Outcome, Strategy, TaskRecord, timed_call
+from threadlab.worker.strategies._base import Job, Outcome, Strategy, TaskLog, logged_call
+
+
+def _thread_names(pid: int, threads: List[threading.Thread]) -> Callable[[int], str]:
+    return lambda k: "{}:{}".format(pid, threads[k].name)
 
 
 class Threads(Strategy):
@@ -23,26 +29,26 @@ class Threads(Strategy):
 
     def run(self, job: Job) -> Outcome:
         assert job.sync_task is not None
-        call = functools.partial(timed_call, job.sync_task)
-        workers = min(job.workers, job.tasks)
-        shares: List[List[TaskRecord]] = [[] for _ in range(workers)]
+        task, tasks = job.sync_task, job.tasks
+        workers = min(job.workers, tasks)
+        threads: List[threading.Thread] = []
+        log = TaskLog(tasks, _thread_names(os.getpid(), threads))
 
         def work(worker: int) -> None:
-            out = shares[worker]
-            for index in range(worker, job.tasks, workers):
-                out.append(call(index))
+            for index in range(worker, tasks, workers):
+                logged_call(task, index, log, worker)
 
-        threads = [
+        threads.extend(
             threading.Thread(target=work, args=(k,), name="threadlab-thread-{}".format(k))
             for k in range(workers)
-        ]
+        )
         started = time.perf_counter_ns()
         for thread in threads:
             thread.start()
         spawned = time.perf_counter_ns()
         for thread in threads:
             thread.join()
-        return Outcome([record for share in shares for record in share], (spawned - started) / 1e9)
+        return Outcome(log, (spawned - started) / 1e9)
 
 
 STRATEGY = Threads()
