@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from threadlab._version import __version__
 
 # Public name -> private module that defines it.
 _EXPORTS = {
@@ -21,20 +21,20 @@ _EXPORTS = {
     "Recommendation": "threadlab.analysis",
     "advise": "threadlab._api",
     "analyse": "threadlab.analysis",
-    "SCHEMA_VERSION": "threadlab._model",
-    "Environment": "threadlab._model",
-    "Interpreter": "threadlab._model",
-    "Measurement": "threadlab._model",
-    "Point": "threadlab._model",
-    "PointError": "threadlab._model",
-    "Result": "threadlab._model",
+    "SCHEMA_VERSION": "threadlab.model",
+    "Environment": "threadlab.model",
+    "Interpreter": "threadlab.model",
+    "Measurement": "threadlab.model",
+    "Point": "threadlab.model",
+    "PointError": "threadlab.model",
+    "Result": "threadlab.model",
     "ResultsFileError": "threadlab._errors",
-    "Sample": "threadlab._model",
-    "Spec": "threadlab._model",
+    "Sample": "threadlab.model",
+    "Spec": "threadlab.model",
     "SpecError": "threadlab._errors",
     "StrategyInfo": "threadlab._catalogue",
-    "Summary": "threadlab._model",
-    "TaskSpans": "threadlab._model",
+    "Summary": "threadlab.model",
+    "TaskSpans": "threadlab.model",
     "ThreadlabError": "threadlab._errors",
     "WorkerProtocolError": "threadlab._errors",
     "WorkloadInfo": "threadlab._catalogue",
@@ -42,6 +42,11 @@ _EXPORTS = {
     "run": "threadlab._api",
     "save_result": "threadlab.orchestrate._store",
     "strategies": "threadlab._catalogue",
+    "summarise": "threadlab.analysis",
+    "tour": "threadlab._api",
+    "TourResult": "threadlab._api",
+    "MachineNoise": "threadlab.model",
+    "Rounds": "threadlab.model",
     "workloads": "threadlab._catalogue",
 }
 
@@ -52,12 +57,14 @@ __all__ = [
     "Classification",
     "Environment",
     "Interpreter",
+    "MachineNoise",
     "Measurement",
     "Point",
     "PointError",
     "Recommendation",
     "Result",
     "ResultsFileError",
+    "Rounds",
     "Sample",
     "Spec",
     "SpecError",
@@ -65,6 +72,7 @@ __all__ = [
     "Summary",
     "TaskSpans",
     "ThreadlabError",
+    "TourResult",
     "WorkerProtocolError",
     "WorkloadInfo",
     "__version__",
@@ -74,6 +82,8 @@ __all__ = [
     "run",
     "save_result",
     "strategies",
+    "summarise",
+    "tour",
     "workloads",
 ]
 
@@ -92,7 +102,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from threadlab._api import advise, run
+    from threadlab._api import TourResult, advise, run, tour
     from threadlab._catalogue import StrategyInfo, WorkloadInfo, strategies, workloads
     from threadlab._errors import (
         ResultsFileError,
@@ -100,19 +110,21 @@ if TYPE_CHECKING:
         ThreadlabError,
         WorkerProtocolError,
     )
-    from threadlab._model import (
+    from threadlab.analysis import Analysis, Classification, Recommendation, analyse, summarise
+    from threadlab.model import (
         SCHEMA_VERSION,
         Environment,
         Interpreter,
+        MachineNoise,
         Measurement,
         Point,
         PointError,
         Result,
+        Rounds,
         Sample,
         Spec,
         Summary,
         TaskSpans,
     )
-    from threadlab.analysis import Analysis, Classification, Recommendation, analyse
     from threadlab.orchestrate._advise import Advice
     from threadlab.orchestrate._store import load_result, save_result

@@ -1,20 +1,59 @@
-"""The Python API: ``threadlab.run(...)`` and ``threadlab.advise(...)``."""
+"""The Python API: ``threadlab.run(...)``, ``threadlab.advise(...)`` and ``threadlab.tour(...)``."""
 
 from __future__ import annotations
 
+import math
 import os
-import sys
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from threadlab._model import Gil, Result, Spec
+from threadlab._errors import SpecError, ThreadlabError
+from threadlab.model import DEFAULT_MAX_TIME_S, DEFAULT_PRECISION, Result, Spec
 from threadlab.orchestrate._advise import Advice
 from threadlab.orchestrate._execute import execute
+from threadlab.orchestrate._progress import Progress
 from threadlab.worker._params import ParamValue
+
+if TYPE_CHECKING:
+    from threadlab.analysis import Analysis
+    from threadlab.lessons import Finding
 
 
 def _names(value: str | Sequence[str]) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _pythons(python: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None) -> list[str]:
+    given = [python] if isinstance(python, (str, os.PathLike)) else list(python or [])
+    return [os.fspath(p) for p in given]
+
+
+def _with_scheduler(
+    params: Mapping[str, ParamValue], scheduler: str | None, strategies: Sequence[str], option: str
+) -> dict[str, ParamValue]:
+    """``params`` with the dask strategy's ``scheduler``: the one given, else the environment's.
+
+    The address is refused here, before any work starts, when it is malformed
+    or no Dask scheduler answers there (within 10 s).
+    """
+    from threadlab.scaleout.dask_cluster import SCHEDULER_ENV, check_scheduler, scheduler_address
+
+    if scheduler is not None and "dask" not in strategies:
+        raise SpecError(option, f"{scheduler!r} is for the dask strategy, which is not among the strategies")
+    if scheduler is not None and "scheduler" in params:
+        raise SpecError(option, "is given twice, as a scheduler and as the parameter scheduler; give one")
+    if scheduler is None and "dask" in strategies and "scheduler" not in params:
+        scheduler, option = os.environ.get(SCHEDULER_ENV) or None, SCHEDULER_ENV
+    if scheduler is None:
+        return dict(params)
+    try:
+        address = scheduler_address(scheduler)
+        check_scheduler(address)
+    except ValueError as error:
+        raise SpecError(option, str(error)) from None
+    return {**params, "scheduler": address}
 
 
 def run(
@@ -26,26 +65,41 @@ def run(
     repeat: int = 5,
     warmup: int = 1,
     params: Mapping[str, ParamValue] | None = None,
+    precision: float = DEFAULT_PRECISION,
+    max_time: float = DEFAULT_MAX_TIME_S,
     timeout: float | None = 600.0,
     python: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
     gil: str = "default",
     max_workers: int | None = None,
+    scheduler: str | None = None,
     out: str | os.PathLike[str] | None = None,
+    progress: Progress | None = None,
 ) -> Result:
     """Measure workloads × strategies × worker counts; return the result.
 
-    Each point runs in a fresh worker process, with ``warmup`` discarded runs
-    and ``repeat`` timed samples.
+    The points that are compared with each other (every strategy and worker
+    count of one workload, its parameters and Python) are measured in
+    interleaved rounds: each round takes one sample of every point, in an
+    order that rotates, each point in its own fresh worker process (warm-ups
+    discarded there). Speedups are the median of the per-round ratios
+    against the sequential sample of the same round, with a 95% interval.
+    Rounds go on until every interval is within ``precision``, or
+    ``max_time`` is spent.
 
     Args:
         workloads: workload name(s), e.g. ``"count"`` or ``["sleep", "hash"]``.
         strategies: strategy name(s), e.g. ``["sequential", "threads"]``.
         workers: worker count(s) to sweep.
         tasks: total tasks per point; None gives each worker one task.
-        repeat: timed samples per point.
-        warmup: discarded runs before them.
+        repeat: the fewest rounds (timed samples per point), whatever the precision.
+        warmup: discarded runs per point before them.
         params: workload and strategy parameters, e.g. ``{"duration": 0.2}``.
-        timeout: seconds after which a point is killed and recorded as timed out.
+        precision: the relative half-width every 95% speedup interval should
+            reach: 0.05 is ±5%.
+        max_time: seconds of measuring the run may take, shared among its
+            groups of points (worker start-up and warm-ups not included).
+        timeout: seconds after which a sample (or a point's start-up) is
+            killed and the point recorded as timed out; None: never.
         python: the Python(s) workers run under: a path, a version such as
             ``"3.12"`` or ``"3.13t"``, ``"all"`` (every Python found here that
             can run threadlab's worker), or a list of these; each point runs
@@ -53,7 +107,12 @@ def run(
         gil: ``"off"`` or ``"on"`` to run free-threaded builds without or with
             their GIL; ``"default"`` leaves each build's own default.
         max_workers: raise the strategies' safe worker limit to this.
-        out: also write the results file here.
+        scheduler: ``tcp://HOST:PORT`` of a running Dask scheduler for the
+            ``dask`` strategy (default: ``$THREADLAB_DASK_SCHEDULER``, else a
+            LocalCluster here).
+        out: also write the results file here, after every round.
+        progress: told of each point's start, each sample, each round, and
+            of notes (a Python left out).
 
     Returns:
         The result; ``result.interrupted`` is True if Ctrl-C cut it short.
@@ -63,42 +122,51 @@ def run(
 
     Example:
         >>> result = threadlab.run("sleep", ["sequential", "threads"], [1, 2],
-        ...                        params={"duration": 0.1}, repeat=3)
-        >>> [round(s.speedup_vs_sequential, 1) for _, s in result.summaries() if s]
+        ...                        params={"duration": 0.1}, max_time=5)
+        >>> [round(s.speedup_vs_sequential, 1) for _, s in threadlab.summarise(result) if s]
         [1.0, 1.0, 1.0, 2.0]
     """
-    from threadlab._errors import SpecError
+    from threadlab.orchestrate._plan import plan
+    from threadlab.orchestrate._select import parse_gil, select
 
+    for name, value in (("max_time", max_time), ("precision", precision)):
+        if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+            raise SpecError(name, f"{value!r} is not accepted; expected a number above 0")
+    if precision >= 1:
+        raise SpecError("precision", f"{precision!r} is not accepted; expected a share below 1, like 0.05")
+    progress = progress or Progress()
     counts = (workers,) if isinstance(workers, int) else tuple(workers)
+    names = _names(strategies)
+    selection = select(_pythons(python), option="python")
+    for line in selection.skipped:
+        progress.note(line)
+    executables = selection.executables
     try:
         spec = Spec(
             workloads=_names(workloads),
-            strategies=_names(strategies),
+            strategies=names,
             workers=tuple(sorted(set(counts))),
             tasks=tasks,
             repeat=repeat,
             warmup=warmup,
-            params=dict(params or {}),
+            params=_with_scheduler(params or {}, scheduler, names, "scheduler"),
             timeout_s=timeout,
-            python=sys.executable,
-            max_workers=max_workers,
-        )
-    except ValueError as error:
-        raise SpecError("run()", str(error)) from None
-    if python is not None or gil != "default":
-        import dataclasses
-
-        from threadlab.orchestrate._interpreters import parse_gil, select
-
-        given = [python] if isinstance(python, (str, os.PathLike)) else list(python or [])
-        executables = select([os.fspath(p) for p in given], option="python").executables
-        spec = dataclasses.replace(
-            spec,
             python=executables[0],
             pythons=executables if len(executables) > 1 else (),
             gil=parse_gil(gil, "gil"),
+            max_workers=max_workers,
+            precision=precision,
+            max_time_s=max_time,
         )
-    return execute(spec, out=Path(out) if out is not None else None)
+    except ValueError as error:
+        if isinstance(error, SpecError):
+            raise
+        raise SpecError("run()", str(error)) from None
+    notes: list[str] = []
+    points = plan(spec, notes)
+    for line in notes:
+        progress.note(line)
+    return execute(spec, out=Path(out) if out is not None else None, points=points, progress=progress)
 
 
 def advise(
@@ -108,17 +176,21 @@ def advise(
     inputs: str | None = None,
     tasks: int | None = None,
     budget: float = 60.0,
+    precision: float = DEFAULT_PRECISION,
     repeat: int = 5,
     warmup: int = 1,
-    python: str | os.PathLike[str] | None = None,
+    python: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
     gil: str = "default",
     out: str | os.PathLike[str] | None = None,
+    progress: Progress | None = None,
 ) -> Advice:
     """Measure a function under every strategy that applies and recommend one.
 
     Sequential runs first, to learn what one call costs and how much of it
-    is CPU; then threads, a thread pool and processes (or asyncio, for an
-    ``async def``) over worker counts 1, 2, 4, … within ``budget`` seconds.
+    is CPU; then threads, a thread pool, processes and subinterpreters (or
+    asyncio, for an ``async def``) over worker counts 2, 4, …, all measured
+    in interleaved rounds against sequential until the speedup intervals are
+    within ``precision`` or ``budget`` seconds are spent.
 
     Args:
         function: a module-level function, or its target ``"module:function"``
@@ -126,23 +198,27 @@ def advise(
             it must be importable by name.
         args: positional arguments for every call (JSON-serialisable).
         inputs: ``"module:name"`` of a sequence; call i gets item i.
-        tasks: calls per point (default: chosen to fit the budget, or one per
-            input item).
-        budget: seconds the whole sweep may take.
-        repeat: timed samples per point.
+        tasks: calls per point (default: enough for a sequential sample of
+            about 0.1 s, within the budget; or one per input item).
+        budget: seconds the whole sweep may take (shared among Pythons).
+        precision: the relative half-width every speedup interval should reach.
+        repeat: the fewest rounds (timed samples per point).
         warmup: discarded runs per point.
-        python: the Python to run the function under: a path, or a version
-            such as ``"3.12"`` or ``"3.13t"`` (default: this one).
+        python: the Python(s) to run the function under: a path, a version
+            such as ``"3.12"`` or ``"3.13t"``, ``"all"``, or a list of these;
+            each gets its own sweep and recommendation (default: this one).
         gil: ``"off"`` or ``"on"`` to run a free-threaded build without or
             with its GIL; ``"default"`` leaves the build's own default.
         out: also write the results file, analysis included, here.
+        progress: told of each point's start, each sample, each round, and notes.
 
     Returns:
         An ``Advice``; ``advice.recommendation`` has ``strategy``, ``workers``,
         ``speedup``, ``interval``, ``classification`` and ``reasons``.
 
     Raises:
-        SpecError: the function cannot be imported by name, or a value is refused.
+        SpecError: the function cannot be imported by name, every call of it
+            raised, or a value is refused.
 
     Example:
         >>> advice = threadlab.advise("mymodule:download", args=["https://example.org"])
@@ -151,34 +227,167 @@ def advise(
     """
     import json
 
-    from threadlab._errors import SpecError
-    from threadlab.orchestrate._advise import advise_sweep, target_of
+    from threadlab.orchestrate._advise import advise_pythons, target_of
+    from threadlab.orchestrate._select import check_gil, parse_gil, select
 
-    if budget <= 0:
-        raise SpecError("advise()", f"budget must be above 0 seconds, not {budget!r}")
+    if not (math.isfinite(budget) and budget > 0):
+        raise SpecError("budget", f"{budget!r} is not accepted; expected seconds above 0")
+    if not (math.isfinite(precision) and 0 < precision < 1):
+        raise SpecError("precision", f"{precision!r} is not accepted; expected a share above 0 and below 1")
+    if args is not None and inputs is not None:
+        raise SpecError("args", "args and inputs exclude each other; give one of them")
     try:
         args_text = json.dumps(list(args or []))
     except TypeError as error:
-        raise SpecError("advise()", f"args must be JSON-serialisable: {error}") from None
-    executable: str = sys.executable
-    mode: Gil = "default"
-    if python is not None or gil != "default":
-        from threadlab.orchestrate._interpreters import check_gil, parse_gil, select
-
-        chosen = select([] if python is None else [os.fspath(python)], option="python").interpreters
-        if len(chosen) > 1:
-            raise SpecError("python", "advise() measures one Python at a time; give one, like '3.13t'")
-        (mode,) = check_gil(chosen, parse_gil(gil, "gil"), [])
-        executable = chosen[0].executable
-    return advise_sweep(
+        raise SpecError("args", f"must be JSON-serialisable: {error}") from None
+    progress = progress or Progress()
+    selection = select(_pythons(python), option="python")
+    for line in selection.skipped:
+        progress.note(line)
+    notes: list[str] = []
+    gils = check_gil(selection.interpreters, parse_gil(gil, "gil"), notes)
+    for line in notes:
+        progress.note(line)
+    return advise_pythons(
         target_of(function),
+        hosts=selection.interpreters,
+        gils=gils,
+        budget_s=budget,
+        out=Path(out) if out is not None else None,
+        progress=progress,
         args=args_text,
         inputs=inputs or "",
         tasks=tasks,
-        budget_s=budget,
+        precision=precision,
         repeat=repeat,
         warmup=warmup,
-        python=executable,
-        gil=mode,
-        out=Path(out) if out is not None else None,
     )
+
+
+TOUR_TITLE = "threadlab tour: what was measured on this machine"
+
+
+@dataclass(frozen=True, slots=True)
+class TourResult:
+    """What ``threadlab.tour()`` measured, and what the lessons found.
+
+    Attributes:
+        result: every point the lessons measured (also in ``results_path``).
+        analysis: the analysis of ``result``, computed once.
+        findings: each lesson's conclusion in plain words, citing the numbers
+            measured, in the order the lessons are told.
+        results_path: the results file written.
+        report_path: the HTML report written beside it; None when ``report``
+            was false.
+    """
+
+    result: Result
+    analysis: Analysis
+    findings: tuple[Finding, ...]
+    results_path: Path
+    report_path: Path | None
+
+
+def tour(
+    *,
+    quick: bool = False,
+    python: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
+    out: str | os.PathLike[str] = "threadlab-tour.json",
+    report: bool = True,
+    max_time: float | None = None,
+    progress: Progress | None = None,
+) -> TourResult:
+    """Run the classic lessons of Python concurrency here and say what they show.
+
+    The lessons: one sleep, two in sequence, two on two threads and 1000
+    threads sleeping at once; the pure-Python CPU loop on two threads and on
+    two processes; sha256 on two threads; and, where more than one Python is
+    found here (or given), the CPU loop under each of up to three of them
+    ("which Python"). They are measured in interleaved rounds, as ``run``
+    measures, and each finding is written from the numbers measured here.
+
+    Args:
+        quick: shorter tasks and 10 s of rounds: about 15 s in all on two
+            cores, against about a minute.
+        python: the Python(s) the lessons run under: a path, a version such
+            as ``"3.12"`` or ``"3.13t"``, ``"all"``, or a list of these. The
+            classic lessons run under the first; with several, the "which
+            Python" lesson compares them (default: this Python, and the
+            lesson compares up to three of the Pythons found here).
+        out: the results file, written after every round.
+        report: also write the self-contained HTML report beside ``out``
+            (``threadlab-tour.html`` for ``threadlab-tour.json``).
+        max_time: seconds of rounds the lessons share, instead of their
+            sizes' own (10 s quick, 40 s full); a shorter tour for a test or
+            a demo. The fewest rounds (3) are taken whatever it is.
+        progress: told of each point's start, each sample, each round, and
+            of notes (a Python left out).
+
+    Returns:
+        A ``TourResult``: the result, its analysis, the findings, and where
+        the results file and the report went. ``result.interrupted`` is True
+        if Ctrl-C cut the tour short; the findings then cover what was measured.
+
+    Raises:
+        SpecError: ``python`` names no Python that can run threadlab's
+            worker, ``max_time`` is not above 0, or ``out`` (or the report
+            beside it) cannot be written; before any work starts.
+        ThreadlabError: the report could not be written after the run.
+
+    Example:
+        >>> toured = threadlab.tour(quick=True)
+        >>> for finding in toured.findings:
+        ...     print(finding.title, "—", finding.text)
+    """
+    from threadlab.analysis import analyse
+    from threadlab.lessons import LessonPython, findings, lesson_pythons, tour_spec
+    from threadlab.orchestrate._discover import discover
+    from threadlab.orchestrate._plan import plan
+    from threadlab.orchestrate._select import select
+    from threadlab.orchestrate._store import check_writable, write_atomically
+    from threadlab.render._html import Lesson, html_report
+
+    if max_time is not None and not (
+        isinstance(max_time, (int, float)) and math.isfinite(max_time) and max_time > 0
+    ):
+        raise SpecError("max_time", f"{max_time!r} is not accepted; expected a number above 0, or None")
+    results_path = Path(out)
+    report_path = _beside(results_path, ".html") if report else None
+    for path in (results_path, report_path):
+        if path is not None:
+            check_writable(path, "out")
+    progress = progress or Progress()
+    selection = select(_pythons(python), option="python")
+    for line in selection.skipped:
+        progress.note(line)
+    chosen = selection.interpreters
+    candidates = chosen if len(chosen) > 1 else tuple(discover())
+    compared = lesson_pythons(
+        [
+            LessonPython(found.executable, found.version, found.free_threaded, found.subinterpreters)
+            for found in candidates
+            if found.can_host
+        ]
+    )
+    spec = tour_spec(quick, chosen[0].executable, compared, max_time_s=max_time)
+    notes: list[str] = []
+    points = plan(spec, notes)
+    for line in notes:
+        progress.note(line)
+    result = execute(spec, out=results_path, points=points, progress=progress)
+    analysis = analyse(result)
+    told = tuple(findings(result))
+    if report_path is not None:
+        lessons = [Lesson(finding.title, finding.text) for finding in told]
+        page = html_report([(str(results_path), result)], title=TOUR_TITLE, lessons=lessons)
+        try:
+            write_atomically(report_path, page.encode("utf-8"))
+        except OSError as error:
+            raise ThreadlabError(f"cannot write {str(report_path)!r}: {error.strerror or error}") from None
+    return TourResult(result, analysis, told, results_path, report_path)
+
+
+def _beside(path: Path, suffix: str) -> Path:
+    """``path`` with ``suffix`` instead of its own: ``tour.json`` -> ``tour.html``; ``tour.html`` ->
+    ``tour.html.html``, never the file itself."""
+    return path.with_name(path.name + suffix) if path.suffix == suffix else path.with_suffix(suffix)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from threadlab.worker import strategies as _strategies
+from threadlab.orchestrate import _strategies  # every strategy, dask (outside the worker) included
 from threadlab.worker import workloads as _workloads
+from threadlab.worker._kinds import Kind
 from threadlab.worker._params import Param, describe
 
 
@@ -16,7 +17,8 @@ class WorkloadInfo:
     Attributes:
         name: what users type after ``--workload``.
         summary: one line saying what a task does.
-        kind: ``io``, ``cpu-holds-gil``, ``cpu-releases-gil`` or ``mixed``.
+        kind: the kind of work it declares (``Kind.CPU_HOLDS_GIL``: a ``str``,
+            ``"cpu-holds-gil"``); ``kind.words`` is how people read it.
         params: ``name=default (meaning)`` per parameter.
         strategies: the strategies it can run on.
         unavailable: why it cannot run in this Python; None if it can.
@@ -24,7 +26,7 @@ class WorkloadInfo:
 
     name: str
     summary: str
-    kind: str
+    kind: Kind
     params: tuple[str, ...]
     strategies: tuple[str, ...]
     unavailable: str | None
@@ -64,7 +66,7 @@ def workloads() -> tuple[WorkloadInfo, ...]:
             WorkloadInfo(
                 name=name,
                 summary=workload.summary,
-                kind=workload.kind,
+                kind=Kind(workload.kind),
                 params=describe(workload.params),
                 strategies=tuple(s for s in _strategies.names() if modes[s] in own or modes[s] == "any"),
                 unavailable=workload.unavailable_reason(),

@@ -1,5 +1,10 @@
 """The command line; the only module that prints or exits.
 
+Longer than the others (about 600 lines) for one reason: every command's
+options are declared here, one decorator each, with their help. What a
+command does is a call of the Python API (``_api``) or of a renderer; what
+is left here is parsing, printing and the exit code.
+
 Options arrive as text and are checked by threadlab itself (not by the CLI
 framework), so that every bad value gets the same kind of answer: one line
 naming the option, the value and what is accepted, exit code 2, before any
@@ -9,27 +14,39 @@ work starts. ``--debug`` shows tracebacks.
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import NoReturn
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.markup import escape
+from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress as ProgressBar
 
 from threadlab._errors import SpecError, ThreadlabError
-from threadlab._model import Point, Result, Sample, Spec
-
-if TYPE_CHECKING:
-    from threadlab.orchestrate._advise import Advice
-    from threadlab.orchestrate._interpreters import Selection
+from threadlab.model import DEFAULT_MAX_TIME_S, Point, Result
+from threadlab.orchestrate._progress import Progress, RoundProgress
 
 EXIT_BAD_INPUT = 2
 EXIT_POINT_FAILED = 1
 EXIT_INTERRUPTED = 130
 
 _state = {"debug": False}
+
+# The Python API's parameter names, as the flags that set them.
+_FLAGS = {
+    "python": "--python",
+    "gil": "--gil",
+    "scheduler": "--scheduler",
+    "budget": "--budget",
+    "precision": "--precision",
+    "args": "--args",
+    "out": "--out",
+}
 
 
 def _out() -> Console:
@@ -53,56 +70,56 @@ def app(debug: bool) -> None:
     _state["debug"] = debug
 
 
-class _ProgressView:
-    """A progress bar over samples, on stderr, only when stderr is a terminal."""
+class _ProgressView(Progress):
+    """A progress bar over each group's time, on stderr, only when stderr is a terminal; notes always."""
 
-    def __init__(self, total_samples: int, quiet: bool) -> None:
+    def __init__(self, quiet: bool) -> None:
         console = _err()
-        self.progress = Progress(
+        self.progress = ProgressBar(
             TextColumn("{task.description}"),
             BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
+            TimeElapsedColumn(),
             console=console,
             transient=True,
             disable=quiet or not console.is_terminal,
         )
-        self.fixed_total = total_samples > 0
-        self.task = self.progress.add_task("starting", total=total_samples)
+        self.task = self.progress.add_task("starting", total=1.0)
 
-    def on_point(self, index: int, total: int, point: Point) -> None:
-        self.progress.update(self.task, description=f"[{index + 1}/{total}] {point.label()}")
-        if not self.fixed_total:  # a sweep that plans as it goes: grow the total point by point
-            self.progress.update(
-                self.task, total=(self.progress.tasks[0].total or 0) + point.repeat + point.warmup
-            )
+    def note(self, line: str) -> None:
+        self.progress.console.print(f"note: {line}", markup=False)
 
-    def on_sample(self, point: Point, sample: Sample, warmup: bool) -> None:
-        self.progress.advance(self.task)
+    def point_started(self, point: Point) -> None:
+        self.progress.update(self.task, description=escape(f"starting {point.label()}"), refresh=True)
 
-
-def _run_spec(spec: Spec, out: Path | None, quiet: bool, points: tuple[Point, ...] | None = None) -> Result:
-    from threadlab.orchestrate._execute import execute
-    from threadlab.orchestrate._plan import plan
-
-    todo = points if points is not None else plan(spec)
-    if out is not None:
-        from threadlab.orchestrate._store import check_writable
-
-        check_writable(out)
-    view = _ProgressView(sum(p.repeat + p.warmup for p in todo), quiet)
-    with view.progress:
-        return execute(spec, out=out, on_point=view.on_point, on_sample=view.on_sample, points=todo)
+    def round_done(self, where: RoundProgress) -> None:
+        reached = "" if where.widest is None else f", ±{where.widest:.1%} (asked ±{where.precision:.0%})"
+        label = f"[{where.group + 1}/{where.groups}] {where.label}: round {where.rounds}{reached}"
+        self.progress.update(
+            self.task,
+            description=escape(label),
+            completed=min(1.0, where.elapsed_s / where.time_s) if where.time_s > 0 else 1.0,
+            refresh=True,  # each start and round drawn, not only those a timed refresh catches
+        )
 
 
-def _print_result(result: Result, title: str | None = None, *, advice: bool = True) -> None:
-    """The results table, its problems, then the analysis: scaling, stability, advice."""
+def _print_result(
+    result: Result, title: str | None = None, *, advice: bool = True, command: str | None = "run"
+) -> None:
+    """The machine's noise, the results table, its problems, then the analysis.
+
+    ``command`` is the command whose options word what to do (``run``,
+    ``advise``: ``render._analysis.OPTIONS``, ``--max-time N`` or
+    ``--budget N`` for more time); None where the command cannot measure
+    again (``show``, the tour), for the analysis's plain words.
+    """
     from threadlab.analysis import analyse
-    from threadlab.render._analysis import analysis_renderables
+    from threadlab.render._analysis import OPTIONS, analysis_renderables
     from threadlab.render._tasks import task_tables
-    from threadlab.render._terminal import problem_lines, results_table
+    from threadlab.render._terminal import noise_lines, problem_lines, results_table
 
     console = _out()
+    for line in noise_lines(result):
+        console.print(line, markup=False)
     console.print(results_table(result, title))
     problems = problem_lines(result, full_tracebacks=_state["debug"])
     if problems:
@@ -112,7 +129,8 @@ def _print_result(result: Result, title: str | None = None, *, advice: bool = Tr
         console.print()
     for renderable in task_tables(result):
         console.print(renderable)
-    for renderable in analysis_renderables(analyse(result), advice=advice):
+    options = None if command is None else OPTIONS[command]
+    for renderable in analysis_renderables(analyse(result), advice=advice, options=options):
         console.print(renderable)
 
 
@@ -162,7 +180,19 @@ def _interpreter_options(command: Callable[..., None]) -> Callable[..., None]:
     "--workers", "-n", default="1,2", show_default=True, help="Worker counts, comma-separated, e.g. 1,2,1000."
 )
 @click.option("--tasks", default=None, help="Total tasks per point (fixed work). Default: one per worker.")
-@click.option("--repeat", default="5", show_default=True, help="Timed samples per point.")
+@click.option(
+    "--precision",
+    default="0.05",
+    show_default=True,
+    help="Relative half-width every 95%% speedup interval should reach (0.05 or 5%%).",
+)
+@click.option(
+    "--max-time",
+    default=f"{DEFAULT_MAX_TIME_S:g}",
+    show_default=True,
+    help="Seconds of measuring the run may take; the rounds stop there if not precise before.",
+)
+@click.option("--repeat", default="5", show_default=True, help="The fewest rounds (timed samples per point).")
 @click.option("--warmup", default="1", show_default=True, help="Discarded warm-up runs per point.")
 @click.option(
     "--param",
@@ -175,7 +205,7 @@ def _interpreter_options(command: Callable[..., None]) -> Callable[..., None]:
     "--timeout",
     default="600",
     show_default=True,
-    help="Seconds before a point is killed and recorded as timed out.",
+    help="Seconds before a sample (or a point's start-up) is killed and the point recorded as timed out.",
 )
 @click.option("--max-workers", default=None, help="Raise the safe worker limit of every strategy to this.")
 @_interpreter_options
@@ -192,6 +222,8 @@ def run(
     strategy: str,
     workers: str,
     tasks: str | None,
+    precision: str,
+    max_time: str,
     repeat: str,
     warmup: str,
     param: tuple[str, ...],
@@ -203,114 +235,54 @@ def run(
     out: Path | None,
     quiet: bool,
 ) -> None:
-    """Measure workloads × strategies × worker counts and print one table."""
+    """Measure workloads × strategies × worker counts in interleaved rounds and print one table."""
+    from threadlab._api import run as run_api
     from threadlab.orchestrate._plan import (
         parse_count,
         parse_params,
+        parse_precision,
         parse_seconds,
         parse_workers,
         split_list,
     )
 
-    spec = Spec(
-        workloads=tuple(split_list(workload)) or _refuse("--workload", workload, "a workload name"),
-        strategies=tuple(split_list(strategy)) or _refuse("--strategy", strategy, "a strategy name"),
-        workers=parse_workers(workers),
-        tasks=None if tasks is None else parse_count("--tasks", tasks, 1),
-        repeat=parse_count("--repeat", repeat, 1),
-        warmup=parse_count("--warmup", warmup, 0),
-        params=_with_scheduler(parse_params(param), scheduler, split_list(strategy)),
-        timeout_s=parse_seconds("--timeout", timeout),
-        python=sys.executable,
-        max_workers=None if max_workers is None else parse_count("--max-workers", max_workers, 1),
-    )
-    result = _run_spec(spec, out, quiet, _plan_pythons(spec, python, gil))
+    workloads = tuple(split_list(workload)) or _refuse("--workload", workload, "a workload name")
+    strategies = tuple(split_list(strategy)) or _refuse("--strategy", strategy, "a strategy name")
+    counts = parse_workers(workers)
+    total = None if tasks is None else parse_count("--tasks", tasks, 1)
+    share = parse_precision("--precision", precision)
+    seconds = parse_seconds("--max-time", max_time)
+    rounds = parse_count("--repeat", repeat, 1)
+    warmups = parse_count("--warmup", warmup, 0)
+    params = parse_params(param)
+    limit = parse_seconds("--timeout", timeout)
+    most = None if max_workers is None else parse_count("--max-workers", max_workers, 1)
+    view = _ProgressView(quiet)
+    with view.progress:
+        result = run_api(
+            workloads,
+            strategies,
+            counts,
+            tasks=total,
+            repeat=rounds,
+            warmup=warmups,
+            params=params,
+            precision=share,
+            max_time=seconds,
+            timeout=limit,
+            python=python,
+            gil=gil,
+            max_workers=most,
+            scheduler=scheduler,
+            out=out,
+            progress=view,
+        )
     _print_result(result)
     _finish(result, out)
 
 
 def _refuse(option: str, value: str, expected: str) -> NoReturn:
     raise SpecError(option, f"{value!r} names nothing; expected {expected}")
-
-
-def _select_pythons(values: tuple[str, ...]) -> Selection:
-    """The Pythons ``--python`` names; those ``all`` leaves out are said on stderr."""
-    from threadlab.orchestrate._interpreters import select
-
-    selection = select(values)
-    for line in selection.skipped:
-        _err().print(f"note: {line}", markup=False)
-    return selection
-
-
-def _plan_pythons(spec: Spec, values: tuple[str, ...], gil: str) -> tuple[Point, ...]:
-    """Plan ``spec`` once per Python ``--python`` names, with ``--gil``; notes go to stderr."""
-    import dataclasses
-
-    from threadlab.orchestrate._interpreters import parse_gil
-    from threadlab.orchestrate._plan import plan
-
-    mode = parse_gil(gil)
-    executables = _select_pythons(values).executables
-    spec = dataclasses.replace(
-        spec, python=executables[0], pythons=executables if len(executables) > 1 else (), gil=mode
-    )
-    notes: list[str] = []
-    points = plan(spec, notes)
-    for line in notes:
-        _err().print(f"note: {line}", markup=False)
-    return points
-
-
-def _with_scheduler(params: dict[str, str], scheduler: str | None, strategies: list[str]) -> dict[str, str]:
-    """``params`` with the dask strategy's ``scheduler``: ``--scheduler``, else the environment's.
-
-    The address is refused here, before any work starts, when it is malformed
-    or no Dask scheduler answers there (within 10 s).
-    """
-    from threadlab.scaleout.dask_cluster import SCHEDULER_ENV, check_scheduler, scheduler_address
-
-    option = "--scheduler"
-    if scheduler is not None and "dask" not in strategies:
-        raise SpecError(option, f"{scheduler!r} is for the dask strategy, which --strategy does not name")
-    if scheduler is not None and "scheduler" in params:
-        raise SpecError(option, "is given twice, as --scheduler and --param scheduler=; give one")
-    if scheduler is None and "dask" in strategies and "scheduler" not in params:
-        scheduler, option = os.environ.get(SCHEDULER_ENV) or None, SCHEDULER_ENV
-    if scheduler is None:
-        return params
-    try:
-        address = scheduler_address(scheduler)
-        check_scheduler(address)
-    except ValueError as error:
-        raise SpecError(option, str(error)) from None
-    return {**params, "scheduler": address}
-
-
-def _merge_advice(sweeps: list[Advice], labels: list[str], out: Path | None) -> Advice:
-    """One advice from the sweeps of several Pythons: their points together, analysed by Python."""
-    import dataclasses
-
-    from threadlab.analysis import analyse
-    from threadlab.orchestrate._advise import Advice
-    from threadlab.orchestrate._store import save_result
-
-    first = sweeps[0].result
-    pythons = tuple(sweep.result.spec.python for sweep in sweeps)
-    result = Result(
-        spec=dataclasses.replace(first.spec, pythons=pythons),
-        environment=first.environment,
-        measurements=tuple(m for sweep in sweeps for m in sweep.result.measurements),
-        interrupted=any(sweep.result.interrupted for sweep in sweeps),
-    )
-    if out is not None:
-        save_result(result, out)
-    analysis = analyse(result)
-    recommendation = analysis.recommendations[0] if analysis.recommendations else None
-    notes = tuple(
-        f"{label}: {note}" for label, sweep in zip(labels, sweeps, strict=False) for note in sweep.notes
-    )
-    return Advice(result, analysis, recommendation, notes)
 
 
 @app.command()
@@ -324,7 +296,13 @@ def _merge_advice(sweeps: list[Advice], labels: list[str], out: Path | None) -> 
 @click.option("--inputs", default=None, help="module:name of a sequence; one call per item.")
 @click.option("--tasks", default=None, help="Calls per point (default: fitted to the budget).")
 @click.option("--budget", default="60", show_default=True, help="Seconds the whole sweep may take.")
-@click.option("--repeat", default="5", show_default=True, help="Timed samples per point.")
+@click.option(
+    "--precision",
+    default="0.05",
+    show_default=True,
+    help="Relative half-width every 95%% speedup interval should reach (0.05 or 5%%).",
+)
+@click.option("--repeat", default="5", show_default=True, help="The fewest rounds (timed samples per point).")
 @click.option("--warmup", default="1", show_default=True, help="Discarded warm-up runs per point.")
 @_interpreter_options
 @click.option("--out", "-o", type=_OUT_PATH, default=None, help="Write the results file, analysis included.")
@@ -335,6 +313,7 @@ def advise(
     inputs: str | None,
     tasks: str | None,
     budget: str,
+    precision: str,
     repeat: str,
     warmup: str,
     python: tuple[str, ...],
@@ -343,60 +322,46 @@ def advise(
     quiet: bool,
 ) -> None:
     """Measure TARGET (module:function or file.py:function) and recommend a strategy."""
-    from threadlab.orchestrate._advise import advise_sweep
-    from threadlab.orchestrate._interpreters import check_gil, parse_gil
-    from threadlab.orchestrate._plan import parse_count, parse_seconds
-    from threadlab.render._analysis import advice_renderables
+    from threadlab._api import advise as advise_api
+    from threadlab.orchestrate._plan import parse_count, parse_precision, parse_seconds
+    from threadlab.render._analysis import OPTIONS, advice_renderables
     from threadlab.worker.workloads._function import parse_args
 
     if args_json is not None and inputs is not None:
         raise SpecError("--args", "--args and --inputs exclude each other; give one of them")
+    arguments = None
     if args_json is not None:
         try:
-            parse_args(args_json)
+            arguments = list(parse_args(args_json))
         except ValueError as error:
             raise SpecError("--args", str(error)) from None
     count = None if tasks is None else parse_count("--tasks", tasks, 1)
     seconds = parse_seconds("--budget", budget)
+    share = parse_precision("--precision", precision)
     samples = parse_count("--repeat", repeat, 1)
     warmups = parse_count("--warmup", warmup, 0)
-    mode = parse_gil(gil)
-    hosts = _select_pythons(python).interpreters
-    gil_notes: list[str] = []
-    gils = check_gil(hosts, mode, gil_notes)
-    for line in gil_notes:
-        _err().print(f"note: {line}", markup=False)
-    view = _ProgressView(0, quiet)
-    sweeps = []
+    view = _ProgressView(quiet)
     with view.progress:
-        for host, host_gil in zip(hosts, gils, strict=True):
-            # Several Pythons share the budget; each gets its own sweep and recommendation.
-            sweeps.append(
-                advise_sweep(
-                    target,
-                    args=args_json or "[]",
-                    inputs=inputs or "",
-                    tasks=count,
-                    budget_s=seconds / len(hosts),
-                    repeat=samples,
-                    warmup=warmups,
-                    python=host.executable,
-                    gil=host_gil,
-                    out=out if len(hosts) == 1 else None,
-                    on_point=view.on_point,
-                    on_sample=view.on_sample,
-                )
-            )
-            if sweeps[-1].result.interrupted:
-                break
-    labels = [host.label() for host in hosts]
-    found = sweeps[0] if len(sweeps) == 1 else _merge_advice(sweeps, labels, out)
+        found = advise_api(
+            target,
+            args=arguments,
+            inputs=inputs,
+            tasks=count,
+            budget=seconds,
+            precision=share,
+            repeat=samples,
+            warmup=warmups,
+            python=python,
+            gil=gil,
+            out=out,
+            progress=view,
+        )
     console = _out()
-    _print_result(found.result, title=f"advise {target}", advice=False)
+    _print_result(found.result, title=f"advise {target}", advice=False, command="advise")
     for note in found.notes:
         console.print(f"note: {note}", markup=False)
     console.print()
-    for renderable in advice_renderables(found.analysis):
+    for renderable in advice_renderables(found.analysis, OPTIONS["advise"]):
         console.print(renderable)
     _finish(found.result, out)
 
@@ -420,7 +385,7 @@ def show(results: Path, output_format: str) -> None:
     chosen = parse_choice("--format", output_format, _export.EXPORT_FORMATS)
     result = load_result(results)
     if chosen == "table":
-        _print_result(result)
+        _print_result(result, command=None)
         return
     exporters = {"json": _export.to_json, "csv": _export.to_csv, "markdown": _export.to_markdown}
     sys.stdout.write(exporters[chosen](result))
@@ -436,10 +401,10 @@ def show(results: Path, output_format: str) -> None:
 def plot(results: Path, kind: str, out: Path, point: str | None) -> None:
     """Draw a plot of a results file as PNG or SVG."""
     from threadlab.orchestrate._store import check_writable, load_result
-    from threadlab.render import _plots
+    from threadlab.render import plots
     from threadlab.render._options import image_format_of, parse_choice, parse_points
 
-    chosen = parse_choice("--kind", kind, _plots.PLOT_KINDS)
+    chosen = parse_choice("--kind", kind, plots.PLOT_KINDS)
     image_format = image_format_of(out)
     if point is not None and chosen != "timeline":
         raise SpecError("--point", f"{point!r} applies to --kind timeline only, not {chosen}")
@@ -447,8 +412,8 @@ def plot(results: Path, kind: str, out: Path, point: str | None) -> None:
     result = load_result(results)
     indices = None if point is None else parse_points("--point", point, len(result.measurements))
     try:
-        image = _plots.plot(chosen, result, image_format=image_format, point=indices)
-    except _plots.NothingToPlot as nothing:
+        image = plots.plot(chosen, result, image_format=image_format, point=indices)
+    except plots.NothingToPlot as nothing:
         raise SpecError("--kind", f"{chosen}: {nothing}") from None
     _write_bytes(out, image)
     _err().print(f"Plot written to {out}", markup=False)
@@ -488,8 +453,7 @@ def compare(base: Path, new: Path, fail_slower: str | None) -> None:
     """Compare two results files point by point: faster, slower, or not significant."""
     from threadlab.analysis._compare import compare as compare_results
     from threadlab.orchestrate._store import load_result
-    from threadlab.render._compare import change_text, comparison_renderables
-    from threadlab.render._labels import point_name
+    from threadlab.render._compare import change_text, compared_names, comparison_renderables
     from threadlab.render._options import parse_percent
 
     limit = None if fail_slower is None else parse_percent("--fail-slower", fail_slower)
@@ -501,9 +465,8 @@ def compare(base: Path, new: Path, fail_slower: str | None) -> None:
     if limit is not None:
         slower = comparison.slower_than(limit)
         if slower:
-            named = "; ".join(
-                f"{point_name(before.measurements[c.base_index])} ({change_text(c)})" for c in slower
-            )
+            names, _ = compared_names(before, after)
+            named = "; ".join(f"{names[c.base_index]} ({change_text(c)})" for c in slower)
             _err().print(
                 f"threadlab: {len(slower)} point(s) significantly slower by more than {limit:g}%: {named}",
                 markup=False,
@@ -512,19 +475,11 @@ def compare(base: Path, new: Path, fail_slower: str | None) -> None:
 
 
 def _write_bytes(path: Path, content: bytes) -> None:
-    """Write a file atomically (a temporary file, then a rename), or fail with one line."""
-    import tempfile
+    """Write a file atomically (``write_atomically``), or fail with one line."""
+    from threadlab.orchestrate._store import write_atomically
 
     try:
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(content)
-            os.chmod(temporary, 0o644)
-            os.replace(temporary, path)
-        except BaseException:
-            os.unlink(temporary)
-            raise
+        write_atomically(path, content)
     except OSError as error:
         raise ThreadlabError(f"cannot write {str(path)!r}: {error.strerror or error}") from None
 
@@ -548,7 +503,7 @@ def strategies() -> None:
 
 
 @app.command()
-@click.option("--quick", is_flag=True, help="Shorter durations (about 10 s in all).")
+@click.option("--quick", is_flag=True, help="Shorter durations (about 15 s in all).")
 @click.option(
     "--out",
     "-o",
@@ -568,40 +523,26 @@ def strategies() -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def tour(quick: bool, out: Path, python: tuple[str, ...], quiet: bool) -> None:
     """Run the classic lessons of Python concurrency here and explain what they show."""
-    import dataclasses
+    from threadlab._api import tour as tour_api
+    from threadlab.render._analysis import advice_renderables
 
-    from threadlab._tour import findings, tour_points, tour_spec
-    from threadlab._tour_interpreters import lesson_points, lesson_pythons
-    from threadlab.orchestrate._interpreters import discover
-
-    chosen = _select_pythons(python).interpreters
-    compared = lesson_pythons(chosen if len(chosen) > 1 else discover())
-    spec = tour_spec(quick, chosen[0].executable)
-    if compared:
-        spec = dataclasses.replace(spec, pythons=(spec.python, *(p.executable for p in compared)))
-    points = tour_points(quick, spec.python) + lesson_points(compared, quick)
-    result = _run_spec(spec, out, quiet, points=points)
+    view = _ProgressView(quiet)
+    with view.progress:
+        toured = tour_api(quick=quick, python=python, out=out, progress=view)
     console = _out()
-    _print_result(result, title="The tour: what was measured on this machine", advice=False)
+    title = "The tour: what was measured on this machine"
+    _print_result(toured.result, title=title, advice=False, command=None)
     console.print("The lessons, as measured here:", style="bold")
-    for number, finding in enumerate(findings(result), start=1):
+    for number, finding in enumerate(toured.findings, start=1):
         console.print(f"{number}. {finding.title}", style="bold", markup=False)
         console.print(f"   {finding.text}", markup=False)
     console.print()
-    from threadlab.analysis import analyse
-    from threadlab.render._analysis import advice_renderables
-
     console.print("What to use, workload by workload:", style="bold")
-    for renderable in advice_renderables(analyse(result)):
+    for renderable in advice_renderables(toured.analysis):
         console.print(renderable)
-    from threadlab.render._html import Lesson, html_report
-
-    page = out.with_suffix(".html") if out.suffix != ".html" else out.with_name(out.name + ".html")
-    lessons = [Lesson(finding.title, finding.text) for finding in findings(result)]
-    title = "threadlab tour: what was measured on this machine"
-    _write_bytes(page, html_report([(str(out), result)], title=title, lessons=lessons).encode("utf-8"))
-    _err().print(f"Report written to {page}", markup=False)
-    _finish(result, out)
+    if toured.report_path is not None:
+        _err().print(f"Report written to {toured.report_path}", markup=False)
+    _finish(toured.result, toured.results_path)
 
 
 @app.command()
@@ -620,7 +561,7 @@ def interpreters(python: tuple[str, ...], refresh: bool) -> None:
     paths given. Answers are cached (THREADLAB_CACHE_DIR, else
     ~/.cache/threadlab) until a Python or threadlab changes.
     """
-    from threadlab.orchestrate._interpreters import cache_file, discover
+    from threadlab.orchestrate._discover import cache_file, discover
     from threadlab.render._interpreters import interpreters_table
 
     found = discover(python, use_cache=not refresh)
@@ -632,9 +573,28 @@ def interpreters(python: tuple[str, ...], refresh: bool) -> None:
     )
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM and SIGHUP end a run as Ctrl-C does: workers ended, what was measured saved."""
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``threadlab`` command."""
     args = sys.argv[1:] if argv is None else argv
+    before: dict[int, object] = {}
+    if threading.current_thread() is threading.main_thread():
+        for name in ("SIGTERM", "SIGHUP"):
+            if hasattr(signal, name):
+                number = getattr(signal, name)
+                before[number] = signal.signal(number, _interrupt)
+    try:
+        _main(args)
+    finally:
+        for number, handler in before.items():  # as they were: main() may run inside a test
+            signal.signal(number, handler)  # type: ignore[arg-type]  # what signal.signal returned
+
+
+def _main(args: list[str]) -> NoReturn:
     debug = "--debug" in args
     try:
         code = app.main(args=args, prog_name="threadlab", standalone_mode=False)
@@ -647,7 +607,9 @@ def main(argv: list[str] | None = None) -> None:
         where = f"threadlab {error.ctx.info_name}" if error.ctx and error.ctx.parent else "threadlab"
         _fail(f"{where}: error: {error.format_message()}", EXIT_BAD_INPUT, debug)
     except SpecError as error:
-        _fail(f"threadlab: error: {error}", EXIT_BAD_INPUT, debug)
+        # The API names its parameters; the CLI's user typed flags.
+        flag = _FLAGS.get(error.option)
+        _fail(f"threadlab: error: {error.renamed(flag) if flag else error}", EXIT_BAD_INPUT, debug)
     except ThreadlabError as error:
         _fail(f"threadlab: error: {error}", EXIT_POINT_FAILED, debug)
     except KeyboardInterrupt:

@@ -2,14 +2,15 @@
 
 ::
 
-    probe: sequential, a few tasks ──► cost of one task, CPU/wall
-        │
-        ▼ choose worker counts (1, 2, 4, … up to ~64 for waiting work,
-        │ about the core count for computing work) and a fixed task count T
-        │ so that the whole sweep fits the budget
+    probe: sequential, a few calls ──► cost of one call, CPU/wall; a function that
+        │                              raises on every call stops here, at once
+        ▼ choose worker counts (2, 4, … up to ~64 for waiting work, about the
+        │ core count for computing work), the strategies that apply to it and to
+        │ this Python, and T calls per point, so that a sequential sample lasts
+        │ about 0.1 s and at least six rounds of every point fit the budget
         ▼
-    sequential (T tasks), then each worker count for every strategy that
-    applies, smallest first; stop when the next point would overrun the budget
+    one group, measured in interleaved rounds (orchestrate/_rounds) until every
+    speedup interval is within the precision asked, or the budget is spent
         │
         ▼
     analysis: classification and recommendation
@@ -17,31 +18,57 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import os
 import pickle
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from threadlab._errors import SpecError
-from threadlab._model import Gil, Point, Result, Spec
-from threadlab.analysis import Analysis, Recommendation, analyse
+from threadlab.analysis import Analysis, Recommendation, analyse, cpu_per_wall
+from threadlab.model import (
+    DEFAULT_PRECISION,
+    FoundInterpreter,
+    Gil,
+    Measurement,
+    Point,
+    Result,
+    Spec,
+    composite,
+)
 from threadlab.orchestrate._execute import execute
-from threadlab.orchestrate._runner import OnSample, measure_point
-from threadlab.orchestrate._store import check_writable
-from threadlab.worker import strategies as strategy_registry
+from threadlab.orchestrate._plan import plan
+from threadlab.orchestrate._progress import Progress
+from threadlab.orchestrate._runner import measure_point
+from threadlab.orchestrate._store import ResultsWriter, check_writable
 from threadlab.worker._params import ParamValue
 from threadlab.worker.workloads import FunctionWorkload, TargetError
 from threadlab.worker.workloads._function import load_inputs
 
-# Worker start-up and protocol per point, from benchmarks/bench_overhead.py (rounded up).
-_POINT_OVERHEAD_S = 0.2
-# Share of the budget planned for measuring; the rest absorbs misestimates.
-_PLANNED_SHARE = 0.8
-# The most tasks per point: beyond this the spans alone make the results file large.
-_MAX_TASKS = 100_000
+# Worker start-up, warm-up and protocol per point, from benchmarks/bench_overhead.py (rounded up).
+_POINT_OVERHEAD_S = 0.3
+# Share of the budget planned for measuring; the rest absorbs misestimates and the analysis.
+_PLANNED_SHARE = 0.85
+# The most calls per point: beyond this the per-task records weigh on every round.
+_MAX_TASKS = 50_000
+# A sequential sample should last at least this long, as pyperf sizes its loops: shorter
+# samples are dominated by the clock's resolution and the cost of starting workers.
+_MIN_SAMPLE_S = 0.1
+# A probe sample shorter than this is timed again with more calls.
+_PROBE_S = 0.02
+# What handing one task to a process or a subinterpreter costs beyond the call itself
+# (pickling, a pipe, a wake-up): about 0.3 ms a task for processes here, measured by advise
+# on a 100 ns function (660 calls: 0.21 s a sample on 2 processes).
+_HANDOFF_S = 3e-4
+# A point whose speedup interval lies wholly below this is clearly slower than sequential:
+# it cannot be the advice, so it takes no more rounds, and the budget goes to the others.
+_RETIRE_BELOW = 0.9
+# Rounds that every point should fit in the budget, so that the intervals can narrow.
+_PLANNED_ROUNDS = 12
 # Sequential CPU/wall below this counts as waiting work, which may use many workers.
 _WAITING = 0.3
 _MOST_WAITING_WORKERS = 64
@@ -54,7 +81,8 @@ class Advice:
     Attributes:
         result: every point measured (probe excluded).
         analysis: statistics, scaling, classification and recommendation.
-        recommendation: the recommendation for the function.
+        recommendation: the recommendation for the function (the first
+            Python's, where several were measured: see ``analysis``).
         notes: what the sweep skipped or cut short, and why.
     """
 
@@ -108,26 +136,47 @@ def _counts(limit: int) -> tuple[int, ...]:
     return tuple(counts)
 
 
+def _strategies(workload: FunctionWorkload, host: FoundInterpreter, notes: list[str]) -> list[str]:
+    """The strategies that apply to the function on ``host``; what is left out goes to ``notes``."""
+    if workload.is_async:
+        notes.append("a coroutine function: measured on asyncio against awaiting one call at a time")
+        return ["asyncio"]
+    notes.append("not a coroutine function: asyncio does not apply")
+    chosen = []
+    for name in ("threads", "thread-pool", "processes", "interpreters"):
+        reason = host.unavailable.get(name)
+        if reason is None and name == "processes":
+            reason = _picklable(workload)
+        if reason:
+            notes.append(f"{name} skipped: {reason}")
+        else:
+            chosen.append(name)
+    return chosen
+
+
 def advise_sweep(
     target: str,
     *,
+    host: FoundInterpreter,
+    gil: Gil = "default",
     args: str = "[]",
     inputs: str = "",
     tasks: int | None = None,
     budget_s: float = 60.0,
+    precision: float = DEFAULT_PRECISION,
     repeat: int = 5,
     warmup: int = 1,
-    python: str,
-    gil: Gil = "default",
     out: Path | None = None,
-    on_point: Callable[[int, int, Point], None] | None = None,
-    on_sample: OnSample | None = None,
+    progress: Progress | None = None,
 ) -> Advice:
     """Measure a user's function under every strategy that applies, within ``budget_s``.
 
     Raises:
-        SpecError: the target cannot be loaded, or its arguments are refused.
+        SpecError: the target cannot be loaded, its arguments are refused,
+            or every call of it raised in the probe.
     """
+    started = time.perf_counter()
+    progress = progress or Progress()
     if out is not None:
         check_writable(out)
     try:
@@ -141,49 +190,42 @@ def advise_sweep(
     except ValueError as error:
         raise SpecError("--inputs" if inputs else "--args", str(error)) from None
     notes: list[str] = []
-    strategies = ["asyncio"] if workload.is_async else ["threads", "thread-pool", "processes"]
-    if workload.is_async:
-        notes.append("a coroutine function: measured on asyncio against awaiting one call at a time")
-    else:
-        notes.append("not a coroutine function: asyncio does not apply")
-        reason = _picklable(workload)
-        if reason is None:
-            reason = strategy_registry.get("processes").unavailable_reason()
-        if reason:
-            strategies.remove("processes")
-            notes.append(f"processes skipped: {reason}")
+    strategies = _strategies(workload, host, notes)
     item_count = len(load_inputs(inputs)) if inputs else None
-    started = time.perf_counter()
 
-    def point(strategy: str, workers: int, count: int, samples: int, warmups: int) -> Point:
-        return Point(
-            workload=target,
-            strategy=strategy,
-            workers=workers,
-            tasks=count,
-            params=params,
-            strategy_params={p.name: p.default for p in strategy_registry.get(strategy).params},
-            python=python,
-            repeat=samples,
-            warmup=warmups,
-            gil=gil,
+    # 1. Probe: the cost of one call and how much of it is CPU, from a few sequential calls;
+    # again with more calls where those few were too short to time (a sample's fixed cost
+    # would otherwise pass for the calls' own).
+    def probe_with(count: int) -> Measurement:
+        point = Point(target, "sequential", 1, count, params, {}, host.executable, 3, 1, gil)
+        return measure_point(
+            point, repeat=3, warmup=1, timeout_s=max(10.0, budget_s / 2), on_sample=progress.sample
         )
 
-    # 1. Probe: the cost of one task and how much of it is CPU, from a few sequential tasks.
     probe_tasks = min(item_count or 3, 3)
-    probe = measure_point(
-        point("sequential", 1, probe_tasks, 3, 1), repeat=3, warmup=1, timeout_s=budget_s, on_sample=on_sample
-    )
+    probe = probe_with(probe_tasks)
+    durations = [d for s in probe.samples for d in s.spans.durations()]
+    if probe.samples and durations and statistics.median(s.wall_s for s in probe.samples) < _PROBE_S:
+        wanted = math.ceil(_PROBE_S / max(statistics.median(durations), 1e-7))
+        more = min(item_count or _MAX_TASKS, _MAX_TASKS, wanted)
+        if more > probe_tasks:
+            probe_tasks, probe = more, probe_with(more)
+    ran = [s for s in (*probe.warmups, *probe.samples) if s.tasks]
+    if ran and all(s.tasks_ok == 0 for s in ran):
+        first = probe.errors[0] if probe.errors else None
+        last = (first.traceback or "").strip().splitlines()[-1:] if first else []
+        raise SpecError("advise", f"every call of the function raised: {last[0] if last else 'an error'}")
     if not probe.samples:
         failure = probe.errors[0].message if probe.errors else probe.status
         raise SpecError("advise", f"the function failed before it could be measured: {failure}")
-    task_s = statistics.median(s.wall_s for s in probe.samples) / probe_tasks
-    cpu = [s.cpu_s / s.wall_s for s in probe.samples if s.cpu_s is not None]
-    waiting = bool(cpu) and statistics.median(cpu) < _WAITING
+    task_s = max(statistics.median(s.wall_s for s in probe.samples) / probe_tasks, 1e-7)
+    cpu = cpu_per_wall(probe.samples)
+    waiting = cpu is not None and cpu < _WAITING
     cores = os.cpu_count() or 1
-    counts = _counts(_MOST_WAITING_WORKERS if waiting else cores + 1)
+    counts = _counts(_MOST_WAITING_WORKERS if waiting else cores + 1)[1:]
 
-    # 2. Fix the work: T tasks, as many as let every planned point fit the budget.
+    # 2. Fix the work: T calls, a sequential sample of about _MIN_SAMPLE_S, and enough
+    # rounds of every point inside the budget.
     def sample_s(strategy: str, workers: int, count: int) -> float:
         """Expected wall time of one sample: waiting overlaps; computing shares the cores."""
         if strategy == "sequential":
@@ -191,63 +233,136 @@ def advise_sweep(
         parallel = min(workers, count) if waiting else min(workers, count, cores)
         if not waiting and strategy in ("threads", "thread-pool"):
             parallel = 1  # assume the worst: the function holds the GIL
-        return count * task_s / parallel
+        handoff = _HANDOFF_S if strategy in ("processes", "interpreters") else 0.0
+        return count * (task_s + handoff) / parallel
 
-    def sweep_s(count: int, sweep_counts: tuple[int, ...]) -> float:
-        points = [("sequential", 1)] + [(s, w) for w in sweep_counts for s in strategies]
-        return sum((repeat + warmup) * sample_s(s, w, count) + _POINT_OVERHEAD_S for s, w in points)
+    def round_s(count: int, sweep: Sequence[int]) -> float:
+        return sample_s("sequential", 1, count) + sum(
+            sample_s(s, w, count) for w in sweep for s in strategies
+        )
+
+    def startup_s(sweep: Sequence[int], count: int) -> float:
+        points = 1 + len(sweep) * len(strategies)
+        return points * (_POINT_OVERHEAD_S + warmup * count * task_s)
+
+    def fits(count: int, sweep: Sequence[int]) -> bool:
+        need = startup_s(sweep, count) + max(repeat, _PLANNED_ROUNDS) * round_s(count, sweep)
+        return need <= available
 
     available = budget_s * _PLANNED_SHARE - (time.perf_counter() - started)
     if tasks is not None or item_count is not None:
         total = tasks or item_count or 1
-        if total < counts[-1]:
-            # More workers than tasks would sit idle: T tasks keep at most T workers busy.
-            counts = (*(c for c in counts if c < total), total)
+        # More workers than calls would sit idle: T calls keep at most T workers busy.
+        counts = tuple(c for c in counts if c < total) + (
+            (total,) if total < counts[-1] and total > 1 else ()
+        )
+        counts = counts or (2,)
     else:
-        while len(counts) > 1 and sweep_s(counts[-1], counts) > available:
+        # The most workers that fit, each worker count with as many calls as its largest
+        # count of workers needs (and a sequential sample of about _MIN_SAMPLE_S): fewer
+        # workers mean fewer calls too, so a slow call still gets its sweep.
+        def calls(sweep: tuple[int, ...]) -> int:
+            return min(_MAX_TASKS, max(sweep[-1], math.ceil(_MIN_SAMPLE_S / task_s)))
+
+        while len(counts) > 1 and not fits(calls(counts), counts):
             counts = counts[:-1]
-        total = counts[-1]
-        while total * 2 <= _MAX_TASKS and sweep_s(total * 2, counts) <= available:
-            total *= 2
-        if sweep_s(total, counts) > available:
-            notes.append(f"one call takes {task_s:.3g} s: even {total} calls per point overrun the budget")
+        total = calls(counts)
+        while total > counts[-1] and not fits(total, counts):
+            total = max(counts[-1], total // 2)
+    if not fits(total, counts):
+        notes.append(
+            f"one call takes {task_s:.3g} s: {_PLANNED_ROUNDS} rounds of {total} calls per point "
+            f"overrun the budget of {budget_s:g} s"
+        )
 
-    # 3. Sweep: sequential first, then each worker count for every strategy, fewest workers
-    # first, but one worker last: it is never the advice (sequential work plus overhead),
-    # only the base of the scaling table, so a tight budget is spent on 2+ workers first.
-    plan = [point("sequential", 1, total, repeat, warmup)]
-    plan += [point(s, w, total, repeat, warmup) for w in (*counts[1:], *counts[:1]) for s in strategies]
-    estimates = [(repeat + warmup) * sample_s(p.strategy, p.workers, total) + _POINT_OVERHEAD_S for p in plan]
-
-    def over_budget(index: int, todo: Point) -> str | None:
-        elapsed = time.perf_counter() - started
-        if index == 0 or elapsed + estimates[index] <= budget_s:
-            return None
-        skipped = ", ".join(f"{p.strategy} ×{p.workers}" for p in plan[index:])
-        return f"budget of {budget_s:g} s reached after {elapsed:.1f} s; not measured: {skipped}"
-
+    # 3. One group, in interleaved rounds, for the time left.
+    spent = time.perf_counter() - started
     spec = Spec(
         workloads=(target,),
-        strategies=tuple(dict.fromkeys(p.strategy for p in plan)),
-        workers=tuple(sorted({p.workers for p in plan})),
+        strategies=("sequential", *strategies),
+        workers=counts,
         tasks=total,
         repeat=repeat,
         warmup=warmup,
         params=params,
-        # A point far slower than planned is stuck, not slow: cut it and go on.
-        timeout_s=max(10.0, 5 * max(estimates)),
-        python=python,
+        # A sample far slower than planned is stuck, not slow: cut it and go on.
+        timeout_s=max(
+            10.0, 5 * max(sample_s(s, w, total) for s in ("sequential", *strategies) for w in counts)
+        ),
+        python=host.executable,
         gil=gil,
+        precision=precision,
+        max_time_s=max(0.1, budget_s * _PLANNED_SHARE - spent - startup_s(counts, total)),
     )
-    result = execute(
-        spec,
-        out=out,
-        on_point=on_point,
-        on_sample=on_sample,
-        points=plan,
-        stop_before=over_budget,
-        stopped=notes,
-    )
+    result = execute(spec, out=out, points=plan(spec), progress=progress, retire_below=_RETIRE_BELOW)
     analysis = analyse(result)
+    if out is not None:
+        ResultsWriter(out).save(result, analysis.to_json())
     recommendation = analysis.recommendations[0] if analysis.recommendations else None
     return Advice(result, analysis, recommendation, tuple(notes))
+
+
+def advise_pythons(
+    target: str,
+    *,
+    hosts: Sequence[FoundInterpreter],
+    gils: Sequence[Gil],
+    budget_s: float,
+    out: Path | None = None,
+    progress: Progress | None = None,
+    **options: object,
+) -> Advice:
+    """``advise_sweep`` under each Python of ``hosts``, sharing the budget; one advice of all.
+
+    Each Python gets its own sweep and its own recommendation (the analysis
+    groups points by Python); the merged result holds every point.
+    """
+    sweeps: list[Advice] = []
+    for host, host_gil in zip(hosts, gils, strict=True):
+        sweeps.append(
+            advise_sweep(
+                target,
+                host=host,
+                gil=host_gil,
+                budget_s=budget_s / len(hosts),
+                out=out if len(hosts) == 1 else None,
+                progress=progress,
+                **options,  # type: ignore[arg-type]  # advise_sweep's own keywords, passed through
+            )
+        )
+        if sweeps[-1].result.interrupted:
+            break
+    if len(sweeps) == 1:
+        return sweeps[0]
+    first = sweeps[0].result
+    measurements = tuple(m for sweep in sweeps for m in sweep.result.measurements)
+    offset = 0
+    rounds = []
+    for sweep in sweeps:
+        rounds += [
+            dataclasses.replace(r, points=tuple(i + offset for i in r.points)) for r in sweep.result.rounds
+        ]
+        offset += len(sweep.result.measurements)
+    specs = tuple(sweep.result.spec for sweep in sweeps)
+    result = Result(
+        spec=composite(
+            specs,
+            precision=first.spec.precision,
+            max_time_s=sum(spec.max_time_s for spec in specs),
+            timeout_s=max((spec.timeout_s for spec in specs if spec.timeout_s is not None), default=None),
+        ),
+        environment=first.environment,
+        measurements=measurements,
+        interrupted=any(sweep.result.interrupted for sweep in sweeps),
+        noise=first.noise,
+        rounds=tuple(rounds),
+    )
+    analysis = analyse(result)
+    if out is not None:
+        ResultsWriter(out).save(result, analysis.to_json())
+    labels = [host.label() for host in hosts]
+    notes = tuple(
+        f"{label}: {note}" for label, sweep in zip(labels, sweeps, strict=False) for note in sweep.notes
+    )
+    recommendation = analysis.recommendations[0] if analysis.recommendations else None
+    return Advice(result, analysis, recommendation, notes)

@@ -12,15 +12,10 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 
 from threadlab._errors import SpecError
-from threadlab._model import Point, Spec
-from threadlab.orchestrate._interpreters import (
-    FoundInterpreter,
-    check_gil,
-    describe,
-    this_interpreter,
-    where_is,
-)
-from threadlab.worker import strategies as strategy_registry
+from threadlab.model import FoundInterpreter, Point, Spec
+from threadlab.orchestrate import _strategies as strategy_registry
+from threadlab.orchestrate._discover import describe, this_interpreter
+from threadlab.orchestrate._select import check_gil, where_is
 from threadlab.worker import workloads as workload_registry
 from threadlab.worker._params import Param, ParamValue, resolve
 from threadlab.worker.strategies import Strategy
@@ -77,6 +72,24 @@ def parse_seconds(option: str, text: str) -> float:
         value = math.nan
     if not (math.isfinite(value) and value > 0):
         raise SpecError(option, f"{text!r} is not accepted; expected seconds above 0, like 30")
+    return value
+
+
+def parse_precision(option: str, text: str) -> float:
+    """Parse a relative precision: ``0.05`` or ``5%`` (above 0, below 1).
+
+    Raises:
+        SpecError: not a number, or not above 0 and below 1 (100%).
+    """
+    shown = text.strip()
+    try:
+        value = float(shown[:-1]) / 100 if shown.endswith("%") else float(shown)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and 0 < value < 1):
+        raise SpecError(
+            option, f"{shown!r} is not accepted; expected a share above 0 and below 1, like 0.05 or 5%"
+        )
     return value
 
 
@@ -208,6 +221,8 @@ def _hosts(spec: Spec) -> list[FoundInterpreter]:
 def plan(spec: Spec, notes: list[str] | None = None) -> tuple[Point, ...]:
     """Check ``spec`` and list its points: Pythons × workloads × strategies × workers.
 
+    A composite spec (``Spec.parts``) gives the points of each part in turn.
+
     ``sequential`` runs on one worker, so it gets one point per distinct task
     count (with T = W by default, the baseline for W workers runs W tasks one
     after another — the classic "two in sequence").
@@ -228,6 +243,11 @@ def plan(spec: Spec, notes: list[str] | None = None) -> tuple[Point, ...]:
             free-threaded build.
     """
     notes = notes if notes is not None else []
+    if spec.parts:
+        points: list[Point] = []
+        for part in spec.parts:
+            points.extend(p for p in plan(part, notes) if p not in points)
+        return tuple(points)
     hosts = _hosts(spec)
     gils = check_gil(hosts, spec.gil, notes)
     workloads = [resolve_workload(name) for name in spec.workloads]
@@ -258,7 +278,7 @@ def plan(spec: Spec, notes: list[str] | None = None) -> tuple[Point, ...]:
                 f"{most} is above the safe limit of {limit} workers for {strategy.name}; "
                 f"pass --max-workers {most} to allow it",
             )
-    points: list[Point] = []
+    points = []
     pythons = spec.pythons or (spec.python,)
     for python, host, gil in zip(pythons, hosts, gils, strict=True):
         for workload in workloads:

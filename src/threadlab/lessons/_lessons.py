@@ -1,0 +1,266 @@
+"""The classic lessons of Python threads, measured here: sleeps, the CPU loop, hashing.
+
+Each lesson is a ``Spec`` (a part of the tour's composite spec, so that the
+results file says what produced its points); each finding is written from
+the numbers measured, never from what the lesson expects: where this machine
+or this interpreter disagrees with the folklore (a free-threaded build, say),
+the finding says what was seen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from threadlab._units import ratio, seconds
+from threadlab.lessons._finding import Finding, without_gil
+from threadlab.model import Measurement, Result, Spec, Summary
+
+MANY_THREADS = 1000
+# A lesson calls a speedup a gain from here: on these machines ±10% is noise, 1.2× is not.
+_GAIN = 1.2
+
+
+@dataclass(frozen=True, slots=True)
+class Sizes:
+    """How big the lessons' tasks are, and how long the tour measures.
+
+    Attributes:
+        duration: seconds each sleep task waits.
+        iterations: steps of the CPU loop.
+        mb: megabytes hashed per task.
+        repeat: samples of the sleep lessons: sleeps barely vary.
+        cpu_repeat: samples of the CPU lessons, noisier on a shared machine.
+        warmup: discarded runs per point.
+        max_time_s: seconds of rounds, shared out among the lessons' groups.
+    """
+
+    duration: float
+    iterations: int
+    mb: float
+    repeat: int
+    cpu_repeat: int
+    warmup: int
+    max_time_s: float
+
+
+def sizes(quick: bool) -> Sizes:
+    """The full tour's sizes, or the quick tour's."""
+    # Full tour: about a minute on a 2-core machine; quick: about 15 s. The sleep lessons
+    # reach their precision in their first rounds; the CPU lessons take what time is left.
+    if quick:
+        return Sizes(
+            duration=0.2, iterations=2 * 10**6, mb=16.0, repeat=3, cpu_repeat=6, warmup=1, max_time_s=10.0
+        )
+    return Sizes(duration=1.0, iterations=10**7, mb=64.0, repeat=3, cpu_repeat=6, warmup=1, max_time_s=40.0)
+
+
+def classic_specs(quick: bool, python: str, timeout_s: float) -> tuple[Spec, ...]:
+    """The classic lessons, in the order they are told, each a spec of its own under ``python``."""
+    size = sizes(quick)
+
+    def lesson(
+        workload: str,
+        strategies: tuple[str, ...],
+        workers: tuple[int, ...],
+        params: dict[str, float | int],
+        repeat: int,
+    ) -> Spec:
+        return Spec(
+            workloads=(workload,),
+            strategies=strategies,
+            workers=workers,
+            repeat=repeat,
+            warmup=size.warmup,
+            params=params,
+            timeout_s=timeout_s,
+            python=python,
+        )
+
+    sleep = {"duration": size.duration}
+    return (
+        lesson("sleep", ("sequential",), (1, 2), sleep, size.repeat),
+        lesson("sleep", ("threads",), (2, MANY_THREADS), sleep, size.repeat),
+        lesson(
+            "count",
+            ("sequential", "threads", "processes"),
+            (2,),
+            {"iterations": size.iterations},
+            size.cpu_repeat,
+        ),
+        lesson("hash", ("sequential", "threads"), (2,), {"mb": size.mb}, size.cpu_repeat),
+    )
+
+
+Summaries = Sequence[tuple[Measurement, Summary | None]]
+
+
+def _find(
+    summaries: Summaries, workload: str, strategy: str, tasks: int
+) -> tuple[Measurement, Summary] | None:
+    for measurement, summary in summaries:
+        point = measurement.point
+        if (point.workload, point.strategy, point.tasks) == (workload, strategy, tasks) and summary:
+            return measurement, summary
+    return None
+
+
+def _spread(summary: Summary) -> str:
+    return f"{seconds(summary.wall_min_s)}–{seconds(summary.wall_max_s)}"
+
+
+def _speedup(summary: Summary) -> str:
+    """``1.82× (95% CI 1.74–1.90×)``: the paired speedup and its interval."""
+    interval = summary.speedup_vs_sequential_ci
+    if interval is None:
+        return ratio(summary.speedup_vs_sequential)
+    return f"{ratio(summary.speedup_vs_sequential)} (95% CI {interval[0]:.2f}–{interval[1]:.2f}×)"
+
+
+def _gain(summary: Summary) -> bool | None:
+    """True: a real gain (the interval's low end above 1.2); False: none (its high end below 1.2);
+    None: the interval spans both, so the lesson cannot say."""
+    interval = summary.speedup_vs_sequential_ci
+    if interval is None:
+        speedup = summary.speedup_vs_sequential or 0.0
+        return speedup >= _GAIN
+    if interval[0] >= _GAIN:
+        return True
+    if interval[1] < _GAIN:
+        return False
+    return None
+
+
+def _gil_words(measurement: Measurement) -> str:
+    interpreter = measurement.interpreter
+    if interpreter is not None and without_gil(measurement):
+        return f"this Python ({interpreter.label()}) is a free-threaded build running without the GIL"
+    return "only one thread at a time may run Python bytecode under the GIL"
+
+
+def _waiting_words(summary: Summary) -> str:
+    """How long the threads waited off-CPU (the waiting share), for the CPU lesson."""
+    share = summary.waiting_share
+    if share is None:
+        return ""
+    return (
+        f"; each thread waited off-CPU for {share:.0%} of its task time (waiting share {share:.2f}), "
+        f"and a loop that does no I/O waits only for the GIL, or for a core another program holds"
+    )
+
+
+def _sleep_findings(summaries: Summaries) -> list[Finding]:
+    found: list[Finding] = []
+    one = _find(summaries, "sleep", "sequential", 1)
+    two_seq = _find(summaries, "sleep", "sequential", 2)
+    two_threads = _find(summaries, "sleep", "threads", 2)
+    many = _find(summaries, "sleep", "threads", MANY_THREADS)
+    if one:
+        duration = float(one[0].point.params["duration"])
+        found.append(
+            Finding(
+                f"One {duration:g} s sleep",
+                f"took {seconds(one[1].wall_median_s)} (median of {len(one[0].samples)}, "
+                f"{_spread(one[1])}): the cost of one task, and the floor for every sleep below.",
+            )
+        )
+    if two_seq:
+        found.append(
+            Finding(
+                "Two sleeps in sequence",
+                f"took {seconds(two_seq[1].wall_median_s)}: one after the other, their times add up.",
+            )
+        )
+    if two_threads and two_seq:
+        found.append(
+            Finding(
+                "Two sleeps on two threads",
+                f"took {seconds(two_threads[1].wall_median_s)}, {_speedup(two_threads[1])} the throughput of "
+                f"the two in sequence: a sleeping thread releases the GIL, so the other runs meanwhile. "
+                f"Threads help with waiting (I/O).",
+            )
+        )
+    if many:
+        measurement, summary = many
+        duration = float(measurement.point.params["duration"])
+        over = summary.wall_median_s - duration
+        spawn = summary.spawn_median_s
+        spawn_text = (
+            f"; starting the threads took {seconds(spawn)} ({seconds(spawn / MANY_THREADS)} a thread)"
+            if spawn is not None
+            else ""
+        )
+        found.append(
+            Finding(
+                f"{MANY_THREADS} threads each sleeping {duration:g} s",
+                f"took {seconds(summary.wall_median_s)} (median, {_spread(summary)}), "
+                f"{seconds(over)} over the {duration:g} s ideal{spawn_text}. "
+                f"{MANY_THREADS * duration:g} s of waiting took about {seconds(summary.wall_median_s)}.",
+            )
+        )
+    return found
+
+
+def _cpu_finding(result: Result, summaries: Summaries) -> Finding | None:
+    cpu_seq = _find(summaries, "count", "sequential", 2)
+    cpu_threads = _find(summaries, "count", "threads", 2)
+    cpu_procs = _find(summaries, "count", "processes", 2)
+    if not (cpu_seq and cpu_threads and cpu_procs):
+        return None
+    t, p = cpu_threads[1], cpu_procs[1]
+    verdict = {
+        False: f"no faster than sequential: {_gil_words(cpu_threads[0])}",
+        True: f"faster: {_gil_words(cpu_threads[0])}, yet the threads gained",
+        None: "the interval is too wide to tell whether threads gained here",
+    }[_gain(t)]
+    iterations = int(cpu_threads[0].point.params["iterations"])
+    cores = result.environment.cpu_count or "unknown"
+    processes_verdict = {
+        True: "each process has its own interpreter and GIL, so the loops run on separate cores. "
+        "For pure-Python CPU work, use processes (or subinterpreters, or a free-threaded build).",
+        False: f"no gain either, though each process has its own GIL: with {cores} CPUs here, "
+        f"other programs (or the host) may hold the cores — see the machine line above — or "
+        f"the loop is too short for process start-up to pay off.",
+        None: "the interval is too wide to tell; the machine's speed moved too much during the rounds.",
+    }[_gain(p)]
+    return Finding(
+        f"The CPU loop ({iterations:,} steps) on 2 workers",
+        f"threads: {_speedup(t)} sequential (CPU/wall {ratio(t.cpu_per_wall, '')}), "
+        f"{verdict}{_waiting_words(t)}. Processes: {_speedup(p)} sequential "
+        f"(CPU/wall {ratio(p.cpu_per_wall, '')}): {processes_verdict}",
+    )
+
+
+def _hash_finding(summaries: Summaries) -> Finding | None:
+    hash_seq = _find(summaries, "hash", "sequential", 2)
+    hash_threads = _find(summaries, "hash", "threads", 2)
+    if not (hash_seq and hash_threads):
+        return None
+    h = hash_threads[1]
+    mb = float(hash_threads[0].point.params["mb"])
+    return Finding(
+        f"sha256 of {mb:g} MB on 2 threads",
+        f"{_speedup(h)} sequential (CPU/wall {ratio(h.cpu_per_wall, '')}): "
+        + {
+            True: "hashlib releases the GIL while it hashes, so threads do run it in parallel. "
+            "Threads are enough for work done in C that releases the GIL.",
+            False: "little gain here; hashlib releases the GIL, so the limit is elsewhere "
+            "(memory bandwidth, or the host or another program holding a core: see the "
+            "machine line above).",
+            None: "the interval is too wide to tell; the machine's speed moved too much during the rounds.",
+        }[_gain(h)],
+    )
+
+
+def classic_findings(result: Result, summaries: Summaries) -> list[Finding]:
+    """The classic lessons' findings, each citing what was measured in ``result``.
+
+    Args:
+        result: the tour's result.
+        summaries: ``threadlab.analysis.summarise(result)``, computed once for every lesson.
+    """
+    found = _sleep_findings(summaries)
+    for finding in (_cpu_finding(result, summaries), _hash_finding(summaries)):
+        if finding is not None:
+            found.append(finding)
+    return found

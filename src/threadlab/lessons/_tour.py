@@ -1,0 +1,59 @@
+"""The whole tour: one composite spec of its lessons, and its findings in the order told.
+
+::
+
+    tour_spec(quick, python, compared)       (the API plans and measures it)
+        parts: the classic lessons under ``python`` (_lessons.py),
+               then the "which Python" lesson, one part per compared Python (_which_python.py)
+    findings(result)                         (from what was measured, in plain words)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from threadlab.analysis import summarise
+from threadlab.lessons._finding import Finding
+from threadlab.lessons._lessons import classic_findings, classic_specs, sizes
+from threadlab.lessons._which_python import LessonPython, which_python_finding, which_python_specs
+from threadlab.model import DEFAULT_PRECISION, Result, Spec, composite
+
+# Seconds after which a sample is killed: the longest one (1000 threads, each sleeping 1 s,
+# or 64 MB hashed twice in a row) takes a few seconds; only a hung worker takes 120.
+TIMEOUT_S = 120.0
+
+
+def tour_spec(
+    quick: bool,
+    python: str,
+    compared_pythons: Sequence[LessonPython] = (),
+    *,
+    max_time_s: float | None = None,
+) -> Spec:
+    """The tour's spec: a composite of its lessons, so that ``plan`` gives exactly its points.
+
+    Args:
+        quick: the quick tour's sizes (about 15 s on two cores, against a minute).
+        python: the executable the classic lessons run under.
+        compared_pythons: the Pythons the "which Python" lesson compares
+            (``lesson_pythons`` chooses them); empty: the lesson is not told.
+        max_time_s: seconds of rounds the lessons share, instead of the sizes'
+            own (10 s quick, 40 s full). The fewest rounds are taken whatever it is.
+    """
+    parts = classic_specs(quick, python, TIMEOUT_S) + which_python_specs(compared_pythons, quick, TIMEOUT_S)
+    return composite(
+        parts,
+        precision=DEFAULT_PRECISION,
+        max_time_s=sizes(quick).max_time_s if max_time_s is None else max_time_s,
+        timeout_s=TIMEOUT_S,
+    )
+
+
+def findings(result: Result) -> list[Finding]:
+    """The tour's findings, each citing what was measured in ``result``, in the order told."""
+    summaries = summarise(result)
+    found = classic_findings(result, summaries)
+    which_python = which_python_finding(summaries)
+    if which_python is not None:
+        found.append(which_python)
+    return found
