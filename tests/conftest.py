@@ -1,8 +1,14 @@
 """What the test modules share: one point planned and measured as a run would,
-user-function targets in ``tests/fixtures``, a small real run, and process checks."""
+user-function targets in ``tests/fixtures``, the CPythons 3.12+ installed here,
+a small real run, and process checks. (Test modules never import each other:
+what two of them share lives here, or in a helper module such as
+``strategy_suite.py``.)"""
 
 from __future__ import annotations
 
+import glob
+import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -11,16 +17,37 @@ from pathlib import Path
 import pytest
 
 import threadlab
-from threadlab._model import Measurement, Point, Result, Spec
+from threadlab.model import Measurement, Point, Result, Spec
 from threadlab.orchestrate._plan import plan
 from threadlab.orchestrate._runner import OnSample, measure_point
 from threadlab.worker._params import ParamValue
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+PYENV_ROOT = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
 
 needs_proc = pytest.mark.skipif(
     not Path("/proc/self/stat").exists(), reason="process checks read /proc (Linux only)"
 )
+
+
+def installed(minor: str) -> str | None:
+    """The newest pyenv CPython ``minor`` (e.g. ``3.12``) with the GIL, or None."""
+    found = []
+    for path in glob.glob(str(PYENV_ROOT / "versions" / f"{minor}.*" / "bin" / "python")):
+        version = Path(path).parent.parent.name
+        if re.fullmatch(rf"{re.escape(minor)}\.\d+", version):
+            found.append((int(version.rsplit(".", 1)[1]), path))
+    return max(found)[1] if found else None
+
+
+# The CPythons with subinterpreters of their own GIL installed here, whatever Python runs pytest.
+SUBINTERPRETER_PYTHONS = [p for p in (installed("3.12"), installed("3.13"), installed("3.14")) if p]
+NO_SUBINTERPRETERS = "no CPython 3.12+ installed here (pyenv install 3.12, or uv python install 3.12)"
+
+
+def python_id(python: str | None) -> str:
+    """A test id for a pyenv Python: its version directory (``3.12.1``)."""
+    return Path(python).parent.parent.name if python else "none"
 
 
 def target(module: str, function: str) -> str:
@@ -104,7 +131,11 @@ def worker_pids(measurement: Measurement) -> set[int]:
 
 @pytest.fixture(scope="session")
 def small_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Result, Path]:
-    """A real run, small: sleep 0.05 s on sequential and threads, 1 and 2 workers, saved."""
+    """A real run, small: sleep 0.05 s on sequential and threads, 1 and 2 workers, saved.
+
+    Its one group is measured in exactly ``repeat`` = 2 interleaved rounds: a
+    max time shorter than one round ends the rounds as soon as the fewest are done.
+    """
     out = tmp_path_factory.mktemp("small-run") / "results.json"
     result = threadlab.run(
         "sleep",
@@ -113,6 +144,7 @@ def small_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Result, Path]:
         params={"duration": 0.05},
         repeat=2,
         warmup=1,
+        max_time=0.1,
         timeout=60,
         out=out,
     )

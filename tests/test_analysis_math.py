@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import statistics
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from threadlab.analysis._remedy import Remedy
 from threadlab.analysis._scaling import (
     ScalingPoint,
     USLFit,
@@ -175,7 +177,7 @@ def test_few_samples() -> None:
 
     assert [w.code for w in warnings] == ["few-samples"]
     assert warnings[0].message == ("only 2 samples; at least 3 are needed to judge how much the timings vary")
-    assert warnings[0].advice == "rerun with --repeat 10"
+    assert warnings[0].advice == "measure at least 10 samples"
 
 
 @pytest.mark.timeout(30)
@@ -187,8 +189,28 @@ def test_high_spread() -> None:
     assert [w.code for w in warnings] == ["high-spread"]
     assert f"{stats.cv:.1%}" in warnings[0].message
     assert "10.0%" in warnings[0].message
-    assert "--repeat" in warnings[0].advice
+    assert warnings[0].advice == (
+        "close other programs, keep the machine on mains power, and measure more samples"
+    )
     assert _codes(stats, max_cv=0.5) == ()
+
+
+@pytest.mark.timeout(30)
+def test_high_spread_of_paired_points_is_judged_on_their_per_round_ratios() -> None:
+    # Wall times that drift with the machine, and per-round ratios that hold steady.
+    drifting = describe([0.10, 0.15, 0.20, 0.12, 0.18])
+    steady = describe([1.98, 2.00, 2.02, 1.99, 2.01])
+    spread = describe([1.2, 2.0, 2.8, 1.5, 2.5])
+
+    assert _codes(drifting) == ("high-spread",)
+    assert check_stability(drifting, ratios=steady) == ()
+    warnings = check_stability(describe([0.10, 0.10, 0.10]), ratios=spread)
+    assert [w.code for w in warnings] == ["high-spread"]
+    assert warnings[0].message == (
+        f"its per-round speedups vary by {spread.cv:.1%} of their mean (acceptable up to 10.0%), "
+        "from 1.20× to 2.80×"
+    )
+    assert warnings[0].advice == "give the run more time, so that more rounds narrow the interval"
 
 
 @pytest.mark.timeout(30)
@@ -197,7 +219,9 @@ def test_short_sample() -> None:
 
     assert [w.code for w in warnings] == ["short-sample"]
     assert warnings[0].message == ("the median sample took 100 µs, under the 1 ms that can be timed reliably")
-    assert "--param" in warnings[0].advice
+    assert warnings[0].advice == (
+        "give each task more work (e.g. more iterations), or run more tasks per sample"
+    )
 
 
 @pytest.mark.timeout(30)
@@ -225,6 +249,52 @@ def test_all_warnings_come_in_a_fixed_order() -> None:
         "short-sample",
         "outliers",
     )
+
+
+# Each kind of warning, from the samples that raise it alone, with what to do about it as data.
+WARNED = [
+    pytest.param([0.1, 0.1], None, "few-samples", (Remedy.MORE_SAMPLES,), id="few-samples"),
+    pytest.param(
+        [0.10, 0.15, 0.20, 0.12, 0.18],
+        None,
+        "high-spread",
+        (Remedy.QUIETER_MACHINE, Remedy.MORE_SAMPLES),
+        id="high-spread",
+    ),
+    pytest.param(
+        [0.10, 0.10, 0.10],
+        [1.2, 2.0, 2.8, 1.5, 2.5],
+        "high-spread",
+        (Remedy.MORE_TIME,),
+        id="high-spread-paired",
+    ),
+    pytest.param(
+        [1.00e-4, 1.01e-4, 0.99e-4],
+        None,
+        "short-sample",
+        (Remedy.BIGGER_TASKS, Remedy.MORE_TASKS),
+        id="short",
+    ),
+    pytest.param(
+        [0.100, 0.101, 0.099, 0.100, 0.101, 0.099, 0.100, 0.101, 0.099, 0.115],
+        None,
+        "outliers",
+        (Remedy.QUIETER_MACHINE, Remedy.MORE_SAMPLES),
+        id="outliers",
+    ),
+]
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize(("walls", "ratios", "code", "remedies"), WARNED)
+def test_every_warning_says_what_to_do_as_remedies_and_in_words_without_options(
+    walls: list[float], ratios: list[float] | None, code: str, remedies: tuple[Remedy, ...]
+) -> None:
+    (warning,) = check_stability(describe(walls), ratios=None if ratios is None else describe(ratios))
+
+    assert (warning.code, warning.remedies) == (code, remedies)
+    assert all(isinstance(remedy, Remedy) for remedy in warning.remedies)
+    assert warning.advice and not re.search(r"--[A-Za-z]", warning.advice + warning.message)
 
 
 @pytest.mark.timeout(30)

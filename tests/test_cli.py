@@ -6,16 +6,20 @@ Each refusal is ``threadlab: error: <option>: <message>`` on stderr, exit code
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+import threadlab
 from cli_runner import threadlab_cli
-from threadlab import Result, Spec, SpecError
+from threadlab import Result, Spec, SpecError, load_result
+from threadlab.orchestrate import _strategies as strategies
 from threadlab.orchestrate._plan import plan
-from threadlab.worker import strategies, workloads
+from threadlab.worker import workloads
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -73,6 +77,21 @@ BAD_INPUT = [
     (["--max-workers", "0"], "--max-workers: '0' is below 1; expected a whole number of 1 or more"),
     (["--timeout", "0"], "--timeout: '0' is not accepted; expected seconds above 0, like 30"),
     (["--timeout", "soon"], "--timeout: 'soon' is not accepted; expected seconds above 0, like 30"),
+    (
+        ["--precision", "2"],
+        "--precision: '2' is not accepted; expected a share above 0 and below 1, like 0.05 or 5%",
+    ),
+    (
+        ["--precision", "0%"],
+        "--precision: '0%' is not accepted; expected a share above 0 and below 1, like 0.05 or 5%",
+    ),
+    (["--max-time", "0"], "--max-time: '0' is not accepted; expected seconds above 0, like 30"),
+    (["--max-time", "later"], "--max-time: 'later' is not accepted; expected seconds above 0, like 30"),
+    # Refused by the Python API, which names its parameter; the CLI names the flag.
+    (
+        ["--scheduler", "tcp://127.0.0.1:1"],
+        "--scheduler: 'tcp://127.0.0.1:1' is for the dask strategy, which is not among the strategies",
+    ),
 ]
 
 
@@ -119,6 +138,24 @@ def test_an_output_path_that_is_a_directory_is_refused(
     assert no_workers == []
 
 
+def test_the_api_names_its_parameter_where_the_cli_names_the_flag(no_workers: list[object]) -> None:
+    with pytest.raises(
+        SpecError,
+        match=(
+            r"^scheduler: 'tcp://127\.0\.0\.1:1' is for the dask strategy, "
+            r"which is not among the strategies$"
+        ),
+    ):
+        threadlab.run("sleep", "threads", 2, scheduler="tcp://127.0.0.1:1")
+    with pytest.raises(
+        SpecError, match=r"^precision: 1\.5 is not accepted; expected a share below 1, like 0\.05$"
+    ):
+        threadlab.run("sleep", "threads", 2, precision=1.5)
+    with pytest.raises(SpecError, match=r"^max_time: 0 is not accepted; expected a number above 0$"):
+        threadlab.run("sleep", "threads", 2, max_time=0)
+    assert no_workers == []
+
+
 def test_max_workers_lifts_the_safe_limit() -> None:
     spec = Spec(
         workloads=("sleep",),
@@ -155,6 +192,27 @@ def test_an_unknown_option_is_a_usage_error(capsys: pytest.CaptureFixture[str]) 
     assert len(err.splitlines()) == 1
 
 
+THREADLAB_COMMAND = Path(sys.executable).parent / "threadlab"  # the console script of this environment
+
+
+@pytest.mark.skipif(not THREADLAB_COMMAND.exists(), reason=f"no threadlab command at {THREADLAB_COMMAND}")
+@pytest.mark.parametrize("args", [["--version"], ["strategies"], ["no-such-command"]], ids=" ".join)
+def test_python_m_threadlab_is_the_threadlab_command(args: list[str], tmp_path: Path) -> None:
+    env = {**os.environ, "COLUMNS": "120", "NO_COLOR": "1"}
+
+    def run(*command: str) -> tuple[int, str, str]:
+        done = subprocess.run(
+            [*command, *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60, check=False
+        )
+        return done.returncode, done.stdout, done.stderr
+
+    as_module = run(sys.executable, "-m", "threadlab")
+
+    assert as_module == run(str(THREADLAB_COMMAND))
+    assert as_module[0] == (2 if args == ["no-such-command"] else 0)
+    assert as_module[1 if as_module[0] == 0 else 2] != ""
+
+
 @pytest.mark.parametrize(
     ("command", "names"), [("workloads", workloads.names()), ("strategies", strategies.names())]
 )
@@ -188,6 +246,8 @@ def test_show_prints_the_table_of_a_results_file(
         "min–max",
         "tasks/s",
         "speedup",
+        "95%",
+        "CI",
         "CPU/wall",
         "peak",
         "RSS",
@@ -232,6 +292,8 @@ def test_a_run_prints_its_table_and_writes_its_file(
         "1",
         "--warmup",
         "0",
+        "--max-time",
+        "0.1",
         "-o",
         str(out_file),
     )
@@ -239,4 +301,8 @@ def test_a_run_prints_its_table_and_writes_its_file(
     assert code == 0
     assert "sleep · threads ×2" in out
     assert err == f"Results written to {out_file}\n"
-    assert out_file.exists()
+    saved = load_result(out_file)
+    assert saved.spec.max_time_s == 0.1
+    # Out of time at once: exactly --repeat rounds, one sample each.
+    assert [len(m.samples) for m in saved.measurements] == [1]
+    assert [(r.rounds, r.ended) for r in saved.rounds] == [(1, "time")]

@@ -10,21 +10,50 @@ other point the very same samples.
 from __future__ import annotations
 
 import dataclasses
+import io
 import math
 import re
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from cli_runner import threadlab_cli
 from threadlab import Result, load_result
+from threadlab.analysis import summarise
 from threadlab.analysis._compare import compare, smallest_p_value
+from threadlab.render._compare import comparison_renderables
 
 pytestmark = pytest.mark.timeout(30)
 
 DATA = Path(__file__).resolve().parent / "data"
 BASE = DATA / "compare-base.json"
 NEW = DATA / "compare-new.json"
+ROUNDS = DATA / "rounds-small.json"  # schema 2, measured in rounds (see tests/test_render.py)
+
+
+def rendered(base: Result, new: Result, base_name: str = "base.json", new_name: str = "new.json") -> str:
+    """``threadlab compare``'s output at 120 columns, without colour."""
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=120, color_system=None, force_terminal=False, highlight=False)
+    for renderable in comparison_renderables(compare(base, new), base, new, base_name, new_name):
+        console.print(renderable)
+    return buffer.getvalue()
+
+
+def row_cells(text: str, name: str) -> list[str]:
+    rows = [re.split(r"\s{2,}", line.strip()) for line in text.splitlines()]
+    found = [row for row in rows if row[0] == name]
+    assert len(found) == 1, f"{name!r}: {found}"
+    return found[0]
+
+
+def speedup_cell(result: Result, index: int) -> str:
+    summary = summarise(result)[index][1]
+    assert summary is not None and summary.speedup_vs_sequential is not None
+    assert summary.speedup_vs_sequential_ci is not None
+    low, high = summary.speedup_vs_sequential_ci
+    return f"{summary.speedup_vs_sequential:.2f}× ({low:.2f}–{high:.2f})"
 
 
 @pytest.fixture(scope="module")
@@ -113,9 +142,9 @@ def test_compare_prints_the_ratio_the_verdict_and_the_geometric_mean(
         for line in out.splitlines()
         if " · " in line and not line.startswith("only in")
     }
-    assert rows["count · threads ×2"][2:] == ["0.62×", "0.008", "1.60× slower"]
-    assert rows["sleep · threads ×2"][2:] == ["1.25×", "0.008", "1.25× faster"]
-    assert rows["count · threads ×1"][2:] == ["1.00×", "1.000", "not significant"]
+    assert rows["count · threads ×2"][2:5] == ["0.62×", "0.008", "1.60× slower"]
+    assert rows["sleep · threads ×2"][2:5] == ["1.25×", "0.008", "1.25× faster"]
+    assert rows["count · threads ×1"][2:5] == ["1.00×", "1.000", "not significant"]
     assert len(rows) == 7
     geometric = 1 / ((1.25 / 1.6) ** (1 / 7))
     assert f"Geometric mean of 7 ratios (new/base throughput): {geometric:.2f}× slower;" in " ".join(
@@ -182,3 +211,76 @@ def test_the_geometric_mean_of_no_change_is_one(pair: tuple[Result, Result]) -> 
     assert comparison.geometric_mean == 1.0
     assert {c.verdict for c in comparison.changes} == {"not significant"}
     assert all(math.isclose(c.p_value, 1.0) for c in comparison.changes)
+
+
+def test_each_side_shows_its_speedup_with_its_interval(pair: tuple[Result, Result]) -> None:
+    base, new = pair
+
+    text = rendered(base, new)
+
+    header = next(line for line in text.splitlines() if line.strip().startswith("point"))
+    assert re.split(r"\s{2,}", header.strip()) == [
+        "point",
+        "base",
+        "new",
+        "new/base",
+        "p",
+        "change",
+        "base speedup",
+        "new speedup",
+    ]
+    for change in compare(base, new).changes:
+        point = base.measurements[change.base_index].point
+        if point.tasks != point.workers:
+            continue  # its name is too long for one line at 120 columns beside the speedups
+        cells = row_cells(text, f"{point.workload} · {point.strategy} ×{point.workers}")
+        assert cells[-2:] == [speedup_cell(base, change.base_index), speedup_cell(new, change.new_index)]
+    # compare-new.json took 0.8× as long on sleep · threads ×2: its speedup is 1.25× the base's.
+    slept = row_cells(text, "sleep · threads ×2")
+    assert float(slept[-1].split("×")[0]) > float(slept[-2].split("×")[0])
+
+
+def test_a_point_without_a_sequential_point_has_no_speedup(pair: tuple[Result, Result]) -> None:
+    base, new = pair
+    parallel = tuple(m for m in new.measurements if m.point.strategy != "sequential")
+    alone = dataclasses.replace(new, measurements=parallel)
+
+    cells = row_cells(rendered(base, alone), "sleep · threads ×2")
+
+    index = next(i for i in range(len(base.measurements)) if named(base, i) == ("sleep", "threads", 2, 2))
+    assert cells[-2:] == [speedup_cell(base, index), "-"]
+
+
+def test_results_measured_in_rounds_compare_with_their_paired_intervals() -> None:
+    result = load_result(ROUNDS)
+
+    text = rendered(result, result)
+
+    for index, measurement in enumerate(result.measurements):
+        point = measurement.point
+        if point.tasks != point.workers:
+            continue
+        cells = row_cells(text, f"{point.workload} · {point.strategy} ×{point.workers}")
+        assert cells[-3:] == ["not significant", speedup_cell(result, index), speedup_cell(result, index)]
+
+
+def test_names_and_paths_are_shown_as_text_never_as_markup(pair: tuple[Result, Result]) -> None:
+    base, new = pair
+    workload = "q[/b]q/[bold]f[/bold].py:[/]g"
+
+    def renamed(result: Result) -> Result:
+        return dataclasses.replace(
+            result,
+            measurements=tuple(
+                dataclasses.replace(m, point=dataclasses.replace(m.point, workload=workload))
+                if m.point.workload == "count"
+                else m
+                for m in result.measurements
+            ),
+        )
+
+    text = rendered(renamed(base), renamed(new), "runs/[red]base[/].json", "new[/x].json")
+
+    assert text.splitlines()[0].strip() == "runs/[red]base[/].json → new[/x].json"
+    label = renamed(base).measurements[-1].point.workload_label()
+    assert row_cells(text, f"{label} · threads ×2")[3:6] == ["0.62×", "0.008", "1.60× slower"]

@@ -4,7 +4,7 @@ A Dask scheduler and two Dask workers are started on loopback with the
 ``dask`` command of this Python's environment, for the module; a small sweep
 runs on them through ``--scheduler``, and they are stopped at the end. The
 embedded LocalCluster is measured by the shared behaviour suite
-(``test_strategies.py``); here it is made to lose a worker.
+(``strategy_suite.py``, run by ``test_strategies.py``); here it is made to lose a worker.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ import pytest
 import threadlab
 from cli_runner import threadlab_cli
 from conftest import is_running, measure, needs_proc, one_point, session_members, target
-from test_strategies import EPSILON_S, most_at_once
+from strategy_suite import EPSILON_S, most_at_once
 from threadlab import load_result
-from threadlab.worker import strategies
+from threadlab.orchestrate import _strategies as strategies  # the orchestrator's: dask is not the worker's
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -125,15 +125,20 @@ def test_a_sweep_runs_on_a_running_cluster_and_leaves_it_running(
     code, _, err = threadlab_cli(
         capsys,
         *("run", "-w", "sleep", "-s", "dask", "-n", "1,2", "--tasks", "4", "--repeat", "2", "--warmup", "0"),
+        "--max-time",
+        "0.1",
         *("-p", "duration=0.1", "--scheduler", cluster.address, "--out", str(out), "-q"),
     )
 
     assert code == 0, err
     result = load_result(out)
     assert [m.point.workers for m in result.measurements] == [1, 2]
+    # One group, out of time at once: exactly the two rounds asked for.
+    assert [(r.points, r.rounds) for r in result.rounds] == [((0, 1), 2)]
     for measurement in result.measurements:
         assert measurement.status == "ok", measurement.errors
         assert measurement.point.strategy_params == {"threads_per_worker": 1, "scheduler": cluster.address}
+        assert measurement.shares_one_gil is False  # recorded, for the analysis: each Dask worker's own GIL
         for sample in measurement.samples:
             assert (sample.tasks_ok, sample.tasks_failed) == (4, 0)
             # The work ran in processes threadlab does not own: absent, not zero.
@@ -230,7 +235,7 @@ def test_a_scheduler_that_never_answers_fails_the_point_in_one_line_within_10_s(
     [
         (
             ["-s", "threads", "--scheduler", "tcp://127.0.0.1:8786"],
-            "--scheduler: 'tcp://127.0.0.1:8786' is for the dask strategy, which --strategy does not name",
+            "--scheduler: 'tcp://127.0.0.1:8786' is for the dask strategy, which is not among the strategies",
         ),
         (
             ["-s", "dask", "--scheduler", "8786"],
@@ -263,6 +268,7 @@ def test_a_dask_worker_that_dies_fails_the_point_and_the_run_goes_on(
         params={"duration": 0.01},
         repeat=1,
         warmup=0,
+        max_time=0.1,
         timeout=60,
     )
 
@@ -299,8 +305,9 @@ def test_without_dask_the_strategy_is_unavailable_with_the_install_hint(
 def test_listing_the_dask_strategy_imports_no_dask() -> None:
     code = (
         "import sys\n"
-        "from threadlab.worker import strategies\n"
-        "assert 'dask' in strategies.names()\n"
+        "from threadlab.orchestrate import _strategies as strategies\n"
+        "from threadlab.worker import strategies as own\n"
+        "assert 'dask' in strategies.names() and 'dask' not in own.names()\n"
         "strategies.get('dask').unavailable_reason()\n"
         "loaded = [m for m, module in sys.modules.items() if module is not None]\n"
         "print(sorted(m for m in loaded if m.split('.')[0] in ('dask', 'distributed')))\n"
@@ -309,6 +316,19 @@ def test_listing_the_dask_strategy_imports_no_dask() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=20, check=True
     )
     assert finished.stdout == "[]\n"
+
+
+def test_the_analysis_reads_whether_dask_workers_share_a_gil_from_the_data() -> None:
+    from threadlab.analysis._classify import own_gil
+    from threadlab.model import Measurement, Point
+
+    point = Point("sleep", "dask", 2, 2)
+    # Recorded by the runner (the orchestrator's registry knows dask): each Dask worker has its own GIL.
+    assert own_gil(Measurement(point, "ok", shares_one_gil=strategies.get("dask").shares_one_gil)) is True
+    # A file written before it was recorded: the worker's registry knows only its own strategies.
+    assert own_gil(Measurement(point, "ok")) is None
+    assert own_gil(Measurement(Point("sleep", "processes", 2, 2), "ok")) is True
+    assert own_gil(Measurement(Point("sleep", "threads", 2, 2), "ok")) is False
 
 
 def test_spans_from_another_machines_clock_are_moved_onto_ours_and_named_by_host() -> None:

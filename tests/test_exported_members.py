@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.metadata
 import json
 import subprocess
 import sys
@@ -10,6 +12,7 @@ import textwrap
 import pytest
 
 import threadlab
+from threadlab.model import _data as model_data
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -22,12 +25,14 @@ PUBLIC_API = [
     "Classification",
     "Environment",
     "Interpreter",
+    "MachineNoise",
     "Measurement",
     "Point",
     "PointError",
     "Recommendation",
     "Result",
     "ResultsFileError",
+    "Rounds",
     "Sample",
     "Spec",
     "SpecError",
@@ -35,6 +40,7 @@ PUBLIC_API = [
     "Summary",
     "TaskSpans",
     "ThreadlabError",
+    "TourResult",
     "WorkerProtocolError",
     "WorkloadInfo",
     "__version__",
@@ -44,6 +50,8 @@ PUBLIC_API = [
     "run",
     "save_result",
     "strategies",
+    "summarise",
+    "tour",
     "workloads",
 ]
 
@@ -58,13 +66,20 @@ def isort_key(name: str) -> tuple[int, str]:
     return (0 if name.isupper() else 1 if name[:1].isupper() else 2, name)
 
 
-@pytest.mark.parametrize("name", PUBLIC_API)
-def test_every_public_name_resolves(name: str) -> None:
+@pytest.mark.parametrize("name", [n for n in PUBLIC_API if n not in ("__version__", "SCHEMA_VERSION")])
+def test_every_public_name_is_the_object_its_private_module_defines(name: str) -> None:
     member = getattr(threadlab, name)
-    assert member is not None
-    if name != "__version__" and name != "SCHEMA_VERSION":
-        assert member.__module__.startswith("threadlab.")
-        assert member.__doc__, f"{name} has no docstring"
+
+    # Defined under its own name in a private module (a `_name` part in its path), documented.
+    assert member.__name__ == name
+    assert any(part.startswith("_") for part in member.__module__.split(".")[1:]), member.__module__
+    assert getattr(importlib.import_module(member.__module__), name) is member
+    assert member.__doc__, f"{name} has no docstring"
+
+
+def test_the_version_constants_are_the_package_and_schema_versions() -> None:
+    assert threadlab.__version__ == importlib.metadata.version("threadlab")
+    assert threadlab.SCHEMA_VERSION is model_data.SCHEMA_VERSION
 
 
 def test_an_unknown_name_is_an_attribute_error() -> None:

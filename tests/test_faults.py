@@ -32,7 +32,11 @@ def run_then_sleep(
     warmup: int = 0,
     timeout: float = 30,
 ) -> tuple[Result, float]:
-    """Run ``faults.py:function``, then ``sleep`` 0.01 s, in one run; return it and its wall time."""
+    """Run ``faults.py:function``, then ``sleep`` 0.01 s, in one run; return it and its wall time.
+
+    The two are groups of their own, each measured in exactly ``repeat`` rounds
+    (a max time shorter than a round stops the rounds as soon as the fewest are done).
+    """
     started = time.perf_counter()
     result = threadlab.run(
         [target("faults", function), "sleep"],
@@ -41,6 +45,7 @@ def run_then_sleep(
         params={"duration": 0.01},
         repeat=repeat,
         warmup=warmup,
+        max_time=0.1,
         timeout=timeout,
     )
     return result, time.perf_counter() - started
@@ -52,6 +57,9 @@ def assert_next_point_ran(result: Result) -> None:
     assert following.status == "ok"
     assert len(following.samples) >= 1
     assert not result.interrupted
+    # The faulty point's group ended on its own; the next group was measured as usual.
+    assert [rounds.points for rounds in result.rounds] == [(0,), (1,)]
+    assert result.rounds[1].ended == "time"
 
 
 def recorded_pids(path: Path) -> set[int]:
@@ -105,7 +113,9 @@ def test_a_hung_task_is_killed_at_the_timeout_keeping_earlier_samples(pid_file: 
     assert len(faulty.samples) == 1
     assert faulty.samples[0].tasks_ok == 1
     message = only(faulty, "timeout")
-    assert message == "the point was still running after 1.5 s (--timeout) and was killed"
+    assert message == "the point was still running a sample after 1.5 s and was killed"
+    # The rounds of its group ended there: no point of it was left running.
+    assert (result.rounds[0].rounds, result.rounds[0].ended) == (2, "failed")
     assert elapsed < 10
     assert_next_point_ran(result)
     assert worker_pids(faulty) <= recorded_pids(pid_file)
@@ -118,9 +128,24 @@ def test_a_hung_pool_child_is_killed_with_its_worker(pid_file: Path) -> None:
     faulty = result.measurements[0]
     assert faulty.status == "timeout"
     assert faulty.samples == ()
+    assert only(faulty, "timeout") == "the point was still running a sample after 1.5 s and was killed"
     assert elapsed < 10
     assert_next_point_ran(result)
     assert_all_gone(recorded_pids(pid_file))  # the pool children and the worker that owned them
+
+
+def test_a_warmup_that_hangs_is_killed_at_the_timeout_of_the_start(pid_file: Path) -> None:
+    # The timeout applies to each step; the first is starting the worker and its warm-ups.
+    result, elapsed = run_then_sleep("hang", repeat=1, warmup=1, timeout=1.5)
+
+    faulty = result.measurements[0]
+    assert faulty.status == "timeout"
+    assert (faulty.warmups, faulty.samples) == ((), ())
+    assert only(faulty, "timeout") == "the point was still started and warmed up after 1.5 s and was killed"
+    assert (result.rounds[0].rounds, result.rounds[0].ended) == (0, "failed")
+    assert elapsed < 10
+    assert_next_point_ran(result)
+    assert_all_gone(recorded_pids(pid_file))
 
 
 def test_a_worker_that_exits_is_recorded_as_crashed(pid_file: Path) -> None:
@@ -201,40 +226,28 @@ def _children_of(parent: int) -> set[int]:
 
 
 @pytest.mark.timeout(40)
-def test_ctrl_c_saves_what_was_measured_and_ends_the_worker(tmp_path: Path) -> None:
+def test_ctrl_c_saves_what_was_measured_and_ends_the_workers(tmp_path: Path) -> None:
     out = tmp_path / "results.json"
     command = [
         sys.executable,
         "-c",
         "from threadlab.cli import main; main()",
-        "run",
-        "-w",
-        "sleep",
-        "-s",
-        "threads",
-        "-n",
-        "1,2,3",
-        "-p",
-        "duration=1",
-        "--repeat",
-        "1",
-        "--warmup",
-        "0",
-        "-o",
-        str(out),
+        *("run", "-w", "sleep", "-s", "threads", "-n", "1,2,3", "-p", "duration=1"),
+        *("--repeat", "1", "--warmup", "0", "--max-time", "20", "-o", str(out)),
     ]
     cli = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
+        # The three points are one group: their workers start together and stay alive between
+        # rounds; the file is saved after each round (each sample sleeps 1 s, a round 3 s).
         deadline = time.monotonic() + 15
-        while not out.exists() and time.monotonic() < deadline and cli.poll() is None:
-            time.sleep(0.05)
-        assert out.exists(), "the first point was never saved"
-        # The second point's worker is running (each point sleeps 1 s): find it by its parent.
         workers: set[int] = set()
-        while not workers and time.monotonic() < deadline:
+        while len(workers) < 3 and time.monotonic() < deadline:
             workers = _children_of(cli.pid)
             time.sleep(0.02)
-        assert workers, "the second point's worker never started"
+        assert len(workers) == 3, "the group's three workers never started"
+        while not out.exists() and time.monotonic() < deadline and cli.poll() is None:
+            time.sleep(0.05)
+        assert out.exists(), "the first round was never saved"
         time.sleep(0.2)
 
         cli.send_signal(signal.SIGINT)
@@ -247,12 +260,16 @@ def test_ctrl_c_saves_what_was_measured_and_ends_the_worker(tmp_path: Path) -> N
     assert cli.returncode == 130, stderr
     result = load_result(out)
     assert result.interrupted
-    assert len(result.measurements) >= 1
-    assert result.measurements[0].status == "ok"
-    assert result.measurements[-1].status == "interrupted"
-    assert stderr.splitlines()[-1] == (
-        f"Interrupted: {len(result.measurements)} point(s) measured, all saved in {out}"
-    )
+    assert len(result.measurements) == 3
+    # Every point of the group was cut short, and keeps the sample of the round it finished.
+    for measurement in result.measurements:
+        assert measurement.status == "interrupted"
+        assert [sample.round for sample in measurement.samples][:1] == [0]
+        assert (
+            only(measurement, "worker") == "interrupted (Ctrl-C or a termination signal) while the point ran"
+        )
+    assert [(rounds.points, rounds.ended) for rounds in result.rounds] == [((0, 1, 2), "interrupted")]
+    assert stderr.splitlines()[-1] == f"Interrupted: 3 point(s) measured, all saved in {out}"
     time.sleep(0.5)
     assert [pid for pid in workers if is_running(pid)] == []
     assert [member for pid in workers for member in session_members(pid)] == []

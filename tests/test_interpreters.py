@@ -28,46 +28,32 @@ import pytest
 
 import threadlab
 from cli_runner import threadlab_cli
-from conftest import FIXTURES, target
-from threadlab import Interpreter, Measurement, Point, Result, Sample, SpecError
-from threadlab.orchestrate import _interpreters
-from threadlab.orchestrate._interpreters import (
-    FoundInterpreter,
-    cache_file,
-    check_gil,
-    describe,
-    describe_all,
-    discover,
-    newest_per_minor,
-    select,
+from conftest import (
+    FIXTURES,
+    NO_SUBINTERPRETERS,
+    PYENV_ROOT,
+    SUBINTERPRETER_PYTHONS,
+    installed,
+    python_id,
+    target,
 )
+from threadlab import Interpreter, Measurement, Point, Result, Sample, SpecError
+from threadlab.analysis import baseline_of, summarise
+from threadlab.model import FoundInterpreter
+from threadlab.model._json import result_from_json, result_to_json
+from threadlab.orchestrate import _discover, _strategies
+from threadlab.orchestrate._discover import cache_file, describe, describe_all, discover, this_interpreter
 from threadlab.orchestrate._plan import plan
 from threadlab.orchestrate._runner import worker_command, worker_env
+from threadlab.orchestrate._select import check_gil, newest_per_minor, select
 from threadlab.worker import strategies
 
 pytestmark = pytest.mark.timeout(120)
 
-PYENV_ROOT = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
 THIS = platform.python_version()
 
 
-def installed(minor: str) -> str | None:
-    """The newest pyenv CPython ``minor`` (e.g. ``3.12``) with the GIL, or None."""
-    found = []
-    for path in glob.glob(str(PYENV_ROOT / "versions" / f"{minor}.*" / "bin" / "python")):
-        version = Path(path).parent.parent.name
-        if re.fullmatch(rf"{re.escape(minor)}\.\d+", version):
-            found.append((int(version.rsplit(".", 1)[1]), path))
-    return max(found)[1] if found else None
-
-
-SUBINTERPRETER_PYTHONS = [p for p in (installed("3.12"), installed("3.13"), installed("3.14")) if p]
-NO_SUBINTERPRETERS = "no CPython 3.12+ installed here (pyenv install 3.12, or uv python install 3.12)"
-
-
-@pytest.fixture(
-    params=SUBINTERPRETER_PYTHONS or [None], ids=lambda p: Path(p).parent.parent.name if p else "none"
-)
+@pytest.fixture(params=SUBINTERPRETER_PYTHONS or [None], ids=python_id)
 def python312(request: pytest.FixtureRequest) -> str:
     """Each CPython 3.12+ installed here; skipped with the reason where there is none."""
     if request.param is None:
@@ -111,6 +97,7 @@ def test_count_runs_on_one_subinterpreter_per_worker(python312: str) -> None:
         repeat=2,
         warmup=1,
         python=python312,
+        max_time=0.1,
     )
 
     measurement = only_measurement(result)
@@ -137,7 +124,9 @@ def test_count_runs_on_one_subinterpreter_per_worker(python312: str) -> None:
 
 
 def test_the_workers_run_at_the_same_time(python312: str) -> None:
-    result = threadlab.run("sleep", "interpreters", 2, params={"duration": 0.2}, repeat=1, python=python312)
+    result = threadlab.run(
+        "sleep", "interpreters", 2, params={"duration": 0.2}, repeat=1, python=python312, max_time=0.1
+    )
 
     (sample,) = only_measurement(result).samples
     # Two 0.2 s sleeps started together: they overlap.
@@ -151,7 +140,14 @@ def test_a_users_file_crosses_by_its_directory_on_sys_path(
     monkeypatch.setenv("THREADLAB_TEST_CALLS", str(calls))
 
     result = threadlab.run(
-        target("user_tasks", "record_call"), "interpreters", 2, tasks=4, repeat=1, warmup=0, python=python312
+        target("user_tasks", "record_call"),
+        "interpreters",
+        2,
+        tasks=4,
+        repeat=1,
+        warmup=0,
+        python=python312,
+        max_time=0.1,
     )
 
     measurement = only_measurement(result)
@@ -176,6 +172,7 @@ def test_a_task_error_in_a_subinterpreter_is_captured(
         repeat=1,
         warmup=0,
         python=python312,
+        max_time=0.1,
     )
 
     measurement = only_measurement(result)
@@ -190,7 +187,7 @@ def test_a_task_error_in_a_subinterpreter_is_captured(
 @pytest.mark.parametrize("function", ["closure", "lambda_task"])
 def test_a_task_that_cannot_cross_is_refused_with_the_reason(python312: str, function: str) -> None:
     result = threadlab.run(
-        target("interpreter_tasks", function), "interpreters", 2, repeat=1, python=python312
+        target("interpreter_tasks", function), "interpreters", 2, repeat=1, python=python312, max_time=0.1
     )
 
     measurement = only_measurement(result)
@@ -205,7 +202,9 @@ def test_a_task_that_cannot_cross_is_refused_with_the_reason(python312: str, fun
 
 
 def test_a_module_that_cannot_load_in_a_subinterpreter_fails_the_point_with_its_error(python312: str) -> None:
-    result = threadlab.run(target("single_phase", "task"), "interpreters", 1, repeat=1, python=python312)
+    result = threadlab.run(
+        target("single_phase", "task"), "interpreters", 1, repeat=1, python=python312, max_time=0.1
+    )
 
     measurement = only_measurement(result)
     assert measurement.status == "failed"
@@ -223,13 +222,19 @@ def test_a_module_that_cannot_load_in_a_subinterpreter_fails_the_point_with_its_
 
 def test_the_other_strategies_run_under_another_python(python312: str) -> None:
     result = threadlab.run(
-        "count", ["sequential", "threads"], 2, params={"iterations": 1000}, repeat=1, python=python312
+        "count",
+        ["sequential", "threads"],
+        2,
+        params={"iterations": 1000},
+        repeat=1,
+        python=python312,
+        max_time=0.1,
     )
 
     assert [m.status for m in result.measurements] == ["ok", "ok"]
     assert {m.interpreter.executable for m in result.measurements if m.interpreter} == {python312}
     sequential, threads = result.measurements
-    assert result.baseline_of(threads) is sequential
+    assert baseline_of(result, threads) is sequential
 
 
 # ── discovery ─────────────────────────────────────────────────────────────────
@@ -296,6 +301,21 @@ def test_a_probe_that_hangs_is_cut_at_its_timeout_and_not_cached(tmp_path: Path)
     assert str(hanging.resolve()) not in json.loads(cache_file().read_text())["entries"]
 
 
+def test_a_probe_asks_about_every_strategy_of_the_orchestrators_registry(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The worker's own registry knows neither dask nor this one: the probe is told their modules.
+    monkeypatch.setitem(_strategies._OUTSIDE, "elsewhere", "threadlab.no_such_module")
+
+    (found,) = describe_all([(sys.executable, "given")], use_cache=False)
+
+    assert found.unavailable["elsewhere"] == (
+        "cannot load it: ModuleNotFoundError: No module named 'threadlab.no_such_module'"
+    )
+    assert found.unavailable.get("dask") == _strategies.get("dask").unavailable_reason()
+    assert found.unavailable == this_interpreter().unavailable
+
+
 def test_answers_come_from_the_cache_until_the_executable_changes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -348,7 +368,7 @@ def test_path_pyenv_and_uv_pythons_are_found_once_each_and_shims_are_not(
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.delenv("UV_PYTHON_INSTALL_DIR", raising=False)
 
-    found = _interpreters.candidates([str(tmp_path / "same")])
+    found = _discover.candidates([str(tmp_path / "same")])
 
     assert found == [
         (str(tmp_path / "same"), "given"),
@@ -533,7 +553,14 @@ def test_a_run_on_a_free_threaded_build_passes_the_gil_and_records_what_the_work
     script, log = standin
 
     result = threadlab.run(
-        "count", "threads", 2, params={"iterations": 1000}, repeat=1, python=str(script), gil=gil
+        "count",
+        "threads",
+        2,
+        params={"iterations": 1000},
+        repeat=1,
+        python=str(script),
+        gil=gil,
+        max_time=0.1,
     )
 
     measurement = only_measurement(result)
@@ -560,7 +587,7 @@ def test_the_gil_turned_back_on_by_an_import_is_what_gets_recorded(standin: tupl
     script, _ = standin
 
     result = threadlab.run(
-        target("gil_back_on", "task"), "sequential", 1, repeat=1, python=str(script), gil="off"
+        target("gil_back_on", "task"), "sequential", 1, repeat=1, python=str(script), gil="off", max_time=0.1
     )
 
     measurement = only_measurement(result)
@@ -579,7 +606,7 @@ def test_free_threaded_and_gil_builds_are_told_apart_in_the_table_and_the_analys
     code, out, err = threadlab_cli(
         capsys,
         "run", "-w", "count", "-s", "sequential,threads", "-n", "2", "-p", "iterations=1000",
-        "--repeat", "1", "-q", "--python", f"{script},{sys.executable}", "--gil", "off",
+        "--repeat", "1", "--max-time", "0.1", "-q", "--python", f"{script},{sys.executable}", "--gil", "off",
     )  # fmt: skip
 
     assert code == 0, err
@@ -615,7 +642,7 @@ def test_speedups_compare_like_with_like() -> None:
         ),
     )
 
-    speedups = [summary.speedup_vs_sequential if summary else None for _, summary in result.summaries()]
+    speedups = [summary.speedup_vs_sequential if summary else None for _, summary in summarise(result)]
 
     assert speedups == [1.0, 1.0, 1.0, 2.0, 1.0]
 
@@ -626,7 +653,7 @@ def test_the_point_and_spec_keep_their_python_and_gil_through_the_results_file()
     environment = threadlab.Environment("3.11.7", sys.executable, False, True, 2, "linux", "0.1.0", "now")
     result = Result(spec, environment, (Measurement(point, "ok", samples=(Sample(wall_s=1.0, tasks_ok=2),)),))
 
-    loaded = Result.from_json(json.loads(json.dumps(result.to_json())))
+    loaded = result_from_json(json.loads(json.dumps(result_to_json(result))))
 
     assert loaded.spec == spec
     assert loaded.measurements[0].point == point
@@ -648,12 +675,11 @@ def test_gil_off_keeps_the_gil_builds_and_notes_them() -> None:
         check_gil([gil_build], "off", [])
 
 
-# ── the tour's "which Python" lesson, and the command ─────────────────────────
+# ── choosing Pythons to compare, and the command ─────────────────────────────
+# (the tour's "which Python" lesson is tested in tests/test_tour.py)
 
 
-def test_the_lesson_compares_the_newest_of_each_minor_version_free_threaded_first() -> None:
-    from threadlab._tour_interpreters import lesson_pythons
-
+def test_newest_per_minor_keeps_the_newest_of_each_minor_version_free_threaded_first() -> None:
     def found(version: str, free: bool = False, host: bool = True) -> FoundInterpreter:
         return FoundInterpreter(
             f"/p/{version}{'t' if free else ''}",
@@ -666,59 +692,8 @@ def test_the_lesson_compares_the_newest_of_each_minor_version_free_threaded_firs
     pythons = [found("3.12.1"), found("3.12.4"), found("3.13.0"), found("3.13.1", free=True)]
     pythons += [found("3.11.7"), found("3.8.18", host=False)]
 
-    assert [p.label() for p in lesson_pythons(pythons)] == ["3.13.1t", "3.13.0", "3.12.4"]
     assert [p.label() for p in newest_per_minor(pythons, 10)] == ["3.13.1t", "3.13.0", "3.12.4", "3.11.7"]
-    assert lesson_pythons([found("3.12.1")]) == []
-
-
-def test_the_lesson_says_what_was_measured_per_python() -> None:
-    from threadlab._tour import findings
-    from threadlab._tour_interpreters import ITERATIONS, lesson_finding
-
-    def measured(python: str, label: str, strategy: str, wall: float, free: bool = False) -> Measurement:
-        return Measurement(
-            point=Point(
-                "count",
-                strategy,
-                1 if strategy == "sequential" else 2,
-                2,
-                params={"iterations": ITERATIONS[False]},
-                python=python,
-            ),
-            status="ok",
-            interpreter=Interpreter(python, label, free_threaded=free, gil_enabled=not free),
-            samples=tuple(Sample(wall_s=wall, tasks_ok=2) for _ in range(3)),
-        )
-
-    environment = threadlab.Environment("3.11.7", sys.executable, False, True, 2, "linux", "0.1.0", "now")
-    result = Result(
-        threadlab.Spec(("count",), ("sequential", "threads", "interpreters"), (2,)),
-        environment,
-        (
-            measured("/a", "3.14.0", "sequential", 0.2, free=True),
-            measured("/a", "3.14.0", "threads", 0.1, free=True),
-            measured("/a", "3.14.0", "interpreters", 0.11, free=True),
-            measured("/b", "3.11.7", "sequential", 0.4),
-            measured("/b", "3.11.7", "threads", 0.4),
-        ),
-    )
-
-    lesson = lesson_finding(result)
-
-    assert lesson is not None and lesson in findings(result)
-    assert lesson.title == (
-        f"Which Python: the CPU loop ({ITERATIONS[False]:,} steps) on 2 workers, per interpreter"
-    )
-    assert lesson.text == (
-        "3.14.0t: one worker 200.0 ms, threads 2.00×, subinterpreters 1.82×; "
-        "3.11.7: one worker 400.0 ms, threads 1.00×, no subinterpreters (3.12+) "
-        "(medians of 3 samples; speedups against one worker on the same Python). "
-        "Threads did not run the loop in parallel on 3.11.7: under a GIL one thread at a time runs "
-        "Python bytecode. On 3.14.0t threads did run it in parallel: a free-threaded build without its "
-        "GIL lets threads use all the cores. Subinterpreters ran it in parallel on 3.14.0t: each has a "
-        "GIL of its own, so pure-Python CPU work scales with them in one process. On one core, 3.14.0t "
-        "counted fastest (200.0 ms) and 3.11.7 slowest (400.0 ms, 2.00× the time)."
-    )
+    assert [p.label() for p in newest_per_minor(pythons, 2)] == ["3.13.1t", "3.13.0"]
 
 
 def test_the_interpreters_command_lists_found_given_and_broken_pythons(

@@ -28,7 +28,11 @@ import pytest
 from rich.console import Console
 
 from conftest import is_running, measure, needs_proc, one_point
-from threadlab._model import (
+from strategy_suite import available
+from threadlab.analysis import percentile
+from threadlab.analysis import summary as summarised
+from threadlab.cli import main
+from threadlab.model import (
     Environment,
     Interpreter,
     Measurement,
@@ -37,26 +41,17 @@ from threadlab._model import (
     Sample,
     Spec,
     TaskSpans,
-    percentile,
 )
-from threadlab.cli import main
+from threadlab.orchestrate import _strategies as strategies  # every strategy, dask included
 from threadlab.orchestrate._runner import worker_env
+from threadlab.orchestrate._store import load_result, save_result
 from threadlab.render._tasks import task_tables
-from threadlab.worker import strategies
 from threadlab.worker.workloads import file_io, http
 from threadlab.worker.workloads._http_server import connection_limit
 
 pytestmark = pytest.mark.timeout(60)
 
 SERVER_MODULE = "threadlab.worker.workloads._http_server"
-
-
-def available(name: str) -> str:
-    """``name``, or skip the test with the reason the strategy cannot run here."""
-    reason = strategies.get(name).unavailable_reason()
-    if reason:
-        pytest.skip(f"{name} cannot run here: {reason}")
-    return name
 
 
 def http_strategies() -> list[str]:
@@ -163,7 +158,7 @@ def test_a_port_in_use_fails_the_point_with_one_line(capsys: pytest.CaptureFixtu
         port = taken.getsockname()[1]
 
         with pytest.raises(SystemExit) as exited:
-            main(["run", "-w", "http", "-s", "threads", "-n", "2", "-p", f"port={port}", "--repeat", "1"])
+            main(["run", "-w", "http", "-s", "threads", "-n", "2", "-p", f"port={port}", "--max-time", "0.1"])
 
     out, _ = capsys.readouterr()
     assert exited.value.code == 1
@@ -245,8 +240,8 @@ def test_the_file_io_session_removes_its_directory_when_a_sample_fails(tmp_path:
 
 def test_io_waits_grow_behind_cpu_bound_neighbours_on_threads() -> None:
     params = {"io": 0.02, "iterations": 10**6, "rounds": 10}
-    alone = measure(one_point("mixed", "threads", 1, **params), repeat=2).summary()
-    crowded = measure(one_point("mixed", "threads", 4, **params), repeat=2).summary()
+    alone = summarised(measure(one_point("mixed", "threads", 1, **params), repeat=2))
+    crowded = summarised(measure(one_point("mixed", "threads", 4, **params), repeat=2))
 
     assert alone is not None and crowded is not None
     assert alone.io_p50_s is not None and alone.io_p99_s is not None
@@ -259,20 +254,20 @@ def test_io_waits_grow_behind_cpu_bound_neighbours_on_threads() -> None:
 
 
 def test_sleeping_threads_barely_wait_for_anything_but_their_sleep() -> None:
-    summary = measure(one_point("sleep", "threads", 4, duration=0.05)).summary()
+    summary = summarised(measure(one_point("sleep", "threads", 4, duration=0.05)))
     assert summary is not None and summary.waiting_share is not None
     assert summary.waiting_share < 0.1
 
 
 def test_counting_threads_wait_for_the_gil() -> None:
-    summary = measure(one_point("count", "threads", 2, iterations=2 * 10**6), repeat=2).summary()
+    summary = summarised(measure(one_point("count", "threads", 2, iterations=2 * 10**6), repeat=2))
     assert summary is not None and summary.waiting_share is not None
     assert summary.waiting_share > 0.3
     assert summary.thread_on_cpu_max is not None and summary.thread_on_cpu_max < 0.7
 
 
 def test_the_waiting_share_is_absent_on_the_event_loop() -> None:
-    summary = measure(one_point("sleep", "asyncio", 2, duration=0.01)).summary()
+    summary = summarised(measure(one_point("sleep", "asyncio", 2, duration=0.01)))
     assert summary is not None
     assert summary.waiting_share is None
     assert summary.latency_p50_s is not None
@@ -281,8 +276,8 @@ def test_the_waiting_share_is_absent_on_the_event_loop() -> None:
 @pytest.mark.skipif(importlib.util.find_spec("gilknocker") is None, reason="gilknocker is not installed here")
 def test_gilknocker_measures_contention_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("THREADLAB_GILKNOCKER", "1")
-    threads = measure(one_point("count", "threads", 2, iterations=2 * 10**6)).summary()
-    processes = measure(one_point("count", available("processes"), 2, iterations=10**5)).summary()
+    threads = summarised(measure(one_point("count", "threads", 2, iterations=2 * 10**6)))
+    processes = summarised(measure(one_point("count", available("processes"), 2, iterations=10**5)))
 
     assert threads is not None and threads.gil_contention is not None
     assert 0 < threads.gil_contention <= 1
@@ -291,7 +286,7 @@ def test_gilknocker_measures_contention_when_asked(monkeypatch: pytest.MonkeyPat
 
 def test_gilknocker_stays_off_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("THREADLAB_GILKNOCKER", raising=False)
-    summary = measure(one_point("count", "threads", 2, iterations=10**5)).summary()
+    summary = summarised(measure(one_point("count", "threads", 2, iterations=10**5)))
     assert summary is not None and summary.gil_contention is None
 
 
@@ -385,15 +380,16 @@ def test_the_task_table_shows_percentiles_io_and_waiting() -> None:
     assert [line.rstrip() for line in console.export_text().splitlines()] == expected
 
 
-def test_task_figures_survive_the_results_file() -> None:
+def test_task_figures_survive_the_results_file(tmp_path: Path) -> None:
     result = Result(
         spec=Spec(("mixed",), ("threads",), (2,)),
         environment=ENVIRONMENT,
         measurements=(measured("threads", 2, [0.1, 0.3], [0.02, 0.04], io=True),),
     )
-    data = json.loads(json.dumps(result.to_json()))
+    save_result(result, tmp_path / "results.json")
+    data = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
 
-    assert Result.from_json(data) == result
+    assert load_result(tmp_path / "results.json") == result
     (point,) = data["points"]
     assert point["samples"][0]["spans"]["io_s"] == [0.05, 0.15]
     summary = point["summary"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -14,26 +15,31 @@ import pytest
 import threadlab
 from threadlab import (
     SCHEMA_VERSION,
+    MachineNoise,
     Measurement,
     Point,
     PointError,
     Result,
     ResultsFileError,
+    Rounds,
     Sample,
     Spec,
     SpecError,
     TaskSpans,
     load_result,
     save_result,
+    summarise,
 )
+from threadlab.analysis import _analysis, baseline_of
+from threadlab.model._json import result_from_json, result_to_json
 
 pytestmark = pytest.mark.timeout(30)
 
 
 def test_a_result_survives_the_json_round_trip(small_run: tuple[Result, Path]) -> None:
     result, _ = small_run
-    assert Result.from_json(result.to_json()) == result
-    assert Result.from_json(json.loads(json.dumps(result.to_json()))) == result
+    assert result_from_json(result_to_json(result)) == result
+    assert result_from_json(json.loads(json.dumps(result_to_json(result)))) == result
 
 
 def test_a_saved_result_loads_equal(small_run: tuple[Result, Path]) -> None:
@@ -45,8 +51,9 @@ def test_the_results_file_has_the_documented_keys(small_run: tuple[Result, Path]
     _, out = small_run
     data = json.loads(out.read_text(encoding="utf-8"))
 
-    assert data["schema_version"] == SCHEMA_VERSION
+    assert data["schema_version"] == SCHEMA_VERSION == 2
     assert data["interrupted"] is False
+    assert "analysis" not in data  # saving writes what was measured; the analysis is not computed
     environment = data["environment"]
     for key in (
         "python_version",
@@ -70,9 +77,12 @@ def test_the_results_file_has_the_documented_keys(small_run: tuple[Result, Path]
     for point in data["points"]:
         assert point["params"] == {"duration": 0.05}
         assert point["status"] == "ok"
+        assert point["shares_one_gil"] is True  # sequential and threads: one GIL for every worker
         assert point["errors"] == []
         assert len(point["warmups"]) == 1
-        assert len(point["samples"]) == 2
+        # One sample per round, numbered; a warm-up belongs to no round.
+        assert [sample["round"] for sample in point["samples"]] == [0, 1]
+        assert point["warmups"][0]["round"] is None
         assert set(point["interpreter"]) >= {"executable", "version", "free_threaded", "gil_enabled"}
         for sample in point["samples"] + point["warmups"]:
             for key in (
@@ -83,6 +93,8 @@ def test_the_results_file_has_the_documented_keys(small_run: tuple[Result, Path]
                 "ctx_involuntary",
                 "max_rss_bytes",
                 "spans",
+                "round",
+                "started_at",
             ):
                 assert key in sample, key
             assert set(sample["spans"]) >= {"start_s", "end_s", "cpu_s", "worker", "ok", "workers"}
@@ -94,19 +106,42 @@ def test_the_results_file_has_the_documented_keys(small_run: tuple[Result, Path]
             "throughput_median",
             "cpu_per_wall",
             "speedup_vs_sequential",
+            "speedup_vs_sequential_ci",
+            "speedup_rounds",
         ):
             assert key in summary, key
-        # Every point here has a sequential point of the same work.
-        assert summary["speedup_vs_sequential"] > 0
+        # Every point here has a sequential point of the same work, paired with it in both rounds.
+        low, high = summary["speedup_vs_sequential_ci"]
+        assert 0 < low <= summary["speedup_vs_sequential"] <= high
+        assert summary["speedup_rounds"] == 2
         assert summary["wall_min_s"] <= summary["wall_median_s"] <= summary["wall_max_s"]
+    # The four points are one group, measured in the same two rounds (max time 0.1 s: as few as asked).
+    (rounds,) = data["rounds"]
+    assert rounds["points"] == [0, 1, 2, 3]
+    assert (rounds["rounds"], rounds["ended"], rounds["precision"]) == (2, "time", 0.05)
+    assert data["spec"]["max_time_s"] == 0.1
+    assert data["noise"]["cores"] >= 1
+    assert set(data["noise"]) == {f.name for f in dataclasses.fields(MachineNoise)}
 
 
 def test_speedup_is_null_without_a_sequential_point(tmp_path: Path) -> None:
     out = tmp_path / "threads-only.json"
-    threadlab.run("sleep", "threads", 2, params={"duration": 0.01}, repeat=1, warmup=0, timeout=30, out=out)
+    threadlab.run(
+        "sleep",
+        "threads",
+        2,
+        params={"duration": 0.01},
+        repeat=1,
+        warmup=0,
+        max_time=0.1,
+        timeout=30,
+        out=out,
+    )
 
     (point,) = json.loads(out.read_text(encoding="utf-8"))["points"]
     assert point["summary"]["speedup_vs_sequential"] is None
+    assert point["summary"]["speedup_vs_sequential_ci"] is None
+    assert point["summary"]["speedup_rounds"] == 0
     assert point["summary"]["throughput_median"] > 0
 
 
@@ -117,7 +152,7 @@ def test_a_summary_is_derived_again_not_read(small_run: tuple[Result, Path], tmp
     forged = tmp_path / "forged.json"
     forged.write_text(json.dumps(data), encoding="utf-8")
 
-    _, summary = load_result(forged).summaries()[0]
+    _, summary = summarise(load_result(forged))[0]
 
     assert summary is not None
     assert summary.wall_median_s != 1234.0
@@ -128,9 +163,13 @@ def test_speedup_is_against_the_sequential_point_of_the_same_work(small_run: tup
     result, _ = small_run
     by_label = {m.point.label(): m for m in result.measurements}
     threads_2 = by_label["sleep · threads ×2 (2 tasks)"]
-    baseline = result.baseline_of(threads_2)
+    baseline = baseline_of(result, threads_2)
     assert baseline is by_label["sleep · sequential ×1 (2 tasks)"]
-    assert result.baseline_of(baseline) is baseline
+    assert baseline_of(result, baseline) is baseline
+    assert (
+        baseline_of(result, by_label["sleep · threads ×1 (1 tasks)"])
+        is by_label["sleep · sequential ×1 (1 tasks)"]
+    )
 
 
 INVALID: list[tuple[Callable[[], object], str]] = [
@@ -178,6 +217,37 @@ INVALID: list[tuple[Callable[[], object], str]] = [
         lambda: Spec(workloads=("sleep",), strategies=("threads",), workers=(1,), timeout_s=0),
         "timeout must be above 0",
     ),
+    (
+        lambda: Spec(workloads=("sleep",), strategies=("threads",), workers=(1,), precision=1.0),
+        "precision must be above 0 and below 1, not 1.0",
+    ),
+    (
+        lambda: Spec(workloads=("sleep",), strategies=("threads",), workers=(1,), max_time_s=0.0),
+        "max_time_s must be above 0, not 0.0",
+    ),
+    (lambda: Sample(wall_s=1.0, round=-1), "round must be 0 or more, not -1"),
+    (
+        lambda: Sample(wall_s=1.0, started_at=math.inf),
+        "started_at must be a finite number of 0 or more, not inf",
+    ),
+    (
+        lambda: Rounds((0,), 1, 1.0, 0.05, None, 1.0, "bored"),  # type: ignore[arg-type]  # on purpose
+        "ended must be one of ('precise', 'time', 'interrupted', 'failed'), not 'bored'",
+    ),
+    (lambda: MachineNoise(cores=0), "cores must be 1 or more, not 0"),
+    (lambda: MachineNoise(cores=2, steal_share=1.5), "steal_share must be from 0 to 1, not 1.5"),
+    (
+        lambda: MachineNoise(cores=2, cpu_mhz=(3000.0, 2000.0)),
+        "cpu_mhz must be (lowest, highest) above 0, not (3000.0, 2000.0)",
+    ),
+    (
+        lambda: Result(
+            Spec(workloads=("sleep",), strategies=("threads",), workers=(1,)),
+            threadlab.Environment("3", "python", False, True, 2, "Linux", "0", "now"),
+            rounds=(Rounds((0,), 1, 1.0, 0.05, None, 1.0, "time"),),
+        ),
+        "rounds.points refers to a point missing from points",
+    ),
 ]
 
 
@@ -211,14 +281,18 @@ def test_a_newer_schema_version_is_refused(small_run: tuple[Result, Path], tmp_p
     ("content", "problem"),
     [
         ("{}", "not a threadlab results file (no schema_version)"),
-        ('{"schema_version": 1}', "spec: a spec needs at least one workload"),
+        ('{"schema_version": 1}', "results file: missing 'environment', 'spec', 'points'"),
+        (
+            '{"schema_version": 2}',
+            "results file: missing 'environment', 'spec', 'points', 'noise', 'rounds'",
+        ),
         (
             '{"schema_version": 0}',
             f"schema_version 0 is not one this threadlab reads (1 to {SCHEMA_VERSION}); "
             "upgrade threadlab to read it",
         ),
     ],
-    ids=["no-schema-version", "no-spec", "schema-version-0"],
+    ids=["no-schema-version", "version-1-empty", "version-2-empty", "schema-version-0"],
 )
 def test_a_file_that_is_not_a_results_file_is_refused(tmp_path: Path, content: str, problem: str) -> None:
     path = tmp_path / "other.json"
@@ -232,6 +306,24 @@ def test_a_file_that_is_not_json_is_refused(tmp_path: Path) -> None:
     path.write_text("{not json", encoding="utf-8")
     with pytest.raises(ResultsFileError, match=f"^{re.escape(repr(str(path)))} is not JSON: "):
         load_result(path)
+
+
+def test_saving_computes_no_analysis(
+    small_run: tuple[Result, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result, _ = small_run
+
+    def no_analysis(result: Result) -> None:
+        raise AssertionError("saving ran the analysis")
+
+    monkeypatch.setattr(_analysis, "analyse", no_analysis)
+    out = tmp_path / "saved.json"
+    save_result(result, out)
+    assert "analysis" not in json.loads(out.read_text(encoding="utf-8"))
+
+    save_result(result, out, analysis={"given": True})
+    assert json.loads(out.read_text(encoding="utf-8"))["analysis"] == {"given": True}
+    assert load_result(out) == result  # the analysis block is read past, never trusted
 
 
 def test_save_result_leaves_no_temporary_file(small_run: tuple[Result, Path], tmp_path: Path) -> None:

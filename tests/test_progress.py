@@ -1,5 +1,6 @@
-"""The progress bar of long commands: on a terminal it shows the current point and an ETA;
-``--quiet`` silences it; in pipes and logs the output is clean, with no bar and no escape codes.
+"""The progress bar of long commands: on a terminal it shows the point starting, then the
+group's round and the precision reached, and the time elapsed; ``--quiet`` silences it; in
+pipes and logs the output is clean, with no bar and no escape codes.
 
 Each test starts ``threadlab run`` as a real process, its stderr a pseudo-terminal
 or a pipe, as a person's shell or a CI log would give it.
@@ -12,19 +13,23 @@ import pty
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+from rich.console import Console
 
+from conftest import FIXTURES
+from threadlab import cli
 from threadlab.cli import main
 
 pytestmark = pytest.mark.timeout(60)
 
 RUN = [
     *("run", "-w", "sleep", "-s", "threads", "-n", "1,2"),
-    *("-p", "duration=0.25", "--repeat", "2", "--warmup", "0"),
+    *("-p", "duration=0.25", "--repeat", "2", "--warmup", "0", "--max-time", "0.5"),
 ]
 ANSI = re.compile(r"\x1b\[")
-ETA = re.compile(r"(?:\d+:\d\d:\d\d|-:--:--)")
+ELAPSED = re.compile(r"\d+:\d\d:\d\d")
 
 
 def clean_environment() -> dict[str, str]:
@@ -65,13 +70,15 @@ def threadlab_process(args: list[str], *, stderr_terminal: bool) -> tuple[int, s
     return process.wait(timeout=10), out, shown.decode(errors="replace")
 
 
-def test_on_a_terminal_the_bar_shows_the_current_point_and_an_eta() -> None:
+def test_on_a_terminal_the_bar_shows_each_start_then_the_rounds_and_the_time() -> None:
     code, out, err = threadlab_process(RUN, stderr_terminal=True)
 
     assert code == 0
-    assert "[1/2] sleep · threads ×1" in err
-    assert "[2/2] sleep · threads ×2" in err
-    assert ETA.search(err)
+    assert "starting sleep · threads ×1 (1 tasks)" in err
+    assert "starting sleep · threads ×2 (2 tasks)" in err
+    # Both points are one group, measured in rounds: the bar follows the group's rounds.
+    assert re.search(r"\[1/1\] sleep: round 1, ±\d+\.\d% \(asked ±5%\)", err)
+    assert ELAPSED.search(err)
     assert ANSI.search(err)  # a live bar redraws itself
     assert not ANSI.search(out)  # stdout is a pipe: the table stays plain
     assert "sleep · threads ×2" in out
@@ -81,7 +88,8 @@ def test_quiet_silences_the_bar_even_on_a_terminal() -> None:
     code, out, err = threadlab_process([*RUN, "--quiet"], stderr_terminal=True)
 
     assert code == 0
-    assert "[1/2]" not in err
+    assert "[1/1]" not in err
+    assert "starting" not in err
     assert "━" not in err
     assert "sleep · threads ×2" in out
 
@@ -91,8 +99,46 @@ def test_in_pipes_there_is_no_bar_and_no_escape_code() -> None:
 
     assert (code, err) == (0, "")
     assert not ANSI.search(out)
-    assert "[1/2]" not in out
+    assert "[1/1]" not in out
     assert "sleep · threads ×2" in out
+
+
+class Started(Exception):
+    """Raised where a command would start its progress bar: the test has seen what it needs."""
+
+
+@pytest.mark.parametrize("quiet", [True, False], ids=["quiet", "not-quiet"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["run", "-w", "sleep", "--max-time", "0.5"],
+        ["advise", f"{FIXTURES / 'user_tasks.py'}:record_call", "--budget", "1"],
+        ["tour", "--quick"],
+    ],
+    ids=["run", "advise", "tour"],
+)
+def test_every_long_command_hands_quiet_to_its_progress_bar(
+    command: list[str], quiet: bool, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    seen: list[bool] = []
+
+    def start(view: object, quiet: bool) -> None:
+        seen.append(quiet)
+        raise Started
+
+    monkeypatch.setattr(cli._ProgressView, "__init__", start)
+    monkeypatch.chdir(tmp_path)  # the tour's default results file, had it got that far
+    with pytest.raises(Started):
+        main([*command, *(["--quiet"] if quiet else [])])
+
+    assert seen == [quiet]
+
+
+def test_a_quiet_bar_is_off_even_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Console, "is_terminal", property(lambda console: True))
+
+    assert cli._ProgressView(quiet=True).progress.disable
+    assert not cli._ProgressView(quiet=False).progress.disable
 
 
 @pytest.mark.parametrize("command", ["run", "advise", "tour"])

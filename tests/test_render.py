@@ -1,11 +1,22 @@
-"""Renderers of a stored results file: text against saved expected output, plots that are real images.
+"""Renderers of stored results files: text against saved expected output, plots that are real images.
 
-The stored file (tests/data/results-small.json, made by tests/data/make_data.py
-from a real run) never changes, so the text it renders to is saved in
+The stored files never change, so the text they render to is saved in
 tests/data/expected/ and compared character for character, at a fixed width
 and without colour. After a deliberate change of format, remake the expected
 files with ``THREADLAB_UPDATE_EXPECTED=1 .venv/bin/python -m pytest tests/test_render.py``
 and review the diff.
+
+- tests/data/results-small.json (made by tests/data/make_data.py from a real
+  run) is schema 1, written before rounds: no noise readings, no precision,
+  and speedup intervals that are the conservative ratio of two medians'
+  intervals.
+- tests/data/rounds-small.json is schema 2, a real run in interleaved rounds::
+
+      threadlab run -w sleep,count -s sequential,threads -n 1,2 \\
+          -p duration=0.02 -p iterations=200 --max-time 2 -q -o tests/data/rounds-small.json
+
+  Its sleep group reached its precision; its count group (tasks of about
+  10 µs, too short for the thread clock) ran out of time.
 """
 
 from __future__ import annotations
@@ -15,6 +26,7 @@ import dataclasses
 import io
 import json
 import os
+import re
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
@@ -24,20 +36,79 @@ from rich.console import Console
 from cli_runner import threadlab_cli
 from images import PNG_MAGIC, distinct_colours, png_size
 from threadlab import Result, load_result
-from threadlab.render import _export, _plots
-from threadlab.render._terminal import results_table
+from threadlab._units import percent, seconds_range
+from threadlab.analysis import (
+    Analysis,
+    GroupPrecision,
+    analyse,
+    describe,
+    noise_report,
+)
+from threadlab.analysis._summary import baseline_of, block_interval, paired_blocks, summarise
+from threadlab.model import Measurement, Summary, TaskSpans
+from threadlab.model._json import result_from_json, result_to_json
+from threadlab.render import _export, plots
+from threadlab.render._analysis import OPTIONS, analysis_renderables, precision_lines, warning_lines
+from threadlab.render._html import _results_table
+from threadlab.render._rows import SUMMARY_COLUMNS, point_name, point_names, summary_cells
+from threadlab.render._tasks import TOO_SHORT, task_tables
+from threadlab.render._terminal import noise_lines, results_table
 
 pytestmark = pytest.mark.timeout(60)
 
 DATA = Path(__file__).resolve().parent / "data"
 EXPECTED = DATA / "expected"
 SMALL = DATA / "results-small.json"
+ROUNDS = DATA / "rounds-small.json"
 UPDATE = os.environ.get("THREADLAB_UPDATE_EXPECTED") == "1"
 
 
 @pytest.fixture(scope="module")
 def small() -> Result:
     return load_result(SMALL)
+
+
+@pytest.fixture(scope="module")
+def rounds() -> Result:
+    return load_result(ROUNDS)
+
+
+def render(*renderables: object, width: int = 120) -> str:
+    """What the CLI's console prints, at a fixed width and without colour."""
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width, color_system=None, force_terminal=False, highlight=False)
+    for renderable in renderables:
+        console.print(renderable, markup=False)
+    text = buffer.getvalue()
+    assert "\x1b[" not in text
+    return text
+
+
+def shown(result: Result) -> str:
+    """All that ``threadlab show`` prints of ``result``, in its order (``cli._print_result``)."""
+    return render(
+        *noise_lines(result),
+        results_table(result),
+        *task_tables(result),
+        *analysis_renderables(analyse(result)),
+    )
+
+
+def cells_of(text: str, name: str) -> list[str]:
+    """The cells of the table row naming ``name`` (cells are at least two spaces apart)."""
+    rows = [re.split(r"\s{2,}", line.strip()) for line in text.splitlines()]
+    found = [row for row in rows if row[0] == name]
+    assert len(found) == 1, f"{name!r}: {found}"
+    return found[0]
+
+
+def measurement_named(result: Result, workload: str, strategy: str, workers: int) -> Measurement:
+    return next(
+        m
+        for m in result.measurements
+        if (m.point.workload, m.point.strategy, m.point.workers, m.point.tasks)
+        == (workload, strategy, workers, workers)
+    )
 
 
 def matches_expected(name: str, actual: str) -> None:
@@ -52,11 +123,324 @@ def matches_expected(name: str, actual: str) -> None:
 
 
 def test_the_results_table_at_a_fixed_width_without_colour(small: Result) -> None:
-    buffer = io.StringIO()
-    console = Console(file=buffer, width=120, color_system=None, force_terminal=False, highlight=False)
-    console.print(results_table(small, "results-small"))
-    assert "\x1b[" not in buffer.getvalue()
-    matches_expected("results-small.table.txt", buffer.getvalue())
+    text = render(results_table(small, "results-small"))
+
+    matches_expected("results-small.table.txt", text)
+    assert max(len(line) for line in text.splitlines()) <= 120
+    header = next(line for line in text.splitlines() if line.strip().startswith("point"))
+    assert re.split(r"\s{2,}", header.strip()) == ["point", *SUMMARY_COLUMNS, "status"]
+
+
+def test_a_file_written_before_rounds_shows_the_conservative_interval_and_no_noise(small: Result) -> None:
+    text = shown(small)
+
+    measurement = measurement_named(small, "sleep", "threads", 2)
+    baseline = baseline_of(small, measurement)
+    assert baseline is not None
+    mine = describe([s.throughput for s in measurement.samples])
+    base = describe([s.throughput for s in baseline.samples])
+    low, high = mine.ci_low / base.ci_high, mine.ci_high / base.ci_low
+    cells = cells_of(text, "sleep · threads ×2")
+    assert cells[4:6] == [f"{mine.median / base.median:.2f}×", f"{low:.2f}–{high:.2f}×"]
+    assert noise_lines(small) == []
+    assert not text.startswith("machine:")
+    assert precision_lines(analyse(small)) == []
+    assert "Precision" not in text
+
+
+def test_show_of_a_file_in_rounds_at_a_fixed_width(rounds: Result) -> None:
+    text = shown(rounds)
+
+    matches_expected("rounds-small.show.txt", text)
+
+
+def test_the_noise_line_comes_first(rounds: Result) -> None:
+    assert rounds.noise is not None
+    line = noise_report(rounds.noise).line
+
+    assert noise_lines(rounds) == [line]
+    assert line.startswith("machine: 2 cores")
+    assert " ".join(shown(rounds).split()).startswith(line)
+
+
+def test_the_ci_column_is_the_paired_interval_of_the_rounds(rounds: Result) -> None:
+    text = render(results_table(rounds))
+
+    for workload in ("sleep", "count"):
+        measurement = measurement_named(rounds, workload, "threads", 2)
+        baseline = baseline_of(rounds, measurement)
+        assert baseline is not None
+        blocks = paired_blocks(measurement.samples, baseline.samples)
+        assert sum(len(block) for block in blocks) >= 5
+        centre, (low, high) = block_interval(blocks)
+        cells = cells_of(text, f"{workload} · threads ×2")
+        assert cells[4:6] == [f"{centre:.2f}×", f"{low:.2f}–{high:.2f}×"]
+    assert cells_of(text, "sleep · sequential ×1")[4:6] == ["1.00×", "1.00–1.00×"]
+    assert max(len(line) for line in text.splitlines()) <= 120
+
+
+def test_a_point_without_a_sequential_baseline_has_no_interval(rounds: Result) -> None:
+    parallel = tuple(m for m in rounds.measurements if m.point.strategy != "sequential")
+    alone = dataclasses.replace(rounds, measurements=parallel, rounds=())
+
+    cells = cells_of(render(results_table(alone)), "sleep · threads ×2")
+
+    assert cells[4:6] == ["-", "-"]
+
+
+PRECISION = [
+    (
+        GroupPrecision("count", "3.11.7", 23, 12.1, 0.05, 0.04, "precise", None),
+        "--max-time",
+        "count [3.11.7]: ±4% after 23 rounds in 12 s (asked ±5%)",
+    ),
+    (
+        GroupPrecision("count", "3.11.7", 6, 0.77, 0.05, 0.0086, "precise", None),
+        "--max-time",
+        "count [3.11.7]: ±0.9% after 6 rounds in 770.0 ms (asked ±5%)",
+    ),
+    (
+        GroupPrecision("count", "3.11.7", 41, 30.0, 0.05, 0.09, "time", 97.2),
+        "--max-time",
+        "count [3.11.7]: reached ±9% in 30 s, 41 rounds (asked ±5%); about 97 s of rounds would reach it "
+        "— give it more time with --max-time 98",
+    ),
+    (
+        GroupPrecision("f.py:g", "3.13.0t", 41, 30.0, 0.05, 0.09, "time", 97.2),
+        "--budget",
+        "f.py:g [3.13.0t]: reached ±9% in 30 s, 41 rounds (asked ±5%); about 97 s of rounds would reach it "
+        "— give it more time with --budget 98",
+    ),
+    (
+        GroupPrecision("count", "3.11.7", 41, 30.0, 0.05, 0.09, "time", 97.2),
+        None,
+        "count [3.11.7]: reached ±9% in 30 s, 41 rounds (asked ±5%); about 97 s of rounds would reach it "
+        "— give it more time",
+    ),
+    (
+        GroupPrecision("count", "3.11.7", 15, 0.54, 0.05, 2.67, "time", 3600.0),
+        "--max-time",
+        "count [3.11.7]: reached ±267% in 540.0 ms, 15 rounds (asked ±5%); more than an hour of rounds "
+        "would be needed to reach it — measure on a quieter machine, or give each task more work",
+    ),
+    (
+        GroupPrecision("count", "3.11.7", 3, 2.5, 0.05, 0.2, "interrupted", None),
+        "--max-time",
+        "count [3.11.7]: reached ±20% in 2.5 s, 3 rounds (asked ±5%); interrupted before the end",
+    ),
+    (
+        GroupPrecision("count", "3.11.7", 1, 0.4, 0.05, None, "failed", None),
+        "--max-time",
+        "count [3.11.7]: no interval in 400.0 ms, 1 round (asked ±5%); no point of it was left running",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("precision", "option", "line"), PRECISION, ids=[f"{p.ended}-{o}" for p, o, _ in PRECISION]
+)
+def test_each_precision_line(precision: GroupPrecision, option: str | None, line: str) -> None:
+    analysis = Analysis((), (), (), (), precision=(precision,))
+
+    assert precision_lines(analysis, time_option=option) == [line]
+
+
+def test_the_time_suggested_is_for_the_whole_run_whose_time_its_groups_share() -> None:
+    groups = (
+        GroupPrecision("sleep", "3.11.7", 6, 0.8, 0.05, 0.01, "precise", None),
+        GroupPrecision("count", "3.11.7", 41, 20.0, 0.05, 0.09, "time", 64.8),
+        GroupPrecision("hash", "3.11.7", 30, 20.0, 0.05, 0.07, "time", 39.2),
+        GroupPrecision("tiny", "3.11.7", 15, 0.5, 0.05, 2.7, "time", 3600.0),
+    )
+
+    lines = precision_lines(Analysis((), (), (), (), precision=groups))
+
+    # 0.8 s that the precise group took, what each of the next two needs, and the 0.5 s that
+    # the hopeless one took (more time would not help it): 105.3 s in all.
+    assert [line.rsplit(" — ", 1)[-1] for line in lines[1:3]] == ["give it more time with --max-time 110"] * 2
+    assert lines[3].endswith("measure on a quieter machine, or give each task more work")
+
+
+def test_the_precision_lines_of_a_file_in_rounds(rounds: Result) -> None:
+    analysis = analyse(rounds)
+    assert [(p.workload, p.ended) for p in analysis.precision] == [("sleep", "precise"), ("count", "time")]
+
+    lines = precision_lines(analysis)
+
+    sleep, count = analysis.precision
+    assert sleep.reached is not None and count.reached is not None and count.more_time_s is not None
+    assert lines[0].startswith(f"sleep [3.11.7]: ±{percent(sleep.reached)} after {sleep.rounds} rounds in ")
+    assert lines[1].startswith(f"count [3.11.7]: reached ±{percent(count.reached)} in ")
+    assert (
+        f"; about {count.more_time_s:.0f} s of rounds would reach it — give it more time with --max-time "
+        in (lines[1])
+    )
+    text = " ".join(shown(rounds).split())
+    assert "Precision of the speedups (half-width of their 95% intervals): " + " ".join(lines) in text
+    advise = " ".join(render(*analysis_renderables(analysis, options=OPTIONS["advise"])).split())
+    assert "give it more time with --budget " in advise and "--max-time" not in advise
+    plain = " ".join(render(*analysis_renderables(analysis, options=None)).split())
+    assert "give it more time" in plain and "--budget" not in plain and "--max-time" not in plain
+
+
+def test_the_noise_advice_is_among_the_stability_warnings(rounds: Result) -> None:
+    analysis = analyse(rounds)
+    assert analysis.noise is not None and analysis.noise.capacity_low
+
+    lines = warning_lines(analysis)
+
+    assert lines[0].startswith(
+        f"the machine's speed varied {analysis.noise.speed_variation:.0%} during the run"
+    )
+    assert lines[1].startswith(f"only {analysis.noise.capacity:.2f} of the 2 cores could run in parallel")
+    text = shown(rounds)
+    stability = text[text.index("Stability:") :]
+    assert f"  ! {lines[1][:60]}" in stability
+
+
+def test_tasks_too_short_for_the_thread_clock_show_so(rounds: Result) -> None:
+    text = render(*task_tables(rounds))
+
+    count = text[text.index("Tasks of count") :]
+    for name in ("sequential ×1", "threads ×1", "threads ×2"):
+        assert cells_of(count, name)[-2] == TOO_SHORT
+    sleep = text[text.index("Tasks of sleep") : text.index("Tasks of count")]
+    assert TOO_SHORT not in sleep
+    assert "too short: the tasks were too brief for the thread clock" in text
+
+
+def _with_task_cpu(result: Result, wall_s: float, cpu_s: float | None) -> Result:
+    """The sleep · threads ×2 point alone, each of its tasks ``wall_s`` long with ``cpu_s`` on CPU."""
+    measurement = measurement_named(result, "sleep", "threads", 2)
+    samples = []
+    for sample in measurement.samples:
+        spans = sample.spans
+        spans = dataclasses.replace(
+            spans,
+            end_s=tuple(start + wall_s for start in spans.start_s),
+            cpu_s=tuple(cpu_s for _ in spans.cpu_s),
+        )
+        samples.append(dataclasses.replace(sample, spans=spans))
+    changed = dataclasses.replace(measurement, samples=tuple(samples))
+    return dataclasses.replace(result, measurements=(changed,), rounds=())
+
+
+@pytest.mark.parametrize(
+    ("wall_s", "cpu_s", "cell"),
+    [
+        (0.02, 0.0205, "100%"),  # within the clock's resolution above 100%: never shown above it
+        (0.02, 0.03, TOO_SHORT),  # 150%: the clock could not resolve the tasks
+        (0.02, 0.005, "25%"),
+        (0.02, None, "-"),  # no CPU time measured (asyncio): nothing to say
+    ],
+)
+def test_the_on_cpu_share_is_never_above_100_percent(
+    rounds: Result, wall_s: float, cpu_s: float | None, cell: str
+) -> None:
+    text = render(*task_tables(_with_task_cpu(rounds, wall_s, cpu_s)))
+
+    assert cells_of(text, "threads ×2")[-2] == cell
+
+
+USER_NAMES = ["q[/b]q/f.py:g", "[bold]tasks[/bold].py:[/]g", "x[/y]:z[link=http://x]"]
+
+
+def with_workload(result: Result, workload: str) -> Result:
+    """``result`` with its sleep points renamed to ``workload``."""
+    measurements = tuple(
+        dataclasses.replace(m, point=dataclasses.replace(m.point, workload=workload))
+        if m.point.workload == "sleep"
+        else m
+        for m in result.measurements
+    )
+    return dataclasses.replace(result, measurements=measurements)
+
+
+@pytest.mark.parametrize("workload", USER_NAMES)
+def test_user_names_are_shown_as_text_never_as_markup(rounds: Result, workload: str) -> None:
+    renamed = with_workload(rounds, workload)
+    label = renamed.measurements[0].point.workload_label()
+
+    text = shown(renamed) + render(results_table(renamed, f"advise {workload}"))
+
+    assert f"{label} · threads ×2" in text
+    assert f"Tasks of {label}: latency" in text
+    assert f"Scaling: {workload} on threads [3.11.7]" in text
+    assert f"{workload} [3.11.7]: ±" in text
+    assert f"advise {workload}" in text
+
+
+def two_pythons(result: Result) -> Result:
+    """``result``'s points, then the same points as if measured again under a 3.13.0."""
+    again = []
+    for measurement in result.measurements:
+        assert measurement.interpreter is not None
+        other = dataclasses.replace(measurement.interpreter, version="3.13.0")
+        again.append(dataclasses.replace(measurement, interpreter=other))
+    return dataclasses.replace(result, measurements=(*result.measurements, *again), rounds=())
+
+
+def test_every_table_names_the_points_of_several_pythons_alike(rounds: Result) -> None:
+    both = two_pythons(rounds)
+    names = point_names(both.measurements)
+    half = len(rounds.measurements)
+    assert names[0] == "sleep · sequential ×1 [3.11.7]" and names[half] == "sleep · sequential ×1 [3.13.0]"
+    assert [name.rsplit(" [", 1)[0] for name in names] == [point_name(m) for m in both.measurements]
+
+    table = render(results_table(both), width=160)
+    markdown = _export.to_markdown(both).splitlines()[4:]
+    page = _results_table(both).split("<tbody>")[1].split("<tr>")[1:]
+    tasks = render(*task_tables(both))
+
+    assert [cells_of(table, name)[0] for name in names] == names
+    assert [line.split(" | ")[1] for line in markdown] == names
+    assert [re.findall(r"<td[^>]*>([^<]*)</td>", row)[1] for row in page] == names
+    for measurement, name in zip(both.measurements, names, strict=True):
+        short = name.removeprefix(f"{measurement.point.workload_label()} · ")
+        tasks_of = tasks[tasks.index(f"Tasks of {measurement.point.workload_label()}") :]
+        assert cells_of(tasks_of.split("Tasks of ")[1], short)[0] == short
+    assert point_names(rounds.measurements) == [point_name(m) for m in rounds.measurements]  # one Python
+
+
+def test_summary_cells_format_every_column_once() -> None:
+    summary = Summary(
+        wall_median_s=0.0507,
+        wall_min_s=0.000320,
+        wall_max_s=1.129,
+        throughput_median=19.7,
+        cpu_per_wall=0.66,
+        speedup_vs_sequential=1.8234,
+        peak_rss_bytes=28831744,
+        spawn_median_s=None,
+        speedup_vs_sequential_ci=(1.7449, 1.9012),
+    )
+
+    assert summary_cells(summary) == (
+        "50.7 ms",
+        "320 µs–1.129 s",
+        "19.7/s",
+        "1.82×",
+        "1.74–1.90×",
+        "0.66",
+        "27.5 MiB",
+    )
+    assert summary_cells(None) == ("-",) * len(SUMMARY_COLUMNS)
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "text"),
+    [
+        (0.0506, 0.0508, "50.6–50.8 ms"),
+        (0.1008, 0.1010, "100.8–101.0 ms"),
+        (0.5498, 1.129, "0.550–1.129 s"),
+        (0.000320, 0.00372, "0.32–3.72 ms"),
+        (0.000040, 0.005, "0.040–5.000 ms"),
+        (0.000012, 0.000019, "12–19 µs"),
+        (95.0, 120.0, "95–120 s"),
+    ],
+)
+def test_a_range_of_seconds_shares_the_unit_of_its_top(low: float, high: float, text: str) -> None:
+    assert seconds_range(low, high) == text
 
 
 def test_csv_has_one_row_per_point_with_the_summary_columns(small: Result) -> None:
@@ -66,7 +450,7 @@ def test_csv_has_one_row_per_point_with_the_summary_columns(small: Result) -> No
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == len(small.measurements) == 24
     assert [int(row["point"]) for row in rows] == list(range(1, 25))
-    summaries = [summary for _, summary in small.summaries()]
+    summaries = [summary for _, summary in summarise(small)]
     for row, summary in zip(rows, summaries, strict=True):
         assert summary is not None
         assert float(row["wall_median_s"]) == summary.wall_median_s
@@ -74,25 +458,76 @@ def test_csv_has_one_row_per_point_with_the_summary_columns(small: Result) -> No
     assert json.loads(rows[0]["params"]) == {"duration": 0.05}
 
 
+def test_csv_writes_the_speedup_interval_as_two_plain_columns(rounds: Result) -> None:
+    text = _export.to_csv(rounds)
+
+    header = _export.csv_columns()
+    at = header.index("speedup_vs_sequential")
+    assert header[at + 1 :].count("speedup_vs_sequential_ci_low") == 1
+    assert "speedup_vs_sequential_ci" not in header
+    assert header.index("speedup_vs_sequential_ci_high") == header.index("speedup_vs_sequential_ci_low") + 1
+    rows = list(csv.DictReader(io.StringIO(text)))
+    for row, (_, summary) in zip(rows, summarise(rounds), strict=True):
+        assert summary is not None and summary.speedup_vs_sequential_ci is not None
+        low, high = summary.speedup_vs_sequential_ci
+        assert (float(row["speedup_vs_sequential_ci_low"]), float(row["speedup_vs_sequential_ci_high"])) == (
+            low,
+            high,
+        )
+        assert int(row["speedup_rounds"]) == summary.speedup_rounds
+    assert all("(" not in value for row in rows for value in row.values())
+
+
+def test_csv_leaves_the_interval_empty_without_a_baseline(rounds: Result) -> None:
+    parallel = tuple(m for m in rounds.measurements if m.point.strategy != "sequential")
+    alone = dataclasses.replace(rounds, measurements=parallel, rounds=())
+
+    rows = list(csv.DictReader(io.StringIO(_export.to_csv(alone))))
+
+    assert {(row["speedup_vs_sequential_ci_low"], row["speedup_vs_sequential_ci_high"]) for row in rows} == {
+        ("", "")
+    }
+
+
 def test_markdown_is_a_table_with_one_row_per_point(small: Result) -> None:
     text = _export.to_markdown(small)
 
     matches_expected("results-small.md", text)
     lines = text.splitlines()
-    assert lines[0] == "| # | point | wall | min–max | tasks/s | speedup | CPU/wall | peak RSS | status |"
+    assert lines[0] == (
+        "| # | point | wall | min–max | tasks/s | speedup | 95% CI | CPU/wall | peak RSS | status |"
+    )
     assert len(lines) == 2 + len(small.measurements)
     assert all(line.startswith("| ") and line.endswith(" |") for line in lines)
+
+
+def test_markdown_of_a_file_in_rounds_starts_with_the_noise_line(rounds: Result) -> None:
+    assert rounds.noise is not None
+
+    text = _export.to_markdown(rounds)
+
+    matches_expected("rounds-small.md", text)
+    lines = text.splitlines()
+    assert lines[:3] == [
+        noise_report(rounds.noise).line,
+        "",
+        "| # | point | wall | min–max | tasks/s | speedup | 95% CI | CPU/wall | peak RSS | status |",
+    ]
 
 
 def test_markdown_cells_cannot_break_the_table_or_carry_html() -> None:
     assert _export.markdown_cell("a|b\n<script>x</script>") == "a\\|b &lt;script&gt;x&lt;/script&gt;"
 
 
-def test_json_is_the_results_file_content(small: Result) -> None:
-    data = json.loads(_export.to_json(small))
+@pytest.mark.parametrize("path", [SMALL, ROUNDS], ids=["schema-1", "schema-2"])
+def test_json_is_the_results_file_content(path: Path) -> None:
+    result = load_result(path)
 
-    assert data == json.loads(json.dumps(small.to_json()))
-    assert Result.from_json(data) == small
+    data = json.loads(_export.to_json(result))
+
+    summaries = [summary for _, summary in summarise(result)]
+    assert data == json.loads(json.dumps(result_to_json(result, summaries)))
+    assert result_from_json(data) == result
 
 
 @pytest.mark.parametrize("output_format", ["csv", "markdown", "json"])
@@ -132,18 +567,18 @@ def svg_colours(root: ElementTree.Element) -> set[str]:
     return found
 
 
-@pytest.mark.parametrize("kind", _plots.PLOT_KINDS)
-def test_each_plot_is_a_png_that_is_not_blank(kind: _plots.PlotKind, small: Result) -> None:
-    data = _plots.plot(kind, small, image_format="png")
+@pytest.mark.parametrize("kind", plots.PLOT_KINDS)
+def test_each_plot_is_a_png_that_is_not_blank(kind: plots.PlotKind, small: Result) -> None:
+    data = plots.plot(kind, small, image_format="png")
 
     width, height = png_size(data)
     assert width >= 600 and height >= 250
     assert distinct_colours(data) > 50  # a blank or single-colour image has one or two
 
 
-@pytest.mark.parametrize("kind", _plots.PLOT_KINDS)
-def test_each_plot_is_an_svg_that_is_not_blank(kind: _plots.PlotKind, small: Result) -> None:
-    data = _plots.plot(kind, small, image_format="svg")
+@pytest.mark.parametrize("kind", plots.PLOT_KINDS)
+def test_each_plot_is_an_svg_that_is_not_blank(kind: plots.PlotKind, small: Result) -> None:
+    data = plots.plot(kind, small, image_format="svg")
 
     root = ElementTree.fromstring(data)
     assert root.tag == f"{SVG}svg"
@@ -153,7 +588,7 @@ def test_each_plot_is_an_svg_that_is_not_blank(kind: _plots.PlotKind, small: Res
 
 
 def test_svg_plots_are_reproducible(small: Result) -> None:
-    assert _plots.wall(small, image_format="svg") == _plots.wall(small, image_format="svg")
+    assert plots.plot("wall", small, image_format="svg") == plots.plot("wall", small, image_format="svg")
 
 
 def test_the_timeline_shows_one_row_per_worker_of_the_median_sample(small: Result) -> None:
@@ -163,33 +598,86 @@ def test_the_timeline_shows_one_row_per_worker_of_the_median_sample(small: Resul
         if (m.point.workload, m.point.strategy, m.point.workers) == ("count", "threads", 8)
     )
     measurement = small.measurements[index]
-    found = _plots.median_sample(measurement)
+    found = plots.timeline_sample(measurement)
     assert found is not None
     _, sample = found
     walls = sorted(s.wall_s for s in measurement.samples)
     assert sample.wall_s == walls[(len(walls) - 1) // 2]
     assert len(set(sample.spans.worker)) == 8
 
-    data = _plots.timeline(small, index, image_format="svg")
+    data = plots.plot("timeline", small, image_format="svg", point=index)
 
     root = ElementTree.fromstring(data)
     assert len(list(root.iter(f"{SVG}path"))) > 8
 
 
 def test_the_default_timeline_is_the_first_point_with_the_most_workers(small: Result) -> None:
-    index = _plots.default_timeline_point(small)
+    index = plots.default_timeline_point(small)
 
     assert index is not None
     point = small.measurements[index].point
     assert (point.workload, point.strategy, point.workers) == ("sleep", "threads", 8)
 
 
+def _without_spans(result: Result, index: int, samples: set[int]) -> Result:
+    """``result`` with the spans of some samples of one point left out, as past its 200,000th task record."""
+    measurement = result.measurements[index]
+    stripped = tuple(
+        dataclasses.replace(sample, spans=TaskSpans()) if i in samples else sample
+        for i, sample in enumerate(measurement.samples)
+    )
+    measurements = list(result.measurements)
+    measurements[index] = dataclasses.replace(measurement, samples=stripped)
+    return dataclasses.replace(result, measurements=tuple(measurements))
+
+
+def test_the_timeline_draws_the_median_of_the_samples_that_kept_their_spans(small: Result) -> None:
+    index = 19  # count · threads ×8, three samples
+    walls = [sample.wall_s for sample in small.measurements[index].samples]
+    fastest, median, _ = sorted(range(len(walls)), key=walls.__getitem__)
+    some = _without_spans(small, index, {median})
+
+    found = plots.timeline_sample(some.measurements[index])
+    data = plots.plot("timeline", some, image_format="svg", point=index)
+
+    assert found is not None and found[0] == fastest  # the lower of the two middles left
+    assert ElementTree.fromstring(data).tag == f"{SVG}svg"
+
+
+def test_a_point_with_no_sample_that_kept_its_spans_has_no_timeline(small: Result) -> None:
+    index = 7  # sleep · threads ×8: the default timeline while it has spans
+    none = _without_spans(small, index, {0, 1, 2})
+
+    with pytest.raises(
+        plots.NothingToPlot, match=r"^nothing to plot: point 8 \(sleep · threads ×8\) recorded no"
+    ):
+        plots.plot("timeline", none, point=index)
+    assert plots.timeline_sample(none.measurements[index]) is None
+    assert plots.default_timeline_point(none) == 11  # sleep · processes ×8, the next with the most workers
+    assert index not in plots.timeline_points(none)
+
+
+MATHTEXT_NAMES = ["f$x$.py:g", "$\\frac{$.py:g"]
+
+
+@pytest.mark.parametrize("kind", plots.PLOT_KINDS)
+@pytest.mark.parametrize("workload", MATHTEXT_NAMES)
+def test_user_names_are_drawn_as_text_never_as_mathtext(
+    rounds: Result, workload: str, kind: plots.PlotKind
+) -> None:
+    data = plots.plot(
+        kind, with_workload(rounds, workload), image_format="svg", point=0 if kind == "timeline" else None
+    )
+
+    assert ElementTree.fromstring(data).tag == f"{SVG}svg"
+
+
 def test_a_result_with_only_sequential_points_has_no_speedup_plot(small: Result) -> None:
     sequential = tuple(m for m in small.measurements if m.point.strategy == "sequential")
     only = dataclasses.replace(small, measurements=sequential)
 
-    with pytest.raises(_plots.NothingToPlot, match=r"^nothing to plot: no strategy other than sequential"):
-        _plots.speedup(only)
+    with pytest.raises(plots.NothingToPlot, match=r"^nothing to plot: no strategy other than sequential"):
+        plots.plot("speedup", only)
 
 
 def test_plot_writes_the_format_its_suffix_names(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -244,7 +732,7 @@ def test_rendering_commands_import_no_plotting_library_until_they_draw() -> None
     import sys
 
     script = (
-        "import sys, threadlab.cli, threadlab.render._plots, threadlab.render._html, "
+        "import sys, threadlab.cli, threadlab.render.plots, threadlab.render._html, "
         "threadlab.render._export, threadlab.render._compare; "
         "print(sorted({n.split('.')[0] for n in sys.modules} & {'matplotlib', 'numpy', 'scipy', 'PIL'}))"
     )
@@ -270,8 +758,6 @@ def test_a_timeline_of_several_points_stacks_them_on_one_time_axis(
 
 
 def test_a_timeline_of_a_thousand_tasks_with_failures_and_unmeasured_cpu(small: Result) -> None:
-    from threadlab import TaskSpans
-
     measurement = small.measurements[7]
     n = 1000
     spans = TaskSpans(
@@ -285,7 +771,7 @@ def test_a_timeline_of_a_thousand_tasks_with_failures_and_unmeasured_cpu(small: 
     sample = dataclasses.replace(measurement.samples[0], wall_s=0.35, spans=spans)
     big = dataclasses.replace(small, measurements=(dataclasses.replace(measurement, samples=(sample,)),))
 
-    data = _plots.timeline(big, 0, image_format="png")
+    data = plots.plot("timeline", big, image_format="png", point=0)
 
     assert png_size(data)[1] > 400
     assert distinct_colours(data) > 20

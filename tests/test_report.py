@@ -1,6 +1,6 @@
 """The HTML report: self-contained, every user string escaped, and checked in a real headless Chromium.
 
-The report is made from the stored results file with hostile strings put
+The report is made from the stored results files with hostile strings put
 where a user's strings go (a function name with ``<script>``, a parameter
 with an ``<img onerror>``, an executable path with markup), then opened in
 Debian's Chromium over the DevTools protocol (tests/headless_chromium.py):
@@ -8,11 +8,17 @@ no console error, no request beyond the page itself and its inline data,
 no script or injected element in the page, every plot laid out and drawn
 (a screenshot of each is not blank), and a screenshot of the whole page.
 Where Chromium is missing the browser tests are skipped, saying so.
+
+tests/data/results-small.json was written before rounds (schema 1: no noise
+readings, no precision); tests/data/rounds-small.json in rounds (schema 2),
+as tests/test_render.py says.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import html
+import importlib
 import re
 from pathlib import Path
 
@@ -21,12 +27,18 @@ import pytest
 from headless_chromium import Chromium, missing_reason
 from images import PNG_MAGIC, distinct_colours
 from threadlab import Result, load_result
-from threadlab._tour import Finding
+from threadlab.analysis import analyse, noise_report, summarise
 from threadlab.cli import main
+from threadlab.lessons import Finding
+from threadlab.render._analysis import precision_lines
 from threadlab.render._html import Lesson, html_report
+from threadlab.render._rows import summary_cells
+
+pytestmark = pytest.mark.timeout(90)
 
 DATA = Path(__file__).resolve().parent / "data"
 SMALL = DATA / "results-small.json"
+ROUNDS = DATA / "rounds-small.json"
 
 EVIL_FUNCTION = "tasks.py:<script>alert(1)</script>"
 EVIL_PARAM = '<img src=x onerror="alert(2)">'
@@ -55,7 +67,23 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return page
 
 
-@pytest.mark.timeout(90)
+@pytest.fixture(scope="module")
+def rounds_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The report of a file written before rounds, then of a hostile one in rounds."""
+    runs = [
+        ("results-small.json", load_result(SMALL)),
+        (f"{EVIL_PATH}/rounds.json", hostile(load_result(ROUNDS))),
+    ]
+    page = tmp_path_factory.mktemp("rounds") / "rounds.html"
+    page.write_text(html_report(runs), encoding="utf-8")
+    return page
+
+
+def sections(page: Path) -> list[str]:
+    text = page.read_text(encoding="utf-8")
+    return [part.split("</section>")[0] for part in text.split("<section")[1:]]
+
+
 def test_the_report_is_one_self_contained_page(report: Path) -> None:
     text = report.read_text(encoding="utf-8")
 
@@ -72,7 +100,6 @@ def test_the_report_is_one_self_contained_page(report: Path) -> None:
     )  # speedup, wall, cpu; a timeline per workload × strategy
 
 
-@pytest.mark.timeout(90)
 def test_every_user_string_is_escaped(report: Path) -> None:
     text = report.read_text(encoding="utf-8")
 
@@ -84,15 +111,67 @@ def test_every_user_string_is_escaped(report: Path) -> None:
         assert raw not in text
 
 
+def test_each_run_in_rounds_opens_with_its_noise_line(rounds_report: Path) -> None:
+    before, after = sections(rounds_report)
+    noise = load_result(ROUNDS).noise
+    assert noise is not None
+    line = noise_report(noise).line.replace("'", "&#x27;")
+
+    assert 'class="noise"' not in before  # written before rounds: no noise readings
+    rest = after.split('<p class="meta">', 1)[1].split("</p>\n", 1)[1]
+    assert rest.startswith(f'<p class="noise">{line}</p>\n<h3>Environment</h3>')
+
+
+def test_the_results_tables_show_the_speedup_interval(rounds_report: Path) -> None:
+    for section, path in zip(sections(rounds_report), (SMALL, ROUNDS), strict=True):
+        result = load_result(path)
+        header = re.search(r"<h3>Results</h3>\n<table><thead><tr>(.*?)</tr>", section)
+        assert header is not None
+        names = re.findall(r"<th[^>]*>([^<]*)</th>", header.group(1))
+        assert names[names.index("speedup") + 1] == "95% CI"
+        table = section.split("<h3>Results</h3>")[1].split("</table>")[0]
+        for (_, summary), row in zip(summarise(result), table.split("<tr>")[2:], strict=True):
+            cells = re.findall(r"<td[^>]*>([^<]*)</td>", row)
+            assert cells[3:10] == list(summary_cells(summary))
+
+
+def test_the_findings_say_the_precision_reached_and_the_machine_s_noise(rounds_report: Path) -> None:
+    before, after = sections(rounds_report)
+    analysis = analyse(hostile(load_result(ROUNDS)))
+    lines = precision_lines(analysis, time_option=None)
+    assert len(lines) == 2 and lines[1].endswith("— give it more time")
+
+    assert "Precision of the speedups" not in before
+    assert "<h4>Precision of the speedups (half-width of their 95% intervals)</h4>" in after
+    for line in lines:
+        assert f"<li>{html.escape(line)}</li>" in after
+    assert "--max-time" not in after and "--budget" not in after
+    assert analysis.noise is not None and analysis.noise.capacity_low
+    warnings = after.split("<h4>Stability warnings</h4>")[1]
+    assert f"<li>only {analysis.noise.capacity:.2f} of the 2 cores could run in parallel" in warnings
+
+
+def test_the_findings_name_each_kind_of_work_in_words(rounds_report: Path) -> None:
+    _, after = sections(rounds_report)
+    analysis = analyse(hostile(load_result(ROUNDS)))
+    assert analysis.recommendations
+
+    for recommendation in analysis.recommendations:
+        heading = html.escape(f"{recommendation.workload} [{recommendation.python}]: ")
+        words = recommendation.classification.kind.words
+        assert f'<h4>{heading}<span class="kind">{words}</span></h4>' in after
+
+
 def test_the_tour_writes_its_report_beside_its_results_and_says_where(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import threadlab.cli
+    import threadlab._api
 
     stored = load_result(SMALL)
-    monkeypatch.setattr(threadlab.cli, "_run_spec", lambda *args, **kwargs: stored)
+    monkeypatch.setattr(threadlab._api, "execute", lambda *args, **kwargs: stored)
     monkeypatch.setattr("threadlab.render._html._plots", lambda result, analysis: "<p>plots</p>")
-    monkeypatch.setattr("threadlab._tour.findings", lambda result: [Finding("One lesson", "measured here")])
+    lessons = importlib.import_module("threadlab.lessons")
+    monkeypatch.setattr(lessons, "findings", lambda result: [Finding("One lesson", "measured here")])
     out = tmp_path / "tour.json"
 
     with pytest.raises(SystemExit) as exited:
@@ -142,7 +221,6 @@ PLOTS_JS = """JSON.stringify(Array.from(document.querySelectorAll('figure.plot')
 
 
 @needs_chromium
-@pytest.mark.timeout(90)
 def test_the_report_in_headless_chromium(report: Path, tmp_path: Path) -> None:
     import json
 
@@ -172,3 +250,31 @@ def test_the_report_in_headless_chromium(report: Path, tmp_path: Path) -> None:
     shot.write_bytes(screenshot)
     assert screenshot[:8] == PNG_MAGIC
     assert distinct_colours(screenshot) > 100
+
+
+@needs_chromium
+def test_the_noise_line_and_intervals_in_headless_chromium(rounds_report: Path) -> None:
+    import json
+
+    noise = load_result(ROUNDS).noise
+    assert noise is not None
+
+    with Chromium() as browser:
+        log = browser.open(rounds_report)
+
+        assert log.console_errors == []
+        assert browser.evaluate("document.querySelectorAll('script, img, b, i, iframe, object').length") == 0
+        shown = json.loads(
+            browser.evaluate(
+                "JSON.stringify(Array.from(document.querySelectorAll('section')).map(s => {"
+                "  const noise = s.querySelector('p.noise');"
+                "  const box = noise ? noise.getBoundingClientRect() : null;"
+                "  const heads = Array.from(s.querySelectorAll('table:not(.kv) thead th'))"
+                "    .map(th => th.innerText);"
+                "  return {noise: noise && noise.innerText, height: box && box.height, heads: heads};"
+                "}))"
+            )
+        )
+    assert [s["noise"] for s in shown] == [None, noise_report(noise).line]
+    assert shown[1]["height"] > 10
+    assert all("95% CI" in s["heads"] for s in shown)

@@ -1,27 +1,32 @@
 """The worker's end of the protocol, spoken to directly: ``python -m threadlab.worker``.
 
-One JSON request on stdin; JSON lines on stdout: hello, samples, an optional
-failed, then done. And the runner's end, facing a worker that breaks it.
+One JSON request line on stdin, then commands; JSON lines on stdout: hello,
+warm-up samples, ready, one sample per ``sample`` command, an optional
+failed, then done after ``stop``. And the runner's end, facing a worker that
+breaks it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import platform
 import subprocess
 import sys
-import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conftest import measure, one_point, target
-from threadlab._model import Point
-from threadlab._serialize import sample_from_json
-from threadlab.orchestrate._runner import worker_env
+from conftest import FIXTURES, measure, one_point
+from threadlab.model import Point
+from threadlab.model._json import sample_from_json
+from threadlab.orchestrate import _strategies
+from threadlab.orchestrate._runner import WorkerSession, worker_env
 from threadlab.worker._protocol import PROTOCOL_VERSION
+from threadlab.worker._schema import REQUEST_FIELDS
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -32,28 +37,46 @@ def request(**changes: Any) -> dict[str, Any]:
         "protocol": PROTOCOL_VERSION,
         "workload": "sleep",
         "strategy": "threads",
+        "strategy_module": None,
         "workers": 2,
         "tasks": 3,
         "params": {"duration": 0.01},
         "strategy_params": {},
-        "repeat": 2,
         "warmup": 1,
     }
     base.update(changes)
     return base
 
 
-def talk(message: dict[str, Any] | str) -> tuple[list[dict[str, Any]], subprocess.CompletedProcess[str]]:
-    """Send one request to a fresh worker; return its events and the finished process."""
+SAMPLE_TWICE_THEN_STOP: list[dict[str, Any]] = [
+    {"command": "sample", "round": 0, "spans": True},
+    {"command": "sample", "round": 1, "spans": True},
+    {"command": "stop"},
+]
+
+
+def talk(
+    message: dict[str, Any] | str,
+    commands: list[dict[str, Any]] | None = None,
+    env: dict[str, str] | None = None,
+) -> tuple[list[dict[str, Any]], subprocess.CompletedProcess[str]]:
+    """Send one request, then ``commands`` (default: two samples, then stop), to a fresh worker.
+
+    Returns its events and the finished process. The worker runs in a session
+    of its own, as the runner starts it: a worker whose input ends without a
+    stop kills its whole process group, which must not be pytest's.
+    """
     text = message if isinstance(message, str) else json.dumps(message)
+    lines = [text, *(json.dumps(c) for c in (SAMPLE_TWICE_THEN_STOP if commands is None else commands))]
     finished = subprocess.run(
         [sys.executable, "-m", "threadlab.worker"],
-        input=text,
+        input="\n".join(lines) + "\n",
         capture_output=True,
         text=True,
-        env=worker_env(),
+        env=env or worker_env(),
         timeout=20,
         check=False,
+        start_new_session=True,
     )
     # Every line on stdout must be an event: nothing else may reach it.
     events = [json.loads(line) for line in finished.stdout.splitlines()]
@@ -64,126 +87,146 @@ def kinds(events: list[dict[str, Any]]) -> list[str]:
     return [event["event"] for event in events]
 
 
-def test_hello_then_each_sample_then_done() -> None:
+def test_hello_warmups_ready_then_one_sample_per_command_then_done() -> None:
     events, finished = talk(request())
 
     assert finished.returncode == 0
-    assert kinds(events) == ["hello", "sample", "sample", "sample", "done"]
+    assert kinds(events) == ["hello", "sample", "ready", "sample", "sample", "done"]
     hello = events[0]
     assert hello["protocol"] == PROTOCOL_VERSION
     assert hello["interpreter"]["executable"] == sys.executable
     assert hello["interpreter"]["version"] == platform.python_version()
     assert isinstance(hello["interpreter"]["free_threaded"], bool)
     assert isinstance(hello["interpreter"]["gil_enabled"], bool)
-    assert [event["warmup"] for event in events[1:4]] == [True, False, False]
-    for event in events[1:4]:
-        sample = sample_from_json(event["sample"], "sample")
+    assert events[-1]["interpreter"]["executable"] == sys.executable
+    sampled = [events[1], events[3], events[4]]
+    assert [event["warmup"] for event in sampled] == [True, False, False]
+    samples = [sample_from_json(event["sample"], "sample") for event in sampled]
+    # A warm-up belongs to no round; each commanded sample to the round it was asked for.
+    assert [sample.round for sample in samples] == [None, 0, 1]
+    for sample in samples:
         assert sample.tasks_ok == len(sample.spans) == 3
         assert len(sample.spans.workers) == 2
+    started = [sample.started_at for sample in samples]
+    assert all(t is not None for t in started)
+    assert started == sorted(started)
+    assert abs(time.time() - started[0]) < 60  # seconds since the epoch, by the worker's clock
 
 
-def test_a_different_protocol_version_is_refused() -> None:
-    events, finished = talk(request(protocol=99))
+def test_the_runner_sends_exactly_the_request_fields_the_worker_declares() -> None:
+    sent: list[dict[str, Any]] = []
+
+    class Recording(WorkerSession):
+        def _send(self, message: dict[str, Any]) -> None:
+            sent.append(message)
+            super()._send(message)
+
+    session = Recording(one_point("sleep", "threads", 2, duration=0.01), timeout_s=20)
+    try:
+        assert session.start()
+        assert session.sample(0) is not None
+    finally:
+        session.close()
+
+    assert REQUEST_FIELDS == (
+        "protocol",
+        "workload",
+        "strategy",
+        "strategy_module",
+        "workers",
+        "tasks",
+        "params",
+        "strategy_params",
+        "warmup",
+    )
+    assert tuple(sent[0]) == REQUEST_FIELDS
+    assert sent[0]["strategy_module"] is None  # one of the worker's own strategies
+    assert sent[1:] == [{"command": "sample", "round": 0, "spans": True}, {"command": "stop"}]
+    assert session.measurement().status == "ok"
+
+
+def test_a_sample_asked_without_spans_keeps_its_totals_only() -> None:
+    events, _ = talk(
+        request(warmup=0), [{"command": "sample", "round": 4, "spans": False}, {"command": "stop"}]
+    )
+
+    assert kinds(events) == ["hello", "ready", "sample", "done"]
+    sample = sample_from_json(events[2]["sample"], "sample")
+    assert (sample.round, sample.tasks_ok, len(sample.spans)) == (4, 3, 0)
+
+
+def test_a_request_with_a_field_the_worker_does_not_know_is_refused() -> None:
+    # The version-1 request carried the sample count; now the orchestrator asks for each sample.
+    events, finished = talk(request(repeat=2))
 
     assert finished.returncode == 0
-    assert events == [
-        {
-            "event": "failed",
-            "kind": "refused",
-            "message": f"protocol 99 is not {PROTOCOL_VERSION} (orchestrator and worker differ)",
-            "traceback": None,
-        },
-        {"event": "done"},
-    ]
+    assert kinds(events) == ["hello", "failed", "done"]
+    assert events[1] == {
+        "event": "failed",
+        "kind": "refused",
+        "message": "unknown request field(s): repeat",
+        "traceback": None,
+    }
+
+
+def test_the_orchestrator_names_the_module_of_a_strategy_outside_the_worker_only() -> None:
+    assert _strategies.module_of("dask") == "threadlab.scaleout.dask_cluster"
+    assert [name for name in _strategies.names() if _strategies.module_of(name)] == ["dask"]
+    assert _strategies.get("dask").name == "dask"
+
+
+def test_a_strategy_outside_the_worker_runs_from_the_module_the_request_names() -> None:
+    env = worker_env()
+    env["PYTHONPATH"] += f"{os.pathsep}{FIXTURES}"
+
+    events, finished = talk(request(strategy="outside", strategy_module="outside_strategy"), env=env)
+
+    assert finished.returncode == 0, finished.stderr
+    assert kinds(events) == ["hello", "sample", "ready", "sample", "sample", "done"]
+    sample = sample_from_json(events[3]["sample"], "sample")
+    assert sample.tasks_ok == 3
+    assert len(set(sample.spans.workers)) == 1  # one worker, as sequential
 
 
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"workload": "nope"}, "unknown workload 'nope'"),
-        ({"strategy": "nope"}, "unknown strategy 'nope'"),
+        ({"strategy": "dask"}, "unknown strategy 'dask'"),
         (
-            {"params": {"duration": -1}},
-            "duration='-1' is not accepted; expected a number of 0 or more (seconds each task waits)",
+            {"strategy": "threads", "strategy_module": "threadlab.worker.strategies.sequential"},
+            "unknown strategy 'threads' in module 'threadlab.worker.strategies.sequential'",
         ),
         (
-            {"workload": "count", "strategy": "asyncio"},
-            "workload count has no async form for strategy asyncio",
+            {"strategy": "elsewhere", "strategy_module": "threadlab.no_such_module"},
+            "strategy 'elsewhere': cannot import its module 'threadlab.no_such_module': "
+            "No module named 'threadlab.no_such_module'",
         ),
+        ({"strategy_module": 7}, "strategy_module must be a module name or null, not 7"),
     ],
-    ids=["unknown-workload", "unknown-strategy", "bad-parameter", "sync-workload-on-asyncio"],
+    ids=["outside-without-module", "module-of-another", "module-missing", "module-not-text"],
 )
-def test_a_point_the_worker_cannot_run_is_refused(changes: dict[str, Any], message: str) -> None:
-    events, _ = talk(request(**changes))
-
-    assert kinds(events) == ["hello", "failed", "done"]
-    assert events[1] == {"event": "failed", "kind": "refused", "message": message, "traceback": None}
-
-
-def test_a_request_that_is_not_json_is_a_worker_failure_with_its_traceback() -> None:
-    events, finished = talk("{not json")
+def test_a_strategy_the_worker_cannot_find_is_refused_in_one_line(
+    changes: dict[str, Any], message: str
+) -> None:
+    events, finished = talk(request(**changes))
 
     assert finished.returncode == 0
-    assert kinds(events) == ["failed", "done"]
-    assert events[0]["kind"] == "worker"
-    assert events[0]["message"].startswith("JSONDecodeError: ")
-    assert events[0]["traceback"].startswith("Traceback (most recent call last):")
+    assert kinds(events) == ["hello", "failed", "done"]
+    assert (events[1]["kind"], events[1]["message"]) == ("refused", message)
 
 
-@pytest.mark.parametrize("strategy", ["sequential", "threads", "processes"])
-def test_what_a_task_prints_does_not_reach_the_protocol(strategy: str) -> None:
-    events, finished = talk(
-        request(workload=target("user_tasks", "print_noise"), strategy=strategy, params={}, tasks=2)
-    )
+def test_a_command_the_worker_does_not_know_is_refused_after_its_warmups() -> None:
+    events, _ = talk(request(warmup=0), [{"command": "dance"}, {"command": "stop"}])
 
-    assert kinds(events) == ["hello", "sample", "sample", "sample", "done"]
-    assert all(event["sample"]["tasks_ok"] == 2 for event in events[1:4])
-    for noise in (
-        "noise from print",
-        "noise from sys.stdout.write",
-        "noise from sys.__stdout__",
-        "noise written to fd 1",
-        "noise on stderr",
-    ):
-        assert finished.stderr.count(noise) == 3 * 2, noise
-
-
-def test_the_worker_side_imports_only_the_standard_library() -> None:
-    code = textwrap.dedent(
-        """
-        import sys
-        before = set(sys.modules)
-        from threadlab.worker import _protocol, strategies, workloads
-        for name in strategies.names():
-            strategies.get(name)
-        for name in workloads.names():
-            workloads.get(name)
-        print("\\n".join(sorted(set(sys.modules) - before)))
-        """
-    )
-    finished = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=worker_env(), timeout=20, check=True
-    )
-    loaded = finished.stdout.split()
-    outside = [
-        name
-        for name in loaded
-        if name.split(".")[0] not in sys.stdlib_module_names
-        and name != "__mp_main__"  # multiprocessing's alias of __main__
-        and name != "threadlab"
-        and not name.startswith("threadlab.worker")
-        # The dask strategy's module: listed in the registry, stdlib-only until a point runs on it.
-        and not name.startswith("threadlab.scaleout")
-    ]
-    assert "threadlab.worker._protocol" in loaded
-    assert outside == []
+    assert kinds(events) == ["hello", "ready", "failed", "done"]
+    assert (events[2]["kind"], events[2]["message"]) == ("refused", "unknown command 'dance'")
 
 
 def fake_worker(tmp_path: Path, output: str) -> Point:
-    """A point whose "python" reads the request, writes ``output`` and exits 0."""
+    """A point whose "python" reads the request line, writes ``output`` and exits 0."""
     (tmp_path / "output").write_text(output, encoding="utf-8")
     script = tmp_path / "python"
-    script.write_text(f"#!/bin/sh\ncat > /dev/null\ncat '{tmp_path / 'output'}'\n", encoding="utf-8")
+    script.write_text(f"#!/bin/sh\nread -r request\ncat '{tmp_path / 'output'}'\n", encoding="utf-8")
     script.chmod(0o755)
     return dataclasses.replace(one_point("sleep", "threads", 1, duration=0.01), python=str(script))
 

@@ -1,10 +1,22 @@
 """How the stored results files in tests/data were made; run from the repository root to remake them.
 
     .venv/bin/python tests/data/make_data.py            # remake the results files (real runs)
+    .venv/bin/python tests/data/make_data.py --kinds KINDS   # a recording of the kinds of work (see below)
     THREADLAB_UPDATE_EXPECTED=1 .venv/bin/python -m pytest tests/test_render.py   # then the expected outputs
 
 ``results-small.json`` and ``compare-base.json`` are real runs on the machine
-that made them. ``compare-new.json`` is ``compare-base.json`` with a known
+that made them.
+
+``kinds-here.json`` and ``kinds-one-core.json`` (schema 2, interleaved rounds)
+are the built-in workloads on sequential, threads and processes ×2, recorded
+on the project's 2-core machine: the first at a moment when it gave both
+cores (its machine line says so, and the classification came out as the
+physics says), the second while other programs held about one core of the
+two. They are moments of a machine, kept as they came: remake one with
+``make_data.py --kinds NAME`` (``KINDS`` or ``KINDS_ONE_CORE``) and keep it
+only if its machine line shows the moment it is named for.
+
+``compare-new.json`` is ``compare-base.json`` with a known
 change applied, so that the comparison test knows the right answer: the
 samples of ``count · threads ×2`` take 1.6× as long (slower), those of
 ``sleep · threads ×2`` 0.8× as long (faster), both far enough to separate
@@ -30,6 +42,16 @@ SMALL = [
 BASE = [
     *("run", "-w", "sleep,count", "-s", "sequential,threads", "-n", "1,2"),
     *("-p", "duration=0.02", "-p", "iterations=300000", "--repeat", "5", "--warmup", "1", "-q"),
+]
+KINDS = [
+    *("run", "-w", "sleep,count,hash,compress", "-s", "sequential,threads,processes", "-n", "2"),
+    *("-p", "duration=0.05", "-p", "iterations=4000000", "-p", "mb=4"),
+    *("--repeat", "6", "--warmup", "1", "--max-time", "40", "-q"),
+]
+KINDS_ONE_CORE = [
+    *("run", "-w", "sleep,count,hash,compress", "-s", "sequential,threads,processes", "-n", "2"),
+    *("-p", "duration=0.05", "-p", "iterations=2000000", "-p", "mb=4"),
+    *("--repeat", "6", "--warmup", "1", "--max-time", "8", "-q"),
 ]
 SLOWER = ("count", "threads", 2, 1.6)
 FASTER = ("sleep", "threads", 2, 0.8)
@@ -89,5 +111,12 @@ def main() -> None:
 if __name__ == "__main__":
     if sys.argv[1:] == ["--new-only"]:
         make_new(HERE / "compare-base.json", HERE / "compare-new.json")
+    elif sys.argv[1:2] == ["--kinds"] and len(sys.argv) == 3:
+        recipe = {
+            "KINDS": (KINDS, "kinds-here.json"),
+            "KINDS_ONE_CORE": (KINDS_ONE_CORE, "kinds-one-core.json"),
+        }
+        command, name = recipe[sys.argv[2]]
+        subprocess.run([*THREADLAB, *command, "-o", str(HERE / name)], check=True)
     else:
         main()

@@ -1,0 +1,324 @@
+"""The tour: its lessons as one composite spec, its findings, the API that runs it, the command.
+
+What runs for real: one quick tour through ``threadlab.tour()`` with a short
+``max_time`` (about 15 s here), under this Python and one other CPython
+installed here, so that the "which Python" lesson is told too. The findings'
+words are tested on synthetic measurements, the command's printing with the
+API stubbed: no test asserts a timing.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import platform
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import threadlab
+from cli_runner import threadlab_cli
+from conftest import PYENV_ROOT, SUBINTERPRETER_PYTHONS, installed
+from threadlab import Interpreter, Measurement, Point, Result, Rounds, Sample, SpecError
+from threadlab.analysis import analyse, summarise
+from threadlab.lessons import Finding, LessonPython, findings, lesson_pythons, tour_spec
+from threadlab.lessons._which_python import ITERATIONS, which_python_finding
+from threadlab.orchestrate._plan import plan
+
+pytestmark = pytest.mark.timeout(120)
+
+DATA = Path(__file__).resolve().parent / "data"
+ENVIRONMENT = threadlab.Environment("3.11.7", sys.executable, False, True, 2, "linux", "0.1.0", "now")
+
+
+def _other_python() -> str | None:
+    """A CPython installed here of another minor version than this one, or None."""
+    this = ".".join(platform.python_version_tuple()[:2])
+    others = [*SUBINTERPRETER_PYTHONS, installed("3.11"), installed("3.10")]
+    return next((p for p in others if p and f"/{this}." not in p), None)
+
+
+OTHER_PYTHON = _other_python()
+NO_OTHER_PYTHON = f"no CPython of another minor version than this one installed here (under {PYENV_ROOT})"
+
+
+# ── what the tour measures: one composite spec ────────────────────────────────
+
+
+def test_the_tour_spec_plans_the_classic_lessons_in_the_order_told() -> None:
+    spec = tour_spec(True, sys.executable)
+
+    points = plan(spec)
+
+    def sized(point: Point) -> dict[str, object]:  # the parameters the lessons set (defaults left out)
+        return {key: value for key, value in point.params.items() if key in ("duration", "iterations", "mb")}
+
+    sleep, count, sha = {"duration": 0.2}, {"iterations": 2_000_000}, {"mb": 16.0}
+    assert [(p.workload, p.strategy, p.workers, p.tasks, sized(p), p.repeat) for p in points] == [
+        ("sleep", "sequential", 1, 1, sleep, 3),
+        ("sleep", "sequential", 1, 2, sleep, 3),
+        ("sleep", "threads", 2, 2, sleep, 3),
+        ("sleep", "threads", 1000, 1000, sleep, 3),
+        ("count", "sequential", 1, 2, count, 6),
+        ("count", "threads", 2, 2, count, 6),
+        ("count", "processes", 2, 2, count, 6),
+        ("hash", "sequential", 1, 2, sha, 6),
+        ("hash", "threads", 2, 2, sha, 6),
+    ]  # fmt: skip
+    assert {p.python for p in points} == {sys.executable}
+    assert (spec.max_time_s, spec.timeout_s, len(spec.parts)) == (10.0, 120.0, 4)
+    assert spec.workloads == ("sleep", "count", "hash")
+    assert spec.strategies == ("sequential", "threads", "processes")
+    assert spec.workers == (1, 2, 1000)
+
+
+def test_the_full_tour_is_bigger_and_max_time_overrides_the_sizes() -> None:
+    full = tour_spec(False, sys.executable)
+    short = tour_spec(False, sys.executable, max_time_s=2.5)
+
+    assert full.max_time_s == 40.0
+    assert [dict(part.params) for part in full.parts] == [
+        {"duration": 1.0},
+        {"duration": 1.0},
+        {"iterations": 10_000_000},
+        {"mb": 64.0},
+    ]
+    assert short.max_time_s == 2.5
+    assert short.parts == full.parts
+
+
+@pytest.mark.skipif(OTHER_PYTHON is None, reason=NO_OTHER_PYTHON)
+def test_the_which_python_lesson_is_one_part_per_compared_python() -> None:
+    assert OTHER_PYTHON is not None
+    this = LessonPython(
+        sys.executable, platform.python_version(), subinterpreters=sys.version_info >= (3, 12)
+    )
+    other = LessonPython(OTHER_PYTHON, Path(OTHER_PYTHON).parent.parent.name, subinterpreters=True)
+
+    spec = tour_spec(False, sys.executable, (this, other))
+
+    lesson = [p for p in plan(spec) if p.params.get("iterations") == ITERATIONS[False]]
+    assert len(spec.parts) == 6
+    assert spec.pythons == (sys.executable, OTHER_PYTHON)
+    here = ("sequential", "threads", "interpreters") if this.subinterpreters else ("sequential", "threads")
+    assert [(p.python, p.strategy) for p in lesson] == [
+        *((sys.executable, strategy) for strategy in here),
+        (OTHER_PYTHON, "sequential"),
+        (OTHER_PYTHON, "threads"),
+        (OTHER_PYTHON, "interpreters"),
+    ]  # fmt: skip
+    assert {(p.workers, p.tasks, p.repeat) for p in lesson} == {(1, 2, 3), (2, 2, 3)}
+
+
+def test_the_lesson_compares_the_newest_of_each_minor_version_free_threaded_first() -> None:
+    def found(version: str, free: bool = False) -> LessonPython:
+        return LessonPython(f"/p/{version}{'t' if free else ''}", version, free_threaded=free)
+
+    pythons = [found("3.12.1"), found("3.12.4"), found("3.13.0"), found("3.13.1", free=True), found("3.11.7")]
+
+    assert [p.executable for p in lesson_pythons(pythons)] == ["/p/3.13.1t", "/p/3.13.0", "/p/3.12.4"]
+    assert lesson_pythons([found("3.12.1"), found("3.12.4")]) == ()
+    assert lesson_pythons([]) == ()
+
+
+# ── what the tour says ────────────────────────────────────────────────────────
+
+
+def test_the_which_python_lesson_says_what_was_measured_per_python() -> None:
+    def measured(python: str, label: str, strategy: str, wall: float, free: bool = False) -> Measurement:
+        # Six interleaved rounds of samples that took the same time each: the intervals are points.
+        return Measurement(
+            point=Point(
+                "count",
+                strategy,
+                1 if strategy == "sequential" else 2,
+                2,
+                params={"iterations": ITERATIONS[False]},
+                python=python,
+            ),
+            status="ok",
+            interpreter=Interpreter(python, label, free_threaded=free, gil_enabled=not free),
+            samples=tuple(Sample(wall_s=wall, tasks_ok=2, round=r) for r in range(6)),
+        )
+
+    result = Result(
+        threadlab.Spec(("count",), ("sequential", "threads", "interpreters"), (2,)),
+        ENVIRONMENT,
+        (
+            measured("/a", "3.14.0", "sequential", 0.2, free=True),
+            measured("/a", "3.14.0", "threads", 0.1, free=True),
+            measured("/a", "3.14.0", "interpreters", 0.11, free=True),
+            measured("/b", "3.11.7", "sequential", 0.4),
+            measured("/b", "3.11.7", "threads", 0.4),
+        ),
+        rounds=(Rounds((0, 1, 2, 3, 4), 6, 3.0, 0.05, 0.0, 30.0, "precise"),),
+    )
+
+    lesson = which_python_finding(summarise(result))
+
+    assert lesson is not None and findings(result) == [lesson]
+    assert lesson.title == (
+        f"Which Python: the CPU loop ({ITERATIONS[False]:,} steps) on 2 workers, per interpreter"
+    )
+    assert lesson.text == (
+        "3.14.0t: one worker 200.0 ms, threads 2.00× (2.00–2.00), subinterpreters 1.82× (1.82–1.82); "
+        "3.11.7: one worker 400.0 ms, threads 1.00× (1.00–1.00), no subinterpreters (3.12+) "
+        "(speedups against one worker on the same Python, with 95% intervals, all measured in the same "
+        "interleaved rounds). "
+        "Threads did not run the loop in parallel on 3.11.7: under a GIL one thread at a time runs "
+        "Python bytecode. On 3.14.0t threads did run it in parallel: a free-threaded build without its "
+        "GIL lets threads use all the cores. Subinterpreters ran it in parallel on 3.14.0t: each has a "
+        "GIL of its own, so pure-Python CPU work scales with them in one process. On one core, 3.14.0t "
+        "counted fastest and 3.11.7 slowest: 3.11.7 took 2.00× the time (95% CI 2.00–2.00×, paired "
+        "round by round)."
+    )
+
+
+def test_the_classic_lessons_are_told_from_the_numbers_in_order() -> None:
+    def measured(
+        workload: str, strategy: str, workers: int, tasks: int, wall: float, **params: float
+    ) -> Measurement:
+        return Measurement(
+            point=Point(workload, strategy, workers, tasks, params=params, python=sys.executable),
+            status="ok",
+            interpreter=Interpreter(sys.executable, "3.11.7"),
+            samples=tuple(Sample(wall_s=wall, tasks_ok=tasks, round=r) for r in range(3)),
+        )
+
+    result = Result(
+        tour_spec(True, sys.executable),
+        ENVIRONMENT,
+        (
+            measured("sleep", "sequential", 1, 1, 0.2, duration=0.2),
+            measured("sleep", "sequential", 1, 2, 0.4, duration=0.2),
+            measured("sleep", "threads", 2, 2, 0.2, duration=0.2),
+            measured("sleep", "threads", 1000, 1000, 0.25, duration=0.2),
+            measured("count", "sequential", 1, 2, 0.4, iterations=2_000_000),
+            measured("count", "threads", 2, 2, 0.4, iterations=2_000_000),
+            measured("count", "processes", 2, 2, 0.2, iterations=2_000_000),
+            measured("hash", "sequential", 1, 2, 0.2, mb=16.0),
+            measured("hash", "threads", 2, 2, 0.1, mb=16.0),
+        ),
+    )
+
+    told = findings(result)
+
+    assert [f.title for f in told] == [
+        "One 0.2 s sleep",
+        "Two sleeps in sequence",
+        "Two sleeps on two threads",
+        "1000 threads each sleeping 0.2 s",
+        "The CPU loop (2,000,000 steps) on 2 workers",
+        "sha256 of 16 MB on 2 threads",
+    ]
+    assert told[1].text == "took 400.0 ms: one after the other, their times add up."
+    assert told[4].text.startswith("threads: 1.00× (95% CI 1.00–1.00×) sequential")
+    assert "no faster than sequential: only one thread at a time may run Python bytecode" in told[4].text
+    assert "Processes: 2.00× (95% CI 2.00–2.00×) sequential" in told[4].text
+    assert told[5].text.startswith("2.00× (95% CI 2.00–2.00×) sequential")
+
+
+# ── the API: plans, measures, analyses, says and writes ──────────────────────
+
+
+@pytest.mark.skipif(OTHER_PYTHON is None, reason=NO_OTHER_PYTHON)
+def test_the_api_tour_returns_its_findings_and_writes_the_results_and_the_report(tmp_path: Path) -> None:
+    assert OTHER_PYTHON is not None
+    out = tmp_path / "tour.json"
+
+    toured = threadlab.tour(quick=True, python=[sys.executable, OTHER_PYTHON], out=out, max_time=1.0)
+
+    result = toured.result
+    assert not result.interrupted
+    assert (toured.results_path, toured.report_path) == (out, tmp_path / "tour.html")
+    assert toured.analysis is analyse(result)
+    titles = [f.title for f in toured.findings]
+    assert titles[:4] == [
+        "One 0.2 s sleep",
+        "Two sleeps in sequence",
+        "Two sleeps on two threads",
+        "1000 threads each sleeping 0.2 s",
+    ]
+    assert titles[-1].startswith("Which Python: the CPU loop (400,000 steps)")
+    assert all(isinstance(f, Finding) and f.text for f in toured.findings)
+    # The spec in the file is what produced its points.
+    saved = threadlab.load_result(out)
+    assert saved.spec == result.spec
+    assert plan(saved.spec) == tuple(m.point for m in result.measurements)
+    assert result.spec.parts[:4] == tour_spec(True, sys.executable, max_time_s=1.0).parts
+    compared = [part.python for part in result.spec.parts[4:]]  # newest first
+    assert sorted(compared) == sorted([sys.executable, OTHER_PYTHON])
+    page = (tmp_path / "tour.html").read_text(encoding="utf-8")
+    assert "<title>threadlab tour: what was measured on this machine</title>" in page
+    assert all(f"<strong>{html.escape(title)}</strong>" in page for title in titles)
+
+
+def test_the_api_tour_refuses_bad_values_naming_its_parameters(tmp_path: Path) -> None:
+    with pytest.raises(SpecError, match=r"^max_time: 0 is not accepted; expected a number above 0, or None$"):
+        threadlab.tour(max_time=0, out=tmp_path / "t.json")
+    directory = re.escape(repr(str(tmp_path)))
+    with pytest.raises(
+        SpecError, match=rf"^out: cannot write {directory}: it is a directory; expected a file path$"
+    ):
+        threadlab.tour(out=tmp_path)
+    with pytest.raises(SpecError, match=r"^python: '3\.1' matches no Python found here"):
+        threadlab.tour(python="3.1", out=tmp_path / "t.json")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_threadlab_tour_is_the_function_and_the_lessons_a_package_of_their_own() -> None:
+    script = textwrap.dedent(
+        """
+        import json
+        from threadlab.lessons import tour_spec      # the lessons' package, loaded first
+        import threadlab
+        import threadlab.lessons._lessons
+        print(json.dumps([threadlab.tour.__module__, threadlab.tour.__name__, tour_spec.__module__]))
+        """
+    )
+    finished = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=20, check=True
+    )
+
+    assert json.loads(finished.stdout) == ["threadlab._api", "tour", "threadlab.lessons._tour"]
+
+
+# ── the command: parses, calls the API, prints ────────────────────────────────
+
+
+def test_the_command_hands_its_options_to_the_api_and_prints_the_findings_in_order(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threadlab._api
+    import threadlab.cli
+
+    stored = threadlab.load_result(DATA / "results-small.json")
+    asked: dict[str, object] = {}
+
+    def tour(**options: object) -> threadlab.TourResult:
+        asked.update(options)
+        told = (Finding("First lesson", "what it showed"), Finding("Second lesson", "and this"))
+        return threadlab.TourResult(stored, analyse(stored), told, tmp_path / "t.json", tmp_path / "t.html")
+
+    monkeypatch.setattr(threadlab._api, "tour", tour)
+    monkeypatch.setenv("COLUMNS", "200")
+
+    code, out, err = threadlab_cli(
+        capsys, "tour", "--quick", "--python", "3.12", "-o", str(tmp_path / "t.json"), "-q"
+    )
+
+    assert code == 0, err
+    progress = asked.pop("progress")
+    assert isinstance(progress, threadlab.cli._ProgressView)
+    assert asked == {"quick": True, "python": ("3.12",), "out": tmp_path / "t.json"}
+    lessons = out.split("The lessons, as measured here:\n")[1].split("What to use, workload by workload:")[0]
+    assert lessons == "1. First lesson\n   what it showed\n2. Second lesson\n   and this\n\n"
+    assert out.index("The tour: what was measured on this machine") < out.index("The lessons, as measured")
+    assert err.splitlines() == [
+        f"Report written to {tmp_path / 't.html'}",
+        f"Results written to {tmp_path / 't.json'}",
+    ]
