@@ -65,7 +65,7 @@ def main() -> int:
     started = time.perf_counter()
     result = threadlab.run("sleep", "asyncio", TASKS, params={"duration": DURATION}, repeat=3, warmup=1)
     api_s = time.perf_counter() - started
-    ((measurement, summary),) = result.summaries()
+    ((measurement, summary),) = threadlab.summarise(result)
     if summary is None:
         print(f"   threadlab measured no sample: status {measurement.status}, errors {measurement.errors}")
         return _common.finish(

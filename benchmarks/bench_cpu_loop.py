@@ -40,7 +40,7 @@ def main() -> int:
     _common.header("count loop (10**7 iterations per task) on 2 workers")
     result = threadlab.run("count", ["sequential", "threads", "processes"], [2], repeat=5)
     speedups: dict[str, float | None] = {}
-    for measurement, summary in result.summaries():
+    for measurement, summary in threadlab.summarise(result):
         point = measurement.point
         if summary is None:
             print(f"{point.label()}: no sample (status {measurement.status})")

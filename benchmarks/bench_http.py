@@ -35,7 +35,8 @@ import sys
 import _common
 
 import threadlab
-from threadlab._model import Measurement, Summary
+from threadlab.analysis._summary import summarise
+from threadlab.model import Measurement, Summary
 
 LATENCY_S = 1.0
 TARGETS_S = {"threads": 1.3, "asyncio": 1.2}
@@ -51,7 +52,7 @@ def one(
     result = threadlab.run(
         "http", strategy, workers, tasks=tasks, params=params, repeat=repeat, warmup=1, max_workers=MANY
     )
-    ((measurement, summary),) = result.summaries()
+    ((measurement, summary),) = summarise(result)
     return measurement, summary
 
 

@@ -58,7 +58,7 @@ def count_loop(python: str) -> float | None:
     """Print each point of the count loop under ``python``; the interpreters speedup."""
     result = threadlab.run("count", ["sequential", "threads", "interpreters"], [2], repeat=5, python=python)
     speedup = None
-    for measurement, summary in result.summaries():
+    for measurement, summary in threadlab.summarise(result):
         point = measurement.point
         if summary is None:
             print(f"   {point.label():40} no sample (status {measurement.status})")
@@ -177,7 +177,7 @@ def main() -> int:
             )
         )
     with tempfile.TemporaryDirectory() as scratch:
-        from threadlab.orchestrate._interpreters import discover
+        from threadlab.orchestrate._discover import discover
 
         os.environ["THREADLAB_CACHE_DIR"] = scratch
         found = discover()

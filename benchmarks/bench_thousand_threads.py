@@ -79,7 +79,7 @@ def main() -> int:
         plain = plain_round()
 
     result = threadlab.run("sleep", "threads", THREADS, params={"duration": DURATION}, repeat=5, warmup=1)
-    ((measurement, summary),) = result.summaries()
+    ((measurement, summary),) = threadlab.summarise(result)
     if not args.no_plain:
         after = plain_round()
         plain = (plain[0] + after[0], plain[1] + after[1], plain[2] + after[2])
