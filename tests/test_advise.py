@@ -20,6 +20,7 @@ import contextlib
 import io
 import itertools
 import json
+import platform
 import re
 import subprocess
 import sys
@@ -31,11 +32,12 @@ import pytest
 
 import threadlab
 from cli_runner import threadlab_cli
-from conftest import FIXTURES, target
+from conftest import FIXTURES, PYENV_ROOT, SUBINTERPRETER_PYTHONS, installed, target
 from threadlab import Advice, Recommendation, SpecError
 from threadlab.analysis import Kind
 from threadlab.cli import main
 from threadlab.orchestrate._advise import target_of
+from threadlab.orchestrate._plan import plan
 from threadlab.orchestrate._rounds import MIN_PAIRED_ROUNDS
 from threadlab.worker import strategies
 from threadlab.worker.workloads._function import load_function
@@ -472,3 +474,36 @@ def test_out_writes_the_analysis_and_show_prints_the_advice_again(
     assert "What the measurements say:" in shown
     assert _words(recommendation["text"]) in _words(shown)
     assert Kind(recommendation["classification"]["kind"]).words in _words(shown)
+
+
+def _another_python() -> str | None:
+    """A CPython installed here of another minor version than this one, or None."""
+    this = ".".join(platform.python_version_tuple()[:2])
+    others = [*SUBINTERPRETER_PYTHONS, installed("3.11"), installed("3.10")]
+    return next((p for p in others if p and f"/{this}." not in p), None)
+
+
+ANOTHER_PYTHON = _another_python()
+
+
+@pytest.mark.timeout(90)
+@pytest.mark.skipif(
+    ANOTHER_PYTHON is None, reason=f"no CPython of another minor version installed under {PYENV_ROOT}"
+)
+def test_the_api_advises_under_several_pythons_as_the_cli_does(tmp_path: Path) -> None:
+    assert ANOTHER_PYTHON is not None
+    out = tmp_path / "advice.json"
+
+    advice = threadlab.advise(
+        advise_target("http_like"), python=[sys.executable, ANOTHER_PYTHON], budget=12, out=out
+    )
+
+    pythons = {m.point.python for m in advice.result.measurements}
+    assert pythons == {sys.executable, ANOTHER_PYTHON}
+    # One recommendation per Python, each against the sequential point of its own Python.
+    assert len(advice.analysis.recommendations) == 2
+    assert len({r.python for r in advice.analysis.recommendations}) == 2
+    # The spec in the file is what produced its points: one part per Python, planned in turn.
+    saved = threadlab.load_result(out)
+    assert len(saved.spec.parts) == 2
+    assert plan(saved.spec) == tuple(m.point for m in saved.measurements)
