@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import glob
 import os
+import platform
 import re
 import subprocess
 import sys
@@ -42,6 +43,17 @@ def installed(minor: str) -> str | None:
 
 # The CPythons with subinterpreters of their own GIL installed here, whatever Python runs pytest.
 SUBINTERPRETER_PYTHONS = [p for p in (installed("3.12"), installed("3.13"), installed("3.14")) if p]
+
+
+def _other_python() -> str | None:
+    """A CPython installed here of another minor version than this one, or None."""
+    this = ".".join(platform.python_version_tuple()[:2])
+    others = [*SUBINTERPRETER_PYTHONS, installed("3.11"), installed("3.10")]
+    return next((p for p in others if p and f"/{this}." not in p), None)
+
+
+OTHER_PYTHON = _other_python()
+NO_OTHER_PYTHON = f"no CPython of another minor version than this one installed here (under {PYENV_ROOT})"
 NO_SUBINTERPRETERS = "no CPython 3.12+ installed here (pyenv install 3.12, or uv python install 3.12)"
 
 

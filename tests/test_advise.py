@@ -20,7 +20,6 @@ import contextlib
 import io
 import itertools
 import json
-import platform
 import re
 import subprocess
 import sys
@@ -32,7 +31,7 @@ import pytest
 
 import threadlab
 from cli_runner import threadlab_cli
-from conftest import FIXTURES, PYENV_ROOT, SUBINTERPRETER_PYTHONS, installed, target
+from conftest import FIXTURES, NO_OTHER_PYTHON, OTHER_PYTHON, target
 from threadlab import Advice, Recommendation, SpecError
 from threadlab.analysis import Kind
 from threadlab.cli import main
@@ -476,30 +475,18 @@ def test_out_writes_the_analysis_and_show_prints_the_advice_again(
     assert Kind(recommendation["classification"]["kind"]).words in _words(shown)
 
 
-def _another_python() -> str | None:
-    """A CPython installed here of another minor version than this one, or None."""
-    this = ".".join(platform.python_version_tuple()[:2])
-    others = [*SUBINTERPRETER_PYTHONS, installed("3.11"), installed("3.10")]
-    return next((p for p in others if p and f"/{this}." not in p), None)
-
-
-ANOTHER_PYTHON = _another_python()
-
-
 @pytest.mark.timeout(90)
-@pytest.mark.skipif(
-    ANOTHER_PYTHON is None, reason=f"no CPython of another minor version installed under {PYENV_ROOT}"
-)
+@pytest.mark.skipif(OTHER_PYTHON is None, reason=NO_OTHER_PYTHON)
 def test_the_api_advises_under_several_pythons_as_the_cli_does(tmp_path: Path) -> None:
-    assert ANOTHER_PYTHON is not None
+    assert OTHER_PYTHON is not None
     out = tmp_path / "advice.json"
 
     advice = threadlab.advise(
-        advise_target("http_like"), python=[sys.executable, ANOTHER_PYTHON], budget=12, out=out
+        advise_target("http_like"), python=[sys.executable, OTHER_PYTHON], budget=12, out=out
     )
 
     pythons = {m.point.python for m in advice.result.measurements}
-    assert pythons == {sys.executable, ANOTHER_PYTHON}
+    assert pythons == {sys.executable, OTHER_PYTHON}
     # One recommendation per Python, each against the sequential point of its own Python.
     assert len(advice.analysis.recommendations) == 2
     assert len({r.python for r in advice.analysis.recommendations}) == 2

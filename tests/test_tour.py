@@ -22,7 +22,7 @@ import pytest
 
 import threadlab
 from cli_runner import threadlab_cli
-from conftest import PYENV_ROOT, SUBINTERPRETER_PYTHONS, installed
+from conftest import NO_OTHER_PYTHON, OTHER_PYTHON
 from threadlab import Interpreter, Measurement, Point, Result, Rounds, Sample, SpecError
 from threadlab.analysis import analyse, summarise
 from threadlab.lessons import Finding, LessonPython, findings, lesson_pythons, tour_spec
@@ -33,17 +33,6 @@ pytestmark = pytest.mark.timeout(120)
 
 DATA = Path(__file__).resolve().parent / "data"
 ENVIRONMENT = threadlab.Environment("3.11.7", sys.executable, False, True, 2, "linux", "0.1.0", "now")
-
-
-def _other_python() -> str | None:
-    """A CPython installed here of another minor version than this one, or None."""
-    this = ".".join(platform.python_version_tuple()[:2])
-    others = [*SUBINTERPRETER_PYTHONS, installed("3.11"), installed("3.10")]
-    return next((p for p in others if p and f"/{this}." not in p), None)
-
-
-OTHER_PYTHON = _other_python()
-NO_OTHER_PYTHON = f"no CPython of another minor version than this one installed here (under {PYENV_ROOT})"
 
 
 # ── what the tour measures: one composite spec ────────────────────────────────
