@@ -12,6 +12,7 @@ import dataclasses
 import json
 import os
 import platform
+import shlex
 import subprocess
 import sys
 import time
@@ -258,3 +259,24 @@ def test_the_runner_records_a_worker_that_exits_without_a_word(tmp_path: Path) -
     (error,) = measurement.errors
     assert error.kind == "crashed"
     assert error.message == "the worker process exited with code 0 before finishing"
+
+
+def test_a_worker_started_by_hand_ends_itself_alone_when_its_input_ends() -> None:
+    # Started from a script, not in a session of its own: when its input ends without a
+    # "stop" it must end itself, never the process group of the script that started it.
+    line = shlex.quote(json.dumps(request()))
+    script = (
+        f"printf '%s\\n' {line} | {shlex.quote(sys.executable)} -m threadlab.worker >/dev/null; echo survived"
+    )
+    finished = subprocess.run(
+        ["bash", "-c", script],
+        capture_output=True,
+        text=True,
+        env=worker_env(),
+        timeout=20,
+        check=False,
+        start_new_session=True,  # should the worker end its group after all, only bash goes
+    )
+
+    assert finished.stdout.strip() == "survived"
+    assert finished.returncode == 0

@@ -102,8 +102,13 @@ class Commands:
         if buffer.strip():
             self._put(buffer)
         if not self._stopping:
-            # The orchestrator died without a word: end everything this point started.
-            os.killpg(os.getpgrp(), signal.SIGKILL)
+            # The orchestrator died without a word: end everything this point started. The
+            # group is the worker's own only where it leads it (the orchestrator starts it in
+            # a session of its own); a worker started by hand ends itself alone, never the
+            # group of the shell or script that started it.
+            if os.getpgrp() == os.getpid():
+                os.killpg(os.getpgrp(), signal.SIGKILL)
+            os.kill(os.getpid(), signal.SIGKILL)
         self._queue.put(None)
 
     def _put(self, line: bytes) -> None:
