@@ -132,18 +132,23 @@ def _choose(sequential: Sequence[Measurement], tasks: int | None) -> Measurement
     return (same or sorted(sequential, key=lambda m: m.point.tasks))[-1]
 
 
-def paired_ratios(samples: Sequence[Sample], baseline: Sequence[Sample]) -> list[float]:
-    """Per-round throughput ratios of ``samples`` against ``baseline``, in round order.
+def _pairs(samples: Sequence[Sample], baseline: Sequence[Sample]) -> list[tuple[Sample, float]]:
+    """Each round's baseline sample and the throughput ratio against it, in round order.
 
     Only rounds in which both have a sample, and the baseline's throughput
     is above 0, count; samples without a round number pair with nothing.
     """
-    by_round = {s.round: s.throughput for s in baseline if s.round is not None and s.throughput > 0}
+    by_round = {s.round: s for s in baseline if s.round is not None and s.throughput > 0}
     return [
-        s.throughput / by_round[s.round]
+        (by_round[s.round], s.throughput / by_round[s.round].throughput)
         for s in sorted(samples, key=lambda s: s.round if s.round is not None else -1)
         if s.round is not None and s.round in by_round
     ]
+
+
+def paired_ratios(samples: Sequence[Sample], baseline: Sequence[Sample]) -> list[float]:
+    """Per-round throughput ratios of ``samples`` against ``baseline``, in round order (see ``_pairs``)."""
+    return [ratio for _, ratio in _pairs(samples, baseline)]
 
 
 def median_interval(values: Sequence[float]) -> tuple[float, tuple[float, float]]:
@@ -165,12 +170,7 @@ def paired_blocks(samples: Sequence[Sample], baseline: Sequence[Sample]) -> list
     start times (files written before rounds had them), each round is a
     block of its own.
     """
-    by_round = {s.round: s for s in baseline if s.round is not None and s.throughput > 0}
-    pairs = [
-        (by_round[s.round], s.throughput / by_round[s.round].throughput)
-        for s in sorted(samples, key=lambda s: s.round if s.round is not None else -1)
-        if s.round is not None and s.round in by_round
-    ]
+    pairs = _pairs(samples, baseline)
     starts = [base.started_at for base, _ in pairs]
     known = [start for start in starts if start is not None]
     if not pairs or len(known) < len(starts):

@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from threadlab.analysis import baseline_among, describe, relative_half_width, speedup
+from threadlab.analysis import baselines, describe, relative_half_width, speedup
 from threadlab.model import Measurement, Point, Rounds, RoundsEnd
 from threadlab.orchestrate._runner import OnSample, WorkerSession
 
@@ -70,15 +70,13 @@ def half_widths(measurements: Sequence[Measurement], judged: Sequence[bool] | No
     more rounds can tighten it), are left out.
     """
     found = []
-    for index, measurement in enumerate(measurements):
+    # Groups (Point.group_key) that hold a point other than sequential ones.
+    mixed = {m.point.group_key() for m in measurements if m.point.strategy != "sequential"}
+    every = baselines(measurements)
+    for index, (measurement, baseline) in enumerate(zip(measurements, every, strict=True)):
         if not measurement.samples or (judged is not None and not judged[index]):
             continue
-        key = measurement.point.group_key()
-        only_sequential = all(
-            m.point.strategy == "sequential" for m in measurements if m.point.group_key() == key
-        )
-        baseline = baseline_among(measurements, measurement)
-        if baseline is measurement and only_sequential:
+        if baseline is measurement and measurement.point.group_key() not in mixed:
             baseline = None
         elif baseline is measurement:
             continue
@@ -121,10 +119,10 @@ def stop_reason(
 
 def _retire(sessions: Sequence[WorkerSession], measurements: Sequence[Measurement], below: float) -> None:
     """Close the sessions of points clearly slower than their baseline (interval wholly below ``below``)."""
-    for session, measurement in zip(sessions, measurements, strict=True):
+    every = baselines(measurements)
+    for session, measurement, baseline in zip(sessions, measurements, every, strict=True):
         if not session.alive or measurement.point.strategy == "sequential":
             continue
-        baseline = baseline_among(measurements, measurement)
         paired = None if baseline is None else speedup(measurement, baseline)
         if paired is not None and paired[2] >= MIN_PAIRED_ROUNDS and paired[1][1] < below:
             session.close()

@@ -426,7 +426,6 @@ def measure_point(
             for number in range(repeat):
                 if session.sample(number) is None:
                     break
-        session.close()
     except KeyboardInterrupt:
         session.interrupt()
         raise PointInterrupted(session.measurement()) from None

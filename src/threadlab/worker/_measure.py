@@ -17,7 +17,7 @@ from typing import Any, Callable, Dict, Optional, Tuple
 
 from threadlab.worker import strategies, workloads
 from threadlab.worker._params import ParamValue, resolve
-from threadlab.worker._schema import REQUEST_FIELDS
+from threadlab.worker._schema import REQUEST_FIELDS, SPAN_FIELDS
 from threadlab.worker.strategies import Job, Outcome, Strategy
 from threadlab.worker.workloads import Workload
 
@@ -79,21 +79,21 @@ def sample_of(
     were timed the same way, but a sample of 100,000 tasks need not travel
     and be stored again once a few of its kind have been.
     """
-    records = sorted(outcome.records, key=lambda record: record.number)
-    labels: Dict[str, int] = {}
+    records = sorted(outcome.records, key=lambda record: record.number)  # read once: a TaskLog builds them
     failed = [record for record in records if record.error is not None]
-    spans = {
-        "start_s": [_seconds(r.start_ns - start_ns) for r in records],
-        "end_s": [_seconds(r.end_ns - start_ns) for r in records],
-        "cpu_s": [None if r.cpu_ns is None else _seconds(r.cpu_ns) for r in records],
-        "worker": [labels.setdefault(r.worker, len(labels)) for r in records],
-        "ok": [r.error is None for r in records],
-        "workers": list(labels),
-    }
-    if any(r.io_s is not None for r in records):  # only where tasks reported their I/O wait
-        spans["io_s"] = [None if r.io_s is None else round(r.io_s, 7) for r in records]
-    if not keep_spans:
-        spans = {name: [] for name in ("start_s", "end_s", "cpu_s", "worker", "ok", "workers")}
+    spans: Dict[str, Any] = {name: [] for name in SPAN_FIELDS}
+    if keep_spans:
+        labels: Dict[str, int] = {}
+        spans = {
+            "start_s": [_seconds(r.start_ns - start_ns) for r in records],
+            "end_s": [_seconds(r.end_ns - start_ns) for r in records],
+            "cpu_s": [None if r.cpu_ns is None else _seconds(r.cpu_ns) for r in records],
+            "worker": [labels.setdefault(r.worker, len(labels)) for r in records],
+            "ok": [r.error is None for r in records],
+            "workers": list(labels),
+        }
+        if any(r.io_s is not None for r in records):  # only where tasks reported their I/O wait
+            spans["io_s"] = [None if r.io_s is None else round(r.io_s, 7) for r in records]
     sample: Dict[str, Any] = {
         "wall_s": (end_ns - start_ns) / 1e9,
         "cpu_user_s": None,
