@@ -30,6 +30,17 @@ def _pythons(python: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] |
     return [os.fspath(p) for p in given]
 
 
+def _swept(params: Mapping[str, ParamValue | Sequence[ParamValue]]) -> dict[str, ParamValue]:
+    """``params`` with each list of values written as the command line takes a sweep: ``1,2,4``."""
+    written: dict[str, ParamValue] = {}
+    for key, value in params.items():
+        if isinstance(value, (int, float, str, bool)):
+            written[key] = value
+        else:
+            written[key] = ",".join(str(v).lower() if isinstance(v, bool) else str(v) for v in value)
+    return written
+
+
 def _with_scheduler(
     params: Mapping[str, ParamValue], scheduler: str | None, strategies: Sequence[str], option: str
 ) -> dict[str, ParamValue]:
@@ -64,7 +75,7 @@ def run(
     tasks: int | None = None,
     repeat: int = 5,
     warmup: int = 1,
-    params: Mapping[str, ParamValue] | None = None,
+    params: Mapping[str, ParamValue | Sequence[ParamValue]] | None = None,
     precision: float = DEFAULT_PRECISION,
     max_time: float = DEFAULT_MAX_TIME_S,
     timeout: float | None = 600.0,
@@ -93,7 +104,9 @@ def run(
         tasks: total tasks per point; None gives each worker one task.
         repeat: the fewest rounds (timed samples per point), whatever the precision.
         warmup: discarded runs per point before them.
-        params: workload and strategy parameters, e.g. ``{"duration": 0.2}``.
+        params: workload and strategy parameters, e.g. ``{"duration": 0.2}``; a
+            list of values is a sweep, a point per value, as ``workers`` is:
+            ``{"threads_per_worker": [1, 2]}``.
         precision: the relative half-width every 95% speedup interval should
             reach: 0.05 is ±5%.
         max_time: seconds of measuring the run may take, shared among its
@@ -149,7 +162,7 @@ def run(
             tasks=tasks,
             repeat=repeat,
             warmup=warmup,
-            params=_with_scheduler(params or {}, scheduler, names, "scheduler"),
+            params=_with_scheduler(_swept(params or {}), scheduler, names, "scheduler"),
             timeout_s=timeout,
             python=executables[0],
             pythons=executables if len(executables) > 1 else (),

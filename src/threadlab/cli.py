@@ -199,7 +199,7 @@ def _interpreter_options(command: Callable[..., None]) -> Callable[..., None]:
     "-p",
     "param",
     multiple=True,
-    help="key=value for a workload or strategy parameter; repeatable.",
+    help="key=value for a workload or strategy parameter; k=1,2,4 sweeps it, a point each; repeatable.",
 )
 @click.option(
     "--timeout",

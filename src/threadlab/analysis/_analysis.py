@@ -34,7 +34,7 @@ from threadlab.analysis._noise import NoiseReport, noise_report
 from threadlab.analysis._recommend import Recommendation, recommend
 from threadlab.analysis._scaling import ScalingPoint, USLFit, USLNotFitted, fit_usl, scaling_table
 from threadlab.analysis._summary import baselines
-from threadlab.model import Result
+from threadlab.model import Result, Swept
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,12 +101,12 @@ def _identifiers(data: Any) -> Any:
 def _scalings(group: Group) -> list[StrategyScaling]:
     found = []
     base = group.baseline()
-    for strategy in dict.fromkeys(m.strategy for m in group.members):
+    for strategy in dict.fromkeys(m.name for m in group.members):
         if strategy == "sequential":
             continue
         by_workers: dict[int, Measured] = {}
         for m in group.members:
-            if m.strategy == strategy:
+            if m.name == strategy:
                 previous = by_workers.get(m.workers)
                 if previous is None or m.measurement.point.tasks > previous.measurement.point.tasks:
                     by_workers[m.workers] = m
@@ -146,10 +146,11 @@ def analyse(result: Result) -> Analysis:
     if _LAST and _LAST[0][0] is result:
         return _LAST[0][1]
     noise = noise_report(result.noise) if result.noise is not None else None
+    swept = Swept.among(m.point for m in result.measurements)
     stats = tuple(
         s
         for s in (
-            point_stats(i, m, base)
+            point_stats(i, m, base, swept)
             for i, (m, base) in enumerate(
                 zip(result.measurements, baselines(result.measurements), strict=True)
             )

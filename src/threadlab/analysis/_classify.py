@@ -122,11 +122,11 @@ def classify(group: Group, cpu_count: int | None, noise: NoiseReport | None = No
     separate = _best_parallel(group.members, own=True)
     if threads:
         evidence.append(
-            f"{threads[0].strategy} ×{threads[0].workers}: {threads[1]:.2f}× sequential "
+            f"{threads[0].name} ×{threads[0].workers}: {threads[1]:.2f}× sequential "
             f"(CPU/wall {_fmt(threads[0].cpu_per_wall)})"
         )
     if separate:
-        evidence.append(f"{separate[0].strategy} ×{separate[0].workers}: {separate[1]:.2f}× sequential")
+        evidence.append(f"{separate[0].name} ×{separate[0].workers}: {separate[1]:.2f}× sequential")
     if cpu < _IO_BOUND:
         return judged(Kind.IO, evidence)
     if cpu < _CPU_BOUND:

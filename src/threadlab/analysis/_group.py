@@ -23,7 +23,7 @@ from typing import Any
 
 from threadlab.analysis._stats import SampleStats, StabilityWarning, check_stability, describe
 from threadlab.analysis._summary import baselines, group_baseline, paired_ratios, python_label, summary
-from threadlab.model import Measurement, Result, Rounds, Summary
+from threadlab.model import Measurement, Result, Rounds, Summary, Swept
 
 # The most time suggested for more rounds: beyond an hour, the machine is the problem.
 MOST_TIME_S = 3600.0
@@ -90,6 +90,8 @@ class Measured:
         summary: its summary, speedup against ``baseline`` included.
         baseline: the sequential measurement its speedup was computed
             against (``analysis._summary.baselines``); None without one.
+        variant: the strategy with the parameters swept among the result's
+            points (``Swept.strategy_label``); empty where none is.
     """
 
     index: int
@@ -97,6 +99,7 @@ class Measured:
     stats: PointStats
     summary: Summary
     baseline: Measurement | None
+    variant: str = ""
 
     @property
     def speedup(self) -> float | None:
@@ -109,6 +112,11 @@ class Measured:
     @property
     def strategy(self) -> str:
         return self.measurement.point.strategy
+
+    @property
+    def name(self) -> str:
+        """The strategy, with the parameters swept: ``dask (threads_per_worker=2)``."""
+        return self.variant or self.strategy
 
     @property
     def workers(self) -> int:
@@ -152,7 +160,7 @@ class Group:
 
 
 def point_stats(
-    index: int, measurement: Measurement, baseline: Measurement | None = None
+    index: int, measurement: Measurement, baseline: Measurement | None = None, swept: Swept | None = None
 ) -> PointStats | None:
     """Statistics and stability warnings of one point; None without samples.
 
@@ -175,7 +183,8 @@ def point_stats(
         paired = paired_ratios(samples, baseline.samples)
         ratios = describe(paired) if paired else None
     warnings = check_stability(wall, ratios=ratios)
-    return PointStats(index, measurement.point.label(), wall, throughput, warnings, ratios)
+    label = (swept or Swept.among((measurement.point,))).point_label(measurement.point)
+    return PointStats(index, label, wall, throughput, warnings, ratios)
 
 
 def groups(result: Result) -> list[Group]:
@@ -187,14 +196,16 @@ def groups(result: Result) -> list[Group]:
     """
     found: dict[tuple[Any, ...], list[Measured]] = {}
     every = baselines(result.measurements)
+    swept = Swept.among(m.point for m in result.measurements)
     for index, (measurement, baseline) in enumerate(zip(result.measurements, every, strict=True)):
-        stats = point_stats(index, measurement, baseline)
+        stats = point_stats(index, measurement, baseline, swept)
         summarised = summary(measurement, baseline)
         if stats is None or summarised is None or measurement.status not in ("ok", "errors"):
             continue
         if stats.throughput.minimum <= 0:
             continue
-        entry = Measured(index, measurement, stats, summarised, baseline)
+        variant = swept.strategy_label(measurement.point)
+        entry = Measured(index, measurement, stats, summarised, baseline, variant)
         found.setdefault(measurement.point.group_key(), []).append(entry)
     labels = _workload_labels(list(found))
     return [

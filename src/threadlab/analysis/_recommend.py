@@ -119,11 +119,7 @@ def recommend(
     if not ranked:
         best = max(parallel, key=lambda m: m.throughput)
         chosen = min(
-            (
-                m
-                for m in parallel
-                if m.strategy == best.strategy and m.throughput >= _NEAR_BEST * best.throughput
-            ),
+            (m for m in parallel if m.name == best.name and m.throughput >= _NEAR_BEST * best.throughput),
             key=lambda m: m.workers,
         )
         return answer(
@@ -132,7 +128,7 @@ def recommend(
             None,
             None,
             ["no sequential baseline was measured"],
-            f"{workload}: {chosen.strategy} with {chosen.workers} workers had the best throughput "
+            f"{workload}: {chosen.name} with {chosen.workers} workers had the best throughput "
             f"({chosen.throughput:.3g} tasks/s), but without a sequential point the speedup is unknown; "
             f"measure sequential too.",
             Remedy.ADD_SEQUENTIAL,
@@ -142,7 +138,7 @@ def recommend(
         (
             m
             for m in ranked
-            if m.strategy == best.strategy and (m.speedup or 0.0) >= _NEAR_BEST * (best.speedup or 0.0)
+            if m.name == best.name and (m.speedup or 0.0) >= _NEAR_BEST * (best.speedup or 0.0)
         ),
         key=lambda m: m.workers,
     )
@@ -153,7 +149,7 @@ def recommend(
     kind = classification.kind
     paired = chosen.summary.speedup_rounds
     reasons = [
-        f"{chosen.strategy} ×{chosen.workers}: {speedup:.2f}× sequential"
+        f"{chosen.name} ×{chosen.workers}: {speedup:.2f}× sequential"
         + (
             f", the median of {paired} per-round ratios"
             if paired
@@ -174,7 +170,7 @@ def recommend(
             speedup,
             interval,
             reasons,
-            f"{workload}: use {chosen.strategy} with {chosen.workers} workers — {spread} the "
+            f"{workload}: use {chosen.name} with {chosen.workers} workers — {spread} the "
             f"sequential throughput. {_why(kind, chosen)}".rstrip(),
         )
     task_s = base.median_task_s()
@@ -199,13 +195,13 @@ def recommend(
             speedup,
             interval,
             reasons,
-            f"{workload}: too noisy to tell — the best, {chosen.strategy} ×{chosen.workers}, measured "
+            f"{workload}: too noisy to tell — the best, {chosen.name} ×{chosen.workers}, measured "
             f"{spread}, and the interval spans both no gain and a real one. {more}".rstrip(),
             *remedies,
         )
     if task_s is not None and short:
         reasons.append(f"median task takes {_seconds(task_s)}: starting workers costs more than it saves")
-    stay = f"{workload}: stay sequential — the best alternative, {chosen.strategy} ×{chosen.workers}, "
+    stay = f"{workload}: stay sequential — the best alternative, {chosen.name} ×{chosen.workers}, "
     stay += f"measured {spread}, no clear gain. "
     if short:
         text = (

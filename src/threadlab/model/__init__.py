@@ -23,6 +23,7 @@ from threadlab.model._data import (
     RoundsEnd,
     Sample,
     Status,
+    Swept,
     TaskSpans,
 )
 from threadlab.model._interpreter import FoundInterpreter
@@ -61,6 +62,7 @@ __all__ = [
     "Spec",
     "Status",
     "Summary",
+    "Swept",
     "TaskSpans",
     "composite",
 ]

@@ -18,7 +18,7 @@ results file that makes sense.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -132,7 +132,7 @@ class Point:
 
     def label(self) -> str:
         """``count · threads ×2 (2 tasks)``: how tables name the point."""
-        return f"{self.workload_label()} · {self.strategy} ×{self.workers} ({self.tasks} tasks)"
+        return Swept.among((self,)).point_label(self)
 
     def workload_label(self) -> str:
         """The workload's name, a user's ``dir/file.py:function`` shortened to ``file.py:function``."""
@@ -158,6 +158,64 @@ class Point:
         speed with another's is as free of the machine's drift as a speedup.
         """
         return (self.workload, tuple(sorted(self.params.items())))
+
+
+def _shown(params: Mapping[str, ParamValue], keys: Iterable[str]) -> str:
+    return ", ".join(f"{key}={params[key]}" for key in keys if key in params)
+
+
+@dataclass(frozen=True, slots=True)
+class Swept:
+    """The parameters that take several values among some points: what their names must show.
+
+    A parameter given as a list (``-p threads_per_worker=1,2``) makes a point
+    per value; these points differ only by it, so every name of them (tables,
+    plots, findings, advice) carries it: ``count · dask ×2 (threads_per_worker=2)``.
+    A parameter with one value among the points is not repeated in their names.
+
+    Attributes:
+        workload: per workload, the keys of its parameters that vary.
+        strategy: per strategy, the keys of its parameters that vary.
+    """
+
+    workload: Mapping[str, tuple[str, ...]]
+    strategy: Mapping[str, tuple[str, ...]]
+
+    @classmethod
+    def among(cls, points: Iterable[Point]) -> Swept:
+        """What varies among ``points``, each workload's and each strategy's parameters apart."""
+        work: dict[str, dict[str, set[Any]]] = {}
+        ways: dict[str, dict[str, set[Any]]] = {}
+        for point in points:
+            for key, value in point.params.items():
+                work.setdefault(point.workload, {}).setdefault(key, set()).add(value)
+            for key, value in point.strategy_params.items():
+                ways.setdefault(point.strategy, {}).setdefault(key, set()).add(value)
+
+        def varying(found: dict[str, dict[str, set[Any]]]) -> dict[str, tuple[str, ...]]:
+            return {
+                name: tuple(key for key, values in sorted(keys.items()) if len(values) > 1)
+                for name, keys in found.items()
+            }
+
+        return cls(varying(work), varying(ways))
+
+    def workload_label(self, point: Point) -> str:
+        """``count (iterations=1000)``: the workload's label, with its swept parameters."""
+        shown = _shown(point.params, self.workload.get(point.workload, ()))
+        return f"{point.workload_label()} ({shown})" if shown else point.workload_label()
+
+    def strategy_label(self, point: Point) -> str:
+        """``dask (threads_per_worker=2)``: the strategy, with its swept parameters."""
+        shown = _shown(point.strategy_params, self.strategy.get(point.strategy, ()))
+        return f"{point.strategy} ({shown})" if shown else point.strategy
+
+    def point_label(self, point: Point) -> str:
+        """How tables name the point, swept parameters named: ``count · dask (threads_per_worker=2) ×2``."""
+        return (
+            f"{self.workload_label(point)} · {self.strategy_label(point)} ×{point.workers} "
+            f"({point.tasks} tasks)"
+        )
 
 
 @dataclass(frozen=True, slots=True)

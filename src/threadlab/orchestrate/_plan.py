@@ -7,9 +7,11 @@ clear line, never half a run.
 from __future__ import annotations
 
 import difflib
+import itertools
 import math
 import sys
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from threadlab._errors import SpecError
 from threadlab.model import FoundInterpreter, Point, Spec
@@ -20,6 +22,9 @@ from threadlab.worker import workloads as workload_registry
 from threadlab.worker._params import Param, ParamValue, resolve
 from threadlab.worker.strategies import Strategy
 from threadlab.worker.workloads import Workload
+
+# The most points one run may plan: a sweep of several lists multiplies quickly.
+MAX_POINTS = 1000
 
 
 def split_list(text: str) -> list[str]:
@@ -177,14 +182,19 @@ def _apply_params(
     given: Mapping[str, ParamValue | str],
     workloads: Sequence[Workload],
     strategies: Sequence[Strategy],
-) -> dict[str, ParamValue]:
-    """Check every ``--param`` against whoever declares it; return typed values."""
+) -> dict[str, tuple[ParamValue, ...]]:
+    """Check every ``--param`` against whoever declares it; return its typed values.
+
+    A value given as a comma-separated list (``threads_per_worker=1,2,4``) is
+    a sweep, as ``--workers`` is: each value makes points of its own. A text
+    parameter takes its value whole, commas and all.
+    """
     owners: list[Workload | Strategy] = [*workloads, *strategies]
     declared: dict[str, Param] = {}
     for owner in owners:
         for param in owner.params:
             declared.setdefault(param.name, param)
-    typed: dict[str, ParamValue] = {}
+    typed: dict[str, tuple[ParamValue, ...]] = {}
     for key, value in given.items():
         if key not in declared:
             named = ", ".join(
@@ -195,15 +205,25 @@ def _apply_params(
                 "--param",
                 f"unknown parameter {key!r} for {named}; {_nearest(key, declared)}accepted: {accepted}",
             )
+        swept = isinstance(value, str) and "," in value and declared[key].kind != "text"
+        texts: list[ParamValue] = [*split_list(str(value))] if swept else [value]
+        if swept and not texts:
+            raise SpecError("--param", f"{key}={value!r} is not accepted; expected values like {key}=1,2,4")
         try:
             for owner in owners:
                 for param in owner.params:
                     if param.name == key:
-                        checked = param.parse(value) if isinstance(value, str) else param.check(value)
-                        typed[key] = checked
+                        values = [param.parse(t) if isinstance(t, str) else param.check(t) for t in texts]
+                        typed[key] = tuple(dict.fromkeys(values))
         except ValueError as error:
             raise SpecError("--param", str(error)) from None
     return typed
+
+
+def _sweep(declared: Sequence[Param], typed: Mapping[str, tuple[ParamValue, ...]]) -> list[dict[str, Any]]:
+    """Every combination of the swept values of the parameters ``declared`` names, in the order given."""
+    keys = [param.name for param in declared if param.name in typed]
+    return [dict(zip(keys, values, strict=True)) for values in itertools.product(*(typed[k] for k in keys))]
 
 
 def _hosts(spec: Spec) -> list[FoundInterpreter]:
@@ -282,28 +302,35 @@ def plan(spec: Spec, notes: list[str] | None = None) -> tuple[Point, ...]:
     pythons = spec.pythons or (spec.python,)
     for python, host, gil in zip(pythons, hosts, gils, strict=True):
         for workload in workloads:
-            work_params = resolve(workload.params, typed)
-            try:
-                workload.check(work_params)
-            except ValueError as error:
-                raise SpecError("--param", str(error)) from None
-            for strategy in strategies:
-                if strategy.name in host.unavailable:
-                    continue
-                own = resolve(strategy.params, typed)
-                for workers in spec.workers:
-                    point = Point(
-                        workload=workload.name,
-                        strategy=strategy.name,
-                        workers=1 if strategy.single_worker else workers,
-                        tasks=spec.tasks or workers,
-                        params=work_params,
-                        strategy_params=own,
-                        python=python,
-                        repeat=spec.repeat,
-                        warmup=spec.warmup,
-                        gil=gil,
-                    )
-                    if point not in points:
-                        points.append(point)
+            for work_given in _sweep(workload.params, typed):
+                work_params = resolve(workload.params, work_given)
+                try:
+                    workload.check(work_params)
+                except ValueError as error:
+                    raise SpecError("--param", str(error)) from None
+                for strategy in strategies:
+                    if strategy.name in host.unavailable:
+                        continue
+                    for own_given in _sweep(strategy.params, typed):
+                        own = resolve(strategy.params, own_given)
+                        for workers in spec.workers:
+                            point = Point(
+                                workload=workload.name,
+                                strategy=strategy.name,
+                                workers=1 if strategy.single_worker else workers,
+                                tasks=spec.tasks or workers,
+                                params=work_params,
+                                strategy_params=own,
+                                python=python,
+                                repeat=spec.repeat,
+                                warmup=spec.warmup,
+                                gil=gil,
+                            )
+                            if point not in points:
+                                points.append(point)
+                    if len(points) > MAX_POINTS:
+                        raise SpecError(
+                            "--param",
+                            f"the sweep makes more than {MAX_POINTS} points; sweep fewer values at once",
+                        )
     return tuple(points)

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 from threadlab._units import interval, rate, ratio, seconds, seconds_range, size
 from threadlab.analysis import Analysis, ScalingPoint, StrategyScaling, python_label, summarise
-from threadlab.model import Measurement, Result, Summary
+from threadlab.model import Measurement, Result, Summary, Swept
 
 # --- names ----------------------------------------------------------------------------------------
 
@@ -43,7 +43,13 @@ def with_python(name: str, python: str) -> str:
     return f"{name} [{python}]"
 
 
-def point_name(measurement: Measurement, *, workload: bool = True, python: bool = False) -> str:
+def point_name(
+    measurement: Measurement,
+    *,
+    workload: bool = True,
+    python: bool = False,
+    swept: Swept | None = None,
+) -> str:
     """``count · threads ×2 (4 tasks)``: the workload, strategy and workers, and tasks where T ≠ W.
 
     Args:
@@ -51,11 +57,14 @@ def point_name(measurement: Measurement, *, workload: bool = True, python: bool 
         workload: start with the workload (tables grouped by workload leave it out).
         python: end with its Python, ``[3.13.0]``; :func:`point_names` decides
             this for a whole table.
+        swept: the parameters that vary among the points shown together,
+            named with their value: ``count · dask (threads_per_worker=2) ×2``.
     """
     point = measurement.point
-    label = f"{point.strategy} ×{point.workers}"
+    swept = swept or Swept.among((point,))
+    label = f"{swept.strategy_label(point)} ×{point.workers}"
     if workload:
-        label = f"{point.workload_label()} · {label}"
+        label = f"{swept.workload_label(point)} · {label}"
     if point.tasks != point.workers:
         label += f" ({point.tasks} tasks)"
     return with_python(label, python_label(measurement)) if python else label
@@ -69,15 +78,19 @@ def point_names(
 ) -> list[str]:
     """Each point's :func:`point_name`, ending with ``[python]`` where the points ran under several Pythons.
 
+    Parameters swept among them are named too.
+
     Args:
         measurements: the points to name, in order.
         workload: start each name with the workload.
-        among: the points whose Pythons are counted, where more are shown
-            together than are named (the two results of a comparison);
-            ``measurements`` by default.
+        among: the points whose Pythons and parameters are counted, where
+            more are shown together than are named (the two results of a
+            comparison); ``measurements`` by default.
     """
-    pythons = {python_label(m) for m in (measurements if among is None else among)}
-    return [point_name(m, workload=workload, python=len(pythons) > 1) for m in measurements]
+    counted = list(measurements if among is None else among)
+    pythons = {python_label(m) for m in counted}
+    swept = Swept.among(m.point for m in counted)
+    return [point_name(m, workload=workload, python=len(pythons) > 1, swept=swept) for m in measurements]
 
 
 # --- the summary's figures ------------------------------------------------------------------------

@@ -1,0 +1,134 @@
+"""Parameter sweeps: a parameter given as a list makes a point per value, as ``--workers`` does.
+
+The plan is checked without starting a worker; the names and the analysis of
+a swept result are checked on synthetic measurements (no CPU physics).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from cli_runner import threadlab_cli
+from conftest import target
+from test_analysis import measured, result_of
+from threadlab import Spec
+from threadlab._errors import SpecError
+from threadlab.analysis import analyse
+from threadlab.model import Point, Swept
+from threadlab.orchestrate._plan import MAX_POINTS, plan
+from threadlab.render._rows import point_names
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def planned(**params: str) -> tuple[Point, ...]:
+    spec = Spec(workloads=("sleep",), strategies=("sequential", "processes"), workers=(2,), params=params)
+    return plan(spec)
+
+
+def test_a_strategy_parameter_given_as_a_list_makes_a_point_per_value() -> None:
+    points = planned(start_method="fork,spawn")
+    processes = [p for p in points if p.strategy == "processes"]
+    assert [p.strategy_params["start_method"] for p in processes] == ["fork", "spawn"]
+    # The sequential baseline does not take the parameter: one point, shared by both.
+    assert [p.strategy for p in points].count("sequential") == 1
+    # Both are compared against that one baseline: the same group.
+    assert len({p.group_key() for p in points}) == 1
+
+
+def test_a_workload_parameter_given_as_a_list_makes_a_group_per_value() -> None:
+    points = planned(duration="0.01, 0.02,0.01")
+    assert sorted({p.params["duration"] for p in points}) == [0.01, 0.02]  # repeats dropped
+    assert len(points) == 4
+    assert len({p.group_key() for p in points}) == 2
+
+
+def test_every_value_of_a_sweep_is_checked_before_any_work(no_workers: list[object]) -> None:
+    with pytest.raises(SpecError) as refused:
+        planned(duration="0.01,-1")
+    assert refused.value.option == "--param"
+    assert "-1" in str(refused.value)
+    with pytest.raises(SpecError, match="duration"):
+        planned(duration=",")
+    assert no_workers == []
+
+
+def test_a_sweep_too_large_is_refused(no_workers: list[object]) -> None:
+    values = ",".join(str(0.001 * (i + 1)) for i in range(MAX_POINTS))
+    with pytest.raises(SpecError, match=f"more than {MAX_POINTS} points"):
+        planned(duration=values)
+
+
+def test_a_text_parameter_keeps_its_commas() -> None:
+    spec = Spec(
+        workloads=(target("advise_targets", "fail_on_negative"),),
+        strategies=("sequential",),
+        workers=(1,),
+        params={"args": "[1, 2]"},
+    )
+    (point,) = plan(spec)
+    assert point.params["args"] == "[1, 2]"
+
+
+def test_the_api_takes_a_list_as_a_sweep(no_workers: list[object]) -> None:
+    from threadlab._api import _swept
+
+    assert _swept({"duration": [0.1, 0.2], "x": True, "y": [True, False]}) == {
+        "duration": "0.1,0.2",
+        "x": True,
+        "y": "true,false",
+    }
+
+
+def swept_result():  # type: ignore[no-untyped-def]
+    """Sequential, and dask ×2 with one and with two threads per worker, paired round by round."""
+    base = measured("sequential", 1, [2.0] * 8, tasks=2, paired=True)
+    one = measured("dask", 2, [1.0] * 8, tasks=2, paired=True)
+    two = measured("dask", 2, [1.9] * 8, tasks=2, paired=True)
+    one = dataclasses.replace(one, point=dataclasses.replace(one.point, strategy_params={"tpw": 1}))
+    two = dataclasses.replace(two, point=dataclasses.replace(two.point, strategy_params={"tpw": 2}))
+    return result_of(base, one, two)
+
+
+def test_tables_name_each_swept_value() -> None:
+    result = swept_result()
+    assert point_names(result.measurements) == [
+        "work · sequential ×1 (2 tasks)",
+        "work · dask (tpw=1) ×2",
+        "work · dask (tpw=2) ×2",
+    ]
+    # A parameter with one value among the points shown is not repeated.
+    assert point_names(result.measurements[:2]) == ["work · sequential ×1 (2 tasks)", "work · dask ×2"]
+
+
+def test_the_analysis_compares_the_swept_values_and_names_the_winner() -> None:
+    analysis = analyse(swept_result())
+    (recommendation,) = analysis.recommendations
+    assert recommendation.strategy == "dask"
+    assert "dask (tpw=1) with 2 workers" in recommendation.text
+    assert {s.strategy for s in analysis.scaling} == {"dask (tpw=1)", "dask (tpw=2)"}
+    assert any("dask (tpw=2) ×2 (2 tasks)" in s.label for s in analysis.points)
+
+
+def test_swept_keys_are_found_per_strategy_and_per_workload() -> None:
+    a = Point("w", "dask", 2, 2, params={"n": 1}, strategy_params={"tpw": 1, "m": "x"})
+    b = Point("w", "dask", 2, 2, params={"n": 2}, strategy_params={"tpw": 2, "m": "x"})
+    swept = Swept.among([a, b])
+    assert swept.workload == {"w": ("n",)}
+    assert swept.strategy == {"dask": ("tpw",)}
+    assert swept.point_label(b) == "w (n=2) · dask (tpw=2) ×2 (2 tasks)"
+    assert a.label() == "w · dask ×2 (2 tasks)"
+
+
+def test_the_command_line_refuses_a_bad_value_in_a_sweep(
+    capsys: pytest.CaptureFixture[str], no_workers: list[object]
+) -> None:
+    # A bad value anywhere in the list is refused in one line, before any worker.
+    code, _, err = threadlab_cli(
+        capsys, "run", "-w", "sleep", "-s", "sequential", "-n", "1", "-p", "duration=0.1,x"
+    )
+    assert code == 2
+    assert "--param" in err and "'x'" in err
+    assert len(err.strip().splitlines()) == 1
