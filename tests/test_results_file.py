@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import errno
 import json
+import math
 import os
 import re
 import subprocess
@@ -324,7 +325,7 @@ def test_whether_the_workers_shared_a_gil_is_true_false_or_null() -> None:
     data["points"][0]["shares_one_gil"] = "yes"
 
     with pytest.raises(
-        ResultsFileError, match=r"^points\[0\]: shares_one_gil must be true, false or null, not 'yes'$"
+        ResultsFileError, match=r"^points\[0\]\.shares_one_gil: expected true, false or null, found 'yes'$"
     ):
         result_from_json(data)
 
@@ -336,6 +337,169 @@ def test_the_derived_blocks_are_read_past_not_trusted() -> None:
     data["analysis"] = {"recommendation": "nonsense"}
 
     assert result_from_json(data) == full_result()
+
+
+def put(path: tuple[str | int, ...], value: Any) -> Callable[[dict[str, Any]], None]:
+    return lambda data: at(data, path[:-1]).__setitem__(path[-1], value)
+
+
+SAMPLE_0 = ("points", 0, "samples", 0)
+VALUES_REFUSED = [
+    (put(("spec",), 5), "spec: expected an object, found 5"),
+    (
+        put(("spec", "workers"), [2, "4"]),
+        "spec.workers[1]: expected a whole number from 1 to 2**53, found '4'",
+    ),
+    (put(("spec", "precision"), 1), "spec.precision: expected a number above 0 and below 1, found 1"),
+    (
+        put((*SAMPLE_0, "cpu_user_s"), math.inf),
+        "points[0].samples[0].cpu_user_s: expected a number from 0 to 1e+10, or null, found Infinity",
+    ),
+    (
+        put((*SAMPLE_0, "spans", "cpu_s", 1), math.nan),
+        "points[0].samples[0].spans.cpu_s[1]: expected a number from 0 to 1e+10, or null, found NaN",
+    ),
+    (
+        put((*SAMPLE_0, "max_rss_bytes"), -1),
+        "points[0].samples[0].max_rss_bytes: expected a whole number from 0 to 2**53, or null, found -1",
+    ),
+    (
+        put((*SAMPLE_0, "max_rss_bytes"), 10**30),
+        "points[0].samples[0].max_rss_bytes: expected a whole number from 0 to 2**53, or null, "
+        "found 1000000000000000000000000000000",
+    ),
+    (
+        put((*SAMPLE_0, "wall_s"), 0),
+        "points[0].samples[0].wall_s: expected a number from 1e-09 to 1e+10, found 0",
+    ),
+    (
+        put((*SAMPLE_0, "tasks_ok"), True),
+        "points[0].samples[0].tasks_ok: expected a whole number from 0 to 2**53, found true",
+    ),
+    (put((*SAMPLE_0, "spans"), []), "points[0].samples[0].spans: expected an object, found a list"),
+    (
+        put((*SAMPLE_0, "spans", "workers", 0), "\ud800"),
+        "points[0].samples[0].spans.workers[0]: expected a string, found '\\ud800'",
+    ),
+    (put(("points", 0, "tasks"), 1.5), "points[0].tasks: expected a whole number from 1 to 2**53, found 1.5"),
+    (put(("points", 0, "params"), [1]), "points[0].params: expected an object of parameters, found a list"),
+    (
+        put(("points", 0, "params", "duration"), [0.1]),
+        "points[0].params.duration: expected a finite number, a string, true or false, found a list",
+    ),
+    (
+        put(("points", 0, "status"), "fine"),
+        "points[0].status: expected one of ok, errors, timeout, crashed, failed, interrupted, found 'fine'",
+    ),
+    (
+        put(("points", 0, "errors", 0, "count"), 0),
+        "points[0].errors[0].count: expected a whole number from 1 to 2**53, found 0",
+    ),
+    (
+        put(("environment", "cpu_count"), "many"),
+        "environment.cpu_count: expected a whole number from 1 to 2**53, or null, found 'many'",
+    ),
+    (
+        put(("noise", "cpu_mhz"), [1]),
+        "noise.cpu_mhz: expected a list of two, each a number above 0 and below 1e+10, found a list",
+    ),
+    (
+        put(("rounds", 0, "points"), [0, -1]),
+        "rounds[0].points[1]: expected a whole number from 0 to 2**53, found -1",
+    ),
+    (put(("interrupted",), "yes"), "interrupted: expected true or false, found 'yes'"),
+    (
+        put(("schema_version",), 2.0),
+        "schema_version 2.0 is not one this threadlab reads (1 to 2); upgrade threadlab to read it",
+    ),
+    (put(("points",), {}), "points: expected a list, found an object"),
+]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"), VALUES_REFUSED, ids=[m.split(":")[0] for _, m in VALUES_REFUSED]
+)
+def test_the_reader_refuses_a_value_of_the_wrong_type_or_range_naming_where_and_what(
+    change: Callable[[dict[str, Any]], None], message: str
+) -> None:
+    data = through_json(result_to_json(full_result()))
+    change(data)
+
+    with pytest.raises(ResultsFileError, match=f"^{re.escape(message)}$"):
+        result_from_json(data)
+
+
+def test_every_field_of_the_model_is_checked_by_the_reader() -> None:
+    for cls, checks in model_json._CHECKS.items():
+        fields = {f.name for f in dataclasses.fields(cls)}
+        if cls is Measurement:  # the point flattened into the entry; samples read per schema version
+            fields -= {"point", "samples", "warmups"}
+        assert set(checks) == fields, cls.__name__
+
+
+@pytest.mark.parametrize("path", sorted(DATA.glob("*.json")), ids=lambda path: path.name)
+def test_every_recorded_file_loads(path: Path) -> None:
+    assert load_result(path).measurements
+
+
+def test_a_file_that_is_not_utf8_is_refused_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.json"
+    path.write_bytes(json.dumps(result_to_json(full_result())).replace("sleep", "sl\xe9ep").encode("latin-1"))
+
+    with pytest.raises(
+        ResultsFileError,
+        match=rf"^{re.escape(repr(str(path)))} is not UTF-8 text \(byte \d+: invalid continuation byte\)$",
+    ):
+        load_result(path)
+
+
+def test_a_file_nested_too_deep_is_refused_before_it_is_parsed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "deep.json"
+    path.write_bytes(b'{"schema_version": 2, "spec": ' + b"[" * 100_000 + b"]" * 100_000 + b"}")
+
+    def no_parsing(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("parsed")
+
+    monkeypatch.setattr(model_json.json, "loads", no_parsing)
+    with pytest.raises(
+        ResultsFileError,
+        match=f"^{re.escape(repr(str(path)))} nests deeper than 64, the most a results file nests$",
+    ):
+        load_result(path)
+
+
+@pytest.mark.parametrize(
+    ("content", "deeper"),
+    [
+        (b"[" * 64 + b"]" * 64, False),
+        (b"[" * 65 + b"]" * 65, True),
+        (b'{"a": [' * 33 + b"]}" * 33, True),
+        (b'["' + b"[" * 100 + b'"]', False),  # in a string
+        (b'["\\"' + b"[" * 100 + b'"]', False),  # after an escaped quote, still in the string
+        (b'["\\\\"' + b"[" * 100, True),  # after an escaped backslash, the string has ended
+        (b'{"a": [1, 2', False),  # cut short: not JSON, which the parser says
+        (b"]" + b"[" * 100, False),  # closing what is not open: the same
+    ],
+)
+def test_nesting_is_counted_on_the_bytes_brackets_in_strings_left_out(content: bytes, deeper: bool) -> None:
+    assert model_json.nests_deeper_than(content, 64) is deeper
+
+
+def test_a_file_above_the_size_limit_is_refused_unread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "large.json"
+    save_result(full_result(), path)
+    monkeypatch.setattr(model_json, "MAX_FILE_BYTES", 1000)
+    monkeypatch.setattr(_store, "MAX_FILE_BYTES", 1000)
+
+    with pytest.raises(
+        ResultsFileError,
+        match=f"^{re.escape(repr(str(path)))} is over 0 MiB, the most threadlab reads of a results file$",
+    ):
+        load_result(path)
 
 
 # -- one schema on both sides of the wire ---------------------------------------------------------

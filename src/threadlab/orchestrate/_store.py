@@ -20,7 +20,7 @@ from typing import Any
 from threadlab._errors import ResultsFileError, SpecError
 from threadlab.analysis import baselines, summary
 from threadlab.model import Measurement, Result
-from threadlab.model._json import measurement_to_json, result_from_json, result_header
+from threadlab.model._json import MAX_FILE_BYTES, measurement_to_json, result_from_bytes, result_header
 
 
 def check_writable(path: Path, option: str = "--out") -> None:
@@ -129,22 +129,20 @@ def save_result(
 def load_result(path: str | os.PathLike[str]) -> Result:
     """Read a results file of any schema version this threadlab knows.
 
+    Every value is checked (``threadlab.model._json.result_from_bytes``): a
+    file edited, cut short or written by something else loads whole and
+    sensible, or not at all.
+
     Raises:
-        ResultsFileError: missing, unreadable, not JSON, or not a results file
-            this threadlab can read.
+        ResultsFileError: missing, unreadable, larger than 256 MiB, not
+            UTF-8 JSON, or not a results file this threadlab can trust; the
+            message names the file, where in it, and what was expected.
     """
     source = Path(path)
     try:
-        text = source.read_text(encoding="utf-8")
+        with source.open("rb") as handle:
+            # One byte more than the limit: enough to tell a file too large, even one that grows.
+            content = handle.read(MAX_FILE_BYTES + 1)
     except OSError as error:
         raise ResultsFileError(f"cannot read {str(source)!r}: {error.strerror or error}") from None
-    except UnicodeDecodeError as error:
-        raise ResultsFileError(f"{str(source)!r} is not UTF-8 text: {error.reason}") from None
-    try:
-        data = json.loads(text)
-    except (ValueError, RecursionError) as error:
-        raise ResultsFileError(f"{str(source)!r} is not JSON: {error}") from None
-    try:
-        return result_from_json(data)
-    except ResultsFileError as error:
-        raise ResultsFileError(f"{str(source)!r}: {error}") from None
+    return result_from_bytes(content, repr(str(source)))
