@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from cli_runner import threadlab_cli
 from conftest import one_point
 from threadlab import ResultsFileError
 from threadlab.analysis import baseline_of, summary
@@ -500,6 +501,102 @@ def test_a_file_above_the_size_limit_is_refused_unread(
         match=f"^{re.escape(repr(str(path)))} is over 0 MiB, the most threadlab reads of a results file$",
     ):
         load_result(path)
+
+
+# -- the commands that read results files: exit code 2 for a file they cannot read or trust ------
+
+
+def unreadable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "locked.json"
+    save_result(full_result(), path)
+    path.chmod(0)
+    if os.access(path, os.R_OK):  # root reads a chmod-000 file: have it refused as for anyone else
+        real_open = Path.open
+
+        def refused(self: Path, *args: Any, **kwargs: Any) -> Any:
+            if self == path:
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+            return real_open(self, *args, **kwargs)
+
+        monkeypatch.setattr(Path, "open", refused)
+    return path
+
+
+BAD_FILES: dict[str, Callable[[Path, pytest.MonkeyPatch], tuple[Path, str]]] = {
+    "missing": lambda tmp, _: (tmp / "missing.json", "cannot read {path}: No such file or directory"),
+    "directory": lambda tmp, _: (tmp, "cannot read {path}: Is a directory"),
+    "chmod 000": lambda tmp, mp: (unreadable(tmp, mp), "cannot read {path}: Permission denied"),
+    "empty": lambda tmp, _: (
+        write(tmp / "empty.json", b""),
+        "{path} is not JSON: Expecting value: line 1 column 1 (char 0)",
+    ),
+    "not UTF-8": lambda tmp, _: (
+        write(tmp / "bytes.json", b'{"\xff": 1}'),
+        "{path} is not UTF-8 text (byte 2: invalid start byte)",
+    ),
+    "invalid": lambda tmp, _: (
+        write(tmp / "edited.json", b'{"schema_version": 1, "environment": {}, "spec": 5, "points": []}'),
+        "{path}: spec: expected an object, found 5",
+    ),
+}
+
+
+def write(path: Path, content: bytes) -> Path:
+    path.write_bytes(content)
+    return path
+
+
+@pytest.mark.parametrize("command", ["show", "plot", "report", "compare"])
+@pytest.mark.parametrize("bad", list(BAD_FILES))
+def test_a_results_file_that_cannot_be_read_or_trusted_exits_2_in_one_line_before_any_work(
+    command: str,
+    bad: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    path, message = BAD_FILES[bad](work, monkeypatch)
+    good = tmp_path / "good.json"
+    save_result(full_result(), good)
+    output = tmp_path / "out"
+    args = {
+        "show": ["show", str(path)],
+        "plot": ["plot", str(path), "-o", f"{output}.svg"],
+        "report": ["report", str(good), str(path), "-o", f"{output}.html"],
+        "compare": ["compare", str(good), str(path), "--fail-slower", "10"],
+    }[command]
+
+    code, out, err = threadlab_cli(capsys, *args)
+
+    assert (code, out) == (2, "")
+    assert err == f"threadlab: error: {message.format(path=repr(str(path)))}\n"
+    assert not list(tmp_path.glob("out*"))
+
+
+def test_a_results_file_that_loads_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "results.json"
+    save_result(full_result(), path)
+
+    code, out, err = threadlab_cli(capsys, "show", str(path), "--format", "csv")
+
+    assert (code, err) == (0, "")
+    assert out.count("\n") == 4  # a header and the three points
+
+
+def test_ctrl_c_while_reading_exits_130(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def interrupted(path: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_store, "load_result", interrupted)
+
+    code, out, err = threadlab_cli(capsys, "show", str(tmp_path / "any.json"))
+
+    assert (code, out) == (130, "")
+    assert err.splitlines()[-1] == "threadlab: interrupted"
 
 
 # -- one schema on both sides of the wire ---------------------------------------------------------
