@@ -17,7 +17,7 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -741,22 +741,38 @@ def test_the_writers_file_is_json_a_fresh_save_would_write(tmp_path: Path) -> No
         assert load_result(path) == result
 
 
-def test_files_are_written_with_mode_0644_whatever_the_umask(tmp_path: Path) -> None:
-    path = tmp_path / "results.json"
-    writer = ResultsWriter(path)
-    previous = os.umask(0o077)
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o644)])
+def test_every_file_written_has_mode_0644_less_the_umask(
+    umask: int, mode: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    results, report, image = tmp_path / "results.json", tmp_path / "report.html", tmp_path / "plot.svg"
+    previous = os.umask(umask)
     try:
+        writer = ResultsWriter(results)
         writer.save(full_result())
-        first = os.stat(path).st_mode & 0o777
-        writer.save(full_result())
-        second = os.stat(path).st_mode & 0o777
+        writer.save(full_result())  # a second save replaces the file: the same mode
+        assert threadlab_cli(capsys, "report", str(results), "-o", str(report))[0] == 0
+        assert threadlab_cli(capsys, "plot", str(results), "-k", "wall", "-o", str(image))[0] == 0
     finally:
         os.umask(previous)
 
-    assert (first, second) == (0o644, 0o644)
+    assert {path.name: os.stat(path).st_mode & 0o777 for path in (results, report, image)} == {
+        "results.json": mode,
+        "report.html": mode,
+        "plot.svg": mode,
+    }
 
 
-@pytest.mark.parametrize("failing", ["replace", "chmod"])
+def no_space(*args: Any, **kwargs: Any) -> None:
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def full_disk_after_one_chunk() -> Iterator[bytes]:
+    yield b'{"schema_version": '
+    no_space()
+
+
+@pytest.mark.parametrize("failing", ["open", "write", "replace"])
 def test_a_failed_write_leaves_no_temporary_file_and_the_last_save_whole(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: str
 ) -> None:
@@ -765,15 +781,38 @@ def test_a_failed_write_leaves_no_temporary_file_and_the_last_save_whole(
     writer.save(full_result())
     before = path.read_bytes()
 
-    def no_space(*args: Any, **kwargs: Any) -> None:
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-
-    monkeypatch.setattr(os, failing, no_space)
-    with pytest.raises(
-        ResultsFileError, match=f"^cannot write {re.escape(repr(str(path)))}: {os.strerror(errno.ENOSPC)}$"
-    ):
-        writer.save(full_result((measurement("sequential"),)))
-    monkeypatch.undo()
+    if failing == "write":
+        with pytest.raises(OSError, match=os.strerror(errno.ENOSPC)):
+            _store.write_atomically(path, full_disk_after_one_chunk())
+    else:
+        monkeypatch.setattr(os, failing, no_space)
+        with pytest.raises(
+            ResultsFileError,
+            match=f"^cannot write {re.escape(repr(str(path)))}: {os.strerror(errno.ENOSPC)}$",
+        ):
+            writer.save(full_result((measurement("sequential"),)))
+        monkeypatch.undo()
 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results.json"]
     assert path.read_bytes() == before
+
+
+def test_a_save_whose_rename_happened_never_reports_a_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A second Ctrl-C landing just after the rename, and a cleanup that would fail.
+    path = tmp_path / "results.json"
+    real_replace = os.replace
+
+    def replace_then_ctrl_c(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+        real_replace(source, target)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", replace_then_ctrl_c)
+    monkeypatch.setattr(os, "unlink", no_space)
+    with pytest.raises(KeyboardInterrupt):  # the interrupt goes on; no "cannot write"
+        _store.write_atomically(path, b'{"written": true}')
+    monkeypatch.undo()
+
+    assert json.loads(path.read_text(encoding="utf-8")) == {"written": True}
+    assert [p.name for p in tmp_path.iterdir()] == ["results.json"]

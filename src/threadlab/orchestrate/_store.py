@@ -10,6 +10,8 @@ since the last save, so a save costs the same at point 1 and at point 200
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import tempfile
@@ -40,26 +42,49 @@ def check_writable(path: Path, option: str = "--out") -> None:
         raise SpecError(option, f"cannot write {str(path)!r}: {error.strerror or error}") from None
 
 
+# Every file threadlab writes (results, HTML reports, images) is created with this mode, and the
+# umask applies as it does to any file a program creates: 0644 under the usual umask 022, 0600
+# under 077. One rule, in the one writer (write_atomically).
+OUTPUT_MODE = 0o644
+
+
+def _new_file_beside(target: Path) -> tuple[int, Path]:
+    """A new, empty file in ``target``'s directory, with ``OUTPUT_MODE`` (less the umask)."""
+    for _ in range(100):
+        temporary = target.with_name(f".{target.name}.{os.urandom(4).hex()}.tmp")
+        try:
+            return os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OUTPUT_MODE), temporary
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary file name", str(target.parent))
+
+
 def write_atomically(path: str | os.PathLike[str], content: bytes | Iterable[bytes]) -> None:
     """Write ``content`` (bytes, or chunks of them) to ``path`` whole or not at all: a temporary
-    file, then a rename.
+    file beside it, then a rename.
 
-    The one atomic writer: results files, reports and images all go through it.
+    The one writer of output files: results files, reports and images all go
+    through it, and so get one mode (``OUTPUT_MODE``, less the umask).
 
     Raises:
-        OSError: the file cannot be written; no temporary file is left.
+        OSError: the file cannot be written; no temporary file is left, and
+            the file at ``path`` is as it was. Never raised once the rename
+            has happened: from then on the file is written, whatever follows.
     """
     target = Path(path)
-    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    fd, temporary = _new_file_beside(target)
+    renamed = False
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.writelines([content] if isinstance(content, bytes) else content)
-        os.chmod(temporary, 0o644)  # mkstemp's 0600 would make results files unlike the reports
         os.replace(temporary, target)
+        renamed = True
     except BaseException:
-        # Only while the rename has not happened: after it the file is the result, not debris.
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+        # Before the rename the temporary file is debris; after it (a Ctrl-C landing between the
+        # rename and the line after it), it is the results file under its own name, and gone.
+        if not renamed:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
         raise
 
 
