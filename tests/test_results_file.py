@@ -11,21 +11,24 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import fcntl
 import json
 import math
 import os
 import re
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import threadlab
 from cli_runner import threadlab_cli
 from conftest import one_point
-from threadlab import ResultsFileError
+from threadlab import ResultsFileError, SpecError
 from threadlab.analysis import baseline_of, summary
 from threadlab.model import (
     SCHEMA_VERSION,
@@ -45,6 +48,7 @@ from threadlab.model import _json as model_json
 from threadlab.model._json import plain, result_from_json, result_to_json
 from threadlab.orchestrate import _store
 from threadlab.orchestrate._launch import worker_command, worker_env
+from threadlab.orchestrate._progress import Progress
 from threadlab.orchestrate._store import ResultsWriter, load_result, save_result
 from threadlab.worker._protocol import PROTOCOL_VERSION
 from threadlab.worker._schema import (
@@ -748,9 +752,9 @@ def test_every_file_written_has_mode_0644_less_the_umask(
     results, report, image = tmp_path / "results.json", tmp_path / "report.html", tmp_path / "plot.svg"
     previous = os.umask(umask)
     try:
-        writer = ResultsWriter(results)
-        writer.save(full_result())
-        writer.save(full_result())  # a second save replaces the file: the same mode
+        with ResultsWriter(results) as writer:
+            writer.save(full_result())
+            writer.save(full_result())  # a second save replaces the file: the same mode
         assert threadlab_cli(capsys, "report", str(results), "-o", str(report))[0] == 0
         assert threadlab_cli(capsys, "plot", str(results), "-k", "wall", "-o", str(image))[0] == 0
     finally:
@@ -777,21 +781,21 @@ def test_a_failed_write_leaves_no_temporary_file_and_the_last_save_whole(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: str
 ) -> None:
     path = tmp_path / "results.json"
-    writer = ResultsWriter(path)
-    writer.save(full_result())
-    before = path.read_bytes()
+    with ResultsWriter(path) as writer:
+        writer.save(full_result())
+        before = path.read_bytes()
 
-    if failing == "write":
-        with pytest.raises(OSError, match=os.strerror(errno.ENOSPC)):
-            _store.write_atomically(path, full_disk_after_one_chunk())
-    else:
-        monkeypatch.setattr(os, failing, no_space)
-        with pytest.raises(
-            ResultsFileError,
-            match=f"^cannot write {re.escape(repr(str(path)))}: {os.strerror(errno.ENOSPC)}$",
-        ):
-            writer.save(full_result((measurement("sequential"),)))
-        monkeypatch.undo()
+        if failing == "write":
+            with pytest.raises(OSError, match=os.strerror(errno.ENOSPC)):
+                _store.write_atomically(path, full_disk_after_one_chunk())
+        else:
+            monkeypatch.setattr(os, failing, no_space)
+            with pytest.raises(
+                ResultsFileError,
+                match=f"^cannot write {re.escape(repr(str(path)))}: {os.strerror(errno.ENOSPC)}$",
+            ):
+                writer.save(full_result((measurement("sequential"),)))
+            monkeypatch.undo()
 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results.json"]
     assert path.read_bytes() == before
@@ -816,3 +820,128 @@ def test_a_save_whose_rename_happened_never_reports_a_failure(
 
     assert json.loads(path.read_text(encoding="utf-8")) == {"written": True}
     assert [p.name for p in tmp_path.iterdir()] == ["results.json"]
+
+
+# -- one run at a time writes a results file --------------------------------------------------------
+
+
+@pytest.fixture
+def held_by_another_run(tmp_path: Path) -> Iterator[Path]:
+    """``results.json``, its lock held as another run holds it, with that run's pid written."""
+    path = tmp_path / "results.json"
+    fd = os.open(path.with_name("results.json.lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    os.write(fd, b"4242\n")
+    try:
+        yield path
+    finally:
+        os.close(fd)
+
+
+def test_a_second_run_on_the_same_out_is_refused_before_any_worker_starts(
+    held_by_another_run: Path, no_workers: list[object], capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = held_by_another_run
+    run = ["run", "-w", "sleep", "-s", "threads", "-n", "2", "-p", "duration=0", "-o", str(path)]
+
+    code, out, err = threadlab_cli(capsys, *run)
+
+    assert (code, out) == (2, "")
+    assert err == f"threadlab: error: --out: {str(path)!r} is being written by another run (pid 4242)\n"
+    assert no_workers == []
+    assert not path.exists()
+
+
+def test_advise_is_refused_before_its_probe_starts_a_worker(
+    held_by_another_run: Path, no_workers: list[object], capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = f"{Path(__file__).parent / 'fixtures' / 'user_tasks.py'}:record_call"
+
+    code, _, err = threadlab_cli(capsys, "advise", target, "-o", str(held_by_another_run))
+
+    assert code == 2
+    assert err.endswith(" is being written by another run (pid 4242)\n")
+    assert no_workers == []
+
+
+def test_the_api_refuses_a_second_run_naming_its_parameter(
+    held_by_another_run: Path, no_workers: list[object]
+) -> None:
+    refused = f"^out: {re.escape(repr(str(held_by_another_run)))} is being written by another run"
+    with pytest.raises(SpecError, match=refused + r" \(pid 4242\)$"):
+        threadlab.run("sleep", "threads", 2, params={"duration": 0}, out=held_by_another_run)
+
+
+def test_a_run_holds_the_lock_while_it_runs_and_removes_it_at_its_end(tmp_path: Path) -> None:
+    path = tmp_path / "results.json"
+    lock = tmp_path / "results.json.lock"
+    seen: list[bytes] = []
+
+    class Watching(Progress):
+        def point_started(self, point: Point) -> None:
+            seen.append(lock.read_bytes())
+
+    threadlab.run(
+        "sleep",
+        "sequential",
+        1,
+        params={"duration": 0},
+        repeat=1,
+        warmup=0,
+        max_time=0.1,
+        out=path,
+        progress=Watching(),
+    )
+
+    assert seen
+    assert set(seen) == {f"{os.getpid()}\n".encode()}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.json"]
+
+
+def test_a_writer_in_another_process_keeps_the_file_from_this_one(tmp_path: Path) -> None:
+    path = tmp_path / "results.json"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from threadlab.orchestrate._store import ResultsWriter; "
+            f"w = ResultsWriter({str(path)!r}); print('held', flush=True); sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline() == "held\n"
+        with pytest.raises(SpecError, match=f"is being written by another run \\(pid {holder.pid}\\)$"):
+            ResultsWriter(path)
+    finally:
+        holder.communicate("", timeout=20)
+
+    with ResultsWriter(path) as writer:  # free again once that process has ended
+        writer.save(full_result())
+    assert load_result(path) == full_result()
+
+
+def test_the_thread_holding_the_lock_may_take_it_again_and_another_thread_may_not(tmp_path: Path) -> None:
+    path = tmp_path / "results.json"
+    refused: list[BaseException] = []
+
+    def other_thread() -> None:
+        try:
+            ResultsWriter(path).close()
+        except SpecError as error:
+            refused.append(error)
+
+    with ResultsWriter(path), ResultsWriter(path) as again:
+        again.save(full_result())
+        thread = threading.Thread(target=other_thread)
+        thread.start()
+        thread.join()
+
+    assert [str(e) for e in refused] == [
+        f"out: {str(path)!r} is being written by another run (pid {os.getpid()})"
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.json"]
+    ResultsWriter(path).close()  # released: taken again at once
