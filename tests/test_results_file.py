@@ -579,6 +579,11 @@ def test_a_results_file_that_cannot_be_read_or_trusted_exits_2_in_one_line_befor
     assert not list(tmp_path.glob("out*"))
 
 
+def test_a_path_the_system_cannot_take_is_refused_as_unreadable() -> None:
+    with pytest.raises(ResultsFileError, match=r"^cannot read 'a\\x00b\.json': embedded null byte$"):
+        load_result("a\0b.json")
+
+
 def test_a_results_file_that_loads_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "results.json"
     save_result(full_result(), path)

@@ -601,10 +601,10 @@ def nests_deeper_than(content: bytes, most: int = MAX_DEPTH) -> bool:
     """Whether the arrays and objects of JSON ``content`` nest deeper than ``most``, counted on its
     bytes without parsing, so that no parser recurses into a file nested a million deep.
 
-    Brackets inside strings do not count. Every step runs in C: about 0.05 s a
-    megabyte of a results file (its spans are numbers). The count stops at the
-    first bracket deeper than ``most``, or at a closing one with none open
-    (not JSON, which the parser then says).
+    Brackets inside strings do not count. Every step runs in C: 0.05 to 0.12 s
+    a megabyte of a results file on a busy 2-core machine, a third of reading
+    it whole. The count stops at the first bracket deeper than ``most``, or at
+    a closing one with none open (not JSON, which the parser then says).
     """
     unescaped = content.replace(b"\\\\", b"").replace(b'\\"', b"")
     brackets = _JSON_STRING.sub(b"", unescaped).translate(_STEPS, _NOT_BRACKETS)

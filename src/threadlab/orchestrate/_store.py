@@ -286,6 +286,8 @@ def load_result(path: str | os.PathLike[str]) -> Result:
         with source.open("rb") as handle:
             # One byte more than the limit: enough to tell a file too large, even one that grows.
             content = handle.read(MAX_FILE_BYTES + 1)
-    except OSError as error:
-        raise ResultsFileError(f"cannot read {str(source)!r}: {error.strerror or error}") from None
+    except (OSError, ValueError) as error:  # ValueError: a path with a NUL byte in it
+        raise ResultsFileError(
+            f"cannot read {str(source)!r}: {getattr(error, 'strerror', None) or error}"
+        ) from None
     return result_from_bytes(content, repr(str(source)))
