@@ -268,7 +268,7 @@ def test_show_of_a_missing_file_is_one_line(capsys: pytest.CaptureFixture[str], 
 
     code, out, err = threadlab_cli(capsys, "show", str(missing))
 
-    assert (code, out) == (1, "")
+    assert (code, out) == (2, "")
     assert err == f"threadlab: error: cannot read {str(missing)!r}: No such file or directory\n"
 
 

@@ -284,3 +284,50 @@ def test_names_and_paths_are_shown_as_text_never_as_markup(pair: tuple[Result, R
     assert text.splitlines()[0].strip() == "runs/[red]base[/].json → new[/x].json"
     label = renamed(base).measurements[-1].point.workload_label()
     assert row_cells(text, f"{label} · threads ×2")[3:6] == ["0.62×", "0.008", "1.60× slower"]
+
+
+def crashed(result: Result) -> Result:
+    """``result`` with every point crashed before its first sample."""
+    return dataclasses.replace(
+        result,
+        measurements=tuple(dataclasses.replace(m, status="crashed", samples=()) for m in result.measurements),
+        rounds=(),
+    )
+
+
+@pytest.mark.parametrize("new", ["every point crashed", "no point"])
+def test_fail_slower_fails_when_no_point_could_be_compared(
+    new: str, pair: tuple[Result, Result], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from threadlab import save_result
+
+    base, _ = pair
+    path = tmp_path / "new.json"
+    save_result(
+        crashed(base) if new == "every point crashed" else dataclasses.replace(base, measurements=()), path
+    )
+
+    code, _, err = threadlab_cli(capsys, "compare", str(BASE), str(path), "--fail-slower", "10")
+
+    assert code == 1
+    assert err == (
+        f"threadlab: --fail-slower 10: no point of {str(path)!r} could be compared with {str(BASE)!r}, "
+        "so no slowdown can be ruled out\n"
+    )
+    # Without the gate, comparing nothing is only shown.
+    assert threadlab_cli(capsys, "compare", str(BASE), str(path))[0] == 0
+
+
+@pytest.mark.parametrize("which", ["base", "new"])
+def test_compare_refuses_a_file_it_cannot_trust_with_exit_code_2(
+    which: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"schema_version": 2, "spec": 5}', encoding="utf-8")
+    files = (broken, NEW) if which == "base" else (BASE, broken)
+
+    code, out, err = threadlab_cli(capsys, "compare", *map(str, files), "--fail-slower", "10")
+
+    assert (code, out) == (2, "")
+    missing = "'environment', 'points', 'noise', 'rounds'"
+    assert err == f"threadlab: error: {str(broken)!r}: results file: missing {missing}\n"

@@ -11,19 +11,24 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import fcntl
 import json
+import math
 import os
 import re
 import subprocess
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import threadlab
+from cli_runner import threadlab_cli
 from conftest import one_point
-from threadlab import ResultsFileError
+from threadlab import ResultsFileError, SpecError
 from threadlab.analysis import baseline_of, summary
 from threadlab.model import (
     SCHEMA_VERSION,
@@ -43,6 +48,7 @@ from threadlab.model import _json as model_json
 from threadlab.model._json import plain, result_from_json, result_to_json
 from threadlab.orchestrate import _store
 from threadlab.orchestrate._launch import worker_command, worker_env
+from threadlab.orchestrate._progress import Progress
 from threadlab.orchestrate._store import ResultsWriter, load_result, save_result
 from threadlab.worker._protocol import PROTOCOL_VERSION
 from threadlab.worker._schema import (
@@ -324,7 +330,7 @@ def test_whether_the_workers_shared_a_gil_is_true_false_or_null() -> None:
     data["points"][0]["shares_one_gil"] = "yes"
 
     with pytest.raises(
-        ResultsFileError, match=r"^points\[0\]: shares_one_gil must be true, false or null, not 'yes'$"
+        ResultsFileError, match=r"^points\[0\]\.shares_one_gil: expected true, false or null, found 'yes'$"
     ):
         result_from_json(data)
 
@@ -336,6 +342,270 @@ def test_the_derived_blocks_are_read_past_not_trusted() -> None:
     data["analysis"] = {"recommendation": "nonsense"}
 
     assert result_from_json(data) == full_result()
+
+
+def put(path: tuple[str | int, ...], value: Any) -> Callable[[dict[str, Any]], None]:
+    return lambda data: at(data, path[:-1]).__setitem__(path[-1], value)
+
+
+SAMPLE_0 = ("points", 0, "samples", 0)
+VALUES_REFUSED = [
+    (put(("spec",), 5), "spec: expected an object, found 5"),
+    (
+        put(("spec", "workers"), [2, "4"]),
+        "spec.workers[1]: expected a whole number from 1 to 2**53, found '4'",
+    ),
+    (put(("spec", "precision"), 1), "spec.precision: expected a number above 0 and below 1, found 1"),
+    (
+        put((*SAMPLE_0, "cpu_user_s"), math.inf),
+        "points[0].samples[0].cpu_user_s: expected a number from 0 to 1e+10, or null, found Infinity",
+    ),
+    (
+        put((*SAMPLE_0, "spans", "cpu_s", 1), math.nan),
+        "points[0].samples[0].spans.cpu_s[1]: expected a number from 0 to 1e+10, or null, found NaN",
+    ),
+    (
+        put((*SAMPLE_0, "max_rss_bytes"), -1),
+        "points[0].samples[0].max_rss_bytes: expected a whole number from 0 to 2**53, or null, found -1",
+    ),
+    (
+        put((*SAMPLE_0, "max_rss_bytes"), 10**30),
+        "points[0].samples[0].max_rss_bytes: expected a whole number from 0 to 2**53, or null, "
+        "found 1000000000000000000000000000000",
+    ),
+    (
+        put((*SAMPLE_0, "wall_s"), 0),
+        "points[0].samples[0].wall_s: expected a number from 1e-09 to 1e+10, found 0",
+    ),
+    (
+        put((*SAMPLE_0, "tasks_ok"), True),
+        "points[0].samples[0].tasks_ok: expected a whole number from 0 to 2**53, found true",
+    ),
+    (put((*SAMPLE_0, "spans"), []), "points[0].samples[0].spans: expected an object, found a list"),
+    (
+        put((*SAMPLE_0, "spans", "workers", 0), "\ud800"),
+        "points[0].samples[0].spans.workers[0]: expected a string, found '\\ud800'",
+    ),
+    (put(("points", 0, "tasks"), 1.5), "points[0].tasks: expected a whole number from 1 to 2**53, found 1.5"),
+    (put(("points", 0, "params"), [1]), "points[0].params: expected an object of parameters, found a list"),
+    (
+        put(("points", 0, "params", "duration"), [0.1]),
+        "points[0].params.duration: expected a finite number, a string, true or false, found a list",
+    ),
+    (
+        put(("points", 0, "status"), "fine"),
+        "points[0].status: expected one of ok, errors, timeout, crashed, failed, interrupted, found 'fine'",
+    ),
+    (
+        put(("points", 0, "errors", 0, "count"), 0),
+        "points[0].errors[0].count: expected a whole number from 1 to 2**53, found 0",
+    ),
+    (
+        put(("environment", "cpu_count"), "many"),
+        "environment.cpu_count: expected a whole number from 1 to 2**53, or null, found 'many'",
+    ),
+    (
+        put(("noise", "cpu_mhz"), [1]),
+        "noise.cpu_mhz: expected a list of two, each a number above 0 and below 1e+10, found a list",
+    ),
+    (
+        put(("rounds", 0, "points"), [0, -1]),
+        "rounds[0].points[1]: expected a whole number from 0 to 2**53, found -1",
+    ),
+    (put(("interrupted",), "yes"), "interrupted: expected true or false, found 'yes'"),
+    (
+        put(("schema_version",), 2.0),
+        "schema_version 2.0 is not one this threadlab reads (1 to 2); upgrade threadlab to read it",
+    ),
+    (put(("points",), {}), "points: expected a list, found an object"),
+]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"), VALUES_REFUSED, ids=[m.split(":")[0] for _, m in VALUES_REFUSED]
+)
+def test_the_reader_refuses_a_value_of_the_wrong_type_or_range_naming_where_and_what(
+    change: Callable[[dict[str, Any]], None], message: str
+) -> None:
+    data = through_json(result_to_json(full_result()))
+    change(data)
+
+    with pytest.raises(ResultsFileError, match=f"^{re.escape(message)}$"):
+        result_from_json(data)
+
+
+def test_every_field_of_the_model_is_checked_by_the_reader() -> None:
+    for cls, checks in model_json._CHECKS.items():
+        fields = {f.name for f in dataclasses.fields(cls)}
+        if cls is Measurement:  # the point flattened into the entry; samples read per schema version
+            fields -= {"point", "samples", "warmups"}
+        assert set(checks) == fields, cls.__name__
+
+
+@pytest.mark.parametrize("path", sorted(DATA.glob("*.json")), ids=lambda path: path.name)
+def test_every_recorded_file_loads(path: Path) -> None:
+    assert load_result(path).measurements
+
+
+def test_a_file_that_is_not_utf8_is_refused_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.json"
+    path.write_bytes(json.dumps(result_to_json(full_result())).replace("sleep", "sl\xe9ep").encode("latin-1"))
+
+    with pytest.raises(
+        ResultsFileError,
+        match=rf"^{re.escape(repr(str(path)))} is not UTF-8 text \(byte \d+: invalid continuation byte\)$",
+    ):
+        load_result(path)
+
+
+def test_a_file_nested_too_deep_is_refused_before_it_is_parsed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "deep.json"
+    path.write_bytes(b'{"schema_version": 2, "spec": ' + b"[" * 100_000 + b"]" * 100_000 + b"}")
+
+    def no_parsing(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("parsed")
+
+    monkeypatch.setattr(model_json.json, "loads", no_parsing)
+    with pytest.raises(
+        ResultsFileError,
+        match=f"^{re.escape(repr(str(path)))} nests deeper than 64, the most a results file nests$",
+    ):
+        load_result(path)
+
+
+@pytest.mark.parametrize(
+    ("content", "deeper"),
+    [
+        (b"[" * 64 + b"]" * 64, False),
+        (b"[" * 65 + b"]" * 65, True),
+        (b'{"a": [' * 33 + b"]}" * 33, True),
+        (b'["' + b"[" * 100 + b'"]', False),  # in a string
+        (b'["\\"' + b"[" * 100 + b'"]', False),  # after an escaped quote, still in the string
+        (b'["\\\\"' + b"[" * 100, True),  # after an escaped backslash, the string has ended
+        (b'{"a": [1, 2', False),  # cut short: not JSON, which the parser says
+        (b"]" + b"[" * 100, False),  # closing what is not open: the same
+    ],
+)
+def test_nesting_is_counted_on_the_bytes_brackets_in_strings_left_out(content: bytes, deeper: bool) -> None:
+    assert model_json.nests_deeper_than(content, 64) is deeper
+
+
+def test_a_file_above_the_size_limit_is_refused_unread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "large.json"
+    save_result(full_result(), path)
+    monkeypatch.setattr(model_json, "MAX_FILE_BYTES", 1000)
+    monkeypatch.setattr(_store, "MAX_FILE_BYTES", 1000)
+
+    with pytest.raises(
+        ResultsFileError,
+        match=f"^{re.escape(repr(str(path)))} is over 0 MiB, the most threadlab reads of a results file$",
+    ):
+        load_result(path)
+
+
+# -- the commands that read results files: exit code 2 for a file they cannot read or trust ------
+
+
+def unreadable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "locked.json"
+    save_result(full_result(), path)
+    path.chmod(0)
+    if os.access(path, os.R_OK):  # root reads a chmod-000 file: have it refused as for anyone else
+        real_open = Path.open
+
+        def refused(self: Path, *args: Any, **kwargs: Any) -> Any:
+            if self == path:
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+            return real_open(self, *args, **kwargs)
+
+        monkeypatch.setattr(Path, "open", refused)
+    return path
+
+
+BAD_FILES: dict[str, Callable[[Path, pytest.MonkeyPatch], tuple[Path, str]]] = {
+    "missing": lambda tmp, _: (tmp / "missing.json", "cannot read {path}: No such file or directory"),
+    "directory": lambda tmp, _: (tmp, "cannot read {path}: Is a directory"),
+    "chmod 000": lambda tmp, mp: (unreadable(tmp, mp), "cannot read {path}: Permission denied"),
+    "empty": lambda tmp, _: (
+        write(tmp / "empty.json", b""),
+        "{path} is not JSON: Expecting value: line 1 column 1 (char 0)",
+    ),
+    "not UTF-8": lambda tmp, _: (
+        write(tmp / "bytes.json", b'{"\xff": 1}'),
+        "{path} is not UTF-8 text (byte 2: invalid start byte)",
+    ),
+    "invalid": lambda tmp, _: (
+        write(tmp / "edited.json", b'{"schema_version": 1, "environment": {}, "spec": 5, "points": []}'),
+        "{path}: spec: expected an object, found 5",
+    ),
+}
+
+
+def write(path: Path, content: bytes) -> Path:
+    path.write_bytes(content)
+    return path
+
+
+@pytest.mark.parametrize("command", ["show", "plot", "report", "compare"])
+@pytest.mark.parametrize("bad", list(BAD_FILES))
+def test_a_results_file_that_cannot_be_read_or_trusted_exits_2_in_one_line_before_any_work(
+    command: str,
+    bad: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    path, message = BAD_FILES[bad](work, monkeypatch)
+    good = tmp_path / "good.json"
+    save_result(full_result(), good)
+    output = tmp_path / "out"
+    args = {
+        "show": ["show", str(path)],
+        "plot": ["plot", str(path), "-o", f"{output}.svg"],
+        "report": ["report", str(good), str(path), "-o", f"{output}.html"],
+        "compare": ["compare", str(good), str(path), "--fail-slower", "10"],
+    }[command]
+
+    code, out, err = threadlab_cli(capsys, *args)
+
+    assert (code, out) == (2, "")
+    assert err == f"threadlab: error: {message.format(path=repr(str(path)))}\n"
+    assert not list(tmp_path.glob("out*"))
+
+
+def test_a_path_the_system_cannot_take_is_refused_as_unreadable() -> None:
+    with pytest.raises(ResultsFileError, match=r"^cannot read 'a\\x00b\.json': embedded null byte$"):
+        load_result("a\0b.json")
+
+
+def test_a_results_file_that_loads_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "results.json"
+    save_result(full_result(), path)
+
+    code, out, err = threadlab_cli(capsys, "show", str(path), "--format", "csv")
+
+    assert (code, err) == (0, "")
+    assert out.count("\n") == 4  # a header and the three points
+
+
+def test_ctrl_c_while_reading_exits_130(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def interrupted(path: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_store, "load_result", interrupted)
+
+    code, out, err = threadlab_cli(capsys, "show", str(tmp_path / "any.json"))
+
+    assert (code, out) == (130, "")
+    assert err.splitlines()[-1] == "threadlab: interrupted"
 
 
 # -- one schema on both sides of the wire ---------------------------------------------------------
@@ -480,39 +750,203 @@ def test_the_writers_file_is_json_a_fresh_save_would_write(tmp_path: Path) -> No
         assert load_result(path) == result
 
 
-def test_files_are_written_with_mode_0644_whatever_the_umask(tmp_path: Path) -> None:
-    path = tmp_path / "results.json"
-    writer = ResultsWriter(path)
-    previous = os.umask(0o077)
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o644)])
+def test_every_file_written_has_mode_0644_less_the_umask(
+    umask: int, mode: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    results, report, image = tmp_path / "results.json", tmp_path / "report.html", tmp_path / "plot.svg"
+    previous = os.umask(umask)
     try:
-        writer.save(full_result())
-        first = os.stat(path).st_mode & 0o777
-        writer.save(full_result())
-        second = os.stat(path).st_mode & 0o777
+        with ResultsWriter(results) as writer:
+            writer.save(full_result())
+            writer.save(full_result())  # a second save replaces the file: the same mode
+        assert threadlab_cli(capsys, "report", str(results), "-o", str(report))[0] == 0
+        assert threadlab_cli(capsys, "plot", str(results), "-k", "wall", "-o", str(image))[0] == 0
     finally:
         os.umask(previous)
 
-    assert (first, second) == (0o644, 0o644)
+    assert {path.name: os.stat(path).st_mode & 0o777 for path in (results, report, image)} == {
+        "results.json": mode,
+        "report.html": mode,
+        "plot.svg": mode,
+    }
 
 
-@pytest.mark.parametrize("failing", ["replace", "chmod"])
+def no_space(*args: Any, **kwargs: Any) -> None:
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def full_disk_after_one_chunk() -> Iterator[bytes]:
+    yield b'{"schema_version": '
+    no_space()
+
+
+@pytest.mark.parametrize("failing", ["open", "write", "replace"])
 def test_a_failed_write_leaves_no_temporary_file_and_the_last_save_whole(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: str
 ) -> None:
     path = tmp_path / "results.json"
-    writer = ResultsWriter(path)
-    writer.save(full_result())
-    before = path.read_bytes()
+    with ResultsWriter(path) as writer:
+        writer.save(full_result())
+        before = path.read_bytes()
 
-    def no_space(*args: Any, **kwargs: Any) -> None:
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-
-    monkeypatch.setattr(os, failing, no_space)
-    with pytest.raises(
-        ResultsFileError, match=f"^cannot write {re.escape(repr(str(path)))}: {os.strerror(errno.ENOSPC)}$"
-    ):
-        writer.save(full_result((measurement("sequential"),)))
-    monkeypatch.undo()
+        if failing == "write":
+            with pytest.raises(OSError, match=os.strerror(errno.ENOSPC)):
+                _store.write_atomically(path, full_disk_after_one_chunk())
+        else:
+            monkeypatch.setattr(os, failing, no_space)
+            with pytest.raises(
+                ResultsFileError,
+                match=f"^cannot write {re.escape(repr(str(path)))}: {os.strerror(errno.ENOSPC)}$",
+            ):
+                writer.save(full_result((measurement("sequential"),)))
+            monkeypatch.undo()
 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results.json"]
     assert path.read_bytes() == before
+
+
+def test_a_save_whose_rename_happened_never_reports_a_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A second Ctrl-C landing just after the rename, and a cleanup that would fail.
+    path = tmp_path / "results.json"
+    real_replace = os.replace
+
+    def replace_then_ctrl_c(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+        real_replace(source, target)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", replace_then_ctrl_c)
+    monkeypatch.setattr(os, "unlink", no_space)
+    with pytest.raises(KeyboardInterrupt):  # the interrupt goes on; no "cannot write"
+        _store.write_atomically(path, b'{"written": true}')
+    monkeypatch.undo()
+
+    assert json.loads(path.read_text(encoding="utf-8")) == {"written": True}
+    assert [p.name for p in tmp_path.iterdir()] == ["results.json"]
+
+
+# -- one run at a time writes a results file --------------------------------------------------------
+
+
+@pytest.fixture
+def held_by_another_run(tmp_path: Path) -> Iterator[Path]:
+    """``results.json``, its lock held as another run holds it, with that run's pid written."""
+    path = tmp_path / "results.json"
+    fd = os.open(path.with_name("results.json.lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    os.write(fd, b"4242\n")
+    try:
+        yield path
+    finally:
+        os.close(fd)
+
+
+def test_a_second_run_on_the_same_out_is_refused_before_any_worker_starts(
+    held_by_another_run: Path, no_workers: list[object], capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = held_by_another_run
+    run = ["run", "-w", "sleep", "-s", "threads", "-n", "2", "-p", "duration=0", "-o", str(path)]
+
+    code, out, err = threadlab_cli(capsys, *run)
+
+    assert (code, out) == (2, "")
+    assert err == f"threadlab: error: --out: {str(path)!r} is being written by another run (pid 4242)\n"
+    assert no_workers == []
+    assert not path.exists()
+
+
+def test_advise_is_refused_before_its_probe_starts_a_worker(
+    held_by_another_run: Path, no_workers: list[object], capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = f"{Path(__file__).parent / 'fixtures' / 'user_tasks.py'}:record_call"
+
+    code, _, err = threadlab_cli(capsys, "advise", target, "-o", str(held_by_another_run))
+
+    assert code == 2
+    assert err.endswith(" is being written by another run (pid 4242)\n")
+    assert no_workers == []
+
+
+def test_the_api_refuses_a_second_run_naming_its_parameter(
+    held_by_another_run: Path, no_workers: list[object]
+) -> None:
+    refused = f"^out: {re.escape(repr(str(held_by_another_run)))} is being written by another run"
+    with pytest.raises(SpecError, match=refused + r" \(pid 4242\)$"):
+        threadlab.run("sleep", "threads", 2, params={"duration": 0}, out=held_by_another_run)
+
+
+def test_a_run_holds_the_lock_while_it_runs_and_removes_it_at_its_end(tmp_path: Path) -> None:
+    path = tmp_path / "results.json"
+    lock = tmp_path / "results.json.lock"
+    seen: list[bytes] = []
+
+    class Watching(Progress):
+        def point_started(self, point: Point) -> None:
+            seen.append(lock.read_bytes())
+
+    threadlab.run(
+        "sleep",
+        "sequential",
+        1,
+        params={"duration": 0},
+        repeat=1,
+        warmup=0,
+        max_time=0.1,
+        out=path,
+        progress=Watching(),
+    )
+
+    assert seen
+    assert set(seen) == {f"{os.getpid()}\n".encode()}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.json"]
+
+
+def test_a_writer_in_another_process_keeps_the_file_from_this_one(tmp_path: Path) -> None:
+    path = tmp_path / "results.json"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from threadlab.orchestrate._store import ResultsWriter; "
+            f"w = ResultsWriter({str(path)!r}); print('held', flush=True); sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline() == "held\n"
+        with pytest.raises(SpecError, match=f"is being written by another run \\(pid {holder.pid}\\)$"):
+            ResultsWriter(path)
+    finally:
+        holder.communicate("", timeout=20)
+
+    with ResultsWriter(path) as writer:  # free again once that process has ended
+        writer.save(full_result())
+    assert load_result(path) == full_result()
+
+
+def test_the_thread_holding_the_lock_may_take_it_again_and_another_thread_may_not(tmp_path: Path) -> None:
+    path = tmp_path / "results.json"
+    refused: list[BaseException] = []
+
+    def other_thread() -> None:
+        try:
+            ResultsWriter(path).close()
+        except SpecError as error:
+            refused.append(error)
+
+    with ResultsWriter(path), ResultsWriter(path) as again:
+        again.save(full_result())
+        thread = threading.Thread(target=other_thread)
+        thread.start()
+        thread.join()
+
+    assert [str(e) for e in refused] == [
+        f"out: {str(path)!r} is being written by another run (pid {os.getpid()})"
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.json"]
+    ResultsWriter(path).close()  # released: taken again at once

@@ -378,12 +378,11 @@ def advise(
 )
 def show(results: Path, output_format: str) -> None:
     """Print a results file again: as tables, or as JSON, CSV or Markdown."""
-    from threadlab.orchestrate._store import load_result
     from threadlab.render import _export
     from threadlab.render._options import parse_choice
 
     chosen = parse_choice("--format", output_format, _export.EXPORT_FORMATS)
-    result = load_result(results)
+    result = _load(results)
     if chosen == "table":
         _print_result(result, command=None)
         return
@@ -400,7 +399,7 @@ def show(results: Path, output_format: str) -> None:
 )
 def plot(results: Path, kind: str, out: Path, point: str | None) -> None:
     """Draw a plot of a results file as PNG or SVG."""
-    from threadlab.orchestrate._store import check_writable, load_result
+    from threadlab.orchestrate._store import check_writable
     from threadlab.render import plots
     from threadlab.render._options import image_format_of, parse_choice, parse_points
 
@@ -409,7 +408,7 @@ def plot(results: Path, kind: str, out: Path, point: str | None) -> None:
     if point is not None and chosen != "timeline":
         raise SpecError("--point", f"{point!r} applies to --kind timeline only, not {chosen}")
     check_writable(out)
-    result = load_result(results)
+    result = _load(results)
     indices = None if point is None else parse_points("--point", point, len(result.measurements))
     try:
         image = plots.plot(chosen, result, image_format=image_format, point=indices)
@@ -431,11 +430,11 @@ def plot(results: Path, kind: str, out: Path, point: str | None) -> None:
 )
 def report(results: tuple[Path, ...], out: Path) -> None:
     """Write one self-contained HTML report of one or more results files."""
-    from threadlab.orchestrate._store import check_writable, load_result
+    from threadlab.orchestrate._store import check_writable
     from threadlab.render._html import html_report
 
     check_writable(out)
-    runs = [(str(path), load_result(path)) for path in results]
+    runs = [(str(path), _load(path)) for path in results]
     _write_bytes(out, html_report(runs).encode("utf-8"))
     _err().print(f"Report written to {out}", markup=False)
 
@@ -452,16 +451,23 @@ def report(results: tuple[Path, ...], out: Path) -> None:
 def compare(base: Path, new: Path, fail_slower: str | None) -> None:
     """Compare two results files point by point: faster, slower, or not significant."""
     from threadlab.analysis._compare import compare as compare_results
-    from threadlab.orchestrate._store import load_result
     from threadlab.render._compare import change_text, compared_names, comparison_renderables
     from threadlab.render._options import parse_percent
 
     limit = None if fail_slower is None else parse_percent("--fail-slower", fail_slower)
-    before, after = load_result(base), load_result(new)
+    before, after = _load(base), _load(new)
     comparison = compare_results(before, after)
     console = _out()
     for renderable in comparison_renderables(comparison, before, after, str(base), str(new)):
         console.print(renderable)
+    if limit is not None and not comparison.changes:
+        # A gate that compared nothing (every point crashed, an empty file) has not passed.
+        _err().print(
+            f"threadlab: --fail-slower {fail_slower}: no point of {str(new)!r} could be compared "
+            f"with {str(base)!r}, so no slowdown can be ruled out",
+            markup=False,
+        )
+        sys.exit(EXIT_POINT_FAILED)
     if limit is not None:
         slower = comparison.slower_than(limit)
         if slower:
@@ -472,6 +478,18 @@ def compare(base: Path, new: Path, fail_slower: str | None) -> None:
                 markup=False,
             )
             sys.exit(EXIT_POINT_FAILED)
+
+
+def _load(path: Path) -> Result:
+    """A results file named on the command line; one that cannot be read or trusted is bad input:
+    one line, exit code 2, before any work."""
+    from threadlab._errors import ResultsFileError
+    from threadlab.orchestrate._store import load_result
+
+    try:
+        return load_result(path)
+    except ResultsFileError as error:
+        _fail(f"threadlab: error: {error}", EXIT_BAD_INPUT, _state["debug"])
 
 
 def _write_bytes(path: Path, content: bytes) -> None:

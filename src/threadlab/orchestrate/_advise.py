@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import os
@@ -297,7 +298,8 @@ def advise_sweep(
     result = execute(spec, out=out, points=plan(spec), progress=progress, retire_below=_RETIRE_BELOW)
     analysis = analyse(result)
     if out is not None:
-        ResultsWriter(out).save(result, analysis.to_json())
+        with ResultsWriter(out) as writer:
+            writer.save(result, analysis.to_json())
     recommendation = analysis.recommendations[0] if analysis.recommendations else None
     return Advice(result, analysis, recommendation, tuple(notes))
 
@@ -316,7 +318,36 @@ def advise_pythons(
 
     Each Python gets its own sweep and its own recommendation (the analysis
     groups points by Python); the merged result holds every point.
+
+    Raises:
+        SpecError: as ``advise_sweep``; or another run is writing ``out``
+            (before the probes start workers).
     """
+    if out is not None:
+        check_writable(out)
+    # The lock on the results file, from before the probes start workers to the last save.
+    with ResultsWriter(out) if out is not None else contextlib.nullcontext():
+        return _advise_pythons(
+            target,
+            hosts=hosts,
+            gils=gils,
+            budget_s=budget_s,
+            out=out,
+            progress=progress,
+            **options,
+        )
+
+
+def _advise_pythons(
+    target: str,
+    *,
+    hosts: Sequence[FoundInterpreter],
+    gils: Sequence[Gil],
+    budget_s: float,
+    out: Path | None = None,
+    progress: Progress | None = None,
+    **options: object,
+) -> Advice:
     sweeps: list[Advice] = []
     for host, host_gil in zip(hosts, gils, strict=True):
         sweeps.append(
@@ -359,7 +390,8 @@ def advise_pythons(
     )
     analysis = analyse(result)
     if out is not None:
-        ResultsWriter(out).save(result, analysis.to_json())
+        with ResultsWriter(out) as writer:
+            writer.save(result, analysis.to_json())
     labels = [host.label() for host in hosts]
     notes = tuple(
         f"{label}: {note}" for label, sweep in zip(labels, sweeps, strict=False) for note in sweep.notes

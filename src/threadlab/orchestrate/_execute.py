@@ -57,7 +57,8 @@ def execute(
             wholly below this (``measure_group``); None: every point to the end.
 
     Raises:
-        SpecError: the spec is refused (before any work starts).
+        SpecError: the spec is refused, or another run is writing ``out``
+            (before any work starts).
     """
     progress = progress or Progress()
     if points is None:
@@ -65,10 +66,22 @@ def execute(
         points = plan(spec, notes)
         for line in notes:
             progress.note(line)
-    todo = tuple(points)
-    if out is not None:
-        check_writable(out)
-    writer = ResultsWriter(out) if out is not None else None
+    if out is None:
+        return _execute(spec, None, tuple(points), progress, retire_below)
+    check_writable(out)
+    # The lock on the results file is taken here, before any worker starts, and held to the end.
+    with ResultsWriter(out) as writer:
+        return _execute(spec, writer, tuple(points), progress, retire_below)
+
+
+def _execute(
+    spec: Spec,
+    writer: ResultsWriter | None,
+    todo: tuple[Point, ...],
+    progress: Progress,
+    retire_below: float | None,
+) -> Result:
+    """``execute``'s rounds, group by group, saved through ``writer`` (if any) after each."""
     environment = Environment(**environment_info())
     groups = group_points(todo)
     measured: list[Measurement] = []

@@ -1,8 +1,10 @@
 """Reading and writing results files; a write is atomic, never half a file.
 
 A run saves its file after every round, so that a crash or Ctrl-C loses
-nothing measured. Saving writes what was measured and each point's summary;
-the analysis (USL fits and all) is written once, by the command, at the end.
+nothing measured, and holds a lock beside it (``<file>.lock``) from before its
+first worker starts to its end, so that two runs never write one file.
+Saving writes what was measured and each point's summary; the analysis (USL
+fits and all) is written once, by the command, at the end.
 A ``ResultsWriter`` keeps the JSON text of every point that has not changed
 since the last save, so a save costs the same at point 1 and at point 200
 (``benchmarks/bench_saving.py``), but for the bytes written.
@@ -10,17 +12,27 @@ since the last save, so a save costs the same at point 1 and at point 200
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import tempfile
+import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from threadlab._errors import ResultsFileError, SpecError
+
+try:
+    import fcntl
+except ImportError:  # Windows: no lock beside the results file
+    _HAS_FLOCK = False
+else:
+    _HAS_FLOCK = True
 from threadlab.analysis import baselines, summary
 from threadlab.model import Measurement, Result
-from threadlab.model._json import measurement_to_json, result_from_json, result_header
+from threadlab.model._json import MAX_FILE_BYTES, measurement_to_json, result_from_bytes, result_header
 
 
 def check_writable(path: Path, option: str = "--out") -> None:
@@ -40,27 +52,129 @@ def check_writable(path: Path, option: str = "--out") -> None:
         raise SpecError(option, f"cannot write {str(path)!r}: {error.strerror or error}") from None
 
 
+# Every file threadlab writes (results, HTML reports, images) is created with this mode, and the
+# umask applies as it does to any file a program creates: 0644 under the usual umask 022, 0600
+# under 077. One rule, in the one writer (write_atomically).
+OUTPUT_MODE = 0o644
+
+
+def _new_file_beside(target: Path) -> tuple[int, Path]:
+    """A new, empty file in ``target``'s directory, with ``OUTPUT_MODE`` (less the umask)."""
+    for _ in range(100):
+        temporary = target.with_name(f".{target.name}.{os.urandom(4).hex()}.tmp")
+        try:
+            return os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OUTPUT_MODE), temporary
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary file name", str(target.parent))
+
+
 def write_atomically(path: str | os.PathLike[str], content: bytes | Iterable[bytes]) -> None:
     """Write ``content`` (bytes, or chunks of them) to ``path`` whole or not at all: a temporary
-    file, then a rename.
+    file beside it, then a rename.
 
-    The one atomic writer: results files, reports and images all go through it.
+    The one writer of output files: results files, reports and images all go
+    through it, and so get one mode (``OUTPUT_MODE``, less the umask).
 
     Raises:
-        OSError: the file cannot be written; no temporary file is left.
+        OSError: the file cannot be written; no temporary file is left, and
+            the file at ``path`` is as it was. Never raised once the rename
+            has happened: from then on the file is written, whatever follows.
     """
     target = Path(path)
-    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    fd, temporary = _new_file_beside(target)
+    renamed = False
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.writelines([content] if isinstance(content, bytes) else content)
-        os.chmod(temporary, 0o644)  # mkstemp's 0600 would make results files unlike the reports
         os.replace(temporary, target)
+        renamed = True
     except BaseException:
-        # Only while the rename has not happened: after it the file is the result, not debris.
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+        # Before the rename the temporary file is debris; after it (a Ctrl-C landing between the
+        # rename and the line after it), it is the results file under its own name, and gone.
+        if not renamed:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
         raise
+
+
+class _Lock:
+    """An exclusive ``flock`` on ``<results file>.lock``, held by one thread, taken again by it freely."""
+
+    def __init__(self, fd: int, path: Path) -> None:
+        self.fd = fd
+        self.path = path
+        self.holds = 1
+
+
+# The locks this process holds, by lock file and thread: a run that saves its file through
+# several writers (advise: the sweep, then the analysis) takes its own lock again.
+_held: dict[tuple[str, int], _Lock] = {}
+_held_guard = threading.Lock()
+
+
+def _lock_path(path: Path) -> Path:
+    return path.with_name(path.name + ".lock")
+
+
+def _holder(fd: int) -> str:
+    """`` (pid N)`` of the run holding the lock, as it wrote it; empty when it has not yet."""
+    try:
+        written = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+    except OSError:
+        return ""
+    return f" (pid {written})" if written.isdigit() else ""
+
+
+def _take_lock(path: Path) -> tuple[str, int]:
+    """Lock ``path`` for this thread, or refuse at once (``SpecError``) where another run holds it."""
+    lock_path = _lock_path(path)
+    key = (os.path.realpath(lock_path), threading.get_ident())
+    with _held_guard:
+        held = _held.get(key)
+        if held is not None:
+            held.holds += 1
+            return key
+        while True:
+            try:
+                fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, OUTPUT_MODE)
+            except OSError as error:
+                raise SpecError("out", f"cannot write {str(path)!r}: {error.strerror or error}") from None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as error:
+                holder = _holder(fd)
+                os.close(fd)
+                if error.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise SpecError("out", f"cannot lock {str(lock_path)!r}: {error.strerror}") from None
+                raise SpecError("out", f"{str(path)!r} is being written by another run{holder}") from None
+            # The run before may have removed the lock file between our open and our lock:
+            # then we hold a file no one else will open, and try again on the one at the path.
+            try:
+                same = os.path.samestat(os.fstat(fd), os.stat(lock_path))
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)
+        with contextlib.suppress(OSError):  # the pid only informs whoever is refused
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+        _held[key] = _Lock(fd, lock_path)
+        return key
+
+
+def _release_lock(key: tuple[str, int]) -> None:
+    with _held_guard:
+        held = _held[key]
+        held.holds -= 1
+        if held.holds:
+            return
+        del _held[key]
+        # Removed while still locked, so that no run locks the file that is going away.
+        with contextlib.suppress(OSError):
+            os.unlink(held.path)
+        os.close(held.fd)
 
 
 class ResultsWriter:
@@ -69,11 +183,38 @@ class ResultsWriter:
     Each point's JSON (with its summary) is kept while the point and its
     baseline are the same objects as at the last save, so only the points
     measured since are serialised again.
+
+    A writer holds an exclusive lock on ``<file>.lock`` beside the file from
+    its creation until ``close()`` (or the end of its ``with`` block), which
+    removes the lock file: a second run writing the same file is refused
+    when its writer is made, before any worker starts, naming the pid of the
+    run that holds it. The thread holding the lock may make further writers
+    of the file (the lock is counted). Where ``fcntl`` is missing (Windows)
+    there is no lock.
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
+        """Take the lock on ``path``.
+
+        Raises:
+            SpecError: (``out``) another run is writing ``path``, or the lock
+                file beside it cannot be made.
+        """
         self.path = Path(path)
         self._texts: dict[int, tuple[Measurement, Measurement | None, bytes]] = {}
+        self._lock = _take_lock(self.path) if _HAS_FLOCK else None
+
+    def close(self) -> None:
+        """Release the lock (removing the lock file when no writer of this thread holds it)."""
+        lock, self._lock = self._lock, None
+        if lock is not None:
+            _release_lock(lock)
+
+    def __enter__(self) -> ResultsWriter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def _point_text(self, measurement: Measurement, baseline: Measurement | None) -> bytes:
         kept = self._texts.get(id(measurement))
@@ -122,29 +263,31 @@ def save_result(
 
     Raises:
         ResultsFileError: the file cannot be written.
+        SpecError: another run is writing it.
     """
-    ResultsWriter(path).save(result, analysis)
+    with ResultsWriter(path) as writer:
+        writer.save(result, analysis)
 
 
 def load_result(path: str | os.PathLike[str]) -> Result:
     """Read a results file of any schema version this threadlab knows.
 
+    Every value is checked (``threadlab.model._json.result_from_bytes``): a
+    file edited, cut short or written by something else loads whole and
+    sensible, or not at all.
+
     Raises:
-        ResultsFileError: missing, unreadable, not JSON, or not a results file
-            this threadlab can read.
+        ResultsFileError: missing, unreadable, larger than 256 MiB, not
+            UTF-8 JSON, or not a results file this threadlab can trust; the
+            message names the file, where in it, and what was expected.
     """
     source = Path(path)
     try:
-        text = source.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ResultsFileError(f"cannot read {str(source)!r}: {error.strerror or error}") from None
-    except UnicodeDecodeError as error:
-        raise ResultsFileError(f"{str(source)!r} is not UTF-8 text: {error.reason}") from None
-    try:
-        data = json.loads(text)
-    except (ValueError, RecursionError) as error:
-        raise ResultsFileError(f"{str(source)!r} is not JSON: {error}") from None
-    try:
-        return result_from_json(data)
-    except ResultsFileError as error:
-        raise ResultsFileError(f"{str(source)!r}: {error}") from None
+        with source.open("rb") as handle:
+            # One byte more than the limit: enough to tell a file too large, even one that grows.
+            content = handle.read(MAX_FILE_BYTES + 1)
+    except (OSError, ValueError) as error:  # ValueError: a path with a NUL byte in it
+        raise ResultsFileError(
+            f"cannot read {str(source)!r}: {getattr(error, 'strerror', None) or error}"
+        ) from None
+    return result_from_bytes(content, repr(str(source)))
