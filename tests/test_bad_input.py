@@ -11,6 +11,7 @@ a raw control character.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,8 +19,15 @@ from typing import Any
 
 import pytest
 
+import threadlab
 from cli_runner import threadlab_cli
-from threadlab.orchestrate import _runner
+from threadlab._errors import SpecError
+from threadlab.orchestrate import _plan, _runner
+from threadlab.orchestrate import _strategies as strategy_registry
+from threadlab.worker import workloads as workload_registry
+from threadlab.worker._params import Param
+from threadlab.worker.strategies import Strategy
+from threadlab.worker.workloads import Workload
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -275,3 +283,82 @@ def test_bad_input_is_refused_in_one_line_before_any_work(
 def test_the_table_is_long_enough() -> None:
     assert len(CASES) >= 100
     assert len({p.id for p in CASES}) == len(CASES)
+
+
+# --- ranges, through the Python API ---------------------------------------------------------------
+
+
+def _numbers() -> list[tuple[str, Param]]:
+    """Every numeric parameter of every workload and strategy (dask's included), named owner.param."""
+    owners: list[Workload | Strategy] = [workload_registry.get(name) for name in workload_registry.names()]
+    owners += [strategy_registry.get(name) for name in strategy_registry.names()]
+    return [
+        (f"{owner.name}.{param.name}", param)
+        for owner in owners
+        for param in owner.params
+        if param.kind in ("int", "float")
+    ]
+
+
+@pytest.mark.parametrize(("name", "param"), _numbers(), ids=[name for name, _ in _numbers()])
+def test_every_number_a_workload_or_strategy_takes_has_a_maximum(name: str, param: Param) -> None:
+    assert param.maximum is not None, name
+    with pytest.raises(ValueError, match=r"is not accepted; expected .*(to|at most) "):
+        param.parse(repr(param.maximum * 10 + 1))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (
+            {"params": {"duration": 1e300}},
+            r"^--param: duration='1e\+300' is not accepted; expected a number from 0 ",
+        ),
+        ({"params": {"duration": math.nan}}, r"^--param: duration='nan' is not accepted"),
+        (
+            {"params": {"duration": 10**400}},
+            r"^--param: duration='1000000000000.*' \(401 characters\) is not",
+        ),
+        ({"tasks": 10**20}, r"^tasks: 100,000,000,000,000,000,000 is above 10,000,000; expected at most"),
+        ({"workers": 10**8}, r"^--workers: 100,000,000 is above 10,000,000; expected at most"),
+    ],
+    ids=["duration-1e300", "duration-nan", "duration-10**400", "tasks", "workers"],
+)
+def test_the_python_api_refuses_values_out_of_range_before_any_worker(
+    kwargs: dict[str, Any], message: str
+) -> None:
+    arguments: dict[str, Any] = {"workers": 1, **kwargs}
+    workers = arguments.pop("workers")
+
+    with pytest.raises(SpecError, match=message):
+        threadlab.run("sleep", "sequential", workers, max_time=1, **arguments)
+
+
+def test_megabytes_held_are_checked_against_the_memory_available(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(_plan, "available_memory", lambda: 512 * 1024 * 1024)
+
+    code, out, err = threadlab_cli(capsys, "run", "-w", "hash", "-p", "mb=600", "-q")
+
+    assert (code, out) == (2, "")
+    assert err == (
+        "threadlab: error: --param: mb=600 needs 600.0 MiB of memory and this machine has 512.0 MiB "
+        "available; expected at most 512 (megabytes hashed per task)\n"
+    )
+
+
+def test_available_memory_is_a_positive_number_of_bytes_where_it_can_be_read() -> None:
+    free = _plan.available_memory()
+
+    assert free is None or free > 0
+
+
+def test_a_value_echoed_in_an_error_is_cut_to_80_characters(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = threadlab_cli(capsys, "run", "-w", HUGE, "-q")
+
+    assert code == 2
+    assert err == (
+        f"threadlab: error: --workload: unknown workload '{'a' * 80}…' (100,000 characters); "
+        "expected one of: compress, count, file-io, hash, http, mixed, sleep\n"
+    )

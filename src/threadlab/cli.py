@@ -42,6 +42,7 @@ _state = {"debug": False}
 # The Python API's parameter names, as the flags that set them.
 _FLAGS = {
     "python": "--python",
+    "tasks": "--tasks",
     "gil": "--gil",
     "scheduler": "--scheduler",
     "budget": "--budget",
