@@ -293,7 +293,7 @@ REFUSED = [
     ),
     pytest.param(
         [advise_target("http_like"), "--budget", "0"],
-        "--budget: '0' is not accepted; expected seconds above 0, like 30",
+        "--budget: '0' is not accepted; expected seconds above 0 and at most 86,400, like 30",
         id="budget-zero",
     ),
     pytest.param(

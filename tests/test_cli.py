@@ -24,6 +24,7 @@ from threadlab.worker import workloads
 pytestmark = pytest.mark.timeout(30)
 
 WORKERS_EXPECTED = "expected worker counts of 1 or more, comma-separated, like 1,2,8"
+SECONDS_EXPECTED = "expected seconds above 0 and at most 86,400, like 30"
 WORKLOADS = ", ".join(workloads.names())
 STRATEGIES = ", ".join(strategies.names())
 
@@ -64,19 +65,20 @@ BAD_INPUT = [
     ),
     (
         ["-p", "duration=abc"],
-        "--param: duration='abc' is not accepted; expected a number of 0 or more (seconds each task waits)",
+        "--param: duration='abc' is not accepted; "
+        "expected a number from 0 to 86400 (seconds each task waits)",
     ),
     (
         ["-p", "duration=-1"],
-        "--param: duration='-1' is not accepted; expected a number of 0 or more (seconds each task waits)",
+        "--param: duration='-1' is not accepted; expected a number from 0 to 86400 (seconds each task waits)",
     ),
     (["-p", "duration"], "--param: 'duration' is not accepted; expected key=value, like duration=0.5"),
-    (["--repeat", "0"], "--repeat: '0' is below 1; expected a whole number of 1 or more"),
-    (["--warmup", "-1"], "--warmup: '-1' is below 0; expected a whole number of 0 or more"),
-    (["--tasks", "x"], "--tasks: 'x' is not a whole number; expected a whole number of 1 or more"),
-    (["--max-workers", "0"], "--max-workers: '0' is below 1; expected a whole number of 1 or more"),
-    (["--timeout", "0"], "--timeout: '0' is not accepted; expected seconds above 0, like 30"),
-    (["--timeout", "soon"], "--timeout: 'soon' is not accepted; expected seconds above 0, like 30"),
+    (["--repeat", "0"], "--repeat: '0' is below 1; expected a whole number from 1 to 10,000,000"),
+    (["--warmup", "-1"], "--warmup: '-1' is below 0; expected a whole number from 0 to 10,000,000"),
+    (["--tasks", "x"], "--tasks: 'x' is not a whole number; expected a whole number from 1 to 10,000,000"),
+    (["--max-workers", "0"], "--max-workers: '0' is below 1; expected a whole number from 1 to 10,000,000"),
+    (["--timeout", "0"], f"--timeout: '0' is not accepted; {SECONDS_EXPECTED}"),
+    (["--timeout", "soon"], f"--timeout: 'soon' is not accepted; {SECONDS_EXPECTED}"),
     (
         ["--precision", "2"],
         "--precision: '2' is not accepted; expected a share above 0 and below 1, like 0.05 or 5%",
@@ -85,8 +87,8 @@ BAD_INPUT = [
         ["--precision", "0%"],
         "--precision: '0%' is not accepted; expected a share above 0 and below 1, like 0.05 or 5%",
     ),
-    (["--max-time", "0"], "--max-time: '0' is not accepted; expected seconds above 0, like 30"),
-    (["--max-time", "later"], "--max-time: 'later' is not accepted; expected seconds above 0, like 30"),
+    (["--max-time", "0"], f"--max-time: '0' is not accepted; {SECONDS_EXPECTED}"),
+    (["--max-time", "later"], f"--max-time: 'later' is not accepted; {SECONDS_EXPECTED}"),
     # Refused by the Python API, which names its parameter; the CLI names the flag.
     (
         ["--scheduler", "tcp://127.0.0.1:1"],

@@ -45,14 +45,16 @@ from threadlab.analysis import (
     noise_report,
 )
 from threadlab.analysis._summary import baseline_of, block_interval, paired_blocks, summarise
-from threadlab.model import Measurement, Summary, TaskSpans
+from threadlab.model import Measurement, PointError, Summary, TaskSpans
 from threadlab.model._json import result_from_json, result_to_json
 from threadlab.render import _export, plots
 from threadlab.render._analysis import OPTIONS, analysis_renderables, precision_lines, warning_lines
-from threadlab.render._html import _results_table
+from threadlab.render._html import _results_table, html_report
 from threadlab.render._rows import SUMMARY_COLUMNS, point_name, point_names, summary_cells
 from threadlab.render._tasks import TOO_SHORT, task_tables
-from threadlab.render._terminal import noise_lines, results_table
+from threadlab.render._terminal import noise_lines, problem_lines, results_table
+from threadlab.render.plots._figure import plain
+from threadlab.worker._text import printable, quoted
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -516,7 +518,9 @@ def test_markdown_of_a_file_in_rounds_starts_with_the_noise_line(rounds: Result)
 
 
 def test_markdown_cells_cannot_break_the_table_or_carry_html() -> None:
-    assert _export.markdown_cell("a|b\n<script>x</script>") == "a\\|b &lt;script&gt;x&lt;/script&gt;"
+    assert _export.markdown_cell("a|b\n<script>x</script>\x1b[2J") == (
+        "a\\|b\\n&lt;script&gt;x&lt;/script&gt;\\x1b[2J"
+    )
 
 
 @pytest.mark.parametrize("path", [SMALL, ROUNDS], ids=["schema-1", "schema-2"])
@@ -775,3 +779,177 @@ def test_a_timeline_of_a_thousand_tasks_with_failures_and_unmeasured_cpu(small: 
 
     assert png_size(data)[1] > 400
     assert distinct_colours(data) > 20
+
+
+# --- user text is data: control characters escaped, markup never read -----------------------------
+
+# A name and an error message with rich markup, a Markdown pipe, a line break, and two terminal
+# escape sequences: one that clears the screen, one that sets the window's title.
+HOSTILE_NAME = "d/q[bold]x|y\x1b[2J\x1b]0;title\x07\nz.py:g[/b]"
+HOSTILE_MESSAGE = "boom [/b] [bold]\x1b[2J \x1b]0;title\x07 |x\ny"
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def hostile(result: Result) -> Result:
+    """``result`` with its sleep points renamed to ``HOSTILE_NAME``, each with a task error to match."""
+    error = PointError(
+        kind="task",
+        message=HOSTILE_MESSAGE,
+        traceback=f"Traceback (most recent call last):\n  [/b]\x1b[2J\nValueError: {HOSTILE_MESSAGE}",
+    )
+    renamed = with_workload(result, HOSTILE_NAME)
+    measurements = tuple(
+        dataclasses.replace(m, errors=(error,), status="errors") if m.point.workload == HOSTILE_NAME else m
+        for m in renamed.measurements
+    )
+    return dataclasses.replace(renamed, measurements=measurements)
+
+
+def assert_shown_as_data(text: str) -> None:
+    """No control character but line breaks; the escape sequences and the markup written out as text."""
+    assert CONTROL.search(text) is None, repr(CONTROL.search(text))
+    assert "\\x1b[2J" in text
+    assert "\\x1b]0;title\\x07" in text
+    assert "[bold]" in text
+
+
+def test_printable_escapes_control_characters_as_repr_does() -> None:
+    assert printable("a\x1b[2Jb\x07\n\tc") == "a\\x1b[2Jb\\x07\\n\\tc"
+    assert printable("line 1\n\tline 2\x1b", one_line=False) == "line 1\n\tline 2\\x1b"
+    assert printable("é ü [b] | \\ 中文 ✓") == "é ü [b] | \\ 中文 ✓"
+    assert printable(printable("\x1b")) == "\\x1b"
+
+
+def test_quoted_cuts_a_long_value_and_says_how_long() -> None:
+    assert quoted("abc") == "'abc'"
+    assert quoted("a" * 100_000) == "'" + "a" * 80 + "…' (100,000 characters)"
+    assert quoted("\x1b[2J") == "'\\x1b[2J'"
+
+
+def test_the_terminal_shows_user_text_escaped(rounds: Result) -> None:
+    result = hostile(rounds)
+
+    text = shown(result) + render(results_table(result, f"advise {HOSTILE_NAME}"))
+    problems = "\n".join(problem_lines(result, full_tracebacks=True))
+
+    assert_shown_as_data(text)
+    assert_shown_as_data(problems)
+    assert "Problems" not in text
+    assert "q[bold]x|y\\x1b[2J" in text
+    assert "[/b]" in text
+
+
+def test_csv_keeps_each_field_on_one_line_with_control_characters_escaped(rounds: Result) -> None:
+    text = _export.to_csv(hostile(rounds))
+
+    rows = list(csv.DictReader(io.StringIO(text)))
+
+    assert_shown_as_data(text)
+    assert len(text.splitlines()) == len(rows) + 1
+    assert rows[0]["workload"] == printable(HOSTILE_NAME)
+
+
+def test_markdown_keeps_the_table_whole(rounds: Result) -> None:
+    text = _export.to_markdown(hostile(rounds))
+
+    rows = [line for line in text.splitlines() if line.startswith("| ")]
+
+    assert_shown_as_data(text)
+    assert len(rows) == len(rounds.measurements) + 2
+    assert all(len(re.split(r"(?<!\\)\|", row)) == len(_export.MARKDOWN_COLUMNS) + 2 for row in rows)
+
+
+def test_the_html_report_escapes_control_characters(rounds: Result) -> None:
+    page = html_report([(f"runs/\x1b]0;title\x07{HOSTILE_NAME}.json", hostile(rounds))])
+
+    assert_shown_as_data(page.replace("\n", ""))
+    assert "[bold]x|y" in page
+
+
+@pytest.mark.parametrize("kind", plots.PLOT_KINDS)
+def test_plots_draw_user_text_escaped(rounds: Result, kind: plots.PlotKind) -> None:
+    data = plots.plot(kind, hostile(rounds), image_format="svg", point=0 if kind == "timeline" else None)
+
+    assert ElementTree.fromstring(data).tag == f"{SVG}svg"
+    assert plain(HOSTILE_NAME) == printable(HOSTILE_NAME)
+
+
+def test_every_command_that_reads_a_results_file_shows_user_text_escaped(
+    rounds: Result, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "1000")  # names whole on one line, to be found
+    path = tmp_path / "hostile.json"
+    path.write_text(_export.to_json(hostile(rounds)), encoding="utf-8")
+    commands = [
+        ["show", str(path)],
+        ["--debug", "show", str(path)],
+        ["show", str(path), "--format", "csv"],
+        ["show", str(path), "--format", "markdown"],
+        ["compare", str(path), str(path)],
+    ]
+    for args in commands:
+        code, out, err = threadlab_cli(capsys, *args)
+
+        assert (code, err) == (0, ""), args
+        assert_shown_as_data(out)
+    for args, written in [
+        (["report", str(path), "-o", str(tmp_path / "r.html")], tmp_path / "r.html"),
+        (["plot", str(path), "-o", str(tmp_path / "p.svg")], tmp_path / "p.svg"),
+    ]:
+        code, out, err = threadlab_cli(capsys, *args)
+
+        assert (code, out) == (0, ""), args
+        assert CONTROL.search(err) is None
+        assert written.stat().st_size > 0
+    assert_shown_as_data((tmp_path / "r.html").read_text(encoding="utf-8").replace("\n", ""))
+
+
+HOSTILE_TASK = """
+def g(x=0.001):
+    import time
+    time.sleep(x)
+    raise ValueError("boom [/b] [bold]\\x1b[2J \\x1b]0;title\\x07 |x\\ny")
+"""
+
+
+@pytest.mark.timeout(120)
+def test_run_with_markup_and_escapes_in_its_names_and_errors_ends_well(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "q[" / "b]q\x1b[2J"
+    folder.mkdir(parents=True)
+    (folder / "f[bold]\x1b[2J.py").write_text(HOSTILE_TASK, encoding="utf-8")
+    out_file = tmp_path / "out.json"
+    args = ["--debug", "run", "-w", f"{folder}/f[bold]\x1b[2J.py:g", "-s", "sequential,threads", "-n", "1,2"]
+    args += ["--repeat", "1", "--warmup", "0", "--max-time", "1", "-q", "-o", str(out_file)]
+
+    code, out, err = threadlab_cli(capsys, *args)
+
+    assert code == 1  # the tasks raised: every point recorded with errors, the run ended well
+    assert CONTROL.search(out + err) is None
+    assert "ValueError: boom [/b] [bold]\\x1b[2J \\x1b]0;title\\x07 |x" in out  # --debug: whole tracebacks
+    assert "f[bold]\\x1b[2J.py:g · threads ×2" in out
+
+
+ADVISED_TASK = """
+def g(x=0.001):
+    import time
+    time.sleep(x)
+"""
+
+
+@pytest.mark.timeout(120)
+def test_advise_of_a_target_with_markup_and_escapes_in_its_name_ends_well(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "q[" / "b]q\x1b]0;title\x07"
+    folder.mkdir(parents=True)
+    (folder / "f[bold].py").write_text(ADVISED_TASK, encoding="utf-8")
+
+    code, out, err = threadlab_cli(
+        capsys, "advise", f"{folder}/f[bold].py:g", "--budget", "4", "--repeat", "1", "--warmup", "0", "-q"
+    )
+
+    assert code == 0, err
+    assert CONTROL.search(out + err) is None
+    assert "b]q\\x1b]0;title\\x07/f[bold].py:g" in out

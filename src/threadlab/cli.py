@@ -14,6 +14,7 @@ work starts. ``--debug`` shows tracebacks.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sys
 import threading
@@ -30,6 +31,7 @@ from rich.progress import Progress as ProgressBar
 from threadlab._errors import SpecError, ThreadlabError
 from threadlab.model import DEFAULT_MAX_TIME_S, Point, Result
 from threadlab.orchestrate._progress import Progress, RoundProgress
+from threadlab.worker._text import ECHO_LIMIT, printable
 
 EXIT_BAD_INPUT = 2
 EXIT_POINT_FAILED = 1
@@ -40,6 +42,7 @@ _state = {"debug": False}
 # The Python API's parameter names, as the flags that set them.
 _FLAGS = {
     "python": "--python",
+    "tasks": "--tasks",
     "gil": "--gil",
     "scheduler": "--scheduler",
     "budget": "--budget",
@@ -60,6 +63,15 @@ def _err() -> Console:
     # Messages on stderr stay one line each, whatever the width: rich would
     # wrap them at 80 columns in logs and pipes, splitting a path in two.
     return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _say(console: Console, line: str, style: str | None = None) -> None:
+    """Print a line that may hold user text: as data, never markup, control characters escaped.
+
+    Line breaks stay (a traceback under ``--debug``): the renderers escape
+    those of one-line fields themselves.
+    """
+    console.print(printable(line, one_line=False), markup=False, style=style)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -86,17 +98,19 @@ class _ProgressView(Progress):
         self.task = self.progress.add_task("starting", total=1.0)
 
     def note(self, line: str) -> None:
-        self.progress.console.print(f"note: {line}", markup=False)
+        _say(self.progress.console, f"note: {line}")
 
     def point_started(self, point: Point) -> None:
-        self.progress.update(self.task, description=escape(f"starting {point.label()}"), refresh=True)
+        self.progress.update(
+            self.task, description=escape(printable(f"starting {point.label()}")), refresh=True
+        )
 
     def round_done(self, where: RoundProgress) -> None:
         reached = "" if where.widest is None else f", ±{where.widest:.1%} (asked ±{where.precision:.0%})"
         label = f"[{where.group + 1}/{where.groups}] {where.label}: round {where.rounds}{reached}"
         self.progress.update(
             self.task,
-            description=escape(label),
+            description=escape(printable(label)),
             completed=min(1.0, where.elapsed_s / where.time_s) if where.time_s > 0 else 1.0,
             refresh=True,  # each start and round drawn, not only those a timed refresh catches
         )
@@ -119,13 +133,13 @@ def _print_result(
 
     console = _out()
     for line in noise_lines(result):
-        console.print(line, markup=False)
+        _say(console, line)
     console.print(results_table(result, title))
     problems = problem_lines(result, full_tracebacks=_state["debug"])
     if problems:
         console.print("Problems:", style="bold")
         for line in problems:
-            console.print(line, markup=False)
+            _say(console, line)
         console.print()
     for renderable in task_tables(result):
         console.print(renderable)
@@ -138,12 +152,12 @@ def _finish(result: Result, out: Path | None) -> None:
     """Say where results went; exit non-zero when points failed or Ctrl-C cut the run."""
     console = _err()
     if out is not None:
-        console.print(f"Results written to {out}", markup=False)
+        _say(console, f"Results written to {out}")
     if result.interrupted:
-        console.print(
+        _say(
+            console,
             f"Interrupted: {len(result.measurements)} point(s) measured"
             + (f", all saved in {out}" if out is not None else ""),
-            markup=False,
         )
         sys.exit(EXIT_INTERRUPTED)
     if any(m.status != "ok" for m in result.measurements):
@@ -359,7 +373,7 @@ def advise(
     console = _out()
     _print_result(found.result, title=f"advise {target}", advice=False, command="advise")
     for note in found.notes:
-        console.print(f"note: {note}", markup=False)
+        _say(console, f"note: {note}")
     console.print()
     for renderable in advice_renderables(found.analysis, OPTIONS["advise"]):
         console.print(renderable)
@@ -415,7 +429,7 @@ def plot(results: Path, kind: str, out: Path, point: str | None) -> None:
     except plots.NothingToPlot as nothing:
         raise SpecError("--kind", f"{chosen}: {nothing}") from None
     _write_bytes(out, image)
-    _err().print(f"Plot written to {out}", markup=False)
+    _say(_err(), f"Plot written to {out}")
 
 
 @app.command()
@@ -436,7 +450,7 @@ def report(results: tuple[Path, ...], out: Path) -> None:
     check_writable(out)
     runs = [(str(path), _load(path)) for path in results]
     _write_bytes(out, html_report(runs).encode("utf-8"))
-    _err().print(f"Report written to {out}", markup=False)
+    _say(_err(), f"Report written to {out}")
 
 
 @app.command()
@@ -473,9 +487,9 @@ def compare(base: Path, new: Path, fail_slower: str | None) -> None:
         if slower:
             names, _ = compared_names(before, after)
             named = "; ".join(f"{names[c.base_index]} ({change_text(c)})" for c in slower)
-            _err().print(
+            _say(
+                _err(),
                 f"threadlab: {len(slower)} point(s) significantly slower by more than {limit:g}%: {named}",
-                markup=False,
             )
             sys.exit(EXIT_POINT_FAILED)
 
@@ -552,14 +566,14 @@ def tour(quick: bool, out: Path, python: tuple[str, ...], quiet: bool) -> None:
     _print_result(toured.result, title=title, advice=False, command=None)
     console.print("The lessons, as measured here:", style="bold")
     for number, finding in enumerate(toured.findings, start=1):
-        console.print(f"{number}. {finding.title}", style="bold", markup=False)
-        console.print(f"   {finding.text}", markup=False)
+        _say(console, f"{number}. {finding.title}", style="bold")
+        _say(console, f"   {finding.text}")
     console.print()
     console.print("What to use, workload by workload:", style="bold")
     for renderable in advice_renderables(toured.analysis):
         console.print(renderable)
     if toured.report_path is not None:
-        _err().print(f"Report written to {toured.report_path}", markup=False)
+        _say(_err(), f"Report written to {toured.report_path}")
     _finish(toured.result, toured.results_path)
 
 
@@ -585,9 +599,8 @@ def interpreters(python: tuple[str, ...], refresh: bool) -> None:
     found = discover(python, use_cache=not refresh)
     _out().print(interpreters_table(found))
     usable = sum(1 for f in found if f.can_host)
-    _err().print(
-        f"{len(found)} Python(s) found, {usable} can run threadlab's worker; cached in {cache_file()}",
-        markup=False,
+    _say(
+        _err(), f"{len(found)} Python(s) found, {usable} can run threadlab's worker; cached in {cache_file()}"
     )
 
 
@@ -619,11 +632,11 @@ def _main(args: list[str]) -> NoReturn:
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
     except click.exceptions.Abort:
-        _err().print("threadlab: interrupted", markup=False)
+        _say(_err(), "threadlab: interrupted")
         sys.exit(EXIT_INTERRUPTED)
     except click.UsageError as error:
         where = f"threadlab {error.ctx.info_name}" if error.ctx and error.ctx.parent else "threadlab"
-        _fail(f"{where}: error: {error.format_message()}", EXIT_BAD_INPUT, debug)
+        _fail(f"{where}: error: {_cut_words(error.format_message())}", EXIT_BAD_INPUT, debug)
     except SpecError as error:
         # The API names its parameters; the CLI's user typed flags.
         flag = _FLAGS.get(error.option)
@@ -631,10 +644,19 @@ def _main(args: list[str]) -> NoReturn:
     except ThreadlabError as error:
         _fail(f"threadlab: error: {error}", EXIT_POINT_FAILED, debug)
     except KeyboardInterrupt:
-        _err().print("threadlab: interrupted", markup=False)
+        _say(_err(), "threadlab: interrupted")
         sys.exit(EXIT_INTERRUPTED)
     # Without standalone mode, click returns the code of typer.Exit instead of raising it.
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _cut_words(message: str) -> str:
+    """click's message with each word past ``ECHO_LIMIT`` characters cut: it echoes what was typed."""
+    return re.sub(
+        rf"\S{{{ECHO_LIMIT + 1},}}",
+        lambda word: f"{word.group()[:ECHO_LIMIT]}… ({len(word.group()):,} characters)",
+        message,
+    )
 
 
 def _fail(line: str, code: int, debug: bool) -> NoReturn:
@@ -642,5 +664,5 @@ def _fail(line: str, code: int, debug: bool) -> NoReturn:
         import traceback
 
         traceback.print_exc()
-    print(" ".join(line.split()), file=sys.stderr)
+    print(printable(" ".join(line.split())), file=sys.stderr)
     sys.exit(code)

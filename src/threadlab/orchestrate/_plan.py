@@ -9,17 +9,20 @@ from __future__ import annotations
 import difflib
 import itertools
 import math
+import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from threadlab._errors import SpecError
+from threadlab._units import size
 from threadlab.model import FoundInterpreter, Point, Spec
 from threadlab.orchestrate import _strategies as strategy_registry
 from threadlab.orchestrate._discover import describe, this_interpreter
 from threadlab.orchestrate._select import check_gil, where_is
 from threadlab.worker import workloads as workload_registry
-from threadlab.worker._params import Param, ParamValue, resolve
+from threadlab.worker._params import DAY_S, Param, ParamValue, resolve
+from threadlab.worker._text import quoted
 from threadlab.worker.strategies import Strategy
 from threadlab.worker.workloads import Workload
 
@@ -32,15 +35,25 @@ def split_list(text: str) -> list[str]:
     return [item.strip() for item in text.split(",") if item.strip()]
 
 
-def _whole_number(option: str, text: str, minimum: int, what: str) -> int:
+# The most tasks, worker counts and rounds a command accepts: past it, a run would not end
+# before its --timeout (a typo of a few digits, not a measurement).
+MOST_COUNT = 10_000_000
+
+
+def _whole_number(option: str, text: str, minimum: int, what: str, maximum: int = MOST_COUNT) -> int:
     shown = text.strip()
+    digits = shown.replace("_", "")
     try:
-        number = int(shown.replace("_", ""))
+        # int() refuses more than 4,300 digits; any number that long is past every maximum
+        huge = len(digits) > 20 and digits.lstrip("+-").isdecimal()
+        number = (-math.inf if digits.startswith("-") else math.inf) if huge else int(digits)
     except ValueError:
-        raise SpecError(option, f"{shown!r} is not a whole number; expected {what}") from None
+        raise SpecError(option, f"{quoted(shown)} is not a whole number; expected {what}") from None
     if number < minimum:
-        raise SpecError(option, f"{shown!r} is below {minimum}; expected {what}")
-    return number
+        raise SpecError(option, f"{quoted(shown)} is below {minimum}; expected {what}")
+    if number > maximum:
+        raise SpecError(option, f"{quoted(shown)} is above {maximum:,}; expected {what}")
+    return int(number)
 
 
 def parse_workers(text: str) -> tuple[int, ...]:
@@ -52,31 +65,36 @@ def parse_workers(text: str) -> tuple[int, ...]:
     what = "worker counts of 1 or more, comma-separated, like 1,2,8"
     items = split_list(text)
     if not items:
-        raise SpecError("--workers", f"{text!r} names no worker count; expected {what}")
+        raise SpecError("--workers", f"{quoted(text)} names no worker count; expected {what}")
     return tuple(sorted({_whole_number("--workers", item, 1, what) for item in items}))
 
 
-def parse_count(option: str, text: str, minimum: int) -> int:
+def parse_count(option: str, text: str, minimum: int, maximum: int = MOST_COUNT) -> int:
     """Parse a whole-number option such as ``--tasks`` or ``--repeat``.
 
     Raises:
-        SpecError: not a whole number, or below ``minimum``.
+        SpecError: not a whole number, below ``minimum`` or above ``maximum``.
     """
-    return _whole_number(option, text, minimum, f"a whole number of {minimum} or more")
+    return _whole_number(
+        option, text, minimum, f"a whole number from {minimum} to {maximum:,}", maximum=maximum
+    )
 
 
-def parse_seconds(option: str, text: str) -> float:
-    """Parse a duration in seconds above zero, such as ``--timeout``.
+def parse_seconds(option: str, text: str, maximum: float = DAY_S) -> float:
+    """Parse a duration in seconds above zero and at most ``maximum`` (a day), such as ``--timeout``.
 
     Raises:
-        SpecError: not a number, or not above zero.
+        SpecError: not a number, not above zero, or above ``maximum``.
     """
     try:
         value = float(text)
     except ValueError:
         value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise SpecError(option, f"{text!r} is not accepted; expected seconds above 0, like 30")
+    if not (math.isfinite(value) and 0 < value <= maximum):
+        raise SpecError(
+            option,
+            f"{quoted(text)} is not accepted; expected seconds above 0 and at most {maximum:,.0f}, like 30",
+        )
     return value
 
 
@@ -93,7 +111,7 @@ def parse_precision(option: str, text: str) -> float:
         value = math.nan
     if not (math.isfinite(value) and 0 < value < 1):
         raise SpecError(
-            option, f"{shown!r} is not accepted; expected a share above 0 and below 1, like 0.05 or 5%"
+            option, f"{quoted(shown)} is not accepted; expected a share above 0 and below 1, like 0.05 or 5%"
         )
     return value
 
@@ -108,12 +126,16 @@ def parse_params(items: Sequence[str]) -> dict[str, str]:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise SpecError("--param", f"{item!r} is not accepted; expected key=value, like duration=0.5")
+            raise SpecError(
+                "--param", f"{quoted(item)} is not accepted; expected key=value, like duration=0.5"
+            )
         found[key.strip()] = value.strip()
     return found
 
 
 def _nearest(name: str, choices: Iterable[str]) -> str:
+    if len(name) > 200:  # difflib is quadratic; nothing that long is close to a name
+        return ""
     close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.5)
     return f"did you mean {close[0]!r}? " if close else ""
 
@@ -132,7 +154,7 @@ def resolve_workload(name: str) -> Workload:
         known = workload_registry.names()
         raise SpecError(
             "--workload",
-            f"unknown workload {name!r}; {_nearest(name, known)}expected one of: {', '.join(known)}",
+            f"unknown workload {quoted(name)}; {_nearest(name, known)}expected one of: {', '.join(known)}",
         ) from None
 
 
@@ -143,7 +165,7 @@ def _strategy_named(name: str) -> Strategy:
         known = strategy_registry.names()
         raise SpecError(
             "--strategy",
-            f"unknown strategy {name!r}; {_nearest(name, known)}expected one of: {', '.join(known)}",
+            f"unknown strategy {quoted(name)}; {_nearest(name, known)}expected one of: {', '.join(known)}",
         ) from None
 
 
@@ -156,7 +178,7 @@ def resolve_strategy(name: str) -> Strategy:
     strategy = _strategy_named(name)
     reason = strategy.unavailable_reason()
     if reason:
-        raise SpecError("--strategy", f"{name!r} cannot run here: {reason}")
+        raise SpecError("--strategy", f"{quoted(name)} cannot run here: {reason}")
     return strategy
 
 
@@ -168,13 +190,14 @@ def _check_pair(workload: Workload, strategy: Strategy) -> None:
         async_ones = [w for w in workload_registry.names() if "async" in workload_registry.get(w).modes()]
         raise SpecError(
             "--strategy",
-            f"workload {workload.name!r} cannot run on {strategy.name!r}: its task is a blocking "
+            f"workload {quoted(workload.name)} cannot run on {strategy.name!r}: its task is a blocking "
             f"function, which would stall the event loop; asyncio runs async workloads "
             f"({', '.join(async_ones)})",
         )
     raise SpecError(
         "--strategy",
-        f"workload {workload.name!r} cannot run on {strategy.name!r}: it has only an async form; use asyncio",
+        f"workload {quoted(workload.name)} cannot run on {strategy.name!r}: "
+        "it has only an async form; use asyncio",
     )
 
 
@@ -203,12 +226,14 @@ def _apply_params(
             accepted = ", ".join(sorted(declared)) or "none"
             raise SpecError(
                 "--param",
-                f"unknown parameter {key!r} for {named}; {_nearest(key, declared)}accepted: {accepted}",
+                f"unknown parameter {quoted(key)} for {named}; {_nearest(key, declared)}accepted: {accepted}",
             )
         swept = isinstance(value, str) and "," in value and declared[key].kind != "text"
         texts: list[ParamValue] = [*split_list(str(value))] if swept else [value]
         if swept and not texts:
-            raise SpecError("--param", f"{key}={value!r} is not accepted; expected values like {key}=1,2,4")
+            raise SpecError(
+                "--param", f"{key}={quoted(value)} is not accepted; expected values like {key}=1,2,4"
+            )
         try:
             for owner in owners:
                 for param in owner.params:
@@ -226,6 +251,40 @@ def _sweep(declared: Sequence[Param], typed: Mapping[str, tuple[ParamValue, ...]
     return [dict(zip(keys, values, strict=True)) for values in itertools.product(*(typed[k] for k in keys))]
 
 
+def available_memory() -> int | None:
+    """Bytes of memory this machine can give a new process now; None where it cannot tell.
+
+    Linux's ``MemAvailable`` (free memory plus what the page cache can give
+    back), else the free pages ``os.sysconf`` counts.
+    """
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _check_memory(declared: Sequence[Param], values: Mapping[str, ParamValue]) -> None:
+    """Refuse megabytes held in memory (``Param.held_mb``) that this machine has not got free."""
+    for param in declared:
+        if not param.held_mb:
+            continue
+        needed = float(values[param.name]) * 1024 * 1024
+        free = available_memory()
+        if free is not None and needed > free:
+            raise SpecError(
+                "--param",
+                f"{param.name}={values[param.name]:g} needs {size(int(needed))} of memory and this machine "
+                f"has {size(free)} available; expected at most {free / (1024 * 1024):,.0f} ({param.help})",
+            )
+
+
 def _hosts(spec: Spec) -> list[FoundInterpreter]:
     """Each Python the spec names, probed (answers are cached), refused if it cannot run the worker."""
     hosts = []
@@ -233,7 +292,7 @@ def _hosts(spec: Spec) -> list[FoundInterpreter]:
         found = this_interpreter() if python in ("", sys.executable) else describe(python)
         why = found.why_not()
         if why:
-            raise SpecError("--python", f"{python!r} cannot run threadlab's worker: {why}")
+            raise SpecError("--python", f"{quoted(python)} cannot run threadlab's worker: {why}")
         hosts.append(found)
     return hosts
 
@@ -285,11 +344,19 @@ def plan(spec: Spec, notes: list[str] | None = None) -> tuple[Point, ...]:
     for workload in workloads:
         reason = workload.unavailable_reason()
         if reason:
-            raise SpecError("--workload", f"{workload.name!r} cannot run here: {reason}")
+            raise SpecError("--workload", f"{quoted(workload.name)} cannot run here: {reason}")
         for strategy in strategies:
             _check_pair(workload, strategy)
     typed = _apply_params(spec.params, workloads, strategies)
+    if spec.tasks is not None and spec.tasks > MOST_COUNT:
+        raise SpecError(
+            "tasks", f"{spec.tasks:,} is above {MOST_COUNT:,}; expected at most {MOST_COUNT:,} tasks"
+        )
     most = max(spec.workers)
+    if most > MOST_COUNT:
+        raise SpecError(
+            "--workers", f"{most:,} is above {MOST_COUNT:,}; expected at most {MOST_COUNT:,} workers"
+        )
     for strategy in strategies:
         limit = max(spec.max_workers or 0, strategy.safe_workers)
         if not strategy.single_worker and most > limit:
@@ -308,6 +375,7 @@ def plan(spec: Spec, notes: list[str] | None = None) -> tuple[Point, ...]:
                     workload.check(work_params)
                 except ValueError as error:
                     raise SpecError("--param", str(error)) from None
+                _check_memory(workload.params, work_params)
                 for strategy in strategies:
                     if strategy.name in host.unavailable:
                         continue

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from threadlab._errors import SpecError
 from threadlab.model import GIL_MODES, FoundInterpreter, Gil
 from threadlab.orchestrate._discover import describe, discover, this_interpreter
+from threadlab.worker._text import quoted
 
 _VERSION_WANTED = re.compile(r"^(\d+)\.(\d+)(?:\.(\d+))?(t?)$")
 
@@ -71,12 +72,12 @@ def _one(value: str, option: str, discovered: Sequence[FoundInterpreter]) -> Fou
         matching = [f for f in named if f.can_host]
         if named and not matching:
             newest = max(named, key=lambda f: f.version_key)
-            raise SpecError(option, f"{value!r} names {_named(newest)}: {newest.why_not()}")
+            raise SpecError(option, f"{quoted(value)} names {_named(newest)}: {newest.why_not()}")
         if not matching:
             how = f" (uv python install {value}, or pyenv install {value})"
             raise SpecError(
                 option,
-                f"{value!r} matches no Python found here that can run threadlab's worker; "
+                f"{quoted(value)} matches no Python found here that can run threadlab's worker; "
                 f"found: {_found_text(discovered)}; install one{how} or give its path",
             )
         return max(matching, key=lambda f: f.version_key)
@@ -84,13 +85,14 @@ def _one(value: str, option: str, discovered: Sequence[FoundInterpreter]) -> Fou
     if path is None:
         raise SpecError(
             option,
-            f"{value!r} is not accepted; expected a version like 3.12 or 3.13t, a path to a Python, or all",
+            f"{quoted(value)} is not accepted; expected a version like 3.12 or 3.13t, a path to a Python, "
+            "or all",
         )
     found = describe(os.path.abspath(path) if os.sep in path else path)
     if found.broken:
-        raise SpecError(option, f"{value!r} cannot be used: it {found.broken}")
+        raise SpecError(option, f"{quoted(value)} cannot be used: it {found.broken}")
     if found.worker_problem:
-        raise SpecError(option, f"{value!r} cannot run threadlab's worker: {found.worker_problem}")
+        raise SpecError(option, f"{quoted(value)} cannot run threadlab's worker: {found.worker_problem}")
     return found
 
 
@@ -101,13 +103,19 @@ def select(values: Sequence[str], *, option: str = "--python") -> Selection:
         values: each ``3.12``, ``3.13t``, ``3.12.1``, a path, a command on
             PATH, or ``all`` (every Python found here that can run the worker;
             the others are listed in ``skipped``). Comma-separated lists are
-            split. Empty: this Python.
+            split. None given: this Python; given but empty: refused.
         option: the option named in errors.
 
     Raises:
         SpecError: a value names no usable Python; the message lists those found.
     """
     items = [item.strip() for value in values for item in value.split(",") if item.strip()]
+    if values and not items:  # given, but empty: a mistake, not a wish for the default
+        raise SpecError(
+            option,
+            f"{quoted(','.join(values))} names no Python; expected a version like 3.12 or 3.13t, a path to a "
+            "Python, or all",
+        )
     if not items:
         return Selection((this_interpreter(),))
     needs_discovery = any(item == "all" or _VERSION_WANTED.match(item) for item in items)
@@ -141,7 +149,7 @@ def parse_gil(text: str, option: str = "--gil") -> Gil:
     for choice in GIL_MODES:
         if value == choice:
             return choice
-    raise SpecError(option, f"{text!r} is not accepted; expected on, off or default")
+    raise SpecError(option, f"{quoted(text)} is not accepted; expected on, off or default")
 
 
 def where_is(found: FoundInterpreter) -> str:

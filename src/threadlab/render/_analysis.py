@@ -1,7 +1,7 @@
 """The terminal view of an analysis: scaling tables, precision, warnings, findings, advice.
 
 Names from a results file (workloads, interpreters) go into rich as ``Text``,
-never as markup.
+never as markup, with their control characters escaped (``printable``).
 
 The analysis says what to do in plain words and as data (``Remedy``
 values). Here, and only here, remedies become command-line options: each
@@ -25,6 +25,7 @@ from threadlab.analysis import Analysis, GroupPrecision, Remedy, StrategyScaling
 from threadlab.analysis._group import MOST_TIME_S
 from threadlab.analysis._noise import advice as noise_advice
 from threadlab.render._rows import SCALING_COLUMNS, scaled, scaling_cells, scaling_title, with_python
+from threadlab.worker._text import printable
 
 # The option that gives ``threadlab run`` more seconds of rounds; ``advise`` names its own.
 RUN_TIME_OPTION = "--max-time"
@@ -211,12 +212,12 @@ def warning_lines(analysis: Analysis, options: Mapping[Remedy, str] | None = Non
     that do it: ``what to do: give the run more time, …; rerun with --max-time 98``.
     """
     machine = [] if analysis.noise is None else list(noise_advice(analysis.noise))
-    lines = [f"{stats.label}: {w.message}" for stats in analysis.points for w in stats.warnings]
+    lines = [printable(f"{stats.label}: {w.message}") for stats in analysis.points for w in stats.warnings]
     advice = dict.fromkeys((w.advice, w.remedies) for stats in analysis.points for w in stats.warnings)
     what = []
     for text, remedies in advice:
         rerun = remedy_options(remedies, options, analysis)
-        what.append(f"what to do: {text}" + ("" if rerun is None else f"; {rerun}"))
+        what.append(printable(f"what to do: {text}" + ("" if rerun is None else f"; {rerun}")))
     return machine + lines + what
 
 
@@ -238,12 +239,12 @@ def advice_renderables(
         lines.append(with_python(recommendation.workload, recommendation.python) + ": ", style="bold")
         lines.append(classification.kind.words, style="bold cyan")
         for evidence in classification.evidence:
-            lines.append(f"\n  · {evidence}")
-        lines.append("\n  → " + recommendation.text)
+            lines.append(f"\n  · {printable(evidence)}")
+        lines.append("\n  → " + printable(recommendation.text))
         remedies = (*classification.remedies, *recommendation.remedies)
         rerun = remedy_options(remedies, options, analysis)
         if rerun is not None:
-            lines.append(f"\n  → {rerun}")
+            lines.append(f"\n  → {printable(rerun)}")
         shown.append(lines)
     return shown
 

@@ -3,7 +3,8 @@
 Beside the change in throughput, each row shows the point's speedup against
 the sequential point of its own result, with its 95% interval, on both
 sides: whether the gain from running in parallel moved, and by more than its
-intervals. Names and paths are shown as text, never read as rich markup.
+intervals. Names and paths are shown as text, never read as rich markup, with
+their control characters escaped (``printable``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from threadlab.analysis._compare import Comparison, PointChange
 from threadlab.analysis._summary import summarise
 from threadlab.model import Result
 from threadlab.render._rows import point_names, speedup_with_interval
+from threadlab.worker._text import printable
 
 _VERDICT_STYLE = {"faster": "green", "slower": "red", "not significant": "dim"}
 
@@ -59,7 +61,7 @@ def comparison_renderables(
     new_summaries = [summary for _, summary in summarise(new)]
     # Two spaces between columns, not three, as in the results table: it fits 120 columns.
     table = Table(
-        title=Text(f"{base_name} → {new_name}", style="table.title"),
+        title=Text(printable(f"{base_name} → {new_name}"), style="table.title"),
         title_justify="left",
         box=box.SIMPLE_HEAD,
         header_style="bold",
@@ -103,5 +105,5 @@ def comparison_renderables(
     lines.extend(f"only in {base_name}: {base_names[i]}" for i in comparison.only_in_base)
     lines.extend(f"only in {new_name}: {new_names[i]}" for i in comparison.only_in_new)
     lines.extend(f"not compared: {base_names[i]}: {why}" for i, _, why in comparison.not_compared)
-    shown.extend(Text(line) for line in lines)
+    shown.extend(Text(printable(line)) for line in lines)
     return shown

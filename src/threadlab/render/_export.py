@@ -6,7 +6,10 @@ CSV and Markdown have one row per point, in measurement order, numbered from
 units (seconds, bytes, tasks per second) for spreadsheets and scripts;
 Markdown carries them formatted for people. Both lay out the rows of
 ``threadlab.render._rows.point_rows``, as the terminal table and the HTML
-report do; every Markdown cell goes through :func:`markdown_cell`.
+report do; every Markdown cell goes through :func:`markdown_cell`. Text from
+the results file has its control characters escaped (``printable``: ``\x1b``,
+``\n``) in CSV and Markdown alike, so that neither carries a terminal escape
+sequence nor a line break inside a field.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from threadlab.analysis._summary import summarise
 from threadlab.model import Result, Summary
 from threadlab.model._json import result_to_json
 from threadlab.render._rows import RESULTS_COLUMNS, TEXT_COLUMNS, point_rows
+from threadlab.worker._text import printable
 
 ExportFormat = Literal["table", "json", "csv", "markdown"]
 EXPORT_FORMATS: tuple[ExportFormat, ...] = ("table", "json", "csv", "markdown")
@@ -111,13 +115,13 @@ def to_csv(result: Result) -> str:
         writer.writerow(
             (
                 row.number,
-                point.workload,
-                point.strategy,
+                printable(point.workload),
+                printable(point.strategy),
                 point.workers,
                 point.tasks,
                 _mapping(point.params),
                 _mapping(point.strategy_params),
-                python_label(measurement),
+                printable(python_label(measurement)),
                 row.status,
                 len(measurement.samples),
                 *figures,
@@ -127,8 +131,8 @@ def to_csv(result: Result) -> str:
 
 
 def markdown_cell(text: str) -> str:
-    """Text safe inside a Markdown table cell: no pipe, no line break, no raw HTML."""
-    return html.escape(" ".join(text.split()), quote=False).replace("|", "\\|")
+    """Text safe inside a Markdown table cell: no pipe, no line break or control character, no raw HTML."""
+    return html.escape(printable(text), quote=False).replace("|", "\\|")
 
 
 def to_markdown(result: Result) -> str:

@@ -6,7 +6,8 @@ paths, so no font is fetched), no script at all, and a Content-Security-Policy
 that forbids any script and any request, so that even a hostile string in a
 results file could neither run nor call out. Every string that comes from a
 results file (workload names and paths, parameters, tracebacks, executables,
-platform) goes through ``html.escape`` on its way in: the page is built
+platform) goes through ``html.escape`` on its way in, its control characters
+escaped first (``printable``: HTML forbids them): the page is built
 only with :func:`_e` and the tag helpers below, which escape what they are given.
 
 ::
@@ -34,6 +35,7 @@ from threadlab.render._rows import (
     scaling_title,
     with_python,
 )
+from threadlab.worker._text import printable
 
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
@@ -76,8 +78,8 @@ footer { margin-top: 3rem; color: #5a5a63; font-size: 0.85rem; }
 
 
 def _e(text: object) -> str:
-    """Escape anything for HTML text or a quoted attribute."""
-    return html.escape(str(text), quote=True)
+    """Escape anything for HTML text or a quoted attribute, control characters as ``\x1b``."""
+    return html.escape(printable(str(text), one_line=False), quote=True)
 
 
 def _tag(name: str, content: str, css_class: str | None = None) -> str:

@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from threadlab.model import FoundInterpreter
+from threadlab.worker._text import printable
 
 
 def _yes_no(value: bool) -> Text:
@@ -22,7 +23,12 @@ def interpreters_table(found: Sequence[FoundInterpreter], title: str | None = No
     ``--python all`` uses), or why not; a Python whose probe failed is
     listed as broken, with the reason.
     """
-    table = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD)
+    table = Table(
+        title=None if title is None else Text(printable(title), style="table.title"),
+        title_justify="left",
+        header_style="bold",
+        box=box.SIMPLE_HEAD,
+    )
     table.add_column("python", no_wrap=True)
     table.add_column("build", no_wrap=True)
     table.add_column("GIL", no_wrap=True)
@@ -37,23 +43,23 @@ def interpreters_table(found: Sequence[FoundInterpreter], title: str | None = No
                 "-",
                 "-",
                 "-",
-                Text(f"broken: {interpreter.broken}", style="red"),
-                interpreter.source,
-                interpreter.executable,
+                Text(printable(f"broken: {interpreter.broken}"), style="red"),
+                Text(printable(interpreter.source)),
+                Text(printable(interpreter.executable)),
             )
             continue
         name = interpreter.label()
         if interpreter.implementation and interpreter.implementation != "CPython":
             name += f" ({interpreter.implementation})"
         table.add_row(
-            name,
+            Text(printable(name)),
             "free-threaded" if interpreter.free_threaded else "with GIL",
             Text("on", style="yellow") if interpreter.gil_enabled else Text("off", style="green"),
             _yes_no(interpreter.subinterpreters),
             Text("yes", style="green")
             if interpreter.worker_problem is None
-            else Text(f"no: {interpreter.worker_problem}", style="dim"),
-            interpreter.source,
-            interpreter.executable,
+            else Text(printable(f"no: {interpreter.worker_problem}"), style="dim"),
+            Text(printable(interpreter.source)),
+            Text(printable(interpreter.executable)),
         )
     return table

@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from threadlab._errors import SpecError
 from threadlab.render.plots import IMAGE_FORMATS, ImageFormat
+from threadlab.worker._text import quoted
 
 Choice = TypeVar("Choice", bound=str)
 
@@ -28,9 +29,9 @@ def parse_choice(option: str, text: str, choices: Sequence[Choice]) -> Choice:
     for choice in choices:
         if value == choice:
             return choice
-    close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.5)
+    close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.5) if len(value) < 200 else []
     hint = f"did you mean {close[0]!r}? " if close else ""
-    raise SpecError(option, f"{text!r} is not accepted; {hint}expected one of: {', '.join(choices)}")
+    raise SpecError(option, f"{quoted(text)} is not accepted; {hint}expected one of: {', '.join(choices)}")
 
 
 def image_format_of(path: Path, option: str = "--out") -> ImageFormat:
@@ -45,7 +46,7 @@ def image_format_of(path: Path, option: str = "--out") -> ImageFormat:
             return image_format
     raise SpecError(
         option,
-        f"cannot tell the image format of {str(path)!r}; expected a file name ending in .png or .svg",
+        f"cannot tell the image format of {quoted(str(path))}; expected a file name ending in .png or .svg",
     )
 
 
@@ -60,7 +61,9 @@ def parse_percent(option: str, text: str) -> float:
     except ValueError:
         value = math.nan
     if not (math.isfinite(value) and value >= 0):
-        raise SpecError(option, f"{text!r} is not accepted; expected a percentage of 0 or more, like 10")
+        raise SpecError(
+            option, f"{quoted(text)} is not accepted; expected a percentage of 0 or more, like 10"
+        )
     return value
 
 
@@ -78,14 +81,14 @@ def parse_points(option: str, text: str, count: int) -> list[int]:
     )
     items = [item.strip() for item in text.split(",") if item.strip()]
     if not items:
-        raise SpecError(option, f"{text!r} names no point; expected {expected}")
+        raise SpecError(option, f"{quoted(text)} names no point; expected {expected}")
     indices = []
     for item in items:
         try:
             number = int(item)
         except ValueError:
-            raise SpecError(option, f"{item!r} is not a whole number; expected {expected}") from None
+            raise SpecError(option, f"{quoted(item)} is not a whole number; expected {expected}") from None
         if not 1 <= number <= count:
-            raise SpecError(option, f"{item!r} is not a point of the results file; expected {expected}")
+            raise SpecError(option, f"{quoted(item)} is not a point of the results file; expected {expected}")
         indices.append(number - 1)
     return indices

@@ -21,9 +21,11 @@ terminal and the HTML report take their rows from here too.
 A point's Python is ``threadlab.analysis.python_label``, the label the
 analysis groups by, so that ``count · threads ×2 [3.13.0t]`` in a table and
 ``count [3.13.0t]`` in a finding agree; :func:`with_python` is the one place
-the suffix is written. Everything here is plain text: a user's
-``q[/b]q.py:g`` stays as it is, and each renderer escapes it for its medium
-(rich ``Text``, HTML, Markdown, matplotlib's ``$``).
+the suffix is written. Everything here is plain text with its control
+characters escaped (``threadlab.worker._text.printable``: an ``ESC[2J`` in a
+name reads ``\x1b[2J``); a user's ``q[/b]q.py:g`` stays as it is, and each
+renderer escapes it for its medium (rich ``Text``, HTML, Markdown,
+matplotlib's ``$``).
 """
 
 from __future__ import annotations
@@ -34,13 +36,14 @@ from dataclasses import dataclass
 from threadlab._units import interval, rate, ratio, seconds, seconds_range, size
 from threadlab.analysis import Analysis, ScalingPoint, StrategyScaling, python_label, summarise
 from threadlab.model import Measurement, Result, Summary, Swept
+from threadlab.worker._text import printable
 
 # --- names ----------------------------------------------------------------------------------------
 
 
 def with_python(name: str, python: str) -> str:
     """``count [3.13.0t]``: a name and the Python it ran under, written this way everywhere."""
-    return f"{name} [{python}]"
+    return printable(f"{name} [{python}]")
 
 
 def point_name(
@@ -67,7 +70,7 @@ def point_name(
         label = f"{swept.workload_label(point)} · {label}"
     if point.tasks != point.workers:
         label += f" ({point.tasks} tasks)"
-    return with_python(label, python_label(measurement)) if python else label
+    return with_python(label, python_label(measurement)) if python else printable(label)
 
 
 def point_names(
@@ -181,9 +184,9 @@ def point_rows(result: Result) -> tuple[PointRow, ...]:
         PointRow(
             number=number,
             name=name,
-            parameters=", ".join(f"{k}={v}" for k, v in sorted(measurement.point.params.items())),
+            parameters=printable(", ".join(f"{k}={v}" for k, v in sorted(measurement.point.params.items()))),
             figures=summary_cells(summary),
-            status=measurement.status,
+            status=printable(measurement.status),
             measurement=measurement,
             summary=summary,
         )

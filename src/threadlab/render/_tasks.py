@@ -18,6 +18,7 @@ from threadlab._units import seconds
 from threadlab.analysis._summary import summarise
 from threadlab.model import Measurement, Result, Summary
 from threadlab.render._rows import point_names
+from threadlab.worker._text import printable
 
 WAITING_NOTE = (
     "waiting: share of task time off-CPU outside the I/O waits tasks declared (for CPU-bound "
@@ -70,7 +71,9 @@ def task_tables(result: Result) -> list[RenderableType]:
         has_io = any(s.io_p50_s is not None for _, s, _ in rows)
         has_gil = any(s.gil_contention is not None for _, s, _ in rows)
         table = Table(
-            title=Text(f"Tasks of {workload}: latency, I/O wait, time on CPU", style="table.title"),
+            title=Text(
+                f"Tasks of {printable(workload)}: latency, I/O wait, time on CPU", style="table.title"
+            ),
             title_justify="left",
             box=box.SIMPLE_HEAD,
             header_style="bold",

@@ -1,8 +1,9 @@
 """The terminal view of results: rich tables, built from data, printed by the CLI.
 
 Every string from a results file or a catalogue (point and workload names,
-titles, summaries) goes into rich as ``Text``, never as markup: a user's
-``q[/b]q.py:g`` is shown as it is.
+titles, summaries, error messages) goes into rich as ``Text``, never as
+markup, with its control characters escaped (``printable``): a user's
+``q[/b]q.py:g`` is shown as it is, an ``ESC[2J`` as ``\x1b[2J``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from threadlab._catalogue import StrategyInfo, WorkloadInfo
 from threadlab.analysis._noise import noise_report
 from threadlab.model import Result
 from threadlab.render._rows import RESULTS_COLUMNS, TEXT_COLUMNS, point_names, point_rows
+from threadlab.worker._text import printable
 
 _STATUS_STYLE = {
     "ok": "green",
@@ -53,7 +55,7 @@ def results_table(result: Result, title: str | None = None) -> Table:
     # Two spaces between columns, not three: the ten columns then fit 120 terminal columns
     # with point names of 31 characters (``sleep · sequential ×1 (8 tasks)``).
     table = Table(
-        title=None if title is None else Text(title, style="table.title"),
+        title=None if title is None else Text(printable(title), style="table.title"),
         title_justify="left",
         header_style="bold",
         box=box.SIMPLE_HEAD,
@@ -70,14 +72,19 @@ def results_table(result: Result, title: str | None = None) -> Table:
 
 
 def problem_lines(result: Result, *, full_tracebacks: bool = False) -> list[str]:
-    """One line per error of every point (the traceback's last line, or all of it)."""
+    """One line per error of every point (the traceback's last line, or all of it).
+
+    The message and the traceback come from user code: their control
+    characters are escaped, and the message is kept to one line.
+    """
     lines: list[str] = []
     for measurement, name in zip(result.measurements, point_names(result.measurements), strict=True):
         for error in measurement.errors:
-            line = f"{name}: {error.kind}: {error.message}"
+            line = printable(f"{name}: {error.kind}: {error.message}")
             if error.traceback:
                 tb = error.traceback.strip()
-                line += "\n" + (tb if full_tracebacks else "    " + tb.splitlines()[-1])
+                last = "    " + printable(tb.splitlines()[-1])
+                line += "\n" + (printable(tb, one_line=False) if full_tracebacks else last)
             lines.append(line)
     return lines
 
@@ -87,9 +94,9 @@ def _entry(name: str, summary: str, details: Sequence[tuple[str, str]], unavaila
     grid = Table.grid(padding=(0, 2))
     grid.add_column(no_wrap=True)
     grid.add_column()
-    grid.add_row(Text(name, style="bold"), Text(summary))
+    grid.add_row(Text(printable(name), style="bold"), Text(printable(summary)))
     for label, value in details:
-        grid.add_row(Text(f"  {label}", style="dim"), Text(value))
+        grid.add_row(Text(f"  {label}", style="dim"), Text(printable(value, one_line=False)))
     grid.add_row(Text("  runs here", style="dim"), _here(unavailable))
     grid.add_row("", "")
     return grid

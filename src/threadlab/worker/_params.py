@@ -9,7 +9,15 @@ from __future__ import annotations
 import math
 from typing import Any, Dict, Mapping, Optional, Sequence, Tuple, Union
 
+from threadlab.worker._text import quoted
+
 ParamValue = Union[int, float, str, bool]
+
+# The largest values the built-in parameters accept, shared by the workloads that declare them.
+DAY_S = 86_400.0  # seconds: a task or a wait longer than a day is a typo, not a measurement
+MOST_STEPS = 10**11  # loop steps: about an hour of pure-Python counting at 30 M steps a second
+MOST_ROUNDS = 10**6  # rounds a task is split into
+MOST_MB = 1024.0 * 1024  # megabytes: 1 TiB; the plan also refuses more than this machine has free
 
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
@@ -27,9 +35,15 @@ class Param:
         maximum: largest accepted value for numbers (inclusive).
         positive: for numbers, whether the value must be above zero.
         choices: accepted values for ``"choice"``.
+        held_mb: for numbers, the value is megabytes a worker holds in memory
+            at once; the plan refuses more than this machine has available.
+
+    Every number has a ``maximum``: a value past what the worker can do (a
+    ``duration`` of 1e300 s, ``mb=1e12``) is refused in the plan, before any
+    worker starts, not at run time.
     """
 
-    __slots__ = ("choices", "default", "help", "kind", "maximum", "minimum", "name", "positive")
+    __slots__ = ("choices", "default", "held_mb", "help", "kind", "maximum", "minimum", "name", "positive")
 
     def __init__(
         self,
@@ -42,6 +56,7 @@ class Param:
         maximum: Optional[float] = None,
         positive: bool = False,
         choices: Sequence[str] = (),
+        held_mb: bool = False,
     ) -> None:
         self.name = name
         self.kind = kind
@@ -51,6 +66,7 @@ class Param:
         self.maximum = maximum
         self.positive = positive
         self.choices = tuple(choices)
+        self.held_mb = held_mb
 
     def accepted(self) -> str:
         """Say in words what values are accepted, for error messages."""
@@ -108,7 +124,8 @@ class Param:
         Raises:
             ValueError: the value is not accepted.
         """
-        shown = repr(value) if shown is None else shown
+        if shown is None:
+            shown = value if isinstance(value, str) else repr(value)
         if self.kind == "text":
             if not isinstance(value, str):
                 raise self._refuse(shown)
@@ -128,7 +145,10 @@ class Param:
                 raise self._refuse(shown)
             value = int(value)
         else:
-            value = float(value)
+            try:
+                value = float(value)
+            except OverflowError:  # a whole number past float's range, 10**400
+                raise self._refuse(shown) from None
             if math.isnan(value) or math.isinf(value):
                 raise self._refuse(shown)
         if self.positive and value <= 0:
@@ -143,7 +163,7 @@ class Param:
     def _refuse(self, shown: str) -> ValueError:
         return ValueError(
             "{}={} is not accepted; expected {} ({})".format(
-                self.name, _quote(shown), self.accepted(), self.help
+                self.name, quoted(shown), self.accepted(), self.help
             )
         )
 
@@ -154,10 +174,6 @@ class Param:
 def _number(value: float) -> str:
     """``3600``, ``1048576``, ``0.5``: whole numbers in full, others as ``{:g}`` writes them."""
     return str(int(value)) if float(value).is_integer() else "{:g}".format(value)
-
-
-def _quote(shown: str) -> str:
-    return shown if shown.startswith("'") else "'" + shown + "'"
 
 
 def resolve(declared: Sequence[Param], given: Mapping[str, Any]) -> Dict[str, ParamValue]:

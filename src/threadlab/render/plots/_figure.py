@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Literal
 
+from threadlab.worker._text import printable
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
@@ -49,9 +51,10 @@ def plain(text: str) -> str:
 
     matplotlib reads text between two ``$`` as mathtext: a function named
     ``f$x$.py:g`` would be drawn as maths, and ``$\\frac{$`` would fail the
-    plot. Every ``$`` escaped, matplotlib shows the text and nothing else.
+    plot. Every ``$`` escaped, matplotlib shows the text and nothing else;
+    control characters, which no font draws, are escaped as ``\\x1b``.
     """
-    return text.replace("$", r"\$")
+    return printable(text).replace("$", r"\$")
 
 
 def check_format(image_format: str) -> ImageFormat:

@@ -19,6 +19,7 @@ import sys
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, cast
 
 from threadlab.worker._params import Param, ParamValue
+from threadlab.worker._text import quoted
 from threadlab.worker.workloads._base import AsyncTask, Task, Workload
 
 # Input sequences, loaded once per process by their target name.
@@ -43,14 +44,14 @@ def load_target(target: str) -> Any:
     where, _, attribute = target.rpartition(":")
     if not where or not attribute:
         raise TargetError(
-            "{!r} is not a target; expected package.module:function or path/to/file.py:function".format(
-                target
+            "{} is not a target; expected package.module:function or path/to/file.py:function".format(
+                quoted(target)
             )
         )
     if where.endswith(".py") or "/" in where or os.sep in where:
         path = os.path.abspath(where)
         if not os.path.isfile(path):
-            raise TargetError("{!r}: no such file {!r}".format(target, where))
+            raise TargetError("{}: no such file {}".format(quoted(target), quoted(where)))
         directory, filename = os.path.split(path)
         if directory not in sys.path:
             sys.path.insert(0, directory)
@@ -63,7 +64,9 @@ def load_target(target: str) -> Any:
         module = importlib.import_module(module_name)
     except Exception as error:  # noqa: BLE001 - any failure to import is the user's to see
         raise TargetError(
-            "{!r}: cannot import {!r}: {}: {}".format(target, module_name, type(error).__name__, error)
+            "{}: cannot import {}: {}: {}".format(
+                quoted(target), quoted(module_name), type(error).__name__, error
+            )
         ) from None
     found: Any = module
     for part in attribute.split("."):
@@ -71,7 +74,9 @@ def load_target(target: str) -> Any:
             found = getattr(found, part)
         except AttributeError:
             raise TargetError(
-                "{!r}: module {!r} has no attribute {!r}".format(target, module_name, attribute)
+                "{}: module {} has no attribute {}".format(
+                    quoted(target), quoted(module_name), quoted(attribute)
+                )
             ) from None
     return found
 
@@ -85,8 +90,8 @@ def load_function(target: str) -> Callable[..., Any]:
     function = load_target(target)
     if not callable(function):
         raise TargetError(
-            "{!r}: {} is a {}, not a function".format(
-                target, target.rpartition(":")[2], type(function).__name__
+            "{}: {} is a {}, not a function".format(
+                quoted(target), target.rpartition(":")[2], type(function).__name__
             )
         )
     return cast(Callable[..., Any], function)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from typing import Dict, Optional, Tuple
 
-from threadlab.worker._params import Param, ParamValue
+from threadlab.worker._params import MOST_MB, Param, ParamValue
 from threadlab.worker.workloads._base import Call, Task, Workload
 
 try:
@@ -40,7 +40,9 @@ class Compress(Workload):
     summary = "zlib-compress `mb` megabytes at `level`; releases the GIL while compressing"
     kind = "cpu-releases-gil"
     params: Tuple[Param, ...] = (
-        Param("mb", "float", 8.0, "megabytes compressed per task", positive=True),
+        Param(
+            "mb", "float", 8.0, "megabytes compressed per task", positive=True, maximum=MOST_MB, held_mb=True
+        ),
         Param("level", "int", 6, "zlib compression level", minimum=0, maximum=9),
     )
 

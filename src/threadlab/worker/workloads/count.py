@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Dict, Optional
 
-from threadlab.worker._params import Param, ParamValue
+from threadlab.worker._params import MOST_STEPS, Param, ParamValue
 from threadlab.worker.workloads._base import Call, Task, Workload
 
 
@@ -24,7 +24,7 @@ class Count(Workload):
     name = "count"
     summary = "pure-Python `count += 1` loop of `iterations` steps; holds the GIL"
     kind = "cpu-holds-gil"
-    params = (Param("iterations", "int", 10**7, "loop steps per task", positive=True),)
+    params = (Param("iterations", "int", 10**7, "loop steps per task", positive=True, maximum=MOST_STEPS),)
 
     def sync_task(self, params: Dict[str, ParamValue]) -> Optional[Task]:
         return Call(count_task, (int(params["iterations"]),))

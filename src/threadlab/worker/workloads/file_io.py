@@ -60,7 +60,15 @@ class FileIO(Workload):
     summary = "write `mb` MB to a file of its own, optionally fsync, read back and check"
     kind = "io"
     params = (
-        Param("mb", "float", 16.0, "megabytes each task writes and reads", positive=True, maximum=4096),
+        Param(
+            "mb",
+            "float",
+            16.0,
+            "megabytes each task writes and reads",
+            positive=True,
+            maximum=4096,
+            held_mb=True,
+        ),
         Param("fsync", "bool", False, "whether each task waits for its data to reach the device"),
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Dict, Optional
 
-from threadlab.worker._params import Param, ParamValue
+from threadlab.worker._params import MOST_MB, Param, ParamValue
 from threadlab.worker.workloads._base import Call, Task, Workload
 
 _MB = 1024 * 1024
@@ -33,7 +33,9 @@ class Hash(Workload):
     name = "hash"
     summary = "sha256 over `mb` megabytes; releases the GIL while hashing"
     kind = "cpu-releases-gil"
-    params = (Param("mb", "float", 32.0, "megabytes hashed per task", positive=True),)
+    params = (
+        Param("mb", "float", 32.0, "megabytes hashed per task", positive=True, maximum=MOST_MB, held_mb=True),
+    )
 
     def prepare(self, params: Dict[str, ParamValue]) -> None:
         data_of(float(params["mb"]))

@@ -27,7 +27,7 @@ import importlib.util
 import time
 from typing import Dict, Iterator, Optional, Tuple
 
-from threadlab.worker._params import Param, ParamValue
+from threadlab.worker._params import DAY_S, Param, ParamValue
 from threadlab.worker.workloads._base import AsyncTask, Call, IOWait, PointRefused, Task, Workload
 from threadlab.worker.workloads._http_server import (
     HOST,
@@ -202,6 +202,7 @@ class Http(Workload):
             0.0,
             "KB/s the server sends in all, shared by every connection; 0 for no cap",
             minimum=0,
+            maximum=10**9,  # 1 TB/s: past any loopback, the same as no cap
         ),
         Param(
             "connections",
@@ -225,6 +226,7 @@ class Http(Workload):
             60.0,
             "seconds each step of a request may wait; the answer may take `latency` more",
             positive=True,
+            maximum=DAY_S,
         ),
         Param(
             "client",

@@ -22,7 +22,7 @@ import asyncio
 import time
 from typing import Dict, Optional
 
-from threadlab.worker._params import Param, ParamValue
+from threadlab.worker._params import MOST_ROUNDS, MOST_STEPS, Param, ParamValue
 from threadlab.worker.workloads._base import AsyncTask, Call, IOWait, Task, Workload
 from threadlab.worker.workloads.count import count_task
 
@@ -60,8 +60,17 @@ class Mixed(Workload):
     kind = "mixed"
     params = (
         Param("io", "float", 0.05, "seconds each task waits in all", minimum=0, maximum=3600),
-        Param("iterations", "int", 10**6, "loop steps each task counts in all", minimum=0),
-        Param("rounds", "int", 10, "how many wait-then-count rounds the task is split into", positive=True),
+        Param(
+            "iterations", "int", 10**6, "loop steps each task counts in all", minimum=0, maximum=MOST_STEPS
+        ),
+        Param(
+            "rounds",
+            "int",
+            10,
+            "how many wait-then-count rounds the task is split into",
+            positive=True,
+            maximum=MOST_ROUNDS,
+        ),
     )
 
     def sync_task(self, params: Dict[str, ParamValue]) -> Optional[Task]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any, Awaitable, Dict, Optional
 
-from threadlab.worker._params import Param, ParamValue
+from threadlab.worker._params import DAY_S, Param, ParamValue
 from threadlab.worker.workloads._base import WAITED_THROUGHOUT, AsyncTask, Call, IOWait, Task, Workload
 
 
@@ -32,7 +32,7 @@ class Sleep(Workload):
     name = "sleep"
     summary = "wait `duration` seconds; time.sleep, or asyncio.sleep on asyncio"
     kind = "io"
-    params = (Param("duration", "float", 1.0, "seconds each task waits", minimum=0.0),)
+    params = (Param("duration", "float", 1.0, "seconds each task waits", minimum=0.0, maximum=DAY_S),)
 
     def sync_task(self, params: Dict[str, ParamValue]) -> Optional[Task]:
         return Call(sleep_task, (float(params["duration"]),))
