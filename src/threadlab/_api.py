@@ -21,6 +21,25 @@ if TYPE_CHECKING:
     from threadlab.lessons import Finding
 
 
+def _refuse_nested(name: str) -> None:
+    """Refuse a run inside a process threadlab launched (a worker, a target's probe).
+
+    There it can only come from a user's script imported again without an
+    ``if __name__ == "__main__":`` guard: a whole run started again inside
+    each worker, as multiprocessing's ``spawn`` would start one.
+
+    Raises:
+        ThreadlabError: at once, with the fix.
+    """
+    from threadlab.orchestrate._launch import IN_WORKER_ENV
+
+    if os.environ.get(IN_WORKER_ENV):
+        raise ThreadlabError(
+            f"threadlab.{name} was called inside a threadlab worker: put the call under "
+            f'`if __name__ == "__main__":`, as multiprocessing asks'
+        )
+
+
 def _names(value: str | Sequence[str]) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else tuple(value)
 
@@ -118,7 +137,12 @@ def run(
         The result; ``result.interrupted`` is True if Ctrl-C cut it short.
 
     Raises:
-        SpecError: an unknown name, a bad value, an unsupported pair.
+        SpecError: an unknown name, a bad value, an unsupported pair, a
+            user's target that cannot be imported (it is imported in a probe
+            process with limits of its own, 10 s and half the memory, never
+            in this one).
+        ThreadlabError: called inside a threadlab worker (a script without
+            an ``if __name__ == "__main__":`` guard).
 
     Example:
         >>> result = threadlab.run("sleep", ["sequential", "threads"], [1, 2],
@@ -129,6 +153,7 @@ def run(
     from threadlab.orchestrate._plan import plan
     from threadlab.orchestrate._select import parse_gil, select
 
+    _refuse_nested("run")
     for name, value in (("max_time", max_time), ("precision", precision)):
         if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
             raise SpecError(name, f"{value!r} is not accepted; expected a number above 0")
@@ -193,9 +218,13 @@ def advise(
     within ``precision`` or ``budget`` seconds are spent.
 
     Args:
-        function: a module-level function, or its target ``"module:function"``
-            / ``"path/to/file.py:function"``. It runs in worker processes, so
-            it must be importable by name.
+        function: a function, or its target ``"module:function"`` /
+            ``"path/to/file.py:function"``. It runs in worker processes, which
+            import it by name; a function of a script run as a program is
+            imported from the script (guard its top level with
+            ``if __name__ == "__main__":``), and one no import can reach (a
+            notebook cell's, a lambda, a nested function) is sent by value
+            with cloudpickle, which the Python it runs under then needs.
         args: positional arguments for every call (JSON-serialisable).
         inputs: ``"module:name"`` of a sequence; call i gets item i.
         tasks: calls per point (default: enough for a sequential sample of
@@ -217,8 +246,11 @@ def advise(
         ``speedup``, ``interval``, ``classification`` and ``reasons``.
 
     Raises:
-        SpecError: the function cannot be imported by name, every call of it
-            raised, or a value is refused.
+        SpecError: the function cannot be imported (in a probe process, never
+            in this one) or sent by value, every call of it raised, or a
+            value is refused.
+        ThreadlabError: called inside a threadlab worker (a script without
+            an ``if __name__ == "__main__":`` guard).
 
     Example:
         >>> advice = threadlab.advise("mymodule:download", args=["https://example.org"])
@@ -230,6 +262,7 @@ def advise(
     from threadlab.orchestrate._advise import advise_pythons, target_of
     from threadlab.orchestrate._select import check_gil, parse_gil, select
 
+    _refuse_nested("advise")
     if not (math.isfinite(budget) and budget > 0):
         raise SpecError("budget", f"{budget!r} is not accepted; expected seconds above 0")
     if not (math.isfinite(precision) and 0 < precision < 1):
@@ -332,7 +365,8 @@ def tour(
         SpecError: ``python`` names no Python that can run threadlab's
             worker, ``max_time`` is not above 0, or ``out`` (or the report
             beside it) cannot be written; before any work starts.
-        ThreadlabError: the report could not be written after the run.
+        ThreadlabError: the report could not be written after the run, or
+            ``tour`` was called inside a threadlab worker.
 
     Example:
         >>> toured = threadlab.tour(quick=True)
@@ -347,6 +381,7 @@ def tour(
     from threadlab.orchestrate._store import check_writable, write_atomically
     from threadlab.render._html import Lesson, html_report
 
+    _refuse_nested("tour")
     if max_time is not None and not (
         isinstance(max_time, (int, float)) and math.isfinite(max_time) and max_time > 0
     ):
