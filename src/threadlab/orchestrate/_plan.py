@@ -113,20 +113,34 @@ def _nearest(name: str, choices: Iterable[str]) -> str:
     return f"did you mean {close[0]!r}? " if close else ""
 
 
-def resolve_workload(name: str) -> Workload:
-    """The workload called ``name``.
+def resolve_workload(
+    name: str, pythons: Sequence[str] = ("",), inputs: str = "", notes: list[str] | None = None
+) -> Workload:
+    """The workload called ``name``; a user's target is checked by a probe under each of ``pythons``.
 
     Raises:
-        SpecError: no such workload; lists the valid ones and the nearest.
+        SpecError: no such workload; lists the valid ones and the nearest. A
+            user's target that cannot be imported, or whose import exits,
+            hangs or runs out of memory (this process never imports it).
     """
+    if workload_registry.is_target(name):
+        from threadlab.orchestrate._probe_target import ProbedFunction, probe_target
+
+        found = [
+            probe_target(name, python=python, inputs=inputs, option="workloads", inputs_option="params")
+            for python in pythons
+        ]
+        if notes is not None:
+            notes.extend(found[0].notes(inputs))
+        return ProbedFunction(found[0])
     try:
         return workload_registry.get(name)
     except workload_registry.TargetError as error:
-        raise SpecError("--workload", str(error)) from None
+        raise SpecError("workloads", str(error)) from None
     except KeyError:
         known = workload_registry.names()
         raise SpecError(
-            "--workload",
+            "workloads",
             f"unknown workload {name!r}; {_nearest(name, known)}expected one of: {', '.join(known)}",
         ) from None
 
@@ -137,7 +151,7 @@ def _strategy_named(name: str) -> Strategy:
     except KeyError:
         known = strategy_registry.names()
         raise SpecError(
-            "--strategy",
+            "strategies",
             f"unknown strategy {name!r}; {_nearest(name, known)}expected one of: {', '.join(known)}",
         ) from None
 
@@ -151,7 +165,7 @@ def resolve_strategy(name: str) -> Strategy:
     strategy = _strategy_named(name)
     reason = strategy.unavailable_reason()
     if reason:
-        raise SpecError("--strategy", f"{name!r} cannot run here: {reason}")
+        raise SpecError("strategies", f"{name!r} cannot run here: {reason}")
     return strategy
 
 
@@ -162,13 +176,13 @@ def _check_pair(workload: Workload, strategy: Strategy) -> None:
     if strategy.mode == "async":
         async_ones = [w for w in workload_registry.names() if "async" in workload_registry.get(w).modes()]
         raise SpecError(
-            "--strategy",
+            "strategies",
             f"workload {workload.name!r} cannot run on {strategy.name!r}: its task is a blocking "
             f"function, which would stall the event loop; asyncio runs async workloads "
             f"({', '.join(async_ones)})",
         )
     raise SpecError(
-        "--strategy",
+        "strategies",
         f"workload {workload.name!r} cannot run on {strategy.name!r}: it has only an async form; use asyncio",
     )
 
@@ -192,7 +206,7 @@ def _apply_params(
             )
             accepted = ", ".join(sorted(declared)) or "none"
             raise SpecError(
-                "--param",
+                "params",
                 f"unknown parameter {key!r} for {named}; {_nearest(key, declared)}accepted: {accepted}",
             )
         try:
@@ -202,7 +216,7 @@ def _apply_params(
                         checked = param.parse(value) if isinstance(value, str) else param.check(value)
                         typed[key] = checked
         except ValueError as error:
-            raise SpecError("--param", str(error)) from None
+            raise SpecError("params", str(error)) from None
     return typed
 
 
@@ -213,7 +227,7 @@ def _hosts(spec: Spec) -> list[FoundInterpreter]:
         found = this_interpreter() if python in ("", sys.executable) else describe(python)
         why = found.why_not()
         if why:
-            raise SpecError("--python", f"{python!r} cannot run threadlab's worker: {why}")
+            raise SpecError("python", f"{python!r} cannot run threadlab's worker: {why}")
         hosts.append(found)
     return hosts
 
@@ -250,7 +264,10 @@ def plan(spec: Spec, notes: list[str] | None = None) -> tuple[Point, ...]:
         return tuple(points)
     hosts = _hosts(spec)
     gils = check_gil(hosts, spec.gil, notes)
-    workloads = [resolve_workload(name) for name in spec.workloads]
+    inputs = str(spec.params.get("inputs", "") or "")
+    workloads = [
+        resolve_workload(name, spec.pythons or (spec.python,), inputs, notes) for name in spec.workloads
+    ]
     strategies = [_strategy_named(name) for name in spec.strategies]
     for strategy in strategies:
         reasons = [host.unavailable.get(strategy.name) for host in hosts]
@@ -258,14 +275,14 @@ def plan(spec: Spec, notes: list[str] | None = None) -> tuple[Point, ...]:
             where = "; ".join(
                 f"{where_is(host)}: {reason}" for host, reason in zip(hosts, reasons, strict=True)
             )
-            raise SpecError("--strategy", f"{strategy.name!r} cannot run {where}")
+            raise SpecError("strategies", f"{strategy.name!r} cannot run {where}")
         for host, reason in zip(hosts, reasons, strict=True):
             if reason:
                 notes.append(f"{strategy.name} {where_is(host)} left out: {reason}")
     for workload in workloads:
         reason = workload.unavailable_reason()
         if reason:
-            raise SpecError("--workload", f"{workload.name!r} cannot run here: {reason}")
+            raise SpecError("workloads", f"{workload.name!r} cannot run here: {reason}")
         for strategy in strategies:
             _check_pair(workload, strategy)
     typed = _apply_params(spec.params, workloads, strategies)
@@ -274,9 +291,10 @@ def plan(spec: Spec, notes: list[str] | None = None) -> tuple[Point, ...]:
         limit = max(spec.max_workers or 0, strategy.safe_workers)
         if not strategy.single_worker and most > limit:
             raise SpecError(
-                "--workers",
+                "workers",
                 f"{most} is above the safe limit of {limit} workers for {strategy.name}; "
-                f"pass --max-workers {most} to allow it",
+                "pass {max_workers} to allow it",
+                {"max_workers": most},
             )
     points = []
     pythons = spec.pythons or (spec.python,)
@@ -286,7 +304,7 @@ def plan(spec: Spec, notes: list[str] | None = None) -> tuple[Point, ...]:
             try:
                 workload.check(work_params)
             except ValueError as error:
-                raise SpecError("--param", str(error)) from None
+                raise SpecError("params", str(error)) from None
             for strategy in strategies:
                 if strategy.name in host.unavailable:
                     continue
