@@ -167,7 +167,7 @@ def test_max_workers_lifts_the_safe_limit() -> None:
     (point,) = plan(spec)
     assert (point.strategy, point.workers, point.tasks) == ("threads", 20000, 20000)
     with pytest.raises(
-        SpecError, match=r"^--workers: 20000 is above the safe limit of 10000 workers for threads;"
+        SpecError, match=r"^workers: 20000 is above the safe limit of 10000 workers for threads;"
     ):
         plan(Spec(workloads=("sleep",), strategies=("threads",), workers=(20000,), python=sys.executable))
 
@@ -178,7 +178,8 @@ def test_debug_shows_the_traceback_of_a_refusal(capsys: pytest.CaptureFixture[st
     assert code == 2
     lines = err.splitlines()
     assert lines[0] == "Traceback (most recent call last):"
-    assert "threadlab._errors.SpecError: --workload: unknown workload 'slep';" in err
+    # The traceback is the API's error, naming its parameter; the CLI's line names the flag.
+    assert "threadlab._errors.SpecError: workloads: unknown workload 'slep';" in err
     assert re.fullmatch(r"threadlab: error: --workload: unknown workload 'slep'; .*", lines[-1])
 
 

@@ -23,7 +23,7 @@ from threadlab.model import Measurement, Result
 from threadlab.model._json import measurement_to_json, result_from_json, result_header
 
 
-def check_writable(path: Path, option: str = "--out") -> None:
+def check_writable(path: Path, option: str = "out") -> None:
     """Refuse, before any work, an output path that cannot be written.
 
     Raises:
