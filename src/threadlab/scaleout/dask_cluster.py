@@ -333,7 +333,8 @@ def _existing_cluster(
         raise PointRefused(
             f"the Dask cluster at {address} has {len(fitting)} worker(s) with {threads} thread(s) each "
             f"(its workers run {theirs}); this point needs {workers}: start workers with "
-            f"`dask worker {address} --nthreads {threads}`, or pass --param threads_per_worker={counts[-1]}"
+            f"`dask worker {address} --nthreads {threads}`, "
+            f"or set the parameter threads_per_worker={counts[-1]}"
         )
     return client, fitting[:workers]
 
