@@ -293,7 +293,8 @@ def test_a_python_without_cloudpickle_refuses_a_function_by_value_with_the_fix(t
 
     assert re.fullmatch(
         r"function: \S+<lambda> cannot be imported by a worker \(it is defined in a notebook cell, "
-        r"in __main__ or inside another function\), and \S+ cannot load it sent by value: .*; "
+        r"in __main__ or inside another function\), and \S+ cannot load it sent by value: "
+        r"cloudpickle cannot be imported in this Python \(ImportError: not here\); "
         r"move it to a module, or install cloudpickle in that Python",
         str(refused.value),
     ), str(refused.value)

@@ -229,13 +229,17 @@ def probe_target(
 
 
 def _by_value_refusal(target: str, python: str, message: str) -> str:
-    """Why a function sent by value cannot run under ``python``, and the two ways out."""
+    """Why a function sent by value cannot run under ``python``, and the way out."""
     name = target.partition(":")[2]
+    why = message.removeprefix("the function sent by value cannot be loaded here: ")
+    # Without cloudpickle there, installing it is a way out; otherwise (another Python
+    # version: cloudpickle's bytes load only under the version that made them) it is not.
+    fix = "move it to a module"
+    if why.startswith("cloudpickle cannot be imported"):
+        fix += ", or install cloudpickle in that Python"
     return (
         f"{name} cannot be imported by a worker (it is defined in a notebook cell, in __main__ or "
-        f"inside another function), and {python} cannot load it sent by value: "
-        f"{message.removeprefix('the function sent by value cannot be loaded here: ')}; "
-        f"move it to a module, or install cloudpickle in that Python"
+        f"inside another function), and {python} cannot load it sent by value: {why}; {fix}"
     )
 
 

@@ -154,10 +154,13 @@ def load_by_value(pickled: str) -> Callable[..., Any]:
         try:
             function = pickle.loads(base64.b64decode(pickled))
         except Exception as error:  # noqa: BLE001 - any failure to load is the reason to give
-            missing = getattr(error, "name", None) or ""
             why = "{}: {}".format(type(error).__name__, error)
-            if missing.split(".")[0] == "cloudpickle":
-                why = "cloudpickle is not installed in this Python ({})".format(why)
+            try:
+                importlib.import_module("cloudpickle")  # what a cloudpickle payload needs to load
+            except ImportError as missing:
+                why = "cloudpickle cannot be imported in this Python ({}: {})".format(
+                    type(missing).__name__, missing
+                )
             raise TargetError("the function sent by value cannot be loaded here: {}".format(why)) from None
         if not callable(function):
             raise TargetError(
