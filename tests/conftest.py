@@ -20,6 +20,7 @@ import pytest
 import threadlab
 from threadlab.model import Measurement, Point, Result, Spec
 from threadlab.orchestrate._plan import plan
+from threadlab.orchestrate._probe_target import PROBE_MODULE
 from threadlab.orchestrate._runner import OnSample, measure_point
 from threadlab.worker._params import ParamValue
 
@@ -175,10 +176,18 @@ def interpreter_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path
 
 @pytest.fixture
 def no_workers(monkeypatch: pytest.MonkeyPatch) -> list[object]:
-    """Fail any attempt to start a process (a worker); return the commands attempted."""
-    attempted: list[object] = []
+    """Fail any attempt to start a process (a worker); return the commands attempted.
 
-    def refuse(command: object, *args: object, **options: object) -> None:
+    The probe of a user's target (``threadlab.worker._target_probe``) may
+    start: it is how a target is checked before any worker, without
+    importing it here.
+    """
+    attempted: list[object] = []
+    popen = subprocess.Popen
+
+    def refuse(command: object, *args: object, **options: object) -> object:
+        if isinstance(command, list) and PROBE_MODULE in command:
+            return popen(command, *args, **options)  # type: ignore[call-overload]  # as given
         attempted.append(command)
         raise AssertionError(f"a process was started: {command}")
 

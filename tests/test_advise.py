@@ -203,31 +203,6 @@ def test_the_command_refuses_a_function_that_raises_on_every_call_in_one_line(
 
 
 @pytest.mark.timeout(30)
-def test_a_lambda_is_refused_with_a_clear_message(no_workers: list[object]) -> None:
-    with pytest.raises(
-        SpecError,
-        match=(
-            r"^advise\(\): <function .*<lambda> at 0x[0-9a-f]+> cannot be imported by name; "
-            r"define it at module level and pass it, or pass 'module:function'$"
-        ),
-    ):
-        threadlab.advise(lambda: None, budget=1)
-    assert no_workers == []
-
-
-@pytest.mark.timeout(30)
-def test_a_nested_function_is_refused_with_a_clear_message(no_workers: list[object]) -> None:
-    def nested() -> None:
-        pass
-
-    with pytest.raises(
-        SpecError, match=r"^advise\(\): <function .*\.<locals>\.nested at 0x[0-9a-f]+> cannot"
-    ):
-        threadlab.advise(nested, budget=1)
-    assert no_workers == []
-
-
-@pytest.mark.timeout(30)
 def test_a_function_of_a_script_run_as_main_resolves_to_its_file(tmp_path: Path) -> None:
     script = tmp_path / "advise_main_script.py"
     script.write_text(
@@ -313,10 +288,14 @@ REFUSED = [
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        pytest.param({"budget": 0.0}, "budget: 0.0 is not accepted; expected seconds above 0", id="budget"),
+        pytest.param(
+            {"budget": 0.0},
+            "budget: 0.0 is not accepted; expected seconds above 0, at most 86,400",
+            id="budget",
+        ),
         pytest.param(
             {"precision": 1.5},
-            "precision: 1.5 is not accepted; expected a share above 0 and below 1",
+            "precision: 1.5 is not accepted; expected a share below 1, like 0.05",
             id="precision",
         ),
         pytest.param(

@@ -311,15 +311,15 @@ def test_every_number_a_workload_or_strategy_takes_has_a_maximum(name: str, para
     [
         (
             {"params": {"duration": 1e300}},
-            r"^--param: duration='1e\+300' is not accepted; expected a number from 0 ",
+            r"^params: duration='1e\+300' is not accepted; expected a number from 0 ",
         ),
-        ({"params": {"duration": math.nan}}, r"^--param: duration='nan' is not accepted"),
+        ({"params": {"duration": math.nan}}, r"^params: duration='nan' is not accepted"),
         (
             {"params": {"duration": 10**400}},
-            r"^--param: duration='1000000000000.*' \(401 characters\) is not",
+            r"^params: duration='1000000000000.*' \(401 characters\) is not",
         ),
         ({"tasks": 10**20}, r"^tasks: 100,000,000,000,000,000,000 is above 10,000,000; expected at most"),
-        ({"workers": 10**8}, r"^--workers: 100,000,000 is above 10,000,000; expected at most"),
+        ({"workers": 10**8}, r"^workers: 100,000,000 is above 10,000,000; expected at most"),
     ],
     ids=["duration-1e300", "duration-nan", "duration-10**400", "tasks", "workers"],
 )

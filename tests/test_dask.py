@@ -183,7 +183,7 @@ def test_workers_with_other_thread_counts_are_refused_in_one_line(cluster: Clust
         "refused",
         f"the Dask cluster at {cluster.address} has 0 worker(s) with 2 thread(s) each (its workers run 1); "
         f"this point needs 2: start workers with `dask worker {cluster.address} --nthreads 2`, "
-        "or pass --param threads_per_worker=1",
+        "or set the parameter threads_per_worker=1",
     )
 
 

@@ -83,7 +83,7 @@ def test_interpreters_are_unavailable_below_312_with_the_reason() -> None:
 
 @pytest.mark.skipif(sys.version_info >= (3, 12), reason="this Python has subinterpreters")
 def test_the_plan_refuses_interpreters_here_below_312() -> None:
-    with pytest.raises(SpecError, match=r"^--strategy: 'interpreters' cannot run here: subinterpreters "):
+    with pytest.raises(SpecError, match=r"^strategies: 'interpreters' cannot run here: subinterpreters "):
         threadlab.run("count", "interpreters", 2)
 
 
@@ -412,7 +412,7 @@ def test_a_version_not_found_is_refused_naming_those_found() -> None:
     with pytest.raises(SpecError) as refused:
         select(["3.99t"])
     assert re.fullmatch(
-        r"--python: '3\.99t' matches no Python found here that can run threadlab's worker; "
+        r"python: '3\.99t' matches no Python found here that can run threadlab's worker; "
         r"found: [^;]*; install one \(uv python install 3\.99t, or pyenv install 3\.99t\) or give its path",
         str(refused.value),
     )
@@ -428,12 +428,12 @@ def test_a_version_too_old_for_the_worker_is_refused_with_the_reason() -> None:
         select(["3.8"])
 
     assert str(refused.value) == (
-        f"--python: '3.8' names Python {version} ({old}): threadlab's worker needs Python 3.9 or later"
+        f"python: '3.8' names Python {version} ({old}): threadlab's worker needs Python 3.9 or later"
     )
 
 
 def test_a_path_that_is_no_python_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(SpecError, match=r"^--python: '.*/nothing' cannot be used: it no such file$"):
+    with pytest.raises(SpecError, match=r"^python: '.*/nothing' cannot be used: it no such file$"):
         select([str(tmp_path / "nothing")])
 
 
@@ -542,7 +542,7 @@ def test_a_free_threaded_build_on_path_is_chosen_by_its_version(
     (chosen,) = select(["3.14t"]).interpreters
 
     assert (chosen.executable, chosen.source, chosen.label()) == (str(script), "PATH", "3.14.0t")
-    with pytest.raises(SpecError, match=r"^--python: '3\.14' matches no Python found here"):
+    with pytest.raises(SpecError, match=r"^python: '3\.14' matches no Python found here"):
         select(["3.14"])  # 3.14 names a build with the GIL
 
 
@@ -610,7 +610,7 @@ def test_free_threaded_and_gil_builds_are_told_apart_in_the_table_and_the_analys
     )  # fmt: skip
 
     assert code == 0, err
-    assert f"note: --gil off: Python {THIS} is built with the GIL and keeps it" in err
+    assert f"note: GIL off: Python {THIS} is built with the GIL and keeps it" in err
     for row in ("count · threads ×2 [3.14.0t]", f"count · threads ×2 [{THIS}]"):
         assert row in out
     assert "count (iterations=1000) [3.14.0t]" in out
@@ -670,8 +670,8 @@ def test_gil_off_keeps_the_gil_builds_and_notes_them() -> None:
     notes: list[str] = []
 
     assert check_gil([free, gil_build], "off", notes) == ["off", "default"]
-    assert notes == ["--gil off: Python 3.12.1 is built with the GIL and keeps it"]
-    with pytest.raises(SpecError, match=r"^--gil: 'off' needs a free-threaded build \(3\.13t, 3\.14t\); "):
+    assert notes == ["GIL off: Python 3.12.1 is built with the GIL and keeps it"]
+    with pytest.raises(SpecError, match=r"^gil: 'off' needs a free-threaded build \(3\.13t, 3\.14t\); "):
         check_gil([gil_build], "off", [])
 
 

@@ -630,6 +630,7 @@ def test_a_real_workers_sample_has_exactly_the_models_fields() -> None:
     request = {
         "protocol": PROTOCOL_VERSION,
         "workload": planned.workload,
+        "function": None,
         "strategy": planned.strategy,
         "strategy_module": None,
         "workers": planned.workers,

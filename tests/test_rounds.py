@@ -586,6 +586,7 @@ def test_a_worker_whose_orchestrator_dies_ends_with_everything_it_started(
     request = {
         "protocol": PROTOCOL_VERSION,
         "workload": planned.workload,
+        "function": None,
         "strategy": planned.strategy,
         "strategy_module": None,
         "workers": planned.workers,

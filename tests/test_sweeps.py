@@ -48,7 +48,7 @@ def test_a_workload_parameter_given_as_a_list_makes_a_group_per_value() -> None:
 def test_every_value_of_a_sweep_is_checked_before_any_work(no_workers: list[object]) -> None:
     with pytest.raises(SpecError) as refused:
         planned(duration="0.01,-1")
-    assert refused.value.option == "--param"
+    assert refused.value.option == "params"  # the API names its parameter; the CLI, --param
     assert "-1" in str(refused.value)
     with pytest.raises(SpecError, match="duration"):
         planned(duration=",")

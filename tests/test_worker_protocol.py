@@ -132,6 +132,7 @@ def test_the_runner_sends_exactly_the_request_fields_the_worker_declares() -> No
     assert REQUEST_FIELDS == (
         "protocol",
         "workload",
+        "function",
         "strategy",
         "strategy_module",
         "workers",
@@ -142,6 +143,7 @@ def test_the_runner_sends_exactly_the_request_fields_the_worker_declares() -> No
     )
     assert tuple(sent[0]) == REQUEST_FIELDS
     assert sent[0]["strategy_module"] is None  # one of the worker's own strategies
+    assert sent[0]["function"] is None  # a built-in workload: nothing sent by value
     assert sent[1:] == [{"command": "sample", "round": 0, "spans": True}, {"command": "stop"}]
     assert session.measurement().status == "ok"
 

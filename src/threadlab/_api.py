@@ -14,11 +14,31 @@ from threadlab.model import DEFAULT_MAX_TIME_S, DEFAULT_PRECISION, Result, Spec
 from threadlab.orchestrate._advise import Advice
 from threadlab.orchestrate._execute import execute
 from threadlab.orchestrate._progress import Progress
-from threadlab.worker._params import ParamValue
+from threadlab.worker._params import DAY_S, ParamValue
+from threadlab.worker._text import quoted
 
 if TYPE_CHECKING:
     from threadlab.analysis import Analysis
     from threadlab.lessons import Finding
+
+
+def _refuse_nested(name: str) -> None:
+    """Refuse a run inside a process threadlab launched (a worker, a target's probe).
+
+    There it can only come from a user's script imported again without an
+    ``if __name__ == "__main__":`` guard: a whole run started again inside
+    each worker, as multiprocessing's ``spawn`` would start one.
+
+    Raises:
+        ThreadlabError: at once, with the fix.
+    """
+    from threadlab.orchestrate._launch import IN_WORKER_ENV
+
+    if os.environ.get(IN_WORKER_ENV):
+        raise ThreadlabError(
+            f"threadlab.{name} was called inside a threadlab worker: put the call under "
+            f'`if __name__ == "__main__":`, as multiprocessing asks'
+        )
 
 
 def _names(value: str | Sequence[str]) -> tuple[str, ...]:
@@ -28,6 +48,39 @@ def _names(value: str | Sequence[str]) -> tuple[str, ...]:
 def _pythons(python: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None) -> list[str]:
     given = [python] if isinstance(python, (str, os.PathLike)) else list(python or [])
     return [os.fspath(p) for p in given]
+
+
+def _shown(value: object) -> str:
+    """A value an API user passed, in an error: a number as written, anything else quoted and cut."""
+    if isinstance(value, (int, float)) and len(repr(value)) <= 40:
+        return repr(value)
+    return quoted(value)
+
+
+def _check_seconds(name: str, value: object) -> None:
+    """Refuse a time budget that is not a number of seconds above 0 and at most a day."""
+    if not (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and 0 < value <= DAY_S
+    ):
+        raise SpecError(
+            name, f"{_shown(value)} is not accepted; expected seconds above 0, at most {DAY_S:,.0f}"
+        )
+
+
+def _check_share(precision: object) -> None:
+    """Refuse a precision that is not a share above 0 and below 1."""
+    if not (
+        isinstance(precision, (int, float))
+        and not isinstance(precision, bool)
+        and math.isfinite(precision)
+        and 0 < precision < 1
+    ):
+        raise SpecError(
+            "precision", f"{_shown(precision)} is not accepted; expected a share below 1, like 0.05"
+        )
 
 
 def _swept(params: Mapping[str, ParamValue | Sequence[ParamValue]]) -> dict[str, ParamValue]:
@@ -52,7 +105,9 @@ def _with_scheduler(
     from threadlab.scaleout.dask_cluster import SCHEDULER_ENV, check_scheduler, scheduler_address
 
     if scheduler is not None and "dask" not in strategies:
-        raise SpecError(option, f"{scheduler!r} is for the dask strategy, which is not among the strategies")
+        raise SpecError(
+            option, f"{quoted(scheduler)} is for the dask strategy, which is not among the strategies"
+        )
     if scheduler is not None and "scheduler" in params:
         raise SpecError(option, "is given twice, as a scheduler and as the parameter scheduler; give one")
     if scheduler is None and "dask" in strategies and "scheduler" not in params:
@@ -131,7 +186,12 @@ def run(
         The result; ``result.interrupted`` is True if Ctrl-C cut it short.
 
     Raises:
-        SpecError: an unknown name, a bad value, an unsupported pair.
+        SpecError: an unknown name, a bad value, an unsupported pair, a
+            user's target that cannot be imported (it is imported in a probe
+            process with limits of its own, 10 s and half the memory, never
+            in this one).
+        ThreadlabError: called inside a threadlab worker (a script without
+            an ``if __name__ == "__main__":`` guard).
 
     Example:
         >>> result = threadlab.run("sleep", ["sequential", "threads"], [1, 2],
@@ -142,11 +202,9 @@ def run(
     from threadlab.orchestrate._plan import plan
     from threadlab.orchestrate._select import parse_gil, select
 
-    for name, value in (("max_time", max_time), ("precision", precision)):
-        if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-            raise SpecError(name, f"{value!r} is not accepted; expected a number above 0")
-    if precision >= 1:
-        raise SpecError("precision", f"{precision!r} is not accepted; expected a share below 1, like 0.05")
+    _refuse_nested("run")
+    _check_seconds("max_time", max_time)
+    _check_share(precision)
     progress = progress or Progress()
     counts = (workers,) if isinstance(workers, int) else tuple(workers)
     names = _names(strategies)
@@ -206,9 +264,13 @@ def advise(
     within ``precision`` or ``budget`` seconds are spent.
 
     Args:
-        function: a module-level function, or its target ``"module:function"``
-            / ``"path/to/file.py:function"``. It runs in worker processes, so
-            it must be importable by name.
+        function: a function, or its target ``"module:function"`` /
+            ``"path/to/file.py:function"``. It runs in worker processes, which
+            import it by name; a function of a script run as a program is
+            imported from the script (guard its top level with
+            ``if __name__ == "__main__":``), and one no import can reach (a
+            notebook cell's, a lambda, a nested function) is sent by value
+            with cloudpickle, which the Python it runs under then needs.
         args: positional arguments for every call (JSON-serialisable).
         inputs: ``"module:name"`` of a sequence; call i gets item i.
         tasks: calls per point (default: enough for a sequential sample of
@@ -230,8 +292,11 @@ def advise(
         ``speedup``, ``interval``, ``classification`` and ``reasons``.
 
     Raises:
-        SpecError: the function cannot be imported by name, every call of it
-            raised, or a value is refused.
+        SpecError: the function cannot be imported (in a probe process, never
+            in this one) or sent by value, every call of it raised, or a
+            value is refused.
+        ThreadlabError: called inside a threadlab worker (a script without
+            an ``if __name__ == "__main__":`` guard).
 
     Example:
         >>> advice = threadlab.advise("mymodule:download", args=["https://example.org"])
@@ -243,10 +308,9 @@ def advise(
     from threadlab.orchestrate._advise import advise_pythons, target_of
     from threadlab.orchestrate._select import check_gil, parse_gil, select
 
-    if not (math.isfinite(budget) and budget > 0):
-        raise SpecError("budget", f"{budget!r} is not accepted; expected seconds above 0")
-    if not (math.isfinite(precision) and 0 < precision < 1):
-        raise SpecError("precision", f"{precision!r} is not accepted; expected a share above 0 and below 1")
+    _refuse_nested("advise")
+    _check_seconds("budget", budget)
+    _check_share(precision)
     if args is not None and inputs is not None:
         raise SpecError("args", "args and inputs exclude each other; give one of them")
     try:
@@ -345,7 +409,8 @@ def tour(
         SpecError: ``python`` names no Python that can run threadlab's
             worker, ``max_time`` is not above 0, or ``out`` (or the report
             beside it) cannot be written; before any work starts.
-        ThreadlabError: the report could not be written after the run.
+        ThreadlabError: the report could not be written after the run, or
+            ``tour`` was called inside a threadlab worker.
 
     Example:
         >>> toured = threadlab.tour(quick=True)
@@ -360,10 +425,9 @@ def tour(
     from threadlab.orchestrate._store import check_writable, write_atomically
     from threadlab.render._html import Lesson, html_report
 
-    if max_time is not None and not (
-        isinstance(max_time, (int, float)) and math.isfinite(max_time) and max_time > 0
-    ):
-        raise SpecError("max_time", f"{max_time!r} is not accepted; expected a number above 0, or None")
+    _refuse_nested("tour")
+    if max_time is not None:
+        _check_seconds("max_time", max_time)
     results_path = Path(out)
     report_path = _beside(results_path, ".html") if report else None
     for path in (results_path, report_path):

@@ -13,6 +13,8 @@ point's ``errors`` and ``status`` while the run goes on.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 
 class ThreadlabError(Exception):
     """Base class of every error threadlab raises."""
@@ -24,14 +26,35 @@ class SpecError(ThreadlabError, ValueError):
     unsupported pair, an output path that cannot be written. The message
     names the option, the value and what would be accepted."""
 
-    def __init__(self, option: str, message: str) -> None:
+    def __init__(self, option: str, message: str, mentions: Mapping[str, object] | None = None) -> None:
+        """Args:
+        option: the API parameter (or, from a CLI parser, the flag) whose value is refused.
+        message: what is wrong and what is accepted. Where it names what
+            to set instead, it holds ``{name}`` for each entry of ``mentions``:
+            worded ``name=value`` here, and as the CLI's flag by ``renamed``.
+        mentions: the other parameters the message names, with their values.
+        """
         self.option = option
+        self.mentions = dict(mentions or {})
         self.detail = message
-        super().__init__(f"{option}: {message}")
+        super().__init__(f"{option}: {self._worded({})}")
 
-    def renamed(self, option: str) -> SpecError:
-        """The same error naming ``option`` instead: the CLI's flag for an API parameter."""
-        return SpecError(option, self.detail)
+    def _worded(self, flags: Mapping[str, str]) -> str:
+        if not self.mentions:
+            return self.detail
+        return self.detail.format(
+            **{
+                name: f"{flags[name]} {value}" if name in flags else f"{name}={value!r}"
+                for name, value in self.mentions.items()
+            }
+        )
+
+    def renamed(self, option: str, flags: Mapping[str, str] | None = None) -> SpecError:
+        """The same error naming ``option`` instead, and the parameters it mentions by ``flags``.
+
+        How the CLI words an API error: its flag for each API parameter.
+        """
+        return SpecError(option, self._worded(flags or {}))
 
 
 class ResultsFileError(ThreadlabError):

@@ -39,15 +39,27 @@ EXIT_INTERRUPTED = 130
 
 _state = {"debug": False}
 
-# The Python API's parameter names, as the flags that set them.
+# The Python API's parameter names, as the flags (or argument) that set them: the API
+# and the orchestrator name parameters, never flags; the CLI words their errors with these.
 _FLAGS = {
-    "python": "--python",
+    "workloads": "--workload",
+    "strategies": "--strategy",
+    "workers": "--workers",
     "tasks": "--tasks",
+    "repeat": "--repeat",
+    "warmup": "--warmup",
+    "params": "--param",
+    "max_workers": "--max-workers",
+    "max_time": "--max-time",
+    "timeout": "--timeout",
+    "python": "--python",
     "gil": "--gil",
     "scheduler": "--scheduler",
+    "function": "TARGET",
     "budget": "--budget",
     "precision": "--precision",
     "args": "--args",
+    "inputs": "--inputs",
     "out": "--out",
 }
 
@@ -421,7 +433,7 @@ def plot(results: Path, kind: str, out: Path, point: str | None) -> None:
     image_format = image_format_of(out)
     if point is not None and chosen != "timeline":
         raise SpecError("--point", f"{point!r} applies to --kind timeline only, not {chosen}")
-    check_writable(out)
+    check_writable(out, "--out")
     result = _load(results)
     indices = None if point is None else parse_points("--point", point, len(result.measurements))
     try:
@@ -447,7 +459,7 @@ def report(results: tuple[Path, ...], out: Path) -> None:
     from threadlab.orchestrate._store import check_writable
     from threadlab.render._html import html_report
 
-    check_writable(out)
+    check_writable(out, "--out")
     runs = [(str(path), _load(path)) for path in results]
     _write_bytes(out, html_report(runs).encode("utf-8"))
     _say(_err(), f"Report written to {out}")
@@ -640,7 +652,8 @@ def _main(args: list[str]) -> NoReturn:
     except SpecError as error:
         # The API names its parameters; the CLI's user typed flags.
         flag = _FLAGS.get(error.option)
-        _fail(f"threadlab: error: {error.renamed(flag) if flag else error}", EXIT_BAD_INPUT, debug)
+        shown = error.renamed(flag or error.option, _FLAGS)
+        _fail(f"threadlab: error: {shown}", EXIT_BAD_INPUT, debug)
     except ThreadlabError as error:
         _fail(f"threadlab: error: {error}", EXIT_POINT_FAILED, debug)
     except KeyboardInterrupt:

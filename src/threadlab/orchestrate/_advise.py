@@ -22,7 +22,6 @@ import contextlib
 import dataclasses
 import math
 import os
-import pickle
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -43,12 +42,14 @@ from threadlab.model import (
 )
 from threadlab.orchestrate._execute import execute
 from threadlab.orchestrate._plan import plan
+from threadlab.orchestrate._probe_target import TargetFacts, probe_target, send_by_value
 from threadlab.orchestrate._progress import Progress
 from threadlab.orchestrate._runner import measure_point
 from threadlab.orchestrate._store import ResultsWriter, check_writable
 from threadlab.worker._params import ParamValue
-from threadlab.worker.workloads import FunctionWorkload, TargetError
-from threadlab.worker.workloads._function import load_inputs
+from threadlab.worker._text import quoted
+from threadlab.worker.workloads import is_target
+from threadlab.worker.workloads._function import check_call
 
 # Worker start-up, warm-up and protocol per point, from benchmarks/bench_overhead.py (rounded up).
 _POINT_OVERHEAD_S = 0.3
@@ -94,39 +95,46 @@ class Advice:
 
 
 def target_of(function: Callable[..., object] | str) -> str:
-    """The ``module:function`` or ``file.py:function`` target of a callable (or the target itself).
+    """The target a worker loads ``function`` by: ``module:function``, ``file.py:function``, or by value.
+
+    A function of a script run as a program (``__main__`` with a file) is
+    imported from that file, as multiprocessing's ``spawn`` imports the main
+    module again: the script's top level must then be guarded by
+    ``if __name__ == "__main__":``. A function no import can reach (defined in
+    a notebook cell or at a prompt, a lambda, a nested function) is sent by
+    value with cloudpickle (``send_by_value``).
 
     Raises:
-        SpecError: the callable cannot be imported by name (a lambda, a nested
-            function, or one defined at an interactive prompt).
+        SpecError: cloudpickle cannot pickle a function that must go by value.
     """
     if isinstance(function, str):
         return function
+    return _reference(function) or send_by_value(function)
+
+
+def _reference(function: Callable[..., object]) -> str | None:
+    """``module:qualname`` or ``file.py:qualname`` where an import reaches ``function``; else None."""
+    import inspect
+    import sys
+
     qualname = getattr(function, "__qualname__", "")
     module = getattr(function, "__module__", None)
     if not qualname or "<" in qualname or module is None:
-        raise SpecError(
-            "advise()",
-            f"{function!r} cannot be imported by name; define it at module level and pass it, "
-            f"or pass 'module:function'",
-        )
+        return None
     if module == "__main__":
-        import inspect
-
-        path = inspect.getsourcefile(function)
-        if path is None:
-            raise SpecError("advise()", f"{qualname} was defined interactively; put it in a file")
-        return f"{path}:{qualname}"
+        # A script run as a program: its file, if that is where the function was defined.
+        # A notebook cell's functions also live in __main__, in a file that does not exist.
+        main_file = getattr(sys.modules.get("__main__"), "__file__", None)
+        try:
+            path = inspect.getsourcefile(function)
+        except TypeError:
+            path = None
+        if path is None or main_file is None or not os.path.isfile(path):
+            return None
+        if os.path.realpath(path) != os.path.realpath(main_file):
+            return None
+        return f"{os.path.abspath(path)}:{qualname}"
     return f"{module}:{qualname}"
-
-
-def _picklable(workload: FunctionWorkload) -> str | None:
-    """Why the function cannot go to a process pool, or None if it can."""
-    try:
-        same = pickle.loads(pickle.dumps(workload.function)) is workload.function
-    except Exception as error:  # noqa: BLE001 - any pickling failure is the reason to report
-        return f"the function cannot be pickled ({type(error).__name__}: {error})"
-    return None if same else "the function does not unpickle to itself (it is not importable by name)"
 
 
 def _counts(limit: int) -> tuple[int, ...]:
@@ -137,9 +145,9 @@ def _counts(limit: int) -> tuple[int, ...]:
     return tuple(counts)
 
 
-def _strategies(workload: FunctionWorkload, host: FoundInterpreter, notes: list[str]) -> list[str]:
+def _strategies(facts: TargetFacts, host: FoundInterpreter, notes: list[str]) -> list[str]:
     """The strategies that apply to the function on ``host``; what is left out goes to ``notes``."""
-    if workload.is_async:
+    if facts.is_async:
         notes.append("a coroutine function: measured on asyncio against awaiting one call at a time")
         return ["asyncio"]
     notes.append("not a coroutine function: asyncio does not apply")
@@ -147,7 +155,7 @@ def _strategies(workload: FunctionWorkload, host: FoundInterpreter, notes: list[
     for name in ("threads", "thread-pool", "processes", "interpreters"):
         reason = host.unavailable.get(name)
         if reason is None and name == "processes":
-            reason = _picklable(workload)
+            reason = facts.pickle_problem
         if reason:
             notes.append(f"{name} skipped: {reason}")
         else:
@@ -180,28 +188,43 @@ def advise_sweep(
     progress = progress or Progress()
     if out is not None:
         check_writable(out)
-    try:
+    if not is_target(target):
         # A user's function only: a built-in workload name is refused here, not asserted on.
-        workload = FunctionWorkload(target)
-    except TargetError as error:
-        raise SpecError("TARGET", str(error)) from None
+        raise SpecError(
+            "function",
+            f"{quoted(target)} is not a target; expected package.module:function or path/to/file.py:function",
+        )
     params: dict[str, ParamValue] = {"args": args, "inputs": inputs}
     try:
-        workload.check(params)
+        check_call(params)
     except ValueError as error:
-        raise SpecError("--inputs" if inputs else "--args", str(error)) from None
-    notes: list[str] = []
-    strategies = _strategies(workload, host, notes)
-    item_count = len(load_inputs(inputs)) if inputs else None
+        raise SpecError("args", str(error)) from None
+    # Imported, checked and its inputs counted in a probe process: never in this one.
+    facts = probe_target(target, python=host.executable, inputs=inputs)
+    notes: list[str] = facts.notes(inputs)
+    strategies = _strategies(facts, host, notes)
+    item_count = facts.items
 
     # 1. Probe: the cost of one call and how much of it is CPU, from a few sequential calls;
     # again with more calls where those few were too short to time (a sample's fixed cost
     # would otherwise pass for the calls' own).
+    probe_limit_s = max(10.0, budget_s / 2)
+
     def probe_with(count: int) -> Measurement:
         point = Point(target, "sequential", 1, count, params, {}, host.executable, 3, 1, gil)
-        return measure_point(
-            point, repeat=3, warmup=1, timeout_s=max(10.0, budget_s / 2), on_sample=progress.sample
+        measured = measure_point(
+            point, repeat=3, warmup=1, timeout_s=probe_limit_s, on_sample=progress.sample
         )
+        if measured.status == "timeout":
+            # advise has no timeout of its own to raise: the budget sets this limit.
+            raise SpecError(
+                "advise",
+                f"the function did not return: {count} call(s) were still running after "
+                f"{probe_limit_s:g} s (half the budget, at least 10 s) and were stopped; "
+                "if one call takes that long, pass {budget}",
+                {"budget": math.ceil(budget_s * 4)},
+            )
+        return measured
 
     probe_tasks = min(item_count or 3, 3)
     probe = probe_with(probe_tasks)

@@ -12,6 +12,11 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+# Set in every process threadlab launches (workers, probes) and inherited by what they
+# start: the API refuses to run inside one, where a user's script re-imported without an
+# ``if __name__ == "__main__":`` guard would start a whole run again in each worker.
+IN_WORKER_ENV = "THREADLAB_IN_WORKER"
+
 
 def source_dir() -> Path:
     """The directory holding the ``threadlab`` package (``src/``, or site-packages)."""
@@ -40,24 +45,28 @@ def gil_env(env: Mapping[str, str], gil: str) -> dict[str, str]:
     return found
 
 
-def worker_command(python: str, gil: str = "default") -> list[str]:
+def worker_command(python: str, gil: str = "default", module: str = "threadlab.worker") -> list[str]:
     """The command line that starts a worker under ``python``.
 
     ``gil`` is ``on`` or ``off`` only for a free-threaded build (the plan
     sees to it): ``-X gil=1`` / ``-X gil=0``; ``default`` adds nothing.
+    ``module`` is what runs: the worker, or the probe of a user's target
+    (``threadlab.worker._target_probe``), launched the same way.
     """
-    return [python, *gil_args(gil), "-m", "threadlab.worker"]
+    return [python, *gil_args(gil), "-m", module]
 
 
 def worker_env(gil: str = "default") -> dict[str, str]:
     """The worker's environment: threadlab's own source put first on its path.
 
     The worker needs nothing installed in the target interpreter: the
-    directory holding the ``threadlab`` package is enough. ``PYTHON_GIL`` is
+    directory holding the ``threadlab`` package is enough. ``IN_WORKER_ENV``
+    marks it as threadlab's (the API refuses to run there). ``PYTHON_GIL`` is
     set to match ``gil`` (``on``/``off``), or removed (``default``: the
     build's own default, whatever the shell has).
     """
     env = gil_env(os.environ, gil)
+    env[IN_WORKER_ENV] = "1"
     source = str(source_dir())
     env["PYTHONPATH"] = os.pathsep.join(p for p in (source, env.get("PYTHONPATH")) if p)
     return env

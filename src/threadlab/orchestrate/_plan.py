@@ -140,20 +140,34 @@ def _nearest(name: str, choices: Iterable[str]) -> str:
     return f"did you mean {close[0]!r}? " if close else ""
 
 
-def resolve_workload(name: str) -> Workload:
-    """The workload called ``name``.
+def resolve_workload(
+    name: str, pythons: Sequence[str] = ("",), inputs: str = "", notes: list[str] | None = None
+) -> Workload:
+    """The workload called ``name``; a user's target is checked by a probe under each of ``pythons``.
 
     Raises:
-        SpecError: no such workload; lists the valid ones and the nearest.
+        SpecError: no such workload; lists the valid ones and the nearest. A
+            user's target that cannot be imported, or whose import exits,
+            hangs or runs out of memory (this process never imports it).
     """
+    if workload_registry.is_target(name):
+        from threadlab.orchestrate._probe_target import ProbedFunction, probe_target
+
+        found = [
+            probe_target(name, python=python, inputs=inputs, option="workloads", inputs_option="params")
+            for python in pythons
+        ]
+        if notes is not None:
+            notes.extend(found[0].notes(inputs))
+        return ProbedFunction(found[0])
     try:
         return workload_registry.get(name)
     except workload_registry.TargetError as error:
-        raise SpecError("--workload", str(error)) from None
+        raise SpecError("workloads", str(error)) from None
     except KeyError:
         known = workload_registry.names()
         raise SpecError(
-            "--workload",
+            "workloads",
             f"unknown workload {quoted(name)}; {_nearest(name, known)}expected one of: {', '.join(known)}",
         ) from None
 
@@ -164,7 +178,7 @@ def _strategy_named(name: str) -> Strategy:
     except KeyError:
         known = strategy_registry.names()
         raise SpecError(
-            "--strategy",
+            "strategies",
             f"unknown strategy {quoted(name)}; {_nearest(name, known)}expected one of: {', '.join(known)}",
         ) from None
 
@@ -178,7 +192,7 @@ def resolve_strategy(name: str) -> Strategy:
     strategy = _strategy_named(name)
     reason = strategy.unavailable_reason()
     if reason:
-        raise SpecError("--strategy", f"{quoted(name)} cannot run here: {reason}")
+        raise SpecError("strategies", f"{quoted(name)} cannot run here: {reason}")
     return strategy
 
 
@@ -189,13 +203,13 @@ def _check_pair(workload: Workload, strategy: Strategy) -> None:
     if strategy.mode == "async":
         async_ones = [w for w in workload_registry.names() if "async" in workload_registry.get(w).modes()]
         raise SpecError(
-            "--strategy",
+            "strategies",
             f"workload {quoted(workload.name)} cannot run on {strategy.name!r}: its task is a blocking "
             f"function, which would stall the event loop; asyncio runs async workloads "
             f"({', '.join(async_ones)})",
         )
     raise SpecError(
-        "--strategy",
+        "strategies",
         f"workload {quoted(workload.name)} cannot run on {strategy.name!r}: "
         "it has only an async form; use asyncio",
     )
@@ -225,14 +239,14 @@ def _apply_params(
             )
             accepted = ", ".join(sorted(declared)) or "none"
             raise SpecError(
-                "--param",
+                "params",
                 f"unknown parameter {quoted(key)} for {named}; {_nearest(key, declared)}accepted: {accepted}",
             )
         swept = isinstance(value, str) and "," in value and declared[key].kind != "text"
         texts: list[ParamValue] = [*split_list(str(value))] if swept else [value]
         if swept and not texts:
             raise SpecError(
-                "--param", f"{key}={quoted(value)} is not accepted; expected values like {key}=1,2,4"
+                "params", f"{key}={quoted(value)} is not accepted; expected values like {key}=1,2,4"
             )
         try:
             for owner in owners:
@@ -241,7 +255,7 @@ def _apply_params(
                         values = [param.parse(t) if isinstance(t, str) else param.check(t) for t in texts]
                         typed[key] = tuple(dict.fromkeys(values))
         except ValueError as error:
-            raise SpecError("--param", str(error)) from None
+            raise SpecError("params", str(error)) from None
     return typed
 
 
@@ -279,7 +293,7 @@ def _check_memory(declared: Sequence[Param], values: Mapping[str, ParamValue]) -
         free = available_memory()
         if free is not None and needed > free:
             raise SpecError(
-                "--param",
+                "params",
                 f"{param.name}={values[param.name]:g} needs {size(int(needed))} of memory and this machine "
                 f"has {size(free)} available; expected at most {free / (1024 * 1024):,.0f} ({param.help})",
             )
@@ -292,7 +306,7 @@ def _hosts(spec: Spec) -> list[FoundInterpreter]:
         found = this_interpreter() if python in ("", sys.executable) else describe(python)
         why = found.why_not()
         if why:
-            raise SpecError("--python", f"{quoted(python)} cannot run threadlab's worker: {why}")
+            raise SpecError("python", f"{quoted(python)} cannot run threadlab's worker: {why}")
         hosts.append(found)
     return hosts
 
@@ -329,7 +343,10 @@ def plan(spec: Spec, notes: list[str] | None = None) -> tuple[Point, ...]:
         return tuple(points)
     hosts = _hosts(spec)
     gils = check_gil(hosts, spec.gil, notes)
-    workloads = [resolve_workload(name) for name in spec.workloads]
+    inputs = str(spec.params.get("inputs", "") or "")
+    workloads = [
+        resolve_workload(name, spec.pythons or (spec.python,), inputs, notes) for name in spec.workloads
+    ]
     strategies = [_strategy_named(name) for name in spec.strategies]
     for strategy in strategies:
         reasons = [host.unavailable.get(strategy.name) for host in hosts]
@@ -337,14 +354,14 @@ def plan(spec: Spec, notes: list[str] | None = None) -> tuple[Point, ...]:
             where = "; ".join(
                 f"{where_is(host)}: {reason}" for host, reason in zip(hosts, reasons, strict=True)
             )
-            raise SpecError("--strategy", f"{strategy.name!r} cannot run {where}")
+            raise SpecError("strategies", f"{strategy.name!r} cannot run {where}")
         for host, reason in zip(hosts, reasons, strict=True):
             if reason:
                 notes.append(f"{strategy.name} {where_is(host)} left out: {reason}")
     for workload in workloads:
         reason = workload.unavailable_reason()
         if reason:
-            raise SpecError("--workload", f"{quoted(workload.name)} cannot run here: {reason}")
+            raise SpecError("workloads", f"{quoted(workload.name)} cannot run here: {reason}")
         for strategy in strategies:
             _check_pair(workload, strategy)
     typed = _apply_params(spec.params, workloads, strategies)
@@ -355,15 +372,16 @@ def plan(spec: Spec, notes: list[str] | None = None) -> tuple[Point, ...]:
     most = max(spec.workers)
     if most > MOST_COUNT:
         raise SpecError(
-            "--workers", f"{most:,} is above {MOST_COUNT:,}; expected at most {MOST_COUNT:,} workers"
+            "workers", f"{most:,} is above {MOST_COUNT:,}; expected at most {MOST_COUNT:,} workers"
         )
     for strategy in strategies:
         limit = max(spec.max_workers or 0, strategy.safe_workers)
         if not strategy.single_worker and most > limit:
             raise SpecError(
-                "--workers",
+                "workers",
                 f"{most} is above the safe limit of {limit} workers for {strategy.name}; "
-                f"pass --max-workers {most} to allow it",
+                "pass {max_workers} to allow it",
+                {"max_workers": most},
             )
     points = []
     pythons = spec.pythons or (spec.python,)
@@ -374,7 +392,7 @@ def plan(spec: Spec, notes: list[str] | None = None) -> tuple[Point, ...]:
                 try:
                     workload.check(work_params)
                 except ValueError as error:
-                    raise SpecError("--param", str(error)) from None
+                    raise SpecError("params", str(error)) from None
                 _check_memory(workload.params, work_params)
                 for strategy in strategies:
                     if strategy.name in host.unavailable:
@@ -398,7 +416,7 @@ def plan(spec: Spec, notes: list[str] | None = None) -> tuple[Point, ...]:
                                 points.append(point)
                     if len(points) > MAX_POINTS:
                         raise SpecError(
-                            "--param",
+                            "params",
                             f"the sweep makes more than {MAX_POINTS} points; sweep fewer values at once",
                         )
     return tuple(points)

@@ -50,6 +50,7 @@ from threadlab._version import __version__
 from threadlab.model import Interpreter, Measurement, Point, PointError, Sample, Status
 from threadlab.model._json import sample_from_json
 from threadlab.orchestrate._launch import worker_command, worker_env
+from threadlab.orchestrate._probe_target import sent_by_value
 from threadlab.orchestrate._strategies import module_of, shares_one_gil
 from threadlab.worker._protocol import PROTOCOL_VERSION
 
@@ -157,6 +158,7 @@ class WorkerSession:
         request = {
             "protocol": PROTOCOL_VERSION,
             "workload": self.point.workload,
+            "function": sent_by_value(self.point.workload),
             "strategy": self.point.strategy,
             "strategy_module": module_of(self.point.strategy),
             "workers": self.point.workers,

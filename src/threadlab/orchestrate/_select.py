@@ -96,7 +96,7 @@ def _one(value: str, option: str, discovered: Sequence[FoundInterpreter]) -> Fou
     return found
 
 
-def select(values: Sequence[str], *, option: str = "--python") -> Selection:
+def select(values: Sequence[str], *, option: str = "python") -> Selection:
     """The interpreters that ``--python`` values name.
 
     Args:
@@ -139,7 +139,7 @@ def select(values: Sequence[str], *, option: str = "--python") -> Selection:
     return Selection(tuple(unique.values()), tuple(skipped))
 
 
-def parse_gil(text: str, option: str = "--gil") -> Gil:
+def parse_gil(text: str, option: str = "gil") -> Gil:
     """``on``, ``off`` or ``default``.
 
     Raises:
@@ -173,14 +173,14 @@ def check_gil(hosts: Sequence[FoundInterpreter], gil: Gil, notes: list[str]) -> 
             for found in hosts
         )
         raise SpecError(
-            "--gil",
+            "gil",
             f"'off' needs a free-threaded build (3.13t, 3.14t); {built} "
             f"{'is' if len(hosts) == 1 else 'are'} built with the GIL",
         )
     if gil == "off":
         for found in hosts:
             if not found.free_threaded:
-                notes.append(f"--gil off: Python {found.label()} is built with the GIL and keeps it")
+                notes.append(f"GIL off: Python {found.label()} is built with the GIL and keeps it")
     return [gil if found.free_threaded else "default" for found in hosts]
 
 

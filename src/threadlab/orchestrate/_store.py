@@ -35,7 +35,7 @@ from threadlab.model import Measurement, Result
 from threadlab.model._json import MAX_FILE_BYTES, measurement_to_json, result_from_bytes, result_header
 
 
-def check_writable(path: Path, option: str = "--out") -> None:
+def check_writable(path: Path, option: str = "out") -> None:
     """Refuse, before any work, an output path that cannot be written.
 
     Raises:

@@ -10,8 +10,8 @@
     can the scheduler and each worker load the task?  ──►  pickle.loads(task) there
     prepare() on each of the W workers                ──►  the workload's input data
     ── spawn_s ends here ──
-    submit tasks 0 … T-1                              ──►  timed_call(task, i) on a worker thread
-    records (from the workers' clocks) ◄──────────────────
+    submit tasks 0 … T-1                              ──►  returning_call(task, i) on a worker thread
+    records (from the workers' clocks), values ◄──────────  each value pickled there, loaded here
     close the client; the LocalCluster too (embedded only; ADDR's cluster is left running)
 
 W is the number of Dask worker processes, each with ``threads_per_worker``
@@ -24,8 +24,10 @@ distributed), so steady-state throughput can be told from start-up.
 
 What is measured, and where:
 
-- Per-task spans and CPU: ``timed_call`` runs on the Dask worker thread, the
-  same wrapper as every other strategy. The embedded cluster is on this
+- Per-task spans and CPU: ``returning_call`` runs on the Dask worker thread,
+  the wrapper every strategy whose tasks run elsewhere uses; it pickles the
+  task's return value, which comes back to this process and is loaded here,
+  as ``client.gather`` would hand it over. The embedded cluster is on this
   machine, where ``perf_counter`` is one system-wide monotonic clock, so the
   spans need no correction. On an existing cluster each worker's clock is
   read once per sample: a reading that falls between two readings of ours is
@@ -40,11 +42,12 @@ What is measured, and where:
   included (about 1 CPU-second each), and their peak RSS are counted. On an
   existing cluster the work happens in processes threadlab cannot see, so
   these figures are absent (None), not zero.
-- Task errors: ``timed_call`` turns a task's exception into data, as
-  everywhere. A Dask worker that dies running a task fails the point as
-  crashed (``WorkerLost``); the embedded cluster does not retry such a task
-  (``allowed_failures=0``), an existing cluster retries it as its scheduler is
-  configured (``distributed.scheduler.allowed-failures``, 3 by default).
+- Task errors: ``returning_call`` turns a task's exception (or a return
+  value that cannot be pickled) into data, as everywhere. A Dask worker
+  that dies running a task fails the point as crashed (``WorkerLost``);
+  the embedded cluster does not retry such a task (``allowed_failures=0``),
+  an existing cluster retries it as its scheduler is configured
+  (``distributed.scheduler.allowed-failures``, 3 by default).
 
 Tasks travel by pickle, by reference: threadlab (for its built-in workloads)
 and a user's module must be importable on the scheduler and on every worker.
@@ -70,7 +73,15 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from threadlab.worker._params import Param
-from threadlab.worker.strategies._base import Job, Outcome, Strategy, TaskRecord, WorkerLost, timed_call
+from threadlab.worker.strategies._base import (
+    Job,
+    Outcome,
+    Strategy,
+    TaskRecord,
+    WorkerLost,
+    returned,
+    returning_call,
+)
 from threadlab.worker.workloads._base import PointRefused
 
 if TYPE_CHECKING:
@@ -92,7 +103,10 @@ WORKERS_TIMEOUT_S = 10.0
 # orchestrator, which kills the worker's process group at --timeout.
 CLOSE_TIMEOUT_S = 10.0
 
-RunTask = Callable[[int], tuple[TaskRecord, str]]
+# A task's record and its pickled return value (``returning_call``), then the worker's address.
+Sent = tuple[TaskRecord, bytes | None]
+Returning = Callable[[int], Sent]
+RunTask = Callable[[int], tuple[Sent, str]]
 
 
 def scheduler_address(text: str) -> str:
@@ -194,8 +208,8 @@ def check_scheduler(address: str) -> None:
     connect(scheduler_address(address)).close()
 
 
-def _run_on_worker(call: Callable[[int], TaskRecord], index: int) -> tuple[TaskRecord, str]:
-    """Run one task on a Dask worker; say which worker it was."""
+def _run_on_worker(call: Returning, index: int) -> tuple[tuple[TaskRecord, bytes | None], str]:
+    """Run one task on a Dask worker; its record and pickled value, and which worker it was."""
     from distributed import get_worker
 
     return call(index), get_worker().address
@@ -243,7 +257,7 @@ class DaskCluster(Strategy):
         assert job.sync_task is not None
         address = str(job.params["scheduler"])
         threads = int(job.params["threads_per_worker"])
-        call = functools.partial(timed_call, job.sync_task)
+        call = functools.partial(returning_call, job.sync_task)
         entered = time.perf_counter_ns()
         with contextlib.ExitStack() as stack:
             if address:
@@ -259,8 +273,8 @@ class DaskCluster(Strategy):
             results = _run_tasks(client, functools.partial(_run_on_worker, call), job.tasks, only)
             finished = time.perf_counter_ns()
         records = [
-            _on_our_clock(record, offsets.get(where, 0), entered, finished, where if address else "")
-            for record, where in results
+            _on_our_clock(returned(*sent), offsets.get(where, 0), entered, finished, where if address else "")
+            for sent, where in results
         ]
         return Outcome(records, (ready - entered) / 1e9, usage_measured=not address)
 
@@ -319,14 +333,13 @@ def _existing_cluster(
         raise PointRefused(
             f"the Dask cluster at {address} has {len(fitting)} worker(s) with {threads} thread(s) each "
             f"(its workers run {theirs}); this point needs {workers}: start workers with "
-            f"`dask worker {address} --nthreads {threads}`, or pass --param threads_per_worker={counts[-1]}"
+            f"`dask worker {address} --nthreads {threads}`, "
+            f"or set the parameter threads_per_worker={counts[-1]}"
         )
     return client, fitting[:workers]
 
 
-def _check_loadable(
-    client: Client, call: Callable[[int], TaskRecord], workers: list[str], address: str
-) -> None:
+def _check_loadable(client: Client, call: Returning, workers: list[str], address: str) -> None:
     """Refuse the point, in one line, where the scheduler or a worker cannot load the task.
 
     Raises:
@@ -359,14 +372,14 @@ def _clock_offsets(client: Client, workers: list[str]) -> dict[str, int]:
 
 def _run_tasks(
     client: Client, run_task: RunTask, tasks: int, only: list[str] | None
-) -> list[tuple[TaskRecord, str]]:
+) -> list[tuple[Sent, str]]:
     """Submit every task, gather every record; a worker that died is ``WorkerLost``."""
     from distributed import KilledWorker
 
     futures = client.map(run_task, range(tasks), pure=False, workers=only, allow_other_workers=False)
     numbers = {future.key: number for number, future in enumerate(futures)}
     try:
-        results: list[tuple[TaskRecord, str]] = client.gather(futures)
+        results: list[tuple[Sent, str]] = client.gather(futures)
     except KilledWorker as error:
         died = error.allowed_failures + 1  # the scheduler gave up once one more died than it allows
         raise WorkerLost(

@@ -183,8 +183,11 @@ def build_job(
         PointRefused: the request names something unknown or unavailable, or a
             parameter is not accepted.
     """
+    pickled = request.get("function")
+    if pickled is not None and not isinstance(pickled, str):
+        raise PointRefused("function must be base64 text or null, not {!r}".format(type(pickled).__name__))
     try:
-        workload: Workload = workloads.get(request["workload"])
+        workload: Workload = workloads.get(request["workload"], pickled)
     except KeyError:
         raise PointRefused("unknown workload {!r}".format(request["workload"])) from None
     except workloads.TargetError as error:
@@ -252,7 +255,7 @@ def run_point(
     if unknown:
         raise PointRefused("unknown request field(s): {}".format(", ".join(unknown)))
     build_job(request)
-    workload = workloads.get(request["workload"])
+    workload = workloads.get(request["workload"], request.get("function"))
     with workload.session(resolve(workload.params, request.get("params", {}))) as task_params:
         strategy, job = build_job(request, task_params)
         job.prepare()

@@ -14,9 +14,12 @@ from typing import Tuple
 # One request: the point to measure, sent as the first line on the worker's stdin.
 # strategy_module: where a strategy outside the worker package lives (the orchestrator's
 # registry names it: threadlab.scaleout.dask_cluster for dask); null for the worker's own.
+# function: a user's function sent by value (base64 of its cloudpickle), for a workload
+# no import can reach (defined in a notebook cell); null for every other workload.
 REQUEST_FIELDS: Tuple[str, ...] = (
     "protocol",
     "workload",
+    "function",
     "strategy",
     "strategy_module",
     "workers",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import pickle
 import threading
 import time
 import traceback
@@ -48,12 +49,8 @@ def worker_label(slot: Optional[str] = None) -> str:
     return "{}:{}".format(os.getpid(), slot or threading.current_thread().name)
 
 
-def timed_call(task: Callable[[int], Any], index: int) -> TaskRecord:
-    """Run one task and record its span; an exception becomes data, not a crash.
-
-    Module-level so that ``functools.partial(timed_call, task)`` pickles and
-    runs inside process-pool children as well as threads.
-    """
+def _timed(task: Callable[[int], Any], index: int) -> Tuple[TaskRecord, Any]:
+    """Run one task; its record and the value it returned (None where it raised)."""
     cpu0 = time.thread_time_ns()
     start = time.perf_counter_ns()
     error = None
@@ -64,7 +61,58 @@ def timed_call(task: Callable[[int], Any], index: int) -> TaskRecord:
         error = traceback.format_exc()
     end = time.perf_counter_ns()
     cpu1 = time.thread_time_ns()
-    return TaskRecord(index, start, end, cpu1 - cpu0, worker_label(), error, reported_io(value, end - start))
+    record = TaskRecord(
+        index, start, end, cpu1 - cpu0, worker_label(), error, reported_io(value, end - start)
+    )
+    return record, value
+
+
+def timed_call(task: Callable[[int], Any], index: int) -> TaskRecord:
+    """Run one task and record its span; an exception becomes data, not a crash.
+
+    Module-level so that ``functools.partial(timed_call, task)`` pickles and
+    runs inside process-pool children as well as threads.
+    """
+    return _timed(task, index)[0]
+
+
+def returning_call(task: Callable[[int], Any], index: int) -> Tuple[TaskRecord, Optional[bytes]]:
+    """``timed_call`` where the task runs in another process or interpreter: its value comes back too.
+
+    The value is pickled here, as a ``pool.map`` child pickles what the
+    function returned, so that sending results back is part of what a
+    sample measures (after the task's span, inside the sample's wall time).
+    A value that cannot be pickled fails the task, with the reason, as it
+    would fail the user's ``pool.map``. The other side loads it with
+    ``returned``.
+    """
+    record, value = _timed(task, index)
+    if record.error is not None:
+        return record, None
+    try:
+        return record, pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+    except BaseException:  # noqa: BLE001 - the pickling failure is the task's, measured and carried back
+        return record._replace(error=_not_sent("pickled", traceback.format_exc())), None
+
+
+def returned(record: TaskRecord, value: Optional[bytes]) -> TaskRecord:
+    """The record of a ``returning_call``, once its value is unpickled here, as a pool's caller gets it."""
+    if value is None:
+        return record
+    try:
+        pickle.loads(value)
+    except BaseException:  # noqa: BLE001 - as in returning_call: the task's failure, carried back
+        return record._replace(error=_not_sent("unpickled", traceback.format_exc()))
+    return record
+
+
+def _not_sent(what: str, text: str) -> str:
+    """The traceback, its last line (the error, as reports quote it) saying what failed."""
+    return (
+        "{} (the task's return value could not be {} to be sent back, as a process pool sends it)\n".format(
+            text.rstrip(), what
+        )
+    )
 
 
 _NOT_REPORTED = float("nan")

@@ -7,7 +7,12 @@ CPU time is counted once they are reaped.
 Start method: ``fork`` on Linux by default — the worker process is
 single-threaded when the pool starts, so fork is safe there, and it is the
 cheapest way to start a child. Elsewhere the platform's default (``spawn`` on
-macOS and Windows). ``--param start_method=spawn|forkserver|fork`` picks another.
+macOS and Windows). The ``start_method`` parameter (spawn, forkserver, fork) picks another.
+
+Each task's return value comes back to this process, pickled in the child
+and loaded here, as ``pool.map`` hands values to its caller: sending results
+is part of the cost measured, and a value that cannot be pickled fails its
+task with the reason.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Optional
 
 from threadlab.worker._params import Param
-from threadlab.worker.strategies._base import Job, Outcome, Strategy, timed_call
+from threadlab.worker.strategies._base import Job, Outcome, Strategy, returned, returning_call
 
 
 def _default_start_method() -> str:
@@ -54,13 +59,14 @@ class Processes(Strategy):
 
     def run(self, job: Job) -> Outcome:
         assert job.sync_task is not None
-        call = functools.partial(timed_call, job.sync_task)
+        call = functools.partial(returning_call, job.sync_task)
         context = multiprocessing.get_context(str(job.params["start_method"]))
         with ProcessPoolExecutor(
             max_workers=job.workers, mp_context=context, initializer=job.prepare
         ) as pool:
             futures = [pool.submit(call, index) for index in range(job.tasks)]
-            records = [future.result() for future in futures]
+            # Each value comes back pickled and is loaded here, as pool.map would hand it over.
+            records = [returned(*future.result()) for future in futures]
         return Outcome(records, None)
 
 

@@ -11,18 +11,20 @@
                                                  unpickle the task, prepare
                ◄── "ready" (or the traceback) ─
     spawn_s = until the last one is ready
-    round 2, all hosts at once: bootstrap ────►  tasks k, k+W, k+2W, …: timed_call each
-               ◄── records (marshal, through an unlinked temporary file)
+    round 2, all hosts at once: bootstrap ────►  tasks k, k+W, k+2W, …: returning_call each
+               ◄── records and pickled values (marshal, through an unlinked temporary file)
+    each value unpickled here, as InterpreterPoolExecutor hands it over
     at exit: each host destroys its interpreter
 
 Each host thread switches into its subinterpreter for its whole share of
 the tasks, so the subinterpreters run Python code at the same time, on as
 many cores as there are workers (PEP 684, Python 3.12+); the second round
 starts them together, as ``threads`` starts its threads. Spans are taken
-inside the subinterpreter by the same ``timed_call`` as every other
-strategy, with the same process-wide clocks (``perf_counter_ns``,
-``thread_time_ns``), and travel back as plain tuples of the shared
-``TaskRecord`` shape, so the sample is timed above, once, as for the others.
+inside the subinterpreter by ``returning_call`` (every strategy's timing,
+with the task's return value pickled to come back), with the same
+process-wide clocks (``perf_counter_ns``, ``thread_time_ns``), and travel
+back as plain tuples of the shared ``TaskRecord`` shape, so the sample is
+timed above, once, as for the others.
 
 The interpreters are created by the first sample of a point (a warm-up,
 unless ``--warmup 0``) and kept for the next ones, like the pool of an
@@ -75,7 +77,7 @@ import time
 import traceback
 from typing import Any, Dict, List, Optional
 
-from threadlab.worker.strategies._base import Job, Outcome, Strategy, TaskRecord, timed_call
+from threadlab.worker.strategies._base import Job, Outcome, Strategy, TaskRecord, returned, returning_call
 
 # Runs as top-level code in the subinterpreter at every sample: set the path,
 # then hand over to a function at once (module-level code runs markedly slower).
@@ -279,7 +281,8 @@ def serve(spec: Dict[str, Any], out: int) -> None:
             task set up as ``task``. Either: ``name`` the worker's thread.
         out: file descriptor that receives the marshalled answer: ``error``
             (the traceback of a failed setup, or None) and ``records``
-            (``TaskRecord`` fields as tuples).
+            (``TaskRecord`` fields as tuples, each with the task's pickled
+            return value, as ``returning_call`` gives them).
     """
     records: List[Any] = []
     error: Optional[str] = None
@@ -297,7 +300,8 @@ def serve(spec: Dict[str, Any], out: int) -> None:
     else:
         task = _TASKS[spec["task"]]
         for index in range(spec["first"], spec["tasks"], spec["step"]):
-            records.append(tuple(timed_call(task, index)))
+            record, value = returning_call(task, index)
+            records.append((tuple(record), value))
     answer = memoryview(marshal.dumps({"error": error, "records": records}))
     while answer:
         answer = answer[os.write(out, answer) :]
@@ -353,7 +357,10 @@ class Subinterpreters(Strategy):
                 for k in range(workers)
             ],
         )
-        records = [TaskRecord(*fields) for answer in answers for fields in answer["records"]]
+        # Each value comes back pickled and is loaded here, as an InterpreterPoolExecutor hands it over.
+        records = [
+            returned(TaskRecord(*fields), value) for answer in answers for fields, value in answer["records"]
+        ]
         return Outcome(records, (ready - started) / 1e9)
 
 

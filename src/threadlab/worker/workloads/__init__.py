@@ -7,7 +7,7 @@ pays only for the imports of the point it runs.
 from __future__ import annotations
 
 import importlib
-from typing import Dict, Tuple
+from typing import Dict, Optional, Tuple
 
 from threadlab.worker.workloads._base import KINDS, IOWait, PointRefused, Workload
 from threadlab.worker.workloads._function import FunctionWorkload, TargetError, is_target
@@ -28,15 +28,18 @@ def names() -> Tuple[str, ...]:
     return tuple(sorted(_MODULES))
 
 
-def get(name: str) -> Workload:
+def get(name: str, pickled: Optional[str] = None) -> Workload:
     """The workload called ``name``: a built-in, or a user's ``module:function``.
+
+    ``pickled`` is a user's function sent by value (base64 of its pickle),
+    for a target that no import can reach.
 
     Raises:
         KeyError: no built-in workload has that name.
         TargetError: ``name`` is a user's target that cannot be loaded.
     """
     if is_target(name):
-        return FunctionWorkload(name)
+        return FunctionWorkload(name, pickled)
     module = importlib.import_module("threadlab.worker.workloads." + _MODULES[name])
     workload: Workload = module.WORKLOAD
     return workload

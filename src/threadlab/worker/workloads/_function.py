@@ -8,13 +8,26 @@ strategy but ``asyncio``. Process pools pickle the function by reference, so
 it must be importable by name: a module on the path, or a file, whose
 directory is put on ``sys.path`` (children started with ``spawn`` inherit that
 path).
+
+A function that no import can reach (defined in a notebook cell, or nested)
+comes *by value* instead: the orchestrator pickles it with cloudpickle and the
+request carries the bytes (``function``, base64); they are loaded here with
+plain ``pickle``, which needs cloudpickle importable in this Python, and sent
+to pool children and subinterpreters as those same bytes.
+
+``inputs`` is read with a bound, ``INPUTS_LIMIT`` items: an endless iterable
+(``itertools.count()``) is cut there rather than filling the memory; the
+orchestrator's probe says so in a note.
 """
 
 from __future__ import annotations
 
+import base64
 import importlib
+import itertools
 import json
 import os
+import pickle
 import sys
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, cast
 
@@ -24,6 +37,13 @@ from threadlab.worker.workloads._base import AsyncTask, Task, Workload
 
 # Input sequences, loaded once per process by their target name.
 _INPUTS: Dict[str, List[Any]] = {}
+# Functions sent by value, unpickled once per process by their bytes.
+_BY_VALUE: Dict[str, Callable[..., Any]] = {}
+
+# The most items of ``inputs`` read: past this an iterable is cut (an endless one would
+# otherwise grow until the machine runs out of memory). A million tasks is more than any
+# point runs (advise caps a point at 50,000 calls).
+INPUTS_LIMIT = 1_000_000
 
 
 class TargetError(Exception):
@@ -62,6 +82,8 @@ def load_target(target: str) -> Any:
             sys.path.insert(0, os.getcwd())
     try:
         module = importlib.import_module(module_name)
+    except MemoryError:
+        raise  # the probe says it ran out of memory, with its limit
     except Exception as error:  # noqa: BLE001 - any failure to import is the user's to see
         raise TargetError(
             "{}: cannot import {}: {}: {}".format(
@@ -102,7 +124,7 @@ def load_inputs(target: str) -> List[Any]:
 
     Loaded once per process and kept, so every task of the process reads the
     same list, and a process-pool child loads it by name instead of receiving
-    it with every task.
+    it with every task. At most ``INPUTS_LIMIT`` items are read.
 
     Raises:
         TargetError: it cannot be imported, is not iterable, or is empty.
@@ -113,7 +135,7 @@ def load_inputs(target: str) -> List[Any]:
         if callable(source):
             source = source()
         try:
-            items = list(source)
+            items = list(itertools.islice(source, INPUTS_LIMIT))
         except TypeError:
             raise TargetError(
                 "inputs {!r} is a {}, not an iterable; expected a list, a tuple, a generator "
@@ -123,6 +145,34 @@ def load_inputs(target: str) -> List[Any]:
             raise TargetError("inputs {!r} is empty; expected at least one item".format(target))
         _INPUTS[target] = items
     return items
+
+
+def load_by_value(pickled: str) -> Callable[..., Any]:
+    """The function a request carries by value: base64 of its pickle (cloudpickle's).
+
+    Raises:
+        TargetError: the bytes do not load here (cloudpickle missing, another
+            Python version) or do not give a callable.
+    """
+    function = _BY_VALUE.get(pickled)
+    if function is None:
+        try:
+            function = pickle.loads(base64.b64decode(pickled))
+        except Exception as error:  # noqa: BLE001 - any failure to load is the reason to give
+            why = "{}: {}".format(type(error).__name__, error)
+            try:
+                importlib.import_module("cloudpickle")  # what a cloudpickle payload needs to load
+            except ImportError as missing:
+                why = "cloudpickle cannot be imported in this Python ({}: {})".format(
+                    type(missing).__name__, missing
+                )
+            raise TargetError("the function sent by value cannot be loaded here: {}".format(why)) from None
+        if not callable(function):
+            raise TargetError(
+                "what was sent by value is a {}, not a function".format(type(function).__name__)
+            )
+        _BY_VALUE[pickled] = function
+    return function
 
 
 def parse_args(text: str) -> Tuple[Any, ...]:
@@ -142,15 +192,33 @@ def parse_args(text: str) -> Tuple[Any, ...]:
     return tuple(value)
 
 
+def check_call(params: Dict[str, ParamValue]) -> None:
+    """Refuse ``args`` that are not a JSON list, and ``args`` given with ``inputs``; imports nothing.
+
+    Raises:
+        ValueError: with one line naming the parameter and what is accepted.
+    """
+    parse_args(str(params["args"]))
+    if params["inputs"] and params["args"] != "[]":
+        raise ValueError("args and inputs exclude each other; give one of them")
+
+
 class FunctionCall:
-    """A picklable task calling a user's function: same ``args``, or item i of ``inputs``."""
+    """A picklable task calling a user's function: same ``args``, or item i of ``inputs``.
 
-    __slots__ = ("args", "function", "inputs")
+    A function sent by value crosses into pool children and subinterpreters
+    as the bytes it came in (``pickled``), since no import there can reach it.
+    """
 
-    def __init__(self, function: Callable[..., Any], args: Sequence[Any], inputs: str) -> None:
+    __slots__ = ("args", "function", "inputs", "pickled")
+
+    def __init__(
+        self, function: Callable[..., Any], args: Sequence[Any], inputs: str, pickled: Optional[str] = None
+    ) -> None:
         self.function = function
         self.args = tuple(args)
         self.inputs = inputs
+        self.pickled = pickled
 
     def __call__(self, number: int) -> Any:
         if self.inputs:
@@ -158,11 +226,13 @@ class FunctionCall:
             return self.function(items[number % len(items)])
         return self.function(*self.args)
 
-    def __getstate__(self) -> Tuple[Callable[..., Any], Tuple[Any, ...], str]:
-        return (self.function, self.args, self.inputs)
+    def __getstate__(self) -> Tuple[Any, Tuple[Any, ...], str, Optional[str]]:
+        function = None if self.pickled else self.function
+        return (function, self.args, self.inputs, self.pickled)
 
-    def __setstate__(self, state: Tuple[Callable[..., Any], Tuple[Any, ...], str]) -> None:
-        self.function, self.args, self.inputs = state
+    def __setstate__(self, state: Tuple[Any, Tuple[Any, ...], str, Optional[str]]) -> None:
+        function, self.args, self.inputs, self.pickled = state
+        self.function = load_by_value(self.pickled) if self.pickled else function
 
 
 class FunctionWorkload(Workload):
@@ -174,19 +244,23 @@ class FunctionWorkload(Workload):
         Param("inputs", "text", "", "module:name of a sequence; task i calls the function with item i"),
     )
 
-    def __init__(self, target: str) -> None:
+    def __init__(self, target: str, pickled: Optional[str] = None) -> None:
+        """Load the function: imported by its target, or from ``pickled`` (base64) when sent by value.
+
+        Raises:
+            TargetError: it cannot be imported or loaded, or is not callable.
+        """
         self.name = target
-        self.function = load_function(target)
+        self.pickled = pickled
+        self.function = load_by_value(pickled) if pickled else load_function(target)
         self.summary = "the user's function {}".format(target)
         import inspect  # only user targets need it: keeps it off built-in points' start-up
 
         self.is_async = inspect.iscoroutinefunction(self.function)
 
     def check(self, params: Dict[str, ParamValue]) -> None:
-        parse_args(str(params["args"]))
+        check_call(params)
         if params["inputs"]:
-            if params["args"] != "[]":
-                raise ValueError("args and inputs exclude each other; give one of them")
             try:
                 load_inputs(str(params["inputs"]))
             except TargetError as error:
@@ -197,7 +271,9 @@ class FunctionWorkload(Workload):
             load_inputs(str(params["inputs"]))
 
     def _call(self, params: Dict[str, ParamValue]) -> FunctionCall:
-        return FunctionCall(self.function, parse_args(str(params["args"])), str(params["inputs"]))
+        return FunctionCall(
+            self.function, parse_args(str(params["args"])), str(params["inputs"]), self.pickled
+        )
 
     def sync_task(self, params: Dict[str, ParamValue]) -> Optional[Task]:
         return None if self.is_async else self._call(params)

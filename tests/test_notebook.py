@@ -1,0 +1,61 @@
+"""``threadlab.advise`` on a function defined in a Jupyter notebook cell, in a real kernel.
+
+A cell's function lives in the kernel's ``__main__``, in a file that does not
+exist: no worker can import it. It goes by value (cloudpickle), and the
+sweep measures it like any other, processes included. The notebook runs in
+an ``ipykernel`` kernel driven by ``nbclient``; where no kernel can start
+here, the test is skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat", reason="nbformat is not installed (the test extra has it)")
+nbclient = pytest.importorskip("nbclient", reason="nbclient is not installed (the test extra has it)")
+pytest.importorskip("ipykernel", reason="ipykernel is not installed (the test extra has it)")
+
+CELLS = [
+    "import threadlab",
+    "def work():\n    return sum(range(2000))",
+    "advice = threadlab.advise(work, tasks=2, repeat=1, warmup=0, budget=3)\n"
+    "print(advice.result.measurements[0].point.workload)\n"
+    "print(sorted({(m.point.strategy, m.status) for m in advice.result.measurements}))",
+]
+
+
+def run_notebook(cells: list[str], where: Path) -> list[str]:
+    """Execute ``cells`` in a fresh kernel; the text each printed. Skips where no kernel starts."""
+    from nbclient.exceptions import CellExecutionError
+
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell) for cell in cells])
+    client = nbclient.NotebookClient(
+        notebook, timeout=240, kernel_name="python3", resources={"metadata": {"path": str(where)}}
+    )
+    try:
+        client.execute()
+    except CellExecutionError:
+        raise
+    except Exception as error:  # a kernel that cannot start is this machine's problem, not threadlab's
+        if client.kc is None or "kernel" in str(error).lower():
+            pytest.skip(f"no Jupyter kernel could start here: {type(error).__name__}: {error}")
+        raise
+    return [
+        "".join(out.get("text", "") for out in cell.get("outputs", []) if out.get("name") == "stdout")
+        for cell in notebook.cells
+    ]
+
+
+@pytest.mark.timeout(300)
+def test_a_function_defined_in_a_notebook_cell_is_advised_on(tmp_path: Path) -> None:
+    printed = run_notebook(CELLS, tmp_path)
+
+    workload, measured = printed[-1].splitlines()
+    assert workload.startswith("by-value-") and workload.endswith(":work")
+    statuses = dict(ast.literal_eval(measured))
+    assert statuses.get("sequential") == "ok"
+    assert statuses.get("processes") == "ok"  # a pool child got the function too, by value
+    assert set(statuses.values()) == {"ok"}
