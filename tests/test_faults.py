@@ -19,6 +19,7 @@ import pytest
 import threadlab
 from conftest import is_running, needs_proc, session_members, target, worker_pids
 from threadlab import Measurement, Result, load_result
+from threadlab.orchestrate._discover import PROBE_TIMEOUT_S, describe_all, probe
 
 pytestmark = [pytest.mark.timeout(60), needs_proc]
 
@@ -274,3 +275,70 @@ def test_ctrl_c_saves_what_was_measured_and_ends_the_workers(tmp_path: Path) -> 
     assert [pid for pid in workers if is_running(pid)] == []
     assert [member for pid in workers for member in session_members(pid)] == []
     assert os.listdir(tmp_path) == ["results.json"]
+
+
+# -- the environment: a Python that hangs ------------------------------------------
+
+def _fake_python(tmp_path: Path) -> Path:
+    """A "python3.99" that hangs, and starts a child that would hold its pipes open."""
+    fake = tmp_path / "python3.99"
+    fake.write_text("#!/bin/sh\nsleep 29 &\nsleep 29\necho never\n")
+    fake.chmod(0o755)
+    return fake
+
+
+def _carrying(mark: str) -> list[int]:
+    """Running processes whose environment carries THREADLAB_TEST_PROBE=mark."""
+    entry = f"THREADLAB_TEST_PROBE={mark}".encode()
+    found = []
+    for name in os.listdir("/proc"):
+        if name.isdigit() and int(name) != os.getpid() and is_running(int(name)):
+            try:
+                environ = Path(f"/proc/{name}/environ").read_bytes()
+            except OSError:
+                continue
+            if entry in environ.split(b"\0"):
+                found.append(int(name))
+    return found
+
+
+@pytest.mark.timeout(20)
+def test_a_python_that_hangs_is_given_up_at_the_stated_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("THREADLAB_TEST_PROBE", tmp_path.name)
+    fake = _fake_python(tmp_path)
+
+    started = time.monotonic()
+    answer = probe(str(fake), timeout_s=1.0)
+    elapsed = time.monotonic() - started
+
+    assert answer == {"broken": "did not answer within 1 s", "transient": True}
+    assert 1.0 <= elapsed < 5
+    assert _carrying(tmp_path.name) == []  # the script and its children: its whole session killed
+
+    # Asked again in the same command (choosing, planning, listing), it is not waited for again.
+    (found,) = describe_all([(str(fake), "given")], timeout_s=1.0)
+    started = time.monotonic()
+    (again,) = describe_all([(str(fake), "given")], timeout_s=1.0)
+    assert time.monotonic() - started < 0.5
+    assert found.broken == again.broken == "did not answer within 1 s"
+
+
+@pytest.mark.timeout(40)
+def test_a_python_that_hangs_is_reported_after_the_time_the_message_says(tmp_path: Path) -> None:
+    fake = _fake_python(tmp_path)
+    env = {**os.environ, "THREADLAB_TEST_PROBE": tmp_path.name}
+    command = [sys.executable, "-m", "threadlab", "run", "-w", "sleep", "--python", str(fake)]
+
+    started = time.monotonic()
+    finished = subprocess.run(command, capture_output=True, text=True, env=env, timeout=35, check=False)
+    elapsed = time.monotonic() - started
+
+    limit = PROBE_TIMEOUT_S
+    assert finished.returncode == 2
+    assert finished.stderr == (
+        f"threadlab: error: --python: {str(fake)!r} cannot be used: it did not answer within {limit:g} s\n"
+    )
+    assert limit <= elapsed < limit + 8
+    assert _carrying(tmp_path.name) == []
