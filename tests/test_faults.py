@@ -8,6 +8,7 @@ still runs, and no process of the failed point is left behind.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 
 import threadlab
+from cli_runner import threadlab_cli
 from conftest import is_running, needs_proc, session_members, target, worker_pids
 from threadlab import Measurement, Result, load_result
 from threadlab.orchestrate._discover import PROBE_TIMEOUT_S, describe_all, probe
@@ -277,7 +279,51 @@ def test_ctrl_c_saves_what_was_measured_and_ends_the_workers(tmp_path: Path) -> 
     assert os.listdir(tmp_path) == ["results.json"]
 
 
-# -- the environment: a Python that hangs ------------------------------------------
+# -- the environment: an unusable TMPDIR, a Python that hangs ------------------------------------------
+
+_NEEDED = (
+    "expected a writable directory, where each point's temporary files (and file-io's) go, or TMPDIR unset"
+)
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize(
+    ("where", "problem"),
+    [
+        ("missing", "does not exist"),
+        ("a-file", "is not a directory"),
+        ("/proc", "is on /proc, a file system of the kernel's own"),
+        ("/proc/self/fd", "is on /proc, a file system of the kernel's own"),
+        ("read-only", "cannot be written (Permission denied)"),
+    ],
+)
+def test_an_unusable_tmpdir_is_refused_before_any_work(
+    where: str,
+    problem: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    no_workers: list[object],
+) -> None:
+    # TMPDIR chooses the disk file-io measures, and holds every point's directory: Python's
+    # tempfile would fall back to /tmp from one it cannot use, measuring another disk.
+    if where == "read-only" and os.geteuid() == 0:
+        pytest.skip("root writes into a read-only directory: no TMPDIR here is unwritable to it")
+    value = where if where.startswith("/") else str(tmp_path / where)
+    if where == "a-file":
+        Path(value).write_text("")
+    elif where == "read-only":
+        Path(value).mkdir(mode=0o555)
+    monkeypatch.setenv("TMPDIR", value)
+
+    code, out, err = threadlab_cli(capsys, "run", "-w", "file-io", "--max-time", "1")
+
+    assert (code, out) == (2, "")
+    assert err == f"threadlab: error: TMPDIR: {value!r} {problem}; {_NEEDED}\n"
+    with pytest.raises(threadlab.SpecError, match=rf"^TMPDIR: '{value}' {re.escape(problem)}; "):
+        threadlab.run("sleep", "sequential", 1, max_time=1)
+    assert no_workers == []
+
 
 def _fake_python(tmp_path: Path) -> Path:
     """A "python3.99" that hangs, and starts a child that would hold its pipes open."""
