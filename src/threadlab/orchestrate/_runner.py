@@ -15,8 +15,9 @@
       a step past its deadline → kill the worker's process group   → status "timeout"
       exits, no "done"         → recorded with its exit code/signal → status "crashed"
       Ctrl-C                   → interrupt(): kill the group, keep the samples → "interrupted"
-      always, at close: kill whatever is left in the worker's process group,
-                        remove the worker's private TMPDIR
+      always, at close: kill whatever is left of the point: the worker's process group,
+                        its descendants and every process carrying the point's marker
+                        (worker/_containment), then remove the worker's private TMPDIR
 
 One class, ``WorkerSession``, holds most of this module (over 400 lines):
 its steps (start, sample, close, interrupt) share the worker's pipes, the
@@ -51,6 +52,7 @@ from threadlab.model import Interpreter, Measurement, Point, PointError, Sample,
 from threadlab.model._json import sample_from_json
 from threadlab.orchestrate._launch import worker_command, worker_env
 from threadlab.orchestrate._strategies import module_of, shares_one_gil
+from threadlab.worker._containment import MARKER_ENV, end_point_processes
 from threadlab.worker._protocol import PROTOCOL_VERSION
 
 # What a task writes to stderr is kept only as a tail, for crash reports.
@@ -88,8 +90,12 @@ def _interpreter(seen: dict[str, Any]) -> Interpreter:
     return Interpreter(**{name: seen[name] for name in Interpreter.__dataclass_fields__ if name in seen})
 
 
-def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    """End the worker and everything it started; reap the worker."""
+def _end_point(process: subprocess.Popen[bytes], marker: str) -> None:
+    """End the worker and everything it started, its session or not; reap the worker."""
+    if process.poll() is None:  # stopped, so that it forks nothing while its descendants are found
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(process.pid, signal.SIGSTOP)
+    end_point_processes(process.pid, marker)
     with contextlib.suppress(ProcessLookupError, PermissionError):  # already gone
         os.killpg(process.pid, signal.SIGKILL)
     process.wait()
@@ -139,6 +145,7 @@ class WorkerSession:
         self._process: subprocess.Popen[bytes] | None = None
         self._selector: selectors.BaseSelector | None = None
         self._scratch: str | None = None
+        self._marker = ""
         self._pending: list[bytes] = []
         self._stderr_tail = b""
         self._closed = False
@@ -169,13 +176,17 @@ class WorkerSession:
         # The worker's TMPDIR: what it and its tasks leave there (file-io's files)
         # is removed with it after the point, even when the worker was killed.
         self._scratch = tempfile.mkdtemp(prefix="threadlab-point-")
+        # The marker every process of the point inherits (worker/_containment): the scratch
+        # directory's name is unique while the point runs.
+        marker = f"{os.getpid()}-{os.path.basename(self._scratch)}"
+        self._marker = marker
         try:
             self._process = subprocess.Popen(
                 worker_command(self.point.python or sys.executable, self.point.gil),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
-                env={**worker_env(self.point.gil), "TMPDIR": self._scratch},
+                env={**worker_env(self.point.gil), "TMPDIR": self._scratch, MARKER_ENV: marker},
                 start_new_session=True,
             )
         except BaseException:
@@ -222,7 +233,7 @@ class WorkerSession:
         except WorkerProtocolError as error:
             self._fail("failed", PointError("worker", str(error), self._tail()))
         finally:
-            _kill_group(process)
+            _end_point(process, self._marker)
             if self._selector is not None:
                 self._selector.close()
             for stream in (process.stdin, process.stdout, process.stderr):
