@@ -20,6 +20,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -27,8 +28,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import needs_proc, target
+from conftest import needs_proc, one_point, target
 from threadlab import Result, load_result
+from threadlab.orchestrate import _runner
+from threadlab.orchestrate._runner import WorkerSession
 
 pytestmark = [pytest.mark.timeout(60), needs_proc]
 
@@ -421,3 +424,42 @@ def test_the_point_ends_with_threadlab_killed_outright(runs: Callable[..., Run])
     while marked(run.mark) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert {pid: cmdline(pid) for pid in marked(run.mark)} == {}
+
+
+# -- an ending cut short ------------------------------------------------------------------------------
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("then", ["interrupt", "end_unended_sessions"])
+def test_a_close_cut_short_by_a_signal_still_ends_the_point(
+    then: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The signal lands inside the ending itself, the worker already stopped (SIGSTOP): what
+    # runs next (the rounds' interrupt, or the run's or the interpreter's exit) ends it.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    session = WorkerSession(one_point("sleep", "sequential", 1, duration=0.01), timeout_s=30, warmup=0)
+    assert session.start()
+    assert session.sample(0) is not None
+    worker = session.pid
+    real = _runner.end_point_processes
+    calls: list[int] = []
+
+    def cut_short(root: int, marker: str | None = None) -> None:
+        calls.append(root)
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+        real(root, marker)
+
+    monkeypatch.setattr(_runner, "end_point_processes", cut_short)
+    with pytest.raises(KeyboardInterrupt):
+        session.close()
+    assert _state(worker) is not None and [p.name for p in tmp_path.iterdir()] != []
+
+    if then == "interrupt":
+        session.interrupt()
+    else:
+        _runner.end_unended_sessions()
+
+    assert calls == [worker, worker]
+    assert _state(worker) is None  # ended and reaped
+    assert [p.name for p in tmp_path.iterdir()] == []

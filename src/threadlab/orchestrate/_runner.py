@@ -33,6 +33,7 @@ itself.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
@@ -111,6 +112,21 @@ def _exit_reason(returncode: int) -> str:
     return f"the worker process exited with code {returncode} before finishing"
 
 
+# Every session whose point has not been ended yet. A signal that lands inside a close (or
+# a loop of closes) cuts it short; whatever path the interpreter then exits by, these are
+# ended at exit, so that no worker is left, stopped or running, and no TMPDIR.
+_unended: set[WorkerSession] = set()
+
+
+def end_unended_sessions() -> None:
+    """End the processes and TMPDIR of every point this process started and has not ended."""
+    for session in list(_unended):
+        session._end()
+
+
+atexit.register(end_unended_sessions)
+
+
 class WorkerSession:
     """One point's fresh worker process, kept alive between its samples.
 
@@ -149,6 +165,11 @@ class WorkerSession:
         self._pending: list[bytes] = []
         self._stderr_tail = b""
         self._closed = False
+
+    @property
+    def pid(self) -> int | None:
+        """The worker's process id; None before it started."""
+        return None if self._process is None else self._process.pid
 
     @property
     def alive(self) -> bool:
@@ -193,6 +214,7 @@ class WorkerSession:
             shutil.rmtree(self._scratch, ignore_errors=True)
             self._closed = True
             raise
+        _unended.add(self)
         assert self._process.stdout is not None and self._process.stderr is not None
         self._selector = selectors.DefaultSelector()
         self._selector.register(self._process.stdout, selectors.EVENT_READ)
@@ -216,6 +238,7 @@ class WorkerSession:
     def close(self) -> None:
         """Stop the worker, let it tear its point down, and end whatever is left of it."""
         if self._closed:
+            self._end()  # a close that Ctrl-C cut short ends the point now
             return
         self._closed = True
         process = self._process
@@ -233,17 +256,25 @@ class WorkerSession:
         except WorkerProtocolError as error:
             self._fail("failed", PointError("worker", str(error), self._tail()))
         finally:
-            _end_point(process, self._marker)
-            if self._selector is not None:
-                self._selector.close()
-            for stream in (process.stdin, process.stdout, process.stderr):
-                if stream is not None:
-                    with contextlib.suppress(OSError):
-                        stream.close()
-            if self._scratch is not None:
-                shutil.rmtree(self._scratch, ignore_errors=True)
+            self._end()
         if self.status == "ok" and self._failure is not None:
             self.status = "crashed" if self._failure.kind == "crashed" else "failed"
+
+    def _end(self) -> None:
+        """End the point's processes, close the pipes, remove the TMPDIR; once, whatever calls it."""
+        process = self._process
+        if process is None or self not in _unended:
+            return
+        _end_point(process, self._marker)
+        if self._selector is not None:
+            self._selector.close()
+        for stream in (process.stdin, process.stdout, process.stderr):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+        _unended.discard(self)
 
     def interrupt(
         self, why: str = "interrupted (Ctrl-C or a termination signal) while the point ran"
