@@ -108,16 +108,16 @@ def wait_for(what: str, found: Callable[[], object], timeout: float = 20) -> obj
 
 
 class Run:
-    """One ``threadlab run`` subprocess, marked, in a TMPDIR of its own."""
+    """One ``threadlab run`` (or ``advise``, ``tour``) subprocess, marked, in a TMPDIR of its own."""
 
-    def __init__(self, tmp_path: Path, *args: str, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(self, tmp_path: Path, *args: str, command: str = "run") -> None:
         self.mark = uuid.uuid4().hex
         self.tmp = tmp_path / "tmp"
         self.tmp.mkdir(parents=True)
         self.out = tmp_path / "results.json"
-        env = {**os.environ, "TMPDIR": str(self.tmp), RUN_MARK: self.mark, **(extra_env or {})}
+        env = {**os.environ, "TMPDIR": str(self.tmp), RUN_MARK: self.mark}
         self.process = subprocess.Popen(
-            [*THREADLAB, "run", *args, "-o", str(self.out)],
+            [*THREADLAB, command, *args, "-o", str(self.out)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -178,8 +178,8 @@ class Run:
 def runs(tmp_path: Path) -> Iterator[Callable[..., Run]]:
     started: list[Run] = []
 
-    def start(*args: str, extra_env: dict[str, str] | None = None) -> Run:
-        run = Run(tmp_path / str(len(started)), *args, extra_env=extra_env)
+    def start(*args: str, command: str = "run") -> Run:
+        run = Run(tmp_path / str(len(started)), *args, command=command)
         started.append(run)
         return run
 
@@ -193,7 +193,6 @@ NO_WARMUP_LONG_TIMEOUT = ("--warmup", "0", "--timeout", "50")
 SHORT = ("--repeat", "1", "--warmup", "0", "--max-time", "3")
 HANG = target("faults", "hang")
 HANG_LATER = target("faults", "hang_after_first_call")
-SIGNALS = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP]
 
 
 def assert_interrupted(run: Run, statuses: set[str] | None = None) -> Result:
@@ -279,7 +278,7 @@ def test_a_signal_during_warm_ups_ends_the_worker_and_saves(runs: Callable[..., 
     assert all(m.warmups == () and m.samples == () for m in result.measurements)
 
 
-@pytest.mark.parametrize("signum", SIGNALS, ids=lambda s: s.name)
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGHUP], ids=lambda s: s.name)
 def test_a_signal_mid_sample_of_a_hanging_task_keeps_the_samples_before(
     runs: Callable[..., Run], signum: int
 ) -> None:
@@ -326,6 +325,38 @@ def test_a_signal_between_rounds_saves_every_round(runs: Callable[..., Run]) -> 
     result = assert_interrupted(run)
     assert result.rounds and result.rounds[0].ended == "interrupted"
     assert all(len(m.samples) >= 1 for m in result.measurements)
+
+
+def test_a_signal_during_advises_first_probe_exits_130(runs: Callable[..., Run]) -> None:
+    # Before advise has a results file: the probe's worker is ended, nothing is saved.
+    run = runs(target("escapes", "start_session_child_then_hang"), "--budget", "20", command="advise")
+    run.one_worker()
+    time.sleep(0.5)
+    run.send(signal.SIGTERM)
+
+    assert run.finish() == 130, run.stderr
+    assert "Traceback" not in run.stderr
+    assert run.stderr.splitlines()[-1] == "threadlab: interrupted"
+    assert not run.saved()
+    run.assert_clean()
+
+
+def test_a_signal_during_advises_sweep_saves_it_interrupted(runs: Callable[..., Run]) -> None:
+    run = runs(target("advise_targets", "http_like"), "--budget", "30", command="advise")
+    wait_for("the sweep's first save", run.saved, timeout=40)
+    time.sleep(0.3)
+    run.send(signal.SIGHUP)
+
+    assert_interrupted(run)
+
+
+def test_a_signal_during_the_tour_saves_it_interrupted(runs: Callable[..., Run]) -> None:
+    run = runs("--quick", command="tour")
+    wait_for("the first lesson's save", run.saved, timeout=40)
+    time.sleep(0.3)
+    run.send(signal.SIGTERM)
+
+    assert_interrupted(run)
 
 
 def test_a_killed_worker_is_crashed_and_the_run_goes_on(runs: Callable[..., Run]) -> None:

@@ -75,8 +75,12 @@ SPAN_RECORDS = 200_000
 OnSample = Callable[[Point, Sample, bool], None]
 
 
-class PointInterrupted(Exception):
-    """Ctrl-C arrived while a point ran; carries what it had measured."""
+class PointInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM, SIGHUP in the CLI) arrived while a point ran; carries what it had measured.
+
+    A ``KeyboardInterrupt``, so that whatever does not look for what it
+    carries (``advise``'s first probe of a function) ends as an interrupt does.
+    """
 
     def __init__(self, measurement: Measurement) -> None:
         super().__init__("interrupted")
