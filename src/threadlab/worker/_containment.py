@@ -15,6 +15,10 @@
     process whose environment carries the point's marker is killed; the worker does it
     as it ends, the orchestrator does it after a timeout, an interrupt or a crash.
 
+The subreaper has one cost: an adopted orphan that exits stays a zombie of
+the worker until the point ends (the worker cannot reap it without taking
+the exit status of a child its tasks or pool wait for).
+
 A cgroup would hold them all without a walk, but it needs a writable cgroup v2
 hierarchy, which containers and CI machines rarely give. The walk and the
 marker need only ``/proc``; where there is no ``/proc`` (not Linux), both
