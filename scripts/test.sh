@@ -11,7 +11,9 @@ python=${PYTHON:-python3}
     exit 2
 }
 [ -x .venv/bin/python ] || "$python" -m venv .venv
-# dask too: the dask strategy's tests start a real cluster on loopback.
+# dask too: the dask strategy's tests start a real cluster on loopback. The test extra brings the
+# packages the worker uses only where installed (aiohttp for the http workload's client, gilknocker's
+# GIL probe), so that their tests run here instead of skipping.
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test,dask]'
 
 # The HTML report is tested in a real headless Chromium (tests/test_report.py), Debian's package.

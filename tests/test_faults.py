@@ -8,6 +8,7 @@ still runs, and no process of the failed point is left behind.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -17,8 +18,10 @@ from pathlib import Path
 import pytest
 
 import threadlab
+from cli_runner import threadlab_cli
 from conftest import is_running, needs_proc, session_members, target, worker_pids
 from threadlab import Measurement, Result, load_result
+from threadlab.orchestrate._discover import PROBE_TIMEOUT_S, describe_all, probe
 
 pytestmark = [pytest.mark.timeout(60), needs_proc]
 
@@ -274,3 +277,114 @@ def test_ctrl_c_saves_what_was_measured_and_ends_the_workers(tmp_path: Path) -> 
     assert [pid for pid in workers if is_running(pid)] == []
     assert [member for pid in workers for member in session_members(pid)] == []
     assert os.listdir(tmp_path) == ["results.json"]
+
+
+# -- the environment: an unusable TMPDIR, a Python that hangs ------------------------------------------
+
+_NEEDED = (
+    "expected a writable directory, where each point's temporary files (and file-io's) go, or TMPDIR unset"
+)
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize(
+    ("where", "problem"),
+    [
+        ("missing", "does not exist"),
+        ("a-file", "is not a directory"),
+        ("/proc", "is on /proc, a file system of the kernel's own"),
+        ("/proc/self/fd", "is on /proc, a file system of the kernel's own"),
+        ("read-only", "cannot be written (Permission denied)"),
+    ],
+)
+def test_an_unusable_tmpdir_is_refused_before_any_work(
+    where: str,
+    problem: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    no_workers: list[object],
+) -> None:
+    # TMPDIR chooses the disk file-io measures, and holds every point's directory: Python's
+    # tempfile would fall back to /tmp from one it cannot use, measuring another disk.
+    if where == "read-only" and os.geteuid() == 0:
+        pytest.skip("root writes into a read-only directory: no TMPDIR here is unwritable to it")
+    value = where if where.startswith("/") else str(tmp_path / where)
+    if where == "a-file":
+        Path(value).write_text("")
+    elif where == "read-only":
+        Path(value).mkdir(mode=0o555)
+    monkeypatch.setenv("TMPDIR", value)
+
+    code, out, err = threadlab_cli(capsys, "run", "-w", "file-io", "--max-time", "1")
+
+    assert (code, out) == (2, "")
+    assert err == f"threadlab: error: TMPDIR: {value!r} {problem}; {_NEEDED}\n"
+    with pytest.raises(threadlab.SpecError, match=rf"^TMPDIR: '{value}' {re.escape(problem)}; "):
+        threadlab.run("sleep", "sequential", 1, max_time=1)
+    assert no_workers == []
+
+
+def _fake_python(tmp_path: Path) -> Path:
+    """A "python3.99" that hangs, and starts a child that would hold its pipes open."""
+    fake = tmp_path / "python3.99"
+    fake.write_text("#!/bin/sh\nsleep 29 &\nsleep 29\necho never\n")
+    fake.chmod(0o755)
+    return fake
+
+
+def _carrying(mark: str) -> list[int]:
+    """Running processes whose environment carries THREADLAB_TEST_PROBE=mark."""
+    entry = f"THREADLAB_TEST_PROBE={mark}".encode()
+    found = []
+    for name in os.listdir("/proc"):
+        if name.isdigit() and int(name) != os.getpid() and is_running(int(name)):
+            try:
+                environ = Path(f"/proc/{name}/environ").read_bytes()
+            except OSError:
+                continue
+            if entry in environ.split(b"\0"):
+                found.append(int(name))
+    return found
+
+
+@pytest.mark.timeout(20)
+def test_a_python_that_hangs_is_given_up_at_the_stated_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("THREADLAB_TEST_PROBE", tmp_path.name)
+    fake = _fake_python(tmp_path)
+
+    started = time.monotonic()
+    answer = probe(str(fake), timeout_s=1.0)
+    elapsed = time.monotonic() - started
+
+    assert answer == {"broken": "did not answer within 1 s", "transient": True}
+    assert 1.0 <= elapsed < 5
+    assert _carrying(tmp_path.name) == []  # the script and its children: its whole session killed
+
+    # Asked again in the same command (choosing, planning, listing), it is not waited for again.
+    (found,) = describe_all([(str(fake), "given")], timeout_s=1.0)
+    started = time.monotonic()
+    (again,) = describe_all([(str(fake), "given")], timeout_s=1.0)
+    assert time.monotonic() - started < 0.5
+    assert found.broken == again.broken == "did not answer within 1 s"
+
+
+@pytest.mark.timeout(40)
+def test_a_python_that_hangs_is_reported_after_the_time_the_message_says(tmp_path: Path) -> None:
+    fake = _fake_python(tmp_path)
+    env = {**os.environ, "THREADLAB_TEST_PROBE": tmp_path.name}
+    command = [sys.executable, "-m", "threadlab", "run", "-w", "sleep", "--python", str(fake)]
+
+    started = time.monotonic()
+    finished = subprocess.run(command, capture_output=True, text=True, env=env, timeout=35, check=False)
+    elapsed = time.monotonic() - started
+
+    limit = PROBE_TIMEOUT_S
+    assert finished.returncode == 2
+    assert finished.stderr == (
+        f"threadlab: error: --python: {str(fake)!r} cannot be used: it did not answer within {limit:g} s\n"
+    )
+    assert limit <= elapsed < limit + 8
+    assert _carrying(tmp_path.name) == []

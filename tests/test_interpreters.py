@@ -19,7 +19,6 @@ import json
 import os
 import platform
 import re
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -323,14 +322,14 @@ def test_answers_come_from_the_cache_until_the_executable_changes(
     wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
     wrapper.chmod(0o755)
     first = describe_all([(str(wrapper), "given")])
-    probes: list[object] = []
-    real_run = subprocess.run
+    probes: list[str] = []
+    real_probe = _discover.probe
 
-    def counting_run(*args: object, **kwargs: object) -> object:
-        probes.append(args)
-        return real_run(*args, **kwargs)  # type: ignore[call-overload]  # passed through as given
+    def counting_probe(executable: str, *, timeout_s: float = _discover.PROBE_TIMEOUT_S) -> dict[str, object]:
+        probes.append(executable)
+        return real_probe(executable, timeout_s=timeout_s)
 
-    monkeypatch.setattr(subprocess, "run", counting_run)
+    monkeypatch.setattr(_discover, "probe", counting_probe)
 
     assert describe_all([(str(wrapper), "given")]) == first
     assert probes == []

@@ -11,7 +11,6 @@ parameters refused in one line by the CLI.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import io
 import json
 import socket
@@ -182,8 +181,8 @@ def test_a_bandwidth_cap_is_shared_by_all_connections() -> None:
     assert 0.6 <= walls["threads"] / walls["sequential"] <= 1.5
 
 
-@pytest.mark.skipif(importlib.util.find_spec("aiohttp") is None, reason="aiohttp is not installed here")
 def test_aiohttp_is_used_on_asyncio_where_installed() -> None:
+    # aiohttp and gilknocker come with the test extra: these tests run, never skip.
     point = one_point("http", available("asyncio"), 4, latency=0.02, kb=4.0, client="aiohttp")
 
     measurement = measure(point)
@@ -273,7 +272,6 @@ def test_the_waiting_share_is_absent_on_the_event_loop() -> None:
     assert summary.latency_p50_s is not None
 
 
-@pytest.mark.skipif(importlib.util.find_spec("gilknocker") is None, reason="gilknocker is not installed here")
 def test_gilknocker_measures_contention_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("THREADLAB_GILKNOCKER", "1")
     threads = summarised(measure(one_point("count", "threads", 2, iterations=2 * 10**6)))

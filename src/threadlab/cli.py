@@ -616,20 +616,36 @@ def interpreters(python: tuple[str, ...], refresh: bool) -> None:
     )
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    """SIGTERM and SIGHUP end a run as Ctrl-C does: workers ended, what was measured saved."""
-    raise KeyboardInterrupt(signal.Signals(signum).name)
+class _Interrupts:
+    """Ctrl-C, SIGTERM and SIGHUP end a command alike: the first one raises ``KeyboardInterrupt``.
+
+    A run then ends its workers (their process groups, descendants and
+    temporary directories) and saves what it measured, with ``interrupted``
+    true; the command exits 130. Signals after the first are noted and
+    dropped, so that a terminal closing (SIGHUP, then SIGTERM) or a second
+    Ctrl-C cannot cut that ending short and leave a worker or a half-saved
+    file behind; SIGKILL remains, and a worker dies with its orchestrator.
+    """
+
+    def __init__(self) -> None:
+        self.first: str | None = None
+
+    def __call__(self, signum: int, frame: object) -> None:
+        if self.first is None:
+            self.first = signal.Signals(signum).name
+            raise KeyboardInterrupt(self.first)
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the ``threadlab`` command."""
+    """Entry point of the ``threadlab`` command (through ``threadlab.__main__``, which holds start-up)."""
     args = sys.argv[1:] if argv is None else argv
     before: dict[int, object] = {}
     if threading.current_thread() is threading.main_thread():
-        for name in ("SIGTERM", "SIGHUP"):
+        interrupts = _Interrupts()
+        for name in ("SIGINT", "SIGTERM", "SIGHUP"):
             if hasattr(signal, name):
                 number = getattr(signal, name)
-                before[number] = signal.signal(number, _interrupt)
+                before[number] = signal.signal(number, interrupts)
     try:
         _main(args)
     finally:

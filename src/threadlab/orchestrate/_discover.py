@@ -29,10 +29,12 @@ import hashlib
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import sysconfig
 import tempfile
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -45,6 +47,12 @@ from threadlab.orchestrate._launch import source_dir, worker_env
 # A probe takes ~50 ms (a Python start and threadlab's worker imports); ten
 # seconds is for a loaded machine or a slow network file system, not a hang.
 PROBE_TIMEOUT_S = 10.0
+# A Python that did not answer is not written to the cache (it may answer later), but one
+# command asks about it several times (choosing Pythons, planning, the tour's list): each
+# would wait the whole timeout again, and the user would see "within 10 s" after 30. So
+# this process remembers such an answer this long.
+_TIMED_OUT_KEPT_S = 120.0
+_timed_out: dict[tuple[str, int, int], tuple[float, dict[str, Any]]] = {}
 _CACHE_VERSION = 1
 
 # Stdlib only, and Python 2.7 syntax, so that any Python answers with what
@@ -244,20 +252,34 @@ def probe_env() -> dict[str, str]:
 
 
 def probe(executable: str, *, timeout_s: float = PROBE_TIMEOUT_S) -> dict[str, Any]:
-    """Run the probe under ``executable``; its answer, or ``{"broken": reason}``."""
+    """Run the probe under ``executable``; its answer, or ``{"broken": reason}``.
+
+    The probe runs in a session of its own, and on its timeout the whole
+    session is killed: a "Python" that is a script starting other processes
+    leaves none behind holding its pipes, and the answer comes at the limit
+    it states.
+    """
     try:
-        finished = subprocess.run(
+        process = subprocess.Popen(
             [executable, "-c", PROBE, _homes()],
             stdin=subprocess.DEVNULL,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             env=probe_env(),
-            timeout=timeout_s,
-            check=False,
+            start_new_session=True,
         )
-    except subprocess.TimeoutExpired:
-        return {"broken": f"did not answer within {timeout_s:g} s", "transient": True}
     except OSError as error:
         return {"broken": f"cannot be run: {error.strerror or error}"}
+    with process:
+        try:
+            out, err = process.communicate(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.kill()
+            process.wait()
+            return {"broken": f"did not answer within {timeout_s:g} s", "transient": True}
+    finished = subprocess.CompletedProcess(process.args, process.returncode, out, err)
     stdout = finished.stdout.decode("utf-8", "replace").strip()
     if finished.returncode != 0:
         stderr = finished.stderr.decode("utf-8", "replace").strip().splitlines()
@@ -333,7 +355,10 @@ def describe_all(
             answers[path] = {"broken": "no such file"}
             continue
         entry = entries.get(stamp[0])
-        if isinstance(entry, dict) and [entry.get("mtime_ns"), entry.get("size")] == list(stamp[1:]):
+        recent = _timed_out.get(stamp) if use_cache else None
+        if recent is not None and time.monotonic() - recent[0] < _TIMED_OUT_KEPT_S:
+            answers[path] = recent[1]
+        elif isinstance(entry, dict) and [entry.get("mtime_ns"), entry.get("size")] == list(stamp[1:]):
             answers[path] = entry["answer"]
         else:
             todo.append((path, stamp))
@@ -342,7 +367,9 @@ def describe_all(
             probed = list(pool.map(lambda item: probe(item[0], timeout_s=timeout_s), todo))
         for (path, (real, mtime_ns, size)), answer in zip(todo, probed, strict=True):
             answers[path] = answer
-            if not answer.get("transient"):  # a timeout may pass: probe again next time
+            if answer.get("transient"):  # a timeout may pass: not cached, only remembered a while
+                _timed_out[(real, mtime_ns, size)] = (time.monotonic(), answer)
+            else:
                 entries[real] = {"mtime_ns": mtime_ns, "size": size, "answer": answer}
         _write_cache(cache, fingerprint, entries)
     return [_found(path, source, answers[path]) for path, source in paths]

@@ -25,7 +25,7 @@ from threadlab.orchestrate._noise import NoiseMonitor
 from threadlab.orchestrate._plan import plan
 from threadlab.orchestrate._progress import Progress, RoundProgress
 from threadlab.orchestrate._rounds import group_points, measure_group
-from threadlab.orchestrate._runner import environment_info
+from threadlab.orchestrate._runner import end_unended_sessions, environment_info
 from threadlab.orchestrate._store import ResultsWriter, check_writable
 
 
@@ -138,5 +138,7 @@ def _execute(
         noise = monitor.finish()
     except KeyboardInterrupt:  # between groups, or while the monitor calibrated: what was measured stays
         interrupted = True
+        # Or while a group's workers were being closed, the signal cutting that short.
+        end_unended_sessions()
     save()
     return Result(spec, environment, tuple(measured), interrupted, noise, tuple(rounds))

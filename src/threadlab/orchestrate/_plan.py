@@ -11,6 +11,7 @@ import itertools
 import math
 import os
 import sys
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -311,6 +312,43 @@ def _hosts(spec: Spec) -> list[FoundInterpreter]:
     return hosts
 
 
+# File systems of the kernel's own: a directory there takes no files (or not ones to measure).
+_PSEUDO_FILE_SYSTEMS = ("/proc", "/sys", "/dev")
+
+
+def _check_tmpdir() -> None:
+    """Refuse a ``TMPDIR`` that cannot hold the points' temporary directories.
+
+    Each point's worker gets a private directory under it, where file-io
+    writes: ``TMPDIR`` chooses the disk measured. Python's ``tempfile``
+    would quietly fall back to ``/tmp`` from one it cannot use, and measure
+    another disk than the one asked for.
+    """
+    value = os.environ.get("TMPDIR")
+    if not value:
+        return
+    real = os.path.realpath(value)
+    pseudo = next((fs for fs in _PSEUDO_FILE_SYSTEMS if real == fs or real.startswith(fs + os.sep)), None)
+    if not os.path.exists(real):
+        problem = "does not exist"
+    elif not os.path.isdir(real):
+        problem = "is not a directory"
+    elif pseudo is not None:
+        problem = f"is on {pseudo}, a file system of the kernel's own"
+    else:
+        try:
+            os.rmdir(tempfile.mkdtemp(prefix=".threadlab-check-", dir=real))
+            return
+        except OSError as error:
+            problem = f"cannot be written ({error.strerror or error})"
+    shown = value if len(value) <= 80 else value[:77] + "..."
+    raise SpecError(
+        "TMPDIR",
+        f"{shown!r} {problem}; expected a writable directory, where each point's temporary files "
+        "(and file-io's) go, or TMPDIR unset",
+    )
+
+
 def plan(spec: Spec, notes: list[str] | None = None) -> tuple[Point, ...]:
     """Check ``spec`` and list its points: Pythons × workloads × strategies × workers.
 
@@ -332,10 +370,11 @@ def plan(spec: Spec, notes: list[str] | None = None) -> tuple[Point, ...]:
     Raises:
         SpecError: an unknown name, an unsupported pair, a parameter that is
             not accepted, more workers than a strategy's safe limit, a Python
-            that cannot run the worker, or ``--gil off`` without a
-            free-threaded build.
+            that cannot run the worker, ``--gil off`` without a
+            free-threaded build, or a ``TMPDIR`` that cannot be used.
     """
     notes = notes if notes is not None else []
+    _check_tmpdir()
     if spec.parts:
         points: list[Point] = []
         for part in spec.parts:

@@ -15,8 +15,9 @@
       a step past its deadline → kill the worker's process group   → status "timeout"
       exits, no "done"         → recorded with its exit code/signal → status "crashed"
       Ctrl-C                   → interrupt(): kill the group, keep the samples → "interrupted"
-      always, at close: kill whatever is left in the worker's process group,
-                        remove the worker's private TMPDIR
+      always, at close: kill whatever is left of the point: the worker's process group,
+                        its descendants and every process carrying the point's marker
+                        (worker/_containment), then remove the worker's private TMPDIR
 
 One class, ``WorkerSession``, holds most of this module (over 400 lines):
 its steps (start, sample, close, interrupt) share the worker's pipes, the
@@ -32,6 +33,7 @@ itself.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
@@ -52,6 +54,7 @@ from threadlab.model._json import sample_from_json
 from threadlab.orchestrate._launch import worker_command, worker_env
 from threadlab.orchestrate._probe_target import sent_by_value
 from threadlab.orchestrate._strategies import module_of, shares_one_gil
+from threadlab.worker._containment import MARKER_ENV, end_point_processes
 from threadlab.worker._protocol import PROTOCOL_VERSION
 
 # What a task writes to stderr is kept only as a tail, for crash reports.
@@ -73,8 +76,12 @@ SPAN_RECORDS = 200_000
 OnSample = Callable[[Point, Sample, bool], None]
 
 
-class PointInterrupted(Exception):
-    """Ctrl-C arrived while a point ran; carries what it had measured."""
+class PointInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM, SIGHUP in the CLI) arrived while a point ran; carries what it had measured.
+
+    A ``KeyboardInterrupt``, so that whatever does not look for what it
+    carries (``advise``'s first probe of a function) ends as an interrupt does.
+    """
 
     def __init__(self, measurement: Measurement) -> None:
         super().__init__("interrupted")
@@ -89,8 +96,12 @@ def _interpreter(seen: dict[str, Any]) -> Interpreter:
     return Interpreter(**{name: seen[name] for name in Interpreter.__dataclass_fields__ if name in seen})
 
 
-def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    """End the worker and everything it started; reap the worker."""
+def _end_point(process: subprocess.Popen[bytes], marker: str) -> None:
+    """End the worker and everything it started, its session or not; reap the worker."""
+    if process.poll() is None:  # stopped, so that it forks nothing while its descendants are found
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(process.pid, signal.SIGSTOP)
+    end_point_processes(process.pid, marker)
     with contextlib.suppress(ProcessLookupError, PermissionError):  # already gone
         os.killpg(process.pid, signal.SIGKILL)
     process.wait()
@@ -104,6 +115,21 @@ def _exit_reason(returncode: int) -> str:
             name = f"signal {-returncode}"
         return f"the worker process was killed by {name}"
     return f"the worker process exited with code {returncode} before finishing"
+
+
+# Every session whose point has not been ended yet. A signal that lands inside a close (or
+# a loop of closes) cuts it short; whatever path the interpreter then exits by, these are
+# ended at exit, so that no worker is left, stopped or running, and no TMPDIR.
+_unended: set[WorkerSession] = set()
+
+
+def end_unended_sessions() -> None:
+    """End the processes and TMPDIR of every point this process started and has not ended."""
+    for session in list(_unended):
+        session._end()
+
+
+atexit.register(end_unended_sessions)
 
 
 class WorkerSession:
@@ -140,9 +166,15 @@ class WorkerSession:
         self._process: subprocess.Popen[bytes] | None = None
         self._selector: selectors.BaseSelector | None = None
         self._scratch: str | None = None
+        self._marker = ""
         self._pending: list[bytes] = []
         self._stderr_tail = b""
         self._closed = False
+
+    @property
+    def pid(self) -> int | None:
+        """The worker's process id; None before it started."""
+        return None if self._process is None else self._process.pid
 
     @property
     def alive(self) -> bool:
@@ -171,19 +203,24 @@ class WorkerSession:
         # The worker's TMPDIR: what it and its tasks leave there (file-io's files)
         # is removed with it after the point, even when the worker was killed.
         self._scratch = tempfile.mkdtemp(prefix="threadlab-point-")
+        # The marker every process of the point inherits (worker/_containment): the scratch
+        # directory's name is unique while the point runs.
+        marker = f"{os.getpid()}-{os.path.basename(self._scratch)}"
+        self._marker = marker
         try:
             self._process = subprocess.Popen(
                 worker_command(self.point.python or sys.executable, self.point.gil),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
-                env={**worker_env(self.point.gil), "TMPDIR": self._scratch},
+                env={**worker_env(self.point.gil), "TMPDIR": self._scratch, MARKER_ENV: marker},
                 start_new_session=True,
             )
         except BaseException:
             shutil.rmtree(self._scratch, ignore_errors=True)
             self._closed = True
             raise
+        _unended.add(self)
         assert self._process.stdout is not None and self._process.stderr is not None
         self._selector = selectors.DefaultSelector()
         self._selector.register(self._process.stdout, selectors.EVENT_READ)
@@ -207,6 +244,7 @@ class WorkerSession:
     def close(self) -> None:
         """Stop the worker, let it tear its point down, and end whatever is left of it."""
         if self._closed:
+            self._end()  # a close that Ctrl-C cut short ends the point now
             return
         self._closed = True
         process = self._process
@@ -224,17 +262,25 @@ class WorkerSession:
         except WorkerProtocolError as error:
             self._fail("failed", PointError("worker", str(error), self._tail()))
         finally:
-            _kill_group(process)
-            if self._selector is not None:
-                self._selector.close()
-            for stream in (process.stdin, process.stdout, process.stderr):
-                if stream is not None:
-                    with contextlib.suppress(OSError):
-                        stream.close()
-            if self._scratch is not None:
-                shutil.rmtree(self._scratch, ignore_errors=True)
+            self._end()
         if self.status == "ok" and self._failure is not None:
             self.status = "crashed" if self._failure.kind == "crashed" else "failed"
+
+    def _end(self) -> None:
+        """End the point's processes, close the pipes, remove the TMPDIR; once, whatever calls it."""
+        process = self._process
+        if process is None or self not in _unended:
+            return
+        _end_point(process, self._marker)
+        if self._selector is not None:
+            self._selector.close()
+        for stream in (process.stdin, process.stdout, process.stderr):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+        _unended.discard(self)
 
     def interrupt(
         self, why: str = "interrupted (Ctrl-C or a termination signal) while the point ran"

@@ -26,7 +26,9 @@ pointed at stderr before any task runs. Standard input is read by a thread
 of its own from a private copy of the pipe (tasks see /dev/null): when it
 ends without a "stop", the orchestrator is gone, and the worker ends its own
 process group, pool children and all, so that no timeout can be lost with
-the process that kept it.
+the process that kept it. Started by the orchestrator, it also dies with it
+(a parent-death signal), adopts its descendants' orphans, and ends every
+process of the point as it ends (``_containment``).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ import threading
 import traceback
 from typing import IO, Any, Dict, Optional
 
+from threadlab.worker._containment import MARKER_ENV, end_point_processes, hold_descendants
 from threadlab.worker._measure import PointRefused, run_point
 from threadlab.worker.strategies import WorkerLost
 
@@ -69,6 +72,35 @@ def _claim_stdout() -> IO[str]:
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     return channel
+
+
+def _orphaned() -> None:
+    """The orchestrator died without a word: end everything this point started, then this worker.
+
+    The group is the worker's own only where it leads it (the orchestrator
+    starts it in a session of its own); a worker started by hand ends itself
+    alone, never the group of the shell or script that started it.
+    """
+    if os.getpgrp() == os.getpid():
+        end_point_processes(os.getpid(), os.environ.get(MARKER_ENV))
+        os.killpg(os.getpgrp(), signal.SIGKILL)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _on_parent_death(worker: int) -> None:
+    """End the point on SIGTERM (the parent-death signal) as on the end of standard input.
+
+    Only in the worker itself: a pool child forked from it inherits the
+    handler, and a SIGTERM there (a pool's shutdown) keeps its usual meaning.
+    """
+
+    def handler(signum: int, frame: object) -> None:
+        if os.getpid() == worker:
+            _orphaned()
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, handler)
 
 
 class Commands:
@@ -102,13 +134,7 @@ class Commands:
         if buffer.strip():
             self._put(buffer)
         if not self._stopping:
-            # The orchestrator died without a word: end everything this point started. The
-            # group is the worker's own only where it leads it (the orchestrator starts it in
-            # a session of its own); a worker started by hand ends itself alone, never the
-            # group of the shell or script that started it.
-            if os.getpgrp() == os.getpid():
-                os.killpg(os.getpgrp(), signal.SIGKILL)
-            os.kill(os.getpid(), signal.SIGKILL)
+            _orphaned()
         self._queue.put(None)
 
     def _put(self, line: bytes) -> None:
@@ -153,6 +179,10 @@ def _read_request() -> "tuple[Dict[str, Any], int, bytes]":
 def main() -> None:
     """Read one request from stdin, run it, write events; never raises."""
     channel = _claim_stdout()
+    marker = os.environ.get(MARKER_ENV)
+    if marker is not None:  # started by the orchestrator (a worker started by hand is left as it is)
+        _on_parent_death(os.getpid())
+        hold_descendants()
 
     def emit(event: Dict[str, Any]) -> None:
         channel.write(json.dumps(event, separators=(",", ":")) + "\n")
@@ -187,5 +217,9 @@ def main() -> None:
         )
     if "interpreter" in done:
         done["interpreter"] = interpreter_info()
+    if marker is not None:
+        # What the point's tasks started and left running ends with the point, even a
+        # process in a session of its own: the orchestrator ends it too, but only after.
+        end_point_processes(os.getpid(), marker)
     emit(done)
     channel.close()

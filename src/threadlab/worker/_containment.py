@@ -1,0 +1,163 @@
+"""Keeping hold of every process a point starts, and ending them all with it.
+
+::
+
+    orchestrator ── Popen(new session, env THREADLAB_POINT=<marker>) ──► worker
+                                                                          │ PR_SET_PDEATHSIG: SIGTERM when
+                                                                          │   the orchestrator dies, even
+                                                                          │   if its stdin stays open
+                                                                          │ PR_SET_CHILD_SUBREAPER: orphans
+                                                                          ▼   of descendants re-parent here
+                                       tasks, pool children, servers, and what a task starts,
+                                       even in a session of its own (start_new_session=True)
+
+    at the end of the point: every descendant (walk /proc, ppid by ppid) and every
+    process whose environment carries the point's marker is killed; the worker does it
+    as it ends, the orchestrator does it after a timeout, an interrupt or a crash.
+
+The subreaper has one cost: an adopted orphan that exits stays a zombie of
+the worker until the point ends (the worker cannot reap it without taking
+the exit status of a child its tasks or pool wait for).
+
+A cgroup would hold them all without a walk, but it needs a writable cgroup v2
+hierarchy, which containers and CI machines rarely give. The walk and the
+marker need only ``/proc``; where there is no ``/proc`` (not Linux), both
+find nothing and the process group, killed as before, is what is ended.
+
+Standard library only, and Python 3.9 syntax: the worker imports it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+from typing import Dict, Iterable, List, Optional, Set
+
+# The environment variable the orchestrator sets on each worker: a marker no other point
+# shares. Children inherit it, so a process that left the worker's session and lost its
+# parent is still known as the point's.
+MARKER_ENV = "THREADLAB_POINT"
+
+# prctl(2) options (linux/prctl.h).
+_PR_SET_PDEATHSIG = 1
+_PR_SET_CHILD_SUBREAPER = 36
+
+# How many times the ending walks /proc again, for processes forked while it killed.
+_PASSES = 4
+
+
+def _prctl(option: int, value: int) -> bool:
+    """Call prctl(2); False where there is none (not Linux) or it fails."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return int(libc.prctl(option, value, 0, 0, 0)) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def hold_descendants() -> None:
+    """Be told of the parent's death by SIGTERM, and adopt the descendants' orphans (Linux).
+
+    The parent-death signal reaches the worker even when its standard input
+    does not end with the orchestrator (a process the orchestrator forked
+    keeps the pipe open); the worker's handler ends the point as the end of
+    its input does. It is SIGTERM, not SIGKILL: killed outright, the worker
+    would leave its pool children and what they started running, orphaned.
+    The subreaper keeps a process whose parent ended (a daemon's double
+    fork, a killed pool child's children) in the worker's tree, where the
+    ending finds it.
+    """
+    _prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM))
+    _prctl(_PR_SET_CHILD_SUBREAPER, 1)
+
+
+def _stat(pid: str) -> Optional[List[str]]:
+    """The fields of /proc/PID/stat after the command name: state, ppid, pgrp, session, …"""
+    try:
+        with open("/proc/{}/stat".format(pid), "rb") as stat:
+            text = stat.read().decode("ascii", "replace")
+    except OSError:
+        return None
+    return text.rsplit(")", 1)[1].split()
+
+
+def _living() -> Dict[int, int]:
+    """Every running process's pid and its parent's (zombies left out); empty without /proc."""
+    parents = {}
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return {}
+    for entry in entries:
+        if entry.isdigit():
+            fields = _stat(entry)
+            if fields is not None and fields[0] not in ("Z", "X"):
+                parents[int(entry)] = int(fields[1])
+    return parents
+
+
+def _carries(pid: int, marker: bytes) -> bool:
+    try:
+        with open("/proc/{}/environ".format(pid), "rb") as environ:
+            return marker in environ.read().split(b"\0")
+    except OSError:
+        return False
+
+
+def point_processes(root: int, marker: Optional[str] = None) -> Set[int]:
+    """The running descendants of ``root``, and the processes carrying ``marker``; ``root`` left out.
+
+    Args:
+        root: the worker's pid.
+        marker: the value of ``THREADLAB_POINT`` given to the worker, or None.
+    """
+    parents = _living()
+    children: Dict[int, List[int]] = {}
+    for pid, parent in parents.items():
+        children.setdefault(parent, []).append(pid)
+    found: Set[int] = set()
+    todo = [root]
+    while todo:
+        for child in children.get(todo.pop(), ()):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    if marker is not None:
+        entry = "{}={}".format(MARKER_ENV, marker).encode()
+        own = os.getpid()
+        found.update(pid for pid in parents if pid != own and _carries(pid, entry))
+    found.discard(root)
+    found.discard(os.getpid())
+    return found
+
+
+def _kill(pids: Iterable[int], signum: int) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signum)
+
+
+def end_point_processes(root: int, marker: Optional[str] = None) -> None:
+    """Kill every process :func:`point_processes` finds, until a walk finds none.
+
+    Each found process is stopped first (SIGSTOP), so that none can fork
+    between the walk that finds it and the kill; then all are killed. A
+    process that leaves the tree and clears its environment between two
+    walks is the one way out.
+    """
+    ended: Set[int] = set()
+    for _ in range(_PASSES):
+        found = point_processes(root, marker) - ended
+        if not found:
+            return
+        _kill(found, signal.SIGSTOP)
+        found |= point_processes(root, marker) - ended
+        _kill(found, signal.SIGSTOP)
+        _kill(found, signal.SIGKILL)
+        ended |= found
