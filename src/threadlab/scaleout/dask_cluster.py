@@ -70,7 +70,15 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from threadlab.worker._params import Param
-from threadlab.worker.strategies._base import Job, Outcome, Strategy, TaskRecord, WorkerLost, timed_call
+from threadlab.worker.strategies._base import (
+    Job,
+    Outcome,
+    Strategy,
+    TaskRecord,
+    WorkerLost,
+    on_host,
+    timed_call,
+)
 from threadlab.worker.workloads._base import PointRefused
 
 if TYPE_CHECKING:
@@ -380,7 +388,7 @@ def _on_our_clock(record: TaskRecord, offset: int, earliest: int, latest: int, w
     """The record with its times on this process's clock and its worker named across hosts."""
     worker = record.worker
     if where:
-        worker = f"{worker}@{_host_port(where)[0]}"
+        worker = on_host(worker, _host_port(where)[0])
     start, end = record.start_ns, record.end_ns
     if offset:
         # The task ran while this sample waited for it, so its true times lie
