@@ -25,6 +25,15 @@ if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null; then
         echo "scripts/test.sh: could not install chromium; the browser tests will be skipped" >&2
 fi
 
+# The multi-host test (tests/test_multihost.py) makes hosts as network namespaces with `ip netns`,
+# Debian's iproute2. Where it cannot be installed, that test is skipped and says why.
+if ! command -v ip >/dev/null && [ ! -x /usr/sbin/ip ] && [ ! -x /sbin/ip ] && command -v apt-get >/dev/null; then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo -n"
+    { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq iproute2 >/dev/null; } ||
+        echo "scripts/test.sh: could not install iproute2; the multi-host test will be skipped" >&2
+fi
+
 .venv/bin/ruff check src tests examples benchmarks
 .venv/bin/ruff format --check src tests examples benchmarks
 .venv/bin/mypy

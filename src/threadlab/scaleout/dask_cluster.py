@@ -79,6 +79,7 @@ from threadlab.worker.strategies._base import (
     Strategy,
     TaskRecord,
     WorkerLost,
+    on_host,
     returned,
     returning_call,
 )
@@ -393,7 +394,7 @@ def _on_our_clock(record: TaskRecord, offset: int, earliest: int, latest: int, w
     """The record with its times on this process's clock and its worker named across hosts."""
     worker = record.worker
     if where:
-        worker = f"{worker}@{_host_port(where)[0]}"
+        worker = on_host(worker, _host_port(where)[0])
     start, end = record.start_ns, record.end_ns
     if offset:
         # The task ran while this sample waited for it, so its true times lie

@@ -20,6 +20,7 @@ from threadlab._units import seconds
 from threadlab.model import Sample
 from threadlab.render.plots._figure import ImageFormat, drawing, image_bytes, new_figure, plain
 from threadlab.render.plots._select import TimelinePanel
+from threadlab.worker.strategies._base import label_parts
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -54,15 +55,21 @@ def _rows(sample: Sample) -> list[int]:
 
 
 def _row_names(labels: Sequence[str]) -> list[str]:
-    """Worker labels (``pid:thread``) shortened to what tells them apart."""
-    pids = {label.split(":", 1)[0] for label in labels}
-    names = {label.split(":", 1)[-1] for label in labels}
-    if len(pids) == 1:
-        threads = [label.split(":", 1)[-1] for label in labels]
-        return [t.removeprefix("threadlab-") for t in threads]
-    if len(names) == 1:
-        return [f"pid {label.split(':', 1)[0]}" for label in labels]
-    return list(labels)
+    """Worker labels (``pid:thread``, ``pid:thread@host``) shortened to what tells them apart.
+
+    A process is its pid on its host: two machines may each have a process 41.
+    """
+    parts = [label_parts(label) for label in labels]
+    several_hosts = len({host for _, _, host in parts}) > 1
+
+    def at(host: str) -> str:
+        return f"@{host}" if several_hosts else ""
+
+    if len({(pid, host) for pid, _, host in parts}) == 1:
+        return [thread.removeprefix("threadlab-") for _, thread, _ in parts]
+    if len({thread for _, thread, _ in parts}) == 1:
+        return [f"pid {pid}{at(host)}" for pid, _, host in parts]
+    return [f"{pid}:{thread}{at(host)}" for pid, thread, host in parts]
 
 
 def _stacked(panels: Sequence[TimelinePanel]) -> Figure:

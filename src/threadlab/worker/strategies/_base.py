@@ -29,7 +29,7 @@ class TaskRecord(NamedTuple):
     start_ns: int
     end_ns: int
     cpu_ns: Optional[int]  # None where the task shares its thread (asyncio)
-    worker: str  # "pid:thread" or "pid:slot-k": who ran it
+    worker: str  # "pid:thread" or "pid:slot-k": who ran it ("pid:thread@host" on another machine)
     error: Optional[str]  # the formatted traceback when the task raised
     io_s: Optional[float] = None  # the I/O wait the task reported (an ``IOWait`` it returned)
 
@@ -47,6 +47,22 @@ def reported_io(value: Any, span_ns: int = 0) -> Optional[float]:
 def worker_label(slot: Optional[str] = None) -> str:
     """Name the worker running the caller: its process and thread (or slot)."""
     return "{}:{}".format(os.getpid(), slot or threading.current_thread().name)
+
+
+def on_host(label: str, host: str) -> str:
+    """The label of a worker on another machine: ``pid:thread@host``, since pids repeat across machines."""
+    return "{}@{}".format(label, host)
+
+
+def label_parts(label: str) -> Tuple[str, str, str]:
+    """A worker label's process, thread (or slot) and host: ``("41", "MainThread", "10.0.0.7")``.
+
+    The host is what follows the last ``@`` (an IPv6 address keeps its
+    colons), "" where the label has none: the worker ran on this machine.
+    """
+    pid, _, rest = label.partition(":")
+    thread, at, host = rest.rpartition("@")
+    return (pid, thread, host) if at else (pid, rest, "")
 
 
 def _timed(task: Callable[[int], Any], index: int) -> Tuple[TaskRecord, Any]:
