@@ -12,6 +12,8 @@ an object with a key missing or unknown, naming where it is.
 Schema history (``SCHEMA_VERSION`` in ``_data``): version 1 files have no
 rounds, start times, noise or precision; they load with those absent.
 A point without ``shares_one_gil`` (every version-1 file) loads it as None.
+``startup_s`` (a warm pool's start-up, kept out of the samples) is optional in
+version 2: written only where a strategy opened a session, read as None where absent.
 """
 
 from __future__ import annotations
@@ -29,7 +31,16 @@ T = TypeVar("T")
 
 # The point's own fields, flattened into each entry of "points", then what was measured.
 _POINT_KEYS = tuple(f.name for f in dataclasses.fields(Point))
-_MEASURED_KEYS = ("interpreter", "status", "elapsed_s", "shares_one_gil", "samples", "warmups", "errors")
+_MEASURED_KEYS = (
+    "interpreter",
+    "status",
+    "elapsed_s",
+    "shares_one_gil",
+    "startup_s",
+    "samples",
+    "warmups",
+    "errors",
+)
 # Derived blocks a file may carry; read past, never trusted.
 _DERIVED_POINT_KEYS = ("summary",)
 _DERIVED_RESULT_KEYS = ("analysis",)
@@ -66,10 +77,13 @@ def measurement_to_json(measurement: Measurement, summary: Summary | None = None
         status=measurement.status,
         elapsed_s=measurement.elapsed_s,
         shares_one_gil=measurement.shares_one_gil,
+        startup_s=measurement.startup_s,
         samples=plain(measurement.samples),
         warmups=plain(measurement.warmups),
         errors=plain(measurement.errors),
     )
+    if measurement.startup_s is None:  # only a point whose strategy opened a session has one
+        del entry["startup_s"]
     if summary is not None:
         entry["summary"] = plain(summary)
     return entry
@@ -188,7 +202,7 @@ def measurement_from_json(data: Any, where: str, version: int = SCHEMA_VERSION) 
     errors = _tuple(entry.get("errors", []), where + ".errors")
     return _build(
         Measurement,
-        {k: entry[k] for k in ("status", "elapsed_s", "shares_one_gil") if k in entry},
+        {k: entry[k] for k in ("status", "elapsed_s", "shares_one_gil", "startup_s") if k in entry},
         where,
         point=point,
         interpreter=None

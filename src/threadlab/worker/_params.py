@@ -12,6 +12,8 @@ from typing import Any, Dict, Mapping, Optional, Sequence, Tuple, Union
 ParamValue = Union[int, float, str, bool]
 
 _TRUE = ("1", "true", "yes", "on")
+# The value a number parameter declared with ``auto=True`` takes where the strategy chooses.
+AUTO = "auto"
 _FALSE = ("0", "false", "no", "off")
 
 
@@ -27,9 +29,11 @@ class Param:
         maximum: largest accepted value for numbers (inclusive).
         positive: for numbers, whether the value must be above zero.
         choices: accepted values for ``"choice"``.
+        auto: for numbers, whether the word ``auto`` is accepted too (the
+            strategy then chooses the number, as ``chunksize=auto`` does).
     """
 
-    __slots__ = ("choices", "default", "help", "kind", "maximum", "minimum", "name", "positive")
+    __slots__ = ("auto", "choices", "default", "help", "kind", "maximum", "minimum", "name", "positive")
 
     def __init__(
         self,
@@ -42,6 +46,7 @@ class Param:
         maximum: Optional[float] = None,
         positive: bool = False,
         choices: Sequence[str] = (),
+        auto: bool = False,
     ) -> None:
         self.name = name
         self.kind = kind
@@ -51,6 +56,7 @@ class Param:
         self.maximum = maximum
         self.positive = positive
         self.choices = tuple(choices)
+        self.auto = auto
 
     def accepted(self) -> str:
         """Say in words what values are accepted, for error messages."""
@@ -60,6 +66,19 @@ class Param:
             return "text"
         if self.kind == "bool":
             return "true or false"
+        if self.auto:
+            return (
+                "auto, or "
+                + Param(
+                    self.name,
+                    self.kind,
+                    0,
+                    self.help,
+                    minimum=self.minimum,
+                    maximum=self.maximum,
+                    positive=self.positive,
+                ).accepted()
+            )
         noun = "a whole number" if self.kind == "int" else "a number"
         if self.minimum is not None and self.maximum is not None:
             return "{} from {} to {}".format(noun, _number(self.minimum), _number(self.maximum))
@@ -82,6 +101,8 @@ class Param:
         value: ParamValue
         if self.kind in ("choice", "text"):
             value = raw
+        elif self.auto and raw.lower() == AUTO:
+            value = AUTO
         elif self.kind == "bool":
             if raw.lower() in _TRUE:
                 value = True
@@ -121,6 +142,8 @@ class Param:
             if not isinstance(value, bool):
                 raise self._refuse(shown)
             return value
+        if self.auto and value == AUTO:
+            return AUTO
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self._refuse(shown)
         if self.kind == "int":
