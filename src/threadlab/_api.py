@@ -389,7 +389,9 @@ def tour(
             if found.can_host
         ]
     )
-    spec = tour_spec(quick, chosen[0].executable, compared, max_time_s=max_time)
+    # "When is a cluster worth it?" is told where dask runs under the tour's Python.
+    cluster = "dask" not in chosen[0].unavailable
+    spec = tour_spec(quick, chosen[0].executable, compared, max_time_s=max_time, cluster=cluster)
     notes: list[str] = []
     points = plan(spec, notes)
     for line in notes:
