@@ -187,7 +187,8 @@ def split_comparisons(group: Group, classification: Classification) -> list[Spli
     for i, first in enumerate(dask):
         for second in dask[i + 1 :]:
             same_threads = slots_of(first.measurement) == slots_of(second.measurement)
-            if not same_threads or first.workers == second.workers:
+            same_tasks = first.measurement.point.tasks == second.measurement.point.tasks
+            if not same_threads or not same_tasks or first.workers == second.workers:
                 continue
             if {
                 k: v for k, v in first.measurement.point.strategy_params.items() if k != "threads_per_worker"
