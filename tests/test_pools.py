@@ -272,7 +272,7 @@ def test_processes_with_one_thread_each_win_where_threads_of_one_worker_took_tur
     assert any("2 processes × 1 thread ran" in line for line in pool_lines(analysis))
 
 
-def test_splits_on_par_say_fewer_processes_with_more_threads_do_as_well() -> None:
+def test_splits_on_par_of_unsettled_work_say_what_would_tell_why() -> None:
     walls = [0.5 + 0.01 * (r % 3) for r in range(12)]
     split_2x1 = _dask(2, 1, walls)
     split_1x2 = _dask(1, 2, [walls[(r + 1) % 12] for r in range(12)])
@@ -281,7 +281,10 @@ def test_splits_on_par_say_fewer_processes_with_more_threads_do_as_well() -> Non
 
     assert not split.decided
     assert " are on par: " in split.text
-    assert "fewer processes with more threads each save memory and start-up" in split.text
+    assert split.text.endswith(
+        "neither split ran faster here; measure sequential too, so that the kind of work says why "
+        "(work that holds the GIL needs processes with one thread each)"
+    )
 
 
 def test_the_split_words_follow_the_classification_where_it_is_known() -> None:
@@ -293,6 +296,12 @@ def test_the_split_words_follow_the_classification_where_it_is_known() -> None:
     (split,) = split_comparisons(group, holds)
 
     assert split.text.endswith("the work holds the GIL: use processes with one thread each")
+    releases = Classification(group.label, group.python, Kind.CPU_RELEASES_GIL, (), ())
+    (on_par,) = split_comparisons(group, releases)
+    assert on_par.text.endswith(
+        "the work releases the GIL: threads of one worker overlap as well as processes do, and fewer "
+        "processes with more threads each save memory and start-up"
+    )
 
 
 def test_the_scheduler_limit_names_usl_contention_and_coherency_for_dask() -> None:

@@ -160,17 +160,17 @@ def _why(kind: Kind, winner: Measured, other: Measured, decided: bool) -> str:
         if decided and not processes_won:
             return f"{basis}, yet threads won here: measure again before choosing"
         return f"{basis}: {advice}"
-    if kind in (Kind.IO, Kind.CPU_RELEASES_GIL) or (kind is Kind.UNKNOWN and decided is False):
-        basis = (
-            "the tasks wait"
-            if kind is Kind.IO
-            else "the work releases the GIL"
-            if kind is Kind.CPU_RELEASES_GIL
-            else "threads in one worker kept up with processes"
-        )
+    if kind in (Kind.IO, Kind.CPU_RELEASES_GIL):
+        basis = "the tasks wait" if kind is Kind.IO else "the work releases the GIL"
         return (
             f"{basis}: threads of one worker overlap as well as processes do, and fewer "
             "processes with more threads each save memory and start-up"
+        )
+    if kind is Kind.UNKNOWN and not decided:
+        # On par says little alone: the machine may have given fewer cores than threads.
+        return (
+            "neither split ran faster here; measure sequential too, so that the kind of work says "
+            "why (work that holds the GIL needs processes with one thread each)"
         )
     return f"the work is {kind.words}: measure it on both splits"
 
