@@ -378,3 +378,21 @@ def test_the_cluster_lesson_cites_the_start_up_and_each_tasks_overhead() -> None
     )
     assert "ran at 32.0/s on the cluster and 40.0/s on processes" in finding.text
     assert "A cluster is worth it where each task takes many times its per-task overhead" in finding.text
+
+
+# --- advise ---------------------------------------------------------------------------------------
+
+
+def test_advise_tries_dask_only_on_a_scheduler_it_is_given() -> None:
+    from threadlab.orchestrate._advise import _strategies
+    from threadlab.orchestrate._discover import this_interpreter
+    from threadlab.worker.workloads import FunctionWorkload
+
+    workload = FunctionWorkload(target("user_tasks", "record_call"))
+    host = this_interpreter()
+
+    without = _strategies(workload, host, [])
+    with_scheduler = _strategies(workload, host, [], "tcp://127.0.0.1:8786")
+
+    assert "dask" not in without
+    assert with_scheduler == [*without, "dask"] or "dask" in host.unavailable
