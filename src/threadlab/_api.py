@@ -254,6 +254,7 @@ def advise(
     gil: str = "default",
     out: str | os.PathLike[str] | None = None,
     progress: Progress | None = None,
+    scheduler: str | None = None,
 ) -> Advice:
     """Measure a function under every strategy that applies and recommend one.
 
@@ -286,6 +287,8 @@ def advise(
             with its GIL; ``"default"`` leaves the build's own default.
         out: also write the results file, analysis included, here.
         progress: told of each point's start, each sample, each round, and notes.
+        scheduler: ``tcp://HOST:PORT`` of a running Dask scheduler: ``dask``
+            on its workers is then tried too (checked before any work starts).
 
     Returns:
         An ``Advice``; ``advice.recommendation`` has ``strategy``, ``workers``,
@@ -317,6 +320,9 @@ def advise(
         args_text = json.dumps(list(args or []))
     except TypeError as error:
         raise SpecError("args", f"must be JSON-serialisable: {error}") from None
+    address = (
+        "" if scheduler is None else str(_with_scheduler({}, scheduler, ("dask",), "scheduler")["scheduler"])
+    )
     progress = progress or Progress()
     selection = select(_pythons(python), option="python")
     for line in selection.skipped:
@@ -338,6 +344,7 @@ def advise(
         precision=precision,
         repeat=repeat,
         warmup=warmup,
+        scheduler=address,
     )
 
 
@@ -446,7 +453,9 @@ def tour(
             if found.can_host
         ]
     )
-    spec = tour_spec(quick, chosen[0].executable, compared, max_time_s=max_time)
+    # "When is a cluster worth it?" is told where dask runs under the tour's Python.
+    cluster = "dask" not in chosen[0].unavailable
+    spec = tour_spec(quick, chosen[0].executable, compared, max_time_s=max_time, cluster=cluster)
     notes: list[str] = []
     points = plan(spec, notes)
     for line in notes:

@@ -331,6 +331,11 @@ def _refuse(option: str, value: str, expected: str) -> NoReturn:
 @click.option("--repeat", default="5", show_default=True, help="The fewest rounds (timed samples per point).")
 @click.option("--warmup", default="1", show_default=True, help="Discarded warm-up runs per point.")
 @_interpreter_options
+@click.option(
+    "--scheduler",
+    default=None,
+    help="tcp://HOST:PORT of a running Dask scheduler: try dask on its workers too.",
+)
 @click.option("--out", "-o", type=_OUT_PATH, default=None, help="Write the results file, analysis included.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def advise(
@@ -344,6 +349,7 @@ def advise(
     warmup: str,
     python: tuple[str, ...],
     gil: str,
+    scheduler: str | None,
     out: Path | None,
     quiet: bool,
 ) -> None:
@@ -381,6 +387,7 @@ def advise(
             gil=gil,
             out=out,
             progress=view,
+            scheduler=scheduler,
         )
     console = _out()
     _print_result(found.result, title=f"advise {target}", advice=False, command="advise")

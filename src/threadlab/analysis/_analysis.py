@@ -11,12 +11,13 @@ saying what would settle it)::
                            ├─ precision: GroupPrecision, from its rounds
                            ├─ classify() ──► Classification (analysis._classify)
                            └─ recommend() ──► Recommendation (analysis._recommend)
+    pools: start-ups, per-task overheads, Dask splits, scheduler limits (analysis._pools)
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from threadlab.analysis._classify import Classification, classify
@@ -31,6 +32,7 @@ from threadlab.analysis._group import (
     rounds_of,
 )
 from threadlab.analysis._noise import NoiseReport, noise_report
+from threadlab.analysis._pools import PoolReport, pool_report
 from threadlab.analysis._recommend import Recommendation, recommend
 from threadlab.analysis._scaling import ScalingPoint, USLFit, USLNotFitted, fit_usl, scaling_table
 from threadlab.analysis._summary import baselines
@@ -67,6 +69,9 @@ class Analysis:
         recommendations: what to use for each workload, per Python.
         noise: what the machine's noise readings say; None without readings.
         precision: how precise each group's speedups came out in its rounds.
+        pools: warm pools' start-ups, per-task overheads on pools and
+            clusters, Dask's process × thread splits compared, and where
+            adding Dask workers stops paying.
     """
 
     points: tuple[PointStats, ...]
@@ -75,6 +80,7 @@ class Analysis:
     recommendations: tuple[Recommendation, ...]
     noise: NoiseReport | None = None
     precision: tuple[GroupPrecision, ...] = ()
+    pools: PoolReport = field(default_factory=PoolReport)
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON types, for the results file (derived; recomputed on load).
@@ -161,6 +167,7 @@ def analyse(result: Result) -> Analysis:
     classifications: list[Classification] = []
     recommendations: list[Recommendation] = []
     precisions: list[GroupPrecision] = []
+    grouped: list[tuple[Group, Classification]] = []
     for group in groups(result):
         scaling.extend(_scalings(group))
         rounds = rounds_of(result, group)
@@ -169,9 +176,21 @@ def analyse(result: Result) -> Analysis:
             precisions.append(precision)
         classification = classify(group, result.environment.cpu_count, noise)
         classifications.append(classification)
+        grouped.append((group, classification))
         recommendations.append(recommend(group, classification, precision))
+    usl_fits = [
+        (s.workload, s.strategy, s.python, s.usl)
+        for s in scaling
+        if s.strategy.split(" ")[0] == "dask" and isinstance(s.usl, USLFit)
+    ]
     analysis = Analysis(
-        stats, tuple(scaling), tuple(classifications), tuple(recommendations), noise, tuple(precisions)
+        stats,
+        tuple(scaling),
+        tuple(classifications),
+        tuple(recommendations),
+        noise,
+        tuple(precisions),
+        pool_report(result, grouped, usl_fits),
     )
     _LAST[:] = [(result, analysis)]
     return analysis

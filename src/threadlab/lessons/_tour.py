@@ -2,9 +2,10 @@
 
 ::
 
-    tour_spec(quick, python, compared)       (the API plans and measures it)
+    tour_spec(quick, python, compared, cluster)   (the API plans and measures it)
         parts: the classic lessons under ``python`` (_lessons.py),
-               then the "which Python" lesson, one part per compared Python (_which_python.py)
+               then the "which Python" lesson, one part per compared Python (_which_python.py),
+               then, where dask is installed, "when is a cluster worth it?" (_cluster.py)
     findings(result)                         (from what was measured, in plain words)
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from threadlab.analysis import summarise
+from threadlab.lessons._cluster import cluster_finding, cluster_specs
 from threadlab.lessons._finding import Finding
 from threadlab.lessons._lessons import classic_findings, classic_specs, sizes
 from threadlab.lessons._which_python import LessonPython, which_python_finding, which_python_specs
@@ -29,6 +31,7 @@ def tour_spec(
     compared_pythons: Sequence[LessonPython] = (),
     *,
     max_time_s: float | None = None,
+    cluster: bool = False,
 ) -> Spec:
     """The tour's spec: a composite of its lessons, so that ``plan`` gives exactly its points.
 
@@ -39,8 +42,11 @@ def tour_spec(
             (``lesson_pythons`` chooses them); empty: the lesson is not told.
         max_time_s: seconds of rounds the lessons share, instead of the sizes'
             own (10 s quick, 40 s full). The fewest rounds are taken whatever it is.
+        cluster: tell "when is a cluster worth it?" too (where dask runs under ``python``).
     """
     parts = classic_specs(quick, python, TIMEOUT_S) + which_python_specs(compared_pythons, quick, TIMEOUT_S)
+    if cluster:
+        parts += cluster_specs(quick, python, TIMEOUT_S)
     return composite(
         parts,
         precision=DEFAULT_PRECISION,
@@ -56,4 +62,7 @@ def findings(result: Result) -> list[Finding]:
     which_python = which_python_finding(summaries)
     if which_python is not None:
         found.append(which_python)
+    cluster = cluster_finding(summaries)
+    if cluster is not None:
+        found.append(cluster)
     return found

@@ -16,6 +16,8 @@ UTF-8 or nested too deep is refused before it is parsed (``result_from_bytes``).
 Schema history (``SCHEMA_VERSION`` in ``_data``): version 1 files have no
 rounds, start times, noise or precision; they load with those absent.
 A point without ``shares_one_gil`` (every version-1 file) loads it as None.
+``startup_s`` (a warm pool's start-up, kept out of the samples) is optional in
+version 2: written only where a strategy opened a session, read as None where absent.
 """
 
 from __future__ import annotations
@@ -50,7 +52,16 @@ T = TypeVar("T")
 
 # The point's own fields, flattened into each entry of "points", then what was measured.
 _POINT_KEYS = tuple(f.name for f in dataclasses.fields(Point))
-_MEASURED_KEYS = ("interpreter", "status", "elapsed_s", "shares_one_gil", "samples", "warmups", "errors")
+_MEASURED_KEYS = (
+    "interpreter",
+    "status",
+    "elapsed_s",
+    "shares_one_gil",
+    "startup_s",
+    "samples",
+    "warmups",
+    "errors",
+)
 # Derived blocks a file may carry; read past, never trusted.
 _DERIVED_POINT_KEYS = ("summary",)
 _DERIVED_RESULT_KEYS = ("analysis",)
@@ -87,10 +98,13 @@ def measurement_to_json(measurement: Measurement, summary: Summary | None = None
         status=measurement.status,
         elapsed_s=measurement.elapsed_s,
         shares_one_gil=measurement.shares_one_gil,
+        startup_s=measurement.startup_s,
         samples=plain(measurement.samples),
         warmups=plain(measurement.warmups),
         errors=plain(measurement.errors),
     )
+    if measurement.startup_s is None:  # only a point whose strategy opened a session has one
+        del entry["startup_s"]
     if summary is not None:
         entry["summary"] = plain(summary)
     return entry
@@ -449,6 +463,7 @@ _CHECKS: dict[Any, dict[str, Check]] = {
         "interpreter": _optional_object(_interpreter),
         "elapsed_s": _nullable(_SECONDS),
         "shares_one_gil": _nullable(_FLAG),
+        "startup_s": _nullable(_SECONDS),
         "errors": _list(_point_error),
         # "samples" and "warmups": read per schema version, in measurement_from_json.
     },

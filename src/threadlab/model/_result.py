@@ -108,6 +108,11 @@ class Measurement:
             processes, subinterpreters and dask no), recorded where the
             strategy is known so that the analysis need not look it up; None
             where unknown (version-1 files, hand-built).
+        startup_s: where the strategy opened what every sample shares once
+            for the point (a warm pool, a Dask cluster: ``start=warm``), the
+            seconds from starting it to the first task done; kept out of
+            every sample, hence out of throughput. None where each sample
+            starts its own (``start=cold``, threads), and in older files.
     """
 
     point: Point
@@ -118,10 +123,17 @@ class Measurement:
     errors: tuple[PointError, ...] = ()
     elapsed_s: float | None = None
     shares_one_gil: bool | None = None
+    startup_s: float | None = None
 
     def __post_init__(self) -> None:
         _require(self.status in STATUSES, f"status must be one of {STATUSES}, not {self.status!r}")
         _non_negative("elapsed_s", self.elapsed_s)
+        _require(
+            self.startup_s is None
+            or (isinstance(self.startup_s, (int, float)) and not isinstance(self.startup_s, bool)),
+            f"startup_s must be a number or null, not {self.startup_s!r}",
+        )
+        _non_negative("startup_s", self.startup_s)
         _require(
             self.shares_one_gil is None or isinstance(self.shares_one_gil, bool),
             f"shares_one_gil must be true, false or null, not {self.shares_one_gil!r}",

@@ -6,8 +6,9 @@
         │                              raises on every call stops here, at once
         ▼ choose worker counts (2, 4, … up to ~64 for waiting work, about the
         │ core count for computing work), the strategies that apply to it and to
-        │ this Python, and T calls per point, so that a sequential sample lasts
-        │ about 0.1 s and at least six rounds of every point fit the budget
+        │ this Python (dask where a scheduler is given; pools warm as well as cold
+        │ where calls are short), and T calls per point, so that a sequential
+        │ sample lasts about 0.1 s and at least six rounds of every point fit the budget
         ▼
     one group, measured in interleaved rounds (orchestrate/_rounds) until every
     speedup interval is within the precision asked, or the budget is spent
@@ -74,6 +75,11 @@ _PLANNED_ROUNDS = 12
 # Sequential CPU/wall below this counts as waiting work, which may use many workers.
 _WAITING = 0.3
 _MOST_WAITING_WORKERS = 64
+# A call shorter than ten hand-offs is short: a pool's start and per-task cost weigh on it, so
+# the pools are tried warm (started once per point) as well as cold, as long-lived pools run.
+_SHORT_TASK_S = 10 * _HANDOFF_S
+# The strategies whose pool may start once per point (``start=warm``).
+_POOLS = ("thread-pool", "processes")
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,16 +151,23 @@ def _counts(limit: int) -> tuple[int, ...]:
     return tuple(counts)
 
 
-def _strategies(facts: TargetFacts, host: FoundInterpreter, notes: list[str]) -> list[str]:
-    """The strategies that apply to the function on ``host``; what is left out goes to ``notes``."""
+def _strategies(
+    facts: TargetFacts, host: FoundInterpreter, notes: list[str], scheduler: str = ""
+) -> list[str]:
+    """The strategies that apply to the function on ``host``; what is left out goes to ``notes``.
+
+    ``dask`` is among them where a Dask scheduler is given: a cluster the
+    user runs is worth comparing; one started here for the sweep is not.
+    """
     if facts.is_async:
         notes.append("a coroutine function: measured on asyncio against awaiting one call at a time")
         return ["asyncio"]
     notes.append("not a coroutine function: asyncio does not apply")
     chosen = []
-    for name in ("threads", "thread-pool", "processes", "interpreters"):
+    names = ("threads", "thread-pool", "processes", "interpreters", *(("dask",) if scheduler else ()))
+    for name in names:
         reason = host.unavailable.get(name)
-        if reason is None and name == "processes":
+        if reason is None and name in ("processes", "dask"):
             reason = facts.pickle_problem
         if reason:
             notes.append(f"{name} skipped: {reason}")
@@ -177,8 +190,12 @@ def advise_sweep(
     warmup: int = 1,
     out: Path | None = None,
     progress: Progress | None = None,
+    scheduler: str = "",
 ) -> Advice:
     """Measure a user's function under every strategy that applies, within ``budget_s``.
+
+    ``scheduler``: the address of a running Dask scheduler, checked by the
+    caller; ``dask`` is then tried on its workers too.
 
     Raises:
         SpecError: the target cannot be loaded, its arguments are refused,
@@ -195,6 +212,8 @@ def advise_sweep(
             f"{quoted(target)} is not a target; expected package.module:function or path/to/file.py:function",
         )
     params: dict[str, ParamValue] = {"args": args, "inputs": inputs}
+    if scheduler:
+        params["scheduler"] = scheduler
     try:
         check_call(params)
     except ValueError as error:
@@ -202,7 +221,7 @@ def advise_sweep(
     # Imported, checked and its inputs counted in a probe process: never in this one.
     facts = probe_target(target, python=host.executable, inputs=inputs)
     notes: list[str] = facts.notes(inputs)
-    strategies = _strategies(facts, host, notes)
+    strategies = _strategies(facts, host, notes, scheduler)
     item_count = facts.items
 
     # 1. Probe: the cost of one call and how much of it is CPU, from a few sequential calls;
@@ -247,6 +266,15 @@ def advise_sweep(
     waiting = cpu is not None and cpu < _WAITING
     cores = os.cpu_count() or 1
     counts = _counts(_MOST_WAITING_WORKERS if waiting else cores + 1)[1:]
+    # Short calls: each pool warm as well as cold (its start-up recorded apart), chunked by default.
+    pools = [name for name in strategies if name in _POOLS]
+    if task_s < _SHORT_TASK_S and pools:
+        params["start"] = "cold,warm"
+        notes.append(
+            f"one call takes {task_s:.3g} s: {' and '.join(pools)} tried warm (started once per point) "
+            "as well as cold, in chunks of calls (chunksize auto)"
+        )
+    tried = [*strategies, *(pools if "start" in params else ())]  # each warm pool is a point more
 
     # 2. Fix the work: T calls, a sequential sample of about _MIN_SAMPLE_S, and enough
     # rounds of every point inside the budget.
@@ -261,12 +289,10 @@ def advise_sweep(
         return count * (task_s + handoff) / parallel
 
     def round_s(count: int, sweep: Sequence[int]) -> float:
-        return sample_s("sequential", 1, count) + sum(
-            sample_s(s, w, count) for w in sweep for s in strategies
-        )
+        return sample_s("sequential", 1, count) + sum(sample_s(s, w, count) for w in sweep for s in tried)
 
     def startup_s(sweep: Sequence[int], count: int) -> float:
-        points = 1 + len(sweep) * len(strategies)
+        points = 1 + len(sweep) * len(tried)
         return points * (_POINT_OVERHEAD_S + warmup * count * task_s)
 
     def fits(count: int, sweep: Sequence[int]) -> bool:

@@ -438,12 +438,16 @@ def plan(spec: Spec, notes: list[str] | None = None) -> tuple[Point, ...]:
                         continue
                     for own_given in _sweep(strategy.params, typed):
                         own = resolve(strategy.params, own_given)
+                        # T = one task per worker thread: a Dask worker of t threads counts t, so
+                        # that 1 process × 2 threads and 2 × 1 get the same 2 tasks to compare.
+                        threads = own.get("threads_per_worker", 1)
+                        per_worker = threads if isinstance(threads, int) and threads >= 1 else 1
                         for workers in spec.workers:
                             point = Point(
                                 workload=workload.name,
                                 strategy=strategy.name,
                                 workers=1 if strategy.single_worker else workers,
-                                tasks=spec.tasks or workers,
+                                tasks=spec.tasks or workers * per_worker,
                                 params=work_params,
                                 strategy_params=own,
                                 python=python,

@@ -5,7 +5,7 @@
     WorkerSession(point)
       start()    Popen([python, -m, threadlab.worker], new session)      worker
                  ── request JSON line ──────────────────────────────────►  │ warm-ups
-                 ◄── hello, warm-up samples, ready ─────────────────────   │
+                 ◄── hello, warm-up samples, startup?, ready ───────────   │
       sample(r)  ── {"command": "sample", "round": r} ──────────────────►  │ one sample
                  ◄── sample ────────────────────────────────────────────   │ (idle between)
       close()    ── {"command": "stop"}, EOF ───────────────────────────►  │
@@ -160,6 +160,7 @@ class WorkerSession:
         self.status: Status = "ok"
         self.errors: list[PointError] = []
         self.busy_s = 0.0
+        self.startup_s: float | None = None
         self._failure: PointError | None = None
         self._ready = False
         self._done = False
@@ -318,6 +319,7 @@ class WorkerSession:
             errors=tuple(errors),
             elapsed_s=self.busy_s,
             shares_one_gil=shares_one_gil(self.point.strategy),
+            startup_s=self.startup_s,
         )
 
     # -- the protocol -------------------------------------------------------------------------
@@ -434,6 +436,11 @@ class WorkerSession:
             (self.warmups if warmup else self.samples).append(sample)
             if self.on_sample is not None:
                 self.on_sample(self.point, sample, warmup)
+        elif kind == "startup":  # once, where the strategy opened a session: out of every sample
+            startup = event["startup_s"]
+            if isinstance(startup, bool) or not isinstance(startup, (int, float)):
+                raise TypeError(f"startup_s must be a number, not {startup!r}")
+            self.startup_s = float(startup)
         elif kind == "ready":
             self._ready = True
         elif kind == "failed":

@@ -249,6 +249,33 @@ def advice_renderables(
     return shown
 
 
+def pool_lines(analysis: Analysis) -> list[str]:
+    """Pools and clusters: warm start-ups (out of throughput), per-task overheads, splits, limits.
+
+    Returns:
+        ``sleep · dask ×2 (16 tasks): started in 1.9 s (to its first task done), out of throughput``,
+        ``sleep · dask ×2: 2.10 ms per task beyond the tasks' own time``, then the
+        analysis's sentences; empty where no point ran on a pool.
+    """
+    pools = analysis.pools
+    lines = [
+        f"{start.point}: started in {seconds(start.startup_s)} (to its first task done), out of throughput"
+        for start in pools.startups
+    ]
+    lines.extend(
+        with_python(f"{o.workload} · {o.point}", o.python)
+        + f": {o.overhead_s * 1e3:.2f} ms per task beyond the tasks' own time"
+        for o in pools.overheads
+    )
+    lines.extend(pools.comparisons)
+    lines.extend(
+        with_python(f"{s.workload}, {s.threads} worker threads", s.python) + f": {s.text}"
+        for s in pools.splits
+    )
+    lines.extend(pools.scheduler)
+    return lines
+
+
 def analysis_renderables(
     analysis: Analysis, *, advice: bool = True, options: Mapping[Remedy, str] | None = OPTIONS["run"]
 ) -> list[RenderableType]:
@@ -263,6 +290,13 @@ def analysis_renderables(
             the tour).
     """
     shown = scaling_renderables(analysis)
+    pools = pool_lines(analysis)
+    if pools:
+        shown.append(
+            Text("Pools and clusters (start-up apart; overhead = (wall − ideal) / tasks):", style="bold")
+        )
+        shown.extend(Text(f"  {line}") for line in pools)
+        shown.append(Text(""))
     precision = precision_lines(analysis, None if options is None else options.get(Remedy.MORE_TIME))
     if precision:
         shown.append(Text("Precision of the speedups (half-width of their 95% intervals):", style="bold"))

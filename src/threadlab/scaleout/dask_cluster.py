@@ -4,23 +4,35 @@
 
     threadlab worker (this process)                       Dask cluster
     ───────────────────────────────                       ────────────
-    embedded:    LocalCluster(W processes × threads) ──►  scheduler in this process,
+    session (start=warm: once per point, before the warm-ups; cold: in each sample)
+      embedded:    LocalCluster(W processes × threads) ─► scheduler in this process,
                                                           W worker processes, our children
-    --scheduler: Client(ADDR), pick W of its workers ──►  scheduler and workers run by someone else
-    can the scheduler and each worker load the task?  ──►  pickle.loads(task) there
-    prepare() on each of the W workers                ──►  the workload's input data
-    ── spawn_s ends here ──
-    submit tasks 0 … T-1                              ──►  returning_call(task, i) on a worker thread
-    records (from the workers' clocks), values ◄──────────  each value pickled there, loaded here
-    close the client; the LocalCluster too (embedded only; ADDR's cluster is left running)
+      --scheduler: Client(ADDR), pick W of its workers ─► scheduler and workers run by someone else
+      can the scheduler and each worker load the task?  ─► pickle.loads(task) there
+      prepare() on each of the W workers                ─► the workload's input data
+    each sample
+      are the W workers still there?                    ─► client.nthreads()
+      ── spawn_s ends here ──
+      submit the tasks, in chunks of chunksize          ─► returning_call(task, i) per task, on a thread
+      records (workers' clocks), values ◄───────────────  each value pickled there, loaded here
+    session closed: the client; the LocalCluster too (embedded only; ADDR's cluster is left running)
 
 W is the number of Dask worker processes, each with ``threads_per_worker``
-threads (1 unless ``--param threads_per_worker=N``). Starting the cluster is
-inside every sample, as starting the pool is for ``processes``, so the two
-compare like with like: it is a cost a user pays. The time until the W
-workers are ready to run tasks is recorded apart as ``spawn_s`` (about 1 s
-for two workers here: each is a fresh ``spawn``-ed Python importing
-distributed), so steady-state throughput can be told from start-up.
+threads (1 unless ``--param threads_per_worker=N``). ``start=warm`` (the
+default) opens the cluster, or the connection to ``--scheduler``, once per
+point, as cluster users keep theirs running: the samples time only the tasks,
+and the time from starting it to the first task done is recorded apart, as the
+point's ``startup_s`` (about 1.9 s for two embedded workers here: each is a
+fresh ``spawn``-ed Python importing distributed). ``start=cold`` starts and
+stops it inside every sample, its start-up (``spawn_s``) counted. The workers
+are checked alive before every sample: one that left (killed, restarted by its
+nanny under another address) fails the point as crashed.
+
+Tasks go to the scheduler in chunks of ``chunksize`` tasks (``auto``:
+``multiprocessing.Pool.map``'s rule over W × threads_per_worker, see
+``_base.chunk_size``): one Dask task per chunk, each of its tasks timed on
+its own. Every Dask task costs the scheduler a round trip (about a
+millisecond here), which chunks pay once per chunk.
 
 What is measured, and where:
 
@@ -37,9 +49,11 @@ What is measured, and where:
   repeat across machines.
 - Sample CPU, context switches and peak RSS: the resource usage of this
   process and its reaped children. On the embedded cluster the Dask worker
-  processes are children of this one (spawned by the in-process nannies) and
-  are reaped when the cluster closes, inside the sample: their CPU, start-up
-  included (about 1 CPU-second each), and their peak RSS are counted. On an
+  processes are children of this one (spawned by the in-process nannies):
+  cold, they are reaped when the cluster closes, inside the sample, and their
+  CPU, start-up included (about 1 CPU-second each), and their peak RSS are
+  counted; warm, their CPU during the sample is read from ``/proc`` by
+  ``worker/_measure.py`` (Linux), as for any live child. On an
   existing cluster the work happens in processes threadlab cannot see, so
   these figures are absent (None), not zero.
 - Task errors: ``returning_call`` turns a task's exception (or a return
@@ -69,19 +83,24 @@ import importlib.util
 import pickle
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from threadlab.worker._params import Param
 from threadlab.worker.strategies._base import (
+    WARM,
     Job,
     Outcome,
     Strategy,
     TaskRecord,
     WorkerLost,
+    chunk_size,
+    chunks,
     on_host,
+    pool_params,
     returned,
-    returning_call,
+    returning_chunk,
 )
 from threadlab.worker.workloads._base import PointRefused
 
@@ -104,10 +123,9 @@ WORKERS_TIMEOUT_S = 10.0
 # orchestrator, which kills the worker's process group at --timeout.
 CLOSE_TIMEOUT_S = 10.0
 
-# A task's record and its pickled return value (``returning_call``), then the worker's address.
+# A task's record and its pickled return value (``returning_call``).
 Sent = tuple[TaskRecord, bytes | None]
-Returning = Callable[[int], Sent]
-RunTask = Callable[[int], tuple[Sent, str]]
+RunChunk = Callable[[range], tuple[list[Sent], str]]
 
 
 def scheduler_address(text: str) -> str:
@@ -209,11 +227,11 @@ def check_scheduler(address: str) -> None:
     connect(scheduler_address(address)).close()
 
 
-def _run_on_worker(call: Returning, index: int) -> tuple[tuple[TaskRecord, bytes | None], str]:
-    """Run one task on a Dask worker; its record and pickled value, and which worker it was."""
+def _run_on_worker(call: Callable[[range], list[Sent]], numbers: range) -> tuple[list[Sent], str]:
+    """Run one chunk of tasks on a Dask worker; their records and pickled values, and which worker it was."""
     from distributed import get_worker
 
-    return call(index), get_worker().address
+    return call(numbers), get_worker().address
 
 
 def _cannot_load(where: str, error: BaseException) -> str:
@@ -228,6 +246,15 @@ def _cannot_load(where: str, error: BaseException) -> str:
     )
 
 
+@dataclass(frozen=True)
+class _Opened:
+    """A cluster ready for tasks: the client, the W workers chosen, and the scheduler's address."""
+
+    client: Client
+    chosen: list[str]
+    address: str  # empty: the embedded LocalCluster
+
+
 class DaskCluster(Strategy):
     name = "dask"
     summary = "tasks submitted to a Dask cluster of W worker processes (embedded, or --scheduler ADDR)"
@@ -238,8 +265,11 @@ class DaskCluster(Strategy):
             "text",
             "",
             "address of a running Dask scheduler, like tcp://10.0.0.5:8786; "
-            "empty: a LocalCluster on this machine for each sample",
+            "empty: a LocalCluster on this machine",
         ),
+        # Warm by default: cluster users keep their cluster running, and what they ask is its
+        # steady-state throughput; a cold start (~1.9 s for two workers) is recorded apart.
+        *pool_params(WARM),
     )
     # Each Dask worker is a Python process with distributed imported: ~100 MB
     # and ~1 CPU-second to start. Past a few dozen on one machine it is a
@@ -254,30 +284,77 @@ class DaskCluster(Strategy):
             return "needs dask.distributed, which is not installed in this Python; " + INSTALL_HINT
         return None
 
+    @contextlib.contextmanager
+    def session(self, job: Job) -> Iterator[None]:
+        if job.params["start"] != WARM:
+            yield
+            return
+        with contextlib.ExitStack() as stack:
+            job.shared = _open(stack, job)
+            try:
+                yield
+            finally:
+                job.shared = None
+
     def run(self, job: Job) -> Outcome:
         assert job.sync_task is not None
-        address = str(job.params["scheduler"])
         threads = int(job.params["threads_per_worker"])
-        call = functools.partial(returning_call, job.sync_task)
         entered = time.perf_counter_ns()
         with contextlib.ExitStack() as stack:
-            if address:
-                client, chosen = _existing_cluster(stack, address, job.workers, threads)
+            if isinstance(job.shared, _Opened):
+                opened = job.shared
+                _check_alive(opened)
             else:
-                client, chosen = _embedded_cluster(stack, job.workers, threads)
-            _check_loadable(client, call, chosen, address)
-            client.run(job.prepare, workers=chosen)
+                opened = _open(stack, job)
+            client, chosen, address = opened.client, opened.chosen, opened.address
             offsets = _clock_offsets(client, chosen) if address else {}
             ready = time.perf_counter_ns()
             # Restrict the tasks to the chosen workers only where the cluster has others.
             only = chosen if len(client.nthreads()) > len(chosen) else None
-            results = _run_tasks(client, functools.partial(_run_on_worker, call), job.tasks, only)
+            size = chunk_size(job.params["chunksize"], job.tasks, len(chosen) * threads)
+            run_chunk = functools.partial(_run_on_worker, functools.partial(returning_chunk, job.sync_task))
+            results = _run_tasks(client, run_chunk, chunks(job.tasks, size), only)
             finished = time.perf_counter_ns()
         records = [
             _on_our_clock(returned(*sent), offsets.get(where, 0), entered, finished, where if address else "")
-            for sent, where in results
+            for chunk, where in results
+            for sent in chunk
         ]
         return Outcome(records, (ready - entered) / 1e9, usage_measured=not address)
+
+
+def _open(stack: contextlib.ExitStack, job: Job) -> _Opened:
+    """Start or reach the cluster, check it can run the tasks, prepare them; closed with ``stack``.
+
+    Raises:
+        PointRefused: the scheduler cannot be reached, lacks workers, or the
+            task cannot be loaded there.
+    """
+    assert job.sync_task is not None
+    address = str(job.params["scheduler"])
+    threads = int(job.params["threads_per_worker"])
+    if address:
+        client, chosen = _existing_cluster(stack, address, job.workers, threads)
+    else:
+        client, chosen = _embedded_cluster(stack, job.workers, threads)
+    _check_loadable(client, functools.partial(returning_chunk, job.sync_task), chosen, address)
+    client.run(job.prepare, workers=chosen)
+    return _Opened(client, chosen, address)
+
+
+def _check_alive(opened: _Opened) -> None:
+    """Fail the point where a chosen worker has left the cluster since the last sample.
+
+    Raises:
+        WorkerLost: naming the worker; the point is recorded as crashed.
+    """
+    present = opened.client.nthreads()
+    gone = [where for where in opened.chosen if where not in present]
+    if gone:
+        raise WorkerLost(
+            f"the Dask worker {gone[0]} left the cluster between samples "
+            f"({len(present)} worker(s) there now, {len(opened.chosen)} chosen for this point)"
+        )
 
 
 def _embedded_cluster(stack: contextlib.ExitStack, workers: int, threads: int) -> tuple[Client, list[str]]:
@@ -340,7 +417,9 @@ def _existing_cluster(
     return client, fitting[:workers]
 
 
-def _check_loadable(client: Client, call: Returning, workers: list[str], address: str) -> None:
+def _check_loadable(
+    client: Client, call: Callable[[range], list[Sent]], workers: list[str], address: str
+) -> None:
     """Refuse the point, in one line, where the scheduler or a worker cannot load the task.
 
     Raises:
@@ -372,22 +451,29 @@ def _clock_offsets(client: Client, workers: list[str]) -> dict[str, int]:
 
 
 def _run_tasks(
-    client: Client, run_task: RunTask, tasks: int, only: list[str] | None
-) -> list[tuple[Sent, str]]:
-    """Submit every task, gather every record; a worker that died is ``WorkerLost``."""
+    client: Client, run_chunk: RunChunk, parts: list[range], only: list[str] | None
+) -> list[tuple[list[Sent], str]]:
+    """Submit every chunk, gather every record; a worker that died is ``WorkerLost``."""
     from distributed import KilledWorker
 
-    futures = client.map(run_task, range(tasks), pure=False, workers=only, allow_other_workers=False)
-    numbers = {future.key: number for number, future in enumerate(futures)}
+    futures = client.map(run_chunk, parts, pure=False, workers=only, allow_other_workers=False)
+    numbers = {future.key: part for part, future in zip(parts, futures, strict=True)}
     try:
-        results: list[tuple[Sent, str]] = client.gather(futures)
+        results: list[tuple[list[Sent], str]] = client.gather(futures)
     except KilledWorker as error:
         died = error.allowed_failures + 1  # the scheduler gave up once one more died than it allows
+        part = numbers.get(error.task)
+        which = "task ?" if part is None else _tasks_named(part)
         raise WorkerLost(
-            f"the Dask worker {error.last_worker.address} died while running task "
-            f"{numbers.get(error.task, '?')}" + (f", the last of {died} that did" if died > 1 else "")
+            f"the Dask worker {error.last_worker.address} died while running {which}"
+            + (f", the last of {died} that did" if died > 1 else "")
         ) from None
     return results
+
+
+def _tasks_named(part: range) -> str:
+    """``task 3``, or ``tasks 4–7`` for a chunk."""
+    return f"task {part[0]}" if len(part) == 1 else f"tasks {part[0]}–{part[-1]}"
 
 
 def _on_our_clock(record: TaskRecord, offset: int, earliest: int, latest: int, where: str) -> TaskRecord:

@@ -1,5 +1,15 @@
 """The one timing path every strategy goes through.
 
+::
+
+    workload.session (a server)  ─┐
+      build the job, prepare      │
+      strategy.session (a warm    │  ── opened ──┐
+        pool, a cluster)          │              │ startup_s: to the first task done,
+        warm-ups, then samples    │  first run ──┘ sent once as {"event": "startup"}
+      strategy.session closed     │
+    workload.session closed      ─┘
+
 For each sample (warm-ups first, kept apart; then one per command from the
 orchestrator): collect garbage, read the process's resource usage and the
 clock, let the strategy run the tasks, read them again. The strategies only
@@ -10,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import multiprocessing
 import os
 import sys
 import time
@@ -41,15 +52,43 @@ Usage = Tuple[float, float, int, int, int]
 _KNOCK = {"polling_interval_micros": 100, "sampling_interval_micros": 5000, "sleeping_interval_micros": 5000}
 
 
+def _live_children_cpu() -> Tuple[float, float]:
+    """CPU user and system seconds so far of this process's live children (Linux; 0 elsewhere).
+
+    A warm pool's processes (``start=warm``, a Dask LocalCluster) outlive
+    the samples, so ``RUSAGE_CHILDREN``, which counts a child once it is
+    reaped, would leave their tasks' CPU out of every sample. Their running
+    totals are read from ``/proc`` instead, before and after each sample: a
+    child reaped in between is then counted by ``RUSAGE_CHILDREN`` in full,
+    less what it had before, which is its share of the sample too.
+    """
+    user = system = 0.0
+    children = multiprocessing.active_children()
+    if not children or not os.path.isdir("/proc/self"):
+        return user, system
+    tick = os.sysconf("SC_CLK_TCK")
+    for child in children:
+        try:
+            with open("/proc/{}/stat".format(child.pid), "rb") as stat:
+                fields = stat.read().rpartition(b")")[2].split()
+        except (OSError, TypeError):  # gone since it was listed
+            continue
+        # After "pid (comm)": field 3 is fields[0], so utime (14) and stime (15) are [11] and [12].
+        user += int(fields[11]) / tick
+        system += int(fields[12]) / tick
+    return user, system
+
+
 def _usage() -> Optional[Usage]:
-    """CPU user/sys, voluntary/involuntary switches and peak RSS, self + children."""
+    """CPU user/sys, voluntary/involuntary switches and peak RSS, self + children (live ones' CPU too)."""
     if resource is None:
         return None
     me = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    live_user, live_system = _live_children_cpu()
     return (
-        me.ru_utime + kids.ru_utime,
-        me.ru_stime + kids.ru_stime,
+        me.ru_utime + kids.ru_utime + live_user,
+        me.ru_stime + kids.ru_stime + live_system,
         me.ru_nvcsw + kids.ru_nvcsw,
         me.ru_nivcsw + kids.ru_nivcsw,
         max(me.ru_maxrss, kids.ru_maxrss) * _RSS_UNIT,
@@ -259,15 +298,45 @@ def run_point(
     with workload.session(resolve(workload.params, request.get("params", {}))) as task_params:
         strategy, job = build_job(request, task_params)
         job.prepare()
-        for _ in range(int(request.get("warmup", 1))):
-            emit({"event": "sample", "warmup": True, "sample": one_sample(strategy, job)})
-        emit({"event": "ready"})
-        while True:
-            command = commands()
-            if command is None or command.get("command") == "stop":
-                return
-            if command.get("command") != "sample":
-                raise PointRefused("unknown command {!r}".format(command.get("command")))
-            keep = bool(command.get("spans", True))
-            sample = one_sample(strategy, job, int(command.get("round", 0)), keep)
-            emit({"event": "sample", "warmup": False, "sample": sample})
+        opened = time.perf_counter()
+        with strategy.session(job):
+            startup = _Startup(time.perf_counter() - opened if job.shared is not None else None, emit)
+            for _ in range(int(request.get("warmup", 1))):
+                sample = one_sample(strategy, job)
+                emit({"event": "sample", "warmup": True, "sample": sample})
+                startup.after(sample)
+            emit({"event": "ready"})
+            while True:
+                command = commands()
+                if command is None or command.get("command") == "stop":
+                    return
+                if command.get("command") != "sample":
+                    raise PointRefused("unknown command {!r}".format(command.get("command")))
+                keep = bool(command.get("spans", True))
+                sample = one_sample(strategy, job, int(command.get("round", 0)), keep)
+                emit({"event": "sample", "warmup": False, "sample": sample})
+                startup.after(sample)
+
+
+class _Startup:
+    """The point's start-up, where its strategy opened a session: sent once, after its first run.
+
+    ``startup_s`` is the time the session took to open (a warm pool, a
+    cluster and its workers) plus the time from the first run's start to its
+    first task done: what a user waits from starting the pool to a first
+    result. No sample holds it, so no throughput does.
+    """
+
+    __slots__ = ("_emit", "_opened_s")
+
+    def __init__(self, opened_s: Optional[float], emit: Callable[[Dict[str, Any]], None]) -> None:
+        self._opened_s = opened_s
+        self._emit = emit
+
+    def after(self, sample: Dict[str, Any]) -> None:
+        if self._opened_s is None:
+            return
+        ends = sample["spans"]["end_s"]
+        first = min(ends) if ends else sample["wall_s"]
+        self._emit({"event": "startup", "startup_s": round(self._opened_s + first, 7)})
+        self._opened_s = None

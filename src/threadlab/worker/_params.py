@@ -20,6 +20,8 @@ MOST_ROUNDS = 10**6  # rounds a task is split into
 MOST_MB = 1024.0 * 1024  # megabytes: 1 TiB; the plan also refuses more than this machine has free
 
 _TRUE = ("1", "true", "yes", "on")
+# The value a number parameter declared with ``auto=True`` takes where the strategy chooses.
+AUTO = "auto"
 _FALSE = ("0", "false", "no", "off")
 
 
@@ -37,13 +39,26 @@ class Param:
         choices: accepted values for ``"choice"``.
         held_mb: for numbers, the value is megabytes a worker holds in memory
             at once; the plan refuses more than this machine has available.
+        auto: for numbers, whether the word ``auto`` is accepted too (the
+            strategy then chooses the number, as ``chunksize=auto`` does).
 
     Every number has a ``maximum``: a value past what the worker can do (a
     ``duration`` of 1e300 s, ``mb=1e12``) is refused in the plan, before any
     worker starts, not at run time.
     """
 
-    __slots__ = ("choices", "default", "held_mb", "help", "kind", "maximum", "minimum", "name", "positive")
+    __slots__ = (
+        "auto",
+        "choices",
+        "default",
+        "held_mb",
+        "help",
+        "kind",
+        "maximum",
+        "minimum",
+        "name",
+        "positive",
+    )
 
     def __init__(
         self,
@@ -57,6 +72,7 @@ class Param:
         positive: bool = False,
         choices: Sequence[str] = (),
         held_mb: bool = False,
+        auto: bool = False,
     ) -> None:
         self.name = name
         self.kind = kind
@@ -67,6 +83,7 @@ class Param:
         self.positive = positive
         self.choices = tuple(choices)
         self.held_mb = held_mb
+        self.auto = auto
 
     def accepted(self) -> str:
         """Say in words what values are accepted, for error messages."""
@@ -76,6 +93,19 @@ class Param:
             return "text"
         if self.kind == "bool":
             return "true or false"
+        if self.auto:
+            return (
+                "auto, or "
+                + Param(
+                    self.name,
+                    self.kind,
+                    0,
+                    self.help,
+                    minimum=self.minimum,
+                    maximum=self.maximum,
+                    positive=self.positive,
+                ).accepted()
+            )
         noun = "a whole number" if self.kind == "int" else "a number"
         if self.minimum is not None and self.maximum is not None:
             return "{} from {} to {}".format(noun, _number(self.minimum), _number(self.maximum))
@@ -98,6 +128,8 @@ class Param:
         value: ParamValue
         if self.kind in ("choice", "text"):
             value = raw
+        elif self.auto and raw.lower() == AUTO:
+            value = AUTO
         elif self.kind == "bool":
             if raw.lower() in _TRUE:
                 value = True
@@ -138,6 +170,8 @@ class Param:
             if not isinstance(value, bool):
                 raise self._refuse(shown)
             return value
+        if self.auto and value == AUTO:
+            return AUTO
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self._refuse(shown)
         if self.kind == "int":

@@ -7,6 +7,7 @@
     request JSON line ──── stdin ──────────────►  read, check
                   ◄──── JSON lines, fd 1 ──────   {"event": "hello", interpreter}
                                                   {"event": "sample", warmup: true, sample} × warm-ups
+                                                  {"event": "startup", startup_s}  (a warm pool's, once)
                                                   {"event": "ready"}
     {"command": "sample", "round": r} ─────────►  one timed sample
                   ◄────────────────────────────   {"event": "sample", warmup: false, sample}

@@ -9,6 +9,7 @@ and the one timed task wrapper they all use. The timing of whole samples
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import pickle
@@ -16,9 +17,21 @@ import threading
 import time
 import traceback
 from array import array
-from typing import Any, Awaitable, Callable, Dict, Iterator, NamedTuple, Optional, Sequence, Tuple, overload
+from typing import (
+    Any,
+    Awaitable,
+    Callable,
+    Dict,
+    Iterator,
+    List,
+    NamedTuple,
+    Optional,
+    Sequence,
+    Tuple,
+    overload,
+)
 
-from threadlab.worker._params import Param, ParamValue
+from threadlab.worker._params import AUTO, Param, ParamValue
 from threadlab.worker.workloads._base import WAITED_THROUGHOUT, IOWait
 
 
@@ -129,6 +142,91 @@ def _not_sent(what: str, text: str) -> str:
             text.rstrip(), what
         )
     )
+
+
+def timed_chunk(task: Callable[[int], Any], numbers: range) -> List[TaskRecord]:
+    """Run tasks ``numbers`` one after the other where this chunk landed, each timed as ``timed_call``.
+
+    A chunk crosses to a pool worker as one submission (one pickle, one
+    result), as ``pool.map(f, xs, chunksize=n)`` sends it; each of its tasks
+    still gets its own record.
+    """
+    return [timed_call(task, number) for number in numbers]
+
+
+def returning_chunk(task: Callable[[int], Any], numbers: range) -> List[Tuple[TaskRecord, Optional[bytes]]]:
+    """``timed_chunk`` where the chunk runs in another process: each task's value comes back too.
+
+    Each value is pickled as ``returning_call`` pickles it; the caller loads
+    each with ``returned``, as ``pool.map``'s caller gets a chunk's values.
+    """
+    return [returning_call(task, number) for number in numbers]
+
+
+# --- pools: warm or cold, chunked -----------------------------------------------------------------
+
+COLD = "cold"
+WARM = "warm"
+
+
+def pool_params(start: str) -> Tuple[Param, ...]:
+    """The ``start`` and ``chunksize`` parameters of every pool strategy, ``start`` by default ``start``."""
+    return (
+        Param(
+            "start",
+            "choice",
+            start,
+            "cold: the pool starts inside each sample and its start-up counts; "
+            "warm: it starts once per point, its start-up recorded apart",
+            choices=(COLD, WARM),
+        ),
+        Param(
+            "chunksize",
+            "int",
+            AUTO,
+            "tasks sent to a worker at once; auto: tasks / (4 x workers), rounded up, "
+            "as multiprocessing.Pool.map chooses",
+            minimum=1,
+            auto=True,
+        ),
+    )
+
+
+def start_workers(pool: Any, workers: int) -> None:
+    """Have a ``concurrent.futures`` pool start its ``workers`` workers now, not at its first tasks.
+
+    Executors start workers as tasks arrive; a warm pool's session starts
+    them before the warm-ups, so that no sample (not even the first, without
+    warm-ups) pays for them. One empty call per worker, all waited for.
+    """
+    for future in [pool.submit(_nothing) for _ in range(workers)]:
+        future.result()
+
+
+def _nothing() -> None:
+    """What ``start_workers`` submits: nothing to do (module-level, so that it pickles)."""
+
+
+def chunk_size(chosen: ParamValue, tasks: int, slots: int) -> int:
+    """How many tasks go to a worker at once: ``chosen``, or for ``auto`` multiprocessing's rule.
+
+    ``auto`` is ``ceil(tasks / (4 x slots))``, what ``multiprocessing.Pool.map``
+    picks: four chunks per worker thread, enough to balance uneven tasks
+    and few enough that per-submission costs (a pickle, a pipe, a scheduler
+    round trip) are paid a quarter as many times per worker as there are
+    tasks. One task per worker (T = W, the classic demo) stays one task per
+    submission. A rule on the task count and not on measured task times (as
+    joblib's ``batch_size="auto"``): every sample of a point then submits
+    the same chunks, and samples stay comparable.
+    """
+    if chosen != AUTO:
+        return max(1, int(chosen))
+    return max(1, -(-tasks // (4 * max(1, slots))))
+
+
+def chunks(tasks: int, size: int) -> List[range]:
+    """Task numbers 0 … ``tasks`` − 1 in consecutive chunks of ``size`` (the last may be shorter)."""
+    return [range(first, min(first + size, tasks)) for first in range(0, tasks, size)]
 
 
 _NOT_REPORTED = float("nan")
@@ -258,9 +356,14 @@ class Job:
         async_task: the workload's coroutine function (None if it has none).
         prepare: builds the workload's input data; process pools run it in
             each child before any task.
+
+    Attributes:
+        shared: what the strategy's ``session`` opened for every sample of
+            the point (a warm pool, a cluster's client); None where it opened
+            nothing, and the strategy starts what it needs inside each sample.
     """
 
-    __slots__ = ("async_task", "params", "prepare", "sync_task", "tasks", "workers")
+    __slots__ = ("async_task", "params", "prepare", "shared", "sync_task", "tasks", "workers")
 
     def __init__(
         self,
@@ -277,6 +380,7 @@ class Job:
         self.sync_task = sync_task
         self.async_task = async_task
         self.prepare = prepare
+        self.shared: Any = None
 
 
 class Outcome(NamedTuple):
@@ -325,6 +429,22 @@ class Strategy:
         """Why this strategy cannot run this job's tasks (say, they cannot cross to
         where it runs them), or None if it can. Checked once, before any sample."""
         return None
+
+    @contextlib.contextmanager
+    def session(self, job: Job) -> Iterator[None]:
+        """Open what every sample of the point shares, and close it after the last.
+
+        Entered once per point by ``worker/_measure.py``, after the job is
+        built and prepared and before the warm-ups; left after the last
+        sample, also when one raises (a stop, a lost worker); a timeout or
+        Ctrl-C ends the worker's whole process group, children included. A
+        strategy that opens something (a warm pool, a Dask cluster) sets
+        ``job.shared`` to it, and its ``run`` then uses it instead of
+        starting its own: the time from entering the session to the first
+        task done is recorded apart, as the point's ``startup_s``, out of
+        every sample. The base class opens nothing.
+        """
+        yield
 
     def run(self, job: Job) -> Outcome:
         """Run ``job.tasks`` tasks on ``job.workers`` workers; return their records."""
