@@ -81,5 +81,5 @@ def test_processes_run_a_user_function_with_every_start_method(
     measurement = measure(point)
 
     assert measurement.status == "ok", measurement.errors
-    assert point.strategy_params == {"start_method": start_method}
+    assert point.strategy_params == {"inner_threads": 0, "start_method": start_method}
     assert len(calls.read_text().splitlines()) == 2

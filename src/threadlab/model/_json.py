@@ -11,7 +11,8 @@ an object with a key missing or unknown, naming where it is.
 
 Schema history (``SCHEMA_VERSION`` in ``_data``): version 1 files have no
 rounds, start times, noise or precision; they load with those absent.
-A point without ``shares_one_gil`` (every version-1 file) loads it as None.
+A point without ``shares_one_gil`` (every version-1 file) loads it as None,
+and one without ``native`` (files written before it was recorded) too.
 """
 
 from __future__ import annotations
@@ -22,14 +23,39 @@ from typing import Any, TypeVar
 
 from threadlab._errors import ResultsFileError
 from threadlab.model._data import SCHEMA_VERSION, Interpreter, Point, PointError, Sample, TaskSpans
-from threadlab.model._result import Environment, MachineNoise, Measurement, Result, Rounds, Spec, Summary
-from threadlab.worker._schema import SAMPLE_FIELDS, SPAN_FIELDS, SPAN_OPTIONAL_FIELDS
+from threadlab.model._result import (
+    Environment,
+    MachineNoise,
+    Measurement,
+    NativePool,
+    NativeThreads,
+    Result,
+    Rounds,
+    Spec,
+    Summary,
+)
+from threadlab.worker._schema import (
+    NATIVE_FIELDS,
+    NATIVE_POOL_FIELDS,
+    SAMPLE_FIELDS,
+    SPAN_FIELDS,
+    SPAN_OPTIONAL_FIELDS,
+)
 
 T = TypeVar("T")
 
 # The point's own fields, flattened into each entry of "points", then what was measured.
 _POINT_KEYS = tuple(f.name for f in dataclasses.fields(Point))
-_MEASURED_KEYS = ("interpreter", "status", "elapsed_s", "shares_one_gil", "samples", "warmups", "errors")
+_MEASURED_KEYS = (
+    "interpreter",
+    "status",
+    "elapsed_s",
+    "shares_one_gil",
+    "native",
+    "samples",
+    "warmups",
+    "errors",
+)
 # Derived blocks a file may carry; read past, never trusted.
 _DERIVED_POINT_KEYS = ("summary",)
 _DERIVED_RESULT_KEYS = ("analysis",)
@@ -66,6 +92,7 @@ def measurement_to_json(measurement: Measurement, summary: Summary | None = None
         status=measurement.status,
         elapsed_s=measurement.elapsed_s,
         shares_one_gil=measurement.shares_one_gil,
+        native=plain(measurement.native),
         samples=plain(measurement.samples),
         warmups=plain(measurement.warmups),
         errors=plain(measurement.errors),
@@ -174,6 +201,23 @@ def _samples(data: Any, where: str, version: int) -> tuple[Sample, ...]:
     return tuple(sample_from_json(s, f"{where}[{i}]", version) for i, s in enumerate(_tuple(data, where)))
 
 
+def native_from_json(data: Any, where: str) -> NativeThreads | None:
+    """What a worker saw of native thread pools, from its "ready" event or a results file; None for null."""
+    if data is None:
+        return None
+    native = _keys(data, where, NATIVE_FIELDS)
+    variables = native["variables"]
+    if not isinstance(variables, Mapping):
+        raise ResultsFileError(f"{where}.variables: expected an object, found {type(variables).__name__}")
+    pools = None
+    if native["pools"] is not None:
+        pools = tuple(
+            _build(NativePool, _keys(p, f"{where}.pools[{i}]", NATIVE_POOL_FIELDS), f"{where}.pools[{i}]")
+            for i, p in enumerate(_tuple(native["pools"], where + ".pools"))
+        )
+    return _build(NativeThreads, {}, where, pools=pools, variables=dict(variables))
+
+
 def measurement_from_json(data: Any, where: str, version: int = SCHEMA_VERSION) -> Measurement:
     """One entry of ``points`` back into a ``Measurement``."""
     point_required, point_optional = _fields(Point)
@@ -194,6 +238,7 @@ def measurement_from_json(data: Any, where: str, version: int = SCHEMA_VERSION) 
         interpreter=None
         if interpreter is None
         else _object(Interpreter, interpreter, where + ".interpreter"),
+        native=native_from_json(entry.get("native"), where + ".native"),
         samples=_samples(entry.get("samples", []), where + ".samples", version),
         warmups=_samples(entry.get("warmups", []), where + ".warmups", version),
         errors=tuple(_object(PointError, e, f"{where}.errors[{i}]") for i, e in enumerate(errors)),

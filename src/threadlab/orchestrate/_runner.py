@@ -47,8 +47,8 @@ from typing import Any, Literal
 
 from threadlab._errors import WorkerProtocolError
 from threadlab._version import __version__
-from threadlab.model import Interpreter, Measurement, Point, PointError, Sample, Status
-from threadlab.model._json import sample_from_json
+from threadlab.model import Interpreter, Measurement, NativeThreads, Point, PointError, Sample, Status
+from threadlab.model._json import native_from_json, sample_from_json
 from threadlab.orchestrate._launch import worker_command, worker_env
 from threadlab.orchestrate._strategies import module_of, shares_one_gil
 from threadlab.worker._protocol import PROTOCOL_VERSION
@@ -128,6 +128,7 @@ class WorkerSession:
         self.warmup = point.warmup if warmup is None else warmup
         self.on_sample = on_sample
         self.interpreter: Interpreter | None = None
+        self.native: NativeThreads | None = None
         self.samples: list[Sample] = []
         self.warmups: list[Sample] = []
         self.status: Status = "ok"
@@ -270,6 +271,7 @@ class WorkerSession:
             errors=tuple(errors),
             elapsed_s=self.busy_s,
             shares_one_gil=shares_one_gil(self.point.strategy),
+            native=self.native,
         )
 
     # -- the protocol -------------------------------------------------------------------------
@@ -388,6 +390,7 @@ class WorkerSession:
                 self.on_sample(self.point, sample, warmup)
         elif kind == "ready":
             self._ready = True
+            self.native = native_from_json(event.get("native"), "ready.native")
         elif kind == "failed":
             self._failure = PointError(event["kind"], event["message"], event.get("traceback"))
         elif kind == "done":

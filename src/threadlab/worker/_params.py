@@ -27,9 +27,10 @@ class Param:
         maximum: largest accepted value for numbers (inclusive).
         positive: for numbers, whether the value must be above zero.
         choices: accepted values for ``"choice"``.
+        words: names accepted for some values of a number (``auto`` for 0).
     """
 
-    __slots__ = ("choices", "default", "help", "kind", "maximum", "minimum", "name", "positive")
+    __slots__ = ("choices", "default", "help", "kind", "maximum", "minimum", "name", "positive", "words")
 
     def __init__(
         self,
@@ -42,6 +43,7 @@ class Param:
         maximum: Optional[float] = None,
         positive: bool = False,
         choices: Sequence[str] = (),
+        words: Optional[Mapping[str, ParamValue]] = None,
     ) -> None:
         self.name = name
         self.kind = kind
@@ -51,6 +53,7 @@ class Param:
         self.maximum = maximum
         self.positive = positive
         self.choices = tuple(choices)
+        self.words: Dict[str, ParamValue] = dict(words or {})
 
     def accepted(self) -> str:
         """Say in words what values are accepted, for error messages."""
@@ -61,6 +64,11 @@ class Param:
         if self.kind == "bool":
             return "true or false"
         noun = "a whole number" if self.kind == "int" else "a number"
+        if self.words:
+            return "{}, or {}".format(self._numbers(noun), " or ".join(self.words))
+        return self._numbers(noun)
+
+    def _numbers(self, noun: str) -> str:
         if self.minimum is not None and self.maximum is not None:
             return "{} from {} to {}".format(noun, _number(self.minimum), _number(self.maximum))
         if self.positive and self.maximum is not None:
@@ -80,7 +88,9 @@ class Param:
         """
         raw = text.strip()
         value: ParamValue
-        if self.kind in ("choice", "text"):
+        if raw.lower() in self.words:
+            value = self.words[raw.lower()]
+        elif self.kind in ("choice", "text"):
             value = raw
         elif self.kind == "bool":
             if raw.lower() in _TRUE:
@@ -109,6 +119,8 @@ class Param:
             ValueError: the value is not accepted.
         """
         shown = repr(value) if shown is None else shown
+        if isinstance(value, str) and value.lower() in self.words:
+            value = self.words[value.lower()]
         if self.kind == "text":
             if not isinstance(value, str):
                 raise self._refuse(shown)
