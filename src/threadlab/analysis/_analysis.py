@@ -169,7 +169,7 @@ def analyse(result: Result) -> Analysis:
             precisions.append(precision)
         classification = classify(group, result.environment.cpu_count, noise)
         classifications.append(classification)
-        recommendations.append(recommend(group, classification, precision))
+        recommendations.append(recommend(group, classification, precision, result.environment.cpu_count))
     analysis = Analysis(
         stats, tuple(scaling), tuple(classifications), tuple(recommendations), noise, tuple(precisions)
     )

@@ -1,6 +1,9 @@
 """What kind of work a group measured, judged from its CPU/wall and its speedups.
 
-The sequential CPU/wall says whether the tasks mostly wait or mostly
+A sequential CPU/wall clearly above 1 says that one task alone keeps several
+cores busy: native code (BLAS, OpenMP) runs a pool of threads inside each
+call, and the work is already parallel inside. Below that, the sequential
+CPU/wall says whether the tasks mostly wait or mostly
 compute; for computing work, whether threads gained (and kept more than one
 core busy) says whether it releases the GIL, and a gain on a strategy with
 a GIL per worker (``Strategy.shares_one_gil`` false) confirms that it holds
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 from threadlab.analysis._group import Group, Measured
 from threadlab.analysis._noise import NoiseReport
 from threadlab.analysis._remedy import Remedy
-from threadlab.model import Measurement
+from threadlab.model import Measurement, NativeThreads
 from threadlab.worker import strategies as strategy_registry
 from threadlab.worker._kinds import Kind
 
@@ -30,6 +33,11 @@ REAL_GAIN = 1.3
 # Threads whose CPU/wall is above this did compute in parallel (one GIL-bound
 # thread at a time gives at most 1.0, plus a little for the interpreter's own threads).
 _PARALLEL_CPU = 1.15
+# One worker whose CPU/wall (the median over its samples) is above this ran on several
+# cores at once. One thread gives at most 1.0, plus the little of the interpreter's own
+# threads, and the samples' CPU times are exact to a few ms: 1.3 leaves a margin over
+# _PARALLEL_CPU. A 600×600 NumPy product measured 1.98 here (OpenBLAS, 2 threads).
+PARALLEL_INSIDE_CPU = 1.3
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +77,34 @@ def own_gil(measurement: Measurement) -> bool | None:
         return not strategy_registry.get(measurement.point.strategy).shares_one_gil
     except (KeyError, ImportError):
         return None
+
+
+def inner_threads(measurement: Measurement) -> int:
+    """The point's ``inner_threads``: native threads per worker it was limited to; 0: left as they were."""
+    value = measurement.point.strategy_params.get("inner_threads", 0)
+    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0
+
+
+def native_words(native: NativeThreads | None) -> str:
+    """``OpenBLAS, 2 threads``: the busiest native pool a worker had; empty where none is known."""
+    pool = None if native is None else native.most_threads()
+    if pool is None:
+        return ""
+    return f"{pool.name}, {pool.threads} thread{'s' if pool.threads != 1 else ''}"
+
+
+def parallel_inside(group: Group) -> Measured | None:
+    """The group's one-worker point that kept most cores busy, where it kept clearly more than one.
+
+    Any sequential point counts (with native pools left alone or limited by
+    ``inner_threads``): one worker above ``PARALLEL_INSIDE_CPU`` ran each
+    task on several cores, whatever the others did.
+    """
+    alone = [m for m in group.members if m.strategy == "sequential" and m.cpu_per_wall is not None]
+    busiest = max(alone, key=lambda m: m.cpu_per_wall or 0.0, default=None)
+    if busiest is None or (busiest.cpu_per_wall or 0.0) <= PARALLEL_INSIDE_CPU:
+        return None
+    return busiest
 
 
 def _best_parallel(group: Sequence[Measured], own: bool) -> tuple[Measured, float] | None:
@@ -127,6 +163,15 @@ def classify(group: Group, cpu_count: int | None, noise: NoiseReport | None = No
         )
     if separate:
         evidence.append(f"{separate[0].name} ×{separate[0].workers}: {separate[1]:.2f}× sequential")
+    inside = parallel_inside(group)
+    if inside is not None:
+        busy = inside.cpu_per_wall or 0.0
+        pools = native_words(inside.measurement.native)
+        evidence[0] = (
+            f"{inside.name} CPU/wall {busy:.2f}: one task alone keeps {busy:.2f} cores busy, "
+            f"so it runs on native threads of its own" + (f" ({pools})" if pools else "")
+        )
+        return judged(Kind.PARALLEL_INSIDE, evidence)
     if cpu < _IO_BOUND:
         return judged(Kind.IO, evidence)
     if cpu < _CPU_BOUND:

@@ -125,11 +125,23 @@ def baselines(measurements: Sequence[Measurement]) -> list[Measurement | None]:
 
 
 def _choose(sequential: Sequence[Measurement], tasks: int | None) -> Measurement | None:
-    """The baseline rule: the sequential point of ``tasks`` tasks where there is one, else the most tasks."""
+    """The baseline rule: the sequential point of ``tasks`` tasks where there is one, else the most tasks.
+
+    Among those, the one whose native pools were left as they are
+    (``inner_threads`` 0), else the most inner threads: one worker as it
+    runs unless told otherwise, so that N workers × 1 native thread are
+    compared with one worker using every core, not with one native thread.
+    """
     if not sequential:
         return None
     same = [m for m in sequential if m.point.tasks == tasks]
-    return (same or sorted(sequential, key=lambda m: m.point.tasks))[-1]
+    return sorted(same or sequential, key=lambda m: (m.point.tasks, _inner_rank(m)))[-1]
+
+
+def _inner_rank(measurement: Measurement) -> float:
+    """How many native threads a point's worker had: ``inner_threads``, 0 (left alone) as the most."""
+    inner = measurement.point.strategy_params.get("inner_threads", 0)
+    return math.inf if not inner else float(inner)
 
 
 def _pairs(samples: Sequence[Sample], baseline: Sequence[Sample]) -> list[tuple[Sample, float]]:
