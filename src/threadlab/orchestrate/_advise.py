@@ -4,7 +4,10 @@
 
     probe: sequential, a few calls ──► cost of one call, CPU/wall; a function that
         │                              raises on every call stops here, at once
-        ▼ choose worker counts (2, 4, … up to ~64 for waiting work, about the
+        │ CPU/wall clearly above 1: one call already keeps several cores busy (BLAS,
+        │ OpenMP): the sweep is one worker with its native pools as they are, against
+        │ N workers (threads, processes; N up to the cores) with inner_threads=1 each
+        ▼ otherwise, choose worker counts (2, 4, … up to ~64 for waiting work, about the
         │ core count for computing work), the strategies that apply to it and to
         │ this Python, and T calls per point, so that a sequential sample lasts
         │ about 0.1 s and at least six rounds of every point fit the budget
@@ -30,6 +33,7 @@ from pathlib import Path
 
 from threadlab._errors import SpecError
 from threadlab.analysis import Analysis, Recommendation, analyse, cpu_per_wall
+from threadlab.analysis._classify import PARALLEL_INSIDE_CPU
 from threadlab.model import (
     DEFAULT_PRECISION,
     FoundInterpreter,
@@ -72,6 +76,10 @@ _PLANNED_ROUNDS = 12
 # Sequential CPU/wall below this counts as waiting work, which may use many workers.
 _WAITING = 0.3
 _MOST_WAITING_WORKERS = 64
+# Work already parallel inside is split over these, each worker with one native thread: threads
+# (native code releases the GIL) and processes; thread-pool would repeat threads, and
+# subinterpreters cannot load most native extensions.
+_INNER_SPLIT = ("threads", "processes")
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +231,17 @@ def advise_sweep(
     waiting = cpu is not None and cpu < _WAITING
     cores = os.cpu_count() or 1
     counts = _counts(_MOST_WAITING_WORKERS if waiting else cores + 1)[1:]
+    # Already parallel inside: more workers on top of native pools that use the cores only
+    # compete for them; what is worth weighing is N workers with one native thread each.
+    inside = cpu is not None and cpu > PARALLEL_INSIDE_CPU and cores >= 2
+    if inside:
+        notes.append(
+            f"one call keeps {cpu:.2f} cores busy (native threads inside it): one worker with its native "
+            f"threads, against N workers with inner_threads=1 each"
+        )
+        strategies = [s for s in strategies if s in _INNER_SPLIT]
+        counts = tuple(c for c in counts if c <= cores) or (cores,)
+    busy = min(cpu or 1.0, float(cores)) if inside else 1.0
 
     # 2. Fix the work: T calls, a sequential sample of about _MIN_SAMPLE_S, and enough
     # rounds of every point inside the budget.
@@ -234,7 +253,8 @@ def advise_sweep(
         if not waiting and strategy in ("threads", "thread-pool"):
             parallel = 1  # assume the worst: the function holds the GIL
         handoff = _HANDOFF_S if strategy in ("processes", "interpreters") else 0.0
-        return count * (task_s + handoff) / parallel
+        # With one native thread, a call takes as long as all its cores' work did.
+        return count * (task_s * busy + handoff) / parallel
 
     def round_s(count: int, sweep: Sequence[int]) -> float:
         return sample_s("sequential", 1, count) + sum(
@@ -294,6 +314,14 @@ def advise_sweep(
         precision=precision,
         max_time_s=max(0.1, budget_s * _PLANNED_SHARE - spent - startup_s(counts, total)),
     )
+    if inside and strategies:
+        # Two parts: the sequential baseline keeps its native pools as they are (all cores
+        # inside one call); the others run with one native thread per worker.
+        alone = dataclasses.replace(spec, strategies=("sequential",), workers=(1,))
+        split = dataclasses.replace(spec, strategies=tuple(strategies), params={**params, "inner_threads": 1})
+        spec = composite(
+            (alone, split), precision=spec.precision, max_time_s=spec.max_time_s, timeout_s=spec.timeout_s
+        )
     result = execute(spec, out=out, points=plan(spec), progress=progress, retire_below=_RETIRE_BELOW)
     analysis = analyse(result)
     if out is not None:
@@ -343,12 +371,13 @@ def advise_pythons(
             dataclasses.replace(r, points=tuple(i + offset for i in r.points)) for r in sweep.result.rounds
         ]
         offset += len(sweep.result.measurements)
-    specs = tuple(sweep.result.spec for sweep in sweeps)
+    # A sweep of work already parallel inside is itself made of parts: a spec's parts have none.
+    specs = tuple(part for sweep in sweeps for part in (sweep.result.spec.parts or (sweep.result.spec,)))
     result = Result(
         spec=composite(
             specs,
             precision=first.spec.precision,
-            max_time_s=sum(spec.max_time_s for spec in specs),
+            max_time_s=sum(sweep.result.spec.max_time_s for sweep in sweeps),
             timeout_s=max((spec.timeout_s for spec in specs if spec.timeout_s is not None), default=None),
         ),
         environment=first.environment,
