@@ -172,6 +172,9 @@ class Swept:
     per value; these points differ only by it, so every name of them (tables,
     plots, findings, advice) carries it: ``count · dask ×2 (threads_per_worker=2)``.
     A parameter with one value among the points is not repeated in their names.
+    A strategy parameter that several strategies take (``inner_threads``, which
+    all do) is named wherever it takes several values among them, so that
+    ``sequential (inner_threads=0)`` stands beside ``threads (inner_threads=1)``.
 
     Attributes:
         workload: per workload, the keys of its parameters that vary.
@@ -198,7 +201,13 @@ class Swept:
                 for name, keys in found.items()
             }
 
-        return cls(varying(work), varying(ways))
+        across: dict[str, set[Any]] = {}
+        for keys in ways.values():
+            for key, values in keys.items():
+                across.setdefault(key, set()).update(values)
+        return cls(
+            varying(work), varying({name: {key: across[key] for key in keys} for name, keys in ways.items()})
+        )
 
     def workload_label(self, point: Point) -> str:
         """``count (iterations=1000)``: the workload's label, with its swept parameters."""
