@@ -33,10 +33,11 @@ REAL_GAIN = 1.3
 # Threads whose CPU/wall is above this did compute in parallel (one GIL-bound
 # thread at a time gives at most 1.0, plus a little for the interpreter's own threads).
 _PARALLEL_CPU = 1.15
-# One worker whose CPU/wall (the median over its samples) is above this ran on several
-# cores at once. One thread gives at most 1.0, plus the little of the interpreter's own
-# threads, and the samples' CPU times are exact to a few ms: 1.3 leaves a margin over
-# _PARALLEL_CPU. A 600×600 NumPy product measured 1.98 here (OpenBLAS, 2 threads).
+# One worker whose call keeps more cores than this busy (the median over its samples of the
+# worker's CPU over its task thread's, else its CPU/wall) runs each call on several cores.
+# One thread gives at most 1.0 plus the little of the interpreter's own threads (1.03-1.06
+# measured with one BLAS thread), and CPU times are exact to a few ms: 1.3 leaves a margin
+# over _PARALLEL_CPU. A 600×600 NumPy product measured 2.04 here (OpenBLAS, 2 threads).
 PARALLEL_INSIDE_CPU = 1.3
 
 
@@ -93,16 +94,27 @@ def native_words(native: NativeThreads | None) -> str:
     return f"{pool.name}, {pool.threads} thread{'s' if pool.threads != 1 else ''}"
 
 
-def parallel_inside(group: Group) -> Measured | None:
-    """The group's one-worker point that kept most cores busy, where it kept clearly more than one.
+def busy_cores(measured: Measured) -> float | None:
+    """The cores one call of a one-worker point kept busy: ``cores_per_call``, else its CPU/wall.
+
+    The first holds where other programs held the cores (CPU/wall then falls
+    below what the call used while it ran); CPU/wall stands in where the
+    tasks' own CPU time was not measured.
+    """
+    inside = measured.cores_per_call
+    return inside if inside is not None else measured.cpu_per_wall
+
+
+def parallel_inside(group: Group) -> tuple[Measured, float] | None:
+    """The group's one-worker point whose call kept most cores busy, and how many, where clearly above 1.
 
     Any sequential point counts (with native pools left alone or limited by
     ``inner_threads``): one worker above ``PARALLEL_INSIDE_CPU`` ran each
-    task on several cores, whatever the others did.
+    call on several cores, whatever the others did.
     """
-    alone = [m for m in group.members if m.strategy == "sequential" and m.cpu_per_wall is not None]
-    busiest = max(alone, key=lambda m: m.cpu_per_wall or 0.0, default=None)
-    if busiest is None or (busiest.cpu_per_wall or 0.0) <= PARALLEL_INSIDE_CPU:
+    found = [(m, busy_cores(m)) for m in group.members if m.strategy == "sequential"]
+    busiest = max(((m, b) for m, b in found if b is not None), key=lambda pair: pair[1], default=None)
+    if busiest is None or busiest[1] <= PARALLEL_INSIDE_CPU:
         return None
     return busiest
 
@@ -163,13 +175,14 @@ def classify(group: Group, cpu_count: int | None, noise: NoiseReport | None = No
         )
     if separate:
         evidence.append(f"{separate[0].name} ×{separate[0].workers}: {separate[1]:.2f}× sequential")
-    inside = parallel_inside(group)
-    if inside is not None:
-        busy = inside.cpu_per_wall or 0.0
+    found = parallel_inside(group)
+    if found is not None:
+        inside, busy = found
         pools = native_words(inside.measurement.native)
         evidence[0] = (
-            f"{inside.name} CPU/wall {busy:.2f}: one task alone keeps {busy:.2f} cores busy, "
-            f"so it runs on native threads of its own" + (f" ({pools})" if pools else "")
+            f"{inside.name}: one call keeps {busy:.2f} cores busy while it runs (CPU/wall "
+            f"{_fmt(inside.cpu_per_wall)}), so it runs on native threads of its own"
+            + (f" ({pools})" if pools else "")
         )
         return judged(Kind.PARALLEL_INSIDE, evidence)
     if cpu < _IO_BOUND:

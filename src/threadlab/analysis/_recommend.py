@@ -255,10 +255,10 @@ def _already_parallel(
     gain they show is the machine's noise or a pool that did not fill it.
     None where no one-worker point kept several cores busy.
     """
-    inside = parallel_inside(group)
-    if inside is None:
+    busiest = parallel_inside(group)
+    if busiest is None:
         return None
-    busy = inside.cpu_per_wall or 0.0
+    inside, busy = busiest
     native = inside.measurement.native
     pool = None if native is None else native.most_threads()
     pools = native_words(native)
@@ -266,7 +266,7 @@ def _already_parallel(
     variable = pool.variable if pool is not None else "OMP_NUM_THREADS"
     opening = f"{group.label}: already parallel inside: one call keeps {busy:.2f} cores busy"
     opening += f" ({pools})." if pools else "."
-    reasons = [f"{inside.name} ×1: CPU/wall {busy:.2f}, one task on several cores"]
+    reasons = [f"{inside.name} ×1: one call keeps {busy:.2f} cores busy while it runs"]
 
     def fits(m: Measured) -> bool:
         inner = inner_threads(m.measurement)

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from threadlab._errors import SpecError
-from threadlab.analysis import Analysis, Recommendation, analyse, cpu_per_wall
+from threadlab.analysis import Analysis, Recommendation, analyse, cores_per_call, cpu_per_wall
 from threadlab.analysis._classify import PARALLEL_INSIDE_CPU
 from threadlab.model import (
     DEFAULT_PRECISION,
@@ -228,20 +228,25 @@ def advise_sweep(
         raise SpecError("advise", f"the function failed before it could be measured: {failure}")
     task_s = max(statistics.median(s.wall_s for s in probe.samples) / probe_tasks, 1e-7)
     cpu = cpu_per_wall(probe.samples)
-    waiting = cpu is not None and cpu < _WAITING
     cores = os.cpu_count() or 1
-    counts = _counts(_MOST_WAITING_WORKERS if waiting else cores + 1)[1:]
     # Already parallel inside: more workers on top of native pools that use the cores only
     # compete for them; what is worth weighing is N workers with one native thread each.
-    inside = cpu is not None and cpu > PARALLEL_INSIDE_CPU and cores >= 2
+    # Cores one call keeps busy while it runs (CPU/wall falls when other programs hold the
+    # cores; this does not), CPU/wall where the calls' own CPU was not measured.
+    busy = cores_per_call(probe.samples) or cpu or 1.0
+    inside = busy > PARALLEL_INSIDE_CPU and cores >= 2
+    waiting = cpu is not None and cpu < _WAITING and not inside
+    counts = _counts(_MOST_WAITING_WORKERS if waiting else cores + 1)[1:]
     if inside:
         notes.append(
-            f"one call keeps {cpu:.2f} cores busy (native threads inside it): one worker with its native "
+            f"one call keeps {busy:.2f} cores busy (native threads inside it): one worker with its native "
             f"threads, against N workers with inner_threads=1 each"
         )
         strategies = [s for s in strategies if s in _INNER_SPLIT]
         counts = tuple(c for c in counts if c <= cores) or (cores,)
-    busy = min(cpu or 1.0, float(cores)) if inside else 1.0
+        busy = min(busy, float(cores))
+    else:
+        busy = 1.0
 
     # 2. Fix the work: T calls, a sequential sample of about _MIN_SAMPLE_S, and enough
     # rounds of every point inside the budget.
