@@ -266,9 +266,14 @@ def test_the_advice_is_one_worker_or_a_split_within_the_cores_never_workers_on_a
 
     assert advice.classification.kind is Kind.PARALLEL_INSIDE
     assert advice.text.startswith("matmul: already parallel inside: one call keeps ")
-    if advice.strategy == "sequential":
-        assert (advice.workers, advice.inner_threads) == (1, 0)
+    if advice.strategy == "sequential" and advice.inner_threads == 0:
+        assert advice.workers == 1
         assert "Stay with one worker and let OpenBLAS use the cores" in advice.text
+    elif advice.strategy == "sequential":  # one native thread did better (the recording's own case)
+        assert (advice.workers, advice.inner_threads) == (1, 1)
+        assert advice.interval is not None and advice.interval[0] > 1.05
+        assert "Yet its native threads cost more than they give here: run one worker with " in advice.text
+        assert "OPENBLAS_NUM_THREADS=1 — " in advice.text
     else:
         assert advice.strategy in ("threads", "processes") and advice.inner_threads == 1
         assert advice.workers is not None and advice.workers * advice.inner_threads <= 2
@@ -285,9 +290,9 @@ def faster(measurement: Measurement, factor: float) -> Measurement:
 
 def test_workers_stacked_on_a_busy_pool_are_never_the_advice_however_fast_they_look() -> None:
     result = recorded()
-    # The split points (inner_threads=1) made slow, the stacked ones (inner_threads=0) made fast.
+    # The points with one native thread made slow, the stacked ones (inner_threads=0) made fast.
     changed = tuple(
-        m if m.point.strategy == "sequential" else faster(m, 0.25 if inner(m) == 1 else 4.0)
+        m if (m.point.strategy, inner(m)) == ("sequential", 0) else faster(m, 0.25 if inner(m) == 1 else 4.0)
         for m in result.measurements
     )
 
@@ -302,7 +307,7 @@ def test_workers_stacked_on_a_busy_pool_are_never_the_advice_however_fast_they_l
 def test_a_split_that_measured_faster_is_the_advice_with_its_interval() -> None:
     result = recorded()
     changed = tuple(
-        faster(m, 3.0) if m.point.strategy == "processes" and inner(m) == 1 else m
+        faster(m, 4.0) if m.point.strategy == "processes" and inner(m) == 1 else m
         for m in result.measurements
     )
 
@@ -311,6 +316,22 @@ def test_a_split_that_measured_faster_is_the_advice_with_its_interval() -> None:
     assert (advice.strategy, advice.workers, advice.inner_threads) == ("processes", 2, 1)
     assert (
         "Yet many calls split better than one: run 2 processes with OPENBLAS_NUM_THREADS=1 — " in advice.text
+    )
+
+
+def test_one_worker_with_fewer_native_threads_is_the_advice_where_it_measured_best() -> None:
+    result = recorded()
+    changed = tuple(
+        faster(m, 4.0) if (m.point.strategy, inner(m)) == ("sequential", 1) else m
+        for m in result.measurements
+    )
+
+    (advice,) = analyse(dataclasses.replace(result, measurements=changed)).recommendations
+
+    assert (advice.strategy, advice.workers, advice.inner_threads) == ("sequential", 1, 1)
+    assert (
+        "Yet its native threads cost more than they give here: run one worker with OPENBLAS_NUM_THREADS=1 — "
+        in (advice.text)
     )
 
 

@@ -279,11 +279,18 @@ def _already_parallel(
                 f"{m.name} ×{m.workers}: {m.speedup:.2f}×, left out: its workers run on top of native "
                 f"pools that already use the cores"
             )
-    splits = [
+    # The alternatives: N workers × k native threads within the cores, and one worker with fewer
+    # native threads than it would take (inner_threads=k: where its threads wait on each other).
+    alternatives = [
         m
-        for m in outer
-        if fits(m) and m.speedup is not None and m.interval is not None and group.member(m.baseline)
+        for m in group.members
+        if (m.workers >= 2 or m.strategy == "sequential")
+        and fits(m)
+        and m.speedup is not None
+        and m.interval is not None
+        and group.member(m.baseline) not in (None, m)
     ]
+    splits = [m for m in alternatives if m.workers >= 2]
     stay = f" Stay with one worker and let {who} use the cores"
     if not splits:
         text = (
@@ -292,29 +299,39 @@ def _already_parallel(
         )
         found = answer("sequential", 1, 1.0, None, reasons, text, Remedy.ADD_INNER_SPLIT)
         return dataclasses.replace(found, inner_threads=0)
-    best = max(splits, key=lambda m: m.speedup or 0.0)
-    chosen = min(
-        (
-            m
-            for m in splits
-            if m.name == best.name and (m.speedup or 0.0) >= _NEAR_BEST * (best.speedup or 0.0)
-        ),
-        key=lambda m: m.workers,
-    )
+
+    def pick(among: list[Measured]) -> Measured:
+        """The best; within 5% of it, the fewest workers, then the fewest native threads."""
+        best = max(among, key=lambda m: m.speedup or 0.0)
+        return min(
+            (m for m in among if (m.speedup or 0.0) >= _NEAR_BEST * (best.speedup or 0.0)),
+            key=lambda m: (m.workers, m.workers * inner_threads(m.measurement)),
+        )
+
+    chosen = pick(alternatives)
+    if (chosen.interval or (0.0, 0.0))[0] <= _CLEAR_WIN:
+        chosen = pick(splits)  # no clear win: the outer split is the alternative worth naming
     speedup = chosen.speedup or 0.0
     interval = chosen.interval or (0.0, 0.0)
     inner = inner_threads(chosen.measurement)
     spread = f"{speedup:.2f}× (95% CI {interval[0]:.2f}–{interval[1]:.2f}×)"
-    split = f"{chosen.workers} {chosen.strategy} with {variable}={inner}"
+    alone = chosen.strategy == "sequential"
+    split = (
+        f"one worker with {variable}={inner}"
+        if alone
+        else f"{chosen.workers} {chosen.strategy} with {variable}={inner}"
+    )
     reasons.append(
         f"{chosen.name} ×{chosen.workers}, {inner} native thread{'s' if inner != 1 else ''} each: "
         f"{spread} one worker with all its native threads"
     )
     if interval[0] > _CLEAR_WIN:
-        text = (
-            f"{opening} Yet many calls split better than one: run {split} — {spread} one worker "
-            f"with all its native threads."
+        why = (
+            "Yet its native threads cost more than they give here"
+            if alone
+            else "Yet many calls split better than one"
         )
+        text = f"{opening} {why}: run {split} — {spread} one worker with all its native threads."
         found = answer(chosen.strategy, chosen.workers, speedup, interval, reasons, text)
         return dataclasses.replace(found, inner_threads=inner)
     unsettled = precision is not None and precision.ended == "time" and interval[1] > REAL_GAIN
