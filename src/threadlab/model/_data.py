@@ -30,6 +30,8 @@ from threadlab.worker._params import ParamValue
 #       max_time_s and parts, the machine's noise, the rounds of each group, speedup
 #       intervals, whether a point's workers share one GIL (shares_one_gil, optional);
 #       the analysis block is written once, at the end of a command, not on every save.
+#       Added since, optional (files written before load without it, so no bump): each
+#       point's native thread pools and thread-count variables (native).
 SCHEMA_VERSION = 2
 
 Status = Literal["ok", "errors", "timeout", "crashed", "failed", "interrupted"]
