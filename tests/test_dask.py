@@ -137,7 +137,11 @@ def test_a_sweep_runs_on_a_running_cluster_and_leaves_it_running(
     assert [(r.points, r.rounds) for r in result.rounds] == [((0, 1), 2)]
     for measurement in result.measurements:
         assert measurement.status == "ok", measurement.errors
-        assert measurement.point.strategy_params == {"threads_per_worker": 1, "scheduler": cluster.address}
+        assert measurement.point.strategy_params == {
+            "inner_threads": 0,
+            "threads_per_worker": 1,
+            "scheduler": cluster.address,
+        }
         assert measurement.shares_one_gil is False  # recorded, for the analysis: each Dask worker's own GIL
         for sample in measurement.samples:
             assert (sample.tasks_ok, sample.tasks_failed) == (4, 0)
