@@ -30,6 +30,7 @@ from threadlab.orchestrate import _strategies as every_strategy
 from threadlab.orchestrate._plan import plan
 from threadlab.worker import _native, workloads
 from threadlab.worker._native import INNER_THREADS, THREAD_VARIABLES
+from threadlab.worker._schema import NATIVE_FIELDS, NATIVE_POOL_FIELDS
 from threadlab.worker.workloads import matmul
 
 pytest.importorskip("numpy", reason="numpy is a test dependency: pip install -e '.[test]'")
@@ -208,6 +209,12 @@ def test_matmul_runs_a_small_product_and_records_its_pool() -> None:
 
 
 # ── the results file ────────────────────────────────────────────────────────
+
+
+def test_the_wire_fields_of_native_pools_are_the_models() -> None:
+    assert tuple(f.name for f in dataclasses.fields(NativeThreads)) == NATIVE_FIELDS
+    assert tuple(f.name for f in dataclasses.fields(NativePool)) == NATIVE_POOL_FIELDS
+    assert set(_native.report()) == set(NATIVE_FIELDS)
 
 
 def test_native_pools_go_to_the_results_file_and_back(tmp_path: Path) -> None:

@@ -292,13 +292,6 @@ def _already_parallel(
     ]
     splits = [m for m in alternatives if m.workers >= 2]
     stay = f" Stay with one worker and let {who} use the cores"
-    if not splits:
-        text = (
-            f"{opening}{stay}: more workers on top would only compete for them. To weigh N workers "
-            f"with 1 native thread each, measure them with inner_threads=1."
-        )
-        found = answer("sequential", 1, 1.0, None, reasons, text, Remedy.ADD_INNER_SPLIT)
-        return dataclasses.replace(found, inner_threads=0)
 
     def pick(among: list[Measured]) -> Measured:
         """The best; within 5% of it, the fewest workers, then the fewest native threads."""
@@ -308,8 +301,15 @@ def _already_parallel(
             key=lambda m: (m.workers, m.workers * inner_threads(m.measurement)),
         )
 
-    chosen = pick(alternatives)
-    if (chosen.interval or (0.0, 0.0))[0] <= _CLEAR_WIN:
+    chosen = pick(alternatives) if alternatives else None
+    if chosen is None or (chosen.interval or (0.0, 0.0))[0] <= _CLEAR_WIN:
+        if not splits:
+            text = (
+                f"{opening}{stay}: more workers on top would only compete for them. To weigh N workers "
+                f"with 1 native thread each, measure them with inner_threads=1."
+            )
+            found = answer("sequential", 1, 1.0, None, reasons, text, Remedy.ADD_INNER_SPLIT)
+            return dataclasses.replace(found, inner_threads=0)
         chosen = pick(splits)  # no clear win: the outer split is the alternative worth naming
     speedup = chosen.speedup or 0.0
     interval = chosen.interval or (0.0, 0.0)
