@@ -19,8 +19,11 @@ only if its machine line shows the moment it is named for.
 ``parallel-inside.json`` is ``matmul`` (a 600×600 NumPy product, OpenBLAS
 with 2 threads) on sequential, threads and processes ×2, each with its native
 pools left alone and with one native thread (``inner_threads=0,1``), on the
-same 2-core machine while other programs were busy (about 1.6 cores of
-them): a moment kept as it came, like the kinds above (``--kinds PARALLEL_INSIDE``).
+same 2-core machine at a moment when it gave 1.79 of its cores (other
+programs used about 0.3): kept as it came, like the kinds above (``--kinds
+PARALLEL_INSIDE``). On this machine under load (other programs using 1.6
+cores) the same run advised one BLAS thread per call instead: two BLAS
+threads wait on each other when a core is taken.
 
 ``compare-new.json`` is ``compare-base.json`` with a known
 change applied, so that the comparison test knows the right answer: the
