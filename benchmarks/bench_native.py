@@ -82,7 +82,8 @@ def table(n: int, workers: list[int], cores: int, max_time: float) -> _common.Ve
     print(f"   {'point':<44} {'speedup':>8} {'95% CI':>13} {'CPU/wall':>9} {'cores/call':>10}")
     for measurement, summary in summarise(result):
         point = measurement.point
-        name = f"{point.strategy} ×{point.workers}, inner_threads={point.strategy_params['inner_threads']}"
+        inner = point.strategy_params["inner_threads"]
+        name = f"{point.strategy} ×{point.workers} ({point.tasks} tasks), inner_threads={inner}"
         if summary is None:
             print(f"   {name:<44} {measurement.status}")
             continue
