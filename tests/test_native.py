@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sys
 from pathlib import Path
 
 import pytest
 
+import threadlab
 from cli_runner import threadlab_cli
 from conftest import measure, one_point, target
 from threadlab import ResultsFileError, SpecError, load_result, save_result
@@ -417,3 +419,26 @@ def test_the_command_sweeps_inner_threads_and_names_it_in_every_row(
     for strategy in ("sequential", "threads", "processes"):
         for value in (1, 2):
             assert table.count(f"matmul · {strategy} (inner_threads={value}) ×") == 2, table
+
+
+# ── advise ──────────────────────────────────────────────────────────────────
+
+
+@pytest.mark.timeout(90)
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: no native pool runs a call on several")
+@pytest.mark.usefixtures("no_thread_variables")
+def test_advise_weighs_one_worker_with_its_native_threads_against_workers_with_one_each() -> None:
+    # What is planned follows from the probe's cores per call (about 2 here, 1.05 with one BLAS
+    # thread): the structure of the sweep is asserted, not which of its points was faster.
+    advice = threadlab.advise(target("native_tasks", "multiply"), budget=10, repeat=2, warmup=0)
+
+    cores = os.cpu_count() or 1
+    planned = {(m.point.strategy, m.point.workers, inner(m)) for m in advice.result.measurements}
+    assert ("sequential", 1, 0) in planned
+    assert {(s, i) for s, _, i in planned if s != "sequential"} == {("threads", 1), ("processes", 1)}
+    assert all(w <= cores for s, w, _ in planned)
+    assert len(advice.result.spec.parts) == 2
+    assert any("one call keeps" in note and "inner_threads=1" in note for note in advice.notes)
+    assert advice.recommendation is not None
+    assert advice.recommendation.classification.kind is Kind.PARALLEL_INSIDE
+    assert advice.recommendation.inner_threads in (0, 1)
