@@ -862,7 +862,14 @@ def test_remedies_go_to_the_results_file_as_plain_identifiers(tmp_path: Path) ->
 
 def test_the_built_in_workloads_declare_kinds_of_the_one_vocabulary() -> None:
     assert set(KINDS_OF_WORK) == set(Kind)
-    assert [kind.value for kind in Kind] == ["io", "cpu-holds-gil", "cpu-releases-gil", "mixed", "unknown"]
+    assert [kind.value for kind in Kind] == [
+        "io",
+        "cpu-holds-gil",
+        "cpu-releases-gil",
+        "mixed",
+        "parallel-inside",
+        "unknown",
+    ]
     for info in workloads():
         assert isinstance(info.kind, Kind) and info.kind.words, info.name
     assert {info.name: info.kind for info in workloads()}["count"] is Kind.CPU_HOLDS_GIL

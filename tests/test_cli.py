@@ -61,7 +61,7 @@ BAD_INPUT = [
     (
         ["-p", "duraton=1"],
         "--param: unknown parameter 'duraton' for workload sleep, strategy sequential, strategy threads; "
-        "did you mean 'duration'? accepted: duration",
+        "did you mean 'duration'? accepted: duration, inner_threads",
     ),
     (
         ["-p", "duration=abc"],

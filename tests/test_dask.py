@@ -138,6 +138,7 @@ def test_a_sweep_runs_on_a_running_cluster_and_leaves_it_running(
     for measurement in result.measurements:
         assert measurement.status == "ok", measurement.errors
         assert measurement.point.strategy_params == {
+            "inner_threads": 0,
             "threads_per_worker": 1,
             "scheduler": cluster.address,
             "start": "warm",

@@ -130,7 +130,8 @@ def test_chunksize_accepts_auto_or_a_whole_number_of_1_or_more() -> None:
     assert param.parse("auto") == AUTO
     assert param.parse("8") == 8
     with pytest.raises(
-        ValueError, match=r"^chunksize='0' is not accepted; expected auto, or a whole number of 1 or more"
+        ValueError,
+        match=r"^chunksize='0' is not accepted; expected a whole number from 1 to 10000000, or auto",
     ):
         param.parse("0")
 
@@ -351,7 +352,8 @@ def test_the_cluster_lesson_plans_warm_dask_and_processes_on_points_of_its_own()
     ]
     others = {p.group_key() for p in points if p not in lesson}
     assert not others & {p.group_key() for p in lesson}  # joins no other lesson's group
-    assert tour_spec(True, sys.executable).parts == spec.parts[:4]  # told only where dask runs
+    without = tour_spec(True, sys.executable).parts
+    assert spec.parts[: len(without)] == without  # told only where dask runs, last
 
 
 def test_the_cluster_lesson_cites_the_start_up_and_each_tasks_overhead() -> None:

@@ -81,5 +81,10 @@ def test_processes_run_a_user_function_with_every_start_method(
     measurement = measure(point)
 
     assert measurement.status == "ok", measurement.errors
-    assert point.strategy_params == {"start_method": start_method, "start": "cold", "chunksize": "auto"}
+    assert point.strategy_params == {
+        "inner_threads": 0,
+        "start_method": start_method,
+        "start": "cold",
+        "chunksize": "auto",
+    }
     assert len(calls.read_text().splitlines()) == 2

@@ -117,7 +117,7 @@ def test_swept_keys_are_found_per_strategy_and_per_workload() -> None:
     b = Point("w", "dask", 2, 2, params={"n": 2}, strategy_params={"tpw": 2, "m": "x"})
     swept = Swept.among([a, b])
     assert swept.workload == {"w": ("n",)}
-    assert swept.strategy == {"dask": ("tpw",)}
+    assert swept.strategy == {"w": {"dask": ("tpw",)}}
     assert swept.point_label(b) == "w (n=2) · dask (tpw=2) ×2 (2 tasks)"
     assert a.label() == "w · dask ×2 (2 tasks)"
 

@@ -16,6 +16,15 @@ two. They are moments of a machine, kept as they came: remake one with
 ``make_data.py --kinds NAME`` (``KINDS`` or ``KINDS_ONE_CORE``) and keep it
 only if its machine line shows the moment it is named for.
 
+``parallel-inside.json`` is ``matmul`` (a 600×600 NumPy product, OpenBLAS
+with 2 threads) on sequential, threads and processes ×2, each with its native
+pools left alone and with one native thread (``inner_threads=0,1``), on the
+same 2-core machine at a moment when it gave 1.79 of its cores (other
+programs used about 0.3): kept as it came, like the kinds above (``--kinds
+PARALLEL_INSIDE``). On this machine under load (other programs using 1.6
+cores) the same run advised one BLAS thread per call instead: two BLAS
+threads wait on each other when a core is taken.
+
 ``compare-new.json`` is ``compare-base.json`` with a known
 change applied, so that the comparison test knows the right answer: the
 samples of ``count · threads ×2`` take 1.6× as long (slower), those of
@@ -52,6 +61,10 @@ KINDS_ONE_CORE = [
     *("run", "-w", "sleep,count,hash,compress", "-s", "sequential,threads,processes", "-n", "2"),
     *("-p", "duration=0.05", "-p", "iterations=2000000", "-p", "mb=4"),
     *("--repeat", "6", "--warmup", "1", "--max-time", "8", "-q"),
+]
+PARALLEL_INSIDE = [
+    *("run", "-w", "matmul", "-s", "sequential,threads,processes", "-n", "2"),
+    *("-p", "inner_threads=0,1", "--max-time", "20", "-q"),
 ]
 SLOWER = ("count", "threads", 2, 1.6)
 FASTER = ("sleep", "threads", 2, 0.8)
@@ -115,6 +128,7 @@ if __name__ == "__main__":
         recipe = {
             "KINDS": (KINDS, "kinds-here.json"),
             "KINDS_ONE_CORE": (KINDS_ONE_CORE, "kinds-one-core.json"),
+            "PARALLEL_INSIDE": (PARALLEL_INSIDE, "parallel-inside.json"),
         }
         command, name = recipe[sys.argv[2]]
         subprocess.run([*THREADLAB, *command, "-o", str(HERE / name)], check=True)

@@ -177,7 +177,7 @@ def analyse(result: Result) -> Analysis:
         classification = classify(group, result.environment.cpu_count, noise)
         classifications.append(classification)
         grouped.append((group, classification))
-        recommendations.append(recommend(group, classification, precision))
+        recommendations.append(recommend(group, classification, precision, result.environment.cpu_count))
     usl_fits = [
         (s.workload, s.strategy, s.python, s.usl)
         for s in scaling

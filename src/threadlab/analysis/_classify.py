@@ -1,6 +1,9 @@
 """What kind of work a group measured, judged from its CPU/wall and its speedups.
 
-The sequential CPU/wall says whether the tasks mostly wait or mostly
+A sequential CPU/wall clearly above 1 says that one task alone keeps several
+cores busy: native code (BLAS, OpenMP) runs a pool of threads inside each
+call, and the work is already parallel inside. Below that, the sequential
+CPU/wall says whether the tasks mostly wait or mostly
 compute; for computing work, whether threads gained (and kept more than one
 core busy) says whether it releases the GIL, and a gain on a strategy with
 a GIL per worker (``Strategy.shares_one_gil`` false) confirms that it holds
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 from threadlab.analysis._group import Group, Measured
 from threadlab.analysis._noise import NoiseReport
 from threadlab.analysis._remedy import Remedy
-from threadlab.model import Measurement
+from threadlab.model import Measurement, NativeThreads
 from threadlab.worker import strategies as strategy_registry
 from threadlab.worker._kinds import Kind
 
@@ -30,6 +33,12 @@ REAL_GAIN = 1.3
 # Threads whose CPU/wall is above this did compute in parallel (one GIL-bound
 # thread at a time gives at most 1.0, plus a little for the interpreter's own threads).
 _PARALLEL_CPU = 1.15
+# One worker whose call keeps more cores than this busy (the median over its samples of the
+# worker's CPU over its task thread's, else its CPU/wall) runs each call on several cores.
+# One thread gives at most 1.0 plus the little of the interpreter's own threads (1.03-1.06
+# measured with one BLAS thread), and CPU times are exact to a few ms: 1.3 leaves a margin
+# over _PARALLEL_CPU. A 600×600 NumPy product measured 2.04 here (OpenBLAS, 2 threads).
+PARALLEL_INSIDE_CPU = 1.3
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +78,45 @@ def own_gil(measurement: Measurement) -> bool | None:
         return not strategy_registry.get(measurement.point.strategy).shares_one_gil
     except (KeyError, ImportError):
         return None
+
+
+def inner_threads(measurement: Measurement) -> int:
+    """The point's ``inner_threads``: native threads per worker it was limited to; 0: left as they were."""
+    value = measurement.point.strategy_params.get("inner_threads", 0)
+    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0
+
+
+def native_words(native: NativeThreads | None) -> str:
+    """``OpenBLAS, 2 threads``: the busiest native pool a worker had; empty where none is known."""
+    pool = None if native is None else native.most_threads()
+    if pool is None:
+        return ""
+    return f"{pool.name}, {pool.threads} thread{'s' if pool.threads != 1 else ''}"
+
+
+def busy_cores(measured: Measured) -> float | None:
+    """The cores one call of a one-worker point kept busy: ``cores_per_call``, else its CPU/wall.
+
+    The first holds where other programs held the cores (CPU/wall then falls
+    below what the call used while it ran); CPU/wall stands in where the
+    tasks' own CPU time was not measured.
+    """
+    inside = measured.cores_per_call
+    return inside if inside is not None else measured.cpu_per_wall
+
+
+def parallel_inside(group: Group) -> tuple[Measured, float] | None:
+    """The group's one-worker point whose call kept most cores busy, and how many, where clearly above 1.
+
+    Any sequential point counts (with native pools left alone or limited by
+    ``inner_threads``): one worker above ``PARALLEL_INSIDE_CPU`` ran each
+    call on several cores, whatever the others did.
+    """
+    found = [(m, busy_cores(m)) for m in group.members if m.strategy == "sequential"]
+    busiest = max(((m, b) for m, b in found if b is not None), key=lambda pair: pair[1], default=None)
+    if busiest is None or busiest[1] <= PARALLEL_INSIDE_CPU:
+        return None
+    return busiest
 
 
 def _best_parallel(group: Sequence[Measured], own: bool) -> tuple[Measured, float] | None:
@@ -127,6 +175,16 @@ def classify(group: Group, cpu_count: int | None, noise: NoiseReport | None = No
         )
     if separate:
         evidence.append(f"{separate[0].name} ×{separate[0].workers}: {separate[1]:.2f}× sequential")
+    found = parallel_inside(group)
+    if found is not None:
+        inside, busy = found
+        pools = native_words(inside.measurement.native)
+        evidence[0] = (
+            f"{inside.name}: one call keeps {busy:.2f} cores busy while it runs (CPU/wall "
+            f"{_fmt(inside.cpu_per_wall)}), so it runs on native threads of its own"
+            + (f" ({pools})" if pools else "")
+        )
+        return judged(Kind.PARALLEL_INSIDE, evidence)
     if cpu < _IO_BOUND:
         return judged(Kind.IO, evidence)
     if cpu < _CPU_BOUND:

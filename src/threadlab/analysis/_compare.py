@@ -28,6 +28,7 @@ from typing import Any, Literal
 
 from threadlab.analysis._summary import python_label
 from threadlab.model import Measurement, Result
+from threadlab.worker._native import INNER_THREADS
 
 Verdict = Literal["faster", "slower", "not significant"]
 
@@ -103,7 +104,8 @@ def match_key(measurement: Measurement) -> tuple[Any, ...]:
         point.workers,
         point.tasks,
         tuple(sorted(point.params.items())),
-        tuple(sorted(point.strategy_params.items())),
+        # A file written before every strategy took inner_threads ran with it left alone (0).
+        tuple(sorted({INNER_THREADS.name: INNER_THREADS.default, **point.strategy_params}.items())),
         python_label(measurement),
     )
 

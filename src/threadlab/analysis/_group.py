@@ -22,7 +22,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from threadlab.analysis._stats import SampleStats, StabilityWarning, check_stability, describe
-from threadlab.analysis._summary import baselines, group_baseline, paired_ratios, python_label, summary
+from threadlab.analysis._summary import (
+    baselines,
+    cores_per_call,
+    group_baseline,
+    paired_ratios,
+    python_label,
+    summary,
+)
 from threadlab.model import Measurement, Result, Rounds, Summary, Swept
 
 # The most time suggested for more rounds: beyond an hour, the machine is the problem.
@@ -129,6 +136,11 @@ class Measured:
     @property
     def cpu_per_wall(self) -> float | None:
         return self.summary.cpu_per_wall
+
+    @property
+    def cores_per_call(self) -> float | None:
+        """Cores one call kept busy while it ran (``analysis._summary.cores_per_call``)."""
+        return cores_per_call(self.measurement.samples)
 
     def median_task_s(self) -> float | None:
         """The median time one task took, over every sample; None without task records."""

@@ -8,9 +8,18 @@ its own way (never a command-line option here).
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from threadlab.analysis._classify import REAL_GAIN, Classification, own_gil
+from threadlab.analysis._classify import (
+    REAL_GAIN,
+    Classification,
+    inner_threads,
+    native_words,
+    own_gil,
+    parallel_inside,
+)
 from threadlab.analysis._group import Group, GroupPrecision, Measured
 from threadlab.analysis._remedy import Remedy
 from threadlab.analysis._stats import _seconds
@@ -42,6 +51,10 @@ class Recommendation:
         text: a short paragraph in plain words, citing the numbers.
         remedies: what would make the answer surer, as data (empty when
             nothing would): the command line words them as its options.
+        inner_threads: for work already parallel inside, the native threads
+            each worker should keep: 1 for N workers × 1 native thread, 0 for
+            one worker whose native pools use every core (left as they are);
+            None for other work.
     """
 
     workload: str
@@ -54,10 +67,19 @@ class Recommendation:
     reasons: tuple[str, ...]
     text: str
     remedies: tuple[Remedy, ...]
+    inner_threads: int | None = None
+
+
+# A recommendation as ``recommend`` builds it: strategy, workers, speedup, interval, reasons,
+# text, then remedies.
+_Answer = Callable[..., Recommendation]
 
 
 def recommend(
-    group: Group, classification: Classification, precision: GroupPrecision | None = None
+    group: Group,
+    classification: Classification,
+    precision: GroupPrecision | None = None,
+    cpu_count: int | None = None,
 ) -> Recommendation:
     """Pick the strategy and worker count, or say to stay sequential, or that it is too noisy.
 
@@ -71,6 +93,9 @@ def recommend(
         group: the group's measured points.
         classification: the group's kind of work (:func:`classify`).
         precision: how precise its rounds came out; None for a file written before rounds.
+        cpu_count: the machine's logical CPUs, where known: for work already
+            parallel inside, N workers × k native threads are weighed only
+            where they fit in them.
     """
     workload = group.label
     # One worker of any strategy is sequential work plus overhead: never the advice.
@@ -98,6 +123,10 @@ def recommend(
             remedies,
         )
 
+    if classification.kind is Kind.PARALLEL_INSIDE:
+        found = _already_parallel(group, precision, cpu_count, answer)
+        if found is not None:
+            return found
     if not parallel:
         stays = group.baseline() is not None
         return answer(
@@ -213,6 +242,108 @@ def recommend(
         text = f"Its interval still reaches {interval[1]:.2f}×: ask for a tighter precision to settle it."
         return answer("sequential", 1, 1.0, None, reasons, stay + text, Remedy.TIGHTER_PRECISION)
     return answer("sequential", 1, 1.0, None, reasons, stay + _why_not(kind))
+
+
+def _already_parallel(
+    group: Group, precision: GroupPrecision | None, cpu_count: int | None, answer: _Answer
+) -> Recommendation | None:
+    """One worker whose native pools use all the cores, or N workers × k native threads where better.
+
+    Points whose workers stack on native pools that already use the cores
+    (``inner_threads`` left alone, or more inner threads than the cores
+    share out) are never the advice: they oversubscribe the cores, and any
+    gain they show is the machine's noise or a pool that did not fill it.
+    None where no one-worker point kept several cores busy.
+    """
+    busiest = parallel_inside(group)
+    if busiest is None:
+        return None
+    inside, busy = busiest
+    native = inside.measurement.native
+    pool = None if native is None else native.most_threads()
+    pools = native_words(native)
+    who = pool.name if pool is not None else "its native threads"
+    variable = pool.variable if pool is not None else "OMP_NUM_THREADS"
+    opening = f"{group.label}: already parallel inside: one call keeps {busy:.2f} cores busy"
+    opening += f" ({pools})." if pools else "."
+    reasons = [f"{inside.name} ×1: one call keeps {busy:.2f} cores busy while it runs"]
+
+    def fits(m: Measured) -> bool:
+        inner = inner_threads(m.measurement)
+        return inner >= 1 and (cpu_count is None or m.workers * inner <= cpu_count)
+
+    outer = [m for m in group.members if m.strategy != "sequential" and m.workers >= 2]
+    for m in outer:
+        if not fits(m) and m.speedup is not None:
+            reasons.append(
+                f"{m.name} ×{m.workers}: {m.speedup:.2f}×, left out: its workers run on top of native "
+                f"pools that already use the cores"
+            )
+    # The alternatives: N workers × k native threads within the cores, and one worker with fewer
+    # native threads than it would take (inner_threads=k: where its threads wait on each other).
+    alternatives = [
+        m
+        for m in group.members
+        if (m.workers >= 2 or m.strategy == "sequential")
+        and fits(m)
+        and m.speedup is not None
+        and m.interval is not None
+        and group.member(m.baseline) not in (None, m)
+    ]
+    splits = [m for m in alternatives if m.workers >= 2]
+    stay = f" Stay with one worker and let {who} use the cores"
+
+    def pick(among: list[Measured]) -> Measured:
+        """The best; within 5% of it, the fewest workers, then the fewest native threads."""
+        best = max(among, key=lambda m: m.speedup or 0.0)
+        return min(
+            (m for m in among if (m.speedup or 0.0) >= _NEAR_BEST * (best.speedup or 0.0)),
+            key=lambda m: (m.workers, m.workers * inner_threads(m.measurement)),
+        )
+
+    chosen = pick(alternatives) if alternatives else None
+    if chosen is None or (chosen.interval or (0.0, 0.0))[0] <= _CLEAR_WIN:
+        if not splits:
+            text = (
+                f"{opening}{stay}: more workers on top would only compete for them. To weigh N workers "
+                f"with 1 native thread each, measure them with inner_threads=1."
+            )
+            found = answer("sequential", 1, 1.0, None, reasons, text, Remedy.ADD_INNER_SPLIT)
+            return dataclasses.replace(found, inner_threads=0)
+        chosen = pick(splits)  # no clear win: the outer split is the alternative worth naming
+    speedup = chosen.speedup or 0.0
+    interval = chosen.interval or (0.0, 0.0)
+    inner = inner_threads(chosen.measurement)
+    spread = f"{speedup:.2f}× (95% CI {interval[0]:.2f}–{interval[1]:.2f}×)"
+    alone = chosen.strategy == "sequential"
+    split = (
+        f"one worker with {variable}={inner}"
+        if alone
+        else f"{chosen.workers} {chosen.strategy} with {variable}={inner}"
+    )
+    reasons.append(
+        f"{chosen.name} ×{chosen.workers}, {inner} native thread{'s' if inner != 1 else ''} each: "
+        f"{spread} one worker with all its native threads"
+    )
+    if interval[0] > _CLEAR_WIN:
+        why = (
+            "Yet its native threads cost more than they give here"
+            if alone
+            else "Yet many calls split better than one"
+        )
+        text = f"{opening} {why}: run {split} — {spread} one worker with all its native threads."
+        found = answer(chosen.strategy, chosen.workers, speedup, interval, reasons, text)
+        return dataclasses.replace(found, inner_threads=inner)
+    unsettled = precision is not None and precision.ended == "time" and interval[1] > REAL_GAIN
+    text = f"{opening}{stay}, or run {split} for {spread} — "
+    if unsettled:
+        assert precision is not None
+        text += f"no clear gain, though its interval still reaches {interval[1]:.2f}×. "
+        text += _more_time_text(precision)
+        found = answer("sequential", 1, 1.0, None, reasons, text, Remedy.MORE_TIME)
+    else:
+        found = answer("sequential", 1, 1.0, None, reasons, text + "no gain here.")
+    return dataclasses.replace(found, inner_threads=0)
 
 
 def _more_time_text(precision: GroupPrecision) -> str:

@@ -32,6 +32,9 @@ class Remedy(enum.StrEnum):
         ADD_GIL_PER_WORKER: measure a strategy that gives each worker a GIL
             of its own (processes) too.
         ADD_WORKERS: measure strategies with two or more workers.
+        ADD_INNER_SPLIT: work already parallel inside: measure two or more
+            workers limited to one native thread each (``inner_threads=1``),
+            the alternative to one worker whose native pool uses every core.
     """
 
     MORE_TIME = "more-time"
@@ -45,3 +48,4 @@ class Remedy(enum.StrEnum):
     ADD_THREADS = "add-threads"
     ADD_GIL_PER_WORKER = "add-gil-per-worker"
     ADD_WORKERS = "add-workers"
+    ADD_INNER_SPLIT = "add-inner-split"

@@ -4,8 +4,10 @@
 
     tour_spec(quick, python, compared, cluster)   (the API plans and measures it)
         parts: the classic lessons under ``python`` (_lessons.py),
-               then the "which Python" lesson, one part per compared Python (_which_python.py),
-               then, where dask is installed, "when is a cluster worth it?" (_cluster.py)
+               then "already parallel: don't wrap it in threads" (_parallel_inside.py,
+               where NumPy is importable), then the "which Python" lesson, one part per
+               compared Python (_which_python.py), then, where dask is installed,
+               "when is a cluster worth it?" (_cluster.py)
     findings(result)                         (from what was measured, in plain words)
 """
 
@@ -17,6 +19,7 @@ from threadlab.analysis import summarise
 from threadlab.lessons._cluster import cluster_finding, cluster_specs
 from threadlab.lessons._finding import Finding
 from threadlab.lessons._lessons import classic_findings, classic_specs, sizes
+from threadlab.lessons._parallel_inside import parallel_inside_finding, parallel_inside_specs
 from threadlab.lessons._which_python import LessonPython, which_python_finding, which_python_specs
 from threadlab.model import DEFAULT_PRECISION, Result, Spec, composite
 
@@ -44,7 +47,11 @@ def tour_spec(
             own (10 s quick, 40 s full). The fewest rounds are taken whatever it is.
         cluster: tell "when is a cluster worth it?" too (where dask runs under ``python``).
     """
-    parts = classic_specs(quick, python, TIMEOUT_S) + which_python_specs(compared_pythons, quick, TIMEOUT_S)
+    parts = (
+        classic_specs(quick, python, TIMEOUT_S)
+        + parallel_inside_specs(quick, python, TIMEOUT_S, sizes(quick).cpu_repeat)
+        + which_python_specs(compared_pythons, quick, TIMEOUT_S)
+    )
     if cluster:
         parts += cluster_specs(quick, python, TIMEOUT_S)
     return composite(
@@ -59,6 +66,9 @@ def findings(result: Result) -> list[Finding]:
     """The tour's findings, each citing what was measured in ``result``, in the order told."""
     summaries = summarise(result)
     found = classic_findings(result, summaries)
+    inside = parallel_inside_finding(summaries)
+    if inside is not None:
+        found.append(inside)
     which_python = which_python_finding(summaries)
     if which_python is not None:
         found.append(which_python)

@@ -30,6 +30,8 @@ from threadlab.worker._params import ParamValue
 #       max_time_s and parts, the machine's noise, the rounds of each group, speedup
 #       intervals, whether a point's workers share one GIL (shares_one_gil, optional);
 #       the analysis block is written once, at the end of a command, not on every save.
+#       Added since, optional (files written before load without it, so no bump): each
+#       point's native thread pools and thread-count variables (native).
 SCHEMA_VERSION = 2
 
 Status = Literal["ok", "errors", "timeout", "crashed", "failed", "interrupted"]
@@ -172,33 +174,45 @@ class Swept:
     per value; these points differ only by it, so every name of them (tables,
     plots, findings, advice) carries it: ``count · dask ×2 (threads_per_worker=2)``.
     A parameter with one value among the points is not repeated in their names.
+    Strategy parameters are counted among the points of one workload (the
+    points compared together), and one that several strategies take
+    (``inner_threads``, which all do) is named wherever it takes several values
+    among them, so that ``sequential (inner_threads=0)`` stands beside
+    ``threads (inner_threads=1)``, and a lesson's sweep does not rename another's points.
 
     Attributes:
         workload: per workload, the keys of its parameters that vary.
-        strategy: per strategy, the keys of its parameters that vary.
+        strategy: per workload, then per strategy, the keys of the strategy's
+            parameters that vary.
     """
 
     workload: Mapping[str, tuple[str, ...]]
-    strategy: Mapping[str, tuple[str, ...]]
+    strategy: Mapping[str, Mapping[str, tuple[str, ...]]]
 
     @classmethod
     def among(cls, points: Iterable[Point]) -> Swept:
-        """What varies among ``points``, each workload's and each strategy's parameters apart."""
+        """What varies among ``points``, each workload's and, per workload, each strategy's parameters."""
         work: dict[str, dict[str, set[Any]]] = {}
-        ways: dict[str, dict[str, set[Any]]] = {}
+        ways: dict[str, dict[str, set[str]]] = {}
+        across: dict[str, dict[str, set[Any]]] = {}
         for point in points:
             for key, value in point.params.items():
                 work.setdefault(point.workload, {}).setdefault(key, set()).add(value)
             for key, value in point.strategy_params.items():
-                ways.setdefault(point.strategy, {}).setdefault(key, set()).add(value)
-
-        def varying(found: dict[str, dict[str, set[Any]]]) -> dict[str, tuple[str, ...]]:
-            return {
-                name: tuple(key for key, values in sorted(keys.items()) if len(values) > 1)
-                for name, keys in found.items()
+                ways.setdefault(point.workload, {}).setdefault(point.strategy, set()).add(key)
+                across.setdefault(point.workload, {}).setdefault(key, set()).add(value)
+        workload = {
+            name: tuple(key for key, values in sorted(keys.items()) if len(values) > 1)
+            for name, keys in work.items()
+        }
+        strategy = {
+            name: {
+                way: tuple(key for key in sorted(keys) if len(across[name][key]) > 1)
+                for way, keys in by_strategy.items()
             }
-
-        return cls(varying(work), varying(ways))
+            for name, by_strategy in ways.items()
+        }
+        return cls(workload, strategy)
 
     def workload_label(self, point: Point) -> str:
         """``count (iterations=1000)``: the workload's label, with its swept parameters."""
@@ -207,7 +221,7 @@ class Swept:
 
     def strategy_label(self, point: Point) -> str:
         """``dask (threads_per_worker=2)``: the strategy, with its swept parameters."""
-        shown = _shown(point.strategy_params, self.strategy.get(point.strategy, ()))
+        shown = _shown(point.strategy_params, self.strategy.get(point.workload, {}).get(point.strategy, ()))
         return f"{point.strategy} ({shown})" if shown else point.strategy
 
     def point_label(self, point: Point) -> str:

@@ -18,6 +18,7 @@ rounds, start times, noise or precision; they load with those absent.
 A point without ``shares_one_gil`` (every version-1 file) loads it as None.
 ``startup_s`` (a warm pool's start-up, kept out of the samples) is optional in
 version 2: written only where a strategy opened a session, read as None where absent.
+A point without ``native`` (files written before it was recorded) loads it as None.
 """
 
 from __future__ import annotations
@@ -45,8 +46,18 @@ from threadlab.model._data import (
     Sample,
     TaskSpans,
 )
-from threadlab.model._result import Environment, MachineNoise, Measurement, Result, Rounds, Spec, Summary
-from threadlab.worker._schema import SAMPLE_FIELDS, SPAN_FIELDS
+from threadlab.model._result import (
+    Environment,
+    MachineNoise,
+    Measurement,
+    NativePool,
+    NativeThreads,
+    Result,
+    Rounds,
+    Spec,
+    Summary,
+)
+from threadlab.worker._schema import NATIVE_FIELDS, NATIVE_POOL_FIELDS, SAMPLE_FIELDS, SPAN_FIELDS
 
 T = TypeVar("T")
 
@@ -58,6 +69,7 @@ _MEASURED_KEYS = (
     "elapsed_s",
     "shares_one_gil",
     "startup_s",
+    "native",
     "samples",
     "warmups",
     "errors",
@@ -99,6 +111,7 @@ def measurement_to_json(measurement: Measurement, summary: Summary | None = None
         elapsed_s=measurement.elapsed_s,
         shares_one_gil=measurement.shares_one_gil,
         startup_s=measurement.startup_s,
+        native=plain(measurement.native),
         samples=plain(measurement.samples),
         warmups=plain(measurement.warmups),
         errors=plain(measurement.errors),
@@ -328,6 +341,16 @@ def _params(value: Any, where: str) -> dict[str, Any]:
     return dict(value)
 
 
+def _variables(value: Any, where: str) -> dict[str, str]:
+    """Thread-count variables by name, each a string, as the worker's environment held them."""
+    if not isinstance(value, Mapping):
+        _refuse(where, "an object of environment variables", value)
+    for key, item in value.items():
+        if not _is_text(key) or not _is_text(item):
+            _refuse(f"{where}.{_cut(str(key), 40)}", "a variable's name and value as strings", item)
+    return dict(value)
+
+
 def _tuple(data: Any, where: str) -> tuple[Any, ...]:
     if not isinstance(data, list):
         _refuse(where, "a list", data)
@@ -465,7 +488,18 @@ _CHECKS: dict[Any, dict[str, Check]] = {
         "shares_one_gil": _nullable(_FLAG),
         "startup_s": _nullable(_SECONDS),
         "errors": _list(_point_error),
+        # "native": read by native_from_json, as the worker's "ready" event is.
         # "samples" and "warmups": read per schema version, in measurement_from_json.
+    },
+    NativePool: {
+        "library": _TEXT,
+        "api": _TEXT,
+        "threads": _whole(0),
+        "version": _nullable(_TEXT),
+    },
+    NativeThreads: {
+        "pools": lambda value, where: None if value is None else _list(_native_pool)(value, where),
+        "variables": _variables,
     },
     Spec: {
         "workloads": _list(_TEXT),
@@ -532,6 +566,17 @@ def _samples(data: Any, where: str, version: int) -> tuple[Sample, ...]:
     return tuple(sample_from_json(s, f"{where}[{i}]", version) for i, s in enumerate(_tuple(data, where)))
 
 
+def _native_pool(data: Any, where: str) -> NativePool:
+    return _read(NativePool, data, where, NATIVE_POOL_FIELDS)
+
+
+def native_from_json(data: Any, where: str) -> NativeThreads | None:
+    """What a worker saw of native thread pools, from its "ready" event or a results file; None for null."""
+    if data is None:
+        return None
+    return _read(NativeThreads, data, where, NATIVE_FIELDS)
+
+
 def measurement_from_json(data: Any, where: str, version: int = SCHEMA_VERSION) -> Measurement:
     """One entry of ``points`` back into a ``Measurement``.
 
@@ -551,6 +596,7 @@ def measurement_from_json(data: Any, where: str, version: int = SCHEMA_VERSION) 
         {
             **_checked(_CHECKS[Measurement], entry, where),
             "point": point,
+            "native": native_from_json(entry.get("native"), where + ".native"),
             "samples": _samples(entry.get("samples", []), where + ".samples", version),
             "warmups": _samples(entry.get("warmups", []), where + ".warmups", version),
         },

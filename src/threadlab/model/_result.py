@@ -87,6 +87,95 @@ class Summary:
     speedup_rounds: int = 0
 
 
+# How people read threadpoolctl's internal_api names.
+_LIBRARY_NAMES = {
+    "openblas": "OpenBLAS",
+    "mkl": "MKL",
+    "blis": "BLIS",
+    "openmp": "OpenMP",
+    "flexiblas": "FlexiBLAS",
+}
+# The variable each library reads for its thread count (``worker._native.THREAD_VARIABLES``).
+_LIBRARY_VARIABLES = {
+    "openblas": "OPENBLAS_NUM_THREADS",
+    "mkl": "MKL_NUM_THREADS",
+    "blis": "BLIS_NUM_THREADS",
+    "openmp": "OMP_NUM_THREADS",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class NativePool:
+    """One native thread pool a worker had loaded, as threadpoolctl's ``threadpool_info()`` said.
+
+    Attributes:
+        library: threadpoolctl's ``internal_api``: ``openblas``, ``mkl``, ``blis``, ``openmp``...
+        api: its ``user_api``: ``blas`` or ``openmp``.
+        threads: how many threads the pool runs a call on.
+        version: the library's version, where it says.
+    """
+
+    library: str
+    api: str
+    threads: int
+    version: str | None = None
+
+    def __post_init__(self) -> None:
+        _require(isinstance(self.library, str), f"library must be text, not {self.library!r}")
+        _require(isinstance(self.api, str), f"api must be text, not {self.api!r}")
+        _require(
+            isinstance(self.threads, int) and not isinstance(self.threads, bool) and self.threads >= 0,
+            f"threads must be a whole number of 0 or more, not {self.threads!r}",
+        )
+        _require(
+            self.version is None or isinstance(self.version, str),
+            f"version must be text or null, not {self.version!r}",
+        )
+
+    @property
+    def name(self) -> str:
+        """``OpenBLAS``: the library as people write it."""
+        return _LIBRARY_NAMES.get(self.library, self.library)
+
+    @property
+    def variable(self) -> str:
+        """``OPENBLAS_NUM_THREADS``: the environment variable that sets its thread count."""
+        return _LIBRARY_VARIABLES.get(self.library, "OMP_NUM_THREADS")
+
+
+@dataclass(frozen=True, slots=True)
+class NativeThreads:
+    """What a point's worker saw of native thread pools (BLAS, OpenMP) after its warm-ups.
+
+    Attributes:
+        pools: each pool loaded in the worker process; None where threadpoolctl
+            was not importable there (what was loaded is then unknown).
+        variables: the thread-count variables set in the worker's environment
+            (``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS``...: ``worker._native.THREAD_VARIABLES``),
+            by name; ``inner_threads`` sets them all.
+    """
+
+    pools: tuple[NativePool, ...] | None
+    variables: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _require(
+            self.pools is None or all(isinstance(p, NativePool) for p in self.pools),
+            "pools must be a list of pools or null",
+        )
+        _require(
+            isinstance(self.variables, Mapping)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in self.variables.items()),
+            f"variables must map names to text, not {self.variables!r}",
+        )
+
+    def most_threads(self) -> NativePool | None:
+        """The pool with the most threads (BLAS before OpenMP at a tie), None without pools."""
+        if not self.pools:
+            return None
+        return max(self.pools, key=lambda p: (p.threads, p.api == "blas"))
+
+
 @dataclass(frozen=True, slots=True)
 class Measurement:
     """All that was measured of one point.
@@ -113,6 +202,9 @@ class Measurement:
             seconds from starting it to the first task done; kept out of
             every sample, hence out of throughput. None where each sample
             starts its own (``start=cold``, threads), and in older files.
+        native: the native thread pools the worker saw, and the variables
+            that size them; None where not recorded (files written before it,
+            a worker that never got ready).
     """
 
     point: Point
@@ -124,6 +216,7 @@ class Measurement:
     elapsed_s: float | None = None
     shares_one_gil: bool | None = None
     startup_s: float | None = None
+    native: NativeThreads | None = None
 
     def __post_init__(self) -> None:
         _require(self.status in STATUSES, f"status must be one of {STATUSES}, not {self.status!r}")
@@ -137,6 +230,10 @@ class Measurement:
         _require(
             self.shares_one_gil is None or isinstance(self.shares_one_gil, bool),
             f"shares_one_gil must be true, false or null, not {self.shares_one_gil!r}",
+        )
+        _require(
+            self.native is None or isinstance(self.native, NativeThreads),
+            f"native must be an object or null, not {self.native!r}",
         )
 
 

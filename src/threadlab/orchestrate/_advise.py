@@ -4,7 +4,10 @@
 
     probe: sequential, a few calls ──► cost of one call, CPU/wall; a function that
         │                              raises on every call stops here, at once
-        ▼ choose worker counts (2, 4, … up to ~64 for waiting work, about the
+        │ CPU/wall clearly above 1: one call already keeps several cores busy (BLAS,
+        │ OpenMP): the sweep is one worker with its native pools as they are, against
+        │ N workers (threads, processes; N up to the cores) with inner_threads=1 each
+        ▼ otherwise, choose worker counts (2, 4, … up to ~64 for waiting work, about the
         │ core count for computing work), the strategies that apply to it and to
         │ this Python (dask where a scheduler is given; pools warm as well as cold
         │ where calls are short), and T calls per point, so that a sequential
@@ -30,7 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from threadlab._errors import SpecError
-from threadlab.analysis import Analysis, Recommendation, analyse, cpu_per_wall
+from threadlab.analysis import Analysis, Recommendation, analyse, cores_per_call, cpu_per_wall
+from threadlab.analysis._classify import PARALLEL_INSIDE_CPU
 from threadlab.model import (
     DEFAULT_PRECISION,
     FoundInterpreter,
@@ -80,6 +84,10 @@ _MOST_WAITING_WORKERS = 64
 _SHORT_TASK_S = 10 * _HANDOFF_S
 # The strategies whose pool may start once per point (``start=warm``).
 _POOLS = ("thread-pool", "processes")
+# Work already parallel inside is split over these, each worker with one native thread: threads
+# (native code releases the GIL) and processes; thread-pool would repeat threads, and
+# subinterpreters cannot load most native extensions.
+_INNER_SPLIT = ("threads", "processes")
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,9 +271,25 @@ def advise_sweep(
         raise SpecError("advise", f"the function failed before it could be measured: {failure}")
     task_s = max(statistics.median(s.wall_s for s in probe.samples) / probe_tasks, 1e-7)
     cpu = cpu_per_wall(probe.samples)
-    waiting = cpu is not None and cpu < _WAITING
     cores = os.cpu_count() or 1
+    # Already parallel inside: more workers on top of native pools that use the cores only
+    # compete for them; what is worth weighing is N workers with one native thread each.
+    # Cores one call keeps busy while it runs (CPU/wall falls when other programs hold the
+    # cores; this does not), CPU/wall where the calls' own CPU was not measured.
+    busy = cores_per_call(probe.samples) or cpu or 1.0
+    inside = busy > PARALLEL_INSIDE_CPU and cores >= 2
+    waiting = cpu is not None and cpu < _WAITING and not inside
     counts = _counts(_MOST_WAITING_WORKERS if waiting else cores + 1)[1:]
+    if inside:
+        notes.append(
+            f"one call keeps {busy:.2f} cores busy (native threads inside it): one worker with its native "
+            f"threads, against N workers with inner_threads=1 each"
+        )
+        strategies = [s for s in strategies if s in _INNER_SPLIT]
+        counts = tuple(c for c in counts if c <= cores) or (cores,)
+        busy = min(busy, float(cores))
+    else:
+        busy = 1.0
     # Short calls: each pool warm as well as cold (its start-up recorded apart), chunked by default.
     pools = [name for name in strategies if name in _POOLS]
     if task_s < _SHORT_TASK_S and pools:
@@ -286,7 +310,8 @@ def advise_sweep(
         if not waiting and strategy in ("threads", "thread-pool"):
             parallel = 1  # assume the worst: the function holds the GIL
         handoff = _HANDOFF_S if strategy in ("processes", "interpreters") else 0.0
-        return count * (task_s + handoff) / parallel
+        # With one native thread, a call takes as long as all its cores' work did.
+        return count * (task_s * busy + handoff) / parallel
 
     def round_s(count: int, sweep: Sequence[int]) -> float:
         return sample_s("sequential", 1, count) + sum(sample_s(s, w, count) for w in sweep for s in tried)
@@ -344,6 +369,14 @@ def advise_sweep(
         precision=precision,
         max_time_s=max(0.1, budget_s * _PLANNED_SHARE - spent - startup_s(counts, total)),
     )
+    if inside and strategies:
+        # Two parts: the sequential baseline keeps its native pools as they are (all cores
+        # inside one call); the others run with one native thread per worker.
+        alone = dataclasses.replace(spec, strategies=("sequential",), workers=(1,))
+        split = dataclasses.replace(spec, strategies=tuple(strategies), params={**params, "inner_threads": 1})
+        spec = composite(
+            (alone, split), precision=spec.precision, max_time_s=spec.max_time_s, timeout_s=spec.timeout_s
+        )
     result = execute(spec, out=out, points=plan(spec), progress=progress, retire_below=_RETIRE_BELOW)
     analysis = analyse(result)
     if out is not None:
@@ -423,12 +456,13 @@ def _advise_pythons(
             dataclasses.replace(r, points=tuple(i + offset for i in r.points)) for r in sweep.result.rounds
         ]
         offset += len(sweep.result.measurements)
-    specs = tuple(sweep.result.spec for sweep in sweeps)
+    # A sweep of work already parallel inside is itself made of parts: a spec's parts have none.
+    specs = tuple(part for sweep in sweeps for part in (sweep.result.spec.parts or (sweep.result.spec,)))
     result = Result(
         spec=composite(
             specs,
             precision=first.spec.precision,
-            max_time_s=sum(spec.max_time_s for spec in specs),
+            max_time_s=sum(sweep.result.spec.max_time_s for sweep in sweeps),
             timeout_s=max((spec.timeout_s for spec in specs if spec.timeout_s is not None), default=None),
         ),
         environment=first.environment,

@@ -49,8 +49,8 @@ from typing import Any, Literal
 
 from threadlab._errors import WorkerProtocolError
 from threadlab._version import __version__
-from threadlab.model import Interpreter, Measurement, Point, PointError, Sample, Status
-from threadlab.model._json import sample_from_json
+from threadlab.model import Interpreter, Measurement, NativeThreads, Point, PointError, Sample, Status
+from threadlab.model._json import native_from_json, sample_from_json
 from threadlab.orchestrate._launch import worker_command, worker_env
 from threadlab.orchestrate._probe_target import sent_by_value
 from threadlab.orchestrate._strategies import module_of, shares_one_gil
@@ -155,6 +155,7 @@ class WorkerSession:
         self.warmup = point.warmup if warmup is None else warmup
         self.on_sample = on_sample
         self.interpreter: Interpreter | None = None
+        self.native: NativeThreads | None = None
         self.samples: list[Sample] = []
         self.warmups: list[Sample] = []
         self.status: Status = "ok"
@@ -320,6 +321,7 @@ class WorkerSession:
             elapsed_s=self.busy_s,
             shares_one_gil=shares_one_gil(self.point.strategy),
             startup_s=self.startup_s,
+            native=self.native,
         )
 
     # -- the protocol -------------------------------------------------------------------------
@@ -443,6 +445,7 @@ class WorkerSession:
             self.startup_s = float(startup)
         elif kind == "ready":
             self._ready = True
+            self.native = native_from_json(event.get("native"), "ready.native")
         elif kind == "failed":
             self._failure = PointError(event["kind"], event["message"], event.get("traceback"))
         elif kind == "done":

@@ -44,6 +44,7 @@ OPTIONS: Mapping[str, Mapping[Remedy, str]] = {
         Remedy.ADD_THREADS: "threads in -s and 2 in -n",
         Remedy.ADD_GIL_PER_WORKER: "processes in -s",
         Remedy.ADD_WORKERS: "2 or more in -n",
+        Remedy.ADD_INNER_SPLIT: "-p inner_threads=1 with 2 or more in -n",
     },
     "advise": {
         Remedy.MORE_TIME: "--budget",

@@ -259,6 +259,7 @@ class DaskCluster(Strategy):
     name = "dask"
     summary = "tasks submitted to a Dask cluster of W worker processes (embedded, or --scheduler ADDR)"
     params = (
+        *Strategy.params,
         Param("threads_per_worker", "int", 1, "threads in each Dask worker process", minimum=1, maximum=1024),
         Param(
             "scheduler",

@@ -29,6 +29,10 @@ class Kind(str, enum.Enum):
         CPU_RELEASES_GIL: the tasks compute in C code that releases the GIL
             (hashlib, zlib): threads run them in parallel.
         MIXED: the tasks both wait and compute.
+        PARALLEL_INSIDE: one task alone keeps several cores busy: native code
+            (BLAS under NumPy, OpenMP) runs its own pool of threads inside each
+            call, so more workers only compete for the same cores unless each
+            is limited to fewer native threads (``inner_threads``).
         UNKNOWN: not declared (a user's function), or not settled by the
             measurements; the analysis says what would settle it.
     """
@@ -37,6 +41,7 @@ class Kind(str, enum.Enum):
     CPU_HOLDS_GIL = "cpu-holds-gil"
     CPU_RELEASES_GIL = "cpu-releases-gil"
     MIXED = "mixed"
+    PARALLEL_INSIDE = "parallel-inside"
     UNKNOWN = "unknown"
 
     def __str__(self) -> str:
@@ -55,5 +60,6 @@ KIND_WORDS: Dict[Kind, str] = {
     Kind.CPU_HOLDS_GIL: "cpu-bound, holds the GIL",
     Kind.CPU_RELEASES_GIL: "cpu-bound, releases the GIL",
     Kind.MIXED: "mixed",
+    Kind.PARALLEL_INSIDE: "already parallel inside",
     Kind.UNKNOWN: "unclear",
 }

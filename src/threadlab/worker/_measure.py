@@ -26,7 +26,7 @@ import sys
 import time
 from typing import Any, Callable, Dict, Optional, Tuple
 
-from threadlab.worker import strategies, workloads
+from threadlab.worker import _native, strategies, workloads
 from threadlab.worker._params import ParamValue, resolve
 from threadlab.worker._schema import REQUEST_FIELDS, SPAN_FIELDS
 from threadlab.worker.strategies import Job, Outcome, Strategy
@@ -284,8 +284,13 @@ def run_point(
 
     Everything is checked before the workload's session sets anything up (a
     server, a directory); the session then spans all samples and is torn
-    down after the last, also when one raises. ``commands`` gives the next
-    command, waiting for it, or None when no more will come.
+    down after the last, also when one raises. The native pools are limited
+    to ``inner_threads`` before the workload's module is imported (through
+    the environment) and again once it has prepared (through threadpoolctl,
+    where present); the "ready" event says what they were (``_native.report``).
+    A strategy's session (a warm pool) opens after that, before the warm-ups.
+    ``commands`` gives the next command, waiting for it, or None when no more
+    will come.
 
     Raises:
         PointRefused: the request or a command is not one this worker takes.
@@ -293,11 +298,17 @@ def run_point(
     unknown = sorted(set(request) - set(REQUEST_FIELDS))
     if unknown:
         raise PointRefused("unknown request field(s): {}".format(", ".join(unknown)))
+    try:
+        inner = _native.requested(request.get("strategy_params", {}))
+    except ValueError as error:
+        raise PointRefused(str(error)) from None
+    _native.limit_environment(inner)
     build_job(request)
     workload = workloads.get(request["workload"], request.get("function"))
     with workload.session(resolve(workload.params, request.get("params", {}))) as task_params:
         strategy, job = build_job(request, task_params)
         job.prepare()
+        _native.limit_loaded(inner)
         opened = time.perf_counter()
         with strategy.session(job):
             startup = _Startup(time.perf_counter() - opened if job.shared is not None else None, emit)
@@ -305,7 +316,7 @@ def run_point(
                 sample = one_sample(strategy, job)
                 emit({"event": "sample", "warmup": True, "sample": sample})
                 startup.after(sample)
-            emit({"event": "ready"})
+            emit({"event": "ready", "native": _native.report()})
             while True:
                 command = commands()
                 if command is None or command.get("command") == "stop":

@@ -20,7 +20,7 @@ MOST_ROUNDS = 10**6  # rounds a task is split into
 MOST_MB = 1024.0 * 1024  # megabytes: 1 TiB; the plan also refuses more than this machine has free
 
 _TRUE = ("1", "true", "yes", "on")
-# The value a number parameter declared with ``auto=True`` takes where the strategy chooses.
+# The word a number parameter may take (``words={AUTO: AUTO}``) where the strategy chooses the number.
 AUTO = "auto"
 _FALSE = ("0", "false", "no", "off")
 
@@ -39,8 +39,10 @@ class Param:
         choices: accepted values for ``"choice"``.
         held_mb: for numbers, the value is megabytes a worker holds in memory
             at once; the plan refuses more than this machine has available.
-        auto: for numbers, whether the word ``auto`` is accepted too (the
-            strategy then chooses the number, as ``chunksize=auto`` does).
+        words: names accepted for some values of a number, each taken as it
+            stands, outside the range: ``{"auto": 0}`` (inner_threads), or
+            ``{"auto": "auto"}`` where the strategy then chooses the number
+            (``chunksize=auto``).
 
     Every number has a ``maximum``: a value past what the worker can do (a
     ``duration`` of 1e300 s, ``mb=1e12``) is refused in the plan, before any
@@ -48,7 +50,6 @@ class Param:
     """
 
     __slots__ = (
-        "auto",
         "choices",
         "default",
         "held_mb",
@@ -58,6 +59,7 @@ class Param:
         "minimum",
         "name",
         "positive",
+        "words",
     )
 
     def __init__(
@@ -72,7 +74,7 @@ class Param:
         positive: bool = False,
         choices: Sequence[str] = (),
         held_mb: bool = False,
-        auto: bool = False,
+        words: Optional[Mapping[str, ParamValue]] = None,
     ) -> None:
         self.name = name
         self.kind = kind
@@ -83,7 +85,7 @@ class Param:
         self.positive = positive
         self.choices = tuple(choices)
         self.held_mb = held_mb
-        self.auto = auto
+        self.words: Dict[str, ParamValue] = dict(words or {})
 
     def accepted(self) -> str:
         """Say in words what values are accepted, for error messages."""
@@ -93,20 +95,12 @@ class Param:
             return "text"
         if self.kind == "bool":
             return "true or false"
-        if self.auto:
-            return (
-                "auto, or "
-                + Param(
-                    self.name,
-                    self.kind,
-                    0,
-                    self.help,
-                    minimum=self.minimum,
-                    maximum=self.maximum,
-                    positive=self.positive,
-                ).accepted()
-            )
         noun = "a whole number" if self.kind == "int" else "a number"
+        if self.words:
+            return "{}, or {}".format(self._numbers(noun), " or ".join(self.words))
+        return self._numbers(noun)
+
+    def _numbers(self, noun: str) -> str:
         if self.minimum is not None and self.maximum is not None:
             return "{} from {} to {}".format(noun, _number(self.minimum), _number(self.maximum))
         if self.positive and self.maximum is not None:
@@ -126,10 +120,10 @@ class Param:
         """
         raw = text.strip()
         value: ParamValue
-        if self.kind in ("choice", "text"):
+        if raw.lower() in self.words:
+            value = self.words[raw.lower()]
+        elif self.kind in ("choice", "text"):
             value = raw
-        elif self.auto and raw.lower() == AUTO:
-            value = AUTO
         elif self.kind == "bool":
             if raw.lower() in _TRUE:
                 value = True
@@ -158,6 +152,11 @@ class Param:
         """
         if shown is None:
             shown = value if isinstance(value, str) else repr(value)
+        if isinstance(value, str) and value.lower() in self.words:
+            value = self.words[value.lower()]
+        for word in self.words.values():
+            if value == word and type(value) is type(word):
+                return word  # a value the parameter names in words: taken as it stands
         if self.kind == "text":
             if not isinstance(value, str):
                 raise self._refuse(shown)
@@ -170,8 +169,6 @@ class Param:
             if not isinstance(value, bool):
                 raise self._refuse(shown)
             return value
-        if self.auto and value == AUTO:
-            return AUTO
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self._refuse(shown)
         if self.kind == "int":

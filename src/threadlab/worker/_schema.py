@@ -50,3 +50,8 @@ SAMPLE_FIELDS: Tuple[str, ...] = (
 # A sample's per-task columns. io_s is present only where a task reported its I/O wait.
 SPAN_FIELDS: Tuple[str, ...] = ("start_s", "end_s", "cpu_s", "worker", "ok", "workers")
 SPAN_OPTIONAL_FIELDS: Tuple[str, ...] = ("io_s",)
+
+# What the worker saw of the native thread pools (BLAS, OpenMP), in its "ready" event
+# (``worker/_native.py``): pools is null where threadpoolctl is not importable there.
+NATIVE_FIELDS: Tuple[str, ...] = ("pools", "variables")
+NATIVE_POOL_FIELDS: Tuple[str, ...] = ("library", "api", "threads", "version")

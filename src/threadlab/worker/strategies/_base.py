@@ -31,6 +31,7 @@ from typing import (
     overload,
 )
 
+from threadlab.worker._native import INNER_THREADS
 from threadlab.worker._params import AUTO, Param, ParamValue
 from threadlab.worker.workloads._base import WAITED_THROUGHOUT, IOWait
 
@@ -187,7 +188,8 @@ def pool_params(start: str) -> Tuple[Param, ...]:
             "tasks sent to a worker at once; auto: tasks / (4 x workers), rounded up, "
             "as multiprocessing.Pool.map chooses",
             minimum=1,
-            auto=True,
+            maximum=10_000_000,  # as many as the most tasks a point may run
+            words={AUTO: AUTO},
         ),
     )
 
@@ -405,7 +407,9 @@ class Strategy:
         summary: one line saying what it does.
         mode: ``"sync"`` runs blocking tasks, ``"async"`` runs coroutines,
             ``"any"`` runs either (blocking tasks where a workload has both).
-        params: the strategy's own ``--param`` options.
+        params: the strategy's ``--param`` options: ``inner_threads``, which
+            every strategy takes (the worker limits native pools with it,
+            ``worker/_native.py``), then its own (``Strategy.params + (...)``).
         safe_workers: the most workers allowed without ``--max-workers``.
         single_worker: True when the strategy always uses one worker.
         shares_one_gil: True when every task runs under the worker process's
@@ -416,7 +420,7 @@ class Strategy:
     name = ""
     summary = ""
     mode = "sync"
-    params: Tuple[Param, ...] = ()
+    params: Tuple[Param, ...] = (INNER_THREADS,)
     safe_workers = 1
     single_worker = False
     shares_one_gil = True

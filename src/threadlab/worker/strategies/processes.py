@@ -59,6 +59,7 @@ class Processes(Strategy):
     name = "processes"
     summary = "tasks submitted to a ProcessPoolExecutor with W processes"
     params = (
+        *Strategy.params,
         Param(
             "start_method",
             "choice",

@@ -30,7 +30,7 @@ from threadlab.worker.strategies._base import (
 class ThreadPool(Strategy):
     name = "thread-pool"
     summary = "tasks submitted to a ThreadPoolExecutor with W threads"
-    params = pool_params(COLD)
+    params = (*Strategy.params, *pool_params(COLD))
     safe_workers = 10_000
 
     @contextlib.contextmanager

@@ -17,6 +17,7 @@ _MODULES: Dict[str, str] = {
     "count": "count",
     "file-io": "file_io",
     "hash": "hash",
+    "matmul": "matmul",
     "http": "http",
     "mixed": "mixed",
     "sleep": "sleep",
