@@ -636,8 +636,10 @@ def test_a_worker_whose_orchestrator_dies_ends_with_everything_it_started(
         assert not is_running(worker.pid)
         assert session_members(worker.pid) == []
         assert [pid for pid in members if is_running(pid)] == []
-        # It ended its own process group, itself included: killed, not exited.
-        assert worker.wait(timeout=5) == -9
+        # It ended its own process group, itself included. Where its tasks' processes die
+        # first (ended by the containment walk, the pool children), the sample fails and the
+        # worker may finish its own exit before the kill reaches it: ended either way.
+        assert worker.wait(timeout=5) in (-9, 0)
     finally:
         if worker.poll() is None:
             os.killpg(worker.pid, 9)

@@ -78,6 +78,10 @@ def cpu_per_wall(samples: Sequence[Sample]) -> float | None:
 # Tasks whose own threads took less CPU than this in a sample say nothing of the cores
 # around them: the ratio would divide by the clock's resolution.
 _LEAST_TASK_CPU_S = 1e-3
+# Nor do tasks that computed for less than this share of the sample's wall time: calls that
+# mostly wait leave the worker's own bookkeeping (its command thread, the timing) as large
+# as their computing, which would read as a second core busy inside each call.
+_LEAST_TASK_CPU_SHARE = 0.15
 
 
 def cores_per_call(samples: Sequence[Sample]) -> float | None:
@@ -89,12 +93,15 @@ def cores_per_call(samples: Sequence[Sample]) -> float | None:
     (BLAS, OpenMP) runs it on N threads. Unlike CPU/wall it does not fall
     when other programs hold the cores: a 600×600 NumPy product measured
     2.04 here while its CPU/wall read 0.34 on a loaded machine, and 1.05
-    with one BLAS thread. None where the tasks' CPU time is not measured.
+    with one BLAS thread. None where the tasks' CPU time is not measured, or
+    where they mostly waited (a call that computes for less than 15% of its time
+    says nothing of the cores its computing keeps busy).
     """
     ratios = []
     for sample in samples:
         own = sum(cpu for cpu in sample.spans.cpu_s if cpu is not None)
-        if sample.cpu_s is not None and own >= _LEAST_TASK_CPU_S:
+        computing = own >= _LEAST_TASK_CPU_S and own >= _LEAST_TASK_CPU_SHARE * sample.wall_s
+        if sample.cpu_s is not None and computing:
             ratios.append(sample.cpu_s / own)
     return statistics.median(ratios) if ratios else None
 
