@@ -261,19 +261,34 @@ def test_a_bad_scheduler_option_is_refused_in_one_line(
 
 @needs_dask
 @needs_proc
+@pytest.mark.parametrize(
+    ("function", "repeat", "warmup", "message"),
+    [
+        # The worker dies during the point's only sample.
+        ("exit_dask_worker", 1, 0, r"died while running task 0"),
+        # It dies soon after its tasks: the warm cluster finds it gone before a later sample.
+        (
+            "exit_dask_worker_soon",
+            4,
+            1,
+            r"(left the cluster between samples \(.*\)|died while running task 0)",
+        ),
+    ],
+    ids=["during-a-sample", "between-samples"],
+)
 def test_a_dask_worker_that_dies_fails_the_point_and_the_run_goes_on(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, function: str, repeat: int, warmup: int, message: str
 ) -> None:
     pids = tmp_path / "pids"
     monkeypatch.setenv("THREADLAB_TEST_PIDS", str(pids))
 
     result = threadlab.run(
-        [target("dask_tasks", "exit_dask_worker"), "sleep"],
+        [target("dask_tasks", function), "sleep"],
         "dask",
         1,
         params={"duration": 0.01},
-        repeat=1,
-        warmup=0,
+        repeat=repeat,
+        warmup=warmup,
         max_time=0.1,
         timeout=60,
     )
@@ -282,15 +297,14 @@ def test_a_dask_worker_that_dies_fails_the_point_and_the_run_goes_on(
     assert failed.status == "crashed"
     (error,) = failed.errors
     assert error.kind == "crashed"
-    assert re.fullmatch(
-        r"WorkerLost: the Dask worker tcp://127\.0\.0\.1:\d+ died while running task 0",
-        error.message,
-    ), error.message
+    assert re.fullmatch(r"WorkerLost: the Dask worker tcp://127\.0\.0\.1:\d+ " + message, error.message), (
+        error.message
+    )
     assert following.status == "ok"
     assert not result.interrupted
-    # The Dask worker that died, and the threadlab worker that ran its cluster.
+    # The Dask worker that died, and the threadlab worker that ran its cluster: none left running.
     recorded = {int(pid) for line in pids.read_text().splitlines() for pid in line.split()}
-    assert len(recorded) == 2
+    assert len(recorded) == 2 if function == "exit_dask_worker" else recorded
     assert [pid for pid in recorded if is_running(pid)] == []
     assert [member for pid in recorded for member in session_members(pid)] == []
 

@@ -10,15 +10,12 @@ synthetic results built from the model, never on the machine's speed.
 from __future__ import annotations
 
 import json
-import re
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 import pytest
 
-import threadlab
-from conftest import is_running, measure, one_point, session_members, target
+from conftest import measure, one_point, target
 from threadlab import Environment, Interpreter, Measurement, Point, Result, Sample, Spec, TaskSpans
 from threadlab._errors import ResultsFileError
 from threadlab.analysis import Kind, analyse
@@ -180,39 +177,6 @@ def test_a_warm_dask_cluster_starts_once_and_its_start_up_stays_out_of_the_sampl
     # Two fresh Pythons importing distributed, against four 10 ms sleeps on two workers.
     assert measurement.startup_s is not None
     assert all(sample.wall_s < measurement.startup_s for sample in measurement.samples)
-
-
-@needs_dask
-def test_a_dask_worker_lost_after_its_tasks_fails_the_point_and_nothing_is_left(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    pids = tmp_path / "pids"
-    monkeypatch.setenv("THREADLAB_TEST_PIDS", str(pids))
-
-    result = threadlab.run(
-        [target("dask_tasks", "exit_dask_worker_soon"), "sleep"],
-        "dask",
-        1,
-        params={"duration": 0.01},
-        repeat=4,
-        warmup=1,
-        max_time=0.1,
-        timeout=60,
-    )
-
-    failed, following = result.measurements
-    assert failed.status == "crashed"
-    (error,) = failed.errors
-    assert error.kind == "crashed"
-    assert re.fullmatch(
-        r"WorkerLost: the Dask worker tcp://127\.0\.0\.1:\d+ "
-        r"(left the cluster between samples \(.*\)|died while running task 0)",
-        error.message,
-    ), error.message
-    assert following.status == "ok"
-    recorded = {int(pid) for line in pids.read_text().splitlines() for pid in line.split()}
-    assert [pid for pid in recorded if is_running(pid)] == []
-    assert [member for pid in recorded for member in session_members(pid)] == []
 
 
 # --- the analysis, on synthetic results -----------------------------------------------------------

@@ -21,6 +21,7 @@ from typing import (
     Any,
     Awaitable,
     Callable,
+    ContextManager,
     Dict,
     Iterator,
     List,
@@ -207,6 +208,27 @@ def start_workers(pool: Any, workers: int) -> None:
 
 def _nothing() -> None:
     """What ``start_workers`` submits: nothing to do (module-level, so that it pickles)."""
+
+
+@contextlib.contextmanager
+def warm_pool(job: Job, open_pool: Callable[[], Any]) -> Iterator[None]:
+    """The session of a ``concurrent.futures`` pool strategy (``Strategy.session``).
+
+    With ``start=warm`` the pool ``open_pool`` makes is opened once for the
+    point, its workers started at once (``start_workers``), and left in
+    ``job.shared`` for every sample; with ``start=cold`` nothing is opened and
+    each sample starts its own.
+    """
+    if job.params["start"] != WARM:
+        yield
+        return
+    with open_pool() as pool:
+        start_workers(pool, job.workers)
+        job.shared = pool
+        try:
+            yield
+        finally:
+            job.shared = None
 
 
 def chunk_size(chosen: ParamValue, tasks: int, slots: int) -> int:
@@ -434,8 +456,7 @@ class Strategy:
         where it runs them), or None if it can. Checked once, before any sample."""
         return None
 
-    @contextlib.contextmanager
-    def session(self, job: Job) -> Iterator[None]:
+    def session(self, job: Job) -> ContextManager[None]:
         """Open what every sample of the point shares, and close it after the last.
 
         Entered once per point by ``worker/_measure.py``, after the job is
@@ -448,7 +469,7 @@ class Strategy:
         task done is recorded apart, as the point's ``startup_s``, out of
         every sample. The base class opens nothing.
         """
-        yield
+        return contextlib.nullcontext()
 
     def run(self, job: Job) -> Outcome:
         """Run ``job.tasks`` tasks on ``job.workers`` workers; return their records."""

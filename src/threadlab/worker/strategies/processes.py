@@ -30,12 +30,11 @@ import functools
 import multiprocessing
 import sys
 from concurrent.futures import ProcessPoolExecutor
-from typing import Iterator, Optional
+from typing import ContextManager, Optional
 
 from threadlab.worker._params import Param
 from threadlab.worker.strategies._base import (
     COLD,
-    WARM,
     Job,
     Outcome,
     Strategy,
@@ -44,7 +43,7 @@ from threadlab.worker.strategies._base import (
     pool_params,
     returned,
     returning_chunk,
-    start_workers,
+    warm_pool,
 )
 
 
@@ -80,18 +79,8 @@ class Processes(Strategy):
             return "multiprocessing does not work here: {}".format(error)
         return None
 
-    @contextlib.contextmanager
-    def session(self, job: Job) -> Iterator[None]:
-        if job.params["start"] != WARM:
-            yield
-            return
-        with self._pool(job) as pool:
-            start_workers(pool, job.workers)
-            job.shared = pool
-            try:
-                yield
-            finally:
-                job.shared = None
+    def session(self, job: Job) -> ContextManager[None]:
+        return warm_pool(job, lambda: self._pool(job))
 
     def run(self, job: Job) -> Outcome:
         assert job.sync_task is not None

@@ -11,19 +11,18 @@ from __future__ import annotations
 import contextlib
 import functools
 from concurrent.futures import ThreadPoolExecutor
-from typing import Iterator
+from typing import ContextManager
 
 from threadlab.worker.strategies._base import (
     COLD,
-    WARM,
     Job,
     Outcome,
     Strategy,
     chunk_size,
     chunks,
     pool_params,
-    start_workers,
     timed_chunk,
+    warm_pool,
 )
 
 
@@ -33,18 +32,8 @@ class ThreadPool(Strategy):
     params = (*Strategy.params, *pool_params(COLD))
     safe_workers = 10_000
 
-    @contextlib.contextmanager
-    def session(self, job: Job) -> Iterator[None]:
-        if job.params["start"] != WARM:
-            yield
-            return
-        with _pool(job) as pool:
-            start_workers(pool, job.workers)
-            job.shared = pool
-            try:
-                yield
-            finally:
-                job.shared = None
+    def session(self, job: Job) -> ContextManager[None]:
+        return warm_pool(job, lambda: _pool(job))
 
     def run(self, job: Job) -> Outcome:
         assert job.sync_task is not None
