@@ -9,6 +9,7 @@ synthetic results built from the model, never on the machine's speed.
 
 from __future__ import annotations
 
+import html
 import json
 import sys
 from collections.abc import Sequence
@@ -292,6 +293,20 @@ def test_start_ups_are_shown_apart_from_throughput() -> None:
     assert (
         "sleep · dask ×2 (16 tasks): started in 1.900 s (to its first task done), out of throughput" in lines
     )
+
+
+def test_the_report_shows_the_start_ups_and_overheads_as_the_terminal_does() -> None:
+    from threadlab.render._html import html_report
+
+    warm = Measurement(
+        Point("sleep", "dask", 2, 16), "ok", INTERPRETER, (_sample(0.9, 0, 0.1, 16),), startup_s=1.9
+    )
+    result = _result(warm)
+
+    page = html_report([("r.json", result)])
+
+    assert "Pools and clusters (start-up apart; overhead = (wall − ideal) / tasks)" in page
+    assert all(html.escape(line) in page for line in pool_lines(analyse(result)))
 
 
 def test_no_pool_no_pool_lines() -> None:

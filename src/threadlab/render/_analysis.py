@@ -250,6 +250,10 @@ def advice_renderables(
     return shown
 
 
+# The heading of the pool lines, in the terminal and in the report.
+POOLS_TITLE = "Pools and clusters (start-up apart; overhead = (wall − ideal) / tasks)"
+
+
 def pool_lines(analysis: Analysis) -> list[str]:
     """Pools and clusters: warm start-ups (out of throughput), per-task overheads, splits, limits.
 
@@ -293,9 +297,7 @@ def analysis_renderables(
     shown = scaling_renderables(analysis)
     pools = pool_lines(analysis)
     if pools:
-        shown.append(
-            Text("Pools and clusters (start-up apart; overhead = (wall − ideal) / tasks):", style="bold")
-        )
+        shown.append(Text(POOLS_TITLE + ":", style="bold"))
         shown.extend(Text(f"  {line}") for line in pools)
         shown.append(Text(""))
     precision = precision_lines(analysis, None if options is None else options.get(Remedy.MORE_TIME))

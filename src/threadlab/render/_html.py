@@ -238,7 +238,7 @@ def _environment(result: Result) -> str:
 
 
 def _findings(result: Result, analysis: Analysis, lessons: Sequence[Lesson]) -> str:
-    from threadlab.render._analysis import precision_lines, warning_lines
+    from threadlab.render._analysis import POOLS_TITLE, pool_lines, precision_lines, warning_lines
     from threadlab.render._terminal import problem_lines
 
     parts = []
@@ -263,6 +263,10 @@ def _findings(result: Result, analysis: Analysis, lessons: Sequence[Lesson]) -> 
         parts.append(_text("p", "→ " + recommendation.text, "advice"))
     if not analysis.recommendations:
         parts.append(_text("p", "No point has samples to conclude from.", "missing"))
+    pools = pool_lines(analysis)
+    if pools:
+        parts.append(_text("h4", POOLS_TITLE))
+        parts.append(_list(pools))
     # A report does not know which command measured the file: more time in plain words.
     precision = precision_lines(analysis, time_option=None)
     if precision:
