@@ -49,8 +49,8 @@ from threadlab.model._json import plain, result_from_json, result_to_json
 from threadlab.orchestrate import _store
 from threadlab.orchestrate._launch import worker_command, worker_env
 from threadlab.orchestrate._progress import Progress
+from threadlab.orchestrate._runner import worker_request
 from threadlab.orchestrate._store import ResultsWriter, load_result, save_result
-from threadlab.worker._protocol import PROTOCOL_VERSION
 from threadlab.worker._schema import (
     REQUEST_FIELDS,
     SAMPLE_FIELDS,
@@ -627,18 +627,7 @@ def test_a_written_sample_has_exactly_the_wires_fields() -> None:
 
 def test_a_real_workers_sample_has_exactly_the_models_fields() -> None:
     planned = one_point("sleep", "threads", 2, duration=0.0)
-    request = {
-        "protocol": PROTOCOL_VERSION,
-        "workload": planned.workload,
-        "function": None,
-        "strategy": planned.strategy,
-        "strategy_module": None,
-        "workers": planned.workers,
-        "tasks": planned.tasks,
-        "params": dict(planned.params),
-        "strategy_params": dict(planned.strategy_params),
-        "warmup": 1,
-    }
+    request = worker_request(planned, warmup=1)
     assert tuple(request) == REQUEST_FIELDS
     commands = [request, {"command": "sample", "round": 7}, {"command": "stop"}]
     finished = subprocess.run(

@@ -47,8 +47,8 @@ from threadlab.orchestrate._rounds import (
     rotation,
     stop_reason,
 )
+from threadlab.orchestrate._runner import worker_request
 from threadlab.orchestrate._store import load_result
-from threadlab.worker._protocol import PROTOCOL_VERSION
 from threadlab.worker._schema import REQUEST_FIELDS
 
 pytestmark = pytest.mark.timeout(60)
@@ -583,18 +583,7 @@ def test_a_worker_whose_orchestrator_dies_ends_with_everything_it_started(
     strategy: str, tmp_path: Path
 ) -> None:
     planned = one_point("sleep", strategy, 2, duration=30.0)
-    request = {
-        "protocol": PROTOCOL_VERSION,
-        "workload": planned.workload,
-        "function": None,
-        "strategy": planned.strategy,
-        "strategy_module": None,
-        "workers": planned.workers,
-        "tasks": planned.tasks,
-        "params": dict(planned.params),
-        "strategy_params": dict(planned.strategy_params),
-        "warmup": 0,
-    }
+    request = worker_request(planned, warmup=0)
     assert set(request) == set(REQUEST_FIELDS)
     with (tmp_path / "stderr").open("wb") as stderr:
         worker = subprocess.Popen(

@@ -175,6 +175,21 @@ def _why(kind: Kind, winner: Measured, other: Measured, decided: bool) -> str:
     return f"the work is {kind.words}: measure it on both splits"
 
 
+def _splits_of_the_same(first: Measured, second: Measured) -> bool:
+    """Two Dask points that differ only in how the same worker threads are split into processes."""
+
+    def rest(m: Measured) -> dict[str, object]:
+        params = m.measurement.point.strategy_params
+        return {k: v for k, v in params.items() if k != "threads_per_worker"}
+
+    return (
+        slots_of(first.measurement) == slots_of(second.measurement)
+        and first.measurement.point.tasks == second.measurement.point.tasks
+        and first.workers != second.workers
+        and rest(first) == rest(second)
+    )
+
+
 def split_comparisons(group: Group, classification: Classification) -> list[SplitComparison]:
     """Every pair of Dask points of ``group`` with the same worker threads split differently.
 
@@ -186,15 +201,7 @@ def split_comparisons(group: Group, classification: Classification) -> list[Spli
     found = []
     for i, first in enumerate(dask):
         for second in dask[i + 1 :]:
-            same_threads = slots_of(first.measurement) == slots_of(second.measurement)
-            same_tasks = first.measurement.point.tasks == second.measurement.point.tasks
-            if not same_threads or not same_tasks or first.workers == second.workers:
-                continue
-            if {
-                k: v for k, v in first.measurement.point.strategy_params.items() if k != "threads_per_worker"
-            } != {
-                k: v for k, v in second.measurement.point.strategy_params.items() if k != "threads_per_worker"
-            }:
+            if not _splits_of_the_same(first, second):
                 continue
             blocks = paired_blocks(first.measurement.samples, second.measurement.samples)
             if not blocks:

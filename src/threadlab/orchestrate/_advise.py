@@ -377,7 +377,9 @@ def advise_sweep(
         spec = composite(
             (alone, split), precision=spec.precision, max_time_s=spec.max_time_s, timeout_s=spec.timeout_s
         )
-    result = execute(spec, out=out, points=plan(spec), progress=progress, retire_below=_RETIRE_BELOW)
+    # The target was probed above: the plan takes that answer rather than asking again.
+    points = plan(spec, probed={(target, host.executable): facts})
+    result = execute(spec, out=out, points=points, progress=progress, retire_below=_RETIRE_BELOW)
     analysis = analyse(result)
     if out is not None:
         with ResultsWriter(out) as writer:

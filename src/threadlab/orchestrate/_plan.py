@@ -13,7 +13,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from threadlab._errors import SpecError
 from threadlab._units import size
@@ -26,6 +26,9 @@ from threadlab.worker._params import DAY_S, Param, ParamValue, resolve
 from threadlab.worker._text import quoted
 from threadlab.worker.strategies import Strategy
 from threadlab.worker.workloads import Workload
+
+if TYPE_CHECKING:
+    from threadlab.orchestrate._probe_target import TargetFacts
 
 # The most points one run may plan: a sweep of several lists multiplies quickly.
 MAX_POINTS = 1000
@@ -142,9 +145,16 @@ def _nearest(name: str, choices: Iterable[str]) -> str:
 
 
 def resolve_workload(
-    name: str, pythons: Sequence[str] = ("",), inputs: str = "", notes: list[str] | None = None
+    name: str,
+    pythons: Sequence[str] = ("",),
+    inputs: str = "",
+    notes: list[str] | None = None,
+    probed: Mapping[tuple[str, str], TargetFacts] | None = None,
 ) -> Workload:
     """The workload called ``name``; a user's target is checked by a probe under each of ``pythons``.
+
+    ``probed`` holds what a caller's own probes already found, by (target,
+    Python) for the same ``inputs``: those are not asked again.
 
     Raises:
         SpecError: no such workload; lists the valid ones and the nearest. A
@@ -154,8 +164,10 @@ def resolve_workload(
     if workload_registry.is_target(name):
         from threadlab.orchestrate._probe_target import ProbedFunction, probe_target
 
+        answers = probed or {}
         found = [
-            probe_target(name, python=python, inputs=inputs, option="workloads", inputs_option="params")
+            answers.get((name, python))
+            or probe_target(name, python=python, inputs=inputs, option="workloads", inputs_option="params")
             for python in pythons
         ]
         if notes is not None:
@@ -349,7 +361,11 @@ def _check_tmpdir() -> None:
     )
 
 
-def plan(spec: Spec, notes: list[str] | None = None) -> tuple[Point, ...]:
+def plan(
+    spec: Spec,
+    notes: list[str] | None = None,
+    probed: Mapping[tuple[str, str], TargetFacts] | None = None,
+) -> tuple[Point, ...]:
     """Check ``spec`` and list its points: Pythons × workloads × strategies × workers.
 
     A composite spec (``Spec.parts``) gives the points of each part in turn.
@@ -366,6 +382,8 @@ def plan(spec: Spec, notes: list[str] | None = None) -> tuple[Point, ...]:
     Args:
         spec: what to measure.
         notes: receives one line per point left out, and why.
+        probed: what the caller's probes found of its user's targets, by
+            (target, Python): not probed again (``resolve_workload``).
 
     Raises:
         SpecError: an unknown name, an unsupported pair, a parameter that is
@@ -378,13 +396,14 @@ def plan(spec: Spec, notes: list[str] | None = None) -> tuple[Point, ...]:
     if spec.parts:
         points: list[Point] = []
         for part in spec.parts:
-            points.extend(p for p in plan(part, notes) if p not in points)
+            points.extend(p for p in plan(part, notes, probed) if p not in points)
         return tuple(points)
     hosts = _hosts(spec)
     gils = check_gil(hosts, spec.gil, notes)
     inputs = str(spec.params.get("inputs", "") or "")
     workloads = [
-        resolve_workload(name, spec.pythons or (spec.python,), inputs, notes) for name in spec.workloads
+        resolve_workload(name, spec.pythons or (spec.python,), inputs, notes, probed)
+        for name in spec.workloads
     ]
     strategies = [_strategy_named(name) for name in spec.strategies]
     for strategy in strategies:

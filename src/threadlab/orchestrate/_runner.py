@@ -132,6 +132,22 @@ def end_unended_sessions() -> None:
 atexit.register(end_unended_sessions)
 
 
+def worker_request(point: Point, warmup: int) -> dict[str, Any]:
+    """The request line that starts a worker on ``point`` (fields: ``worker/_schema.py`` REQUEST_FIELDS)."""
+    return {
+        "protocol": PROTOCOL_VERSION,
+        "workload": point.workload,
+        "function": sent_by_value(point.workload),
+        "strategy": point.strategy,
+        "strategy_module": module_of(point.strategy),
+        "workers": point.workers,
+        "tasks": point.tasks,
+        "params": dict(point.params),
+        "strategy_params": dict(point.strategy_params),
+        "warmup": warmup,
+    }
+
+
 class WorkerSession:
     """One point's fresh worker process, kept alive between its samples.
 
@@ -189,18 +205,7 @@ class WorkerSession:
         Raises:
             OSError: the Python cannot be started at all.
         """
-        request = {
-            "protocol": PROTOCOL_VERSION,
-            "workload": self.point.workload,
-            "function": sent_by_value(self.point.workload),
-            "strategy": self.point.strategy,
-            "strategy_module": module_of(self.point.strategy),
-            "workers": self.point.workers,
-            "tasks": self.point.tasks,
-            "params": dict(self.point.params),
-            "strategy_params": dict(self.point.strategy_params),
-            "warmup": self.warmup,
-        }
+        request = worker_request(self.point, self.warmup)
         started = time.perf_counter()
         # The worker's TMPDIR: what it and its tasks leave there (file-io's files)
         # is removed with it after the point, even when the worker was killed.
