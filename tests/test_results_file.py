@@ -36,6 +36,8 @@ from threadlab.model import (
     Interpreter,
     MachineNoise,
     Measurement,
+    NativePool,
+    NativeThreads,
     Point,
     PointError,
     Result,
@@ -54,6 +56,7 @@ from threadlab.orchestrate._store import ResultsWriter, load_result, save_result
 from threadlab.worker._schema import (
     REQUEST_FIELDS,
     SAMPLE_FIELDS,
+    SAMPLE_OPTIONAL_FIELDS,
     SPAN_FIELDS,
     SPAN_OPTIONAL_FIELDS,
 )
@@ -406,7 +409,7 @@ VALUES_REFUSED = [
     ),
     (
         put(("noise", "cpu_mhz"), [1]),
-        "noise.cpu_mhz: expected a list of two, each a number above 0 and below 1e+10, found a list",
+        "noise.cpu_mhz: expected a list of two, each a number above 0 and below 1e+10, or null, found a list",
     ),
     (
         put(("rounds", 0, "points"), [0, -1]),
@@ -434,12 +437,48 @@ def test_the_reader_refuses_a_value_of_the_wrong_type_or_range_naming_where_and_
         result_from_json(data)
 
 
-def test_every_field_of_the_model_is_checked_by_the_reader() -> None:
-    for cls, checks in model_json._CHECKS.items():
-        fields = {f.name for f in dataclasses.fields(cls)}
-        if cls is Measurement:  # the point flattened into the entry; samples read per schema version
-            fields -= {"point", "samples", "warmups", "native"}  # native: native_from_json
-        assert set(checks) == fields, cls.__name__
+def every_model_object() -> list[object]:
+    """One object of every class the results file holds, each field set, from ``full_result``."""
+    result = full_result()
+    threads = result.measurements[1]
+    native = NativeThreads((NativePool("openblas", "blas", 2, "0.3.27"),), {"OMP_NUM_THREADS": "1"})
+    return [
+        result,
+        result.spec,
+        result.environment,
+        result.noise,
+        result.rounds[0],
+        threads,
+        threads.point,
+        threads.interpreter,
+        threads.errors[0],
+        threads.samples[0],
+        threads.samples[0].spans,
+        native,
+        native.pools[0] if native.pools else None,
+    ]
+
+
+@pytest.mark.parametrize("obj", every_model_object(), ids=lambda obj: type(obj).__name__)
+def test_every_field_of_the_model_refuses_a_value_of_another_type_naming_the_field(obj: Any) -> None:
+    # One declaration per field: its annotation is its check, in the constructor and so in the reader.
+    for field in dataclasses.fields(obj):
+        with pytest.raises(ValueError, match=rf"^{field.name}: expected [^,]+.*, found <object object at "):
+            dataclasses.replace(obj, **{field.name: object()})
+
+
+def test_every_class_of_the_results_file_is_among_those_checked_field_by_field() -> None:
+    read = {type(obj) for obj in every_model_object()}
+    held: set[Any] = {Result}
+    stack: list[Any] = [Result]
+    while stack:
+        for field in dataclasses.fields(stack.pop()):
+            for hint in re.findall(r"[A-Z][A-Za-z]+", str(field.type)):
+                cls = getattr(threadlab.model, hint, None)
+                if dataclasses.is_dataclass(cls) and cls not in held:
+                    held.add(cls)
+                    stack.append(cls)
+    assert held == read
 
 
 @pytest.mark.parametrize("path", sorted(DATA.glob("*.json")), ids=lambda path: path.name)
@@ -612,7 +651,7 @@ def test_ctrl_c_while_reading_exits_130(
 
 
 def test_the_wires_sample_fields_are_the_models() -> None:
-    assert tuple(f.name for f in dataclasses.fields(Sample)) == SAMPLE_FIELDS
+    assert tuple(f.name for f in dataclasses.fields(Sample)) == SAMPLE_FIELDS + SAMPLE_OPTIONAL_FIELDS
     assert tuple(f.name for f in dataclasses.fields(TaskSpans)) == SPAN_FIELDS + SPAN_OPTIONAL_FIELDS
 
 
