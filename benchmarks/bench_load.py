@@ -37,6 +37,7 @@ import _common
 from bench_saving import SAMPLES, STRATEGIES, TASKS, measurement
 
 import threadlab
+from threadlab.analysis import summarise
 from threadlab.model import Environment, Result, Spec
 from threadlab.orchestrate._store import save_result
 
@@ -48,7 +49,7 @@ def write_file(path: Path) -> int:
     spec = Spec(("count",), tuple(name for name, _ in STRATEGIES), (1, 2), tasks=TASKS, repeat=SAMPLES)
     environment = Environment("3.13.1", sys.executable, False, True, 2, "Linux", "0", "2025-06-15T12:00:00Z")
     result = Result(spec, environment, tuple(measurement(i) for i in range(POINTS)))
-    save_result(result, path)
+    save_result(result, path, summaries=[s for _, s in summarise(result)])
     return path.stat().st_size
 
 

@@ -30,7 +30,7 @@ from threadlab import (
     save_result,
     summarise,
 )
-from threadlab.analysis import _analysis, baseline_of
+from threadlab.analysis import baseline_of
 from threadlab.model._json import result_from_json, result_to_json
 
 pytestmark = pytest.mark.timeout(30)
@@ -316,22 +316,28 @@ def test_a_file_that_is_not_json_is_refused(tmp_path: Path) -> None:
         load_result(path)
 
 
-def test_saving_computes_no_analysis(
-    small_run: tuple[Result, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_saving_writes_what_it_is_given_and_computes_nothing(
+    small_run: tuple[Result, Path], tmp_path: Path
 ) -> None:
     result, _ = small_run
-
-    def no_analysis(result: Result) -> None:
-        raise AssertionError("saving ran the analysis")
-
-    monkeypatch.setattr(_analysis, "analyse", no_analysis)
     out = tmp_path / "saved.json"
-    save_result(result, out)
-    assert "analysis" not in json.loads(out.read_text(encoding="utf-8"))
 
-    save_result(result, out, analysis={"given": True})
-    assert json.loads(out.read_text(encoding="utf-8"))["analysis"] == {"given": True}
-    assert load_result(out) == result  # the analysis block is read past, never trusted
+    save_result(result, out)
+    written = json.loads(out.read_text(encoding="utf-8"))
+    assert "analysis" not in written
+    assert all("summary" not in entry for entry in written["points"])
+
+    # What is given is written as it is, even where it is not what the samples give.
+    given = [
+        None if s is None else dataclasses.replace(s, wall_median_s=1234.0) for _, s in summarise(result)
+    ]
+    save_result(result, out, {"given": True}, summaries=given)
+    written = json.loads(out.read_text(encoding="utf-8"))
+    assert written["analysis"] == {"given": True}
+    assert [entry.get("summary", {}).get("wall_median_s") for entry in written["points"]] == [
+        None if s is None else 1234.0 for s in given
+    ]
+    assert load_result(out) == result  # the derived blocks are read past, never trusted
 
 
 def test_save_result_leaves_no_temporary_file(small_run: tuple[Result, Path], tmp_path: Path) -> None:

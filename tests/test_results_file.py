@@ -29,7 +29,7 @@ import threadlab
 from cli_runner import threadlab_cli
 from conftest import one_point
 from threadlab import ResultsFileError, SpecError
-from threadlab.analysis import baseline_of, summary
+from threadlab.analysis import baseline_of, summarise, summary
 from threadlab.model import (
     SCHEMA_VERSION,
     Environment,
@@ -44,11 +44,13 @@ from threadlab.model import (
     Rounds,
     Sample,
     Spec,
+    Summary,
     TaskSpans,
 )
 from threadlab.model import _json as model_json
 from threadlab.model._json import plain, result_from_json, result_to_json
 from threadlab.orchestrate import _store
+from threadlab.orchestrate._execute import summaries_kept
 from threadlab.orchestrate._launch import worker_command, worker_env
 from threadlab.orchestrate._progress import Progress
 from threadlab.orchestrate._runner import worker_request
@@ -706,8 +708,8 @@ def serialised(monkeypatch: pytest.MonkeyPatch) -> list[Point]:
     return calls
 
 
-def fresh_bytes(result: Result, path: Path) -> bytes:
-    save_result(result, path)
+def fresh_bytes(result: Result, path: Path, summaries: list[Summary | None] | None = None) -> bytes:
+    save_result(result, path, summaries=summaries)
     return path.read_bytes()
 
 
@@ -744,20 +746,27 @@ def test_the_writer_serialises_again_only_the_points_that_changed(
 def test_a_new_baseline_serialises_again_every_point_compared_with_it(
     tmp_path: Path, serialised: list[Point]
 ) -> None:
+    # As a run saves after every round: each summary computed again only where its point or
+    # baseline changed, and the writer serialising again only the points whose summary did.
     path = tmp_path / "results.json"
     writer = ResultsWriter(path)
+    kept: dict[int, Any] = {}
+
+    def save(result: Result) -> None:
+        writer.save(result, summaries=summaries_kept(result.measurements, kept))
+
     group = (measurement("sequential"), measurement("threads"), measurement("processes"))
     other = measurement("threads", duration=0.02)
-    writer.save(full_result((*group, other)))
+    save(full_result((*group, other)))
 
     sequential_more = measurement("sequential", rounds=4)
     third = full_result((sequential_more, group[1], group[2], other))
     serialised.clear()
-    writer.save(third)
+    save(third)
 
     # Their summaries (speedups) changed with their baseline; the other group's did not.
     assert serialised == [sequential_more.point, group[1].point, group[2].point]
-    assert path.read_bytes() == fresh_bytes(third, tmp_path / "fresh.json")
+    assert path.read_bytes() == fresh_bytes(third, tmp_path / "fresh.json", [s for _, s in summarise(third)])
     written = json.loads(path.read_text(encoding="utf-8"))
     for entry, m in zip(written["points"], third.measurements, strict=True):
         assert entry["summary"] == through_json(plain(summary(m, baseline_of(third, m))))
