@@ -2,16 +2,19 @@
 
 One format for the wire and the disk, as pyperf keeps it: a sample is the
 same object in a worker's protocol event and in a results file, its keys
-declared once in ``threadlab.worker._schema``.
+named for the worker in ``threadlab.worker._schema``.
 
 Writing takes what was measured, and the derived figures (each point's
 ``summary``, the run's ``analysis``) only where the caller passes them in:
-this module computes nothing. Reading ignores the derived blocks and refuses
-an object with a key missing or unknown, or a value of the wrong type or out
-of range (each field's check is in ``_CHECKS``), in one line naming where it
-is and what was expected: ``points[3].samples[0].cpu_user_s: expected a
-number from 0 to 1e+10, or null, found Infinity``. A file too large, not
-UTF-8 or nested too deep is refused before it is parsed (``result_from_bytes``).
+this module computes nothing. Reading ignores the derived blocks, refuses an
+object with a key missing or unknown, and builds the dataclasses, whose
+fields check themselves against their annotations (``_schema``): a value of
+the wrong type or out of range is refused in one line naming where it is and
+what was expected: ``points[3].samples[0].cpu_user_s: expected a number from
+0 to 1e+10, or null, found Infinity``. A file too large, not UTF-8 or nested
+too deep is refused before it is parsed (``result_from_bytes``). A field
+with a default may be missing (files written before it load it as its
+default), but a sample's and its spans' keys, which the worker always sends.
 
 Schema history (``SCHEMA_VERSION`` in ``_data``): version 1 files have no
 rounds, start times, noise or precision; they load with those absent.
