@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from threadlab._errors import SpecError
-from threadlab.analysis import Analysis, Recommendation, analyse, cores_per_call, cpu_per_wall
+from threadlab.analysis import Analysis, Recommendation, analyse, cores_per_call, cpu_per_wall, summarise
 from threadlab.analysis._classify import PARALLEL_INSIDE_CPU
 from threadlab.model import (
     DEFAULT_PRECISION,
@@ -383,7 +383,7 @@ def advise_sweep(
     analysis = analyse(result)
     if out is not None:
         with ResultsWriter(out) as writer:
-            writer.save(result, analysis.to_json())
+            writer.save(result, analysis.to_json(), summaries=[s for _, s in summarise(result)])
     recommendation = analysis.recommendations[0] if analysis.recommendations else None
     return Advice(result, analysis, recommendation, tuple(notes))
 
@@ -476,7 +476,7 @@ def _advise_pythons(
     analysis = analyse(result)
     if out is not None:
         with ResultsWriter(out) as writer:
-            writer.save(result, analysis.to_json())
+            writer.save(result, analysis.to_json(), summaries=[s for _, s in summarise(result)])
     labels = [host.label() for host in hosts]
     notes = tuple(
         f"{label}: {note}" for label, sweep in zip(labels, sweeps, strict=False) for note in sweep.notes

@@ -20,7 +20,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from threadlab.model import Environment, MachineNoise, Measurement, Point, Result, Rounds, Spec
+from threadlab.analysis import baselines, summary
+from threadlab.model import Environment, MachineNoise, Measurement, Point, Result, Rounds, Spec, Summary
 from threadlab.orchestrate._noise import NoiseMonitor
 from threadlab.orchestrate._plan import plan
 from threadlab.orchestrate._progress import Progress, RoundProgress
@@ -91,9 +92,12 @@ def _execute(
     run_started = time.perf_counter()
     monitor = NoiseMonitor()
 
+    kept: dict[int, tuple[Measurement, Measurement | None, Summary | None]] = {}
+
     def save(current: Sequence[Measurement] = ()) -> None:
         if writer is not None:
-            writer.save(Result(spec, environment, (*measured, *current), interrupted, noise, tuple(rounds)))
+            result = Result(spec, environment, (*measured, *current), interrupted, noise, tuple(rounds))
+            writer.save(result, summaries=summaries_kept(result.measurements, kept))
 
     try:
         monitor.start()
@@ -142,3 +146,23 @@ def _execute(
         end_unended_sessions()
     save()
     return Result(spec, environment, tuple(measured), interrupted, noise, tuple(rounds))
+
+
+def summaries_kept(
+    measurements: Sequence[Measurement],
+    kept: dict[int, tuple[Measurement, Measurement | None, Summary | None]],
+) -> list[Summary | None]:
+    """Each point's summary, computed again only where the point or its baseline changed since the
+    last call with ``kept`` (which this updates): a save after every round then costs the same at
+    point 1 and at point 200 (``benchmarks/bench_saving.py``), and the writer keeps the text of
+    every point whose summary is the same object as before.
+    """
+    fresh: dict[int, tuple[Measurement, Measurement | None, Summary | None]] = {}
+    for measurement, baseline in zip(measurements, baselines(measurements), strict=True):
+        known = kept.get(id(measurement))
+        if known is None or known[0] is not measurement or known[1] is not baseline:
+            known = (measurement, baseline, summary(measurement, baseline))
+        fresh[id(measurement)] = known
+    kept.clear()
+    kept.update(fresh)
+    return [fresh[id(m)][2] for m in measurements]

@@ -3,11 +3,13 @@
 A run saves its file after every round, so that a crash or Ctrl-C loses
 nothing measured, and holds a lock beside it (``<file>.lock``) from before its
 first worker starts to its end, so that two runs never write one file.
-Saving writes what was measured and each point's summary; the analysis (USL
-fits and all) is written once, by the command, at the end.
-A ``ResultsWriter`` keeps the JSON text of every point that has not changed
-since the last save, so a save costs the same at point 1 and at point 200
-(``benchmarks/bench_saving.py``), but for the bytes written.
+Saving writes what it is given and computes nothing: what was measured, each
+point's summary where the caller passes it (``_execute`` does, after every
+round, computing again only the points that changed), and the analysis (USL
+fits and all), which the command passes once, at the end.
+A ``ResultsWriter`` keeps the JSON text of every point whose measurement and
+summary are the same objects as at the last save, so a save costs the same at
+point 1 and at point 200 (``benchmarks/bench_saving.py``), but for the bytes written.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import json
 import os
 import tempfile
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +32,7 @@ except ImportError:  # Windows: no lock beside the results file
     _HAS_FLOCK = False
 else:
     _HAS_FLOCK = True
-from threadlab.analysis import baselines, summary
-from threadlab.model import Measurement, Result
+from threadlab.model import Measurement, Result, Summary
 from threadlab.model._json import MAX_FILE_BYTES, measurement_to_json, result_from_bytes, result_header
 
 
@@ -181,7 +182,7 @@ class ResultsWriter:
     """Saves a growing result to one file, again and again, at a cost that does not grow.
 
     Each point's JSON (with its summary) is kept while the point and its
-    baseline are the same objects as at the last save, so only the points
+    summary are the same objects as at the last save, so only the points
     measured since are serialised again.
 
     A writer holds an exclusive lock on ``<file>.lock`` beside the file from
@@ -201,7 +202,7 @@ class ResultsWriter:
                 file beside it cannot be made.
         """
         self.path = Path(path)
-        self._texts: dict[int, tuple[Measurement, Measurement | None, bytes]] = {}
+        self._texts: dict[int, tuple[Measurement, Summary | None, bytes]] = {}
         self._lock = _take_lock(self.path) if _HAS_FLOCK else None
 
     def close(self) -> None:
@@ -216,23 +217,33 @@ class ResultsWriter:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _point_text(self, measurement: Measurement, baseline: Measurement | None) -> bytes:
+    def _point_text(self, measurement: Measurement, summary: Summary | None) -> bytes:
         kept = self._texts.get(id(measurement))
-        if kept is not None and kept[0] is measurement and kept[1] is baseline:
+        if kept is not None and kept[0] is measurement and kept[1] is summary:
             return kept[2]
-        entry = measurement_to_json(measurement, summary(measurement, baseline))
-        text = json.dumps(entry, allow_nan=False).encode("utf-8")
-        self._texts[id(measurement)] = (measurement, baseline, text)
+        text = json.dumps(measurement_to_json(measurement, summary), allow_nan=False).encode("utf-8")
+        self._texts[id(measurement)] = (measurement, summary, text)
         return text
 
-    def save(self, result: Result, analysis: Mapping[str, Any] | None = None) -> None:
-        """Write ``result`` (and ``analysis``, if given) to the file atomically.
+    def save(
+        self,
+        result: Result,
+        analysis: Mapping[str, Any] | None = None,
+        *,
+        summaries: Sequence[Summary | None] | None = None,
+    ) -> None:
+        """Write ``result`` to the file atomically, with what was derived from it where given.
+
+        Args:
+            result: what was measured.
+            analysis: the analysis, as plain JSON (``Analysis.to_json()``).
+            summaries: each point's summary, in order, written beside it.
 
         Raises:
             ResultsFileError: the file cannot be written.
         """
-        found = baselines(result.measurements)
-        points = [self._point_text(m, base) for m, base in zip(result.measurements, found, strict=True)]
+        per_point = [None] * len(result.measurements) if summaries is None else summaries
+        points = [self._point_text(m, s) for m, s in zip(result.measurements, per_point, strict=True)]
         live = {id(m) for m in result.measurements}
         self._texts = {key: value for key, value in self._texts.items() if key in live}
         header = json.dumps(result_header(result), indent=1, allow_nan=False)
@@ -251,22 +262,30 @@ class ResultsWriter:
 
 
 def save_result(
-    result: Result, path: str | os.PathLike[str], analysis: Mapping[str, Any] | None = None
+    result: Result,
+    path: str | os.PathLike[str],
+    analysis: Mapping[str, Any] | None = None,
+    *,
+    summaries: Sequence[Summary | None] | None = None,
 ) -> None:
     """Write ``result`` to ``path`` atomically (temporary file, then rename).
+
+    Saving computes nothing: what is derived is written where it is given.
 
     Args:
         result: what was measured.
         path: the results file.
         analysis: the analysis to store beside it, as plain JSON
             (``Analysis.to_json()``); derived, so optional.
+        summaries: each point's summary, in order (``[s for _, s in
+            threadlab.summarise(result)]``), to write beside it; derived, so optional.
 
     Raises:
         ResultsFileError: the file cannot be written.
         SpecError: another run is writing it.
     """
     with ResultsWriter(path) as writer:
-        writer.save(result, analysis)
+        writer.save(result, analysis, summaries=summaries)
 
 
 def load_result(path: str | os.PathLike[str]) -> Result:
