@@ -46,7 +46,7 @@ from threadlab.model import (
     composite,
 )
 from threadlab.orchestrate._execute import execute
-from threadlab.orchestrate._plan import plan
+from threadlab.orchestrate._plan import params_taken, plan
 from threadlab.orchestrate._probe_target import TargetFacts, probe_target, send_by_value
 from threadlab.orchestrate._progress import Progress
 from threadlab.orchestrate._runner import measure_point
@@ -372,7 +372,10 @@ def advise_sweep(
     if inside and strategies:
         # Two parts: the sequential baseline keeps its native pools as they are (all cores
         # inside one call); the others run with one native thread per worker.
-        alone = dataclasses.replace(spec, strategies=("sequential",), workers=(1,))
+        # Each part takes only its own strategies' parameters: a warm start is no sequential's.
+        alone = dataclasses.replace(
+            spec, strategies=("sequential",), workers=(1,), params=params_taken(params, ("sequential",))
+        )
         split = dataclasses.replace(spec, strategies=tuple(strategies), params={**params, "inner_threads": 1})
         spec = composite(
             (alone, split), precision=spec.precision, max_time_s=spec.max_time_s, timeout_s=spec.timeout_s

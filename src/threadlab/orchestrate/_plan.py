@@ -209,6 +209,27 @@ def resolve_strategy(name: str) -> Strategy:
     return strategy
 
 
+def params_taken(params: Mapping[str, ParamValue], strategies: Sequence[str]) -> dict[str, ParamValue]:
+    """``params`` less the strategy parameters that none of ``strategies`` takes.
+
+    A strategy's parameter (``start``, ``chunksize``, ``scheduler``) given to a
+    spec whose strategies do not declare it is refused by ``plan``; a caller
+    that builds one spec in parts (advise: a sequential part beside a pooled
+    one) gives each part only what its strategies take. A parameter that no
+    strategy declares is kept: it is the workload's to accept or refuse.
+    """
+    taken = {param.name for name in strategies for param in _strategy_named(name).params}
+    others: set[str] = set()
+    for name in strategy_registry.names():
+        if name in strategies:
+            continue
+        try:
+            others.update(param.name for param in strategy_registry.get(name).params)
+        except ImportError:  # a strategy whose module cannot load here takes nothing here
+            continue
+    return {key: value for key, value in params.items() if key in taken or key not in others}
+
+
 def _check_pair(workload: Workload, strategy: Strategy) -> None:
     modes = workload.modes()
     if strategy.mode in modes or (strategy.mode == "any" and modes):
