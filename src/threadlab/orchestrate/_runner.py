@@ -42,7 +42,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from typing import Any, Literal
@@ -53,8 +52,9 @@ from threadlab.model import Interpreter, Measurement, NativeThreads, Point, Poin
 from threadlab.model._json import native_from_json, sample_from_json
 from threadlab.orchestrate._launch import worker_command, worker_env
 from threadlab.orchestrate._probe_target import sent_by_value
+from threadlab.orchestrate._scratch import make_scratch, record_owners
 from threadlab.orchestrate._strategies import module_of, shares_one_gil
-from threadlab.worker._containment import MARKER_ENV, end_point_processes
+from threadlab.worker._containment import MARKER_ENV, SCRATCH_ENV, end_point_processes
 from threadlab.worker._protocol import PROTOCOL_VERSION
 
 # What a task writes to stderr is kept only as a tail, for crash reports.
@@ -209,7 +209,7 @@ class WorkerSession:
         started = time.perf_counter()
         # The worker's TMPDIR: what it and its tasks leave there (file-io's files)
         # is removed with it after the point, even when the worker was killed.
-        self._scratch = tempfile.mkdtemp(prefix="threadlab-point-")
+        self._scratch = make_scratch()
         # The marker every process of the point inherits (worker/_containment): the scratch
         # directory's name is unique while the point runs.
         marker = f"{os.getpid()}-{os.path.basename(self._scratch)}"
@@ -220,7 +220,12 @@ class WorkerSession:
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
-                env={**worker_env(self.point.gil), "TMPDIR": self._scratch, MARKER_ENV: marker},
+                env={
+                    **worker_env(self.point.gil),
+                    "TMPDIR": self._scratch,
+                    SCRATCH_ENV: self._scratch,
+                    MARKER_ENV: marker,
+                },
                 start_new_session=True,
             )
         except BaseException:
@@ -228,6 +233,9 @@ class WorkerSession:
             self._closed = True
             raise
         _unended.add(self)
+        # Kept while either lives: the worker removes it as it ends, this process after it.
+        with contextlib.suppress(OSError):  # the worker may have ended and removed it already
+            record_owners(self._scratch, (os.getpid(), self._process.pid))
         assert self._process.stdout is not None and self._process.stderr is not None
         self._selector = selectors.DefaultSelector()
         self._selector.register(self._process.stdout, selectors.EVENT_READ)
