@@ -403,7 +403,8 @@ def test_raising_on_some_inputs_is_reported_with_counts_and_the_traceback(
     assert code == 1  # points with task errors: status "errors"
     assert err == f"Results written to {out_file}\n"
     assert "Problems:" in out
-    # 2 of the 8 inputs raise, in every sample (at least the 2 rounds asked for).
+    # 2 of the 8 inputs raise, in every sample (the 2 rounds asked for, or fewer where the budget,
+    # a bound, ran out first).
     found = re.search(
         r"^advise_targets\.py:fail_on_negative · sequential ×1 \(8 tasks\): "
         r"task: (\d+) of (\d+) tasks raised$",
@@ -412,7 +413,7 @@ def test_raising_on_some_inputs_is_reported_with_counts_and_the_traceback(
     )
     assert found is not None, out
     raised, ran = int(found[1]), int(found[2])
-    assert ran >= 16 and ran % 8 == 0 and raised * 4 == ran
+    assert ran >= 8 and ran % 8 == 0 and raised * 4 == ran
     assert "    ValueError: negative input -1" in out.splitlines()
 
     data = json.loads(out_file.read_text())

@@ -36,6 +36,7 @@ def execute(
     points: Sequence[Point] | None = None,
     progress: Progress | None = None,
     retire_below: float | None = None,
+    deadline: float | None = None,
 ) -> Result:
     """Measure every point of ``spec`` in interleaved rounds, group by group, saving after every round.
 
@@ -55,6 +56,8 @@ def execute(
         progress: told of each point's start, each sample and each round.
         retire_below: stop sampling a point once its speedup interval lies
             wholly below this (``measure_group``); None: every point to the end.
+        deadline: the command's own end, a ``time.perf_counter()`` reading
+            (advise's budget): no worker step runs past it (``measure_group``).
 
     Raises:
         SpecError: the spec is refused, or another run is writing ``out``
@@ -67,11 +70,11 @@ def execute(
         for line in notes:
             progress.note(line)
     if out is None:
-        return _execute(spec, None, tuple(points), progress, retire_below)
+        return _execute(spec, None, tuple(points), progress, retire_below, deadline)
     check_writable(out)
     # The lock on the results file is taken here, before any worker starts, and held to the end.
     with ResultsWriter(out) as writer:
-        return _execute(spec, writer, tuple(points), progress, retire_below)
+        return _execute(spec, writer, tuple(points), progress, retire_below, deadline)
 
 
 def _execute(
@@ -80,6 +83,7 @@ def _execute(
     todo: tuple[Point, ...],
     progress: Progress,
     retire_below: float | None,
+    deadline: float | None = None,
 ) -> Result:
     """``execute``'s rounds, group by group, saved through ``writer`` (if any) after each."""
     environment = Environment(**environment_info())
@@ -129,6 +133,7 @@ def _execute(
                 on_round=report,
                 on_measured=save,
                 retire_below=retire_below,
+                deadline=deadline,
             )
             measured.extend(outcome.measurements)
             rounds.append(outcome.rounds)
