@@ -258,11 +258,14 @@ def advise_sweep(
     probe_tasks = min(item_count or 3, 3)
     probe = probe_with(probe_tasks)
     if probe.status == "timeout" and not timed(probe):
+        # The worker says hello as it starts, before it imports the target and calls it.
+        when = f"when {budget_s / 2:.3g} s, half the budget, were spent"
         raise SpecError(
             "advise",
-            f"the function did not return: {probe_tasks} call(s) were still running when "
-            f"{budget_s / 2:.3g} s, half the budget, were spent, and were stopped; "
-            "if one call takes that long, pass {budget}",
+            f"the function did not return: {probe_tasks} call(s) were still running {when}, and were "
+            "stopped; if one call takes that long, pass {budget}"
+            if probe.interpreter is not None
+            else f"the probe's worker had not started {when} (a busy machine); pass {{budget}}",
             {"budget": math.ceil(budget_s * 4)},
         )
     durations = [d for s in probe.samples for d in s.spans.durations()]
