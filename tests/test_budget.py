@@ -8,6 +8,7 @@ the reason recorded, and the deadline each step was handed.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from typing import Any
@@ -121,3 +122,20 @@ def test_points_the_budget_cut_short_are_named_in_the_advices_notes(monkeypatch:
         "mid-step or not started (status timeout, the reason in each point's errors): "
     )
     assert advice.recommendation is None or advice.recommendation.strategy is None
+
+
+def test_past_the_deadline_the_run_ends_without_its_closing_capacity_probe() -> None:
+    from threadlab import Spec
+    from threadlab.orchestrate._execute import execute
+
+    spec = Spec(
+        workloads=("sleep",), strategies=("sequential",), workers=(1,), params={"duration": 0.001}, repeat=1
+    )
+    spec = dataclasses.replace(spec, max_time_s=0.1)
+    passed = execute(spec, deadline=0.0)
+    kept = execute(spec, deadline=time.perf_counter() + 600)
+
+    assert passed.noise is not None and kept.noise is not None
+    assert (len(passed.noise.capacity_cores), len(kept.noise.capacity_cores)) == (1, 2)
+    assert [m.status for m in passed.measurements] == ["timeout"]
+    assert [m.status for m in kept.measurements] == ["ok"]
