@@ -28,7 +28,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as ProgressBar
 
-from threadlab._errors import SpecError, ThreadlabError
+from threadlab._errors import NothingInCommon, SpecError, ThreadlabError
 from threadlab.model import DEFAULT_MAX_TIME_S, Point, Result
 from threadlab.orchestrate._progress import Progress, RoundProgress
 from threadlab.worker._text import ECHO_LIMIT, printable
@@ -489,7 +489,15 @@ def compare(base: Path, new: Path, fail_slower: str | None) -> None:
 
     limit = None if fail_slower is None else parse_percent("--fail-slower", fail_slower)
     before, after = _load(base), _load(new)
-    comparison = compare_results(before, after)
+    try:
+        comparison = compare_results(before, after)
+    except NothingInCommon as error:
+        # Two files with no point in common are the wrong files: bad input, not a finding.
+        _fail(
+            f"threadlab: error: nothing of {str(new)!r} could be compared with {str(base)!r}: {error}",
+            EXIT_BAD_INPUT,
+            _state["debug"],
+        )
     console = _out()
     for renderable in comparison_renderables(comparison, before, after, str(base), str(new)):
         console.print(renderable)

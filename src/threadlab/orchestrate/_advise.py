@@ -42,14 +42,15 @@ from threadlab.model import (
     Measurement,
     Point,
     Result,
+    Sample,
     Spec,
     composite,
 )
 from threadlab.orchestrate._execute import execute
-from threadlab.orchestrate._plan import plan
-from threadlab.orchestrate._probe_target import TargetFacts, probe_target, send_by_value
+from threadlab.orchestrate._plan import params_taken, plan
+from threadlab.orchestrate._probe_target import PROBE_TIMEOUT_S, TargetFacts, probe_target, send_by_value
 from threadlab.orchestrate._progress import Progress
-from threadlab.orchestrate._runner import measure_point
+from threadlab.orchestrate._runner import BUDGET_SPENT, measure_point
 from threadlab.orchestrate._store import ResultsWriter, check_writable
 from threadlab.worker._params import ParamValue
 from threadlab.worker._text import quoted
@@ -227,7 +228,12 @@ def advise_sweep(
     except ValueError as error:
         raise SpecError("args", str(error)) from None
     # Imported, checked and its inputs counted in a probe process: never in this one.
-    facts = probe_target(target, python=host.executable, inputs=inputs)
+    # One deadline for the whole sweep: every step (this import probe, the probe of the calls,
+    # each worker's start and each sample) is given what is left of it, and none runs past it.
+    deadline = started + budget_s
+    facts = probe_target(
+        target, python=host.executable, inputs=inputs, timeout_s=min(PROBE_TIMEOUT_S, budget_s / 2)
+    )
     notes: list[str] = facts.notes(inputs)
     strategies = _strategies(facts, host, notes, scheduler)
     item_count = facts.items
@@ -235,48 +241,63 @@ def advise_sweep(
     # 1. Probe: the cost of one call and how much of it is CPU, from a few sequential calls;
     # again with more calls where those few were too short to time (a sample's fixed cost
     # would otherwise pass for the calls' own).
-    probe_limit_s = max(10.0, budget_s / 2)
+    # The probe's share is half the budget: the sweep needs the rest.
+    probe_deadline = started + budget_s / 2
 
     def probe_with(count: int) -> Measurement:
         point = Point(target, "sequential", 1, count, params, {}, host.executable, 3, 1, gil)
-        measured = measure_point(
-            point, repeat=3, warmup=1, timeout_s=probe_limit_s, on_sample=progress.sample
+        return measure_point(
+            point, repeat=3, warmup=1, timeout_s=None, on_sample=progress.sample, deadline=probe_deadline
         )
-        if measured.status == "timeout":
-            # advise has no timeout of its own to raise: the budget sets this limit.
-            raise SpecError(
-                "advise",
-                f"the function did not return: {count} call(s) were still running after "
-                f"{probe_limit_s:g} s (half the budget, at least 10 s) and were stopped; "
-                "if one call takes that long, pass {budget}",
-                {"budget": math.ceil(budget_s * 4)},
-            )
-        return measured
+
+    def timed(measured: Measurement) -> list[Sample]:
+        """What times the calls: the samples, or the warm-ups of a probe the deadline cut short."""
+        cut = measured.status == "timeout" and not measured.samples
+        return [s for s in measured.warmups if s.tasks_ok == s.tasks > 0] if cut else list(measured.samples)
 
     probe_tasks = min(item_count or 3, 3)
     probe = probe_with(probe_tasks)
+    if probe.status == "timeout" and not timed(probe):
+        # The worker says hello as it starts, before it imports the target and calls it.
+        when = f"when {budget_s / 2:.3g} s, half the budget, were spent"
+        raise SpecError(
+            "advise",
+            f"the function did not return: {probe_tasks} call(s) were still running {when}, and were "
+            "stopped; if one call takes that long, pass {budget}"
+            if probe.interpreter is not None
+            else f"the probe's worker had not started {when} (a busy machine); pass {{budget}}",
+            {"budget": math.ceil(budget_s * 4)},
+        )
     durations = [d for s in probe.samples for d in s.spans.durations()]
     if probe.samples and durations and statistics.median(s.wall_s for s in probe.samples) < _PROBE_S:
         wanted = math.ceil(_PROBE_S / max(statistics.median(durations), 1e-7))
         more = min(item_count or _MAX_TASKS, _MAX_TASKS, wanted)
         if more > probe_tasks:
-            probe_tasks, probe = more, probe_with(more)
+            again = probe_with(more)
+            if again.samples:  # else the first probe's calls stand
+                probe_tasks, probe = more, again
     ran = [s for s in (*probe.warmups, *probe.samples) if s.tasks]
     if ran and all(s.tasks_ok == 0 for s in ran):
         first = probe.errors[0] if probe.errors else None
         last = (first.traceback or "").strip().splitlines()[-1:] if first else []
         raise SpecError("advise", f"every call of the function raised: {last[0] if last else 'an error'}")
-    if not probe.samples:
+    samples = timed(probe)
+    if not samples:
         failure = probe.errors[0].message if probe.errors else probe.status
         raise SpecError("advise", f"the function failed before it could be measured: {failure}")
-    task_s = max(statistics.median(s.wall_s for s in probe.samples) / probe_tasks, 1e-7)
-    cpu = cpu_per_wall(probe.samples)
+    if not probe.samples:
+        notes.append(
+            f"the probe was cut short when half the budget ({budget_s / 2:.3g} s) was spent: "
+            f"one call's cost is read from its warm-up of {probe_tasks} call(s)"
+        )
+    task_s = max(statistics.median(s.wall_s for s in samples) / probe_tasks, 1e-7)
+    cpu = cpu_per_wall(samples)
     cores = os.cpu_count() or 1
     # Already parallel inside: more workers on top of native pools that use the cores only
     # compete for them; what is worth weighing is N workers with one native thread each.
     # Cores one call keeps busy while it runs (CPU/wall falls when other programs hold the
     # cores; this does not), CPU/wall where the calls' own CPU was not measured.
-    busy = cores_per_call(probe.samples) or cpu or 1.0
+    busy = cores_per_call(samples) or cpu or 1.0
     inside = busy > PARALLEL_INSIDE_CPU and cores >= 2
     waiting = cpu is not None and cpu < _WAITING and not inside
     counts = _counts(_MOST_WAITING_WORKERS if waiting else cores + 1)[1:]
@@ -332,6 +353,9 @@ def advise_sweep(
             (total,) if total < counts[-1] and total > 1 else ()
         )
         counts = counts or (2,)
+        # The calls are fixed; the worker counts are not: the most that fit the budget.
+        while len(counts) > 1 and not fits(total, counts):
+            counts = counts[:-1]
     else:
         # The most workers that fit, each worker count with as many calls as its largest
         # count of workers needs (and a sequential sample of about _MIN_SAMPLE_S): fewer
@@ -350,6 +374,15 @@ def advise_sweep(
             f"overrun the budget of {budget_s:g} s"
         )
 
+    if warmup and startup_s(counts, total) > available / 2:
+        # Slow calls: each point's warm-ups alone would spend the budget before a sample.
+        needed = startup_s(counts, total)
+        warmup = 0
+        notes.append(
+            f"one call takes {task_s:.3g} s: no warm-up calls, which would have taken about "
+            f"{needed - startup_s(counts, total):.3g} s of the {max(available, 0):.3g} s left to measure"
+        )
+
     # 3. One group, in interleaved rounds, for the time left.
     spent = time.perf_counter() - started
     spec = Spec(
@@ -360,9 +393,11 @@ def advise_sweep(
         repeat=repeat,
         warmup=warmup,
         params=params,
-        # A sample far slower than planned is stuck, not slow: cut it and go on.
-        timeout_s=max(
-            10.0, 5 * max(sample_s(s, w, total) for s in ("sequential", *strategies) for w in counts)
+        # A sample far slower than planned is stuck, not slow: cut it and go on. The deadline
+        # bounds every step anyway; this only stops a stuck one sooner.
+        timeout_s=min(
+            budget_s,
+            max(10.0, 5 * max(sample_s(s, w, total) for s in ("sequential", *strategies) for w in counts)),
         ),
         python=host.executable,
         gil=gil,
@@ -372,14 +407,25 @@ def advise_sweep(
     if inside and strategies:
         # Two parts: the sequential baseline keeps its native pools as they are (all cores
         # inside one call); the others run with one native thread per worker.
-        alone = dataclasses.replace(spec, strategies=("sequential",), workers=(1,))
+        # Each part takes only its own strategies' parameters: a warm start is no sequential's.
+        alone = dataclasses.replace(
+            spec, strategies=("sequential",), workers=(1,), params=params_taken(params, ("sequential",))
+        )
         split = dataclasses.replace(spec, strategies=tuple(strategies), params={**params, "inner_threads": 1})
         spec = composite(
             (alone, split), precision=spec.precision, max_time_s=spec.max_time_s, timeout_s=spec.timeout_s
         )
     # The target was probed above: the plan takes that answer rather than asking again.
     points = plan(spec, probed={(target, host.executable): facts})
-    result = execute(spec, out=out, points=points, progress=progress, retire_below=_RETIRE_BELOW)
+    result = execute(
+        spec, out=out, points=points, progress=progress, retire_below=_RETIRE_BELOW, deadline=deadline
+    )
+    cut = [m.point.label() for m in result.measurements if any(BUDGET_SPENT in e.message for e in m.errors)]
+    if cut:
+        notes.append(
+            f"the budget of {budget_s:g} s ran out: {len(cut)} point(s) cut short, stopped mid-step or "
+            f"not started (status timeout, the reason in each point's errors): {', '.join(cut)}"
+        )
     analysis = analyse(result)
     if out is not None:
         with ResultsWriter(out) as writer:

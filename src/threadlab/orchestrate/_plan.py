@@ -123,18 +123,49 @@ def parse_precision(option: str, text: str) -> float:
 def parse_params(items: Sequence[str]) -> dict[str, str]:
     """Split ``--param key=value`` items; values stay text until a point checks them.
 
+    A key given more than once sweeps its values, as one comma-separated list
+    does: ``-p duration=0.01 -p duration=0.02`` is ``-p duration=0.01,0.02``.
+
     Raises:
-        SpecError: an item has no ``=`` or no key.
+        SpecError: an item has no ``=`` or no key, or a text parameter
+            (``args``, ``inputs``, ``scheduler``), which takes its value whole,
+            commas and all, is given more than once.
     """
-    found: dict[str, str] = {}
+    found: dict[str, list[str]] = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise SpecError(
                 "--param", f"{quoted(item)} is not accepted; expected key=value, like duration=0.5"
             )
-        found[key.strip()] = value.strip()
-    return found
+        found.setdefault(key.strip(), []).append(value.strip())
+    for key, values in found.items():
+        if len(values) > 1 and key in _text_params():
+            raise SpecError(
+                "--param",
+                f"{quoted(key)} is given {len(values)} times; it is text, taken whole, so it takes one "
+                f"value: expected {key}=... once",
+            )
+        if len(values) > 1 and "" in values:
+            # Joined, an empty value would vanish from the list instead of being refused.
+            raise SpecError(
+                "--param", f"{key}= has no value; expected a value each time it is given, like {key}=1"
+            )
+    return {key: ",".join(values) for key, values in found.items()}
+
+
+def _text_params() -> set[str]:
+    """The names of the text parameters any workload or strategy declares (commas are theirs)."""
+    from threadlab.worker.workloads._function import FunctionWorkload
+
+    owners: list[Workload | Strategy] = [workload_registry.get(name) for name in workload_registry.names()]
+    for name in strategy_registry.names():
+        try:
+            owners.append(strategy_registry.get(name))
+        except ImportError:  # a strategy whose module cannot load here declares nothing here
+            continue
+    params = [*FunctionWorkload.params, *(param for owner in owners for param in owner.params)]
+    return {param.name for param in params if param.kind == "text"}
 
 
 def _nearest(name: str, choices: Iterable[str]) -> str:
@@ -207,6 +238,27 @@ def resolve_strategy(name: str) -> Strategy:
     if reason:
         raise SpecError("strategies", f"{quoted(name)} cannot run here: {reason}")
     return strategy
+
+
+def params_taken(params: Mapping[str, ParamValue], strategies: Sequence[str]) -> dict[str, ParamValue]:
+    """``params`` less the strategy parameters that none of ``strategies`` takes.
+
+    A strategy's parameter (``start``, ``chunksize``, ``scheduler``) given to a
+    spec whose strategies do not declare it is refused by ``plan``; a caller
+    that builds one spec in parts (advise: a sequential part beside a pooled
+    one) gives each part only what its strategies take. A parameter that no
+    strategy declares is kept: it is the workload's to accept or refuse.
+    """
+    taken = {param.name for name in strategies for param in _strategy_named(name).params}
+    others: set[str] = set()
+    for name in strategy_registry.names():
+        if name in strategies:
+            continue
+        try:
+            others.update(param.name for param in strategy_registry.get(name).params)
+        except ImportError:  # a strategy whose module cannot load here takes nothing here
+            continue
+    return {key: value for key, value in params.items() if key in taken or key not in others}
 
 
 def _check_pair(workload: Workload, strategy: Strategy) -> None:

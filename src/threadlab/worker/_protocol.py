@@ -45,9 +45,19 @@ import threading
 import traceback
 from typing import IO, Any, Dict, Optional
 
-from threadlab.worker._containment import MARKER_ENV, end_point_processes, hold_descendants
+from threadlab.worker._containment import (
+    MARKER_ENV,
+    SCRATCH_ENV,
+    end_point_processes,
+    hold_descendants,
+    remove_scratch,
+)
 from threadlab.worker._measure import PointRefused, run_point
 from threadlab.worker.strategies import WorkerLost
+
+# The point's scratch folder, which this worker removes on every way out it controls: its
+# normal end, its input's end, the parent-death signal and SIGTERM (None: not started so).
+_scratch: Optional[str] = None
 
 # 1: one request, all samples at once. 2: samples on command, for interleaved rounds, and
 # the request's strategy_module, where a strategy outside the worker package lives.
@@ -84,6 +94,9 @@ def _orphaned() -> None:
     """
     if os.getpgrp() == os.getpid():
         end_point_processes(os.getpid(), os.environ.get(MARKER_ENV))
+        # Its processes ended, nothing writes to the scratch folder any more; the orchestrator,
+        # gone, cannot remove it.
+        remove_scratch(_scratch)
         os.killpg(os.getpgrp(), signal.SIGKILL)
     os.kill(os.getpid(), signal.SIGKILL)
 
@@ -179,9 +192,13 @@ def _read_request() -> "tuple[Dict[str, Any], int, bytes]":
 
 def main() -> None:
     """Read one request from stdin, run it, write events; never raises."""
+    global _scratch
     channel = _claim_stdout()
     marker = os.environ.get(MARKER_ENV)
     if marker is not None:  # started by the orchestrator (a worker started by hand is left as it is)
+        # Taken out of the environment: the point's other processes (pool children) must not
+        # remove it as they end.
+        _scratch = os.environ.pop(SCRATCH_ENV, None)
         _on_parent_death(os.getpid())
         hold_descendants()
 
@@ -222,5 +239,6 @@ def main() -> None:
         # What the point's tasks started and left running ends with the point, even a
         # process in a session of its own: the orchestrator ends it too, but only after.
         end_point_processes(os.getpid(), marker)
+        remove_scratch(_scratch)
     emit(done)
     channel.close()
