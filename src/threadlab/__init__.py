@@ -42,6 +42,9 @@ _EXPORTS = {
     "run": "threadlab._api",
     "save_result": "threadlab.orchestrate._store",
     "strategies": "threadlab._catalogue",
+    "Strategy": "threadlab.worker.strategies._base",
+    "strategy": "threadlab.orchestrate._strategies",
+    "strategy_names": "threadlab.orchestrate._strategies",
     "summarise": "threadlab.analysis",
     "tour": "threadlab._api",
     "TourResult": "threadlab._api",
@@ -68,6 +71,7 @@ __all__ = [
     "Sample",
     "Spec",
     "SpecError",
+    "Strategy",
     "StrategyInfo",
     "Summary",
     "TaskSpans",
@@ -82,6 +86,8 @@ __all__ = [
     "run",
     "save_result",
     "strategies",
+    "strategy",
+    "strategy_names",
     "summarise",
     "tour",
     "workloads",
@@ -128,3 +134,5 @@ if TYPE_CHECKING:
     )
     from threadlab.orchestrate._advise import Advice
     from threadlab.orchestrate._store import load_result, save_result
+    from threadlab.orchestrate._strategies import strategy, strategy_names
+    from threadlab.worker.strategies import Strategy

@@ -51,6 +51,7 @@ from threadlab.orchestrate._probe_target import TargetFacts, probe_target, send_
 from threadlab.orchestrate._progress import Progress
 from threadlab.orchestrate._runner import measure_point
 from threadlab.orchestrate._store import ResultsWriter, check_writable
+from threadlab.orchestrate._strategies import strategy as strategy_of
 from threadlab.worker._params import ParamValue
 from threadlab.worker._text import quoted
 from threadlab.worker.workloads import is_target
@@ -82,12 +83,6 @@ _MOST_WAITING_WORKERS = 64
 # A call shorter than ten hand-offs is short: a pool's start and per-task cost weigh on it, so
 # the pools are tried warm (started once per point) as well as cold, as long-lived pools run.
 _SHORT_TASK_S = 10 * _HANDOFF_S
-# The strategies whose pool may start once per point (``start=warm``).
-_POOLS = ("thread-pool", "processes")
-# Work already parallel inside is split over these, each worker with one native thread: threads
-# (native code releases the GIL) and processes; thread-pool would repeat threads, and
-# subinterpreters cannot load most native extensions.
-_INNER_SPLIT = ("threads", "processes")
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +170,7 @@ def _strategies(
     names = ("threads", "thread-pool", "processes", "interpreters", *(("dask",) if scheduler else ()))
     for name in names:
         reason = host.unavailable.get(name)
-        if reason is None and name in ("processes", "dask"):
+        if reason is None and strategy_of(name).pickles_tasks:
             reason = facts.pickle_problem
         if reason:
             notes.append(f"{name} skipped: {reason}")
@@ -285,13 +280,13 @@ def advise_sweep(
             f"one call keeps {busy:.2f} cores busy (native threads inside it): one worker with its native "
             f"threads, against N workers with inner_threads=1 each"
         )
-        strategies = [s for s in strategies if s in _INNER_SPLIT]
+        strategies = [s for s in strategies if strategy_of(s).splits_native_work]
         counts = tuple(c for c in counts if c <= cores) or (cores,)
         busy = min(busy, float(cores))
     else:
         busy = 1.0
     # Short calls: each pool warm as well as cold (its start-up recorded apart), chunked by default.
-    pools = [name for name in strategies if name in _POOLS]
+    pools = [name for name in strategies if strategy_of(name).pool]
     if task_s < _SHORT_TASK_S and pools:
         params["start"] = "cold,warm"
         notes.append(
@@ -307,9 +302,9 @@ def advise_sweep(
         if strategy == "sequential":
             return count * task_s
         parallel = min(workers, count) if waiting else min(workers, count, cores)
-        if not waiting and strategy in ("threads", "thread-pool"):
+        if not waiting and strategy_of(strategy).shares_one_gil:
             parallel = 1  # assume the worst: the function holds the GIL
-        handoff = _HANDOFF_S if strategy in ("processes", "interpreters") else 0.0
+        handoff = _HANDOFF_S if strategy_of(strategy).hands_off else 0.0
         # With one native thread, a call takes as long as all its cores' work did.
         return count * (task_s * busy + handoff) / parallel
 
