@@ -20,6 +20,10 @@ _EXPORTS = {
     "Classification": "threadlab.analysis",
     "Recommendation": "threadlab.analysis",
     "advise": "threadlab._api",
+    "compare": "threadlab._api",
+    "CompareResult": "threadlab._api",
+    "plot": "threadlab._api",
+    "report": "threadlab._api",
     "analyse": "threadlab.analysis",
     "SCHEMA_VERSION": "threadlab.model",
     "Environment": "threadlab.model",
@@ -58,6 +62,7 @@ __all__ = [
     "Advice",
     "Analysis",
     "Classification",
+    "CompareResult",
     "Environment",
     "Interpreter",
     "MachineNoise",
@@ -82,7 +87,10 @@ __all__ = [
     "__version__",
     "advise",
     "analyse",
+    "compare",
     "load_result",
+    "plot",
+    "report",
     "run",
     "save_result",
     "strategies",
@@ -108,7 +116,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from threadlab._api import TourResult, advise, run, tour
+    from threadlab._api import CompareResult, TourResult, advise, compare, plot, report, run, tour
     from threadlab._catalogue import StrategyInfo, WorkloadInfo, strategies, workloads
     from threadlab._errors import (
         ResultsFileError,

@@ -20,7 +20,7 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 from rich.console import Console
@@ -32,6 +32,9 @@ from threadlab._errors import SpecError, ThreadlabError
 from threadlab.model import DEFAULT_MAX_TIME_S, Point, Result
 from threadlab.orchestrate._progress import Progress, RoundProgress
 from threadlab.worker._text import ECHO_LIMIT, printable
+
+if TYPE_CHECKING:
+    from threadlab.analysis import Analysis
 
 EXIT_BAD_INPUT = 2
 EXIT_POINT_FAILED = 1
@@ -61,6 +64,9 @@ _FLAGS = {
     "args": "--args",
     "inputs": "--inputs",
     "out": "--out",
+    "kind": "--kind",
+    "points": "--point",
+    "fail_slower": "--fail-slower",
 }
 
 
@@ -129,14 +135,20 @@ class _ProgressView(Progress):
 
 
 def _print_result(
-    result: Result, title: str | None = None, *, advice: bool = True, command: str | None = "run"
+    result: Result,
+    title: str | None = None,
+    *,
+    advice: bool = True,
+    command: str | None = "run",
+    analysis: Analysis | None = None,
 ) -> None:
     """The machine's noise, the results table, its problems, then the analysis.
 
     ``command`` is the command whose options word what to do (``run``,
     ``advise``: ``render._analysis.OPTIONS``, ``--max-time N`` or
     ``--budget N`` for more time); None where the command cannot measure
-    again (``show``, the tour), for the analysis's plain words.
+    again (``show``, the tour), for the analysis's plain words. ``analysis``:
+    the command's own, where the API made it (advise, tour); else made here.
     """
     from threadlab.analysis import analyse
     from threadlab.render._analysis import OPTIONS, analysis_renderables
@@ -156,7 +168,8 @@ def _print_result(
     for renderable in task_tables(result):
         console.print(renderable)
     options = None if command is None else OPTIONS[command]
-    for renderable in analysis_renderables(analyse(result), advice=advice, options=options):
+    analysis = analyse(result) if analysis is None else analysis
+    for renderable in analysis_renderables(analysis, advice=advice, options=options):
         console.print(renderable)
 
 
@@ -390,7 +403,9 @@ def advise(
             scheduler=scheduler,
         )
     console = _out()
-    _print_result(found.result, title=f"advise {target}", advice=False, command="advise")
+    _print_result(
+        found.result, title=f"advise {target}", advice=False, command="advise", analysis=found.analysis
+    )
     for note in found.notes:
         _say(console, f"note: {note}")
     console.print()
@@ -432,23 +447,12 @@ def show(results: Path, output_format: str) -> None:
 )
 def plot(results: Path, kind: str, out: Path, point: str | None) -> None:
     """Draw a plot of a results file as PNG or SVG."""
-    from threadlab.orchestrate._store import check_writable
-    from threadlab.render import plots
-    from threadlab.render._options import image_format_of, parse_choice, parse_points
+    from threadlab._api import plot as plot_api
+    from threadlab.render._options import parse_points
 
-    chosen = parse_choice("--kind", kind, plots.PLOT_KINDS)
-    image_format = image_format_of(out)
-    if point is not None and chosen != "timeline":
-        raise SpecError("--point", f"{point!r} applies to --kind timeline only, not {chosen}")
-    check_writable(out, "--out")
     result = _load(results)
-    indices = None if point is None else parse_points("--point", point, len(result.measurements))
-    try:
-        image = plots.plot(chosen, result, image_format=image_format, point=indices)
-    except plots.NothingToPlot as nothing:
-        raise SpecError("--kind", f"{chosen}: {nothing}") from None
-    _write_bytes(out, image)
-    _say(_err(), f"Plot written to {out}")
+    numbers = None if point is None else parse_points("--point", point, len(result.measurements))
+    _say(_err(), f"Plot written to {plot_api(result, out, kind=kind, points=numbers)}")
 
 
 @app.command()
@@ -463,13 +467,10 @@ def plot(results: Path, kind: str, out: Path, point: str | None) -> None:
 )
 def report(results: tuple[Path, ...], out: Path) -> None:
     """Write one self-contained HTML report of one or more results files."""
-    from threadlab.orchestrate._store import check_writable
-    from threadlab.render._html import html_report
+    from threadlab._api import report as report_api
 
-    check_writable(out, "--out")
-    runs = [(str(path), _load(path)) for path in results]
-    _write_bytes(out, html_report(runs).encode("utf-8"))
-    _say(_err(), f"Report written to {out}")
+    loaded = [_load(path) for path in results]
+    _say(_err(), f"Report written to {report_api(loaded, out, names=[str(path) for path in results])}")
 
 
 @app.command()
@@ -483,34 +484,33 @@ def report(results: tuple[Path, ...], out: Path) -> None:
 )
 def compare(base: Path, new: Path, fail_slower: str | None) -> None:
     """Compare two results files point by point: faster, slower, or not significant."""
-    from threadlab.analysis._compare import compare as compare_results
+    from threadlab._api import compare as compare_api
     from threadlab.render._compare import change_text, compared_names, comparison_renderables
     from threadlab.render._options import parse_percent
 
     limit = None if fail_slower is None else parse_percent("--fail-slower", fail_slower)
-    before, after = _load(base), _load(new)
-    comparison = compare_results(before, after)
+    compared = compare_api(_load(base), _load(new), fail_slower=limit)
     console = _out()
-    for renderable in comparison_renderables(comparison, before, after, str(base), str(new)):
+    for renderable in comparison_renderables(
+        compared.comparison, compared.base, compared.new, str(base), str(new)
+    ):
         console.print(renderable)
-    if limit is not None and not comparison.changes:
-        # A gate that compared nothing (every point crashed, an empty file) has not passed.
-        _err().print(
+    if compared.compared_nothing:
+        _say(
+            _err(),
             f"threadlab: --fail-slower {fail_slower}: no point of {str(new)!r} could be compared "
             f"with {str(base)!r}, so no slowdown can be ruled out",
-            markup=False,
         )
+    elif compared.regressed:
+        names, _ = compared_names(compared.base, compared.new)
+        named = "; ".join(f"{names[c.base_index]} ({change_text(c)})" for c in compared.regressed)
+        _say(
+            _err(),
+            f"threadlab: {len(compared.regressed)} point(s) significantly slower by more than "
+            f"{compared.fail_slower:g}%: {named}",
+        )
+    if not compared.passed:
         sys.exit(EXIT_POINT_FAILED)
-    if limit is not None:
-        slower = comparison.slower_than(limit)
-        if slower:
-            names, _ = compared_names(before, after)
-            named = "; ".join(f"{names[c.base_index]} ({change_text(c)})" for c in slower)
-            _say(
-                _err(),
-                f"threadlab: {len(slower)} point(s) significantly slower by more than {limit:g}%: {named}",
-            )
-            sys.exit(EXIT_POINT_FAILED)
 
 
 def _load(path: Path) -> Result:
@@ -523,16 +523,6 @@ def _load(path: Path) -> Result:
         return load_result(path)
     except ResultsFileError as error:
         _fail(f"threadlab: error: {error}", EXIT_BAD_INPUT, _state["debug"])
-
-
-def _write_bytes(path: Path, content: bytes) -> None:
-    """Write a file atomically (``write_atomically``), or fail with one line."""
-    from threadlab.orchestrate._store import write_atomically
-
-    try:
-        write_atomically(path, content)
-    except OSError as error:
-        raise ThreadlabError(f"cannot write {str(path)!r}: {error.strerror or error}") from None
 
 
 @app.command()
@@ -582,7 +572,7 @@ def tour(quick: bool, out: Path, python: tuple[str, ...], quiet: bool) -> None:
         toured = tour_api(quick=quick, python=python, out=out, progress=view)
     console = _out()
     title = "The tour: what was measured on this machine"
-    _print_result(toured.result, title=title, advice=False, command=None)
+    _print_result(toured.result, title=title, advice=False, command=None, analysis=toured.analysis)
     console.print("The lessons, as measured here:", style="bold")
     for number, finding in enumerate(toured.findings, start=1):
         _say(console, f"{number}. {finding.title}", style="bold")

@@ -22,7 +22,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import math
 import os
@@ -30,7 +29,6 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from threadlab._errors import SpecError
 from threadlab.analysis import Analysis, Recommendation, analyse, cores_per_call, cpu_per_wall
@@ -50,7 +48,7 @@ from threadlab.orchestrate._plan import plan
 from threadlab.orchestrate._probe_target import TargetFacts, probe_target, send_by_value
 from threadlab.orchestrate._progress import Progress
 from threadlab.orchestrate._runner import measure_point
-from threadlab.orchestrate._store import ResultsWriter, check_writable
+from threadlab.orchestrate._store import ResultsWriter
 from threadlab.orchestrate._strategies import strategy as strategy_of
 from threadlab.worker._params import ParamValue
 from threadlab.worker._text import quoted
@@ -100,6 +98,19 @@ class Advice:
     result: Result
     analysis: Analysis
     recommendation: Recommendation | None
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Sweep:
+    """One Python's sweep, measured: its result and its notes, not yet analysed.
+
+    Attributes:
+        result: every point measured under that Python (probe excluded).
+        notes: what was left out, and why, in plain words.
+    """
+
+    result: Result
     notes: tuple[str, ...]
 
 
@@ -191,14 +202,15 @@ def advise_sweep(
     precision: float = DEFAULT_PRECISION,
     repeat: int = 5,
     warmup: int = 1,
-    out: Path | None = None,
+    writer: ResultsWriter | None = None,
     progress: Progress | None = None,
     scheduler: str = "",
-) -> Advice:
+) -> Sweep:
     """Measure a user's function under every strategy that applies, within ``budget_s``.
 
     ``scheduler``: the address of a running Dask scheduler, checked by the
-    caller; ``dask`` is then tried on its workers too.
+    caller; ``dask`` is then tried on its workers too. ``writer`` saves the
+    points after every round; the caller analyses the result, once.
 
     Raises:
         SpecError: the target cannot be loaded, its arguments are refused,
@@ -206,8 +218,6 @@ def advise_sweep(
     """
     started = time.perf_counter()
     progress = progress or Progress()
-    if out is not None:
-        check_writable(out)
     if not is_target(target):
         # A user's function only: a built-in workload name is refused here, not asserted on.
         raise SpecError(
@@ -374,13 +384,8 @@ def advise_sweep(
         )
     # The target was probed above: the plan takes that answer rather than asking again.
     points = plan(spec, probed={(target, host.executable): facts})
-    result = execute(spec, out=out, points=points, progress=progress, retire_below=_RETIRE_BELOW)
-    analysis = analyse(result)
-    if out is not None:
-        with ResultsWriter(out) as writer:
-            writer.save(result, analysis.to_json())
-    recommendation = analysis.recommendations[0] if analysis.recommendations else None
-    return Advice(result, analysis, recommendation, tuple(notes))
+    result = execute(spec, writer=writer, points=points, progress=progress, retire_below=_RETIRE_BELOW)
+    return Sweep(result, tuple(notes))
 
 
 def advise_pythons(
@@ -389,45 +394,22 @@ def advise_pythons(
     hosts: Sequence[FoundInterpreter],
     gils: Sequence[Gil],
     budget_s: float,
-    out: Path | None = None,
+    writer: ResultsWriter | None = None,
     progress: Progress | None = None,
     **options: object,
 ) -> Advice:
     """``advise_sweep`` under each Python of ``hosts``, sharing the budget; one advice of all.
 
-    Each Python gets its own sweep and its own recommendation (the analysis
-    groups points by Python); the merged result holds every point.
+    Each Python gets its own sweep and its own recommendation (the analysis,
+    made once, groups points by Python); the merged result holds every
+    point. ``writer`` (made by the caller, its lock taken before the probes
+    start workers) saves a single sweep after every round, and the whole
+    result with its analysis at the end.
 
     Raises:
-        SpecError: as ``advise_sweep``; or another run is writing ``out``
-            (before the probes start workers).
+        SpecError: as ``advise_sweep``.
     """
-    if out is not None:
-        check_writable(out)
-    # The lock on the results file, from before the probes start workers to the last save.
-    with ResultsWriter(out) if out is not None else contextlib.nullcontext():
-        return _advise_pythons(
-            target,
-            hosts=hosts,
-            gils=gils,
-            budget_s=budget_s,
-            out=out,
-            progress=progress,
-            **options,
-        )
-
-
-def _advise_pythons(
-    target: str,
-    *,
-    hosts: Sequence[FoundInterpreter],
-    gils: Sequence[Gil],
-    budget_s: float,
-    out: Path | None = None,
-    progress: Progress | None = None,
-    **options: object,
-) -> Advice:
-    sweeps: list[Advice] = []
+    sweeps: list[Sweep] = []
     for host, host_gil in zip(hosts, gils, strict=True):
         sweeps.append(
             advise_sweep(
@@ -435,15 +417,31 @@ def _advise_pythons(
                 host=host,
                 gil=host_gil,
                 budget_s=budget_s / len(hosts),
-                out=out if len(hosts) == 1 else None,
+                writer=writer if len(hosts) == 1 else None,
                 progress=progress,
                 **options,  # type: ignore[arg-type]  # advise_sweep's own keywords, passed through
             )
         )
         if sweeps[-1].result.interrupted:
             break
-    if len(sweeps) == 1:
-        return sweeps[0]
+    result = sweeps[0].result if len(sweeps) == 1 else _merged(sweeps)
+    analysis = analyse(result)
+    if writer is not None:
+        writer.save(result, analysis.to_json())
+    labels = [host.label() for host in hosts]
+    notes = (
+        sweeps[0].notes
+        if len(hosts) == 1
+        else tuple(
+            f"{label}: {note}" for label, sweep in zip(labels, sweeps, strict=False) for note in sweep.notes
+        )
+    )
+    recommendation = analysis.recommendations[0] if analysis.recommendations else None
+    return Advice(result, analysis, recommendation, notes)
+
+
+def _merged(sweeps: Sequence[Sweep]) -> Result:
+    """The sweeps of several Pythons as one result: every point, each sweep's rounds renumbered."""
     first = sweeps[0].result
     measurements = tuple(m for sweep in sweeps for m in sweep.result.measurements)
     offset = 0
@@ -455,7 +453,7 @@ def _advise_pythons(
         offset += len(sweep.result.measurements)
     # A sweep of work already parallel inside is itself made of parts: a spec's parts have none.
     specs = tuple(part for sweep in sweeps for part in (sweep.result.spec.parts or (sweep.result.spec,)))
-    result = Result(
+    return Result(
         spec=composite(
             specs,
             precision=first.spec.precision,
@@ -468,13 +466,3 @@ def _advise_pythons(
         noise=first.noise,
         rounds=tuple(rounds),
     )
-    analysis = analyse(result)
-    if out is not None:
-        with ResultsWriter(out) as writer:
-            writer.save(result, analysis.to_json())
-    labels = [host.label() for host in hosts]
-    notes = tuple(
-        f"{label}: {note}" for label, sweep in zip(labels, sweeps, strict=False) for note in sweep.notes
-    )
-    recommendation = analysis.recommendations[0] if analysis.recommendations else None
-    return Advice(result, analysis, recommendation, notes)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from pathlib import Path
 
 from threadlab.model import Environment, MachineNoise, Measurement, Point, Result, Rounds, Spec
 from threadlab.orchestrate._noise import NoiseMonitor
@@ -26,13 +25,13 @@ from threadlab.orchestrate._plan import plan
 from threadlab.orchestrate._progress import Progress, RoundProgress
 from threadlab.orchestrate._rounds import group_points, measure_group
 from threadlab.orchestrate._runner import end_unended_sessions, environment_info
-from threadlab.orchestrate._store import ResultsWriter, check_writable
+from threadlab.orchestrate._store import ResultsWriter
 
 
 def execute(
     spec: Spec,
     *,
-    out: Path | None = None,
+    writer: ResultsWriter | None = None,
     points: Sequence[Point] | None = None,
     progress: Progress | None = None,
     retire_below: float | None = None,
@@ -50,15 +49,15 @@ def execute(
 
     Args:
         spec: what to measure.
-        out: results file, rewritten atomically after every round.
+        writer: saves the results file, atomically, after every round; its
+            lock, taken by whoever made it, held to the end (None: no file).
         points: the already-planned points of ``spec`` (planned here if None).
         progress: told of each point's start, each sample and each round.
         retire_below: stop sampling a point once its speedup interval lies
             wholly below this (``measure_group``); None: every point to the end.
 
     Raises:
-        SpecError: the spec is refused, or another run is writing ``out``
-            (before any work starts).
+        SpecError: the spec is refused (before any work starts).
     """
     progress = progress or Progress()
     if points is None:
@@ -66,12 +65,7 @@ def execute(
         points = plan(spec, notes)
         for line in notes:
             progress.note(line)
-    if out is None:
-        return _execute(spec, None, tuple(points), progress, retire_below)
-    check_writable(out)
-    # The lock on the results file is taken here, before any worker starts, and held to the end.
-    with ResultsWriter(out) as writer:
-        return _execute(spec, writer, tuple(points), progress, retire_below)
+    return _execute(spec, writer, tuple(points), progress, retire_below)
 
 
 def _execute(

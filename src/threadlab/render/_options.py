@@ -67,28 +67,51 @@ def parse_percent(option: str, text: str) -> float:
     return value
 
 
+def _expected_points(count: int) -> str:
+    return (
+        f"point numbers from 1 to {count}, comma-separated, as threadlab show --format markdown numbers them"
+    )
+
+
 def parse_points(option: str, text: str, count: int) -> list[int]:
-    """Point numbers, comma-separated, counted from 1 as ``threadlab show`` lists them.
+    """Point numbers, comma-separated, as ``--point`` takes them: ``7`` or ``7,11``.
+
+    Returns:
+        The numbers, counted from 1 (``check_points`` says whether each is a point).
+
+    Raises:
+        SpecError: an item is not a whole number, or none is given.
+    """
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    if not items:
+        raise SpecError(option, f"{quoted(text)} names no point; expected {_expected_points(count)}")
+    numbers = []
+    for item in items:
+        try:
+            numbers.append(int(item))
+        except ValueError:
+            raise SpecError(
+                option, f"{quoted(item)} is not a whole number; expected {_expected_points(count)}"
+            ) from None
+    return numbers
+
+
+def check_points(option: str, numbers: Sequence[int], count: int) -> list[int]:
+    """Point numbers, counted from 1 as ``threadlab show`` lists them, checked against ``count`` points.
 
     Returns:
         Their indices in ``Result.measurements``, counted from 0.
 
     Raises:
-        SpecError: an item is not a whole number between 1 and ``count``, or none is given.
+        SpecError: a number is not between 1 and ``count``, or none is given.
     """
-    expected = (
-        f"point numbers from 1 to {count}, comma-separated, as threadlab show --format markdown numbers them"
-    )
-    items = [item.strip() for item in text.split(",") if item.strip()]
-    if not items:
-        raise SpecError(option, f"{quoted(text)} names no point; expected {expected}")
-    indices = []
-    for item in items:
-        try:
-            number = int(item)
-        except ValueError:
-            raise SpecError(option, f"{quoted(item)} is not a whole number; expected {expected}") from None
-        if not 1 <= number <= count:
-            raise SpecError(option, f"{quoted(item)} is not a point of the results file; expected {expected}")
-        indices.append(number - 1)
-    return indices
+    if not numbers:
+        raise SpecError(option, f"names no point; expected {_expected_points(count)}")
+    for number in numbers:
+        if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= count:
+            raise SpecError(
+                option,
+                f"{quoted(str(number))} is not a point of the results file; "
+                f"expected {_expected_points(count)}",
+            )
+    return [number - 1 for number in numbers]
