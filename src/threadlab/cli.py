@@ -5,10 +5,12 @@ options are declared here, one decorator each, with their help. What a
 command does is a call of the Python API (``_api``) or of a renderer; what
 is left here is parsing, printing and the exit code.
 
-Options arrive as text and are checked by threadlab itself (not by the CLI
-framework), so that every bad value gets the same kind of answer: one line
-naming the option, the value and what is accepted, exit code 2, before any
-work starts. ``--debug`` shows tracebacks.
+Each option's text is parsed by its click type (``_cli_types``), once, so
+that the API takes values, never command-line text; a value refused there
+or by the API gets the same kind of answer: one line naming the option, the
+value and what is accepted, exit code 2, before any work starts. The API
+names its parameters (``workers``); ``_FLAGS`` words its errors with the
+flags the user typed. ``--debug`` shows tracebacks.
 """
 
 from __future__ import annotations
@@ -28,9 +30,12 @@ from rich.markup import escape
 from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as ProgressBar
 
+from threadlab import _cli_types as types
 from threadlab._errors import SpecError, ThreadlabError
 from threadlab.model import DEFAULT_MAX_TIME_S, Point, Result
 from threadlab.orchestrate._progress import Progress, RoundProgress
+from threadlab.render._export import EXPORT_FORMATS
+from threadlab.render.plots import PLOT_KINDS
 from threadlab.worker._text import ECHO_LIMIT, printable
 
 if TYPE_CHECKING:
@@ -211,42 +216,80 @@ def _interpreter_options(command: Callable[..., None]) -> Callable[..., None]:
 
 
 @app.command()
-@click.option("--workload", "-w", required=True, help="Workload(s), comma-separated, or module:function.")
 @click.option(
-    "--strategy", "-s", default="sequential,threads", show_default=True, help="Strategies, comma-separated."
+    "--workload",
+    "-w",
+    type=types.Names("a workload name"),
+    required=True,
+    help="Workload(s), comma-separated, or module:function.",
 )
 @click.option(
-    "--workers", "-n", default="1,2", show_default=True, help="Worker counts, comma-separated, e.g. 1,2,1000."
+    "--strategy",
+    "-s",
+    type=types.Names("a strategy name"),
+    default="sequential,threads",
+    show_default=True,
+    help="Strategies, comma-separated.",
 )
-@click.option("--tasks", default=None, help="Total tasks per point (fixed work). Default: one per worker.")
+@click.option(
+    "--workers",
+    "-n",
+    type=types.Workers(),
+    default="1,2",
+    show_default=True,
+    help="Worker counts, comma-separated, e.g. 1,2,1000.",
+)
+@click.option(
+    "--tasks",
+    type=types.Count(1),
+    default=None,
+    help="Total tasks per point (fixed work). Default: one per worker.",
+)
 @click.option(
     "--precision",
+    type=types.Share(),
     default="0.05",
     show_default=True,
-    help="Relative half-width every 95%% speedup interval should reach (0.05 or 5%%).",
+    help="Relative half-width every 95% speedup interval should reach (0.05 or 5%).",
 )
 @click.option(
     "--max-time",
+    type=types.Seconds(),
     default=f"{DEFAULT_MAX_TIME_S:g}",
     show_default=True,
     help="Seconds of measuring the run may take; the rounds stop there if not precise before.",
 )
-@click.option("--repeat", default="5", show_default=True, help="The fewest rounds (timed samples per point).")
-@click.option("--warmup", default="1", show_default=True, help="Discarded warm-up runs per point.")
+@click.option(
+    "--repeat",
+    type=types.Count(1),
+    default="5",
+    show_default=True,
+    help="The fewest rounds (timed samples per point).",
+)
+@click.option(
+    "--warmup", type=types.Count(0), default="1", show_default=True, help="Discarded warm-up runs per point."
+)
 @click.option(
     "--param",
     "-p",
     "param",
+    type=types.KeyValue(),
     multiple=True,
     help="key=value for a workload or strategy parameter; k=1,2,4 sweeps it, a point each; repeatable.",
 )
 @click.option(
     "--timeout",
+    type=types.Seconds(),
     default="600",
     show_default=True,
     help="Seconds before a sample (or a point's start-up) is killed and the point recorded as timed out.",
 )
-@click.option("--max-workers", default=None, help="Raise the safe worker limit of every strategy to this.")
+@click.option(
+    "--max-workers",
+    type=types.Count(1),
+    default=None,
+    help="Raise the safe worker limit of every strategy to this.",
+)
 @_interpreter_options
 @click.option(
     "--scheduler",
@@ -257,17 +300,17 @@ def _interpreter_options(command: Callable[..., None]) -> Callable[..., None]:
 @click.option("--out", "-o", type=_OUT_PATH, default=None, help="Write the results file here.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def run(
-    workload: str,
-    strategy: str,
-    workers: str,
-    tasks: str | None,
-    precision: str,
-    max_time: str,
-    repeat: str,
-    warmup: str,
-    param: tuple[str, ...],
-    timeout: str,
-    max_workers: str | None,
+    workload: tuple[str, ...],
+    strategy: tuple[str, ...],
+    workers: tuple[int, ...],
+    tasks: int | None,
+    precision: float,
+    max_time: float,
+    repeat: int,
+    warmup: int,
+    param: tuple[tuple[str, str], ...],
+    timeout: float,
+    max_workers: int | None,
     python: tuple[str, ...],
     gil: str,
     scheduler: str | None,
@@ -276,42 +319,23 @@ def run(
 ) -> None:
     """Measure workloads × strategies × worker counts in interleaved rounds and print one table."""
     from threadlab._api import run as run_api
-    from threadlab.orchestrate._plan import (
-        parse_count,
-        parse_params,
-        parse_precision,
-        parse_seconds,
-        parse_workers,
-        split_list,
-    )
 
-    workloads = tuple(split_list(workload)) or _refuse("--workload", workload, "a workload name")
-    strategies = tuple(split_list(strategy)) or _refuse("--strategy", strategy, "a strategy name")
-    counts = parse_workers(workers)
-    total = None if tasks is None else parse_count("--tasks", tasks, 1)
-    share = parse_precision("--precision", precision)
-    seconds = parse_seconds("--max-time", max_time)
-    rounds = parse_count("--repeat", repeat, 1)
-    warmups = parse_count("--warmup", warmup, 0)
-    params = parse_params(param)
-    limit = parse_seconds("--timeout", timeout)
-    most = None if max_workers is None else parse_count("--max-workers", max_workers, 1)
     view = _ProgressView(quiet)
     with view.progress:
         result = run_api(
-            workloads,
-            strategies,
-            counts,
-            tasks=total,
-            repeat=rounds,
-            warmup=warmups,
-            params=params,
-            precision=share,
-            max_time=seconds,
-            timeout=limit,
+            workload,
+            strategy,
+            workers,
+            tasks=tasks,
+            repeat=repeat,
+            warmup=warmup,
+            params=dict(param),  # a key given twice: the last value
+            precision=precision,
+            max_time=max_time,
+            timeout=timeout,
             python=python,
             gil=gil,
-            max_workers=most,
+            max_workers=max_workers,
             scheduler=scheduler,
             out=out,
             progress=view,
@@ -320,29 +344,43 @@ def run(
     _finish(result, out)
 
 
-def _refuse(option: str, value: str, expected: str) -> NoReturn:
-    raise SpecError(option, f"{value!r} names nothing; expected {expected}")
-
-
 @app.command()
 @click.argument("target")
 @click.option(
     "--args",
     "args_json",
+    type=types.JsonArgs(),
     default=None,
     help="JSON list of positional arguments for every call, e.g. '[0.1, \"x\"]'.",
 )
 @click.option("--inputs", default=None, help="module:name of a sequence; one call per item.")
-@click.option("--tasks", default=None, help="Calls per point (default: fitted to the budget).")
-@click.option("--budget", default="60", show_default=True, help="Seconds the whole sweep may take.")
+@click.option(
+    "--tasks", type=types.Count(1), default=None, help="Calls per point (default: fitted to the budget)."
+)
+@click.option(
+    "--budget",
+    type=types.Seconds(),
+    default="60",
+    show_default=True,
+    help="Seconds the whole sweep may take.",
+)
 @click.option(
     "--precision",
+    type=types.Share(),
     default="0.05",
     show_default=True,
-    help="Relative half-width every 95%% speedup interval should reach (0.05 or 5%%).",
+    help="Relative half-width every 95% speedup interval should reach (0.05 or 5%).",
 )
-@click.option("--repeat", default="5", show_default=True, help="The fewest rounds (timed samples per point).")
-@click.option("--warmup", default="1", show_default=True, help="Discarded warm-up runs per point.")
+@click.option(
+    "--repeat",
+    type=types.Count(1),
+    default="5",
+    show_default=True,
+    help="The fewest rounds (timed samples per point).",
+)
+@click.option(
+    "--warmup", type=types.Count(0), default="1", show_default=True, help="Discarded warm-up runs per point."
+)
 @_interpreter_options
 @click.option(
     "--scheduler",
@@ -353,13 +391,13 @@ def _refuse(option: str, value: str, expected: str) -> NoReturn:
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def advise(
     target: str,
-    args_json: str | None,
+    args_json: tuple[object, ...] | None,
     inputs: str | None,
-    tasks: str | None,
-    budget: str,
-    precision: str,
-    repeat: str,
-    warmup: str,
+    tasks: int | None,
+    budget: float,
+    precision: float,
+    repeat: int,
+    warmup: int,
     python: tuple[str, ...],
     gil: str,
     scheduler: str | None,
@@ -368,34 +406,21 @@ def advise(
 ) -> None:
     """Measure TARGET (module:function or file.py:function) and recommend a strategy."""
     from threadlab._api import advise as advise_api
-    from threadlab.orchestrate._plan import parse_count, parse_precision, parse_seconds
     from threadlab.render._analysis import OPTIONS, advice_renderables
-    from threadlab.worker.workloads._function import parse_args
 
     if args_json is not None and inputs is not None:
         raise SpecError("--args", "--args and --inputs exclude each other; give one of them")
-    arguments = None
-    if args_json is not None:
-        try:
-            arguments = list(parse_args(args_json))
-        except ValueError as error:
-            raise SpecError("--args", str(error)) from None
-    count = None if tasks is None else parse_count("--tasks", tasks, 1)
-    seconds = parse_seconds("--budget", budget)
-    share = parse_precision("--precision", precision)
-    samples = parse_count("--repeat", repeat, 1)
-    warmups = parse_count("--warmup", warmup, 0)
     view = _ProgressView(quiet)
     with view.progress:
         found = advise_api(
             target,
-            args=arguments,
+            args=None if args_json is None else list(args_json),
             inputs=inputs,
-            tasks=count,
-            budget=seconds,
-            precision=share,
-            repeat=samples,
-            warmup=warmups,
+            tasks=tasks,
+            budget=budget,
+            precision=precision,
+            repeat=repeat,
+            warmup=warmup,
             python=python,
             gil=gil,
             out=out,
@@ -420,6 +445,7 @@ def advise(
     "--format",
     "-f",
     "output_format",
+    type=types.OneOf(EXPORT_FORMATS),
     default="table",
     show_default=True,
     help="table (with the analysis), json (the results file), csv or markdown (one row per point).",
@@ -427,32 +453,37 @@ def advise(
 def show(results: Path, output_format: str) -> None:
     """Print a results file again: as tables, or as JSON, CSV or Markdown."""
     from threadlab.render import _export
-    from threadlab.render._options import parse_choice
 
-    chosen = parse_choice("--format", output_format, _export.EXPORT_FORMATS)
     result = _load(results)
-    if chosen == "table":
+    if output_format == "table":
         _print_result(result, command=None)
         return
     exporters = {"json": _export.to_json, "csv": _export.to_csv, "markdown": _export.to_markdown}
-    sys.stdout.write(exporters[chosen](result))
+    sys.stdout.write(exporters[output_format](result))
 
 
 @app.command()
 @click.argument("results", type=click.Path(path_type=Path))
-@click.option("--kind", "-k", default="speedup", show_default=True, help="speedup, wall, timeline or cpu.")
+@click.option(
+    "--kind",
+    "-k",
+    type=types.OneOf(PLOT_KINDS),
+    default="speedup",
+    show_default=True,
+    help="The kind of plot.",
+)
 @click.option("--out", "-o", type=_OUT_PATH, required=True, help="The image to write: FILE.png or FILE.svg.")
 @click.option(
-    "--point", default=None, help="timeline: point number(s), e.g. 7 or 7,11 (default: the most workers)."
+    "--point",
+    type=types.PointNumbers(),
+    default=None,
+    help="timeline: point number(s), e.g. 7 or 7,11 (default: the most workers).",
 )
-def plot(results: Path, kind: str, out: Path, point: str | None) -> None:
+def plot(results: Path, kind: str, out: Path, point: tuple[int, ...] | None) -> None:
     """Draw a plot of a results file as PNG or SVG."""
     from threadlab._api import plot as plot_api
-    from threadlab.render._options import parse_points
 
-    result = _load(results)
-    numbers = None if point is None else parse_points("--point", point, len(result.measurements))
-    _say(_err(), f"Plot written to {plot_api(result, out, kind=kind, points=numbers)}")
+    _say(_err(), f"Plot written to {plot_api(_load(results), out, kind=kind, points=point)}")
 
 
 @app.command()
@@ -478,18 +509,17 @@ def report(results: tuple[Path, ...], out: Path) -> None:
 @click.argument("new", type=click.Path(path_type=Path))
 @click.option(
     "--fail-slower",
+    type=types.Percent(),
     default=None,
     metavar="PERCENT",
     help="Exit with code 1 if a point is significantly slower by more than PERCENT (for CI).",
 )
-def compare(base: Path, new: Path, fail_slower: str | None) -> None:
+def compare(base: Path, new: Path, fail_slower: float | None) -> None:
     """Compare two results files point by point: faster, slower, or not significant."""
     from threadlab._api import compare as compare_api
     from threadlab.render._compare import change_text, compared_names, comparison_renderables
-    from threadlab.render._options import parse_percent
 
-    limit = None if fail_slower is None else parse_percent("--fail-slower", fail_slower)
-    compared = compare_api(_load(base), _load(new), fail_slower=limit)
+    compared = compare_api(_load(base), _load(new), fail_slower=fail_slower)
     console = _out()
     for renderable in comparison_renderables(
         compared.comparison, compared.base, compared.new, str(base), str(new)
@@ -498,7 +528,7 @@ def compare(base: Path, new: Path, fail_slower: str | None) -> None:
     if compared.compared_nothing:
         _say(
             _err(),
-            f"threadlab: --fail-slower {fail_slower}: no point of {str(new)!r} could be compared "
+            f"threadlab: --fail-slower {fail_slower:g}: no point of {str(new)!r} could be compared "
             f"with {str(base)!r}, so no slowdown can be ruled out",
         )
     elif compared.regressed:
@@ -659,6 +689,8 @@ def _main(args: list[str]) -> NoReturn:
     except click.exceptions.Abort:
         _say(_err(), "threadlab: interrupted")
         sys.exit(EXIT_INTERRUPTED)
+    except types.Refused as error:
+        _fail(f"threadlab: error: {_flag(error.param)}: {error.message}", EXIT_BAD_INPUT, debug)
     except click.UsageError as error:
         where = f"threadlab {error.ctx.info_name}" if error.ctx and error.ctx.parent else "threadlab"
         _fail(f"{where}: error: {_cut_words(error.format_message())}", EXIT_BAD_INPUT, debug)
@@ -674,6 +706,14 @@ def _main(args: list[str]) -> NoReturn:
         sys.exit(EXIT_INTERRUPTED)
     # Without standalone mode, click returns the code of typer.Exit instead of raising it.
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _flag(param: click.Parameter | None) -> str:
+    """How the user named an option: its long flag (``--workers`` for ``-n``), or an argument's name."""
+    if param is None:
+        return "option"
+    flags = [flag for flag in param.opts if flag.startswith("--")]
+    return flags[0] if flags else param.human_readable_name
 
 
 def _cut_words(message: str) -> str:
