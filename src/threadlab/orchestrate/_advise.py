@@ -208,9 +208,11 @@ def advise_sweep(
 ) -> Sweep:
     """Measure a user's function under every strategy that applies, within ``budget_s``.
 
-    ``scheduler``: the address of a running Dask scheduler, checked by the
-    caller; ``dask`` is then tried on its workers too. ``writer`` saves the
-    points after every round; the caller analyses the result, once.
+    The run: the target probed (``probe_target``, then ``probe_call``), the
+    sweep planned from what the probes found (``plan_sweep``, pure), then
+    measured. ``scheduler``: the address of a running Dask scheduler, checked
+    by the caller; ``dask`` is then tried on its workers too. ``writer``
+    saves the points after every round; the caller analyses the result, once.
 
     Raises:
         SpecError: the target cannot be loaded, its arguments are refused,
@@ -218,6 +220,42 @@ def advise_sweep(
     """
     started = time.perf_counter()
     progress = progress or Progress()
+    params = _call_params(target, args, inputs, scheduler)
+    # Imported, checked and its inputs counted in a probe process: never in this one.
+    facts = probe_target(target, python=host.executable, inputs=inputs)
+    call = probe_call(
+        target, host=host, gil=gil, params=params, items=facts.items, budget_s=budget_s, progress=progress
+    )
+    planned = plan_sweep(
+        target,
+        facts=facts,
+        host=host,
+        call=call,
+        params=params,
+        gil=gil,
+        inputs=inputs,
+        scheduler=scheduler,
+        tasks=tasks,
+        budget_s=budget_s,
+        spent_s=time.perf_counter() - started,
+        precision=precision,
+        repeat=repeat,
+        warmup=warmup,
+    )
+    # The target was probed above: the plan takes that answer rather than asking again.
+    points = plan(planned.spec, probed={(target, host.executable): facts})
+    result = execute(
+        planned.spec, writer=writer, points=points, progress=progress, retire_below=_RETIRE_BELOW
+    )
+    return Sweep(result, planned.notes)
+
+
+def _call_params(target: str, args: str, inputs: str, scheduler: str) -> dict[str, ParamValue]:
+    """The function workload's parameters for ``target``, checked before any probe.
+
+    Raises:
+        SpecError: ``target`` is not a user's function, or its arguments are refused.
+    """
     if not is_target(target):
         # A user's function only: a built-in workload name is refused here, not asserted on.
         raise SpecError(
@@ -231,41 +269,90 @@ def advise_sweep(
         check_call(params)
     except ValueError as error:
         raise SpecError("args", str(error)) from None
-    # Imported, checked and its inputs counted in a probe process: never in this one.
-    facts = probe_target(target, python=host.executable, inputs=inputs)
-    notes: list[str] = facts.notes(inputs)
-    strategies = _strategies(facts, host, notes, scheduler)
-    item_count = facts.items
+    return params
 
-    # 1. Probe: the cost of one call and how much of it is CPU, from a few sequential calls;
-    # again with more calls where those few were too short to time (a sample's fixed cost
-    # would otherwise pass for the calls' own).
-    probe_limit_s = max(10.0, budget_s / 2)
+
+@dataclass(frozen=True, slots=True)
+class CallCost:
+    """What the probe measured of one call, on this machine: what a sweep is planned from.
+
+    Attributes:
+        task_s: wall time of one call, run sequentially.
+        cpu: CPU/wall of the calls; None where it was not measured.
+        busy: cores one call keeps busy while it runs (native threads inside it).
+        cores: this machine's cores.
+        items: how many items ``inputs`` has; None without inputs.
+    """
+
+    task_s: float
+    cpu: float | None
+    busy: float
+    cores: int
+    items: int | None
+
+
+def probe_call(
+    target: str,
+    *,
+    host: FoundInterpreter,
+    gil: Gil,
+    params: dict[str, ParamValue],
+    items: int | None,
+    budget_s: float,
+    progress: Progress,
+) -> CallCost:
+    """The cost of one call and how much of it is CPU, from a few sequential calls.
+
+    Again with more calls where those few were too short to time (a sample's
+    fixed cost would otherwise pass for the calls' own).
+
+    Raises:
+        SpecError: a call did not return within half the budget, every call
+            raised, or the function failed before it could be measured.
+    """
+    limit_s = max(10.0, budget_s / 2)
 
     def probe_with(count: int) -> Measurement:
         point = Point(target, "sequential", 1, count, params, {}, host.executable, 3, 1, gil)
-        measured = measure_point(
-            point, repeat=3, warmup=1, timeout_s=probe_limit_s, on_sample=progress.sample
-        )
+        measured = measure_point(point, repeat=3, warmup=1, timeout_s=limit_s, on_sample=progress.sample)
         if measured.status == "timeout":
             # advise has no timeout of its own to raise: the budget sets this limit.
             raise SpecError(
                 "advise",
                 f"the function did not return: {count} call(s) were still running after "
-                f"{probe_limit_s:g} s (half the budget, at least 10 s) and were stopped; "
+                f"{limit_s:g} s (half the budget, at least 10 s) and were stopped; "
                 "if one call takes that long, pass {budget}",
                 {"budget": math.ceil(budget_s * 4)},
             )
         return measured
 
-    probe_tasks = min(item_count or 3, 3)
-    probe = probe_with(probe_tasks)
+    count = min(items or 3, 3)
+    probe = probe_with(count)
     durations = [d for s in probe.samples for d in s.spans.durations()]
     if probe.samples and durations and statistics.median(s.wall_s for s in probe.samples) < _PROBE_S:
         wanted = math.ceil(_PROBE_S / max(statistics.median(durations), 1e-7))
-        more = min(item_count or _MAX_TASKS, _MAX_TASKS, wanted)
-        if more > probe_tasks:
-            probe_tasks, probe = more, probe_with(more)
+        more = min(items or _MAX_TASKS, _MAX_TASKS, wanted)
+        if more > count:
+            count, probe = more, probe_with(more)
+    _refuse_failed(probe)
+    cpu = cpu_per_wall(probe.samples)
+    return CallCost(
+        task_s=max(statistics.median(s.wall_s for s in probe.samples) / count, 1e-7),
+        cpu=cpu,
+        # Cores one call keeps busy while it runs (CPU/wall falls when other programs hold the
+        # cores; this does not), CPU/wall where the calls' own CPU was not measured.
+        busy=cores_per_call(probe.samples) or cpu or 1.0,
+        cores=os.cpu_count() or 1,
+        items=items,
+    )
+
+
+def _refuse_failed(probe: Measurement) -> None:
+    """Refuse a function whose every probed call raised, or that failed before a sample.
+
+    Raises:
+        SpecError: with the last line of the first error.
+    """
     ran = [s for s in (*probe.warmups, *probe.samples) if s.tasks]
     if ran and all(s.tasks_ok == 0 for s in ran):
         first = probe.errors[0] if probe.errors else None
@@ -274,89 +361,119 @@ def advise_sweep(
     if not probe.samples:
         failure = probe.errors[0].message if probe.errors else probe.status
         raise SpecError("advise", f"the function failed before it could be measured: {failure}")
-    task_s = max(statistics.median(s.wall_s for s in probe.samples) / probe_tasks, 1e-7)
-    cpu = cpu_per_wall(probe.samples)
-    cores = os.cpu_count() or 1
-    # Already parallel inside: more workers on top of native pools that use the cores only
-    # compete for them; what is worth weighing is N workers with one native thread each.
-    # Cores one call keeps busy while it runs (CPU/wall falls when other programs hold the
-    # cores; this does not), CPU/wall where the calls' own CPU was not measured.
-    busy = cores_per_call(probe.samples) or cpu or 1.0
-    inside = busy > PARALLEL_INSIDE_CPU and cores >= 2
-    waiting = cpu is not None and cpu < _WAITING and not inside
-    counts = _counts(_MOST_WAITING_WORKERS if waiting else cores + 1)[1:]
-    if inside:
-        notes.append(
-            f"one call keeps {busy:.2f} cores busy (native threads inside it): one worker with its native "
-            f"threads, against N workers with inner_threads=1 each"
-        )
-        strategies = [s for s in strategies if strategy_of(s).splits_native_work]
-        counts = tuple(c for c in counts if c <= cores) or (cores,)
-        busy = min(busy, float(cores))
-    else:
-        busy = 1.0
-    # Short calls: each pool warm as well as cold (its start-up recorded apart), chunked by default.
-    pools = [name for name in strategies if strategy_of(name).pool]
-    if task_s < _SHORT_TASK_S and pools:
-        params["start"] = "cold,warm"
-        notes.append(
-            f"one call takes {task_s:.3g} s: {' and '.join(pools)} tried warm (started once per point) "
-            "as well as cold, in chunks of calls (chunksize auto)"
-        )
-    tried = [*strategies, *(pools if "start" in params else ())]  # each warm pool is a point more
 
-    # 2. Fix the work: T calls, a sequential sample of about _MIN_SAMPLE_S, and enough
-    # rounds of every point inside the budget.
-    def sample_s(strategy: str, workers: int, count: int) -> float:
+
+@dataclass(frozen=True, slots=True)
+class SweepPlan:
+    """What ``plan_sweep`` chose: the spec to measure, and notes on what it left out and why."""
+
+    spec: Spec
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Costs:
+    """Expected times of a sweep's samples and rounds, from one call's cost (``CallCost``).
+
+    ``busy``: the cores one call's work takes, 1 unless the work is split
+    over workers with one native thread each; ``tried``: every strategy
+    measured, each warm pool a point more.
+    """
+
+    task_s: float
+    busy: float
+    cores: int
+    waiting: bool
+    tried: tuple[str, ...]
+    repeat: int
+    warmup: int
+    available_s: float
+
+    def sample_s(self, strategy: str, workers: int, count: int) -> float:
         """Expected wall time of one sample: waiting overlaps; computing shares the cores."""
         if strategy == "sequential":
-            return count * task_s
-        parallel = min(workers, count) if waiting else min(workers, count, cores)
-        if not waiting and strategy_of(strategy).shares_one_gil:
+            return count * self.task_s
+        parallel = min(workers, count) if self.waiting else min(workers, count, self.cores)
+        if not self.waiting and strategy_of(strategy).shares_one_gil:
             parallel = 1  # assume the worst: the function holds the GIL
         handoff = _HANDOFF_S if strategy_of(strategy).hands_off else 0.0
         # With one native thread, a call takes as long as all its cores' work did.
-        return count * (task_s * busy + handoff) / parallel
+        return count * (self.task_s * self.busy + handoff) / parallel
 
-    def round_s(count: int, sweep: Sequence[int]) -> float:
-        return sample_s("sequential", 1, count) + sum(sample_s(s, w, count) for w in sweep for s in tried)
-
-    def startup_s(sweep: Sequence[int], count: int) -> float:
-        points = 1 + len(sweep) * len(tried)
-        return points * (_POINT_OVERHEAD_S + warmup * count * task_s)
-
-    def fits(count: int, sweep: Sequence[int]) -> bool:
-        need = startup_s(sweep, count) + max(repeat, _PLANNED_ROUNDS) * round_s(count, sweep)
-        return need <= available
-
-    available = budget_s * _PLANNED_SHARE - (time.perf_counter() - started)
-    if tasks is not None or item_count is not None:
-        total = tasks or item_count or 1
-        # More workers than calls would sit idle: T calls keep at most T workers busy.
-        counts = tuple(c for c in counts if c < total) + (
-            (total,) if total < counts[-1] and total > 1 else ()
+    def round_s(self, count: int, sweep: Sequence[int]) -> float:
+        return self.sample_s("sequential", 1, count) + sum(
+            self.sample_s(s, w, count) for w in sweep for s in self.tried
         )
-        counts = counts or (2,)
-    else:
-        # The most workers that fit, each worker count with as many calls as its largest
-        # count of workers needs (and a sequential sample of about _MIN_SAMPLE_S): fewer
-        # workers mean fewer calls too, so a slow call still gets its sweep.
-        def calls(sweep: tuple[int, ...]) -> int:
-            return min(_MAX_TASKS, max(sweep[-1], math.ceil(_MIN_SAMPLE_S / task_s)))
 
-        while len(counts) > 1 and not fits(calls(counts), counts):
-            counts = counts[:-1]
-        total = calls(counts)
-        while total > counts[-1] and not fits(total, counts):
-            total = max(counts[-1], total // 2)
-    if not fits(total, counts):
+    def startup_s(self, sweep: Sequence[int], count: int) -> float:
+        points = 1 + len(sweep) * len(self.tried)
+        return points * (_POINT_OVERHEAD_S + self.warmup * count * self.task_s)
+
+    def fits(self, count: int, sweep: Sequence[int]) -> bool:
+        need = self.startup_s(sweep, count) + max(self.repeat, _PLANNED_ROUNDS) * self.round_s(count, sweep)
+        return need <= self.available_s
+
+
+def plan_sweep(
+    target: str,
+    *,
+    facts: TargetFacts,
+    host: FoundInterpreter,
+    call: CallCost,
+    params: dict[str, ParamValue],
+    gil: Gil = "default",
+    inputs: str = "",
+    scheduler: str = "",
+    tasks: int | None = None,
+    budget_s: float = 60.0,
+    spent_s: float = 0.0,
+    precision: float = DEFAULT_PRECISION,
+    repeat: int = 5,
+    warmup: int = 1,
+) -> SweepPlan:
+    """The sweep to measure, from what the probes found: pure, no I/O, no clock.
+
+    Worker counts 2, 4, … (up to ~64 for waiting work, about the cores for
+    computing work, the cores for work already parallel inside), the
+    strategies that apply to the function and to ``host`` (pools warm as
+    well as cold where calls are short), and T calls per point, so that a
+    sequential sample lasts about 0.1 s and the rounds fit in what is left
+    of ``budget_s`` once ``spent_s`` (the probes) is spent.
+    """
+    notes: list[str] = list(facts.notes(inputs))
+    params = dict(params)
+    strategies = _strategies(facts, host, notes, scheduler)
+    # Already parallel inside: more workers on top of native pools that use the cores only
+    # compete for them; what is worth weighing is N workers with one native thread each.
+    inside = call.busy > PARALLEL_INSIDE_CPU and call.cores >= 2
+    waiting = call.cpu is not None and call.cpu < _WAITING and not inside
+    counts = _counts(_MOST_WAITING_WORKERS if waiting else call.cores + 1)[1:]
+    busy = 1.0
+    if inside:
         notes.append(
-            f"one call takes {task_s:.3g} s: {_PLANNED_ROUNDS} rounds of {total} calls per point "
+            f"one call keeps {call.busy:.2f} cores busy (native threads inside it): one worker with its "
+            "native threads, against N workers with inner_threads=1 each"
+        )
+        strategies = [s for s in strategies if strategy_of(s).splits_native_work]
+        counts = tuple(c for c in counts if c <= call.cores) or (call.cores,)
+        busy = min(call.busy, float(call.cores))
+    # Short calls: each pool warm as well as cold (its start-up recorded apart), chunked by default.
+    pools = [name for name in strategies if strategy_of(name).pool]
+    if call.task_s < _SHORT_TASK_S and pools:
+        params["start"] = "cold,warm"
+        notes.append(
+            f"one call takes {call.task_s:.3g} s: {' and '.join(pools)} tried warm (started once per point) "
+            "as well as cold, in chunks of calls (chunksize auto)"
+        )
+    available_s = budget_s * _PLANNED_SHARE - spent_s
+    tried = (*strategies, *(pools if "start" in params else ()))  # each warm pool is a point more
+    costs = _Costs(call.task_s, busy, call.cores, waiting, tried, repeat, warmup, available_s)
+    counts, total = _sized(costs, counts, tasks or call.items)
+    if not costs.fits(total, counts):
+        notes.append(
+            f"one call takes {call.task_s:.3g} s: {_PLANNED_ROUNDS} rounds of {total} calls per point "
             f"overrun the budget of {budget_s:g} s"
         )
-
-    # 3. One group, in interleaved rounds, for the time left.
-    spent = time.perf_counter() - started
     spec = Spec(
         workloads=(target,),
         strategies=("sequential", *strategies),
@@ -367,25 +484,48 @@ def advise_sweep(
         params=params,
         # A sample far slower than planned is stuck, not slow: cut it and go on.
         timeout_s=max(
-            10.0, 5 * max(sample_s(s, w, total) for s in ("sequential", *strategies) for w in counts)
+            10.0, 5 * max(costs.sample_s(s, w, total) for s in ("sequential", *strategies) for w in counts)
         ),
         python=host.executable,
         gil=gil,
         precision=precision,
-        max_time_s=max(0.1, budget_s * _PLANNED_SHARE - spent - startup_s(counts, total)),
+        max_time_s=max(0.1, available_s - costs.startup_s(counts, total)),
     )
-    if inside and strategies:
-        # Two parts: the sequential baseline keeps its native pools as they are (all cores
-        # inside one call); the others run with one native thread per worker.
-        alone = dataclasses.replace(spec, strategies=("sequential",), workers=(1,))
-        split = dataclasses.replace(spec, strategies=tuple(strategies), params={**params, "inner_threads": 1})
-        spec = composite(
-            (alone, split), precision=spec.precision, max_time_s=spec.max_time_s, timeout_s=spec.timeout_s
+    return SweepPlan(_split_inside(spec, strategies, params) if inside and strategies else spec, tuple(notes))
+
+
+def _sized(costs: _Costs, counts: tuple[int, ...], fixed: int | None) -> tuple[tuple[int, ...], int]:
+    """The worker counts and the calls per point: ``fixed`` calls (given, or one per input), or the
+    most workers that fit the budget, each count with as many calls as its largest needs."""
+    if fixed is not None:
+        total = fixed or 1
+        # More workers than calls would sit idle: T calls keep at most T workers busy.
+        counts = tuple(c for c in counts if c < total) + (
+            (total,) if total < counts[-1] and total > 1 else ()
         )
-    # The target was probed above: the plan takes that answer rather than asking again.
-    points = plan(spec, probed={(target, host.executable): facts})
-    result = execute(spec, writer=writer, points=points, progress=progress, retire_below=_RETIRE_BELOW)
-    return Sweep(result, tuple(notes))
+        return counts or (2,), total
+
+    # A sequential sample of about _MIN_SAMPLE_S: fewer workers mean fewer calls too, so a
+    # slow call still gets its sweep.
+    def calls(sweep: tuple[int, ...]) -> int:
+        return min(_MAX_TASKS, max(sweep[-1], math.ceil(_MIN_SAMPLE_S / costs.task_s)))
+
+    while len(counts) > 1 and not costs.fits(calls(counts), counts):
+        counts = counts[:-1]
+    total = calls(counts)
+    while total > counts[-1] and not costs.fits(total, counts):
+        total = max(counts[-1], total // 2)
+    return counts, total
+
+
+def _split_inside(spec: Spec, strategies: Sequence[str], params: dict[str, ParamValue]) -> Spec:
+    """Work already parallel inside, in two parts: the sequential baseline keeps its native
+    pools as they are (all cores inside one call); the others run with one native thread per worker."""
+    alone = dataclasses.replace(spec, strategies=("sequential",), workers=(1,))
+    split = dataclasses.replace(spec, strategies=tuple(strategies), params={**params, "inner_threads": 1})
+    return composite(
+        (alone, split), precision=spec.precision, max_time_s=spec.max_time_s, timeout_s=spec.timeout_s
+    )
 
 
 def advise_pythons(
