@@ -197,6 +197,31 @@ def _finish(result: Result, out: Path | None) -> None:
 _OUT_PATH = click.Path(dir_okay=True, path_type=Path)
 
 
+def _round_options(command: Callable[..., None]) -> Callable[..., None]:
+    """``--precision``, ``--repeat`` and ``--warmup``, shared by the commands that measure in rounds."""
+    command = click.option(
+        "--warmup",
+        type=types.Count(0),
+        default="1",
+        show_default=True,
+        help="Discarded warm-up runs per point.",
+    )(command)
+    command = click.option(
+        "--repeat",
+        type=types.Count(1),
+        default="5",
+        show_default=True,
+        help="The fewest rounds (timed samples per point).",
+    )(command)
+    return click.option(
+        "--precision",
+        type=types.Share(),
+        default="0.05",
+        show_default=True,
+        help="Relative half-width every 95% speedup interval should reach (0.05 or 5%).",
+    )(command)
+
+
 def _interpreter_options(command: Callable[..., None]) -> Callable[..., None]:
     """``--python`` and ``--gil``, shared by the commands that run workers."""
     command = click.option(
@@ -245,29 +270,13 @@ def _interpreter_options(command: Callable[..., None]) -> Callable[..., None]:
     default=None,
     help="Total tasks per point (fixed work). Default: one per worker.",
 )
-@click.option(
-    "--precision",
-    type=types.Share(),
-    default="0.05",
-    show_default=True,
-    help="Relative half-width every 95% speedup interval should reach (0.05 or 5%).",
-)
+@_round_options
 @click.option(
     "--max-time",
     type=types.Seconds(),
     default=f"{DEFAULT_MAX_TIME_S:g}",
     show_default=True,
     help="Seconds of measuring the run may take; the rounds stop there if not precise before.",
-)
-@click.option(
-    "--repeat",
-    type=types.Count(1),
-    default="5",
-    show_default=True,
-    help="The fewest rounds (timed samples per point).",
-)
-@click.option(
-    "--warmup", type=types.Count(0), default="1", show_default=True, help="Discarded warm-up runs per point."
 )
 @click.option(
     "--param",
@@ -364,23 +373,7 @@ def run(
     show_default=True,
     help="Seconds the whole sweep may take.",
 )
-@click.option(
-    "--precision",
-    type=types.Share(),
-    default="0.05",
-    show_default=True,
-    help="Relative half-width every 95% speedup interval should reach (0.05 or 5%).",
-)
-@click.option(
-    "--repeat",
-    type=types.Count(1),
-    default="5",
-    show_default=True,
-    help="The fewest rounds (timed samples per point).",
-)
-@click.option(
-    "--warmup", type=types.Count(0), default="1", show_default=True, help="Discarded warm-up runs per point."
-)
+@_round_options
 @_interpreter_options
 @click.option(
     "--scheduler",
