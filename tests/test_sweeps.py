@@ -135,7 +135,11 @@ def test_the_command_line_refuses_a_bad_value_in_a_sweep(
 
 
 def test_a_parameter_given_twice_sweeps_both_values_as_a_list_does() -> None:
-    from threadlab.orchestrate._plan import parse_params
+    from threadlab._cli_types import KeyValue, params_given
+
+    def parse_params(items: list[str]) -> dict[str, str]:
+        """``-p`` items as the command line takes them: each a pair, then one value per key."""
+        return params_given([KeyValue().parse(item) for item in items])
 
     assert parse_params(["duration=0.01", "iterations=5", "duration=0.02"]) == {
         "duration": "0.01,0.02",

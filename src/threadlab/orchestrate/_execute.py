@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from pathlib import Path
 
 from threadlab.analysis import baselines, summary
 from threadlab.model import Environment, MachineNoise, Measurement, Point, Result, Rounds, Spec, Summary
@@ -27,13 +26,13 @@ from threadlab.orchestrate._plan import plan
 from threadlab.orchestrate._progress import Progress, RoundProgress
 from threadlab.orchestrate._rounds import group_points, measure_group
 from threadlab.orchestrate._runner import end_unended_sessions, environment_info
-from threadlab.orchestrate._store import ResultsWriter, check_writable
+from threadlab.orchestrate._store import ResultsWriter
 
 
 def execute(
     spec: Spec,
     *,
-    out: Path | None = None,
+    writer: ResultsWriter | None = None,
     points: Sequence[Point] | None = None,
     progress: Progress | None = None,
     retire_below: float | None = None,
@@ -52,7 +51,8 @@ def execute(
 
     Args:
         spec: what to measure.
-        out: results file, rewritten atomically after every round.
+        writer: saves the results file, atomically, after every round; its
+            lock, taken by whoever made it, held to the end (None: no file).
         points: the already-planned points of ``spec`` (planned here if None).
         progress: told of each point's start, each sample and each round.
         retire_below: stop sampling a point once its speedup interval lies
@@ -61,8 +61,7 @@ def execute(
             (advise's budget): no worker step runs past it (``measure_group``).
 
     Raises:
-        SpecError: the spec is refused, or another run is writing ``out``
-            (before any work starts).
+        SpecError: the spec is refused (before any work starts).
     """
     progress = progress or Progress()
     if points is None:
@@ -70,12 +69,7 @@ def execute(
         points = plan(spec, notes)
         for line in notes:
             progress.note(line)
-    if out is None:
-        return _execute(spec, None, tuple(points), progress, retire_below, deadline)
-    check_writable(out)
-    # The lock on the results file is taken here, before any worker starts, and held to the end.
-    with ResultsWriter(out) as writer:
-        return _execute(spec, writer, tuple(points), progress, retire_below, deadline)
+    return _execute(spec, writer, tuple(points), progress, retire_below, deadline)
 
 
 def _execute(

@@ -19,7 +19,6 @@ import errno
 import json
 import os
 import tempfile
-import threading
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -99,21 +98,6 @@ def write_atomically(path: str | os.PathLike[str], content: bytes | Iterable[byt
         raise
 
 
-class _Lock:
-    """An exclusive ``flock`` on ``<results file>.lock``, held by one thread, taken again by it freely."""
-
-    def __init__(self, fd: int, path: Path) -> None:
-        self.fd = fd
-        self.path = path
-        self.holds = 1
-
-
-# The locks this process holds, by lock file and thread: a run that saves its file through
-# several writers (advise: the sweep, then the analysis) takes its own lock again.
-_held: dict[tuple[str, int], _Lock] = {}
-_held_guard = threading.Lock()
-
-
 def _lock_path(path: Path) -> Path:
     return path.with_name(path.name + ".lock")
 
@@ -127,55 +111,47 @@ def _holder(fd: int) -> str:
     return f" (pid {written})" if written.isdigit() else ""
 
 
-def _take_lock(path: Path) -> tuple[str, int]:
-    """Lock ``path`` for this thread, or refuse at once (``SpecError``) where another run holds it."""
+def _take_lock(path: Path) -> int:
+    """Lock ``path``: the lock file's descriptor; or refuse at once (``SpecError``) where a run holds it.
+
+    A lock is held by its open file, so a second writer of the same file is
+    refused even in this process: each command makes one writer and passes
+    it down (``threadlab._api``).
+    """
     lock_path = _lock_path(path)
-    key = (os.path.realpath(lock_path), threading.get_ident())
-    with _held_guard:
-        held = _held.get(key)
-        if held is not None:
-            held.holds += 1
-            return key
-        while True:
-            try:
-                fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, OUTPUT_MODE)
-            except OSError as error:
-                raise SpecError("out", f"cannot write {str(path)!r}: {error.strerror or error}") from None
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError as error:
-                holder = _holder(fd)
-                os.close(fd)
-                if error.errno not in (errno.EAGAIN, errno.EACCES):
-                    raise SpecError("out", f"cannot lock {str(lock_path)!r}: {error.strerror}") from None
-                raise SpecError("out", f"{str(path)!r} is being written by another run{holder}") from None
-            # The run before may have removed the lock file between our open and our lock:
-            # then we hold a file no one else will open, and try again on the one at the path.
-            try:
-                same = os.path.samestat(os.fstat(fd), os.stat(lock_path))
-            except FileNotFoundError:
-                same = False
-            if same:
-                break
+    while True:
+        try:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, OUTPUT_MODE)
+        except OSError as error:
+            raise SpecError("out", f"cannot write {str(path)!r}: {error.strerror or error}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
+            holder = _holder(fd)
             os.close(fd)
-        with contextlib.suppress(OSError):  # the pid only informs whoever is refused
-            os.ftruncate(fd, 0)
-            os.write(fd, f"{os.getpid()}\n".encode("ascii"))
-        _held[key] = _Lock(fd, lock_path)
-        return key
+            if error.errno not in (errno.EAGAIN, errno.EACCES):
+                raise SpecError("out", f"cannot lock {str(lock_path)!r}: {error.strerror}") from None
+            raise SpecError("out", f"{str(path)!r} is being written by another run{holder}") from None
+        # The run before may have removed the lock file between our open and our lock:
+        # then we hold a file no one else will open, and try again on the one at the path.
+        try:
+            same = os.path.samestat(os.fstat(fd), os.stat(lock_path))
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    with contextlib.suppress(OSError):  # the pid only informs whoever is refused
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+    return fd
 
 
-def _release_lock(key: tuple[str, int]) -> None:
-    with _held_guard:
-        held = _held[key]
-        held.holds -= 1
-        if held.holds:
-            return
-        del _held[key]
-        # Removed while still locked, so that no run locks the file that is going away.
-        with contextlib.suppress(OSError):
-            os.unlink(held.path)
-        os.close(held.fd)
+def _release_lock(path: Path, fd: int) -> None:
+    # Removed while still locked, so that no run locks the file that is going away.
+    with contextlib.suppress(OSError):
+        os.unlink(_lock_path(path))
+    os.close(fd)
 
 
 class ResultsWriter:
@@ -189,9 +165,9 @@ class ResultsWriter:
     its creation until ``close()`` (or the end of its ``with`` block), which
     removes the lock file: a second run writing the same file is refused
     when its writer is made, before any worker starts, naming the pid of the
-    run that holds it. The thread holding the lock may make further writers
-    of the file (the lock is counted). Where ``fcntl`` is missing (Windows)
-    there is no lock.
+    run that holds it, and so is a second writer of the file in this process:
+    a command makes one writer and passes it down. Where ``fcntl`` is missing
+    (Windows) there is no lock.
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -206,10 +182,10 @@ class ResultsWriter:
         self._lock = _take_lock(self.path) if _HAS_FLOCK else None
 
     def close(self) -> None:
-        """Release the lock (removing the lock file when no writer of this thread holds it)."""
+        """Release the lock, removing the lock file; a second close does nothing."""
         lock, self._lock = self._lock, None
         if lock is not None:
-            _release_lock(lock)
+            _release_lock(self.path, lock)
 
     def __enter__(self) -> ResultsWriter:
         return self
