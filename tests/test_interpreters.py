@@ -284,7 +284,7 @@ def test_a_python_that_is_broken_is_listed_with_the_reason(tmp_path: Path) -> No
         "exited with code 3: cannot start",
         "did not answer the probe (it wrote '')",
         "cannot be run: Permission denied",
-        "no such file",
+        "does not exist",
     ]
     assert not any(f.can_host for f in found)
 
@@ -351,14 +351,15 @@ def test_path_pyenv_and_uv_pythons_are_found_once_each_and_shims_are_not(
     bin_dir, shims = tmp_path / "bin", tmp_path / "shims"
     uv = tmp_path / "data" / "uv" / "python" / "cpython-3.14.0+freethreaded-linux-x86_64-gnu" / "bin"
     pyenv = tmp_path / "pyenv" / "versions" / "3.13.0t" / "bin"
-    for directory in (bin_dir, shims, uv, pyenv):
+    built = tmp_path / "pythons" / "3.13.5t" / "bin"  # as scripts/free-threaded-python.sh installs it
+    for directory in (bin_dir, shims, uv, pyenv, built):
         directory.mkdir(parents=True)
     (bin_dir / "python3.11").symlink_to(sys.executable)
     (bin_dir / "python3.11-config").write_text("")  # not a Python
     (bin_dir / "python3").symlink_to(sys.executable)  # only python3.X names are looked for
     (shims / "python3.12").write_text("#!/bin/sh\n")
     (shims / "python3.12").chmod(0o755)
-    for link in (uv / "python3.14t", pyenv / "python3.13t", bin_dir / "python3.99"):
+    for link in (uv / "python3.14t", pyenv / "python3.13t", bin_dir / "python3.99", built / "python3.13t"):
         link.write_text("#!/bin/sh\n")
         link.chmod(0o755)
     (tmp_path / "same").symlink_to(bin_dir / "python3.99")
@@ -366,6 +367,7 @@ def test_path_pyenv_and_uv_pythons_are_found_once_each_and_shims_are_not(
     monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "pyenv"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.delenv("UV_PYTHON_INSTALL_DIR", raising=False)
+    monkeypatch.setenv("THREADLAB_PYTHONS_DIR", str(tmp_path / "pythons"))
 
     found = _discover.candidates([str(tmp_path / "same")])
 
@@ -374,7 +376,18 @@ def test_path_pyenv_and_uv_pythons_are_found_once_each_and_shims_are_not(
         (str(bin_dir / "python3.11"), "PATH"),
         (str(pyenv / "python3.13t"), "pyenv"),
         (str(uv / "python3.14t"), "uv"),
+        (str(built / "python3.13t"), "threadlab"),
     ]
+
+
+def test_the_builds_of_the_script_are_looked_for_under_the_user_cache(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("THREADLAB_PYTHONS_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", "/somewhere")
+    assert _discover.pythons_dir() == Path("/somewhere/threadlab/pythons")
+    monkeypatch.setenv("THREADLAB_PYTHONS_DIR", "/elsewhere")
+    assert _discover.pythons_dir() == Path("/elsewhere")
 
 
 # ── choosing with --python, and the GIL ───────────────────────────────────────
@@ -432,7 +445,7 @@ def test_a_version_too_old_for_the_worker_is_refused_with_the_reason() -> None:
 
 
 def test_a_path_that_is_no_python_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(SpecError, match=r"^python: '.*/nothing' cannot be used: it no such file$"):
+    with pytest.raises(SpecError, match=r"^python: '.*/nothing' cannot be used: it does not exist$"):
         select([str(tmp_path / "nothing")])
 
 
@@ -695,30 +708,39 @@ def test_newest_per_minor_keeps_the_newest_of_each_minor_version_free_threaded_f
     assert [p.label() for p in newest_per_minor(pythons, 2)] == ["3.13.1t", "3.13.0"]
 
 
-def test_the_interpreters_command_lists_found_given_and_broken_pythons(
-    standin: tuple[Path, Path],
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
+def test_the_interpreters_command_lists_only_the_python_given(
+    standin: tuple[Path, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     script, _ = standin
     monkeypatch.setenv("COLUMNS", "250")
 
-    code, out, err = threadlab_cli(
-        capsys, "interpreters", "--python", str(script), "--python", str(tmp_path / "nope")
-    )
+    code, out, err = threadlab_cli(capsys, "interpreters", "--python", str(script))
 
-    assert code == 0
-    rows = {line.split()[0]: line.split() for line in out.splitlines() if line.strip()}
-    assert rows["3.14.0t"][:5] == [
-        "3.14.0t",
-        "free-threaded",
-        "off",
-        "no",
-        "yes",
+    assert code == 0, err
+    rows = [line.split() for line in out.splitlines() if line.strip() and not set(line.strip()) <= {"─"}]
+    assert rows[1:] == [
+        ["3.14.0t", "free-threaded", "off", "no", "yes", "given", str(script)]
     ]  # no subinterpreters: 3.11 inside
-    assert "broken: no such file" in out
-    assert re.fullmatch(r"\d+ Python\(s\) found, \d+ can run threadlab's worker; cached in .*\n", err)
+    assert err.startswith("1 Python(s) found, 1 can run threadlab's worker; cached in ")
+
+
+@pytest.mark.parametrize(
+    ("given", "why"),
+    [("/nonexistent/python", "it does not exist"), ("/etc/passwd", "it cannot be run: Permission denied")],
+)
+def test_the_interpreters_command_refuses_a_path_that_is_no_python_as_run_does(
+    given: str, why: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if given == "/etc/passwd" and os.access(given, os.X_OK):
+        pytest.skip("/etc/passwd is executable here")
+    refusal = f"threadlab: error: --python: '{given}' cannot be used: {why}\n"
+
+    assert threadlab_cli(capsys, "interpreters", "--python", given) == (2, "", refusal)
+    assert threadlab_cli(capsys, "run", "-w", "count", "-s", "sequential", "--python", given) == (
+        2,
+        "",
+        refusal,
+    )
 
 
 def test_advise_sweeps_each_python_and_recommends_for_each(
