@@ -461,6 +461,7 @@ _CHECKS: dict[Any, dict[str, Check]] = {
         "implementation": _TEXT,
         "free_threaded": _FLAG,
         "gil_enabled": _FLAG,
+        "gil_cause": _nullable(_TEXT),
     },
     PointError: {
         "kind": _choice(ERROR_KINDS),
