@@ -14,6 +14,7 @@ dispatch, GIL options, records, tables — not of free-threading.
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 import json
 import os
@@ -37,7 +38,7 @@ from conftest import (
     target,
 )
 from threadlab import Interpreter, Measurement, Point, Result, Sample, SpecError
-from threadlab.analysis import baseline_of, summarise
+from threadlab.analysis import analyse, baseline_of, summarise
 from threadlab.model import FoundInterpreter
 from threadlab.model._json import result_from_json, result_to_json
 from threadlab.orchestrate import _discover, _strategies
@@ -50,6 +51,7 @@ from threadlab.worker import strategies
 pytestmark = pytest.mark.timeout(120)
 
 THIS = platform.python_version()
+DATA = Path(__file__).resolve().parent / "data"
 
 
 @pytest.fixture(params=SUBINTERPRETER_PYTHONS or [None], ids=python_id)
@@ -631,6 +633,45 @@ def test_free_threaded_and_gil_builds_are_told_apart_in_the_table_and_the_analys
     assert f"count (iterations=1000) [{THIS}]" in out
     # The stand-in ran its two points with the GIL off; this Python's points were given nothing.
     assert worker_lines(log) == ["-X gil=0 -m threadlab.worker PYTHON_GIL=0"] * 2
+
+
+def on_a_free_threaded_build(result: Result, *, gil_enabled: bool, cause: str | None = None) -> Result:
+    """``result`` as if every point had run on a 3.13.5t, its GIL as given (the measured numbers kept)."""
+    interpreter = Interpreter(
+        "/x/python3.13t", "3.13.5", free_threaded=True, gil_enabled=gil_enabled, gil_cause=cause
+    )
+    return dataclasses.replace(
+        result,
+        measurements=tuple(dataclasses.replace(m, interpreter=interpreter) for m in result.measurements),
+    )
+
+
+def test_threads_that_scale_on_a_build_without_a_gil_are_said_to_run_in_parallel_for_that() -> None:
+    measured = on_a_free_threaded_build(threadlab.load_result(DATA / "kinds-here.json"), gil_enabled=False)
+
+    (hash_advice,) = [r for r in analyse(measured).recommendations if r.text.startswith("hash:")]
+
+    assert hash_advice.strategy == "threads"
+    assert hash_advice.text.endswith(
+        "The work runs in parallel: this build has no GIL, so threads compute at once."
+    )
+    assert (
+        "work classified as cpu-bound, in parallel on threads: this build has no GIL" in hash_advice.reasons
+    )
+
+
+def test_a_gil_turned_back_on_is_said_with_its_cause() -> None:
+    cause = "module '_gilful' imported without free-threading support"
+    measured = on_a_free_threaded_build(
+        threadlab.load_result(DATA / "kinds-here.json"), gil_enabled=True, cause=cause
+    )
+
+    advice = {r.text.split(":")[0]: r for r in analyse(measured).recommendations}
+
+    assert advice["count"].text.endswith(f"as on processes. On Python 3.13.5t the GIL was on: {cause}.")
+    assert advice["hash"].text.endswith(
+        "The work runs in C code that releases the GIL, so threads compute in parallel."
+    )
 
 
 def test_speedups_compare_like_with_like() -> None:
