@@ -37,9 +37,11 @@ from conftest import (
     python_id,
     target,
 )
-from threadlab import Interpreter, Measurement, Point, Result, Sample, SpecError
+from threadlab import Interpreter, Measurement, Point, Result, Rounds, Sample, SpecError
 from threadlab.analysis import analyse, baseline_of, summarise
-from threadlab.model import FoundInterpreter
+from threadlab.lessons import LessonPython
+from threadlab.lessons._which_python import ITERATIONS, which_python_finding, which_python_specs
+from threadlab.model import FoundInterpreter, Gil
 from threadlab.model._json import result_from_json, result_to_json
 from threadlab.orchestrate import _discover, _strategies
 from threadlab.orchestrate._discover import cache_file, describe, describe_all, discover, this_interpreter
@@ -672,6 +674,73 @@ def test_a_gil_turned_back_on_is_said_with_its_cause() -> None:
     assert advice["hash"].text.endswith(
         "The work runs in C code that releases the GIL, so threads compute in parallel."
     )
+
+
+def test_the_which_python_lesson_measures_a_free_threaded_build_with_its_gil_off_and_on() -> None:
+    free = LessonPython("/a/python3.13t", "3.13.5", free_threaded=True, subinterpreters=True)
+    other = LessonPython("/b/python3.12", "3.12.1", subinterpreters=True)
+
+    specs = which_python_specs((free, other), False, 60.0)
+
+    assert [(s.python, s.gil, s.strategies) for s in specs] == [
+        ("/a/python3.13t", "default", ("sequential", "threads", "interpreters")),
+        ("/a/python3.13t", "on", ("sequential", "threads")),
+        ("/b/python3.12", "default", ("sequential", "threads", "interpreters")),
+    ]
+
+
+def test_the_which_python_lesson_says_what_the_gil_alone_does_on_the_same_binary() -> None:
+    def measured(
+        python: str, strategy: str, wall: float, gil: Gil = "default", free: bool = True
+    ) -> Measurement:
+        # Six interleaved rounds of samples that took the same time each: the intervals are points.
+        return Measurement(
+            point=Point(
+                "count",
+                strategy,
+                1 if strategy == "sequential" else 2,
+                2,
+                params={"iterations": ITERATIONS[False]},
+                python=python,
+                gil=gil,
+            ),
+            status="ok",
+            interpreter=Interpreter(
+                python,
+                "3.13.5" if free else "3.12.1",
+                free_threaded=free,
+                gil_enabled=gil == "on" or not free,
+            ),
+            samples=tuple(Sample(wall_s=wall, tasks_ok=2, round=r) for r in range(6)),
+        )
+
+    environment = threadlab.Environment("3.11.7", sys.executable, False, True, 2, "linux", "0.1.0", "now")
+    result = Result(
+        threadlab.Spec(("count",), ("sequential", "threads"), (2,)),
+        environment,
+        (
+            measured("/a", "sequential", 0.3),
+            measured("/a", "threads", 0.15),
+            measured("/a", "sequential", 0.25, gil="on"),
+            measured("/a", "threads", 0.25, gil="on"),
+            measured("/b", "sequential", 0.2, free=False),
+            measured("/b", "threads", 0.2, free=False),
+        ),
+        rounds=(Rounds((0, 1, 2, 3, 4, 5), 6, 3.0, 0.05, 0.0, 30.0, "precise"),),
+    )
+
+    lesson = which_python_finding(summarise(result))
+
+    assert lesson is not None
+    assert lesson.text.startswith(
+        "3.13.5t: one worker 300.0 ms, threads 2.00× (2.00–2.00), no subinterpreters (3.12+); "
+        "3.13.5t (GIL on): one worker 250.0 ms, threads 1.00× (1.00–1.00), no subinterpreters (3.12+); "
+    )
+    assert (
+        "The same 3.13.5t binary ran threads 2.00× (2.00–2.00) with its GIL off and 1.00× (1.00–1.00) "
+        "with it on (-X gil=1): the GIL alone is what makes threads take turns."
+    ) in lesson.text
+    assert "Threads did not run the loop in parallel on 3.13.5t (GIL on), 3.12.1: under a GIL" in lesson.text
 
 
 def test_speedups_compare_like_with_like() -> None:
