@@ -50,7 +50,7 @@ command -v apt-get >/dev/null || fail "no apt-get: this script needs Debian or U
 command -v cc >/dev/null || command -v gcc >/dev/null ||
     fail "no C compiler (cc/gcc): install build-essential (apt-get install build-essential)"
 command -v make >/dev/null || fail "no make: install build-essential (apt-get install build-essential)"
-command -v dpkg-source >/dev/null || command -v tar >/dev/null || fail "no tar to extract the source"
+command -v tar >/dev/null && command -v xz >/dev/null || fail "no tar or xz to extract the source: apt-get install tar xz-utils"
 
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then
