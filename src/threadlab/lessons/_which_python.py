@@ -178,7 +178,7 @@ def which_python_finding(summaries: Sequence[tuple[Measurement, Summary | None]]
                 unclear.append(f"subinterpreters on {label}")
             else:
                 (interpreters_parallel if verdict else interpreters_serial).append(label)
-        else:
+        elif not python.endswith(" -X gil=1"):  # with its GIL on, a build is measured on threads only
             words.append("no subinterpreters (3.12+)")
         parts.append(", ".join(words))
     verdicts: list[str] = []
