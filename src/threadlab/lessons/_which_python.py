@@ -243,6 +243,7 @@ def which_python_finding(summaries: Sequence[tuple[Measurement, Summary | None]]
             f"On one core, {fastest[1]} counted fastest and {slowest[1]} slowest: {slowest[1]} took "
             f"{centre:.2f}× the time (95% CI {low:.2f}–{high:.2f}×, paired round by round)."
         )
+    verdicts.extend(_one_thread_cost(one_core))
     return Finding(
         f"Which Python: the CPU loop ({iterations:,} steps) on {WORKERS} workers, per interpreter",
         "; ".join(parts)
@@ -250,6 +251,30 @@ def which_python_finding(summaries: Sequence[tuple[Measurement, Summary | None]]
         + (", all measured in the same interleaved rounds). " if paired_run else "). ")
         + " ".join(verdicts),
     )
+
+
+def _one_thread_cost(one_core: Sequence[tuple[float, str, Measurement]]) -> list[str]:
+    """What free-threading costs one worker: a build without its GIL against a build of the same
+    minor version with a GIL, their sequential samples paired round by round."""
+    said = []
+    for _, label, measurement in one_core:
+        if not without_gil(measurement) or measurement.interpreter is None:
+            continue
+        minor = measurement.interpreter.version.split(".")[:2]
+        for _, other_label, other in one_core:
+            if other.interpreter is None or other.interpreter.free_threaded:
+                continue
+            if other.interpreter.version.split(".")[:2] != minor:
+                continue
+            paired = paired_ratios(other.samples, measurement.samples)
+            if paired:
+                centre, (low, high) = median_interval(paired)
+                said.append(
+                    f"What free-threading costs one thread: {label} took {centre:.2f}× the time of "
+                    f"{other_label} with its GIL (95% CI {low:.2f}–{high:.2f}×, paired round by round)."
+                )
+            break
+    return said
 
 
 def _speedup(summary: Summary) -> str:
