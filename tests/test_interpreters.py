@@ -4,12 +4,13 @@ What runs for real: the ``interpreters`` strategy under every CPython 3.12+
 installed here (skipped, with the reason, where there is none), and
 discovery against the real Pythons of this machine (pyenv 2.7 to 3.13).
 
-What no machine here has is a free-threaded build, so its code paths are
-driven by a stand-in: a shell script that runs the real Python with
-``tests/fixtures/standin/sitecustomize.py`` loaded, which makes it answer as
-a 3.14t build would (``Py_GIL_DISABLED``, ``sys._is_gil_enabled`` following
-``-X gil`` / ``PYTHON_GIL``). Those are tests of threadlab's logic — probe,
-dispatch, GIL options, records, tables — not of free-threading.
+Here the free-threaded code paths are also driven by a stand-in: a shell
+script that runs the real Python with ``tests/fixtures/standin/sitecustomize.py``
+loaded, which makes it answer as a 3.14t build would (``Py_GIL_DISABLED``,
+``sys._is_gil_enabled`` following ``-X gil`` / ``PYTHON_GIL``). Those are tests
+of threadlab's logic — probe, dispatch, GIL options, records, tables — on any
+machine; ``test_interpreters_free_threaded.py`` runs the same paths on a real
+3.13t where ``scripts/free-threaded-python.sh`` could build one.
 """
 
 from __future__ import annotations

@@ -229,8 +229,9 @@ def which_python_finding(summaries: Sequence[tuple[Measurement, Summary | None]]
         )
     if not any(without_gil(found["sequential"][0]) for found in by_python.values()):
         verdicts.append(
-            "No free-threaded build without its GIL was compared: with one (uv python install 3.14t) "
-            "threads would scale with the cores too."
+            "No free-threaded build without its GIL was compared: with one (bash "
+            "scripts/free-threaded-python.sh on Debian or Ubuntu, or uv python install 3.14t) threads "
+            "would scale with the cores too."
         )
     paired_run = all(s.round is not None for _, _, m in one_core for s in m.samples)
     fastest = min(one_core, key=lambda item: item[0])
