@@ -623,20 +623,23 @@ def tour(quick: bool, out: Path, python: tuple[str, ...], quiet: bool) -> None:
     "python",
     multiple=True,
     metavar="PATH",
-    help="Also probe this Python; repeatable.",
+    help="List only this Python (a path, a command, a version like 3.13t, or all); repeatable.",
 )
 @click.option("--refresh", is_flag=True, help="Probe every Python again instead of using the cache.")
 def interpreters(python: tuple[str, ...], refresh: bool) -> None:
     """List the Pythons found here: version, free-threading, GIL, subinterpreters, whether threadlab runs.
 
     Looks for python3.X on PATH, pyenv versions, uv-managed Pythons and the
-    paths given. Answers are cached (THREADLAB_CACHE_DIR, else
-    ~/.cache/threadlab) until a Python or threadlab changes.
+    builds of scripts/free-threaded-python.sh (~/.cache/threadlab/pythons);
+    with --python, lists only the Pythons it names. Answers are cached
+    (THREADLAB_CACHE_DIR, else ~/.cache/threadlab) until a Python or
+    threadlab changes.
     """
-    from threadlab.orchestrate._discover import cache_file, discover
+    from threadlab.orchestrate._discover import cache_file
+    from threadlab.orchestrate._select import listed
     from threadlab.render._interpreters import interpreters_table
 
-    found = discover(python, use_cache=not refresh)
+    found = listed(python, use_cache=not refresh)
     _out().print(interpreters_table(found))
     usable = sum(1 for f in found if f.can_host)
     _say(

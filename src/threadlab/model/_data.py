@@ -84,6 +84,10 @@ class Interpreter:
         free_threaded: built with ``Py_GIL_DISABLED`` (3.13t, 3.14t).
         gil_enabled: whether the GIL was on while the point ran (as the worker
             saw it at its end: an import can turn it back on mid-run).
+        gil_cause: why a free-threaded build had its GIL on: ``-X gil=1``,
+            ``PYTHON_GIL=1``, or ``module '_x' imported without free-threading
+            support`` (from CPython's RuntimeWarning); None where it was off,
+            or the build has a GIL anyway.
     """
 
     executable: str
@@ -91,6 +95,7 @@ class Interpreter:
     implementation: str = "CPython"
     free_threaded: bool = False
     gil_enabled: bool = True
+    gil_cause: str | None = None
 
     def __post_init__(self) -> None:
         check_fields(self)
