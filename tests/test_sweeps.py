@@ -107,7 +107,8 @@ def test_the_analysis_compares_the_swept_values_and_names_the_winner() -> None:
     analysis = analyse(swept_result())
     (recommendation,) = analysis.recommendations
     assert recommendation.strategy == "dask"
-    assert "dask (tpw=1) with 2 workers" in recommendation.text
+    assert recommendation.chosen is not None
+    assert (recommendation.chosen.name, recommendation.chosen.workers) == ("dask (tpw=1)", 2)
     assert {s.strategy for s in analysis.scaling} == {"dask (tpw=1)", "dask (tpw=2)"}
     assert any("dask (tpw=2) ×2 (2 tasks)" in s.label for s in analysis.points)
 

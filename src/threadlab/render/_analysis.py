@@ -20,10 +20,11 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from threadlab._units import percent, rate, seconds
+from threadlab._units import elapsed, milliseconds, percent, rate, seconds
 from threadlab.analysis import Analysis, GroupPrecision, Remedy, StrategyScaling, USLFit
 from threadlab.analysis._group import MOST_TIME_S
 from threadlab.analysis._noise import advice as noise_advice
+from threadlab.render._advice import advice_text, fact_text, overhead_text, scheduler_text, split_text
 from threadlab.render._rows import SCALING_COLUMNS, scaled, scaling_cells, scaling_title, with_python
 from threadlab.worker._text import printable
 
@@ -112,20 +113,11 @@ def _round_up(value: float) -> int:
     return int(math.ceil(value / step) * step)
 
 
-def _elapsed(value: float) -> str:
-    """How long rounds took, as a sentence says it: ``41 s``, ``5.3 s``, ``770.6 ms``."""
-    if value >= 10:
-        return f"{value:.0f} s"
-    if value >= 1:
-        return f"{value:.1f} s"
-    return seconds(value)
-
-
 def _precision_line(precision: GroupPrecision, time_option: str | None, suggested: float) -> str:
     head = with_python(precision.workload, precision.python) + ": "
     asked = f"(asked ±{percent(precision.precision)})"
     rounds = f"{precision.rounds} round" + ("" if precision.rounds == 1 else "s")
-    took = _elapsed(precision.elapsed_s)
+    took = elapsed(precision.elapsed_s)
     if precision.reached is not None and precision.reached <= precision.precision:
         return f"{head}±{percent(precision.reached)} after {rounds} in {took} {asked}"
     reached = "no interval" if precision.reached is None else f"reached ±{percent(precision.reached)}"
@@ -240,8 +232,8 @@ def advice_renderables(
         lines.append(with_python(recommendation.workload, recommendation.python) + ": ", style="bold")
         lines.append(classification.kind.words, style="bold cyan")
         for evidence in classification.evidence:
-            lines.append(f"\n  · {printable(evidence)}")
-        lines.append("\n  → " + printable(recommendation.text))
+            lines.append(f"\n  · {printable(fact_text(evidence))}")
+        lines.append("\n  → " + printable(advice_text(recommendation)))
         remedies = (*classification.remedies, *recommendation.remedies)
         rerun = remedy_options(remedies, options, analysis)
         if rerun is not None:
@@ -269,15 +261,15 @@ def pool_lines(analysis: Analysis) -> list[str]:
     ]
     lines.extend(
         with_python(f"{o.workload} · {o.point}", o.python)
-        + f": {o.overhead_s * 1e3:.2f} ms per task beyond the tasks' own time"
+        + f": {milliseconds(o.overhead_s)} per task beyond the tasks' own time"
         for o in pools.overheads
     )
-    lines.extend(pools.comparisons)
+    lines.extend(overhead_text(cluster, pool) for cluster, pool in pools.comparisons)
     lines.extend(
-        with_python(f"{s.workload}, {s.threads} worker threads", s.python) + f": {s.text}"
+        with_python(f"{s.workload}, {s.threads} worker threads", s.python) + f": {split_text(s)}"
         for s in pools.splits
     )
-    lines.extend(pools.scheduler)
+    lines.extend(scheduler_text(*limit) for limit in pools.scheduler)
     return lines
 
 
