@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from threadlab._units import duration
 from threadlab.analysis._remedy import Remedy
 
 __all__ = [
@@ -294,8 +295,8 @@ def check_stability(
                 code="high-spread",
                 message=(
                     f"samples vary by {stats.cv:.1%} of their mean (coefficient of variation; "
-                    f"acceptable up to {max_cv:.1%}), from {_seconds(stats.minimum)} "
-                    f"to {_seconds(stats.maximum)}"
+                    f"acceptable up to {max_cv:.1%}), from {duration(stats.minimum)} "
+                    f"to {duration(stats.maximum)}"
                 ),
                 advice="close other programs, keep the machine on mains power, and measure more samples",
                 remedies=(Remedy.QUIETER_MACHINE, Remedy.MORE_SAMPLES),
@@ -306,8 +307,8 @@ def check_stability(
             StabilityWarning(
                 code="short-sample",
                 message=(
-                    f"the median sample took {_seconds(stats.median)}, under the "
-                    f"{_seconds(min_wall_s)} that can be timed reliably"
+                    f"the median sample took {duration(stats.median)}, under the "
+                    f"{duration(min_wall_s)} that can be timed reliably"
                 ),
                 advice="give each task more work (e.g. more iterations), or run more tasks per sample",
                 remedies=(Remedy.BIGGER_TASKS, Remedy.MORE_TASKS),
@@ -323,8 +324,8 @@ def check_stability(
                     f"{count} of {_count(stats.n, 'sample')} "
                     f"{'is an outlier (index' if count == 1 else 'are outliers (indices'} "
                     f"{indices}): more than {_OUTLIER_MADS:g} scaled MADs "
-                    f"({_seconds(_OUTLIER_MADS * _MAD_TO_SIGMA * stats.mad)}) and "
-                    f"{_OUTLIER_MIN_SHARE:.0%} from the median {_seconds(stats.median)}"
+                    f"({duration(_OUTLIER_MADS * _MAD_TO_SIGMA * stats.mad)}) and "
+                    f"{_OUTLIER_MIN_SHARE:.0%} from the median {duration(stats.median)}"
                 ),
                 advice=(
                     "close other programs that compete for the CPU and rerun; "
@@ -339,15 +340,3 @@ def check_stability(
 def _count(n: int, noun: str) -> str:
     """Return ``"1 sample"`` or ``"3 samples"``."""
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
-def _seconds(value: float) -> str:
-    """Format a duration in seconds with a readable unit, e.g. ``"1.23 ms"``."""
-    magnitude = abs(value)
-    if magnitude >= 1.0 or magnitude == 0.0:
-        return f"{value:.3g} s"
-    if magnitude >= 1e-3:
-        return f"{value * 1e3:.3g} ms"
-    if magnitude >= 1e-6:
-        return f"{value * 1e6:.3g} µs"
-    return f"{value * 1e9:.3g} ns"

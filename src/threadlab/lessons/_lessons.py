@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from threadlab._units import ratio, seconds
+from threadlab._units import ratio, seconds, speedup
 from threadlab.lessons._finding import Finding, without_gil
 from threadlab.model import Measurement, Result, Spec, Summary
 
@@ -111,10 +111,7 @@ def _spread(summary: Summary) -> str:
 
 def _speedup(summary: Summary) -> str:
     """``1.82× (95% CI 1.74–1.90×)``: the paired speedup and its interval."""
-    interval = summary.speedup_vs_sequential_ci
-    if interval is None:
-        return ratio(summary.speedup_vs_sequential)
-    return f"{ratio(summary.speedup_vs_sequential)} (95% CI {interval[0]:.2f}–{interval[1]:.2f}×)"
+    return speedup(summary.speedup_vs_sequential, summary.speedup_vs_sequential_ci, named=True)
 
 
 def _gain(summary: Summary) -> bool | None:

@@ -18,7 +18,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from threadlab._units import ratio, seconds
+from threadlab._units import seconds, speedup
 from threadlab.analysis import median_interval, paired_ratios
 from threadlab.lessons._finding import Finding, without_gil
 from threadlab.model import Measurement, Spec, Summary
@@ -218,10 +218,7 @@ def which_python_finding(summaries: Sequence[tuple[Measurement, Summary | None]]
 
 
 def _speedup(summary: Summary) -> str:
-    interval = summary.speedup_vs_sequential_ci
-    if interval is None:
-        return ratio(summary.speedup_vs_sequential)
-    return f"{ratio(summary.speedup_vs_sequential)} ({interval[0]:.2f}–{interval[1]:.2f})"
+    return speedup(summary.speedup_vs_sequential, summary.speedup_vs_sequential_ci)
 
 
 def _parallel(summary: Summary) -> bool | None:

@@ -33,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from threadlab._units import interval, rate, ratio, seconds, seconds_range, size
+from threadlab._units import interval, rate, ratio, seconds, seconds_range, size, speedup
 from threadlab.analysis import Analysis, ScalingPoint, StrategyScaling, python_label, summarise
 from threadlab.model import Measurement, Result, Summary, Swept
 from threadlab.worker._text import printable
@@ -126,12 +126,9 @@ def summary_cells(summary: Summary | None) -> tuple[str, ...]:
 
 def speedup_with_interval(summary: Summary | None) -> str:
     """``1.82× (1.74–1.90)``: a speedup and its 95% interval in one cell; ``-`` without a speedup."""
-    if summary is None or summary.speedup_vs_sequential is None:
+    if summary is None:
         return "-"
-    shown = ratio(summary.speedup_vs_sequential)
-    if summary.speedup_vs_sequential_ci is not None:
-        shown += f" ({interval(summary.speedup_vs_sequential_ci, '')})"
-    return shown
+    return speedup(summary.speedup_vs_sequential, summary.speedup_vs_sequential_ci)
 
 
 # --- one row per point ----------------------------------------------------------------------------
