@@ -99,8 +99,8 @@ def test_a_sweep_of_inner_threads_names_it_in_every_point() -> None:
     labels = [swept.point_label(p) for p in spec_points]
     assert len(labels) == 12
     assert [label.count("(inner_threads=") for label in labels] == [1] * 12
-    assert labels[0] == "matmul · sequential (inner_threads=1) ×1 (1 tasks)"
-    assert labels[-1] == "matmul · processes (inner_threads=2) ×2 (2 tasks)"
+    assert labels[0] == "matmul · sequential (inner_threads=1) ×1"
+    assert labels[-1] == "matmul · processes (inner_threads=2) ×2"
 
 
 def test_inner_threads_that_differs_between_strategies_is_named_only_for_its_workload() -> None:

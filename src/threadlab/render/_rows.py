@@ -64,12 +64,7 @@ def point_name(
             named with their value: ``count · dask (threads_per_worker=2) ×2``.
     """
     point = measurement.point
-    swept = swept or Swept.among((point,))
-    label = f"{swept.strategy_label(point)} ×{point.workers}"
-    if workload:
-        label = f"{swept.workload_label(point)} · {label}"
-    if point.tasks != point.workers:
-        label += f" ({point.tasks} tasks)"
+    label = (swept or Swept.among((point,))).point_label(point, workload=workload)
     return with_python(label, python_label(measurement)) if python else printable(label)
 
 
