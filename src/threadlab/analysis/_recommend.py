@@ -244,6 +244,16 @@ def _weighed(
             interval=(measured.low, measured.high),
             verdict=Verdict.USE,
         )
+    return _no_clear_gain(answer, chosen, base, precision)
+
+
+def _no_clear_gain(
+    answer: Recommendation, chosen: Measured, base: Measured, precision: GroupPrecision | None
+) -> Recommendation:
+    """The best point's interval is no clear gain: too noisy to tell, or stay sequential (and why)."""
+    measured = speedup_of(chosen)
+    assert measured is not None  # the caller weighed only points with a speedup
+    reasons = list(answer.reasons)
     task_s = base.median_task_s()
     short = task_s is not None and task_s < _SHORT_TASK_S
     warning = None
