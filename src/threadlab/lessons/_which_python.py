@@ -112,6 +112,71 @@ def _label(measurements: dict[str, tuple[Measurement, Summary]], python: str) ->
     return python
 
 
+# Each verdict's words, in the order they are told, ``{}`` the Pythons it holds for.
+_VERDICTS = {
+    "threads-serial": (
+        "Threads did not run the loop in parallel on {}: under a GIL one thread at a time runs Python "
+        "bytecode."
+    ),
+    "threads-parallel": (
+        "On {} threads did run it in parallel: a free-threaded build without its GIL lets threads use all "
+        "the cores."
+    ),
+    "threads-odd": (
+        "Threads measured faster on {}, which ran with a GIL: the loop released the GIL, or the sequential "
+        "samples were slowed by something else."
+    ),
+    "unclear": (
+        "Too wide an interval to tell for {}: the machine's speed moved too much during the rounds (see the "
+        "machine line above)."
+    ),
+    "interpreters-parallel": (
+        "Subinterpreters ran it in parallel on {}: each has a GIL of its own, so pure-Python CPU work scales "
+        "with them in one process."
+    ),
+    "interpreters-serial": (
+        "Subinterpreters showed no clear gain on {}, though each has its own GIL: the host or other programs "
+        "held a core (see the machine line above), or starting them cost what they saved."
+    ),
+}
+
+
+def _judge(
+    found: dict[str, tuple[Measurement, Summary]],
+    label: str,
+    sequential: Summary,
+    holds: dict[str, list[str]],
+) -> str:
+    """One Python's figures in words; adds its label to the verdicts (``holds``) it falls under."""
+    words = [f"{label}: one worker {seconds(sequential.wall_median_s)}"]
+    if "threads" in found:
+        threads, summary = found["threads"]
+        words.append(f"threads {_speedup(summary)}")
+        verdict = _parallel(summary)
+        if verdict is None:
+            holds["unclear"].append(f"threads on {label}")
+        else:
+            key = (
+                "threads-serial"
+                if not verdict
+                else "threads-parallel"
+                if without_gil(threads)
+                else "threads-odd"
+            )
+            holds[key].append(label)
+    if "interpreters" in found:
+        summary = found["interpreters"][1]
+        words.append(f"subinterpreters {_speedup(summary)}")
+        verdict = _parallel(summary)
+        if verdict is None:
+            holds["unclear"].append(f"subinterpreters on {label}")
+        else:
+            holds["interpreters-parallel" if verdict else "interpreters-serial"].append(label)
+    else:
+        words.append("no subinterpreters (3.12+)")
+    return ", ".join(words)
+
+
 def which_python_finding(summaries: Sequence[tuple[Measurement, Summary | None]]) -> Finding | None:
     """What the lesson found, in plain words; None when it was not run (one Python only).
 
@@ -123,75 +188,18 @@ def which_python_finding(summaries: Sequence[tuple[Measurement, Summary | None]]
     if len(by_python) < 2:
         return None
     parts: list[str] = []
-    threads_parallel: list[str] = []
-    interpreters_parallel: list[str] = []
-    interpreters_serial: list[str] = []
-    threads_serial: list[str] = []
-    threads_odd: list[str] = []  # parallel under a GIL: noise, or a loop that releases the GIL
+    # Which Pythons each verdict holds for (threads-odd: parallel under a GIL: noise, or a loop
+    # that releases the GIL; unclear: "threads on 3.12.3" and the like).
+    holds: dict[str, list[str]] = {key: [] for key in _VERDICTS}
     one_core: list[tuple[float, str, Measurement]] = []
-    unclear: list[str] = []
     iterations = 0
     for python, found in by_python.items():
         label = _label(found, python)
         measurement, sequential = found["sequential"]
         iterations = int(measurement.point.params["iterations"])
         one_core.append((sequential.wall_median_s, label, measurement))
-        words = [f"{label}: one worker {seconds(sequential.wall_median_s)}"]
-        if "threads" in found:
-            threads, summary = found["threads"]
-            words.append(f"threads {_speedup(summary)}")
-            verdict = _parallel(summary)
-            if verdict is False:
-                threads_serial.append(label)
-            elif verdict is None:
-                unclear.append(f"threads on {label}")
-            elif without_gil(threads):
-                threads_parallel.append(label)
-            else:
-                threads_odd.append(label)
-        if "interpreters" in found:
-            summary = found["interpreters"][1]
-            words.append(f"subinterpreters {_speedup(summary)}")
-            verdict = _parallel(summary)
-            if verdict is None:
-                unclear.append(f"subinterpreters on {label}")
-            else:
-                (interpreters_parallel if verdict else interpreters_serial).append(label)
-        else:
-            words.append("no subinterpreters (3.12+)")
-        parts.append(", ".join(words))
-    verdicts: list[str] = []
-    if threads_serial:
-        verdicts.append(
-            f"Threads did not run the loop in parallel on {', '.join(threads_serial)}: under a GIL one "
-            f"thread at a time runs Python bytecode."
-        )
-    if threads_parallel:
-        verdicts.append(
-            f"On {', '.join(threads_parallel)} threads did run it in parallel: a free-threaded build "
-            f"without its GIL lets threads use all the cores."
-        )
-    if threads_odd:
-        verdicts.append(
-            f"Threads measured faster on {', '.join(threads_odd)}, which ran with a GIL: the loop "
-            f"released the GIL, or the sequential samples were slowed by something else."
-        )
-    if unclear:
-        verdicts.append(
-            f"Too wide an interval to tell for {', '.join(unclear)}: the machine's speed moved too "
-            f"much during the rounds (see the machine line above)."
-        )
-    if interpreters_parallel:
-        verdicts.append(
-            f"Subinterpreters ran it in parallel on {', '.join(interpreters_parallel)}: each has a GIL "
-            f"of its own, so pure-Python CPU work scales with them in one process."
-        )
-    if interpreters_serial:
-        verdicts.append(
-            f"Subinterpreters showed no clear gain on {', '.join(interpreters_serial)}, though each has "
-            f"its own GIL: the host or other programs held a core (see the machine line above), or "
-            f"starting them cost what they saved."
-        )
+        parts.append(_judge(found, label, sequential, holds))
+    verdicts = [words.format(", ".join(holds[key])) for key, words in _VERDICTS.items() if holds[key]]
     if not any(without_gil(found["sequential"][0]) for found in by_python.values()):
         verdicts.append(
             "No free-threaded build without its GIL was compared: with one (uv python install 3.14t) "
