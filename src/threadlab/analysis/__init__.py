@@ -40,7 +40,7 @@ from threadlab.analysis._summary import (
     summarise,
     summary,
 )
-from threadlab.analysis._verdict import Fact, FactCode, Speedup
+from threadlab.analysis._verdict import Fact, FactCode, Speedup, gain
 from threadlab.worker._kinds import KIND_WORDS, Kind
 
 __all__ = [
@@ -74,6 +74,7 @@ __all__ = [
     "cpu_per_wall",
     "describe",
     "fit_usl",
+    "gain",
     "group_baseline",
     "karp_flatt",
     "median_interval",

@@ -29,6 +29,7 @@ from threadlab.analysis._classify import Classification
 from threadlab.analysis._group import Group, Measured
 from threadlab.analysis._scaling import USLFit
 from threadlab.analysis._summary import block_interval, paired_blocks
+from threadlab.analysis._verdict import Speedup, gain
 from threadlab.model import Measurement, Result, Sample, Swept
 from threadlab.worker._kinds import Kind
 
@@ -109,7 +110,7 @@ class SplitComparison:
         winner, other: the two splits; the winner had the higher median paired throughput.
         ratio: the winner's throughput over the other's, median of the per-round ratios.
         interval: its 95% interval (blocks of rounds, as every speedup's).
-        decided: whether the interval lies above 1 (else the two are on par).
+        decided: whether the winner's ratio is a gain (``analysis._verdict.gain``; else on par).
         kind: the group's kind of work, which the advice rests on.
         advice: what to do, as data (``render/`` words it).
     """
@@ -226,7 +227,7 @@ def split_comparisons(group: Group, classification: Classification) -> list[Spli
             winner, other = (first, second) if ratio >= 1 else (second, first)
             if ratio < 1:
                 ratio, (low, high) = 1 / ratio, (1 / high, 1 / low)
-            decided = low > 1
+            decided = gain(Speedup(ratio, low, high)) is True
             kind = classification.kind
             found.append(
                 SplitComparison(

@@ -14,7 +14,6 @@ import enum
 from dataclasses import dataclass
 
 from threadlab.analysis._classify import (
-    REAL_GAIN,
     Classification,
     inner_threads,
     own_gil,
@@ -23,11 +22,9 @@ from threadlab.analysis._classify import (
 from threadlab.analysis._group import Group, GroupPrecision, Measured
 from threadlab.analysis._remedy import Remedy
 from threadlab.analysis._stats import StabilityWarning
-from threadlab.analysis._verdict import Fact, FactCode, Speedup
+from threadlab.analysis._verdict import REAL_GAIN, Fact, FactCode, Speedup, gain
 from threadlab.worker._kinds import Kind
 
-# A recommendation needs the lower end of its speedup interval above this.
-_CLEAR_WIN = 1.05
 # Among worker counts within this share of the best throughput, the fewest wins.
 _NEAR_BEST = 0.95
 # Median task time below this: per-task overhead of any strategy dominates.
@@ -160,7 +157,8 @@ def recommend(
     """Pick the strategy and worker count, or say to stay sequential, or that it is too noisy.
 
     The choice rests on each point's paired speedup and its 95% interval: a
-    strategy is recommended when the interval's low end is above 1.05.
+    strategy is recommended where its interval is a gain (``analysis._verdict.gain``: its low
+    end above 1.05).
     "Too noisy" is the answer only when the interval spans both no gain and a
     real one, and the rounds ended because their time ran out, never while
     more rounds were still allowed.
@@ -235,15 +233,8 @@ def _weighed(
         ratio = (best.speedup or 0.0) / measured.value
         reasons.append(Fact(FactCode.FEWER_WORKERS, workers=best.workers, value=ratio, other=1 - _NEAR_BEST))
     answer = dataclasses.replace(answer, chosen=Choice.of(chosen), reasons=tuple(reasons))
-    if measured.low > _CLEAR_WIN:
-        return dataclasses.replace(
-            answer,
-            strategy=chosen.strategy,
-            workers=chosen.workers,
-            speedup=measured.value,
-            interval=(measured.low, measured.high),
-            verdict=Verdict.USE,
-        )
+    if gain(measured):
+        return _use(answer, chosen, measured)
     return _no_clear_gain(answer, chosen, base, precision)
 
 
@@ -269,7 +260,7 @@ def _no_clear_gain(
         remedies = noisy[0].remedies if noisy else ()
     # Tiny tasks make short, noisy samples; when even the median shows no gain, more
     # rounds would not change the answer (batching would), so they stay sequential.
-    if out_of_time and measured.high > REAL_GAIN and not (short and measured.value < REAL_GAIN):
+    if out_of_time and gain(measured) is None and not (short and measured.value < REAL_GAIN):
         return dataclasses.replace(
             answer,
             strategy=None,
@@ -286,7 +277,7 @@ def _no_clear_gain(
         return dataclasses.replace(
             answer, verdict=Verdict.STAY_SHORT_TASKS, reasons=tuple(reasons), remedies=(Remedy.BIGGER_TASKS,)
         )
-    if measured.high > REAL_GAIN:
+    if gain(measured) is None:
         return dataclasses.replace(
             answer, verdict=Verdict.STAY_UNSETTLED, remedies=(Remedy.TIGHTER_PRECISION,)
         )
@@ -333,7 +324,7 @@ def _already_parallel(
     splits = [m for m in alternatives if m.workers >= 2]
     answer = dataclasses.replace(answer, inner_threads=0, inside=opening)
     chosen = _pick(alternatives) if alternatives else None
-    if chosen is None or (chosen.interval or (0.0, 0.0))[0] <= _CLEAR_WIN:
+    if chosen is None or not gain(speedup_of(chosen) or Speedup(0.0, 0.0, 0.0)):
         if not splits:
             return dataclasses.replace(
                 answer, verdict=Verdict.NO_SPLIT, reasons=tuple(reasons), remedies=(Remedy.ADD_INNER_SPLIT,)
@@ -344,21 +335,25 @@ def _already_parallel(
     assert measured is not None  # alternatives hold only points with a speedup
     reasons.append(Fact(FactCode.SPLIT, chosen.name, chosen.workers, inner=choice.inner, speedup=measured))
     answer = dataclasses.replace(answer, chosen=choice, reasons=tuple(reasons))
-    if measured.low > _CLEAR_WIN:
-        return dataclasses.replace(
-            answer,
-            strategy=chosen.strategy,
-            workers=chosen.workers,
-            speedup=measured.value,
-            interval=(measured.low, measured.high),
-            verdict=Verdict.USE,
-            inner_threads=choice.inner,
-        )
-    if precision is not None and precision.ended == "time" and measured.high > REAL_GAIN:
+    if gain(measured):
+        return dataclasses.replace(_use(answer, chosen, measured), inner_threads=choice.inner)
+    if precision is not None and precision.ended == "time" and gain(measured) is None:
         return dataclasses.replace(
             answer, verdict=Verdict.STAY_UNSETTLED, remedies=(Remedy.MORE_TIME,), precision=precision
         )
     return answer
+
+
+def _use(answer: Recommendation, chosen: Measured, measured: Speedup) -> Recommendation:
+    """Use the chosen point: its interval is a gain."""
+    return dataclasses.replace(
+        answer,
+        strategy=chosen.strategy,
+        workers=chosen.workers,
+        speedup=measured.value,
+        interval=(measured.low, measured.high),
+        verdict=Verdict.USE,
+    )
 
 
 def _pick(among: list[Measured]) -> Measured:

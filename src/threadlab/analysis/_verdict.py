@@ -14,7 +14,16 @@ from dataclasses import dataclass
 from threadlab.model import NativePool
 from threadlab.worker._kinds import Kind
 
-__all__ = ["Fact", "FactCode", "Speedup"]
+__all__ = ["CLEAR_GAIN", "REAL_GAIN", "Fact", "FactCode", "Speedup", "gain"]
+
+# The one rule for "is this a gain", on a speedup's 95% interval (``gain``). A gain: the low
+# end above 1.05. The interval is paired round by round, so it has already taken the
+# machine's drift out; the bar only keeps out gains too small to be worth a strategy (5%).
+CLEAR_GAIN = 1.05
+# No gain worth having: the high end at or below 1.3. One run on these machines moves by
+# ±10-20% (the noise lines of tests/data/kinds-*.json), so an interval that cannot reach 1.3×
+# rules out a gain that would show; one that does may still hide one (more rounds would tell).
+REAL_GAIN = 1.3
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +40,23 @@ class Speedup:
     low: float
     high: float
     rounds: int = 0
+
+    @classmethod
+    def of(cls, value: float, bounds: tuple[float, float] | None, rounds: int = 0) -> Speedup:
+        """A speedup and its interval; one without an interval is its own (``value``–``value``)."""
+        low, high = bounds if bounds is not None else (value, value)
+        return cls(value, low, high, rounds)
+
+
+def gain(speedup: Speedup) -> bool | None:
+    """Whether a speedup is a gain: True where clearly (low end above ``CLEAR_GAIN``), False
+    where none worth having (high end at or below ``REAL_GAIN``), None where its interval
+    cannot tell (it spans both)."""
+    if speedup.low > CLEAR_GAIN:
+        return True
+    if speedup.high <= REAL_GAIN:
+        return False
+    return None
 
 
 class FactCode(enum.StrEnum):
