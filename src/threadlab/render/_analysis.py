@@ -3,8 +3,9 @@
 Names from a results file (workloads, interpreters) go into rich as ``Text``,
 never as markup, with their control characters escaped (``printable``).
 
-The analysis says what to do in plain words and as data (``Remedy``
-values). Here, and only here, remedies become command-line options: each
+The analysis says what to do as data (verdicts, ``Fact`` values, ``Remedy``
+values); ``render/_advice.py`` words them. Here, and only here, remedies
+become command-line options: each
 command that can measure again names its own (``OPTIONS``: ``MORE_TIME`` is
 ``--max-time N`` for ``run``, ``--budget N`` for ``advise``), and a view
 given no options (``show``, the tour, a report) keeps to the plain words.
