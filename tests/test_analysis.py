@@ -53,7 +53,7 @@ from threadlab.analysis import (
     relative_half_width,
 )
 from threadlab.analysis._noise import advice as noise_advice
-from threadlab.model import RoundsEnd, Status
+from threadlab.model import NativePool, RoundsEnd, Status
 from threadlab.render._advice import advice_text, fact_text
 from threadlab.render._analysis import (
     OPTIONS,
@@ -831,6 +831,10 @@ def test_no_analysis_of_a_recorded_file_names_a_command_line_option(name: str) -
 
     texts = json.dumps(analysis.to_json(), ensure_ascii=False)
     assert analysis.recommendations and not FLAG.search(texts), FLAG.findall(texts)
+    for recommendation in analysis.recommendations:  # nor do the words of its verdicts
+        facts = (*recommendation.classification.evidence, *recommendation.reasons)
+        for text in (advice_text(recommendation), *map(fact_text, facts)):
+            assert text and not FLAG.search(text), text
     if analysis.noise is not None:
         assert not any(FLAG.search(note) for note in noise_advice(analysis.noise))
     warnings = [w for stats in analysis.points for w in stats.warnings]
@@ -1022,3 +1026,31 @@ def test_a_strategy_at_one_worker_count_has_no_scaling_summary(
     assert "sleep · threads ×2" in out
     assert "Scaling:" not in out
     assert "USL" not in out
+
+
+@pytest.mark.timeout(30)
+def test_every_fact_has_its_words_citing_its_figures() -> None:
+    pool = NativePool("openblas", "blas", 2)
+    cited = Speedup(1.5, 1.25, 1.75, 6)
+    words = {
+        code: fact_text(
+            Fact(code, "threads", 2, value=1.23, other=0.05, speedup=cited, kind=Kind.IO, inner=1, pool=pool)
+        )
+        for code in FactCode
+    }
+
+    assert all(text and not FLAG.search(text) for text in words.values()), words
+    assert len(set(words.values())) == len(FactCode)  # each code says its own thing
+    assert words[FactCode.SEQUENTIAL_CPU] == "sequential CPU/wall 1.23: the tasks compute 100% of the time"
+    assert words[FactCode.THREADS] == "threads ×2: 1.23× sequential (CPU/wall 0.05)"
+    assert words[FactCode.MEASURED] == "threads ×2: 1.50× sequential, the median of 6 per-round ratios"
+    assert words[FactCode.CLASSIFIED] == f"work classified as {Kind.IO.words}"
+    assert words[FactCode.SPLIT] == (
+        "threads ×2, 1 native thread each: 1.50× (95% CI 1.25–1.75×) one worker with all its native threads"
+    )
+    assert words[FactCode.BUSY_INSIDE].endswith(
+        "so it runs on native threads of its own (OpenBLAS, 2 threads)"
+    )
+    assert (
+        words[FactCode.SHORT_TASKS] == "median task takes 1.23 s: starting workers costs more than it saves"
+    )
