@@ -30,6 +30,7 @@ import sys
 import _common
 
 import threadlab
+from threadlab.render import advice_text, fact_text
 
 WORKLOADS: dict[str, tuple[str, dict[str, float]]] = {
     "sleep": ("io-bound", {"duration": 0.05}),
@@ -63,8 +64,8 @@ def classify() -> list[_common.Verdict]:
         expected = WORKLOADS[classification.workload][0]
         print(f"{classification.workload}: {classification.kind.words}")
         for line in classification.evidence:
-            print(f"   · {line}")
-        print(f"   → {recommendation.text}")
+            print(f"   · {fact_text(line)}")
+        print(f"   → {advice_text(recommendation)}")
         verdicts.append(
             _common.Verdict(
                 f"classify {classification.workload}",
@@ -86,7 +87,7 @@ def advise() -> list[_common.Verdict]:
             verdicts.append(_common.Verdict(f"advise {name}", "none", " or ".join(expected), False))
             continue
         print(f"{name}: {recommendation.classification.kind}")
-        print(f"   → {recommendation.text}")
+        print(f"   → {advice_text(recommendation)}")
         verdicts.append(
             _common.Verdict(
                 f"advise {name}",

@@ -33,6 +33,7 @@ import _common
 
 import threadlab
 from threadlab.analysis import Kind, cores_per_call, cpu_per_wall, summarise
+from threadlab.render import advice_text
 
 N = 600
 # The classification's threshold (analysis._classify.PARALLEL_INSIDE_CPU).
@@ -96,7 +97,7 @@ def table(n: int, workers: list[int], cores: int, max_time: float) -> _common.Ve
         )
     (advice,) = analysis.recommendations
     print(f"   kind: {advice.classification.kind.words}")
-    print(f"   advice: {advice.text}")
+    print(f"   advice: {advice_text(advice)}")
     stacked = advice.strategy not in (None, "sequential") and (
         not advice.inner_threads or (advice.workers or 1) * advice.inner_threads > cores
     )

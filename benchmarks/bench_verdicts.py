@@ -35,6 +35,7 @@ import _common
 
 import threadlab
 from threadlab.analysis import Recommendation, noise_report
+from threadlab.render import advice_text
 
 ITERATIONS = 3_000_000
 # Where the threads' interval must reach, and the gain none of them may claim.
@@ -139,7 +140,7 @@ def _advise(runs: int) -> list[_common.Verdict]:
             advice = threadlab.advise(f"{path}:tiny")
             found = advice.recommendation
             said.append(None if found is None else found.strategy)
-            print(f"   run {number}: {found.text if found else 'no recommendation'}")
+            print(f"   run {number}: {advice_text(found) if found else 'no recommendation'}")
     stays = sum(1 for strategy in said if strategy == "sequential")
     return [
         _common.Verdict(

@@ -33,11 +33,12 @@ import threadlab
 from cli_runner import threadlab_cli
 from conftest import FIXTURES, NO_OTHER_PYTHON, OTHER_PYTHON, target
 from threadlab import Advice, Recommendation, SpecError
-from threadlab.analysis import Kind
+from threadlab.analysis import Kind, Verdict
 from threadlab.cli import main
 from threadlab.orchestrate._advise import target_of
 from threadlab.orchestrate._plan import plan
 from threadlab.orchestrate._rounds import MIN_PAIRED_ROUNDS
+from threadlab.render import advice_text, fact_text
 from threadlab.worker import strategies
 from threadlab.worker.workloads._function import load_function
 
@@ -66,8 +67,14 @@ def check_recommendation(advice: Advice, name: str) -> Recommendation:
         assert recommendation.speedup is not None and recommendation.interval is not None
         low, high = recommendation.interval
         assert low <= recommendation.speedup <= high
-        assert f"use {recommendation.strategy} with {recommendation.workers} workers" in recommendation.text
-        assert f"{recommendation.speedup:.2f}× (95% CI {low:.2f}–{high:.2f}×)" in recommendation.text
+        assert recommendation.verdict is Verdict.USE and recommendation.chosen is not None
+        assert (recommendation.chosen.strategy, recommendation.chosen.workers) == (
+            recommendation.strategy,
+            recommendation.workers,
+        )
+        measured = recommendation.chosen.speedup
+        assert measured is not None
+        assert (measured.value, measured.low, measured.high) == (recommendation.speedup, low, high)
         measured = {(m.point.strategy, m.point.workers) for m in advice.result.measurements}
         assert (recommendation.strategy, recommendation.workers) in measured
     return recommendation
@@ -84,7 +91,8 @@ def summary(advice: Advice) -> str:
         return "no recommendation"
     return (
         f"{recommendation.classification.kind!r}, {recommendation.strategy} ×{recommendation.workers}: "
-        f"{recommendation.text} (evidence: {'; '.join(recommendation.classification.evidence)})"
+        f"{advice_text(recommendation)} "
+        f"(evidence: {'; '.join(map(fact_text, recommendation.classification.evidence))})"
     )
 
 
@@ -155,9 +163,8 @@ def test_a_coroutine_function_is_measured_on_asyncio_only(monkeypatch: pytest.Mo
     assert recommendation.speedup is not None and recommendation.interval is not None
     low, high = recommendation.interval
     assert 1.3 < low <= recommendation.speedup <= high
-    assert f"use asyncio with {recommendation.workers} workers — {recommendation.speedup:.2f}×" in (
-        recommendation.text
-    )
+    assert recommendation.verdict is Verdict.USE and recommendation.chosen is not None
+    assert recommendation.chosen.name == "asyncio"
 
 
 @pytest.mark.timeout(60)
@@ -445,13 +452,17 @@ def test_out_writes_the_analysis_and_show_prints_the_advice_again(
     assert recommendation["workload"] == advise_target("fail_on_negative")
     assert recommendation["classification"]["kind"] in [kind.value for kind in Kind]
     assert recommendation["reasons"]
-    assert _words(recommendation["text"]) in _words(out)
+    # The file holds the verdict as data; its words are those of the analysis of the same file.
+    (again,) = threadlab.analyse(threadlab.load_result(out_file)).recommendations
+    assert recommendation["verdict"] == again.verdict.value
+    words = _words(advice_text(again))
+    assert words in _words(out)
 
     code, shown, err = threadlab_cli(capsys, "show", str(out_file))
 
     assert (code, err) == (0, "")
     assert "What the measurements say:" in shown
-    assert _words(recommendation["text"]) in _words(shown)
+    assert words in _words(shown)
     assert Kind(recommendation["classification"]["kind"]).words in _words(shown)
 
 

@@ -39,9 +39,22 @@ from threadlab import (
     save_result,
 )
 from threadlab._catalogue import workloads
-from threadlab.analysis import Analysis, Kind, Remedy, USLFit, USLNotFitted, analyse, relative_half_width
+from threadlab.analysis import (
+    Analysis,
+    Fact,
+    FactCode,
+    Kind,
+    Remedy,
+    Speedup,
+    USLFit,
+    USLNotFitted,
+    Verdict,
+    analyse,
+    relative_half_width,
+)
 from threadlab.analysis._noise import advice as noise_advice
-from threadlab.model import RoundsEnd, Status
+from threadlab.model import NativePool, RoundsEnd, Status
+from threadlab.render._advice import advice_text, fact_text
 from threadlab.render._analysis import (
     OPTIONS,
     advice_renderables,
@@ -185,12 +198,16 @@ def test_wildly_varying_samples_of_a_file_without_rounds_are_too_noisy_to_tell()
     assert (recommendation.strategy, recommendation.workers) == (None, None)
     assert recommendation.speedup == pytest.approx(4 / 0.3 / 10)
     assert recommendation.interval == pytest.approx((4 / 0.6 / 10, 4 / 0.2 / 10))
-    assert recommendation.text == (
+    assert recommendation.verdict is Verdict.TOO_NOISY
+    assert recommendation.warning is not None and recommendation.warning.code == "high-spread"
+    assert recommendation.reasons[0] == Fact(
+        FactCode.MEASURED, "threads", 2, speedup=Speedup(pytest.approx(4 / 3), *recommendation.interval, 0)
+    )
+    assert advice_text(recommendation) == (
         "work: too noisy to tell — the best, threads ×2, measured 1.33× (95% CI 0.67–2.00×), "
         "and the interval spans both no gain and a real one. "
         "Close other programs, keep the machine on mains power, and measure more samples."
     )
-    assert recommendation.reasons[0] == "threads ×2: 1.33× sequential, the ratio of the median throughputs"
     (_, threads) = analysis.points
     assert [w.code for w in threads.warnings] == ["high-spread"]
     assert threads.ratios is None
@@ -218,14 +235,16 @@ def test_too_noisy_only_when_the_rounds_ran_out_of_time() -> None:
     assert (recommendation.strategy, recommendation.workers) == (None, None)
     assert recommendation.speedup == pytest.approx(1.2)
     assert recommendation.interval == pytest.approx((0.9, 1.6))
+    assert recommendation.verdict is Verdict.TOO_NOISY
+    assert recommendation.remedies == (Remedy.MORE_TIME, Remedy.QUIETER_MACHINE)
+    (precision,) = analysis.precision
+    assert recommendation.precision == precision  # what more time would give, as data
     # ±29.2% after 3 s of rounds: (0.292 / 0.05)² × 3 s = 102 s would reach ±5%.
-    assert recommendation.text == (
+    assert advice_text(recommendation) == (
         "work: too noisy to tell — the best, threads ×2, measured 1.20× (95% CI 0.90–1.60×), and the "
         "interval spans both no gain and a real one. The rounds reached ±29% in 3 s (6 rounds); about "
         "102 s of rounds would reach ±5%: give it more time, on a quieter machine if you can."
     )
-    assert "--" not in recommendation.text  # advice as data, not as a CLI flag
-    (precision,) = analysis.precision
     assert (precision.ended, precision.rounds) == ("time", 6)
     assert precision.more_time_s == pytest.approx(3.0 * (0.7 / 2 / 1.2 / 0.05) ** 2)
 
@@ -240,9 +259,16 @@ def test_the_same_interval_reached_as_asked_is_no_clear_gain_not_too_noisy() -> 
 
     (recommendation,) = analysis.recommendations
     assert (recommendation.strategy, recommendation.workers, recommendation.speedup) == ("sequential", 1, 1.0)
-    assert recommendation.text.startswith(
-        "work: stay sequential — the best alternative, threads ×2, measured 1.20× (95% CI 0.90–1.60×), "
-        "no clear gain."
+    assert recommendation.verdict is Verdict.STAY_UNSETTLED
+    assert recommendation.chosen is not None and (
+        recommendation.chosen.name,
+        recommendation.chosen.workers,
+    ) == (
+        "threads",
+        2,
+    )
+    assert recommendation.chosen.speedup == Speedup(
+        pytest.approx(1.2), pytest.approx(0.9), pytest.approx(1.6), 6
     )
     (precision,) = analysis.precision
     assert (precision.ended, precision.more_time_s) == ("precise", None)
@@ -262,7 +288,9 @@ def test_paired_rounds_see_through_the_machines_drift() -> None:
     (recommendation,) = analysis.recommendations
     assert (recommendation.strategy, recommendation.workers) == ("threads", 2)
     assert (recommendation.speedup, recommendation.interval) == (2.0, (2.0, 2.0))
-    assert recommendation.reasons[0] == "threads ×2: 2.00× sequential, the median of 6 per-round ratios"
+    assert recommendation.reasons[0] == Fact(
+        FactCode.MEASURED, "threads", 2, speedup=Speedup(2.0, 2.0, 2.0, 6)
+    )
     # Its wall times vary by a third, its per-round speedups not at all: no high-spread warning.
     _, stats = analysis.points
     assert stats.wall.cv is not None and stats.wall.cv > 0.3
@@ -306,7 +334,9 @@ def test_no_strategy_beating_sequential_means_stay_sequential() -> None:
     assert (recommendation.strategy, recommendation.workers, recommendation.speedup) == ("sequential", 1, 1.0)
     assert recommendation.interval is None
     assert recommendation.classification.kind is Kind.CPU_HOLDS_GIL
-    assert recommendation.text.startswith(
+    assert recommendation.verdict is Verdict.STAY
+    assert recommendation.chosen is not None and recommendation.chosen.name == "threads"
+    assert advice_text(recommendation).startswith(
         "work: stay sequential — the best alternative, threads ×2, measured 0.98× (95% CI 0.95–1.00×), "
         "no clear gain. The work holds the GIL"
     )
@@ -330,8 +360,11 @@ def test_the_fewest_workers_within_5_percent_of_the_best_are_chosen() -> None:
     assert recommendation.interval is not None and recommendation.speedup is not None
     low, high = recommendation.interval
     assert low <= recommendation.speedup <= high
-    assert "8 workers gave 1.01× of that: within 5%, so the fewer workers win" in recommendation.reasons
-    assert recommendation.text.startswith("work: use threads with 4 workers — 1.98× (95% CI 1.98–1.98×)")
+    assert recommendation.verdict is Verdict.USE
+    fewer = recommendation.reasons[-1]
+    assert (fewer.code, fewer.workers) == (FactCode.FEWER_WORKERS, 8)
+    assert (fewer.value, fewer.other) == (pytest.approx(20 / 19.8), pytest.approx(0.05))
+    assert fact_text(fewer) == "8 workers gave 1.01× of that: within 5%, so the fewer workers win"
 
 
 @pytest.mark.timeout(30)
@@ -357,11 +390,8 @@ def test_with_only_one_worker_measured_the_advice_is_to_stay_sequential() -> Non
 
     (recommendation,) = analysis.recommendations
     assert (recommendation.strategy, recommendation.workers) == ("sequential", 1)
-    assert recommendation.reasons == ("no strategy was measured with 2 or more workers",)
-    assert recommendation.text == (
-        "work: nothing ran with 2 or more workers; measure other strategies with 2 or more workers "
-        "to compare."
-    )
+    assert recommendation.verdict is Verdict.NO_WORKERS
+    assert recommendation.reasons == (Fact(FactCode.NO_WORKERS),)
 
 
 @pytest.mark.timeout(30)
@@ -370,14 +400,15 @@ def test_without_a_sequential_point_the_work_is_unclear_and_the_speedup_unknown(
 
     (classification,) = analysis.classifications
     assert classification.kind is Kind.UNKNOWN
-    assert classification.evidence == (
-        "no sequential point with CPU time measured; measure sequential too to settle it",
-    )
+    assert classification.evidence == (Fact(FactCode.NO_SEQUENTIAL),)
     (recommendation,) = analysis.recommendations
     assert (recommendation.strategy, recommendation.workers) == ("threads", 2)
     assert (recommendation.speedup, recommendation.interval) == (None, None)
-    assert recommendation.reasons == ("no sequential baseline was measured",)
-    assert recommendation.text.endswith("the speedup is unknown; measure sequential too.")
+    assert (recommendation.verdict, recommendation.reasons) == (
+        Verdict.NO_BASELINE,
+        (Fact(FactCode.NO_BASELINE),),
+    )
+    assert recommendation.chosen is not None and recommendation.chosen.speedup is None
 
 
 @pytest.mark.timeout(30)
@@ -386,10 +417,7 @@ def test_without_threads_whether_computing_work_holds_the_gil_is_unclear() -> No
 
     (classification,) = analysis.classifications
     assert classification.kind is Kind.UNKNOWN
-    assert classification.evidence[-1] == (
-        "no thread point with 2+ workers, so whether it holds the GIL is not known: measure threads "
-        "with 2 workers too"
-    )
+    assert classification.evidence[-1] == Fact(FactCode.NO_THREADS)
 
 
 @pytest.mark.timeout(30)
@@ -400,9 +428,7 @@ def test_on_one_cpu_computing_work_is_unclear() -> None:
 
     (classification,) = analysis.classifications
     assert classification.kind is Kind.UNKNOWN
-    assert (
-        classification.evidence[-1] == "this machine has one CPU, so no strategy can run CPU work in parallel"
-    )
+    assert classification.evidence[-1] == Fact(FactCode.ONE_CPU)
 
 
 CLASSIFIED = [
@@ -454,10 +480,11 @@ def test_classification_and_advice_follow_cpu_time_and_speedups(
 
     (recommendation,) = analysis.recommendations
     assert recommendation.classification.kind == kind
-    assert recommendation.classification.evidence[0].startswith("sequential CPU/wall ")
+    assert recommendation.classification.evidence[0].code is FactCode.SEQUENTIAL_CPU
     assert (recommendation.strategy, recommendation.workers) == advice
-    assert recommendation.text.endswith(why)
-    assert recommendation.reasons[1] == f"work classified as {kind.words}"
+    assert recommendation.verdict is Verdict.USE
+    assert recommendation.reasons[1] == Fact(FactCode.CLASSIFIED, kind=kind)
+    assert advice_text(recommendation).endswith(why)
 
 
 @pytest.mark.timeout(30)
@@ -472,10 +499,8 @@ def test_tasks_too_short_to_share_out_mean_stay_sequential() -> None:
 
     (recommendation,) = analysis.recommendations
     assert (recommendation.strategy, recommendation.workers) == ("sequential", 1)
-    assert "median task takes 10 µs: starting workers costs more than it saves" in recommendation.reasons
-    assert recommendation.text.endswith(
-        "The tasks are so short that the overhead of any strategy dominates; batch them into larger tasks."
-    )
+    assert recommendation.verdict is Verdict.STAY_SHORT_TASKS
+    assert recommendation.reasons[-1] == Fact(FactCode.SHORT_TASKS, value=pytest.approx(1e-5))
 
 
 @pytest.mark.timeout(30)
@@ -497,8 +522,10 @@ def test_noisy_samples_of_tiny_tasks_without_a_median_gain_stay_sequential(
 
     (recommendation,) = analysis.recommendations
     assert recommendation.strategy == strategy
-    assert "(95% CI 0.50–4.00×)" in recommendation.text
-    assert ("The tasks are so short" in recommendation.text) == (strategy == "sequential")
+    assert recommendation.chosen is not None and recommendation.chosen.speedup is not None
+    measured_speedup = recommendation.chosen.speedup
+    assert (measured_speedup.low, measured_speedup.high) == (pytest.approx(0.5), pytest.approx(4.0))
+    assert (recommendation.verdict is Verdict.STAY_SHORT_TASKS) == (strategy == "sequential")
 
 
 @pytest.mark.timeout(30)
@@ -590,11 +617,7 @@ def test_work_that_gained_nowhere_on_a_machine_that_gave_one_core_is_not_called_
 
     (classification,) = held.classifications
     assert classification.kind is Kind.UNKNOWN
-    assert classification.evidence[-1] == (
-        "but the machine gave only 1.00 of its 2 cores in parallel during the run, so no strategy could "
-        "have run this work in parallel: whether it holds the GIL cannot be told here; measure again when "
-        "the machine is quieter"
-    )
+    assert classification.evidence[-1] == Fact(FactCode.CAPACITY_LOW, workers=2, value=pytest.approx(1.0))
     assert held.noise is not None and held.noise.capacity_low
     (classification,) = free.classifications
     assert classification.kind is Kind.CPU_HOLDS_GIL
@@ -655,7 +678,8 @@ def test_the_recorded_built_in_workloads_are_classified_as_their_physics_says(ki
     assert advice["hash"].strategy in ("threads", "processes")
     for recommendation in (advice["sleep"], advice["count"], advice["hash"]):
         assert recommendation.interval is not None and recommendation.interval[0] > 1.05
-        assert recommendation.reasons[0].endswith(" per-round ratios")
+        speedup = recommendation.reasons[0].speedup
+        assert speedup is not None and speedup.rounds >= kinds_here.spec.repeat
 
 
 @pytest.mark.timeout(30)
@@ -680,16 +704,14 @@ def test_a_recorded_run_on_a_machine_that_gave_one_core_calls_no_work_gil_bound(
     assert kinds["sleep"].kind is Kind.IO  # waiting overlaps whatever the cores
     for name in ("count", "hash", "compress"):
         assert kinds[name].kind is Kind.UNKNOWN, kinds[name].evidence
-        assert (
-            kinds[name]
-            .evidence[-1]
-            .startswith(f"but the machine gave only {analysis.noise.capacity:.2f} of its 2 cores in parallel")
+        assert kinds[name].evidence[-1] == Fact(
+            FactCode.CAPACITY_LOW, workers=2, value=analysis.noise.capacity
         )
     advice = {r.workload: r for r in analysis.recommendations}
     assert (advice["sleep"].strategy, advice["sleep"].workers) == ("threads", 2)
     # Nothing computing is recommended a parallel strategy it could not have been seen to gain on.
     for name in ("count", "hash", "compress"):
-        assert advice[name].strategy in ("sequential", None), advice[name].text
+        assert advice[name].strategy in ("sequential", None), advice_text(advice[name])
 
 
 # ---------------------------------------------------------------------------
@@ -793,7 +815,8 @@ def test_every_classification_and_recommendation_says_what_to_do_as_remedies(
     classification = recommendation.classification
     assert (classification.kind, classification.remedies) == (kind, settles)
     assert recommendation.remedies == remedies
-    for text in (*classification.evidence, recommendation.text, *recommendation.reasons):
+    words = (*classification.evidence, *recommendation.reasons)
+    for text in (*map(fact_text, words), advice_text(recommendation)):
         assert not FLAG.search(text), text
 
 
@@ -808,6 +831,10 @@ def test_no_analysis_of_a_recorded_file_names_a_command_line_option(name: str) -
 
     texts = json.dumps(analysis.to_json(), ensure_ascii=False)
     assert analysis.recommendations and not FLAG.search(texts), FLAG.findall(texts)
+    for recommendation in analysis.recommendations:  # nor do the words of its verdicts
+        facts = (*recommendation.classification.evidence, *recommendation.reasons)
+        for text in (advice_text(recommendation), *map(fact_text, facts)):
+            assert text and not FLAG.search(text), text
     if analysis.noise is not None:
         assert not any(FLAG.search(note) for note in noise_advice(analysis.noise))
     warnings = [w for stats in analysis.points for w in stats.warnings]
@@ -999,3 +1026,31 @@ def test_a_strategy_at_one_worker_count_has_no_scaling_summary(
     assert "sleep · threads ×2" in out
     assert "Scaling:" not in out
     assert "USL" not in out
+
+
+@pytest.mark.timeout(30)
+def test_every_fact_has_its_words_citing_its_figures() -> None:
+    pool = NativePool("openblas", "blas", 2)
+    cited = Speedup(1.5, 1.25, 1.75, 6)
+    words = {
+        code: fact_text(
+            Fact(code, "threads", 2, value=1.23, other=0.05, speedup=cited, kind=Kind.IO, inner=1, pool=pool)
+        )
+        for code in FactCode
+    }
+
+    assert all(text and not FLAG.search(text) for text in words.values()), words
+    assert len(set(words.values())) == len(FactCode)  # each code says its own thing
+    assert words[FactCode.SEQUENTIAL_CPU] == "sequential CPU/wall 1.23: the tasks compute 100% of the time"
+    assert words[FactCode.THREADS] == "threads ×2: 1.23× sequential (CPU/wall 0.05)"
+    assert words[FactCode.MEASURED] == "threads ×2: 1.50× sequential, the median of 6 per-round ratios"
+    assert words[FactCode.CLASSIFIED] == f"work classified as {Kind.IO.words}"
+    assert words[FactCode.SPLIT] == (
+        "threads ×2, 1 native thread each: 1.50× (95% CI 1.25–1.75×) one worker with all its native threads"
+    )
+    assert words[FactCode.BUSY_INSIDE].endswith(
+        "so it runs on native threads of its own (OpenBLAS, 2 threads)"
+    )
+    assert (
+        words[FactCode.SHORT_TASKS] == "median task takes 1.23 s: starting workers costs more than it saves"
+    )

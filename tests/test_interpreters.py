@@ -49,6 +49,7 @@ from threadlab.orchestrate._discover import cache_file, describe, describe_all, 
 from threadlab.orchestrate._plan import plan
 from threadlab.orchestrate._runner import worker_command, worker_env
 from threadlab.orchestrate._select import check_gil, newest_per_minor, select
+from threadlab.render import advice_text, fact_text
 from threadlab.worker import strategies
 
 pytestmark = pytest.mark.timeout(120)
@@ -652,14 +653,15 @@ def on_a_free_threaded_build(result: Result, *, gil_enabled: bool, cause: str | 
 def test_threads_that_scale_on_a_build_without_a_gil_are_said_to_run_in_parallel_for_that() -> None:
     measured = on_a_free_threaded_build(threadlab.load_result(DATA / "kinds-here.json"), gil_enabled=False)
 
-    (hash_advice,) = [r for r in analyse(measured).recommendations if r.text.startswith("hash:")]
+    (hash_advice,) = [r for r in analyse(measured).recommendations if r.workload.startswith("hash")]
 
     assert hash_advice.strategy == "threads"
-    assert hash_advice.text.endswith(
+    assert hash_advice.chosen is not None and hash_advice.chosen.no_gil
+    assert advice_text(hash_advice).endswith(
         "The work runs in parallel: this build has no GIL, so threads compute at once."
     )
-    assert (
-        "work classified as cpu-bound, in parallel on threads: this build has no GIL" in hash_advice.reasons
+    assert "work classified as cpu-bound, in parallel on threads: this build has no GIL" in map(
+        fact_text, hash_advice.reasons
     )
 
 
@@ -669,10 +671,10 @@ def test_a_gil_turned_back_on_is_said_with_its_cause() -> None:
         threadlab.load_result(DATA / "kinds-here.json"), gil_enabled=True, cause=cause
     )
 
-    advice = {r.text.split(":")[0]: r for r in analyse(measured).recommendations}
+    advice = {advice_text(r).split(":")[0]: advice_text(r) for r in analyse(measured).recommendations}
 
-    assert advice["count"].text.endswith(f"as on processes. On Python 3.13.5t the GIL was on: {cause}.")
-    assert advice["hash"].text.endswith(
+    assert advice["count"].endswith(f"as on processes. On Python 3.13.5t the GIL was on: {cause}.")
+    assert advice["hash"].endswith(
         "The work runs in C code that releases the GIL, so threads compute in parallel."
     )
 

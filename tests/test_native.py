@@ -20,7 +20,7 @@ import threadlab
 from cli_runner import threadlab_cli
 from conftest import measure, one_point, target
 from threadlab import ResultsFileError, SpecError, load_result, save_result
-from threadlab.analysis import Kind, Remedy, analyse
+from threadlab.analysis import FactCode, Kind, Remedy, Verdict, analyse
 from threadlab.analysis._classify import classify
 from threadlab.analysis._group import groups
 from threadlab.analysis._recommend import recommend
@@ -30,6 +30,7 @@ from threadlab.model import Measurement, NativePool, NativeThreads, Point, Resul
 from threadlab.model._json import result_from_json, result_to_json
 from threadlab.orchestrate import _strategies as every_strategy
 from threadlab.orchestrate._plan import plan
+from threadlab.render._advice import advice_text, fact_text
 from threadlab.worker import _native, workloads
 from threadlab.worker._native import INNER_THREADS, THREAD_VARIABLES
 from threadlab.worker._schema import NATIVE_FIELDS, NATIVE_POOL_FIELDS
@@ -98,8 +99,8 @@ def test_a_sweep_of_inner_threads_names_it_in_every_point() -> None:
     labels = [swept.point_label(p) for p in spec_points]
     assert len(labels) == 12
     assert [label.count("(inner_threads=") for label in labels] == [1] * 12
-    assert labels[0] == "matmul · sequential (inner_threads=1) ×1 (1 tasks)"
-    assert labels[-1] == "matmul · processes (inner_threads=2) ×2 (2 tasks)"
+    assert labels[0] == "matmul · sequential (inner_threads=1) ×1"
+    assert labels[-1] == "matmul · processes (inner_threads=2) ×2"
 
 
 def test_inner_threads_that_differs_between_strategies_is_named_only_for_its_workload() -> None:
@@ -263,10 +264,14 @@ def test_the_recorded_product_is_classified_already_parallel_inside_naming_its_p
 
     assert classification.kind is Kind.PARALLEL_INSIDE
     assert classification.kind.words == "already parallel inside"
-    assert classification.evidence[0].startswith("sequential (inner_threads=0): one call keeps ")
-    assert classification.evidence[0].endswith(
-        "so it runs on native threads of its own (OpenBLAS, 2 threads)"
+    busy = classification.evidence[0]
+    assert (busy.code, busy.point, busy.value) == (
+        FactCode.BUSY_INSIDE,
+        "sequential (inner_threads=0)",
+        pytest.approx(2.04, abs=0.005),
     )
+    assert busy.pool is not None and (busy.pool.name, busy.pool.threads) == ("OpenBLAS", 2)
+    assert fact_text(busy).endswith("so it runs on native threads of its own (OpenBLAS, 2 threads)")
 
 
 def test_the_advice_is_one_worker_or_a_split_within_the_cores_never_workers_on_a_busy_pool() -> None:
@@ -275,21 +280,24 @@ def test_the_advice_is_one_worker_or_a_split_within_the_cores_never_workers_on_a
     (advice,) = analysis.recommendations
 
     assert advice.classification.kind is Kind.PARALLEL_INSIDE
-    assert advice.text.startswith("matmul: already parallel inside: one call keeps ")
-    if advice.strategy == "sequential" and advice.inner_threads == 0:
-        assert advice.workers == 1
-        assert "Stay with one worker and let OpenBLAS use the cores" in advice.text
-    elif advice.strategy == "sequential":  # one native thread did better (the recording's own case)
-        assert (advice.workers, advice.inner_threads) == (1, 1)
-        assert advice.interval is not None and advice.interval[0] > 1.05
-        assert "Yet its native threads cost more than they give here: run one worker with " in advice.text
-        assert "OPENBLAS_NUM_THREADS=1 — " in advice.text
-    else:
-        assert advice.strategy in ("threads", "processes") and advice.inner_threads == 1
-        assert advice.workers is not None and advice.workers * advice.inner_threads <= 2
-        assert advice.interval is not None and advice.interval[0] > 1.05
-        assert f"run 2 {advice.strategy} with OPENBLAS_NUM_THREADS=1 — " in advice.text
-        assert "95% CI" in advice.text
+    # The recording: 2 threads × 1 native thread measured 0.78× (0.66–1.20×) one worker with
+    # OpenBLAS's two threads, and the rounds ended precise: no gain, stay with one worker.
+    assert (advice.strategy, advice.workers, advice.inner_threads) == ("sequential", 1, 0)
+    assert (advice.verdict, advice.remedies) == (Verdict.STAY, ())
+    assert advice.chosen is not None and advice.chosen.speedup is not None
+    assert (advice.chosen.name, advice.chosen.workers, advice.chosen.inner) == (
+        "threads (inner_threads=1)",
+        2,
+        1,
+    )
+    assert advice.chosen.speedup.high > 1.05 > advice.chosen.speedup.low
+    left_out = [(f.point, f.workers) for f in advice.reasons if f.code is FactCode.LEFT_OUT]
+    assert left_out == [("threads (inner_threads=0)", 2), ("processes (inner_threads=0)", 2)]
+    assert advice_text(advice) == (
+        "matmul: already parallel inside: one call keeps 2.04 cores busy (OpenBLAS, 2 threads). Stay with "
+        "one worker and let OpenBLAS use the cores, or run 2 threads with OPENBLAS_NUM_THREADS=1 for 0.78× "
+        "(95% CI 0.66–1.20×) — no gain here."
+    )
 
 
 def faster(measurement: Measurement, factor: float) -> Measurement:
@@ -309,9 +317,8 @@ def test_workers_stacked_on_a_busy_pool_are_never_the_advice_however_fast_they_l
     (advice,) = analyse(dataclasses.replace(result, measurements=changed)).recommendations
 
     assert (advice.strategy, advice.workers, advice.inner_threads) == ("sequential", 1, 0)
-    assert "Stay with one worker and let OpenBLAS use the cores, or run 2 " in advice.text
-    assert advice.text.endswith("— no gain here.")
-    assert any("left out: its workers run on top of native pools" in reason for reason in advice.reasons)
+    assert advice.verdict is Verdict.STAY and advice.chosen is not None and advice.chosen.workers == 2
+    assert any(reason.code is FactCode.LEFT_OUT for reason in advice.reasons)
 
 
 def test_a_split_that_measured_faster_is_the_advice_with_its_interval() -> None:
@@ -324,8 +331,9 @@ def test_a_split_that_measured_faster_is_the_advice_with_its_interval() -> None:
     (advice,) = analyse(dataclasses.replace(result, measurements=changed)).recommendations
 
     assert (advice.strategy, advice.workers, advice.inner_threads) == ("processes", 2, 1)
-    assert (
-        "Yet many calls split better than one: run 2 processes with OPENBLAS_NUM_THREADS=1 — " in advice.text
+    assert advice.verdict is Verdict.USE
+    assert "Yet many calls split better than one: run 2 processes with OPENBLAS_NUM_THREADS=1 — " in (
+        advice_text(advice)
     )
 
 
@@ -339,9 +347,10 @@ def test_one_worker_with_fewer_native_threads_is_the_advice_where_it_measured_be
     (advice,) = analyse(dataclasses.replace(result, measurements=changed)).recommendations
 
     assert (advice.strategy, advice.workers, advice.inner_threads) == ("sequential", 1, 1)
+    assert advice.verdict is Verdict.USE and advice.chosen is not None and advice.chosen.inner == 1
     assert (
         "Yet its native threads cost more than they give here: run one worker with OPENBLAS_NUM_THREADS=1 — "
-        in (advice.text)
+        in advice_text(advice)
     )
 
 
@@ -352,8 +361,8 @@ def test_without_a_split_measured_the_advice_stays_with_one_worker_and_asks_for_
     advice = recommend(group, classify(group, 2), None, 2)
 
     assert (advice.strategy, advice.workers, advice.inner_threads) == ("sequential", 1, 0)
-    assert advice.remedies == (Remedy.ADD_INNER_SPLIT,)
-    assert advice.text.endswith(
+    assert (advice.verdict, advice.remedies) == (Verdict.NO_SPLIT, (Remedy.ADD_INNER_SPLIT,))
+    assert advice_text(advice).endswith(
         "Stay with one worker and let OpenBLAS use the cores: more workers on top would only compete for "
         "them. To weigh N workers with 1 native thread each, measure them with inner_threads=1."
     )

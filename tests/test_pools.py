@@ -22,12 +22,19 @@ from threadlab._errors import ResultsFileError
 from threadlab.analysis import Kind, analyse
 from threadlab.analysis._classify import Classification
 from threadlab.analysis._group import groups
-from threadlab.analysis._pools import sample_overhead, split_comparisons, task_overhead
+from threadlab.analysis._pools import (
+    DaskSplit,
+    SplitAdvice,
+    sample_overhead,
+    split_comparisons,
+    task_overhead,
+)
 from threadlab.lessons import findings, tour_spec
 from threadlab.lessons._cluster import TITLE as CLUSTER_TITLE
 from threadlab.model._json import measurement_from_json, measurement_to_json
 from threadlab.orchestrate import _strategies as strategies
 from threadlab.orchestrate._plan import plan
+from threadlab.render._advice import scheduler_text, split_text
 from threadlab.render._analysis import pool_lines
 from threadlab.worker._params import AUTO, Param
 from threadlab.worker.strategies._base import chunk_size, chunks
@@ -227,15 +234,17 @@ def test_processes_with_one_thread_each_win_where_threads_of_one_worker_took_tur
     analysis = analyse(_result(split_2x1, split_1x2))
 
     (split,) = analysis.pools.splits
-    assert (split.winner, split.other, split.threads) == (
-        "2 processes × 1 thread",
-        "1 process × 2 threads",
-        2,
-    )
+    assert (split.winner, split.other, split.threads) == (DaskSplit(2, 1), DaskSplit(1, 2), 2)
     assert split.decided and split.interval[0] > 1
     assert split.ratio == pytest.approx(2.0)
-    assert split.text.startswith("2 processes × 1 thread ran 2.00× the throughput of 1 process × 2 threads")
-    assert split.text.endswith("use processes with one thread each")
+    assert (split.kind, split.advice) == (Kind.UNKNOWN, SplitAdvice.ONE_THREAD_EACH)
+    assert split_text(split).startswith(
+        "2 processes × 1 thread ran 2.00× the throughput of 1 process × 2 threads"
+    )
+    assert split_text(split).endswith(
+        "the threads of one worker took turns, as work that holds the GIL does: use processes with one "
+        "thread each"
+    )
     assert any("2 processes × 1 thread ran" in line for line in pool_lines(analysis))
 
 
@@ -247,8 +256,9 @@ def test_splits_on_par_of_unsettled_work_say_what_would_tell_why() -> None:
     (split,) = analyse(_result(split_2x1, split_1x2)).pools.splits
 
     assert not split.decided
-    assert " are on par: " in split.text
-    assert split.text.endswith(
+    assert split.advice is SplitAdvice.MEASURE_SEQUENTIAL
+    assert " are on par: " in split_text(split)
+    assert split_text(split).endswith(
         "neither split ran faster here; measure sequential too, so that the kind of work says why "
         "(work that holds the GIL needs processes with one thread each)"
     )
@@ -262,10 +272,12 @@ def test_the_split_words_follow_the_classification_where_it_is_known() -> None:
 
     (split,) = split_comparisons(group, holds)
 
-    assert split.text.endswith("the work holds the GIL: use processes with one thread each")
+    assert split.advice is SplitAdvice.ONE_THREAD_EACH
+    assert split_text(split).endswith("the work holds the GIL: use processes with one thread each")
     releases = Classification(group.label, group.python, Kind.CPU_RELEASES_GIL, (), ())
     (on_par,) = split_comparisons(group, releases)
-    assert on_par.text.endswith(
+    assert on_par.advice is SplitAdvice.FEWER_PROCESSES
+    assert split_text(on_par).endswith(
         "the work releases the GIL: threads of one worker overlap as well as processes do, and fewer "
         "processes with more threads each save memory and start-up"
     )
@@ -277,7 +289,11 @@ def test_the_scheduler_limit_names_usl_contention_and_coherency_for_dask() -> No
 
     analysis = analyse(_result(*scaling))
 
-    (line,) = analysis.pools.scheduler
+    (limit,) = analysis.pools.scheduler
+    workload, strategy, _, fit = limit
+    assert (workload, strategy) == ("count", "dask")
+    assert fit.peak_workers is not None
+    line = scheduler_text(*limit)
     assert "adding workers stops paying past N* = " in line
     assert "Dask's scheduler cost is exactly USL's contention (σ" in line
     assert "coherency (κ" in line

@@ -74,8 +74,9 @@ def test_on_a_terminal_the_bar_shows_each_start_then_the_rounds_and_the_time() -
     code, out, err = threadlab_process(RUN, stderr_terminal=True)
 
     assert code == 0
-    assert "starting sleep · threads ×1 (1 tasks)" in err
-    assert "starting sleep · threads ×2 (2 tasks)" in err
+    # The bar names each point as the tables do (one naming function, Swept.point_label).
+    assert "starting sleep · threads ×1" in err
+    assert "starting sleep · threads ×2" in err
     # Both points are one group, measured in rounds: the bar follows the group's rounds.
     assert re.search(r"\[1/1\] sleep: round 1, ±\d+\.\d% \(asked ±5%\)", err)
     assert ELAPSED.search(err)

@@ -36,7 +36,7 @@ from rich.console import Console
 from cli_runner import threadlab_cli
 from images import PNG_MAGIC, distinct_colours, png_size
 from threadlab import Result, load_result
-from threadlab._units import percent, seconds_range
+from threadlab._units import duration, elapsed, milliseconds, percent, seconds_range, speedup
 from threadlab.analysis import (
     Analysis,
     GroupPrecision,
@@ -443,6 +443,34 @@ def test_summary_cells_format_every_column_once() -> None:
 )
 def test_a_range_of_seconds_shares_the_unit_of_its_top(low: float, high: float, text: str) -> None:
     assert seconds_range(low, high) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "bounds", "named", "text"),
+    [
+        (1.8249, (1.74, 1.9), False, "1.82× (1.74–1.90)"),
+        (1.8249, (1.74, 1.9), True, "1.82× (95% CI 1.74–1.90×)"),
+        (0.5, None, True, "0.50×"),
+        (None, (1.0, 2.0), False, "-"),
+    ],
+)
+def test_a_speedup_with_its_interval_reads_one_way_in_a_cell_and_one_in_a_sentence(
+    value: float | None, bounds: tuple[float, float] | None, named: bool, text: str
+) -> None:
+    assert speedup(value, bounds, named=named) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "cited", "took", "overhead"),
+    [
+        (1e-5, "10 µs", "10 µs", "0.01 ms"),
+        (0.0021, "2.1 ms", "2.1 ms", "2.10 ms"),
+        (5.25, "5.25 s", "5.2 s", "5250.00 ms"),
+        (41.4, "41.4 s", "41 s", "41400.00 ms"),
+    ],
+)
+def test_seconds_read_as_a_sentence_cites_them(value: float, cited: str, took: str, overhead: str) -> None:
+    assert (duration(value), elapsed(value), milliseconds(value)) == (cited, took, overhead)
 
 
 def test_csv_has_one_row_per_point_with_the_summary_columns(small: Result) -> None:

@@ -22,6 +22,32 @@ def seconds(value: float | None) -> str:
     return f"{value * 1e6:.0f} µs"
 
 
+def duration(value: float) -> str:
+    """Three significant digits in a readable unit, as a sentence cites a time: ``1.23 ms``, ``10 µs``."""
+    magnitude = abs(value)
+    if magnitude >= 1.0 or magnitude == 0.0:
+        return f"{value:.3g} s"
+    if magnitude >= 1e-3:
+        return f"{value * 1e3:.3g} ms"
+    if magnitude >= 1e-6:
+        return f"{value * 1e6:.3g} µs"
+    return f"{value * 1e9:.3g} ns"
+
+
+def elapsed(value: float) -> str:
+    """How long rounds took, as a sentence says it: ``41 s``, ``5.3 s``, ``770.6 ms``."""
+    if value >= 10:
+        return f"{value:.0f} s"
+    if value >= 1:
+        return f"{value:.1f} s"
+    return seconds(value)
+
+
+def milliseconds(value: float | None) -> str:
+    """A per-task overhead, always in milliseconds: ``2.10 ms``; ``-`` when absent."""
+    return "-" if value is None else f"{value * 1e3:.2f} ms"
+
+
 # Unit, scale and decimals of ``seconds``, from the largest; a range takes its top's.
 _SECONDS_UNITS = ((100.0, "s", 1.0, 0), (1.0, "s", 1.0, 3), (1e-3, "ms", 1e3, 1), (0.0, "µs", 1e6, 0))
 
@@ -76,6 +102,20 @@ def interval(bounds: tuple[float, float] | None, suffix: str = "×") -> str:
     if bounds is None:
         return "-"
     return f"{bounds[0]:.2f}–{bounds[1]:.2f}{suffix}"
+
+
+def speedup(value: float | None, bounds: tuple[float, float] | None, *, named: bool = False) -> str:
+    """A speedup with its 95% interval: ``1.82× (1.74–1.90)``; ``named``: ``1.82× (95% CI 1.74–1.90×)``.
+
+    ``-`` without a speedup; the speedup alone without an interval.
+    """
+    if value is None:
+        return "-"
+    if bounds is None:
+        return ratio(value)
+    if named:
+        return f"{ratio(value)} (95% CI {interval(bounds)})"
+    return f"{ratio(value)} ({interval(bounds, '')})"
 
 
 def percent(share: float) -> str:

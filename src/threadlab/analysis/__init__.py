@@ -9,6 +9,7 @@ Modules, from the data up:
 * ``_group``: a result's points grouped by work and Python, with their figures;
 * ``_classify`` / ``_recommend``: the kind of work, and what to use for it;
 * ``_remedy``: what to do about a doubt, as data, for each front end to word;
+* ``_verdict``: a speedup with its interval, and the facts behind an answer, as data;
 * ``_analysis``: ``analyse(result)``, all of the above for one result;
 * ``_compare``: two results files, point by point.
 """
@@ -17,7 +18,7 @@ from threadlab.analysis._analysis import Analysis, StrategyScaling, analyse
 from threadlab.analysis._classify import Classification
 from threadlab.analysis._group import GroupPrecision, PointStats
 from threadlab.analysis._noise import NoiseReport, noise_report
-from threadlab.analysis._recommend import Recommendation
+from threadlab.analysis._recommend import Choice, Recommendation, Verdict
 from threadlab.analysis._remedy import Remedy
 from threadlab.analysis._scaling import ScalingPoint, USLFit, USLNotFitted, fit_usl, karp_flatt
 from threadlab.analysis._stats import SampleStats, StabilityWarning, check_stability, describe
@@ -39,12 +40,16 @@ from threadlab.analysis._summary import (
     summarise,
     summary,
 )
+from threadlab.analysis._verdict import Fact, FactCode, Speedup, gain
 from threadlab.worker._kinds import KIND_WORDS, Kind
 
 __all__ = [
     "KIND_WORDS",
     "Analysis",
+    "Choice",
     "Classification",
+    "Fact",
+    "FactCode",
     "GroupPrecision",
     "Kind",
     "NoiseReport",
@@ -53,10 +58,12 @@ __all__ = [
     "Remedy",
     "SampleStats",
     "ScalingPoint",
+    "Speedup",
     "StabilityWarning",
     "StrategyScaling",
     "USLFit",
     "USLNotFitted",
+    "Verdict",
     "analyse",
     "baseline_among",
     "baseline_of",
@@ -67,6 +74,7 @@ __all__ = [
     "cpu_per_wall",
     "describe",
     "fit_usl",
+    "gain",
     "group_baseline",
     "karp_flatt",
     "median_interval",

@@ -5,8 +5,10 @@ Pure functions over a result and the rest of its analysis::
     Measurement.startup_s ─────────────────────────► PoolStartup   (kept out of throughput)
     samples' wall and task spans ──────────────────► TaskOverhead  ((wall − ideal) / tasks)
     dask points of one group, same W × threads ────► SplitComparison (paired rounds, interval,
-                                    + Classification  why, in the classification's words)
-    StrategyScaling of dask (USL σ, κ) ────────────► scheduler_limits (where more workers stop paying)
+                                    + Classification  what to do, from the kind of work)
+    StrategyScaling of dask (USL σ, κ) ────────────► PoolReport.scheduler (where more workers stop paying)
+
+All of it is data; ``render/_advice.py`` words it.
 
 The per-task overhead of a point is, per sample, ``(wall − ideal) / tasks``
 with ``ideal`` the tasks' own time (the sum of their spans) spread evenly over
@@ -18,6 +20,7 @@ is reported. Samples whose spans were not kept are passed over.
 
 from __future__ import annotations
 
+import enum
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +29,7 @@ from threadlab.analysis._classify import Classification
 from threadlab.analysis._group import Group, Measured
 from threadlab.analysis._scaling import USLFit
 from threadlab.analysis._summary import block_interval, paired_blocks
+from threadlab.analysis._verdict import Speedup, gain
 from threadlab.model import Measurement, Result, Sample, Swept
 from threadlab.worker import strategies as strategy_registry
 from threadlab.worker._kinds import Kind
@@ -66,6 +70,34 @@ class TaskOverhead:
 
 
 @dataclass(frozen=True, slots=True)
+class DaskSplit:
+    """How a Dask point's worker threads are split: ``processes`` × ``threads`` each."""
+
+    processes: int
+    threads: int
+
+
+class SplitAdvice(enum.StrEnum):
+    """What a split comparison says to do, from the kind of work and which split won.
+
+    Members:
+        ONE_THREAD_EACH: processes with one thread each (the work holds the GIL, or its
+            threads took turns as such work does).
+        MEASURE_AGAIN: the work holds the GIL, yet threads won: measure again before choosing.
+        FEWER_PROCESSES: waiting or GIL-releasing work: fewer processes with more threads
+            each overlap as well, and save memory and start-up.
+        MEASURE_SEQUENTIAL: on par, kind unknown: measure sequential so that the kind says why.
+        MEASURE_BOTH: any other kind: measure it on both splits.
+    """
+
+    ONE_THREAD_EACH = "one-thread-each"
+    MEASURE_AGAIN = "measure-again"
+    FEWER_PROCESSES = "fewer-processes"
+    MEASURE_SEQUENTIAL = "measure-sequential"
+    MEASURE_BOTH = "measure-both"
+
+
+@dataclass(frozen=True, slots=True)
 class SplitComparison:
     """Two Dask splits of the same worker threads: W processes × t threads against W' × t'.
 
@@ -73,23 +105,24 @@ class SplitComparison:
         workload: the group's workload label.
         python: the interpreter's label.
         threads: the total worker threads of both (W × t = W' × t').
-        winner, other: the two splits, ``2 processes × 1 thread``; the
-            winner had the higher median paired throughput.
+        winner, other: the two splits; the winner had the higher median paired throughput.
         ratio: the winner's throughput over the other's, median of the per-round ratios.
         interval: its 95% interval (blocks of rounds, as every speedup's).
-        decided: whether the interval lies above 1 (else the two are on par).
-        text: which wins and why, in plain words.
+        decided: whether the winner's ratio is a gain (``analysis._verdict.gain``; else on par).
+        kind: the group's kind of work, which the advice rests on.
+        advice: what to do, as data (``render/`` words it).
     """
 
     workload: str
     python: str
     threads: int
-    winner: str
-    other: str
+    winner: DaskSplit
+    other: DaskSplit
     ratio: float
     interval: tuple[float, float]
     decided: bool
-    text: str
+    kind: Kind
+    advice: SplitAdvice
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,17 +132,18 @@ class PoolReport:
     Attributes:
         startups: each warm pool's start-up.
         overheads: each pool point's per-task overhead.
-        comparisons: where a group has both Dask and processes, a sentence
-            comparing their per-task overheads.
+        comparisons: where a group has both Dask and processes, the
+            cheapest per-task overhead of each: ``(dask, processes)``.
         splits: Dask's process × thread splits compared.
-        scheduler: per Dask scaling fitted, where adding workers stops paying.
+        scheduler: each Dask scaling's USL fit, ``(workload, strategy label,
+            python, fit)``: its σ and κ say where adding workers stops paying.
     """
 
     startups: tuple[PoolStartup, ...] = ()
     overheads: tuple[TaskOverhead, ...] = ()
-    comparisons: tuple[str, ...] = ()
+    comparisons: tuple[tuple[TaskOverhead, TaskOverhead], ...] = ()
     splits: tuple[SplitComparison, ...] = ()
-    scheduler: tuple[str, ...] = ()
+    scheduler: tuple[tuple[str, str, str, USLFit], ...] = ()
 
     def __bool__(self) -> bool:
         return bool(self.startups or self.overheads or self.splits or self.scheduler)
@@ -136,41 +170,24 @@ def task_overhead(measurement: Measurement) -> float | None:
     return statistics.median(found) if found else None
 
 
-def _split(measurement: Measurement) -> str:
-    threads = slots_of(measurement) // measurement.point.workers
+def _split(measurement: Measurement) -> DaskSplit:
     processes = measurement.point.workers
-    return (
-        f"{processes} process{'es' if processes != 1 else ''} × {threads} thread{'s' if threads != 1 else ''}"
-    )
+    return DaskSplit(processes, slots_of(measurement) // processes)
 
 
-def _why(kind: Kind, winner: Measured, other: Measured, decided: bool) -> str:
-    """Why the split that won did, in the classification's words, or from the split itself."""
-    more_processes = winner if winner.workers > other.workers else other
-    processes_won = decided and winner is more_processes
-    if kind is Kind.CPU_HOLDS_GIL or (kind is Kind.UNKNOWN and processes_won):
-        basis = (
-            "the work holds the GIL"
-            if kind is Kind.CPU_HOLDS_GIL
-            else "the threads of one worker took turns, as work that holds the GIL does"
-        )
-        advice = "use processes with one thread each"
-        if decided and not processes_won:
-            return f"{basis}, yet threads won here: measure again before choosing"
-        return f"{basis}: {advice}"
+def _advice(kind: Kind, winner: Measured, other: Measured, decided: bool) -> SplitAdvice:
+    """What to do, from the classification's kind, or from the split that won."""
+    processes_won = decided and winner.workers > other.workers
+    if kind is Kind.CPU_HOLDS_GIL:
+        return SplitAdvice.MEASURE_AGAIN if decided and not processes_won else SplitAdvice.ONE_THREAD_EACH
+    if kind is Kind.UNKNOWN and processes_won:
+        return SplitAdvice.ONE_THREAD_EACH
     if kind in (Kind.IO, Kind.CPU_RELEASES_GIL):
-        basis = "the tasks wait" if kind is Kind.IO else "the work releases the GIL"
-        return (
-            f"{basis}: threads of one worker overlap as well as processes do, and fewer "
-            "processes with more threads each save memory and start-up"
-        )
+        return SplitAdvice.FEWER_PROCESSES
     if kind is Kind.UNKNOWN and not decided:
         # On par says little alone: the machine may have given fewer cores than threads.
-        return (
-            "neither split ran faster here; measure sequential too, so that the kind of work says "
-            "why (work that holds the GIL needs processes with one thread each)"
-        )
-    return f"the work is {kind.words}: measure it on both splits"
+        return SplitAdvice.MEASURE_SEQUENTIAL
+    return SplitAdvice.MEASURE_BOTH
 
 
 def _splits_of_the_same(first: Measured, second: Measured) -> bool:
@@ -208,25 +225,20 @@ def split_comparisons(group: Group, classification: Classification) -> list[Spli
             winner, other = (first, second) if ratio >= 1 else (second, first)
             if ratio < 1:
                 ratio, (low, high) = 1 / ratio, (1 / high, 1 / low)
-            decided = low > 1
-            win, lose = _split(winner.measurement), _split(other.measurement)
-            head = (
-                f"{win} ran {ratio:.2f}× the throughput of {lose} (95% interval {low:.2f}–{high:.2f})"
-                if decided
-                else f"{win} and {lose} are on par: {ratio:.2f}× (95% interval {low:.2f}–{high:.2f})"
-            )
-            text = f"{head}; {_why(classification.kind, winner, other, decided)}"
+            decided = gain(Speedup(ratio, low, high)) is True
+            kind = classification.kind
             found.append(
                 SplitComparison(
                     group.label,
                     group.python,
                     slots_of(first.measurement),
-                    win,
-                    lose,
+                    _split(winner.measurement),
+                    _split(other.measurement),
                     ratio,
                     (low, high),
                     decided,
-                    text,
+                    kind,
+                    _advice(kind, winner, other, decided),
                 )
             )
     return found
@@ -264,48 +276,13 @@ def _overheads(group: Group) -> list[TaskOverhead]:
     return found
 
 
-def _comparison(overheads: Sequence[TaskOverhead]) -> str | None:
-    """Dask's per-task overhead against processes', for the same tasks, in one sentence."""
+def _comparison(overheads: Sequence[TaskOverhead]) -> tuple[TaskOverhead, TaskOverhead] | None:
+    """Dask's cheapest per-task overhead and processes', for the same tasks; None without both."""
     dask = [o for o in overheads if o.strategy == "dask"]
     processes = [o for o in overheads if o.strategy == "processes"]
     if not dask or not processes:
         return None
-    cluster = min(dask, key=lambda o: o.overhead_s)
-    pool = min(processes, key=lambda o: o.overhead_s)
-    difference = cluster.overhead_s - pool.overhead_s
-    more = "more" if difference >= 0 else "less"
-    return (
-        f"{cluster.workload}: each task on {cluster.point} cost {_ms(cluster.overhead_s)} beyond its own "
-        f"time, against {_ms(pool.overhead_s)} on {pool.point}: {_ms(abs(difference))} {more} per task "
-        "on the cluster (its scheduler's round trip); a cluster pays off where tasks take many times that"
-    )
-
-
-def _ms(seconds: float) -> str:
-    return f"{seconds * 1e3:.2f} ms"
-
-
-def scheduler_limits(usl_fits: Sequence[tuple[str, str, str, USLFit]]) -> list[str]:
-    """Where adding Dask workers stops paying, per fitted scaling, with USL's σ and κ named.
-
-    Args:
-        usl_fits: ``(workload, strategy label, python, fit)`` of each Dask scaling fitted.
-    """
-    lines = []
-    for workload, strategy, python, fit in usl_fits:
-        where = (
-            f"adding workers stops paying past N* = {fit.peak_workers:.1f}"
-            if fit.peak_workers is not None
-            else "throughput levels off without a peak within the model"
-            if fit.sigma > 0
-            else "no limit showed over the worker counts measured"
-        )
-        lines.append(
-            f"{workload} [{python}] on {strategy}: σ {fit.sigma:.3f}, κ {fit.kappa:.2g}; {where}. "
-            "Dask's scheduler cost is exactly USL's contention (σ: every task queues at the one "
-            "scheduler) and coherency (κ: each worker more adds to every other's coordination)"
-        )
-    return lines
+    return min(dask, key=lambda o: o.overhead_s), min(processes, key=lambda o: o.overhead_s)
 
 
 def pool_report(
@@ -318,7 +295,7 @@ def pool_report(
     Args:
         result: what was measured.
         grouped: each group of the analysis with its classification.
-        usl_fits: each Dask scaling's USL fit (``scheduler_limits``).
+        usl_fits: each Dask scaling's USL fit, ``(workload, strategy label, python, fit)``.
     """
     swept = Swept.among(m.point for m in result.measurements)
     startups = tuple(
@@ -327,15 +304,13 @@ def pool_report(
         if m.startup_s is not None
     )
     overheads: list[TaskOverhead] = []
-    comparisons: list[str] = []
+    comparisons: list[tuple[TaskOverhead, TaskOverhead]] = []
     splits: list[SplitComparison] = []
     for group, classification in grouped:
         found = _overheads(group)
         overheads.extend(found)
-        sentence = _comparison(found)
-        if sentence is not None:
-            comparisons.append(sentence)
+        pair = _comparison(found)
+        if pair is not None:
+            comparisons.append(pair)
         splits.extend(split_comparisons(group, classification))
-    return PoolReport(
-        startups, tuple(overheads), tuple(comparisons), tuple(splits), tuple(scheduler_limits(usl_fits))
-    )
+    return PoolReport(startups, tuple(overheads), tuple(comparisons), tuple(splits), tuple(usl_fits))

@@ -1,41 +1,115 @@
 """What to use for a group's work: a strategy and a worker count, stay sequential, or "too noisy".
 
 The choice rests on each point's paired speedup and its 95% interval. A
-recommendation says it in a short paragraph citing the numbers, and what
-would make it surer as :class:`Remedy` values, which each front end words
-its own way (never a command-line option here).
+recommendation is data: a :class:`Verdict`, the point it is about
+(:class:`Choice`), the facts behind it (:class:`Fact`) and what would make
+it surer (:class:`Remedy`); ``render/_advice.py`` words it, and each front
+end names the remedies its own way (never a command-line option here).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+import enum
 from dataclasses import dataclass
 
 from threadlab.analysis._classify import (
-    REAL_GAIN,
     Classification,
     inner_threads,
-    native_words,
     own_gil,
     parallel_inside,
 )
 from threadlab.analysis._group import Group, GroupPrecision, Measured
 from threadlab.analysis._remedy import Remedy
-from threadlab.analysis._stats import _seconds
+from threadlab.analysis._stats import StabilityWarning
+from threadlab.analysis._verdict import REAL_GAIN, Fact, FactCode, Speedup, gain
 from threadlab.worker._kinds import Kind
 
-# A recommendation needs the lower end of its speedup interval above this.
-_CLEAR_WIN = 1.05
 # Among worker counts within this share of the best throughput, the fewest wins.
 _NEAR_BEST = 0.95
 # Median task time below this: per-task overhead of any strategy dominates.
 _SHORT_TASK_S = 1e-4
 
 
+class Verdict(enum.StrEnum):
+    """What a recommendation says; ``render/_advice.py`` words each.
+
+    Members:
+        USE: use the chosen point: the low end of its interval is a clear gain.
+        TOO_NOISY: the interval spans both no gain and a real one, and the time ran out.
+        STAY_SHORT_TASKS: stay sequential: the tasks are too short for any strategy.
+        STAY_UNSETTLED: stay sequential, though the interval still reaches a real gain.
+        STAY: stay sequential: no gain worth having.
+        NO_WORKERS: nothing ran with 2 or more workers.
+        NO_BASELINE: no sequential point, so the speedup is unknown.
+        NO_SPLIT: work already parallel inside, and no N workers × k native threads measured.
+    """
+
+    USE = "use"
+    TOO_NOISY = "too-noisy"
+    STAY_SHORT_TASKS = "stay-short-tasks"
+    STAY_UNSETTLED = "stay-unsettled"
+    STAY = "stay"
+    NO_WORKERS = "no-workers"
+    NO_BASELINE = "no-baseline"
+    NO_SPLIT = "no-split"
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """The point a recommendation is about: the one to use, or the best alternative to sequential.
+
+    Attributes:
+        name: the strategy, with the parameters swept (``dask (threads_per_worker=2)``).
+        strategy: the strategy's name.
+        workers: its workers.
+        throughput: its median throughput, tasks per second.
+        speedup: its speedup against sequential; None without a baseline.
+        inner: the native threads each worker was limited to (0: left as they were).
+        own_gil: whether each worker ran under a GIL of its own (None: unknown).
+        no_gil: whether it ran on threads of one process on a free-threaded build with its
+            GIL off: threads compute at once, whatever the work does with a GIL.
+        gil_on: where it ran on a free-threaded build with its GIL on, that fact
+            (``FactCode.GIL_ON``: the Python and the cause recorded); else None.
+    """
+
+    name: str
+    strategy: str
+    workers: int
+    throughput: float
+    speedup: Speedup | None
+    inner: int = 0
+    own_gil: bool | None = None
+    no_gil: bool = False
+    gil_on: Fact | None = None
+
+    @classmethod
+    def of(cls, measured: Measured) -> Choice:
+        """The choice of one measured point."""
+        return cls(
+            measured.name,
+            measured.strategy,
+            measured.workers,
+            measured.throughput,
+            speedup_of(measured),
+            inner_threads(measured.measurement),
+            own_gil(measured.measurement),
+            _no_gil(measured),
+            _gil_on(measured),
+        )
+
+
+def speedup_of(measured: Measured) -> Speedup | None:
+    """A point's speedup with its interval and paired rounds; None without both."""
+    value, bounds = measured.speedup, measured.interval
+    if value is None or bounds is None:
+        return None
+    return Speedup(value, bounds[0], bounds[1], measured.summary.speedup_rounds)
+
+
 @dataclass(frozen=True, slots=True)
 class Recommendation:
-    """What to use for a workload, with the expected speedup and the reasons.
+    """What to use for a workload, with the expected speedup and the reasons, as data.
 
     Attributes:
         workload: the workload's label.
@@ -47,14 +121,22 @@ class Recommendation:
         interval: a conservative 95% interval for that speedup, from the
             confidence intervals of both medians.
         classification: the kind of work.
+        verdict: what the recommendation says.
         reasons: the measured facts that led here.
-        text: a short paragraph in plain words, citing the numbers.
         remedies: what would make the answer surer, as data (empty when
             nothing would): the command line words them as its options.
         inner_threads: for work already parallel inside, the native threads
             each worker should keep: 1 for N workers × 1 native thread, 0 for
             one worker whose native pools use every core (left as they are);
             None for other work.
+        chosen: the point it is about: the one to use, or the best
+            alternative to sequential; None where none was measured.
+        inside: for work already parallel inside, how many cores one call of
+            one worker keeps busy (``FactCode.ONE_CALL_BUSY``, with its pool).
+        precision: how precise the group's rounds came out, where a verdict
+            turns on more time (``TOO_NOISY``, an unsettled split).
+        warning: for a file measured before rounds, the warning that made it
+            too noisy to tell.
     """
 
     workload: str
@@ -64,15 +146,14 @@ class Recommendation:
     speedup: float | None
     interval: tuple[float, float] | None
     classification: Classification
-    reasons: tuple[str, ...]
-    text: str
+    verdict: Verdict
+    reasons: tuple[Fact, ...]
     remedies: tuple[Remedy, ...]
     inner_threads: int | None = None
-
-
-# A recommendation as ``recommend`` builds it: strategy, workers, speedup, interval, reasons,
-# text, then remedies.
-_Answer = Callable[..., Recommendation]
+    chosen: Choice | None = None
+    inside: Fact | None = None
+    precision: GroupPrecision | None = None
+    warning: StabilityWarning | None = None
 
 
 def recommend(
@@ -84,7 +165,8 @@ def recommend(
     """Pick the strategy and worker count, or say to stay sequential, or that it is too noisy.
 
     The choice rests on each point's paired speedup and its 95% interval: a
-    strategy is recommended when the interval's low end is above 1.05.
+    strategy is recommended where its interval is a gain (``analysis._verdict.gain``: its low
+    end above 1.05).
     "Too noisy" is the answer only when the interval spans both no gain and a
     real one, and the rounds ended because their time ran out, never while
     more rounds were still allowed.
@@ -97,157 +179,123 @@ def recommend(
             parallel inside, N workers × k native threads are weighed only
             where they fit in them.
     """
-    workload = group.label
-    # One worker of any strategy is sequential work plus overhead: never the advice.
-    parallel = [m for m in group.members if m.strategy != "sequential" and m.workers >= 2]
-
-    def answer(
-        strategy: str | None,
-        workers: int | None,
-        speedup: float | None,
-        interval: tuple[float, float] | None,
-        reasons: list[str],
-        text: str,
-        *remedies: Remedy,
-    ) -> Recommendation:
-        return Recommendation(
-            workload,
-            group.python,
-            strategy,
-            workers,
-            speedup,
-            interval,
-            classification,
-            tuple(reasons),
-            text,
-            remedies,
-        )
-
+    # Every answer as ``recommend`` builds it; the strategy and its numbers are filled in below.
+    answer = Recommendation(
+        group.label, group.python, "sequential", 1, 1.0, None, classification, Verdict.STAY, (), ()
+    )
     if classification.kind is Kind.PARALLEL_INSIDE:
         found = _already_parallel(group, precision, cpu_count, answer)
         if found is not None:
             return found
+    # One worker of any strategy is sequential work plus overhead: never the advice.
+    parallel = [m for m in group.members if m.strategy != "sequential" and m.workers >= 2]
     if not parallel:
         stays = group.baseline() is not None
-        return answer(
-            "sequential" if stays else None,
-            1 if stays else None,
-            1.0 if stays else None,
-            None,
-            ["no strategy was measured with 2 or more workers"],
-            f"{workload}: nothing ran with 2 or more workers; measure other strategies with 2 or more "
-            f"workers to compare.",
-            Remedy.ADD_WORKERS,
+        return dataclasses.replace(
+            answer,
+            strategy="sequential" if stays else None,
+            workers=1 if stays else None,
+            speedup=1.0 if stays else None,
+            verdict=Verdict.NO_WORKERS,
+            reasons=(Fact(FactCode.NO_WORKERS),),
+            remedies=(Remedy.ADD_WORKERS,),
         )
     # Points compared with a baseline of this group (the baseline rule gave each its own).
-    ranked = [
-        m
-        for m in parallel
-        if m.speedup is not None and m.interval is not None and group.member(m.baseline) is not None
-    ]
+    ranked = [m for m in parallel if speedup_of(m) is not None and group.member(m.baseline) is not None]
     if not ranked:
         best = max(parallel, key=lambda m: m.throughput)
-        chosen = min(
-            (m for m in parallel if m.name == best.name and m.throughput >= _NEAR_BEST * best.throughput),
-            key=lambda m: m.workers,
+        near = [m for m in parallel if m.name == best.name and m.throughput >= _NEAR_BEST * best.throughput]
+        chosen = min(near, key=lambda m: m.workers)
+        return dataclasses.replace(
+            answer,
+            strategy=chosen.strategy,
+            workers=chosen.workers,
+            speedup=None,
+            verdict=Verdict.NO_BASELINE,
+            reasons=(Fact(FactCode.NO_BASELINE),),
+            remedies=(Remedy.ADD_SEQUENTIAL,),
+            chosen=Choice.of(chosen),
         )
-        return answer(
-            chosen.strategy,
-            chosen.workers,
-            None,
-            None,
-            ["no sequential baseline was measured"],
-            f"{workload}: {chosen.name} with {chosen.workers} workers had the best throughput "
-            f"({chosen.throughput:.3g} tasks/s), but without a sequential point the speedup is unknown; "
-            f"measure sequential too.",
-            Remedy.ADD_SEQUENTIAL,
-        )
+    return _weighed(group, ranked, precision, answer)
+
+
+def _weighed(
+    group: Group, ranked: list[Measured], precision: GroupPrecision | None, answer: Recommendation
+) -> Recommendation:
+    """The answer among points with a speedup: use the best, too noisy to tell, or stay sequential."""
     best = max(ranked, key=lambda m: m.speedup or 0.0)
-    chosen = min(
-        (
-            m
-            for m in ranked
-            if m.name == best.name and (m.speedup or 0.0) >= _NEAR_BEST * (best.speedup or 0.0)
-        ),
-        key=lambda m: m.workers,
-    )
+    near = [
+        m for m in ranked if m.name == best.name and (m.speedup or 0.0) >= _NEAR_BEST * (best.speedup or 0.0)
+    ]
+    chosen = min(near, key=lambda m: m.workers)
     base = group.member(chosen.baseline)
     assert base is not None  # ranked holds only points whose baseline is in the group
-    speedup = chosen.speedup or 0.0
-    interval = chosen.interval or (0.0, 0.0)
-    kind = classification.kind
-    paired = chosen.summary.speedup_rounds
+    measured = speedup_of(chosen)
+    assert measured is not None  # ranked holds only points with a speedup
+    kind = answer.classification.kind
     reasons = [
-        f"{chosen.name} ×{chosen.workers}: {speedup:.2f}× sequential"
-        + (
-            f", the median of {paired} per-round ratios"
-            if paired
-            else ", the ratio of the median throughputs"
-        ),
-        "work classified as cpu-bound, in parallel on threads: this build has no GIL"
+        Fact(FactCode.MEASURED, chosen.name, chosen.workers, speedup=measured),
+        Fact(FactCode.NO_GIL, kind=kind)
         if kind is Kind.CPU_RELEASES_GIL and _no_gil(chosen)
-        else f"work classified as {kind.words}",
+        else Fact(FactCode.CLASSIFIED, kind=kind),
     ]
     if chosen is not best:
-        reasons.append(
-            f"{best.workers} workers gave {(best.speedup or 0.0) / speedup:.2f}× of that: "
-            f"within {1 - _NEAR_BEST:.0%}, so the fewer workers win"
-        )
-    spread = f"{speedup:.2f}× (95% CI {interval[0]:.2f}–{interval[1]:.2f}×)"
-    if interval[0] > _CLEAR_WIN:
-        return answer(
-            chosen.strategy,
-            chosen.workers,
-            speedup,
-            interval,
-            reasons,
-            f"{workload}: use {chosen.name} with {chosen.workers} workers — {spread} the "
-            f"sequential throughput. {_why(kind, chosen)}".rstrip(),
-        )
+        ratio = (best.speedup or 0.0) / measured.value
+        reasons.append(Fact(FactCode.FEWER_WORKERS, workers=best.workers, value=ratio, other=1 - _NEAR_BEST))
+    answer = dataclasses.replace(answer, chosen=Choice.of(chosen), reasons=tuple(reasons))
+    if gain(measured):
+        return _use(answer, chosen, measured)
+    return _no_clear_gain(answer, chosen, base, precision)
+
+
+def _no_clear_gain(
+    answer: Recommendation, chosen: Measured, base: Measured, precision: GroupPrecision | None
+) -> Recommendation:
+    """The best point's interval is no clear gain: too noisy to tell, or stay sequential (and why)."""
+    measured = speedup_of(chosen)
+    assert measured is not None  # the caller weighed only points with a speedup
+    reasons = list(answer.reasons)
     task_s = base.median_task_s()
     short = task_s is not None and task_s < _SHORT_TASK_S
+    warning = None
     if precision is not None:
         out_of_time = precision.ended == "time"
-        more = _more_time_text(precision)
         remedies: tuple[Remedy, ...] = (Remedy.MORE_TIME, Remedy.QUIETER_MACHINE)
     else:  # a file measured before rounds: judged by the spread of its samples, as it was then
         noisy = [
             w for m in (chosen, base) for w in m.stats.warnings if w.code in ("high-spread", "few-samples")
         ]
         out_of_time = bool(noisy)
-        more = _sentence(noisy[0].advice) if noisy else ""
+        warning = noisy[0] if noisy else None
         remedies = noisy[0].remedies if noisy else ()
     # Tiny tasks make short, noisy samples; when even the median shows no gain, more
     # rounds would not change the answer (batching would), so they stay sequential.
-    if out_of_time and interval[1] > REAL_GAIN and not (short and speedup < REAL_GAIN):
-        return answer(
-            None,
-            None,
-            speedup,
-            interval,
-            reasons,
-            f"{workload}: too noisy to tell — the best, {chosen.name} ×{chosen.workers}, measured "
-            f"{spread}, and the interval spans both no gain and a real one. {more}".rstrip(),
-            *remedies,
+    if out_of_time and gain(measured) is None and not (short and measured.value < REAL_GAIN):
+        return dataclasses.replace(
+            answer,
+            strategy=None,
+            workers=None,
+            speedup=measured.value,
+            interval=(measured.low, measured.high),
+            verdict=Verdict.TOO_NOISY,
+            remedies=remedies,
+            precision=precision,
+            warning=warning,
         )
     if task_s is not None and short:
-        reasons.append(f"median task takes {_seconds(task_s)}: starting workers costs more than it saves")
-    stay = f"{workload}: stay sequential — the best alternative, {chosen.name} ×{chosen.workers}, "
-    stay += f"measured {spread}, no clear gain. "
-    if short:
-        text = (
-            "The tasks are so short that the overhead of any strategy dominates; "
-            "batch them into larger tasks."
+        reasons.append(Fact(FactCode.SHORT_TASKS, value=task_s))
+        return dataclasses.replace(
+            answer, verdict=Verdict.STAY_SHORT_TASKS, reasons=tuple(reasons), remedies=(Remedy.BIGGER_TASKS,)
         )
-        return answer("sequential", 1, 1.0, None, reasons, stay + text, Remedy.BIGGER_TASKS)
-    if interval[1] > REAL_GAIN:
-        text = f"Its interval still reaches {interval[1]:.2f}×: ask for a tighter precision to settle it."
-        return answer("sequential", 1, 1.0, None, reasons, stay + text, Remedy.TIGHTER_PRECISION)
-    return answer("sequential", 1, 1.0, None, reasons, stay + _why_not(kind, chosen))
+    if gain(measured) is None:
+        return dataclasses.replace(
+            answer, verdict=Verdict.STAY_UNSETTLED, remedies=(Remedy.TIGHTER_PRECISION,)
+        )
+    return answer
 
 
 def _already_parallel(
-    group: Group, precision: GroupPrecision | None, cpu_count: int | None, answer: _Answer
+    group: Group, precision: GroupPrecision | None, cpu_count: int | None, answer: Recommendation
 ) -> Recommendation | None:
     """One worker whose native pools use all the cores, or N workers × k native threads where better.
 
@@ -263,24 +311,16 @@ def _already_parallel(
     inside, busy = busiest
     native = inside.measurement.native
     pool = None if native is None else native.most_threads()
-    pools = native_words(native)
-    who = pool.name if pool is not None else "its native threads"
-    variable = pool.variable if pool is not None else "OMP_NUM_THREADS"
-    opening = f"{group.label}: already parallel inside: one call keeps {busy:.2f} cores busy"
-    opening += f" ({pools})." if pools else "."
-    reasons = [f"{inside.name} ×1: one call keeps {busy:.2f} cores busy while it runs"]
+    opening = Fact(FactCode.ONE_CALL_BUSY, inside.name, 1, busy, pool=pool)
+    reasons = [opening]
 
     def fits(m: Measured) -> bool:
         inner = inner_threads(m.measurement)
         return inner >= 1 and (cpu_count is None or m.workers * inner <= cpu_count)
 
-    outer = [m for m in group.members if m.strategy != "sequential" and m.workers >= 2]
-    for m in outer:
-        if not fits(m) and m.speedup is not None:
-            reasons.append(
-                f"{m.name} ×{m.workers}: {m.speedup:.2f}×, left out: its workers run on top of native "
-                f"pools that already use the cores"
-            )
+    for m in group.members:
+        if m.strategy != "sequential" and m.workers >= 2 and not fits(m) and m.speedup is not None:
+            reasons.append(Fact(FactCode.LEFT_OUT, m.name, m.workers, m.speedup))
     # The alternatives: N workers × k native threads within the cores, and one worker with fewer
     # native threads than it would take (inner_threads=k: where its threads wait on each other).
     alternatives = [
@@ -288,116 +328,64 @@ def _already_parallel(
         for m in group.members
         if (m.workers >= 2 or m.strategy == "sequential")
         and fits(m)
-        and m.speedup is not None
-        and m.interval is not None
+        and speedup_of(m) is not None
         and group.member(m.baseline) not in (None, m)
     ]
     splits = [m for m in alternatives if m.workers >= 2]
-    stay = f" Stay with one worker and let {who} use the cores"
-
-    def pick(among: list[Measured]) -> Measured:
-        """The best; within 5% of it, the fewest workers, then the fewest native threads."""
-        best = max(among, key=lambda m: m.speedup or 0.0)
-        return min(
-            (m for m in among if (m.speedup or 0.0) >= _NEAR_BEST * (best.speedup or 0.0)),
-            key=lambda m: (m.workers, m.workers * inner_threads(m.measurement)),
-        )
-
-    chosen = pick(alternatives) if alternatives else None
-    if chosen is None or (chosen.interval or (0.0, 0.0))[0] <= _CLEAR_WIN:
+    answer = dataclasses.replace(answer, inner_threads=0, inside=opening)
+    chosen = _pick(alternatives) if alternatives else None
+    if chosen is None or not gain(speedup_of(chosen) or Speedup(0.0, 0.0, 0.0)):
         if not splits:
-            text = (
-                f"{opening}{stay}: more workers on top would only compete for them. To weigh N workers "
-                f"with 1 native thread each, measure them with inner_threads=1."
+            return dataclasses.replace(
+                answer, verdict=Verdict.NO_SPLIT, reasons=tuple(reasons), remedies=(Remedy.ADD_INNER_SPLIT,)
             )
-            found = answer("sequential", 1, 1.0, None, reasons, text, Remedy.ADD_INNER_SPLIT)
-            return dataclasses.replace(found, inner_threads=0)
-        chosen = pick(splits)  # no clear win: the outer split is the alternative worth naming
-    speedup = chosen.speedup or 0.0
-    interval = chosen.interval or (0.0, 0.0)
-    inner = inner_threads(chosen.measurement)
-    spread = f"{speedup:.2f}× (95% CI {interval[0]:.2f}–{interval[1]:.2f}×)"
-    alone = chosen.strategy == "sequential"
-    split = (
-        f"one worker with {variable}={inner}"
-        if alone
-        else f"{chosen.workers} {chosen.strategy} with {variable}={inner}"
-    )
-    reasons.append(
-        f"{chosen.name} ×{chosen.workers}, {inner} native thread{'s' if inner != 1 else ''} each: "
-        f"{spread} one worker with all its native threads"
-    )
-    if interval[0] > _CLEAR_WIN:
-        why = (
-            "Yet its native threads cost more than they give here"
-            if alone
-            else "Yet many calls split better than one"
+        chosen = _pick(splits)  # no clear win: the outer split is the alternative worth naming
+    choice = Choice.of(chosen)
+    measured = choice.speedup
+    assert measured is not None  # alternatives hold only points with a speedup
+    reasons.append(Fact(FactCode.SPLIT, chosen.name, chosen.workers, inner=choice.inner, speedup=measured))
+    answer = dataclasses.replace(answer, chosen=choice, reasons=tuple(reasons))
+    if gain(measured):
+        return dataclasses.replace(_use(answer, chosen, measured), inner_threads=choice.inner)
+    if precision is not None and precision.ended == "time" and gain(measured) is None:
+        return dataclasses.replace(
+            answer, verdict=Verdict.STAY_UNSETTLED, remedies=(Remedy.MORE_TIME,), precision=precision
         )
-        text = f"{opening} {why}: run {split} — {spread} one worker with all its native threads."
-        found = answer(chosen.strategy, chosen.workers, speedup, interval, reasons, text)
-        return dataclasses.replace(found, inner_threads=inner)
-    unsettled = precision is not None and precision.ended == "time" and interval[1] > REAL_GAIN
-    text = f"{opening}{stay}, or run {split} for {spread} — "
-    if unsettled:
-        assert precision is not None
-        text += f"no clear gain, though its interval still reaches {interval[1]:.2f}×. "
-        text += _more_time_text(precision)
-        found = answer("sequential", 1, 1.0, None, reasons, text, Remedy.MORE_TIME)
-    else:
-        found = answer("sequential", 1, 1.0, None, reasons, text + "no gain here.")
-    return dataclasses.replace(found, inner_threads=0)
+    return answer
 
 
-def _more_time_text(precision: GroupPrecision) -> str:
-    """What more rounds would give, in plain words (the front end words the option)."""
-    reached = "" if precision.reached is None else f"reached ±{precision.reached:.0%} "
-    text = f"The rounds {reached}in {precision.elapsed_s:.0f} s ({precision.rounds} rounds)"
-    if precision.more_time_s is not None:
-        text += f"; about {precision.more_time_s:.0f} s of rounds would reach ±{precision.precision:.0%}"
-    return text + ": give it more time, on a quieter machine if you can."
+def _use(answer: Recommendation, chosen: Measured, measured: Speedup) -> Recommendation:
+    """Use the chosen point: its interval is a gain."""
+    return dataclasses.replace(
+        answer,
+        strategy=chosen.strategy,
+        workers=chosen.workers,
+        speedup=measured.value,
+        interval=(measured.low, measured.high),
+        verdict=Verdict.USE,
+    )
 
 
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+def _pick(among: list[Measured]) -> Measured:
+    """The best; within 5% of it, the fewest workers, then the fewest native threads."""
+    best = max(among, key=lambda m: m.speedup or 0.0)
+    return min(
+        (m for m in among if (m.speedup or 0.0) >= _NEAR_BEST * (best.speedup or 0.0)),
+        key=lambda m: (m.workers, m.workers * inner_threads(m.measurement)),
+    )
 
 
-def _no_gil(chosen: Measured) -> bool:
+def _no_gil(measured: Measured) -> bool:
     """Whether the point ran on a free-threaded build with its GIL off, on threads of one process."""
-    interpreter = chosen.measurement.interpreter
+    interpreter = measured.measurement.interpreter
     free = interpreter is not None and interpreter.free_threaded and not interpreter.gil_enabled
-    return free and own_gil(chosen.measurement) is False
+    return free and own_gil(measured.measurement) is False
 
 
-def _gil_back_on(chosen: Measured) -> str:
-    """`` On Python 3.13.5t the GIL was on: -X gil=1.``, where a free-threaded build had it on; else empty."""
-    interpreter = chosen.measurement.interpreter
+def _gil_on(measured: Measured) -> Fact | None:
+    """``FactCode.GIL_ON`` where the point ran on a free-threaded build with its GIL on (the
+    Python's version and the cause the worker recorded); else None."""
+    interpreter = measured.measurement.interpreter
     if interpreter is None or not interpreter.free_threaded or not interpreter.gil_enabled:
-        return ""
-    cause = interpreter.gil_cause or "the cause was not recorded"
-    return f" On Python {interpreter.version}t the GIL was on: {cause}."
-
-
-def _why(kind: Kind, chosen: Measured) -> str:
-    if kind is Kind.IO:
-        return "The tasks mostly wait, and waiting overlaps: more workers wait at once."
-    if kind in (Kind.CPU_RELEASES_GIL, Kind.CPU_HOLDS_GIL) and _no_gil(chosen):
-        return "The work runs in parallel: this build has no GIL, so threads compute at once."
-    if kind is Kind.CPU_RELEASES_GIL:
-        return "The work runs in C code that releases the GIL, so threads compute in parallel."
-    if kind is Kind.CPU_HOLDS_GIL and own_gil(chosen.measurement):
-        return (
-            f"The work holds the GIL, so it runs in parallel only where each worker has a GIL of its "
-            f"own, as on {chosen.strategy}." + _gil_back_on(chosen)
-        )
-    if kind is Kind.MIXED:
-        return "The tasks both wait and compute; the waiting overlaps."
-    return ""
-
-
-def _why_not(kind: Kind, chosen: Measured) -> str:
-    if kind is Kind.CPU_HOLDS_GIL:
-        return (
-            "The work holds the GIL, so threads take turns; if processes did not help either, "
-            "their start-up and data transfer cost as much as they save." + _gil_back_on(chosen)
-        )
-    return "The interval rules out a gain worth having." + _gil_back_on(chosen)
+        return None
+    return Fact(FactCode.GIL_ON, python=interpreter.version, cause=interpreter.gil_cause)

@@ -2,10 +2,11 @@
 
 The analysis says what would make an answer surer (more time, a quieter
 machine, a strategy that was not measured) as :class:`Remedy` values on its
-warnings, classifications and recommendations, beside texts in plain words.
-Each front end words them its own way: the command line as its options
-(``render/_analysis.py``: ``MORE_TIME`` is ``--max-time N`` for ``run`` and
-``--budget N`` for ``advise``), the Python API leaves them as they are.
+warnings, classifications and recommendations, whose verdicts are data too
+(``analysis/_verdict.py``). Each front end words them its own way: the
+command line as its options (``render/_analysis.py``: ``MORE_TIME`` is
+``--max-time N`` for ``run`` and ``--budget N`` for ``advise``), the Python
+API leaves them as they are.
 """
 
 from __future__ import annotations

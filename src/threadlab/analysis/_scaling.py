@@ -273,12 +273,8 @@ def fit_usl(
             reason=(f"USL needs at least {min_points} distinct worker counts; got {len(workers)} ({listed})")
         )
 
-    # Lazy imports: orchestrator-side dependencies, kept out of `import threadlab`.
+    # Lazy import: an orchestrator-side dependency, kept out of `import threadlab` (as scipy is).
     import numpy as np
-    from scipy.optimize import (  # type: ignore[import-untyped]  # scipy ships no type stubs
-        least_squares,
-        nnls,
-    )
 
     n = np.array(workers, dtype=float)
     x = np.array([throughput_by_workers[w] for w in workers], dtype=float)
@@ -286,7 +282,19 @@ def fit_usl(
     # Work with λ in units of λ₀ so that all three parameters are of order 1 or
     # less, whatever the units of throughput.
     lam0 = float(x[0] / n[0])
-    y = x / lam0
+    best = _least_squares(n, x / lam0)
+    if isinstance(best, str):
+        return USLNotFitted(reason=f"USL fit did not converge: {best}")
+    return _fitted(n, x, float(best[0]) * lam0, float(best[1]), float(best[2]))
+
+
+def _least_squares(n: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64] | str:
+    """The best (λ/λ₀, σ, κ) over the linearised start and the generic ones; else the last failure."""
+    import numpy as np
+    from scipy.optimize import (  # type: ignore[import-untyped]  # scipy ships no type stubs
+        least_squares,
+        nnls,
+    )
 
     def residuals(params: NDArray[np.float64]) -> NDArray[np.float64]:
         lam, sigma, kappa = params
@@ -327,11 +335,15 @@ def fit_usl(
         if best is None or result.cost < best.cost:
             best = result
     if best is None:
-        return USLNotFitted(reason=f"USL fit did not converge: {failures[-1]}")
+        return failures[-1]
+    found: NDArray[np.float64] = best.x
+    return found
 
-    lam = float(best.x[0]) * lam0
-    sigma = float(best.x[1])
-    kappa = float(best.x[2])
+
+def _fitted(n: NDArray[np.float64], x: NDArray[np.float64], lam: float, sigma: float, kappa: float) -> USLFit:
+    """The fit's figures: negligible terms set to 0, R², RMSE and the peak where there is one."""
+    import numpy as np
+
     n_max = float(n[-1])
     if sigma * (n_max - 1.0) < _NEGLIGIBLE_TERM:
         sigma = 0.0
@@ -342,7 +354,7 @@ def fit_usl(
     ss_res = float(np.sum((x - predicted) ** 2))
     ss_tot = float(np.sum((x - np.mean(x)) ** 2))
     r_squared = 1.0 - ss_res / ss_tot if ss_tot > 0 else None
-    rmse = math.sqrt(ss_res / len(workers))
+    rmse = math.sqrt(ss_res / len(n))
 
     peak_workers: float | None = None
     peak_throughput: float | None = None
@@ -358,7 +370,7 @@ def fit_usl(
         peak_throughput=peak_throughput,
         r_squared=r_squared,
         rmse=rmse,
-        points=len(workers),
+        points=len(n),
     )
 
 

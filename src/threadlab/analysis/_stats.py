@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from threadlab._units import duration
 from threadlab.analysis._remedy import Remedy
 
 __all__ = [
@@ -262,92 +263,93 @@ def check_stability(
     if not min_wall_s >= 0:
         raise ValueError(f"min_wall_s must be 0 or more; got {min_wall_s}")
 
-    warnings: list[StabilityWarning] = []
-    if stats.n < min_samples:
-        warnings.append(
-            StabilityWarning(
-                code="few-samples",
-                message=(
-                    f"only {_count(stats.n, 'sample')}; at least {min_samples} are needed "
-                    "to judge how much the timings vary"
-                ),
-                advice=f"measure at least {max(10, min_samples)} samples",
-                remedies=(Remedy.MORE_SAMPLES,),
-            )
-        )
+    found = (
+        _few_samples(stats, min_samples),
+        _high_spread(stats, ratios, max_cv),
+        _short_sample(stats, min_wall_s),
+        _outliers(stats),
+    )
+    return tuple(warning for warning in found if warning is not None)
+
+
+def _few_samples(stats: SampleStats, min_samples: int) -> StabilityWarning | None:
+    if stats.n >= min_samples:
+        return None
+    return StabilityWarning(
+        code="few-samples",
+        message=(
+            f"only {_count(stats.n, 'sample')}; at least {min_samples} are needed "
+            "to judge how much the timings vary"
+        ),
+        advice=f"measure at least {max(10, min_samples)} samples",
+        remedies=(Remedy.MORE_SAMPLES,),
+    )
+
+
+def _high_spread(stats: SampleStats, ratios: SampleStats | None, max_cv: float) -> StabilityWarning | None:
+    """The per-round speedups' spread where the point was paired, else the wall times'."""
     if ratios is not None:
-        if ratios.cv is not None and ratios.cv > max_cv:
-            warnings.append(
-                StabilityWarning(
-                    code="high-spread",
-                    message=(
-                        f"its per-round speedups vary by {ratios.cv:.1%} of their mean (acceptable up to "
-                        f"{max_cv:.1%}), from {ratios.minimum:.2f}× to {ratios.maximum:.2f}×"
-                    ),
-                    advice="give the run more time, so that more rounds narrow the interval",
-                    remedies=(Remedy.MORE_TIME,),
-                )
-            )
-    elif stats.cv is not None and stats.cv > max_cv:
-        warnings.append(
-            StabilityWarning(
-                code="high-spread",
-                message=(
-                    f"samples vary by {stats.cv:.1%} of their mean (coefficient of variation; "
-                    f"acceptable up to {max_cv:.1%}), from {_seconds(stats.minimum)} "
-                    f"to {_seconds(stats.maximum)}"
-                ),
-                advice="close other programs, keep the machine on mains power, and measure more samples",
-                remedies=(Remedy.QUIETER_MACHINE, Remedy.MORE_SAMPLES),
-            )
+        if ratios.cv is None or ratios.cv <= max_cv:
+            return None
+        return StabilityWarning(
+            code="high-spread",
+            message=(
+                f"its per-round speedups vary by {ratios.cv:.1%} of their mean (acceptable up to "
+                f"{max_cv:.1%}), from {ratios.minimum:.2f}× to {ratios.maximum:.2f}×"
+            ),
+            advice="give the run more time, so that more rounds narrow the interval",
+            remedies=(Remedy.MORE_TIME,),
         )
-    if stats.median < min_wall_s:
-        warnings.append(
-            StabilityWarning(
-                code="short-sample",
-                message=(
-                    f"the median sample took {_seconds(stats.median)}, under the "
-                    f"{_seconds(min_wall_s)} that can be timed reliably"
-                ),
-                advice="give each task more work (e.g. more iterations), or run more tasks per sample",
-                remedies=(Remedy.BIGGER_TASKS, Remedy.MORE_TASKS),
-            )
-        )
-    if stats.outliers:
-        count = len(stats.outliers)
-        indices = ", ".join(str(i) for i in stats.outliers)
-        warnings.append(
-            StabilityWarning(
-                code="outliers",
-                message=(
-                    f"{count} of {_count(stats.n, 'sample')} "
-                    f"{'is an outlier (index' if count == 1 else 'are outliers (indices'} "
-                    f"{indices}): more than {_OUTLIER_MADS:g} scaled MADs "
-                    f"({_seconds(_OUTLIER_MADS * _MAD_TO_SIGMA * stats.mad)}) and "
-                    f"{_OUTLIER_MIN_SHARE:.0%} from the median {_seconds(stats.median)}"
-                ),
-                advice=(
-                    "close other programs that compete for the CPU and rerun; "
-                    "if outliers persist, measure more samples so the median absorbs them"
-                ),
-                remedies=(Remedy.QUIETER_MACHINE, Remedy.MORE_SAMPLES),
-            )
-        )
-    return tuple(warnings)
+    if stats.cv is None or stats.cv <= max_cv:
+        return None
+    return StabilityWarning(
+        code="high-spread",
+        message=(
+            f"samples vary by {stats.cv:.1%} of their mean (coefficient of variation; "
+            f"acceptable up to {max_cv:.1%}), from {duration(stats.minimum)} "
+            f"to {duration(stats.maximum)}"
+        ),
+        advice="close other programs, keep the machine on mains power, and measure more samples",
+        remedies=(Remedy.QUIETER_MACHINE, Remedy.MORE_SAMPLES),
+    )
+
+
+def _short_sample(stats: SampleStats, min_wall_s: float) -> StabilityWarning | None:
+    if stats.median >= min_wall_s:
+        return None
+    return StabilityWarning(
+        code="short-sample",
+        message=(
+            f"the median sample took {duration(stats.median)}, under the "
+            f"{duration(min_wall_s)} that can be timed reliably"
+        ),
+        advice="give each task more work (e.g. more iterations), or run more tasks per sample",
+        remedies=(Remedy.BIGGER_TASKS, Remedy.MORE_TASKS),
+    )
+
+
+def _outliers(stats: SampleStats) -> StabilityWarning | None:
+    if not stats.outliers:
+        return None
+    count = len(stats.outliers)
+    indices = ", ".join(str(i) for i in stats.outliers)
+    return StabilityWarning(
+        code="outliers",
+        message=(
+            f"{count} of {_count(stats.n, 'sample')} "
+            f"{'is an outlier (index' if count == 1 else 'are outliers (indices'} "
+            f"{indices}): more than {_OUTLIER_MADS:g} scaled MADs "
+            f"({duration(_OUTLIER_MADS * _MAD_TO_SIGMA * stats.mad)}) and "
+            f"{_OUTLIER_MIN_SHARE:.0%} from the median {duration(stats.median)}"
+        ),
+        advice=(
+            "close other programs that compete for the CPU and rerun; "
+            "if outliers persist, measure more samples so the median absorbs them"
+        ),
+        remedies=(Remedy.QUIETER_MACHINE, Remedy.MORE_SAMPLES),
+    )
 
 
 def _count(n: int, noun: str) -> str:
     """Return ``"1 sample"`` or ``"3 samples"``."""
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
-def _seconds(value: float) -> str:
-    """Format a duration in seconds with a readable unit, e.g. ``"1.23 ms"``."""
-    magnitude = abs(value)
-    if magnitude >= 1.0 or magnitude == 0.0:
-        return f"{value:.3g} s"
-    if magnitude >= 1e-3:
-        return f"{value * 1e3:.3g} ms"
-    if magnitude >= 1e-6:
-        return f"{value * 1e6:.3g} µs"
-    return f"{value * 1e9:.3g} ns"

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from threadlab._units import rate, seconds
+from threadlab._units import milliseconds, rate, seconds
 from threadlab.analysis._pools import task_overhead
 from threadlab.lessons._finding import Finding
 from threadlab.model import Measurement, Spec, Summary
@@ -71,10 +71,6 @@ def _lesson(
     return None
 
 
-def _ms(value: float | None) -> str:
-    return "-" if value is None else f"{value * 1e3:.2f} ms"
-
-
 def cluster_finding(summaries: Sequence[tuple[Measurement, Summary | None]]) -> Finding | None:
     """What the lesson found, from the numbers measured; None where it was not measured.
 
@@ -90,8 +86,9 @@ def cluster_finding(summaries: Sequence[tuple[Measurement, Summary | None]]) -> 
     text = (
         f"The cluster took {seconds(cluster.startup_s)} to start (to its first task done; the pool of "
         f"processes {seconds(pool.startup_s)}), kept apart from throughput. Then {cluster.point.tasks} "
-        f"sleeps of {SLEEP_S * 1e3:g} ms cost {_ms(on_cluster)} each beyond their own time on the cluster, "
-        f"against {_ms(on_pool)} on processes: every task is a round trip through the Dask scheduler."
+        f"sleeps of {SLEEP_S * 1e3:g} ms cost {milliseconds(on_cluster)} each beyond their own time on the "
+        f"cluster, against {milliseconds(on_pool)} on processes: every task is a round trip through the "
+        "Dask scheduler."
     )
     count_dask = _lesson(summaries, "count", "dask")
     count_pool = _lesson(summaries, "count", "processes")

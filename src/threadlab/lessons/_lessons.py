@@ -12,13 +12,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from threadlab._units import ratio, seconds
+from threadlab._units import ratio, seconds, speedup
+from threadlab.analysis import Speedup, gain
 from threadlab.lessons._finding import Finding, without_gil
 from threadlab.model import Measurement, Result, Spec, Summary
 
 MANY_THREADS = 1000
-# A lesson calls a speedup a gain from here: on these machines ±10% is noise, 1.2× is not.
-_GAIN = 1.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,24 +110,13 @@ def _spread(summary: Summary) -> str:
 
 def _speedup(summary: Summary) -> str:
     """``1.82× (95% CI 1.74–1.90×)``: the paired speedup and its interval."""
-    interval = summary.speedup_vs_sequential_ci
-    if interval is None:
-        return ratio(summary.speedup_vs_sequential)
-    return f"{ratio(summary.speedup_vs_sequential)} (95% CI {interval[0]:.2f}–{interval[1]:.2f}×)"
+    return speedup(summary.speedup_vs_sequential, summary.speedup_vs_sequential_ci, named=True)
 
 
 def _gain(summary: Summary) -> bool | None:
-    """True: a real gain (the interval's low end above 1.2); False: none (its high end below 1.2);
-    None: the interval spans both, so the lesson cannot say."""
-    interval = summary.speedup_vs_sequential_ci
-    if interval is None:
-        speedup = summary.speedup_vs_sequential or 0.0
-        return speedup >= _GAIN
-    if interval[0] >= _GAIN:
-        return True
-    if interval[1] < _GAIN:
-        return False
-    return None
+    """The analysis's one gain rule (``analysis.gain``) on the paired speedup: True a gain,
+    False none worth having, None the interval cannot tell."""
+    return gain(Speedup.of(summary.speedup_vs_sequential or 0.0, summary.speedup_vs_sequential_ci))
 
 
 def _gil_words(measurement: Measurement) -> str:

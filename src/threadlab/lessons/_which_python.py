@@ -19,7 +19,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from threadlab._units import ratio, seconds
+from threadlab._units import interval, ratio, seconds, speedup
 from threadlab.analysis import median_interval, paired_ratios
 from threadlab.lessons._finding import Finding, without_gil
 from threadlab.model import Measurement, Spec, Summary
@@ -133,6 +133,120 @@ def _label(measurements: dict[str, tuple[Measurement, Summary]], python: str) ->
     return python
 
 
+# Each verdict's words, in the order they are told, with the figures each Python it holds for
+# gives (``holds``). Most name every Python they hold for at once (``{}``: their labels); those
+# in ``_EACH`` are told once per Python, with its own figures.
+_VERDICTS = {
+    "threads-serial": (
+        "Threads did not run the loop in parallel on {}: under a GIL one thread at a time runs Python "
+        "bytecode."
+    ),
+    "threads-parallel": (
+        "On {} threads did run it in parallel: a free-threaded build without its GIL lets threads use all "
+        "the cores."
+    ),
+    # The same binary with its GIL off ({1}) and on ({2}): threads parallel, then taking turns.
+    "gil-alone": (
+        "The same {0} binary ran threads {1} with its GIL off and {2} with it on (-X gil=1): the GIL alone "
+        "is what makes threads take turns."
+    ),
+    "gil-off-and-on": "The same {0} binary ran threads {1} with its GIL off and {2} with it on (-X gil=1).",
+    "threads-odd": (
+        "Threads measured faster on {}, which ran with a GIL: the loop released the GIL, or the sequential "
+        "samples were slowed by something else."
+    ),
+    "unclear": (
+        "Too wide an interval to tell for {}: the machine's speed moved too much during the rounds (see the "
+        "machine line above)."
+    ),
+    "interpreters-parallel": (
+        "Subinterpreters ran it in parallel on {}: each has a GIL of its own, so pure-Python CPU work scales "
+        "with them in one process."
+    ),
+    "interpreters-serial": (
+        "Subinterpreters showed no clear gain on {}, though each has its own GIL: the host or other programs "
+        "held a core (see the machine line above), or starting them cost what they saved."
+    ),
+    "no-free-threaded": (
+        "No free-threaded build without its GIL was compared: with one (bash scripts/free-threaded-python.sh "
+        "on Debian or Ubuntu, or uv python install 3.14t) threads would scale with the cores too."
+    ),
+    # The fastest ({0}) and the slowest ({1}) on one core, its time against the fastest's ({2}, {3}).
+    "one-core": (
+        "On one core, {0} counted fastest and {1} slowest: {1} took {2} the time (95% CI {3}, paired round "
+        "by round)."
+    ),
+    # A build without its GIL ({0}) against one of the same minor version with a GIL ({3}).
+    "one-thread-cost": (
+        "What free-threading costs one thread: {0} took {1} the time of {3} with its GIL (95% CI {2}, paired "
+        "round by round)."
+    ),
+}
+_EACH = frozenset({"gil-alone", "gil-off-and-on", "no-free-threaded", "one-core", "one-thread-cost"})
+
+
+def _tell(holds: dict[str, list[tuple[str, ...]]]) -> list[str]:
+    """The verdicts that hold, in their words, in ``_VERDICTS``'s order."""
+    told: list[str] = []
+    for key, words in _VERDICTS.items():
+        held = holds.get(key, [])
+        if key in _EACH:
+            told.extend(words.format(*figures) for figures in held)
+        elif held:
+            told.append(words.format(", ".join(figures[0] for figures in held)))
+    return told
+
+
+def _judge(
+    found: dict[str, tuple[Measurement, Summary]],
+    label: str,
+    sequential: Summary,
+    holds: dict[str, list[tuple[str, ...]]],
+) -> str:
+    """One Python's figures in words; adds its label to the verdicts (``holds``) it falls under."""
+    words = [f"{label}: one worker {seconds(sequential.wall_median_s)}"]
+    if "threads" in found:
+        threads, summary = found["threads"]
+        words.append(f"threads {_speedup(summary)}")
+        verdict = _parallel(summary)
+        if verdict is None:
+            holds["unclear"].append((f"threads on {label}",))
+        else:
+            key = (
+                "threads-serial"
+                if not verdict
+                else "threads-parallel"
+                if without_gil(threads)
+                else "threads-odd"
+            )
+            holds[key].append((label,))
+    if "interpreters" in found:
+        summary = found["interpreters"][1]
+        words.append(f"subinterpreters {_speedup(summary)}")
+        verdict = _parallel(summary)
+        if verdict is None:
+            holds["unclear"].append((f"subinterpreters on {label}",))
+        else:
+            holds["interpreters-parallel" if verdict else "interpreters-serial"].append((label,))
+    elif found["sequential"][0].point.gil != "on":  # with its GIL on, a build is measured on threads only
+        words.append("no subinterpreters (3.12+)")
+    return ", ".join(words)
+
+
+def _judge_gil_alone(
+    by_python: dict[str, dict[str, tuple[Measurement, Summary]]], holds: dict[str, list[tuple[str, ...]]]
+) -> None:
+    """Each free-threaded build measured with its GIL off and on (``-X gil=1``), the same binary:
+    what the GIL alone does to its threads."""
+    for python, found in by_python.items():
+        with_gil = by_python.get(python + " -X gil=1")
+        if with_gil is None or "threads" not in found or "threads" not in with_gil:
+            continue
+        off, on = found["threads"][1], with_gil["threads"][1]
+        key = "gil-alone" if (_parallel(off), _parallel(on)) == (True, False) else "gil-off-and-on"
+        holds[key].append((_label(found, python), _speedup(off), _speedup(on)))
+
+
 def which_python_finding(summaries: Sequence[tuple[Measurement, Summary | None]]) -> Finding | None:
     """What the lesson found, in plain words; None when it was not run (one Python only).
 
@@ -144,120 +258,44 @@ def which_python_finding(summaries: Sequence[tuple[Measurement, Summary | None]]
     if len(by_python) < 2:
         return None
     parts: list[str] = []
-    threads_parallel: list[str] = []
-    interpreters_parallel: list[str] = []
-    interpreters_serial: list[str] = []
-    threads_serial: list[str] = []
-    threads_odd: list[str] = []  # parallel under a GIL: noise, or a loop that releases the GIL
+    # What each verdict holds for (threads-odd: parallel under a GIL: noise, or a loop that
+    # releases the GIL; unclear: "threads on 3.12.3" and the like).
+    holds: dict[str, list[tuple[str, ...]]] = {key: [] for key in _VERDICTS}
     one_core: list[tuple[float, str, Measurement]] = []
-    unclear: list[str] = []
     iterations = 0
     for python, found in by_python.items():
         label = _label(found, python)
         measurement, sequential = found["sequential"]
         iterations = int(measurement.point.params["iterations"])
         one_core.append((sequential.wall_median_s, label, measurement))
-        words = [f"{label}: one worker {seconds(sequential.wall_median_s)}"]
-        if "threads" in found:
-            threads, summary = found["threads"]
-            words.append(f"threads {_speedup(summary)}")
-            verdict = _parallel(summary)
-            if verdict is False:
-                threads_serial.append(label)
-            elif verdict is None:
-                unclear.append(f"threads on {label}")
-            elif without_gil(threads):
-                threads_parallel.append(label)
-            else:
-                threads_odd.append(label)
-        if "interpreters" in found:
-            summary = found["interpreters"][1]
-            words.append(f"subinterpreters {_speedup(summary)}")
-            verdict = _parallel(summary)
-            if verdict is None:
-                unclear.append(f"subinterpreters on {label}")
-            else:
-                (interpreters_parallel if verdict else interpreters_serial).append(label)
-        elif not python.endswith(" -X gil=1"):  # with its GIL on, a build is measured on threads only
-            words.append("no subinterpreters (3.12+)")
-        parts.append(", ".join(words))
-    verdicts: list[str] = []
-    if threads_serial:
-        verdicts.append(
-            f"Threads did not run the loop in parallel on {', '.join(threads_serial)}: under a GIL one "
-            f"thread at a time runs Python bytecode."
-        )
-    if threads_parallel:
-        verdicts.append(
-            f"On {', '.join(threads_parallel)} threads did run it in parallel: a free-threaded build "
-            f"without its GIL lets threads use all the cores."
-        )
-    for python, found in by_python.items():
-        with_gil = by_python.get(python + " -X gil=1")
-        if with_gil is None or "threads" not in found or "threads" not in with_gil:
-            continue
-        label, off, on = _label(found, python), found["threads"][1], with_gil["threads"][1]
-        told = (
-            ": the GIL alone is what makes threads take turns"
-            if (_parallel(off), _parallel(on)) == (True, False)
-            else ""
-        )
-        verdicts.append(
-            f"The same {label} binary ran threads {_speedup(off)} with its GIL off and {_speedup(on)} "
-            f"with it on (-X gil=1){told}."
-        )
-    if threads_odd:
-        verdicts.append(
-            f"Threads measured faster on {', '.join(threads_odd)}, which ran with a GIL: the loop "
-            f"released the GIL, or the sequential samples were slowed by something else."
-        )
-    if unclear:
-        verdicts.append(
-            f"Too wide an interval to tell for {', '.join(unclear)}: the machine's speed moved too "
-            f"much during the rounds (see the machine line above)."
-        )
-    if interpreters_parallel:
-        verdicts.append(
-            f"Subinterpreters ran it in parallel on {', '.join(interpreters_parallel)}: each has a GIL "
-            f"of its own, so pure-Python CPU work scales with them in one process."
-        )
-    if interpreters_serial:
-        verdicts.append(
-            f"Subinterpreters showed no clear gain on {', '.join(interpreters_serial)}, though each has "
-            f"its own GIL: the host or other programs held a core (see the machine line above), or "
-            f"starting them cost what they saved."
-        )
+        parts.append(_judge(found, label, sequential, holds))
+    _judge_gil_alone(by_python, holds)
     if not any(without_gil(found["sequential"][0]) for found in by_python.values()):
-        verdicts.append(
-            "No free-threaded build without its GIL was compared: with one (bash "
-            "scripts/free-threaded-python.sh on Debian or Ubuntu, or uv python install 3.14t) threads "
-            "would scale with the cores too."
-        )
+        holds["no-free-threaded"].append(())
+    _judge_one_core(one_core, holds)
     paired_run = all(s.round is not None for _, _, m in one_core for s in m.samples)
-    fastest = min(one_core, key=lambda item: item[0])
-    slowest = max(one_core, key=lambda item: item[0])
-    # Both Pythons' sequential samples were taken in the same rounds: pair them, as a speedup.
-    paired = paired_ratios(fastest[2].samples, slowest[2].samples)
-    if fastest[1] != slowest[1] and paired:
-        centre, (low, high) = median_interval(paired)
-        verdicts.append(
-            f"On one core, {fastest[1]} counted fastest and {slowest[1]} slowest: {slowest[1]} took "
-            f"{centre:.2f}× the time (95% CI {low:.2f}–{high:.2f}×, paired round by round)."
-        )
-    verdicts.extend(_one_thread_cost(one_core))
     return Finding(
         f"Which Python: the CPU loop ({iterations:,} steps) on {WORKERS} workers, per interpreter",
         "; ".join(parts)
         + " (speedups against one worker on the same Python, with 95% intervals"
         + (", all measured in the same interleaved rounds). " if paired_run else "). ")
-        + " ".join(verdicts),
+        + " ".join(_tell(holds)),
     )
 
 
-def _one_thread_cost(one_core: Sequence[tuple[float, str, Measurement]]) -> list[str]:
-    """What free-threading costs one worker: a build without its GIL against a build of the same
-    minor version with a GIL, their sequential samples paired round by round."""
-    said = []
+def _judge_one_core(
+    one_core: Sequence[tuple[float, str, Measurement]], holds: dict[str, list[tuple[str, ...]]]
+) -> None:
+    """On one core: the fastest Python against the slowest, and what free-threading costs one
+    worker (a build without its GIL against a build of the same minor version with a GIL), their
+    sequential samples paired round by round."""
+    fastest = min(one_core, key=lambda item: item[0])
+    slowest = max(one_core, key=lambda item: item[0])
+    # Both Pythons' sequential samples were taken in the same rounds: pair them, as a speedup.
+    paired = paired_ratios(fastest[2].samples, slowest[2].samples)
+    if fastest[1] != slowest[1] and paired:
+        centre, bounds = median_interval(paired)
+        holds["one-core"].append((fastest[1], slowest[1], ratio(centre), interval(bounds)))
     for _, label, measurement in one_core:
         if not without_gil(measurement) or measurement.interpreter is None:
             continue
@@ -269,20 +307,13 @@ def _one_thread_cost(one_core: Sequence[tuple[float, str, Measurement]]) -> list
                 continue
             paired = paired_ratios(other.samples, measurement.samples)
             if paired:
-                centre, (low, high) = median_interval(paired)
-                said.append(
-                    f"What free-threading costs one thread: {label} took {centre:.2f}× the time of "
-                    f"{other_label} with its GIL (95% CI {low:.2f}–{high:.2f}×, paired round by round)."
-                )
+                centre, bounds = median_interval(paired)
+                holds["one-thread-cost"].append((label, ratio(centre), interval(bounds), other_label))
             break
-    return said
 
 
 def _speedup(summary: Summary) -> str:
-    interval = summary.speedup_vs_sequential_ci
-    if interval is None:
-        return ratio(summary.speedup_vs_sequential)
-    return f"{ratio(summary.speedup_vs_sequential)} ({interval[0]:.2f}–{interval[1]:.2f})"
+    return speedup(summary.speedup_vs_sequential, summary.speedup_vs_sequential_ci)
 
 
 def _parallel(summary: Summary) -> bool | None:

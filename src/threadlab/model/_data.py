@@ -144,7 +144,7 @@ class Point:
         _require(bool(self.strategy), "strategy must be named")
 
     def label(self) -> str:
-        """``count · threads ×2 (2 tasks)``: how tables name the point."""
+        """``count · threads ×2``, ``count · sequential ×1 (2 tasks)``: how every view names the point."""
         return Swept.among((self,)).point_label(self)
 
     def workload_label(self) -> str:
@@ -235,12 +235,18 @@ class Swept:
         shown = _shown(point.strategy_params, self.strategy.get(point.workload, {}).get(point.strategy, ()))
         return f"{point.strategy} ({shown})" if shown else point.strategy
 
-    def point_label(self, point: Point) -> str:
-        """How tables name the point, swept parameters named: ``count · dask (threads_per_worker=2) ×2``."""
-        return (
-            f"{self.workload_label(point)} · {self.strategy_label(point)} ×{point.workers} "
-            f"({point.tasks} tasks)"
-        )
+    def point_label(self, point: Point, *, workload: bool = True) -> str:
+        """How every view names the point: ``count · dask (threads_per_worker=2) ×2``.
+
+        The one naming of a point, for the progress bar, the tables and the
+        analysis alike: swept parameters named, the tasks only where they are
+        not one per worker (``sleep · sequential ×1 (4 tasks)``), and the
+        workload left out where a table is grouped by it (``workload=False``).
+        """
+        label = f"{self.strategy_label(point)} ×{point.workers}"
+        if workload:
+            label = f"{self.workload_label(point)} · {label}"
+        return label if point.tasks == point.workers else f"{label} ({point.tasks} tasks)"
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,8 +3,9 @@
 Names from a results file (workloads, interpreters) go into rich as ``Text``,
 never as markup, with their control characters escaped (``printable``).
 
-The analysis says what to do in plain words and as data (``Remedy``
-values). Here, and only here, remedies become command-line options: each
+The analysis says what to do as data (verdicts, ``Fact`` values, ``Remedy``
+values); ``render/_advice.py`` words them. Here, and only here, remedies
+become command-line options: each
 command that can measure again names its own (``OPTIONS``: ``MORE_TIME`` is
 ``--max-time N`` for ``run``, ``--budget N`` for ``advise``), and a view
 given no options (``show``, the tour, a report) keeps to the plain words.
@@ -20,10 +21,11 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from threadlab._units import percent, rate, seconds
+from threadlab._units import elapsed, milliseconds, percent, rate, seconds
 from threadlab.analysis import Analysis, GroupPrecision, Remedy, StrategyScaling, USLFit
 from threadlab.analysis._group import MOST_TIME_S
 from threadlab.analysis._noise import advice as noise_advice
+from threadlab.render._advice import advice_text, fact_text, overhead_text, scheduler_text, split_text
 from threadlab.render._rows import SCALING_COLUMNS, scaled, scaling_cells, scaling_title, with_python
 from threadlab.worker._text import printable
 
@@ -112,20 +114,11 @@ def _round_up(value: float) -> int:
     return int(math.ceil(value / step) * step)
 
 
-def _elapsed(value: float) -> str:
-    """How long rounds took, as a sentence says it: ``41 s``, ``5.3 s``, ``770.6 ms``."""
-    if value >= 10:
-        return f"{value:.0f} s"
-    if value >= 1:
-        return f"{value:.1f} s"
-    return seconds(value)
-
-
 def _precision_line(precision: GroupPrecision, time_option: str | None, suggested: float) -> str:
     head = with_python(precision.workload, precision.python) + ": "
     asked = f"(asked ±{percent(precision.precision)})"
     rounds = f"{precision.rounds} round" + ("" if precision.rounds == 1 else "s")
-    took = _elapsed(precision.elapsed_s)
+    took = elapsed(precision.elapsed_s)
     if precision.reached is not None and precision.reached <= precision.precision:
         return f"{head}±{percent(precision.reached)} after {rounds} in {took} {asked}"
     reached = "no interval" if precision.reached is None else f"reached ±{percent(precision.reached)}"
@@ -240,8 +233,8 @@ def advice_renderables(
         lines.append(with_python(recommendation.workload, recommendation.python) + ": ", style="bold")
         lines.append(classification.kind.words, style="bold cyan")
         for evidence in classification.evidence:
-            lines.append(f"\n  · {printable(evidence)}")
-        lines.append("\n  → " + printable(recommendation.text))
+            lines.append(f"\n  · {printable(fact_text(evidence))}")
+        lines.append("\n  → " + printable(advice_text(recommendation)))
         remedies = (*classification.remedies, *recommendation.remedies)
         rerun = remedy_options(remedies, options, analysis)
         if rerun is not None:
@@ -269,15 +262,15 @@ def pool_lines(analysis: Analysis) -> list[str]:
     ]
     lines.extend(
         with_python(f"{o.workload} · {o.point}", o.python)
-        + f": {o.overhead_s * 1e3:.2f} ms per task beyond the tasks' own time"
+        + f": {milliseconds(o.overhead_s)} per task beyond the tasks' own time"
         for o in pools.overheads
     )
-    lines.extend(pools.comparisons)
+    lines.extend(overhead_text(cluster, pool) for cluster, pool in pools.comparisons)
     lines.extend(
-        with_python(f"{s.workload}, {s.threads} worker threads", s.python) + f": {s.text}"
+        with_python(f"{s.workload}, {s.threads} worker threads", s.python) + f": {split_text(s)}"
         for s in pools.splits
     )
-    lines.extend(pools.scheduler)
+    lines.extend(scheduler_text(*limit) for limit in pools.scheduler)
     return lines
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from threadlab.analysis import Analysis
 from threadlab.model import Result
+from threadlab.render._advice import advice_text, fact_text
 from threadlab.render._rows import (
     RESULTS_COLUMNS,
     SCALING_COLUMNS,
@@ -263,8 +264,8 @@ def _findings(result: Result, analysis: Analysis, lessons: Sequence[Lesson]) -> 
             "span", classification.kind.words, "kind"
         )
         parts.append(_tag("h4", heading))
-        parts.append(_list(classification.evidence))
-        parts.append(_text("p", "→ " + recommendation.text, "advice"))
+        parts.append(_list([fact_text(fact) for fact in classification.evidence]))
+        parts.append(_text("p", "→ " + advice_text(recommendation), "advice"))
     if not analysis.recommendations:
         parts.append(_text("p", "No point has samples to conclude from.", "missing"))
     pools = pool_lines(analysis)

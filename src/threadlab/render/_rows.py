@@ -33,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from threadlab._units import interval, rate, ratio, seconds, seconds_range, size
+from threadlab._units import interval, rate, ratio, seconds, seconds_range, size, speedup
 from threadlab.analysis import Analysis, ScalingPoint, StrategyScaling, python_label, summarise
 from threadlab.model import Measurement, Result, Summary, Swept
 from threadlab.worker._text import printable
@@ -64,12 +64,7 @@ def point_name(
             named with their value: ``count · dask (threads_per_worker=2) ×2``.
     """
     point = measurement.point
-    swept = swept or Swept.among((point,))
-    label = f"{swept.strategy_label(point)} ×{point.workers}"
-    if workload:
-        label = f"{swept.workload_label(point)} · {label}"
-    if point.tasks != point.workers:
-        label += f" ({point.tasks} tasks)"
+    label = (swept or Swept.among((point,))).point_label(point, workload=workload)
     return with_python(label, python_label(measurement)) if python else printable(label)
 
 
@@ -126,12 +121,9 @@ def summary_cells(summary: Summary | None) -> tuple[str, ...]:
 
 def speedup_with_interval(summary: Summary | None) -> str:
     """``1.82× (1.74–1.90)``: a speedup and its 95% interval in one cell; ``-`` without a speedup."""
-    if summary is None or summary.speedup_vs_sequential is None:
+    if summary is None:
         return "-"
-    shown = ratio(summary.speedup_vs_sequential)
-    if summary.speedup_vs_sequential_ci is not None:
-        shown += f" ({interval(summary.speedup_vs_sequential_ci, '')})"
-    return shown
+    return speedup(summary.speedup_vs_sequential, summary.speedup_vs_sequential_ci)
 
 
 # --- one row per point ----------------------------------------------------------------------------

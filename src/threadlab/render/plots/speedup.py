@@ -25,6 +25,8 @@ from threadlab.render.plots._select import SpeedupGroup
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
+    from threadlab.analysis import USLFit
+
 
 def draw(groups: Sequence[SpeedupGroup], image_format: ImageFormat) -> bytes:
     """One row per group (``plots._select.speedup_groups``): throughput on the left, speedup on the right.
@@ -42,10 +44,8 @@ def draw(groups: Sequence[SpeedupGroup], image_format: ImageFormat) -> bytes:
 
 def _row(group: SpeedupGroup, throughput_axes: Axes, speedup_axes: Axes) -> None:
     import numpy as np
-    from matplotlib.ticker import FuncFormatter
 
     from threadlab.analysis import USLFit
-    from threadlab.analysis._scaling import usl_throughput
 
     base = group.sequential_throughput
     all_workers = sorted({p.workers for s in group.scalings for p in s.points})
@@ -79,36 +79,71 @@ def _row(group: SpeedupGroup, throughput_axes: Axes, speedup_axes: Axes) -> None
         if shown:
             speedup_axes.plot(*zip(*shown, strict=True), "o-", color=colour, label=strategy)
         usl = scaling.usl
-        if not isinstance(usl, USLFit):
-            continue
-        peak_shown = usl.peak_workers is not None and usl.peak_workers <= reach
-        curve_x = np.geomspace(1.0, reach if peak_shown else float(high), 120)
-        curve_y = np.array([usl_throughput(float(n), usl.lam, usl.sigma, usl.kappa) for n in curve_x])
-        tallest.append(float(curve_y.max()))
-        fit_label = f"{strategy} USL fit (σ {usl.sigma:.2f}, κ {usl.kappa:.2g})"
-        throughput_axes.plot(curve_x, curve_y, "--", color=colour, linewidth=1, alpha=0.8, label=fit_label)
+        if isinstance(usl, USLFit):
+            tallest.append(
+                _usl_curve(usl, strategy, colour, (throughput_axes, speedup_axes), base, reach, high)
+            )
+    _frame(group, (throughput_axes, speedup_axes), all_workers, reach, log_y, max(tallest))
+
+
+def _usl_curve(
+    usl: USLFit,
+    strategy: str,
+    colour: str,
+    both: tuple[Axes, Axes],
+    base: float | None,
+    reach: float,
+    high: int,
+) -> float:
+    """A strategy's USL curve, and its peak N* where there is one; returns the curve's top."""
+    import numpy as np
+
+    from threadlab.analysis._scaling import usl_throughput
+
+    throughput_axes, speedup_axes = both
+    peak_shown = usl.peak_workers is not None and usl.peak_workers <= reach
+    curve_x = np.geomspace(1.0, reach if peak_shown else float(high), 120)
+    curve_y = np.array([usl_throughput(float(n), usl.lam, usl.sigma, usl.kappa) for n in curve_x])
+    fit_label = f"{strategy} USL fit (σ {usl.sigma:.2f}, κ {usl.kappa:.2g})"
+    throughput_axes.plot(curve_x, curve_y, "--", color=colour, linewidth=1, alpha=0.8, label=fit_label)
+    if base is not None:
+        speedup_axes.plot(curve_x, curve_y / base, "--", color=colour, linewidth=1, alpha=0.8)
+    if usl.peak_workers is None or usl.peak_throughput is None:
+        return float(curve_y.max())
+    if peak_shown:
+        throughput_axes.plot(
+            [usl.peak_workers], [usl.peak_throughput], "*", color=colour, markersize=13, zorder=5
+        )
+        throughput_axes.annotate(
+            f"N* ≈ {usl.peak_workers:.1f}",
+            (usl.peak_workers, usl.peak_throughput),
+            textcoords="offset points",
+            xytext=(-20, 9),
+            color=colour,
+        )
         if base is not None:
-            speedup_axes.plot(curve_x, curve_y / base, "--", color=colour, linewidth=1, alpha=0.8)
-        if usl.peak_workers is None or usl.peak_throughput is None:
-            continue
-        if peak_shown:
-            throughput_axes.plot(
-                [usl.peak_workers], [usl.peak_throughput], "*", color=colour, markersize=13, zorder=5
+            speedup_axes.plot(
+                [usl.peak_workers], [usl.peak_throughput / base], "*", color=colour, markersize=13
             )
-            throughput_axes.annotate(
-                f"N* ≈ {usl.peak_workers:.1f}",
-                (usl.peak_workers, usl.peak_throughput),
-                textcoords="offset points",
-                xytext=(-20, 9),
-                color=colour,
-            )
-            if base is not None:
-                speedup_axes.plot(
-                    [usl.peak_workers], [usl.peak_throughput / base], "*", color=colour, markersize=13
-                )
-        else:
-            throughput_axes.plot([], [], "*", color=colour, label=f"N* ≈ {usl.peak_workers:.0f} (beyond)")
-    for axes in (throughput_axes, speedup_axes):
+    else:
+        throughput_axes.plot([], [], "*", color=colour, label=f"N* ≈ {usl.peak_workers:.0f} (beyond)")
+    return float(curve_y.max())
+
+
+def _frame(
+    group: SpeedupGroup,
+    both: tuple[Axes, Axes],
+    all_workers: list[int],
+    reach: float,
+    log_y: bool,
+    tallest: float,
+) -> None:
+    """Both panels' scales, ticks, titles, limits and legend."""
+    from matplotlib.ticker import FuncFormatter
+
+    throughput_axes, speedup_axes = both
+    base = group.sequential_throughput
+    for axes in both:
         axes.set_xscale("log", base=2)
         axes.set_xlim(0.8, reach * 1.25)  # 1 worker, where the ideal line starts, always in view
         ticks = sorted({1, *all_workers})
@@ -121,7 +156,7 @@ def _row(group: SpeedupGroup, throughput_axes: Axes, speedup_axes: Axes) -> None
     title = plain(with_python(group.workload, group.python))
     throughput_axes.set_ylabel("throughput (tasks/s)")
     throughput_axes.set_title(f"{title}: throughput", loc="left")
-    top = max(tallest) * (1.6 if log_y else 1.15)
+    top = tallest * (1.6 if log_y else 1.15)
     throughput_axes.set_ylim(None if log_y else 0, top)
     if base is not None:
         speedup_axes.set_ylabel("speedup vs sequential (×)")

@@ -114,21 +114,17 @@ def _title(panel: TimelinePanel) -> str:
     )
 
 
-def _panel(axes: Axes, panel: TimelinePanel, palette: Colormap) -> None:
-    from matplotlib.patches import Patch
+# Each kind of bar's rows, widths, left ends and colours (computed bars are coloured by CPU/wall).
+_Bars = dict[str, tuple[list[int], list[float], list[float], list[Any]]]
 
-    sample = panel.sample
+
+def _bars(sample: Sample, row_of: dict[int, int], palette: Colormap) -> _Bars:
+    """The sample's tasks as bars, in three groups: computed, failed, CPU unknown.
+
+    Drawn in three calls, not one call per task: a thousand threads make a thousand bars.
+    """
+    groups: _Bars = {"ok": ([], [], [], []), "failed": ([], [], [], []), "unknown": ([], [], [], [])}
     spans = sample.spans
-    used = _rows(sample)
-    row_of = {worker: row for row, worker in enumerate(used)}
-    edged = len(spans) <= _EDGED_BARS
-    # Bars drawn in three calls (computed, failed, CPU unknown), not one call per task:
-    # a thousand threads make a thousand bars.
-    groups: dict[str, tuple[list[int], list[float], list[float], list[Any]]] = {
-        "ok": ([], [], [], []),
-        "failed": ([], [], [], []),
-        "unknown": ([], [], [], []),
-    }
     for start, stop, cpu_s, worker, ok in zip(
         spans.start_s, spans.end_s, spans.cpu_s, spans.worker, spans.ok, strict=True
     ):
@@ -141,6 +137,17 @@ def _panel(axes: Axes, panel: TimelinePanel, palette: Colormap) -> None:
         if group == "ok":
             assert cpu_s is not None
             colours.append(palette(min(cpu_s / duration, 1.0) if duration > 0 else 1.0))
+    return groups
+
+
+def _panel(axes: Axes, panel: TimelinePanel, palette: Colormap) -> None:
+    from matplotlib.patches import Patch
+
+    sample = panel.sample
+    spans = sample.spans
+    used = _rows(sample)
+    edged = len(spans) <= _EDGED_BARS
+    groups = _bars(sample, {worker: row for row, worker in enumerate(used)}, palette)
     looks = {"ok": (None, ""), "failed": (_FAILED_COLOUR, "xx"), "unknown": ("#cccccc", "//")}
     for group, (ys, widths, lefts, colours) in groups.items():
         if not ys:
