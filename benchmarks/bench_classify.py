@@ -8,6 +8,13 @@ What it measures:
     2. ``threadlab.advise`` on the functions of ``tests/fixtures/advise_targets.py``
        that compute (``python_loop``, ``release_gil``, ``mixed``, ``too_short``),
        20 s each: the recommendation and its interval.
+    3. The convoy effect in ``mixed`` (``io=0.02``, ``iterations=10**6``,
+       ``rounds=10``) on ``threads``: one task alone, then four at once,
+       2 samples each; the p99 of the tasks' I/O waits, and its ratio. The
+       waits of four threads grow behind neighbours that hold the GIL (a
+       wake-up waits up to a switch interval, 5 ms, per neighbour). This was
+       ``tests/test_io_workloads.py``'s ratio; the test keeps the waits'
+       recording, whose figures cannot fall below the I/O asked for.
 
 These used to be tests. A CPU speedup measured live depends on how many cores
 the host lends the machine at that moment (on the project's 2-core VM anything
@@ -18,7 +25,8 @@ here, where a MISS is a figure to look into, not a failed build.
 Targets (what the physics says on a machine that gives both its cores):
     * sleep io-bound, count holds the GIL, hash and compress release it;
     * advise: python_loop on processes, release_gil on threads or processes,
-      mixed gains on a parallel strategy, too_short stays sequential.
+      mixed gains on a parallel strategy, too_short stays sequential;
+    * convoy: the p99 I/O wait of four crowded threads above 1.25× one thread's alone.
 
 Run: ``.venv/bin/python benchmarks/bench_classify.py [--strict] [--no-advise]``
 """
@@ -30,6 +38,7 @@ import sys
 import _common
 
 import threadlab
+from threadlab.analysis import summary as summarise
 from threadlab.render import advice_text, fact_text
 
 WORKLOADS: dict[str, tuple[str, dict[str, float]]] = {
@@ -100,6 +109,39 @@ def advise() -> list[_common.Verdict]:
     return verdicts
 
 
+# The test's old threshold: four threads' p99 wait a quarter above one alone's, where the
+# physics (up to 5 ms per neighbour on a 20 ms wait) allows far more.
+CONVOY_RATIO = 1.25
+
+
+def convoy() -> list[_common.Verdict]:
+    params = {"io": 0.02, "iterations": 10**6, "rounds": 10}
+    result = threadlab.run("mixed", "threads", [1, 4], params=params, repeat=2, max_time=0.1)
+    p99 = {}
+    for measurement in result.measurements:
+        summary = summarise(measurement)
+        workers = measurement.point.workers
+        if measurement.status != "ok" or summary is None or summary.io_p99_s is None:
+            print(f"   mixed threads ×{workers}: status {measurement.status}: {measurement.errors}")
+            continue
+        p99[workers] = summary.io_p99_s
+        print(
+            f"mixed threads ×{workers}: I/O wait "
+            f"p50 {summary.io_p50_s or 0.0:.4f} s, p99 {p99[workers]:.4f} s"
+        )
+    if 1 not in p99 or 4 not in p99:
+        return [_common.Verdict("convoy p99 ratio", "no samples", f"> {CONVOY_RATIO:g}×", False)]
+    ratio = p99[4] / p99[1]
+    return [
+        _common.Verdict(
+            "convoy: mixed p99 I/O wait, threads ×4 / ×1",
+            f"{ratio:.2f}×",
+            f"> {CONVOY_RATIO:g}×",
+            ratio > CONVOY_RATIO,
+        )
+    ]
+
+
 def main() -> int:
     parser = _common.parser(__doc__)
     parser.add_argument("--no-advise", action="store_true", help="classify the built-in workloads only")
@@ -108,6 +150,7 @@ def main() -> int:
     verdicts = classify()
     if not args.no_advise:
         verdicts += advise()
+    verdicts += convoy()
     return _common.finish(verdicts, args.strict)
 
 

@@ -17,10 +17,18 @@ What it measures:
        --tasks 16 -p duration=0.1`` as issue 14 states it, defaults as they
        are (processes cold, dask warm): tasks/s of each (ideal 20/s) and the
        cluster's start-up, recorded apart.
+    3. Time to give up on a scheduler: a point run against a loopback port
+       that accepts connections and never answers (the connect timeout, 5 s),
+       and ``threadlab run -s dask --scheduler`` a port nothing listens on
+       (refused at once), each from the call to its one-line failure. The
+       tests check the failures' outcome and message; how long they take is
+       measured here, where a busy machine cannot turn it red.
 
 Targets: dask's per-task overhead at ``chunksize=1`` at most 1 ms, the figure
 Dask's documentation gives for its scheduler ("each task suffers about 1ms of
-overhead"); dask's sleep throughput at least 15/s (issue 14). The ratio has
+overhead"); dask's sleep throughput at least 15/s (issue 14); each
+unreachable scheduler given up within 10 s (the bound
+``threadlab.scaleout.dask_cluster`` states for its timeouts). The ratio has
 no target: it is the figure to quote.
 
 How: one ``threadlab.run`` per part, its points in interleaved rounds (a
@@ -32,7 +40,10 @@ Run: ``.venv/bin/python benchmarks/bench_dask.py [--strict] [--tasks N] [--repea
 
 from __future__ import annotations
 
+import socket
+import subprocess
 import sys
+import time
 
 import _common
 
@@ -47,6 +58,50 @@ DURATION_S = 0.01
 TARGET_MS = 1.0
 # Issue 14: 16 sleeps of 0.1 s on 2 workers, ideally 20 tasks/s; at least 15 for dask.
 SLEEPS, SLEEP_S, TARGET_RATE = 16, 0.1, 15.0
+# threadlab.scaleout.dask_cluster: "An unreachable scheduler must cost one line within 10 s".
+GIVE_UP_TARGET_S = 10.0
+
+
+def _given_up() -> list[_common.Verdict]:
+    """Part 3: the seconds from the call to the failure, for a silent and for a refusing scheduler."""
+    verdicts = []
+    with socket.socket() as silent:  # accepts connections (the kernel does), never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        address = f"tcp://127.0.0.1:{silent.getsockname()[1]}"
+        started = time.perf_counter()
+        params = {"duration": 0.01, "scheduler": address}
+        result = threadlab.run("sleep", "dask", 1, params=params, timeout=60)
+        took = time.perf_counter() - started
+    (measurement,) = result.measurements
+    print(f"silent scheduler: {measurement.status} after {took:.2f} s: {measurement.errors[:1]}")
+    verdicts.append(
+        _common.Verdict(
+            "a silent Dask scheduler given up",
+            f"{took:.2f} s ({measurement.status})",
+            f"failed within {GIVE_UP_TARGET_S:g} s",
+            measurement.status == "failed" and took < GIVE_UP_TARGET_S,
+        )
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # released on leaving: nothing listens there
+    command = [sys.executable, "-m", "threadlab", "run", "-w", "sleep", "-s", "dask", "-q"]
+    started = time.perf_counter()
+    finished = subprocess.run(
+        [*command, "--scheduler", f"tcp://127.0.0.1:{port}"], capture_output=True, text=True, check=False
+    )
+    took = time.perf_counter() - started
+    print(f"refusing scheduler: exit {finished.returncode} after {took:.2f} s: {finished.stderr.strip()}")
+    verdicts.append(
+        _common.Verdict(
+            "a refusing Dask scheduler refused by the command",
+            f"{took:.2f} s (exit {finished.returncode})",
+            f"exit 2 within {GIVE_UP_TARGET_S:g} s",
+            finished.returncode == 2 and took < GIVE_UP_TARGET_S,
+        )
+    )
+    return verdicts
 
 
 def _name(measurement: Measurement) -> str:
@@ -140,6 +195,7 @@ def main() -> int:
             rates.get("dask", 0.0) >= TARGET_RATE,
         )
     )
+    verdicts.extend(_given_up())
     return _common.finish(verdicts, args.strict)
 
 

@@ -203,11 +203,9 @@ def test_an_unreachable_scheduler_is_refused_before_any_work_in_one_line(
         args += ["--scheduler", address]
     else:
         monkeypatch.setenv(given, address)
-    started = time.perf_counter()
 
     code, out, err = threadlab_cli(capsys, *args)
 
-    assert time.perf_counter() - started < 10
     assert (code, out) == (2, "")
     assert err == (
         f"threadlab: error: {given}: cannot reach a Dask scheduler at {address} within 3 s "
@@ -216,17 +214,17 @@ def test_an_unreachable_scheduler_is_refused_before_any_work_in_one_line(
 
 
 @needs_dask
-def test_a_scheduler_that_never_answers_fails_the_point_in_one_line_within_10_s() -> None:
+def test_a_scheduler_that_never_answers_fails_the_point_in_one_line_at_its_connect_timeout() -> None:
+    # "no answer" is the connect timeout firing; were it not, the point would hang into this
+    # test's own timeout. How long the refusal takes is benchmarks/bench_dask.py's to measure.
     with socket.socket() as silent:  # accepts connections (the kernel does), never answers
         silent.bind(("127.0.0.1", 0))
         silent.listen()
         address = f"tcp://127.0.0.1:{silent.getsockname()[1]}"
         point = one_point("sleep", "dask", 1, duration=0.01, scheduler=address)
-        started = time.perf_counter()
 
         measurement = measure(point)
 
-        assert time.perf_counter() - started < 10
     assert measurement.status == "failed"
     (error,) = measurement.errors
     assert (error.kind, error.message) == (

@@ -7,12 +7,14 @@ still runs, and no process of the failed point is left behind.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,7 @@ import threadlab
 from cli_runner import threadlab_cli
 from conftest import is_running, needs_proc, session_members, target, worker_pids
 from threadlab import Measurement, Result, load_result
+from threadlab.orchestrate import _discover
 from threadlab.orchestrate._discover import PROBE_TIMEOUT_S, describe_all, probe
 
 pytestmark = [pytest.mark.timeout(60), needs_proc]
@@ -34,14 +37,16 @@ def run_then_sleep(
     repeat: int = 1,
     warmup: int = 0,
     timeout: float = 30,
-) -> tuple[Result, float]:
-    """Run ``faults.py:function``, then ``sleep`` 0.01 s, in one run; return it and its wall time.
+) -> Result:
+    """Run ``faults.py:function``, then ``sleep`` 0.01 s, in one run.
 
     The two are groups of their own, each measured in exactly ``repeat`` rounds
     (a max time shorter than a round stops the rounds as soon as the fewest are done).
+    No wall-time bound is asserted on it: a fault that were waited out instead of
+    noticed shows in the point's status (``timeout`` where ``crashed`` is
+    expected) or, for a hang of 60 s, as the test's own timeout.
     """
-    started = time.perf_counter()
-    result = threadlab.run(
+    return threadlab.run(
         [target("faults", function), "sleep"],
         strategy,
         workers,
@@ -51,7 +56,6 @@ def run_then_sleep(
         max_time=0.1,
         timeout=timeout,
     )
-    return result, time.perf_counter() - started
 
 
 def assert_next_point_ran(result: Result) -> None:
@@ -93,7 +97,7 @@ def only(measurement: Measurement, kind: str) -> str:
 
 def test_a_task_that_raises_is_counted_and_the_run_goes_on() -> None:
     # Tasks 1 and 3 of every run of 4 raise: 6 of the 12 calls (one warm-up, two samples).
-    result, _ = run_then_sleep("raise_on_odd_calls", workers=4, repeat=2, warmup=1, timeout=30)
+    result = run_then_sleep("raise_on_odd_calls", workers=4, repeat=2, warmup=1, timeout=30)
 
     faulty = result.measurements[0]
     assert faulty.status == "errors"
@@ -109,7 +113,7 @@ def test_a_task_that_raises_is_counted_and_the_run_goes_on() -> None:
 
 def test_a_hung_task_is_killed_at_the_timeout_keeping_earlier_samples(pid_file: Path) -> None:
     # The first call returns; the second (second sample) hangs for 60 s.
-    result, elapsed = run_then_sleep("hang_after_first_call", repeat=3, warmup=0, timeout=1.5)
+    result = run_then_sleep("hang_after_first_call", repeat=3, warmup=0, timeout=1.5)
 
     faulty = result.measurements[0]
     assert faulty.status == "timeout"
@@ -119,51 +123,47 @@ def test_a_hung_task_is_killed_at_the_timeout_keeping_earlier_samples(pid_file: 
     assert message == "the point was still running a sample after 1.5 s and was killed"
     # The rounds of its group ended there: no point of it was left running.
     assert (result.rounds[0].rounds, result.rounds[0].ended) == (2, "failed")
-    assert elapsed < 10
     assert_next_point_ran(result)
     assert worker_pids(faulty) <= recorded_pids(pid_file)
     assert_all_gone(recorded_pids(pid_file))
 
 
 def test_a_hung_pool_child_is_killed_with_its_worker(pid_file: Path) -> None:
-    result, elapsed = run_then_sleep("hang", "processes", workers=2, repeat=1, warmup=0, timeout=1.5)
+    result = run_then_sleep("hang", "processes", workers=2, repeat=1, warmup=0, timeout=1.5)
 
     faulty = result.measurements[0]
     assert faulty.status == "timeout"
     assert faulty.samples == ()
     assert only(faulty, "timeout") == "the point was still running a sample after 1.5 s and was killed"
-    assert elapsed < 10
     assert_next_point_ran(result)
     assert_all_gone(recorded_pids(pid_file))  # the pool children and the worker that owned them
 
 
 def test_a_warmup_that_hangs_is_killed_at_the_timeout_of_the_start(pid_file: Path) -> None:
     # The timeout applies to each step; the first is starting the worker and its warm-ups.
-    result, elapsed = run_then_sleep("hang", repeat=1, warmup=1, timeout=1.5)
+    result = run_then_sleep("hang", repeat=1, warmup=1, timeout=1.5)
 
     faulty = result.measurements[0]
     assert faulty.status == "timeout"
     assert (faulty.warmups, faulty.samples) == ((), ())
     assert only(faulty, "timeout") == "the point was still started and warmed up after 1.5 s and was killed"
     assert (result.rounds[0].rounds, result.rounds[0].ended) == (0, "failed")
-    assert elapsed < 10
     assert_next_point_ran(result)
     assert_all_gone(recorded_pids(pid_file))
 
 
 def test_a_worker_that_exits_is_recorded_as_crashed(pid_file: Path) -> None:
-    result, elapsed = run_then_sleep("exit_with_code_3")
+    result = run_then_sleep("exit_with_code_3")
 
     faulty = result.measurements[0]
     assert faulty.status == "crashed"
     assert only(faulty, "crashed") == "the worker process exited with code 3 before finishing"
-    assert elapsed < 10
     assert_next_point_ran(result)
     assert_all_gone(recorded_pids(pid_file))
 
 
 def test_a_worker_killed_by_a_signal_is_recorded_as_crashed(pid_file: Path) -> None:
-    result, _ = run_then_sleep("kill_own_process")
+    result = run_then_sleep("kill_own_process")
 
     faulty = result.measurements[0]
     assert faulty.status == "crashed"
@@ -174,7 +174,7 @@ def test_a_worker_killed_by_a_signal_is_recorded_as_crashed(pid_file: Path) -> N
 
 @pytest.mark.parametrize("function", ["exit_with_code_3", "kill_own_process"])
 def test_a_pool_child_that_dies_breaks_the_pool(function: str, pid_file: Path) -> None:
-    result, elapsed = run_then_sleep(function, "processes", workers=2)
+    result = run_then_sleep(function, "processes", workers=2)
 
     faulty = result.measurements[0]
     assert faulty.status == "crashed"
@@ -182,7 +182,6 @@ def test_a_pool_child_that_dies_breaks_the_pool(function: str, pid_file: Path) -
     assert error.kind == "crashed"
     assert error.message.startswith("BrokenProcessPool: ")
     assert error.traceback is not None and "BrokenProcessPool" in error.traceback
-    assert elapsed < 10
     assert_next_point_ran(result)
     assert_all_gone(recorded_pids(pid_file))
 
@@ -190,14 +189,13 @@ def test_a_pool_child_that_dies_breaks_the_pool(function: str, pid_file: Path) -
 def test_a_worker_killed_while_its_pool_children_live_is_crashed_not_hung(pid_file: Path) -> None:
     # The pool children outlive the worker and hold its pipes open, so the
     # runner cannot wait for end-of-file: it must notice the worker's exit.
-    result, elapsed = run_then_sleep(
+    result = run_then_sleep(
         "kill_worker_from_pool_child", "processes", workers=2, repeat=1, warmup=0, timeout=20
     )
 
     faulty = result.measurements[0]
     assert faulty.status == "crashed"
     assert only(faulty, "crashed") == "the worker process was killed by SIGKILL"
-    assert elapsed < 10
     assert_next_point_ran(result)
     assert_all_gone(recorded_pids(pid_file))
 
@@ -251,7 +249,6 @@ def test_ctrl_c_saves_what_was_measured_and_ends_the_workers(tmp_path: Path) -> 
         while not out.exists() and time.monotonic() < deadline and cli.poll() is None:
             time.sleep(0.05)
         assert out.exists(), "the first round was never saved"
-        time.sleep(0.2)
 
         cli.send_signal(signal.SIGINT)
         _, stderr = cli.communicate(timeout=15)
@@ -273,7 +270,10 @@ def test_ctrl_c_saves_what_was_measured_and_ends_the_workers(tmp_path: Path) -> 
         )
     assert [(rounds.points, rounds.ended) for rounds in result.rounds] == [((0, 1, 2), "interrupted")]
     assert stderr.splitlines()[-1] == f"Interrupted: 3 point(s) measured, all saved in {out}"
-    time.sleep(0.5)
+    # Killed by the command before it exits, not necessarily ended yet: given a generous while.
+    deadline = time.monotonic() + 10
+    while any(is_running(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert [pid for pid in workers if is_running(pid)] == []
     assert [member for pid in workers for member in session_members(pid)] == []
     assert os.listdir(tmp_path) == ["results.json"]
@@ -326,9 +326,13 @@ def test_an_unusable_tmpdir_is_refused_before_any_work(
 
 
 def _fake_python(tmp_path: Path) -> Path:
-    """A "python3.99" that hangs, and starts a child that would hold its pipes open."""
+    """A "python3.99" that hangs, and starts a child that would hold its pipes open.
+
+    Both sleep longer than the tests' own timeouts: a probe that waited for the
+    script, or for the pipes its child holds, fails the test instead of passing late.
+    """
     fake = tmp_path / "python3.99"
-    fake.write_text("#!/bin/sh\nsleep 29 &\nsleep 29\necho never\n")
+    fake.write_text("#!/bin/sh\nsleep 120 &\nsleep 120\necho never\n")
     fake.chmod(0o755)
     return fake
 
@@ -348,11 +352,30 @@ def _carrying(mark: str) -> list[int]:
     return found
 
 
-@pytest.mark.timeout(20)
+def _left_running(mark: str) -> list[int]:
+    """The processes carrying ``mark`` still running once those killed have had 10 s to end.
+
+    SIGKILL is delivered, not waited for: the probe reaps the script it started,
+    but the script's orphaned children, killed with it, end when the kernel next
+    runs them (a few milliseconds, more beside a busy core). A child that was not
+    killed sleeps 120 s, far past this wait; it is killed here once counted, so
+    that a failing test leaves nothing behind either.
+    """
+    deadline = time.monotonic() + 10
+    while (left := _carrying(mark)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for pid in left:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    return left
+
+
+@pytest.mark.timeout(30)
 def test_a_python_that_hangs_is_given_up_at_the_stated_limit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("THREADLAB_TEST_PROBE", tmp_path.name)
+    mark = f"{tmp_path.name}-{os.getpid()}-{uuid.uuid4().hex}"  # unique beside other runs of this test
+    monkeypatch.setenv("THREADLAB_TEST_PROBE", mark)
     fake = _fake_python(tmp_path)
 
     started = time.monotonic()
@@ -360,24 +383,29 @@ def test_a_python_that_hangs_is_given_up_at_the_stated_limit(
     elapsed = time.monotonic() - started
 
     assert answer == {"broken": "did not answer within 1 s", "transient": True}
-    assert 1.0 <= elapsed < 5
-    assert _carrying(tmp_path.name) == []  # the script and its children: its whole session killed
+    # Not before the limit; not long after it is asserted by the children's 120 s, past this test's timeout.
+    assert elapsed >= 1.0
+    assert _left_running(mark) == []  # the script and its children: its whole session killed
 
     # Asked again in the same command (choosing, planning, listing), it is not waited for again.
     (found,) = describe_all([(str(fake), "given")], timeout_s=1.0)
-    started = time.monotonic()
+    asked: list[str] = []
+    monkeypatch.setattr(_discover, "probe", lambda executable, **_: asked.append(executable) or {})
     (again,) = describe_all([(str(fake), "given")], timeout_s=1.0)
-    assert time.monotonic() - started < 0.5
+    assert asked == []
     assert found.broken == again.broken == "did not answer within 1 s"
+    assert _left_running(mark) == []
 
 
 @pytest.mark.timeout(40)
 def test_a_python_that_hangs_is_reported_after_the_time_the_message_says(tmp_path: Path) -> None:
     fake = _fake_python(tmp_path)
-    env = {**os.environ, "THREADLAB_TEST_PROBE": tmp_path.name}
+    mark = f"{tmp_path.name}-{os.getpid()}-{uuid.uuid4().hex}"
+    env = {**os.environ, "THREADLAB_TEST_PROBE": mark}
     command = [sys.executable, "-m", "threadlab", "run", "-w", "sleep", "--python", str(fake)]
 
     started = time.monotonic()
+    # A command that waited for the fake's children (120 s) instead of killing them runs past 35 s.
     finished = subprocess.run(command, capture_output=True, text=True, env=env, timeout=35, check=False)
     elapsed = time.monotonic() - started
 
@@ -386,5 +414,5 @@ def test_a_python_that_hangs_is_reported_after_the_time_the_message_says(tmp_pat
     assert finished.stderr == (
         f"threadlab: error: --python: {str(fake)!r} cannot be used: it did not answer within {limit:g} s\n"
     )
-    assert limit <= elapsed < limit + 8
-    assert _carrying(tmp_path.name) == []
+    assert elapsed >= limit
+    assert _left_running(mark) == []

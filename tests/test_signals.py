@@ -208,6 +208,24 @@ def assert_interrupted(run: Run, statuses: set[str] | None = None) -> Result:
     return result
 
 
+@pytest.fixture
+def pid_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Where a fault function of ``faults.py`` writes a line as each call begins (runs inherit it)."""
+    path = tmp_path / "pids"
+    monkeypatch.setenv("THREADLAB_TEST_PIDS", str(path))
+    return path
+
+
+def calls_begun(path: Path) -> int:
+    """How many calls of a fault function have begun: the lines it wrote to ``path``."""
+    return len(path.read_text().splitlines()) if path.exists() else 0
+
+
+def started_sleeps(run: Run) -> set[int]:
+    """The ``sleep 600`` processes the run's user code started (``escapes.py``)."""
+    return {pid for pid in marked(run.mark) if cmdline(pid).startswith(b"sleep 600")}
+
+
 def _handler_installed(pid: int) -> bool:
     """Whether threadlab's own start-up handler is in place: SIGTERM is caught (Python does not)."""
     status = (_read(f"/proc/{pid}/status") or b"").decode()
@@ -269,10 +287,11 @@ def test_a_signal_during_start_up_exits_130_quietly(
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM], ids=lambda s: s.name)
-def test_a_signal_during_warm_ups_ends_the_worker_and_saves(runs: Callable[..., Run], signum: int) -> None:
+def test_a_signal_during_warm_ups_ends_the_worker_and_saves(
+    runs: Callable[..., Run], signum: int, pid_file: Path
+) -> None:
     run = runs("-w", HANG, "-s", "sequential", "--repeat", "1", "--warmup", "1", "--timeout", "50")
-    run.one_worker()
-    time.sleep(0.3)
+    wait_for("the warm-up's call", lambda: calls_begun(pid_file) >= 1)
     run.send(signum)
 
     result = assert_interrupted(run, {"interrupted"})
@@ -281,14 +300,14 @@ def test_a_signal_during_warm_ups_ends_the_worker_and_saves(runs: Callable[..., 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGHUP], ids=lambda s: s.name)
 def test_a_signal_mid_sample_of_a_hanging_task_keeps_the_samples_before(
-    runs: Callable[..., Run], signum: int
+    runs: Callable[..., Run], signum: int, pid_file: Path
 ) -> None:
     # The first sample returns and its round is saved; the second hangs until the signal.
     run = runs(
         "-w", HANG_LATER, "-s", "sequential", "-n", "1", "--repeat", "3", "--warmup", "0", "--timeout", "50"
     )
     wait_for("the first round's save", run.saved)
-    time.sleep(0.3)
+    wait_for("the second sample's call", lambda: calls_begun(pid_file) >= 2)
     run.send(signum)
 
     result = assert_interrupted(run, {"interrupted"})
@@ -331,8 +350,7 @@ def test_a_signal_between_rounds_saves_every_round(runs: Callable[..., Run]) -> 
 def test_a_signal_during_advises_first_probe_exits_130(runs: Callable[..., Run]) -> None:
     # Before advise has a results file: the probe's worker is ended, nothing is saved.
     run = runs(target("escapes", "start_session_child_then_hang"), "--budget", "20", command="advise")
-    run.one_worker()
-    time.sleep(0.5)
+    wait_for("the probe's call, its child started", lambda: started_sleeps(run))
     run.send(signal.SIGTERM)
 
     assert run.finish() == 130, run.stderr
@@ -360,12 +378,12 @@ def test_a_signal_during_the_tour_saves_it_interrupted(runs: Callable[..., Run])
     assert_interrupted(run)
 
 
-def test_a_killed_worker_is_crashed_and_the_run_goes_on(runs: Callable[..., Run]) -> None:
+def test_a_killed_worker_is_crashed_and_the_run_goes_on(runs: Callable[..., Run], pid_file: Path) -> None:
     run = runs(
         "-w", f"{HANG},sleep", "-s", "sequential", "-n", "1", "-p", "duration=0.01", *QUICK, "--timeout", "50"
     )
-    worker = run.one_worker()
-    time.sleep(0.3)
+    wait_for("the hanging call", lambda: calls_begun(pid_file) >= 1)
+    (worker,) = {int(pid) for pid in pid_file.read_text().split()}  # sequential: the call runs in the worker
     os.kill(worker, signal.SIGKILL)
 
     assert run.finish() == 1, run.stderr
@@ -448,7 +466,7 @@ def test_the_point_ends_with_threadlab_killed_outright(runs: Callable[..., Run])
     run = runs("-w", ESCAPE_AND_HANG, "-s", "processes", "-n", "2", *QUICK, "--timeout", "50")
     worker = run.one_worker()
     wait_for("the pool's children", lambda: len(run.children_of(worker)) >= 2)
-    time.sleep(0.3)
+    wait_for("each task's child", lambda: len(started_sleeps(run)) >= 2)
     run.send(signal.SIGKILL)
 
     assert run.finish() == -signal.SIGKILL

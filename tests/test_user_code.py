@@ -16,7 +16,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,6 +25,7 @@ import threadlab
 from cli_runner import threadlab_cli
 from conftest import NO_SUBINTERPRETERS, SUBINTERPRETER_PYTHONS, measure, one_point, target
 from threadlab import SpecError, ThreadlabError
+from threadlab.orchestrate import _advise
 from threadlab.orchestrate._advise import target_of
 from threadlab.orchestrate._launch import IN_WORKER_ENV
 from threadlab.orchestrate._probe_target import BY_VALUE_PREFIX, probe_target, sent_by_value
@@ -74,14 +74,12 @@ def test_a_module_that_hangs_when_imported_is_stopped_at_the_probe_timeout(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv(IMPORT_ENV, "hang")
-    started = time.monotonic()
 
+    # Stopped, not waited for: the import sleeps 3600 s, far past this test's timeout.
     with pytest.raises(
         SpecError, match=f"^function: {re.escape(WORK)}: did not finish importing within 2 s$"
     ):
         probe_target(WORK, timeout_s=2)
-
-    assert time.monotonic() - started < 30  # stopped, not waited for (generous: a busy machine)
 
 
 @pytest.mark.timeout(60)
@@ -379,14 +377,15 @@ def test_interpreters_send_return_values_back_too() -> None:
 
 
 @pytest.mark.timeout(60)
-def test_advise_on_a_function_that_always_raises_stops_at_once() -> None:
-    started = time.monotonic()
+def test_advise_on_a_function_that_always_raises_stops_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    swept: list[object] = []
+    monkeypatch.setattr(_advise, "execute", lambda *args, **kwargs: swept.append(args))
 
     with pytest.raises(SpecError, match=r"^advise: every call of the function raised: ValueError: always$"):
         threadlab.advise(misbehaving("raises"), budget=60)
 
     # The sweep of a 60 s budget never started: the probe's few calls are all it took.
-    assert time.monotonic() - started < 40
+    assert swept == []
 
 
 @pytest.mark.timeout(60)
