@@ -57,7 +57,14 @@ from threadlab.model._result import (
     Spec,
     Summary,
 )
-from threadlab.worker._schema import NATIVE_FIELDS, NATIVE_POOL_FIELDS, SAMPLE_FIELDS, SPAN_FIELDS
+from threadlab.model._waits import WAIT_CATEGORIES, WaitLine, Waits
+from threadlab.worker._schema import (
+    NATIVE_FIELDS,
+    NATIVE_POOL_FIELDS,
+    SAMPLE_FIELDS,
+    SAMPLE_OPTIONAL_FIELDS,
+    SPAN_FIELDS,
+)
 
 T = TypeVar("T")
 
@@ -88,6 +95,12 @@ def plain(obj: Any) -> Any:
         if obj.io_s:
             spans["io_s"] = list(obj.io_s)
         return spans
+    if isinstance(obj, Sample):  # its optional keys are left out where absent, not written null
+        return {
+            f.name: plain(getattr(obj, f.name))
+            for f in dataclasses.fields(obj)
+            if f.name not in SAMPLE_OPTIONAL_FIELDS or getattr(obj, f.name) is not None
+        }
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return {f.name: plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
     if isinstance(obj, (list, tuple)):
@@ -415,6 +428,14 @@ def _interpreter(data: Any, where: str) -> Interpreter:
     return _read(Interpreter, data, where)
 
 
+def _wait_line(data: Any, where: str) -> WaitLine:
+    return _read(WaitLine, data, where)
+
+
+def _waits(data: Any, where: str) -> Waits:
+    return _read(Waits, data, where)
+
+
 def _point_error(data: Any, where: str) -> PointError:
     return _read(PointError, data, where)
 
@@ -454,6 +475,22 @@ _CHECKS: dict[Any, dict[str, Check]] = {
         "gil_contention": _nullable(_SHARE),
         "round": _nullable(_whole(0)),
         "started_at": _nullable(_SECONDS),
+        "waits": _optional_object(_waits),
+    },
+    Waits: {
+        **{f"{category}_s": _SECONDS for category in WAIT_CATEGORIES},
+        "observations": _whole(0),
+        "threads": _whole(0),
+        "lines": _list(_wait_line),
+        "note": _nullable(_TEXT),
+    },
+    WaitLine: {
+        "category": _choice(WAIT_CATEGORIES),
+        "share": _SHARE,
+        "file": _TEXT,
+        "line": _whole(0),
+        "function": _TEXT,
+        "library": _nullable(_TEXT),
     },
     Interpreter: {
         "executable": _TEXT,

@@ -278,6 +278,7 @@ class DaskCluster(Strategy):
     safe_workers = 64
     # Tasks run in the Dask worker processes, under their GILs, not this process's.
     shares_one_gil = False
+    tasks_in = "processes"
 
     def unavailable_reason(self) -> str | None:
         # find_spec does not import: listing strategies stays fast.

@@ -26,7 +26,7 @@ import sys
 import time
 from typing import Any, Callable, Dict, Optional, Tuple
 
-from threadlab.worker import _native, strategies, workloads
+from threadlab.worker import _native, _waits, strategies, workloads
 from threadlab.worker._params import ParamValue, resolve
 from threadlab.worker._schema import REQUEST_FIELDS, SPAN_FIELDS
 from threadlab.worker.strategies import Job, Outcome, Strategy
@@ -182,13 +182,23 @@ def _gil_probe(strategy: Strategy) -> Any:
 
 
 def one_sample(
-    strategy: Strategy, job: Job, round_number: Optional[int] = None, keep_spans: bool = True
+    strategy: Strategy,
+    job: Job,
+    round_number: Optional[int] = None,
+    keep_spans: bool = True,
+    waits: Optional[_waits.WaitSampler] = None,
 ) -> Dict[str, Any]:
-    """Time one run of all tasks of ``job`` under ``strategy``; ``round_number`` None for a warm-up."""
+    """Time one run of all tasks of ``job`` under ``strategy``; ``round_number`` None for a warm-up.
+
+    With ``waits``, the sample also says where its threads' time went (its
+    ``waits`` key), read from just before the clock starts to just after it stops.
+    """
     gc.collect()
     knocker = _gil_probe(strategy)
     before = _usage()
     started_at = time.time()
+    if waits is not None:
+        waits.start()
     start = time.perf_counter_ns()
     try:
         outcome = strategy.run(job)
@@ -196,6 +206,7 @@ def one_sample(
         end = time.perf_counter_ns()
         if knocker is not None:
             knocker.stop()
+        breakdown = None if waits is None else waits.stop()
     after = _usage()
     contention = None if knocker is None else round(float(knocker.contention_metric), 4)
     if len(outcome.records) != job.tasks:
@@ -204,7 +215,10 @@ def one_sample(
                 strategy.name, len(outcome.records), job.tasks
             )
         )
-    return sample_of(outcome, start, end, before, after, contention, started_at, round_number, keep_spans)
+    sample = sample_of(outcome, start, end, before, after, contention, started_at, round_number, keep_spans)
+    if breakdown is not None:
+        sample["waits"] = breakdown
+    return sample
 
 
 def build_job(
@@ -302,6 +316,8 @@ def run_point(
         inner = _native.requested(request.get("strategy_params", {}))
     except ValueError as error:
         raise PointRefused(str(error)) from None
+    if not isinstance(request.get("waits", True), bool):
+        raise PointRefused("waits must be true or false, not {!r}".format(request["waits"]))
     _native.limit_environment(inner)
     build_job(request)
     workload = workloads.get(request["workload"], request.get("function"))
@@ -316,17 +332,24 @@ def run_point(
                 sample = one_sample(strategy, job)
                 emit({"event": "sample", "warmup": True, "sample": sample})
                 startup.after(sample)
+            # Started after the warm-ups, which it never reads, and before "ready", so
+            # that its start-up (~70 ms, a Python process) falls in no sample.
+            waits = _waits.WaitSampler(strategy.tasks_in) if request.get("waits", True) else None
             emit({"event": "ready", "native": _native.report()})
-            while True:
-                command = commands()
-                if command is None or command.get("command") == "stop":
-                    return
-                if command.get("command") != "sample":
-                    raise PointRefused("unknown command {!r}".format(command.get("command")))
-                keep = bool(command.get("spans", True))
-                sample = one_sample(strategy, job, int(command.get("round", 0)), keep)
-                emit({"event": "sample", "warmup": False, "sample": sample})
-                startup.after(sample)
+            try:
+                while True:
+                    command = commands()
+                    if command is None or command.get("command") == "stop":
+                        return
+                    if command.get("command") != "sample":
+                        raise PointRefused("unknown command {!r}".format(command.get("command")))
+                    keep = bool(command.get("spans", True))
+                    sample = one_sample(strategy, job, int(command.get("round", 0)), keep, waits)
+                    emit({"event": "sample", "warmup": False, "sample": sample})
+                    startup.after(sample)
+            finally:
+                if waits is not None:
+                    waits.close()
 
 
 class _Startup:

@@ -437,6 +437,10 @@ class Strategy:
         shares_one_gil: True when every task runs under the worker process's
             one GIL (threads of its main interpreter); False where tasks run
             under GILs of their own (processes, subinterpreters).
+        tasks_in: where the tasks run, which says whose threads the
+            breakdown of waits reads (``worker/_waits.py``): ``"caller"``,
+            the thread that calls ``run``; ``"threads"``, other threads of
+            the worker process; ``"processes"``, its child processes.
     """
 
     name = ""
@@ -446,6 +450,7 @@ class Strategy:
     safe_workers = 1
     single_worker = False
     shares_one_gil = True
+    tasks_in = "threads"
 
     def unavailable_reason(self) -> Optional[str]:
         """Why this strategy cannot run in this interpreter, or None if it can."""

@@ -71,6 +71,7 @@ class Processes(Strategy):
     # Each process costs ~10-30 MB and a core's share; past a few hundred it is a fork bomb.
     safe_workers = 256
     shares_one_gil = False
+    tasks_in = "processes"
 
     def unavailable_reason(self) -> Optional[str]:
         try:
