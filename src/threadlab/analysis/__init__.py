@@ -10,7 +10,8 @@ Modules, from the data up:
 * ``_classify`` / ``_recommend``: the kind of work, and what to use for it;
 * ``_remedy``: what to do about a doubt, as data, for each front end to word;
 * ``_analysis``: ``analyse(result)``, all of the above for one result;
-* ``_compare``: two results files, point by point.
+* ``_compare``: two results files, point by point;
+* ``_waits``: where a point's worker threads spent their time (``point_waits``).
 """
 
 from threadlab.analysis._analysis import Analysis, StrategyScaling, analyse
@@ -39,16 +40,20 @@ from threadlab.analysis._summary import (
     summarise,
     summary,
 )
+from threadlab.analysis._waits import WAITING, CategoryShare, PointWaits, point_waits
 from threadlab.worker._kinds import KIND_WORDS, Kind
 
 __all__ = [
     "KIND_WORDS",
+    "WAITING",
     "Analysis",
+    "CategoryShare",
     "Classification",
     "GroupPrecision",
     "Kind",
     "NoiseReport",
     "PointStats",
+    "PointWaits",
     "Recommendation",
     "Remedy",
     "SampleStats",
@@ -74,6 +79,7 @@ __all__ = [
     "paired_blocks",
     "paired_ratios",
     "percentile",
+    "point_waits",
     "python_label",
     "relative_half_width",
     "speedup",
