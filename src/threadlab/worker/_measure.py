@@ -23,6 +23,7 @@ import gc
 import multiprocessing
 import os
 import sys
+import threading
 import time
 from typing import Any, Callable, Dict, Optional, Tuple
 
@@ -318,6 +319,10 @@ def run_point(
         raise PointRefused(str(error)) from None
     if not isinstance(request.get("waits", True), bool):
         raise PointRefused("waits must be true or false, not {!r}".format(request["waits"]))
+    # The worker's own threads (its protocol's reader), which the breakdown of waits leaves out.
+    machinery = [
+        t.native_id for t in threading.enumerate() if t is not threading.main_thread() and t.native_id
+    ]
     _native.limit_environment(inner)
     build_job(request)
     workload = workloads.get(request["workload"], request.get("function"))
@@ -334,7 +339,7 @@ def run_point(
                 startup.after(sample)
             # Started after the warm-ups, which it never reads, and before "ready", so
             # that its start-up (~70 ms, a Python process) falls in no sample.
-            waits = _waits.WaitSampler(strategy.tasks_in) if request.get("waits", True) else None
+            waits = _waits.WaitSampler(strategy.tasks_in, machinery) if request.get("waits", True) else None
             emit({"event": "ready", "native": _native.report()})
             try:
                 while True:

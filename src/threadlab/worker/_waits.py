@@ -373,10 +373,13 @@ class WaitSampler:
     Args:
         tasks_in: where the strategy runs its tasks (``Strategy.tasks_in``):
             "caller", "threads" or "processes".
+        machinery: native ids of threads never read: the worker's own (its
+            protocol's reader), started before the point's tasks had any.
     """
 
-    def __init__(self, tasks_in: str) -> None:
+    def __init__(self, tasks_in: str, machinery: Sequence[int] = ()) -> None:
         self._scope = {"caller": "caller", "processes": "descendants"}.get(tasks_in, "others")
+        self._machinery = list(machinery)
         self._note = unavailable_reason()
         self._locator = Locator()
         self._gil = gil_ranges()
@@ -435,7 +438,7 @@ class WaitSampler:
         self._stacks = _Stacks(self._locator)
         self._stacks.start()
         self._stacks.ready.wait()
-        exclude = [threading.get_native_id(), self._stacks.native_id]
+        exclude = [threading.get_native_id(), self._stacks.native_id, *self._machinery]
         request = {"pid": os.getpid(), "threads": self._scope, "exclude": exclude, "gil": self._gil}
         self._started = time.monotonic()
         self._send({"start": request})

@@ -1,0 +1,84 @@
+"""The breakdown of waits, measured live: only what is unambiguous beside a CPU hog.
+
+A lock around a sleep is a lock wait at its ``with`` line, a sleep is a
+sleep at its line, whatever else the machine runs. The split between the GIL
+and the CPU moves with the load, so it is never asserted here
+(``benchmarks/bench_waits.py`` measures it).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from conftest import measure, one_point
+from fixtures import waits_tasks
+from threadlab.analysis import PointWaits, point_waits
+from threadlab.model._json import sample_from_json
+from threadlab.worker import _waits
+from threadlab.worker._measure import sample_of
+from threadlab.worker.strategies import Outcome
+
+pytestmark = pytest.mark.skipif(
+    _waits.unavailable_reason() is not None, reason=str(_waits.unavailable_reason())
+)
+
+
+def _on_two_threads(task: Callable[[], object], runs: int) -> PointWaits:
+    """The point's waits of two threads running ``task`` ``runs`` times each, read in this process."""
+    sampler = _waits.WaitSampler("threads")
+    go = threading.Event()
+
+    def work() -> None:
+        go.wait()
+        for _ in range(runs):
+            task()
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    try:
+        for thread in threads:
+            thread.start()
+        sampler.start()
+        go.set()
+        for thread in threads:
+            thread.join()
+        raw = sampler.stop()
+    finally:
+        sampler.close()
+    sample = sample_of(Outcome([], None), 0, 1, None, None)
+    sample["waits"] = raw
+    waits = point_waits([sample_from_json(sample, "sample")])
+    assert waits is not None
+    return waits
+
+
+def test_threads_queueing_on_a_lock_wait_on_it_at_the_with_line() -> None:
+    waits = _on_two_threads(waits_tasks.locked_sleep, runs=10)
+
+    assert waits.dominant in ("lock", "sleep")  # half each: one holds the lock, sleeping
+    top = waits.top_line("lock")
+    assert top is not None
+    assert (Path(top.file).name, top.line, top.library) == ("waits_tasks.py", waits_tasks.LINES["lock"], None)
+    assert waits.share("gil") < waits.share("lock")
+
+
+def test_sleeping_threads_sleep_at_the_sleep_line() -> None:
+    waits = _on_two_threads(waits_tasks.sleep_20ms, runs=5)
+
+    assert waits.dominant == "sleep"
+    top = waits.top_line("sleep")
+    assert top is not None
+    assert (Path(top.file).name, top.line) == ("waits_tasks.py", waits_tasks.LINES["sleep"])
+
+
+def test_a_workers_timed_samples_carry_the_breakdown_and_its_warm_ups_do_not() -> None:
+    measurement = measure(one_point("sleep", "threads", 2, duration=0.05), repeat=1, warmup=1)
+
+    assert [sample.waits for sample in measurement.warmups] == [None]
+    waits = point_waits(measurement.samples)
+    assert waits is not None and waits.dominant == "sleep"
+    top = waits.top_line("sleep")
+    assert top is not None and top.file.endswith("workloads/sleep.py") and top.function == "sleep_task"
