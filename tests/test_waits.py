@@ -315,6 +315,14 @@ def test_a_points_waits_sum_its_samples_and_name_the_dominant_wait_and_its_line(
     assert waits.top_line("io") is None
 
 
+def test_a_lock_that_keeps_sleeps_from_overlapping_is_the_dominant_wait_at_a_near_tie() -> None:
+    tie = {**WAITS, "lock_s": 0.45, "sleep_s": 0.53, "lines": []}
+    overlapping = {**WAITS, "lock_s": 0.3, "sleep_s": 0.6, "lines": []}
+
+    assert (point_waits([sample_from_json(_sample(tie), "s")]) or pytest.fail()).dominant == "lock"
+    assert (point_waits([sample_from_json(_sample(overlapping), "s")]) or pytest.fail()).dominant == "sleep"
+
+
 def test_threads_that_compute_have_no_dominant_wait() -> None:
     computing = {**WAITS, "cpu_s": 2.0, "lock_s": 0.05, "sleep_s": 0.0, "lines": []}
 
