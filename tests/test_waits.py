@@ -133,7 +133,9 @@ def test_schedstat_deltas_give_cpu_and_run_queue_time_and_the_states_split_the_r
         [11.0, 1, 7, "sleep", 300_000_000, 100_000_000, 5],
     ]
 
-    waits = _waits.breakdown(observations, 10.0, 11.0, lambda o: LINE_A if o[3] == "lock" else LINE_B)
+    waits = _waits.breakdown(
+        observations, 10.0, 11.0, lambda o: [(LINE_A if o[3] == "lock" else LINE_B, 1.0)]
+    )
 
     assert waits["cpu_s"] == pytest.approx(0.3)
     assert waits["runnable_s"] == pytest.approx(0.1)
@@ -172,6 +174,25 @@ def test_an_observation_joins_the_stack_read_of_its_own_blocked_stretch() -> Non
     assert _waits.nearest(reads, 7, 1.012) == LINE_B  # no run count: the nearest in time
     assert _waits.nearest(reads, 7, 1.012, runs=99) == LINE_B
     assert _waits.nearest(reads, 8, 1.0) is None
+
+
+def test_observations_off_a_stack_read_follow_the_lines_exact_joins_found_for_their_category() -> None:
+    stacks: dict[int, list[_waits.StackRead]] = {
+        7: [(1.000, 40, LINE_A), (1.050, 45, LINE_B)],
+        8: [(1.020, 60, LINE_A)],
+    }
+    observations = [
+        [1.001, 1, 7, "lock", 0, 0, 40],  # exact: lock at A
+        [1.021, 1, 8, "lock", 0, 0, 60],  # exact: lock at A
+        [1.049, 1, 7, "sleep", 0, 0, 45],  # exact: sleep at B
+        [1.048, 1, 7, "lock", 0, 0, 44],  # no read in its stretch: where the lock waits were
+        [1.030, 1, 7, "io", 0, 0, 43],  # no exact io: the nearest read
+        [1.030, 2, 7, "lock", 0, 0, 40],  # another process: no stack
+    ]
+
+    joined = _waits.join_lines(observations, stacks, 1)
+
+    assert joined == [[(LINE_A, 1.0)], [(LINE_A, 1.0)], [(LINE_B, 1.0)], [(LINE_A, 1.0)], [(LINE_B, 1.0)], []]
 
 
 # -- folding a stack to the user's line ----------------------------------------------------------
@@ -246,6 +267,7 @@ WAITS: dict[str, Any] = {
             "library": None,
         },
     ],
+    "reader_cpu_s": 0.04,
     "note": None,
 }
 

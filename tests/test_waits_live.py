@@ -75,7 +75,8 @@ def test_sleeping_threads_sleep_at_the_sleep_line() -> None:
 
 
 def test_a_workers_timed_samples_carry_the_breakdown_and_its_warm_ups_do_not() -> None:
-    measurement = measure(one_point("sleep", "threads", 2, duration=0.05), repeat=1, warmup=1)
+    # 0.3 s: long enough for the stack reads (20 Hz) to find the threads the sample starts.
+    measurement = measure(one_point("sleep", "threads", 2, duration=0.3), repeat=1, warmup=1)
 
     assert [sample.waits for sample in measurement.warmups] == [None]
     waits = point_waits(measurement.samples)

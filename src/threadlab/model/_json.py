@@ -482,6 +482,7 @@ _CHECKS: dict[Any, dict[str, Check]] = {
         "observations": _whole(0),
         "threads": _whole(0),
         "lines": _list(_wait_line),
+        "reader_cpu_s": _SECONDS,
         "note": _nullable(_TEXT),
     },
     WaitLine: {

@@ -76,6 +76,8 @@ class Waits:
         observations: how many reads of a thread's state the figures rest on.
         threads: how many threads were seen.
         lines: the top lines per category, in category order then share.
+        reader_cpu_s: the CPU time the sidecar that read /proc spent over the
+            sample: the observer's own cost, on a core beside the tasks'.
         note: why the breakdown is missing or partial (not Linux, /proc
             unreadable, an unknown architecture), None where it is whole.
     """
@@ -90,6 +92,7 @@ class Waits:
     observations: int = 0
     threads: int = 0
     lines: tuple[WaitLine, ...] = ()
+    reader_cpu_s: float = 0.0
     note: str | None = None
 
     def __post_init__(self) -> None:
@@ -101,6 +104,10 @@ class Waits:
             )
         _check(self.observations >= 0, f"observations must be 0 or more, not {self.observations!r}")
         _check(self.threads >= 0, f"threads must be 0 or more, not {self.threads!r}")
+        _check(
+            math.isfinite(self.reader_cpu_s) and self.reader_cpu_s >= 0,
+            f"reader_cpu_s must be a finite number of 0 or more, not {self.reader_cpu_s!r}",
+        )
 
     def seconds(self, category: str) -> float:
         """The thread-seconds spent in ``category``."""

@@ -349,7 +349,10 @@ def run_point(
                     if command.get("command") != "sample":
                         raise PointRefused("unknown command {!r}".format(command.get("command")))
                     keep = bool(command.get("spans", True))
-                    sample = one_sample(strategy, job, int(command.get("round", 0)), keep, waits)
+                    # A command's "waits": false skips the breakdown for that sample only, so
+                    # that bench_waits.py can pair samples with and without it in one process.
+                    reading = waits if command.get("waits", True) is not False else None
+                    sample = one_sample(strategy, job, int(command.get("round", 0)), keep, reading)
                     emit({"event": "sample", "warmup": False, "sample": sample})
                     startup.after(sample)
             finally:

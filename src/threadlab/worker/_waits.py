@@ -48,14 +48,18 @@ from threadlab.worker._waits_sidecar import CATEGORIES, CPU, OTHER, RUNNABLE
 # The stack thread reads sys._current_frames() this often (jittered 0.5-1.5x). A waiting
 # thread's line is stable while it waits, and each stack read is tagged with the thread's
 # run count (schedstat's 3rd field), which does not move while it is blocked: an
-# observation joins the stack read in the same blocked stretch, exactly. Threads queueing
-# on a lock around a 10 ms sleep change role every 10 ms; at 25 Hz most stretches had no
-# stack read and a quarter of the lock wait landed on the sleep's line, at 100 Hz the
-# `with` line held 49 of the 50% (3.12 here).
-STACKS_PER_S = 100.0
+# observation joins the stack read in the same blocked stretch, exactly, and the others
+# follow the lines the exact joins found (``join_lines``). Each read takes the GIL from
+# the tasks: at 100 Hz the count loop on 2 threads ran 10% slower (interval 0.99-1.23,
+# load 11 on 2 cores, where a thread holding the GIL may wait for a core), hence 20 Hz.
+# A sample shorter than a few reads (~0.1 s) may find no line of threads it started.
+STACKS_PER_S = 20.0
 # At most this many threads' stacks are folded per read (chosen at random past it), so
-# that 1000 threads cost what 10 do; a sleeping thread's line is found on a later read.
-_STACKS_PER_READ = 10
+# that 1000 threads cost what 4 do; a sleeping thread's line is found on a later read.
+# Folding one thread's stack and reading its run count took 20-25 µs here (3.11, loaded
+# 2-core machine; the run count through a kept-open file, 1.7 µs instead of 29): 4 a read
+# at 100 Hz hold the GIL for under 1% of the time.
+_STACKS_PER_READ = 4
 # The top lines kept per category.
 TOP_LINES = 5
 # The sidecar says ready well under a second here (~70 ms); past this, sampling is off.
@@ -217,6 +221,7 @@ class _Stacks(threading.Thread):
         self._done = threading.Event()
         self.seen: Dict[int, List[StackRead]] = {}
         self.ready = threading.Event()
+        self._files = _waits_sidecar.OpenFiles()
 
     def run(self) -> None:
         self.ready.set()
@@ -226,32 +231,42 @@ class _Stacks(threading.Thread):
         self._read()
 
     def _read(self) -> None:
+        """Fold up to ``_STACKS_PER_READ`` threads' stacks, each tagged with its run count.
+
+        The run counts are read before the frames and again after folding
+        them: a read of a file lets go of the GIL, and a live frame moves
+        when its thread runs. A thread whose count moved in between gets -1:
+        its line joins observations by time only.
+        """
         own = threading.get_ident()
-        natives = {thread.ident: thread.native_id for thread in threading.enumerate()}
-        frames = list(sys._current_frames().items())
-        if len(frames) > _STACKS_PER_READ:
-            frames = random.sample(frames, _STACKS_PER_READ)
+        threads = [
+            (t.ident, t.native_id)
+            for t in threading.enumerate()
+            if t.ident not in (own, None) and t.native_id
+        ]
+        if len(threads) > _STACKS_PER_READ:
+            threads = random.sample(threads, _STACKS_PER_READ)
+        before = [self._runs(native) for _, native in threads]
         now = time.monotonic()
-        for ident, frame in frames:
-            native = natives.get(ident)
-            if ident == own or native is None:
-                continue
-            where = self._locator.locate(frame)
-            self.seen.setdefault(native, []).append((now, _runs(native), where))
+        frames = sys._current_frames()
+        found = [self._locator.locate(frames.get(ident or 0)) for ident, _ in threads]
         del frames
+        for (_, native), runs, where in zip(threads, before, found, strict=True):
+            after = self._runs(native)
+            self.seen.setdefault(native, []).append((now, runs if runs == after else -1, where))
+
+    def _runs(self, tid: int) -> int:
+        """How many times thread ``tid`` of this process was put on a core (-1: unreadable)."""
+        text = self._files.read("/proc/self/task/{}/schedstat".format(tid))
+        try:
+            return int((text or "").split()[2])
+        except (IndexError, ValueError):
+            return -1
 
     def stop(self) -> None:
         self._done.set()
         self.join()
-
-
-def _runs(tid: int) -> int:
-    """How many times thread ``tid`` of this process was put on a core (-1: unreadable)."""
-    try:
-        with open("/proc/self/task/{}/schedstat".format(tid), "rb") as stat:
-            return int(stat.read().split()[2])
-    except (OSError, IndexError, ValueError):
-        return -1
+        self._files.close()
 
 
 def nearest(stacks: Dict[int, List[StackRead]], tid: int, when: float, runs: int = -1) -> Optional[Location]:
@@ -268,6 +283,48 @@ def nearest(stacks: Dict[int, List[StackRead]], tid: int, when: float, runs: int
     candidates = [i for i in (index - 1, index) if 0 <= i < len(seen)]
     best = min(candidates, key=lambda i: abs(times[i] - when))
     return seen[best][2]
+
+
+def join_lines(
+    observations: Sequence[Observation], stacks: Dict[int, List[StackRead]], pid: int
+) -> List[List[Tuple[Location, float]]]:
+    """Where each observation's thread was, as lines with weights, aligned with ``observations``.
+
+    First the exact joins: a stack read of the thread with the same run count,
+    in the same blocked stretch. Each other observation is spread over the
+    lines the exact joins found for its category, in their proportions, or
+    where none did, takes the nearest stack read of its thread. Two threads
+    taking turns on a lock around a 10 ms sleep, read at 20 Hz, have a stack
+    read in one blocked stretch in five: the nearest read alone put a third
+    of the lock wait on the sleep's line (3.12 here), the proportions none.
+    An observation of a thread with no stack read (another process) has none.
+    """
+    found: List[List[Tuple[Location, float]]] = [[] for _ in observations]
+    votes: Dict[str, Dict[Location, int]] = {}
+    pending = []
+    for index, observation in enumerate(observations):
+        seen = stacks.get(int(observation[2])) if observation[1] == pid else None
+        if not seen:
+            continue
+        runs = int(observation[6]) if len(observation) > 6 else -1
+        same = [read for read in seen if runs >= 0 and read[1] == runs and read[2] is not None]
+        if same:
+            where = cast(Location, min(same, key=lambda read: abs(read[0] - float(observation[0])))[2])
+            found[index] = [(where, 1.0)]
+            lines = votes.setdefault(str(observation[3]), {})
+            lines[where] = lines.get(where, 0) + 1
+        else:
+            pending.append(index)
+    for index in pending:
+        observation = observations[index]
+        counted = votes.get(str(observation[3]))
+        if counted:
+            total = sum(counted.values())
+            found[index] = [(where, count / total) for where, count in counted.items()]
+            continue
+        near = nearest(stacks, int(observation[2]), float(observation[0]))
+        found[index] = [] if near is None else [(near, 1.0)]
+    return found
 
 
 def breakdown(
@@ -289,7 +346,8 @@ def breakdown(
     Args:
         observations: ``[t, pid, tid, category, run_ns, wait_ns]`` each.
         start, end: the sample's bounds on the monotonic clock.
-        locate: ``(observation) -> Location or None``; None: no lines.
+        locate: ``(observation) -> [(Location, weight), ...]`` (weights
+            summing to 1, or no entry where unknown); None: no lines.
 
     Returns:
         The sample's ``waits`` object, less its note.
@@ -307,10 +365,9 @@ def breakdown(
                 continue
             holders = [o for o in seen if o[3] == (CPU if category == RUNNABLE else category)] or seen
             for observation in holders:
-                where = locate(observation)
-                if where is not None:
+                for where, weight in locate(observation):
                     key = (category, tuple(where))
-                    per_line[key] = per_line.get(key, 0.0) + value / len(holders)
+                    per_line[key] = per_line.get(key, 0.0) + weight * value / len(holders)
     total = sum(seconds.values())
     lines: List[Dict[str, Any]] = []
     for category in CATEGORIES:
@@ -453,18 +510,16 @@ class WaitSampler:
         report = self._reply_to_stop() if self._note is None else None
         if report is None:
             empty = breakdown([], 0.0, 0.0)
+            empty["reader_cpu_s"] = 0.0
             empty["note"] = self._note or "waits: not measured: its reader stopped answering"
             return empty
-        seen = {} if stacks is None else stacks.seen
-        me = os.getpid()
-
-        def locate(observation: Observation) -> Optional[Location]:
-            if observation[1] != me:
-                return None
-            runs = int(observation[6]) if len(observation) > 6 else -1
-            return nearest(seen, int(observation[2]), float(observation[0]), runs)
-
-        waits = breakdown(report["observations"], self._started, ended, locate)
+        observations = report["observations"]
+        lines = join_lines(observations, {} if stacks is None else stacks.seen, os.getpid())
+        where = {id(observation): line for observation, line in zip(observations, lines, strict=True)}
+        waits = breakdown(
+            observations, self._started, ended, lambda observation: where.get(id(observation), [])
+        )
+        waits["reader_cpu_s"] = max(0.0, float(report.get("cpu_s", 0.0)))
         waits["note"] = report.get("note")
         return waits
 
