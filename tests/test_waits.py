@@ -18,10 +18,12 @@ from typing import Any
 
 import pytest
 
+from test_render import matches_expected, render
 from threadlab._errors import ResultsFileError
-from threadlab.analysis import point_waits
+from threadlab.analysis import PointWaits, point_waits
 from threadlab.model import Sample, WaitLine, Waits
 from threadlab.model._json import plain, sample_from_json
+from threadlab.render._waits import waits_lines_table, waits_table
 from threadlab.worker import _waits
 from threadlab.worker._waits_sidecar import CATEGORIES, SYSCALLS, classify
 
@@ -366,3 +368,43 @@ def test_an_unavailable_breakdown_says_why_once() -> None:
     waits = point_waits([empty, empty])
 
     assert waits is not None and waits.notes == (note,) and waits.dominant is None
+
+
+# -- the table "Where the time went" --------------------------------------------------------------
+
+
+def _point_of(**seconds: float) -> PointWaits:
+    lines = [
+        {"category": "gil", "share": 0.44, "file": "/app/tasks.py", "line": 30, "function": "count_loop"},
+        {"category": "lock", "share": 0.49, "file": "/app/tasks.py", "line": 35, "function": "locked_sleep"},
+        {"category": "sleep", "share": 0.5, "file": "/app/tasks.py", "line": 36, "function": "locked_sleep"},
+        {
+            "category": "io",
+            "share": 0.3,
+            "file": "/app/net.py",
+            "line": 9,
+            "function": "fetch",
+            "library": "socket.socket.recv",
+        },
+    ]
+    waits = {**WAITS, **{c + "_s": seconds.get(c, 0.0) for c in CATEGORIES}}
+    waits["lines"] = [
+        {"library": None, **line} for line in lines if seconds.get(str(line["category"]), 0) > 0
+    ]
+    found = point_waits([sample_from_json(_sample(waits), "s")])
+    assert found is not None
+    return found
+
+
+def test_the_waits_tables_at_a_fixed_width_without_colour() -> None:
+    points = [
+        ("count_loop · threads ×2", _point_of(cpu=0.56, gil=0.44)),
+        ("locked_sleep · threads ×2", _point_of(cpu=0.01, lock=0.49, sleep=0.5)),
+        ("fetch · threads ×8", _point_of(cpu=0.1, runnable=0.05, io=0.8, other=0.05)),
+        ("sha256_4mb · threads ×2", _point_of(cpu=0.995, other=0.005)),
+    ]
+
+    text = render(waits_table(points), waits_lines_table(points))
+
+    matches_expected("waits.table.txt", text)
+    assert max(len(line) for line in text.splitlines()) <= 120
