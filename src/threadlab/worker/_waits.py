@@ -432,17 +432,27 @@ class WaitSampler:
             "caller", "threads" or "processes".
         machinery: native ids of threads never read: the worker's own (its
             protocol's reader), started before the point's tasks had any.
+        stacks: whether to read stacks for the lines (``Strategy.shares_one_gil``):
+            not where tasks run under GILs of their own. In processes their
+            stacks are elsewhere; in subinterpreters, ``sys._current_frames()``
+            walks every interpreter's threads, and reading the frames of one
+            running under its own GIL crashed the worker (double free, 3.12).
+            Nor where the GIL is off (a free-threaded build): the same walk
+            over threads that run at once, not yet tried there.
     """
 
-    def __init__(self, tasks_in: str, machinery: Sequence[int] = ()) -> None:
+    def __init__(self, tasks_in: str, machinery: Sequence[int] = (), stacks: bool = True) -> None:
         self._scope = {"caller": "caller", "processes": "descendants"}.get(tasks_in, "others")
         self._machinery = list(machinery)
+        self._read_stacks = stacks and getattr(sys, "_is_gil_enabled", lambda: True)() is not False
         self._note = unavailable_reason()
         self._locator = Locator()
         self._gil = gil_ranges()
         self._sidecar: Optional["subprocess.Popen[bytes]"] = None
         self._stacks: Optional[_Stacks] = None
-        self._started = 0.0
+        self._halted_stacks: Optional[_Stacks] = None
+        self._started = self._ended = 0.0
+        self._told = False
         if self._note is None:
             self._note = self._open()
 
@@ -492,22 +502,39 @@ class WaitSampler:
         """Start reading, just before a timed sample."""
         if self._note is not None:
             return
-        self._stacks = _Stacks(self._locator)
-        self._stacks.start()
-        self._stacks.ready.wait()
-        exclude = [threading.get_native_id(), self._stacks.native_id, *self._machinery]
+        exclude = [threading.get_native_id(), *self._machinery]
+        if self._read_stacks:
+            self._stacks = _Stacks(self._locator)
+            self._stacks.start()
+            self._stacks.ready.wait()
+            exclude.append(self._stacks.native_id or 0)
         request = {"pid": os.getpid(), "threads": self._scope, "exclude": exclude, "gil": self._gil}
         self._started = time.monotonic()
         self._send({"start": request})
 
     def stop(self) -> Dict[str, Any]:
-        """Stop reading, just after the sample: its ``waits`` object."""
-        ended = time.monotonic()
-        stacks = self._stacks
+        """Stop reading, just after the sample: its ``waits`` object (``halt`` then ``collect``)."""
+        self.halt()
+        return self.collect()
+
+    def halt(self) -> None:
+        """Stop reading, just after the sample: the stack thread ends and the sidecar is told."""
+        self._ended = time.monotonic()
+        self._halted_stacks = self._stacks
         self._stacks = None
-        if stacks is not None:
-            stacks.stop()
-        report = self._reply_to_stop() if self._note is None else None
+        if self._halted_stacks is not None:
+            self._halted_stacks.stop()
+        self._told = self._note is None and self._send({"stop": True})
+
+    def collect(self) -> Dict[str, Any]:
+        """The ``waits`` object of the sample just halted: the sidecar's reads joined and summed.
+
+        Separate from ``halt`` so that the worker reads the sample's resource
+        usage between the two: the joining and summing is not the tasks' CPU.
+        """
+        stacks, ended = self._halted_stacks, self._ended
+        self._halted_stacks = None
+        report = self._reply(_SIDECAR_START_S) if self._told else None
         if report is None:
             empty = breakdown([], 0.0, 0.0)
             empty["reader_cpu_s"] = 0.0
@@ -522,11 +549,6 @@ class WaitSampler:
         waits["reader_cpu_s"] = max(0.0, float(report.get("cpu_s", 0.0)))
         waits["note"] = report.get("note")
         return waits
-
-    def _reply_to_stop(self) -> Optional[Dict[str, Any]]:
-        if not self._send({"stop": True}):
-            return None
-        return self._reply(_SIDECAR_START_S)
 
     def close(self) -> None:
         """End the sidecar."""
