@@ -178,6 +178,13 @@ def test_an_observation_joins_the_stack_read_of_its_own_blocked_stretch() -> Non
     assert _waits.nearest(reads, 8, 1.0) is None
 
 
+def test_between_two_stack_reads_one_in_the_users_code_wins_over_one_in_none() -> None:
+    idle = ("", 0, "_worker", "concurrent.futures.thread._worker")  # a pool's worker before its task
+    reads: dict[int, list[_waits.StackRead]] = {7: [(1.000, 40, idle), (1.050, 41, LINE_A)]}
+
+    assert _waits.nearest(reads, 7, 1.001) == LINE_A
+
+
 def test_observations_off_a_stack_read_follow_the_lines_exact_joins_found_for_their_category() -> None:
     stacks: dict[int, list[_waits.StackRead]] = {
         7: [(1.000, 40, LINE_A), (1.050, 45, LINE_B)],

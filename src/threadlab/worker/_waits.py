@@ -196,7 +196,8 @@ class Locator:
         return None
 
     def locate(self, frame: Optional[FrameType]) -> Optional[Location]:
-        """The innermost frame of user code, and the library frame it called (None: none)."""
+        """The innermost frame of user code and the library frame it called; else ("", 0, the
+        innermost frame's function, its library name); None without a frame."""
         called: Optional[str] = None
         innermost: Optional[Location] = None
         while frame is not None:
@@ -206,8 +207,8 @@ class Locator:
             if module is None:
                 return (code.co_filename, frame.f_lineno or 0, name, called)
             called = "{}.{}".format(module, name)
-            if innermost is None:
-                innermost = (code.co_filename, frame.f_lineno or 0, name, called)
+            if innermost is None:  # no user code at all (a pool's idle worker): "" for its file
+                innermost = ("", 0, name, called)
             frame = frame.f_back
         return innermost
 
@@ -281,7 +282,9 @@ def nearest(stacks: Dict[int, List[StackRead]], tid: int, when: float, runs: int
     times = [read[0] for read in seen]
     index = bisect.bisect_left(times, when)
     candidates = [i for i in (index - 1, index) if 0 <= i < len(seen)]
-    best = min(candidates, key=lambda i: abs(times[i] - when))
+    # Of the two reads around it, one in the user's code over one in none (a pool's worker
+    # idle before its task, read at the sample's start), then the nearer.
+    best = min(candidates, key=lambda i: (not (seen[i][2] or ("",))[0], abs(times[i] - when)))
     return seen[best][2]
 
 
@@ -502,7 +505,7 @@ class WaitSampler:
         """Start reading, just before a timed sample."""
         if self._note is not None:
             return
-        exclude = [threading.get_native_id(), *self._machinery]
+        exclude = list(self._machinery)  # the caller (the main thread) is the sidecar's scope to read
         if self._read_stacks:
             self._stacks = _Stacks(self._locator)
             self._stacks.start()
@@ -520,11 +523,13 @@ class WaitSampler:
     def halt(self) -> None:
         """Stop reading, just after the sample: the stack thread ends and the sidecar is told."""
         self._ended = time.monotonic()
+        # The sidecar first: where the caller's thread is the one read (sequential, asyncio),
+        # its wait for the stack thread to end is not the tasks'.
+        self._told = self._note is None and self._send({"stop": True})
         self._halted_stacks = self._stacks
         self._stacks = None
         if self._halted_stacks is not None:
             self._halted_stacks.stop()
-        self._told = self._note is None and self._send({"stop": True})
 
     def collect(self) -> Dict[str, Any]:
         """The ``waits`` object of the sample just halted: the sidecar's reads joined and summed.

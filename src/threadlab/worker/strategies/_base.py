@@ -439,8 +439,9 @@ class Strategy:
             under GILs of their own (processes, subinterpreters).
         tasks_in: where the tasks run, which says whose threads the
             breakdown of waits reads (``worker/_waits.py``): ``"caller"``,
-            the thread that calls ``run``; ``"threads"``, other threads of
-            the worker process; ``"processes"``, its child processes.
+            the thread that calls ``run`` (asyncio's loop); ``"threads"``,
+            other threads of the worker process (sequential runs its tasks
+            in one); ``"processes"``, its child processes.
     """
 
     name = ""

@@ -37,7 +37,6 @@ class Sequential(Strategy):
     summary = "all tasks one after another on a single worker thread (the baseline)"
     mode = "any"
     single_worker = True
-    tasks_in = "caller"
     safe_workers = 1
 
     def run(self, job: Job) -> Outcome:
