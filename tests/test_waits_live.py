@@ -16,6 +16,7 @@ import pytest
 
 from conftest import measure, one_point
 from fixtures import waits_tasks
+from test_worker_protocol import kinds, request, talk
 from threadlab.analysis import PointWaits, point_waits
 from threadlab.model._json import sample_from_json
 from threadlab.worker import _waits
@@ -83,3 +84,29 @@ def test_a_workers_timed_samples_carry_the_breakdown_and_its_warm_ups_do_not() -
     assert waits is not None and waits.dominant == "sleep"
     top = waits.top_line("sleep")
     assert top is not None and top.file.endswith("workloads/sleep.py") and top.function == "sleep_task"
+
+
+def test_the_request_turns_the_breakdown_off_and_a_command_skips_it_for_one_sample() -> None:
+    off, _ = talk(request(waits=False, warmup=0), [{"command": "sample", "round": 0}, {"command": "stop"}])
+    on, _ = talk(
+        request(warmup=0),
+        [
+            {"command": "sample", "round": 0, "waits": False},
+            {"command": "sample", "round": 1},
+            {"command": "stop"},
+        ],
+    )
+
+    assert kinds(off) == ["hello", "ready", "sample", "done"]
+    assert "waits" not in off[2]["sample"]
+    assert kinds(on) == ["hello", "ready", "sample", "sample", "done"]
+    assert "waits" not in on[2]["sample"]
+    assert sample_from_json(on[3]["sample"], "sample").waits is not None
+
+
+def test_a_waits_field_that_is_not_true_or_false_is_refused_in_one_line() -> None:
+    events, finished = talk(request(waits="yes"))
+
+    assert finished.returncode == 0
+    assert kinds(events) == ["hello", "failed", "done"]
+    assert (events[1]["kind"], events[1]["message"]) == ("refused", "waits must be true or false, not 'yes'")
