@@ -252,7 +252,7 @@ class _Stacks(threading.Thread):
         frames = sys._current_frames()
         found = [self._locator.locate(frames.get(ident or 0)) for ident, _ in threads]
         del frames
-        for (_, native), runs, where in zip(threads, before, found, strict=True):
+        for (_, native), runs, where in zip(threads, before, found):  # noqa: B905 - strict= is 3.10+
             after = self._runs(native)
             self.seen.setdefault(native, []).append((now, runs if runs == after else -1, where))
 
@@ -547,7 +547,7 @@ class WaitSampler:
             return empty
         observations = report["observations"]
         lines = join_lines(observations, {} if stacks is None else stacks.seen, os.getpid())
-        where = {id(observation): line for observation, line in zip(observations, lines, strict=True)}
+        where = {id(seen): line for seen, line in zip(observations, lines)}  # noqa: B905 - strict= is 3.10+
         waits = breakdown(
             observations, self._started, ended, lambda observation: where.get(id(observation), [])
         )
