@@ -3,13 +3,16 @@
 ::
 
     run_point (worker/_measure.py)
-      WaitSampler.open(scope) ── starts ──► sidecar process (_waits_sidecar): reads /proc
+      WaitSampler(tasks_in) ── starts ──► sidecar process (_waits_sidecar): reads /proc
       per timed sample (never a warm-up):
-        start():  stack thread (this process, ~25 Hz) ─┐   sidecar: one thread's state,
+        start():  stack thread (this process, 20 Hz) ──┐   sidecar: one thread's state,
                   sidecar told {"start": ...}          │   schedstat and system call
         ... the strategy runs the tasks ...            │   per read, round-robin
-        stop():   stack thread joined ◄────────────────┘   {"observations": [...]}
-                  breakdown(observations, stacks) ──► the sample's "waits" object
+        halt():   sidecar told {"stop": true},         │
+                  stack thread joined ◄────────────────┘
+        (the sample's resource usage is read here)
+        collect(): {"observations": [...]} ◄── sidecar
+                  join_lines + breakdown ──► the sample's "waits" object
 
 The sidecar classifies each observation of a thread (on CPU, the GIL, a lock,
 sleeping, I/O, other: ``_waits_sidecar.classify``); ``breakdown`` turns them
@@ -19,10 +22,12 @@ joins each observation with its thread's nearest stack, folded to the user's
 own line (``Locator``).
 
 Which threads count (``Strategy.tasks_in``): the caller's thread where the
-tasks run in it (sequential, asyncio), the other threads of this process
-where they run in threads (threads, thread pool, interpreters), and always
-the threads of this process's descendants (pool workers), where only the
-state is read: their stacks are in other processes.
+tasks run in it (asyncio), the other threads of this process where they run
+in threads (sequential, threads, thread pool, interpreters), less the
+worker's own (its protocol's reader); the threads of this process's
+descendants where they run in processes (processes, dask), whose state only
+is read: their stacks are in other processes. Stacks are read only where the
+tasks share this process's one GIL (see ``WaitSampler``).
 
 Standard library only and Python 3.9 syntax, like the rest of the worker.
 """
@@ -57,8 +62,8 @@ STACKS_PER_S = 20.0
 # At most this many threads' stacks are folded per read (chosen at random past it), so
 # that 1000 threads cost what 4 do; a sleeping thread's line is found on a later read.
 # Folding one thread's stack and reading its run count took 20-25 µs here (3.11, loaded
-# 2-core machine; the run count through a kept-open file, 1.7 µs instead of 29): 4 a read
-# at 100 Hz hold the GIL for under 1% of the time.
+# 2-core machine; the run count through a kept-open file, 1.7 µs instead of 29); the
+# stack thread took 0.4% of a core with 2 threads, 0.7% with 50, at 20 Hz.
 _STACKS_PER_READ = 4
 # The top lines kept per category.
 TOP_LINES = 5

@@ -6,7 +6,7 @@
       main thread ── {"start": ...} ──────────►  every ~1/600 s (jittered), one thread, round-robin:
         tasks run                                 /proc/P/task/T/stat       state R, S or D
         (a stack thread reads                     /proc/P/task/T/schedstat  on-CPU and run-queue ns
-         sys._current_frames() at ~25 Hz)         /proc/P/task/T/syscall    the blocking call (S, D)
+         sys._current_frames() at 20 Hz)          /proc/P/task/T/syscall    the blocking call (S, D)
       main thread ── {"stop": true} ──────────►  one classified observation per read
                   ◄── {"observations": ...} ───  [t, pid, tid, category, run_ns, wait_ns, runs]
 
