@@ -29,21 +29,22 @@ pytestmark = pytest.mark.skipif(
 
 
 def _on_two_threads(task: Callable[[], object], runs: int) -> PointWaits:
-    """The point's waits of two threads running ``task`` ``runs`` times each, read in this process."""
+    """The point's waits of two threads running ``task`` ``runs`` times each, read in this process.
+
+    The threads start after the reading does, as the threads strategy's do: threads
+    waiting to be let go would read as a lock wait.
+    """
     sampler = _waits.WaitSampler("threads")
-    go = threading.Event()
 
     def work() -> None:
-        go.wait()
         for _ in range(runs):
             task()
 
     threads = [threading.Thread(target=work) for _ in range(2)]
     try:
+        sampler.start()
         for thread in threads:
             thread.start()
-        sampler.start()
-        go.set()
         for thread in threads:
             thread.join()
         raw = sampler.stop()
@@ -67,7 +68,7 @@ def test_threads_queueing_on_a_lock_wait_on_it_at_the_with_line() -> None:
 
 
 def test_sleeping_threads_sleep_at_the_sleep_line() -> None:
-    waits = _on_two_threads(waits_tasks.sleep_20ms, runs=5)
+    waits = _on_two_threads(waits_tasks.sleep_20ms, runs=10)
 
     assert waits.dominant == "sleep"
     top = waits.top_line("sleep")
