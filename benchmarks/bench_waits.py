@@ -118,7 +118,8 @@ EXPECTED: dict[str, tuple[dict[str, tuple[float, float]], str, str]] = {
     "sleep_20ms": ({"busy": (0.0, 0.01), "sleep": (0.99, 1.0)}, "sleep", "sleep"),
     "sha256_4mb": ({"busy": (1.0, 1.0)}, "busy", "hash"),
 }
-TASKS = {"count_loop": 4, "locked_sleep": 40, "sleep_20ms": 20, "sha256_4mb": 20}
+# Samples of 0.2-0.5 s each: enough stack reads (20 Hz) to find the threads a sample starts.
+TASKS = {"count_loop": 8, "locked_sleep": 40, "sleep_20ms": 20, "sha256_4mb": 80}
 
 
 def _share(waits: PointWaits, category: str) -> float:

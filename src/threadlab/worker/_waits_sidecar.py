@@ -126,9 +126,11 @@ SYSCALLS: Dict[str, Dict[int, str]] = {
 
 # The most files read per second, all threads together: 1000 sleeping threads must not
 # mean thousands of reads a millisecond. An observation costs 2 reads (stat, schedstat)
-# or 3 (and syscall, for a blocked thread); at 1500 reads/s this sidecar took 4-6% of
-# one core here (3.12, x86_64), on the other core from a GIL-bound loop.
-READS_PER_S = 1500.0
+# or 3 (and syscall, for a blocked thread). At 1500 reads/s this sidecar took 2.6% of a
+# core beside the count loop on 2 threads and 4.2% beside 1000 sleeping threads, and the
+# loop's wall rose 6% (interval 0.99-1.13, 30 pairs, 2 cores at load 2); at 1000 reads/s
+# 1.7% and 3.0%, and 1.01 (0.95-1.07, 40 pairs) and 0.99 (0.92-1.07) (bench_waits.py).
+READS_PER_S = 1000.0
 # Each wait is the nominal interval times a factor drawn from this range, so that the
 # reads do not fall into step with a periodic workload (the GIL's 5 ms switch interval).
 _JITTER = (0.5, 1.5)
