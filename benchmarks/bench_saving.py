@@ -10,11 +10,14 @@ What it measures:
     warm-up and per-task spans, as a real run records them) and times one
     save after each added point, two ways:
 
-    * ``ResultsWriter.save`` on one writer for the whole run, as
-      ``orchestrate._execute`` does: it keeps the JSON text of every point
-      that has not changed, so it serialises only the new one;
-    * ``save_result`` (a new writer each time): every point serialised
-      again, with its summary, at every save: the cost grows with the points.
+    * ``ResultsWriter.save`` on one writer for the whole run, given the
+      summaries ``summaries_kept`` computes again only for the points that
+      changed, as ``orchestrate._execute`` does: the writer keeps the JSON
+      text of every point whose summary has not changed, so it serialises
+      only the new one;
+    * ``save_result`` (a new writer each time), given every summary computed
+      again: every point serialised again, with its summary, at every save:
+      the cost grows with the points.
 
     It prints the median save time at points 1-10 and at points
     (N-9)-N, and their ratio, for both; the file's size at points 10 and N;
@@ -47,10 +50,13 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import _common
 
+from threadlab.analysis import summarise
 from threadlab.model import Environment, Measurement, Point, Result, Sample, Spec, TaskSpans
+from threadlab.orchestrate._execute import summaries_kept
 from threadlab.orchestrate._store import ResultsWriter, save_result, write_atomically
 
 STRATEGIES = (("sequential", 1), ("threads", 2), ("processes", 2), ("thread-pool", 2))
@@ -149,7 +155,7 @@ def main() -> int:
         path = Path(scratch) / "results.json"
 
         def naive(result: Result) -> None:
-            save_result(result, path)
+            save_result(result, path, summaries=[s for _, s in summarise(result)])
 
         for _ in range(args.repeat):
             writes: list[float] = []
@@ -162,7 +168,12 @@ def main() -> int:
                 writes.append(time.perf_counter() - started)
 
             with ResultsWriter(path) as writer:  # its lock released at each repeat's end
-                writer_times.append(grow(points, writer.save, write_again))
+                kept: dict[int, Any] = {}
+
+                def save(result: Result, writer: ResultsWriter = writer, kept: dict[int, Any] = kept) -> None:
+                    writer.save(result, summaries=summaries_kept(result.measurements, kept))
+
+                writer_times.append(grow(points, save, write_again))
             write_times.append(writes)
             naive_times.append(grow(points, naive))
 

@@ -19,6 +19,7 @@ import pytest
 
 import threadlab
 from threadlab.model import Measurement, Point, Result, Spec
+from threadlab.orchestrate._discover import pythons_dir
 from threadlab.orchestrate._plan import plan
 from threadlab.orchestrate._probe_target import PROBE_MODULE
 from threadlab.orchestrate._runner import OnSample, measure_point
@@ -44,6 +45,33 @@ def installed(minor: str) -> str | None:
 
 # The CPythons with subinterpreters of their own GIL installed here, whatever Python runs pytest.
 SUBINTERPRETER_PYTHONS = [p for p in (installed("3.12"), installed("3.13"), installed("3.14")) if p]
+
+
+# CI (scripts/test.sh) builds a free-threaded CPython with scripts/free-threaded-python.sh and names it
+# here; where the build failed, the script's one line saying why is the reason its tests skip.
+FREE_THREADED_ENV = "THREADLAB_FREE_THREADED_PYTHON"
+FREE_THREADED_MISSING_ENV = "THREADLAB_FREE_THREADED_MISSING"
+
+
+def _free_threaded_python() -> str | None:
+    """The free-threaded CPython named by ``$THREADLAB_FREE_THREADED_PYTHON``, else the newest
+    one ``scripts/free-threaded-python.sh`` built into threadlab's cache; or None."""
+    given = os.environ.get(FREE_THREADED_ENV)
+    if given:
+        return given
+    built = glob.glob(str(pythons_dir() / "*" / "bin" / "python3.*t"))
+    return (
+        max(built, key=lambda path: [int(n) for n in re.findall(r"\d+", Path(path).parent.parent.name)])
+        if built
+        else None
+    )
+
+
+FREE_THREADED_PYTHON = _free_threaded_python()
+NO_FREE_THREADED = "no free-threaded CPython here: " + (
+    os.environ.get(FREE_THREADED_MISSING_ENV)
+    or f"none built in {pythons_dir()}; bash scripts/free-threaded-python.sh builds one"
+)
 
 
 def _other_python() -> str | None:

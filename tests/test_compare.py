@@ -14,12 +14,14 @@ import io
 import math
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rich.console import Console
 
 from cli_runner import threadlab_cli
 from threadlab import Result, load_result
+from threadlab._errors import NothingInCommon
 from threadlab.analysis import summarise
 from threadlab.analysis._compare import compare, smallest_p_value
 from threadlab.render._compare import comparison_renderables
@@ -102,12 +104,11 @@ def test_a_different_interpreter_is_not_matched(pair: tuple[Result, Result]) -> 
         ),
     )
 
-    comparison = compare(base, other)
+    pythons = sorted({m.interpreter.label() for m in base.measurements if m.interpreter is not None})
+    with pytest.raises(NothingInCommon) as raised:
+        compare(base, other)
 
-    assert comparison.changes == ()
-    assert len(comparison.only_in_base) == len(base.measurements)
-    assert len(comparison.only_in_new) == len(new.measurements)
-    assert comparison.geometric_mean is None
+    assert str(raised.value) == f"no Python in common (base: {' | '.join(pythons)}; new: 3.99.0)"
 
 
 def test_three_samples_a_side_can_never_be_significant(pair: tuple[Result, Result]) -> None:
@@ -295,17 +296,14 @@ def crashed(result: Result) -> Result:
     )
 
 
-@pytest.mark.parametrize("new", ["every point crashed", "no point"])
 def test_fail_slower_fails_when_no_point_could_be_compared(
-    new: str, pair: tuple[Result, Result], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    pair: tuple[Result, Result], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from threadlab import save_result
 
     base, _ = pair
     path = tmp_path / "new.json"
-    save_result(
-        crashed(base) if new == "every point crashed" else dataclasses.replace(base, measurements=()), path
-    )
+    save_result(crashed(base), path)
 
     code, _, err = threadlab_cli(capsys, "compare", str(BASE), str(path), "--fail-slower", "10")
 
@@ -331,3 +329,51 @@ def test_compare_refuses_a_file_it_cannot_trust_with_exit_code_2(
     assert (code, out) == (2, "")
     missing = "'environment', 'points', 'noise', 'rounds'"
     assert err == f"threadlab: error: {str(broken)!r}: results file: missing {missing}\n"
+
+
+def _no_points(result: Result) -> Result:
+    return dataclasses.replace(result, measurements=(), rounds=())
+
+
+def _other_workload(result: Result) -> Result:
+    return dataclasses.replace(
+        result,
+        measurements=tuple(
+            dataclasses.replace(m, point=dataclasses.replace(m.point, workload="compress"))
+            for m in result.measurements
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    ("made", "why"),
+    [
+        (_no_points, "the new result has no points"),
+        (_other_workload, "no workload in common (base: count | sleep; new: compress)"),
+    ],
+)
+@pytest.mark.parametrize("gate", [(), ("--fail-slower", "10")])
+def test_compare_with_no_point_in_common_says_why_and_exits_2(
+    made: Any,
+    why: str,
+    gate: tuple[str, ...],
+    pair: tuple[Result, Result],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from threadlab import save_result
+
+    base, _ = pair
+    path = tmp_path / "new.json"
+    save_result(made(base), path)
+
+    code, out, err = threadlab_cli(capsys, "compare", str(BASE), str(path), *gate)
+
+    assert (code, out) == (2, "")
+    assert err == f"threadlab: error: nothing of {str(path)!r} could be compared with {str(BASE)!r}: {why}\n"
+
+
+def test_two_results_without_points_are_named_both() -> None:
+    empty = _no_points(load_result(BASE))
+    with pytest.raises(NothingInCommon, match=r"^the base and the new results have no points$"):
+        compare(empty, empty)

@@ -23,6 +23,7 @@ PUBLIC_API = [
     "Advice",
     "Analysis",
     "Classification",
+    "CompareResult",
     "Environment",
     "Interpreter",
     "MachineNoise",
@@ -36,6 +37,7 @@ PUBLIC_API = [
     "Sample",
     "Spec",
     "SpecError",
+    "Strategy",
     "StrategyInfo",
     "Summary",
     "TaskSpans",
@@ -46,10 +48,15 @@ PUBLIC_API = [
     "__version__",
     "advise",
     "analyse",
+    "compare",
     "load_result",
+    "plot",
+    "report",
     "run",
     "save_result",
     "strategies",
+    "strategy",
+    "strategy_names",
     "summarise",
     "tour",
     "workloads",
@@ -115,3 +122,37 @@ def test_import_threadlab_loads_no_heavy_dependency() -> None:
 def test_the_python_api_loads_no_presentation_dependency() -> None:
     # Running points needs neither the CLI framework nor rich.
     assert loaded_after("import threadlab; threadlab.run; threadlab.load_result; threadlab.Result") == []
+
+
+# What each strategy is, as its class declares it: (shares_one_gil, pool, pickles_tasks,
+# hands_off, splits_native_work). Advise and the analysis ask these, never a name.
+TRAITS = {
+    "sequential": (True, False, False, False, False),
+    "threads": (True, False, False, False, True),
+    "thread-pool": (True, True, False, False, False),
+    "processes": (False, True, True, True, True),
+    "interpreters": (False, False, False, True, False),
+    "asyncio": (True, False, False, False, False),
+    "dask": (False, True, True, True, False),
+}
+
+
+def test_the_public_registry_names_every_strategy_and_its_traits() -> None:
+    assert threadlab.strategy_names() == tuple(TRAITS)
+    for name, traits in TRAITS.items():
+        found = threadlab.strategy(name)
+        assert isinstance(found, threadlab.Strategy)
+        assert found.name == name
+        assert (
+            found.shares_one_gil,
+            found.pool,
+            found.pickles_tasks,
+            found.hands_off,
+            found.splits_native_work,
+        ) == traits, name
+    with pytest.raises(KeyError):
+        threadlab.strategy("nope")
+
+
+def test_asking_the_registry_for_dask_imports_no_dask() -> None:
+    assert loaded_after("import threadlab; threadlab.strategy('dask').pool") == []

@@ -4,16 +4,18 @@ What runs for real: the ``interpreters`` strategy under every CPython 3.12+
 installed here (skipped, with the reason, where there is none), and
 discovery against the real Pythons of this machine (pyenv 2.7 to 3.13).
 
-What no machine here has is a free-threaded build, so its code paths are
-driven by a stand-in: a shell script that runs the real Python with
-``tests/fixtures/standin/sitecustomize.py`` loaded, which makes it answer as
-a 3.14t build would (``Py_GIL_DISABLED``, ``sys._is_gil_enabled`` following
-``-X gil`` / ``PYTHON_GIL``). Those are tests of threadlab's logic — probe,
-dispatch, GIL options, records, tables — not of free-threading.
+Here the free-threaded code paths are also driven by a stand-in: a shell
+script that runs the real Python with ``tests/fixtures/standin/sitecustomize.py``
+loaded, which makes it answer as a 3.14t build would (``Py_GIL_DISABLED``,
+``sys._is_gil_enabled`` following ``-X gil`` / ``PYTHON_GIL``). Those are tests
+of threadlab's logic — probe, dispatch, GIL options, records, tables — on any
+machine; ``test_interpreters_free_threaded.py`` runs the same paths on a real
+3.13t where ``scripts/free-threaded-python.sh`` could build one.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 import json
 import os
@@ -36,9 +38,11 @@ from conftest import (
     python_id,
     target,
 )
-from threadlab import Interpreter, Measurement, Point, Result, Sample, SpecError
-from threadlab.analysis import baseline_of, summarise
-from threadlab.model import FoundInterpreter
+from threadlab import Interpreter, Measurement, Point, Result, Rounds, Sample, SpecError
+from threadlab.analysis import analyse, baseline_of, summarise
+from threadlab.lessons import LessonPython
+from threadlab.lessons._which_python import ITERATIONS, which_python_finding, which_python_specs
+from threadlab.model import FoundInterpreter, Gil
 from threadlab.model._json import result_from_json, result_to_json
 from threadlab.orchestrate import _discover, _strategies
 from threadlab.orchestrate._discover import cache_file, describe, describe_all, discover, this_interpreter
@@ -50,6 +54,7 @@ from threadlab.worker import strategies
 pytestmark = pytest.mark.timeout(120)
 
 THIS = platform.python_version()
+DATA = Path(__file__).resolve().parent / "data"
 
 
 @pytest.fixture(params=SUBINTERPRETER_PYTHONS or [None], ids=python_id)
@@ -284,7 +289,7 @@ def test_a_python_that_is_broken_is_listed_with_the_reason(tmp_path: Path) -> No
         "exited with code 3: cannot start",
         "did not answer the probe (it wrote '')",
         "cannot be run: Permission denied",
-        "no such file",
+        "does not exist",
     ]
     assert not any(f.can_host for f in found)
 
@@ -351,14 +356,15 @@ def test_path_pyenv_and_uv_pythons_are_found_once_each_and_shims_are_not(
     bin_dir, shims = tmp_path / "bin", tmp_path / "shims"
     uv = tmp_path / "data" / "uv" / "python" / "cpython-3.14.0+freethreaded-linux-x86_64-gnu" / "bin"
     pyenv = tmp_path / "pyenv" / "versions" / "3.13.0t" / "bin"
-    for directory in (bin_dir, shims, uv, pyenv):
+    built = tmp_path / "pythons" / "3.13.5t" / "bin"  # as scripts/free-threaded-python.sh installs it
+    for directory in (bin_dir, shims, uv, pyenv, built):
         directory.mkdir(parents=True)
     (bin_dir / "python3.11").symlink_to(sys.executable)
     (bin_dir / "python3.11-config").write_text("")  # not a Python
     (bin_dir / "python3").symlink_to(sys.executable)  # only python3.X names are looked for
     (shims / "python3.12").write_text("#!/bin/sh\n")
     (shims / "python3.12").chmod(0o755)
-    for link in (uv / "python3.14t", pyenv / "python3.13t", bin_dir / "python3.99"):
+    for link in (uv / "python3.14t", pyenv / "python3.13t", bin_dir / "python3.99", built / "python3.13t"):
         link.write_text("#!/bin/sh\n")
         link.chmod(0o755)
     (tmp_path / "same").symlink_to(bin_dir / "python3.99")
@@ -366,6 +372,7 @@ def test_path_pyenv_and_uv_pythons_are_found_once_each_and_shims_are_not(
     monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "pyenv"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.delenv("UV_PYTHON_INSTALL_DIR", raising=False)
+    monkeypatch.setenv("THREADLAB_PYTHONS_DIR", str(tmp_path / "pythons"))
 
     found = _discover.candidates([str(tmp_path / "same")])
 
@@ -374,7 +381,18 @@ def test_path_pyenv_and_uv_pythons_are_found_once_each_and_shims_are_not(
         (str(bin_dir / "python3.11"), "PATH"),
         (str(pyenv / "python3.13t"), "pyenv"),
         (str(uv / "python3.14t"), "uv"),
+        (str(built / "python3.13t"), "threadlab"),
     ]
+
+
+def test_the_builds_of_the_script_are_looked_for_under_the_user_cache(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("THREADLAB_PYTHONS_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", "/somewhere")
+    assert _discover.pythons_dir() == Path("/somewhere/threadlab/pythons")
+    monkeypatch.setenv("THREADLAB_PYTHONS_DIR", "/elsewhere")
+    assert _discover.pythons_dir() == Path("/elsewhere")
 
 
 # ── choosing with --python, and the GIL ───────────────────────────────────────
@@ -432,7 +450,7 @@ def test_a_version_too_old_for_the_worker_is_refused_with_the_reason() -> None:
 
 
 def test_a_path_that_is_no_python_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(SpecError, match=r"^python: '.*/nothing' cannot be used: it no such file$"):
+    with pytest.raises(SpecError, match=r"^python: '.*/nothing' cannot be used: it does not exist$"):
         select([str(tmp_path / "nothing")])
 
 
@@ -571,6 +589,7 @@ def test_a_run_on_a_free_threaded_build_passes_the_gil_and_records_what_the_work
         implementation="CPython",
         free_threaded=True,
         gil_enabled=seen,
+        gil_cause="-X gil=1" if seen else None,  # threadlab passes both; CPython reads -X gil first
     )
     assert measurement.interpreter.label() == ("3.14.0t (GIL on)" if seen else "3.14.0t")
     assert worker_lines(log) == [
@@ -586,13 +605,14 @@ def test_the_gil_turned_back_on_by_an_import_is_what_gets_recorded(standin: tupl
     script, _ = standin
 
     result = threadlab.run(
-        target("gil_back_on", "task"), "sequential", 1, repeat=1, python=str(script), gil="off", max_time=0.1
+        target("gil_back_on", "task"), "sequential", 1, repeat=1, python=str(script), max_time=0.1
     )
 
     measurement = only_measurement(result)
     assert measurement.status == "ok", measurement.errors
     assert measurement.interpreter is not None
     assert measurement.interpreter.gil_enabled is True
+    assert measurement.interpreter.gil_cause == "module '_gilful' imported without free-threading support"
     assert measurement.interpreter.label() == "3.14.0t (GIL on)"
 
 
@@ -616,6 +636,116 @@ def test_free_threaded_and_gil_builds_are_told_apart_in_the_table_and_the_analys
     assert f"count (iterations=1000) [{THIS}]" in out
     # The stand-in ran its two points with the GIL off; this Python's points were given nothing.
     assert worker_lines(log) == ["-X gil=0 -m threadlab.worker PYTHON_GIL=0"] * 2
+
+
+def on_a_free_threaded_build(result: Result, *, gil_enabled: bool, cause: str | None = None) -> Result:
+    """``result`` as if every point had run on a 3.13.5t, its GIL as given (the measured numbers kept)."""
+    interpreter = Interpreter(
+        "/x/python3.13t", "3.13.5", free_threaded=True, gil_enabled=gil_enabled, gil_cause=cause
+    )
+    return dataclasses.replace(
+        result,
+        measurements=tuple(dataclasses.replace(m, interpreter=interpreter) for m in result.measurements),
+    )
+
+
+def test_threads_that_scale_on_a_build_without_a_gil_are_said_to_run_in_parallel_for_that() -> None:
+    measured = on_a_free_threaded_build(threadlab.load_result(DATA / "kinds-here.json"), gil_enabled=False)
+
+    (hash_advice,) = [r for r in analyse(measured).recommendations if r.text.startswith("hash:")]
+
+    assert hash_advice.strategy == "threads"
+    assert hash_advice.text.endswith(
+        "The work runs in parallel: this build has no GIL, so threads compute at once."
+    )
+    assert (
+        "work classified as cpu-bound, in parallel on threads: this build has no GIL" in hash_advice.reasons
+    )
+
+
+def test_a_gil_turned_back_on_is_said_with_its_cause() -> None:
+    cause = "module '_gilful' imported without free-threading support"
+    measured = on_a_free_threaded_build(
+        threadlab.load_result(DATA / "kinds-here.json"), gil_enabled=True, cause=cause
+    )
+
+    advice = {r.text.split(":")[0]: r for r in analyse(measured).recommendations}
+
+    assert advice["count"].text.endswith(f"as on processes. On Python 3.13.5t the GIL was on: {cause}.")
+    assert advice["hash"].text.endswith(
+        "The work runs in C code that releases the GIL, so threads compute in parallel."
+    )
+
+
+def test_the_which_python_lesson_measures_a_free_threaded_build_with_its_gil_off_and_on() -> None:
+    free = LessonPython("/a/python3.13t", "3.13.5", free_threaded=True, subinterpreters=True)
+    other = LessonPython("/b/python3.12", "3.12.1", subinterpreters=True)
+
+    specs = which_python_specs((free, other), False, 60.0)
+
+    assert [(s.python, s.gil, s.strategies) for s in specs] == [
+        ("/a/python3.13t", "default", ("sequential", "threads", "interpreters")),
+        ("/a/python3.13t", "on", ("sequential", "threads")),
+        ("/b/python3.12", "default", ("sequential", "threads", "interpreters")),
+    ]
+
+
+def test_the_which_python_lesson_says_what_the_gil_alone_does_on_the_same_binary() -> None:
+    def measured(
+        python: str, strategy: str, wall: float, gil: Gil = "default", free: bool = True
+    ) -> Measurement:
+        # Six interleaved rounds of samples that took the same time each: the intervals are points.
+        return Measurement(
+            point=Point(
+                "count",
+                strategy,
+                1 if strategy == "sequential" else 2,
+                2,
+                params={"iterations": ITERATIONS[False]},
+                python=python,
+                gil=gil,
+            ),
+            status="ok",
+            interpreter=Interpreter(
+                python,
+                "3.13.5" if free else "3.13.0",
+                free_threaded=free,
+                gil_enabled=gil == "on" or not free,
+            ),
+            samples=tuple(Sample(wall_s=wall, tasks_ok=2, round=r) for r in range(6)),
+        )
+
+    environment = threadlab.Environment("3.11.7", sys.executable, False, True, 2, "linux", "0.1.0", "now")
+    result = Result(
+        threadlab.Spec(("count",), ("sequential", "threads"), (2,)),
+        environment,
+        (
+            measured("/a", "sequential", 0.3),
+            measured("/a", "threads", 0.15),
+            measured("/a", "sequential", 0.25, gil="on"),
+            measured("/a", "threads", 0.25, gil="on"),
+            measured("/b", "sequential", 0.2, free=False),
+            measured("/b", "threads", 0.2, free=False),
+        ),
+        rounds=(Rounds((0, 1, 2, 3, 4, 5), 6, 3.0, 0.05, 0.0, 30.0, "precise"),),
+    )
+
+    lesson = which_python_finding(summarise(result))
+
+    assert lesson is not None
+    assert lesson.text.startswith(
+        "3.13.5t: one worker 300.0 ms, threads 2.00× (2.00–2.00), no subinterpreters (3.12+); "
+        "3.13.5t (GIL on): one worker 250.0 ms, threads 1.00× (1.00–1.00); "
+    )
+    assert (
+        "The same 3.13.5t binary ran threads 2.00× (2.00–2.00) with its GIL off and 1.00× (1.00–1.00) "
+        "with it on (-X gil=1): the GIL alone is what makes threads take turns."
+    ) in lesson.text
+    assert "Threads did not run the loop in parallel on 3.13.5t (GIL on), 3.13.0: under a GIL" in lesson.text
+    assert lesson.text.endswith(
+        "What free-threading costs one thread: 3.13.5t took 1.50× the time of 3.13.0 with its GIL "
+        "(95% CI 1.50–1.50×, paired round by round)."
+    )
 
 
 def test_speedups_compare_like_with_like() -> None:
@@ -659,7 +789,7 @@ def test_the_point_and_spec_keep_their_python_and_gil_through_the_results_file()
 
 
 def test_a_gil_mode_not_known_is_refused_by_the_model() -> None:
-    with pytest.raises(ValueError, match=r"^gil must be one of \('on', 'off', 'default'\), not 'maybe'$"):
+    with pytest.raises(ValueError, match=r"^gil: expected one of on, off, default, found 'maybe'$"):
         Point("count", "threads", 2, 2, gil="maybe")  # type: ignore[arg-type]  # the point of the test
 
 
@@ -695,30 +825,39 @@ def test_newest_per_minor_keeps_the_newest_of_each_minor_version_free_threaded_f
     assert [p.label() for p in newest_per_minor(pythons, 2)] == ["3.13.1t", "3.13.0"]
 
 
-def test_the_interpreters_command_lists_found_given_and_broken_pythons(
-    standin: tuple[Path, Path],
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
+def test_the_interpreters_command_lists_only_the_python_given(
+    standin: tuple[Path, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     script, _ = standin
     monkeypatch.setenv("COLUMNS", "250")
 
-    code, out, err = threadlab_cli(
-        capsys, "interpreters", "--python", str(script), "--python", str(tmp_path / "nope")
-    )
+    code, out, err = threadlab_cli(capsys, "interpreters", "--python", str(script))
 
-    assert code == 0
-    rows = {line.split()[0]: line.split() for line in out.splitlines() if line.strip()}
-    assert rows["3.14.0t"][:5] == [
-        "3.14.0t",
-        "free-threaded",
-        "off",
-        "no",
-        "yes",
+    assert code == 0, err
+    rows = [line.split() for line in out.splitlines() if line.strip() and not set(line.strip()) <= {"─"}]
+    assert rows[1:] == [
+        ["3.14.0t", "free-threaded", "off", "no", "yes", "given", str(script)]
     ]  # no subinterpreters: 3.11 inside
-    assert "broken: no such file" in out
-    assert re.fullmatch(r"\d+ Python\(s\) found, \d+ can run threadlab's worker; cached in .*\n", err)
+    assert err.startswith("1 Python(s) found, 1 can run threadlab's worker; cached in ")
+
+
+@pytest.mark.parametrize(
+    ("given", "why"),
+    [("/nonexistent/python", "it does not exist"), ("/etc/passwd", "it cannot be run: Permission denied")],
+)
+def test_the_interpreters_command_refuses_a_path_that_is_no_python_as_run_does(
+    given: str, why: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if given == "/etc/passwd" and os.access(given, os.X_OK):
+        pytest.skip("/etc/passwd is executable here")
+    refusal = f"threadlab: error: --python: '{given}' cannot be used: {why}\n"
+
+    assert threadlab_cli(capsys, "interpreters", "--python", given) == (2, "", refusal)
+    assert threadlab_cli(capsys, "run", "-w", "count", "-s", "sequential", "--python", given) == (
+        2,
+        "",
+        refusal,
+    )
 
 
 def test_advise_sweeps_each_python_and_recommends_for_each(

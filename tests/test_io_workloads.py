@@ -384,7 +384,7 @@ def test_task_figures_survive_the_results_file(tmp_path: Path) -> None:
         environment=ENVIRONMENT,
         measurements=(measured("threads", 2, [0.1, 0.3], [0.02, 0.04], io=True),),
     )
-    save_result(result, tmp_path / "results.json")
+    save_result(result, tmp_path / "results.json", summaries=[summarised(m) for m in result.measurements])
     data = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
 
     assert load_result(tmp_path / "results.json") == result

@@ -3,7 +3,7 @@
 Layers, top to bottom; a module imports only from its own layer or below, and
 lessons, render and orchestrate are siblings that do not import one another::
 
-    cli, __main__
+    cli, _cli_types, __main__
     threadlab (the package's __init__), _api
     lessons, render, orchestrate, scaleout, _catalogue
     analysis
@@ -27,6 +27,7 @@ SOURCE = Path(__file__).resolve().parent.parent / "src"
 PACKAGE = "threadlab"
 RANK = {
     "cli": 0,
+    "_cli_types": 0,
     "__main__": 0,
     "": 1,
     "_api": 1,

@@ -18,7 +18,6 @@ import os
 import re
 import subprocess
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -29,24 +28,28 @@ import threadlab
 from cli_runner import threadlab_cli
 from conftest import one_point
 from threadlab import ResultsFileError, SpecError
-from threadlab.analysis import baseline_of, summary
+from threadlab.analysis import baseline_of, summarise, summary
 from threadlab.model import (
     SCHEMA_VERSION,
     Environment,
     Interpreter,
     MachineNoise,
     Measurement,
+    NativePool,
+    NativeThreads,
     Point,
     PointError,
     Result,
     Rounds,
     Sample,
     Spec,
+    Summary,
     TaskSpans,
 )
 from threadlab.model import _json as model_json
 from threadlab.model._json import plain, result_from_json, result_to_json
 from threadlab.orchestrate import _store
+from threadlab.orchestrate._execute import summaries_kept
 from threadlab.orchestrate._launch import worker_command, worker_env
 from threadlab.orchestrate._progress import Progress
 from threadlab.orchestrate._runner import worker_request
@@ -407,7 +410,7 @@ VALUES_REFUSED = [
     ),
     (
         put(("noise", "cpu_mhz"), [1]),
-        "noise.cpu_mhz: expected a list of two, each a number above 0 and below 1e+10, found a list",
+        "noise.cpu_mhz: expected a list of two, each a number above 0 and below 1e+10, or null, found a list",
     ),
     (
         put(("rounds", 0, "points"), [0, -1]),
@@ -435,17 +438,78 @@ def test_the_reader_refuses_a_value_of_the_wrong_type_or_range_naming_where_and_
         result_from_json(data)
 
 
-def test_every_field_of_the_model_is_checked_by_the_reader() -> None:
-    for cls, checks in model_json._CHECKS.items():
-        fields = {f.name for f in dataclasses.fields(cls)}
-        if cls is Measurement:  # the point flattened into the entry; samples read per schema version
-            fields -= {"point", "samples", "warmups", "native"}  # native: native_from_json
-        assert set(checks) == fields, cls.__name__
+def every_model_object() -> list[object]:
+    """One object of every class the results file holds, each field set, from ``full_result``."""
+    result = full_result()
+    threads = result.measurements[1]
+    native = NativeThreads((NativePool("openblas", "blas", 2, "0.3.27"),), {"OMP_NUM_THREADS": "1"})
+    return [
+        result,
+        result.spec,
+        result.environment,
+        result.noise,
+        result.rounds[0],
+        threads,
+        threads.point,
+        threads.interpreter,
+        threads.errors[0],
+        threads.samples[0],
+        threads.samples[0].spans,
+        native,
+        native.pools[0] if native.pools else None,
+    ]
+
+
+@pytest.mark.parametrize("obj", every_model_object(), ids=lambda obj: type(obj).__name__)
+def test_every_field_of_the_model_refuses_a_value_of_another_type_naming_the_field(obj: Any) -> None:
+    # One declaration per field: its annotation is its check, in the constructor and so in the reader.
+    for field in dataclasses.fields(obj):
+        with pytest.raises(ValueError, match=rf"^{field.name}: expected [^,]+.*, found <object object at "):
+            dataclasses.replace(obj, **{field.name: object()})
+
+
+def test_every_class_of_the_results_file_is_among_those_checked_field_by_field() -> None:
+    read = {type(obj) for obj in every_model_object()}
+    held: set[Any] = {Result}
+    stack: list[Any] = [Result]
+    while stack:
+        for field in dataclasses.fields(stack.pop()):
+            for hint in re.findall(r"[A-Z][A-Za-z]+", str(field.type)):
+                cls = getattr(threadlab.model, hint, None)
+                if dataclasses.is_dataclass(cls) and cls not in held:
+                    held.add(cls)
+                    stack.append(cls)
+    assert held == read
 
 
 @pytest.mark.parametrize("path", sorted(DATA.glob("*.json")), ids=lambda path: path.name)
-def test_every_recorded_file_loads(path: Path) -> None:
-    assert load_result(path).measurements
+def test_every_recorded_file_loads_its_figures_and_saves_them_back_the_same(
+    path: Path, tmp_path: Path
+) -> None:
+    recorded = json.loads(path.read_text(encoding="utf-8"))
+    loaded = load_result(path)
+
+    # The recorded figures, point by point and sample by sample.
+    assert [
+        (m.point.workload, m.point.strategy, m.point.workers, m.point.tasks) for m in loaded.measurements
+    ] == [(p["workload"], p["strategy"], p["workers"], p["tasks"]) for p in recorded["points"]]
+    assert [[s.wall_s for s in m.samples] for m in loaded.measurements] == [
+        [s["wall_s"] for s in p["samples"]] for p in recorded["points"]
+    ]
+    assert [[list(s.spans.end_s) for s in m.samples] for m in loaded.measurements] == [
+        [s["spans"]["end_s"] for s in p["samples"]] for p in recorded["points"]
+    ]
+    assert loaded.environment.python_version == recorded["environment"]["python_version"]
+    # Saved in the current schema and loaded again: equal; saved again: the same bytes.
+    summaries = [s for _, s in summarise(loaded)]
+    save_result(loaded, tmp_path / "once.json", summaries=summaries)
+    again = load_result(tmp_path / "once.json")
+    assert again == loaded
+    save_result(again, tmp_path / "twice.json", summaries=[s for _, s in summarise(again)])
+    assert (tmp_path / "twice.json").read_bytes() == (tmp_path / "once.json").read_bytes()
+    assert (
+        json.loads((tmp_path / "once.json").read_text(encoding="utf-8"))["schema_version"] == SCHEMA_VERSION
+    )
 
 
 def test_a_file_that_is_not_utf8_is_refused_in_one_line(tmp_path: Path) -> None:
@@ -670,8 +734,8 @@ def serialised(monkeypatch: pytest.MonkeyPatch) -> list[Point]:
     return calls
 
 
-def fresh_bytes(result: Result, path: Path) -> bytes:
-    save_result(result, path)
+def fresh_bytes(result: Result, path: Path, summaries: list[Summary | None] | None = None) -> bytes:
+    save_result(result, path, summaries=summaries)
     return path.read_bytes()
 
 
@@ -708,20 +772,27 @@ def test_the_writer_serialises_again_only_the_points_that_changed(
 def test_a_new_baseline_serialises_again_every_point_compared_with_it(
     tmp_path: Path, serialised: list[Point]
 ) -> None:
+    # As a run saves after every round: each summary computed again only where its point or
+    # baseline changed, and the writer serialising again only the points whose summary did.
     path = tmp_path / "results.json"
     writer = ResultsWriter(path)
+    kept: dict[int, Any] = {}
+
+    def save(result: Result) -> None:
+        writer.save(result, summaries=summaries_kept(result.measurements, kept))
+
     group = (measurement("sequential"), measurement("threads"), measurement("processes"))
     other = measurement("threads", duration=0.02)
-    writer.save(full_result((*group, other)))
+    save(full_result((*group, other)))
 
     sequential_more = measurement("sequential", rounds=4)
     third = full_result((sequential_more, group[1], group[2], other))
     serialised.clear()
-    writer.save(third)
+    save(third)
 
     # Their summaries (speedups) changed with their baseline; the other group's did not.
     assert serialised == [sequential_more.point, group[1].point, group[2].point]
-    assert path.read_bytes() == fresh_bytes(third, tmp_path / "fresh.json")
+    assert path.read_bytes() == fresh_bytes(third, tmp_path / "fresh.json", [s for _, s in summarise(third)])
     written = json.loads(path.read_text(encoding="utf-8"))
     for entry, m in zip(written["points"], third.measurements, strict=True):
         assert entry["summary"] == through_json(plain(summary(m, baseline_of(third, m))))
@@ -922,24 +993,15 @@ def test_a_writer_in_another_process_keeps_the_file_from_this_one(tmp_path: Path
     assert load_result(path) == full_result()
 
 
-def test_the_thread_holding_the_lock_may_take_it_again_and_another_thread_may_not(tmp_path: Path) -> None:
+def test_a_second_writer_of_one_file_is_refused_even_in_this_process(tmp_path: Path) -> None:
+    # One command makes one writer and passes it down: a second one is a second run.
     path = tmp_path / "results.json"
-    refused: list[BaseException] = []
 
-    def other_thread() -> None:
-        try:
-            ResultsWriter(path).close()
-        except SpecError as error:
-            refused.append(error)
+    with ResultsWriter(path) as writer:
+        with pytest.raises(SpecError) as refused:
+            ResultsWriter(path)
+        writer.save(full_result())
 
-    with ResultsWriter(path), ResultsWriter(path) as again:
-        again.save(full_result())
-        thread = threading.Thread(target=other_thread)
-        thread.start()
-        thread.join()
-
-    assert [str(e) for e in refused] == [
-        f"out: {str(path)!r} is being written by another run (pid {os.getpid()})"
-    ]
+    assert str(refused.value) == f"out: {str(path)!r} is being written by another run (pid {os.getpid()})"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results.json"]
     ResultsWriter(path).close()  # released: taken again at once

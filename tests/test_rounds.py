@@ -48,7 +48,7 @@ from threadlab.orchestrate._rounds import (
     stop_reason,
 )
 from threadlab.orchestrate._runner import worker_request
-from threadlab.orchestrate._store import load_result
+from threadlab.orchestrate._store import ResultsWriter, load_result
 from threadlab.worker._schema import REQUEST_FIELDS
 
 pytestmark = pytest.mark.timeout(60)
@@ -534,7 +534,8 @@ def test_a_saved_run_shows_its_points_interleaved_in_rotating_rounds(tmp_path: P
         max_time_s=1.0,
         timeout_s=30.0,
     )
-    execute(spec, out=out)
+    with ResultsWriter(out) as writer:
+        execute(spec, writer=writer)
 
     result = load_result(out)  # what the file recorded, not what the run returned
 

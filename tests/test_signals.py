@@ -490,7 +490,8 @@ def test_a_close_cut_short_by_a_signal_still_ends_the_point(
     monkeypatch.setattr(_runner, "end_point_processes", cut_short)
     with pytest.raises(KeyboardInterrupt):
         session.close()
-    assert _state(worker) is not None and [p.name for p in tmp_path.iterdir()] != []
+    # The worker, told to stop, removed its scratch folder itself; it is left stopped, not ended.
+    assert _state(worker) is not None
 
     if then == "interrupt":
         session.interrupt()

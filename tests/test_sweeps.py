@@ -132,3 +132,37 @@ def test_the_command_line_refuses_a_bad_value_in_a_sweep(
     assert code == 2
     assert "--param" in err and "'x'" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_a_parameter_given_twice_sweeps_both_values_as_a_list_does() -> None:
+    from threadlab._cli_types import KeyValue, params_given
+
+    def parse_params(items: list[str]) -> dict[str, str]:
+        """``-p`` items as the command line takes them: each a pair, then one value per key."""
+        return params_given([KeyValue().parse(item) for item in items])
+
+    assert parse_params(["duration=0.01", "iterations=5", "duration=0.02"]) == {
+        "duration": "0.01,0.02",
+        "iterations": "5",
+    }
+    repeated = planned(**parse_params(["duration=0.01", "duration=0.02"]))
+    assert repeated == planned(duration="0.01,0.02")
+    assert sorted({p.params["duration"] for p in repeated}) == [0.01, 0.02]
+    # An empty value is refused, not lost in the list.
+    with pytest.raises(SpecError, match=r"^--param: duration= has no value; expected a value each time"):
+        parse_params(["duration=0.01", "duration="])
+
+
+@pytest.mark.parametrize("key", ["args", "inputs", "scheduler"])
+def test_a_text_parameter_given_twice_is_refused_in_one_line(
+    key: str, capsys: pytest.CaptureFixture[str], no_workers: list[object]
+) -> None:
+    # Its value is taken whole, commas and all: two of them cannot be told apart once joined.
+    code, out, err = threadlab_cli(
+        capsys, "run", "-w", "sleep", "-s", "sequential", "-n", "1", "-p", f"{key}=a", "-p", f"{key}=b"
+    )
+    assert (code, out) == (2, "")
+    assert err == (
+        f"threadlab: error: --param: '{key}' is given 2 times; it is text, taken whole, so it takes one "
+        f"value: expected {key}=... once\n"
+    )

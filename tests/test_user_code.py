@@ -338,8 +338,8 @@ def test_advise_on_a_hanging_function_says_what_advise_has() -> None:
         threadlab.advise(misbehaving("hangs"), tasks=1, repeat=1, warmup=0, budget=4)
 
     assert str(refused.value) == (
-        "advise: the function did not return: 3 call(s) were still running after 10 s (half the budget, "
-        "at least 10 s) and were stopped; if one call takes that long, pass budget=16"
+        "advise: the function did not return: 3 call(s) were still running when 2 s, half the budget, "
+        "were spent, and were stopped; if one call takes that long, pass budget=16"
     )
     assert "--" not in str(refused.value)
 

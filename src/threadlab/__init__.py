@@ -20,6 +20,10 @@ _EXPORTS = {
     "Classification": "threadlab.analysis",
     "Recommendation": "threadlab.analysis",
     "advise": "threadlab._api",
+    "compare": "threadlab._api",
+    "CompareResult": "threadlab._api",
+    "plot": "threadlab._api",
+    "report": "threadlab._api",
     "analyse": "threadlab.analysis",
     "SCHEMA_VERSION": "threadlab.model",
     "Environment": "threadlab.model",
@@ -42,6 +46,9 @@ _EXPORTS = {
     "run": "threadlab._api",
     "save_result": "threadlab.orchestrate._store",
     "strategies": "threadlab._catalogue",
+    "Strategy": "threadlab.worker.strategies._base",
+    "strategy": "threadlab.orchestrate._strategies",
+    "strategy_names": "threadlab.orchestrate._strategies",
     "summarise": "threadlab.analysis",
     "tour": "threadlab._api",
     "TourResult": "threadlab._api",
@@ -55,6 +62,7 @@ __all__ = [
     "Advice",
     "Analysis",
     "Classification",
+    "CompareResult",
     "Environment",
     "Interpreter",
     "MachineNoise",
@@ -68,6 +76,7 @@ __all__ = [
     "Sample",
     "Spec",
     "SpecError",
+    "Strategy",
     "StrategyInfo",
     "Summary",
     "TaskSpans",
@@ -78,10 +87,15 @@ __all__ = [
     "__version__",
     "advise",
     "analyse",
+    "compare",
     "load_result",
+    "plot",
+    "report",
     "run",
     "save_result",
     "strategies",
+    "strategy",
+    "strategy_names",
     "summarise",
     "tour",
     "workloads",
@@ -102,7 +116,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from threadlab._api import TourResult, advise, run, tour
+    from threadlab._api import CompareResult, TourResult, advise, compare, plot, report, run, tour
     from threadlab._catalogue import StrategyInfo, WorkloadInfo, strategies, workloads
     from threadlab._errors import (
         ResultsFileError,
@@ -128,3 +142,5 @@ if TYPE_CHECKING:
     )
     from threadlab.orchestrate._advise import Advice
     from threadlab.orchestrate._store import load_result, save_result
+    from threadlab.orchestrate._strategies import strategy, strategy_names
+    from threadlab.worker.strategies import Strategy

@@ -1,10 +1,11 @@
-"""The Python API: ``threadlab.run(...)``, ``threadlab.advise(...)`` and ``threadlab.tour(...)``."""
+"""The Python API: ``run``, ``advise`` and ``tour`` measure; ``compare``, ``plot`` and ``report`` read."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,7 +20,9 @@ from threadlab.worker._text import quoted
 
 if TYPE_CHECKING:
     from threadlab.analysis import Analysis
+    from threadlab.analysis._compare import Comparison, PointChange
     from threadlab.lessons import Finding
+    from threadlab.orchestrate._store import ResultsWriter
 
 
 def _refuse_nested(name: str) -> None:
@@ -120,6 +123,23 @@ def _with_scheduler(
     except ValueError as error:
         raise SpecError(option, str(error)) from None
     return {**params, "scheduler": address}
+
+
+@contextlib.contextmanager
+def _writer(out: str | os.PathLike[str] | None) -> Iterator[ResultsWriter | None]:
+    """The command's one writer of its results file, its lock taken before any work; None: no file.
+
+    Raises:
+        SpecError: (``out``) the path cannot be written, or another run is writing it.
+    """
+    from threadlab.orchestrate._store import ResultsWriter, check_writable
+
+    if out is None:
+        yield None
+        return
+    check_writable(Path(out), "out")
+    with ResultsWriter(out) as writer:
+        yield writer
 
 
 def run(
@@ -237,7 +257,8 @@ def run(
     points = plan(spec, notes)
     for line in notes:
         progress.note(line)
-    return execute(spec, out=Path(out) if out is not None else None, points=points, progress=progress)
+    with _writer(out) as writer:
+        return execute(spec, writer=writer, points=points, progress=progress)
 
 
 def advise(
@@ -331,21 +352,23 @@ def advise(
     gils = check_gil(selection.interpreters, parse_gil(gil, "gil"), notes)
     for line in notes:
         progress.note(line)
-    return advise_pythons(
-        target_of(function),
-        hosts=selection.interpreters,
-        gils=gils,
-        budget_s=budget,
-        out=Path(out) if out is not None else None,
-        progress=progress,
-        args=args_text,
-        inputs=inputs or "",
-        tasks=tasks,
-        precision=precision,
-        repeat=repeat,
-        warmup=warmup,
-        scheduler=address,
-    )
+    # The lock on the results file, from before the probes start workers to the last save.
+    with _writer(out) as writer:
+        return advise_pythons(
+            target_of(function),
+            hosts=selection.interpreters,
+            gils=gils,
+            budget_s=budget,
+            writer=writer,
+            progress=progress,
+            args=args_text,
+            inputs=inputs or "",
+            tasks=tasks,
+            precision=precision,
+            repeat=repeat,
+            warmup=warmup,
+            scheduler=address,
+        )
 
 
 TOUR_TITLE = "threadlab tour: what was measured on this machine"
@@ -424,22 +447,36 @@ def tour(
         >>> for finding in toured.findings:
         ...     print(finding.title, "—", finding.text)
     """
-    from threadlab.analysis import analyse
-    from threadlab.lessons import LessonPython, findings, lesson_pythons, tour_spec
-    from threadlab.orchestrate._discover import discover
-    from threadlab.orchestrate._plan import plan
-    from threadlab.orchestrate._select import select
-    from threadlab.orchestrate._store import check_writable, write_atomically
-    from threadlab.render._html import Lesson, html_report
+    from threadlab.orchestrate._store import check_writable
 
     _refuse_nested("tour")
     if max_time is not None:
         _check_seconds("max_time", max_time)
     results_path = Path(out)
     report_path = _beside(results_path, ".html") if report else None
-    for path in (results_path, report_path):
-        if path is not None:
-            check_writable(path, "out")
+    if report_path is not None:
+        check_writable(report_path, "out")
+    with _writer(results_path) as writer:
+        return _tour(quick, python, writer, results_path, report_path, max_time, progress)
+
+
+def _tour(
+    quick: bool,
+    python: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None,
+    writer: ResultsWriter | None,
+    results_path: Path,
+    report_path: Path | None,
+    max_time: float | None,
+    progress: Progress | None,
+) -> TourResult:
+    """``tour``, its results file's lock taken: chosen, measured, analysed once, told, reported."""
+    from threadlab.analysis import analyse
+    from threadlab.lessons import LessonPython, findings, lesson_pythons, tour_spec
+    from threadlab.orchestrate._discover import discover
+    from threadlab.orchestrate._plan import plan
+    from threadlab.orchestrate._select import select
+    from threadlab.render._html import Lesson, html_report
+
     progress = progress or Progress()
     selection = select(_pythons(python), option="python")
     for line in selection.skipped:
@@ -460,16 +497,15 @@ def tour(
     points = plan(spec, notes)
     for line in notes:
         progress.note(line)
-    result = execute(spec, out=results_path, points=points, progress=progress)
+    result = execute(spec, writer=writer, points=points, progress=progress)
     analysis = analyse(result)
     told = tuple(findings(result))
     if report_path is not None:
         lessons = [Lesson(finding.title, finding.text) for finding in told]
-        page = html_report([(str(results_path), result)], title=TOUR_TITLE, lessons=lessons)
-        try:
-            write_atomically(report_path, page.encode("utf-8"))
-        except OSError as error:
-            raise ThreadlabError(f"cannot write {str(report_path)!r}: {error.strerror or error}") from None
+        page = html_report(
+            [(str(results_path), result)], title=TOUR_TITLE, lessons=lessons, analyses=[analysis]
+        )
+        _write(report_path, page.encode("utf-8"))
     return TourResult(result, analysis, told, results_path, report_path)
 
 
@@ -477,3 +513,214 @@ def _beside(path: Path, suffix: str) -> Path:
     """``path`` with ``suffix`` instead of its own: ``tour.json`` -> ``tour.html``; ``tour.html`` ->
     ``tour.html.html``, never the file itself."""
     return path.with_name(path.name + suffix) if path.suffix == suffix else path.with_suffix(suffix)
+
+
+def _result_of(given: Result | str | os.PathLike[str]) -> Result:
+    """A result given as it is, or read from the results file at a path."""
+    from threadlab.orchestrate._store import load_result
+
+    return given if isinstance(given, Result) else load_result(given)
+
+
+def _named(given: Result | str | os.PathLike[str], number: int) -> str:
+    """What a result is called in a report: its path, or ``result N`` where it was given as a ``Result``."""
+    return f"result {number}" if isinstance(given, Result) else os.fspath(given)
+
+
+def _write(path: Path, content: bytes) -> None:
+    """Write an output file atomically, or refuse it in one line."""
+    from threadlab.orchestrate._store import write_atomically
+
+    try:
+        write_atomically(path, content)
+    except OSError as error:
+        raise ThreadlabError(f"cannot write {str(path)!r}: {error.strerror or error}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class CompareResult:
+    """Two results compared point by point, and whether a ``fail_slower`` gate passed.
+
+    Attributes:
+        base: the result compared against.
+        new: the result compared.
+        comparison: each matched point's change (``Comparison.changes``),
+            the points found on one side only, and the geometric mean.
+        fail_slower: the gate asked for, a slowdown in percent; None: no gate.
+        regressed: the points significantly slower by more than
+            ``fail_slower`` percent (``PointChange.slowdown_percent`` says by
+            how much, its indices which point of each side); empty without a gate.
+        compared_nothing: a gate was asked for and no point could be
+            compared (every matched point crashed): no slowdown can be
+            ruled out, so the gate has not passed.
+    """
+
+    base: Result
+    new: Result
+    comparison: Comparison
+    fail_slower: float | None
+    regressed: tuple[PointChange, ...]
+    compared_nothing: bool
+
+    @property
+    def passed(self) -> bool:
+        """True unless the gate failed: a point regressed, or nothing could be compared."""
+        return not (self.regressed or self.compared_nothing)
+
+
+def compare(
+    base: Result | str | os.PathLike[str],
+    new: Result | str | os.PathLike[str],
+    *,
+    fail_slower: float | None = None,
+) -> CompareResult:
+    """Compare two results point by point: faster, slower, or not significant.
+
+    A point of ``base`` is matched with the point of ``new`` that did the
+    same work the same way (workload, strategy, workers, tasks, parameters,
+    Python); their median throughputs give the ratio, and a Mann–Whitney U
+    test on the samples says whether it is significant at 5%.
+
+    Args:
+        base: the result compared against, or its results file.
+        new: the result compared, or its results file.
+        fail_slower: a gate for CI, in percent: the comparison fails where a
+            point is significantly slower by more than this, or where no
+            point could be compared at all. None: no gate.
+
+    Returns:
+        A ``CompareResult``; ``passed`` is False where the gate failed, and
+        ``regressed`` names the points that failed it.
+
+    Raises:
+        SpecError: ``fail_slower`` is not a percentage of 0 or more.
+        ResultsFileError: a results file cannot be read or trusted.
+        NothingInCommon: no point of ``new`` does the work of a point of
+            ``base`` (another workload, or no points): nothing to compare.
+
+    Example:
+        >>> compared = threadlab.compare("before.json", "after.json", fail_slower=10)
+        >>> compared.passed, [c.slowdown_percent for c in compared.regressed]
+        (False, [23.5])
+    """
+    from threadlab.analysis._compare import compare as compare_results
+
+    if fail_slower is not None and not (
+        isinstance(fail_slower, (int, float))
+        and not isinstance(fail_slower, bool)
+        and math.isfinite(fail_slower)
+        and fail_slower >= 0
+    ):
+        raise SpecError(
+            "fail_slower",
+            f"{_shown(fail_slower)} is not accepted; expected a percentage of 0 or more, like 10",
+        )
+    before, after = _result_of(base), _result_of(new)
+    comparison = compare_results(before, after)
+    gated = fail_slower is not None
+    return CompareResult(
+        before,
+        after,
+        comparison,
+        fail_slower,
+        comparison.slower_than(fail_slower) if fail_slower is not None else (),
+        gated and not comparison.changes,
+    )
+
+
+def plot(
+    result: Result | str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    kind: str = "speedup",
+    points: int | Sequence[int] | None = None,
+) -> Path:
+    """Draw a plot of a result and write it as PNG or SVG, as ``out``'s suffix asks.
+
+    Args:
+        result: the result, or its results file.
+        out: the image to write: ``FILE.png`` or ``FILE.svg``.
+        kind: ``speedup`` (throughput and speedup against workers, per
+            workload, with the Universal Scalability Law's fit), ``wall``
+            (median wall time per point), ``timeline`` (one row per worker,
+            one bar per task) or ``cpu`` (CPU time over wall time per point).
+        points: for ``timeline``, the point number(s), counted from 1 as
+            ``threadlab show`` numbers them; None: the first with the most workers.
+
+    Returns:
+        The path written.
+
+    Raises:
+        SpecError: an unknown kind, an ``out`` that is not ``.png`` or
+            ``.svg`` or cannot be written, ``points`` for another kind or
+            not points of the result, or nothing of this kind to plot.
+        ResultsFileError: the results file cannot be read or trusted.
+        ThreadlabError: the image could not be written.
+
+    Example:
+        >>> threadlab.plot("results.json", "speedup.svg")
+        PosixPath('speedup.svg')
+    """
+    from threadlab.orchestrate._store import check_writable
+    from threadlab.render import plots
+    from threadlab.render._options import check_points, image_format_of, parse_choice
+
+    chosen = parse_choice("kind", kind, plots.PLOT_KINDS)
+    path = Path(out)
+    image_format = image_format_of(path, "out")
+    numbers = (points,) if isinstance(points, int) else None if points is None else tuple(points)
+    if numbers is not None and chosen != "timeline":
+        shown = ",".join(str(number) for number in numbers)
+        raise SpecError("points", f"{shown!r} applies to {{kind}} only, not {chosen}", {"kind": "timeline"})
+    check_writable(path, "out")
+    measured = _result_of(result)
+    indices = None if numbers is None else check_points("points", numbers, len(measured.measurements))
+    try:
+        image = plots.plot(chosen, measured, image_format=image_format, point=indices)
+    except plots.NothingToPlot as nothing:
+        raise SpecError("kind", f"{chosen}: {nothing}") from None
+    _write(path, image)
+    return path
+
+
+def report(
+    results: Sequence[Result | str | os.PathLike[str]],
+    out: str | os.PathLike[str] = "threadlab-report.html",
+    *,
+    names: Sequence[str] | None = None,
+) -> Path:
+    """Write one self-contained HTML report of one or more results.
+
+    Args:
+        results: the results, or their results files, in the order shown.
+        out: the HTML file to write.
+        names: what each result is called in the report (default: its path,
+            or ``result N`` for one given as a ``Result``).
+
+    Returns:
+        The path written.
+
+    Raises:
+        SpecError: no result, ``names`` not one per result, or ``out``
+            cannot be written.
+        ResultsFileError: a results file cannot be read or trusted.
+        ThreadlabError: the report could not be written.
+
+    Example:
+        >>> threadlab.report(["before.json", "after.json"], "report.html")
+        PosixPath('report.html')
+    """
+    from threadlab.orchestrate._store import check_writable
+    from threadlab.render._html import html_report
+
+    given = list(results)
+    if not given:
+        raise SpecError("results", "names no results; expected one or more results or results files")
+    called = [_named(r, n) for n, r in enumerate(given, start=1)] if names is None else list(names)
+    if len(called) != len(given):
+        raise SpecError("names", f"{len(called)} names for {len(given)} results; expected one per result")
+    path = Path(out)
+    check_writable(path, "out")
+    runs = [(name, _result_of(r)) for name, r in zip(called, given, strict=True)]
+    _write(path, html_report(runs).encode("utf-8"))
+    return path

@@ -4,6 +4,7 @@
     ├── SpecError                  bad input, refused before any work starts
     │                              (the CLI prints it as one line, exit code 2)
     ├── ResultsFileError           a results file cannot be read, parsed or written
+    ├── NothingInCommon            two results compared share no point (the CLI: exit code 2)
     └── WorkerProtocolError        a worker answered something the protocol does not allow
 
 What goes wrong *inside* a point — a task that raises, a hung task, a worker
@@ -65,3 +66,9 @@ class ResultsFileError(ThreadlabError):
 class WorkerProtocolError(ThreadlabError):
     """Raised when a worker's output breaks the protocol (not JSON, an unknown
     event); the runner records the point as failed with this message."""
+
+
+class NothingInCommon(ThreadlabError, ValueError):
+    """Raised by ``compare`` when no point of one result matches a point of the
+    other (another workload, other strategies, or no points at all): there is
+    nothing to compare, which is a mistake in what was given, not a finding."""

@@ -5,10 +5,12 @@ options are declared here, one decorator each, with their help. What a
 command does is a call of the Python API (``_api``) or of a renderer; what
 is left here is parsing, printing and the exit code.
 
-Options arrive as text and are checked by threadlab itself (not by the CLI
-framework), so that every bad value gets the same kind of answer: one line
-naming the option, the value and what is accepted, exit code 2, before any
-work starts. ``--debug`` shows tracebacks.
+Each option's text is parsed by its click type (``_cli_types``), once, so
+that the API takes values, never command-line text; a value refused there
+or by the API gets the same kind of answer: one line naming the option, the
+value and what is accepted, exit code 2, before any work starts. The API
+names its parameters (``workers``); ``_FLAGS`` words its errors with the
+flags the user typed. ``--debug`` shows tracebacks.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 from rich.console import Console
@@ -28,10 +30,16 @@ from rich.markup import escape
 from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as ProgressBar
 
-from threadlab._errors import SpecError, ThreadlabError
+from threadlab import _cli_types as types
+from threadlab._errors import NothingInCommon, SpecError, ThreadlabError
 from threadlab.model import DEFAULT_MAX_TIME_S, Point, Result
 from threadlab.orchestrate._progress import Progress, RoundProgress
+from threadlab.render._export import EXPORT_FORMATS
+from threadlab.render.plots import PLOT_KINDS
 from threadlab.worker._text import ECHO_LIMIT, printable
+
+if TYPE_CHECKING:
+    from threadlab.analysis import Analysis
 
 EXIT_BAD_INPUT = 2
 EXIT_POINT_FAILED = 1
@@ -61,6 +69,9 @@ _FLAGS = {
     "args": "--args",
     "inputs": "--inputs",
     "out": "--out",
+    "kind": "--kind",
+    "points": "--point",
+    "fail_slower": "--fail-slower",
 }
 
 
@@ -129,14 +140,20 @@ class _ProgressView(Progress):
 
 
 def _print_result(
-    result: Result, title: str | None = None, *, advice: bool = True, command: str | None = "run"
+    result: Result,
+    title: str | None = None,
+    *,
+    advice: bool = True,
+    command: str | None = "run",
+    analysis: Analysis | None = None,
 ) -> None:
     """The machine's noise, the results table, its problems, then the analysis.
 
     ``command`` is the command whose options word what to do (``run``,
     ``advise``: ``render._analysis.OPTIONS``, ``--max-time N`` or
     ``--budget N`` for more time); None where the command cannot measure
-    again (``show``, the tour), for the analysis's plain words.
+    again (``show``, the tour), for the analysis's plain words. ``analysis``:
+    the command's own, where the API made it (advise, tour); else made here.
     """
     from threadlab.analysis import analyse
     from threadlab.render._analysis import OPTIONS, analysis_renderables
@@ -156,7 +173,8 @@ def _print_result(
     for renderable in task_tables(result):
         console.print(renderable)
     options = None if command is None else OPTIONS[command]
-    for renderable in analysis_renderables(analyse(result), advice=advice, options=options):
+    analysis = analyse(result) if analysis is None else analysis
+    for renderable in analysis_renderables(analysis, advice=advice, options=options):
         console.print(renderable)
 
 
@@ -179,6 +197,31 @@ def _finish(result: Result, out: Path | None) -> None:
 _OUT_PATH = click.Path(dir_okay=True, path_type=Path)
 
 
+def _round_options(command: Callable[..., None]) -> Callable[..., None]:
+    """``--precision``, ``--repeat`` and ``--warmup``, shared by the commands that measure in rounds."""
+    command = click.option(
+        "--warmup",
+        type=types.Count(0),
+        default="1",
+        show_default=True,
+        help="Discarded warm-up runs per point.",
+    )(command)
+    command = click.option(
+        "--repeat",
+        type=types.Count(1),
+        default="5",
+        show_default=True,
+        help="The fewest rounds (timed samples per point).",
+    )(command)
+    return click.option(
+        "--precision",
+        type=types.Share(),
+        default="0.05",
+        show_default=True,
+        help="Relative half-width every 95% speedup interval should reach (0.05 or 5%).",
+    )(command)
+
+
 def _interpreter_options(command: Callable[..., None]) -> Callable[..., None]:
     """``--python`` and ``--gil``, shared by the commands that run workers."""
     command = click.option(
@@ -198,42 +241,64 @@ def _interpreter_options(command: Callable[..., None]) -> Callable[..., None]:
 
 
 @app.command()
-@click.option("--workload", "-w", required=True, help="Workload(s), comma-separated, or module:function.")
 @click.option(
-    "--strategy", "-s", default="sequential,threads", show_default=True, help="Strategies, comma-separated."
+    "--workload",
+    "-w",
+    type=types.Names("a workload name"),
+    required=True,
+    help="Workload(s), comma-separated, or module:function.",
 )
 @click.option(
-    "--workers", "-n", default="1,2", show_default=True, help="Worker counts, comma-separated, e.g. 1,2,1000."
-)
-@click.option("--tasks", default=None, help="Total tasks per point (fixed work). Default: one per worker.")
-@click.option(
-    "--precision",
-    default="0.05",
+    "--strategy",
+    "-s",
+    type=types.Names("a strategy name"),
+    default="sequential,threads",
     show_default=True,
-    help="Relative half-width every 95%% speedup interval should reach (0.05 or 5%%).",
+    help="Strategies, comma-separated.",
 )
+@click.option(
+    "--workers",
+    "-n",
+    type=types.Workers(),
+    default="1,2",
+    show_default=True,
+    help="Worker counts, comma-separated, e.g. 1,2,1000.",
+)
+@click.option(
+    "--tasks",
+    type=types.Count(1),
+    default=None,
+    help="Total tasks per point (fixed work). Default: one per worker.",
+)
+@_round_options
 @click.option(
     "--max-time",
+    type=types.Seconds(),
     default=f"{DEFAULT_MAX_TIME_S:g}",
     show_default=True,
     help="Seconds of measuring the run may take; the rounds stop there if not precise before.",
 )
-@click.option("--repeat", default="5", show_default=True, help="The fewest rounds (timed samples per point).")
-@click.option("--warmup", default="1", show_default=True, help="Discarded warm-up runs per point.")
 @click.option(
     "--param",
     "-p",
     "param",
+    type=types.KeyValue(),
     multiple=True,
     help="key=value for a workload or strategy parameter; k=1,2,4 sweeps it, a point each; repeatable.",
 )
 @click.option(
     "--timeout",
+    type=types.Seconds(),
     default="600",
     show_default=True,
     help="Seconds before a sample (or a point's start-up) is killed and the point recorded as timed out.",
 )
-@click.option("--max-workers", default=None, help="Raise the safe worker limit of every strategy to this.")
+@click.option(
+    "--max-workers",
+    type=types.Count(1),
+    default=None,
+    help="Raise the safe worker limit of every strategy to this.",
+)
 @_interpreter_options
 @click.option(
     "--scheduler",
@@ -244,17 +309,17 @@ def _interpreter_options(command: Callable[..., None]) -> Callable[..., None]:
 @click.option("--out", "-o", type=_OUT_PATH, default=None, help="Write the results file here.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def run(
-    workload: str,
-    strategy: str,
-    workers: str,
-    tasks: str | None,
-    precision: str,
-    max_time: str,
-    repeat: str,
-    warmup: str,
-    param: tuple[str, ...],
-    timeout: str,
-    max_workers: str | None,
+    workload: tuple[str, ...],
+    strategy: tuple[str, ...],
+    workers: tuple[int, ...],
+    tasks: int | None,
+    precision: float,
+    max_time: float,
+    repeat: int,
+    warmup: int,
+    param: tuple[tuple[str, str], ...],
+    timeout: float,
+    max_workers: int | None,
     python: tuple[str, ...],
     gil: str,
     scheduler: str | None,
@@ -263,42 +328,23 @@ def run(
 ) -> None:
     """Measure workloads × strategies × worker counts in interleaved rounds and print one table."""
     from threadlab._api import run as run_api
-    from threadlab.orchestrate._plan import (
-        parse_count,
-        parse_params,
-        parse_precision,
-        parse_seconds,
-        parse_workers,
-        split_list,
-    )
 
-    workloads = tuple(split_list(workload)) or _refuse("--workload", workload, "a workload name")
-    strategies = tuple(split_list(strategy)) or _refuse("--strategy", strategy, "a strategy name")
-    counts = parse_workers(workers)
-    total = None if tasks is None else parse_count("--tasks", tasks, 1)
-    share = parse_precision("--precision", precision)
-    seconds = parse_seconds("--max-time", max_time)
-    rounds = parse_count("--repeat", repeat, 1)
-    warmups = parse_count("--warmup", warmup, 0)
-    params = parse_params(param)
-    limit = parse_seconds("--timeout", timeout)
-    most = None if max_workers is None else parse_count("--max-workers", max_workers, 1)
     view = _ProgressView(quiet)
     with view.progress:
         result = run_api(
-            workloads,
-            strategies,
-            counts,
-            tasks=total,
-            repeat=rounds,
-            warmup=warmups,
-            params=params,
-            precision=share,
-            max_time=seconds,
-            timeout=limit,
+            workload,
+            strategy,
+            workers,
+            tasks=tasks,
+            repeat=repeat,
+            warmup=warmup,
+            params=types.params_given(param),  # a key given twice sweeps both values
+            precision=precision,
+            max_time=max_time,
+            timeout=timeout,
             python=python,
             gil=gil,
-            max_workers=most,
+            max_workers=max_workers,
             scheduler=scheduler,
             out=out,
             progress=view,
@@ -307,29 +353,27 @@ def run(
     _finish(result, out)
 
 
-def _refuse(option: str, value: str, expected: str) -> NoReturn:
-    raise SpecError(option, f"{value!r} names nothing; expected {expected}")
-
-
 @app.command()
 @click.argument("target")
 @click.option(
     "--args",
     "args_json",
+    type=types.JsonArgs(),
     default=None,
     help="JSON list of positional arguments for every call, e.g. '[0.1, \"x\"]'.",
 )
 @click.option("--inputs", default=None, help="module:name of a sequence; one call per item.")
-@click.option("--tasks", default=None, help="Calls per point (default: fitted to the budget).")
-@click.option("--budget", default="60", show_default=True, help="Seconds the whole sweep may take.")
 @click.option(
-    "--precision",
-    default="0.05",
-    show_default=True,
-    help="Relative half-width every 95%% speedup interval should reach (0.05 or 5%%).",
+    "--tasks", type=types.Count(1), default=None, help="Calls per point (default: fitted to the budget)."
 )
-@click.option("--repeat", default="5", show_default=True, help="The fewest rounds (timed samples per point).")
-@click.option("--warmup", default="1", show_default=True, help="Discarded warm-up runs per point.")
+@click.option(
+    "--budget",
+    type=types.Seconds(),
+    default="60",
+    show_default=True,
+    help="Seconds the whole sweep may take.",
+)
+@_round_options
 @_interpreter_options
 @click.option(
     "--scheduler",
@@ -340,13 +384,13 @@ def _refuse(option: str, value: str, expected: str) -> NoReturn:
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def advise(
     target: str,
-    args_json: str | None,
+    args_json: tuple[object, ...] | None,
     inputs: str | None,
-    tasks: str | None,
-    budget: str,
-    precision: str,
-    repeat: str,
-    warmup: str,
+    tasks: int | None,
+    budget: float,
+    precision: float,
+    repeat: int,
+    warmup: int,
     python: tuple[str, ...],
     gil: str,
     scheduler: str | None,
@@ -355,34 +399,21 @@ def advise(
 ) -> None:
     """Measure TARGET (module:function or file.py:function) and recommend a strategy."""
     from threadlab._api import advise as advise_api
-    from threadlab.orchestrate._plan import parse_count, parse_precision, parse_seconds
     from threadlab.render._analysis import OPTIONS, advice_renderables
-    from threadlab.worker.workloads._function import parse_args
 
     if args_json is not None and inputs is not None:
         raise SpecError("--args", "--args and --inputs exclude each other; give one of them")
-    arguments = None
-    if args_json is not None:
-        try:
-            arguments = list(parse_args(args_json))
-        except ValueError as error:
-            raise SpecError("--args", str(error)) from None
-    count = None if tasks is None else parse_count("--tasks", tasks, 1)
-    seconds = parse_seconds("--budget", budget)
-    share = parse_precision("--precision", precision)
-    samples = parse_count("--repeat", repeat, 1)
-    warmups = parse_count("--warmup", warmup, 0)
     view = _ProgressView(quiet)
     with view.progress:
         found = advise_api(
             target,
-            args=arguments,
+            args=None if args_json is None else list(args_json),
             inputs=inputs,
-            tasks=count,
-            budget=seconds,
-            precision=share,
-            repeat=samples,
-            warmup=warmups,
+            tasks=tasks,
+            budget=budget,
+            precision=precision,
+            repeat=repeat,
+            warmup=warmup,
             python=python,
             gil=gil,
             out=out,
@@ -390,7 +421,9 @@ def advise(
             scheduler=scheduler,
         )
     console = _out()
-    _print_result(found.result, title=f"advise {target}", advice=False, command="advise")
+    _print_result(
+        found.result, title=f"advise {target}", advice=False, command="advise", analysis=found.analysis
+    )
     for note in found.notes:
         _say(console, f"note: {note}")
     console.print()
@@ -405,6 +438,7 @@ def advise(
     "--format",
     "-f",
     "output_format",
+    type=types.OneOf(EXPORT_FORMATS),
     default="table",
     show_default=True,
     help="table (with the analysis), json (the results file), csv or markdown (one row per point).",
@@ -412,43 +446,37 @@ def advise(
 def show(results: Path, output_format: str) -> None:
     """Print a results file again: as tables, or as JSON, CSV or Markdown."""
     from threadlab.render import _export
-    from threadlab.render._options import parse_choice
 
-    chosen = parse_choice("--format", output_format, _export.EXPORT_FORMATS)
     result = _load(results)
-    if chosen == "table":
+    if output_format == "table":
         _print_result(result, command=None)
         return
     exporters = {"json": _export.to_json, "csv": _export.to_csv, "markdown": _export.to_markdown}
-    sys.stdout.write(exporters[chosen](result))
+    sys.stdout.write(exporters[output_format](result))
 
 
 @app.command()
 @click.argument("results", type=click.Path(path_type=Path))
-@click.option("--kind", "-k", default="speedup", show_default=True, help="speedup, wall, timeline or cpu.")
+@click.option(
+    "--kind",
+    "-k",
+    type=types.OneOf(PLOT_KINDS),
+    default="speedup",
+    show_default=True,
+    help="The kind of plot.",
+)
 @click.option("--out", "-o", type=_OUT_PATH, required=True, help="The image to write: FILE.png or FILE.svg.")
 @click.option(
-    "--point", default=None, help="timeline: point number(s), e.g. 7 or 7,11 (default: the most workers)."
+    "--point",
+    type=types.PointNumbers(),
+    default=None,
+    help="timeline: point number(s), e.g. 7 or 7,11 (default: the most workers).",
 )
-def plot(results: Path, kind: str, out: Path, point: str | None) -> None:
+def plot(results: Path, kind: str, out: Path, point: tuple[int, ...] | None) -> None:
     """Draw a plot of a results file as PNG or SVG."""
-    from threadlab.orchestrate._store import check_writable
-    from threadlab.render import plots
-    from threadlab.render._options import image_format_of, parse_choice, parse_points
+    from threadlab._api import plot as plot_api
 
-    chosen = parse_choice("--kind", kind, plots.PLOT_KINDS)
-    image_format = image_format_of(out)
-    if point is not None and chosen != "timeline":
-        raise SpecError("--point", f"{point!r} applies to --kind timeline only, not {chosen}")
-    check_writable(out, "--out")
-    result = _load(results)
-    indices = None if point is None else parse_points("--point", point, len(result.measurements))
-    try:
-        image = plots.plot(chosen, result, image_format=image_format, point=indices)
-    except plots.NothingToPlot as nothing:
-        raise SpecError("--kind", f"{chosen}: {nothing}") from None
-    _write_bytes(out, image)
-    _say(_err(), f"Plot written to {out}")
+    _say(_err(), f"Plot written to {plot_api(_load(results), out, kind=kind, points=point)}")
 
 
 @app.command()
@@ -463,13 +491,10 @@ def plot(results: Path, kind: str, out: Path, point: str | None) -> None:
 )
 def report(results: tuple[Path, ...], out: Path) -> None:
     """Write one self-contained HTML report of one or more results files."""
-    from threadlab.orchestrate._store import check_writable
-    from threadlab.render._html import html_report
+    from threadlab._api import report as report_api
 
-    check_writable(out, "--out")
-    runs = [(str(path), _load(path)) for path in results]
-    _write_bytes(out, html_report(runs).encode("utf-8"))
-    _say(_err(), f"Report written to {out}")
+    loaded = [_load(path) for path in results]
+    _say(_err(), f"Report written to {report_api(loaded, out, names=[str(path) for path in results])}")
 
 
 @app.command()
@@ -477,40 +502,46 @@ def report(results: tuple[Path, ...], out: Path) -> None:
 @click.argument("new", type=click.Path(path_type=Path))
 @click.option(
     "--fail-slower",
+    type=types.Percent(),
     default=None,
     metavar="PERCENT",
     help="Exit with code 1 if a point is significantly slower by more than PERCENT (for CI).",
 )
-def compare(base: Path, new: Path, fail_slower: str | None) -> None:
+def compare(base: Path, new: Path, fail_slower: float | None) -> None:
     """Compare two results files point by point: faster, slower, or not significant."""
-    from threadlab.analysis._compare import compare as compare_results
+    from threadlab._api import compare as compare_api
     from threadlab.render._compare import change_text, compared_names, comparison_renderables
-    from threadlab.render._options import parse_percent
 
-    limit = None if fail_slower is None else parse_percent("--fail-slower", fail_slower)
-    before, after = _load(base), _load(new)
-    comparison = compare_results(before, after)
-    console = _out()
-    for renderable in comparison_renderables(comparison, before, after, str(base), str(new)):
-        console.print(renderable)
-    if limit is not None and not comparison.changes:
-        # A gate that compared nothing (every point crashed, an empty file) has not passed.
-        _err().print(
-            f"threadlab: --fail-slower {fail_slower}: no point of {str(new)!r} could be compared "
-            f"with {str(base)!r}, so no slowdown can be ruled out",
-            markup=False,
+    try:
+        compared = compare_api(_load(base), _load(new), fail_slower=fail_slower)
+    except NothingInCommon as error:
+        # Two files with no point in common are the wrong files: bad input, not a finding.
+        _fail(
+            f"threadlab: error: nothing of {str(new)!r} could be compared with {str(base)!r}: {error}",
+            EXIT_BAD_INPUT,
+            _state["debug"],
         )
+    console = _out()
+    for renderable in comparison_renderables(
+        compared.comparison, compared.base, compared.new, str(base), str(new)
+    ):
+        console.print(renderable)
+    if compared.compared_nothing:
+        _say(
+            _err(),
+            f"threadlab: --fail-slower {fail_slower:g}: no point of {str(new)!r} could be compared "
+            f"with {str(base)!r}, so no slowdown can be ruled out",
+        )
+    elif compared.regressed:
+        names, _ = compared_names(compared.base, compared.new)
+        named = "; ".join(f"{names[c.base_index]} ({change_text(c)})" for c in compared.regressed)
+        _say(
+            _err(),
+            f"threadlab: {len(compared.regressed)} point(s) significantly slower by more than "
+            f"{compared.fail_slower:g}%: {named}",
+        )
+    if not compared.passed:
         sys.exit(EXIT_POINT_FAILED)
-    if limit is not None:
-        slower = comparison.slower_than(limit)
-        if slower:
-            names, _ = compared_names(before, after)
-            named = "; ".join(f"{names[c.base_index]} ({change_text(c)})" for c in slower)
-            _say(
-                _err(),
-                f"threadlab: {len(slower)} point(s) significantly slower by more than {limit:g}%: {named}",
-            )
-            sys.exit(EXIT_POINT_FAILED)
 
 
 def _load(path: Path) -> Result:
@@ -523,16 +554,6 @@ def _load(path: Path) -> Result:
         return load_result(path)
     except ResultsFileError as error:
         _fail(f"threadlab: error: {error}", EXIT_BAD_INPUT, _state["debug"])
-
-
-def _write_bytes(path: Path, content: bytes) -> None:
-    """Write a file atomically (``write_atomically``), or fail with one line."""
-    from threadlab.orchestrate._store import write_atomically
-
-    try:
-        write_atomically(path, content)
-    except OSError as error:
-        raise ThreadlabError(f"cannot write {str(path)!r}: {error.strerror or error}") from None
 
 
 @app.command()
@@ -582,7 +603,7 @@ def tour(quick: bool, out: Path, python: tuple[str, ...], quiet: bool) -> None:
         toured = tour_api(quick=quick, python=python, out=out, progress=view)
     console = _out()
     title = "The tour: what was measured on this machine"
-    _print_result(toured.result, title=title, advice=False, command=None)
+    _print_result(toured.result, title=title, advice=False, command=None, analysis=toured.analysis)
     console.print("The lessons, as measured here:", style="bold")
     for number, finding in enumerate(toured.findings, start=1):
         _say(console, f"{number}. {finding.title}", style="bold")
@@ -602,20 +623,23 @@ def tour(quick: bool, out: Path, python: tuple[str, ...], quiet: bool) -> None:
     "python",
     multiple=True,
     metavar="PATH",
-    help="Also probe this Python; repeatable.",
+    help="List only this Python (a path, a command, a version like 3.13t, or all); repeatable.",
 )
 @click.option("--refresh", is_flag=True, help="Probe every Python again instead of using the cache.")
 def interpreters(python: tuple[str, ...], refresh: bool) -> None:
     """List the Pythons found here: version, free-threading, GIL, subinterpreters, whether threadlab runs.
 
     Looks for python3.X on PATH, pyenv versions, uv-managed Pythons and the
-    paths given. Answers are cached (THREADLAB_CACHE_DIR, else
-    ~/.cache/threadlab) until a Python or threadlab changes.
+    builds of scripts/free-threaded-python.sh (~/.cache/threadlab/pythons);
+    with --python, lists only the Pythons it names. Answers are cached
+    (THREADLAB_CACHE_DIR, else ~/.cache/threadlab) until a Python or
+    threadlab changes.
     """
-    from threadlab.orchestrate._discover import cache_file, discover
+    from threadlab.orchestrate._discover import cache_file
+    from threadlab.orchestrate._select import listed
     from threadlab.render._interpreters import interpreters_table
 
-    found = discover(python, use_cache=not refresh)
+    found = listed(python, use_cache=not refresh)
     _out().print(interpreters_table(found))
     usable = sum(1 for f in found if f.can_host)
     _say(
@@ -669,6 +693,8 @@ def _main(args: list[str]) -> NoReturn:
     except click.exceptions.Abort:
         _say(_err(), "threadlab: interrupted")
         sys.exit(EXIT_INTERRUPTED)
+    except types.Refused as error:
+        _fail(f"threadlab: error: {_flag(error.param)}: {error.message}", EXIT_BAD_INPUT, debug)
     except click.UsageError as error:
         where = f"threadlab {error.ctx.info_name}" if error.ctx and error.ctx.parent else "threadlab"
         _fail(f"{where}: error: {_cut_words(error.format_message())}", EXIT_BAD_INPUT, debug)
@@ -684,6 +710,14 @@ def _main(args: list[str]) -> NoReturn:
         sys.exit(EXIT_INTERRUPTED)
     # Without standalone mode, click returns the code of typer.Exit instead of raising it.
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _flag(param: click.Parameter | None) -> str:
+    """How the user named an option: its long flag (``--workers`` for ``-n``), or an argument's name."""
+    if param is None:
+        return "option"
+    flags = [flag for flag in param.opts if flag.startswith("--")]
+    return flags[0] if flags else param.human_readable_name
 
 
 def _cut_words(message: str) -> str:

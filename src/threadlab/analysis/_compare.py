@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from threadlab._errors import NothingInCommon
 from threadlab.analysis._summary import python_label
 from threadlab.model import Measurement, Result
 from threadlab.worker._native import INNER_THREADS
@@ -138,9 +139,15 @@ def compare(base: Result, new: Result, *, alpha: float = DEFAULT_ALPHA) -> Compa
 
     Raises:
         ValueError: ``alpha`` is not between 0 and 1.
+        NothingInCommon: no point of ``base`` matches one of ``new``; its
+            message says why (a side with no points, or the first of the
+            match's fields that the two sides share no value of).
     """
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be between 0 and 1, not {alpha!r}")
+    why = _nothing_in_common(base, new)
+    if why is not None:
+        raise NothingInCommon(why)
     waiting: dict[tuple[Any, ...], list[int]] = {}
     for index, measurement in enumerate(new.measurements):
         waiting.setdefault(match_key(measurement), []).append(index)
@@ -164,6 +171,48 @@ def compare(base: Result, new: Result, *, alpha: float = DEFAULT_ALPHA) -> Compa
     return Comparison(
         tuple(changes), tuple(only_in_base), tuple(only_in_new), tuple(not_compared), geometric_mean, alpha
     )
+
+
+# What match_key compares, field by field, named as the user knows them.
+_KEY_FIELDS = (
+    "workload",
+    "strategy",
+    "worker count",
+    "task count",
+    "workload parameters",
+    "strategy parameters",
+    "Python",
+)
+
+
+def _nothing_in_common(base: Result, new: Result) -> str | None:
+    """Why no point of ``base`` matches one of ``new``; None where one does."""
+    empty = [side for side, result in (("base", base), ("new", new)) if not result.measurements]
+    if empty:
+        return f"the {' and the '.join(empty)} result{'s have' if len(empty) == 2 else ' has'} no points"
+    base_keys = {match_key(m) for m in base.measurements}
+    new_keys = {match_key(m) for m in new.measurements}
+    if base_keys & new_keys:
+        return None
+    for field, name in enumerate(_KEY_FIELDS):
+        before = {key[field] for key in base_keys}
+        after = {key[field] for key in new_keys}
+        if not before & after:
+            return f"no {name} in common (base: {_listed(before)}; new: {_listed(after)})"
+    return (
+        "no point measured the same work the same way in both (the same workload, strategy, worker "
+        "count, task count, parameters and Python)"
+    )
+
+
+def _listed(values: set[Any]) -> str:
+    """A field's values, shown shortly: parameters as key=value, at most three then a count."""
+    shown = sorted(
+        ", ".join(f"{k}={v}" for k, v in value) or "none" if isinstance(value, tuple) else str(value)
+        for value in values
+    )
+    more = f" and {len(shown) - 3} more" if len(shown) > 3 else ""
+    return " | ".join(shown[:3]) + more
 
 
 def _why_not_compared(measurement: Measurement, side: str) -> str | None:

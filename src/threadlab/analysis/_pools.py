@@ -27,10 +27,8 @@ from threadlab.analysis._group import Group, Measured
 from threadlab.analysis._scaling import USLFit
 from threadlab.analysis._summary import block_interval, paired_blocks
 from threadlab.model import Measurement, Result, Sample, Swept
+from threadlab.worker import strategies as strategy_registry
 from threadlab.worker._kinds import Kind
-
-# The strategies whose tasks go through a pool or a scheduler, whose per-task overhead is reported.
-POOL_STRATEGIES = ("processes", "thread-pool", "dask")
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,10 +232,26 @@ def split_comparisons(group: Group, classification: Classification) -> list[Spli
     return found
 
 
+def is_pool(measurement: Measurement) -> bool:
+    """Whether the point's tasks went through a pool or a scheduler (``Strategy.pool``).
+
+    A pool's point records it: ``start`` among its strategy's parameters
+    (``pool_params``), the analysis not importing the orchestrator's
+    registry. A file written before pools took ``start`` is answered by the
+    worker's registry, which knows its own strategies.
+    """
+    if "start" in measurement.point.strategy_params:
+        return True
+    try:
+        return strategy_registry.get(measurement.point.strategy).pool
+    except (KeyError, ImportError):
+        return False
+
+
 def _overheads(group: Group) -> list[TaskOverhead]:
     found = []
     for member in group.members:
-        if member.strategy not in POOL_STRATEGIES:
+        if not is_pool(member.measurement):
             continue
         overhead = task_overhead(member.measurement)
         if overhead is not None:

@@ -184,7 +184,9 @@ def recommend(
             if paired
             else ", the ratio of the median throughputs"
         ),
-        f"work classified as {kind.words}",
+        "work classified as cpu-bound, in parallel on threads: this build has no GIL"
+        if kind is Kind.CPU_RELEASES_GIL and _no_gil(chosen)
+        else f"work classified as {kind.words}",
     ]
     if chosen is not best:
         reasons.append(
@@ -241,7 +243,7 @@ def recommend(
     if interval[1] > REAL_GAIN:
         text = f"Its interval still reaches {interval[1]:.2f}×: ask for a tighter precision to settle it."
         return answer("sequential", 1, 1.0, None, reasons, stay + text, Remedy.TIGHTER_PRECISION)
-    return answer("sequential", 1, 1.0, None, reasons, stay + _why_not(kind))
+    return answer("sequential", 1, 1.0, None, reasons, stay + _why_not(kind, chosen))
 
 
 def _already_parallel(
@@ -359,25 +361,43 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
+def _no_gil(chosen: Measured) -> bool:
+    """Whether the point ran on a free-threaded build with its GIL off, on threads of one process."""
+    interpreter = chosen.measurement.interpreter
+    free = interpreter is not None and interpreter.free_threaded and not interpreter.gil_enabled
+    return free and own_gil(chosen.measurement) is False
+
+
+def _gil_back_on(chosen: Measured) -> str:
+    """`` On Python 3.13.5t the GIL was on: -X gil=1.``, where a free-threaded build had it on; else empty."""
+    interpreter = chosen.measurement.interpreter
+    if interpreter is None or not interpreter.free_threaded or not interpreter.gil_enabled:
+        return ""
+    cause = interpreter.gil_cause or "the cause was not recorded"
+    return f" On Python {interpreter.version}t the GIL was on: {cause}."
+
+
 def _why(kind: Kind, chosen: Measured) -> str:
     if kind is Kind.IO:
         return "The tasks mostly wait, and waiting overlaps: more workers wait at once."
+    if kind in (Kind.CPU_RELEASES_GIL, Kind.CPU_HOLDS_GIL) and _no_gil(chosen):
+        return "The work runs in parallel: this build has no GIL, so threads compute at once."
     if kind is Kind.CPU_RELEASES_GIL:
         return "The work runs in C code that releases the GIL, so threads compute in parallel."
     if kind is Kind.CPU_HOLDS_GIL and own_gil(chosen.measurement):
         return (
             f"The work holds the GIL, so it runs in parallel only where each worker has a GIL of its "
-            f"own, as on {chosen.strategy}."
+            f"own, as on {chosen.strategy}." + _gil_back_on(chosen)
         )
     if kind is Kind.MIXED:
         return "The tasks both wait and compute; the waiting overlaps."
     return ""
 
 
-def _why_not(kind: Kind) -> str:
+def _why_not(kind: Kind, chosen: Measured) -> str:
     if kind is Kind.CPU_HOLDS_GIL:
         return (
             "The work holds the GIL, so threads take turns; if processes did not help either, "
-            "their start-up and data transfer cost as much as they save."
+            "their start-up and data transfer cost as much as they save." + _gil_back_on(chosen)
         )
-    return "The interval rules out a gain worth having."
+    return "The interval rules out a gain worth having." + _gil_back_on(chosen)

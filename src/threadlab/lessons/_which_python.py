@@ -6,7 +6,8 @@ threads and, on 3.12+, as subinterpreters, against one worker, per Python.
 At most three Pythons, the newest of each minor version, free-threaded
 builds first: what the lesson can show is how a free-threaded build or a
 subinterpreter changes what the GIL does, and how the versions differ on one
-core.
+core. A free-threaded build is measured twice, with its GIL off and on
+(``-X gil=1``), the same binary: what the GIL alone does to threads.
 
 Kept short so that the whole tour stays within its minute on two cores:
 about 2 s per Python here (2-3 points of a warm-up and 3 samples each).
@@ -72,26 +73,45 @@ def lesson_pythons(candidates: Sequence[LessonPython]) -> tuple[LessonPython, ..
 
 
 def which_python_specs(pythons: Sequence[LessonPython], quick: bool, timeout_s: float) -> tuple[Spec, ...]:
-    """One spec per Python: sequential, threads and (3.12+) subinterpreters on 2 workers."""
-    return tuple(
-        Spec(
-            workloads=("count",),
-            strategies=("sequential", "threads") + (("interpreters",) if python.subinterpreters else ()),
-            workers=(WORKERS,),
-            repeat=REPEAT,
-            warmup=1,
-            params={"iterations": ITERATIONS[quick]},
-            timeout_s=timeout_s,
-            python=python.executable,
+    """One spec per Python: sequential, threads and (3.12+) subinterpreters on 2 workers; and for a
+    free-threaded build, the same binary again with its GIL on (``-X gil=1``): sequential and threads.
+    """
+    specs = []
+    for python in pythons:
+        specs.append(
+            Spec(
+                workloads=("count",),
+                strategies=("sequential", "threads") + (("interpreters",) if python.subinterpreters else ()),
+                workers=(WORKERS,),
+                repeat=REPEAT,
+                warmup=1,
+                params={"iterations": ITERATIONS[quick]},
+                timeout_s=timeout_s,
+                python=python.executable,
+            )
         )
-        for python in pythons
-    )
+        if python.free_threaded:
+            specs.append(
+                Spec(
+                    workloads=("count",),
+                    strategies=("sequential", "threads"),
+                    workers=(WORKERS,),
+                    repeat=REPEAT,
+                    warmup=1,
+                    params={"iterations": ITERATIONS[quick]},
+                    timeout_s=timeout_s,
+                    python=python.executable,
+                    gil="on",
+                )
+            )
+    return tuple(specs)
 
 
 def _lesson_measurements(
     summaries: Sequence[tuple[Measurement, Summary | None]],
 ) -> dict[str, dict[str, tuple[Measurement, Summary]]]:
-    """The lesson's points by Python executable, then by strategy."""
+    """The lesson's points by Python executable (with ``--gil on`` apart: the same binary with its
+    GIL), then by strategy."""
     found: dict[str, dict[str, tuple[Measurement, Summary]]] = {}
     for measurement, summary in summaries:
         point = measurement.point
@@ -101,7 +121,8 @@ def _lesson_measurements(
             and point.params.get("iterations") in ITERATIONS.values()
             and summary is not None
         ):
-            found.setdefault(point.python, {}).setdefault(point.strategy, (measurement, summary))
+            key = point.python + (" -X gil=1" if point.gil == "on" else "")
+            found.setdefault(key, {}).setdefault(point.strategy, (measurement, summary))
     return found
 
 
@@ -157,7 +178,7 @@ def which_python_finding(summaries: Sequence[tuple[Measurement, Summary | None]]
                 unclear.append(f"subinterpreters on {label}")
             else:
                 (interpreters_parallel if verdict else interpreters_serial).append(label)
-        else:
+        elif not python.endswith(" -X gil=1"):  # with its GIL on, a build is measured on threads only
             words.append("no subinterpreters (3.12+)")
         parts.append(", ".join(words))
     verdicts: list[str] = []
@@ -170,6 +191,20 @@ def which_python_finding(summaries: Sequence[tuple[Measurement, Summary | None]]
         verdicts.append(
             f"On {', '.join(threads_parallel)} threads did run it in parallel: a free-threaded build "
             f"without its GIL lets threads use all the cores."
+        )
+    for python, found in by_python.items():
+        with_gil = by_python.get(python + " -X gil=1")
+        if with_gil is None or "threads" not in found or "threads" not in with_gil:
+            continue
+        label, off, on = _label(found, python), found["threads"][1], with_gil["threads"][1]
+        told = (
+            ": the GIL alone is what makes threads take turns"
+            if (_parallel(off), _parallel(on)) == (True, False)
+            else ""
+        )
+        verdicts.append(
+            f"The same {label} binary ran threads {_speedup(off)} with its GIL off and {_speedup(on)} "
+            f"with it on (-X gil=1){told}."
         )
     if threads_odd:
         verdicts.append(
@@ -194,8 +229,9 @@ def which_python_finding(summaries: Sequence[tuple[Measurement, Summary | None]]
         )
     if not any(without_gil(found["sequential"][0]) for found in by_python.values()):
         verdicts.append(
-            "No free-threaded build without its GIL was compared: with one (uv python install 3.14t) "
-            "threads would scale with the cores too."
+            "No free-threaded build without its GIL was compared: with one (bash "
+            "scripts/free-threaded-python.sh on Debian or Ubuntu, or uv python install 3.14t) threads "
+            "would scale with the cores too."
         )
     paired_run = all(s.round is not None for _, _, m in one_core for s in m.samples)
     fastest = min(one_core, key=lambda item: item[0])
@@ -208,6 +244,7 @@ def which_python_finding(summaries: Sequence[tuple[Measurement, Summary | None]]
             f"On one core, {fastest[1]} counted fastest and {slowest[1]} slowest: {slowest[1]} took "
             f"{centre:.2f}× the time (95% CI {low:.2f}–{high:.2f}×, paired round by round)."
         )
+    verdicts.extend(_one_thread_cost(one_core))
     return Finding(
         f"Which Python: the CPU loop ({iterations:,} steps) on {WORKERS} workers, per interpreter",
         "; ".join(parts)
@@ -215,6 +252,30 @@ def which_python_finding(summaries: Sequence[tuple[Measurement, Summary | None]]
         + (", all measured in the same interleaved rounds). " if paired_run else "). ")
         + " ".join(verdicts),
     )
+
+
+def _one_thread_cost(one_core: Sequence[tuple[float, str, Measurement]]) -> list[str]:
+    """What free-threading costs one worker: a build without its GIL against a build of the same
+    minor version with a GIL, their sequential samples paired round by round."""
+    said = []
+    for _, label, measurement in one_core:
+        if not without_gil(measurement) or measurement.interpreter is None:
+            continue
+        minor = measurement.interpreter.version.split(".")[:2]
+        for _, other_label, other in one_core:
+            if other.interpreter is None or other.interpreter.free_threaded:
+                continue
+            if other.interpreter.version.split(".")[:2] != minor:
+                continue
+            paired = paired_ratios(other.samples, measurement.samples)
+            if paired:
+                centre, (low, high) = median_interval(paired)
+                said.append(
+                    f"What free-threading costs one thread: {label} took {centre:.2f}× the time of "
+                    f"{other_label} with its GIL (95% CI {low:.2f}–{high:.2f}×, paired round by round)."
+                )
+            break
+    return said
 
 
 def _speedup(summary: Summary) -> str:

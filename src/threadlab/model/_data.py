@@ -17,11 +17,11 @@ results file that makes sense.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from threadlab.model._schema import PARAMS, Range, check_fields
 from threadlab.model._waits import Waits
 from threadlab.worker._params import ParamValue
 
@@ -56,16 +56,23 @@ DEFAULT_PRECISION = 0.05
 DEFAULT_MAX_TIME_S = 40.0
 
 
+# A sample's wall time is at least a nanosecond, the clocks' resolution: tasks per second
+# are divided by it.
+MIN_WALL_S = 1e-9
+
+# The annotations every field of the model declares its type and range with (``_schema``).
+Seconds = Annotated[float, Range(0)]
+MaybeSeconds = Annotated[float | None, Range(0)]
+Count = Annotated[int, Range(0)]
+MaybeCount = Annotated[int | None, Range(0)]
+Positive = Annotated[int, Range(1)]
+Share = Annotated[float, Range(0, 1)]
+Params = Annotated[Mapping[str, ParamValue], PARAMS]
+
+
 def _require(condition: bool, message: str) -> None:
     if not condition:
         raise ValueError(message)
-
-
-def _non_negative(name: str, value: float | None) -> None:
-    _require(
-        value is None or (math.isfinite(value) and value >= 0),
-        f"{name} must be a finite number of 0 or more, not {value!r}",
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +86,10 @@ class Interpreter:
         free_threaded: built with ``Py_GIL_DISABLED`` (3.13t, 3.14t).
         gil_enabled: whether the GIL was on while the point ran (as the worker
             saw it at its end: an import can turn it back on mid-run).
+        gil_cause: why a free-threaded build had its GIL on: ``-X gil=1``,
+            ``PYTHON_GIL=1``, or ``module '_x' imported without free-threading
+            support`` (from CPython's RuntimeWarning); None where it was off,
+            or the build has a GIL anyway.
     """
 
     executable: str
@@ -86,6 +97,10 @@ class Interpreter:
     implementation: str = "CPython"
     free_threaded: bool = False
     gil_enabled: bool = True
+    gil_cause: str | None = None
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
     def label(self) -> str:
         """Short name for tables: ``3.13.0``, ``3.14.0t``, ``3.14.0t (GIL on)``."""
@@ -116,23 +131,19 @@ class Point:
 
     workload: str
     strategy: str
-    workers: int
-    tasks: int
-    params: Mapping[str, ParamValue] = field(default_factory=dict)
-    strategy_params: Mapping[str, ParamValue] = field(default_factory=dict)
+    workers: Positive
+    tasks: Positive
+    params: Params = field(default_factory=dict)
+    strategy_params: Params = field(default_factory=dict)
     python: str = ""
-    repeat: int = 5
-    warmup: int = 1
+    repeat: Positive = 5
+    warmup: Count = 1
     gil: Gil = "default"
 
     def __post_init__(self) -> None:
+        check_fields(self)
         _require(bool(self.workload), "workload must be named")
         _require(bool(self.strategy), "strategy must be named")
-        _require(self.workers >= 1, f"workers must be 1 or more, not {self.workers}")
-        _require(self.tasks >= 1, f"tasks must be 1 or more, not {self.tasks}")
-        _require(self.repeat >= 1, f"repeat must be 1 or more, not {self.repeat}")
-        _require(self.warmup >= 0, f"warmup must be 0 or more, not {self.warmup}")
-        _require(self.gil in GIL_MODES, f"gil must be one of {GIL_MODES}, not {self.gil!r}")
 
     def label(self) -> str:
         """``count · threads ×2 (2 tasks)``: how tables name the point."""
@@ -247,15 +258,16 @@ class TaskSpans:
     reported one, else one entry per task, None for a task that did not.
     """
 
-    start_s: tuple[float, ...] = ()
-    end_s: tuple[float, ...] = ()
-    cpu_s: tuple[float | None, ...] = ()
-    worker: tuple[int, ...] = ()
+    start_s: tuple[Seconds, ...] = ()
+    end_s: tuple[Seconds, ...] = ()
+    cpu_s: tuple[MaybeSeconds, ...] = ()
+    worker: tuple[Count, ...] = ()
     ok: tuple[bool, ...] = ()
     workers: tuple[str, ...] = ()
-    io_s: tuple[float | None, ...] = ()
+    io_s: tuple[MaybeSeconds, ...] = ()
 
     def __post_init__(self) -> None:
+        check_fields(self)
         n = len(self.start_s)
         for name in ("end_s", "cpu_s", "worker", "ok"):
             _require(
@@ -365,36 +377,24 @@ class Sample:
     own (``dask --scheduler``): absent, never zero.
     """
 
-    wall_s: float
-    cpu_user_s: float | None = None
-    cpu_sys_s: float | None = None
-    ctx_voluntary: int | None = None
-    ctx_involuntary: int | None = None
-    max_rss_bytes: int | None = None
-    spawn_s: float | None = None
-    tasks_ok: int = 0
-    tasks_failed: int = 0
+    wall_s: Annotated[float, Range(MIN_WALL_S)]
+    cpu_user_s: MaybeSeconds = None
+    cpu_sys_s: MaybeSeconds = None
+    ctx_voluntary: MaybeCount = None
+    ctx_involuntary: MaybeCount = None
+    max_rss_bytes: MaybeCount = None
+    spawn_s: MaybeSeconds = None
+    tasks_ok: Count = 0
+    tasks_failed: Count = 0
     first_error: str | None = None
     spans: TaskSpans = field(default_factory=TaskSpans)
-    gil_contention: float | None = None
-    round: int | None = None
-    started_at: float | None = None
+    gil_contention: Annotated[float | None, Range(0, 1)] = None
+    round: MaybeCount = None
+    started_at: MaybeSeconds = None
     waits: Waits | None = None
 
     def __post_init__(self) -> None:
-        _require(self.round is None or self.round >= 0, f"round must be 0 or more, not {self.round!r}")
-        _non_negative("started_at", self.started_at)
-        _require(
-            math.isfinite(self.wall_s) and self.wall_s > 0,
-            f"wall_s must be above 0, not {self.wall_s!r}",
-        )
-        _require(
-            self.gil_contention is None or 0 <= self.gil_contention <= 1,
-            f"gil_contention must be from 0 to 1, not {self.gil_contention!r}",
-        )
-        for name in ("cpu_user_s", "cpu_sys_s", "spawn_s"):
-            _non_negative(name, getattr(self, name))
-        _require(self.tasks_ok >= 0 and self.tasks_failed >= 0, "task counts must be 0 or more")
+        check_fields(self)
 
     @property
     def tasks(self) -> int:
@@ -431,8 +431,7 @@ class PointError:
     kind: ErrorKind
     message: str
     traceback: str | None = None
-    count: int = 1
+    count: Positive = 1
 
     def __post_init__(self) -> None:
-        _require(self.kind in ERROR_KINDS, f"error kind must be one of {ERROR_KINDS}")
-        _require(self.count >= 1, f"error count must be 1 or more, not {self.count}")
+        check_fields(self)

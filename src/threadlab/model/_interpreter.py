@@ -19,7 +19,8 @@ class FoundInterpreter:
 
     Attributes:
         executable: the path to run, as found or given.
-        source: where it was found: ``given``, ``PATH``, ``pyenv``, ``uv`` or ``this``.
+        source: where it was found: ``given``, ``PATH``, ``pyenv``, ``uv``, ``threadlab``
+            (built into threadlab's cache by ``scripts/free-threaded-python.sh``) or ``this``.
         version: e.g. ``"3.13.0"``; empty when the probe failed.
         implementation: e.g. ``"CPython"``.
         free_threaded: built with ``Py_GIL_DISABLED`` (3.13t, 3.14t).

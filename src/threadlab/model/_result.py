@@ -6,28 +6,30 @@ rest of the model: ``threadlab.analysis`` computes each ``Summary``.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 from threadlab.model._data import (
     DEFAULT_MAX_TIME_S,
     DEFAULT_PRECISION,
-    GIL_MODES,
-    ROUNDS_ENDS,
-    STATUSES,
+    Count,
     Gil,
     Interpreter,
+    MaybeSeconds,
+    Params,
     Point,
     PointError,
+    Positive,
     RoundsEnd,
     Sample,
+    Seconds,
+    Share,
     Status,
-    _non_negative,
     _require,
 )
-from threadlab.worker._params import ParamValue
+from threadlab.model._schema import Range, check_fields
+from threadlab.worker._native import LIBRARY_VARIABLES
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,13 +97,6 @@ _LIBRARY_NAMES = {
     "openmp": "OpenMP",
     "flexiblas": "FlexiBLAS",
 }
-# The variable each library reads for its thread count (``worker._native.THREAD_VARIABLES``).
-_LIBRARY_VARIABLES = {
-    "openblas": "OPENBLAS_NUM_THREADS",
-    "mkl": "MKL_NUM_THREADS",
-    "blis": "BLIS_NUM_THREADS",
-    "openmp": "OMP_NUM_THREADS",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,20 +112,11 @@ class NativePool:
 
     library: str
     api: str
-    threads: int
+    threads: Count
     version: str | None = None
 
     def __post_init__(self) -> None:
-        _require(isinstance(self.library, str), f"library must be text, not {self.library!r}")
-        _require(isinstance(self.api, str), f"api must be text, not {self.api!r}")
-        _require(
-            isinstance(self.threads, int) and not isinstance(self.threads, bool) and self.threads >= 0,
-            f"threads must be a whole number of 0 or more, not {self.threads!r}",
-        )
-        _require(
-            self.version is None or isinstance(self.version, str),
-            f"version must be text or null, not {self.version!r}",
-        )
+        check_fields(self)
 
     @property
     def name(self) -> str:
@@ -140,7 +126,7 @@ class NativePool:
     @property
     def variable(self) -> str:
         """``OPENBLAS_NUM_THREADS``: the environment variable that sets its thread count."""
-        return _LIBRARY_VARIABLES.get(self.library, "OMP_NUM_THREADS")
+        return LIBRARY_VARIABLES.get(self.library, "OMP_NUM_THREADS")
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,15 +145,7 @@ class NativeThreads:
     variables: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        _require(
-            self.pools is None or all(isinstance(p, NativePool) for p in self.pools),
-            "pools must be a list of pools or null",
-        )
-        _require(
-            isinstance(self.variables, Mapping)
-            and all(isinstance(k, str) and isinstance(v, str) for k, v in self.variables.items()),
-            f"variables must map names to text, not {self.variables!r}",
-        )
+        check_fields(self)
 
     def most_threads(self) -> NativePool | None:
         """The pool with the most threads (BLAS before OpenMP at a tie), None without pools."""
@@ -213,28 +191,13 @@ class Measurement:
     samples: tuple[Sample, ...] = ()
     warmups: tuple[Sample, ...] = ()
     errors: tuple[PointError, ...] = ()
-    elapsed_s: float | None = None
+    elapsed_s: MaybeSeconds = None
     shares_one_gil: bool | None = None
-    startup_s: float | None = None
+    startup_s: MaybeSeconds = None
     native: NativeThreads | None = None
 
     def __post_init__(self) -> None:
-        _require(self.status in STATUSES, f"status must be one of {STATUSES}, not {self.status!r}")
-        _non_negative("elapsed_s", self.elapsed_s)
-        _require(
-            self.startup_s is None
-            or (isinstance(self.startup_s, (int, float)) and not isinstance(self.startup_s, bool)),
-            f"startup_s must be a number or null, not {self.startup_s!r}",
-        )
-        _non_negative("startup_s", self.startup_s)
-        _require(
-            self.shares_one_gil is None or isinstance(self.shares_one_gil, bool),
-            f"shares_one_gil must be true, false or null, not {self.shares_one_gil!r}",
-        )
-        _require(
-            self.native is None or isinstance(self.native, NativeThreads),
-            f"native must be an object or null, not {self.native!r}",
-        )
+        check_fields(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,39 +238,26 @@ class Spec:
 
     workloads: tuple[str, ...]
     strategies: tuple[str, ...]
-    workers: tuple[int, ...]
-    tasks: int | None = None
-    repeat: int = 5
-    warmup: int = 1
-    params: Mapping[str, ParamValue] = field(default_factory=dict)
-    timeout_s: float | None = 600.0
+    workers: tuple[Positive, ...]
+    tasks: Annotated[int | None, Range(1)] = None
+    repeat: Positive = 5
+    warmup: Count = 1
+    params: Params = field(default_factory=dict)
+    timeout_s: Annotated[float | None, Range(0, above=True)] = 600.0
     python: str = ""
-    max_workers: int | None = None
+    max_workers: Annotated[int | None, Range(1)] = None
     pythons: tuple[str, ...] = ()
     gil: Gil = "default"
-    precision: float = DEFAULT_PRECISION
-    max_time_s: float = DEFAULT_MAX_TIME_S
+    precision: Annotated[float, Range(0, 1, above=True)] = DEFAULT_PRECISION
+    max_time_s: Annotated[float, Range(0, above=True)] = DEFAULT_MAX_TIME_S
     parts: tuple[Spec, ...] = ()
 
     def __post_init__(self) -> None:
+        check_fields(self)
         _require(all(not part.parts for part in self.parts), "a spec's parts have no parts of their own")
-        _require(
-            math.isfinite(self.precision) and 0 < self.precision < 1,
-            f"precision must be above 0 and below 1, not {self.precision!r}",
-        )
-        _require(
-            math.isfinite(self.max_time_s) and self.max_time_s > 0,
-            f"max_time_s must be above 0, not {self.max_time_s!r}",
-        )
         _require(bool(self.workloads), "a spec needs at least one workload")
         _require(bool(self.strategies), "a spec needs at least one strategy")
         _require(bool(self.workers), "a spec needs at least one worker count")
-        _require(all(w >= 1 for w in self.workers), "worker counts must be 1 or more")
-        _require(self.tasks is None or self.tasks >= 1, "tasks must be 1 or more")
-        _require(self.repeat >= 1, f"repeat must be 1 or more, not {self.repeat}")
-        _require(self.warmup >= 0, f"warmup must be 0 or more, not {self.warmup}")
-        _require(self.timeout_s is None or self.timeout_s > 0, "timeout must be above 0")
-        _require(self.gil in GIL_MODES, f"gil must be one of {GIL_MODES}, not {self.gil!r}")
 
 
 def composite(parts: tuple[Spec, ...], **shared: Any) -> Spec:
@@ -347,10 +297,13 @@ class Environment:
     python_executable: str
     free_threaded: bool
     gil_enabled: bool
-    cpu_count: int | None
+    cpu_count: Annotated[int | None, Range(1)]
     platform: str
     threadlab_version: str
     time: str
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,25 +332,16 @@ class MachineNoise:
         elapsed_s: the span the readings cover.
     """
 
-    cores: int
-    capacity_cores: tuple[float, ...] = ()
-    calibration_cpu_s: tuple[float, ...] = ()
-    steal_share: float | None = None
-    others_cores: float | None = None
-    cpu_mhz: tuple[float, float] | None = None
-    elapsed_s: float = 0.0
+    cores: Positive
+    capacity_cores: tuple[Seconds, ...] = ()
+    calibration_cpu_s: tuple[Seconds, ...] = ()
+    steal_share: Annotated[float | None, Range(0, 1)] = None
+    others_cores: MaybeSeconds = None
+    cpu_mhz: Annotated[tuple[float, float] | None, Range(0, above=True)] = None
+    elapsed_s: Seconds = 0.0
 
     def __post_init__(self) -> None:
-        _require(self.cores >= 1, f"cores must be 1 or more, not {self.cores!r}")
-        for name in ("steal_share", "others_cores", "elapsed_s"):
-            _non_negative(name, getattr(self, name))
-        for name in ("capacity_cores", "calibration_cpu_s"):
-            for value in getattr(self, name):
-                _non_negative(name, value)
-        _require(
-            self.steal_share is None or self.steal_share <= 1,
-            f"steal_share must be from 0 to 1, not {self.steal_share!r}",
-        )
+        check_fields(self)
         if self.cpu_mhz is not None:
             _require(
                 len(self.cpu_mhz) == 2 and 0 < self.cpu_mhz[0] <= self.cpu_mhz[1],
@@ -424,20 +368,16 @@ class Rounds:
             ``failed`` (no point left running).
     """
 
-    points: tuple[int, ...]
-    rounds: int
-    elapsed_s: float
-    precision: float
-    reached: float | None
-    time_s: float
+    points: tuple[Count, ...]
+    rounds: Count
+    elapsed_s: Seconds
+    precision: Share
+    reached: MaybeSeconds
+    time_s: Seconds
     ended: RoundsEnd
 
     def __post_init__(self) -> None:
-        _require(self.rounds >= 0, f"rounds must be 0 or more, not {self.rounds!r}")
-        _require(all(i >= 0 for i in self.points), "rounds.points must be indices of 0 or more")
-        for name in ("elapsed_s", "precision", "reached", "time_s"):
-            _non_negative(name, getattr(self, name))
-        _require(self.ended in ROUNDS_ENDS, f"ended must be one of {ROUNDS_ENDS}, not {self.ended!r}")
+        check_fields(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -463,6 +403,7 @@ class Result:
     rounds: tuple[Rounds, ...] = ()
 
     def __post_init__(self) -> None:
+        check_fields(self)
         count = len(self.measurements)
         _require(
             all(i < count for r in self.rounds for i in r.points),

@@ -9,19 +9,18 @@ user's code per category, and a note where something could not be read.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
+from typing import Annotated
 
+from threadlab.model._schema import Check, Range, check_fields
 from threadlab.worker._waits_sidecar import CATEGORIES
 
 # The categories, in the order the breakdown lists them (declared once, by the worker):
 # on CPU, runnable but not running, the GIL, a lock, sleeping, I/O, other.
 WAIT_CATEGORIES: tuple[str, ...] = tuple(CATEGORIES)
-
-
-def _check(condition: bool, message: str) -> None:
-    if not condition:
-        raise ValueError(message)
+_ONE_OF = f"one of {', '.join(WAIT_CATEGORIES)}"
+# A category, as a field declares it (the worker's tuple, not a Literal repeating it).
+WaitCategory = Annotated[str, Check(_ONE_OF, lambda v: isinstance(v, str) and v in WAIT_CATEGORIES)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,23 +39,15 @@ class WaitLine:
             a C call such as ``time.sleep``).
     """
 
-    category: str
-    share: float
+    category: WaitCategory
+    share: Annotated[float, Range(0, 1)]
     file: str
-    line: int
+    line: Annotated[int, Range(0)]
     function: str
     library: str | None = None
 
     def __post_init__(self) -> None:
-        _check(
-            self.category in WAIT_CATEGORIES,
-            f"category must be one of {', '.join(WAIT_CATEGORIES)}, not {self.category!r}",
-        )
-        _check(
-            math.isfinite(self.share) and 0 <= self.share <= 1,
-            f"share must be from 0 to 1, not {self.share!r}",
-        )
-        _check(self.line >= 0, f"line must be 0 or more, not {self.line!r}")
+        check_fields(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,39 +73,26 @@ class Waits:
             unreadable, an unknown architecture), None where it is whole.
     """
 
-    cpu_s: float = 0.0
-    runnable_s: float = 0.0
-    gil_s: float = 0.0
-    lock_s: float = 0.0
-    sleep_s: float = 0.0
-    io_s: float = 0.0
-    other_s: float = 0.0
-    observations: int = 0
-    threads: int = 0
+    cpu_s: Annotated[float, Range(0)] = 0.0
+    runnable_s: Annotated[float, Range(0)] = 0.0
+    gil_s: Annotated[float, Range(0)] = 0.0
+    lock_s: Annotated[float, Range(0)] = 0.0
+    sleep_s: Annotated[float, Range(0)] = 0.0
+    io_s: Annotated[float, Range(0)] = 0.0
+    other_s: Annotated[float, Range(0)] = 0.0
+    observations: Annotated[int, Range(0)] = 0
+    threads: Annotated[int, Range(0)] = 0
     lines: tuple[WaitLine, ...] = ()
-    reader_cpu_s: float = 0.0
+    reader_cpu_s: Annotated[float, Range(0)] = 0.0
     note: str | None = None
 
     def __post_init__(self) -> None:
-        for category in WAIT_CATEGORIES:
-            value = getattr(self, f"{category}_s")
-            _check(
-                math.isfinite(value) and value >= 0,
-                f"{category}_s must be a finite number of 0 or more, not {value!r}",
-            )
-        _check(self.observations >= 0, f"observations must be 0 or more, not {self.observations!r}")
-        _check(self.threads >= 0, f"threads must be 0 or more, not {self.threads!r}")
-        _check(
-            math.isfinite(self.reader_cpu_s) and self.reader_cpu_s >= 0,
-            f"reader_cpu_s must be a finite number of 0 or more, not {self.reader_cpu_s!r}",
-        )
+        check_fields(self)
 
     def seconds(self, category: str) -> float:
         """The thread-seconds spent in ``category``."""
-        _check(
-            category in WAIT_CATEGORIES,
-            f"category must be one of {', '.join(WAIT_CATEGORIES)}, not {category!r}",
-        )
+        if category not in WAIT_CATEGORIES:
+            raise ValueError(f"category must be {_ONE_OF}, not {category!r}")
         value: float = getattr(self, f"{category}_s")
         return value
 

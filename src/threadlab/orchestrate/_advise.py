@@ -22,7 +22,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import math
 import os
@@ -30,10 +29,9 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from threadlab._errors import SpecError
-from threadlab.analysis import Analysis, Recommendation, analyse, cores_per_call, cpu_per_wall
+from threadlab.analysis import Analysis, Recommendation, analyse, cores_per_call, cpu_per_wall, summarise
 from threadlab.analysis._classify import PARALLEL_INSIDE_CPU
 from threadlab.model import (
     DEFAULT_PRECISION,
@@ -42,15 +40,17 @@ from threadlab.model import (
     Measurement,
     Point,
     Result,
+    Sample,
     Spec,
     composite,
 )
 from threadlab.orchestrate._execute import execute
-from threadlab.orchestrate._plan import plan
-from threadlab.orchestrate._probe_target import TargetFacts, probe_target, send_by_value
+from threadlab.orchestrate._plan import params_taken, plan
+from threadlab.orchestrate._probe_target import PROBE_TIMEOUT_S, TargetFacts, probe_target, send_by_value
 from threadlab.orchestrate._progress import Progress
-from threadlab.orchestrate._runner import measure_point
-from threadlab.orchestrate._store import ResultsWriter, check_writable
+from threadlab.orchestrate._runner import BUDGET_SPENT, measure_point
+from threadlab.orchestrate._store import ResultsWriter
+from threadlab.orchestrate._strategies import strategy as strategy_of
 from threadlab.worker._params import ParamValue
 from threadlab.worker._text import quoted
 from threadlab.worker.workloads import is_target
@@ -82,12 +82,6 @@ _MOST_WAITING_WORKERS = 64
 # A call shorter than ten hand-offs is short: a pool's start and per-task cost weigh on it, so
 # the pools are tried warm (started once per point) as well as cold, as long-lived pools run.
 _SHORT_TASK_S = 10 * _HANDOFF_S
-# The strategies whose pool may start once per point (``start=warm``).
-_POOLS = ("thread-pool", "processes")
-# Work already parallel inside is split over these, each worker with one native thread: threads
-# (native code releases the GIL) and processes; thread-pool would repeat threads, and
-# subinterpreters cannot load most native extensions.
-_INNER_SPLIT = ("threads", "processes")
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +99,19 @@ class Advice:
     result: Result
     analysis: Analysis
     recommendation: Recommendation | None
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Sweep:
+    """One Python's sweep, measured: its result and its notes, not yet analysed.
+
+    Attributes:
+        result: every point measured under that Python (probe excluded).
+        notes: what was left out, and why, in plain words.
+    """
+
+    result: Result
     notes: tuple[str, ...]
 
 
@@ -175,7 +182,7 @@ def _strategies(
     names = ("threads", "thread-pool", "processes", "interpreters", *(("dask",) if scheduler else ()))
     for name in names:
         reason = host.unavailable.get(name)
-        if reason is None and name in ("processes", "dask"):
+        if reason is None and strategy_of(name).pickles_tasks:
             reason = facts.pickle_problem
         if reason:
             notes.append(f"{name} skipped: {reason}")
@@ -196,23 +203,92 @@ def advise_sweep(
     precision: float = DEFAULT_PRECISION,
     repeat: int = 5,
     warmup: int = 1,
-    out: Path | None = None,
+    writer: ResultsWriter | None = None,
     progress: Progress | None = None,
     scheduler: str = "",
-) -> Advice:
+) -> Sweep:
     """Measure a user's function under every strategy that applies, within ``budget_s``.
 
-    ``scheduler``: the address of a running Dask scheduler, checked by the
-    caller; ``dask`` is then tried on its workers too.
+    The run: the target probed (``probe_target``, then ``probe_call``), the
+    sweep planned from what the probes found (``plan_sweep``, pure), then
+    measured. ``scheduler``: the address of a running Dask scheduler, checked
+    by the caller; ``dask`` is then tried on its workers too. ``writer``
+    saves the points after every round; the caller analyses the result, once.
+
+    One deadline for the whole sweep, ``budget_s`` from its start: every
+    step (the import probe, the probe of the calls, each worker's start and
+    each sample) is given what is left of it, and none runs past it.
 
     Raises:
         SpecError: the target cannot be loaded, its arguments are refused,
-            or every call of it raised in the probe.
+            every call of it raised in the probe, or no call returned within
+            half the budget.
     """
     started = time.perf_counter()
     progress = progress or Progress()
-    if out is not None:
-        check_writable(out)
+    params = _call_params(target, args, inputs, scheduler)
+    deadline = started + budget_s
+    # Imported, checked and its inputs counted in a probe process: never in this one.
+    facts = probe_target(
+        target, python=host.executable, inputs=inputs, timeout_s=min(PROBE_TIMEOUT_S, budget_s / 2)
+    )
+    call = probe_call(
+        target,
+        host=host,
+        gil=gil,
+        params=params,
+        items=facts.items,
+        budget_s=budget_s,
+        # The probe's share is half the budget: the sweep needs the rest.
+        deadline=started + budget_s / 2,
+        progress=progress,
+    )
+    planned = plan_sweep(
+        target,
+        facts=facts,
+        host=host,
+        call=call,
+        params=params,
+        gil=gil,
+        inputs=inputs,
+        scheduler=scheduler,
+        tasks=tasks,
+        budget_s=budget_s,
+        spent_s=time.perf_counter() - started,
+        precision=precision,
+        repeat=repeat,
+        warmup=warmup,
+    )
+    # The target was probed above: the plan takes that answer rather than asking again.
+    points = plan(planned.spec, probed={(target, host.executable): facts})
+    result = execute(
+        planned.spec,
+        writer=writer,
+        points=points,
+        progress=progress,
+        retire_below=_RETIRE_BELOW,
+        deadline=deadline,
+    )
+    return Sweep(result, (*planned.notes, *_cut_short(result, budget_s)))
+
+
+def _cut_short(result: Result, budget_s: float) -> tuple[str, ...]:
+    """A note naming the points the deadline cut short, stopped mid-step or never started; or none."""
+    cut = [m.point.label() for m in result.measurements if any(BUDGET_SPENT in e.message for e in m.errors)]
+    if not cut:
+        return ()
+    return (
+        f"the budget of {budget_s:g} s ran out: {len(cut)} point(s) cut short, stopped mid-step or "
+        f"not started (status timeout, the reason in each point's errors): {', '.join(cut)}",
+    )
+
+
+def _call_params(target: str, args: str, inputs: str, scheduler: str) -> dict[str, ParamValue]:
+    """The function workload's parameters for ``target``, checked before any probe.
+
+    Raises:
+        SpecError: ``target`` is not a user's function, or its arguments are refused.
+    """
     if not is_target(target):
         # A user's function only: a built-in workload name is refused here, not asserted on.
         raise SpecError(
@@ -226,166 +302,333 @@ def advise_sweep(
         check_call(params)
     except ValueError as error:
         raise SpecError("args", str(error)) from None
-    # Imported, checked and its inputs counted in a probe process: never in this one.
-    facts = probe_target(target, python=host.executable, inputs=inputs)
-    notes: list[str] = facts.notes(inputs)
-    strategies = _strategies(facts, host, notes, scheduler)
-    item_count = facts.items
+    return params
 
-    # 1. Probe: the cost of one call and how much of it is CPU, from a few sequential calls;
-    # again with more calls where those few were too short to time (a sample's fixed cost
-    # would otherwise pass for the calls' own).
-    probe_limit_s = max(10.0, budget_s / 2)
+
+@dataclass(frozen=True, slots=True)
+class CallCost:
+    """What the probe measured of one call, on this machine: what a sweep is planned from.
+
+    Attributes:
+        task_s: wall time of one call, run sequentially.
+        cpu: CPU/wall of the calls; None where it was not measured.
+        busy: cores one call keeps busy while it runs (native threads inside it).
+        cores: this machine's cores.
+        items: how many items ``inputs`` has; None without inputs.
+        notes: what the probe could not do as planned (its samples cut short
+            by the deadline: the warm-ups time the calls instead).
+    """
+
+    task_s: float
+    cpu: float | None
+    busy: float
+    cores: int
+    items: int | None
+    notes: tuple[str, ...] = ()
+
+
+def probe_call(
+    target: str,
+    *,
+    host: FoundInterpreter,
+    gil: Gil,
+    params: dict[str, ParamValue],
+    items: int | None,
+    budget_s: float,
+    deadline: float,
+    progress: Progress,
+) -> CallCost:
+    """The cost of one call and how much of it is CPU, from a few sequential calls.
+
+    Again with more calls where those few were too short to time (a sample's
+    fixed cost would otherwise pass for the calls' own). ``deadline`` (a
+    ``time.perf_counter()`` reading) ends the probe: half of ``budget_s``
+    from the sweep's start, the rest being the sweep's. Where it cut the
+    samples short, the warm-ups that returned time the calls instead.
+
+    Raises:
+        SpecError: no call returned before the deadline (or the probe's
+            worker had not started), every call raised, or the function
+            failed before it could be measured.
+    """
 
     def probe_with(count: int) -> Measurement:
         point = Point(target, "sequential", 1, count, params, {}, host.executable, 3, 1, gil)
-        measured = measure_point(
-            point, repeat=3, warmup=1, timeout_s=probe_limit_s, on_sample=progress.sample
+        # The deadline bounds the probe: it has no timeout of its own.
+        return measure_point(
+            point, repeat=3, warmup=1, timeout_s=None, on_sample=progress.sample, deadline=deadline
         )
-        if measured.status == "timeout":
-            # advise has no timeout of its own to raise: the budget sets this limit.
-            raise SpecError(
-                "advise",
-                f"the function did not return: {count} call(s) were still running after "
-                f"{probe_limit_s:g} s (half the budget, at least 10 s) and were stopped; "
-                "if one call takes that long, pass {budget}",
-                {"budget": math.ceil(budget_s * 4)},
-            )
-        return measured
 
-    probe_tasks = min(item_count or 3, 3)
-    probe = probe_with(probe_tasks)
+    count = min(items or 3, 3)
+    probe = probe_with(count)
+    _refuse_unreturned(probe, count, budget_s)
     durations = [d for s in probe.samples for d in s.spans.durations()]
     if probe.samples and durations and statistics.median(s.wall_s for s in probe.samples) < _PROBE_S:
         wanted = math.ceil(_PROBE_S / max(statistics.median(durations), 1e-7))
-        more = min(item_count or _MAX_TASKS, _MAX_TASKS, wanted)
-        if more > probe_tasks:
-            probe_tasks, probe = more, probe_with(more)
+        more = min(items or _MAX_TASKS, _MAX_TASKS, wanted)
+        if more > count:
+            again = probe_with(more)
+            if again.samples:  # else the first probe's calls stand
+                count, probe = more, again
+    samples = _refuse_failed(probe)
+    cpu = cpu_per_wall(samples)
+    return CallCost(
+        task_s=max(statistics.median(s.wall_s for s in samples) / count, 1e-7),
+        cpu=cpu,
+        # Cores one call keeps busy while it runs (CPU/wall falls when other programs hold the
+        # cores; this does not), CPU/wall where the calls' own CPU was not measured.
+        busy=cores_per_call(samples) or cpu or 1.0,
+        cores=os.cpu_count() or 1,
+        items=items,
+        notes=()
+        if probe.samples
+        else (
+            f"the probe was cut short when half the budget ({budget_s / 2:.3g} s) was spent: "
+            f"one call's cost is read from its warm-up of {count} call(s)",
+        ),
+    )
+
+
+def _timed(probe: Measurement) -> list[Sample]:
+    """What times the calls: the samples, or the warm-ups of a probe the deadline cut short."""
+    cut = probe.status == "timeout" and not probe.samples
+    return [s for s in probe.warmups if s.tasks_ok == s.tasks > 0] if cut else list(probe.samples)
+
+
+def _refuse_unreturned(probe: Measurement, count: int, budget_s: float) -> None:
+    """Refuse a function no call of which returned before the probe's deadline, half the budget.
+
+    Raises:
+        SpecError: the calls were still running, or the probe's worker had
+            not started (the worker says hello as it starts, before it
+            imports the target and calls it).
+    """
+    if probe.status != "timeout" or _timed(probe):
+        return
+    when = f"when {budget_s / 2:.3g} s, half the budget, were spent"
+    raise SpecError(
+        "advise",
+        f"the function did not return: {count} call(s) were still running {when}, and were "
+        "stopped; if one call takes that long, pass {budget}"
+        if probe.interpreter is not None
+        else f"the probe's worker had not started {when} (a busy machine); pass {{budget}}",
+        {"budget": math.ceil(budget_s * 4)},
+    )
+
+
+def _refuse_failed(probe: Measurement) -> list[Sample]:
+    """The samples that time the calls (``_timed``); refused where every probed call raised, or
+    where the function failed before a sample.
+
+    Raises:
+        SpecError: with the last line of the first error.
+    """
     ran = [s for s in (*probe.warmups, *probe.samples) if s.tasks]
     if ran and all(s.tasks_ok == 0 for s in ran):
         first = probe.errors[0] if probe.errors else None
         last = (first.traceback or "").strip().splitlines()[-1:] if first else []
         raise SpecError("advise", f"every call of the function raised: {last[0] if last else 'an error'}")
-    if not probe.samples:
+    samples = _timed(probe)
+    if not samples:
         failure = probe.errors[0].message if probe.errors else probe.status
         raise SpecError("advise", f"the function failed before it could be measured: {failure}")
-    task_s = max(statistics.median(s.wall_s for s in probe.samples) / probe_tasks, 1e-7)
-    cpu = cpu_per_wall(probe.samples)
-    cores = os.cpu_count() or 1
-    # Already parallel inside: more workers on top of native pools that use the cores only
-    # compete for them; what is worth weighing is N workers with one native thread each.
-    # Cores one call keeps busy while it runs (CPU/wall falls when other programs hold the
-    # cores; this does not), CPU/wall where the calls' own CPU was not measured.
-    busy = cores_per_call(probe.samples) or cpu or 1.0
-    inside = busy > PARALLEL_INSIDE_CPU and cores >= 2
-    waiting = cpu is not None and cpu < _WAITING and not inside
-    counts = _counts(_MOST_WAITING_WORKERS if waiting else cores + 1)[1:]
-    if inside:
-        notes.append(
-            f"one call keeps {busy:.2f} cores busy (native threads inside it): one worker with its native "
-            f"threads, against N workers with inner_threads=1 each"
-        )
-        strategies = [s for s in strategies if s in _INNER_SPLIT]
-        counts = tuple(c for c in counts if c <= cores) or (cores,)
-        busy = min(busy, float(cores))
-    else:
-        busy = 1.0
-    # Short calls: each pool warm as well as cold (its start-up recorded apart), chunked by default.
-    pools = [name for name in strategies if name in _POOLS]
-    if task_s < _SHORT_TASK_S and pools:
-        params["start"] = "cold,warm"
-        notes.append(
-            f"one call takes {task_s:.3g} s: {' and '.join(pools)} tried warm (started once per point) "
-            "as well as cold, in chunks of calls (chunksize auto)"
-        )
-    tried = [*strategies, *(pools if "start" in params else ())]  # each warm pool is a point more
+    return samples
 
-    # 2. Fix the work: T calls, a sequential sample of about _MIN_SAMPLE_S, and enough
-    # rounds of every point inside the budget.
-    def sample_s(strategy: str, workers: int, count: int) -> float:
+
+@dataclass(frozen=True, slots=True)
+class SweepPlan:
+    """What ``plan_sweep`` chose: the spec to measure, and notes on what it left out and why."""
+
+    spec: Spec
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Costs:
+    """Expected times of a sweep's samples and rounds, from one call's cost (``CallCost``).
+
+    ``busy``: the cores one call's work takes, 1 unless the work is split
+    over workers with one native thread each; ``tried``: every strategy
+    measured, each warm pool a point more.
+    """
+
+    task_s: float
+    busy: float
+    cores: int
+    waiting: bool
+    tried: tuple[str, ...]
+    repeat: int
+    warmup: int
+    available_s: float
+
+    def sample_s(self, strategy: str, workers: int, count: int) -> float:
         """Expected wall time of one sample: waiting overlaps; computing shares the cores."""
         if strategy == "sequential":
-            return count * task_s
-        parallel = min(workers, count) if waiting else min(workers, count, cores)
-        if not waiting and strategy in ("threads", "thread-pool"):
+            return count * self.task_s
+        parallel = min(workers, count) if self.waiting else min(workers, count, self.cores)
+        if not self.waiting and strategy_of(strategy).shares_one_gil:
             parallel = 1  # assume the worst: the function holds the GIL
-        handoff = _HANDOFF_S if strategy in ("processes", "interpreters") else 0.0
+        handoff = _HANDOFF_S if strategy_of(strategy).hands_off else 0.0
         # With one native thread, a call takes as long as all its cores' work did.
-        return count * (task_s * busy + handoff) / parallel
+        return count * (self.task_s * self.busy + handoff) / parallel
 
-    def round_s(count: int, sweep: Sequence[int]) -> float:
-        return sample_s("sequential", 1, count) + sum(sample_s(s, w, count) for w in sweep for s in tried)
-
-    def startup_s(sweep: Sequence[int], count: int) -> float:
-        points = 1 + len(sweep) * len(tried)
-        return points * (_POINT_OVERHEAD_S + warmup * count * task_s)
-
-    def fits(count: int, sweep: Sequence[int]) -> bool:
-        need = startup_s(sweep, count) + max(repeat, _PLANNED_ROUNDS) * round_s(count, sweep)
-        return need <= available
-
-    available = budget_s * _PLANNED_SHARE - (time.perf_counter() - started)
-    if tasks is not None or item_count is not None:
-        total = tasks or item_count or 1
-        # More workers than calls would sit idle: T calls keep at most T workers busy.
-        counts = tuple(c for c in counts if c < total) + (
-            (total,) if total < counts[-1] and total > 1 else ()
+    def round_s(self, count: int, sweep: Sequence[int]) -> float:
+        return self.sample_s("sequential", 1, count) + sum(
+            self.sample_s(s, w, count) for w in sweep for s in self.tried
         )
-        counts = counts or (2,)
-    else:
-        # The most workers that fit, each worker count with as many calls as its largest
-        # count of workers needs (and a sequential sample of about _MIN_SAMPLE_S): fewer
-        # workers mean fewer calls too, so a slow call still gets its sweep.
-        def calls(sweep: tuple[int, ...]) -> int:
-            return min(_MAX_TASKS, max(sweep[-1], math.ceil(_MIN_SAMPLE_S / task_s)))
 
-        while len(counts) > 1 and not fits(calls(counts), counts):
-            counts = counts[:-1]
-        total = calls(counts)
-        while total > counts[-1] and not fits(total, counts):
-            total = max(counts[-1], total // 2)
-    if not fits(total, counts):
+    def startup_s(self, sweep: Sequence[int], count: int) -> float:
+        points = 1 + len(sweep) * len(self.tried)
+        return points * (_POINT_OVERHEAD_S + self.warmup * count * self.task_s)
+
+    def fits(self, count: int, sweep: Sequence[int]) -> bool:
+        need = self.startup_s(sweep, count) + max(self.repeat, _PLANNED_ROUNDS) * self.round_s(count, sweep)
+        return need <= self.available_s
+
+
+def plan_sweep(
+    target: str,
+    *,
+    facts: TargetFacts,
+    host: FoundInterpreter,
+    call: CallCost,
+    params: dict[str, ParamValue],
+    gil: Gil = "default",
+    inputs: str = "",
+    scheduler: str = "",
+    tasks: int | None = None,
+    budget_s: float = 60.0,
+    spent_s: float = 0.0,
+    precision: float = DEFAULT_PRECISION,
+    repeat: int = 5,
+    warmup: int = 1,
+) -> SweepPlan:
+    """The sweep to measure, from what the probes found: pure, no I/O, no clock.
+
+    Worker counts 2, 4, … (up to ~64 for waiting work, about the cores for
+    computing work, the cores for work already parallel inside), the
+    strategies that apply to the function and to ``host`` (pools warm as
+    well as cold where calls are short), and T calls per point, so that a
+    sequential sample lasts about 0.1 s and the rounds fit in what is left
+    of ``budget_s`` once ``spent_s`` (the probes) is spent. Calls fixed by
+    ``tasks`` or by the inputs keep the most worker counts that fit; calls
+    so slow that the warm-ups alone would spend half of what is left get none.
+    """
+    notes: list[str] = list(facts.notes(inputs))
+    params = dict(params)
+    strategies = _strategies(facts, host, notes, scheduler)
+    notes.extend(call.notes)
+    # Already parallel inside: more workers on top of native pools that use the cores only
+    # compete for them; what is worth weighing is N workers with one native thread each.
+    inside = call.busy > PARALLEL_INSIDE_CPU and call.cores >= 2
+    waiting = call.cpu is not None and call.cpu < _WAITING and not inside
+    counts = _counts(_MOST_WAITING_WORKERS if waiting else call.cores + 1)[1:]
+    busy = 1.0
+    if inside:
         notes.append(
-            f"one call takes {task_s:.3g} s: {_PLANNED_ROUNDS} rounds of {total} calls per point "
-            f"overrun the budget of {budget_s:g} s"
+            f"one call keeps {call.busy:.2f} cores busy (native threads inside it): one worker with its "
+            "native threads, against N workers with inner_threads=1 each"
         )
-
-    # 3. One group, in interleaved rounds, for the time left.
-    spent = time.perf_counter() - started
+        strategies = [s for s in strategies if strategy_of(s).splits_native_work]
+        counts = tuple(c for c in counts if c <= call.cores) or (call.cores,)
+        busy = min(call.busy, float(call.cores))
+    # Short calls: each pool warm as well as cold (its start-up recorded apart), chunked by default.
+    pools = [name for name in strategies if strategy_of(name).pool]
+    if call.task_s < _SHORT_TASK_S and pools:
+        params["start"] = "cold,warm"
+        notes.append(
+            f"one call takes {call.task_s:.3g} s: {' and '.join(pools)} tried warm (started once per point) "
+            "as well as cold, in chunks of calls (chunksize auto)"
+        )
+    available_s = budget_s * _PLANNED_SHARE - spent_s
+    tried = (*strategies, *(pools if "start" in params else ()))  # each warm pool is a point more
+    costs = _Costs(call.task_s, busy, call.cores, waiting, tried, repeat, warmup, available_s)
+    counts, total = _sized(costs, counts, tasks or call.items)
+    costs = _fitted(costs, counts, total, budget_s, notes)
     spec = Spec(
         workloads=(target,),
         strategies=("sequential", *strategies),
         workers=counts,
         tasks=total,
         repeat=repeat,
-        warmup=warmup,
+        warmup=costs.warmup,
         params=params,
-        # A sample far slower than planned is stuck, not slow: cut it and go on.
-        timeout_s=max(
-            10.0, 5 * max(sample_s(s, w, total) for s in ("sequential", *strategies) for w in counts)
+        # A sample far slower than planned is stuck, not slow: cut it and go on. The deadline
+        # bounds every step anyway; this only stops a stuck one sooner.
+        timeout_s=min(
+            budget_s,
+            max(
+                10.0,
+                5 * max(costs.sample_s(s, w, total) for s in ("sequential", *strategies) for w in counts),
+            ),
         ),
         python=host.executable,
         gil=gil,
         precision=precision,
-        max_time_s=max(0.1, budget_s * _PLANNED_SHARE - spent - startup_s(counts, total)),
+        max_time_s=max(0.1, available_s - costs.startup_s(counts, total)),
     )
-    if inside and strategies:
-        # Two parts: the sequential baseline keeps its native pools as they are (all cores
-        # inside one call); the others run with one native thread per worker.
-        alone = dataclasses.replace(spec, strategies=("sequential",), workers=(1,))
-        split = dataclasses.replace(spec, strategies=tuple(strategies), params={**params, "inner_threads": 1})
-        spec = composite(
-            (alone, split), precision=spec.precision, max_time_s=spec.max_time_s, timeout_s=spec.timeout_s
+    return SweepPlan(_split_inside(spec, strategies, params) if inside and strategies else spec, tuple(notes))
+
+
+def _sized(costs: _Costs, counts: tuple[int, ...], fixed: int | None) -> tuple[tuple[int, ...], int]:
+    """The worker counts and the calls per point: ``fixed`` calls (given, or one per input), or the
+    most workers that fit the budget, each count with as many calls as its largest needs."""
+    if fixed is not None:
+        total = fixed or 1
+        # More workers than calls would sit idle: T calls keep at most T workers busy.
+        counts = tuple(c for c in counts if c < total) + (
+            (total,) if total < counts[-1] and total > 1 else ()
         )
-    # The target was probed above: the plan takes that answer rather than asking again.
-    points = plan(spec, probed={(target, host.executable): facts})
-    result = execute(spec, out=out, points=points, progress=progress, retire_below=_RETIRE_BELOW)
-    analysis = analyse(result)
-    if out is not None:
-        with ResultsWriter(out) as writer:
-            writer.save(result, analysis.to_json())
-    recommendation = analysis.recommendations[0] if analysis.recommendations else None
-    return Advice(result, analysis, recommendation, tuple(notes))
+        counts = counts or (2,)
+        # The calls are fixed; the worker counts are not: the most that fit the budget.
+        while len(counts) > 1 and not costs.fits(total, counts):
+            counts = counts[:-1]
+        return counts, total
+
+    # A sequential sample of about _MIN_SAMPLE_S: fewer workers mean fewer calls too, so a
+    # slow call still gets its sweep.
+    def calls(sweep: tuple[int, ...]) -> int:
+        return min(_MAX_TASKS, max(sweep[-1], math.ceil(_MIN_SAMPLE_S / costs.task_s)))
+
+    while len(counts) > 1 and not costs.fits(calls(counts), counts):
+        counts = counts[:-1]
+    total = calls(counts)
+    while total > counts[-1] and not costs.fits(total, counts):
+        total = max(counts[-1], total // 2)
+    return counts, total
+
+
+def _fitted(costs: _Costs, counts: tuple[int, ...], total: int, budget_s: float, notes: list[str]) -> _Costs:
+    """``costs`` as measured: without warm-ups where those alone would spend half of what is left
+    (slow calls: each point's warm-ups would spend the budget before a sample); each overrun in ``notes``."""
+    if not costs.fits(total, counts):
+        notes.append(
+            f"one call takes {costs.task_s:.3g} s: {_PLANNED_ROUNDS} rounds of {total} calls per point "
+            f"overrun the budget of {budget_s:g} s"
+        )
+    needed = costs.startup_s(counts, total)
+    if not costs.warmup or needed <= costs.available_s / 2:
+        return costs
+    costs = dataclasses.replace(costs, warmup=0)
+    notes.append(
+        f"one call takes {costs.task_s:.3g} s: no warm-up calls, which would have taken about "
+        f"{needed - costs.startup_s(counts, total):.3g} s of the {max(costs.available_s, 0):.3g} s "
+        "left to measure"
+    )
+    return costs
+
+
+def _split_inside(spec: Spec, strategies: Sequence[str], params: dict[str, ParamValue]) -> Spec:
+    """Work already parallel inside, in two parts: the sequential baseline keeps its native
+    pools as they are (all cores inside one call); the others run with one native thread per worker."""
+    # Each part takes only its own strategies' parameters: a warm start is no sequential's.
+    alone = dataclasses.replace(
+        spec, strategies=("sequential",), workers=(1,), params=params_taken(params, ("sequential",))
+    )
+    split = dataclasses.replace(spec, strategies=tuple(strategies), params={**params, "inner_threads": 1})
+    return composite(
+        (alone, split), precision=spec.precision, max_time_s=spec.max_time_s, timeout_s=spec.timeout_s
+    )
 
 
 def advise_pythons(
@@ -394,45 +637,22 @@ def advise_pythons(
     hosts: Sequence[FoundInterpreter],
     gils: Sequence[Gil],
     budget_s: float,
-    out: Path | None = None,
+    writer: ResultsWriter | None = None,
     progress: Progress | None = None,
     **options: object,
 ) -> Advice:
     """``advise_sweep`` under each Python of ``hosts``, sharing the budget; one advice of all.
 
-    Each Python gets its own sweep and its own recommendation (the analysis
-    groups points by Python); the merged result holds every point.
+    Each Python gets its own sweep and its own recommendation (the analysis,
+    made once, groups points by Python); the merged result holds every
+    point. ``writer`` (made by the caller, its lock taken before the probes
+    start workers) saves a single sweep after every round, and the whole
+    result with its analysis at the end.
 
     Raises:
-        SpecError: as ``advise_sweep``; or another run is writing ``out``
-            (before the probes start workers).
+        SpecError: as ``advise_sweep``.
     """
-    if out is not None:
-        check_writable(out)
-    # The lock on the results file, from before the probes start workers to the last save.
-    with ResultsWriter(out) if out is not None else contextlib.nullcontext():
-        return _advise_pythons(
-            target,
-            hosts=hosts,
-            gils=gils,
-            budget_s=budget_s,
-            out=out,
-            progress=progress,
-            **options,
-        )
-
-
-def _advise_pythons(
-    target: str,
-    *,
-    hosts: Sequence[FoundInterpreter],
-    gils: Sequence[Gil],
-    budget_s: float,
-    out: Path | None = None,
-    progress: Progress | None = None,
-    **options: object,
-) -> Advice:
-    sweeps: list[Advice] = []
+    sweeps: list[Sweep] = []
     for host, host_gil in zip(hosts, gils, strict=True):
         sweeps.append(
             advise_sweep(
@@ -440,15 +660,31 @@ def _advise_pythons(
                 host=host,
                 gil=host_gil,
                 budget_s=budget_s / len(hosts),
-                out=out if len(hosts) == 1 else None,
+                writer=writer if len(hosts) == 1 else None,
                 progress=progress,
                 **options,  # type: ignore[arg-type]  # advise_sweep's own keywords, passed through
             )
         )
         if sweeps[-1].result.interrupted:
             break
-    if len(sweeps) == 1:
-        return sweeps[0]
+    result = sweeps[0].result if len(sweeps) == 1 else _merged(sweeps)
+    analysis = analyse(result)
+    if writer is not None:
+        writer.save(result, analysis.to_json(), summaries=[s for _, s in summarise(result)])
+    labels = [host.label() for host in hosts]
+    notes = (
+        sweeps[0].notes
+        if len(hosts) == 1
+        else tuple(
+            f"{label}: {note}" for label, sweep in zip(labels, sweeps, strict=False) for note in sweep.notes
+        )
+    )
+    recommendation = analysis.recommendations[0] if analysis.recommendations else None
+    return Advice(result, analysis, recommendation, notes)
+
+
+def _merged(sweeps: Sequence[Sweep]) -> Result:
+    """The sweeps of several Pythons as one result: every point, each sweep's rounds renumbered."""
     first = sweeps[0].result
     measurements = tuple(m for sweep in sweeps for m in sweep.result.measurements)
     offset = 0
@@ -460,7 +696,7 @@ def _advise_pythons(
         offset += len(sweep.result.measurements)
     # A sweep of work already parallel inside is itself made of parts: a spec's parts have none.
     specs = tuple(part for sweep in sweeps for part in (sweep.result.spec.parts or (sweep.result.spec,)))
-    result = Result(
+    return Result(
         spec=composite(
             specs,
             precision=first.spec.precision,
@@ -473,13 +709,3 @@ def _advise_pythons(
         noise=first.noise,
         rounds=tuple(rounds),
     )
-    analysis = analyse(result)
-    if out is not None:
-        with ResultsWriter(out) as writer:
-            writer.save(result, analysis.to_json())
-    labels = [host.label() for host in hosts]
-    notes = tuple(
-        f"{label}: {note}" for label, sweep in zip(labels, sweeps, strict=False) for note in sweep.notes
-    )
-    recommendation = analysis.recommendations[0] if analysis.recommendations else None
-    return Advice(result, analysis, recommendation, notes)

@@ -2,7 +2,8 @@
 
 ::
 
-    candidates: --python paths, python3.X on PATH, pyenv versions, uv-managed Pythons
+    candidates: --python paths, python3.X on PATH, pyenv versions, uv-managed Pythons,
+        │       builds in threadlab's own cache (scripts/free-threaded-python.sh)
         │ one per real path (a symlink and its target are one Python)
         ▼
     cache: <cache dir>/interpreters.json, keyed by real path, mtime and size,
@@ -177,6 +178,28 @@ def _uv() -> list[str]:
     return found
 
 
+def pythons_dir() -> Path:
+    """Where ``scripts/free-threaded-python.sh`` installs its builds: one ``<version>t/`` each.
+
+    ``$THREADLAB_PYTHONS_DIR``, else ``<user cache>/threadlab/pythons``. Apart from the probe
+    cache (``THREADLAB_CACHE_DIR``), which tests point at a temporary directory: a build that
+    took minutes is still found there.
+    """
+    root = os.environ.get("THREADLAB_PYTHONS_DIR")
+    if root:
+        return Path(root)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+    return Path(base) / "threadlab" / "pythons"
+
+
+def _built_here() -> list[str]:
+    """Pythons built into :func:`pythons_dir`: ``<dir>/*/bin/python3.X[t]``, newest name first."""
+    found = []
+    for install in sorted(glob.glob(os.path.join(pythons_dir(), "*"))):
+        found.extend(_versioned_in(os.path.join(install, "bin"))[-1:])
+    return found
+
+
 def _versioned_in(directory: str) -> list[str]:
     with contextlib.suppress(OSError):
         return [
@@ -196,6 +219,7 @@ def candidates(given: Sequence[str] = ()) -> list[tuple[str, str]]:
         ("PATH", _on_path()),
         ("pyenv", _pyenv()),
         ("uv", _uv()),
+        ("threadlab", _built_here()),
     ]
     for source, paths in groups:
         for path in paths:
@@ -352,7 +376,7 @@ def describe_all(
     for path, _ in paths:
         stamp = _stamp(path)
         if stamp is None:
-            answers[path] = {"broken": "no such file"}
+            answers[path] = {"broken": "does not exist"}
             continue
         entry = entries.get(stamp[0])
         recent = _timed_out.get(stamp) if use_cache else None
@@ -383,9 +407,9 @@ def discover(
     return sorted(found, key=lambda f: (f.broken is not None, [-n for n in f.version_key], f.free_threaded))
 
 
-def describe(executable: str) -> FoundInterpreter:
+def describe(executable: str, *, use_cache: bool = True) -> FoundInterpreter:
     """One Python, probed (or from the cache); the running one is described from the inside."""
     if executable == sys.executable:
         return this_interpreter()
-    (found,) = describe_all([(executable, "given")])
+    (found,) = describe_all([(executable, "given")], use_cache=use_cache)
     return found

@@ -18,24 +18,25 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from pathlib import Path
 
-from threadlab.model import Environment, MachineNoise, Measurement, Point, Result, Rounds, Spec
+from threadlab.analysis import baselines, summary
+from threadlab.model import Environment, MachineNoise, Measurement, Point, Result, Rounds, Spec, Summary
 from threadlab.orchestrate._noise import NoiseMonitor
 from threadlab.orchestrate._plan import plan
 from threadlab.orchestrate._progress import Progress, RoundProgress
 from threadlab.orchestrate._rounds import group_points, measure_group
 from threadlab.orchestrate._runner import end_unended_sessions, environment_info
-from threadlab.orchestrate._store import ResultsWriter, check_writable
+from threadlab.orchestrate._store import ResultsWriter
 
 
 def execute(
     spec: Spec,
     *,
-    out: Path | None = None,
+    writer: ResultsWriter | None = None,
     points: Sequence[Point] | None = None,
     progress: Progress | None = None,
     retire_below: float | None = None,
+    deadline: float | None = None,
 ) -> Result:
     """Measure every point of ``spec`` in interleaved rounds, group by group, saving after every round.
 
@@ -50,15 +51,17 @@ def execute(
 
     Args:
         spec: what to measure.
-        out: results file, rewritten atomically after every round.
+        writer: saves the results file, atomically, after every round; its
+            lock, taken by whoever made it, held to the end (None: no file).
         points: the already-planned points of ``spec`` (planned here if None).
         progress: told of each point's start, each sample and each round.
         retire_below: stop sampling a point once its speedup interval lies
             wholly below this (``measure_group``); None: every point to the end.
+        deadline: the command's own end, a ``time.perf_counter()`` reading
+            (advise's budget): no worker step runs past it (``measure_group``).
 
     Raises:
-        SpecError: the spec is refused, or another run is writing ``out``
-            (before any work starts).
+        SpecError: the spec is refused (before any work starts).
     """
     progress = progress or Progress()
     if points is None:
@@ -66,12 +69,7 @@ def execute(
         points = plan(spec, notes)
         for line in notes:
             progress.note(line)
-    if out is None:
-        return _execute(spec, None, tuple(points), progress, retire_below)
-    check_writable(out)
-    # The lock on the results file is taken here, before any worker starts, and held to the end.
-    with ResultsWriter(out) as writer:
-        return _execute(spec, writer, tuple(points), progress, retire_below)
+    return _execute(spec, writer, tuple(points), progress, retire_below, deadline)
 
 
 def _execute(
@@ -80,6 +78,7 @@ def _execute(
     todo: tuple[Point, ...],
     progress: Progress,
     retire_below: float | None,
+    deadline: float | None = None,
 ) -> Result:
     """``execute``'s rounds, group by group, saved through ``writer`` (if any) after each."""
     environment = Environment(**environment_info())
@@ -91,9 +90,12 @@ def _execute(
     run_started = time.perf_counter()
     monitor = NoiseMonitor()
 
+    kept: dict[int, tuple[Measurement, Measurement | None, Summary | None]] = {}
+
     def save(current: Sequence[Measurement] = ()) -> None:
         if writer is not None:
-            writer.save(Result(spec, environment, (*measured, *current), interrupted, noise, tuple(rounds)))
+            result = Result(spec, environment, (*measured, *current), interrupted, noise, tuple(rounds))
+            writer.save(result, summaries=summaries_kept(result.measurements, kept))
 
     try:
         monitor.start()
@@ -129,16 +131,39 @@ def _execute(
                 on_round=report,
                 on_measured=save,
                 retire_below=retire_below,
+                deadline=deadline,
             )
             measured.extend(outcome.measurements)
             rounds.append(outcome.rounds)
             if outcome.interrupted:
                 interrupted = True
                 break
-        noise = monitor.finish()
+        # Past the deadline, the closing capacity probe (0.15 s idle, 0.85 s measured on this
+        # busy 2-core machine) would only overrun the budget further.
+        noise = monitor.finish(probe=deadline is None or time.perf_counter() < deadline)
     except KeyboardInterrupt:  # between groups, or while the monitor calibrated: what was measured stays
         interrupted = True
         # Or while a group's workers were being closed, the signal cutting that short.
         end_unended_sessions()
     save()
     return Result(spec, environment, tuple(measured), interrupted, noise, tuple(rounds))
+
+
+def summaries_kept(
+    measurements: Sequence[Measurement],
+    kept: dict[int, tuple[Measurement, Measurement | None, Summary | None]],
+) -> list[Summary | None]:
+    """Each point's summary, computed again only where the point or its baseline changed since the
+    last call with ``kept`` (which this updates): a save after every round then costs the same at
+    point 1 and at point 200 (``benchmarks/bench_saving.py``), and the writer keeps the text of
+    every point whose summary is the same object as before.
+    """
+    fresh: dict[int, tuple[Measurement, Measurement | None, Summary | None]] = {}
+    for measurement, baseline in zip(measurements, baselines(measurements), strict=True):
+        known = kept.get(id(measurement))
+        if known is None or known[0] is not measurement or known[1] is not baseline:
+            known = (measurement, baseline, summary(measurement, baseline))
+        fresh[id(measurement)] = known
+    kept.clear()
+    kept.update(fresh)
+    return [fresh[id(m)][2] for m in measurements]

@@ -252,8 +252,12 @@ class NoiseMonitor:
         self._calibration.append(time_calibration())
         self._read_mhz()
 
-    def finish(self) -> MachineNoise:
+    def finish(self, probe: bool = True) -> MachineNoise:
         """Take the readings at the end of a run, then a capacity probe.
+
+        Args:
+            probe: False to leave the closing capacity probe out (the run's
+                deadline has passed: advise's budget), keeping the opening one.
 
         Returns:
             The run's readings.
@@ -267,7 +271,8 @@ class NoiseMonitor:
         stat = read_proc_stat()
         self._read_mhz()
         assert self._updates is not None  # set by start()
-        self._capacity.append(measure_capacity(self._cores, self._updates))
+        if probe:
+            self._capacity.append(measure_capacity(self._cores, self._updates))
         self._started = False
 
         steal: float | None = None

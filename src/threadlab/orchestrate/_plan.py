@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 import itertools
-import math
 import os
 import sys
 import tempfile
@@ -22,7 +21,7 @@ from threadlab.orchestrate import _strategies as strategy_registry
 from threadlab.orchestrate._discover import describe, this_interpreter
 from threadlab.orchestrate._select import check_gil, where_is
 from threadlab.worker import workloads as workload_registry
-from threadlab.worker._params import DAY_S, Param, ParamValue, resolve
+from threadlab.worker._params import Param, ParamValue, resolve
 from threadlab.worker._text import quoted
 from threadlab.worker.strategies import Strategy
 from threadlab.worker.workloads import Workload
@@ -42,99 +41,6 @@ def split_list(text: str) -> list[str]:
 # The most tasks, worker counts and rounds a command accepts: past it, a run would not end
 # before its --timeout (a typo of a few digits, not a measurement).
 MOST_COUNT = 10_000_000
-
-
-def _whole_number(option: str, text: str, minimum: int, what: str, maximum: int = MOST_COUNT) -> int:
-    shown = text.strip()
-    digits = shown.replace("_", "")
-    try:
-        # int() refuses more than 4,300 digits; any number that long is past every maximum
-        huge = len(digits) > 20 and digits.lstrip("+-").isdecimal()
-        number = (-math.inf if digits.startswith("-") else math.inf) if huge else int(digits)
-    except ValueError:
-        raise SpecError(option, f"{quoted(shown)} is not a whole number; expected {what}") from None
-    if number < minimum:
-        raise SpecError(option, f"{quoted(shown)} is below {minimum}; expected {what}")
-    if number > maximum:
-        raise SpecError(option, f"{quoted(shown)} is above {maximum:,}; expected {what}")
-    return int(number)
-
-
-def parse_workers(text: str) -> tuple[int, ...]:
-    """Parse ``--workers 1,2,1000`` into sorted, distinct worker counts.
-
-    Raises:
-        SpecError: an item is not a whole number of 1 or more.
-    """
-    what = "worker counts of 1 or more, comma-separated, like 1,2,8"
-    items = split_list(text)
-    if not items:
-        raise SpecError("--workers", f"{quoted(text)} names no worker count; expected {what}")
-    return tuple(sorted({_whole_number("--workers", item, 1, what) for item in items}))
-
-
-def parse_count(option: str, text: str, minimum: int, maximum: int = MOST_COUNT) -> int:
-    """Parse a whole-number option such as ``--tasks`` or ``--repeat``.
-
-    Raises:
-        SpecError: not a whole number, below ``minimum`` or above ``maximum``.
-    """
-    return _whole_number(
-        option, text, minimum, f"a whole number from {minimum} to {maximum:,}", maximum=maximum
-    )
-
-
-def parse_seconds(option: str, text: str, maximum: float = DAY_S) -> float:
-    """Parse a duration in seconds above zero and at most ``maximum`` (a day), such as ``--timeout``.
-
-    Raises:
-        SpecError: not a number, not above zero, or above ``maximum``.
-    """
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and 0 < value <= maximum):
-        raise SpecError(
-            option,
-            f"{quoted(text)} is not accepted; expected seconds above 0 and at most {maximum:,.0f}, like 30",
-        )
-    return value
-
-
-def parse_precision(option: str, text: str) -> float:
-    """Parse a relative precision: ``0.05`` or ``5%`` (above 0, below 1).
-
-    Raises:
-        SpecError: not a number, or not above 0 and below 1 (100%).
-    """
-    shown = text.strip()
-    try:
-        value = float(shown[:-1]) / 100 if shown.endswith("%") else float(shown)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and 0 < value < 1):
-        raise SpecError(
-            option, f"{quoted(shown)} is not accepted; expected a share above 0 and below 1, like 0.05 or 5%"
-        )
-    return value
-
-
-def parse_params(items: Sequence[str]) -> dict[str, str]:
-    """Split ``--param key=value`` items; values stay text until a point checks them.
-
-    Raises:
-        SpecError: an item has no ``=`` or no key.
-    """
-    found: dict[str, str] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise SpecError(
-                "--param", f"{quoted(item)} is not accepted; expected key=value, like duration=0.5"
-            )
-        found[key.strip()] = value.strip()
-    return found
 
 
 def _nearest(name: str, choices: Iterable[str]) -> str:
@@ -207,6 +113,27 @@ def resolve_strategy(name: str) -> Strategy:
     if reason:
         raise SpecError("strategies", f"{quoted(name)} cannot run here: {reason}")
     return strategy
+
+
+def params_taken(params: Mapping[str, ParamValue], strategies: Sequence[str]) -> dict[str, ParamValue]:
+    """``params`` less the strategy parameters that none of ``strategies`` takes.
+
+    A strategy's parameter (``start``, ``chunksize``, ``scheduler``) given to a
+    spec whose strategies do not declare it is refused by ``plan``; a caller
+    that builds one spec in parts (advise: a sequential part beside a pooled
+    one) gives each part only what its strategies take. A parameter that no
+    strategy declares is kept: it is the workload's to accept or refuse.
+    """
+    taken = {param.name for name in strategies for param in _strategy_named(name).params}
+    others: set[str] = set()
+    for name in strategy_registry.names():
+        if name in strategies:
+            continue
+        try:
+            others.update(param.name for param in strategy_registry.get(name).params)
+        except ImportError:  # a strategy whose module cannot load here takes nothing here
+            continue
+    return {key: value for key, value in params.items() if key in taken or key not in others}
 
 
 def _check_pair(workload: Workload, strategy: Strategy) -> None:

@@ -151,6 +151,7 @@ def measure_group(
     on_round: Callable[[int, float, float | None], None] | None = None,
     on_measured: Callable[[list[Measurement]], None] | None = None,
     retire_below: float | None = None,
+    deadline: float | None = None,
 ) -> GroupOutcome:
     """Measure one group of points in interleaved rounds until precise enough or out of time.
 
@@ -173,11 +174,17 @@ def measure_group(
             below this after ``MIN_PAIRED_ROUNDS`` paired rounds takes no more
             samples: it is clearly slower than sequential, and its rounds'
             time goes to the points still in contention (``advise``).
+        deadline: the command's own end (``time.perf_counter()``; advise's
+            budget): no worker step runs past it (``WorkerSession``), and no
+            round starts that the last one says would overrun it, however few
+            rounds were taken; the rounds then end as out of ``time``.
 
     Returns:
         The measurements, in the order of ``points``, and their ``Rounds``.
     """
-    sessions = [WorkerSession(point, timeout_s=timeout_s, on_sample=on_sample) for point in points]
+    sessions = [
+        WorkerSession(point, timeout_s=timeout_s, on_sample=on_sample, deadline=deadline) for point in points
+    ]
     interrupted = False
     ended: RoundsEnd = "failed"
     rounds = 0
@@ -189,10 +196,16 @@ def measure_group(
                 on_start(session.point)
             session.start()
         started = time.perf_counter()
+        last_round_s = 0.0
         while any(s.alive for s in sessions):
+            round_started = time.perf_counter()
+            if deadline is not None and rounds and round_started + last_round_s > deadline:
+                ended = "time"  # the next round would overrun the command's deadline
+                break
             for index in rotation(len(sessions), rounds):
                 sessions[index].sample(rounds)
             rounds += 1
+            last_round_s = time.perf_counter() - round_started
             elapsed = time.perf_counter() - started
             if between_rounds is not None:
                 between_rounds()

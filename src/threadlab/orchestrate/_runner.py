@@ -42,7 +42,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from typing import Any, Literal
@@ -53,8 +52,9 @@ from threadlab.model import Interpreter, Measurement, NativeThreads, Point, Poin
 from threadlab.model._json import native_from_json, sample_from_json
 from threadlab.orchestrate._launch import worker_command, worker_env
 from threadlab.orchestrate._probe_target import sent_by_value
+from threadlab.orchestrate._scratch import make_scratch, record_owners
 from threadlab.orchestrate._strategies import module_of, shares_one_gil
-from threadlab.worker._containment import MARKER_ENV, end_point_processes
+from threadlab.worker._containment import MARKER_ENV, SCRATCH_ENV, end_point_processes
 from threadlab.worker._protocol import PROTOCOL_VERSION
 
 # What a task writes to stderr is kept only as a tail, for crash reports.
@@ -74,6 +74,10 @@ _CLOSE_S = 10.0
 SPAN_RECORDS = 200_000
 
 OnSample = Callable[[Point, Sample, bool], None]
+
+# What a point's error says where the command's own deadline (advise's budget) stopped it:
+# the words by which the advice's notes find the points cut short.
+BUDGET_SPENT = "the time budget ran out"
 
 
 class PointInterrupted(KeyboardInterrupt):
@@ -160,6 +164,11 @@ class WorkerSession:
     hangs past ``timeout_s``, dies, or breaks the protocol) ends the session
     with the samples measured so far kept: ``alive`` turns False and
     ``measurement()`` says why.
+
+    ``deadline`` (a ``time.perf_counter()`` reading) is the command's own end:
+    no step runs past it, whatever ``timeout_s`` allows. A step it cuts is
+    recorded as timed out, its error saying that the time budget ran out; a
+    session not started by then is not started at all.
     """
 
     def __init__(
@@ -169,9 +178,11 @@ class WorkerSession:
         timeout_s: float | None,
         warmup: int | None = None,
         on_sample: OnSample | None = None,
+        deadline: float | None = None,
     ) -> None:
         self.point = point
         self.timeout_s = timeout_s
+        self.deadline = deadline
         self.warmup = point.warmup if warmup is None else warmup
         self.on_sample = on_sample
         self.interpreter: Interpreter | None = None
@@ -211,9 +222,13 @@ class WorkerSession:
         """
         request = worker_request(self.point, self.warmup)
         started = time.perf_counter()
+        if self.deadline is not None and started >= self.deadline:
+            self._fail("timeout", PointError("timeout", f"not started: {BUDGET_SPENT} before its turn"))
+            self._closed = True
+            return False
         # The worker's TMPDIR: what it and its tasks leave there (file-io's files)
         # is removed with it after the point, even when the worker was killed.
-        self._scratch = tempfile.mkdtemp(prefix="threadlab-point-")
+        self._scratch = make_scratch()
         # The marker every process of the point inherits (worker/_containment): the scratch
         # directory's name is unique while the point runs.
         marker = f"{os.getpid()}-{os.path.basename(self._scratch)}"
@@ -224,7 +239,12 @@ class WorkerSession:
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
-                env={**worker_env(self.point.gil), "TMPDIR": self._scratch, MARKER_ENV: marker},
+                env={
+                    **worker_env(self.point.gil),
+                    "TMPDIR": self._scratch,
+                    SCRATCH_ENV: self._scratch,
+                    MARKER_ENV: marker,
+                },
                 start_new_session=True,
             )
         except BaseException:
@@ -232,6 +252,9 @@ class WorkerSession:
             self._closed = True
             raise
         _unended.add(self)
+        # Kept while either lives: the worker removes it as it ends, this process after it.
+        with contextlib.suppress(OSError):  # the worker may have ended and removed it already
+            record_owners(self._scratch, (os.getpid(), self._process.pid))
         assert self._process.stdout is not None and self._process.stderr is not None
         self._selector = selectors.DefaultSelector()
         self._selector.register(self._process.stdout, selectors.EVENT_READ)
@@ -245,6 +268,13 @@ class WorkerSession:
         if not self.alive:
             return None
         started = time.perf_counter()
+        if self.deadline is not None and started >= self.deadline:
+            # Out of time before this sample: a point with samples keeps them and is done; one
+            # without any was cut short.
+            if not self.samples:
+                self._fail("timeout", PointError("timeout", f"no sample taken: {BUDGET_SPENT} before it"))
+            self.close()
+            return None
         count = len(self.samples)
         kept = sum(len(s.spans) for s in self.samples)
         spans = not self.samples or kept + self.point.tasks <= SPAN_RECORDS
@@ -346,6 +376,9 @@ class WorkerSession:
     def _step(self, answered: Callable[[], bool], doing: str, started: float) -> None:
         """Wait for ``answered``; on a timeout, an exit or a protocol error, end the session."""
         deadline = None if self.timeout_s is None else started + self.timeout_s
+        budget_ends = self.deadline is not None and (deadline is None or self.deadline < deadline)
+        if budget_ends:
+            deadline = self.deadline
         try:
             waited = self._wait(answered, deadline)
         except WorkerProtocolError as error:
@@ -357,14 +390,13 @@ class WorkerSession:
         if waited == "answered":
             return
         if waited == "timeout":
-            self._fail(
-                "timeout",
-                PointError(
-                    "timeout",
-                    f"the point was still {doing} after {self.timeout_s:g} s and was killed",
-                    self._tail(),
-                ),
+            why = (
+                f"the point was still {doing} when {BUDGET_SPENT}, "
+                f"{time.perf_counter() - started:.3g} s into it, and was stopped"
+                if budget_ends
+                else f"the point was still {doing} after {self.timeout_s:g} s and was killed"
             )
+            self._fail("timeout", PointError("timeout", why, self._tail()))
         elif self._failure is None and not self._done:
             assert self._process is not None
             returncode = self._process.wait()
@@ -475,19 +507,21 @@ def measure_point(
     warmup: int,
     timeout_s: float | None,
     on_sample: OnSample | None = None,
+    deadline: float | None = None,
 ) -> Measurement:
     """Run one point alone in a fresh worker process: warm-ups, then ``repeat`` samples.
 
-    A task that raises, a hung task (killed at ``timeout_s``) and a worker
-    that dies are recorded in the measurement's status and errors; the
-    samples measured before are kept. Points compared with each other are
-    measured in interleaved rounds instead (``orchestrate._rounds``).
+    A task that raises, a hung task (killed at ``timeout_s``, or at
+    ``deadline``: ``WorkerSession``) and a worker that dies are recorded in
+    the measurement's status and errors; the samples measured before are
+    kept. Points compared with each other are measured in interleaved rounds
+    instead (``orchestrate._rounds``).
 
     Raises:
         PointInterrupted: on Ctrl-C, after the worker is ended; it carries the
             partial measurement.
     """
-    session = WorkerSession(point, timeout_s=timeout_s, warmup=warmup, on_sample=on_sample)
+    session = WorkerSession(point, timeout_s=timeout_s, warmup=warmup, on_sample=on_sample, deadline=deadline)
     try:
         if session.start():
             for number in range(repeat):

@@ -65,6 +65,21 @@ def _found_text(found: Sequence[FoundInterpreter]) -> str:
     return ", ".join(label for _, label in usable) if usable else "none"
 
 
+def _given(value: str, option: str, *, use_cache: bool = True) -> FoundInterpreter:
+    """The Python a path or a command on PATH names, probed; refused where it is not one."""
+    path = value if (os.sep in value or os.path.exists(value)) else shutil.which(value)
+    if path is None:
+        raise SpecError(
+            option,
+            f"{quoted(value)} is not accepted; expected a version like 3.12 or 3.13t, a path to a Python, "
+            "or all",
+        )
+    found = describe(os.path.abspath(path) if os.sep in path else path, use_cache=use_cache)
+    if found.broken:
+        raise SpecError(option, f"{quoted(value)} cannot be used: it {found.broken}")
+    return found
+
+
 def _one(value: str, option: str, discovered: Sequence[FoundInterpreter]) -> FoundInterpreter:
     wanted = _VERSION_WANTED.match(value)
     if wanted:
@@ -81,16 +96,7 @@ def _one(value: str, option: str, discovered: Sequence[FoundInterpreter]) -> Fou
                 f"found: {_found_text(discovered)}; install one{how} or give its path",
             )
         return max(matching, key=lambda f: f.version_key)
-    path = value if (os.sep in value or os.path.exists(value)) else shutil.which(value)
-    if path is None:
-        raise SpecError(
-            option,
-            f"{quoted(value)} is not accepted; expected a version like 3.12 or 3.13t, a path to a Python, "
-            "or all",
-        )
-    found = describe(os.path.abspath(path) if os.sep in path else path)
-    if found.broken:
-        raise SpecError(option, f"{quoted(value)} cannot be used: it {found.broken}")
+    found = _given(value, option)
     if found.worker_problem:
         raise SpecError(option, f"{quoted(value)} cannot run threadlab's worker: {found.worker_problem}")
     return found
@@ -137,6 +143,43 @@ def select(values: Sequence[str], *, option: str = "python") -> Selection:
     if not unique:
         raise SpecError(option, f"no Python found here can run threadlab's worker; {'; '.join(skipped)}")
     return Selection(tuple(unique.values()), tuple(skipped))
+
+
+def listed(values: Sequence[str], *, use_cache: bool = True) -> list[FoundInterpreter]:
+    """What ``threadlab interpreters`` lists: every Python found here, or only those ``values`` name.
+
+    A version (``3.13t``) lists every Python of it found here, ``all`` every
+    one; a path or a command lists that Python, even one that cannot run the
+    worker (the table says why), but one that is not a Python at all is
+    refused as ``run --python`` refuses it.
+
+    Raises:
+        SpecError: a value names no Python found here, or a path that is not one.
+    """
+    items = [item.strip() for value in values for item in value.split(",") if item.strip()]
+    if not items:
+        return discover(use_cache=use_cache)
+    discovered = (
+        discover(use_cache=use_cache) if any(i == "all" or _VERSION_WANTED.match(i) for i in items) else []
+    )
+    chosen: list[FoundInterpreter] = []
+    for item in items:
+        wanted = _VERSION_WANTED.match(item)
+        if item == "all":
+            chosen.extend(discovered)
+        elif wanted:
+            named = [f for f in discovered if f.broken is None and _matches(f, wanted)]
+            if not named:
+                raise SpecError(
+                    "python", f"{quoted(item)} matches no Python found here; found: {_found_text(discovered)}"
+                )
+            chosen.extend(named)
+        else:
+            chosen.append(_given(item, "python", use_cache=use_cache))
+    unique: dict[str, FoundInterpreter] = {}
+    for found in chosen:
+        unique.setdefault(os.path.realpath(found.executable), found)
+    return list(unique.values())
 
 
 def parse_gil(text: str, option: str = "gil") -> Gil:

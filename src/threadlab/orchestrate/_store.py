@@ -3,11 +3,13 @@
 A run saves its file after every round, so that a crash or Ctrl-C loses
 nothing measured, and holds a lock beside it (``<file>.lock``) from before its
 first worker starts to its end, so that two runs never write one file.
-Saving writes what was measured and each point's summary; the analysis (USL
-fits and all) is written once, by the command, at the end.
-A ``ResultsWriter`` keeps the JSON text of every point that has not changed
-since the last save, so a save costs the same at point 1 and at point 200
-(``benchmarks/bench_saving.py``), but for the bytes written.
+Saving writes what it is given and computes nothing: what was measured, each
+point's summary where the caller passes it (``_execute`` does, after every
+round, computing again only the points that changed), and the analysis (USL
+fits and all), which the command passes once, at the end.
+A ``ResultsWriter`` keeps the JSON text of every point whose measurement and
+summary are the same objects as at the last save, so a save costs the same at
+point 1 and at point 200 (``benchmarks/bench_saving.py``), but for the bytes written.
 """
 
 from __future__ import annotations
@@ -17,8 +19,7 @@ import errno
 import json
 import os
 import tempfile
-import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +31,7 @@ except ImportError:  # Windows: no lock beside the results file
     _HAS_FLOCK = False
 else:
     _HAS_FLOCK = True
-from threadlab.analysis import baselines, summary
-from threadlab.model import Measurement, Result
+from threadlab.model import Measurement, Result, Summary
 from threadlab.model._json import MAX_FILE_BYTES, measurement_to_json, result_from_bytes, result_header
 
 
@@ -98,21 +98,6 @@ def write_atomically(path: str | os.PathLike[str], content: bytes | Iterable[byt
         raise
 
 
-class _Lock:
-    """An exclusive ``flock`` on ``<results file>.lock``, held by one thread, taken again by it freely."""
-
-    def __init__(self, fd: int, path: Path) -> None:
-        self.fd = fd
-        self.path = path
-        self.holds = 1
-
-
-# The locks this process holds, by lock file and thread: a run that saves its file through
-# several writers (advise: the sweep, then the analysis) takes its own lock again.
-_held: dict[tuple[str, int], _Lock] = {}
-_held_guard = threading.Lock()
-
-
 def _lock_path(path: Path) -> Path:
     return path.with_name(path.name + ".lock")
 
@@ -126,71 +111,63 @@ def _holder(fd: int) -> str:
     return f" (pid {written})" if written.isdigit() else ""
 
 
-def _take_lock(path: Path) -> tuple[str, int]:
-    """Lock ``path`` for this thread, or refuse at once (``SpecError``) where another run holds it."""
+def _take_lock(path: Path) -> int:
+    """Lock ``path``: the lock file's descriptor; or refuse at once (``SpecError``) where a run holds it.
+
+    A lock is held by its open file, so a second writer of the same file is
+    refused even in this process: each command makes one writer and passes
+    it down (``threadlab._api``).
+    """
     lock_path = _lock_path(path)
-    key = (os.path.realpath(lock_path), threading.get_ident())
-    with _held_guard:
-        held = _held.get(key)
-        if held is not None:
-            held.holds += 1
-            return key
-        while True:
-            try:
-                fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, OUTPUT_MODE)
-            except OSError as error:
-                raise SpecError("out", f"cannot write {str(path)!r}: {error.strerror or error}") from None
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError as error:
-                holder = _holder(fd)
-                os.close(fd)
-                if error.errno not in (errno.EAGAIN, errno.EACCES):
-                    raise SpecError("out", f"cannot lock {str(lock_path)!r}: {error.strerror}") from None
-                raise SpecError("out", f"{str(path)!r} is being written by another run{holder}") from None
-            # The run before may have removed the lock file between our open and our lock:
-            # then we hold a file no one else will open, and try again on the one at the path.
-            try:
-                same = os.path.samestat(os.fstat(fd), os.stat(lock_path))
-            except FileNotFoundError:
-                same = False
-            if same:
-                break
+    while True:
+        try:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, OUTPUT_MODE)
+        except OSError as error:
+            raise SpecError("out", f"cannot write {str(path)!r}: {error.strerror or error}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
+            holder = _holder(fd)
             os.close(fd)
-        with contextlib.suppress(OSError):  # the pid only informs whoever is refused
-            os.ftruncate(fd, 0)
-            os.write(fd, f"{os.getpid()}\n".encode("ascii"))
-        _held[key] = _Lock(fd, lock_path)
-        return key
+            if error.errno not in (errno.EAGAIN, errno.EACCES):
+                raise SpecError("out", f"cannot lock {str(lock_path)!r}: {error.strerror}") from None
+            raise SpecError("out", f"{str(path)!r} is being written by another run{holder}") from None
+        # The run before may have removed the lock file between our open and our lock:
+        # then we hold a file no one else will open, and try again on the one at the path.
+        try:
+            same = os.path.samestat(os.fstat(fd), os.stat(lock_path))
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    with contextlib.suppress(OSError):  # the pid only informs whoever is refused
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+    return fd
 
 
-def _release_lock(key: tuple[str, int]) -> None:
-    with _held_guard:
-        held = _held[key]
-        held.holds -= 1
-        if held.holds:
-            return
-        del _held[key]
-        # Removed while still locked, so that no run locks the file that is going away.
-        with contextlib.suppress(OSError):
-            os.unlink(held.path)
-        os.close(held.fd)
+def _release_lock(path: Path, fd: int) -> None:
+    # Removed while still locked, so that no run locks the file that is going away.
+    with contextlib.suppress(OSError):
+        os.unlink(_lock_path(path))
+    os.close(fd)
 
 
 class ResultsWriter:
     """Saves a growing result to one file, again and again, at a cost that does not grow.
 
     Each point's JSON (with its summary) is kept while the point and its
-    baseline are the same objects as at the last save, so only the points
+    summary are the same objects as at the last save, so only the points
     measured since are serialised again.
 
     A writer holds an exclusive lock on ``<file>.lock`` beside the file from
     its creation until ``close()`` (or the end of its ``with`` block), which
     removes the lock file: a second run writing the same file is refused
     when its writer is made, before any worker starts, naming the pid of the
-    run that holds it. The thread holding the lock may make further writers
-    of the file (the lock is counted). Where ``fcntl`` is missing (Windows)
-    there is no lock.
+    run that holds it, and so is a second writer of the file in this process:
+    a command makes one writer and passes it down. Where ``fcntl`` is missing
+    (Windows) there is no lock.
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -201,14 +178,14 @@ class ResultsWriter:
                 file beside it cannot be made.
         """
         self.path = Path(path)
-        self._texts: dict[int, tuple[Measurement, Measurement | None, bytes]] = {}
+        self._texts: dict[int, tuple[Measurement, Summary | None, bytes]] = {}
         self._lock = _take_lock(self.path) if _HAS_FLOCK else None
 
     def close(self) -> None:
-        """Release the lock (removing the lock file when no writer of this thread holds it)."""
+        """Release the lock, removing the lock file; a second close does nothing."""
         lock, self._lock = self._lock, None
         if lock is not None:
-            _release_lock(lock)
+            _release_lock(self.path, lock)
 
     def __enter__(self) -> ResultsWriter:
         return self
@@ -216,23 +193,33 @@ class ResultsWriter:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _point_text(self, measurement: Measurement, baseline: Measurement | None) -> bytes:
+    def _point_text(self, measurement: Measurement, summary: Summary | None) -> bytes:
         kept = self._texts.get(id(measurement))
-        if kept is not None and kept[0] is measurement and kept[1] is baseline:
+        if kept is not None and kept[0] is measurement and kept[1] is summary:
             return kept[2]
-        entry = measurement_to_json(measurement, summary(measurement, baseline))
-        text = json.dumps(entry, allow_nan=False).encode("utf-8")
-        self._texts[id(measurement)] = (measurement, baseline, text)
+        text = json.dumps(measurement_to_json(measurement, summary), allow_nan=False).encode("utf-8")
+        self._texts[id(measurement)] = (measurement, summary, text)
         return text
 
-    def save(self, result: Result, analysis: Mapping[str, Any] | None = None) -> None:
-        """Write ``result`` (and ``analysis``, if given) to the file atomically.
+    def save(
+        self,
+        result: Result,
+        analysis: Mapping[str, Any] | None = None,
+        *,
+        summaries: Sequence[Summary | None] | None = None,
+    ) -> None:
+        """Write ``result`` to the file atomically, with what was derived from it where given.
+
+        Args:
+            result: what was measured.
+            analysis: the analysis, as plain JSON (``Analysis.to_json()``).
+            summaries: each point's summary, in order, written beside it.
 
         Raises:
             ResultsFileError: the file cannot be written.
         """
-        found = baselines(result.measurements)
-        points = [self._point_text(m, base) for m, base in zip(result.measurements, found, strict=True)]
+        per_point = [None] * len(result.measurements) if summaries is None else summaries
+        points = [self._point_text(m, s) for m, s in zip(result.measurements, per_point, strict=True)]
         live = {id(m) for m in result.measurements}
         self._texts = {key: value for key, value in self._texts.items() if key in live}
         header = json.dumps(result_header(result), indent=1, allow_nan=False)
@@ -251,22 +238,30 @@ class ResultsWriter:
 
 
 def save_result(
-    result: Result, path: str | os.PathLike[str], analysis: Mapping[str, Any] | None = None
+    result: Result,
+    path: str | os.PathLike[str],
+    analysis: Mapping[str, Any] | None = None,
+    *,
+    summaries: Sequence[Summary | None] | None = None,
 ) -> None:
     """Write ``result`` to ``path`` atomically (temporary file, then rename).
+
+    Saving computes nothing: what is derived is written where it is given.
 
     Args:
         result: what was measured.
         path: the results file.
         analysis: the analysis to store beside it, as plain JSON
             (``Analysis.to_json()``); derived, so optional.
+        summaries: each point's summary, in order (``[s for _, s in
+            threadlab.summarise(result)]``), to write beside it; derived, so optional.
 
     Raises:
         ResultsFileError: the file cannot be written.
         SpecError: another run is writing it.
     """
     with ResultsWriter(path) as writer:
-        writer.save(result, analysis)
+        writer.save(result, analysis, summaries=summaries)
 
 
 def load_result(path: str | os.PathLike[str]) -> Result:

@@ -23,13 +23,20 @@ is named here by its path and imported only when the strategy is asked for;
 it imports its engine only when a point runs on it, so listing strategies
 imports no dask.
 
+What a strategy is (shares one GIL, is a pool, pickles its tasks, hands them
+off, is worth splitting native work over) is declared once, as attributes of
+its ``Strategy``; whoever needs a trait asks ``strategy(name)`` for it, never
+the name. This registry is public: ``threadlab.strategy`` and
+``threadlab.strategy_names``.
+
 Why the analysis does not ask this registry: it sits below the orchestrator
-and may not import it (nor ``scaleout``). What it needs of a strategy,
-whether its workers share one GIL, is recorded in the data instead: the
-runner writes ``Strategy.shares_one_gil``, as this registry answers it, into
-each ``Measurement`` it returns, and the results file keeps it. The analysis
-reads it there; only for files written before it was recorded does it fall
-back on the worker's own registry (``own_gil`` in ``analysis/_classify.py``).
+and may not import it (nor ``scaleout``). What it needs of a strategy is in
+the data instead: the runner writes ``Strategy.shares_one_gil``, as this
+registry answers it, into each ``Measurement`` it returns, and a pool's
+point records its ``start`` among its strategy's parameters. The analysis
+reads them there; only for files written before they were recorded does it
+fall back on the worker's own registry (``own_gil`` in
+``analysis/_classify.py``, ``is_pool`` in ``analysis/_pools.py``).
 """
 
 from __future__ import annotations
@@ -45,8 +52,14 @@ _OUTSIDE: dict[str, str] = {
 }
 
 
-def names() -> tuple[str, ...]:
-    """Every strategy name, in the order lessons compare them: the worker's own, then the others."""
+def strategy_names() -> tuple[str, ...]:
+    """Every strategy name, in the order lessons compare them: the worker's own, then the others.
+
+    Returns:
+        ``("sequential", "threads", "thread-pool", "processes",
+        "interpreters", "asyncio", "dask")``: each one ``threadlab.strategy``
+        knows, whether or not it runs here.
+    """
     return (*_worker.names(), *_OUTSIDE)
 
 
@@ -55,14 +68,32 @@ def module_of(name: str) -> str | None:
     return _OUTSIDE.get(name)
 
 
-def get(name: str) -> Strategy:
-    """The strategy called ``name``, wherever it lives.
+def strategy(name: str) -> Strategy:
+    """The strategy called ``name``, wherever it lives, with its traits as attributes.
+
+    Its traits say what it is: ``shares_one_gil``, ``pool``,
+    ``pickles_tasks``, ``hands_off``, ``splits_native_work``, with ``mode``,
+    ``params``, ``safe_workers`` and ``unavailable_reason()``. Asking for one
+    imports no third-party engine (dask is imported only when a point runs
+    on it).
+
+    Args:
+        name: a strategy's name, as ``--strategy`` takes it (``strategy_names()``).
 
     Raises:
         KeyError: no strategy has that name.
         ImportError: its module cannot be imported here.
+
+    Example:
+        >>> threadlab.strategy("processes").pickles_tasks
+        True
     """
     return _worker.get(name, module_of(name))
+
+
+# The short names the orchestrator's modules (and the tests) call the registry by.
+names = strategy_names
+get = strategy
 
 
 def shares_one_gil(name: str) -> bool | None:

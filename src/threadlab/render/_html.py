@@ -152,6 +152,7 @@ def html_report(
     *,
     title: str = "threadlab report",
     lessons: Sequence[Lesson] = (),
+    analyses: Sequence[Analysis] | None = None,
 ) -> str:
     """One self-contained HTML page: for each result, environment, findings, tables and plots.
 
@@ -159,15 +160,19 @@ def html_report(
         runs: ``(name, result)`` pairs, e.g. the path each result was read from.
         title: the page's title.
         lessons: paragraphs shown first in the first result's findings (the tour's).
+        analyses: each result's analysis, where the caller made it (one per
+            run); None: analysed here.
 
     Returns:
         The page, as text (UTF-8 when written).
     """
     from threadlab._version import __version__
+    from threadlab.analysis import analyse
 
+    made = [analyse(result) for _, result in runs] if analyses is None else list(analyses)
     sections = []
-    for number, (name, result) in enumerate(runs, start=1):
-        sections.append(_run_section(number, name, result, lessons if number == 1 else ()))
+    for number, ((name, result), analysis) in enumerate(zip(runs, made, strict=True), start=1):
+        sections.append(_run_section(number, name, result, analysis, lessons if number == 1 else ()))
     contents = ""
     if len(runs) > 1:
         links = (f'<a href="#run-{n}">{_e(name)}</a>' for n, (name, _) in enumerate(runs, start=1))
@@ -186,10 +191,9 @@ def html_report(
     )
 
 
-def _run_section(number: int, name: str, result: Result, lessons: Sequence[Lesson]) -> str:
-    from threadlab.analysis import analyse
-
-    analysis = analyse(result)
+def _run_section(
+    number: int, name: str, result: Result, analysis: Analysis, lessons: Sequence[Lesson]
+) -> str:
     environment = result.environment
     measured = f"measured {environment.time} with threadlab {environment.threadlab_version}; "
     measured += f"{len(result.measurements)} point(s)"

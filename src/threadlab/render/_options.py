@@ -1,4 +1,4 @@
-"""Options of the commands that render results (show, plot, report, compare), checked by threadlab.
+"""Values the API's reading calls take (``plot``'s kind, image and points), checked by threadlab.
 
 As for ``threadlab run``, a bad value is refused before any work with one
 line naming the option, the value and what is accepted (``SpecError``).
@@ -7,7 +7,6 @@ line naming the option, the value and what is accepted (``SpecError``).
 from __future__ import annotations
 
 import difflib
-import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TypeVar
@@ -50,45 +49,28 @@ def image_format_of(path: Path, option: str = "--out") -> ImageFormat:
     )
 
 
-def parse_percent(option: str, text: str) -> float:
-    """A percentage of 0 or more, such as ``--fail-slower 10``; a trailing ``%`` is allowed.
-
-    Raises:
-        SpecError: not a number, or below 0.
-    """
-    try:
-        value = float(text.strip().removesuffix("%"))
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value >= 0):
-        raise SpecError(
-            option, f"{quoted(text)} is not accepted; expected a percentage of 0 or more, like 10"
-        )
-    return value
+def _expected_points(count: int) -> str:
+    return (
+        f"point numbers from 1 to {count}, comma-separated, as threadlab show --format markdown numbers them"
+    )
 
 
-def parse_points(option: str, text: str, count: int) -> list[int]:
-    """Point numbers, comma-separated, counted from 1 as ``threadlab show`` lists them.
+def check_points(option: str, numbers: Sequence[int], count: int) -> list[int]:
+    """Point numbers, counted from 1 as ``threadlab show`` lists them, checked against ``count`` points.
 
     Returns:
         Their indices in ``Result.measurements``, counted from 0.
 
     Raises:
-        SpecError: an item is not a whole number between 1 and ``count``, or none is given.
+        SpecError: a number is not between 1 and ``count``, or none is given.
     """
-    expected = (
-        f"point numbers from 1 to {count}, comma-separated, as threadlab show --format markdown numbers them"
-    )
-    items = [item.strip() for item in text.split(",") if item.strip()]
-    if not items:
-        raise SpecError(option, f"{quoted(text)} names no point; expected {expected}")
-    indices = []
-    for item in items:
-        try:
-            number = int(item)
-        except ValueError:
-            raise SpecError(option, f"{quoted(item)} is not a whole number; expected {expected}") from None
-        if not 1 <= number <= count:
-            raise SpecError(option, f"{quoted(item)} is not a point of the results file; expected {expected}")
-        indices.append(number - 1)
-    return indices
+    if not numbers:
+        raise SpecError(option, f"names no point; expected {_expected_points(count)}")
+    for number in numbers:
+        if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= count:
+            raise SpecError(
+                option,
+                f"{quoted(str(number))} is not a point of the results file; "
+                f"expected {_expected_points(count)}",
+            )
+    return [number - 1 for number in numbers]

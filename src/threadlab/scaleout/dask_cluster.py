@@ -278,6 +278,10 @@ class DaskCluster(Strategy):
     safe_workers = 64
     # Tasks run in the Dask worker processes, under their GILs, not this process's.
     shares_one_gil = False
+    # Tasks are pickled to the Dask workers, through its scheduler.
+    pool = True
+    pickles_tasks = True
+    hands_off = True
     tasks_in = "processes"
 
     def unavailable_reason(self) -> str | None:

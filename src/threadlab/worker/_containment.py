@@ -40,6 +40,11 @@ from typing import Dict, Iterable, List, Optional, Set
 # parent is still known as the point's.
 MARKER_ENV = "THREADLAB_POINT"
 
+# Each point's scratch folder (the worker's TMPDIR) is named with this prefix, and the
+# orchestrator names it to the worker in SCRATCH_ENV: the worker removes it as it ends.
+SCRATCH_PREFIX = "threadlab-point-"
+SCRATCH_ENV = "THREADLAB_SCRATCH"
+
 # prctl(2) options (linux/prctl.h).
 _PR_SET_PDEATHSIG = 1
 _PR_SET_CHILD_SUBREAPER = 36
@@ -85,6 +90,28 @@ def _stat(pid: str) -> Optional[List[str]]:
     except OSError:
         return None
     return text.rsplit(")", 1)[1].split()
+
+
+def started_at(pid: int) -> Optional[int]:
+    """When process ``pid`` started, in clock ticks after boot; None once it is gone, or without /proc.
+
+    With its pid, it names one process for good: a pid is reused, a pid and a start time are not.
+    """
+    fields = _stat(str(pid))
+    if fields is None or len(fields) < 20 or fields[0] in ("Z", "X"):
+        return None
+    try:
+        return int(fields[19])  # field 22 of /proc/PID/stat, the 20th after the command name
+    except ValueError:
+        return None
+
+
+def remove_scratch(folder: Optional[str]) -> None:
+    """Remove the point's scratch folder ``folder`` (named by SCRATCH_ENV), if it is one; never raises."""
+    if folder and os.path.basename(os.path.normpath(folder)).startswith(SCRATCH_PREFIX):
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _living() -> Dict[int, int]:

@@ -40,6 +40,13 @@ THREAD_VARIABLES = (
     "NUMEXPR_NUM_THREADS",
     "TBB_NUM_THREADS",
 )
+# The one of them each library (threadpoolctl's internal_api) reads for its thread count.
+LIBRARY_VARIABLES = {
+    "openblas": "OPENBLAS_NUM_THREADS",
+    "mkl": "MKL_NUM_THREADS",
+    "blis": "BLIS_NUM_THREADS",
+    "openmp": "OMP_NUM_THREADS",
+}
 
 # The strategy parameter every strategy takes (``Strategy.params``).
 INNER_THREADS = Param(

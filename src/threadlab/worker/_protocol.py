@@ -38,31 +38,91 @@ import json
 import os
 import platform
 import queue
+import re
 import signal
 import sys
 import sysconfig
 import threading
 import traceback
-from typing import IO, Any, Dict, Optional
+import warnings
+from typing import IO, Any, Dict, List, Optional
 
-from threadlab.worker._containment import MARKER_ENV, end_point_processes, hold_descendants
+from threadlab.worker._containment import (
+    MARKER_ENV,
+    SCRATCH_ENV,
+    end_point_processes,
+    hold_descendants,
+    remove_scratch,
+)
 from threadlab.worker._measure import PointRefused, run_point
 from threadlab.worker.strategies import WorkerLost
+
+# The point's scratch folder, which this worker removes on every way out it controls: its
+# normal end, its input's end, the parent-death signal and SIGTERM (None: not started so).
+_scratch: Optional[str] = None
 
 # 1: one request, all samples at once. 2: samples on command, for interleaved rounds, and
 # the request's strategy_module, where a strategy outside the worker package lives.
 PROTOCOL_VERSION = 2
 
 
+# CPython 3.13t/3.14t, on importing an extension module that has no Py_mod_gil slot saying it
+# supports free-threading, turns the GIL on and warns (Python/import.c, _PyImport_CheckGILForModule):
+# "The global interpreter lock (GIL) has been enabled to load module '_gilful', which has not
+# declared that it can run safely without the GIL. ..." The module's name is only there.
+_GIL_WARNING = re.compile(r"GIL\) has been enabled to load module '([^']+)'")
+# The modules named so far by that warning, in order (the first is the cause).
+_gil_modules: List[str] = []
+
+
+def watch_gil_warnings() -> None:
+    """Note each module CPython names as turning the GIL back on, then show the warning as before."""
+    shown = warnings.showwarning
+
+    def showwarning(
+        message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Optional[str] = None
+    ) -> None:
+        found = _GIL_WARNING.search(str(message))
+        if found:
+            _gil_modules.append(found.group(1))
+        shown(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = showwarning
+    # The "default" action shows a warning once per place; an "ignore" filter (PYTHONWARNINGS,
+    # -W) would hide this one from showwarning, and with it the cause.
+    warnings.filterwarnings("default", message=r".*GIL\) has been enabled", category=RuntimeWarning)
+
+
+def gil_cause(gil_enabled: bool, free_threaded: bool) -> Optional[str]:
+    """Why a free-threaded build's GIL is on: ``-X gil=1``, ``PYTHON_GIL=1``, or the module imported.
+
+    None where the GIL is off, or where the build has one anyway. ``-X gil``
+    wins over ``PYTHON_GIL`` in CPython, so it is named first.
+    """
+    if not (free_threaded and gil_enabled):
+        return None
+    option = sys._xoptions.get("gil")
+    if option == "1":
+        return "-X gil=1"
+    if option is None and os.environ.get("PYTHON_GIL") == "1":
+        return "PYTHON_GIL=1"
+    if _gil_modules:
+        return "module {!r} imported without free-threading support".format(_gil_modules[0])
+    return "an extension module imported without free-threading support (CPython's warning was not seen)"
+
+
 def interpreter_info() -> Dict[str, Any]:
-    """What this interpreter is, as the worker sees it at run time."""
+    """What this interpreter is, as the worker sees it at run time, and why its GIL is on."""
     is_gil_enabled = getattr(sys, "_is_gil_enabled", None)
+    free_threaded = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+    gil_enabled = bool(is_gil_enabled()) if is_gil_enabled is not None else True
     return {
         "executable": sys.executable,
         "version": platform.python_version(),
         "implementation": platform.python_implementation(),
-        "free_threaded": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
-        "gil_enabled": bool(is_gil_enabled()) if is_gil_enabled is not None else True,
+        "free_threaded": free_threaded,
+        "gil_enabled": gil_enabled,
+        "gil_cause": gil_cause(gil_enabled, free_threaded),
     }
 
 
@@ -84,6 +144,9 @@ def _orphaned() -> None:
     """
     if os.getpgrp() == os.getpid():
         end_point_processes(os.getpid(), os.environ.get(MARKER_ENV))
+        # Its processes ended, nothing writes to the scratch folder any more; the orchestrator,
+        # gone, cannot remove it.
+        remove_scratch(_scratch)
         os.killpg(os.getpgrp(), signal.SIGKILL)
     os.kill(os.getpid(), signal.SIGKILL)
 
@@ -179,9 +242,14 @@ def _read_request() -> "tuple[Dict[str, Any], int, bytes]":
 
 def main() -> None:
     """Read one request from stdin, run it, write events; never raises."""
+    global _scratch
     channel = _claim_stdout()
+    watch_gil_warnings()
     marker = os.environ.get(MARKER_ENV)
     if marker is not None:  # started by the orchestrator (a worker started by hand is left as it is)
+        # Taken out of the environment: the point's other processes (pool children) must not
+        # remove it as they end.
+        _scratch = os.environ.pop(SCRATCH_ENV, None)
         _on_parent_death(os.getpid())
         hold_descendants()
 
@@ -222,5 +290,6 @@ def main() -> None:
         # What the point's tasks started and left running ends with the point, even a
         # process in a session of its own: the orchestrator ends it too, but only after.
         end_point_processes(os.getpid(), marker)
+        remove_scratch(_scratch)
     emit(done)
     channel.close()

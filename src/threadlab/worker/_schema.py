@@ -1,10 +1,11 @@
-"""The fields that cross the wire, declared once for both ends.
+"""The names of the fields that cross the wire, for the worker, which cannot import the model.
 
-The worker builds its request reader and its samples from these names; the
-orchestrator's reader (``threadlab.model._json``) refuses a sample or a span
-table with a key missing or unknown, and a test pins these names to the
-fields of ``threadlab.model.Sample`` and ``TaskSpans``. Standard library only,
-like the rest of the worker.
+The worker builds its request reader and its samples from these names. Each
+field's type and range is declared once, on the model's dataclass
+(``threadlab.model.Sample``, ``TaskSpans``, ``NativeThreads``, ``NativePool``:
+see ``threadlab.model._schema``); the orchestrator's reader requires the keys
+named here, and a test pins these names, in order, to those dataclasses'
+fields. Standard library only and Python 3.9 syntax, like the rest of the worker.
 """
 
 from __future__ import annotations
@@ -49,8 +50,10 @@ SAMPLE_FIELDS: Tuple[str, ...] = (
     "round",
     "started_at",
 )
-# Present where the breakdown of waits was asked for (worker/_waits.py): absent in files
-# and from workers older than it, and where the request turned it off.
+# Fields a sample may lack (added without a schema version bump: files written before load
+# without them); the worker sends them where it measured them. waits: where the breakdown of
+# waits was asked for (worker/_waits.py); absent from workers older than it, and where the
+# request turned it off.
 SAMPLE_OPTIONAL_FIELDS: Tuple[str, ...] = ("waits",)
 
 # A sample's per-task columns. io_s is present only where a task reported its I/O wait.

@@ -437,6 +437,19 @@ class Strategy:
         shares_one_gil: True when every task runs under the worker process's
             one GIL (threads of its main interpreter); False where tasks run
             under GILs of their own (processes, subinterpreters).
+        pool: True when its tasks go through a pool or a scheduler that
+            takes ``start`` and ``chunksize`` (``pool_params``): it may start
+            once per point, and its per-task overhead is worth reporting.
+        pickles_tasks: True when each task is pickled to reach its worker
+            (another process): a function that cannot be pickled cannot run.
+        hands_off: True when each task is handed to another process or
+            interpreter (pickled or copied, a pipe, a wake-up): a cost per
+            task beyond the call itself.
+        splits_native_work: True when work already parallel inside (native
+            threads) is worth splitting over its workers, one native thread
+            each: threads (native code releases the GIL) and processes; not
+            thread-pool (it would repeat threads), nor subinterpreters (most
+            native extensions cannot load there).
         tasks_in: where the tasks run, which says whose threads the
             breakdown of waits reads (``worker/_waits.py``): ``"caller"``,
             the thread that calls ``run`` (asyncio's loop); ``"threads"``,
@@ -451,6 +464,10 @@ class Strategy:
     safe_workers = 1
     single_worker = False
     shares_one_gil = True
+    pool = False
+    pickles_tasks = False
+    hands_off = False
+    splits_native_work = False
     tasks_in = "threads"
 
     def unavailable_reason(self) -> Optional[str]:

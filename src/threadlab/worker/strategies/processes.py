@@ -71,6 +71,10 @@ class Processes(Strategy):
     # Each process costs ~10-30 MB and a core's share; past a few hundred it is a fork bomb.
     safe_workers = 256
     shares_one_gil = False
+    pool = True
+    pickles_tasks = True
+    hands_off = True
+    splits_native_work = True
     tasks_in = "processes"
 
     def unavailable_reason(self) -> Optional[str]:

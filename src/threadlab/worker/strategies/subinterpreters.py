@@ -313,6 +313,7 @@ class Subinterpreters(Strategy):
     # Each subinterpreter costs a few MB and tens of ms to start; hundreds are still fine.
     safe_workers = 256
     shares_one_gil = False
+    hands_off = True
 
     def unavailable_reason(self) -> Optional[str]:
         if sys.version_info < (3, 12):

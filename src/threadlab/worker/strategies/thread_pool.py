@@ -31,6 +31,7 @@ class ThreadPool(Strategy):
     summary = "tasks submitted to a ThreadPoolExecutor with W threads"
     params = (*Strategy.params, *pool_params(COLD))
     safe_workers = 10_000
+    pool = True
 
     def session(self, job: Job) -> ContextManager[None]:
         return warm_pool(job, lambda: _pool(job))

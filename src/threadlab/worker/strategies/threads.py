@@ -26,6 +26,7 @@ class Threads(Strategy):
     summary = "one threading.Thread per worker, tasks dealt out round-robin (the classic demo)"
     # Ten thousand threads run here (stacks are virtual memory); more is usually a mistake.
     safe_workers = 10_000
+    splits_native_work = True
 
     def run(self, job: Job) -> Outcome:
         assert job.sync_task is not None
