@@ -111,6 +111,34 @@ def test_the_same_binary_runs_with_the_gil_on_and_off_and_records_it(
     assert measurement.interpreter.gil_cause == cause
 
 
+@pytest.mark.parametrize(("gil", "lines"), [("off", False), ("on", True)])
+def test_the_breakdown_of_waits_is_read_there_its_lines_only_with_the_gil_on(
+    free_threaded: str, gil: str, lines: bool
+) -> None:
+    # Reading another running thread's frames is unsafe with the GIL off (worker/_waits.py):
+    # the sidecar's categories are read, the stacks are not.
+    result = threadlab.run(
+        "sleep",
+        "threads",
+        2,
+        params={"duration": 0.05},
+        repeat=1,
+        python=free_threaded,
+        gil=gil,
+        max_time=0.1,
+    )
+
+    measurement = only_measurement(result)
+    assert measurement.status == "ok", measurement.errors
+    waits = measurement.samples[0].waits
+    assert waits is not None and waits.note is None, waits
+    assert waits.threads >= 2
+    assert waits.sleep_s > waits.total_s / 2
+    assert bool(waits.lines) is lines
+    if gil == "off":
+        assert waits.gil_s == 0.0  # no GIL to wait for
+
+
 def test_python_gil_in_the_environment_is_named_as_the_cause(free_threaded: str) -> None:
     env = {**os.environ, "PYTHON_GIL": "1"}
     code = (

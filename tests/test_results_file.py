@@ -45,6 +45,8 @@ from threadlab.model import (
     Spec,
     Summary,
     TaskSpans,
+    WaitLine,
+    Waits,
 )
 from threadlab.model import _json as model_json
 from threadlab.model._json import plain, result_from_json, result_to_json
@@ -88,8 +90,21 @@ def spans(tasks: int, offset: float = 0.0, io: bool = False) -> TaskSpans:
     )
 
 
+def waits() -> Waits:
+    return Waits(
+        cpu_s=0.011,
+        lock_s=0.0125,
+        sleep_s=0.001,
+        observations=48,
+        threads=2,
+        lines=(WaitLine("lock", 0.5, "app.py", 18, "work", "threading.Lock.acquire"),),
+        reader_cpu_s=0.0004,
+        note="partial: a thread ended between reads",
+    )
+
+
 def timed(number: int | None, wall_s: float = 0.0125, tasks: int = 2, io: bool = False) -> Sample:
-    """A full sample of round ``number`` (None: a warm-up), every field set."""
+    """A full sample of round ``number`` (None: a warm-up, which has no waits), every field set."""
     return Sample(
         wall_s=wall_s,
         cpu_user_s=0.0031,
@@ -105,6 +120,7 @@ def timed(number: int | None, wall_s: float = 0.0125, tasks: int = 2, io: bool =
         gil_contention=0.25,
         round=number,
         started_at=None if number is None else 1_750_000_000.125 + number * 0.05,
+        waits=None if number is None else waits(),
     )
 
 
@@ -455,6 +471,8 @@ def every_model_object() -> list[object]:
         threads.errors[0],
         threads.samples[0],
         threads.samples[0].spans,
+        waits(),
+        waits().lines[0],
         native,
         native.pools[0] if native.pools else None,
     ]
@@ -684,8 +702,10 @@ def test_the_wires_sample_fields_are_the_models() -> None:
 def test_a_written_sample_has_exactly_the_wires_fields() -> None:
     entry = result_to_json(full_result())["points"][1]
 
-    assert tuple(entry["samples"][0]) == SAMPLE_FIELDS
+    assert tuple(entry["samples"][0]) == SAMPLE_FIELDS + SAMPLE_OPTIONAL_FIELDS
     assert tuple(entry["samples"][0]["spans"]) == SPAN_FIELDS + SPAN_OPTIONAL_FIELDS
+    # waits only where measured: a warm-up's is None, and left out.
+    assert tuple(entry["warmups"][0]) == SAMPLE_FIELDS
     # io_s only where a task reported an I/O wait.
     assert tuple(result_to_json(full_result())["points"][0]["samples"][0]["spans"]) == SPAN_FIELDS
 
@@ -707,8 +727,10 @@ def test_a_real_workers_sample_has_exactly_the_models_fields() -> None:
     events = [json.loads(line) for line in finished.stdout.splitlines()]
 
     assert [e["event"] for e in events] == ["hello", "sample", "ready", "sample", "done"], finished.stderr
+    # The breakdown of waits is read in timed samples only, never in warm-ups.
+    assert set(events[1]["sample"]) == set(SAMPLE_FIELDS)
+    assert set(events[3]["sample"]) == {f.name for f in dataclasses.fields(Sample)}
     for event in (events[1], events[3]):
-        assert set(event["sample"]) == {f.name for f in dataclasses.fields(Sample)}
         required = {f.name for f in dataclasses.fields(TaskSpans)} - set(SPAN_OPTIONAL_FIELDS)
         assert required <= set(event["sample"]["spans"]) <= {f.name for f in dataclasses.fields(TaskSpans)}
     assert events[1]["sample"]["round"] is None

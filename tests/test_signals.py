@@ -131,7 +131,12 @@ class Run:
         return {pid for pid in marked(self.mark) if b"threadlab.worker" in cmdline(pid).split(b" ")}
 
     def children_of(self, parent: int) -> set[int]:
-        return {pid for pid in marked(self.mark) if (_state(pid) or ("", 0))[1] == parent}
+        """The children of ``parent`` that run tasks: not the sidecar that reads their waits."""
+        return {
+            pid
+            for pid in marked(self.mark)
+            if (_state(pid) or ("", 0))[1] == parent and b"_waits_sidecar" not in cmdline(pid)
+        }
 
     def one_worker(self) -> int:
         found = wait_for("a worker's start", self.workers)

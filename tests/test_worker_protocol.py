@@ -140,6 +140,7 @@ def test_the_runner_sends_exactly_the_request_fields_the_worker_declares() -> No
         "params",
         "strategy_params",
         "warmup",
+        "waits",
     )
     assert tuple(sent[0]) == REQUEST_FIELDS
     assert sent[0]["strategy_module"] is None  # one of the worker's own strategies

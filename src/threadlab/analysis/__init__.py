@@ -11,7 +11,8 @@ Modules, from the data up:
 * ``_remedy``: what to do about a doubt, as data, for each front end to word;
 * ``_verdict``: a speedup with its interval, and the facts behind an answer, as data;
 * ``_analysis``: ``analyse(result)``, all of the above for one result;
-* ``_compare``: two results files, point by point.
+* ``_compare``: two results files, point by point;
+* ``_waits``: where a point's worker threads spent their time (``point_waits``).
 """
 
 from threadlab.analysis._analysis import Analysis, StrategyScaling, analyse
@@ -41,11 +42,14 @@ from threadlab.analysis._summary import (
     summary,
 )
 from threadlab.analysis._verdict import Fact, FactCode, Speedup, gain
+from threadlab.analysis._waits import WAITING, CategoryShare, PointWaits, point_waits
 from threadlab.worker._kinds import KIND_WORDS, Kind
 
 __all__ = [
     "KIND_WORDS",
+    "WAITING",
     "Analysis",
+    "CategoryShare",
     "Choice",
     "Classification",
     "Fact",
@@ -54,6 +58,7 @@ __all__ = [
     "Kind",
     "NoiseReport",
     "PointStats",
+    "PointWaits",
     "Recommendation",
     "Remedy",
     "SampleStats",
@@ -82,6 +87,7 @@ __all__ = [
     "paired_blocks",
     "paired_ratios",
     "percentile",
+    "point_waits",
     "python_label",
     "relative_half_width",
     "speedup",

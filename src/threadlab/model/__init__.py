@@ -39,6 +39,7 @@ from threadlab.model._result import (
     Summary,
     composite,
 )
+from threadlab.model._waits import WAIT_CATEGORIES, WaitLine, Waits
 
 __all__ = [
     "DEFAULT_MAX_TIME_S",
@@ -48,6 +49,7 @@ __all__ = [
     "ROUNDS_ENDS",
     "SCHEMA_VERSION",
     "STATUSES",
+    "WAIT_CATEGORIES",
     "Environment",
     "ErrorKind",
     "FoundInterpreter",
@@ -68,5 +70,7 @@ __all__ = [
     "Summary",
     "Swept",
     "TaskSpans",
+    "WaitLine",
+    "Waits",
     "composite",
 ]

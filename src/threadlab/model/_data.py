@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 from threadlab.model._schema import PARAMS, Range, check_fields
+from threadlab.model._waits import Waits
 from threadlab.worker._params import ParamValue
 
 # The results file's schema version. History:
@@ -31,7 +32,8 @@ from threadlab.worker._params import ParamValue
 #       intervals, whether a point's workers share one GIL (shares_one_gil, optional);
 #       the analysis block is written once, at the end of a command, not on every save.
 #       Added since, optional (files written before load without it, so no bump): each
-#       point's native thread pools and thread-count variables (native).
+#       point's native thread pools and thread-count variables (native); each sample's
+#       breakdown of where its threads' time went (waits).
 SCHEMA_VERSION = 2
 
 Status = Literal["ok", "errors", "timeout", "crashed", "failed", "interrupted"]
@@ -372,6 +374,9 @@ class Sample:
         started_at: when the sample started, in seconds since the Unix epoch
             by the worker's clock, so that the order of samples across points
             can be read back. None in files written before rounds.
+        waits: where the worker threads' time went (``Waits``); None where it
+            was not asked for, and in files written before it (optional, no
+            schema bump).
 
     CPU, context-switch and memory figures are None where the platform has no
     ``resource`` module, or where the tasks ran on a cluster threadlab does not
@@ -392,6 +397,7 @@ class Sample:
     gil_contention: Annotated[float | None, Range(0, 1)] = None
     round: MaybeCount = None
     started_at: MaybeSeconds = None
+    waits: Waits | None = None
 
     def __post_init__(self) -> None:
         check_fields(self)

@@ -22,6 +22,8 @@ A point without ``shares_one_gil`` (every version-1 file) loads it as None.
 ``startup_s`` (a warm pool's start-up, kept out of the samples) is optional in
 version 2: written only where a strategy opened a session, read as None where absent.
 A point without ``native`` (files written before it was recorded) loads it as None.
+A sample without ``waits`` (files written before it, or a run that turned it off)
+loads it as None; it is written only where measured.
 """
 
 from __future__ import annotations
@@ -46,8 +48,9 @@ T = TypeVar("T")
 # The point's own fields, flattened into each entry of "points", then what was measured.
 _POINT_KEYS = tuple(f.name for f in dataclasses.fields(Point))
 _MEASURED_KEYS = tuple(f.name for f in dataclasses.fields(Measurement) if f.name != "point")
-# Written only where set (a file without one loads it as None): a warm pool's start-up.
-_OMITTED_WHEN_NONE = ("startup_s",)
+# Written only where set (a file without one loads it as None): a warm pool's start-up, a
+# sample's breakdown of waits (``worker._schema.SAMPLE_OPTIONAL_FIELDS``).
+_OMITTED_WHEN_NONE = ("startup_s", "waits")
 # Derived blocks a file may carry; read past, never trusted.
 _DERIVED_POINT_KEYS = ("summary",)
 _DERIVED_RESULT_KEYS = ("analysis",)
@@ -63,7 +66,12 @@ def plain(obj: Any) -> Any:
             spans["io_s"] = list(obj.io_s)
         return spans
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        values = ((f.name, getattr(obj, f.name)) for f in dataclasses.fields(obj))
+        return {
+            name: plain(value)
+            for name, value in values
+            if value is not None or name not in _OMITTED_WHEN_NONE
+        }
     if isinstance(obj, (list, tuple)):
         return [plain(item) for item in obj]
     if isinstance(obj, Mapping):

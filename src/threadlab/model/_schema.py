@@ -31,13 +31,15 @@ replace the frozen slotted dataclasses the rest of threadlab builds and
 refusals in their own way (the CLI prints them, tests pin them).
 
 Adding a field: an optional per-point figure is a field of ``Measurement``
-with a default (``waits: Annotated[float | None, Range(0)] = None``, or a
-frozen dataclass of its own whose fields are annotated the same way), its
-name in ``_json._MEASURED_KEYS``, and, where it may be absent, omitted by
-``measurement_to_json`` when None (older files load it as its default). An
+with a default (``startup_s: MaybeSeconds = None``, or a frozen dataclass
+of its own whose fields are annotated the same way), its name in
+``_json._MEASURED_KEYS``, and, where it may be absent, in
+``_json._OMITTED_WHEN_NONE`` (older files load it as its default). An
 optional per-sample figure is a field of ``Sample`` with a default, its
-name in ``worker._schema.SAMPLE_FIELDS`` (where the worker's sample dict
-gets it), and a line in the schema history (``_data.SCHEMA_VERSION``).
+name in ``worker._schema.SAMPLE_OPTIONAL_FIELDS`` (the worker's sample dict
+sends it where it measured it), in ``_json._OMITTED_WHEN_NONE``, and a line
+in the schema history (``_data.SCHEMA_VERSION``): ``Sample.waits``, a
+``Waits`` whose fields (``model/_waits.py``) are annotated as these are.
 """
 
 from __future__ import annotations

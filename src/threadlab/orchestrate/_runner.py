@@ -136,8 +136,11 @@ def end_unended_sessions() -> None:
 atexit.register(end_unended_sessions)
 
 
-def worker_request(point: Point, warmup: int) -> dict[str, Any]:
-    """The request line that starts a worker on ``point`` (fields: ``worker/_schema.py`` REQUEST_FIELDS)."""
+def worker_request(point: Point, warmup: int, waits: bool = True) -> dict[str, Any]:
+    """The request line that starts a worker on ``point`` (fields: ``worker/_schema.py`` REQUEST_FIELDS).
+
+    ``waits`` False turns off the breakdown of where the threads' time went.
+    """
     return {
         "protocol": PROTOCOL_VERSION,
         "workload": point.workload,
@@ -149,6 +152,7 @@ def worker_request(point: Point, warmup: int) -> dict[str, Any]:
         "params": dict(point.params),
         "strategy_params": dict(point.strategy_params),
         "warmup": warmup,
+        "waits": waits,
     }
 
 

@@ -282,6 +282,7 @@ class DaskCluster(Strategy):
     pool = True
     pickles_tasks = True
     hands_off = True
+    tasks_in = "processes"
 
     def unavailable_reason(self) -> str | None:
         # find_spec does not import: listing strategies stays fast.

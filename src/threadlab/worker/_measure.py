@@ -23,10 +23,11 @@ import gc
 import multiprocessing
 import os
 import sys
+import threading
 import time
 from typing import Any, Callable, Dict, Optional, Tuple
 
-from threadlab.worker import _native, strategies, workloads
+from threadlab.worker import _native, _waits, strategies, workloads
 from threadlab.worker._params import ParamValue, resolve
 from threadlab.worker._schema import REQUEST_FIELDS, SPAN_FIELDS
 from threadlab.worker.strategies import Job, Outcome, Strategy
@@ -182,11 +183,23 @@ def _gil_probe(strategy: Strategy) -> Any:
 
 
 def one_sample(
-    strategy: Strategy, job: Job, round_number: Optional[int] = None, keep_spans: bool = True
+    strategy: Strategy,
+    job: Job,
+    round_number: Optional[int] = None,
+    keep_spans: bool = True,
+    waits: Optional[_waits.WaitSampler] = None,
 ) -> Dict[str, Any]:
-    """Time one run of all tasks of ``job`` under ``strategy``; ``round_number`` None for a warm-up."""
+    """Time one run of all tasks of ``job`` under ``strategy``; ``round_number`` None for a warm-up.
+
+    With ``waits``, the sample also says where its threads' time went (its
+    ``waits`` key), read from just before the clock starts to just after it stops.
+    """
     gc.collect()
     knocker = _gil_probe(strategy)
+    # The breakdown's reading starts before the usage is read and is summed after it is
+    # read again: only its stack thread's CPU (0.4-0.7% of a core at 20 Hz here) is the sample's.
+    if waits is not None:
+        waits.start()
     before = _usage()
     started_at = time.time()
     start = time.perf_counter_ns()
@@ -196,7 +209,10 @@ def one_sample(
         end = time.perf_counter_ns()
         if knocker is not None:
             knocker.stop()
+        if waits is not None:
+            waits.halt()
     after = _usage()
+    breakdown = None if waits is None else waits.collect()
     contention = None if knocker is None else round(float(knocker.contention_metric), 4)
     if len(outcome.records) != job.tasks:
         raise RuntimeError(
@@ -204,7 +220,10 @@ def one_sample(
                 strategy.name, len(outcome.records), job.tasks
             )
         )
-    return sample_of(outcome, start, end, before, after, contention, started_at, round_number, keep_spans)
+    sample = sample_of(outcome, start, end, before, after, contention, started_at, round_number, keep_spans)
+    if breakdown is not None:
+        sample["waits"] = breakdown
+    return sample
 
 
 def build_job(
@@ -302,6 +321,12 @@ def run_point(
         inner = _native.requested(request.get("strategy_params", {}))
     except ValueError as error:
         raise PointRefused(str(error)) from None
+    if not isinstance(request.get("waits", True), bool):
+        raise PointRefused("waits must be true or false, not {!r}".format(request["waits"]))
+    # The worker's own threads (its protocol's reader), which the breakdown of waits leaves out.
+    machinery = [
+        t.native_id for t in threading.enumerate() if t is not threading.main_thread() and t.native_id
+    ]
     _native.limit_environment(inner)
     build_job(request)
     workload = workloads.get(request["workload"], request.get("function"))
@@ -316,17 +341,31 @@ def run_point(
                 sample = one_sample(strategy, job)
                 emit({"event": "sample", "warmup": True, "sample": sample})
                 startup.after(sample)
+            # Started after the warm-ups, which it never reads, and before "ready", so
+            # that its start-up (~70 ms, a Python process) falls in no sample.
+            waits = (
+                _waits.WaitSampler(strategy.tasks_in, machinery, strategy.shares_one_gil)
+                if request.get("waits", True)
+                else None
+            )
             emit({"event": "ready", "native": _native.report()})
-            while True:
-                command = commands()
-                if command is None or command.get("command") == "stop":
-                    return
-                if command.get("command") != "sample":
-                    raise PointRefused("unknown command {!r}".format(command.get("command")))
-                keep = bool(command.get("spans", True))
-                sample = one_sample(strategy, job, int(command.get("round", 0)), keep)
-                emit({"event": "sample", "warmup": False, "sample": sample})
-                startup.after(sample)
+            try:
+                while True:
+                    command = commands()
+                    if command is None or command.get("command") == "stop":
+                        return
+                    if command.get("command") != "sample":
+                        raise PointRefused("unknown command {!r}".format(command.get("command")))
+                    keep = bool(command.get("spans", True))
+                    # A command's "waits": false skips the breakdown for that sample only, so
+                    # that bench_waits.py can pair samples with and without it in one process.
+                    reading = waits if command.get("waits", True) is not False else None
+                    sample = one_sample(strategy, job, int(command.get("round", 0)), keep, reading)
+                    emit({"event": "sample", "warmup": False, "sample": sample})
+                    startup.after(sample)
+            finally:
+                if waits is not None:
+                    waits.close()
 
 
 class _Startup:

@@ -15,6 +15,8 @@ from typing import Tuple
 # One request: the point to measure, sent as the first line on the worker's stdin.
 # strategy_module: where a strategy outside the worker package lives (the orchestrator's
 # registry names it: threadlab.scaleout.dask_cluster for dask); null for the worker's own.
+# waits: false turns off the breakdown of where the threads' time went (worker/_waits.py),
+# on when absent.
 # function: a user's function sent by value (base64 of its cloudpickle), for a workload
 # no import can reach (defined in a notebook cell); null for every other workload.
 REQUEST_FIELDS: Tuple[str, ...] = (
@@ -28,6 +30,7 @@ REQUEST_FIELDS: Tuple[str, ...] = (
     "params",
     "strategy_params",
     "warmup",
+    "waits",
 )
 
 # One sample, as the worker measures it (every key always present; None where unmeasured).
@@ -47,10 +50,11 @@ SAMPLE_FIELDS: Tuple[str, ...] = (
     "round",
     "started_at",
 )
-
 # Fields a sample may lack (added without a schema version bump: files written before load
-# without them); the worker sends them where it measured them.
-SAMPLE_OPTIONAL_FIELDS: Tuple[str, ...] = ()
+# without them); the worker sends them where it measured them. waits: where the breakdown of
+# waits was asked for (worker/_waits.py); absent from workers older than it, and where the
+# request turned it off.
+SAMPLE_OPTIONAL_FIELDS: Tuple[str, ...] = ("waits",)
 
 # A sample's per-task columns. io_s is present only where a task reported its I/O wait.
 SPAN_FIELDS: Tuple[str, ...] = ("start_s", "end_s", "cpu_s", "worker", "ok", "workers")

@@ -450,6 +450,11 @@ class Strategy:
             each: threads (native code releases the GIL) and processes; not
             thread-pool (it would repeat threads), nor subinterpreters (most
             native extensions cannot load there).
+        tasks_in: where the tasks run, which says whose threads the
+            breakdown of waits reads (``worker/_waits.py``): ``"caller"``,
+            the thread that calls ``run`` (asyncio's loop); ``"threads"``,
+            other threads of the worker process (sequential runs its tasks
+            in one); ``"processes"``, its child processes.
     """
 
     name = ""
@@ -463,6 +468,7 @@ class Strategy:
     pickles_tasks = False
     hands_off = False
     splits_native_work = False
+    tasks_in = "threads"
 
     def unavailable_reason(self) -> Optional[str]:
         """Why this strategy cannot run in this interpreter, or None if it can."""

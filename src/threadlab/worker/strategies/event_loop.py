@@ -87,6 +87,7 @@ class EventLoop(Strategy):
     name = "asyncio"
     summary = "coroutines on one asyncio event loop, at most W at once (async workloads)"
     mode = "async"
+    tasks_in = "caller"
     # A suspended coroutine costs about a kilobyte; a million is still fine.
     safe_workers = 1_000_000
 

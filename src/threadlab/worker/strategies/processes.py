@@ -75,6 +75,7 @@ class Processes(Strategy):
     pickles_tasks = True
     hands_off = True
     splits_native_work = True
+    tasks_in = "processes"
 
     def unavailable_reason(self) -> Optional[str]:
         try:

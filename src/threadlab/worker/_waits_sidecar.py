@@ -1,0 +1,383 @@
+"""The sidecar that reads, from outside the measured interpreter, what each worker thread is doing.
+
+::
+
+    worker process (measured)                 sidecar (python -m threadlab.worker._waits_sidecar)
+      main thread ── {"start": ...} ──────────►  every ~1/600 s (jittered), one thread, round-robin:
+        tasks run                                 /proc/P/task/T/stat       state R, S or D
+        (a stack thread reads                     /proc/P/task/T/schedstat  on-CPU and run-queue ns
+         sys._current_frames() at 20 Hz)          /proc/P/task/T/syscall    the blocking call (S, D)
+      main thread ── {"stop": true} ──────────►  one classified observation per read
+                  ◄── {"observations": ...} ───  [t, pid, tid, category, run_ns, wait_ns, runs]
+
+Why a process of its own: a thread of the worker reading ``/proc`` needs the
+GIL to do so, so every read would force a GIL hand-off and see the thread it
+displaced "waiting for the GIL" (a one-thread loop would read as GIL-bound).
+The sidecar holds no lock the tasks need, and sleeps between reads.
+
+Why the futex address tells the GIL from a lock: the GIL lives in the
+interpreter's runtime state (``_PyRuntime``), static data of the python
+executable or libpython, while a program's locks, conditions, queues and
+events are allocated on the heap (3.9-3.12: a ``sem_t`` per lock; 3.13: a
+waiting thread parks on its own heap-allocated semaphore). The worker sends
+the address range of that static data (``_waits.gil_ranges``); a thread
+blocked in a futex wait on an address inside it waits for the GIL.
+
+Standard library only and Python 3.9 syntax, like the rest of the worker. The
+classification (``classify``) is pure, so tests feed it recorded lines.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import random
+import select
+import sys
+import time
+from typing import Dict, List, Optional, Sequence, Tuple
+
+# The categories, in the order the breakdown lists them.
+CPU = "cpu"  # on a core
+RUNNABLE = "runnable"  # ready to run, but the machine held the core (schedstat's run-queue time)
+GIL = "gil"  # a futex wait on the GIL's address
+LOCK = "lock"  # any other futex wait: a lock, condition, queue, event, semaphore
+SLEEP = "sleep"  # nanosleep, clock_nanosleep, or a select/poll on no descriptor
+IO = "io"  # read, recv, poll, select, epoll, accept, connect, ...
+OTHER = "other"  # anything else, or what could not be read
+CATEGORIES: Tuple[str, ...] = (CPU, RUNNABLE, GIL, LOCK, SLEEP, IO, OTHER)
+
+# System call numbers (the kernel's unistd tables). aarch64 uses the generic table, which
+# has no select, poll or epoll_wait: only their p* forms.
+_FUTEX = "futex"
+_SLEEPS = "sleep"
+_IOS = "io"
+_NO_FDS_SLEEP = "select0"  # select/pselect6: nfds (arg 0) 0 means a sleep (3.9-3.10's time.sleep)
+_NO_POLL_SLEEP = "poll0"  # poll/ppoll: nfds (arg 1) 0 means a sleep
+SYSCALLS: Dict[str, Dict[int, str]] = {
+    "x86_64": {
+        202: _FUTEX,
+        449: _FUTEX,  # futex_waitv
+        35: _SLEEPS,  # nanosleep
+        230: _SLEEPS,  # clock_nanosleep
+        34: _SLEEPS,  # pause
+        23: _NO_FDS_SLEEP,  # select
+        270: _NO_FDS_SLEEP,  # pselect6
+        7: _NO_POLL_SLEEP,  # poll
+        271: _NO_POLL_SLEEP,  # ppoll
+        0: _IOS,  # read
+        1: _IOS,  # write
+        17: _IOS,  # pread64
+        18: _IOS,  # pwrite64
+        19: _IOS,  # readv
+        20: _IOS,  # writev
+        40: _IOS,  # sendfile
+        42: _IOS,  # connect
+        43: _IOS,  # accept
+        44: _IOS,  # sendto
+        45: _IOS,  # recvfrom
+        46: _IOS,  # sendmsg
+        47: _IOS,  # recvmsg
+        74: _IOS,  # fsync
+        75: _IOS,  # fdatasync
+        232: _IOS,  # epoll_wait
+        257: _IOS,  # openat
+        281: _IOS,  # epoll_pwait
+        288: _IOS,  # accept4
+        295: _IOS,  # preadv
+        296: _IOS,  # pwritev
+        299: _IOS,  # recvmmsg
+        307: _IOS,  # sendmmsg
+        441: _IOS,  # epoll_pwait2
+    },
+    "aarch64": {
+        98: _FUTEX,
+        449: _FUTEX,  # futex_waitv
+        101: _SLEEPS,  # nanosleep
+        115: _SLEEPS,  # clock_nanosleep
+        72: _NO_FDS_SLEEP,  # pselect6
+        73: _NO_POLL_SLEEP,  # ppoll
+        63: _IOS,  # read
+        64: _IOS,  # write
+        65: _IOS,  # readv
+        66: _IOS,  # writev
+        67: _IOS,  # pread64
+        68: _IOS,  # pwrite64
+        69: _IOS,  # preadv
+        70: _IOS,  # pwritev
+        71: _IOS,  # sendfile
+        22: _IOS,  # epoll_pwait
+        56: _IOS,  # openat
+        82: _IOS,  # fsync
+        83: _IOS,  # fdatasync
+        202: _IOS,  # accept
+        203: _IOS,  # connect
+        206: _IOS,  # sendto
+        207: _IOS,  # recvfrom
+        211: _IOS,  # sendmsg
+        212: _IOS,  # recvmsg
+        242: _IOS,  # accept4
+        243: _IOS,  # recvmmsg
+        269: _IOS,  # sendmmsg
+        441: _IOS,  # epoll_pwait2
+    },
+}
+
+# The most files read per second, all threads together: 1000 sleeping threads must not
+# mean thousands of reads a millisecond. An observation costs 2 reads (stat, schedstat)
+# or 3 (and syscall, for a blocked thread). At 1500 reads/s this sidecar took 2.6% of a
+# core beside the count loop on 2 threads and 4.2% beside 1000 sleeping threads, and the
+# loop's wall rose 6% (interval 0.99-1.13, 30 pairs, 2 cores at load 2); at 1000 reads/s
+# 1.7% and 3.0%, and 1.01 (0.95-1.07, 40 pairs) and 0.99 (0.92-1.07) (bench_waits.py).
+READS_PER_S = 1000.0
+# Each wait is the nominal interval times a factor drawn from this range, so that the
+# reads do not fall into step with a periodic workload (the GIL's 5 ms switch interval).
+_JITTER = (0.5, 1.5)
+# The threads of the processes watched are listed again at most this often.
+_RELIST_S = 0.02
+# The observations kept per sample at most: 30 s at the full rate. Past it, reads stop
+# and the note says so.
+_MOST_OBSERVATIONS = 30 * int(READS_PER_S / 2)
+
+GilRanges = Sequence[Tuple[int, int]]
+
+
+def classify(state: str, syscall: Optional[str], gil: GilRanges, table: Dict[int, str]) -> str:
+    """The category of one observation of a thread.
+
+    Args:
+        state: the state letter of ``/proc/P/task/T/stat`` (R, S, D, ...).
+        syscall: the text of ``/proc/P/task/T/syscall`` ("running", "-1 sp pc"
+            or "nr arg0 ... arg5 sp pc"), None where it could not be read.
+        gil: the address ranges of the GIL's static data (empty where there
+            is no GIL: a free-threaded build).
+        table: the architecture's system call numbers (``SYSCALLS``); empty
+            for an unknown one, whose waits read as "other".
+
+    Returns:
+        One of ``CATEGORIES``; never ``RUNNABLE``, which schedstat tells.
+    """
+    if state == "R":
+        return CPU
+    if syscall is None:
+        return OTHER
+    words = syscall.split()
+    if not words or words[0] == "running":
+        return CPU  # it woke between the two reads
+    try:
+        number = int(words[0])
+        args = [int(word, 16) for word in words[1:7]]
+    except ValueError:
+        return OTHER
+    kind = table.get(number)
+    if kind == _FUTEX:
+        address = args[0] if args else -1
+        return GIL if any(low <= address < high for low, high in gil) else LOCK
+    if kind == _SLEEPS:
+        return SLEEP
+    if kind == _NO_FDS_SLEEP:
+        return SLEEP if args and args[0] == 0 else IO
+    if kind == _NO_POLL_SLEEP:
+        return SLEEP if len(args) > 1 and args[1] == 0 else IO
+    if kind == _IOS or (kind is None and state == "D"):
+        return IO
+    return OTHER
+
+
+def _read(path: str) -> Optional[str]:
+    try:
+        with open(path, "rb") as file:
+            return file.read().decode("ascii", "replace")
+    except OSError:  # the thread ended between the listing and the read, or no right to read it
+        return None
+
+
+class OpenFiles:
+    """/proc files kept open and read again with pread: 1.7 µs a read instead of 29 µs.
+
+    Measured here (3.11, x86_64, a loaded 2-core machine) on a thread's
+    ``schedstat``: each pread at offset 0 makes the kernel write the file
+    anew. A thread that ended fails its read (ESRCH), and its file is closed.
+    At most ``most`` are kept open, so that 1000 threads stay within the
+    default limit of 1024 open files; past it, files are opened per read.
+    """
+
+    def __init__(self, most: int = 512) -> None:
+        self._fds: Dict[str, int] = {}
+        self._most = most
+
+    def read(self, path: str) -> Optional[str]:
+        """The file's text now, or None where it cannot be read (the thread ended)."""
+        fd = self._fds.get(path)
+        if fd is None:
+            if len(self._fds) >= self._most:
+                return _read(path)
+            try:
+                fd = os.open(path, os.O_RDONLY)
+            except OSError:
+                return None
+            self._fds[path] = fd
+        try:
+            return os.pread(fd, 4096, 0).decode("ascii", "replace")
+        except OSError:
+            del self._fds[path]
+            os.close(fd)
+            return None
+
+    def close(self) -> None:
+        """Close every file kept open."""
+        for fd in self._fds.values():
+            os.close(fd)
+        self._fds.clear()
+
+
+def _descendants(pid: int) -> List[int]:
+    """The processes below ``pid`` (pool workers), through each thread's ``children`` file."""
+    found: List[int] = []
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        try:
+            tids = os.listdir("/proc/{}/task".format(parent))
+        except OSError:
+            continue
+        for tid in tids:
+            text = _read("/proc/{}/task/{}/children".format(parent, tid)) or ""
+            for child in text.split():
+                found.append(int(child))
+                todo.append(int(child))
+    return found
+
+
+class _Watch:
+    """One sample's reading: which threads, at what rate, and what was seen."""
+
+    def __init__(self, request: Dict[str, object]) -> None:
+        self.pid = int(request["pid"])  # type: ignore[call-overload]  # a JSON number
+        self.scope = str(request.get("threads", "others"))
+        self.exclude = set(request.get("exclude", []))  # type: ignore[call-overload]  # a JSON list
+        self.gil = [(int(low), int(high)) for low, high in request.get("gil", [])]  # type: ignore[attr-defined]
+        self.rate = float(request.get("reads_per_s", READS_PER_S))  # type: ignore[arg-type]
+        self.table = SYSCALLS.get(platform.machine(), {})
+        self.observations: List[List[object]] = []
+        self.files = OpenFiles()
+        self.cpu_at_start = time.process_time()
+        self.reads = 0
+        self.syscall_refused = False
+        self.listed: List[Tuple[int, int]] = []
+        self.order: List[Tuple[int, int]] = []
+        self.listed_at = -1.0
+
+    def _threads(self) -> List[Tuple[int, int]]:
+        threads: List[Tuple[int, int]] = []
+        if self.scope != "descendants":
+            try:
+                tids = [int(tid) for tid in os.listdir("/proc/{}/task".format(self.pid))]
+            except OSError:
+                tids = []
+            for tid in tids:
+                is_caller = tid == self.pid
+                if tid in self.exclude or is_caller != (self.scope == "caller"):
+                    continue
+                threads.append((self.pid, tid))
+        # Child processes only where the tasks run in them: finding them reads every thread's
+        # children file, 1000 reads a listing for 1000 threads: with it the worker spent 12%
+        # more CPU on a sample of 1000 threads sleeping than with no reading, without it 6%
+        # (bench_waits.py, medians of 30 samples each).
+        children = _descendants(self.pid) if self.scope == "descendants" else []
+        for child in children:
+            if child == os.getpid():  # this sidecar, reading
+                continue
+            try:
+                threads.extend((child, int(tid)) for tid in os.listdir("/proc/{}/task".format(child)))
+            except OSError:
+                continue
+        self.reads += 1 + len(threads)
+        return threads
+
+    def observe(self) -> None:
+        """Read the next thread in turn, listing them again when a round ends."""
+        now = time.monotonic()
+        if not self.order:
+            if now - self.listed_at >= _RELIST_S:
+                self.listed = self._threads()
+                self.listed_at = now
+            self.order = random.sample(self.listed, len(self.listed))
+        if not self.order or len(self.observations) >= _MOST_OBSERVATIONS:
+            return
+        pid, tid = self.order.pop()
+        base = "/proc/{}/task/{}/".format(pid, tid)
+        stat = self.files.read(base + "stat")
+        sched = self.files.read(base + "schedstat")
+        self.reads += 2
+        if stat is None or sched is None:
+            return
+        state = stat.rpartition(")")[2].split()[0]
+        syscall = None
+        if state != "R":
+            syscall = self.files.read(base + "syscall")
+            self.reads += 1
+            self.syscall_refused = self.syscall_refused or syscall is None
+        run_ns, wait_ns, runs = (int(word) for word in sched.split()[:3])
+        category = classify(state, syscall, self.gil, self.table)
+        self.observations.append([round(now, 6), pid, tid, category, run_ns, wait_ns, runs])
+
+    def delay(self) -> float:
+        """Seconds until the next read is due, jittered, so that reads stay within the rate."""
+        return random.uniform(*_JITTER) * 2.5 / self.rate
+
+    def report(self) -> Dict[str, object]:
+        self.files.close()
+        notes = []
+        if not self.table:
+            notes.append("system call numbers unknown on {}: waits read as other".format(platform.machine()))
+        if self.syscall_refused:
+            notes.append("/proc/<pid>/task/<tid>/syscall unreadable (no ptrace rights): waits read as other")
+        if len(self.observations) >= _MOST_OBSERVATIONS:
+            notes.append("stopped reading after {} observations".format(_MOST_OBSERVATIONS))
+        return {
+            "observations": self.observations,
+            "reads": self.reads,
+            "cpu_s": round(time.process_time() - self.cpu_at_start, 6),
+            "note": "; ".join(notes) or None,
+        }
+
+
+def serve(fd_in: int, out: "object") -> None:
+    """Answer start/stop commands (JSON lines on ``fd_in``) until its end."""
+    buffered = b""
+    watch: Optional[_Watch] = None
+    while True:
+        timeout = None if watch is None else watch.delay()
+        ready, _, _ = select.select([fd_in], [], [], timeout)
+        if not ready:
+            if watch is not None:
+                watch.observe()
+            continue
+        chunk = os.read(fd_in, 65536)
+        if not chunk:
+            return
+        buffered += chunk
+        while b"\n" in buffered:
+            line, _, buffered = buffered.partition(b"\n")
+            command = json.loads(line)
+            if "start" in command:
+                watch = _Watch(command["start"])
+                watch.observe()
+            elif watch is not None:
+                report = watch.report()
+                watch = None
+                out.write(json.dumps(report, separators=(",", ":")) + "\n")  # type: ignore[attr-defined]
+                out.flush()  # type: ignore[attr-defined]
+
+
+def main() -> None:
+    """Say ready, then serve the worker's commands on stdin until it closes them."""
+    sys.stdout.write('{"ready": true}\n')
+    sys.stdout.flush()
+    serve(sys.stdin.fileno(), sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
