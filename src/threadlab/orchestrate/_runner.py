@@ -179,8 +179,10 @@ class WorkerSession:
         warmup: int | None = None,
         on_sample: OnSample | None = None,
         deadline: float | None = None,
+        waits: bool = True,
     ) -> None:
         self.point = point
+        self.waits = waits
         self.timeout_s = timeout_s
         self.deadline = deadline
         self.warmup = point.warmup if warmup is None else warmup
@@ -220,7 +222,7 @@ class WorkerSession:
         Raises:
             OSError: the Python cannot be started at all.
         """
-        request = worker_request(self.point, self.warmup)
+        request = worker_request(self.point, self.warmup, self.waits)
         started = time.perf_counter()
         if self.deadline is not None and started >= self.deadline:
             self._fail("timeout", PointError("timeout", f"not started: {BUDGET_SPENT} before its turn"))
@@ -508,8 +510,12 @@ def measure_point(
     timeout_s: float | None,
     on_sample: OnSample | None = None,
     deadline: float | None = None,
+    waits: bool = True,
 ) -> Measurement:
     """Run one point alone in a fresh worker process: warm-ups, then ``repeat`` samples.
+
+    ``waits`` False leaves out the breakdown of where the threads' time went
+    (its sidecar's start-up too): a probe that only times calls needs none.
 
     A task that raises, a hung task (killed at ``timeout_s``, or at
     ``deadline``: ``WorkerSession``) and a worker that dies are recorded in
@@ -521,7 +527,9 @@ def measure_point(
         PointInterrupted: on Ctrl-C, after the worker is ended; it carries the
             partial measurement.
     """
-    session = WorkerSession(point, timeout_s=timeout_s, warmup=warmup, on_sample=on_sample, deadline=deadline)
+    session = WorkerSession(
+        point, timeout_s=timeout_s, warmup=warmup, on_sample=on_sample, deadline=deadline, waits=waits
+    )
     try:
         if session.start():
             for number in range(repeat):
