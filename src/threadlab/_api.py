@@ -142,6 +142,24 @@ def _writer(out: str | os.PathLike[str] | None) -> Iterator[ResultsWriter | None
         yield writer
 
 
+def _memory_budget(given: int | str | None) -> int | None:
+    """The live workers' memory budget in bytes: ``given`` checked, or half the memory available."""
+    from threadlab.orchestrate._plan import default_memory_budget, parse_size
+
+    if given is None:
+        return default_memory_budget()
+    if isinstance(given, str):
+        try:
+            return parse_size(given)
+        except ValueError as error:
+            raise SpecError("memory_budget", str(error)) from None
+    if isinstance(given, bool) or not isinstance(given, int) or given <= 0:
+        raise SpecError(
+            "memory_budget", f"{given!r} is not accepted; expected bytes above 0 or a size like '4GB'"
+        )
+    return given
+
+
 def run(
     workloads: str | Sequence[str],
     strategies: str | Sequence[str],
@@ -160,6 +178,7 @@ def run(
     scheduler: str | None = None,
     out: str | os.PathLike[str] | None = None,
     progress: Progress | None = None,
+    memory_budget: int | str | None = None,
 ) -> Result:
     """Measure workloads × strategies × worker counts; return the result.
 
@@ -184,8 +203,10 @@ def run(
             ``{"threads_per_worker": [1, 2]}``.
         precision: the relative half-width every 95% speedup interval should
             reach: 0.05 is ±5%.
-        max_time: seconds of measuring the run may take, shared among its
-            groups of points (worker start-up and warm-ups not included).
+        max_time: seconds the run may take, shared among its groups of
+            points, its workers' start-ups and warm-ups included (never
+            fewer than ``repeat`` rounds). A sweep whose start-ups alone
+            would overrun it by more than 10 s is refused.
         timeout: seconds after which a sample (or a point's start-up) is
             killed and the point recorded as timed out; None: never.
         python: the Python(s) workers run under: a path, a version such as
@@ -201,6 +222,12 @@ def run(
         out: also write the results file here, after every round.
         progress: told of each point's start, each sample, each round, and
             of notes (a Python left out).
+        memory_budget: bytes (or a size such as ``"4GB"``) the live workers
+            may hold; where a group's workers (about 20 MB each) would not
+            fit, some are closed and started afresh in their turn, every
+            round still sampling every point. Default: half the memory
+            available. A sweep that cannot run ``repeat`` such rounds in
+            ``max_time`` is refused with the numbers.
 
     Returns:
         The result; ``result.interrupted`` is True if Ctrl-C cut it short.
@@ -219,7 +246,7 @@ def run(
         >>> [round(s.speedup_vs_sequential, 1) for _, s in threadlab.summarise(result) if s]
         [1.0, 1.0, 1.0, 2.0]
     """
-    from threadlab.orchestrate._plan import plan
+    from threadlab.orchestrate._plan import check_size, plan
     from threadlab.orchestrate._select import parse_gil, select
 
     _refuse_nested("run")
@@ -253,12 +280,14 @@ def run(
         if isinstance(error, SpecError):
             raise
         raise SpecError("run()", str(error)) from None
+    budget = _memory_budget(memory_budget)
     notes: list[str] = []
     points = plan(spec, notes)
-    for line in notes:
+    bounded = check_size(points, max_time_s=max_time, memory_budget=budget, min_rounds=repeat)
+    for line in [*notes, *([bounded] if bounded else [])]:
         progress.note(line)
     with _writer(out) as writer:
-        return execute(spec, writer=writer, points=points, progress=progress)
+        return execute(spec, writer=writer, points=points, progress=progress, memory_budget=budget)
 
 
 def advise(

@@ -59,6 +59,7 @@ _FLAGS = {
     "params": "--param",
     "max_workers": "--max-workers",
     "max_time": "--max-time",
+    "memory_budget": "--memory-budget",
     "timeout": "--timeout",
     "python": "--python",
     "gil": "--gil",
@@ -276,7 +277,15 @@ def _interpreter_options(command: Callable[..., None]) -> Callable[..., None]:
     type=types.Seconds(),
     default=f"{DEFAULT_MAX_TIME_S:g}",
     show_default=True,
-    help="Seconds of measuring the run may take; the rounds stop there if not precise before.",
+    help="Seconds the run may take, its workers' start-ups included; the rounds stop there if not precise "
+    "before.",
+)
+@click.option(
+    "--memory-budget",
+    type=types.Size(),
+    default=None,
+    help="Memory the live workers may hold, like 4GB; past it, workers are closed and started afresh "
+    "in their turn. Default: half the memory available.",
 )
 @click.option(
     "--param",
@@ -315,6 +324,7 @@ def run(
     tasks: int | None,
     precision: float,
     max_time: float,
+    memory_budget: int | None,
     repeat: int,
     warmup: int,
     param: tuple[tuple[str, str], ...],
@@ -341,6 +351,7 @@ def run(
             params=types.params_given(param),  # a key given twice sweeps both values
             precision=precision,
             max_time=max_time,
+            memory_budget=memory_budget,
             timeout=timeout,
             python=python,
             gil=gil,

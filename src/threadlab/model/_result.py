@@ -16,6 +16,7 @@ from threadlab.model._data import (
     Count,
     Gil,
     Interpreter,
+    MaybeCount,
     MaybeSeconds,
     Params,
     Point,
@@ -366,6 +367,11 @@ class Rounds:
         ended: why the rounds ended: ``precise`` (every interval tight
             enough), ``time`` (its time spent), ``interrupted`` (Ctrl-C) or
             ``failed`` (no point left running).
+        most_live: the most workers kept alive at once, where a memory
+            budget bounded them below the group's points (None: one
+            worker per point, all alive).
+        restarts: fresh workers started, each with its warm-ups, for points
+            whose worker had been closed to stay within that budget.
     """
 
     points: tuple[Count, ...]
@@ -375,6 +381,8 @@ class Rounds:
     reached: MaybeSeconds
     time_s: Seconds
     ended: RoundsEnd
+    most_live: MaybeCount = None
+    restarts: Count = 0
 
     def __post_init__(self) -> None:
         check_fields(self)
