@@ -8,12 +8,17 @@ with the same baseline samples, as one with a worker per point.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+import threadlab
+from cli_runner import threadlab_cli
+from conftest import is_running, needs_proc, one_point
 from threadlab._errors import SpecError
 from threadlab.analysis import speedup
 from threadlab.model import Point, Sample
-from threadlab.orchestrate._plan import WORKER_START_S, check_size
+from threadlab.orchestrate._plan import WORKER_START_S, check_size, parse_size
 from threadlab.orchestrate._rounds import GroupOutcome, measure_group, next_turn, rotation
 from threadlab.orchestrate._runner import WorkerSession
 
@@ -160,7 +165,7 @@ def test_a_sweep_whose_start_ups_overrun_the_time_is_refused_with_the_estimate()
     assert str(refused.value) == (
         f"max_time: 500 workers take about {500 * WORKER_START_S:.0f} s to start and warm up "
         f"({WORKER_START_S:g} s each on this machine), beyond max_time=60.0 s; "
-        "use fewer points or a longer max_time"
+        "use fewer points or give it more time"
     )
 
 
@@ -179,3 +184,74 @@ def test_a_sweep_that_fits_is_not_refused_and_says_whether_it_is_bounded() -> No
     assert check_size(points_of(10), max_time_s=60.0, memory_budget=10 * 1024 * MB) is None
     note = check_size(points_of(50), max_time_s=600.0, memory_budget=500 * MB)
     assert note is not None and "at most 25 live workers" in note
+
+
+def test_the_cli_refuses_the_500_point_sweep_up_front_with_the_estimate(
+    capsys: pytest.CaptureFixture[str], no_workers: list[object], tmp_path: Path
+) -> None:
+    workers = ",".join(str(n) for n in range(1, 101))
+    strategies = "sequential,threads,thread-pool,processes,asyncio"
+    args = ["run", "-w", "sleep", "-s", strategies, "-n", workers, "-p", "duration=0.01", "--max-time", "60"]
+
+    code, out, err = threadlab_cli(capsys, *args, "-o", str(tmp_path / "r.json"))
+
+    assert (code, out) == (2, "")
+    assert err == (
+        f"threadlab: error: --max-time: 500 workers take about {500 * WORKER_START_S:.0f} s to start and "
+        f"warm up ({WORKER_START_S:g} s each on this machine), beyond --max-time 60.0 s; "
+        "use fewer points or give it more time\n"
+    )
+    assert no_workers == []
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ("4XB", "'4XB' is not accepted; expected a size above 0 like 4GB or 500MB"),
+        ("0", "'0' is not accepted; expected a size above 0 like 4GB or 500MB"),
+        ("-1GB", "'-1GB' is not accepted; expected a size above 0 like 4GB or 500MB"),
+    ],
+)
+def test_a_bad_memory_budget_is_refused_in_one_line(
+    given: str, message: str, capsys: pytest.CaptureFixture[str], no_workers: list[object]
+) -> None:
+    code, out, err = threadlab_cli(capsys, "run", "-w", "sleep", "--memory-budget", given)
+    assert (code, out, err) == (2, "", f"threadlab: error: --memory-budget: {message}\n")
+    assert no_workers == []
+
+
+def test_the_api_refuses_a_memory_budget_that_is_not_a_size() -> None:
+    with pytest.raises(SpecError, match=r"^memory_budget: -5 is not accepted; expected bytes above 0"):
+        threadlab.run("sleep", "threads", 1, memory_budget=-5)
+
+
+def test_sizes_read_as_bytes() -> None:
+    assert [parse_size(t) for t in ("4GB", "500 MB", "2g", "64", "1.5G")] == [
+        4 * 1024**3,
+        500 * MB,
+        2 * 1024**3,
+        64 * MB,
+        int(1.5 * 1024**3),
+    ]
+
+
+@needs_proc
+def test_a_parked_worker_starts_afresh_and_keeps_its_samples() -> None:
+    session = WorkerSession(one_point("sleep", "threads", 2, duration=0.001), timeout_s=60)
+    try:
+        assert session.start()
+        first = session.pid
+        assert session.rss() > 0
+        session.sample(0)
+        session.park()
+        assert session.parked and not session.alive and session.rss() == 0
+        assert first is not None and not is_running(first)
+        assert session.start()
+        session.sample(1)
+    finally:
+        session.close()
+    assert session.pid != first and session.restarts == 1 and session.restart_s > 0
+    measurement = session.measurement()
+    assert measurement.status == "ok"
+    assert [s.round for s in measurement.samples] == [0, 1]
+    assert len(measurement.warmups) == 2  # one warm-up per worker, outside the samples

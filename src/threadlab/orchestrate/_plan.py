@@ -457,7 +457,7 @@ def check_size(
             "max_time",
             f"{len(points):,} workers take about {startup_s:.0f} s to start and warm up "
             f"({WORKER_START_S:g} s each on this machine), beyond {{max_time}} s; "
-            "use fewer points or a longer max_time",
+            "use fewer points or give it more time",
             {"max_time": max_time_s},
         )
     largest = max(sizes.values(), default=0)
