@@ -305,6 +305,7 @@ def advise(
     out: str | os.PathLike[str] | None = None,
     progress: Progress | None = None,
     scheduler: str | None = None,
+    memory_budget: int | str | None = None,
 ) -> Advice:
     """Measure a function under every strategy that applies and recommend one.
 
@@ -339,6 +340,8 @@ def advise(
         progress: told of each point's start, each sample, each round, and notes.
         scheduler: ``tcp://HOST:PORT`` of a running Dask scheduler: ``dask``
             on its workers is then tried too (checked before any work starts).
+        memory_budget: bytes (or a size such as ``"4GB"``) the live workers
+            may hold, as ``run`` takes it; default: half the memory available.
 
     Returns:
         An ``Advice``; ``advice.recommendation`` has ``strategy``, ``workers``,
@@ -363,6 +366,7 @@ def advise(
 
     _refuse_nested("advise")
     _check_seconds("budget", budget)
+    bytes_budget = _memory_budget(memory_budget)
     _check_share(precision)
     if args is not None and inputs is not None:
         raise SpecError("args", "args and inputs exclude each other; give one of them")
@@ -397,6 +401,7 @@ def advise(
             repeat=repeat,
             warmup=warmup,
             scheduler=address,
+            memory_budget=bytes_budget,
         )
 
 
@@ -432,6 +437,7 @@ def tour(
     report: bool = True,
     max_time: float | None = None,
     progress: Progress | None = None,
+    memory_budget: int | str | None = None,
 ) -> TourResult:
     """Run the classic lessons of Python concurrency here and say what they show.
 
@@ -458,6 +464,8 @@ def tour(
             a demo. The fewest rounds (3) are taken whatever it is.
         progress: told of each point's start, each sample, each round, and
             of notes (a Python left out).
+        memory_budget: bytes (or a size such as ``"4GB"``) the live workers
+            may hold, as ``run`` takes it; default: half the memory available.
 
     Returns:
         A ``TourResult``: the result, its analysis, the findings, and where
@@ -481,12 +489,13 @@ def tour(
     _refuse_nested("tour")
     if max_time is not None:
         _check_seconds("max_time", max_time)
+    budget = _memory_budget(memory_budget)
     results_path = Path(out)
     report_path = _beside(results_path, ".html") if report else None
     if report_path is not None:
         check_writable(report_path, "out")
     with _writer(results_path) as writer:
-        return _tour(quick, python, writer, results_path, report_path, max_time, progress)
+        return _tour(quick, python, writer, results_path, report_path, max_time, progress, budget)
 
 
 def _tour(
@@ -497,6 +506,7 @@ def _tour(
     report_path: Path | None,
     max_time: float | None,
     progress: Progress | None,
+    memory_budget: int | None = None,
 ) -> TourResult:
     """``tour``, its results file's lock taken: chosen, measured, analysed once, told, reported."""
     from threadlab.analysis import analyse
@@ -526,7 +536,7 @@ def _tour(
     points = plan(spec, notes)
     for line in notes:
         progress.note(line)
-    result = execute(spec, writer=writer, points=points, progress=progress)
+    result = execute(spec, writer=writer, points=points, progress=progress, memory_budget=memory_budget)
     analysis = analyse(result)
     told = tuple(findings(result))
     if report_path is not None:
