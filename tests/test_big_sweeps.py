@@ -18,7 +18,7 @@ from conftest import is_running, needs_proc, one_point
 from threadlab._errors import SpecError
 from threadlab.analysis import speedup
 from threadlab.model import Point, Sample
-from threadlab.orchestrate._plan import WORKER_START_S, check_size, parse_size
+from threadlab.orchestrate._plan import WORKER_BYTES, WORKER_START_S, check_size, parse_size, point_bytes
 from threadlab.orchestrate._rounds import GroupOutcome, measure_group, next_turn, rotation
 from threadlab.orchestrate._runner import WorkerSession
 
@@ -255,3 +255,11 @@ def test_a_parked_worker_starts_afresh_and_keeps_its_samples() -> None:
     assert measurement.status == "ok"
     assert [s.round for s in measurement.samples] == [0, 1]
     assert len(measurement.warmups) == 2  # one warm-up per worker, outside the samples
+
+
+def test_a_points_estimate_counts_its_warm_pool_children_and_the_memory_its_workload_holds() -> None:
+    assert point_bytes(Point("sleep", "threads", 4, 4)) == WORKER_BYTES
+    assert point_bytes(Point("sleep", "processes", 4, 4)) == WORKER_BYTES  # a cold pool: within samples
+    warm = Point("sleep", "processes", 4, 4, strategy_params={"start": "warm"})
+    assert point_bytes(warm) == 5 * WORKER_BYTES
+    assert point_bytes(Point("hash", "threads", 2, 2, params={"mb": 32.0})) == WORKER_BYTES + 32 * MB

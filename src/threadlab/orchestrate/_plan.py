@@ -429,6 +429,32 @@ def default_memory_budget() -> int | None:
     return None if free is None else free // 2
 
 
+def point_bytes(point: Point) -> int:
+    """About how much memory ``point``'s live worker holds between its samples.
+
+    ``WORKER_BYTES``, times one more for each pool child a warm pool of
+    processes keeps alive (``start=warm`` on a strategy that pickles tasks
+    to other processes), plus the megabytes the workload's ``held_mb``
+    parameters hold. A cold pool's children live only within a sample.
+    """
+    try:
+        strategy = strategy_registry.get(point.strategy)
+    except (KeyError, ImportError):
+        return WORKER_BYTES
+    warm = strategy.pickles_tasks and point.strategy_params.get("start") == "warm"
+    total = WORKER_BYTES * (1 + (point.workers if warm else 0))
+    if not workload_registry.is_target(point.workload):
+        try:
+            declared = workload_registry.get(point.workload).params
+        except (KeyError, workload_registry.TargetError):
+            declared = ()
+        for param in declared:
+            value = point.params.get(param.name)
+            if param.held_mb and isinstance(value, (int, float)):
+                total += int(value * 1024 * 1024)
+    return total
+
+
 def check_size(
     points: Sequence[Point], *, max_time_s: float, memory_budget: int | None, min_rounds: int = 1
 ) -> str | None:
@@ -449,8 +475,10 @@ def check_size(
             would overrun the time.
     """
     sizes: dict[tuple[object, ...], int] = {}
+    held: dict[tuple[object, ...], int] = {}
     for point in points:
         sizes[point.rounds_key()] = sizes.get(point.rounds_key(), 0) + 1
+        held[point.rounds_key()] = held.get(point.rounds_key(), 0) + point_bytes(point)
     startup_s = len(points) * WORKER_START_S
     if startup_s > max_time_s + START_GRACE_S:
         raise SpecError(
@@ -460,24 +488,25 @@ def check_size(
             "use fewer points or give it more time",
             {"max_time": max_time_s},
         )
-    largest = max(sizes.values(), default=0)
-    if memory_budget is None or largest * WORKER_BYTES <= memory_budget:
+    key = max(held, key=lambda k: held[k], default=None)
+    if memory_budget is None or key is None or held[key] <= memory_budget:
         return None
-    fit = max(1, memory_budget // WORKER_BYTES)
+    largest, needed = sizes[key], held[key]
+    fit = max(1, min(largest, memory_budget * largest // needed))
     # The worker whose turn comes furthest is closed: all but one of those that fit stay alive.
     fresh = largest - fit + 1
     needed_s = startup_s + min_rounds * fresh * WORKER_START_S
     if needed_s > max_time_s + START_GRACE_S:
         raise SpecError(
             "memory_budget",
-            f"needs about {size(largest * WORKER_BYTES)} for {largest:,} live workers; "
+            f"needs about {size(needed)} for {largest:,} live workers; "
             f"{size(memory_budget)} available; with {fit:,} alive, {min_rounds} rounds would start "
             f"{fresh:,} workers afresh each, about {needed_s:.0f} s in all, beyond {{max_time}} s; "
             "use fewer points or a larger memory budget",
             {"max_time": max_time_s},
         )
     return (
-        f"{largest:,} live workers would need about {size(largest * WORKER_BYTES)}, over the memory "
+        f"{largest:,} live workers would need about {size(needed)}, over the memory "
         f"budget of {size(memory_budget)}: at most {fit:,} live worker{'' if fit == 1 else 's'}, "
         f"and about {fresh:,} started "
         f"afresh every round (their warm-ups again, about {fresh * WORKER_START_S:.0f} s a round)"
