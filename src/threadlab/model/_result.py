@@ -358,8 +358,9 @@ class Rounds:
         points: the indices, in ``Result.measurements``, of the group's points.
         rounds: how many rounds ran (each took one sample of every point
             still running).
-        elapsed_s: how long the rounds took, warm-ups and worker start-up
-            not included.
+        elapsed_s: how long the rounds took, the workers' first start-ups
+            and warm-ups not included (those of workers started afresh under
+            a memory budget are: they happen within the rounds).
         precision: the relative half-width the intervals were asked to reach.
         reached: the widest relative half-width among the group's points
             when the rounds ended (None when no interval could be computed).
