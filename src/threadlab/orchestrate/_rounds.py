@@ -4,6 +4,8 @@
 
     group: every strategy, worker count and Python of one workload and its parameters
       │  start one fresh worker per point; each does its warm-ups, then idles
+      │  (under a memory budget, as many as fit: ``LiveBound`` closes the one
+      │  whose turn comes furthest and starts a point's afresh in its turn)
       ▼
     round 0:  A B C D      one sample of every point, in an order
     round 1:  B C D A      that rotates from round to round, so that a slow
@@ -81,12 +83,18 @@ class LiveBound:
         self, sessions: Sequence[WorkerSession], index: int, round_number: int, position: int
     ) -> None:
         """Close live workers, furthest turn first, until point ``index``'s fits (or none is left)."""
-        while not self.fits(sessions, index):
-            live = [i for i, s in enumerate(sessions) if s.alive and i != index]
-            if not live:
-                return
+        if self.budget is None:
+            return
+        live = [i for i, s in enumerate(sessions) if s.alive and i != index]
+        held = sum(self._need(i) for i in live)
+        # Sorted once, nearest turn first: with 500 live workers, a search per closing would
+        # make every fresh start cost as much as all of them.
+        live.sort(key=lambda i: next_turn(i, len(sessions), round_number, position))
+        while live and held + self._need(index) > self.budget:
+            victim = live.pop()
+            held -= self._need(victim)
             self.bounded = True
-            sessions[max(live, key=lambda i: next_turn(i, len(sessions), round_number, position))].park()
+            sessions[victim].park()
 
     def started(self, sessions: Sequence[WorkerSession], index: int) -> None:
         """Record point ``index``'s footprint, just after its worker started."""
