@@ -142,6 +142,24 @@ def _writer(out: str | os.PathLike[str] | None) -> Iterator[ResultsWriter | None
         yield writer
 
 
+def _memory_budget(given: int | str | None) -> int | None:
+    """The live workers' memory budget in bytes: ``given`` checked, or half the memory available."""
+    from threadlab.orchestrate._plan import default_memory_budget, parse_size
+
+    if given is None:
+        return default_memory_budget()
+    if isinstance(given, str):
+        try:
+            return parse_size(given)
+        except ValueError as error:
+            raise SpecError("memory_budget", str(error)) from None
+    if isinstance(given, bool) or not isinstance(given, int) or given <= 0:
+        raise SpecError(
+            "memory_budget", f"{given!r} is not accepted; expected bytes above 0 or a size like '4GB'"
+        )
+    return given
+
+
 def run(
     workloads: str | Sequence[str],
     strategies: str | Sequence[str],
@@ -160,6 +178,7 @@ def run(
     scheduler: str | None = None,
     out: str | os.PathLike[str] | None = None,
     progress: Progress | None = None,
+    memory_budget: int | str | None = None,
 ) -> Result:
     """Measure workloads × strategies × worker counts; return the result.
 
@@ -184,8 +203,10 @@ def run(
             ``{"threads_per_worker": [1, 2]}``.
         precision: the relative half-width every 95% speedup interval should
             reach: 0.05 is ±5%.
-        max_time: seconds of measuring the run may take, shared among its
-            groups of points (worker start-up and warm-ups not included).
+        max_time: seconds the run may take, shared among its groups of
+            points, its workers' start-ups and warm-ups included (never
+            fewer than ``repeat`` rounds). A sweep whose start-ups alone
+            would overrun it by more than 10 s is refused.
         timeout: seconds after which a sample (or a point's start-up) is
             killed and the point recorded as timed out; None: never.
         python: the Python(s) workers run under: a path, a version such as
@@ -201,6 +222,12 @@ def run(
         out: also write the results file here, after every round.
         progress: told of each point's start, each sample, each round, and
             of notes (a Python left out).
+        memory_budget: bytes (or a size such as ``"4GB"``) the live workers
+            may hold; where a group's workers (about 20 MB each) would not
+            fit, some are closed and started afresh in their turn, every
+            round still sampling every point. Default: half the memory
+            available. A sweep that cannot run ``repeat`` such rounds in
+            ``max_time`` is refused with the numbers.
 
     Returns:
         The result; ``result.interrupted`` is True if Ctrl-C cut it short.
@@ -219,7 +246,7 @@ def run(
         >>> [round(s.speedup_vs_sequential, 1) for _, s in threadlab.summarise(result) if s]
         [1.0, 1.0, 1.0, 2.0]
     """
-    from threadlab.orchestrate._plan import plan
+    from threadlab.orchestrate._plan import check_size, plan
     from threadlab.orchestrate._select import parse_gil, select
 
     _refuse_nested("run")
@@ -253,12 +280,14 @@ def run(
         if isinstance(error, SpecError):
             raise
         raise SpecError("run()", str(error)) from None
+    budget = _memory_budget(memory_budget)
     notes: list[str] = []
     points = plan(spec, notes)
-    for line in notes:
+    bounded = check_size(points, max_time_s=max_time, memory_budget=budget, min_rounds=repeat)
+    for line in [*notes, *([bounded] if bounded else [])]:
         progress.note(line)
     with _writer(out) as writer:
-        return execute(spec, writer=writer, points=points, progress=progress)
+        return execute(spec, writer=writer, points=points, progress=progress, memory_budget=budget)
 
 
 def advise(
@@ -276,6 +305,7 @@ def advise(
     out: str | os.PathLike[str] | None = None,
     progress: Progress | None = None,
     scheduler: str | None = None,
+    memory_budget: int | str | None = None,
 ) -> Advice:
     """Measure a function under every strategy that applies and recommend one.
 
@@ -310,6 +340,8 @@ def advise(
         progress: told of each point's start, each sample, each round, and notes.
         scheduler: ``tcp://HOST:PORT`` of a running Dask scheduler: ``dask``
             on its workers is then tried too (checked before any work starts).
+        memory_budget: bytes (or a size such as ``"4GB"``) the live workers
+            may hold, as ``run`` takes it; default: half the memory available.
 
     Returns:
         An ``Advice``; ``advice.recommendation`` has ``strategy``, ``workers``,
@@ -334,6 +366,7 @@ def advise(
 
     _refuse_nested("advise")
     _check_seconds("budget", budget)
+    bytes_budget = _memory_budget(memory_budget)
     _check_share(precision)
     if args is not None and inputs is not None:
         raise SpecError("args", "args and inputs exclude each other; give one of them")
@@ -368,6 +401,7 @@ def advise(
             repeat=repeat,
             warmup=warmup,
             scheduler=address,
+            memory_budget=bytes_budget,
         )
 
 
@@ -403,6 +437,7 @@ def tour(
     report: bool = True,
     max_time: float | None = None,
     progress: Progress | None = None,
+    memory_budget: int | str | None = None,
 ) -> TourResult:
     """Run the classic lessons of Python concurrency here and say what they show.
 
@@ -429,6 +464,8 @@ def tour(
             a demo. The fewest rounds (3) are taken whatever it is.
         progress: told of each point's start, each sample, each round, and
             of notes (a Python left out).
+        memory_budget: bytes (or a size such as ``"4GB"``) the live workers
+            may hold, as ``run`` takes it; default: half the memory available.
 
     Returns:
         A ``TourResult``: the result, its analysis, the findings, and where
@@ -452,12 +489,13 @@ def tour(
     _refuse_nested("tour")
     if max_time is not None:
         _check_seconds("max_time", max_time)
+    budget = _memory_budget(memory_budget)
     results_path = Path(out)
     report_path = _beside(results_path, ".html") if report else None
     if report_path is not None:
         check_writable(report_path, "out")
     with _writer(results_path) as writer:
-        return _tour(quick, python, writer, results_path, report_path, max_time, progress)
+        return _tour(quick, python, writer, results_path, report_path, max_time, progress, budget)
 
 
 def _tour(
@@ -468,6 +506,7 @@ def _tour(
     report_path: Path | None,
     max_time: float | None,
     progress: Progress | None,
+    memory_budget: int | None = None,
 ) -> TourResult:
     """``tour``, its results file's lock taken: chosen, measured, analysed once, told, reported."""
     from threadlab.analysis import analyse
@@ -497,7 +536,7 @@ def _tour(
     points = plan(spec, notes)
     for line in notes:
         progress.note(line)
-    result = execute(spec, writer=writer, points=points, progress=progress)
+    result = execute(spec, writer=writer, points=points, progress=progress, memory_budget=memory_budget)
     analysis = analyse(result)
     told = tuple(findings(result))
     if report_path is not None:

@@ -19,7 +19,7 @@ from typing import Any
 import click
 
 from threadlab._errors import SpecError
-from threadlab.orchestrate._plan import MOST_COUNT, split_list
+from threadlab.orchestrate._plan import MOST_COUNT, parse_size, split_list
 from threadlab.worker._params import DAY_S
 from threadlab.worker._text import quoted
 
@@ -121,6 +121,15 @@ class Seconds(_Parsed):
                 f"{quoted(text)} is not accepted; expected seconds above 0 and at most {DAY_S:,.0f}, like 30"
             )
         return value
+
+
+class Size(_Parsed):
+    """A size in memory above 0, such as ``--memory-budget 4GB`` (a bare number is megabytes); bytes."""
+
+    name = "size"
+
+    def parse(self, text: str) -> int:
+        return parse_size(text)
 
 
 class Share(_Parsed):

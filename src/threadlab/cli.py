@@ -59,6 +59,7 @@ _FLAGS = {
     "params": "--param",
     "max_workers": "--max-workers",
     "max_time": "--max-time",
+    "memory_budget": "--memory-budget",
     "timeout": "--timeout",
     "python": "--python",
     "gil": "--gil",
@@ -276,7 +277,15 @@ def _interpreter_options(command: Callable[..., None]) -> Callable[..., None]:
     type=types.Seconds(),
     default=f"{DEFAULT_MAX_TIME_S:g}",
     show_default=True,
-    help="Seconds of measuring the run may take; the rounds stop there if not precise before.",
+    help="Seconds the run may take, its workers' start-ups included; the rounds stop there if not precise "
+    "before.",
+)
+@click.option(
+    "--memory-budget",
+    type=types.Size(),
+    default=None,
+    help="Memory the live workers may hold, like 4GB; past it, workers are closed and started afresh "
+    "in their turn. Default: half the memory available.",
 )
 @click.option(
     "--param",
@@ -315,6 +324,7 @@ def run(
     tasks: int | None,
     precision: float,
     max_time: float,
+    memory_budget: int | None,
     repeat: int,
     warmup: int,
     param: tuple[tuple[str, str], ...],
@@ -341,6 +351,7 @@ def run(
             params=types.params_given(param),  # a key given twice sweeps both values
             precision=precision,
             max_time=max_time,
+            memory_budget=memory_budget,
             timeout=timeout,
             python=python,
             gil=gil,
@@ -373,6 +384,13 @@ def run(
     show_default=True,
     help="Seconds the whole sweep may take.",
 )
+@click.option(
+    "--memory-budget",
+    type=types.Size(),
+    default=None,
+    help="Memory the live workers may hold, like 4GB; past it, workers are closed and started afresh "
+    "in their turn. Default: half the memory available.",
+)
 @_round_options
 @_interpreter_options
 @click.option(
@@ -388,6 +406,7 @@ def advise(
     inputs: str | None,
     tasks: int | None,
     budget: float,
+    memory_budget: int | None,
     precision: float,
     repeat: int,
     warmup: int,
@@ -419,6 +438,7 @@ def advise(
             out=out,
             progress=view,
             scheduler=scheduler,
+            memory_budget=memory_budget,
         )
     console = _out()
     _print_result(
@@ -592,15 +612,22 @@ def strategies() -> None:
     help="3.12, 3.13t, a path, or all: the lessons run under the first; with several, the "
     "'which Python' lesson compares them (default: up to 3 of the Pythons found here).",
 )
+@click.option(
+    "--memory-budget",
+    type=types.Size(),
+    default=None,
+    help="Memory the live workers may hold, like 4GB; past it, workers are closed and started afresh "
+    "in their turn. Default: half the memory available.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def tour(quick: bool, out: Path, python: tuple[str, ...], quiet: bool) -> None:
+def tour(quick: bool, out: Path, python: tuple[str, ...], memory_budget: int | None, quiet: bool) -> None:
     """Run the classic lessons of Python concurrency here and explain what they show."""
     from threadlab._api import tour as tour_api
     from threadlab.render._analysis import advice_renderables
 
     view = _ProgressView(quiet)
     with view.progress:
-        toured = tour_api(quick=quick, python=python, out=out, progress=view)
+        toured = tour_api(quick=quick, python=python, out=out, progress=view, memory_budget=memory_budget)
     console = _out()
     title = "The tour: what was measured on this machine"
     _print_result(toured.result, title=title, advice=False, command=None, analysis=toured.analysis)

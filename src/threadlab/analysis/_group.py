@@ -74,6 +74,10 @@ class GroupPrecision:
             about how many seconds of rounds would reach it (intervals narrow
             as one over the square root of the rounds), at most
             ``MOST_TIME_S``; None otherwise.
+        most_live: where a memory budget held fewer workers than points,
+            the most alive at once (``Rounds.most_live``); None otherwise.
+        restarts: workers started afresh for points whose worker the
+            budget had closed (``Rounds.restarts``).
     """
 
     workload: str
@@ -84,6 +88,8 @@ class GroupPrecision:
     reached: float | None
     ended: str
     more_time_s: float | None
+    most_live: int | None = None
+    restarts: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,4 +268,6 @@ def group_precision(group: Group, rounds: Rounds) -> GroupPrecision:
         rounds.reached,
         rounds.ended,
         more,
+        rounds.most_live,
+        rounds.restarts,
     )

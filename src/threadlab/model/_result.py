@@ -16,6 +16,7 @@ from threadlab.model._data import (
     Count,
     Gil,
     Interpreter,
+    MaybeCount,
     MaybeSeconds,
     Params,
     Point,
@@ -357,8 +358,9 @@ class Rounds:
         points: the indices, in ``Result.measurements``, of the group's points.
         rounds: how many rounds ran (each took one sample of every point
             still running).
-        elapsed_s: how long the rounds took, warm-ups and worker start-up
-            not included.
+        elapsed_s: how long the rounds took, the workers' first start-ups
+            and warm-ups not included (those of workers started afresh under
+            a memory budget are: they happen within the rounds).
         precision: the relative half-width the intervals were asked to reach.
         reached: the widest relative half-width among the group's points
             when the rounds ended (None when no interval could be computed).
@@ -366,6 +368,11 @@ class Rounds:
         ended: why the rounds ended: ``precise`` (every interval tight
             enough), ``time`` (its time spent), ``interrupted`` (Ctrl-C) or
             ``failed`` (no point left running).
+        most_live: the most workers kept alive at once, where a memory
+            budget bounded them below the group's points (None: one
+            worker per point, all alive).
+        restarts: fresh workers started, each with its warm-ups, for points
+            whose worker had been closed to stay within that budget.
     """
 
     points: tuple[Count, ...]
@@ -375,6 +382,8 @@ class Rounds:
     reached: MaybeSeconds
     time_s: Seconds
     ended: RoundsEnd
+    most_live: MaybeCount = None
+    restarts: Count = 0
 
     def __post_init__(self) -> None:
         check_fields(self)

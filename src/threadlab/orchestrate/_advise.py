@@ -206,6 +206,7 @@ def advise_sweep(
     writer: ResultsWriter | None = None,
     progress: Progress | None = None,
     scheduler: str = "",
+    memory_budget: int | None = None,
 ) -> Sweep:
     """Measure a user's function under every strategy that applies, within ``budget_s``.
 
@@ -268,6 +269,7 @@ def advise_sweep(
         progress=progress,
         retire_below=_RETIRE_BELOW,
         deadline=deadline,
+        memory_budget=memory_budget,
     )
     return Sweep(result, (*planned.notes, *_cut_short(result, budget_s)))
 

@@ -409,3 +409,126 @@ def plan(
                             f"the sweep makes more than {MAX_POINTS} points; sweep fewer values at once",
                         )
     return tuple(points)
+
+
+# A point's worker, idle between its samples, holds about 20 MB resident: 1.98 GB for the 96
+# points of a 1-20-worker sleep sweep with their pool children (issue 24), 381 MB for a 20-point
+# one with threadlab itself (benchmarks/bench_big_sweep.py). The rounds measure each worker's own.
+WORKER_BYTES = 20 * 1024 * 1024
+# Seconds one worker takes to start and do its warm-ups: a 20-point sleep sweep ran 6 s past
+# its --max-time 10 doing only that, on this busy 2-core machine (benchmarks/bench_big_sweep.py).
+WORKER_START_S = 0.3
+# How far past --max-time the start-ups may take a run before it is refused: ``repeat`` rounds
+# are a floor, and a quick look (--max-time 0.1, a few points) starts its workers anyway.
+START_GRACE_S = 10.0
+
+
+def default_memory_budget() -> int | None:
+    """Half the memory this machine can give now (``available_memory``); None where it cannot tell."""
+    free = available_memory()
+    return None if free is None else free // 2
+
+
+def point_bytes(point: Point) -> int:
+    """About how much memory ``point``'s live worker holds between its samples.
+
+    ``WORKER_BYTES``, times one more for each pool child a warm pool of
+    processes keeps alive (``start=warm`` on a strategy that pickles tasks
+    to other processes), plus the megabytes the workload's ``held_mb``
+    parameters hold. A cold pool's children live only within a sample.
+    """
+    try:
+        strategy = strategy_registry.get(point.strategy)
+    except (KeyError, ImportError):
+        return WORKER_BYTES
+    warm = strategy.pickles_tasks and point.strategy_params.get("start") == "warm"
+    total = WORKER_BYTES * (1 + (point.workers if warm else 0))
+    if not workload_registry.is_target(point.workload):
+        try:
+            declared = workload_registry.get(point.workload).params
+        except (KeyError, workload_registry.TargetError):
+            declared = ()
+        for param in declared:
+            value = point.params.get(param.name)
+            if param.held_mb and isinstance(value, (int, float)):
+                total += int(value * 1024 * 1024)
+    return total
+
+
+def check_size(
+    points: Sequence[Point], *, max_time_s: float, memory_budget: int | None, min_rounds: int = 1
+) -> str | None:
+    """Refuse a sweep too big for its time or memory, before any worker starts; else a note or None.
+
+    Every point's worker starts (and warms up) within the command's time:
+    where those start-ups alone would overrun ``max_time_s`` by more than
+    ``START_GRACE_S``, the sweep is refused with the estimate. Where one live
+    worker per point of a group (``WORKER_BYTES`` each) would not fit in
+    ``memory_budget``, the rounds keep as many as fit and start the others
+    afresh in their turn (``orchestrate/_rounds.LiveBound``): about one
+    fresh start per point beyond those, every round. Where ``min_rounds`` of
+    such rounds cannot fit in the time, the sweep is refused with the
+    numbers; where they can, the note says how the workers are bounded.
+
+    Raises:
+        SpecError: the start-ups, or the rounds under the memory budget,
+            would overrun the time.
+    """
+    sizes: dict[tuple[object, ...], int] = {}
+    held: dict[tuple[object, ...], int] = {}
+    for point in points:
+        sizes[point.rounds_key()] = sizes.get(point.rounds_key(), 0) + 1
+        held[point.rounds_key()] = held.get(point.rounds_key(), 0) + point_bytes(point)
+    startup_s = len(points) * WORKER_START_S
+    if startup_s > max_time_s + START_GRACE_S:
+        raise SpecError(
+            "max_time",
+            f"{len(points):,} workers take about {startup_s:.0f} s to start and warm up "
+            f"({WORKER_START_S:g} s each on this machine), beyond {{max_time}} s; "
+            "use fewer points or give it more time",
+            {"max_time": max_time_s},
+        )
+    key = max(held, key=lambda k: held[k], default=None)
+    if memory_budget is None or key is None or held[key] <= memory_budget:
+        return None
+    largest, needed = sizes[key], held[key]
+    fit = max(1, min(largest, memory_budget * largest // needed))
+    # The worker whose turn comes furthest is closed: all but one of those that fit stay alive.
+    fresh = largest - fit + 1
+    needed_s = startup_s + min_rounds * fresh * WORKER_START_S
+    if needed_s > max_time_s + START_GRACE_S:
+        raise SpecError(
+            "memory_budget",
+            f"needs about {size(needed)} for {largest:,} live workers; "
+            f"{size(memory_budget)} available; with {fit:,} alive, {min_rounds} rounds would start "
+            f"{fresh:,} workers afresh each, about {needed_s:.0f} s in all, beyond {{max_time}} s; "
+            "use fewer points or a larger memory budget",
+            {"max_time": max_time_s},
+        )
+    return (
+        f"{largest:,} live workers would need about {size(needed)}, over the memory "
+        f"budget of {size(memory_budget)}: at most {fit:,} live worker{'' if fit == 1 else 's'}, "
+        f"and about {fresh:,} started "
+        f"afresh every round (their warm-ups again, about {fresh * WORKER_START_S:.0f} s a round)"
+    )
+
+
+_SIZE_UNITS = {"": 1024**2, "k": 1024, "kb": 1024, "m": 1024**2, "mb": 1024**2, "g": 1024**3, "gb": 1024**3}
+
+
+def parse_size(text: str) -> int:
+    """Bytes from ``"4GB"``, ``"500 MB"``, ``"2g"`` or a bare number of megabytes.
+
+    Raises:
+        ValueError: not a size above 0, with what is accepted.
+    """
+    shown = text.strip()
+    number = shown.rstrip("kKmMgGbB ").replace("_", "")
+    unit = shown[len(shown.rstrip("kKmMgGbB ")) :].strip().lower()
+    try:
+        value = float(number) * _SIZE_UNITS[unit]
+    except (ValueError, KeyError):
+        value = float("nan")
+    if not (0 < value < 2**60):
+        raise ValueError(f"{quoted(shown)} is not accepted; expected a size above 0 like 4GB or 500MB")
+    return int(value)

@@ -4,6 +4,8 @@
 
     group: every strategy, worker count and Python of one workload and its parameters
       │  start one fresh worker per point; each does its warm-ups, then idles
+      │  (under a memory budget, as many as fit: ``LiveBound`` closes the one
+      │  whose turn comes furthest and starts a point's afresh in its turn)
       ▼
     round 0:  A B C D      one sample of every point, in an order
     round 1:  B C D A      that rotates from round to round, so that a slow
@@ -39,6 +41,66 @@ MIN_PAIRED_ROUNDS = 6
 
 
 OnStart = Callable[[Point], None]
+# Makes a point's session: ``WorkerSession`` with the group's options; tests give synthetic ones.
+SessionFactory = Callable[[Point], WorkerSession]
+
+
+def next_turn(index: int, count: int, round_number: int, position: int) -> int:
+    """How many turns after the start of round ``round_number`` point ``index`` is next sampled,
+    once the point at ``position`` of that round's ``rotation`` has been."""
+    here = (index - round_number) % count
+    return here if here > position else count + (index - round_number - 1) % count
+
+
+class LiveBound:
+    """Which workers stay alive when a memory budget cannot hold one per point.
+
+    Each point's footprint is its worker's resident memory (with its pool
+    children) read right after it started; a point not started yet counts
+    as the largest seen. Before a point whose worker is not alive starts
+    one, the live workers sampled again latest (``next_turn``: the one
+    whose turn comes furthest away) are closed until its footprint fits:
+    with the rotation known in advance, that closes the fewest workers.
+    """
+
+    def __init__(self, budget: int | None) -> None:
+        self.budget = budget
+        self.footprints: dict[int, int] = {}
+        self.most_live = 0
+        self.bounded = False
+
+    def _need(self, index: int) -> int:
+        return self.footprints.get(index, max(self.footprints.values(), default=0))
+
+    def fits(self, sessions: Sequence[WorkerSession], index: int) -> bool:
+        """Whether point ``index``'s worker fits beside the live ones without closing any."""
+        if self.budget is None:
+            return True
+        live = sum(self._need(i) for i, s in enumerate(sessions) if s.alive)
+        return live + self._need(index) <= self.budget
+
+    def make_room(
+        self, sessions: Sequence[WorkerSession], index: int, round_number: int, position: int
+    ) -> None:
+        """Close live workers, furthest turn first, until point ``index``'s fits (or none is left)."""
+        if self.budget is None:
+            return
+        live = [i for i, s in enumerate(sessions) if s.alive and i != index]
+        held = sum(self._need(i) for i in live)
+        # Sorted once, nearest turn first: with 500 live workers, a search per closing would
+        # make every fresh start cost as much as all of them.
+        live.sort(key=lambda i: next_turn(i, len(sessions), round_number, position))
+        while live and held + self._need(index) > self.budget:
+            victim = live.pop()
+            held -= self._need(victim)
+            self.bounded = True
+            sessions[victim].park()
+
+    def started(self, sessions: Sequence[WorkerSession], index: int) -> None:
+        """Record point ``index``'s footprint, just after its worker started."""
+        if self.budget is not None and sessions[index].alive:
+            self.footprints[index] = sessions[index].rss()
+        self.most_live = max(self.most_live, sum(1 for s in sessions if s.alive))
 
 
 def rotation(count: int, round_number: int) -> tuple[int, ...]:
@@ -121,7 +183,7 @@ def _retire(sessions: Sequence[WorkerSession], measurements: Sequence[Measuremen
     """Close the sessions of points clearly slower than their baseline (interval wholly below ``below``)."""
     every = baselines(measurements)
     for session, measurement, baseline in zip(sessions, measurements, every, strict=True):
-        if not session.alive or measurement.point.strategy == "sequential":
+        if not (session.alive or session.parked) or measurement.point.strategy == "sequential":
             continue
         paired = None if baseline is None else speedup(measurement, baseline)
         if paired is not None and paired[2] >= MIN_PAIRED_ROUNDS and paired[1][1] < below:
@@ -152,14 +214,16 @@ def measure_group(
     on_measured: Callable[[list[Measurement]], None] | None = None,
     retire_below: float | None = None,
     deadline: float | None = None,
+    memory_budget: int | None = None,
+    session_factory: SessionFactory | None = None,
 ) -> GroupOutcome:
     """Measure one group of points in interleaved rounds until precise enough or out of time.
 
     Args:
         points: the group's points (one ``Point.rounds_key``).
         first_index: where the group's points will stand in ``Result.measurements``.
-        time_s: seconds of rounds the group may take (worker start-up and
-            warm-ups not counted).
+        time_s: seconds the group may take, its workers' start-ups and
+            warm-ups counted.
         precision: the relative half-width every interval should reach.
         min_rounds: the fewest rounds, whatever the precision or the time.
         timeout_s: a worker step (start with warm-ups, one sample) still
@@ -178,48 +242,78 @@ def measure_group(
             budget): no worker step runs past it (``WorkerSession``), and no
             round starts that the last one says would overrun it, however few
             rounds were taken; the rounds then end as out of ``time``.
+        memory_budget: bytes the group's live workers may hold (``LiveBound``):
+            where one worker per point would not fit, workers are closed
+            and started afresh as their points' turns come. Every round
+            still samples every point, in the same rotation. None: no bound.
+        session_factory: makes each point's session (synthetic ones in tests).
 
     Returns:
         The measurements, in the order of ``points``, and their ``Rounds``.
     """
-    sessions = [
-        WorkerSession(point, timeout_s=timeout_s, on_sample=on_sample, deadline=deadline) for point in points
-    ]
+    if session_factory is None:
+
+        def session_factory(point: Point) -> WorkerSession:
+            return WorkerSession(point, timeout_s=timeout_s, on_sample=on_sample, deadline=deadline)
+
+    sessions = [session_factory(point) for point in points]
+    bound = LiveBound(memory_budget)
+    waiting: set[int] = set()  # points whose first worker the budget left for their turn
     interrupted = False
     ended: RoundsEnd = "failed"
     rounds = 0
     elapsed = 0.0
     widths: list[float] = []
+
+    def running(index: int) -> bool:
+        return sessions[index].alive or sessions[index].parked or index in waiting
+
     try:
-        for session in sessions:
-            if on_start is not None:
-                on_start(session.point)
-            session.start()
+        # The group's time counts from here: its workers' start-ups and warm-ups are part of
+        # the command's time (a 500-point group once took 477 s of a --max-time 60).
         started = time.perf_counter()
+        for index in rotation(len(sessions), 0):
+            if not bound.fits(sessions, index) and any(s.alive for s in sessions):
+                waiting.add(index)
+                continue
+            if on_start is not None:
+                on_start(sessions[index].point)
+            sessions[index].start()
+            bound.started(sessions, index)
+        rounds_started = time.perf_counter()
         last_round_s = 0.0
-        while any(s.alive for s in sessions):
+        while any(running(i) for i in range(len(sessions))):
             round_started = time.perf_counter()
             if deadline is not None and rounds and round_started + last_round_s > deadline:
                 ended = "time"  # the next round would overrun the command's deadline
                 break
-            for index in rotation(len(sessions), rounds):
-                sessions[index].sample(rounds)
+            for position, index in enumerate(rotation(len(sessions), rounds)):
+                session = sessions[index]
+                if session.parked or index in waiting:
+                    bound.make_room(sessions, index, rounds, position)
+                    if index in waiting:
+                        waiting.discard(index)
+                        if on_start is not None:
+                            on_start(session.point)
+                    session.start()  # a fresh worker: its warm-ups again, outside the samples
+                    bound.started(sessions, index)
+                session.sample(rounds)
             rounds += 1
             last_round_s = time.perf_counter() - round_started
-            elapsed = time.perf_counter() - started
+            elapsed = time.perf_counter() - rounds_started
             if between_rounds is not None:
                 between_rounds()
             measurements = [s.measurement() for s in sessions]
             if retire_below is not None:
                 _retire(sessions, measurements, retire_below)
-            widths = half_widths(measurements, [s.alive for s in sessions])
+            widths = half_widths(measurements, [running(i) for i in range(len(sessions))])
             if on_measured is not None:
                 on_measured(measurements)
             if on_round is not None:
                 on_round(rounds, elapsed, max(widths) if widths else None)
             reason = stop_reason(
                 rounds=rounds,
-                elapsed_s=elapsed,
+                elapsed_s=time.perf_counter() - started,
                 time_s=time_s,
                 min_rounds=min_rounds,
                 precision=precision,
@@ -249,6 +343,8 @@ def measure_group(
             reached=max(finite) if finite and len(finite) == len(widths) else None,
             time_s=time_s,
             ended=ended,
+            most_live=bound.most_live if bound.bounded else None,
+            restarts=sum(s.restarts for s in sessions),
         ),
         interrupted,
     )

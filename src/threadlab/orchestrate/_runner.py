@@ -111,6 +111,28 @@ def _end_point(process: subprocess.Popen[bytes], marker: str) -> None:
     process.wait()
 
 
+def tree_rss(root: int) -> int:
+    """Bytes of resident memory (``VmRSS``) of process ``root`` and its descendants; 0 where unknown.
+
+    Linux's /proc, following each thread's ``children`` file: a few reads per
+    process, where listing all of /proc would cost more with every live worker.
+    Elsewhere 0, and the rounds are not bounded by memory.
+    """
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        try:
+            with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as status:
+                rss = [line for line in status if line.startswith("VmRSS:")]
+            total += int(rss[0].split()[1]) * 1024 if rss else 0
+            for thread in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{thread}/children", encoding="ascii") as children:
+                    todo.extend(int(child) for child in children.read().split())
+        except (OSError, ValueError):
+            continue
+    return total
+
+
 def _exit_reason(returncode: int) -> str:
     if returncode < 0:
         try:
@@ -205,6 +227,11 @@ class WorkerSession:
         self._pending: list[bytes] = []
         self._stderr_tail = b""
         self._closed = False
+        # A worker closed to make room for others (``park``) and started again when its point's
+        # turn comes: how often, and the seconds its fresh start-ups and warm-ups took.
+        self.parked = False
+        self.restarts = 0
+        self.restart_s = 0.0
 
     @property
     def pid(self) -> int | None:
@@ -224,6 +251,20 @@ class WorkerSession:
         """
         request = worker_request(self.point, self.warmup, self.waits)
         started = time.perf_counter()
+        if self.parked:  # a fresh worker for a parked point: the samples so far are kept
+            self.parked = False
+            self.restarts += 1
+            self._ready = self._done = self._closed = False
+            self._process = self._selector = self._scratch = None
+            self._pending = []
+            self._stderr_tail = b""
+            try:
+                return self._launch(request, started)
+            finally:
+                self.restart_s += time.perf_counter() - started
+        return self._launch(request, started)
+
+    def _launch(self, request: dict[str, Any], started: float) -> bool:
         if self.deadline is not None and started >= self.deadline:
             self._fail("timeout", PointError("timeout", f"not started: {BUDGET_SPENT} before its turn"))
             self._closed = True
@@ -284,8 +325,20 @@ class WorkerSession:
         self._step(lambda: len(self.samples) > count, "running a sample", started)
         return self.samples[-1] if len(self.samples) > count else None
 
+    def park(self) -> None:
+        """Close a live worker to free its memory, keeping its samples; ``start`` makes a fresh one."""
+        if not self.alive:
+            return
+        self.close()
+        self.parked = self.status == "ok"
+
+    def rss(self) -> int:
+        """Bytes of resident memory of the worker and its descendants now; 0 when it is not running."""
+        return 0 if self._process is None or self._closed else tree_rss(self._process.pid)
+
     def close(self) -> None:
         """Stop the worker, let it tear its point down, and end whatever is left of it."""
+        self.parked = False
         if self._closed:
             self._end()  # a close that Ctrl-C cut short ends the point now
             return

@@ -118,6 +118,9 @@ def _precision_line(precision: GroupPrecision, time_option: str | None, suggeste
     head = with_python(precision.workload, precision.python) + ": "
     asked = f"(asked ±{percent(precision.precision)})"
     rounds = f"{precision.rounds} round" + ("" if precision.rounds == 1 else "s")
+    if precision.most_live is not None:
+        live = f"{precision.most_live} live worker" + ("" if precision.most_live == 1 else "s")
+        rounds += f" (at most {live} in the memory budget, {precision.restarts} started afresh)"
     took = elapsed(precision.elapsed_s)
     if precision.reached is not None and precision.reached <= precision.precision:
         return f"{head}±{percent(precision.reached)} after {rounds} in {took} {asked}"
