@@ -16,27 +16,45 @@ process per point, which starts the server on 127.0.0.1 for the point):
    many share the link. ``sequential`` is shown beside them, not held to
    the target: one download at a time leaves the link idle between them.
 
+4. The observer effect of the command line (``--observer``, issue "The
+   first minute", part 5): 1000 GETs on asyncio through ``python -m
+   threadlab run -w http -s asyncio -n 1000 --repeat 1 --warmup 1`` (its
+   sample's wall, read back from its results file), once with stderr a
+   terminal (the progress bar drawn, as a user sees it) and once ``-q``,
+   and through ``threadlab.run``, interleaved round by round with the
+   plain asyncio script of ``bench_observer.py`` (same server, same
+   steps); each one's per-round ratio to the plain script, and the median.
+
 Targets (issue "Real I/O workloads"): threads wall median at most 1.3 s and
 asyncio at most 1.2 s for 1000 downloads; 10,000 on asyncio complete with
 no errors; the capped concurrent runs within 10% of the expected time.
+With ``--observer``: every path's median ratio to the plain script at most 1.05.
 
 The figures depend on how busy the machine is: the load average at the
 start is printed, and on a 2-core machine every other running program
 takes its share from the client and the server.
 
 Run: ``.venv/bin/python benchmarks/bench_http.py [--strict] [--kb 10] [--skip-10k]``
+``[--observer] [--only-observer] [--rounds 5]``
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
 
 import _common
+import bench_observer
 
 import threadlab
 from threadlab.analysis._summary import summarise
 from threadlab.model import Measurement, Summary
+from threadlab.orchestrate._store import load_result
 
 LATENCY_S = 1.0
 TARGETS_S = {"threads": 1.3, "asyncio": 1.2}
@@ -78,15 +96,111 @@ def describe(label: str, measurement: Measurement, summary: Summary | None) -> N
         print(f"   {error.kind}: {error.message}")
 
 
+OBSERVER_TARGET = 1.05
+OBSERVED = 1000
+
+
+def _drain(fd: int) -> None:
+    """Read a pseudo-terminal until its other end closes, so that the writer never blocks."""
+    try:
+        while os.read(fd, 65536):
+            pass
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def cli_wall(kb: float, terminal: bool) -> float | None:
+    """One ``threadlab run`` of 1000 GETs on asyncio: a warm-up and one sample; the sample's wall."""
+    with tempfile.TemporaryDirectory() as scratch:
+        out = Path(scratch) / "result.json"
+        command = [
+            sys.executable, "-m", "threadlab", "run", "-w", "http", "-s", "asyncio", "-n", str(OBSERVED),
+            "-p", f"latency={LATENCY_S:g}", "-p", f"kb={kb:g}", "-p", f"connections={OBSERVED}",
+            "--repeat", "1", "--warmup", "1", "--max-time", "0.01", "-o", str(out),
+        ]  # fmt: skip
+        if terminal:
+            main_end, other_end = os.openpty()
+            reader = threading.Thread(target=_drain, args=(main_end,), daemon=True)
+            done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=other_end, check=False)
+            os.close(other_end)
+            reader.start()
+            reader.join(5)
+        else:
+            done = subprocess.run(
+                [*command, "-q"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False
+            )
+        if done.returncode != 0 or not out.exists():
+            print(f"   threadlab run failed ({done.returncode})")
+            return None
+        (measurement,) = load_result(out).measurements
+        failed = sum(s.tasks_failed for s in measurement.samples)
+        return measurement.samples[0].wall_s if len(measurement.samples) == 1 and not failed else None
+
+
+def observer(kb: float, rounds: int) -> list[_common.Verdict]:
+    """The command line's and the API's sample walls against the plain script, interleaved."""
+    case = next(c for c in bench_observer.cases(quick=False) if c.name == "http-asyncio")
+    case = bench_observer.Case(
+        case.name, case.title, case.workload, case.strategy, OBSERVED,
+        {**case.params, "kb": kb}, bench_observer.plain_http_asyncio(OBSERVED, int(kb * 1024)), http=True,
+    )  # fmt: skip
+    problems: list[str] = []
+    paths: dict[str, Callable[[], float | None]] = {
+        "plain": lambda: bench_observer.run_plain(case, problems),
+        "threadlab run (terminal)": lambda: cli_wall(kb, terminal=True),
+        "threadlab run -q": lambda: cli_wall(kb, terminal=False),
+        "threadlab.run": lambda: bench_observer.run_threadlab(case, problems),
+    }
+    ratios: dict[str, list[float]] = {name: [] for name in paths if name != "plain"}
+    names = list(paths)
+    for number in range(rounds):
+        # Rotated every round, so that a slow phase of the machine falls on every path alike.
+        order = names[number % len(names) :] + names[: number % len(names)]
+        walls = {name: paths[name]() for name in order}
+        plain = walls["plain"]
+        shown = ", ".join(f"{n} {'-' if walls[n] is None else f'{walls[n]:.3f}'}" for n in order)
+        print(f"   observer round {number + 1}/{rounds} (load {os.getloadavg()[0]:.2f}): {shown}", flush=True)
+        for name, wall in walls.items():
+            if name != "plain" and wall is not None and plain is not None:
+                ratios[name].append(wall / plain)
+    for problem in problems:
+        print(f"   {problem}")
+    verdicts = []
+    for name, found in ratios.items():
+        middle = _common.median(found) if found else float("inf")
+        spread = f" (rounds {', '.join(f'{r:.3f}' for r in found)})" if found else ""
+        print(f"   {name} / plain: median {middle:.3f}{spread}")
+        verdicts.append(
+            _common.Verdict(
+                f"http-asyncio observer {name} / plain",
+                f"{middle:.3f}",
+                f"<= {OBSERVER_TARGET}",
+                middle <= OBSERVER_TARGET,
+            )
+        )
+    return verdicts
+
+
 def main() -> int:
     args_parser = _common.parser(__doc__)
     args_parser.add_argument("--kb", type=float, default=10.0, help="response size of the 1000/10,000 runs")
     args_parser.add_argument("--skip-10k", action="store_true", help="skip the 10,000-download run")
+    args_parser.add_argument(
+        "--observer", action="store_true", help="also compare the paths to a plain script"
+    )
+    args_parser.add_argument("--only-observer", action="store_true", help="only that comparison")
+    args_parser.add_argument("--rounds", type=int, default=5, help="rounds of the observer comparison")
     args = args_parser.parse_args()
     _common.header(
         f"http: downloads from a local server answering after {LATENCY_S:g} s ({args.kb:g} KB each)"
     )
     verdicts: list[_common.Verdict] = []
+    if args.observer or args.only_observer:
+        verdicts.extend(observer(args.kb, args.rounds))
+    if args.only_observer:
+        return _common.finish(verdicts, args.strict)
 
     for strategy in ("threads", "asyncio"):
         measurement, summary = one(strategy, 1000, {"latency": LATENCY_S, "kb": args.kb}, repeat=5)

@@ -29,6 +29,7 @@ from threadlab.analysis import (
     baseline_among,
     baseline_of,
     block_interval,
+    drift,
     median_interval,
     paired_blocks,
     paired_ratios,
@@ -41,8 +42,13 @@ from threadlab.model import Environment, Measurement, Point, Result, Sample, Spe
 from threadlab.orchestrate._execute import execute
 from threadlab.orchestrate._launch import worker_command, worker_env
 from threadlab.orchestrate._rounds import (
+    AGREE_CLOSELY,
+    AGREEING_SPAN_S,
+    FEWEST_AGREEING_ROUNDS,
     MIN_PAIRED_ROUNDS,
     MIN_SPAN_S,
+    WAITING_CPU_SHARE,
+    evidence,
     half_widths,
     rotation,
     stop_reason,
@@ -399,6 +405,71 @@ def test_it_never_stops_before_min_rounds_even_out_of_time() -> None:
         assert stop(rounds=rounds, min_rounds=10, elapsed_s=1000.0, time_s=1.0) is None
     assert stop(rounds=10, min_rounds=10, elapsed_s=1000.0, time_s=1.0) == "time"
     assert stop(rounds=0, min_rounds=1, elapsed_s=0.0, time_s=0.0) is None
+
+
+def test_a_point_with_nothing_to_compare_ends_after_min_rounds() -> None:
+    assert stop(points=1, rounds=4, min_rounds=5, elapsed_s=0.5, widths=[math.inf]) is None
+    assert stop(points=1, rounds=5, min_rounds=5, elapsed_s=0.5, widths=[math.inf]) == "precise"
+
+
+def test_waiting_work_stops_after_the_fewest_paired_rounds_without_the_span() -> None:
+    waiting = {"cpu_share": WAITING_CPU_SHARE / 2, "elapsed_s": 1.0, "widths": [0.01, 0.04]}
+    assert stop(rounds=MIN_PAIRED_ROUNDS - 1, **waiting) is None
+    assert stop(rounds=MIN_PAIRED_ROUNDS, **waiting) == "precise"
+    assert stop(rounds=MIN_PAIRED_ROUNDS, **{**waiting, "widths": [0.06]}) is None
+    # Computing work at the same point goes on: the span is not covered.
+    assert stop(rounds=MIN_PAIRED_ROUNDS, **{**waiting, "cpu_share": WAITING_CPU_SHARE}) is None
+    assert stop(rounds=MIN_PAIRED_ROUNDS, **{**waiting, "cpu_share": None}) is None
+
+
+def test_waiting_work_whose_ratios_agree_closely_stops_sooner() -> None:
+    close = {"cpu_share": 0.001, "elapsed_s": 1.0, "widths": [AGREE_CLOSELY]}
+    assert stop(rounds=FEWEST_AGREEING_ROUNDS, **close) == "precise"
+    assert stop(rounds=FEWEST_AGREEING_ROUNDS - 1, **close) is None
+    assert stop(rounds=FEWEST_AGREEING_ROUNDS, **{**close, "widths": [AGREE_CLOSELY * 1.1]}) is None
+    assert stop(rounds=FEWEST_AGREEING_ROUNDS, min_rounds=5, **close) is None
+
+
+def test_cpu_work_whose_halves_agree_stops_after_the_shorter_span() -> None:
+    steady = {"cpu_share": 1.0, "moved": 0.02, "precision": 0.05}
+    assert stop(elapsed_s=AGREEING_SPAN_S, **steady) == "precise"
+    assert stop(elapsed_s=AGREEING_SPAN_S * 0.99, **steady) is None
+    assert stop(elapsed_s=AGREEING_SPAN_S, rounds=MIN_PAIRED_ROUNDS - 1, **steady) is None
+
+
+def test_cpu_work_that_drifts_goes_on_to_the_minimum_span() -> None:
+    for moved in (0.026, 0.2, None):
+        assert stop(elapsed_s=AGREEING_SPAN_S * 1.5, cpu_share=1.0, moved=moved) is None
+        assert stop(elapsed_s=MIN_SPAN_S, cpu_share=1.0, moved=moved) == "precise"
+
+
+def test_drift_is_the_gap_between_the_halves_medians() -> None:
+    assert drift([[2.0], [2.0], [2.0]]) is None  # too few blocks to tell
+    assert drift([[2.0], [2.0], [2.0], [2.0]]) == 0.0
+    # The ratio fell from 1.9 to 1.7 half-way: a 0.2 gap over the median 1.8.
+    assert drift([[1.9], [1.9], [1.7], [1.7]]) == pytest.approx(0.2 / 1.8)
+    # One odd block in a half of three does not move that half's median.
+    assert drift([[1.9], [2.5], [1.9], [1.9], [1.9], [1.9]]) == 0.0
+
+
+def test_evidence_reads_the_highest_cpu_share_and_the_largest_drift() -> None:
+    def timed(throughput: float, number: int, cpu_s: float | None) -> Sample:
+        return dataclasses.replace(
+            sample(throughput, number), started_at=float(number), cpu_user_s=cpu_s, cpu_sys_s=0.0
+        )
+
+    base = Measurement(point("sequential"), "ok", samples=tuple(timed(1.0, n, 0.02) for n in range(8)))
+    steady = Measurement(point("threads"), "ok", samples=tuple(timed(2.0, n, 0.01) for n in range(8)))
+    falling = Measurement(
+        point("processes"), "ok", samples=tuple(timed(2.0 if n < 4 else 1.6, n, 0.001) for n in range(8))
+    )
+    cpu_share, moved = evidence([base, steady, falling])
+    assert cpu_share == pytest.approx(0.02 / 2.0)  # 2 tasks at 1 per second: 2 s of wall
+    assert moved == pytest.approx(0.4 / 1.8)
+    assert evidence([base, steady])[1] == 0.0
+    unknown = Measurement(point("threads"), "ok", samples=tuple(timed(2.0, n, None) for n in range(8)))
+    assert evidence([base, unknown])[0] is None
+    assert evidence([base, Measurement(point("threads"), "ok", samples=(timed(2.0, 0, 0.01),))])[1] is None
 
 
 # -- the rotation ---------------------------------------------------------------------------------

@@ -40,6 +40,8 @@ _BLOCK_S = 2.0
 _FEWEST_BLOCKS = 8
 # ...and from 6 blocks on, order statistics give a 95% interval (analysis._stats.describe).
 _FEWEST_EXACT_BLOCKS = 6
+# Two halves of at least 2 blocks each: one odd block in a half then moves its median by little.
+_FEWEST_DRIFT_BLOCKS = 4
 
 # A worker whose tasks took less wall time than this in all, summed over the
 # samples, has no on-CPU share worth showing: thread_time ticks are coarser
@@ -232,6 +234,26 @@ def paired_blocks(samples: Sequence[Sample], baseline: Sequence[Sample]) -> list
     for start, (_, ratio) in zip(known, pairs, strict=True):
         blocks.setdefault(int((start - first) // width) if width > 0 else 0, []).append(ratio)
     return [blocks[key] for key in sorted(blocks)]
+
+
+def drift(blocks: Sequence[Sequence[float]]) -> float | None:
+    """How far the ratios moved over the rounds: the relative gap between the two halves' medians.
+
+    The blocks (``paired_blocks``, in round order) are split into an earlier
+    and a later half; the gap between the medians of each half's block
+    medians, over the median of every ratio, is 0.0 where the machine's
+    phases left the ratio alone and grows where a phase moved it (the count
+    loop on 2 processes read 1.92 in one phase and 1.70 in another here).
+    None below ``_FEWEST_DRIFT_BLOCKS`` blocks: too few to tell a drift from noise.
+    """
+    if len(blocks) < _FEWEST_DRIFT_BLOCKS:
+        return None
+    medians = [statistics.median(block) for block in blocks]
+    half = len(medians) // 2
+    centre = statistics.median([ratio for block in blocks for ratio in block])
+    if centre <= 0:
+        return math.inf
+    return abs(statistics.median(medians[:half]) - statistics.median(medians[-half:])) / centre
 
 
 def block_interval(blocks: Sequence[Sequence[float]]) -> tuple[float, tuple[float, float]]:

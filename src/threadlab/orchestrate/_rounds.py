@@ -14,14 +14,17 @@
       │  after each round: every point's speedup interval from the per-round
       │  ratios against the sequential sample of the same round
       ▼
-    stop when every interval is as tight as asked (after at least `repeat`
-    rounds and a span that covers several of the machine's phases), or when
-    the group's time is spent, or when no point is left running
+    stop when every interval is as tight as asked and the evidence says the
+    machine's phases will not move it (`stop_reason`), or when the group's
+    time is spent, or when no point is left running
 
 Why a minimum span: on our 2-core VM the CPU speed changes in phases of a
 few seconds. Runs that stopped after 6 to 9 rounds (5-8 s) reached ±5% but
 gave intervals that excluded each other ([1.88, 1.97] against [1.64, 1.77]):
-each had seen one phase. Runs of 30 s agreed (shared/DESIGN.md).
+each had seen one phase. Runs of 30 s agreed (shared/DESIGN.md). The span
+is only needed where phases can move the ratios: a point with nothing to
+compare, and work that waits rather than computes, end without it; CPU work
+whose earlier and later rounds agree ends after a shorter one.
 """
 
 from __future__ import annotations
@@ -30,7 +33,15 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from threadlab.analysis import baselines, describe, relative_half_width, speedup
+from threadlab.analysis import (
+    baselines,
+    cpu_per_wall,
+    describe,
+    drift,
+    paired_blocks,
+    relative_half_width,
+    speedup,
+)
 from threadlab.model import Measurement, Point, Rounds, RoundsEnd
 from threadlab.orchestrate._runner import OnSample, WorkerSession
 
@@ -38,6 +49,18 @@ from threadlab.orchestrate._runner import OnSample, WorkerSession
 MIN_SPAN_S = 20.0
 # ...and after this many rounds: the fewest for which order statistics give a 95% interval.
 MIN_PAIRED_ROUNDS = 6
+# Where the earlier and the later rounds agree, a span of 5 blocks of 2 s (analysis._summary)
+# has seen more than one phase of a few seconds and found that they did not move the ratios.
+AGREEING_SPAN_S = 10.0
+# Work whose every point computes for less than this share of its wall time waits: a phase at
+# half speed (0.042 s against 0.077 s for one call here) moves its time by under 2%, and a
+# ratio less, as both sides wait alike (the seed's sleeps read CPU/wall below 0.01).
+WAITING_CPU_SHARE = 0.02
+# Waiting work whose intervals are this tight after this many rounds needs no more: three
+# ratios within ±0.1% of each other (the seed's 1 s sleeps on 2 threads, round after round)
+# leave nothing for more rounds to find at the default ±5%.
+AGREE_CLOSELY = 0.001
+FEWEST_AGREEING_ROUNDS = 3
 
 
 OnStart = Callable[[Point], None]
@@ -159,24 +182,62 @@ def stop_reason(
     min_rounds: int,
     precision: float,
     widths: Sequence[float],
+    points: int = 2,
+    cpu_share: float | None = None,
+    moved: float | None = None,
 ) -> RoundsEnd | None:
     """Why a group's rounds end after ``rounds`` rounds, or None to go on.
 
-    Never before ``min_rounds``. Then ``time`` once ``time_s`` is spent;
-    ``precise`` once every interval is within ``precision`` — but only after
-    ``MIN_PAIRED_ROUNDS`` rounds and a span of ``MIN_SPAN_S`` (or half the
-    group's time, if less), so that the intervals have seen more than one
-    phase of the machine.
+    Never before ``min_rounds``. Then ``time`` once ``time_s`` is spent, and
+    ``precise`` once the evidence says the intervals will hold:
+
+    - a group of one point (``points``) has nothing to compare: its
+      ``min_rounds`` samples are all it needs;
+    - waiting work (``cpu_share``, the group's highest CPU/wall, below
+      ``WAITING_CPU_SHARE``) ends once every interval is within
+      ``precision`` after ``MIN_PAIRED_ROUNDS`` rounds, or within
+      ``AGREE_CLOSELY`` after ``FEWEST_AGREEING_ROUNDS``: the machine's
+      phases change the speed of computing, not of waiting;
+    - CPU-bound work (or work whose CPU is not known) needs every interval
+      within ``precision`` after ``MIN_PAIRED_ROUNDS`` rounds and a span that
+      saw more than one phase: ``AGREEING_SPAN_S`` where the earlier and the
+      later rounds agree (``moved``, the largest ``analysis.drift`` of its
+      points, within half the precision), else ``MIN_SPAN_S``; either one
+      at most half the group's time.
     """
     if rounds < min_rounds:
         return None
     if elapsed_s >= time_s:
         return "time"
-    span = min(MIN_SPAN_S, time_s / 2)
-    settled = rounds >= MIN_PAIRED_ROUNDS and elapsed_s >= span
-    if settled and widths and max(widths) <= precision:
+    if points == 1:
         return "precise"
-    return None
+    tight = bool(widths) and max(widths) <= precision
+    if cpu_share is not None and cpu_share < WAITING_CPU_SHARE:
+        close = bool(widths) and max(widths) <= AGREE_CLOSELY and rounds >= FEWEST_AGREEING_ROUNDS
+        return "precise" if close or (tight and rounds >= MIN_PAIRED_ROUNDS) else None
+    steady = moved is not None and moved <= precision / 2
+    span = min(AGREEING_SPAN_S if steady else MIN_SPAN_S, time_s / 2)
+    settled = rounds >= MIN_PAIRED_ROUNDS and elapsed_s >= span
+    return "precise" if settled and tight else None
+
+
+def evidence(measurements: Sequence[Measurement]) -> tuple[float | None, float | None]:
+    """What the rounds so far say of the machine's phases: the group's highest CPU/wall, and its drift.
+
+    The CPU/wall is the highest median over the points (None where any
+    point's CPU time is unknown); the drift is the largest
+    ``analysis.drift`` of a point's ratios against its baseline (None where
+    any point has too few blocks to tell, or no point has a baseline).
+    """
+    shares = [cpu_per_wall(m.samples) for m in measurements if m.samples]
+    cpu_share = None if not shares or None in shares else max(s for s in shares if s is not None)
+    moves = [
+        drift(paired_blocks(m.samples, baseline.samples))
+        for m, baseline in zip(measurements, baselines(measurements), strict=True)
+        if baseline is not None and baseline is not m
+    ]
+    moved = None if not moves or None in moves else max(m for m in moves if m is not None)
+    return cpu_share, moved
 
 
 def _retire(sessions: Sequence[WorkerSession], measurements: Sequence[Measurement], below: float) -> None:
@@ -311,6 +372,7 @@ def measure_group(
                 on_measured(measurements)
             if on_round is not None:
                 on_round(rounds, elapsed, max(widths) if widths else None)
+            cpu_share, moved = evidence(measurements)
             reason = stop_reason(
                 rounds=rounds,
                 elapsed_s=time.perf_counter() - started,
@@ -318,6 +380,9 @@ def measure_group(
                 min_rounds=min_rounds,
                 precision=precision,
                 widths=widths,
+                points=len(sessions),
+                cpu_share=cpu_share,
+                moved=moved,
             )
             if reason is not None:
                 ended = reason
