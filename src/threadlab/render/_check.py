@@ -1,8 +1,8 @@
 """The words of scaling checks: one check's explanation and table, and Markdown summaries.
 
 Markdown is for a pull request comment or ``$GITHUB_STEP_SUMMARY``: the
-plugin's summary of its checks, and ``threadlab compare --format markdown``.
-Names and paths are escaped for a table cell (``_cell``), never read as markup.
+plugin's summary of its checks (``threadlab compare --format markdown`` is in
+``_compare``). Names are escaped for a table cell (``markdown_cell``), never read as markup.
 """
 
 from __future__ import annotations
@@ -11,14 +11,12 @@ from collections.abc import Sequence
 
 from threadlab._units import interval, ratio
 from threadlab.analysis._check import ScalingDecision, Shortfall
-from threadlab.analysis._compare import Comparison
 from threadlab.analysis._summary import summarise
 from threadlab.model import Result
-from threadlab.render._compare import change_text, compared_names, ratio_text
 from threadlab.render._rows import speedup_with_interval
 from threadlab.worker._text import printable
 
-__all__ = ["check_table", "checks_markdown", "compare_markdown", "explanation", "skip_reason"]
+__all__ = ["check_table", "checks_markdown", "explanation", "markdown_cell", "skip_reason"]
 
 _SOURCE_WORDS = {
     "affinity": "its CPU affinity allows {cores:g} CPU(s)",
@@ -91,7 +89,7 @@ def check_table(result: Result) -> str:
     return "\n".join(lines)
 
 
-def _cell(text: str) -> str:
+def markdown_cell(text: str) -> str:
     """Text for a Markdown table cell: control characters escaped, pipes and backticks made inert."""
     return printable(text).replace("\\", "\\\\").replace("|", "\\|").replace("`", "\\`")
 
@@ -119,8 +117,8 @@ def checks_markdown(checks: Sequence[tuple[str, ScalingDecision, str]]) -> str:
             else f"{ratio(decision.speedup)} ({interval(decision.interval)})"
         )
         lines.append(
-            f"| {_cell(name)} | {_OUTCOME_MARK[decision.outcome]} | {_cell(_asked(decision))} | "
-            f"{speedup} | {decision.rounds} |"
+            f"| {markdown_cell(name)} | {_OUTCOME_MARK[decision.outcome]} | "
+            f"{markdown_cell(_asked(decision))} | {speedup} | {decision.rounds} |"
         )
     counts = {outcome: sum(d.outcome == outcome for _, d, _ in checks) for outcome in _OUTCOME_MARK}
     lines += [
@@ -128,64 +126,5 @@ def checks_markdown(checks: Sequence[tuple[str, ScalingDecision, str]]) -> str:
         f"{counts['passed']} passed, {counts['failed']} failed, {counts['inconclusive']} inconclusive.",
         "",
     ]
-    lines += [f"- **{_cell(name)}**: {_cell(words)}" for name, _, words in checks]
-    return "\n".join(lines) + "\n"
-
-
-def compare_markdown(comparison: Comparison, base: Result, new: Result, base_name: str, new_name: str) -> str:
-    """``threadlab compare --format markdown``: what changed, with intervals and the geometric mean.
-
-    The changed points first (significantly faster or slower), then a
-    folded table of every matched point, then what could not be compared.
-    """
-    base_names, new_names = compared_names(base, new)
-    base_summaries = [summary for _, summary in summarise(base)]
-    new_summaries = [summary for _, summary in summarise(new)]
-    lines = [f"### threadlab compare: `{_cell(base_name)}` → `{_cell(new_name)}`", ""]
-    if comparison.geometric_mean is not None:
-        changed = [c for c in comparison.changes if c.verdict != "not significant"]
-        lines.append(
-            f"**Geometric mean** of {len(comparison.changes)} throughput ratio(s) (new/base): "
-            f"**{ratio_text(comparison.geometric_mean)}**; {len(changed)} changed significantly "
-            f"(two-sided Mann–Whitney U, p < {comparison.alpha:g})."
-        )
-    else:
-        changed = []
-        lines.append("No point of the two results could be compared.")
-    header = [
-        "| point | new/base | p | change | base speedup (95% interval) | new speedup (95% interval) |",
-        "|---|---:|---:|---|---:|---:|",
-    ]
-
-    def row(index: int) -> str:
-        change = comparison.changes[index]
-        return (
-            f"| {_cell(base_names[change.base_index])} | {change.ratio:.2f}× | {change.p_value:.3f} | "
-            f"{change_text(change)} | {speedup_with_interval(base_summaries[change.base_index])} | "
-            f"{speedup_with_interval(new_summaries[change.new_index])} |"
-        )
-
-    if changed:
-        lines += ["", "**What changed**", "", *header]
-        lines += [row(i) for i, c in enumerate(comparison.changes) if c.verdict != "not significant"]
-    elif comparison.changes:
-        lines += ["", "Nothing changed significantly."]
-    if comparison.changes:
-        lines += [
-            "",
-            f"<details><summary>All {len(comparison.changes)} matched point(s)</summary>",
-            "",
-            *header,
-        ]
-        lines += [row(i) for i in range(len(comparison.changes))]
-        lines += ["", "</details>"]
-    notes = [c.note for c in comparison.changes if c.note is not None]
-    others = [
-        *(f"note: {note}" for note in dict.fromkeys(notes)),
-        *(f"only in {base_name}: {base_names[i]}" for i in comparison.only_in_base),
-        *(f"only in {new_name}: {new_names[i]}" for i in comparison.only_in_new),
-        *(f"not compared: {base_names[i]}: {why}" for i, _, why in comparison.not_compared),
-    ]
-    if others:
-        lines += ["", *(f"- {_cell(line)}" for line in others)]
+    lines += [f"- **{markdown_cell(name)}**: {markdown_cell(words)}" for name, _, words in checks]
     return "\n".join(lines) + "\n"
