@@ -7,6 +7,7 @@ tests/data/make_data.py), its measuring function replaced, never on live timing.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -160,3 +161,29 @@ def test_bad_values_are_refused_before_any_work(options: dict[str, Any], line: s
     with pytest.raises(SpecError) as raised:
         threadlab.check_scaling("tests/fixtures/scaling_targets.py:nap", **options)
     assert str(raised.value).startswith(line)
+
+
+def test_a_free_threaded_gil_turned_back_on_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    # check-locked.json as if run under a 3.13t whose GIL an extension turned back on.
+    result = load_result(DATA / "check-locked.json")
+    cause = "module '_gilful' imported without free-threading support"
+    measurements = tuple(
+        dataclasses.replace(
+            m,
+            interpreter=dataclasses.replace(
+                m.interpreter, free_threaded=True, gil_enabled=True, gil_cause=cause
+            ),
+        )
+        if m.interpreter is not None
+        else m
+        for m in result.measurements
+    )
+    monkeypatch.setattr(
+        _check,
+        "measure_scaling",
+        lambda target, **options: dataclasses.replace(result, measurements=measurements),
+    )
+    monkeypatch.setattr(_check, "core_limits", lambda result: FREE)
+    check = threadlab.check_scaling("tests/fixtures/scaling_targets.py:locked", python=None)
+    assert (check.outcome, check.decision.gil_cause) == ("failed", cause)
+    assert f"The free-threaded Python ran with its GIL on ({cause})" in check.explanation
