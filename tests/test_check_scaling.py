@@ -52,6 +52,10 @@ def test_the_high_bound_below_at_least_fails() -> None:
 def test_an_interval_holding_at_least_is_inconclusive() -> None:
     decision = decided((1.3, 1.6))
     assert (decision.outcome, decision.why) == ("inconclusive", "straddles")
+    assert skip_reason(decision) == (
+        "threadlab: inconclusive: the speedup was 1.45×, 95% interval 1.30–1.60×, over 12 paired "
+        "round(s); the interval holds 1.50×"
+    )
 
 
 def test_no_interval_is_inconclusive() -> None:

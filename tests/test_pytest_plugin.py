@@ -110,3 +110,8 @@ def test_the_summary_is_appended_to_the_github_step_summary(
     text = step.read_text(encoding="utf-8")
     assert text.startswith("before\n### threadlab scaling checks\n")
     assert "2 passed, 0 failed, 0 inconclusive." in text
+
+
+def test_deselecting_the_marker_runs_no_check(suite: pytest.Pytester) -> None:
+    outcome = suite.runpytest_inprocess("-m", "not threadlab_scaling", "-rs")
+    outcome.assert_outcomes(passed=1, skipped=3, deselected=1)

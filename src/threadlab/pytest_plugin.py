@@ -63,8 +63,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _enabled(config: pytest.Config) -> bool:
-    """Under the option, or where ``-m`` names the marker."""
-    return bool(config.getoption(OPTION)) or MARKER in (config.getoption("markexpr", "") or "")
+    """Under the option, or where ``-m`` selects the marker (``-m "not threadlab_scaling"`` does not)."""
+    expression = config.getoption("markexpr", "") or ""
+    return bool(config.getoption(OPTION)) or (MARKER in expression and f"not {MARKER}" not in expression)
 
 
 class ScalingChecks:

@@ -76,6 +76,10 @@ def skip_reason(decision: ScalingDecision) -> str:
         return "threadlab: the machine could not give the cores: " + "; ".join(
             _short(s) for s in decision.short
         )
+    if decision.why == "straddles":
+        return (
+            f"threadlab: inconclusive: {_measured(decision)}; the interval holds {ratio(decision.at_least)}"
+        )
     return f"threadlab: inconclusive: {_measured(decision)}"
 
 
