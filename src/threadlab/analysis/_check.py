@@ -10,9 +10,13 @@ A check asks one question of a measured speedup — did running on
 
 A pass stands whatever the machine was doing: the speedup was there. A
 failure needs the cores: a machine that could run fewer than ``at_least``
-cores at once (by its CPU affinity, its cgroup quota, or its measured
-parallel capacity) could not have shown the speedup however well the code
-scales, so the check then says it could not tell, and names the source.
+cores at once (by its CPU affinity, its cgroup quota, its parallel capacity
+probed beside the check, or the cores other programs left it over the whole
+check) could not have shown the speedup however well the code scales, so the
+check then says it could not tell, and names the source. The capacity probes
+alone were not enough: sha256 of 8 MB beside a one-core hog read 2.81 cores
+(their median, on a 2-core machine) and measured 0.97–1.11×, a false
+failure; the hog's CPU over the whole check is what ``left`` sees.
 
 Pure: data in, data out. The words are in ``threadlab.render._check``.
 """
@@ -35,25 +39,30 @@ __all__ = [
 ]
 
 CheckOutcome = Literal["passed", "failed", "inconclusive"]
-CoreSource = Literal["affinity", "quota", "capacity"]
+CoreSource = Literal["affinity", "quota", "capacity", "left"]
 Why = Literal["reached", "below", "straddles", "cores short", "no interval"]
 
 
 @dataclass(frozen=True, slots=True)
 class CoreLimits:
-    """The cores the machine could give a check, from three sources.
+    """The cores the machine could give a check, from four sources.
 
     Attributes:
         affinity: the CPUs this process may run on (``os.sched_getaffinity``).
         quota: the cgroup's CPU quota in cores (``cpu.max``, or v1
             ``cfs_quota_us / cfs_period_us``); None where there is none.
-        capacity: the median of the parallel capacity measured beside the
-            check (``MachineNoise.capacity_cores``); None where not measured.
+        capacity: the lowest parallel capacity measured beside the check
+            (``MachineNoise.capacity_cores``, probed before and after it);
+            None where not measured.
+        left: the cores other programs and the hypervisor left over the
+            whole check (``cores × (1 − steal) − others_cores``); None where
+            they could not be read.
     """
 
     affinity: int
     quota: float | None = None
     capacity: float | None = None
+    left: float | None = None
 
     def __post_init__(self) -> None:
         if self.affinity < 1:
@@ -62,6 +71,8 @@ class CoreLimits:
             value = getattr(self, name)
             if value is not None and not value > 0:
                 raise ValueError(f"{name} must be above 0 or None, not {value!r}")
+        if self.left is not None and not self.left >= 0:
+            raise ValueError(f"left must be 0 or more or None, not {self.left!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +80,7 @@ class Shortfall:
     """A source of cores that gave fewer than the check needed.
 
     Attributes:
-        source: ``affinity``, ``quota`` or ``capacity``.
+        source: ``affinity``, ``quota``, ``capacity`` or ``left``.
         cores: what that source gave.
         needed: what the check needed: ``at_least`` cores.
     """
@@ -115,11 +126,12 @@ class ScalingDecision:
 
 
 def shortfalls(cores: CoreLimits, needed: float) -> tuple[Shortfall, ...]:
-    """The sources that gave fewer than ``needed`` cores, in the order affinity, quota, capacity."""
+    """The sources that gave fewer than ``needed`` cores, in the order affinity, quota, capacity, left."""
     given: tuple[tuple[CoreSource, float | None], ...] = (
         ("affinity", float(cores.affinity)),
         ("quota", cores.quota),
         ("capacity", cores.capacity),
+        ("left", cores.left),
     )
     return tuple(
         Shortfall(source, value, needed) for source, value in given if value is not None and value < needed

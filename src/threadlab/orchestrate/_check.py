@@ -16,7 +16,6 @@ workers so that none idles at the end.
 from __future__ import annotations
 
 import math
-import statistics
 import time
 from pathlib import Path
 
@@ -60,13 +59,21 @@ def cgroup_quota(root: Path = _CGROUP) -> float | None:
 
 
 def core_limits(result: Result, root: Path = _CGROUP) -> CoreLimits:
-    """The cores the machine could give the check: its affinity, its cgroup quota, and the median
-    parallel capacity measured beside the run (None where the run measured none)."""
-    capacity = result.noise.capacity_cores if result.noise is not None else ()
+    """The cores the machine could give the check: its affinity, its cgroup quota, the lowest
+    parallel capacity probed beside the run, and the cores other programs and the hypervisor
+    left it over the run (None where the run read none)."""
+    noise = result.noise
+    probes = [value for value in noise.capacity_cores if value > 0] if noise is not None else []
+    left = None
+    if noise is not None and noise.others_cores is not None:
+        left = max(0.0, noise.cores * (1.0 - (noise.steal_share or 0.0)) - noise.others_cores)
     return CoreLimits(
         affinity=usable_cores(),
         quota=cgroup_quota(root),
-        capacity=statistics.median(capacity) if capacity else None,
+        # The lowest probe, not the median: beside a hog that held one of 2 cores all along, the
+        # median of the two probes read 2.81 here, and the check would have failed falsely.
+        capacity=min(probes) if probes else None,
+        left=left,
     )
 
 

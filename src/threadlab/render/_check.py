@@ -22,6 +22,7 @@ _SOURCE_WORDS = {
     "affinity": "its CPU affinity allows {cores:g} CPU(s)",
     "quota": "its cgroup CPU quota is {cores:.2f} cores",
     "capacity": "only {cores:.2f} cores ran in parallel when measured beside the check",
+    "left": "other programs left it only {cores:.2f} cores while the check ran",
 }
 
 
