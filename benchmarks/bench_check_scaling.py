@@ -65,8 +65,8 @@ def checks(name: str, budget: float) -> list[str]:
         cores = check.decision.cores
         print(
             f"   {name} #{attempt}: {check.outcome:<12} speedup interval {low:.2f}–{high:.2f}× over "
-            f"{check.rounds} rounds; capacity {cores.capacity or float('nan'):.2f}, affinity "
-            f"{cores.affinity}, quota {cores.quota}; {wall:.1f} s"
+            f"{check.rounds} rounds; cores: affinity {cores.affinity}, quota {cores.quota}, capacity "
+            f"{cores.capacity or float('nan'):.2f}, left {cores.left or float('nan'):.2f}; {wall:.1f} s"
         )
         if check.inconclusive:
             print(f"      {check.explanation}")
