@@ -13,10 +13,11 @@ failure needs the cores: a machine that could run fewer than ``at_least``
 cores at once (by its CPU affinity, its cgroup quota, its parallel capacity
 probed beside the check, or the cores other programs left it over the whole
 check) could not have shown the speedup however well the code scales, so the
-check then says it could not tell, and names the source. The capacity probes
-alone were not enough: sha256 of 8 MB beside a one-core hog read 2.81 cores
-(their median, on a 2-core machine) and measured 0.97–1.11×, a false
-failure; the hog's CPU over the whole check is what ``left`` sees.
+check then says it could not tell, and names the source. The capacity probes,
+before and after the check, were not enough alone: sha256 of 8 MB beside a
+one-core hog read 2.81 cores (their median, on a 2-core machine) and measured
+0.97–1.11×, a false failure; the hog's CPU over the whole check is what
+``left`` sees.
 
 Pure: data in, data out. The words are in ``threadlab.render._check``.
 """
@@ -51,7 +52,7 @@ class CoreLimits:
         affinity: the CPUs this process may run on (``os.sched_getaffinity``).
         quota: the cgroup's CPU quota in cores (``cpu.max``, or v1
             ``cfs_quota_us / cfs_period_us``); None where there is none.
-        capacity: the lowest parallel capacity measured beside the check
+        capacity: the median parallel capacity measured beside the check
             (``MachineNoise.capacity_cores``, probed before and after it);
             None where not measured.
         left: the cores other programs and the hypervisor left over the
