@@ -24,10 +24,8 @@ Run: ``.venv/bin/python benchmarks/bench_check_scaling.py [--budget 20] [--stric
 
 from __future__ import annotations
 
-import hashlib
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Sequence
 
@@ -35,23 +33,10 @@ import _common
 
 import threadlab
 
-_LOCK = threading.Lock()
-_DATA = bytes(8 << 20)
+# The targets the tests use too: ``locked`` (a 200,000-step loop behind a module-level lock) and
+# ``sha`` (sha256 of 8 MB).
+TARGETS = _common.REPO / "tests" / "fixtures" / "scaling_targets.py"
 TIMES = 5
-
-
-def locked() -> int:
-    """Pure-Python work that only one thread at a time may run."""
-    with _LOCK:
-        total = 0
-        for i in range(200_000):
-            total += i
-        return total
-
-
-def sha() -> str:
-    """sha256 of 8 MB: the GIL is released for the whole update."""
-    return hashlib.sha256(_DATA).hexdigest()
 
 
 def checks(name: str, budget: float) -> list[str]:
@@ -59,7 +44,7 @@ def checks(name: str, budget: float) -> list[str]:
     outcomes = []
     for attempt in range(1, TIMES + 1):
         started = time.perf_counter()
-        check = threadlab.check_scaling(f"{__file__}:{name}", workers=2, at_least=1.5, budget=budget)
+        check = threadlab.check_scaling(f"{TARGETS}:{name}", workers=2, at_least=1.5, budget=budget)
         wall = time.perf_counter() - started
         low, high = check.interval or (float("nan"), float("nan"))
         cores = check.decision.cores
