@@ -226,6 +226,7 @@ CASES = [
     case("compare-fail-slower-negative", "compare", SMALL, SMALL, "--fail-slower", "-1"),
     case("compare-fail-slower-nan", "compare", SMALL, SMALL, "--fail-slower", "nan"),
     case("compare-fail-slower-word", "compare", SMALL, SMALL, "--fail-slower", "abc"),
+    case("compare-format-html", "compare", SMALL, SMALL, "--format", "html"),
     case("compare-one-file", "compare", SMALL),
     case("compare-missing-file", "compare", SMALL, "/nonexistent-threadlab/r.json"),
     case("compare-not-json", "compare", NOT_JSON, SMALL),

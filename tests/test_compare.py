@@ -377,3 +377,29 @@ def test_two_results_without_points_are_named_both() -> None:
     empty = _no_points(load_result(BASE))
     with pytest.raises(NothingInCommon, match=r"^the base and the new results have no points$"):
         compare(empty, empty)
+
+
+def test_compare_writes_markdown_for_a_pull_request(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = threadlab_cli(
+        capsys, "compare", str(BASE), str(NEW), "--format", "markdown", "--fail-slower", "10"
+    )
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0] == f"### threadlab compare: `{BASE}` → `{NEW}`"
+    assert lines[2] == (
+        "**Geometric mean** of 7 throughput ratio(s) (new/base): **1.04× slower**; 2 changed "
+        "significantly (two-sided Mann–Whitney U, p < 0.05)."
+    )
+    assert "**Gate (--fail-slower 10%): failed**: 1 point(s) significantly slower by more than 10%: " in out
+    changed = lines[lines.index("**What changed**") + 4 : lines.index("**What changed**") + 6]
+    assert [row.split(" | ")[0] for row in changed] == ["| sleep · threads ×2", "| count · threads ×2"]
+    assert changed[1].startswith("| count · threads ×2 | 0.62× | 0.008 | 1.60× slower | ")
+    assert "<details><summary>All 7 matched point(s)</summary>" in out
+    assert f"- only in {BASE}: sleep · sequential ×1" in out
+    assert "significantly slower by more than 10%: count · threads ×2 (1.60× slower)" in err
+
+
+def test_compare_markdown_escapes_a_pipe_in_a_name() -> None:
+    from threadlab.render._check import markdown_cell
+
+    assert markdown_cell("a|b`c") == "a\\|b\\`c"

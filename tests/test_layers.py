@@ -29,6 +29,7 @@ RANK = {
     "cli": 0,
     "_cli_types": 0,
     "__main__": 0,
+    "pytest_plugin": 0,
     "": 1,
     "_api": 1,
     "lessons": 2,

@@ -20,6 +20,8 @@ _EXPORTS = {
     "Classification": "threadlab.analysis",
     "Recommendation": "threadlab.analysis",
     "advise": "threadlab._api",
+    "check_scaling": "threadlab._api",
+    "ScalingCheck": "threadlab.analysis._check",
     "compare": "threadlab._api",
     "CompareResult": "threadlab._api",
     "plot": "threadlab._api",
@@ -74,6 +76,7 @@ __all__ = [
     "ResultsFileError",
     "Rounds",
     "Sample",
+    "ScalingCheck",
     "Spec",
     "SpecError",
     "Strategy",
@@ -87,6 +90,7 @@ __all__ = [
     "__version__",
     "advise",
     "analyse",
+    "check_scaling",
     "compare",
     "load_result",
     "plot",
@@ -116,7 +120,17 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from threadlab._api import CompareResult, TourResult, advise, compare, plot, report, run, tour
+    from threadlab._api import (
+        CompareResult,
+        TourResult,
+        advise,
+        check_scaling,
+        compare,
+        plot,
+        report,
+        run,
+        tour,
+    )
     from threadlab._catalogue import StrategyInfo, WorkloadInfo, strategies, workloads
     from threadlab._errors import (
         ResultsFileError,
@@ -125,6 +139,7 @@ if TYPE_CHECKING:
         WorkerProtocolError,
     )
     from threadlab.analysis import Analysis, Classification, Recommendation, analyse, summarise
+    from threadlab.analysis._check import ScalingCheck
     from threadlab.model import (
         SCHEMA_VERSION,
         Environment,

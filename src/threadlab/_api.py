@@ -20,6 +20,7 @@ from threadlab.worker._text import quoted
 
 if TYPE_CHECKING:
     from threadlab.analysis import Analysis
+    from threadlab.analysis._check import ScalingCheck
     from threadlab.analysis._compare import Comparison, PointChange
     from threadlab.lessons import Finding
     from threadlab.orchestrate._store import ResultsWriter
@@ -403,6 +404,122 @@ def advise(
             scheduler=address,
             memory_budget=bytes_budget,
         )
+
+
+def check_scaling(
+    target: Callable[..., object] | str,
+    *,
+    args: Sequence[object] = (),
+    strategy: str = "threads",
+    workers: int = 2,
+    at_least: float = 1.5,
+    budget: float = 60.0,
+    python: str | os.PathLike[str] | None = None,
+    progress: Progress | None = None,
+) -> ScalingCheck:
+    """Check that ``target`` scales: ``strategy`` with ``workers`` reaches ``at_least`` × sequential.
+
+    Sequential and ``strategy`` × ``workers`` are measured in interleaved
+    rounds (as ``run`` and ``advise`` measure), within ``budget`` seconds;
+    the paired per-round speedups give a 95% interval, and the check gives
+    three answers where a timed assertion gives two:
+
+    * ``passed``: the interval's low bound reaches ``at_least``;
+    * ``failed``: its high bound stays below ``at_least``, on a machine
+      that could give ``at_least`` cores;
+    * ``inconclusive``: the interval holds ``at_least``, or the machine
+      could not give the cores (its CPU affinity, its cgroup quota or its
+      parallel capacity measured beside the check: the explanation names
+      which), or nothing was paired.
+
+    Args:
+        target: a function, or ``"module:function"`` / ``"path/to/file.py:function"``,
+            as ``advise`` takes it.
+        args: positional arguments for every call (JSON-serialisable).
+        strategy: the strategy checked, e.g. ``"threads"``, ``"processes"``.
+        workers: its worker count, 2 or more.
+        at_least: the speedup over sequential it must reach, above 1.
+        budget: seconds the whole check may take, probes included.
+        python: the Python to run it under: a path or a version such as
+            ``"3.13t"`` (default: this one).
+        progress: told of each point's start, each sample and each round.
+
+    Returns:
+        A ``ScalingCheck``: ``outcome`` (and ``passed``, ``failed``,
+        ``inconclusive``), ``interval``, ``rounds``, ``machine``,
+        ``explanation``, ``table`` and the ``decision`` as data.
+
+    Raises:
+        SpecError: a value is refused, or the target cannot be loaded, or
+            every call of it raised.
+        ThreadlabError: called inside a threadlab worker.
+
+    Example:
+        >>> check = threadlab.check_scaling("mylib:hash_chunk", workers=2, at_least=1.5, budget=30)
+        >>> check.outcome, check.interval
+        ('passed', (1.82, 1.97))
+    """
+    import json
+
+    from threadlab.analysis._check import ScalingCheck, decide_scaling, gil_cause
+    from threadlab.analysis._noise import noise_report
+    from threadlab.analysis._summary import summarise
+    from threadlab.orchestrate._advise import target_of
+    from threadlab.orchestrate._check import core_limits, measure_scaling
+    from threadlab.orchestrate._select import select
+    from threadlab.orchestrate._strategies import strategy_names
+    from threadlab.render._check import check_table, explanation
+
+    _refuse_nested("check_scaling")
+    _check_seconds("budget", budget)
+    names = [name for name in strategy_names() if name != "sequential"]
+    if strategy not in names:
+        raise SpecError("strategy", f"{_shown(strategy)} is not accepted; expected one of {', '.join(names)}")
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 2:
+        raise SpecError("workers", f"{_shown(workers)} is not accepted; expected a whole number of 2 or more")
+    if not (
+        isinstance(at_least, (int, float))
+        and not isinstance(at_least, bool)
+        and math.isfinite(at_least)
+        and at_least > 1
+    ):
+        raise SpecError(
+            "at_least", f"{_shown(at_least)} is not accepted; expected a speedup above 1, like 1.5"
+        )
+    try:
+        args_text = json.dumps(list(args))
+    except TypeError as error:
+        raise SpecError("args", f"must be JSON-serialisable: {error}") from None
+    progress = progress or Progress()
+    selection = select(_pythons(python), option="python")
+    for line in selection.skipped:
+        progress.note(line)
+    result = measure_scaling(
+        target_of(target),
+        host=selection.interpreters[0],
+        gil="default",
+        args=args_text,
+        strategy=strategy,
+        workers=workers,
+        budget_s=budget,
+        progress=progress,
+    )
+    checked = next(
+        (summary for m, summary in summarise(result) if m.point.strategy == strategy and summary is not None),
+        None,
+    )
+    decision = decide_scaling(
+        strategy=strategy,
+        workers=workers,
+        at_least=float(at_least),
+        speedup=checked.speedup_vs_sequential if checked else None,
+        interval=checked.speedup_vs_sequential_ci if checked else None,
+        rounds=checked.speedup_rounds if checked else 0,
+        cores=core_limits(result),
+        gil_cause=gil_cause(result, strategy),
+    )
+    machine = noise_report(result.noise).line if result.noise is not None else "machine: not measured"
+    return ScalingCheck(decision, result, machine, explanation(decision, machine), check_table(result))
 
 
 TOUR_TITLE = "threadlab tour: what was measured on this machine"

@@ -527,10 +527,24 @@ def report(results: tuple[Path, ...], out: Path) -> None:
     metavar="PERCENT",
     help="Exit with code 1 if a point is significantly slower by more than PERCENT (for CI).",
 )
-def compare(base: Path, new: Path, fail_slower: float | None) -> None:
+@click.option(
+    "--format",
+    "-f",
+    "output_format",
+    type=types.OneOf(("table", "markdown")),
+    default="table",
+    show_default=True,
+    help="table, or markdown: a block for a pull request comment or $GITHUB_STEP_SUMMARY.",
+)
+def compare(base: Path, new: Path, fail_slower: float | None, output_format: str = "table") -> None:
     """Compare two results files point by point: faster, slower, or not significant."""
     from threadlab._api import compare as compare_api
-    from threadlab.render._compare import change_text, compared_names, comparison_renderables
+    from threadlab.render._compare import (
+        change_text,
+        compare_markdown,
+        compared_names,
+        comparison_renderables,
+    )
 
     try:
         compared = compare_api(_load(base), _load(new), fail_slower=fail_slower)
@@ -541,11 +555,24 @@ def compare(base: Path, new: Path, fail_slower: float | None) -> None:
             EXIT_BAD_INPUT,
             _state["debug"],
         )
-    console = _out()
-    for renderable in comparison_renderables(
-        compared.comparison, compared.base, compared.new, str(base), str(new)
-    ):
-        console.print(renderable)
+    if output_format == "markdown":
+        sys.stdout.write(
+            compare_markdown(
+                compared.comparison,
+                compared.base,
+                compared.new,
+                str(base),
+                str(new),
+                fail_slower=fail_slower,
+                regressed=compared.regressed,
+            )
+        )
+    else:
+        console = _out()
+        for renderable in comparison_renderables(
+            compared.comparison, compared.base, compared.new, str(base), str(new)
+        ):
+            console.print(renderable)
     if compared.compared_nothing:
         _say(
             _err(),

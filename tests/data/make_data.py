@@ -33,6 +33,18 @@ ADVISE_ASYNC_WAIT``): threads ×2 came out 1.84× (95% CI 1.49–2.03×), asynci
 ×2 1.66× (1.57–1.73×). The tests judge which strategy waiting work goes on
 from them: live, a busy moment can leave the interval "too noisy to tell".
 
+``check-nap.json`` and ``check-locked.json`` are ``threadlab.check_scaling``
+runs of tests/fixtures/scaling_targets.py (``nap``, ``locked``; threads ×2,
+``budget=8``) on the project's 2-core machine under load, kept as they came:
+the first passed (1.91–2.05×, 22 rounds), the second measured 0.83–1.01× over
+28 rounds while only 0.63 cores ran in parallel (so inconclusive as recorded;
+the tests give it free cores to make it a failure). Remade with::
+
+    from threadlab import check_scaling, save_result
+    for name in ("nap", "locked"):
+        check = check_scaling(f"tests/fixtures/scaling_targets.py:{name}", budget=8)
+        save_result(check.result, f"tests/data/check-{name}.json")
+
 ``compare-new.json`` is ``compare-base.json`` with a known
 change applied, so that the comparison test knows the right answer: the
 samples of ``count · threads ×2`` take 1.6× as long (slower), those of

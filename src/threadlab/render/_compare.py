@@ -9,6 +9,8 @@ their control characters escaped (``printable``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich import box
 from rich.console import RenderableType
 from rich.table import Table
@@ -18,6 +20,7 @@ from threadlab._units import rate
 from threadlab.analysis._compare import Comparison, PointChange
 from threadlab.analysis._summary import summarise
 from threadlab.model import Result
+from threadlab.render._check import markdown_cell
 from threadlab.render._rows import point_names, speedup_with_interval
 from threadlab.worker._text import printable
 
@@ -107,3 +110,83 @@ def comparison_renderables(
     lines.extend(f"not compared: {base_names[i]}: {why}" for i, _, why in comparison.not_compared)
     shown.extend(Text(printable(line)) for line in lines)
     return shown
+
+
+def compare_markdown(
+    comparison: Comparison,
+    base: Result,
+    new: Result,
+    base_name: str,
+    new_name: str,
+    *,
+    fail_slower: float | None = None,
+    regressed: Sequence[PointChange] = (),
+) -> str:
+    """``threadlab compare --format markdown``: what changed, with intervals and the geometric mean.
+
+    For a pull request comment or ``$GITHUB_STEP_SUMMARY``: the geometric
+    mean, the gate's verdict where ``fail_slower`` was asked for, the changed
+    points (significantly faster or slower), a folded table of every matched
+    point, then what could not be compared.
+    """
+    base_names, new_names = compared_names(base, new)
+    base_summaries = [summary for _, summary in summarise(base)]
+    new_summaries = [summary for _, summary in summarise(new)]
+    lines = [f"### threadlab compare: `{markdown_cell(base_name)}` → `{markdown_cell(new_name)}`", ""]
+    if comparison.geometric_mean is not None:
+        changed = [c for c in comparison.changes if c.verdict != "not significant"]
+        lines.append(
+            f"**Geometric mean** of {len(comparison.changes)} throughput ratio(s) (new/base): "
+            f"**{ratio_text(comparison.geometric_mean)}**; {len(changed)} changed significantly "
+            f"(two-sided Mann–Whitney U, p < {comparison.alpha:g})."
+        )
+    else:
+        changed = []
+        lines.append("No point of the two results could be compared.")
+    if fail_slower is not None:
+        named = ", ".join(f"`{markdown_cell(base_names[c.base_index])}`" for c in regressed)
+        lines.append(
+            f"\n**Gate (--fail-slower {fail_slower:g}%): failed**: {len(regressed)} point(s) "
+            f"significantly slower by more than {fail_slower:g}%: {named}"
+            if regressed
+            else f"\n**Gate (--fail-slower {fail_slower:g}%): "
+            + ("failed**: no point could be compared" if not comparison.changes else "passed**")
+        )
+    header = [
+        "| point | new/base | p | change | base speedup (95% interval) | new speedup (95% interval) |",
+        "|---|---:|---:|---|---:|---:|",
+    ]
+
+    def row(index: int) -> str:
+        change = comparison.changes[index]
+        return (
+            f"| {markdown_cell(base_names[change.base_index])} | {change.ratio:.2f}× | "
+            f"{change.p_value:.3f} | {change_text(change)} | "
+            f"{speedup_with_interval(base_summaries[change.base_index])} | "
+            f"{speedup_with_interval(new_summaries[change.new_index])} |"
+        )
+
+    if changed:
+        lines += ["", "**What changed**", "", *header]
+        lines += [row(i) for i, c in enumerate(comparison.changes) if c.verdict != "not significant"]
+    elif comparison.changes:
+        lines += ["", "Nothing changed significantly."]
+    if comparison.changes:
+        lines += [
+            "",
+            f"<details><summary>All {len(comparison.changes)} matched point(s)</summary>",
+            "",
+            *header,
+        ]
+        lines += [row(i) for i in range(len(comparison.changes))]
+        lines += ["", "</details>"]
+    notes = [c.note for c in comparison.changes if c.note is not None]
+    others = [
+        *(f"note: {note}" for note in dict.fromkeys(notes)),
+        *(f"only in {base_name}: {base_names[i]}" for i in comparison.only_in_base),
+        *(f"only in {new_name}: {new_names[i]}" for i in comparison.only_in_new),
+        *(f"not compared: {base_names[i]}: {why}" for i, _, why in comparison.not_compared),
+    ]
+    if others:
+        lines += ["", *(f"- {markdown_cell(line)}" for line in others)]
+    return "\n".join(lines) + "\n"

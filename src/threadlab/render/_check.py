@@ -1,0 +1,135 @@
+"""The words of scaling checks: one check's explanation and table, and Markdown summaries.
+
+Markdown is for a pull request comment or ``$GITHUB_STEP_SUMMARY``: the
+plugin's summary of its checks (``threadlab compare --format markdown`` is in
+``_compare``). Names are escaped for a table cell (``markdown_cell``), never read as markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from threadlab._units import interval, ratio
+from threadlab.analysis._check import ScalingDecision, Shortfall
+from threadlab.analysis._summary import summarise
+from threadlab.model import Result
+from threadlab.render._rows import speedup_with_interval
+from threadlab.worker._text import printable
+
+__all__ = ["check_table", "checks_markdown", "explanation", "markdown_cell", "skip_reason"]
+
+_SOURCE_WORDS = {
+    "affinity": "its CPU affinity allows {cores:g} CPU(s)",
+    "quota": "its cgroup CPU quota is {cores:.2f} cores",
+    "capacity": "only {cores:.2f} cores ran in parallel when measured beside the check",
+    "left": "other programs left it only {cores:.2f} cores while the check ran",
+}
+
+
+def _short(short: Shortfall) -> str:
+    return _SOURCE_WORDS[short.source].format(cores=short.cores)
+
+
+def _asked(decision: ScalingDecision) -> str:
+    return f"{decision.strategy} ×{decision.workers} at least {ratio(decision.at_least)}"
+
+
+def _measured(decision: ScalingDecision) -> str:
+    if decision.speedup is None or decision.interval is None:
+        return "no paired speedup was measured"
+    return (
+        f"the speedup was {ratio(decision.speedup)}, 95% interval {interval(decision.interval)}, "
+        f"over {decision.rounds} paired round(s)"
+    )
+
+
+def explanation(decision: ScalingDecision, machine: str) -> str:
+    """One paragraph: what was asked, what was measured, what decided it, and the machine line."""
+    asked, measured = _asked(decision), _measured(decision)
+    if decision.why == "reached":
+        said = f"Passed: {asked}: {measured}; its low bound reaches {ratio(decision.at_least)}."
+    elif decision.why == "below":
+        said = f"Failed: {asked}: {measured}; even its high bound stays below {ratio(decision.at_least)}."
+    elif decision.why == "cores short":
+        need = f"{decision.at_least:g} cores"
+        said = (
+            f"Inconclusive: {asked}: {measured}, but the machine could not give {need}: "
+            f"{'; '.join(_short(s) for s in decision.short)}; the code may scale where the cores are free."
+        )
+    elif decision.why == "straddles":
+        said = (
+            f"Inconclusive: {asked}: {measured}; the interval holds {ratio(decision.at_least)}: "
+            "more budget (more rounds) or a quieter machine would decide it."
+        )
+    else:
+        said = f"Inconclusive: {asked}: {measured} (the point crashed, or too few rounds paired)."
+    if decision.gil_cause is not None:
+        said += (
+            f" The free-threaded Python ran with its GIL on ({decision.gil_cause}), "
+            "so threads could not run Python code in parallel."
+        )
+    return f"{said} {machine[:1].upper()}{machine[1:]}."
+
+
+def skip_reason(decision: ScalingDecision) -> str:
+    """The measured reason an inconclusive check is skipped, in one line."""
+    if decision.why == "cores short":
+        return "threadlab: the machine could not give the cores: " + "; ".join(
+            _short(s) for s in decision.short
+        )
+    if decision.why == "straddles":
+        return (
+            f"threadlab: inconclusive: {_measured(decision)}; the interval holds {ratio(decision.at_least)}"
+        )
+    return f"threadlab: inconclusive: {_measured(decision)}"
+
+
+def check_table(result: Result) -> str:
+    """The check's points, one line each: name, median sample, speedup with its interval."""
+    lines = []
+    for measurement, summary in summarise(result):
+        point = measurement.point
+        name = "sequential" if point.strategy == "sequential" else f"{point.strategy} ×{point.workers}"
+        lines.append(f"  {printable(name):<20} {point.tasks} tasks  speedup {speedup_with_interval(summary)}")
+    return "\n".join(lines)
+
+
+def markdown_cell(text: str) -> str:
+    """Text for a Markdown table cell: control characters escaped, pipes and backticks made inert."""
+    return printable(text).replace("\\", "\\\\").replace("|", "\\|").replace("`", "\\`")
+
+
+_OUTCOME_MARK = {"passed": "✅ passed", "failed": "❌ failed", "inconclusive": "⚠️ inconclusive"}
+
+
+def checks_markdown(checks: Sequence[tuple[str, ScalingDecision, str]]) -> str:
+    """The Markdown summary of scaling checks: one row per (name, decision, explanation).
+
+    Returns:
+        A heading, a table (check, outcome, asked, speedup with its
+        interval, rounds) and each check's explanation below it.
+    """
+    lines = [
+        "### threadlab scaling checks",
+        "",
+        "| check | outcome | asked | speedup (95% interval) | rounds |",
+        "|---|---|---|---|---:|",
+    ]
+    for name, decision, _ in checks:
+        speedup = (
+            "-"
+            if decision.speedup is None or decision.interval is None
+            else f"{ratio(decision.speedup)} ({interval(decision.interval)})"
+        )
+        lines.append(
+            f"| {markdown_cell(name)} | {_OUTCOME_MARK[decision.outcome]} | "
+            f"{markdown_cell(_asked(decision))} | {speedup} | {decision.rounds} |"
+        )
+    counts = {outcome: sum(d.outcome == outcome for _, d, _ in checks) for outcome in _OUTCOME_MARK}
+    lines += [
+        "",
+        f"{counts['passed']} passed, {counts['failed']} failed, {counts['inconclusive']} inconclusive.",
+        "",
+    ]
+    lines += [f"- **{markdown_cell(name)}**: {markdown_cell(words)}" for name, _, words in checks]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,207 @@
+"""``threadlab.check_scaling``: the three-way decision, the cores it needs, and its words.
+
+The decision is pure and tested on figures; the API is tested on results
+recorded by it (tests/data/check-nap.json, check-locked.json: see
+tests/data/make_data.py), its measuring function replaced, never on live timing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import threadlab
+from threadlab import SpecError, load_result
+from threadlab.analysis._check import CoreLimits, decide_scaling
+from threadlab.orchestrate import _check
+from threadlab.orchestrate._check import cgroup_quota
+from threadlab.render._check import explanation, skip_reason
+
+pytestmark = pytest.mark.timeout(30)
+
+DATA = Path(__file__).resolve().parent / "data"
+FREE = CoreLimits(affinity=2, quota=None, capacity=1.95)
+
+
+def decided(interval: tuple[float, float] | None, cores: CoreLimits = FREE, **kwargs: Any) -> Any:
+    return decide_scaling(
+        strategy="threads",
+        workers=2,
+        at_least=1.5,
+        speedup=None if interval is None else sum(interval) / 2,
+        interval=interval,
+        rounds=12,
+        cores=cores,
+        **kwargs,
+    )
+
+
+def test_the_low_bound_reaching_at_least_passes() -> None:
+    decision = decided((1.5, 1.9))
+    assert (decision.outcome, decision.why) == ("passed", "reached")
+
+
+def test_the_high_bound_below_at_least_fails() -> None:
+    decision = decided((0.9, 1.49))
+    assert (decision.outcome, decision.why, decision.short) == ("failed", "below", ())
+
+
+def test_an_interval_holding_at_least_is_inconclusive() -> None:
+    decision = decided((1.3, 1.6))
+    assert (decision.outcome, decision.why) == ("inconclusive", "straddles")
+    assert skip_reason(decision) == (
+        "threadlab: inconclusive: the speedup was 1.45×, 95% interval 1.30–1.60×, over 12 paired "
+        "round(s); the interval holds 1.50×"
+    )
+
+
+def test_no_interval_is_inconclusive() -> None:
+    assert decided(None).outcome == "inconclusive"
+
+
+@pytest.mark.parametrize(
+    ("cores", "source", "words"),
+    [
+        (CoreLimits(affinity=1), "affinity", "its CPU affinity allows 1 CPU(s)"),
+        (CoreLimits(affinity=2, quota=1.0), "quota", "its cgroup CPU quota is 1.00 cores"),
+        (
+            CoreLimits(affinity=2, capacity=1.21),
+            "capacity",
+            "only 1.21 cores ran in parallel when measured beside the check",
+        ),
+        (
+            CoreLimits(affinity=2, capacity=1.9, left=0.95),
+            "left",
+            "other programs left it only 0.95 cores while the check ran",
+        ),
+    ],
+)
+def test_a_failure_without_the_cores_is_inconclusive_naming_the_source(
+    cores: CoreLimits, source: str, words: str
+) -> None:
+    decision = decided((0.9, 1.2), cores)
+    assert (decision.outcome, decision.why) == ("inconclusive", "cores short")
+    assert [s.source for s in decision.short] == [source]
+    assert skip_reason(decision) == f"threadlab: the machine could not give the cores: {words}"
+    assert words in explanation(decision, "machine: 2 cores")
+
+
+def test_a_pass_stands_whatever_the_cores() -> None:
+    assert decided((1.6, 1.9), CoreLimits(affinity=1)).outcome == "passed"
+
+
+def test_the_explanation_names_the_gil_cause() -> None:
+    cause = "module '_gilful' imported without free-threading support"
+    words = explanation(decided((0.9, 1.1), gil_cause=cause), "machine: 2 cores")
+    assert words.startswith(
+        "Failed: threads ×2 at least 1.50×: the speedup was 1.00×, 95% interval 0.90–1.10×"
+    )
+    assert f"The free-threaded Python ran with its GIL on ({cause})" in words
+    assert words.endswith("Machine: 2 cores.")
+
+
+@pytest.mark.parametrize(
+    ("files", "quota"),
+    [
+        ({"cpu.max": "150000 100000\n"}, 1.5),
+        ({"cpu.max": "max 100000\n"}, None),
+        ({"cpu/cpu.cfs_quota_us": "100000\n", "cpu/cpu.cfs_period_us": "100000\n"}, 1.0),
+        ({"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, None),
+        ({}, None),
+    ],
+)
+def test_the_cgroup_quota_is_read_from_v2_or_v1(
+    tmp_path: Path, files: dict[str, str], quota: float | None
+) -> None:
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert cgroup_quota(tmp_path) == quota
+
+
+def recorded(monkeypatch: pytest.MonkeyPatch, name: str, cores: CoreLimits | None = None) -> None:
+    """Replace the measuring with the recorded result ``check-NAME.json`` (and the cores, if given)."""
+    result = load_result(DATA / f"check-{name}.json")
+    monkeypatch.setattr(_check, "measure_scaling", lambda target, **options: result)
+    if cores is not None:
+        monkeypatch.setattr(_check, "core_limits", lambda result: cores)
+
+
+def test_check_scaling_passes_on_a_recorded_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    recorded(monkeypatch, "nap")
+    check = threadlab.check_scaling("tests/fixtures/scaling_targets.py:nap", budget=8)
+    assert check.passed and not check.failed and not check.inconclusive
+    assert check.interval is not None and check.interval[0] >= 1.5
+    assert check.rounds == 22
+    assert check.machine.startswith("machine: 2 cores")
+    assert check.explanation.startswith("Passed: threads ×2 at least 1.50×: the speedup was ")
+    assert "threads ×2" in check.table and "sequential" in check.table
+
+
+def test_check_scaling_fails_a_lock_where_the_cores_were_free(monkeypatch: pytest.MonkeyPatch) -> None:
+    recorded(monkeypatch, "locked", FREE)
+    check = threadlab.check_scaling("tests/fixtures/scaling_targets.py:locked")
+    assert check.outcome == "failed"
+    assert "even its high bound stays below 1.50×" in check.explanation
+
+
+def test_check_scaling_is_inconclusive_on_the_recorded_moment_without_cores(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    recorded(monkeypatch, "locked")  # recorded while only 0.63 cores ran in parallel
+    check = threadlab.check_scaling("tests/fixtures/scaling_targets.py:locked")
+    assert check.outcome == "inconclusive"
+    assert "capacity" in [s.source for s in check.decision.short]
+
+
+@pytest.mark.parametrize(
+    ("options", "line"),
+    [
+        ({"strategy": "sequential"}, "strategy: 'sequential' is not accepted; expected one of threads"),
+        ({"workers": 1}, "workers: 1 is not accepted; expected a whole number of 2 or more"),
+        ({"at_least": 1.0}, "at_least: 1.0 is not accepted; expected a speedup above 1, like 1.5"),
+        ({"budget": 0}, "budget: 0 is not accepted; expected seconds above 0"),
+    ],
+)
+def test_bad_values_are_refused_before_any_work(options: dict[str, Any], line: str) -> None:
+    with pytest.raises(SpecError) as raised:
+        threadlab.check_scaling("tests/fixtures/scaling_targets.py:nap", **options)
+    assert str(raised.value).startswith(line)
+
+
+def test_a_free_threaded_gil_turned_back_on_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    # check-locked.json as if run under a 3.13t whose GIL an extension turned back on.
+    result = load_result(DATA / "check-locked.json")
+    cause = "module '_gilful' imported without free-threading support"
+    measurements = tuple(
+        dataclasses.replace(
+            m,
+            interpreter=dataclasses.replace(
+                m.interpreter, free_threaded=True, gil_enabled=True, gil_cause=cause
+            ),
+        )
+        if m.interpreter is not None
+        else m
+        for m in result.measurements
+    )
+    monkeypatch.setattr(
+        _check,
+        "measure_scaling",
+        lambda target, **options: dataclasses.replace(result, measurements=measurements),
+    )
+    monkeypatch.setattr(_check, "core_limits", lambda result: FREE)
+    check = threadlab.check_scaling("tests/fixtures/scaling_targets.py:locked", python=None)
+    assert (check.outcome, check.decision.gil_cause) == ("failed", cause)
+    assert f"The free-threaded Python ran with its GIL on ({cause})" in check.explanation
+
+
+def test_the_cores_come_from_the_probes_and_what_other_programs_left(tmp_path: Path) -> None:
+    result = load_result(DATA / "check-nap.json")
+    noise = dataclasses.replace(
+        result.noise, cores=2, capacity_cores=(2.81, 0.9, 1.9), others_cores=1.1, steal_share=0.05
+    )
+    cores = _check.core_limits(dataclasses.replace(result, noise=noise), root=tmp_path)
+    assert (cores.quota, cores.capacity, round(cores.left or 0, 2)) == (None, 1.9, 0.8)
