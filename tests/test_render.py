@@ -1078,3 +1078,19 @@ def test_a_long_user_name_never_pushes_a_row_of_the_first_screen_past_100_column
     assert max(len(line) for line in text.splitlines()) <= 100
     assert "q[b]www" in text  # shown as text, cut with an ellipsis, never read as markup
     assert "…" in text
+
+
+def test_the_speedup_plot_draws_each_speedup_with_its_95_percent_interval(rounds: Result) -> None:
+    from threadlab.render.plots import _select, speedup
+
+    sleep = next(g for g in _select.speedup_groups(rounds) if g.workload == "sleep")
+    threads_2 = measurement_named(rounds, "sleep", "threads", 2)
+    summary = next(found for m, found in summarise(rounds) if m is threads_2)
+
+    assert summary is not None and summary.speedup_vs_sequential_ci is not None
+    assert sleep.interval("threads", 2) == summary.speedup_vs_sequential_ci
+    assert sleep.interval("sequential", 1) is None
+    with_bars = speedup.draw([sleep], "svg")
+    without = speedup.draw([dataclasses.replace(sleep, intervals=())], "svg")
+    # Each error bar is a vertical line with two caps: the SVG with them holds more paths.
+    assert with_bars.count(b"<path") > without.count(b"<path")
