@@ -18,6 +18,8 @@ nbformat = pytest.importorskip("nbformat", reason="nbformat is not installed (th
 nbclient = pytest.importorskip("nbclient", reason="nbclient is not installed (the test extra has it)")
 pytest.importorskip("ipykernel", reason="ipykernel is not installed (the test extra has it)")
 
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
 CELLS = [
     "import threadlab",
     "def work():\n    return sum(range(2000))",
@@ -59,3 +61,29 @@ def test_a_function_defined_in_a_notebook_cell_is_advised_on(tmp_path: Path) -> 
     assert statuses.get("sequential") == "ok"
     assert statuses.get("processes") == "ok"  # a pool child got the function too, by value
     assert set(statuses.values()) == {"ok"}
+
+
+@pytest.mark.timeout(300)
+def test_the_tour_notebook_in_examples_runs_and_shows_the_tour(tmp_path: Path) -> None:
+    from nbclient.exceptions import CellExecutionError
+
+    notebook = nbformat.read(EXAMPLES / "tour.ipynb", as_version=4)
+    client = nbclient.NotebookClient(
+        notebook, timeout=240, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    )
+    try:
+        client.execute()
+    except CellExecutionError:
+        raise
+    except Exception as error:  # as run_notebook: a kernel that cannot start is this machine's problem
+        if client.kc is None or "kernel" in str(error).lower():
+            pytest.skip(f"no Jupyter kernel could start here: {type(error).__name__}: {error}")
+        raise
+
+    toured = notebook.cells[1].outputs
+    shown = [out["data"]["text/html"] for out in toured if out.get("output_type") == "execute_result"]
+    assert len(shown) == 1 and shown[0].startswith('<div class="threadlab-report">')
+    assert "One 0.2 s sleep" in shown[0]
+    printed = "".join(out.get("text", "") for out in notebook.cells[3].outputs)
+    assert printed.startswith("One 0.2 s sleep: took ")
+    assert (tmp_path / "threadlab-tour.json").exists()
