@@ -956,7 +956,7 @@ def test_run_and_show_print_the_scaling_summary(
     run_args += ["--max-time", "0.1"]
 
     code, out, _ = threadlab_cli(
-        capsys, "run", *run_args, "-n", "1,2,4,8", "--warmup", "0", "-o", str(out_file)
+        capsys, "run", *run_args, "-n", "1,2,4,8", "--warmup", "0", "--verbose", "-o", str(out_file)
     )
     code_show, shown, _ = threadlab_cli(capsys, "show", str(out_file))
 
@@ -1006,6 +1006,7 @@ def test_a_strategy_at_one_worker_count_has_no_scaling_summary(
     code, out, _ = threadlab_cli(
         capsys,
         "run",
+        "--verbose",
         "-w",
         "sleep",
         "-s",

@@ -304,7 +304,8 @@ def test_a_run_prints_its_table_and_writes_its_file(
     )
 
     assert code == 0
-    assert "sleep · threads ×2" in out
+    # The compact table (the default): the point under its workload and Python.
+    assert re.search(r"^sleep \[[^]]+\] *\n  threads ×2 ", out, re.MULTILINE), out
     assert err == f"Results written to {out_file}\n"
     saved = load_result(out_file)
     assert saved.spec.max_time_s == 0.1

@@ -627,6 +627,7 @@ def test_free_threaded_and_gil_builds_are_told_apart_in_the_table_and_the_analys
         capsys,
         "run", "-w", "count", "-s", "sequential,threads", "-n", "2", "-p", "iterations=1000",
         "--repeat", "1", "--max-time", "0.1", "-q", "--python", f"{script},{sys.executable}", "--gil", "off",
+        "--verbose",
     )  # fmt: skip
 
     assert code == 0, err

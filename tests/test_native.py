@@ -420,7 +420,7 @@ def test_the_command_sweeps_inner_threads_and_names_it_in_every_row(
         capsys,
         *("run", "-w", "matmul", "-s", "sequential,threads,processes", "-n", "1,2"),
         *("-p", "inner_threads=1,2", "-p", "n=8", "--repeat", "1", "--warmup", "0", "--max-time", "1"),
-        *("-o", str(tmp_path / "r.json"), "-q"),
+        *("-o", str(tmp_path / "r.json"), "-q", "--verbose"),  # the full table names every point whole
     )
 
     assert code == 0, err

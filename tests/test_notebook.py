@@ -5,18 +5,24 @@ exist: no worker can import it. It goes by value (cloudpickle), and the
 sweep measures it like any other, processes included. The notebook runs in
 an ``ipykernel`` kernel driven by ``nbclient``; where no kernel can start
 here, the test is skipped with the reason.
+
+examples/tour.ipynb, the quick tour in a notebook, runs here too: its cell
+shows the tour as the report's section (``TourResult._repr_html_``).
 """
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 nbformat = pytest.importorskip("nbformat", reason="nbformat is not installed (the test extra has it)")
 nbclient = pytest.importorskip("nbclient", reason="nbclient is not installed (the test extra has it)")
 pytest.importorskip("ipykernel", reason="ipykernel is not installed (the test extra has it)")
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 CELLS = [
     "import threadlab",
@@ -27,11 +33,10 @@ CELLS = [
 ]
 
 
-def run_notebook(cells: list[str], where: Path) -> list[str]:
-    """Execute ``cells`` in a fresh kernel; the text each printed. Skips where no kernel starts."""
+def execute(notebook: Any, where: Path) -> None:
+    """Execute ``notebook`` in a fresh kernel, in ``where``. Skips where no kernel starts."""
     from nbclient.exceptions import CellExecutionError
 
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell) for cell in cells])
     client = nbclient.NotebookClient(
         notebook, timeout=240, kernel_name="python3", resources={"metadata": {"path": str(where)}}
     )
@@ -43,6 +48,12 @@ def run_notebook(cells: list[str], where: Path) -> list[str]:
         if client.kc is None or "kernel" in str(error).lower():
             pytest.skip(f"no Jupyter kernel could start here: {type(error).__name__}: {error}")
         raise
+
+
+def run_notebook(cells: list[str], where: Path) -> list[str]:
+    """Execute ``cells`` in a fresh kernel; the text each printed. Skips where no kernel starts."""
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell) for cell in cells])
+    execute(notebook, where)
     return [
         "".join(out.get("text", "") for out in cell.get("outputs", []) if out.get("name") == "stdout")
         for cell in notebook.cells
@@ -59,3 +70,17 @@ def test_a_function_defined_in_a_notebook_cell_is_advised_on(tmp_path: Path) -> 
     assert statuses.get("sequential") == "ok"
     assert statuses.get("processes") == "ok"  # a pool child got the function too, by value
     assert set(statuses.values()) == {"ok"}
+
+
+@pytest.mark.timeout(300)
+def test_the_tour_notebook_in_examples_runs_and_shows_the_tour(tmp_path: Path) -> None:
+    notebook = nbformat.read(EXAMPLES / "tour.ipynb", as_version=4)
+    execute(notebook, tmp_path)
+
+    toured = notebook.cells[1].outputs
+    shown = [out["data"]["text/html"] for out in toured if out.get("output_type") == "execute_result"]
+    assert len(shown) == 1 and shown[0].startswith('<div class="threadlab-report">')
+    assert "One 0.2 s sleep" in shown[0]
+    printed = "".join(out.get("text", "") for out in notebook.cells[3].outputs)
+    assert printed.startswith("One 0.2 s sleep: took ")
+    assert (tmp_path / "threadlab-tour.json").exists()

@@ -82,7 +82,7 @@ def test_on_a_terminal_the_bar_shows_each_start_then_the_rounds_and_the_time() -
     assert ELAPSED.search(err)
     assert ANSI.search(err)  # a live bar redraws itself
     assert not ANSI.search(out)  # stdout is a pipe: the table stays plain
-    assert "sleep · threads ×2" in out
+    assert "\n  threads ×2 " in out  # the compact table, its rows under "sleep [python]"
 
 
 def test_quiet_silences_the_bar_even_on_a_terminal() -> None:
@@ -92,7 +92,7 @@ def test_quiet_silences_the_bar_even_on_a_terminal() -> None:
     assert "[1/1]" not in err
     assert "starting" not in err
     assert "━" not in err
-    assert "sleep · threads ×2" in out
+    assert "\n  threads ×2 " in out
 
 
 def test_in_pipes_there_is_no_bar_and_no_escape_code() -> None:
@@ -101,7 +101,7 @@ def test_in_pipes_there_is_no_bar_and_no_escape_code() -> None:
     assert (code, err) == (0, "")
     assert not ANSI.search(out)
     assert "[1/1]" not in out
-    assert "sleep · threads ×2" in out
+    assert "\n  threads ×2 " in out
 
 
 class Started(Exception):

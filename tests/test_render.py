@@ -17,6 +17,11 @@ and review the diff.
 
   Its sleep group reached its precision; its count group (tasks of about
   10 µs, too short for the thread clock) ran out of time.
+- tests/data/tour-quick.json is a real ``threadlab tour --quick -q`` on the
+  project's 2-core machine while four other test runs shared it (its machine
+  line says so): 27 points in 10 groups, four Pythons (3.11.7, 3.13.5t with
+  its GIL off and on, 3.13.0, 3.12.1). Its first screen is pinned at 100
+  columns (tests/data/expected/tour-quick.screen.txt).
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ from threadlab.render import _export, plots
 from threadlab.render._analysis import OPTIONS, analysis_renderables, precision_lines, warning_lines
 from threadlab.render._html import _results_table, html_report
 from threadlab.render._rows import SUMMARY_COLUMNS, point_name, point_names, summary_cells
+from threadlab.render._screen import folded_warnings, gist, screen_renderables, tour_answer
 from threadlab.render._tasks import TOO_SHORT, task_tables
 from threadlab.render._terminal import noise_lines, problem_lines, results_table
 from threadlab.render.plots._figure import plain
@@ -62,6 +68,7 @@ DATA = Path(__file__).resolve().parent / "data"
 EXPECTED = DATA / "expected"
 SMALL = DATA / "results-small.json"
 ROUNDS = DATA / "rounds-small.json"
+TOUR = DATA / "tour-quick.json"
 UPDATE = os.environ.get("THREADLAB_UPDATE_EXPECTED") == "1"
 
 
@@ -981,3 +988,109 @@ def test_advise_of_a_target_with_markup_and_escapes_in_its_name_ends_well(
     assert code == 0, err
     assert CONTROL.search(out + err) is None
     assert "b]q\\x1b]0;title\\x07/f[bold].py:g" in out
+
+
+# --- the first screen of run, advise and tour -----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def toured() -> Result:
+    return load_result(TOUR)
+
+
+def first_screen(result: Result, lessons: bool = True, width: int = 100) -> str:
+    """What ``threadlab tour`` prints by default of ``result``, at ``width`` columns (``cli.tour``)."""
+    from threadlab.lessons import findings
+
+    told = [(f.title, f.text) for f in findings(result)] if lessons else []
+    return render(*screen_renderables(result, analyse(result), tour_answer(told)), width=width)
+
+
+def test_the_first_screen_of_a_recorded_tour_fits_80_lines_of_100_columns(toured: Result) -> None:
+    text = first_screen(toured)
+
+    matches_expected("tour-quick.screen.txt", text)
+    lines = text.splitlines()
+    assert len(lines) <= 80
+    first_lesson = next(n for n, line in enumerate(lines, start=1) if line.startswith("1. "))
+    assert first_lesson <= 25
+    assert max(len(line) for line in lines) <= 100
+    # The answer first, then the one table, then the warnings folded.
+    assert text.index("The lessons") < text.index("point ") < text.index("Stability:")
+    assert text.rstrip().endswith("--verbose: the full table, per-task, scaling, pools and precision tables")
+
+
+def test_the_compact_table_groups_its_rows_under_workload_and_python(toured: Result) -> None:
+    lines = first_screen(toured).splitlines()
+    heading = next(n for n, line in enumerate(lines) if line.startswith("count (iterations=400000) [3.13.0]"))
+
+    assert lines[heading].strip() == "count (iterations=400000) [3.13.0]"
+    assert [re.split(r"\s{2,}", line.strip())[0] for line in lines[heading + 1 : heading + 4]] == [
+        "sequential ×1 (2 tasks)",
+        "threads ×2",
+        "interpreters ×2",
+    ]
+    assert cells_of("\n".join(lines[heading + 1 : heading + 4]), "threads ×2") == [
+        "threads ×2",
+        "33.1 ms",
+        "60.5/s",
+        "2.61× (0.78–2.79)",
+        "0.82",
+        "ok",
+    ]
+
+
+def test_the_warnings_fold_into_one_line_per_group_with_counts(toured: Result) -> None:
+    analysis = analyse(toured)
+    folded = folded_warnings(toured, analysis)
+
+    per_point = [w for stats in analysis.points for w in stats.warnings]
+    assert len(folded) == 9 < len(per_point)  # the 10th group, sleep (duration=0.01), warned of nothing
+    assert "count (iterations=2000000) [3.11.7]: 2 of 3 points with a wide spread, 1 with outliers" in folded
+    assert "hash [3.11.7]: 1 of 2 points with outliers, 1 with a wide spread" in folded
+    assert not any(re.search(r"\d+, \d+, \d+", line) for line in folded)  # never a list of indices
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        (
+            "took 403.1 ms: one after the other, their times add up. The rest.",
+            "took 403.1 ms: one after the other, their times add up.",
+        ),
+        (
+            "The cluster took 3.844 s to start (to its first task done; the pool of processes 26.0 ms), "
+            "kept apart from throughput. Then more.",
+            "The cluster took 3.844 s to start (to its first task done; the pool of processes 26.0 ms)…",
+        ),
+        ("x" * 120, "x" * 95 + "…"),
+    ],
+)
+def test_a_lesson_shows_its_first_sentence_cut_at_a_clause_outside_parentheses(text: str, shown: str) -> None:
+    assert gist(text) == shown
+    assert len(gist(text)) <= 96
+
+
+def test_a_long_user_name_never_pushes_a_row_of_the_first_screen_past_100_columns(rounds: Result) -> None:
+    long = "q[b]" + "w" * 70 + ".py:g"
+    text = first_screen(with_workload(rounds, long), lessons=False)
+
+    assert max(len(line) for line in text.splitlines()) <= 100
+    assert "q[b]www" in text  # shown as text, cut with an ellipsis, never read as markup
+    assert "…" in text
+
+
+def test_the_speedup_plot_draws_each_speedup_with_its_95_percent_interval(rounds: Result) -> None:
+    from threadlab.render.plots import _select, speedup
+
+    sleep = next(g for g in _select.speedup_groups(rounds) if g.workload == "sleep")
+    threads_2 = measurement_named(rounds, "sleep", "threads", 2)
+    summary = next(found for m, found in summarise(rounds) if m is threads_2)
+
+    assert summary is not None and summary.speedup_vs_sequential_ci is not None
+    assert sleep.interval("threads", 2) == summary.speedup_vs_sequential_ci
+    assert sleep.interval("sequential", 1) is None
+    with_bars = speedup.draw([sleep], "svg")
+    without = speedup.draw([dataclasses.replace(sleep, intervals=())], "svg")
+    # Each error bar is a vertical line with two caps: the SVG with them holds more paths.
+    assert with_bars.count(b"<path") > without.count(b"<path")

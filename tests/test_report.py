@@ -278,3 +278,50 @@ def test_the_noise_line_and_intervals_in_headless_chromium(rounds_report: Path) 
     assert [s["noise"] for s in shown] == [None, noise_report(noise).line]
     assert shown[1]["height"] > 10
     assert all("95% CI" in s["heads"] for s in shown)
+
+
+# --- in a notebook: the report's sections, their style scoped ------------------------------------
+
+
+def _rules(fragment: str) -> list[str]:
+    style = fragment.split("<style>", 1)[1].split("</style>", 1)[0]
+    return [rule.split("{", 1)[0].strip() for rule in style.split("}") if "{" in rule]
+
+
+def test_the_tour_shows_itself_in_jupyter_as_the_reports_section(tmp_path: Path) -> None:
+    import threadlab
+
+    result = load_result(DATA / "tour-quick.json")
+    told = (Finding("A lesson with <i>markup</i>", "as text & nothing else"),)
+    toured = threadlab.TourResult(result, analyse(result), told, tmp_path / "t.json", None)
+
+    fragment = toured._repr_html_()
+
+    assert fragment.startswith('<div class="threadlab-report"><style>')
+    assert fragment.endswith("</div>")
+    assert "<h2>The tour</h2>" in fragment
+    assert "A lesson with &lt;i&gt;markup&lt;/i&gt;" in fragment
+    assert fragment.count('<figure class="plot"') >= 3
+    assert "<script" not in fragment.lower()
+    # Its style never reaches the notebook around it: every rule is the fragment's own.
+    selectors = [s.strip() for rule in _rules(fragment) for s in rule.split(",")]
+    assert selectors and all(s.startswith(".threadlab-report") for s in selectors)
+
+
+def test_a_result_and_an_advice_show_themselves_in_a_running_ipython() -> None:
+    interactiveshell = pytest.importorskip("IPython.core.interactiveshell")
+    from threadlab._api import show_in_notebooks
+    from threadlab.orchestrate._advise import Advice
+
+    shell = interactiveshell.InteractiveShell.instance()
+    try:
+        show_in_notebooks()
+        result = load_result(ROUNDS)
+        shown, _ = shell.display_formatter.format(result)
+        advised, _ = shell.display_formatter.format(Advice(result, analyse(result), None, ()))
+    finally:
+        interactiveshell.InteractiveShell.clear_instance()
+
+    assert shown["text/html"].startswith('<div class="threadlab-report">')
+    assert "<h2>Results</h2>" in shown["text/html"]
+    assert "<h2>What advise measured</h2>" in advised["text/html"]

@@ -326,10 +326,22 @@ def test_the_command_hands_its_options_to_the_api_and_prints_the_findings_in_ord
     progress = asked.pop("progress")
     assert isinstance(progress, threadlab.cli._ProgressView)
     assert asked == {"quick": True, "python": ("3.12",), "out": tmp_path / "t.json", "memory_budget": None}
-    lessons = out.split("The lessons, as measured here:\n")[1].split("What to use, workload by workload:")[0]
+    # The answer first (the lessons), then the one compact table.
+    lessons = out.split("The lessons, as measured here:\n")[1].split("point ")[0]
     assert lessons == "1. First lesson\n   what it showed\n2. Second lesson\n   and this\n\n"
-    assert out.index("The tour: what was measured on this machine") < out.index("The lessons, as measured")
+    assert "What to use, workload by workload:" not in out
+    assert out.rstrip().endswith("--verbose: the full table, per-task, scaling, pools and precision tables")
     assert err.splitlines() == [
         f"Report written to {tmp_path / 't.html'}",
         f"Results written to {tmp_path / 't.json'}",
     ]
+
+    code, out, err = threadlab_cli(
+        capsys, "tour", "--quick", "-o", str(tmp_path / "t.json"), "-q", "--verbose"
+    )
+
+    assert code == 0, err
+    lessons = out.split("The lessons, as measured here:\n")[1].split("What to use, workload by workload:")[0]
+    assert lessons == "1. First lesson\n   what it showed\n2. Second lesson\n   and this\n\n"
+    assert out.index("The tour: what was measured on this machine") < out.index("The lessons, as measured")
+    assert "Scaling: sleep on threads [3.11.7]" in out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -545,6 +546,13 @@ class TourResult:
     results_path: Path
     report_path: Path | None
 
+    def _repr_html_(self) -> str:
+        """How Jupyter shows the tour: the report's section of it, lessons, tables and plots."""
+        from threadlab.render._html import Lesson, html_fragment
+
+        lessons = [Lesson(finding.title, finding.text) for finding in self.findings]
+        return html_fragment("The tour", self.result, self.analysis, lessons)
+
 
 def tour(
     *,
@@ -880,3 +888,36 @@ def report(
     runs = [(name, _result_of(r)) for name, r in zip(called, given, strict=True)]
     _write(path, html_report(runs).encode("utf-8"))
     return path
+
+
+def _result_html(result: Result) -> str:
+    from threadlab.render._html import html_fragment
+
+    return html_fragment("Results", result)
+
+
+def _advice_html(advice: Advice) -> str:
+    from threadlab.render._html import html_fragment
+
+    return html_fragment("What advise measured", advice.result, advice.analysis)
+
+
+def show_in_notebooks() -> None:
+    """Have Jupyter show a ``Result`` and an ``Advice`` as the report's section of them.
+
+    ``TourResult`` has its own ``_repr_html_``. ``Result`` (the model) and
+    ``Advice`` (the orchestrator) cannot import the renderers, the layers
+    forbid it: their HTML is registered with IPython's formatter instead,
+    where this module is loaded in a running IPython (a notebook's kernel).
+    IPython is never imported here: outside it, nothing happens.
+    """
+    ipython = sys.modules.get("IPython")
+    shell = None if ipython is None else ipython.get_ipython()
+    if shell is None:
+        return
+    formatter = shell.display_formatter.formatters["text/html"]
+    formatter.for_type(Result, _result_html)
+    formatter.for_type(Advice, _advice_html)
+
+
+show_in_notebooks()

@@ -25,10 +25,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 import click
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.markup import escape
 from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as ProgressBar
+from rich.text import Text
 
 from threadlab import _cli_types as types
 from threadlab._errors import NothingInCommon, SpecError, ThreadlabError
@@ -39,6 +40,7 @@ from threadlab.render.plots import PLOT_KINDS
 from threadlab.worker._text import ECHO_LIMIT, printable
 
 if TYPE_CHECKING:
+    from threadlab._api import TourResult
     from threadlab.analysis import Analysis
 
 EXIT_BAD_INPUT = 2
@@ -179,6 +181,29 @@ def _print_result(
         console.print(renderable)
 
 
+def _print_screen(
+    result: Result, analysis: Analysis, answer: list[RenderableType], command: str | None
+) -> None:
+    """The default screen of run, advise and tour: the answer, one compact table, folded warnings."""
+    from threadlab.render._analysis import OPTIONS
+    from threadlab.render._screen import screen_renderables
+
+    console = _out()
+    options = None if command is None else OPTIONS[command]
+    for renderable in screen_renderables(
+        result, analysis, answer, options=options, full_tracebacks=_state["debug"]
+    ):
+        console.print(renderable)
+
+
+_VERBOSE = click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help="Also the full table, per-task, scaling, pools and precision tables.",
+)
+
+
 def _finish(result: Result, out: Path | None) -> None:
     """Say where results went; exit non-zero when points failed or Ctrl-C cut the run."""
     console = _err()
@@ -317,6 +342,7 @@ def _interpreter_options(command: Callable[..., None]) -> Callable[..., None]:
 )
 @click.option("--out", "-o", type=_OUT_PATH, default=None, help="Write the results file here.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@_VERBOSE
 def run(
     workload: tuple[str, ...],
     strategy: tuple[str, ...],
@@ -335,6 +361,7 @@ def run(
     scheduler: str | None,
     out: Path | None,
     quiet: bool,
+    verbose: bool,
 ) -> None:
     """Measure workloads × strategies × worker counts in interleaved rounds and print one table."""
     from threadlab._api import run as run_api
@@ -360,7 +387,16 @@ def run(
             out=out,
             progress=view,
         )
-    _print_result(result)
+    if verbose:
+        _print_result(result)
+    else:
+        from threadlab.analysis import analyse
+        from threadlab.render._analysis import OPTIONS, advice_renderables
+
+        analysis = analyse(result)
+        answer: list[RenderableType] = [Text("What the measurements say:", style="bold")]
+        answer.extend(advice_renderables(analysis, OPTIONS["run"]))
+        _print_screen(result, analysis, [*answer, Text("")], "run")
     _finish(result, out)
 
 
@@ -400,6 +436,7 @@ def run(
 )
 @click.option("--out", "-o", type=_OUT_PATH, default=None, help="Write the results file, analysis included.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@_VERBOSE
 def advise(
     target: str,
     args_json: tuple[object, ...] | None,
@@ -415,6 +452,7 @@ def advise(
     scheduler: str | None,
     out: Path | None,
     quiet: bool,
+    verbose: bool,
 ) -> None:
     """Measure TARGET (module:function or file.py:function) and recommend a strategy."""
     from threadlab._api import advise as advise_api
@@ -440,6 +478,12 @@ def advise(
             scheduler=scheduler,
             memory_budget=memory_budget,
         )
+    if not verbose:
+        answer: list[RenderableType] = [Text(printable(f"note: {note}")) for note in found.notes]
+        answer.extend(advice_renderables(found.analysis, OPTIONS["advise"]))
+        _print_screen(found.result, found.analysis, [*answer, Text("")], "advise")
+        _finish(found.result, out)
+        return
     console = _out()
     _print_result(
         found.result, title=f"advise {target}", advice=False, command="advise", analysis=found.analysis
@@ -647,14 +691,32 @@ def strategies() -> None:
     "in their turn. Default: half the memory available.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def tour(quick: bool, out: Path, python: tuple[str, ...], memory_budget: int | None, quiet: bool) -> None:
+@_VERBOSE
+def tour(
+    quick: bool, out: Path, python: tuple[str, ...], memory_budget: int | None, quiet: bool, verbose: bool
+) -> None:
     """Run the classic lessons of Python concurrency here and explain what they show."""
     from threadlab._api import tour as tour_api
-    from threadlab.render._analysis import advice_renderables
 
     view = _ProgressView(quiet)
     with view.progress:
         toured = tour_api(quick=quick, python=python, out=out, progress=view, memory_budget=memory_budget)
+    if not verbose:
+        from threadlab.render._screen import tour_answer
+
+        lessons = [(finding.title, finding.text) for finding in toured.findings]
+        _print_screen(toured.result, toured.analysis, tour_answer(lessons), None)
+    else:
+        _print_tour_in_full(toured)
+    if toured.report_path is not None:
+        _say(_err(), f"Report written to {toured.report_path}")
+    _finish(toured.result, toured.results_path)
+
+
+def _print_tour_in_full(toured: TourResult) -> None:
+    """The tour's full view (``--verbose``): every table, then the lessons and the advice."""
+    from threadlab.render._analysis import advice_renderables
+
     console = _out()
     title = "The tour: what was measured on this machine"
     _print_result(toured.result, title=title, advice=False, command=None, analysis=toured.analysis)
@@ -666,9 +728,6 @@ def tour(quick: bool, out: Path, python: tuple[str, ...], memory_budget: int | N
     console.print("What to use, workload by workload:", style="bold")
     for renderable in advice_renderables(toured.analysis):
         console.print(renderable)
-    if toured.report_path is not None:
-        _say(_err(), f"Report written to {toured.report_path}")
-    _finish(toured.result, toured.results_path)
 
 
 @app.command()

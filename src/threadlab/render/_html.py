@@ -192,6 +192,52 @@ def html_report(
     )
 
 
+# The class of a section shown inside another page (a notebook cell): the report's style
+# applies within it only, never to the page around it.
+FRAGMENT_CLASS = "threadlab-report"
+
+
+def _scoped_css(css: str) -> str:
+    """The report's style with every rule limited to the fragment: ``h2`` → ``.threadlab-report h2``.
+
+    ``:root`` and ``body``, the page's own, become the fragment itself.
+    """
+    rules = []
+    for rule in css.strip().split("}"):
+        if "{" not in rule:
+            continue
+        selectors, body = rule.split("{", 1)
+        scoped = [
+            f".{FRAGMENT_CLASS}"
+            if selector.strip() in (":root", "body")
+            else f".{FRAGMENT_CLASS} {selector.strip()}"
+            for selector in selectors.split(",")
+        ]
+        rules.append(", ".join(scoped) + " {" + body + "}")
+    return "\n".join(rules)
+
+
+def html_fragment(
+    name: str, result: Result, analysis: Analysis | None = None, lessons: Sequence[Lesson] = ()
+) -> str:
+    """One result's section of the report, as a notebook shows it: the same HTML, its style scoped.
+
+    Args:
+        name: the section's heading.
+        result: what was measured.
+        analysis: ``analyse(result)``, where the caller made it.
+        lessons: the tour's lessons, shown first in its findings.
+    """
+    from threadlab.analysis import analyse
+
+    made = analyse(result) if analysis is None else analysis
+    return (
+        f'<div class="{FRAGMENT_CLASS}"><style>{_scoped_css(_CSS)}</style>\n'
+        + _run_section(1, name, result, made, lessons)
+        + "\n</div>"
+    )
+
+
 def _run_section(
     number: int, name: str, result: Result, analysis: Analysis, lessons: Sequence[Lesson]
 ) -> str:

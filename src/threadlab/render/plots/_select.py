@@ -27,6 +27,7 @@ from threadlab.render._rows import point_names, point_rows
 
 if TYPE_CHECKING:
     from threadlab.analysis import Analysis, StrategyScaling
+    from threadlab.analysis._group import Measured
 
 
 class NothingToPlot(ValueError):
@@ -43,6 +44,16 @@ class SpeedupGroup:
     workload: str
     python: str
     scalings: tuple[StrategyScaling, ...]
+    # Each point's 95% interval of its speedup against sequential, where it has one:
+    # ``(strategy, workers, low, high)``, the strategy named as ``StrategyScaling.strategy``.
+    intervals: tuple[tuple[str, int, float, float], ...] = ()
+
+    def interval(self, strategy: str, workers: int) -> tuple[float, float] | None:
+        """The 95% interval of ``strategy`` ×``workers``'s speedup against sequential; None without one."""
+        for name, count, low, high in self.intervals:
+            if (name, count) == (strategy, workers):
+                return low, high
+        return None
 
     @property
     def sequential_throughput(self) -> float | None:
@@ -76,7 +87,34 @@ def speedup_groups(result: Result, analysis: Analysis | None = None) -> list[Spe
             "nothing to plot: no strategy other than sequential has a point with samples; "
             "measure one, e.g. -s sequential,threads -n 1,2,4,8"
         )
-    return [SpeedupGroup(workload, python, tuple(found)) for (workload, python), found in keys.items()]
+    intervals = _intervals(result)
+    return [
+        SpeedupGroup(workload, python, tuple(found), intervals.get((workload, python), ()))
+        for (workload, python), found in keys.items()
+    ]
+
+
+def _intervals(result: Result) -> dict[tuple[str, str], tuple[tuple[str, int, float, float], ...]]:
+    """Per group (its label and Python), each strategy's speedup intervals by workers.
+
+    Of several points at one worker count, the one with the most tasks, as the
+    analysis's scaling takes (``analysis._analysis._scalings``).
+    """
+    from threadlab.analysis._group import groups
+
+    found: dict[tuple[str, str], tuple[tuple[str, int, float, float], ...]] = {}
+    for group in groups(result):
+        chosen: dict[tuple[str, int], Measured] = {}
+        for member in group.members:
+            key = (member.name, member.workers)
+            if key not in chosen or member.measurement.point.tasks > chosen[key].measurement.point.tasks:
+                chosen[key] = member
+        found[(group.label, group.python)] = tuple(
+            (name, workers, *member.interval)
+            for (name, workers), member in chosen.items()
+            if member.interval is not None and name != "sequential"
+        )
+    return found
 
 
 # --- wall and cpu ------------------------------------------------------------------------------------

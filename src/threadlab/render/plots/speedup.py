@@ -1,8 +1,10 @@
 """The speedup plot: throughput and speedup against workers, one row of two panels per workload.
 
-The worker axis is logarithmic (base 2). Each strategy is a line; the
-sequential throughput is a grey line, the ideal (linear) scaling a dotted
-one; where the Universal Scalability Law was fitted its curve is drawn
+The worker axis is logarithmic (base 2). Each strategy is a line, each
+speedup against sequential with its 95% interval as an error bar
+(``Summary.speedup_vs_sequential_ci``); the sequential throughput is a grey
+line, the ideal (linear) scaling a dotted one; where the Universal
+Scalability Law was fitted its curve is drawn
 dashed, and N*, the worker count where it peaks, is marked.
 """
 
@@ -78,12 +80,35 @@ def _row(group: SpeedupGroup, throughput_axes: Axes, speedup_axes: Axes) -> None
         shown = [(w, r) for w, r in zip(workers, ratios, strict=True) if r is not None]
         if shown:
             speedup_axes.plot(*zip(*shown, strict=True), "o-", color=colour, label=strategy)
+        if base is not None:
+            _error_bars(group, scaling.strategy, shown, colour, speedup_axes)
         usl = scaling.usl
         if isinstance(usl, USLFit):
             tallest.append(
                 _usl_curve(usl, strategy, colour, (throughput_axes, speedup_axes), base, reach, high)
             )
     _frame(group, (throughput_axes, speedup_axes), all_workers, reach, log_y, max(tallest))
+
+
+def _error_bars(
+    group: SpeedupGroup, strategy: str, shown: list[tuple[int, float]], colour: str, axes: Axes
+) -> None:
+    """The 95% interval of each speedup against sequential, as error bars; none where unknown."""
+    bars = [
+        (workers, ratio, bounds)
+        for workers, ratio in shown
+        if (bounds := group.interval(strategy, workers)) is not None
+    ]
+    if not bars:
+        return
+    xs = [workers for workers, _, _ in bars]
+    ys = [ratio for _, ratio, _ in bars]
+    # matplotlib takes the distances below and above each point. The speedup drawn is the
+    # ratio of medians and its interval that of the paired per-round ratios: it need not
+    # contain the point, so each distance is kept >= 0.
+    below = [max(0.0, ratio - low) for _, ratio, (low, _) in bars]
+    above = [max(0.0, high - ratio) for _, ratio, (_, high) in bars]
+    axes.errorbar(xs, ys, yerr=[below, above], fmt="none", ecolor=colour, elinewidth=1.2, capsize=3)
 
 
 def _usl_curve(

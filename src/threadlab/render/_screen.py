@@ -1,0 +1,234 @@
+"""The first screen of ``run``, ``advise`` and ``tour``: the answer first, then one compact table.
+
+hyperfine fits a comparison in about ten lines; the full view of a tour ran
+to several hundred (ten columns, a scaling table per strategy, a per-task
+table per point, one warning line per point). By default these commands
+show, in this order:
+
+1. the machine's noise line (one line, where there are readings);
+2. the answer: the lessons (tour), then what to use per workload;
+3. one compact table, its rows grouped under a ``workload [python]``
+   heading and named by ``Swept.point_label`` without the workload
+   (``threads ×2``), five figure columns that fit 100 terminal columns;
+4. the problems, one line each;
+5. the stability warnings folded into one line per group, with counts
+   (one warning used to list 201 sample indices), then each distinct
+   advice once;
+6. one line naming what ``--verbose`` adds.
+
+``--verbose`` shows the full view as before (``render._analysis``): the ten
+column table, per-task, scaling, pools and precision tables. A "where the
+time went" view of each point belongs with the full view; in the compact
+one it would be one more column of :data:`COMPACT_COLUMNS` (its cell in
+:func:`compact_table`), as the rows are built once here.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+
+from rich import box
+from rich.console import RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from threadlab._units import rate, ratio, seconds
+from threadlab.analysis import Analysis, Remedy, python_label, summarise
+from threadlab.analysis._noise import advice as noise_advice
+from threadlab.model import Result, Swept
+from threadlab.render._analysis import remedy_options
+from threadlab.render._rows import speedup_with_interval, with_python
+from threadlab.render._terminal import noise_lines, problem_lines
+from threadlab.worker._text import printable
+
+# The compact table's columns: the point, then the figures people compare first.
+COMPACT_COLUMNS = ("point", "wall", "tasks/s", "speedup (95% CI)", "CPU/wall", "status")
+
+# A group heading or point label longer than this is cut with an ellipsis. The other
+# columns take at most 62 (a speedup of 529.74× (411.23–592.88) is 23), so 36 keeps every
+# row within 100 columns, a user's long ``module:function`` name included.
+POINT_WIDTH = 36
+
+# What a stability check found, counted per group (``StabilityWarning.code``).
+_CODE_WORDS = {
+    "high-spread": "a wide spread",
+    "few-samples": "too few samples",
+    "short-sample": "samples too short to time well",
+    "outliers": "outliers",
+}
+
+# The line that says what the default screen leaves out.
+VERBOSE_LINE = "--verbose: the full table, per-task, scaling, pools and precision tables"
+
+_STATUS_STYLE = {"ok": "green", "errors": "yellow", "interrupted": "yellow"}
+
+
+def group_heading(result: Result, index: int, swept: Swept | None = None) -> str:
+    """``count (iterations=1000) [3.12.3]``: the workload and Python a point is grouped under.
+
+    Args:
+        result: the points shown.
+        index: the point's place in ``result.measurements``.
+        swept: ``Swept.among`` the result's points (computed here when not given):
+            a workload's parameters that vary among them are named.
+    """
+    measurement = result.measurements[index]
+    swept = swept or Swept.among(m.point for m in result.measurements)
+    return with_python(swept.workload_label(measurement.point), python_label(measurement))
+
+
+def compact_table(result: Result) -> Table:
+    """One row per point, grouped under a ``workload [python]`` heading; fits 100 columns.
+
+    Every name is shown as text, never read as rich markup.
+    """
+    table = Table(
+        box=box.SIMPLE_HEAD, header_style="bold", collapse_padding=True, pad_edge=False, show_edge=False
+    )
+    for column in COMPACT_COLUMNS:
+        words = column in ("point", "status")
+        table.add_column(
+            column,
+            justify="left" if words else "right",
+            no_wrap=True,
+            max_width=POINT_WIDTH if column == "point" else None,
+            overflow="ellipsis",
+        )
+    swept = Swept.among(m.point for m in result.measurements)
+    groups: dict[str, list[int]] = {}
+    for index in range(len(result.measurements)):
+        groups.setdefault(group_heading(result, index, swept), []).append(index)
+    summaries = summarise(result)
+    for heading, indices in groups.items():
+        table.add_row(Text(heading, style="bold"))
+        for index in indices:
+            measurement, summary = summaries[index]
+            table.add_row(
+                Text("  " + printable(swept.point_label(measurement.point, workload=False))),
+                "-" if summary is None else seconds(summary.wall_median_s),
+                "-" if summary is None else rate(summary.throughput_median),
+                speedup_with_interval(summary),
+                "-" if summary is None else ratio(summary.cpu_per_wall, ""),
+                Text(printable(measurement.status), style=_STATUS_STYLE.get(measurement.status, "red")),
+            )
+    return table
+
+
+def folded_warnings(result: Result, analysis: Analysis) -> list[str]:
+    """One line per group with warnings, counting the points per kind of warning.
+
+    Returns:
+        ``count [3.12.3]: 3 of 6 points with a wide spread, 1 with outliers``,
+        in the order the groups were measured.
+    """
+    counts: dict[str, Counter[str]] = {}
+    sizes: Counter[str] = Counter()
+    swept = Swept.among(m.point for m in result.measurements)
+    for stats in analysis.points:
+        heading = group_heading(result, stats.index, swept)
+        sizes[heading] += 1
+        for code in dict.fromkeys(w.code for w in stats.warnings):
+            counts.setdefault(heading, Counter())[code] += 1
+    lines = []
+    for heading, counted in counts.items():
+        # The first count says of how many points: ``3 of 6 points with …, 1 with …``.
+        parts = [
+            f"{n} {f'of {sizes[heading]} points ' if place == 0 else ''}with {_CODE_WORDS.get(code, code)}"
+            for place, (code, n) in enumerate(counted.items())
+        ]
+        lines.append(f"{heading}: " + ", ".join(parts))
+    return lines
+
+
+def stability_lines(
+    result: Result, analysis: Analysis, options: Mapping[Remedy, str] | None = None
+) -> list[str]:
+    """The machine's notes in one line, the folded warnings, then each distinct advice once."""
+    notes = () if analysis.noise is None else noise_advice(analysis.noise)
+    machine = ["; ".join(notes)] if notes else []
+    advice = dict.fromkeys((w.advice, w.remedies) for stats in analysis.points for w in stats.warnings)
+    what = []
+    for text, remedies in advice:
+        rerun = remedy_options(remedies, options, analysis)
+        what.append(printable(f"what to do: {text}" + ("" if rerun is None else f"; {rerun}")))
+    return machine + folded_warnings(result, analysis) + what
+
+
+# A lesson's gist fits one line of 100 columns under its title, indented by three.
+GIST_WIDTH = 96
+
+
+def gist(text: str, width: int = GIST_WIDTH) -> str:
+    """A lesson's first sentence, cut at a clause to ``width`` characters with ``…`` if longer.
+
+    The tour's findings run to six lines each; the first sentence carries the
+    figure (``took 204.6 ms, 1.97× (95% CI 1.95–2.04×) the throughput …``),
+    the rest is in ``--verbose`` and the report.
+    """
+    first, stop, _ = text.partition(". ")
+    if len(first) < width:
+        return first + "." if stop else first
+    cut = first[: width - 1]
+    for mark in ("; ", ": ", ", ", " — ", " "):
+        at = cut.rfind(mark)
+        # Never inside parentheses: ``(to its first task done…`` would leave one open.
+        while at > width // 2 and cut[:at].count("(") > cut[:at].count(")"):
+            at = cut.rfind(mark, 0, at)
+        if at > width // 2:
+            return cut[:at].rstrip(",;:") + "…"
+    return cut + "…"
+
+
+def lesson_renderables(lessons: Sequence[tuple[str, str]], *, full: bool = False) -> list[RenderableType]:
+    """``1. Two sleeps on two threads`` and its gist (or, ``full``, its whole text), numbered."""
+    if not lessons:
+        return []
+    shown: list[RenderableType] = [Text("The lessons, as measured here:", style="bold")]
+    for number, (title, text) in enumerate(lessons, start=1):
+        shown.append(Text(printable(f"{number}. {title}"), style="bold"))
+        shown.append(Text(printable(f"   {text if full else gist(text)}")))
+    shown.append(Text(""))
+    return shown
+
+
+def screen_renderables(
+    result: Result,
+    analysis: Analysis,
+    answer: Sequence[RenderableType],
+    *,
+    options: Mapping[Remedy, str] | None = None,
+    full_tracebacks: bool = False,
+) -> list[RenderableType]:
+    """The default screen: noise line, the answer, the compact table, problems, folded warnings.
+
+    Args:
+        result: what was measured.
+        analysis: its analysis.
+        answer: what the command concluded, shown first (lessons, advice).
+        options: how the command that measured names what to do
+            (``render._analysis.OPTIONS``); None for plain words.
+        full_tracebacks: show each problem's whole traceback (``--debug``).
+    """
+    shown: list[RenderableType] = [Text(line) for line in noise_lines(result)]
+    shown.extend(answer)
+    shown.append(compact_table(result))
+    problems = problem_lines(result, full_tracebacks=full_tracebacks)
+    if problems:
+        shown.append(Text("Problems:", style="bold"))
+        shown.extend(Text(line) for line in problems)
+    warnings = stability_lines(result, analysis, options)
+    if warnings:
+        shown.append(Text("Stability:", style="bold"))
+        shown.extend(Text(f"  ! {line}", style="yellow") for line in warnings)
+    shown.append(Text(VERBOSE_LINE, style="dim"))
+    return shown
+
+
+def tour_answer(lessons: Sequence[tuple[str, str]]) -> list[RenderableType]:
+    """The tour's answer: the gist of each lesson.
+
+    What to use workload by workload repeats the lessons at length (58
+    lines of the recorded tour): it is in ``--verbose`` and the report.
+    """
+    return lesson_renderables(lessons)
