@@ -84,22 +84,21 @@ def resolve_workload(
     except workload_registry.TargetError as error:
         raise SpecError("workloads", str(error)) from None
     except KeyError:
-        known = workload_registry.names()
-        raise SpecError(
-            "workloads",
-            f"unknown workload {quoted(name)}; {_nearest(name, known)}expected one of: {', '.join(known)}",
-        ) from None
+        raise _unknown("workloads", "workload", name, workload_registry.names()) from None
 
 
 def _strategy_named(name: str) -> Strategy:
     try:
         return strategy_registry.get(name)
     except KeyError:
-        known = strategy_registry.names()
-        raise SpecError(
-            "strategies",
-            f"unknown strategy {quoted(name)}; {_nearest(name, known)}expected one of: {', '.join(known)}",
-        ) from None
+        raise _unknown("strategies", "strategy", name, strategy_registry.names()) from None
+
+
+def _unknown(option: str, kind: str, name: str, known: Sequence[str]) -> SpecError:
+    """The error for ``name``, no ``kind`` threadlab knows: the nearest known names, then them all."""
+    return SpecError(
+        option, f"unknown {kind} {quoted(name)}; {_nearest(name, known)}expected one of: {', '.join(known)}"
+    )
 
 
 def resolve_strategy(name: str) -> Strategy:
