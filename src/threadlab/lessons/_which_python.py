@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from threadlab._units import interval, ratio, seconds, speedup
 from threadlab.analysis import median_interval, paired_ratios
 from threadlab.lessons._finding import Finding, without_gil
-from threadlab.model import Measurement, Spec, Summary
+from threadlab.model import Gil, Measurement, Spec, Summary
 
 MOST_PYTHONS = 3
 WORKERS = 2
@@ -78,33 +78,28 @@ def which_python_specs(pythons: Sequence[LessonPython], quick: bool, timeout_s: 
     """
     specs = []
     for python in pythons:
-        specs.append(
-            Spec(
-                workloads=("count",),
-                strategies=("sequential", "threads") + (("interpreters",) if python.subinterpreters else ()),
-                workers=(WORKERS,),
-                repeat=REPEAT,
-                warmup=1,
-                params={"iterations": ITERATIONS[quick]},
-                timeout_s=timeout_s,
-                python=python.executable,
-            )
-        )
+        own = ("interpreters",) if python.subinterpreters else ()
+        specs.append(_count_spec(python, ("sequential", "threads", *own), quick, timeout_s))
         if python.free_threaded:
-            specs.append(
-                Spec(
-                    workloads=("count",),
-                    strategies=("sequential", "threads"),
-                    workers=(WORKERS,),
-                    repeat=REPEAT,
-                    warmup=1,
-                    params={"iterations": ITERATIONS[quick]},
-                    timeout_s=timeout_s,
-                    python=python.executable,
-                    gil="on",
-                )
-            )
+            specs.append(_count_spec(python, ("sequential", "threads"), quick, timeout_s, gil="on"))
     return tuple(specs)
+
+
+def _count_spec(
+    python: LessonPython, strategies: tuple[str, ...], quick: bool, timeout_s: float, gil: Gil = "default"
+) -> Spec:
+    """The lesson's count loop on ``WORKERS`` workers of ``python``, with its GIL as ``gil`` says."""
+    return Spec(
+        workloads=("count",),
+        strategies=strategies,
+        workers=(WORKERS,),
+        repeat=REPEAT,
+        warmup=1,
+        params={"iterations": ITERATIONS[quick]},
+        timeout_s=timeout_s,
+        python=python.executable,
+        gil=gil,
+    )
 
 
 def _lesson_measurements(

@@ -17,7 +17,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from threadlab.analysis import baselines, summary
 from threadlab.model import Environment, MachineNoise, Measurement, Point, Result, Rounds, Spec, Summary
@@ -104,24 +104,7 @@ def _execute(
     try:
         monitor.start()
         for number, group in enumerate(groups):
-            # A share of the time left in proportion to the group's points: every point of the
-            # run gets about as many rounds, whether its group is small or large.
-            left = spec.max_time_s - (time.perf_counter() - run_started)
-            points_left = sum(len(g) for g in groups[number:])
-            time_s = max(0.0, left * len(group) / points_left)
-            label = group[0].workload_label()
-
-            def report(
-                done: int,
-                elapsed: float,
-                widest: float | None,
-                *,
-                at: tuple[str, int, float] = (label, number, time_s),
-            ) -> None:
-                progress.round_done(
-                    RoundProgress(at[0], at[1], len(groups), done, elapsed, at[2], widest, spec.precision)
-                )
-
+            time_s = _group_time(spec.max_time_s - (time.perf_counter() - run_started), groups, number)
             outcome = measure_group(
                 group,
                 first_index=len(measured),
@@ -132,7 +115,7 @@ def _execute(
                 between_rounds=monitor.between_rounds,
                 on_start=progress.point_started,
                 on_sample=progress.sample,
-                on_round=report,
+                on_round=_round_reporter(progress, group, number, len(groups), time_s, spec.precision),
                 on_measured=save,
                 retire_below=retire_below,
                 deadline=deadline,
@@ -152,6 +135,28 @@ def _execute(
         end_unended_sessions()
     save()
     return Result(spec, environment, tuple(measured), interrupted, noise, tuple(rounds))
+
+
+def _group_time(left_s: float, groups: Sequence[Sequence[Point]], number: int) -> float:
+    """Group ``number``'s seconds, of the ``left_s`` the run has left.
+
+    A share in proportion to the group's points: every point of the run
+    gets about as many rounds, whether its group is small or large.
+    """
+    points_left = sum(len(g) for g in groups[number:])
+    return max(0.0, left_s * len(groups[number]) / points_left)
+
+
+def _round_reporter(
+    progress: Progress, group: Sequence[Point], number: int, count: int, time_s: float, precision: float
+) -> Callable[[int, float, float | None], None]:
+    """``measure_group``'s ``on_round`` for group ``number`` of ``count``: a ``RoundProgress`` each round."""
+    label = group[0].workload_label()
+
+    def report(done: int, elapsed: float, widest: float | None) -> None:
+        progress.round_done(RoundProgress(label, number, count, done, elapsed, time_s, widest, precision))
+
+    return report
 
 
 def summaries_kept(

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from threadlab._errors import SpecError
 from threadlab._units import size
-from threadlab.model import FoundInterpreter, Point, Spec
+from threadlab.model import FoundInterpreter, Gil, Point, Spec
 from threadlab.orchestrate import _strategies as strategy_registry
 from threadlab.orchestrate._discover import describe, this_interpreter
 from threadlab.orchestrate._select import check_gil, where_is
@@ -84,22 +84,21 @@ def resolve_workload(
     except workload_registry.TargetError as error:
         raise SpecError("workloads", str(error)) from None
     except KeyError:
-        known = workload_registry.names()
-        raise SpecError(
-            "workloads",
-            f"unknown workload {quoted(name)}; {_nearest(name, known)}expected one of: {', '.join(known)}",
-        ) from None
+        raise _unknown("workloads", "workload", name, workload_registry.names()) from None
 
 
 def _strategy_named(name: str) -> Strategy:
     try:
         return strategy_registry.get(name)
     except KeyError:
-        known = strategy_registry.names()
-        raise SpecError(
-            "strategies",
-            f"unknown strategy {quoted(name)}; {_nearest(name, known)}expected one of: {', '.join(known)}",
-        ) from None
+        raise _unknown("strategies", "strategy", name, strategy_registry.names()) from None
+
+
+def _unknown(option: str, kind: str, name: str, known: Sequence[str]) -> SpecError:
+    """The error for ``name``, no ``kind`` threadlab knows: the nearest known names, then them all."""
+    return SpecError(
+        option, f"unknown {kind} {quoted(name)}; {_nearest(name, known)}expected one of: {', '.join(known)}"
+    )
 
 
 def resolve_strategy(name: str) -> Strategy:
@@ -333,6 +332,15 @@ def plan(
         for name in spec.workloads
     ]
     strategies = [_strategy_named(name) for name in spec.strategies]
+    _check_hosts(strategies, hosts, notes)
+    _check_workloads(workloads, strategies)
+    typed = _apply_params(spec.params, workloads, strategies)
+    _check_counts(spec, strategies)
+    return _points(spec, hosts, gils, workloads, strategies, typed)
+
+
+def _check_hosts(strategies: Sequence[Strategy], hosts: Sequence[FoundInterpreter], notes: list[str]) -> None:
+    """Refuse a strategy none of the Pythons can run; note one that some of them cannot."""
     for strategy in strategies:
         reasons = [host.unavailable.get(strategy.name) for host in hosts]
         if all(reasons):
@@ -343,13 +351,20 @@ def plan(
         for host, reason in zip(hosts, reasons, strict=True):
             if reason:
                 notes.append(f"{strategy.name} {where_is(host)} left out: {reason}")
+
+
+def _check_workloads(workloads: Sequence[Workload], strategies: Sequence[Strategy]) -> None:
+    """Refuse a workload that cannot run here, and a workload-strategy pair that is not supported."""
     for workload in workloads:
         reason = workload.unavailable_reason()
         if reason:
             raise SpecError("workloads", f"{quoted(workload.name)} cannot run here: {reason}")
         for strategy in strategies:
             _check_pair(workload, strategy)
-    typed = _apply_params(spec.params, workloads, strategies)
+
+
+def _check_counts(spec: Spec, strategies: Sequence[Strategy]) -> None:
+    """Refuse more tasks or workers than threadlab counts, and more than a strategy's safe limit."""
     if spec.tasks is not None and spec.tasks > MOST_COUNT:
         raise SpecError(
             "tasks", f"{spec.tasks:,} is above {MOST_COUNT:,}; expected at most {MOST_COUNT:,} tasks"
@@ -368,7 +383,18 @@ def plan(
                 "pass {max_workers} to allow it",
                 {"max_workers": most},
             )
-    points = []
+
+
+def _points(
+    spec: Spec,
+    hosts: Sequence[FoundInterpreter],
+    gils: Sequence[Gil],
+    workloads: Sequence[Workload],
+    strategies: Sequence[Strategy],
+    typed: Mapping[str, tuple[ParamValue, ...]],
+) -> tuple[Point, ...]:
+    """The checked spec's points, each once, in the order of Pythons, workloads, strategies, workers."""
+    points: list[Point] = []
     pythons = spec.pythons or (spec.python,)
     for python, host, gil in zip(pythons, hosts, gils, strict=True):
         for workload in workloads:

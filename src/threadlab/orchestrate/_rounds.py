@@ -251,6 +251,109 @@ def _retire(sessions: Sequence[WorkerSession], measurements: Sequence[Measuremen
             session.close()
 
 
+def _worker_sessions(
+    *, timeout_s: float | None, on_sample: OnSample | None, deadline: float | None
+) -> SessionFactory:
+    """The ``SessionFactory`` of real workers, with the group's options."""
+
+    def session(point: Point) -> WorkerSession:
+        return WorkerSession(point, timeout_s=timeout_s, on_sample=on_sample, deadline=deadline)
+
+    return session
+
+
+def _take_stock(
+    sessions: Sequence[WorkerSession], running: Callable[[int], bool], retire_below: float | None
+) -> tuple[list[Measurement], list[float]]:
+    """The measurements after a round, and the half-widths of the points still running.
+
+    With ``retire_below``, the points clearly slower than their baseline are retired first (``_retire``).
+    """
+    measurements = [s.measurement() for s in sessions]
+    if retire_below is not None:
+        _retire(sessions, measurements, retire_below)
+    return measurements, half_widths(measurements, [running(i) for i in range(len(sessions))])
+
+
+def _report_round(
+    measurements: list[Measurement],
+    widths: Sequence[float],
+    rounds: int,
+    elapsed_s: float,
+    on_measured: Callable[[list[Measurement]], None] | None,
+    on_round: Callable[[int, float, float | None], None] | None,
+) -> None:
+    """Hand a round's measurements (to save) and its progress to the callers' callbacks."""
+    if on_measured is not None:
+        on_measured(measurements)
+    if on_round is not None:
+        on_round(rounds, elapsed_s, max(widths) if widths else None)
+
+
+def _start_workers(
+    sessions: Sequence[WorkerSession], bound: LiveBound, waiting: set[int], on_start: OnStart | None
+) -> None:
+    """Start one worker per point, in round 0's order, as many as ``bound`` holds.
+
+    The points whose first worker the budget leaves for their turn go into ``waiting``
+    (at least one worker always starts).
+    """
+    for index in rotation(len(sessions), 0):
+        if not bound.fits(sessions, index) and any(s.alive for s in sessions):
+            waiting.add(index)
+            continue
+        if on_start is not None:
+            on_start(sessions[index].point)
+        sessions[index].start()
+        bound.started(sessions, index)
+
+
+def _sample_round(
+    sessions: Sequence[WorkerSession],
+    bound: LiveBound,
+    waiting: set[int],
+    round_number: int,
+    on_start: OnStart | None,
+) -> None:
+    """One sample of every point in the round's ``rotation``, starting afresh the workers it needs."""
+    for position, index in enumerate(rotation(len(sessions), round_number)):
+        session = sessions[index]
+        if session.parked or index in waiting:
+            bound.make_room(sessions, index, round_number, position)
+            if index in waiting:
+                waiting.discard(index)
+                if on_start is not None:
+                    on_start(session.point)
+            session.start()  # a fresh worker: its warm-ups again, outside the samples
+            bound.started(sessions, index)
+        session.sample(round_number)
+
+
+def _judge(
+    measurements: Sequence[Measurement],
+    widths: Sequence[float],
+    *,
+    rounds: int,
+    elapsed_s: float,
+    time_s: float,
+    min_rounds: int,
+    precision: float,
+) -> RoundsEnd | None:
+    """``stop_reason`` for the group's measurements after ``rounds`` rounds, with their ``evidence``."""
+    cpu_share, moved = evidence(measurements)
+    return stop_reason(
+        rounds=rounds,
+        elapsed_s=elapsed_s,
+        time_s=time_s,
+        min_rounds=min_rounds,
+        precision=precision,
+        widths=widths,
+        points=len(measurements),
+        cpu_share=cpu_share,
+        moved=moved,
+    )
+
+
 @dataclass
 class GroupOutcome:
     """What measuring one group gave: its measurements, how its rounds went, and whether Ctrl-C cut it."""
@@ -313,18 +416,12 @@ def measure_group(
         The measurements, in the order of ``points``, and their ``Rounds``.
     """
     if session_factory is None:
-
-        def session_factory(point: Point) -> WorkerSession:
-            return WorkerSession(point, timeout_s=timeout_s, on_sample=on_sample, deadline=deadline)
-
+        session_factory = _worker_sessions(timeout_s=timeout_s, on_sample=on_sample, deadline=deadline)
     sessions = [session_factory(point) for point in points]
     bound = LiveBound(memory_budget)
     waiting: set[int] = set()  # points whose first worker the budget left for their turn
-    interrupted = False
     ended: RoundsEnd = "failed"
-    rounds = 0
-    elapsed = 0.0
-    widths: list[float] = []
+    rounds, elapsed = 0, 0.0
 
     def running(index: int) -> bool:
         return sessions[index].alive or sessions[index].parked or index in waiting
@@ -333,14 +430,7 @@ def measure_group(
         # The group's time counts from here: its workers' start-ups and warm-ups are part of
         # the command's time (a 500-point group once took 477 s of a --max-time 60).
         started = time.perf_counter()
-        for index in rotation(len(sessions), 0):
-            if not bound.fits(sessions, index) and any(s.alive for s in sessions):
-                waiting.add(index)
-                continue
-            if on_start is not None:
-                on_start(sessions[index].point)
-            sessions[index].start()
-            bound.started(sessions, index)
+        _start_workers(sessions, bound, waiting, on_start)
         rounds_started = time.perf_counter()
         last_round_s = 0.0
         while any(running(i) for i in range(len(sessions))):
@@ -348,62 +438,66 @@ def measure_group(
             if deadline is not None and rounds and round_started + last_round_s > deadline:
                 ended = "time"  # the next round would overrun the command's deadline
                 break
-            for position, index in enumerate(rotation(len(sessions), rounds)):
-                session = sessions[index]
-                if session.parked or index in waiting:
-                    bound.make_room(sessions, index, rounds, position)
-                    if index in waiting:
-                        waiting.discard(index)
-                        if on_start is not None:
-                            on_start(session.point)
-                    session.start()  # a fresh worker: its warm-ups again, outside the samples
-                    bound.started(sessions, index)
-                session.sample(rounds)
+            _sample_round(sessions, bound, waiting, rounds, on_start)
             rounds += 1
             last_round_s = time.perf_counter() - round_started
             elapsed = time.perf_counter() - rounds_started
             if between_rounds is not None:
                 between_rounds()
-            measurements = [s.measurement() for s in sessions]
-            if retire_below is not None:
-                _retire(sessions, measurements, retire_below)
-            widths = half_widths(measurements, [running(i) for i in range(len(sessions))])
-            if on_measured is not None:
-                on_measured(measurements)
-            if on_round is not None:
-                on_round(rounds, elapsed, max(widths) if widths else None)
-            cpu_share, moved = evidence(measurements)
-            reason = stop_reason(
+            measurements, widths = _take_stock(sessions, running, retire_below)
+            _report_round(measurements, widths, rounds, elapsed, on_measured, on_round)
+            reason = _judge(
+                measurements,
+                widths,
                 rounds=rounds,
                 elapsed_s=time.perf_counter() - started,
                 time_s=time_s,
                 min_rounds=min_rounds,
                 precision=precision,
-                widths=widths,
-                points=len(sessions),
-                cpu_share=cpu_share,
-                moved=moved,
             )
             if reason is not None:
                 ended = reason
                 break
     except KeyboardInterrupt:
-        interrupted = True
         ended = "interrupted"
         for session in sessions:
             session.interrupt()
     finally:
         for session in sessions:
             session.close()
+    return _outcome(
+        sessions,
+        bound,
+        first_index=first_index,
+        rounds=rounds,
+        elapsed_s=elapsed,
+        precision=precision,
+        time_s=time_s,
+        ended=ended,
+    )
+
+
+def _outcome(
+    sessions: Sequence[WorkerSession],
+    bound: LiveBound,
+    *,
+    first_index: int,
+    rounds: int,
+    elapsed_s: float,
+    precision: float,
+    time_s: float,
+    ended: RoundsEnd,
+) -> GroupOutcome:
+    """What the group gave, once its workers are closed: ``ended`` "interrupted" is Ctrl-C's cut."""
     measurements = [s.measurement() for s in sessions]
     widths = half_widths(measurements)
     finite = [w for w in widths if w != float("inf")]
     return GroupOutcome(
         measurements,
         Rounds(
-            points=tuple(range(first_index, first_index + len(points))),
+            points=tuple(range(first_index, first_index + len(sessions))),
             rounds=rounds,
-            elapsed_s=elapsed,
+            elapsed_s=elapsed_s,
             precision=precision,
             reached=max(finite) if finite and len(finite) == len(widths) else None,
             time_s=time_s,
@@ -411,5 +505,5 @@ def measure_group(
             most_live=bound.most_live if bound.bounded else None,
             restarts=sum(s.restarts for s in sessions),
         ),
-        interrupted,
+        interrupted=ended == "interrupted",
     )
