@@ -116,12 +116,13 @@ def test_the_breakdown_of_waits_is_read_there_its_lines_only_with_the_gil_on(
     free_threaded: str, gil: str, lines: bool
 ) -> None:
     # Reading another running thread's frames is unsafe with the GIL off (worker/_waits.py):
-    # the sidecar's categories are read, the stacks are not.
+    # the sidecar's categories are read, the stacks are not. Stacks are read at 20 Hz: a 0.05 s
+    # sleep saw none of them once, beside a one-core hog and a loaded machine; 0.5 s sees ten.
     result = threadlab.run(
         "sleep",
         "threads",
         2,
-        params={"duration": 0.05},
+        params={"duration": 0.5},
         repeat=1,
         python=free_threaded,
         gil=gil,

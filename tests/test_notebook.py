@@ -27,7 +27,7 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 CELLS = [
     "import threadlab",
     "def work():\n    return sum(range(2000))",
-    "advice = threadlab.advise(work, tasks=2, repeat=1, warmup=0, budget=3)\n"
+    "advice = threadlab.advise(work, tasks=2, repeat=1, warmup=0, budget=10)\n"
     "print(advice.result.measurements[0].point.workload)\n"
     "print(sorted({(m.point.strategy, m.status) for m in advice.result.measurements}))",
 ]
