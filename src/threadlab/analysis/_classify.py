@@ -7,9 +7,12 @@ CPU/wall says whether the tasks mostly wait or mostly
 compute; for computing work, whether threads gained (and kept more than one
 core busy) says whether it releases the GIL, and a gain on a strategy with
 a GIL per worker (``Strategy.shares_one_gil`` false) confirms that it holds
-it. Where the measurements cannot tell, the kind is ``Kind.UNKNOWN`` and the
-evidence says what is missing (:class:`Fact` values), and its remedies what
-would settle it.
+it. Where the threads' waits were measured (``Sample.waits``), their dominant
+wait decides before any ratio: threads queueing on a lock are lock-bound
+whatever their CPU/wall says (a lock around a sleep reads as waiting work),
+and threads waiting for the GIL hold it. Where the measurements cannot tell,
+the kind is ``Kind.UNKNOWN`` and the evidence says what is missing
+(:class:`Fact` values), and its remedies what would settle it.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from threadlab.analysis._group import Group, Measured
 from threadlab.analysis._noise import NoiseReport
 from threadlab.analysis._remedy import Remedy
 from threadlab.analysis._verdict import REAL_GAIN, Fact, FactCode
+from threadlab.analysis._waits import PointWaits, point_waits
 from threadlab.model import Measurement
 from threadlab.worker import strategies as strategy_registry
 from threadlab.worker._kinds import Kind
@@ -125,6 +129,37 @@ def _best_parallel(group: Sequence[Measured], own: bool) -> tuple[Measured, floa
     return best
 
 
+def thread_waits(group: Group) -> tuple[Measured, PointWaits] | None:
+    """The waits of the group's threads point read for its kind, where one was measured.
+
+    Among points with 2+ workers that share one GIL, the one with the most workers
+    (the most contention), the best speedup among those.
+    """
+    found = [
+        (m, waits)
+        for m in group.members
+        if m.strategy != "sequential" and m.workers >= 2 and own_gil(m.measurement) is False
+        for waits in (point_waits(m.measurement.samples),)
+        if waits is not None
+    ]
+    return max(found, key=lambda pair: (pair[0].workers, pair[0].speedup or 0.0), default=None)
+
+
+def _wait_fact(group: Group) -> Fact | None:
+    """The threads' dominant wait where it is the GIL or a lock, as a fact citing its share and line."""
+    found = thread_waits(group)
+    if found is None:
+        return None
+    point, waits = found
+    codes = {"lock": FactCode.WAITS_LOCK, "gil": FactCode.WAITS_GIL}
+    if waits.dominant not in codes:
+        return None
+    dominant = waits.dominant
+    return Fact(
+        codes[dominant], point.name, point.workers, waits.share(dominant), line=waits.top_line(dominant)
+    )
+
+
 def classify(group: Group, cpu_count: int | None, noise: NoiseReport | None = None) -> Classification:
     """Judge the kind of work from the measured CPU/wall and speedups.
 
@@ -164,13 +199,18 @@ def classify(group: Group, cpu_count: int | None, noise: NoiseReport | None = No
         pool = None if native is None else native.most_threads()
         evidence[0] = Fact(FactCode.BUSY_INSIDE, inside.name, 1, busy, inside.cpu_per_wall, pool=pool)
         return judged(Kind.PARALLEL_INSIDE, evidence)
+    waited = _wait_fact(group)
+    if waited is not None and waited.code is FactCode.WAITS_LOCK:
+        return judged(Kind.LOCK, [*evidence, waited])
+    if waited is not None:
+        evidence.append(waited)
     if cpu < _IO_BOUND:
         return judged(Kind.IO, evidence)
     if cpu < _CPU_BOUND:
         return judged(Kind.MIXED, evidence)
     if threads is None:
         return judged(Kind.UNKNOWN, [*evidence, Fact(FactCode.NO_THREADS)], Remedy.ADD_THREADS)
-    return _computing(evidence, threads, separate, cpu_count, noise, judged)
+    return _computing(evidence, threads, separate, cpu_count, noise, judged, gil_waits=waited is not None)
 
 
 def _gained(speedup: float) -> bool:
@@ -195,8 +235,14 @@ def _computing(
     cpu_count: int | None,
     noise: NoiseReport | None,
     judged: _Judged,
+    gil_waits: bool = False,
 ) -> Classification:
-    """Computing work with a thread point measured: does it release the GIL, hold it, or is it unclear."""
+    """Computing work with a thread point measured: does it release the GIL, hold it, or is it unclear.
+
+    Threads measured waiting for the GIL (``gil_waits``) that did not gain hold it: the
+    wait is seen, so neither a loaded machine nor a missing point with a GIL per worker
+    leaves it unsettled.
+    """
     if cpu_count is not None and cpu_count < 2:
         return judged(Kind.UNKNOWN, [*evidence, Fact(FactCode.ONE_CPU)], Remedy.MORE_CORES)
     thread_cpu = threads[0].cpu_per_wall
@@ -209,6 +255,8 @@ def _computing(
     if thread_cpu is not None and thread_cpu > _PARALLEL_CPU:
         fact = Fact(FactCode.PARALLEL_WITHOUT_GAIN, value=thread_cpu)
         return judged(Kind.UNKNOWN, [*evidence, fact], Remedy.QUIETER_MACHINE)
+    if gil_waits:
+        return judged(Kind.CPU_HOLDS_GIL, evidence)
     if noise is not None and noise.capacity_low and (separate is None or not _gained(separate[1])):
         fact = Fact(FactCode.CAPACITY_LOW, workers=noise.cores, value=noise.capacity)
         return judged(Kind.UNKNOWN, [*evidence, fact], Remedy.QUIETER_MACHINE)

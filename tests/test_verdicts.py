@@ -1,0 +1,191 @@
+"""Issue 20's verdicts: the kind of work judged from the threads' measured waits, and its words.
+
+Synthetic points carry a breakdown of waits (``Sample.waits``) and fixed walls, so that
+nothing here times anything; the recorded files were written by the real tool on the
+fixture functions of ``tests/fixtures/waits_tasks.py`` (``tests/data/make_data.py``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+
+from fixtures.waits_tasks import LINES
+from test_analysis import measured, result_of
+from test_tour import ENVIRONMENT
+from threadlab import Interpreter, Measurement, Point, Result, Sample, load_result
+from threadlab.analysis import Kind, Verdict, analyse
+from threadlab.analysis._verdict import FactCode
+from threadlab.lessons import findings, tour_spec
+from threadlab.model import WaitLine, Waits
+from threadlab.render._advice import advice_text, fact_text
+
+DATA = Path(__file__).parent / "data"
+
+
+def _waiting(measurement: Measurement, waits: Waits) -> Measurement:
+    """``measurement`` with ``waits`` on every sample."""
+    samples = tuple(dataclasses.replace(sample, waits=waits) for sample in measurement.samples)
+    return dataclasses.replace(measurement, samples=samples)
+
+
+LOCK_WAITS = Waits(
+    cpu_s=0.02,
+    lock_s=0.7,
+    sleep_s=0.28,
+    observations=100,
+    threads=4,
+    lines=(
+        WaitLine("lock", 0.7, "/app/tasks.py", 35, "locked_sleep"),
+        WaitLine("sleep", 0.28, "/app/tasks.py", 36, "locked_sleep"),
+    ),
+)
+GIL_WAITS = Waits(
+    cpu_s=0.55,
+    gil_s=0.45,
+    observations=100,
+    threads=2,
+    lines=(
+        WaitLine("cpu", 0.55, "/app/tasks.py", 30, "count_loop"),
+        WaitLine("gil", 0.45, "/app/tasks.py", 30, "count_loop"),
+    ),
+)
+SLEEP_WAITS = Waits(cpu_s=0.02, sleep_s=0.98, observations=100, threads=4)
+
+
+def _lock_bound(processes_walls: list[float]) -> tuple[Measurement, ...]:
+    return (
+        measured("sequential", 1, [0.4] * 5, cpu=0.02, paired=True),
+        _waiting(measured("threads", 4, [0.4] * 5, cpu=0.02, paired=True), LOCK_WAITS),
+        measured("processes", 4, processes_walls, cpu=0.02, paired=True),
+    )
+
+
+def test_threads_queueing_on_a_lock_are_lock_bound_at_its_line_not_io_bound() -> None:
+    analysis = analyse(result_of(*_lock_bound([0.4] * 5)))
+
+    (kind,) = analysis.classifications
+    assert kind.kind is Kind.LOCK
+    assert kind.evidence[-1].code is FactCode.WAITS_LOCK
+    assert fact_text(kind.evidence[-1]) == (
+        "serialised on a lock at tasks.py:35 (locked_sleep): threads ×4 spent 70% of their time waiting on it"
+    )
+
+
+def test_processes_for_lock_bound_work_warn_that_the_lock_must_guard_nothing_shared() -> None:
+    analysis = analyse(result_of(*_lock_bound([0.1] * 5)))
+
+    (advice,) = analysis.recommendations
+    assert (advice.verdict, advice.strategy) == (Verdict.USE, "processes")
+    assert advice.reasons[-1].code is FactCode.LOCK_HELD
+    assert fact_text(advice.reasons[-1]) == (
+        "but on processes each worker has its own copy of the lock: that helps only where the lock guards "
+        "nothing the workers share"
+    )
+    assert advice_text(advice).endswith(
+        "The threads queue on one lock; on processes each worker has its own copy of it, which is right only "
+        "where the lock guards nothing shared. Else hold the lock for less time or split it."
+    )
+
+
+def test_lock_bound_work_that_gains_nothing_is_told_to_hold_the_lock_for_less_time() -> None:
+    (advice,) = analyse(result_of(*_lock_bound([0.4] * 5))).recommendations
+
+    assert advice.verdict is Verdict.STAY
+    assert advice_text(advice).endswith(
+        "The threads queue on one lock, so they run one at a time: hold the lock for less time or split it."
+    )
+
+
+def test_threads_waiting_for_the_gil_hold_it_even_without_a_point_with_a_gil_each() -> None:
+    analysis = analyse(
+        result_of(
+            measured("sequential", 1, [0.4] * 5, paired=True),
+            _waiting(measured("threads", 2, [0.4] * 5, paired=True), GIL_WAITS),
+        )
+    )
+
+    (kind,) = analysis.classifications
+    assert (kind.kind, kind.remedies) == (Kind.CPU_HOLDS_GIL, ())
+    assert fact_text(kind.evidence[-1]) == (
+        "waits for the GIL at tasks.py:30 (count_loop): threads ×2 spent 45% of their time waiting for it"
+    )
+
+
+def test_sleeping_threads_stay_io_bound_and_cite_no_wait() -> None:
+    analysis = analyse(
+        result_of(
+            measured("sequential", 1, [0.4] * 5, cpu=0.02, paired=True),
+            _waiting(measured("threads", 4, [0.1] * 5, cpu=0.02, paired=True), SLEEP_WAITS),
+        )
+    )
+
+    (kind,) = analysis.classifications
+    assert kind.kind is Kind.IO
+    assert not {FactCode.WAITS_LOCK, FactCode.WAITS_GIL} & {fact.code for fact in kind.evidence}
+
+
+def test_the_recorded_lock_bound_fixture_is_serialised_on_its_lock_line() -> None:
+    analysis = analyse(load_result(DATA / "waits-lock.json"))
+
+    (kind,) = analysis.classifications
+    (advice,) = analysis.recommendations
+    assert kind.kind is Kind.LOCK
+    fact = kind.evidence[-1]
+    assert fact.code is FactCode.WAITS_LOCK and fact.line is not None
+    assert (Path(fact.line.file).name, fact.line.line) == ("waits_tasks.py", LINES["lock"])
+    assert advice.verdict is Verdict.STAY
+    assert advice_text(advice).endswith("hold the lock for less time or split it.")
+
+
+# -- the tour: the GIL wait measured in the CPU lesson, and "A lock, not the GIL" ----------------
+
+
+def _toured(
+    workload: str, strategy: str, workers: int, wall: float, waits: Waits | None, **params: float
+) -> Measurement:
+    """A tour's point: the lock lesson runs 4 tasks, the CPU lesson 2."""
+    tasks = 4 if workload == "locked" else 2
+    samples = tuple(Sample(wall_s=wall, tasks_ok=tasks, round=r, waits=waits) for r in range(3))
+    return Measurement(
+        point=Point(workload, strategy, workers, tasks, params=params, python=sys.executable),
+        status="ok",
+        interpreter=Interpreter(sys.executable, "3.11.7"),
+        samples=samples,
+    )
+
+
+def test_the_tour_shows_the_gil_wait_measured_at_the_loops_line_and_a_lock_at_its_line() -> None:
+    count = {"iterations": 2_000_000}
+    lock_waits = dataclasses.replace(
+        LOCK_WAITS,
+        lines=(WaitLine("lock", 0.7, "/site/threadlab/worker/workloads/locked.py", 24, "locked_task"),),
+    )
+    result = Result(
+        tour_spec(True, sys.executable),
+        ENVIRONMENT,
+        (
+            _toured("count", "sequential", 1, 0.4, None, **count),
+            _toured("count", "threads", 2, 0.4, GIL_WAITS, **count),
+            _toured("count", "processes", 2, 0.2, None, **count),
+            _toured("locked", "sequential", 1, 0.04, None, hold=0.01),
+            _toured("locked", "threads", 4, 0.04, lock_waits, hold=0.01),
+        ),
+    )
+
+    told = {finding.title: finding.text for finding in findings(result)}
+
+    cpu = told["The CPU loop (2,000,000 steps) on 2 workers"]
+    assert (
+        "; measured: the threads waited for the GIL 45% of their time at tasks.py:30 (count_loop), "
+        "and ran 55% of it." in cpu
+    )
+    assert "waits only for the GIL" not in cpu
+    assert told["A lock, not the GIL: 4 threads each sleeping 10.0 ms holding one lock"] == (
+        "1.00× (95% CI 1.00–1.00×) sequential: sleeping releases the GIL, yet the sleeps do not overlap, "
+        "because each thread waits for the lock another holds. Measured: the threads waited on the lock "
+        "70% of their time at locked.py:24 (locked_task), and for the GIL 0.0%. Hold a lock for less "
+        "time or split it; processes would each have a lock of their own, which helps only where it "
+        "guards nothing shared."
+    )
