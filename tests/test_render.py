@@ -53,6 +53,7 @@ from threadlab.render._html import _results_table, html_report
 from threadlab.render._rows import SUMMARY_COLUMNS, point_name, point_names, summary_cells
 from threadlab.render._tasks import TOO_SHORT, task_tables
 from threadlab.render._terminal import noise_lines, problem_lines, results_table
+from threadlab.render._waits import waits_renderables
 from threadlab.render.plots._figure import plain
 from threadlab.worker._text import printable, quoted
 
@@ -92,6 +93,7 @@ def shown(result: Result) -> str:
         *noise_lines(result),
         results_table(result),
         *task_tables(result),
+        *waits_renderables(result),
         *analysis_renderables(analyse(result)),
     )
 

@@ -11,8 +11,12 @@ import dataclasses
 import sys
 from pathlib import Path
 
+import pytest
+
+from cli_runner import threadlab_cli
 from fixtures.waits_tasks import LINES
 from test_analysis import measured, result_of
+from test_render import matches_expected, render
 from test_tour import ENVIRONMENT
 from threadlab import Interpreter, Measurement, Point, Result, Sample, load_result
 from threadlab.analysis import Kind, Verdict, analyse
@@ -20,6 +24,7 @@ from threadlab.analysis._verdict import FactCode
 from threadlab.lessons import findings, tour_spec
 from threadlab.model import WaitLine, Waits
 from threadlab.render._advice import advice_text, fact_text
+from threadlab.render._waits import waits_renderables
 
 DATA = Path(__file__).parent / "data"
 
@@ -189,3 +194,46 @@ def test_the_tour_shows_the_gil_wait_measured_at_the_loops_line_and_a_lock_at_it
         "time or split it; processes would each have a lock of their own, which helps only where it "
         "guards nothing shared."
     )
+
+
+# -- shown: run's and advise's compact "Where the time went", and the off switch ------------------
+
+
+def test_run_and_advise_show_where_the_time_went_compact_at_a_fixed_width() -> None:
+    result = result_of(*_lock_bound([0.1] * 5))
+
+    text = render(*waits_renderables(result), *waits_renderables(result, frozenset({"threads"})))
+
+    matches_expected("waits.compact.txt", text)
+    assert max(len(line) for line in text.splitlines()) <= 120
+
+
+def test_where_the_waits_could_not_be_read_one_line_says_why() -> None:
+    note = "waits: not measured on win32 (it reads Linux's /proc)"
+    unread = Waits(note=note)
+    result = result_of(
+        measured("sequential", 1, [0.4] * 5),
+        _waiting(measured("threads", 2, [0.4] * 5), unread),
+        _waiting(measured("threads", 4, [0.4] * 5), unread),
+    )
+
+    assert render(*waits_renderables(result)) == f"Where the time went: not measured — {note}\n"
+    assert waits_renderables(result_of(measured("threads", 2, [0.4] * 5))) == []
+
+
+@pytest.mark.timeout(120)
+def test_no_waits_leaves_the_breakdown_out_of_every_sample(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "r.json"
+
+    code, printed, _ = threadlab_cli(
+        capsys,
+        "run", "-w", "locked", "-s", "sequential,threads", "-n", "2", "-p", "hold=0.001",
+        "--repeat", "1", "--warmup", "0", "--max-time", "1", "--no-waits", "-q", "-o", str(out),
+    )  # fmt: skip
+
+    assert code == 0
+    samples = [s for m in load_result(out).measurements for s in m.samples]
+    assert samples and all(sample.waits is None for sample in samples)
+    assert "Where the time went" not in printed

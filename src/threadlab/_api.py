@@ -160,6 +160,7 @@ def run(
     scheduler: str | None = None,
     out: str | os.PathLike[str] | None = None,
     progress: Progress | None = None,
+    waits: bool = True,
 ) -> Result:
     """Measure workloads × strategies × worker counts; return the result.
 
@@ -201,6 +202,8 @@ def run(
         out: also write the results file here, after every round.
         progress: told of each point's start, each sample, each round, and
             of notes (a Python left out).
+        waits: False: no breakdown of where the worker threads' time went (on by default;
+            read from /proc on Linux, each point's samples carry it, or why it is missing).
 
     Returns:
         The result; ``result.interrupted`` is True if Ctrl-C cut it short.
@@ -258,7 +261,7 @@ def run(
     for line in notes:
         progress.note(line)
     with _writer(out) as writer:
-        return execute(spec, writer=writer, points=points, progress=progress)
+        return execute(spec, writer=writer, points=points, progress=progress, waits=waits)
 
 
 def advise(
@@ -276,6 +279,7 @@ def advise(
     out: str | os.PathLike[str] | None = None,
     progress: Progress | None = None,
     scheduler: str | None = None,
+    waits: bool = True,
 ) -> Advice:
     """Measure a function under every strategy that applies and recommend one.
 
@@ -310,6 +314,8 @@ def advise(
         progress: told of each point's start, each sample, each round, and notes.
         scheduler: ``tcp://HOST:PORT`` of a running Dask scheduler: ``dask``
             on its workers is then tried too (checked before any work starts).
+        waits: False: no breakdown of where the worker threads' time went (on by default;
+            read from /proc on Linux, each point's samples carry it, or why it is missing).
 
     Returns:
         An ``Advice``; ``advice.recommendation`` has ``strategy``, ``workers``,
@@ -368,6 +374,7 @@ def advise(
             repeat=repeat,
             warmup=warmup,
             scheduler=address,
+            waits=waits,
         )
 
 
@@ -403,6 +410,7 @@ def tour(
     report: bool = True,
     max_time: float | None = None,
     progress: Progress | None = None,
+    waits: bool = True,
 ) -> TourResult:
     """Run the classic lessons of Python concurrency here and say what they show.
 
@@ -429,6 +437,8 @@ def tour(
             a demo. The fewest rounds (3) are taken whatever it is.
         progress: told of each point's start, each sample, each round, and
             of notes (a Python left out).
+        waits: False: no breakdown of where the worker threads' time went (on by default;
+            read from /proc on Linux, each point's samples carry it, or why it is missing).
 
     Returns:
         A ``TourResult``: the result, its analysis, the findings, and where
@@ -457,7 +467,7 @@ def tour(
     if report_path is not None:
         check_writable(report_path, "out")
     with _writer(results_path) as writer:
-        return _tour(quick, python, writer, results_path, report_path, max_time, progress)
+        return _tour(quick, python, writer, results_path, report_path, max_time, progress, waits)
 
 
 def _tour(
@@ -468,6 +478,7 @@ def _tour(
     report_path: Path | None,
     max_time: float | None,
     progress: Progress | None,
+    waits: bool = True,
 ) -> TourResult:
     """``tour``, its results file's lock taken: chosen, measured, analysed once, told, reported."""
     from threadlab.analysis import analyse
@@ -497,7 +508,7 @@ def _tour(
     points = plan(spec, notes)
     for line in notes:
         progress.note(line)
-    result = execute(spec, writer=writer, points=points, progress=progress)
+    result = execute(spec, writer=writer, points=points, progress=progress, waits=waits)
     analysis = analyse(result)
     told = tuple(findings(result))
     if report_path is not None:

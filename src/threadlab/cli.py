@@ -139,6 +139,16 @@ class _ProgressView(Progress):
         )
 
 
+# Where each worker thread's time went (GIL, a lock, sleeping, I/O), read from /proc beside
+# the worker: on by default; off saves the sidecar's start-up (0.08-0.13 s a worker).
+_waits_option = click.option(
+    "--no-waits",
+    "no_waits",
+    is_flag=True,
+    help="Do not read where the worker threads' time went (GIL, locks, sleeps, I/O).",
+)
+
+
 def _print_result(
     result: Result,
     title: str | None = None,
@@ -146,19 +156,22 @@ def _print_result(
     advice: bool = True,
     command: str | None = "run",
     analysis: Analysis | None = None,
+    waits_of: frozenset[str] | None = None,
 ) -> None:
-    """The machine's noise, the results table, its problems, then the analysis.
+    """The machine's noise, the results table, its problems, where the time went, then the analysis.
 
     ``command`` is the command whose options word what to do (``run``,
     ``advise``: ``render._analysis.OPTIONS``, ``--max-time N`` or
     ``--budget N`` for more time); None where the command cannot measure
     again (``show``, the tour), for the analysis's plain words. ``analysis``:
     the command's own, where the API made it (advise, tour); else made here.
+    ``waits_of``: the strategies whose waits are shown (advise: threads); None for all.
     """
     from threadlab.analysis import analyse
     from threadlab.render._analysis import OPTIONS, analysis_renderables
     from threadlab.render._tasks import task_tables
     from threadlab.render._terminal import noise_lines, problem_lines, results_table
+    from threadlab.render._waits import waits_renderables
 
     console = _out()
     for line in noise_lines(result):
@@ -171,6 +184,8 @@ def _print_result(
             _say(console, line)
         console.print()
     for renderable in task_tables(result):
+        console.print(renderable)
+    for renderable in waits_renderables(result, waits_of):
         console.print(renderable)
     options = None if command is None else OPTIONS[command]
     analysis = analyse(result) if analysis is None else analysis
@@ -307,6 +322,7 @@ def _interpreter_options(command: Callable[..., None]) -> Callable[..., None]:
     "else a LocalCluster here).",
 )
 @click.option("--out", "-o", type=_OUT_PATH, default=None, help="Write the results file here.")
+@_waits_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def run(
     workload: tuple[str, ...],
@@ -324,6 +340,7 @@ def run(
     gil: str,
     scheduler: str | None,
     out: Path | None,
+    no_waits: bool,
     quiet: bool,
 ) -> None:
     """Measure workloads × strategies × worker counts in interleaved rounds and print one table."""
@@ -348,6 +365,7 @@ def run(
             scheduler=scheduler,
             out=out,
             progress=view,
+            waits=not no_waits,
         )
     _print_result(result)
     _finish(result, out)
@@ -381,6 +399,7 @@ def run(
     help="tcp://HOST:PORT of a running Dask scheduler: try dask on its workers too.",
 )
 @click.option("--out", "-o", type=_OUT_PATH, default=None, help="Write the results file, analysis included.")
+@_waits_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def advise(
     target: str,
@@ -395,6 +414,7 @@ def advise(
     gil: str,
     scheduler: str | None,
     out: Path | None,
+    no_waits: bool,
     quiet: bool,
 ) -> None:
     """Measure TARGET (module:function or file.py:function) and recommend a strategy."""
@@ -419,10 +439,16 @@ def advise(
             out=out,
             progress=view,
             scheduler=scheduler,
+            waits=not no_waits,
         )
     console = _out()
     _print_result(
-        found.result, title=f"advise {target}", advice=False, command="advise", analysis=found.analysis
+        found.result,
+        title=f"advise {target}",
+        advice=False,
+        command="advise",
+        analysis=found.analysis,
+        waits_of=frozenset({"threads"}),
     )
     for note in found.notes:
         _say(console, f"note: {note}")
@@ -592,18 +618,26 @@ def strategies() -> None:
     help="3.12, 3.13t, a path, or all: the lessons run under the first; with several, the "
     "'which Python' lesson compares them (default: up to 3 of the Pythons found here).",
 )
+@_waits_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def tour(quick: bool, out: Path, python: tuple[str, ...], quiet: bool) -> None:
+def tour(quick: bool, out: Path, python: tuple[str, ...], no_waits: bool, quiet: bool) -> None:
     """Run the classic lessons of Python concurrency here and explain what they show."""
     from threadlab._api import tour as tour_api
     from threadlab.render._analysis import advice_renderables
 
     view = _ProgressView(quiet)
     with view.progress:
-        toured = tour_api(quick=quick, python=python, out=out, progress=view)
+        toured = tour_api(quick=quick, python=python, out=out, progress=view, waits=not no_waits)
     console = _out()
     title = "The tour: what was measured on this machine"
-    _print_result(toured.result, title=title, advice=False, command=None, analysis=toured.analysis)
+    _print_result(
+        toured.result,
+        title=title,
+        advice=False,
+        command=None,
+        analysis=toured.analysis,
+        waits_of=frozenset({"threads"}),
+    )
     console.print("The lessons, as measured here:", style="bold")
     for number, finding in enumerate(toured.findings, start=1):
         _say(console, f"{number}. {finding.title}", style="bold")

@@ -206,6 +206,7 @@ def advise_sweep(
     writer: ResultsWriter | None = None,
     progress: Progress | None = None,
     scheduler: str = "",
+    waits: bool = True,
 ) -> Sweep:
     """Measure a user's function under every strategy that applies, within ``budget_s``.
 
@@ -214,6 +215,7 @@ def advise_sweep(
     measured. ``scheduler``: the address of a running Dask scheduler, checked
     by the caller; ``dask`` is then tried on its workers too. ``writer``
     saves the points after every round; the caller analyses the result, once.
+    ``waits`` False: the sweep's workers read no breakdown of waits.
 
     One deadline for the whole sweep, ``budget_s`` from its start: every
     step (the import probe, the probe of the calls, each worker's start and
@@ -268,6 +270,7 @@ def advise_sweep(
         progress=progress,
         retire_below=_RETIRE_BELOW,
         deadline=deadline,
+        waits=waits,
     )
     return Sweep(result, (*planned.notes, *_cut_short(result, budget_s)))
 

@@ -37,6 +37,7 @@ def execute(
     progress: Progress | None = None,
     retire_below: float | None = None,
     deadline: float | None = None,
+    waits: bool = True,
 ) -> Result:
     """Measure every point of ``spec`` in interleaved rounds, group by group, saving after every round.
 
@@ -59,6 +60,7 @@ def execute(
             wholly below this (``measure_group``); None: every point to the end.
         deadline: the command's own end, a ``time.perf_counter()`` reading
             (advise's budget): no worker step runs past it (``measure_group``).
+        waits: False leaves out the breakdown of where the threads' time went.
 
     Raises:
         SpecError: the spec is refused (before any work starts).
@@ -69,7 +71,7 @@ def execute(
         points = plan(spec, notes)
         for line in notes:
             progress.note(line)
-    return _execute(spec, writer, tuple(points), progress, retire_below, deadline)
+    return _execute(spec, writer, tuple(points), progress, retire_below, deadline, waits)
 
 
 def _execute(
@@ -79,6 +81,7 @@ def _execute(
     progress: Progress,
     retire_below: float | None,
     deadline: float | None = None,
+    waits: bool = True,
 ) -> Result:
     """``execute``'s rounds, group by group, saved through ``writer`` (if any) after each."""
     environment = Environment(**environment_info())
@@ -132,6 +135,7 @@ def _execute(
                 on_measured=save,
                 retire_below=retire_below,
                 deadline=deadline,
+                waits=waits,
             )
             measured.extend(outcome.measurements)
             rounds.append(outcome.rounds)

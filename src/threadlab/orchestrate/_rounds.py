@@ -152,6 +152,7 @@ def measure_group(
     on_measured: Callable[[list[Measurement]], None] | None = None,
     retire_below: float | None = None,
     deadline: float | None = None,
+    waits: bool = True,
 ) -> GroupOutcome:
     """Measure one group of points in interleaved rounds until precise enough or out of time.
 
@@ -178,12 +179,15 @@ def measure_group(
             budget): no worker step runs past it (``WorkerSession``), and no
             round starts that the last one says would overrun it, however few
             rounds were taken; the rounds then end as out of ``time``.
+        waits: False leaves out the breakdown of where the threads' time went
+            (``--no-waits``: the worker starts no sidecar).
 
     Returns:
         The measurements, in the order of ``points``, and their ``Rounds``.
     """
     sessions = [
-        WorkerSession(point, timeout_s=timeout_s, on_sample=on_sample, deadline=deadline) for point in points
+        WorkerSession(point, timeout_s=timeout_s, on_sample=on_sample, deadline=deadline, waits=waits)
+        for point in points
     ]
     interrupted = False
     ended: RoundsEnd = "failed"
