@@ -237,3 +237,30 @@ def test_no_waits_leaves_the_breakdown_out_of_every_sample(
     samples = [s for m in load_result(out).measurements for s in m.samples]
     assert samples and all(sample.waits is None for sample in samples)
     assert "Where the time went" not in printed
+
+
+# -- free-threaded: no GIL waits, CPU per task at 1 and at N workers (issue 23, item 5) ------------
+
+
+def test_on_a_build_without_a_gil_the_evidence_cites_cpu_per_task_at_one_and_at_n_workers() -> None:
+    free = Interpreter("/x/python3.13t", "3.13.5", free_threaded=True, gil_enabled=False)
+
+    def on_free(measurement: Measurement) -> Measurement:
+        return dataclasses.replace(measurement, interpreter=free)
+
+    analysis = analyse(
+        result_of(
+            on_free(measured("sequential", 1, [0.4] * 5, paired=True)),
+            # 4 tasks over 4 threads, CPU/wall 3.0: 0.3 s of CPU per task against 0.1 s alone.
+            on_free(measured("threads", 4, [0.4] * 5, cpu=3.0, paired=True)),
+        )
+    )
+
+    (kind,) = analysis.classifications
+    fact = next(f for f in kind.evidence if f.code is FactCode.CPU_PER_TASK)
+    assert fact_text(fact) == (
+        "no GIL here, so no GIL waits: CPU per task 100 ms on one worker, "
+        "300 ms on threads ×4 (3.00× as much)"
+    )
+    with_gil = analyse(result_of(measured("sequential", 1, [0.4] * 5), measured("threads", 4, [0.4] * 5)))
+    assert FactCode.CPU_PER_TASK not in {f.code for f in with_gil.classifications[0].evidence}

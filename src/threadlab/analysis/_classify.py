@@ -17,6 +17,7 @@ the kind is ``Kind.UNKNOWN`` and the evidence says what is missing
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -145,6 +146,47 @@ def thread_waits(group: Group) -> tuple[Measured, PointWaits] | None:
     return max(found, key=lambda pair: (pair[0].workers, pair[0].speedup or 0.0), default=None)
 
 
+def _cpu_per_task(measured: Measured) -> float | None:
+    """The median over a point's samples of its CPU time per task; None where not measured."""
+    found = sorted(
+        cpu / sample.tasks
+        for sample in measured.measurement.samples
+        for cpu in (sample.cpu_s,)
+        if cpu is not None and sample.tasks > 0
+    )
+    return statistics.median(found) if found else None
+
+
+def _free_threaded_cpu(group: Group) -> Fact | None:
+    """On a build without a GIL: CPU per task of sequential and of its widest threads point.
+
+    No GIL means no GIL waits: threads that contend (on a lock, on memory, on reference counts
+    of shared objects) show it as CPU per task that grows with the workers.
+    """
+    base = group.baseline()
+    threads = [
+        m
+        for m in group.members
+        if m.strategy != "sequential"
+        and m.workers >= 2
+        and own_gil(m.measurement) is False
+        and without_gil(m.measurement)
+    ]
+    if base is None or not threads:
+        return None
+    widest = max(threads, key=lambda m: m.workers)
+    alone, many = _cpu_per_task(base), _cpu_per_task(widest)
+    if alone is None or many is None:
+        return None
+    return Fact(FactCode.CPU_PER_TASK, widest.name, widest.workers, many, alone)
+
+
+def without_gil(measurement: Measurement) -> bool:
+    """Whether the point ran on a free-threaded build with its GIL off."""
+    interpreter = measurement.interpreter
+    return interpreter is not None and interpreter.free_threaded and not interpreter.gil_enabled
+
+
 def _wait_fact(group: Group) -> Fact | None:
     """The threads' dominant wait where it is the GIL or a lock, as a fact citing its share and line."""
     found = thread_waits(group)
@@ -192,6 +234,9 @@ def classify(group: Group, cpu_count: int | None, noise: NoiseReport | None = No
         evidence.append(Fact(FactCode.THREADS, point.name, point.workers, gain, point.cpu_per_wall))
     if separate:
         evidence.append(Fact(FactCode.OWN_GIL, separate[0].name, separate[0].workers, separate[1]))
+    free = _free_threaded_cpu(group)
+    if free is not None:
+        evidence.append(free)
     found = parallel_inside(group)
     if found is not None:
         inside, busy = found

@@ -96,6 +96,9 @@ class FactCode(enum.StrEnum):
             time waiting for the GIL, most at ``line``: the dominant wait.
         LOCK_HELD: the chosen point (``point``) gives each worker a lock of its own: it helps
             only where the lock guards nothing the workers share.
+        CPU_PER_TASK: on a build without a GIL, the threads point (``point``, ``workers``)
+            spent ``value`` CPU seconds per task, against ``other`` on one worker: contention
+            there shows as CPU per task that grows with the workers, not as GIL waits.
         SPLIT: the chosen split, ``workers`` × ``inner`` native threads, ``speedup``
             against one worker with all its native threads.
     """
@@ -125,6 +128,7 @@ class FactCode(enum.StrEnum):
     WAITS_LOCK = "waits-lock"
     WAITS_GIL = "waits-gil"
     LOCK_HELD = "lock-held"
+    CPU_PER_TASK = "cpu-per-task"
 
 
 @dataclass(frozen=True, slots=True)

@@ -110,6 +110,13 @@ def fact_text(fact: Fact) -> str:
             f"the run, so no strategy could have run this work in parallel: whether it holds the GIL "
             f"cannot be told here; measure again when the machine is quieter"
         )
+    if code is FactCode.CPU_PER_TASK:
+        alone, many = fact.other or 0.0, _figure(fact)
+        grown = f"{many / alone:.2f}× as much" if alone > 0 else "more"
+        return (
+            f"no GIL here, so no GIL waits: CPU per task {duration(alone)} on one worker, "
+            f"{duration(many)} on {fact.point} ×{fact.workers} ({grown})"
+        )
     if code is FactCode.WAITS_LOCK:
         return (
             f"serialised on a lock{_at(fact.line)}: {fact.point} ×{fact.workers} spent "
