@@ -264,3 +264,28 @@ def test_on_a_build_without_a_gil_the_evidence_cites_cpu_per_task_at_one_and_at_
     )
     with_gil = analyse(result_of(measured("sequential", 1, [0.4] * 5), measured("threads", 4, [0.4] * 5)))
     assert FactCode.CPU_PER_TASK not in {f.code for f in with_gil.classifications[0].evidence}
+
+
+def test_the_gil_is_read_at_the_fewest_threads_and_a_lock_at_any_count() -> None:
+    computing = Waits(cpu_s=0.99, gil_s=0.006, observations=100, threads=2)
+    tie = Waits(cpu_s=0.02, lock_s=0.41, sleep_s=0.55, observations=100, threads=2)
+    releases = analyse(
+        result_of(
+            measured("sequential", 1, [0.4] * 5, paired=True),
+            _waiting(measured("threads", 2, [0.2] * 5, cpu=2.0, paired=True), computing),
+            _waiting(measured("threads", 8, [0.2] * 5, cpu=2.0, paired=True), GIL_WAITS),
+        )
+    )
+    locked = analyse(
+        result_of(
+            measured("sequential", 1, [0.4] * 5, cpu=0.02, paired=True),
+            _waiting(measured("threads", 2, [0.4] * 5, cpu=0.02, paired=True), tie),
+            _waiting(measured("threads", 4, [0.4] * 5, cpu=0.02, paired=True), LOCK_WAITS),
+        )
+    )
+
+    (kind,) = releases.classifications
+    assert kind.kind is Kind.CPU_RELEASES_GIL
+    assert FactCode.WAITS_GIL not in {fact.code for fact in kind.evidence}
+    (kind,) = locked.classifications
+    assert (kind.kind, kind.evidence[-1].workers) == (Kind.LOCK, 4)
