@@ -636,7 +636,9 @@ def tour(quick: bool, out: Path, python: tuple[str, ...], no_waits: bool, quiet:
         advice=False,
         command=None,
         analysis=toured.analysis,
-        waits_of=frozenset({"threads"}),
+        # The lessons cite the waits that tell them; a table of every lesson's points (11 rows
+        # with the "which Python" lesson) would not fit 120 columns.
+        waits_of=frozenset(),
     )
     console.print("The lessons, as measured here:", style="bold")
     for number, finding in enumerate(toured.findings, start=1):
