@@ -329,7 +329,7 @@ def test_the_command_hands_its_options_to_the_api_and_prints_the_findings_in_ord
     assert code == 0, err
     progress = asked.pop("progress")
     assert isinstance(progress, threadlab.cli._ProgressView)
-    assert asked == {"quick": True, "python": ("3.12",), "out": tmp_path / "t.json"}
+    assert asked == {"quick": True, "python": ("3.12",), "out": tmp_path / "t.json", "waits": True}
     lessons = out.split("The lessons, as measured here:\n")[1].split("What to use, workload by workload:")[0]
     assert lessons == "1. First lesson\n   what it showed\n2. Second lesson\n   and this\n\n"
     assert out.index("The tour: what was measured on this machine") < out.index("The lessons, as measured")

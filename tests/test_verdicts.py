@@ -8,6 +8,7 @@ fixture functions of ``tests/fixtures/waits_tasks.py`` (``tests/data/make_data.p
 from __future__ import annotations
 
 import dataclasses
+import re
 import sys
 from pathlib import Path
 
@@ -289,3 +290,16 @@ def test_the_gil_is_read_at_the_fewest_threads_and_a_lock_at_any_count() -> None
     assert FactCode.WAITS_GIL not in {fact.code for fact in kind.evidence}
     (kind,) = locked.classifications
     assert (kind.kind, kind.evidence[-1].workers) == (Kind.LOCK, 4)
+
+
+def test_the_report_draws_where_the_time_went_beside_the_speedup_plot_only_where_it_was_measured() -> None:
+    from threadlab.render._html import html_report
+
+    measured_waits = html_report([("waits-lock.json", load_result(DATA / "waits-lock.json"))])
+    without = html_report([("results-small.json", load_result(DATA / "results-small.json"))])
+
+    figures = re.findall(r'<figure class="plot" data-plot="([a-z]+)"', measured_waits)
+    assert figures[:3] == ["speedup", "waits", "wall"]
+    # Self-contained: nothing is fetched (``tests/test_report.py`` checks the page in Chromium).
+    assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:|//)""", measured_waits)
+    assert 'data-plot="waits"' not in without
