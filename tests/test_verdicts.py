@@ -303,3 +303,16 @@ def test_the_report_draws_where_the_time_went_beside_the_speedup_plot_only_where
     # Self-contained: nothing is fetched (``tests/test_report.py`` checks the page in Chromium).
     assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:|//)""", measured_waits)
     assert 'data-plot="waits"' not in without
+
+
+def test_a_gain_without_parallel_work_beside_gil_waits_is_noise_and_the_work_holds_the_gil() -> None:
+    analysis = analyse(
+        result_of(
+            measured("sequential", 1, [0.4] * 5, cpu=0.69, paired=True),
+            _waiting(measured("threads", 2, [0.28] * 5, cpu=0.89, paired=True), GIL_WAITS),
+        )
+    )
+
+    (kind,) = analysis.classifications
+    assert kind.kind is Kind.CPU_HOLDS_GIL
+    assert kind.evidence[-1].code is FactCode.WAITS_GIL

@@ -261,8 +261,11 @@ def classify(group: Group, cpu_count: int | None, noise: NoiseReport | None = No
         return judged(Kind.LOCK, [*evidence, waited])
     if waited is not None:
         evidence.append(waited)
-    if waited is not None and threads is not None and not _gained(threads[1]) and cpu_count != 1:
-        # Threads that queued for the GIL and did not gain hold it: they wanted to compute,
+    parallel = threads is not None and (threads[0].cpu_per_wall or 0.0) > _PARALLEL_CPU
+    if waited is not None and threads is not None and not parallel and cpu_count != 1:
+        # Threads that queued for the GIL and did not compute in parallel hold it (a "gain"
+        # without parallel work is the machine's noise: count_loop's threads ×4 read 1.43× at
+        # CPU/wall 0.89 on a loaded 2-core machine, its ×2 waiting 32% for the GIL): they wanted to compute,
         # whatever CPU/wall a loaded machine gave sequential (0.41 for count_loop beside other
         # runs, its threads runnable 59% of the time), and no loaded machine nor a missing point
         # with a GIL per worker leaves it unsettled: the wait was seen.
