@@ -894,6 +894,7 @@ def test_the_built_in_workloads_declare_kinds_of_the_one_vocabulary() -> None:
         "cpu-holds-gil",
         "cpu-releases-gil",
         "mixed",
+        "lock-bound",
         "parallel-inside",
         "unknown",
     ]

@@ -368,5 +368,5 @@ def test_a_value_echoed_in_an_error_is_cut_to_80_characters(capsys: pytest.Captu
     assert code == 2
     assert err == (
         f"threadlab: error: --workload: unknown workload '{'a' * 80}…' (100,000 characters); "
-        "expected one of: compress, count, file-io, hash, http, matmul, mixed, sleep\n"
+        "expected one of: compress, count, file-io, hash, http, locked, matmul, mixed, sleep\n"
     )

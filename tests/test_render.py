@@ -59,6 +59,7 @@ from threadlab.render._rows import SUMMARY_COLUMNS, point_name, point_names, sum
 from threadlab.render._screen import folded_warnings, gist, screen_renderables, tour_answer
 from threadlab.render._tasks import TOO_SHORT, task_tables
 from threadlab.render._terminal import noise_lines, problem_lines, results_table
+from threadlab.render._waits import waits_renderables
 from threadlab.render.plots._figure import plain
 from threadlab.worker._text import printable, quoted
 
@@ -99,6 +100,7 @@ def shown(result: Result) -> str:
         *noise_lines(result),
         results_table(result),
         *task_tables(result),
+        *waits_renderables(result),
         *analysis_renderables(analyse(result)),
     )
 

@@ -46,7 +46,8 @@ def test_the_tour_spec_plans_the_classic_lessons_in_the_order_told() -> None:
     points = plan(spec)
 
     def sized(point: Point) -> dict[str, object]:  # the parameters the lessons set (defaults left out)
-        return {key: value for key, value in point.params.items() if key in ("duration", "iterations", "mb")}
+        named = ("duration", "iterations", "mb", "hold")
+        return {key: value for key, value in point.params.items() if key in named}
 
     sleep, count, sha = {"duration": 0.2}, {"iterations": 2_000_000}, {"mb": 16.0}
     classic = [p for p in points if p.workload != "matmul"]
@@ -58,6 +59,8 @@ def test_the_tour_spec_plans_the_classic_lessons_in_the_order_told() -> None:
         ("count", "sequential", 1, 2, count, 6),
         ("count", "threads", 2, 2, count, 6),
         ("count", "processes", 2, 2, count, 6),
+        ("locked", "sequential", 1, 4, {"hold": 0.01}, 3),
+        ("locked", "threads", 4, 4, {"hold": 0.01}, 3),
         ("hash", "sequential", 1, 2, sha, 6),
         ("hash", "threads", 2, 2, sha, 6),
     ]  # fmt: skip
@@ -71,10 +74,10 @@ def test_the_tour_spec_plans_the_classic_lessons_in_the_order_told() -> None:
         ("threads", 2, 2, {"n": 600}, 1, 6),
     ]  # fmt: skip
     assert {p.python for p in points} == {sys.executable}
-    assert (spec.max_time_s, spec.timeout_s, len(spec.parts)) == (10.0, 120.0, 6)
-    assert spec.workloads == ("sleep", "count", "hash", "matmul")
+    assert (spec.max_time_s, spec.timeout_s, len(spec.parts)) == (10.0, 120.0, 7)
+    assert spec.workloads == ("sleep", "count", "locked", "hash", "matmul")
     assert spec.strategies == ("sequential", "threads", "processes")
-    assert spec.workers == (1, 2, 1000)
+    assert spec.workers == (1, 2, 4, 1000)
 
 
 def test_the_full_tour_is_bigger_and_max_time_overrides_the_sizes() -> None:
@@ -86,6 +89,7 @@ def test_the_full_tour_is_bigger_and_max_time_overrides_the_sizes() -> None:
         {"duration": 1.0},
         {"duration": 1.0},
         {"iterations": 10_000_000},
+        {"hold": 0.02},
         {"mb": 64.0},
         {"n": 600, "inner_threads": 0},
         {"n": 600, "inner_threads": 1},
@@ -105,7 +109,7 @@ def test_the_which_python_lesson_is_one_part_per_compared_python() -> None:
     spec = tour_spec(False, sys.executable, (this, other))
 
     lesson = [p for p in plan(spec) if p.params.get("iterations") == ITERATIONS[False]]
-    assert len(spec.parts) == 8
+    assert len(spec.parts) == 9
     assert spec.pythons == (sys.executable, OTHER_PYTHON)
     here = ("sequential", "threads", "interpreters") if this.subinterpreters else ("sequential", "threads")
     assert [(p.python, p.strategy) for p in lesson] == [
@@ -255,10 +259,10 @@ def test_the_api_tour_returns_its_findings_and_writes_the_results_and_the_report
     saved = threadlab.load_result(out)
     assert saved.spec == result.spec
     assert plan(saved.spec) == tuple(m.point for m in result.measurements)
-    assert result.spec.parts[:6] == tour_spec(True, sys.executable, max_time_s=1.0).parts
+    assert result.spec.parts[:7] == tour_spec(True, sys.executable, max_time_s=1.0).parts
     assert "A NumPy product (600×600), already parallel inside" in titles
     compared = [
-        part.python for part in result.spec.parts[6:] if "dask" not in part.strategies
+        part.python for part in result.spec.parts[7:] if "dask" not in part.strategies
     ]  # newest first
     assert sorted(compared) == sorted([sys.executable, OTHER_PYTHON])
     page = (tmp_path / "tour.html").read_text(encoding="utf-8")
@@ -325,7 +329,13 @@ def test_the_command_hands_its_options_to_the_api_and_prints_the_findings_in_ord
     assert code == 0, err
     progress = asked.pop("progress")
     assert isinstance(progress, threadlab.cli._ProgressView)
-    assert asked == {"quick": True, "python": ("3.12",), "out": tmp_path / "t.json", "memory_budget": None}
+    assert asked == {
+        "quick": True,
+        "python": ("3.12",),
+        "out": tmp_path / "t.json",
+        "memory_budget": None,
+        "waits": True,
+    }
     # The answer first (the lessons), then the one compact table.
     lessons = out.split("The lessons, as measured here:\n")[1].split("point ")[0]
     assert lessons == "1. First lesson\n   what it showed\n2. Second lesson\n   and this\n\n"

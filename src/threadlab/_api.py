@@ -181,6 +181,7 @@ def run(
     out: str | os.PathLike[str] | None = None,
     progress: Progress | None = None,
     memory_budget: int | str | None = None,
+    waits: bool = True,
 ) -> Result:
     """Measure workloads × strategies × worker counts; return the result.
 
@@ -230,6 +231,8 @@ def run(
             round still sampling every point. Default: half the memory
             available. A sweep that cannot run ``repeat`` such rounds in
             ``max_time`` is refused with the numbers.
+        waits: False: no breakdown of where the worker threads' time went (on by default;
+            read from /proc on Linux, each point's samples carry it, or why it is missing).
 
     Returns:
         The result; ``result.interrupted`` is True if Ctrl-C cut it short.
@@ -289,7 +292,9 @@ def run(
     for line in [*notes, *([bounded] if bounded else [])]:
         progress.note(line)
     with _writer(out) as writer:
-        return execute(spec, writer=writer, points=points, progress=progress, memory_budget=budget)
+        return execute(
+            spec, writer=writer, points=points, progress=progress, memory_budget=budget, waits=waits
+        )
 
 
 def advise(
@@ -308,6 +313,7 @@ def advise(
     progress: Progress | None = None,
     scheduler: str | None = None,
     memory_budget: int | str | None = None,
+    waits: bool = True,
 ) -> Advice:
     """Measure a function under every strategy that applies and recommend one.
 
@@ -344,6 +350,8 @@ def advise(
             on its workers is then tried too (checked before any work starts).
         memory_budget: bytes (or a size such as ``"4GB"``) the live workers
             may hold, as ``run`` takes it; default: half the memory available.
+        waits: False: no breakdown of where the worker threads' time went (on by default;
+            read from /proc on Linux, each point's samples carry it, or why it is missing).
 
     Returns:
         An ``Advice``; ``advice.recommendation`` has ``strategy``, ``workers``,
@@ -404,6 +412,7 @@ def advise(
             warmup=warmup,
             scheduler=address,
             memory_budget=bytes_budget,
+            waits=waits,
         )
 
 
@@ -563,6 +572,7 @@ def tour(
     max_time: float | None = None,
     progress: Progress | None = None,
     memory_budget: int | str | None = None,
+    waits: bool = True,
 ) -> TourResult:
     """Run the classic lessons of Python concurrency here and say what they show.
 
@@ -591,6 +601,8 @@ def tour(
             of notes (a Python left out).
         memory_budget: bytes (or a size such as ``"4GB"``) the live workers
             may hold, as ``run`` takes it; default: half the memory available.
+        waits: False: no breakdown of where the worker threads' time went (on by default;
+            read from /proc on Linux, each point's samples carry it, or why it is missing).
 
     Returns:
         A ``TourResult``: the result, its analysis, the findings, and where
@@ -620,7 +632,7 @@ def tour(
     if report_path is not None:
         check_writable(report_path, "out")
     with _writer(results_path) as writer:
-        return _tour(quick, python, writer, results_path, report_path, max_time, progress, budget)
+        return _tour(quick, python, writer, results_path, report_path, max_time, progress, budget, waits)
 
 
 def _tour(
@@ -632,6 +644,7 @@ def _tour(
     max_time: float | None,
     progress: Progress | None,
     memory_budget: int | None = None,
+    waits: bool = True,
 ) -> TourResult:
     """``tour``, its results file's lock taken: chosen, measured, analysed once, told, reported."""
     from threadlab.analysis import analyse
@@ -661,7 +674,9 @@ def _tour(
     points = plan(spec, notes)
     for line in notes:
         progress.note(line)
-    result = execute(spec, writer=writer, points=points, progress=progress, memory_budget=memory_budget)
+    result = execute(
+        spec, writer=writer, points=points, progress=progress, memory_budget=memory_budget, waits=waits
+    )
     analysis = analyse(result)
     told = tuple(findings(result))
     if report_path is not None:

@@ -142,6 +142,16 @@ class _ProgressView(Progress):
         )
 
 
+# Where each worker thread's time went (GIL, a lock, sleeping, I/O), read from /proc beside
+# the worker: on by default; off saves the sidecar's start-up (0.08-0.13 s a worker).
+_waits_option = click.option(
+    "--no-waits",
+    "no_waits",
+    is_flag=True,
+    help="Do not read where the worker threads' time went (GIL, locks, sleeps, I/O).",
+)
+
+
 def _print_result(
     result: Result,
     title: str | None = None,
@@ -149,19 +159,22 @@ def _print_result(
     advice: bool = True,
     command: str | None = "run",
     analysis: Analysis | None = None,
+    waits_of: frozenset[str] | None = None,
 ) -> None:
-    """The machine's noise, the results table, its problems, then the analysis.
+    """The machine's noise, the results table, its problems, where the time went, then the analysis.
 
     ``command`` is the command whose options word what to do (``run``,
     ``advise``: ``render._analysis.OPTIONS``, ``--max-time N`` or
     ``--budget N`` for more time); None where the command cannot measure
     again (``show``, the tour), for the analysis's plain words. ``analysis``:
     the command's own, where the API made it (advise, tour); else made here.
+    ``waits_of``: the strategies whose waits are shown (advise: threads); None for all.
     """
     from threadlab.analysis import analyse
     from threadlab.render._analysis import OPTIONS, analysis_renderables
     from threadlab.render._tasks import task_tables
     from threadlab.render._terminal import noise_lines, problem_lines, results_table
+    from threadlab.render._waits import waits_renderables
 
     console = _out()
     for line in noise_lines(result):
@@ -175,6 +188,8 @@ def _print_result(
         console.print()
     for renderable in task_tables(result):
         console.print(renderable)
+    for renderable in waits_renderables(result, waits_of):
+        console.print(renderable)
     options = None if command is None else OPTIONS[command]
     analysis = analyse(result) if analysis is None else analysis
     for renderable in analysis_renderables(analysis, advice=advice, options=options):
@@ -182,17 +197,25 @@ def _print_result(
 
 
 def _print_screen(
-    result: Result, analysis: Analysis, answer: list[RenderableType], command: str | None
+    result: Result,
+    analysis: Analysis,
+    answer: list[RenderableType],
+    command: str | None,
+    waits_of: frozenset[str] | None = None,
 ) -> None:
-    """The default screen of run, advise and tour: the answer, one compact table, folded warnings."""
+    """The default screen of run, advise and tour: the answer, one compact table, folded warnings,
+    then where the time went (``waits_of`` as ``_print_result`` takes it)."""
     from threadlab.render._analysis import OPTIONS
     from threadlab.render._screen import screen_renderables
+    from threadlab.render._waits import waits_renderables
 
     console = _out()
     options = None if command is None else OPTIONS[command]
     for renderable in screen_renderables(
         result, analysis, answer, options=options, full_tracebacks=_state["debug"]
     ):
+        console.print(renderable)
+    for renderable in waits_renderables(result, waits_of):
         console.print(renderable)
 
 
@@ -341,6 +364,7 @@ def _interpreter_options(command: Callable[..., None]) -> Callable[..., None]:
     "else a LocalCluster here).",
 )
 @click.option("--out", "-o", type=_OUT_PATH, default=None, help="Write the results file here.")
+@_waits_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @_VERBOSE
 def run(
@@ -360,6 +384,7 @@ def run(
     gil: str,
     scheduler: str | None,
     out: Path | None,
+    no_waits: bool,
     quiet: bool,
     verbose: bool,
 ) -> None:
@@ -386,6 +411,7 @@ def run(
             scheduler=scheduler,
             out=out,
             progress=view,
+            waits=not no_waits,
         )
     if verbose:
         _print_result(result)
@@ -435,6 +461,7 @@ def run(
     help="tcp://HOST:PORT of a running Dask scheduler: try dask on its workers too.",
 )
 @click.option("--out", "-o", type=_OUT_PATH, default=None, help="Write the results file, analysis included.")
+@_waits_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @_VERBOSE
 def advise(
@@ -451,6 +478,7 @@ def advise(
     gil: str,
     scheduler: str | None,
     out: Path | None,
+    no_waits: bool,
     quiet: bool,
     verbose: bool,
 ) -> None:
@@ -477,16 +505,24 @@ def advise(
             progress=view,
             scheduler=scheduler,
             memory_budget=memory_budget,
+            waits=not no_waits,
         )
     if not verbose:
         answer: list[RenderableType] = [Text(printable(f"note: {note}")) for note in found.notes]
         answer.extend(advice_renderables(found.analysis, OPTIONS["advise"]))
-        _print_screen(found.result, found.analysis, [*answer, Text("")], "advise")
+        _print_screen(
+            found.result, found.analysis, [*answer, Text("")], "advise", waits_of=frozenset({"threads"})
+        )
         _finish(found.result, out)
         return
     console = _out()
     _print_result(
-        found.result, title=f"advise {target}", advice=False, command="advise", analysis=found.analysis
+        found.result,
+        title=f"advise {target}",
+        advice=False,
+        command="advise",
+        analysis=found.analysis,
+        waits_of=frozenset({"threads"}),
     )
     for note in found.notes:
         _say(console, f"note: {note}")
@@ -690,22 +726,36 @@ def strategies() -> None:
     help="Memory the live workers may hold, like 4GB; past it, workers are closed and started afresh "
     "in their turn. Default: half the memory available.",
 )
+@_waits_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @_VERBOSE
 def tour(
-    quick: bool, out: Path, python: tuple[str, ...], memory_budget: int | None, quiet: bool, verbose: bool
+    quick: bool,
+    out: Path,
+    python: tuple[str, ...],
+    memory_budget: int | None,
+    no_waits: bool,
+    quiet: bool,
+    verbose: bool,
 ) -> None:
     """Run the classic lessons of Python concurrency here and explain what they show."""
     from threadlab._api import tour as tour_api
 
     view = _ProgressView(quiet)
     with view.progress:
-        toured = tour_api(quick=quick, python=python, out=out, progress=view, memory_budget=memory_budget)
+        toured = tour_api(
+            quick=quick,
+            python=python,
+            out=out,
+            progress=view,
+            memory_budget=memory_budget,
+            waits=not no_waits,
+        )
     if not verbose:
         from threadlab.render._screen import tour_answer
 
         lessons = [(finding.title, finding.text) for finding in toured.findings]
-        _print_screen(toured.result, toured.analysis, tour_answer(lessons), None)
+        _print_screen(toured.result, toured.analysis, tour_answer(lessons), None, waits_of=frozenset())
     else:
         _print_tour_in_full(toured)
     if toured.report_path is not None:
@@ -719,7 +769,16 @@ def _print_tour_in_full(toured: TourResult) -> None:
 
     console = _out()
     title = "The tour: what was measured on this machine"
-    _print_result(toured.result, title=title, advice=False, command=None, analysis=toured.analysis)
+    _print_result(
+        toured.result,
+        title=title,
+        advice=False,
+        command=None,
+        analysis=toured.analysis,
+        # The lessons cite the waits that tell them; a table of every lesson's points (11 rows
+        # with the "which Python" lesson) would not fit 120 columns.
+        waits_of=frozenset(),
+    )
     console.print("The lessons, as measured here:", style="bold")
     for number, finding in enumerate(toured.findings, start=1):
         _say(console, f"{number}. {finding.title}", style="bold")

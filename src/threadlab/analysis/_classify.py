@@ -7,13 +7,17 @@ CPU/wall says whether the tasks mostly wait or mostly
 compute; for computing work, whether threads gained (and kept more than one
 core busy) says whether it releases the GIL, and a gain on a strategy with
 a GIL per worker (``Strategy.shares_one_gil`` false) confirms that it holds
-it. Where the measurements cannot tell, the kind is ``Kind.UNKNOWN`` and the
-evidence says what is missing (:class:`Fact` values), and its remedies what
-would settle it.
+it. Where the threads' waits were measured (``Sample.waits``), their dominant
+wait decides before any ratio: threads queueing on a lock are lock-bound
+whatever their CPU/wall says (a lock around a sleep reads as waiting work),
+and threads waiting for the GIL hold it. Where the measurements cannot tell,
+the kind is ``Kind.UNKNOWN`` and the evidence says what is missing
+(:class:`Fact` values), and its remedies what would settle it.
 """
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -21,6 +25,7 @@ from threadlab.analysis._group import Group, Measured
 from threadlab.analysis._noise import NoiseReport
 from threadlab.analysis._remedy import Remedy
 from threadlab.analysis._verdict import REAL_GAIN, Fact, FactCode
+from threadlab.analysis._waits import PointWaits, point_waits
 from threadlab.model import Measurement
 from threadlab.worker import strategies as strategy_registry
 from threadlab.worker._kinds import Kind
@@ -125,6 +130,90 @@ def _best_parallel(group: Sequence[Measured], own: bool) -> tuple[Measured, floa
     return best
 
 
+def thread_waits(group: Group) -> list[tuple[Measured, PointWaits]]:
+    """The waits of the group's points with 2+ workers sharing one GIL, the fewest workers first.
+
+    ``threads`` before ``thread-pool`` at the same count: the plain threads are what people read.
+    """
+    found = [
+        (m, waits)
+        for m in group.members
+        if m.strategy != "sequential" and m.workers >= 2 and own_gil(m.measurement) is False
+        for waits in (point_waits(m.measurement.samples),)
+        if waits is not None and waits.observations
+    ]
+    return sorted(found, key=lambda pair: (pair[0].workers, pair[0].strategy != "threads"))
+
+
+def _cpu_per_task(measured: Measured) -> float | None:
+    """The median over a point's samples of its CPU time per task; None where not measured."""
+    found = sorted(
+        cpu / sample.tasks
+        for sample in measured.measurement.samples
+        for cpu in (sample.cpu_s,)
+        if cpu is not None and sample.tasks > 0
+    )
+    return statistics.median(found) if found else None
+
+
+def _free_threaded_cpu(group: Group) -> Fact | None:
+    """On a build without a GIL: CPU per task of sequential and of its widest threads point.
+
+    No GIL means no GIL waits: threads that contend (on a lock, on memory, on reference counts
+    of shared objects) show it as CPU per task that grows with the workers.
+    """
+    base = group.baseline()
+    threads = [
+        m
+        for m in group.members
+        if m.strategy != "sequential"
+        and m.workers >= 2
+        and own_gil(m.measurement) is False
+        and without_gil(m.measurement)
+    ]
+    if base is None or not threads:
+        return None
+    widest = max(threads, key=lambda m: m.workers)
+    alone, many = _cpu_per_task(base), _cpu_per_task(widest)
+    if alone is None or many is None:
+        return None
+    return Fact(FactCode.CPU_PER_TASK, widest.name, widest.workers, many, alone)
+
+
+def without_gil(measurement: Measurement) -> bool:
+    """Whether the point ran on a free-threaded build with its GIL off."""
+    interpreter = measurement.interpreter
+    return interpreter is not None and interpreter.free_threaded and not interpreter.gil_enabled
+
+
+def _wait_fact(group: Group) -> Fact | None:
+    """The threads' dominant wait where it is a lock or the GIL, as a fact citing its share and line.
+
+    A lock: at any count of threads, the first where it dominates. W threads queueing on a
+    lock around a sleep wait (W-1)/W of their time on it; at 2 it ties with the sleep (lock
+    41%, sleep 55% on waits_tasks.locked_sleep, 3.11, advise --budget 30), at 4 it dominates
+    (59%). The GIL: only at the fewest threads. Work that releases the GIL still queues to take
+    it back between calls when many threads share it: sha256 of 4 MB waited 15-32% for it on
+    8-32 threads, 0.6% on 2 (same run).
+    """
+    found = thread_waits(group)
+    for point, waits in found:
+        if waits.dominant == "lock":
+            return Fact(
+                FactCode.WAITS_LOCK,
+                point.name,
+                point.workers,
+                waits.share("lock"),
+                line=waits.top_line("lock"),
+            )
+    if found and found[0][1].dominant == "gil":
+        point, waits = found[0]
+        return Fact(
+            FactCode.WAITS_GIL, point.name, point.workers, waits.share("gil"), line=waits.top_line("gil")
+        )
+    return None
+
+
 def classify(group: Group, cpu_count: int | None, noise: NoiseReport | None = None) -> Classification:
     """Judge the kind of work from the measured CPU/wall and speedups.
 
@@ -157,6 +246,9 @@ def classify(group: Group, cpu_count: int | None, noise: NoiseReport | None = No
         evidence.append(Fact(FactCode.THREADS, point.name, point.workers, gain, point.cpu_per_wall))
     if separate:
         evidence.append(Fact(FactCode.OWN_GIL, separate[0].name, separate[0].workers, separate[1]))
+    free = _free_threaded_cpu(group)
+    if free is not None:
+        evidence.append(free)
     found = parallel_inside(group)
     if found is not None:
         inside, busy = found
@@ -164,6 +256,20 @@ def classify(group: Group, cpu_count: int | None, noise: NoiseReport | None = No
         pool = None if native is None else native.most_threads()
         evidence[0] = Fact(FactCode.BUSY_INSIDE, inside.name, 1, busy, inside.cpu_per_wall, pool=pool)
         return judged(Kind.PARALLEL_INSIDE, evidence)
+    waited = _wait_fact(group)
+    if waited is not None and waited.code is FactCode.WAITS_LOCK:
+        return judged(Kind.LOCK, [*evidence, waited])
+    if waited is not None:
+        evidence.append(waited)
+    parallel = threads is not None and (threads[0].cpu_per_wall or 0.0) > _PARALLEL_CPU
+    if waited is not None and threads is not None and not parallel and cpu_count != 1:
+        # Threads that queued for the GIL and did not compute in parallel hold it (a "gain"
+        # without parallel work is the machine's noise: count_loop's threads ×4 read 1.43× at
+        # CPU/wall 0.89 on a loaded 2-core machine, its ×2 waiting 32% for the GIL): they wanted to compute,
+        # whatever CPU/wall a loaded machine gave sequential (0.41 for count_loop beside other
+        # runs, its threads runnable 59% of the time), and no loaded machine nor a missing point
+        # with a GIL per worker leaves it unsettled: the wait was seen.
+        return judged(Kind.CPU_HOLDS_GIL, evidence)
     if cpu < _IO_BOUND:
         return judged(Kind.IO, evidence)
     if cpu < _CPU_BOUND:

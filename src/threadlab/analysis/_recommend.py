@@ -355,9 +355,18 @@ def _already_parallel(
 
 
 def _use(answer: Recommendation, chosen: Measured, measured: Speedup) -> Recommendation:
-    """Use the chosen point: its interval is a gain."""
+    """Use the chosen point: its interval is a gain.
+
+    For lock-bound work on workers with a GIL (and so a lock) each, a warning reason: the
+    gain holds only where the lock guards nothing the workers share (each process locks
+    its own copy), which no measurement here can tell.
+    """
+    reasons = answer.reasons
+    if answer.classification.kind is Kind.LOCK and own_gil(chosen.measurement):
+        reasons = (*reasons, Fact(FactCode.LOCK_HELD, chosen.name, chosen.workers))
     return dataclasses.replace(
         answer,
+        reasons=reasons,
         strategy=chosen.strategy,
         workers=chosen.workers,
         speedup=measured.value,

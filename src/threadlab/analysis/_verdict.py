@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from threadlab.model import NativePool
+from threadlab.model import NativePool, WaitLine
 from threadlab.worker._kinds import Kind
 
 __all__ = ["CLEAR_GAIN", "REAL_GAIN", "Fact", "FactCode", "Speedup", "gain"]
@@ -90,6 +90,15 @@ class FactCode(enum.StrEnum):
             speedup, within ``other`` (a share): the fewer workers win.
         SHORT_TASKS: the median task takes ``value`` seconds.
         LEFT_OUT: a point (``speedup``) run on top of native pools that use the cores.
+        WAITS_LOCK: the threads point (``point``, ``workers``) spent ``value`` of its threads'
+            time waiting on a lock, most at ``line``: the dominant wait.
+        WAITS_GIL: the threads point (``point``, ``workers``) spent ``value`` of its threads'
+            time waiting for the GIL, most at ``line``: the dominant wait.
+        LOCK_HELD: the chosen point (``point``) gives each worker a lock of its own: it helps
+            only where the lock guards nothing the workers share.
+        CPU_PER_TASK: on a build without a GIL, the threads point (``point``, ``workers``)
+            spent ``value`` CPU seconds per task, against ``other`` on one worker: contention
+            there shows as CPU per task that grows with the workers, not as GIL waits.
         SPLIT: the chosen split, ``workers`` × ``inner`` native threads, ``speedup``
             against one worker with all its native threads.
     """
@@ -116,6 +125,10 @@ class FactCode(enum.StrEnum):
     SHORT_TASKS = "short-tasks"
     LEFT_OUT = "left-out"
     SPLIT = "split"
+    WAITS_LOCK = "waits-lock"
+    WAITS_GIL = "waits-gil"
+    LOCK_HELD = "lock-held"
+    CPU_PER_TASK = "cpu-per-task"
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +146,7 @@ class Fact:
         pool: the busiest native pool (``BUSY_INSIDE``, ``ONE_CALL_BUSY``), where one is known.
         python: the Python's version (``GIL_ON``).
         cause: why a free-threaded build had its GIL on (``GIL_ON``); None where not recorded.
+        line: the line holding most of the wait (``WAITS_LOCK``, ``WAITS_GIL``), where one was found.
     """
 
     code: FactCode
@@ -146,3 +160,4 @@ class Fact:
     pool: NativePool | None = None
     python: str = ""
     cause: str | None = None
+    line: WaitLine | None = None

@@ -207,6 +207,7 @@ def advise_sweep(
     progress: Progress | None = None,
     scheduler: str = "",
     memory_budget: int | None = None,
+    waits: bool = True,
 ) -> Sweep:
     """Measure a user's function under every strategy that applies, within ``budget_s``.
 
@@ -215,6 +216,7 @@ def advise_sweep(
     measured. ``scheduler``: the address of a running Dask scheduler, checked
     by the caller; ``dask`` is then tried on its workers too. ``writer``
     saves the points after every round; the caller analyses the result, once.
+    ``waits`` False: the sweep's workers read no breakdown of waits.
 
     One deadline for the whole sweep, ``budget_s`` from its start: every
     step (the import probe, the probe of the calls, each worker's start and
@@ -270,6 +272,7 @@ def advise_sweep(
         retire_below=_RETIRE_BELOW,
         deadline=deadline,
         memory_budget=memory_budget,
+        waits=waits,
     )
     return Sweep(result, (*planned.notes, *_cut_short(result, budget_s)))
 

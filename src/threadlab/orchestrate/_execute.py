@@ -38,6 +38,7 @@ def execute(
     retire_below: float | None = None,
     deadline: float | None = None,
     memory_budget: int | None = None,
+    waits: bool = True,
 ) -> Result:
     """Measure every point of ``spec`` in interleaved rounds, group by group, saving after every round.
 
@@ -62,6 +63,7 @@ def execute(
             (advise's budget): no worker step runs past it (``measure_group``).
         memory_budget: bytes each group's live workers may hold
             (``measure_group``); None: a worker per point, all alive.
+        waits: False leaves out the breakdown of where the threads' time went.
 
     Raises:
         SpecError: the spec is refused (before any work starts).
@@ -72,7 +74,7 @@ def execute(
         points = plan(spec, notes)
         for line in notes:
             progress.note(line)
-    return _execute(spec, writer, tuple(points), progress, retire_below, deadline, memory_budget)
+    return _execute(spec, writer, tuple(points), progress, retire_below, deadline, memory_budget, waits)
 
 
 def _execute(
@@ -83,6 +85,7 @@ def _execute(
     retire_below: float | None,
     deadline: float | None = None,
     memory_budget: int | None = None,
+    waits: bool = True,
 ) -> Result:
     """``execute``'s rounds, group by group, saved through ``writer`` (if any) after each."""
     environment = Environment(**environment_info())
@@ -120,6 +123,7 @@ def _execute(
                 retire_below=retire_below,
                 deadline=deadline,
                 memory_budget=memory_budget,
+                waits=waits,
             )
             measured.extend(outcome.measurements)
             rounds.append(outcome.rounds)

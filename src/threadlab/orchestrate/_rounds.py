@@ -252,12 +252,12 @@ def _retire(sessions: Sequence[WorkerSession], measurements: Sequence[Measuremen
 
 
 def _worker_sessions(
-    *, timeout_s: float | None, on_sample: OnSample | None, deadline: float | None
+    *, timeout_s: float | None, on_sample: OnSample | None, deadline: float | None, waits: bool = True
 ) -> SessionFactory:
     """The ``SessionFactory`` of real workers, with the group's options."""
 
     def session(point: Point) -> WorkerSession:
-        return WorkerSession(point, timeout_s=timeout_s, on_sample=on_sample, deadline=deadline)
+        return WorkerSession(point, timeout_s=timeout_s, on_sample=on_sample, deadline=deadline, waits=waits)
 
     return session
 
@@ -380,6 +380,7 @@ def measure_group(
     deadline: float | None = None,
     memory_budget: int | None = None,
     session_factory: SessionFactory | None = None,
+    waits: bool = True,
 ) -> GroupOutcome:
     """Measure one group of points in interleaved rounds until precise enough or out of time.
 
@@ -411,12 +412,16 @@ def measure_group(
             and started afresh as their points' turns come. Every round
             still samples every point, in the same rotation. None: no bound.
         session_factory: makes each point's session (synthetic ones in tests).
+        waits: False leaves out the breakdown of where the threads' time went
+            (``--no-waits``: the worker starts no sidecar).
 
     Returns:
         The measurements, in the order of ``points``, and their ``Rounds``.
     """
     if session_factory is None:
-        session_factory = _worker_sessions(timeout_s=timeout_s, on_sample=on_sample, deadline=deadline)
+        session_factory = _worker_sessions(
+            timeout_s=timeout_s, on_sample=on_sample, deadline=deadline, waits=waits
+        )
     sessions = [session_factory(point) for point in points]
     bound = LiveBound(memory_budget)
     waiting: set[int] = set()  # points whose first worker the budget left for their turn

@@ -9,12 +9,13 @@ adds its own (``render/_analysis.py``, ``OPTIONS``).
 
 from __future__ import annotations
 
-from threadlab._units import duration, milliseconds, ratio, speedup
+from threadlab._units import duration, milliseconds, percent, ratio, speedup
 from threadlab.analysis import GroupPrecision, Kind, Recommendation, USLFit
 from threadlab.analysis._pools import DaskSplit, SplitAdvice, SplitComparison, TaskOverhead
 from threadlab.analysis._recommend import Choice, Verdict
 from threadlab.analysis._verdict import Fact, FactCode, Speedup
-from threadlab.model import NativePool
+from threadlab.model import NativePool, WaitLine
+from threadlab.render._waits import line_words
 
 __all__ = [
     "advice_text",
@@ -67,6 +68,11 @@ def _measured(fact: Fact) -> str:
     return f"{fact.point} ×{fact.workers}: {fact.speedup.value:.2f}× sequential{paired}"
 
 
+def _at(line: WaitLine | None) -> str:
+    """`` at waits_tasks.py:35 (locked_sleep)``, or empty where no line was found."""
+    return "" if line is None else f" at {line_words(line)}"
+
+
 def fact_text(fact: Fact) -> str:
     """One fact behind a classification or a recommendation, in plain words citing its numbers."""
     code = fact.code
@@ -104,6 +110,23 @@ def fact_text(fact: Fact) -> str:
             f"the run, so no strategy could have run this work in parallel: whether it holds the GIL "
             f"cannot be told here; measure again when the machine is quieter"
         )
+    if code is FactCode.CPU_PER_TASK:
+        alone, many = fact.other or 0.0, _figure(fact)
+        grown = f"{many / alone:.2f}× as much" if alone > 0 else "more"
+        return (
+            f"no GIL here, so no GIL waits: CPU per task {duration(alone)} on one worker, "
+            f"{duration(many)} on {fact.point} ×{fact.workers} ({grown})"
+        )
+    if code is FactCode.WAITS_LOCK:
+        return (
+            f"serialised on a lock{_at(fact.line)}: {fact.point} ×{fact.workers} spent "
+            f"{percent(_figure(fact))} of their time waiting on it"
+        )
+    if code is FactCode.WAITS_GIL:
+        return (
+            f"waits for the GIL{_at(fact.line)}: {fact.point} ×{fact.workers} spent "
+            f"{percent(_figure(fact))} of their time waiting for it"
+        )
     return _reason_text(fact)
 
 
@@ -132,6 +155,11 @@ def _reason_text(fact: Fact) -> str:
         return (
             f"{fact.point} ×{fact.workers}: {_figure(fact):.2f}×, left out: its workers run on top of native "
             f"pools that already use the cores"
+        )
+    if code is FactCode.LOCK_HELD:
+        return (
+            f"but on {fact.point} each worker has its own copy of the lock: that helps only where the "
+            f"lock guards nothing the workers share"
         )
     assert code is FactCode.SPLIT and fact.speedup is not None, f"{code} is worded"
     threads = f"{fact.inner} native thread{'s' if fact.inner != 1 else ''}"
@@ -171,6 +199,14 @@ def _why(kind: Kind, chosen: Choice) -> str:
         )
     if kind is Kind.MIXED:
         return "The tasks both wait and compute; the waiting overlaps."
+    if kind is Kind.LOCK and chosen.own_gil:
+        return (
+            f"The threads queue on one lock; on {chosen.strategy} each worker has its own copy of it, "
+            f"which is right only where the lock guards nothing shared. Else hold the lock for less "
+            f"time or split it."
+        )
+    if kind is Kind.LOCK:
+        return "The threads queue on one lock: hold it for less time or split it to gain more."
     return ""
 
 
@@ -179,6 +215,11 @@ def _why_not(kind: Kind, chosen: Choice) -> str:
         return (
             "The work holds the GIL, so threads take turns; if processes did not help either, "
             "their start-up and data transfer cost as much as they save." + _gil_back_on(chosen)
+        )
+    if kind is Kind.LOCK:
+        return (
+            "The threads queue on one lock, so they run one at a time: hold the lock for less time "
+            "or split it."
         )
     return "The interval rules out a gain worth having." + _gil_back_on(chosen)
 

@@ -371,6 +371,28 @@ def _figure(svg: bytes, kind: str, caption: str) -> str:
     )
 
 
+def _waits_plot(result: Result) -> list[str]:
+    """Beside the speedup plot: where each point's threads' time went, for points of 2+ workers."""
+    from threadlab.analysis import point_waits
+    from threadlab.render.plots import waits
+
+    names = point_names(result.measurements)
+    found = [
+        (name, measured)
+        for measurement, name in zip(result.measurements, names, strict=True)
+        if measurement.point.workers >= 2
+        for measured in (point_waits(measurement.samples),)
+        if measured is not None and measured.observations
+    ]
+    if not found:
+        return []
+    caption = (
+        "Where the time went: each bar splits a point's worker threads' time into on a CPU, runnable "
+        "(waiting for a core), the GIL, a lock, sleeping, I/O and other, read from /proc beside the worker."
+    )
+    return [_figure(waits.draw(found, "svg"), "waits", caption)]
+
+
 def _plots(result: Result, analysis: Analysis) -> str:
     from threadlab.render import plots
 
@@ -383,6 +405,8 @@ def _plots(result: Result, analysis: Analysis) -> str:
             parts.append(_text("p", f"No {kind} plot: {nothing}", "missing"))
             continue
         parts.append(_figure(svg, kind, _CAPTIONS[kind]))
+        if kind == "speedup":
+            parts.extend(_waits_plot(result))
     chosen = plots.timeline_points(result)
     if chosen:
         parts.append(_text("h4", "Timelines"))

@@ -7,6 +7,8 @@
         ▼
     waits_table: one row per point, the share of its threads' time per category
     waits_lines_table: per point, the top line of each category of 1% or more
+    waits_renderables: run's and advise's compact view of a result: the table, then
+        each point's dominant wait at its line, or one line saying why none was measured
 
 Only words and layout: the shares, the dominant wait and the lines are the
 analysis' (``threadlab.analysis._waits``); numbers are formatted by
@@ -19,12 +21,14 @@ import os
 from collections.abc import Sequence
 
 from rich import box
+from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from threadlab._units import percent
-from threadlab.analysis import PointWaits
-from threadlab.model import WAIT_CATEGORIES, WaitLine
+from threadlab.analysis import PointWaits, point_waits
+from threadlab.model import WAIT_CATEGORIES, Result, WaitLine
+from threadlab.render._rows import point_names
 from threadlab.worker._text import printable
 
 # What each category is called in a table's header and in a line's description.
@@ -103,3 +107,43 @@ def waits_lines_table(points: Sequence[tuple[str, PointWaits]]) -> Table:
                 Text(printable(line_words(top))),
             )
     return table
+
+
+def waits_renderables(result: Result, strategies: frozenset[str] | None = None) -> list[RenderableType]:
+    """Where the time went, compact: the points of 2+ workers that have waits, and each dominant wait's line.
+
+    Args:
+        result: what was measured.
+        strategies: only these strategies' points (advise: ``threads``); None for every strategy.
+
+    Returns:
+        The table and one line per dominant wait; one line saying why, where the breakdown was
+        asked for and not measured (not Linux, /proc unreadable); nothing where none was asked for.
+    """
+    # The workload is named only where several were measured: the table stays narrow.
+    several = len({m.point.workload_label() for m in result.measurements}) > 1
+    names = point_names(result.measurements, workload=several)
+    points: list[tuple[str, PointWaits]] = []
+    notes: list[str] = []
+    for measurement, name in zip(result.measurements, names, strict=True):
+        point = measurement.point
+        if point.workers < 2 or (strategies is not None and point.strategy not in strategies):
+            continue
+        waits = point_waits(measurement.samples)
+        if waits is None:
+            continue
+        if waits.observations:
+            points.append((name, waits))
+        notes.extend(waits.notes)
+    if not points:
+        why = dict.fromkeys(notes)
+        return [Text(f"Where the time went: not measured — {printable(note)}") for note in why]
+    shown: list[RenderableType] = [waits_table(points)]
+    for label, waits in points:
+        dominant = waits.dominant
+        top = None if dominant is None else waits.top_line(dominant)
+        if dominant is not None and top is not None:
+            share = percent(waits.share(dominant))
+            words = f"{CATEGORY_WORDS[dominant]} {share} at {line_words(top)}"
+            shown.append(Text(printable(f"  {label}: {words}")))
+    return shown

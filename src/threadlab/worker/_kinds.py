@@ -29,6 +29,8 @@ class Kind(str, enum.Enum):
         CPU_RELEASES_GIL: the tasks compute in C code that releases the GIL
             (hashlib, zlib): threads run them in parallel.
         MIXED: the tasks both wait and compute.
+        LOCK: the threads queue on one lock (measured: their dominant wait):
+            whatever the lock guards runs one thread at a time.
         PARALLEL_INSIDE: one task alone keeps several cores busy: native code
             (BLAS under NumPy, OpenMP) runs its own pool of threads inside each
             call, so more workers only compete for the same cores unless each
@@ -41,6 +43,7 @@ class Kind(str, enum.Enum):
     CPU_HOLDS_GIL = "cpu-holds-gil"
     CPU_RELEASES_GIL = "cpu-releases-gil"
     MIXED = "mixed"
+    LOCK = "lock-bound"
     PARALLEL_INSIDE = "parallel-inside"
     UNKNOWN = "unknown"
 
@@ -60,6 +63,7 @@ KIND_WORDS: Dict[Kind, str] = {
     Kind.CPU_HOLDS_GIL: "cpu-bound, holds the GIL",
     Kind.CPU_RELEASES_GIL: "cpu-bound, releases the GIL",
     Kind.MIXED: "mixed",
+    Kind.LOCK: "serialised on a lock",
     Kind.PARALLEL_INSIDE: "already parallel inside",
     Kind.UNKNOWN: "unclear",
 }

@@ -12,6 +12,7 @@ image file's bytes). Nothing is written or shown here.
                                     ──► wall.draw(points)        median wall per point, min–max whiskers
                                     ──► timeline.draw(panels)    one row per worker, one bar per task
                                     ──► cpu.draw(points)         CPU time / wall time per point
+    [(name, PointWaits)] (the report) ──► waits.draw(points)  where each point's threads' time went
                                               │
                                               ▼ _figure.py: PNG (Agg) or SVG (text as paths) bytes
 """

@@ -17,6 +17,7 @@ _MODULES: Dict[str, str] = {
     "count": "count",
     "file-io": "file_io",
     "hash": "hash",
+    "locked": "locked",
     "matmul": "matmul",
     "http": "http",
     "mixed": "mixed",

@@ -1,0 +1,74 @@
+"""The waits plot: one stacked bar per point, its threads' time split by where it went.
+
+Each bar is a point's shares (``analysis.PointWaits``): on a CPU, runnable,
+the GIL, a lock, sleeping, I/O, other, summing to 1; the report draws it
+beside the speedup plot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from threadlab.analysis import PointWaits
+from threadlab.model import WAIT_CATEGORIES
+from threadlab.render.plots._figure import ImageFormat, drawing, image_bytes, new_figure, plain
+
+# One colour per category: computing in greens, the serialising waits (GIL, lock) in reds,
+# the overlapping ones (sleep, I/O) in blues, what is left in grey.
+CATEGORY_COLOURS: dict[str, str] = {
+    "cpu": "#2e7d32",
+    "runnable": "#a5d6a7",
+    "gil": "#c62828",
+    "lock": "#ef9a9a",
+    "sleep": "#1565c0",
+    "io": "#90caf9",
+    "other": "#bdbdbd",
+}
+CATEGORY_NAMES: dict[str, str] = {
+    "cpu": "on CPU",
+    "runnable": "runnable",
+    "gil": "GIL",
+    "lock": "lock",
+    "sleep": "sleeping",
+    "io": "I/O",
+    "other": "other",
+}
+
+
+def draw(points: Sequence[tuple[str, PointWaits]], image_format: ImageFormat) -> bytes:
+    """One stacked bar per point, the first at the top.
+
+    Args:
+        points: each point's name and its breakdown.
+        image_format: ``png`` or ``svg``.
+
+    Returns:
+        The image file's bytes.
+    """
+    with drawing("waits"):
+        figure = new_figure(9.0, 1.4 + 0.28 * max(len(points), 2))
+        axes = figure.subplots()
+        rows = range(len(points))
+        left = [0.0] * len(points)
+        for category in WAIT_CATEGORIES:
+            shares = [waits.share(category) for _, waits in points]
+            axes.barh(
+                rows,
+                shares,
+                left=left,
+                height=0.6,
+                color=CATEGORY_COLOURS[category],
+                label=CATEGORY_NAMES[category],
+            )
+            left = [a + b for a, b in zip(left, shares, strict=True)]
+        axes.set_xlim(0, 1)
+        axes.set_xlabel("share of the worker threads' time (over all samples)")
+        axes.set_title(f"Where the time went ({len(points)} points)", loc="left", pad=14)
+        axes.set_yticks(list(rows), [plain(name) for name, _ in points])
+        axes.invert_yaxis()
+        axes.grid(axis="y", visible=False)
+        # Above the bars, right of the title: below, it would cover the axis' label.
+        axes.legend(
+            fontsize=7, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=len(WAIT_CATEGORIES), frameon=False
+        )
+        return image_bytes(figure, image_format)
