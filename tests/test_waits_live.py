@@ -8,7 +8,6 @@ and the CPU moves with the load, so it is never asserted here
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,8 +19,6 @@ from test_worker_protocol import kinds, request, talk
 from threadlab.analysis import PointWaits, point_waits
 from threadlab.model._json import sample_from_json
 from threadlab.worker import _waits
-from threadlab.worker._measure import sample_of
-from threadlab.worker.strategies import Outcome
 
 pytestmark = pytest.mark.skipif(
     _waits.unavailable_reason() is not None, reason=str(_waits.unavailable_reason())
@@ -29,36 +26,23 @@ pytestmark = pytest.mark.skipif(
 
 
 def _on_two_threads(task: Callable[[], object], runs: int) -> PointWaits:
-    """The point's waits of two threads running ``task`` ``runs`` times each, read in this process.
+    """The point's waits of two threads running ``task`` ``runs`` times each, in a fresh worker.
 
-    The threads start after the reading does, as the threads strategy's do: threads
-    waiting to be let go would read as a lock wait.
+    A fresh worker process, as a run measures: read in the test's own process, the
+    threads other tests leave behind (a Dask client's, an executor's, each waiting in
+    ``threading.Condition.wait``) were read too, and once their lock waits outweighed the
+    task's (a full suite run).
     """
-    sampler = _waits.WaitSampler("threads")
-
-    def work() -> None:
-        for _ in range(runs):
-            task()
-
-    threads = [threading.Thread(target=work) for _ in range(2)]
-    try:
-        sampler.start()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        raw = sampler.stop()
-    finally:
-        sampler.close()
-    sample = sample_of(Outcome([], None), 0, 1, None, None)
-    sample["waits"] = raw
-    waits = point_waits([sample_from_json(sample, "sample")])
+    target = f"{waits_tasks.__file__}:{getattr(task, '__name__', '')}"
+    measurement = measure(one_point(target, "threads", 2, tasks=2 * runs), repeat=1, warmup=0)
+    assert measurement.status == "ok", measurement.errors
+    waits = point_waits(measurement.samples)
     assert waits is not None
     return waits
 
 
 def test_threads_queueing_on_a_lock_wait_on_it_at_the_with_line() -> None:
-    waits = _on_two_threads(waits_tasks.locked_sleep, runs=10)
+    waits = _on_two_threads(waits_tasks.locked_sleep, runs=30)
 
     assert waits.dominant in ("lock", "sleep")  # half each: one holds the lock, sleeping
     top = waits.top_line("lock")
@@ -68,7 +52,7 @@ def test_threads_queueing_on_a_lock_wait_on_it_at_the_with_line() -> None:
 
 
 def test_sleeping_threads_sleep_at_the_sleep_line() -> None:
-    waits = _on_two_threads(waits_tasks.sleep_20ms, runs=10)
+    waits = _on_two_threads(waits_tasks.sleep_20ms, runs=30)
 
     assert waits.dominant == "sleep"
     top = waits.top_line("sleep")
