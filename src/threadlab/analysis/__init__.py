@@ -16,7 +16,7 @@ Modules, from the data up:
 """
 
 from threadlab.analysis._analysis import Analysis, StrategyScaling, analyse
-from threadlab.analysis._classify import Classification
+from threadlab.analysis._classify import Classification, without_gil
 from threadlab.analysis._group import GroupPrecision, PointStats
 from threadlab.analysis._noise import NoiseReport, noise_report
 from threadlab.analysis._recommend import Choice, Recommendation, Verdict
@@ -95,4 +95,5 @@ __all__ = [
     "speedup",
     "summarise",
     "summary",
+    "without_gil",
 ]

@@ -18,6 +18,7 @@ from threadlab.analysis._classify import (
     inner_threads,
     own_gil,
     parallel_inside,
+    without_gil,
 )
 from threadlab.analysis._group import Group, GroupPrecision, Measured
 from threadlab.analysis._remedy import Remedy
@@ -386,9 +387,7 @@ def _pick(among: list[Measured]) -> Measured:
 
 def _no_gil(measured: Measured) -> bool:
     """Whether the point ran on a free-threaded build with its GIL off, on threads of one process."""
-    interpreter = measured.measurement.interpreter
-    free = interpreter is not None and interpreter.free_threaded and not interpreter.gil_enabled
-    return free and own_gil(measured.measurement) is False
+    return without_gil(measured.measurement) and own_gil(measured.measurement) is False
 
 
 def _gil_on(measured: Measured) -> Fact | None:

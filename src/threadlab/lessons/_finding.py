@@ -1,10 +1,8 @@
-"""What every lesson shares: a finding, and the few words two lessons use alike."""
+"""What every lesson shares: a finding."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from threadlab.model import Measurement
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,9 +16,3 @@ class Finding:
 
     title: str
     text: str
-
-
-def without_gil(measurement: Measurement) -> bool:
-    """Whether the point ran on a free-threaded build with its GIL off."""
-    interpreter = measurement.interpreter
-    return interpreter is not None and interpreter.free_threaded and not interpreter.gil_enabled

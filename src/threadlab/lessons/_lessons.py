@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from threadlab._units import percent, ratio, seconds, speedup
-from threadlab.analysis import PointWaits, Speedup, gain, point_waits
-from threadlab.lessons._finding import Finding, without_gil
+from threadlab.analysis import PointWaits, Speedup, gain, point_waits, without_gil
+from threadlab.lessons._finding import Finding
 from threadlab.model import Measurement, Result, Spec, Summary, WaitLine
 
 MANY_THREADS = 1000

@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from threadlab._units import interval, ratio, seconds, speedup
-from threadlab.analysis import median_interval, paired_ratios
-from threadlab.lessons._finding import Finding, without_gil
+from threadlab.analysis import median_interval, paired_ratios, without_gil
+from threadlab.lessons._finding import Finding
 from threadlab.model import Gil, Measurement, Spec, Summary
 
 MOST_PYTHONS = 3
