@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from threadlab.analysis import PointWaits
 from threadlab.model import WAIT_CATEGORIES
+from threadlab.render._waits import CATEGORY_WORDS
 from threadlab.render.plots._figure import ImageFormat, drawing, image_bytes, new_figure, plain
 
 # One colour per category: computing in greens, the serialising waits (GIL, lock) in reds,
@@ -23,15 +24,6 @@ CATEGORY_COLOURS: dict[str, str] = {
     "sleep": "#1565c0",
     "io": "#90caf9",
     "other": "#bdbdbd",
-}
-CATEGORY_NAMES: dict[str, str] = {
-    "cpu": "on CPU",
-    "runnable": "runnable",
-    "gil": "GIL",
-    "lock": "lock",
-    "sleep": "sleeping",
-    "io": "I/O",
-    "other": "other",
 }
 
 
@@ -58,7 +50,7 @@ def draw(points: Sequence[tuple[str, PointWaits]], image_format: ImageFormat) ->
                 left=left,
                 height=0.6,
                 color=CATEGORY_COLOURS[category],
-                label=CATEGORY_NAMES[category],
+                label=CATEGORY_WORDS[category],
             )
             left = [a + b for a, b in zip(left, shares, strict=True)]
         axes.set_xlim(0, 1)
