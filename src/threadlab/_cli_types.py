@@ -190,8 +190,11 @@ def params_given(pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
     found: dict[str, list[str]] = {}
     for key, value in pairs:
         found.setdefault(key, []).append(value)
+    # Asking every workload and strategy for its text parameters imports their modules:
+    # once, and only where a key is repeated.
+    text = _text_params() if any(len(values) > 1 for values in found.values()) else set()
     for key, values in found.items():
-        if len(values) > 1 and key in _text_params():
+        if len(values) > 1 and key in text:
             raise SpecError(
                 "--param",
                 f"{quoted(key)} is given {len(values)} times; it is text, taken whole, so it takes one "
