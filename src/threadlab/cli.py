@@ -219,6 +219,14 @@ def _print_screen(
         console.print(renderable)
 
 
+_memory_budget_option = click.option(
+    "--memory-budget",
+    type=types.Size(),
+    default=None,
+    help="Memory the live workers may hold, like 4GB; past it, workers are closed and started afresh "
+    "in their turn. Default: half the memory available.",
+)
+
 _VERBOSE = click.option(
     "--verbose",
     "-v",
@@ -328,13 +336,7 @@ def _interpreter_options(command: Callable[..., None]) -> Callable[..., None]:
     help="Seconds the run may take, its workers' start-ups included; the rounds stop there if not precise "
     "before.",
 )
-@click.option(
-    "--memory-budget",
-    type=types.Size(),
-    default=None,
-    help="Memory the live workers may hold, like 4GB; past it, workers are closed and started afresh "
-    "in their turn. Default: half the memory available.",
-)
+@_memory_budget_option
 @click.option(
     "--param",
     "-p",
@@ -446,13 +448,7 @@ def run(
     show_default=True,
     help="Seconds the whole sweep may take.",
 )
-@click.option(
-    "--memory-budget",
-    type=types.Size(),
-    default=None,
-    help="Memory the live workers may hold, like 4GB; past it, workers are closed and started afresh "
-    "in their turn. Default: half the memory available.",
-)
+@_memory_budget_option
 @_round_options
 @_interpreter_options
 @click.option(
@@ -719,13 +715,7 @@ def strategies() -> None:
     help="3.12, 3.13t, a path, or all: the lessons run under the first; with several, the "
     "'which Python' lesson compares them (default: up to 3 of the Pythons found here).",
 )
-@click.option(
-    "--memory-budget",
-    type=types.Size(),
-    default=None,
-    help="Memory the live workers may hold, like 4GB; past it, workers are closed and started afresh "
-    "in their turn. Default: half the memory available.",
-)
+@_memory_budget_option
 @_waits_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @_VERBOSE
