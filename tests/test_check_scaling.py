@@ -250,8 +250,13 @@ def test_a_failed_check_names_the_lock_its_threads_waited_on_and_its_line() -> N
             waited(cpu_s=0.99, gil_s=0.01),
             "threads ×2 spent 99% of their time on CPU; no wait held 10% of it",
         ),
+        (
+            waited(cpu_s=0.38, runnable_s=0.6, gil_s=0.02),
+            "threads ×2 spent 38% of their time on CPU and 60% runnable while the machine held the "
+            "cores; no wait held 10% of it",
+        ),
     ],
-    ids=["gil", "lock-in-a-library", "sleep-without-a-line", "on-cpu"],
+    ids=["gil", "lock-in-a-library", "sleep-without-a-line", "on-cpu", "on-cpu-and-held"],
 )
 def test_the_wait_is_worded_with_the_tables_words(waits: Any, words: str) -> None:
     assert wait_words(decided((1.6, 1.9), waits=waits)) == words

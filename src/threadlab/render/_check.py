@@ -67,7 +67,8 @@ def _measured(decision: ScalingDecision) -> str:
 
 
 def wait_words(decision: ScalingDecision) -> str | None:
-    """Where the checked point's time went: its dominant wait at its top line, else its time on CPU.
+    """Where the checked point's time went: its dominant wait at its top line, else its time on CPU
+    (and runnable, where the machine held the cores for a share that would count as a wait).
 
     ``threads ×2 spent 48% of their time waiting on a lock at app.py:18 (locked_sleep)``; None
     where the threads' states were not read.
@@ -79,7 +80,15 @@ def wait_words(decision: ScalingDecision) -> str | None:
     dominant = waits.dominant
     if dominant is None:
         cpu, least = percent(waits.share("cpu")), percent(MIN_DOMINANT_SHARE)
-        return f"{point} spent {cpu} of their time {CATEGORY_WORDS['cpu']}; no wait held {least} of it"
+        # sha256 beside other programs' work ran 38-67% on CPU and spent the rest runnable: the
+        # machine held the cores (bench_check_scaling --budget 6, load average 1.5).
+        runnable = waits.share("runnable")
+        held = (
+            f" and {percent(runnable)} {CATEGORY_WORDS['runnable']} while the machine held the cores"
+            if runnable >= MIN_DOMINANT_SHARE
+            else ""
+        )
+        return f"{point} spent {cpu} of their time {CATEGORY_WORDS['cpu']}{held}; no wait held {least} of it"
     top = waits.top_line(dominant)
     at = "" if top is None else f" at {line_words(top)}"
     return f"{point} spent {percent(waits.share(dominant))} of their time {_SPENT[dominant]}{at}"
