@@ -3,8 +3,9 @@
 What it measures:
     ``threadlab.check_scaling(TARGET, strategy="threads", workers=2,
     at_least=1.5, budget=BUDGET)`` on three targets, each 5 times in a row,
-    printing every outcome, its interval, its rounds, the cores it saw and
-    its wall time:
+    printing every outcome, its interval, its rounds, the cores it saw, its
+    wall time, and where the threads' time went as the explanation says it
+    (``waiting on a lock at scaling_targets.py:20 (locked)`` for the lock):
 
     * ``locked``: pure-Python work (a 200,000-step loop) serialised on a
       module-level lock: threads cannot overlap it;
@@ -32,6 +33,7 @@ from collections.abc import Sequence
 import _common
 
 import threadlab
+from threadlab.render._check import wait_words
 
 # The targets the tests use too: ``locked`` (a 200,000-step loop behind a module-level lock) and
 # ``sha`` (sha256 of 8 MB).
@@ -53,6 +55,7 @@ def checks(name: str, budget: float) -> list[str]:
             f"{check.rounds} rounds; cores: affinity {cores.affinity}, quota {cores.quota}, capacity "
             f"{cores.capacity or float('nan'):.2f}, left {cores.left or float('nan'):.2f}; {wall:.1f} s"
         )
+        print(f"      where the time went: {wait_words(check.decision) or 'not read'}")
         if check.inconclusive:
             print(f"      {check.explanation}")
         outcomes.append(check.outcome)

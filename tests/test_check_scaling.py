@@ -3,11 +3,14 @@
 The decision is pure and tested on figures; the API is tested on results
 recorded by it (tests/data/check-nap.json, check-locked.json: see
 tests/data/make_data.py), its measuring function replaced, never on live timing.
+Where the time went is tested on samples built with their waits, and on
+tests/data/waits-lock.json (threads ×4 queueing on a lock around a 10 ms sleep).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +18,13 @@ import pytest
 
 import threadlab
 from threadlab import SpecError, load_result
-from threadlab.analysis._check import CoreLimits, decide_scaling
+from threadlab._api import ScalingOptions
+from threadlab.analysis import point_waits
+from threadlab.analysis._check import CoreLimits, checked_waits, decide_scaling
+from threadlab.model import Sample, WaitLine, Waits
 from threadlab.orchestrate import _check
 from threadlab.orchestrate._check import cgroup_quota
-from threadlab.render._check import explanation, skip_reason
+from threadlab.render._check import checks_markdown, explanation, skip_reason, wait_words
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -205,3 +211,100 @@ def test_the_cores_come_from_the_probes_and_what_other_programs_left(tmp_path: P
     )
     cores = _check.core_limits(dataclasses.replace(result, noise=noise), root=tmp_path)
     assert (cores.quota, cores.capacity, round(cores.left or 0, 2)) == (None, 1.9, 0.8)
+
+
+# -- where the time went ----------------------------------------------------------------------------
+
+
+def waited(*lines: WaitLine, **seconds: float) -> Any:
+    """The waits of a point of two samples whose threads spent ``seconds`` (per category) each."""
+    waits = Waits(observations=500, threads=2, lines=lines, **seconds)
+    return point_waits([Sample(wall_s=1.0, waits=waits), Sample(wall_s=1.0, waits=waits)])
+
+
+LOCKED = waited(WaitLine("lock", 0.48, "/home/me/app.py", 18, "locked_sleep"), cpu_s=0.52, lock_s=0.48)
+
+
+def test_a_failed_check_names_the_lock_its_threads_waited_on_and_its_line() -> None:
+    words = explanation(decided((0.9, 1.1), waits=LOCKED), "machine: 2 cores")
+    assert words == (
+        "Failed: threads ×2 at least 1.50×: the speedup was 1.00×, 95% interval 0.90–1.10×, over 12 "
+        "paired round(s); even its high bound stays below 1.50×. Where the time went: threads ×2 spent "
+        "48% of their time waiting on a lock at app.py:18 (locked_sleep). Machine: 2 cores."
+    )
+
+
+@pytest.mark.parametrize(
+    ("waits", "words"),
+    [
+        (
+            waited(WaitLine("gil", 0.45, "count.py", 23, "count_task"), cpu_s=0.55, gil_s=0.45),
+            "threads ×2 spent 45% of their time waiting for the GIL at count.py:23 (count_task)",
+        ),
+        (
+            waited(WaitLine("lock", 0.6, "app.py", 9, "work", "queue.get"), cpu_s=0.4, lock_s=0.6),
+            "threads ×2 spent 60% of their time waiting on a lock at app.py:9 (work, in queue.get)",
+        ),
+        (waited(cpu_s=0.05, sleep_s=0.95), "threads ×2 spent 95% of their time sleeping"),
+        (
+            waited(cpu_s=0.99, gil_s=0.01),
+            "threads ×2 spent 99% of their time on CPU; no wait held 10% of it",
+        ),
+        (
+            waited(cpu_s=0.38, runnable_s=0.6, gil_s=0.02),
+            "threads ×2 spent 38% of their time on CPU and 60% runnable while the machine held the "
+            "cores; no wait held 10% of it",
+        ),
+    ],
+    ids=["gil", "lock-in-a-library", "sleep-without-a-line", "on-cpu", "on-cpu-and-held"],
+)
+def test_the_wait_is_worded_with_the_tables_words(waits: Any, words: str) -> None:
+    assert wait_words(decided((1.6, 1.9), waits=waits)) == words
+
+
+def test_where_no_thread_state_was_read_the_check_says_nothing_of_it() -> None:
+    not_read = (Sample(wall_s=1.0, waits=Waits(note="not Linux: no /proc to read")),)
+    measurement = dataclasses.replace(load_result(DATA / "check-nap.json").measurements[0], samples=not_read)
+    assert checked_waits(measurement) is None
+    assert checked_waits(dataclasses.replace(measurement, samples=(Sample(wall_s=1.0),))) is None
+    words = explanation(decided((0.9, 1.1)), "machine: 2 cores")
+    assert "Where the time went" not in words and "spent" not in words
+
+
+def test_the_markdown_summary_carries_the_wait() -> None:
+    decision = decided((0.9, 1.1), waits=LOCKED)
+    text = checks_markdown(
+        [("test_app.py::test_locked", decision, explanation(decision, "machine: 2 cores"))]
+    )
+    assert "threads ×2 spent 48% of their time waiting on a lock at app.py:18 (locked_sleep)" in text
+
+
+def test_a_recorded_lock_fails_naming_the_lock_and_its_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    # waits-lock.json: threads ×4 queueing on a lock around a 10 ms sleep (tests/data/make_data.py).
+    result = load_result(DATA / "waits-lock.json")
+    monkeypatch.setattr(_check, "measure_scaling", lambda target, **options: result)
+    monkeypatch.setattr(_check, "core_limits", lambda result: FREE)
+    check = threadlab.check_scaling("tests/fixtures/waits_tasks.py:locked_sleep", workers=4)
+    assert check.outcome == "failed"
+    assert check.decision.waits is not None and check.decision.waits.dominant == "lock"
+    assert "Where the time went: threads ×4 spent 4" in check.explanation
+    assert "% of their time waiting on a lock at waits_tasks.py:35 (locked_sleep)." in check.explanation
+
+
+def test_the_point_checked_is_the_one_with_the_workers_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    result = load_result(DATA / "waits-lock.json")  # threads ×1 and ×4, no ×2
+    monkeypatch.setattr(_check, "measure_scaling", lambda target, **options: result)
+    monkeypatch.setattr(_check, "core_limits", lambda result: FREE)
+    check = threadlab.check_scaling("tests/fixtures/waits_tasks.py:locked_sleep", workers=2)
+    assert (check.outcome, check.decision.why, check.decision.waits) == ("inconclusive", "no interval", None)
+
+
+def test_an_older_results_file_without_waits_says_nothing_of_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    recorded(monkeypatch, "locked", FREE)
+    check = threadlab.check_scaling("tests/fixtures/scaling_targets.py:locked")
+    assert check.decision.waits is None and "Where the time went" not in check.explanation
+
+
+def test_the_options_passed_on_are_check_scalings_keywords() -> None:
+    keywords = set(inspect.signature(threadlab.check_scaling).parameters) - {"target", "progress"}
+    assert set(ScalingOptions.__optional_keys__) == keywords

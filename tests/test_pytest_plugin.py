@@ -3,7 +3,9 @@
 The inner runs' conftest replaces the measuring (``measure_scaling``) with the
 results recorded in tests/data (check-nap.json: threads ×2 on a 10 ms sleep,
 1.91–2.05×; check-locked.json: a lock around Python work, 0.83–1.01×, recorded
-while 0.63 cores ran in parallel), and the cores with free ones unless told.
+while 0.63 cores ran in parallel, before threads' waits were read; waits-lock.json:
+threads ×4 queueing on a lock around a 10 ms sleep, their waits read), and the
+cores with free ones unless told.
 """
 
 from __future__ import annotations
@@ -28,10 +30,13 @@ from threadlab import load_result
 from threadlab.analysis._check import CoreLimits
 from threadlab.orchestrate import _check
 
+RECORDED = {{"locked_sleep": "waits-lock.json"}}
+
 @pytest.fixture(autouse=True)
 def recorded(monkeypatch, request):
     def measured(target, **options):
-        return load_result({str(DATA)!r} + "/check-" + target.rsplit(":", 1)[-1] + ".json")
+        name = target.rsplit(":", 1)[-1]
+        return load_result({str(DATA)!r} + "/" + RECORDED.get(name, "check-" + name + ".json"))
     monkeypatch.setattr(_check, "measure_scaling", measured)
     if "real_cores" not in request.keywords:
         monkeypatch.setattr(_check, "core_limits", lambda result: CoreLimits(affinity=2, capacity=1.95))
@@ -115,3 +120,25 @@ def test_the_summary_is_appended_to_the_github_step_summary(
 def test_deselecting_the_marker_runs_no_check(suite: pytest.Pytester) -> None:
     outcome = suite.runpytest_inprocess("-m", "not threadlab_scaling", "-rs")
     outcome.assert_outcomes(passed=1, skipped=3, deselected=1)
+
+
+def test_a_failure_and_its_summary_name_where_the_time_went(
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(
+        test_lock="""
+def test_locked_sleep_scales(threadlab_scaling):
+    threadlab_scaling.check("waits_tasks.py:locked_sleep", workers=4, at_least=1.5)
+"""
+    )
+    summary = tmp_path / "summary.md"
+    outcome = pytester.runpytest_inprocess("--threadlab-scaling", f"--threadlab-summary={summary}")
+    outcome.assert_outcomes(failed=1)
+    wait = "Where the time went: threads ×4 spent 4?% of their time waiting on a lock at waits_tasks.py:35"
+    outcome.stdout.fnmatch_lines(
+        [f"*Failed: threads ×4 at least 1.50×: *. {wait} (locked_sleep). Machine: *"]
+    )
+    assert "of their time waiting on a lock at waits_tasks.py:35 (locked_sleep)" in summary.read_text(
+        encoding="utf-8"
+    )

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from threadlab._errors import SpecError, ThreadlabError
 from threadlab.model import DEFAULT_MAX_TIME_S, DEFAULT_PRECISION, Result, Spec
@@ -416,6 +416,18 @@ def advise(
         )
 
 
+class ScalingOptions(TypedDict, total=False):
+    """``check_scaling``'s keywords past its target, for a caller that passes them on (the
+    pytest plugin's ``threadlab_scaling.check``): its defaults stay in ``check_scaling`` alone."""
+
+    args: Sequence[object]
+    strategy: str
+    workers: int
+    at_least: float
+    budget: float
+    python: str | os.PathLike[str] | None
+
+
 def check_scaling(
     target: Callable[..., object] | str,
     *,
@@ -457,7 +469,10 @@ def check_scaling(
     Returns:
         A ``ScalingCheck``: ``outcome`` (and ``passed``, ``failed``,
         ``inconclusive``), ``interval``, ``rounds``, ``machine``,
-        ``explanation``, ``table`` and the ``decision`` as data.
+        ``explanation``, ``table`` and the ``decision`` as data. Where the
+        threads' states were read (Linux), the explanation names where the
+        checked point's time went: its dominant wait at its line, or its
+        time on CPU.
 
     Raises:
         SpecError: a value is refused, or the target cannot be loaded, or
@@ -469,18 +484,43 @@ def check_scaling(
         >>> check.outcome, check.interval
         ('passed', (1.82, 1.97))
     """
-    import json
-
-    from threadlab.analysis._check import ScalingCheck, decide_scaling, gil_cause
-    from threadlab.analysis._noise import noise_report
-    from threadlab.analysis._summary import summarise
     from threadlab.orchestrate._advise import target_of
-    from threadlab.orchestrate._check import core_limits, measure_scaling
+    from threadlab.orchestrate._check import measure_scaling
     from threadlab.orchestrate._select import select
-    from threadlab.orchestrate._strategies import strategy_names
-    from threadlab.render._check import check_table, explanation
 
     _refuse_nested("check_scaling")
+    args_text = _check_options(
+        args=args, strategy=strategy, workers=workers, at_least=at_least, budget=budget
+    )
+    progress = progress or Progress()
+    selection = select(_pythons(python), option="python")
+    for line in selection.skipped:
+        progress.note(line)
+    result = measure_scaling(
+        target_of(target),
+        host=selection.interpreters[0],
+        gil="default",
+        args=args_text,
+        strategy=strategy,
+        workers=workers,
+        budget_s=budget,
+        progress=progress,
+    )
+    return _checked(result, strategy=strategy, workers=workers, at_least=float(at_least))
+
+
+def _check_options(
+    *, args: Sequence[object], strategy: str, workers: int, at_least: float, budget: float
+) -> str:
+    """Refuse a check's bad values before any work; return its arguments as JSON text.
+
+    Raises:
+        SpecError: naming the option, the value refused and what is accepted.
+    """
+    import json
+
+    from threadlab.orchestrate._strategies import strategy_names
+
     _check_seconds("budget", budget)
     names = [name for name in strategy_names() if name != "sequential"]
     if strategy not in names:
@@ -497,36 +537,20 @@ def check_scaling(
             "at_least", f"{_shown(at_least)} is not accepted; expected a speedup above 1, like 1.5"
         )
     try:
-        args_text = json.dumps(list(args))
+        return json.dumps(list(args))
     except TypeError as error:
         raise SpecError("args", f"must be JSON-serialisable: {error}") from None
-    progress = progress or Progress()
-    selection = select(_pythons(python), option="python")
-    for line in selection.skipped:
-        progress.note(line)
-    result = measure_scaling(
-        target_of(target),
-        host=selection.interpreters[0],
-        gil="default",
-        args=args_text,
-        strategy=strategy,
-        workers=workers,
-        budget_s=budget,
-        progress=progress,
-    )
-    checked = next(
-        (summary for m, summary in summarise(result) if m.point.strategy == strategy and summary is not None),
-        None,
-    )
-    decision = decide_scaling(
-        strategy=strategy,
-        workers=workers,
-        at_least=float(at_least),
-        speedup=checked.speedup_vs_sequential if checked else None,
-        interval=checked.speedup_vs_sequential_ci if checked else None,
-        rounds=checked.speedup_rounds if checked else 0,
-        cores=core_limits(result),
-        gil_cause=gil_cause(result, strategy),
+
+
+def _checked(result: Result, *, strategy: str, workers: int, at_least: float) -> ScalingCheck:
+    """The check of ``result``: the decision (analysis), the cores it had, and its words (render)."""
+    from threadlab.analysis._check import ScalingCheck, decide_check
+    from threadlab.analysis._noise import noise_report
+    from threadlab.orchestrate._check import core_limits
+    from threadlab.render._check import check_table, explanation
+
+    decision = decide_check(
+        result, strategy=strategy, workers=workers, at_least=at_least, cores=core_limits(result)
     )
     machine = noise_report(result.noise).line if result.noise is not None else "machine: not measured"
     return ScalingCheck(decision, result, machine, explanation(decision, machine), check_table(result))

@@ -22,13 +22,16 @@ and is appended to ``$GITHUB_STEP_SUMMARY`` where that is set.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
+    from typing import Unpack
+
+    from threadlab._api import ScalingOptions
     from threadlab.analysis._check import ScalingCheck
 
 __all__ = ["ScalingChecks"]
@@ -80,24 +83,20 @@ class ScalingChecks:
         self._config = config
         self._name = name
 
-    def check(
-        self,
-        target: Callable[..., object] | str,
-        *,
-        args: Sequence[object] = (),
-        strategy: str = "threads",
-        workers: int = 2,
-        at_least: float = 1.5,
-        budget: float = 60.0,
-        python: str | os.PathLike[str] | None = None,
-    ) -> ScalingCheck:
+    def check(self, target: Callable[..., object] | str, **options: Unpack[ScalingOptions]) -> ScalingCheck:
         """Check that ``target`` scales, as ``threadlab.check_scaling`` does, and act on the outcome.
+
+        Args:
+            target: a function, or ``"module:function"`` / ``"path/to/file.py:function"``.
+            **options: ``threadlab.check_scaling``'s keywords (``args``, ``strategy``,
+                ``workers``, ``at_least``, ``budget``, ``python``), with its defaults.
 
         Returns:
             The check, where it passed.
 
         Raises:
-            pytest.fail.Exception: the check failed: the table and the explanation.
+            pytest.fail.Exception: the check failed: the explanation (where the time
+                went, where it was read) and the table.
             pytest.skip.Exception: checks are off, or the check was inconclusive
                 (with the measured reason).
         """
@@ -105,15 +104,7 @@ class ScalingChecks:
             pytest.skip(SKIPPED)
         from threadlab import _api
 
-        checked = _api.check_scaling(
-            target,
-            args=args,
-            strategy=strategy,
-            workers=workers,
-            at_least=at_least,
-            budget=budget,
-            python=python,
-        )
+        checked = _api.check_scaling(target, **options)
         self._config.stash[_CHECKS_KEY].append((self._name, checked))
         return _acted_on(checked)
 

@@ -19,6 +19,11 @@ one-core hog read 2.81 cores (their median, on a 2-core machine) and measured
 0.97–1.11×, a false failure; the hog's CPU over the whole check is what
 ``left`` sees.
 
+Where the checked point's worker threads were read (``Sample.waits``), the
+decision carries where their time went (``PointWaits``): the dominant wait and
+its line, which the explanation names. Where none was read (``waits`` off, not
+Linux, an older results file), it carries none, and the words say nothing of it.
+
 Pure: data in, data out. The words are in ``threadlab.render._check``.
 """
 
@@ -27,6 +32,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from threadlab.analysis._summary import summarise
+from threadlab.analysis._waits import PointWaits, point_waits
 from threadlab.model import Measurement, Result
 
 __all__ = [
@@ -35,6 +42,8 @@ __all__ = [
     "ScalingCheck",
     "ScalingDecision",
     "Shortfall",
+    "checked_waits",
+    "decide_check",
     "decide_scaling",
     "gil_cause",
 ]
@@ -111,6 +120,9 @@ class ScalingDecision:
         gil_cause: why a free-threaded build had its GIL on while the
             point ran (an extension imported without free-threading
             support, ``PYTHON_GIL=1``); None where it was off or no such build.
+        waits: where the checked point's worker threads spent their time
+            (its dominant wait and that wait's top line); None where they
+            were not read.
     """
 
     outcome: CheckOutcome
@@ -124,6 +136,7 @@ class ScalingDecision:
     cores: CoreLimits
     short: tuple[Shortfall, ...] = ()
     gil_cause: str | None = None
+    waits: PointWaits | None = None
 
 
 def shortfalls(cores: CoreLimits, needed: float) -> tuple[Shortfall, ...]:
@@ -149,6 +162,7 @@ def decide_scaling(
     rounds: int,
     cores: CoreLimits,
     gil_cause: str | None = None,
+    waits: PointWaits | None = None,
 ) -> ScalingDecision:
     """Decide a check from its measured interval and the cores the machine gave.
 
@@ -161,6 +175,7 @@ def decide_scaling(
         rounds: the rounds that paired the point with sequential.
         cores: the cores the machine could give (``CoreLimits``).
         gil_cause: why a free-threaded build's GIL was on, if it was.
+        waits: where the checked point's threads spent their time, if read.
 
     Returns:
         The decision: see the module's docstring for the rule.
@@ -189,6 +204,54 @@ def decide_scaling(
         cores=cores,
         short=short if outcome == "inconclusive" else (),
         gil_cause=gil_cause,
+        waits=waits,
+    )
+
+
+def checked_waits(measurement: Measurement) -> PointWaits | None:
+    """Where the checked point's threads spent their time; None where no thread state was read.
+
+    A breakdown asked for and not read (not Linux, /proc unreadable) holds no
+    observations, only notes: the check says nothing of it, as of one not asked for.
+    """
+    waits = point_waits(measurement.samples)
+    return waits if waits is not None and waits.observations else None
+
+
+def decide_check(
+    result: Result, *, strategy: str, workers: int, at_least: float, cores: CoreLimits
+) -> ScalingDecision:
+    """Decide a check from its measurements: ``strategy`` × ``workers`` paired with sequential.
+
+    Args:
+        result: sequential and the strategy checked, measured in rounds.
+        strategy: the strategy checked.
+        workers: its worker count: the point checked is the one with it.
+        at_least: the speedup asked for.
+        cores: the cores the machine could give.
+
+    Returns:
+        The decision, with the point's waits and the GIL's cause where there are any.
+    """
+    checked = next(
+        (
+            (m, summary)
+            for m, summary in summarise(result)
+            if m.point.strategy == strategy and m.point.workers == workers and summary is not None
+        ),
+        None,
+    )
+    summary = checked[1] if checked else None
+    return decide_scaling(
+        strategy=strategy,
+        workers=workers,
+        at_least=at_least,
+        speedup=summary.speedup_vs_sequential if summary else None,
+        interval=summary.speedup_vs_sequential_ci if summary else None,
+        rounds=summary.speedup_rounds if summary else 0,
+        cores=cores,
+        gil_cause=gil_cause(result, strategy),
+        waits=checked_waits(checked[0]) if checked else None,
     )
 
 
@@ -211,7 +274,8 @@ class ScalingCheck:
             the interval, the rounds, the cores and which source was short.
         result: the measurements: sequential and the strategy checked.
         machine: the machine line (cores, capacity, speed variation, steal).
-        explanation: one paragraph: what was asked, measured and decided.
+        explanation: one paragraph: what was asked, measured and decided, and
+            where the checked point's time went where it was read.
         table: the points measured, one line each, speedups with intervals.
     """
 

@@ -9,14 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from threadlab._units import interval, ratio
+from threadlab._units import interval, percent, ratio
 from threadlab.analysis._check import ScalingDecision, Shortfall
 from threadlab.analysis._summary import summarise
+from threadlab.analysis._waits import MIN_DOMINANT_SHARE
 from threadlab.model import Result
 from threadlab.render._rows import speedup_with_interval
+from threadlab.render._waits import CATEGORY_WORDS, line_words
 from threadlab.worker._text import printable
 
-__all__ = ["check_table", "checks_markdown", "explanation", "markdown_cell", "skip_reason"]
+__all__ = [
+    "check_table",
+    "checks_markdown",
+    "explanation",
+    "markdown_cell",
+    "skip_reason",
+    "wait_words",
+]
 
 _SOURCE_WORDS = {
     "affinity": "its CPU affinity allows {cores:g} CPU(s)",
@@ -26,12 +35,26 @@ _SOURCE_WORDS = {
 }
 
 
+# How time in each waiting category is spent, in the words of the "Where the time went" table.
+_SPENT = {
+    "gil": f"waiting for the {CATEGORY_WORDS['gil']}",
+    "lock": f"waiting on a {CATEGORY_WORDS['lock']}",
+    "sleep": CATEGORY_WORDS["sleep"],
+    "io": f"waiting on {CATEGORY_WORDS['io']}",
+    "other": f"in {CATEGORY_WORDS['other']} waits",
+}
+
+
 def _short(short: Shortfall) -> str:
     return _SOURCE_WORDS[short.source].format(cores=short.cores)
 
 
+def _point(decision: ScalingDecision) -> str:
+    return f"{decision.strategy} ×{decision.workers}"
+
+
 def _asked(decision: ScalingDecision) -> str:
-    return f"{decision.strategy} ×{decision.workers} at least {ratio(decision.at_least)}"
+    return f"{_point(decision)} at least {ratio(decision.at_least)}"
 
 
 def _measured(decision: ScalingDecision) -> str:
@@ -41,6 +64,34 @@ def _measured(decision: ScalingDecision) -> str:
         f"the speedup was {ratio(decision.speedup)}, 95% interval {interval(decision.interval)}, "
         f"over {decision.rounds} paired round(s)"
     )
+
+
+def wait_words(decision: ScalingDecision) -> str | None:
+    """Where the checked point's time went: its dominant wait at its top line, else its time on CPU
+    (and runnable, where the machine held the cores for a share that would count as a wait).
+
+    ``threads ×2 spent 48% of their time waiting on a lock at app.py:18 (locked_sleep)``; None
+    where the threads' states were not read.
+    """
+    waits = decision.waits
+    if waits is None:
+        return None
+    point = _point(decision)
+    dominant = waits.dominant
+    if dominant is None:
+        cpu, least = percent(waits.share("cpu")), percent(MIN_DOMINANT_SHARE)
+        # sha256 beside other programs' work ran 38-67% on CPU and spent the rest runnable: the
+        # machine held the cores (bench_check_scaling --budget 6, load average 1.5).
+        runnable = waits.share("runnable")
+        held = (
+            f" and {percent(runnable)} {CATEGORY_WORDS['runnable']} while the machine held the cores"
+            if runnable >= MIN_DOMINANT_SHARE
+            else ""
+        )
+        return f"{point} spent {cpu} of their time {CATEGORY_WORDS['cpu']}{held}; no wait held {least} of it"
+    top = waits.top_line(dominant)
+    at = "" if top is None else f" at {line_words(top)}"
+    return f"{point} spent {percent(waits.share(dominant))} of their time {_SPENT[dominant]}{at}"
 
 
 def explanation(decision: ScalingDecision, machine: str) -> str:
@@ -63,6 +114,9 @@ def explanation(decision: ScalingDecision, machine: str) -> str:
         )
     else:
         said = f"Inconclusive: {asked}: {measured} (the point crashed, or too few rounds paired)."
+    waited = wait_words(decision)
+    if waited is not None:
+        said += f" Where the time went: {printable(waited)}."
     if decision.gil_cause is not None:
         said += (
             f" The free-threaded Python ran with its GIL on ({decision.gil_cause}), "
