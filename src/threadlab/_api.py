@@ -559,7 +559,7 @@ class TourResult:
         """How Jupyter shows the tour: the report's section of it, lessons, tables and plots."""
         from threadlab.render._html import Lesson, html_fragment
 
-        lessons = [Lesson(finding.title, finding.text) for finding in self.findings]
+        lessons = [Lesson(finding.title, finding.text, finding.points) for finding in self.findings]
         return html_fragment("The tour", self.result, self.analysis, lessons)
 
 
@@ -680,7 +680,7 @@ def _tour(
     analysis = analyse(result)
     told = tuple(findings(result))
     if report_path is not None:
-        lessons = [Lesson(finding.title, finding.text) for finding in told]
+        lessons = [Lesson(finding.title, finding.text, finding.points) for finding in told]
         page = html_report(
             [(str(results_path), result)], title=TOUR_TITLE, lessons=lessons, analyses=[analysis]
         )

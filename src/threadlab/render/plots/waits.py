@@ -27,18 +27,26 @@ CATEGORY_COLOURS: dict[str, str] = {
 }
 
 
-def draw(points: Sequence[tuple[str, PointWaits]], image_format: ImageFormat) -> bytes:
+def draw(
+    points: Sequence[tuple[str, PointWaits]],
+    image_format: ImageFormat,
+    *,
+    salt: str = "waits",
+    width: float = 9.0,
+) -> bytes:
     """One stacked bar per point, the first at the top.
 
     Args:
         points: each point's name and its breakdown.
         image_format: ``png`` or ``svg``.
+        salt: what sets this plot's SVG ids apart from other plots' in the same page.
+        width: the figure's width in inches.
 
     Returns:
         The image file's bytes.
     """
-    with drawing("waits"):
-        figure = new_figure(9.0, 1.4 + 0.28 * max(len(points), 2))
+    with drawing(salt):
+        figure = new_figure(width, 1.4 + 0.28 * max(len(points), 2))
         axes = figure.subplots()
         rows = range(len(points))
         left = [0.0] * len(points)

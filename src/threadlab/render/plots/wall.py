@@ -13,8 +13,16 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 
-def draw(points: Sequence[PlottedPoint], image_format: ImageFormat) -> bytes:
+def draw(
+    points: Sequence[PlottedPoint], image_format: ImageFormat, *, salt: str = "wall", width: float = 9.0
+) -> bytes:
     """One line per point (``plots._select.wall_points``), the first at the top.
+
+    Args:
+        points: the points, each with its summary.
+        image_format: ``png`` or ``svg``.
+        salt: what sets this plot's SVG ids apart from other plots' in the same page.
+        width: the figure's width in inches.
 
     Returns:
         The image file's bytes.
@@ -44,4 +52,4 @@ def draw(points: Sequence[PlottedPoint], image_format: ImageFormat) -> bytes:
         axes.set_title(f"Wall time per point ({len(points)} points)", loc="left")
 
     names, strategies = [p.name for p in points], [p.strategy for p in points]
-    return rows_image("wall", names, strategies, on, image_format)
+    return rows_image(salt, names, strategies, on, image_format, width=width)
