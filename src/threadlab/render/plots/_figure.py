@@ -119,16 +119,17 @@ _NO_METADATA = {"Date": None, "Creator": None, "Format": None, "Type": None}
 _GEOMETRY = re.compile(rb'(\s(?:d|x|y|transform)=")([^"]*)"')
 _LONG_DECIMAL = re.compile(rb"(\d\.\d)\d+")
 _BETWEEN_ELEMENTS = re.compile(rb">\s+<")
+_NO_ROTATION = re.compile(rb' transform="rotate\(-0 [^"]*\)"')  # on every upright label: draws nothing
 
 
 def slim_svg(svg: bytes) -> bytes:
-    """``svg`` with its geometry to one decimal and no indentation; text untouched."""
+    """``svg`` with its geometry to one decimal, no rotation by -0°, no indentation; text untouched."""
 
     def geometry(found: re.Match[bytes]) -> bytes:
         value = _LONG_DECIMAL.sub(rb"\1", b" ".join(found.group(2).split()))
         return found.group(1) + value + b'"'
 
-    return _BETWEEN_ELEMENTS.sub(b"><", _GEOMETRY.sub(geometry, svg))
+    return _BETWEEN_ELEMENTS.sub(b"><", _GEOMETRY.sub(geometry, _NO_ROTATION.sub(b"", svg)))
 
 
 def image_bytes(figure: Figure, image_format: ImageFormat) -> bytes:
