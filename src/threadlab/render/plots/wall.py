@@ -48,7 +48,7 @@ def draw(
             axes.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
             axes.xaxis.set_minor_formatter(NullFormatter())
         axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: seconds(value) if value > 0 else "0"))
-        axes.set_xlabel("wall time per sample: median, whiskers from min to max")
+        axes.set_xlabel("wall time per sample (median, min–max)")
         axes.set_title(f"Wall time per point ({len(points)} points)", loc="left")
 
     names, strategies = [p.name for p in points], [p.strategy for p in points]
