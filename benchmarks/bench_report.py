@@ -2,8 +2,8 @@
 
 What it measures:
     The bytes of the tour's self-contained HTML report made from a recorded
-    tour (``tests/data/tour-quick.json``, a real ``threadlab tour --quick``:
-    27 points in 10 groups under four Pythons), its lessons beside their
+    tour (``tests/data/tour-waits.json``, a real ``threadlab tour --quick``:
+    29 points, where the time went measured, 10 lessons), its lessons beside their
     plots as ``threadlab.tour()`` writes it; then each kind of plot's share
     of the page, and the seconds the page took to make.
 
@@ -32,7 +32,7 @@ from threadlab.lessons import findings
 from threadlab.render._html import Lesson, html_report
 
 TARGET_BYTES = 300_000
-RECORDED = _common.REPO / "tests" / "data" / "tour-quick.json"
+RECORDED = _common.REPO / "tests" / "data" / "tour-waits.json"
 
 
 def shares(page: str) -> dict[str, tuple[int, int]]:
