@@ -358,6 +358,24 @@ def test_each_advice_sits_beside_its_group_s_speedup_plot(tour_report: Path) -> 
         assert row.count('data-plot="speedup"') == expected
 
 
+def test_the_plots_styles_become_shared_classes_and_text_stays_text() -> None:
+    from threadlab.render._html import shared_styles
+
+    page = (
+        '<svg><path d="M 0 0" style="fill: none; stroke: #000"/><g style="fill: #fff">'
+        '<path style="fill: none; stroke: #000"/></g>'
+        '<text x="1">name with style="color: red" &lt;b style="x"&gt;</text></svg>'
+    )
+
+    shared, css = shared_styles(page)
+
+    assert shared == (
+        '<svg><path d="M 0 0" class="tl0"/><g class="tl1"><path class="tl0"/></g>'
+        '<text x="1">name with style="color: red" &lt;b style="x"&gt;</text></svg>'
+    )
+    assert css == "\n.tl0 { fill: none; stroke: #000 }\n.tl1 { fill: #fff }"
+
+
 BESIDE_JS = """JSON.stringify(Array.from(document.querySelectorAll('article.beside')).map(a => {
   const words = a.querySelector(':scope > .words').getBoundingClientRect();
   const plot = a.querySelector(':scope > .plots figure.plot svg');
