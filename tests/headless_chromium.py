@@ -14,7 +14,7 @@ a NUL byte.
 ``Chromium.open(path)`` loads a page and records, while it loads, console
 errors, uncaught exceptions, log entries of level error, and every request
 the page makes; ``evaluate`` runs JavaScript in it; ``screenshot`` takes a
-PNG of the whole page or of a clip.
+PNG of the whole page or of a clip; ``resize`` sets the window's width.
 """
 
 from __future__ import annotations
@@ -172,11 +172,15 @@ class Chromium:
         self.session = attached["sessionId"]
         for domain in ("Runtime", "Log", "Network", "Page"):
             self.send(f"{domain}.enable")
+        self.resize(1200)
+        return self
+
+    def resize(self, width: int, height: int = 900) -> None:
+        """Make the window ``width`` × ``height`` CSS pixels; the page lays itself out again."""
         self.send(
             "Emulation.setDeviceMetricsOverride",
-            {"width": 1200, "height": 900, "deviceScaleFactor": 1, "mobile": False},
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
         )
-        return self
 
     def __exit__(self, *exc: object) -> None:
         with contextlib.suppress(ChromiumError):  # it may close its pipe before answering

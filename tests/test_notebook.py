@@ -7,12 +7,15 @@ an ``ipykernel`` kernel driven by ``nbclient``; where no kernel can start
 here, the test is skipped with the reason.
 
 examples/tour.ipynb, the quick tour in a notebook, runs here too: its cell
-shows the tour as the report's section (``TourResult._repr_html_``).
+shows the tour's progress while it runs, in one display updated in place,
+then the tour as the report's section (``TourResult._repr_html_``).
 """
 
 from __future__ import annotations
 
 import ast
+import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +83,30 @@ def test_the_tour_notebook_in_examples_runs_and_shows_the_tour(tmp_path: Path) -
     toured = notebook.cells[1].outputs
     shown = [out["data"]["text/html"] for out in toured if out.get("output_type") == "execute_result"]
     assert len(shown) == 1 and shown[0].startswith('<div class="threadlab-report">')
+    # The progress showed in the cell, in one display updated in place: its last state is a round.
+    progress = [out["data"] for out in toured if out.get("output_type") == "display_data"]
+    assert len(progress) == 1, progress
+    assert progress[0]["text/html"].startswith('<div class="threadlab-progress"><progress max="1" value="')
+    assert re.search(r"<span>\[\d+/\d+\] [^<]+: round \d+", progress[0]["text/html"]), progress[0]
+    assert re.match(r"\[[#-]{20}\] \[\d+/\d+\] .+: round \d+", progress[0]["text/plain"])
     assert "One 0.2 s sleep" in shown[0]
     printed = "".join(out.get("text", "") for out in notebook.cells[3].outputs)
     assert printed.startswith("One 0.2 s sleep: took ")
     assert (tmp_path / "threadlab-tour.json").exists()
+
+
+def test_no_progress_is_shown_outside_a_notebook_unless_asked() -> None:
+    from threadlab._api import _progress_or_cell
+    from threadlab.orchestrate._progress import Progress
+
+    asked = Progress()
+    assert _progress_or_cell(asked) is asked
+    assert type(_progress_or_cell(None)) is Progress  # pytest's process: no IPython shell at all
+
+    interactiveshell = pytest.importorskip("IPython.core.interactiveshell")
+    shell = interactiveshell.InteractiveShell.instance()
+    try:  # a terminal IPython: a shell is found, but it has no kernel and no cell to show progress in
+        assert sys.modules["IPython"].get_ipython() is shell
+        assert type(_progress_or_cell(None)) is Progress
+    finally:
+        interactiveshell.InteractiveShell.clear_instance()

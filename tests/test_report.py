@@ -11,7 +11,8 @@ Where Chromium is missing the browser tests are skipped, saying so.
 
 tests/data/results-small.json was written before rounds (schema 1: no noise
 readings, no precision); tests/data/rounds-small.json in rounds (schema 2),
-as tests/test_render.py says.
+as tests/test_render.py says. tests/data/tour-waits.json is a real
+``threadlab tour --quick -q`` with where the time went (see ``TOUR``).
 """
 
 from __future__ import annotations
@@ -30,9 +31,11 @@ from threadlab import Result, load_result
 from threadlab.analysis import analyse, noise_report, summarise
 from threadlab.cli import main
 from threadlab.lessons import Finding
+from threadlab.render._advice import advice_text
 from threadlab.render._analysis import precision_lines
 from threadlab.render._html import Lesson, html_report
 from threadlab.render._rows import summary_cells
+from threadlab.render.plots._select import speedup_groups
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -95,9 +98,10 @@ def test_the_report_is_one_self_contained_page(report: Path) -> None:
     assert "Content-Security-Policy" in text and "default-src 'none'" in text
     for section in ("Environment", "Findings", "Results", "Scaling", "Plots", "Timelines"):
         assert f">{section}<" in text
-    assert (
-        text.count('<figure class="plot"') == 3 + 4
-    )  # speedup, wall, cpu; a timeline per workload × strategy
+    groups = len(speedup_groups(load_result(SMALL)))
+    assert groups == 2
+    # A speedup plot per group (beside its advice), wall, cpu; a timeline per workload × strategy.
+    assert text.count('<figure class="plot"') == groups + 2 + 4
 
 
 def test_every_user_string_is_escaped(report: Path) -> None:
@@ -169,7 +173,8 @@ def test_the_tour_writes_its_report_beside_its_results_and_says_where(
 
     stored = load_result(SMALL)
     monkeypatch.setattr(threadlab._api, "execute", lambda *args, **kwargs: stored)
-    monkeypatch.setattr("threadlab.render._html._plots", lambda result, analysis: "<p>plots</p>")
+    monkeypatch.setattr("threadlab.render._html._plots", lambda *drawn: "<p>plots</p>")
+    monkeypatch.setattr("threadlab.render._html._group_plots", lambda result, analysis: {})
     lessons = importlib.import_module("threadlab.lessons")
     monkeypatch.setattr(lessons, "findings", lambda result: [Finding("One lesson", "measured here")])
     out = tmp_path / "tour.json"
@@ -189,7 +194,8 @@ def test_the_tour_writes_its_report_beside_its_results_and_says_where(
 def test_report_of_two_results_files_has_a_section_each(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("threadlab.render._html._plots", lambda result, analysis: "<p>plots</p>")
+    monkeypatch.setattr("threadlab.render._html._plots", lambda *drawn: "<p>plots</p>")
+    monkeypatch.setattr("threadlab.render._html._group_plots", lambda result, analysis: {})
     out = tmp_path / "both.html"
     base = DATA / "compare-base.json"
 
@@ -237,7 +243,7 @@ def test_the_report_in_headless_chromium(report: Path, tmp_path: Path) -> None:
         assert EVIL_PATH in body
 
         plots = json.loads(browser.evaluate(PLOTS_JS))
-        assert [p["kind"] for p in plots] == ["speedup", "wall", "cpu"] + ["timeline"] * 4
+        assert [p["kind"] for p in plots] == ["speedup"] * 2 + ["wall", "cpu"] + ["timeline"] * 4
         for plot in plots:
             assert plot["shown"], plot
             assert plot["width"] > 500 and plot["height"] > 150, plot
@@ -278,6 +284,130 @@ def test_the_noise_line_and_intervals_in_headless_chromium(rounds_report: Path) 
     assert [s["noise"] for s in shown] == [None, noise_report(noise).line]
     assert shown[1]["height"] > 10
     assert all("95% CI" in s["heads"] for s in shown)
+
+
+# --- the tour's report: small, each lesson and each advice beside its plot ----------------------
+
+# A real `threadlab tour --quick -q` on the project's 2-core machine at load average ~3, recorded
+# with where the time went (11 waits plots) and the lock lesson: 29 points, 10 lessons.
+TOUR = DATA / "tour-waits.json"
+# Issue 21: the tour's report self-contained and under 300 KB (it was 1.2 MB with its text drawn as
+# paths; this tour's 267 KB); benchmarks/bench_report.py prints the figure and each kind of plot's share.
+TOUR_REPORT_BYTES = 300_000
+
+
+@pytest.fixture(scope="module")
+def tour_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The report of a recorded ``threadlab tour --quick``, its lessons told as the tour tells them."""
+    from threadlab.lessons import findings
+
+    result = load_result(TOUR)
+    lessons = [Lesson(f.title, f.text, f.points) for f in findings(result)]
+    page = tmp_path_factory.mktemp("tour") / "tour.html"
+    page.write_text(html_report([(str(TOUR), result)], lessons=lessons), encoding="utf-8")
+    return page
+
+
+def rows(page: Path, css_class: str) -> list[str]:
+    """Each ``<article class="beside {css_class}">`` of the page, its HTML."""
+    text = page.read_text(encoding="utf-8")
+    return [part.split("</article>")[0] for part in text.split(f'<article class="beside {css_class}">')[1:]]
+
+
+def test_the_tour_report_is_self_contained_and_under_300_kb(tour_report: Path) -> None:
+    text = tour_report.read_text(encoding="utf-8")
+
+    assert len(text.encode("utf-8")) < TOUR_REPORT_BYTES
+    assert "<script" not in text.lower() and "@font-face" not in text and "@import" not in text
+    assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:|//)""", text)
+
+
+def test_each_lesson_sits_beside_a_plot_of_the_points_it_cites(tour_report: Path) -> None:
+    from threadlab.lessons import findings
+    from threadlab.render._rows import point_rows
+
+    result = load_result(TOUR)
+    told = findings(result)
+    lessons = rows(tour_report, "lesson-row")
+    assert len(told) >= 6 and len(lessons) == len(told)
+    names = [(row.measurement.point, row.name) for row in point_rows(result)]
+
+    for finding, row in zip(told, lessons, strict=True):
+        assert finding.points, finding.title
+        words, plots = row.split('<div class="plots">')
+        assert f"<strong>{html.escape(finding.title)}</strong>" in words
+        assert plots.count('<figure class="plot" data-plot="lesson">') == 1
+        # The plot's rows are the points the lesson cites, by the results table's names, and no other.
+        shown = re.findall(r"<text[^>]*>([^<]*)</text>", plots)
+        cited = [name for point in finding.points for p, name in names if p == point]
+        others = [name for _, name in names if name not in cited]
+        assert all(html.escape(name, quote=False) in shown for name in cited), (cited, shown)
+        assert not any(html.escape(name, quote=False) in shown for name in others)
+
+
+def test_each_advice_sits_beside_its_group_s_speedup_plot(tour_report: Path) -> None:
+    result = load_result(TOUR)
+    analysis = analyse(result)
+    advised = rows(tour_report, "advice-row")
+    assert len(advised) == len(analysis.recommendations) >= 5
+    drawn = {(g.workload, g.python) for g in speedup_groups(result, analysis)}
+
+    for recommendation, row in zip(analysis.recommendations, advised, strict=True):
+        assert f'<p class="advice">→ {html.escape(advice_text(recommendation), quote=True)}</p>' in row
+        expected = 1 if (recommendation.workload, recommendation.python) in drawn else 0
+        assert row.count('data-plot="speedup"') == expected
+
+
+def test_the_plots_styles_become_shared_classes_and_text_stays_text() -> None:
+    from threadlab.render._html import shared_styles
+
+    page = (
+        '<svg><path d="M 0 0" style="fill: none; stroke: #000"/><g style="fill: #fff">'
+        '<path style="fill: none; stroke: #000"/></g>'
+        '<text x="1">name with style="color: red" &lt;b style="x"&gt;</text></svg>'
+    )
+
+    shared, css = shared_styles(page)
+
+    assert shared == (
+        '<svg><path d="M 0 0" class="tl0"/><g class="tl1"><path class="tl0"/></g>'
+        '<text x="1">name with style="color: red" &lt;b style="x"&gt;</text></svg>'
+    )
+    assert css == "\n.tl0 { fill: none; stroke: #000 }\n.tl1 { fill: #fff }"
+
+
+BESIDE_JS = """JSON.stringify(Array.from(document.querySelectorAll('article.beside')).map(a => {
+  const words = a.querySelector(':scope > .words').getBoundingClientRect();
+  const plot = a.querySelector(':scope > .plots figure.plot svg');
+  const box = plot ? plot.getBoundingClientRect() : null;
+  return {kind: a.className, words: [words.left, words.top, words.right, words.bottom],
+          plot: box && [box.left, box.top, box.right, box.bottom]};
+}))"""
+
+
+@needs_chromium
+def test_lessons_and_advice_beside_their_plots_when_wide_stacked_when_narrow(tour_report: Path) -> None:
+    import json
+
+    with Chromium() as browser:
+        log = browser.open(tour_report)
+        assert log.console_errors == []
+        page_url = tour_report.resolve().as_uri()
+        assert [url for url in log.requests if url != page_url and not url.startswith("data:")] == []
+        wide = json.loads(browser.evaluate(BESIDE_JS))
+        browser.resize(500)
+        narrow = json.loads(browser.evaluate(BESIDE_JS))
+
+    with_plots = [row for row in wide if row["plot"] is not None]
+    assert {row["kind"] for row in with_plots} == {"beside lesson-row", "beside advice-row"}
+    for row in with_plots:  # 1200 px: the plot right of the words, the two overlapping in height
+        (_, w_top, w_right, w_bottom), (p_left, p_top, p_right, p_bottom) = row["words"], row["plot"]
+        assert p_left >= w_right and p_top < w_bottom and w_top < p_bottom, row
+        assert p_right - p_left > 400, row
+    for row in (row for row in narrow if row["plot"] is not None):  # 500 px: the plot below the words
+        (w_left, _, _, w_bottom), (p_left, p_top, p_right, _) = row["words"], row["plot"]
+        assert p_top >= w_bottom and abs(p_left - w_left) < 1, row
+        assert p_right <= 500, row
 
 
 # --- in a notebook: the report's sections, their style scoped ------------------------------------

@@ -9,13 +9,13 @@ import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from threadlab._errors import SpecError, ThreadlabError
-from threadlab.model import DEFAULT_MAX_TIME_S, DEFAULT_PRECISION, Result, Spec
+from threadlab.model import DEFAULT_MAX_TIME_S, DEFAULT_PRECISION, Point, Result, Spec
 from threadlab.orchestrate._advise import Advice
 from threadlab.orchestrate._execute import execute
-from threadlab.orchestrate._progress import Progress
+from threadlab.orchestrate._progress import Progress, RoundProgress
 from threadlab.worker._params import DAY_S, ParamValue
 from threadlab.worker._text import quoted
 
@@ -25,6 +25,61 @@ if TYPE_CHECKING:
     from threadlab.analysis._compare import Comparison, PointChange
     from threadlab.lessons import Finding
     from threadlab.orchestrate._store import ResultsWriter
+
+
+class _CellProgress(Progress):
+    """A run's progress in the notebook cell that called it: one display, updated in place.
+
+    What it shows is the CLI's progress bar's (``RoundProgress.line``), and its notes;
+    the block is ``render._notebook``'s. IPython is imported only here, in a kernel.
+    """
+
+    def __init__(self) -> None:
+        self._line = "starting"
+        self._done = 0.0
+        self._notes: list[str] = []
+        self._handle: Any = None
+
+    def _show(self) -> None:
+        from IPython.display import display
+
+        from threadlab.render._notebook import progress_html, progress_text
+
+        bundle = {
+            "text/html": progress_html(self._line, self._done, self._notes),
+            "text/plain": progress_text(self._line, self._done, self._notes),
+        }
+        if self._handle is None:
+            self._handle = display(bundle, raw=True, display_id=True)  # type: ignore[no-untyped-call]  # IPython leaves display() unannotated
+        else:
+            self._handle.update(bundle, raw=True)
+
+    def note(self, line: str) -> None:
+        self._notes.append(line)
+        self._show()
+
+    def point_started(self, point: Point) -> None:
+        self._line = f"starting {point.label()}"
+        self._show()
+
+    def round_done(self, where: RoundProgress) -> None:
+        self._line, self._done = where.line(), where.done
+        self._show()
+
+
+def _progress_or_cell(progress: Progress | None) -> Progress:
+    """The progress asked for; else, in a notebook's kernel, the calling cell's; else none shown.
+
+    A notebook's kernel is a running IPython shell with a kernel (ipykernel's
+    ``ZMQInteractiveShell``); a terminal IPython has none and, as a script, shows nothing.
+    """
+    if progress is not None:
+        return progress
+    ipython = sys.modules.get("IPython")
+    shell = None if ipython is None else ipython.get_ipython()
+    if shell is None or getattr(shell, "kernel", None) is None:
+        return Progress()
+    return _CellProgress()
 
 
 def _refuse_nested(name: str) -> None:
@@ -224,7 +279,8 @@ def run(
             LocalCluster here).
         out: also write the results file here, after every round.
         progress: told of each point's start, each sample, each round, and
-            of notes (a Python left out).
+            of notes (a Python left out). None: in a Jupyter notebook, the
+            progress shows in the calling cell; elsewhere nothing is shown.
         memory_budget: bytes (or a size such as ``"4GB"``) the live workers
             may hold; where a group's workers (about 20 MB each) would not
             fit, some are closed and started afresh in their turn, every
@@ -257,7 +313,7 @@ def run(
     _refuse_nested("run")
     _check_seconds("max_time", max_time)
     _check_share(precision)
-    progress = progress or Progress()
+    progress = _progress_or_cell(progress)
     counts = (workers,) if isinstance(workers, int) else tuple(workers)
     names = _names(strategies)
     selection = select(_pythons(python), option="python")
@@ -346,6 +402,8 @@ def advise(
             with its GIL; ``"default"`` leaves the build's own default.
         out: also write the results file, analysis included, here.
         progress: told of each point's start, each sample, each round, and notes.
+            None: in a Jupyter notebook, the progress shows in the calling cell;
+            elsewhere nothing is shown.
         scheduler: ``tcp://HOST:PORT`` of a running Dask scheduler: ``dask``
             on its workers is then tried too (checked before any work starts).
         memory_budget: bytes (or a size such as ``"4GB"``) the live workers
@@ -387,7 +445,7 @@ def advise(
     address = (
         "" if scheduler is None else str(_with_scheduler({}, scheduler, ("dask",), "scheduler")["scheduler"])
     )
-    progress = progress or Progress()
+    progress = _progress_or_cell(progress)
     selection = select(_pythons(python), option="python")
     for line in selection.skipped:
         progress.note(line)
@@ -583,7 +641,7 @@ class TourResult:
         """How Jupyter shows the tour: the report's section of it, lessons, tables and plots."""
         from threadlab.render._html import Lesson, html_fragment
 
-        lessons = [Lesson(finding.title, finding.text) for finding in self.findings]
+        lessons = [Lesson(finding.title, finding.text, finding.points) for finding in self.findings]
         return html_fragment("The tour", self.result, self.analysis, lessons)
 
 
@@ -622,7 +680,8 @@ def tour(
             sizes' own (10 s quick, 40 s full); a shorter tour for a test or
             a demo. The fewest rounds (3) are taken whatever it is.
         progress: told of each point's start, each sample, each round, and
-            of notes (a Python left out).
+            of notes (a Python left out). None: in a Jupyter notebook, the
+            progress shows in the calling cell; elsewhere nothing is shown.
         memory_budget: bytes (or a size such as ``"4GB"``) the live workers
             may hold, as ``run`` takes it; default: half the memory available.
         waits: False: no breakdown of where the worker threads' time went (on by default;
@@ -678,7 +737,7 @@ def _tour(
     from threadlab.orchestrate._select import select
     from threadlab.render._html import Lesson, html_report
 
-    progress = progress or Progress()
+    progress = _progress_or_cell(progress)
     selection = select(_pythons(python), option="python")
     for line in selection.skipped:
         progress.note(line)
@@ -704,7 +763,7 @@ def _tour(
     analysis = analyse(result)
     told = tuple(findings(result))
     if report_path is not None:
-        lessons = [Lesson(finding.title, finding.text) for finding in told]
+        lessons = [Lesson(finding.title, finding.text, finding.points) for finding in told]
         page = html_report(
             [(str(results_path), result)], title=TOUR_TITLE, lessons=lessons, analyses=[analysis]
         )

@@ -132,12 +132,10 @@ class _ProgressView(Progress):
         )
 
     def round_done(self, where: RoundProgress) -> None:
-        reached = "" if where.widest is None else f", ±{where.widest:.1%} (asked ±{where.precision:.0%})"
-        label = f"[{where.group + 1}/{where.groups}] {where.label}: round {where.rounds}{reached}"
         self.progress.update(
             self.task,
-            description=escape(printable(label)),
-            completed=min(1.0, where.elapsed_s / where.time_s) if where.time_s > 0 else 1.0,
+            description=escape(printable(where.line())),
+            completed=where.done,
             refresh=True,  # each start and round drawn, not only those a timed refresh catches
         )
 

@@ -104,4 +104,5 @@ def cluster_finding(summaries: Sequence[tuple[Measurement, Summary | None]]) -> 
         "is paid once for many tasks, or where the work outgrows one machine; for short tasks on one "
         "machine, a pool of processes costs less."
     )
-    return Finding(TITLE, text)
+    cited = (sleep_pool, sleep_dask, count_pool, count_dask)
+    return Finding(TITLE, text, tuple(found[0].point for found in cited if found is not None))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from threadlab.model import Point
+
 
 @dataclass(frozen=True, slots=True)
 class Finding:
@@ -12,7 +14,10 @@ class Finding:
     Attributes:
         title: what was measured, e.g. ``Two sleeps on two threads``.
         text: what it showed, citing the numbers measured here.
+        points: the points it cites, in the order it cites them: the report
+            draws them beside its words.
     """
 
     title: str
     text: str
+    points: tuple[Point, ...] = ()

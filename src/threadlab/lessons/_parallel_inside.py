@@ -107,4 +107,5 @@ def parallel_inside_finding(summaries: Summaries) -> Finding | None:
             f" Two threads with one BLAS thread each (inner_threads=1), the real alternative: "
             f"{speedup_words(split[1])} — {outcome}"
         )
-    return Finding(f"A NumPy product ({n}×{n}), already parallel inside", text)
+    cited = tuple(found[0].point for found in (alone, stacked, split) if found is not None)
+    return Finding(f"A NumPy product ({n}×{n}), already parallel inside", text, cited)

@@ -275,6 +275,7 @@ def which_python_finding(summaries: Sequence[tuple[Measurement, Summary | None]]
         + " (speedups against one worker on the same Python, with 95% intervals"
         + (", all measured in the same interleaved rounds). " if paired_run else "). ")
         + " ".join(_tell(holds)),
+        tuple(measurement.point for found in by_python.values() for measurement, _ in found.values()),
     )
 
 

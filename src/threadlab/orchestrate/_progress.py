@@ -36,6 +36,16 @@ class RoundProgress:
     widest: float | None
     precision: float
 
+    def line(self) -> str:
+        """``[2/5] count: round 4, ±3.1% (asked ±5%)``: the round in one line, for every front end."""
+        reached = "" if self.widest is None else f", ±{self.widest:.1%} (asked ±{self.precision:.0%})"
+        return f"[{self.group + 1}/{self.groups}] {self.label}: round {self.rounds}{reached}"
+
+    @property
+    def done(self) -> float:
+        """The share of the group's time spent, 0 to 1."""
+        return min(1.0, self.elapsed_s / self.time_s) if self.time_s > 0 else 1.0
+
 
 class Progress:
     """Callbacks of a run, each a no-op until a front end overrides it."""

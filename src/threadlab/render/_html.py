@@ -1,10 +1,12 @@
 """The HTML report: one self-contained page from one or more results.
 
 ``html_report(...)`` returns the page as a string; the CLI writes it. The page
-needs nothing but itself: CSS inline, plots as inline SVG (text drawn as
-paths, so no font is fetched), no script at all, and a Content-Security-Policy
+needs nothing but itself: CSS inline, plots as inline SVG (their text as
+text in a font the browser has: none is fetched), no script at all, and a Content-Security-Policy
 that forbids any script and any request, so that even a hostile string in a
-results file could neither run nor call out. Every string that comes from a
+results file could neither run nor call out. Each lesson and each piece of
+advice sits beside the plot that shows it (``.beside``: side by side on a wide
+window, stacked on a narrow one). Every string that comes from a
 results file (workload names and paths, parameters, tracebacks, executables,
 platform) goes through ``html.escape`` on its way in, its control characters
 escaped first (``printable``: HTML forbids them): the page is built
@@ -19,11 +21,11 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from threadlab.analysis import Analysis
-from threadlab.model import Result
+from threadlab.model import Measurement, Point, Result
 from threadlab.render._advice import advice_text, fact_text
 from threadlab.render._rows import (
     RESULTS_COLUMNS,
@@ -68,9 +70,17 @@ table.kv td { text-align: left; }
 .advice { background: #eef6ff; border-left: 4px solid #0b5cad; padding: 0.5rem 0.8rem;
           margin: 0.4rem 0 1rem; }
 .warning { color: #8a5a00; }
-.lesson { margin-bottom: 0.6rem; }
+.lesson { margin: 0 0 0.6rem; }
+/* A lesson or an advice beside the plot that shows it: side by side where the page is wide enough for
+   both (a 20rem column of words and a 26rem plot), stacked on a narrow window (flex-wrap). */
+.beside { display: flex; flex-wrap: wrap; gap: 0.5rem 1.5rem; align-items: flex-start;
+          margin: 0.8rem 0 1.6rem; }
+.beside > .words { flex: 1 1 20rem; min-width: 0; }
+.beside > .plots { flex: 2 1 26rem; min-width: 0; }
+.beside figure.plot { margin: 0 0 0.8rem; }
 figure.plot { margin: 1rem 0 2rem; }
 figure.plot svg { width: 100%; height: auto; display: block; }
+figure.plot svg text { font-family: "DejaVu Sans", Verdana, sans-serif; }
 figcaption { color: #5a5a63; font-size: 0.9rem; margin-top: 0.3rem; }
 .missing { color: #5a5a63; font-style: italic; }
 nav ul { padding-left: 1.2rem; }
@@ -99,6 +109,7 @@ def _list(items: Iterable[str], css_class: str | None = None, *, escaped: bool =
 
 
 Cell = str | tuple[str, str]  # text, or (text, an extra CSS class)
+GroupKey = tuple[str, str]  # a group's workload label and its Python's, as the analysis names them
 
 
 def _table(header: Sequence[str], rows: Iterable[Sequence[Cell]], text_columns: Collection[str] = ()) -> str:
@@ -122,14 +133,16 @@ def _key_values(pairs: Iterable[tuple[str, str]]) -> str:
 
 
 _SVG_START = re.compile(r"<svg\b[^>]*>", re.DOTALL)
+_GROUP_ID = re.compile(r'<g id="[^"]*">')
+_FONT_FAMILY = "font-family: 'DejaVu Sans', sans-serif; "  # as matplotlib writes the plots' font (_figure.py)
 _SIZE_ATTRIBUTE = re.compile(r'\s(?:width|height)="[^"]*"')
 
 
 def inline_svg(svg: bytes, description: str) -> str:
     """An SVG file made inline: no XML prolog or doctype, sized by CSS, labelled for screen readers.
 
-    Only threadlab's own plots go through here; their text is drawn as paths
-    and matplotlib escapes what it writes into comments and attributes.
+    Only threadlab's own plots go through here; matplotlib escapes what it
+    writes into text, comments and attributes.
     """
     text = svg.decode("utf-8")
     found = _SVG_START.search(text)
@@ -137,15 +150,66 @@ def inline_svg(svg: bytes, description: str) -> str:
         raise ValueError("not an SVG file: no <svg> element")
     root = _SIZE_ATTRIBUTE.sub("", found.group(0))
     root = root[:-1] + f' role="img" aria-label="{_e(description)}">'
-    return root + text[found.end() :]
+    # The page names the plots' font once (``figure.plot svg text`` in its style), not every label;
+    # the ids matplotlib gives every group (``axes_1``, ``line2d_12``), that nothing in the page refers
+    # to, were 26 KB of the tour's report.
+    return root + _unwrapped(_GROUP_ID.sub("<g>", text[found.end() :].replace(_FONT_FAMILY, "")))
+
+
+_GROUP_TAG = re.compile(r"<g\b[^>]*>|</g>")
+
+
+def _unwrapped(svg: str) -> str:
+    """``svg`` without its bare ``<g>`` elements (no attribute: they change nothing), their content kept."""
+    parts: list[str] = []
+    opened: list[bool] = []  # for each <g> open here, whether it is bare
+    last = 0
+    for tag in _GROUP_TAG.finditer(svg):
+        closing = tag.group(0) == "</g>"
+        bare = opened.pop() if closing else tag.group(0) == "<g>"
+        if not closing:
+            opened.append(bare)
+        if bare:
+            parts.append(svg[last : tag.start()])
+            last = tag.end()
+    parts.append(svg[last:])
+    return "".join(parts)
+
+
+# Tags with a style attribute: in the page, only the plots' elements (the page's own tags have
+# none, and text from a results file cannot make a tag: its "<" is escaped).
+_STYLED_TAG = re.compile(r'(<[a-zA-Z][^<>]*?) style="([^"<>{}]*)"')
+
+
+def shared_styles(page: str) -> tuple[str, str]:
+    """The plots' style attributes made classes shared by the page; returns it, and their CSS rules.
+
+    matplotlib writes each element's whole style (2,400 of them, 79 distinct, were 114 KB of
+    a tour's report); a class per distinct style says each once.
+    """
+    classes: dict[str, str] = {}
+
+    def shared(found: re.Match[str]) -> str:
+        name = classes.setdefault(found.group(2), f"tl{len(classes)}")
+        return f'{found.group(1)} class="{name}"'
+
+    shared_page = _STYLED_TAG.sub(shared, page)
+    return shared_page, "".join(f"\n.{name} {{ {style} }}" for style, name in classes.items())
 
 
 @dataclass(frozen=True, slots=True)
 class Lesson:
-    """A titled paragraph shown above the findings (the tour's lessons)."""
+    """A titled paragraph shown above the findings (the tour's lessons), beside a plot of its points.
+
+    Attributes:
+        title: what was measured.
+        text: what it showed.
+        points: the points it cites (``Finding.points``), drawn beside it; none: words alone.
+    """
 
     title: str
     text: str
+    points: tuple[Point, ...] = ()
 
 
 def html_report(
@@ -178,15 +242,16 @@ def html_report(
     if len(runs) > 1:
         links = (f'<a href="#run-{n}">{_e(name)}</a>' for n, (name, _) in enumerate(runs, start=1))
         contents = _tag("nav", _list(links, escaped=True))
+    body, plot_css = shared_styles("\n".join(sections))
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{_e(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+        f"<title>{_e(title)}</title>\n<style>{_CSS}{plot_css}</style>\n</head>\n<body>\n"
         f"{_text('h1', title)}\n"
         f"{_text('p', f'{len(runs)} result file(s), reported by threadlab {__version__}', 'meta')}\n"
-        f"{contents}\n" + "\n".join(sections) + "\n"
+        f"{contents}\n{body}\n"
         "<footer>Made by threadlab. The page is self-contained: no script, no request; "
         "plots are inline SVG.</footer>\n</body>\n</html>\n"
     )
@@ -231,11 +296,8 @@ def html_fragment(
     from threadlab.analysis import analyse
 
     made = analyse(result) if analysis is None else analysis
-    return (
-        f'<div class="{FRAGMENT_CLASS}"><style>{_scoped_css(_CSS)}</style>\n'
-        + _run_section(1, name, result, made, lessons)
-        + "\n</div>"
-    )
+    section, plot_css = shared_styles(_run_section(1, name, result, made, lessons))
+    return f'<div class="{FRAGMENT_CLASS}"><style>{_scoped_css(_CSS + plot_css)}</style>\n{section}\n</div>'
 
 
 def _run_section(
@@ -247,6 +309,7 @@ def _run_section(
     if result.interrupted:
         measured += "; interrupted (Ctrl-C) before the end"
     noise = "" if analysis.noise is None else _text("p", analysis.noise.line, "noise")
+    plotted = _group_plots(result, analysis)
     parts = [
         f'<section id="run-{number}">',
         _text("h2", name),
@@ -255,12 +318,12 @@ def _run_section(
         _text("h3", "Environment"),
         _environment(result),
         _text("h3", "Findings"),
-        _findings(result, analysis, lessons),
+        _findings(result, analysis, lessons, plotted),
         _text("h3", "Results"),
         _results_table(result),
         _scaling(analysis),
         _text("h3", "Plots"),
-        _plots(result, analysis),
+        _plots(result, analysis, plotted),
         "</section>",
     ]
     return "\n".join(part for part in parts if part)
@@ -288,30 +351,13 @@ def _environment(result: Result) -> str:
     return _key_values(pairs)
 
 
-def _findings(result: Result, analysis: Analysis, lessons: Sequence[Lesson]) -> str:
+def _findings(
+    result: Result, analysis: Analysis, lessons: Sequence[Lesson], plotted: Mapping[GroupKey, list[str]]
+) -> str:
     from threadlab.render._analysis import POOLS_TITLE, pool_lines, precision_lines, warning_lines
     from threadlab.render._terminal import problem_lines
 
-    parts = []
-    if lessons:
-        parts.append(_text("h4", "The lessons, as measured here"))
-        parts.append(
-            _tag(
-                "ol",
-                "".join(
-                    _tag("li", _text("strong", lesson.title) + " " + _e(lesson.text), "lesson")
-                    for lesson in lessons
-                ),
-            )
-        )
-    for recommendation in analysis.recommendations:
-        classification = recommendation.classification
-        heading = _e(with_python(recommendation.workload, recommendation.python) + ": ") + _text(
-            "span", classification.kind.words, "kind"
-        )
-        parts.append(_tag("h4", heading))
-        parts.append(_list([fact_text(fact) for fact in classification.evidence]))
-        parts.append(_text("p", "→ " + advice_text(recommendation), "advice"))
+    parts = _lessons(result, lessons) + _advice(analysis, plotted)
     if not analysis.recommendations:
         parts.append(_text("p", "No point has samples to conclude from.", "missing"))
     pools = pool_lines(analysis)
@@ -332,6 +378,53 @@ def _findings(result: Result, analysis: Analysis, lessons: Sequence[Lesson]) -> 
         parts.append(_text("h4", "Problems"))
         parts.append("".join(_text("pre", line) for line in problems))
     return "\n".join(parts)
+
+
+def _beside(words: str, figures: Sequence[str], css_class: str) -> str:
+    """Words and the plots that show them in one row: side by side on a wide page, stacked on a narrow one."""
+    plots = _tag("div", "".join(figures), "plots") if figures else ""
+    return _tag("article", _tag("div", words, "words") + plots, f"beside {css_class}")
+
+
+def _lessons(result: Result, lessons: Sequence[Lesson]) -> list[str]:
+    """Each lesson's words beside a plot of the points it cites."""
+    from threadlab.render.plots import NothingToPlot, wall
+    from threadlab.render.plots._select import cited_points
+
+    if not lessons:
+        return []
+    parts = [_text("h4", "The lessons, as measured here")]
+    caption = "The points the lesson cites: each one's median wall time, whiskers from fastest to slowest."
+    for number, lesson in enumerate(lessons, start=1):
+        words = _tag("p", _text("strong", lesson.title) + " " + _e(lesson.text), "lesson")
+        figures = []
+        try:
+            points = cited_points(result, lesson.points)
+        except NothingToPlot:
+            points = []
+        if points:
+            svg = wall.draw(points, "svg", salt=f"lesson-{number}", width=_BESIDE_INCHES)
+            figures.append(_figure(svg, "lesson", caption))
+        parts.append(_beside(words, figures, "lesson-row"))
+    return parts
+
+
+def _advice(analysis: Analysis, plotted: Mapping[GroupKey, list[str]]) -> list[str]:
+    """Each recommendation's evidence and advice beside its group's plots (``_group_plots``)."""
+    parts = []
+    for recommendation in analysis.recommendations:
+        classification = recommendation.classification
+        heading = _e(with_python(recommendation.workload, recommendation.python) + ": ") + _text(
+            "span", classification.kind.words, "kind"
+        )
+        words = (
+            _tag("h4", heading)
+            + _list([fact_text(fact) for fact in classification.evidence])
+            + _text("p", "→ " + advice_text(recommendation), "advice")
+        )
+        figures = plotted.get((recommendation.workload, recommendation.python), [])
+        parts.append(_beside(words, figures, "advice-row"))
+    return parts
 
 
 def _results_table(result: Result) -> str:
@@ -371,33 +464,65 @@ def _figure(svg: bytes, kind: str, caption: str) -> str:
     )
 
 
-def _waits_plot(result: Result) -> list[str]:
-    """Beside the speedup plot: where each point's threads' time went, for points of 2+ workers."""
+# Plots beside words sit in a column of about 600 px on a 1100 px page: drawn 6.5 inches wide (468 pt),
+# their 9 pt text shows at about 11 px, where the 10-inch plots of the Plots section would shrink it to 8.
+_BESIDE_INCHES = 6.5
+
+_WAITS_CAPTION = (
+    "Where the time went: each bar splits a point's worker threads' time into on a CPU, runnable "
+    "(waiting for a core), the GIL, a lock, sleeping, I/O and other, read from /proc beside the worker."
+)
+
+
+def _waits_plot(named: Sequence[tuple[str, Measurement]], salt: str) -> list[str]:
+    """Where each point's threads' time went, for the points of 2+ workers among ``named``."""
     from threadlab.analysis import point_waits
     from threadlab.render.plots import waits
 
-    names = point_names(result.measurements)
     found = [
         (name, measured)
-        for measurement, name in zip(result.measurements, names, strict=True)
+        for name, measurement in named
         if measurement.point.workers >= 2
         for measured in (point_waits(measurement.samples),)
         if measured is not None and measured.observations
     ]
     if not found:
         return []
-    caption = (
-        "Where the time went: each bar splits a point's worker threads' time into on a CPU, runnable "
-        "(waiting for a core), the GIL, a lock, sleeping, I/O and other, read from /proc beside the worker."
-    )
-    return [_figure(waits.draw(found, "svg"), "waits", caption)]
+    return [_figure(waits.draw(found, "svg", salt=salt, width=_BESIDE_INCHES), "waits", _WAITS_CAPTION)]
 
 
-def _plots(result: Result, analysis: Analysis) -> str:
+def _group_plots(result: Result, analysis: Analysis) -> dict[GroupKey, list[str]]:
+    """Per group of compared points: its speedup plot, and where its points' time went."""
+    from threadlab.analysis._group import groups
+    from threadlab.render.plots import NothingToPlot, speedup
+    from threadlab.render.plots._select import speedup_groups
+
+    try:
+        drawn = speedup_groups(result, analysis)
+    except NothingToPlot:
+        drawn = []
+    figures: dict[GroupKey, list[str]] = {}
+    for number, shown in enumerate(drawn, start=1):
+        svg = speedup.draw([shown], "svg", salt=f"speedup-{number}", width=_BESIDE_INCHES)
+        figures.setdefault((shown.workload, shown.python), []).append(
+            _figure(svg, "speedup", _CAPTIONS["speedup"])
+        )
+    names = dict(zip(map(id, result.measurements), point_names(result.measurements), strict=True))
+    for number, group in enumerate(groups(result), start=1):
+        members = [(names[id(m.measurement)], m.measurement) for m in group.members]
+        figures.setdefault((group.label, group.python), []).extend(_waits_plot(members, f"waits-{number}"))
+    return figures
+
+
+def _plots(result: Result, analysis: Analysis, plotted: Mapping[GroupKey, list[str]]) -> str:
+    """Every point's wall time and CPU/wall, the group plots that no advice shows, then the timelines."""
     from threadlab.render import plots
 
     parts = []
-    kinds: tuple[plots.PlotKind, ...] = ("speedup", "wall", "cpu")
+    advised = {(r.workload, r.python) for r in analysis.recommendations}
+    unadvised = [figure for key, figures in plotted.items() if key not in advised for figure in figures]
+    parts.extend(unadvised)
+    kinds: tuple[plots.PlotKind, ...] = ("wall", "cpu")
     for kind in kinds:
         try:
             svg = plots.plot(kind, result, analysis, image_format="svg")
@@ -405,23 +530,29 @@ def _plots(result: Result, analysis: Analysis) -> str:
             parts.append(_text("p", f"No {kind} plot: {nothing}", "missing"))
             continue
         parts.append(_figure(svg, kind, _CAPTIONS[kind]))
-        if kind == "speedup":
-            parts.extend(_waits_plot(result))
+    parts.extend(_timelines(result))
+    return "\n".join(parts)
+
+
+def _timelines(result: Result) -> list[str]:
+    from threadlab.render import plots
+
     chosen = plots.timeline_points(result)
-    if chosen:
-        parts.append(_text("h4", "Timelines"))
-        parts.append(
-            _text(
-                "p",
-                "One row per worker (thread or process), one bar per task, from the median sample of a "
-                "point (of its samples that recorded their tasks). Pale bars waited (I/O, sleep, or the "
-                "GIL), dark bars computed; overlapping pale bars of CPU-bound threads are threads taking "
-                "turns under the GIL.",
-            )
-        )
+    if not chosen:
+        return []
+    parts = [
+        _text("h4", "Timelines"),
+        _text(
+            "p",
+            "One row per worker (thread or process), one bar per task, from the median sample of a "
+            "point (of its samples that recorded their tasks). Pale bars waited (I/O, sleep, or the "
+            "GIL), dark bars computed; overlapping pale bars of CPU-bound threads are threads taking "
+            "turns under the GIL.",
+        ),
+    ]
     names = point_names(result.measurements)
     for index in chosen:
         svg = plots.plot("timeline", result, image_format="svg", point=index)
         caption = f"Timeline of point {index + 1}: {names[index]}"
         parts.append(_figure(svg, "timeline", caption))
-    return "\n".join(parts)
+    return parts

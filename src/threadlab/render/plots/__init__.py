@@ -14,7 +14,7 @@ image file's bytes). Nothing is written or shown here.
                                     ──► cpu.draw(points)         CPU time / wall time per point
     [(name, PointWaits)] (the report) ──► waits.draw(points)  where each point's threads' time went
                                               │
-                                              ▼ _figure.py: PNG (Agg) or SVG (text as paths) bytes
+                                              ▼ _figure.py: PNG (Agg) or SVG (text as text) bytes
 """
 
 from __future__ import annotations

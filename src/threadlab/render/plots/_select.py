@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from threadlab.model import Measurement, Result, Sample, Summary
+from threadlab.model import Measurement, Point, Result, Sample, Summary
 from threadlab.render._rows import point_names, point_rows
 
 if TYPE_CHECKING:
@@ -146,6 +146,24 @@ def wall_points(result: Result) -> list[PlottedPoint]:
     points = _plotted(result)
     if not points:
         raise NothingToPlot("nothing to plot: no point has samples")
+    return points
+
+
+def cited_points(result: Result, cited: Sequence[Point]) -> list[PlottedPoint]:
+    """The points ``cited`` (a lesson's, ``Finding.points``) that have samples, in the order cited.
+
+    Raises:
+        NothingToPlot: none of them has samples.
+    """
+    rows = [row for row in point_rows(result) if row.summary is not None]
+    points = [
+        PlottedPoint(row.name, row.measurement.point.strategy, row.summary)
+        for point in cited
+        for row in rows
+        if row.measurement.point == point and row.summary is not None
+    ]
+    if not points:
+        raise NothingToPlot("nothing to plot: no point the lesson cites has samples")
     return points
 
 

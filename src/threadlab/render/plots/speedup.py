@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from threadlab.analysis import USLFit
 from threadlab.render._rows import with_python
 from threadlab.render.plots._figure import (
     ImageFormat,
@@ -27,27 +28,35 @@ from threadlab.render.plots._select import SpeedupGroup
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from threadlab.analysis import USLFit
 
-
-def draw(groups: Sequence[SpeedupGroup], image_format: ImageFormat) -> bytes:
+def draw(
+    groups: Sequence[SpeedupGroup], image_format: ImageFormat, *, salt: str = "speedup", width: float = 10.0
+) -> bytes:
     """One row per group (``plots._select.speedup_groups``): throughput on the left, speedup on the right.
+
+    Args:
+        groups: the groups, one row each.
+        image_format: ``png`` or ``svg``.
+        salt: what sets this plot's SVG ids apart from other plots' in the same page.
+        width: the figure's width in inches (each row's height scales with it).
 
     Returns:
         The image file's bytes.
     """
-    with drawing("speedup"):
-        figure = new_figure(10.0, 0.6 + 3.4 * len(groups))
-        axes = figure.subplots(len(groups), 2, squeeze=False)
+    # The throughput panel where a Universal Scalability Law was fitted (3+ worker counts): it draws
+    # the curve and its peak. Without one it is the speedup panel times a constant, and the tour's
+    # report (10 groups of one or two worker counts) carried 80 KB of such twins.
+    fitted = any(isinstance(s.usl, USLFit) for group in groups for s in group.scalings)
+    with drawing(salt):
+        figure = new_figure(width, 0.6 + 3.4 * width / 10.0 * len(groups))
+        axes = figure.subplots(len(groups), 2 if fitted else 1, squeeze=False)
         for row, group in enumerate(groups):
-            _row(group, axes[row][0], axes[row][1])
+            _row(group, axes[row][0] if fitted else None, axes[row][-1])
         return image_bytes(figure, image_format)
 
 
-def _row(group: SpeedupGroup, throughput_axes: Axes, speedup_axes: Axes) -> None:
+def _row(group: SpeedupGroup, throughput_axes: Axes | None, speedup_axes: Axes) -> None:
     import numpy as np
-
-    from threadlab.analysis import USLFit
 
     base = group.sequential_throughput
     all_workers = sorted({p.workers for s in group.scalings for p in s.points})
@@ -65,17 +74,15 @@ def _row(group: SpeedupGroup, throughput_axes: Axes, speedup_axes: Axes) -> None
     # The y range follows what was measured and fitted; the ideal line is clipped to it.
     tallest = [p.throughput for s in group.scalings for p in s.points] + ([base] if base else [])
     xs = np.array([1.0, reach])
-    throughput_axes.plot(xs, ideal_from * xs, ":", color="#444444", linewidth=1, label="ideal (linear)")
+    if throughput_axes is not None:
+        _throughput(group, throughput_axes, ideal_from, reach)
     speedup_axes.plot(xs, xs, ":", color="#444444", linewidth=1, label="ideal (linear)")
     if base is not None:
-        throughput_axes.axhline(base, color=strategy_colour("sequential"), linewidth=1.2, label="sequential")
         speedup_axes.axhline(1.0, color=strategy_colour("sequential"), linewidth=1.2, label="sequential")
     for scaling in group.scalings:
         colour = strategy_colour(scaling.strategy)
         strategy = plain(scaling.strategy)
         workers = [p.workers for p in scaling.points]
-        throughput = [p.throughput for p in scaling.points]
-        throughput_axes.plot(workers, throughput, "o-", color=colour, label=strategy)
         ratios = [p.speedup_vs_sequential if base is not None else p.speedup_vs_one for p in scaling.points]
         shown = [(w, r) for w, r in zip(workers, ratios, strict=True) if r is not None]
         if shown:
@@ -83,11 +90,32 @@ def _row(group: SpeedupGroup, throughput_axes: Axes, speedup_axes: Axes) -> None
         if base is not None:
             _error_bars(group, scaling.strategy, shown, colour, speedup_axes)
         usl = scaling.usl
-        if isinstance(usl, USLFit):
+        if isinstance(usl, USLFit) and throughput_axes is not None:
             tallest.append(
                 _usl_curve(usl, strategy, colour, (throughput_axes, speedup_axes), base, reach, high)
             )
     _frame(group, (throughput_axes, speedup_axes), all_workers, reach, log_y, max(tallest))
+
+
+def _throughput(group: SpeedupGroup, axes: Axes, one_worker: float, reach: float) -> None:
+    """The throughput panel's lines: the ideal from 1 to ``reach`` workers, sequential, each strategy."""
+    base = group.sequential_throughput
+    axes.plot(
+        [1.0, reach],
+        [one_worker, one_worker * reach],
+        ":",
+        color="#444444",
+        linewidth=1,
+        label="ideal (linear)",
+    )
+    if base is not None:
+        axes.axhline(base, color=strategy_colour("sequential"), linewidth=1.2, label="sequential")
+    for scaling in group.scalings:
+        workers = [p.workers for p in scaling.points]
+        throughput = [p.throughput for p in scaling.points]
+        axes.plot(
+            workers, throughput, "o-", color=strategy_colour(scaling.strategy), label=plain(scaling.strategy)
+        )
 
 
 def _error_bars(
@@ -157,18 +185,18 @@ def _usl_curve(
 
 def _frame(
     group: SpeedupGroup,
-    both: tuple[Axes, Axes],
+    both: tuple[Axes | None, Axes],
     all_workers: list[int],
     reach: float,
     log_y: bool,
     tallest: float,
 ) -> None:
-    """Both panels' scales, ticks, titles, limits and legend."""
+    """Both panels' (or the speedup panel's alone) scales, ticks, titles, limits and legend."""
     from matplotlib.ticker import FuncFormatter
 
     throughput_axes, speedup_axes = both
     base = group.sequential_throughput
-    for axes in both:
+    for axes in (a for a in both if a is not None):
         axes.set_xscale("log", base=2)
         axes.set_xlim(0.8, reach * 1.25)  # 1 worker, where the ideal line starts, always in view
         ticks = sorted({1, *all_workers})
@@ -179,10 +207,11 @@ def _frame(
             axes.set_yscale("log", base=2)
             axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
     title = plain(with_python(group.workload, group.python))
-    throughput_axes.set_ylabel("throughput (tasks/s)")
-    throughput_axes.set_title(f"{title}: throughput", loc="left")
     top = tallest * (1.6 if log_y else 1.15)
-    throughput_axes.set_ylim(None if log_y else 0, top)
+    if throughput_axes is not None:
+        throughput_axes.set_ylabel("throughput (tasks/s)")
+        throughput_axes.set_title(f"{title}: throughput", loc="left")
+        throughput_axes.set_ylim(None if log_y else 0, top)
     if base is not None:
         speedup_axes.set_ylabel("speedup vs sequential (×)")
         speedup_axes.set_title(f"{title}: speedup", loc="left")
@@ -194,4 +223,4 @@ def _frame(
         speedup_axes.set_ylim(None if log_y else 0, speedup_top)
     elif not log_y:
         speedup_axes.set_ylim(bottom=0)
-    throughput_axes.legend(fontsize=7, loc="best")
+    (throughput_axes or speedup_axes).legend(fontsize=7, loc="best")

@@ -27,18 +27,26 @@ CATEGORY_COLOURS: dict[str, str] = {
 }
 
 
-def draw(points: Sequence[tuple[str, PointWaits]], image_format: ImageFormat) -> bytes:
+def draw(
+    points: Sequence[tuple[str, PointWaits]],
+    image_format: ImageFormat,
+    *,
+    salt: str = "waits",
+    width: float = 9.0,
+) -> bytes:
     """One stacked bar per point, the first at the top.
 
     Args:
         points: each point's name and its breakdown.
         image_format: ``png`` or ``svg``.
+        salt: what sets this plot's SVG ids apart from other plots' in the same page.
+        width: the figure's width in inches.
 
     Returns:
         The image file's bytes.
     """
-    with drawing("waits"):
-        figure = new_figure(9.0, 1.4 + 0.28 * max(len(points), 2))
+    with drawing(salt):
+        figure = new_figure(width, 1.4 + 0.28 * max(len(points), 2))
         axes = figure.subplots()
         rows = range(len(points))
         left = [0.0] * len(points)
@@ -55,12 +63,16 @@ def draw(points: Sequence[tuple[str, PointWaits]], image_format: ImageFormat) ->
             left = [a + b for a, b in zip(left, shares, strict=True)]
         axes.set_xlim(0, 1)
         axes.set_xlabel("share of the worker threads' time (over all samples)")
-        axes.set_title(f"Where the time went ({len(points)} points)", loc="left", pad=14)
+        axes.set_title(f"Where the time went ({len(points)} points)", loc="left")
         axes.set_yticks(list(rows), [plain(name) for name, _ in points])
         axes.invert_yaxis()
         axes.grid(axis="y", visible=False)
-        # Above the bars, right of the title: below, it would cover the axis' label.
-        axes.legend(
-            fontsize=7, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=len(WAIT_CATEGORIES), frameon=False
+        # Below the figure, placed by the constrained layout: right of the title, it covered the
+        # title in the report's 6.5-inch column. Seven categories fit one row from 8 inches.
+        figure.legend(
+            fontsize=7,
+            loc="outside lower center",
+            ncol=len(WAIT_CATEGORIES) if width >= 8 else 4,
+            frameon=False,
         )
         return image_bytes(figure, image_format)

@@ -13,8 +13,16 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 
-def draw(points: Sequence[PlottedPoint], image_format: ImageFormat) -> bytes:
+def draw(
+    points: Sequence[PlottedPoint], image_format: ImageFormat, *, salt: str = "wall", width: float = 9.0
+) -> bytes:
     """One line per point (``plots._select.wall_points``), the first at the top.
+
+    Args:
+        points: the points, each with its summary.
+        image_format: ``png`` or ``svg``.
+        salt: what sets this plot's SVG ids apart from other plots' in the same page.
+        width: the figure's width in inches.
 
     Returns:
         The image file's bytes.
@@ -40,8 +48,8 @@ def draw(points: Sequence[PlottedPoint], image_format: ImageFormat) -> bytes:
             axes.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
             axes.xaxis.set_minor_formatter(NullFormatter())
         axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: seconds(value) if value > 0 else "0"))
-        axes.set_xlabel("wall time per sample: median, whiskers from min to max")
+        axes.set_xlabel("wall time per sample (median, min–max)")
         axes.set_title(f"Wall time per point ({len(points)} points)", loc="left")
 
     names, strategies = [p.name for p in points], [p.strategy for p in points]
-    return rows_image("wall", names, strategies, on, image_format)
+    return rows_image(salt, names, strategies, on, image_format, width=width)
