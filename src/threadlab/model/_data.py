@@ -33,12 +33,15 @@ from threadlab.worker._params import ParamValue
 #       the analysis block is written once, at the end of a command, not on every save.
 #       Added since, optional (files written before load without it, so no bump): each
 #       point's native thread pools and thread-count variables (native); each sample's
-#       breakdown of where its threads' time went (waits).
+#       breakdown of where its threads' time went (waits); an error's cause (cause).
 SCHEMA_VERSION = 2
 
 Status = Literal["ok", "errors", "timeout", "crashed", "failed", "interrupted"]
 STATUSES: tuple[Status, ...] = ("ok", "errors", "timeout", "crashed", "failed", "interrupted")
 ErrorKind = Literal["task", "timeout", "crashed", "refused", "worker"]
+# Why an error happened, where its kind does not say it: "budget", the command's own deadline
+# (advise's budget) stopped the point, so that the advice's notes find the points cut short.
+ErrorCause = Literal["budget"]
 # What a worker is told about the GIL: off/on (-X gil=0/1, free-threaded builds only) or nothing.
 Gil = Literal["on", "off", "default"]
 GIL_MODES: tuple[Gil, ...] = ("on", "off", "default")
@@ -432,12 +435,15 @@ class PointError:
         message: one line saying what happened.
         traceback: the first traceback, where there is one.
         count: how many times it happened (tasks that raised, over all samples).
+        cause: ``budget`` where the command's own deadline (advise's budget)
+            stopped the point, before its turn or mid-step; else None.
     """
 
     kind: ErrorKind
     message: str
     traceback: str | None = None
     count: Positive = 1
+    cause: ErrorCause | None = None
 
     def __post_init__(self) -> None:
         check_fields(self)
