@@ -230,10 +230,15 @@ class Swept:
         }
         return cls(workload, strategy)
 
-    def workload_label(self, point: Point) -> str:
-        """``count (iterations=1000)``: the workload's label, with its swept parameters."""
+    def workload_label(self, point: Point, *, as_given: bool = False) -> str:
+        """``count (iterations=1000)``: the workload's label, with its swept parameters.
+
+        ``as_given`` keeps the workload as the user named it (``dir/file.py:function``
+        in full), for the analysis's data, where it identifies the work.
+        """
         shown = _shown(point.params, self.workload.get(point.workload, ()))
-        return f"{point.workload_label()} ({shown})" if shown else point.workload_label()
+        name = point.workload if as_given else point.workload_label()
+        return f"{name} ({shown})" if shown else name
 
     def strategy_label(self, point: Point) -> str:
         """``dask (threads_per_worker=2)``: the strategy, with its swept parameters."""
