@@ -25,10 +25,10 @@ from pathlib import Path
 
 import pytest
 
+import threadlab
 from conftest import measure, one_point, target
 from threadlab.analysis import summary
 from threadlab.model import Measurement, Point, Sample, TaskSpans
-from threadlab.orchestrate import _strategies as strategies  # every strategy, dask included
 
 # Spans are stored to 0.1 µs; the sample's wall to 1 ns.
 EPSILON_S = 1e-3
@@ -40,7 +40,7 @@ PlanPoint = Callable[..., Point]
 
 def available(name: str) -> str:
     """``name``, or skip the test with the reason it cannot run here."""
-    reason = strategies.get(name).unavailable_reason()
+    reason = threadlab.strategy(name).unavailable_reason()
     if reason:
         pytest.skip(f"{name} cannot run here: {reason}")
     return name
@@ -48,7 +48,7 @@ def available(name: str) -> str:
 
 def user_target(function: str, strategy: str) -> str:
     """A fixture function in the form the strategy runs: ``…_async`` on asyncio."""
-    suffix = "_async" if strategies.get(strategy).mode == "async" else ""
+    suffix = "_async" if threadlab.strategy(strategy).mode == "async" else ""
     return target("user_tasks", function + suffix)
 
 
@@ -171,7 +171,7 @@ class StrategySuite:
         assert len(lines) == 3 * 5
         for sample in all_samples(measurement):
             assert sample.tasks_ok == len(sample.spans) == 5
-        if strategies.get(strategy).mode != "async":
+        if threadlab.strategy(strategy).mode != "async":
             # Who the task saw running it is who its span names.
             labels = {label for sample in all_samples(measurement) for label in sample.spans.workers}
             assert set(lines) == labels

@@ -52,7 +52,6 @@ from threadlab.analysis import (
     analyse,
     relative_half_width,
 )
-from threadlab.analysis._noise import advice as noise_advice
 from threadlab.model import NativePool, RoundsEnd, Status
 from threadlab.render._advice import advice_text, fact_text
 from threadlab.render._analysis import (
@@ -62,6 +61,7 @@ from threadlab.render._analysis import (
     precision_lines,
     warning_lines,
 )
+from threadlab.render._doubts import noise_notes
 from threadlab.worker.workloads import KINDS as KINDS_OF_WORK
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -315,9 +315,10 @@ def test_a_paired_point_whose_per_round_speedups_vary_is_flagged() -> None:
 
     sequential, threads = analysis.points
     assert sequential.warnings == ()  # its own baseline: every per-round ratio is 1
-    assert [w.code for w in threads.warnings] == ["high-spread"]
-    assert threads.warnings[0].message.startswith("its per-round speedups vary by ")
-    assert threads.warnings[0].advice == "give the run more time, so that more rounds narrow the interval"
+    assert [(w.code, w.paired, w.remedies) for w in threads.warnings] == [
+        ("high-spread", True, (Remedy.MORE_TIME,))
+    ]
+    assert threads.warnings[0].judged == threads.ratios
 
 
 @pytest.mark.timeout(30)
@@ -836,7 +837,7 @@ def test_no_analysis_of_a_recorded_file_names_a_command_line_option(name: str) -
         for text in (advice_text(recommendation), *map(fact_text, facts)):
             assert text and not FLAG.search(text), text
     if analysis.noise is not None:
-        assert not any(FLAG.search(note) for note in noise_advice(analysis.noise))
+        assert not any(FLAG.search(note) for note in noise_notes(analysis.noise))
     warnings = [w for stats in analysis.points for w in stats.warnings]
     assert all(w.remedies for w in warnings)  # every warning says what to do, as data too
 

@@ -24,6 +24,7 @@ from threadlab.analysis._scaling import (
     usl_throughput,
 )
 from threadlab.analysis._stats import SampleStats, check_stability, describe
+from threadlab.render._doubts import stability_advice, stability_message
 
 # ---------------------------------------------------------------------------
 # describe()
@@ -175,9 +176,11 @@ def test_stable_samples_raise_no_warning() -> None:
 def test_few_samples() -> None:
     warnings = check_stability(describe([0.1, 0.1]))
 
-    assert [w.code for w in warnings] == ["few-samples"]
-    assert warnings[0].message == ("only 2 samples; at least 3 are needed to judge how much the timings vary")
-    assert warnings[0].advice == "measure at least 10 samples"
+    assert [(w.code, w.judged.n, w.limit, w.paired) for w in warnings] == [("few-samples", 2, 3, False)]
+    assert stability_message(warnings[0]) == (
+        "only 2 samples; at least 3 are needed to judge how much the timings vary"
+    )
+    assert stability_advice(warnings[0]) == "measure at least 10 samples"
 
 
 @pytest.mark.timeout(30)
@@ -186,10 +189,10 @@ def test_high_spread() -> None:
 
     warnings = check_stability(stats)
 
-    assert [w.code for w in warnings] == ["high-spread"]
-    assert f"{stats.cv:.1%}" in warnings[0].message
-    assert "10.0%" in warnings[0].message
-    assert warnings[0].advice == (
+    assert [(w.code, w.judged, w.limit, w.paired) for w in warnings] == [("high-spread", stats, 0.10, False)]
+    assert f"{stats.cv:.1%}" in stability_message(warnings[0])
+    assert "10.0%" in stability_message(warnings[0])
+    assert stability_advice(warnings[0]) == (
         "close other programs, keep the machine on mains power, and measure more samples"
     )
     assert _codes(stats, max_cv=0.5) == ()
@@ -205,21 +208,23 @@ def test_high_spread_of_paired_points_is_judged_on_their_per_round_ratios() -> N
     assert _codes(drifting) == ("high-spread",)
     assert check_stability(drifting, ratios=steady) == ()
     warnings = check_stability(describe([0.10, 0.10, 0.10]), ratios=spread)
-    assert [w.code for w in warnings] == ["high-spread"]
-    assert warnings[0].message == (
+    assert [(w.code, w.judged, w.paired) for w in warnings] == [("high-spread", spread, True)]
+    assert stability_message(warnings[0]) == (
         f"its per-round speedups vary by {spread.cv:.1%} of their mean (acceptable up to 10.0%), "
         "from 1.20× to 2.80×"
     )
-    assert warnings[0].advice == "give the run more time, so that more rounds narrow the interval"
+    assert stability_advice(warnings[0]) == "give the run more time, so that more rounds narrow the interval"
 
 
 @pytest.mark.timeout(30)
 def test_short_sample() -> None:
     warnings = check_stability(describe([1.00e-4, 1.01e-4, 0.99e-4]))
 
-    assert [w.code for w in warnings] == ["short-sample"]
-    assert warnings[0].message == ("the median sample took 100 µs, under the 1 ms that can be timed reliably")
-    assert warnings[0].advice == (
+    assert [(w.code, w.judged.median, w.limit) for w in warnings] == [("short-sample", 1.00e-4, 0.001)]
+    assert stability_message(warnings[0]) == (
+        "the median sample took 100 µs, under the 1 ms that can be timed reliably"
+    )
+    assert stability_advice(warnings[0]) == (
         "give each task more work (e.g. more iterations), or run more tasks per sample"
     )
 
@@ -235,8 +240,8 @@ def test_outliers() -> None:
 
     warnings = check_stability(describe(values))
 
-    assert [w.code for w in warnings] == ["outliers"]
-    assert warnings[0].message.startswith("1 of 10 samples is an outlier (index 9)")
+    assert [(w.code, w.judged.outliers) for w in warnings] == [("outliers", (9,))]
+    assert stability_message(warnings[0]).startswith("1 of 10 samples is an outlier (index 9)")
 
 
 @pytest.mark.timeout(30)
@@ -294,7 +299,8 @@ def test_every_warning_says_what_to_do_as_remedies_and_in_words_without_options(
 
     assert (warning.code, warning.remedies) == (code, remedies)
     assert all(isinstance(remedy, Remedy) for remedy in warning.remedies)
-    assert warning.advice and not re.search(r"--[A-Za-z]", warning.advice + warning.message)
+    words = stability_advice(warning) + stability_message(warning)
+    assert stability_advice(warning) and not re.search(r"--[A-Za-z]", words)
 
 
 @pytest.mark.timeout(30)

@@ -23,7 +23,6 @@ import threadlab
 from cli_runner import threadlab_cli
 from threadlab._errors import SpecError
 from threadlab.orchestrate import _plan, _runner
-from threadlab.orchestrate import _strategies as strategy_registry
 from threadlab.worker import workloads as workload_registry
 from threadlab.worker._params import Param
 from threadlab.worker.strategies import Strategy
@@ -291,7 +290,7 @@ def test_the_table_is_long_enough() -> None:
 def _numbers() -> list[tuple[str, Param]]:
     """Every numeric parameter of every workload and strategy (dask's included), named owner.param."""
     owners: list[Workload | Strategy] = [workload_registry.get(name) for name in workload_registry.names()]
-    owners += [strategy_registry.get(name) for name in strategy_registry.names()]
+    owners += [threadlab.strategy(name) for name in threadlab.strategy_names()]
     return [
         (f"{owner.name}.{param.name}", param)
         for owner in owners

@@ -34,8 +34,8 @@ def test_a_point_whose_turn_comes_after_the_deadline_is_not_started() -> None:
     assert session.pid is None  # no worker was started
     measurement = session.measurement()
     assert measurement.status == "timeout"
-    assert [(e.kind, e.message) for e in measurement.errors] == [
-        ("timeout", f"not started: {BUDGET_SPENT} before its turn")
+    assert [(e.kind, e.message, e.cause) for e in measurement.errors] == [
+        ("timeout", f"not started: {BUDGET_SPENT} before its turn", "budget")
     ]
 
 
@@ -52,8 +52,8 @@ def test_a_sample_still_running_at_the_deadline_is_stopped_and_the_point_cut_sho
 
     measurement = session.measurement()
     assert measurement.status == "timeout"
-    ((kind, message),) = [(e.kind, e.message) for e in measurement.errors]
-    assert kind == "timeout"
+    ((kind, message, cause),) = [(e.kind, e.message, e.cause) for e in measurement.errors]
+    assert (kind, cause) == ("timeout", "budget")
     assert message.startswith(f"the point was still running a sample when {BUDGET_SPENT}, ")
     assert message.endswith(" s into it, and was stopped")
     assert len(measurement.warmups) == 1

@@ -17,7 +17,6 @@ import pytest
 import threadlab
 from cli_runner import threadlab_cli
 from threadlab import Result, Spec, SpecError, load_result
-from threadlab.orchestrate import _strategies as strategies
 from threadlab.orchestrate._plan import plan
 from threadlab.worker import workloads
 
@@ -26,7 +25,7 @@ pytestmark = pytest.mark.timeout(30)
 WORKERS_EXPECTED = "expected worker counts of 1 or more, comma-separated, like 1,2,8"
 SECONDS_EXPECTED = "expected seconds above 0 and at most 86,400, like 30"
 WORKLOADS = ", ".join(workloads.names())
-STRATEGIES = ", ".join(strategies.names())
+STRATEGIES = ", ".join(threadlab.strategy_names())
 
 
 @pytest.fixture(autouse=True)
@@ -219,7 +218,7 @@ def test_python_m_threadlab_is_the_threadlab_command(args: list[str], tmp_path: 
 
 
 @pytest.mark.parametrize(
-    ("command", "names"), [("workloads", workloads.names()), ("strategies", strategies.names())]
+    ("command", "names"), [("workloads", workloads.names()), ("strategies", threadlab.strategy_names())]
 )
 def test_the_catalogues_list_every_name_and_whether_it_runs_here(
     command: str, names: tuple[str, ...], capsys: pytest.CaptureFixture[str]

@@ -29,13 +29,12 @@ from cli_runner import threadlab_cli
 from conftest import is_running, measure, needs_proc, one_point, session_members, target
 from strategy_suite import EPSILON_S, most_at_once
 from threadlab import load_result
-from threadlab.orchestrate import _strategies as strategies  # the orchestrator's: dask is not the worker's
 
 pytestmark = pytest.mark.timeout(60)
 
 needs_dask = pytest.mark.skipif(
-    strategies.get("dask").unavailable_reason() is not None,
-    reason=f"dask cannot run here: {strategies.get('dask').unavailable_reason()}",
+    threadlab.strategy("dask").unavailable_reason() is not None,
+    reason=f"dask cannot run here: {threadlab.strategy('dask').unavailable_reason()}",
 )
 
 INSTALL_HINT = "pip install 'threadlab[dask]'"
@@ -314,7 +313,7 @@ def test_without_dask_the_strategy_is_unavailable_with_the_install_hint(
     monkeypatch.delenv("THREADLAB_DASK_SCHEDULER", raising=False)
     reason = f"needs dask.distributed, which is not installed in this Python; {INSTALL_HINT}"
 
-    assert strategies.get("dask").unavailable_reason() == reason
+    assert threadlab.strategy("dask").unavailable_reason() == reason
     code, out, err = threadlab_cli(capsys, "run", "-w", "sleep", "-s", "dask")
     assert (code, out) == (2, "")
     assert err == f"threadlab: error: --strategy: 'dask' cannot run here: {reason}\n"
@@ -323,10 +322,10 @@ def test_without_dask_the_strategy_is_unavailable_with_the_install_hint(
 def test_listing_the_dask_strategy_imports_no_dask() -> None:
     code = (
         "import sys\n"
-        "from threadlab.orchestrate import _strategies as strategies\n"
+        "import threadlab\n"
         "from threadlab.worker import strategies as own\n"
-        "assert 'dask' in strategies.names() and 'dask' not in own.names()\n"
-        "strategies.get('dask').unavailable_reason()\n"
+        "assert 'dask' in threadlab.strategy_names() and 'dask' not in own.names()\n"
+        "threadlab.strategy('dask').unavailable_reason()\n"
         "loaded = [m for m, module in sys.modules.items() if module is not None]\n"
         "print(sorted(m for m in loaded if m.split('.')[0] in ('dask', 'distributed')))\n"
     )
@@ -342,7 +341,7 @@ def test_the_analysis_reads_whether_dask_workers_share_a_gil_from_the_data() -> 
 
     point = Point("sleep", "dask", 2, 2)
     # Recorded by the runner (the orchestrator's registry knows dask): each Dask worker has its own GIL.
-    assert own_gil(Measurement(point, "ok", shares_one_gil=strategies.get("dask").shares_one_gil)) is True
+    assert own_gil(Measurement(point, "ok", shares_one_gil=threadlab.strategy("dask").shares_one_gil)) is True
     # A file written before it was recorded: the worker's registry knows only its own strategies.
     assert own_gil(Measurement(point, "ok")) is None
     assert own_gil(Measurement(Point("sleep", "processes", 2, 2), "ok")) is True

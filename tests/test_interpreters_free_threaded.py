@@ -26,7 +26,6 @@ from cli_runner import threadlab_cli
 from conftest import FREE_THREADED_PYTHON, NO_FREE_THREADED
 from strategy_suite import StrategySuite
 from threadlab.model import Measurement
-from threadlab.orchestrate import _strategies
 from threadlab.orchestrate._discover import describe, discover, pythons_dir
 from threadlab.orchestrate._select import select
 
@@ -262,11 +261,13 @@ class TestEveryStrategyFreeThreaded(StrategySuite):
         assert FREE_THREADED_PYTHON is not None
         return FREE_THREADED_PYTHON
 
-    @pytest.fixture(scope="class", params=_strategies.names(), ids=str)
+    @pytest.fixture(scope="class", params=threadlab.strategy_names(), ids=str)
     @classmethod
     def strategy(cls, request: pytest.FixtureRequest) -> str:
         return _runs_there(request.param)
 
-    @pytest.fixture(params=[n for n in _strategies.names() if _strategies.get(n).mode != "async"], ids=str)
+    @pytest.fixture(
+        params=[n for n in threadlab.strategy_names() if threadlab.strategy(n).mode != "async"], ids=str
+    )
     def sync_strategy(self, request: pytest.FixtureRequest) -> str:
         return _runs_there(request.param)

@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+import threadlab
 from conftest import is_running, measure, needs_proc, one_point
 from strategy_suite import available
 from threadlab.analysis import percentile
@@ -41,7 +42,6 @@ from threadlab.model import (
     Spec,
     TaskSpans,
 )
-from threadlab.orchestrate import _strategies as strategies  # every strategy, dask included
 from threadlab.orchestrate._runner import worker_env
 from threadlab.orchestrate._store import load_result, save_result
 from threadlab.render._tasks import task_tables
@@ -56,7 +56,7 @@ SERVER_MODULE = "threadlab.worker.workloads._http_server"
 def http_strategies() -> list[str]:
     """The strategies the ``http`` workload has a form for."""
     modes = http.WORKLOAD.modes()
-    return [name for name in strategies.names() if strategies.get(name).mode in (*modes, "any")]
+    return [name for name in threadlab.strategy_names() if threadlab.strategy(name).mode in (*modes, "any")]
 
 
 def free_port() -> int:

@@ -40,7 +40,6 @@ import threadlab
 from cli_runner import threadlab_cli
 from conftest import is_running
 from threadlab import load_result
-from threadlab.orchestrate import _strategies as strategies
 from threadlab.render.plots.timeline import _row_names
 from threadlab.worker.strategies._base import label_parts, on_host
 
@@ -80,7 +79,7 @@ def why_no_hosts() -> str | None:
         return "making network namespaces (ip netns add) needs root"
     if IP is None:
         return "no `ip` command: install Debian's iproute2 (scripts/test.sh does)"
-    return strategies.get("dask").unavailable_reason()
+    return threadlab.strategy("dask").unavailable_reason()
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,6 @@ from threadlab.lessons._parallel_inside import parallel_inside_finding
 from threadlab.model import Measurement, NativePool, NativeThreads, Point, Result, Swept
 from threadlab.model._json import result_from_json, result_to_json
 from threadlab.orchestrate import _advise
-from threadlab.orchestrate import _strategies as every_strategy
 from threadlab.orchestrate._plan import plan
 from threadlab.render._advice import advice_text, fact_text
 from threadlab.worker import _native, workloads
@@ -62,9 +61,9 @@ def only(result: Result, keep: object) -> Result:
 
 
 def test_every_strategy_takes_inner_threads_and_auto_is_0() -> None:
-    for name in every_strategy.names():
+    for name in threadlab.strategy_names():
         try:
-            strategy = every_strategy.get(name)
+            strategy = threadlab.strategy(name)
         except ImportError:  # dask missing: its module cannot load
             continue
         assert strategy.params[0] is INNER_THREADS, name

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from threadlab.analysis._noise import NoiseReport, advice, noise_report
+from threadlab.analysis._noise import NoiseDoubt, NoiseReport, doubts, noise_report
 from threadlab.model import MachineNoise
 from threadlab.orchestrate._noise import NoiseMonitor, capacity
 from threadlab.orchestrate._proc import (
@@ -23,6 +23,7 @@ from threadlab.orchestrate._proc import (
     read_proc_stat,
     steal_share,
 )
+from threadlab.render._doubts import noise_notes
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -209,7 +210,7 @@ def test_noise_report_of_a_steady_machine() -> None:
             "steal 0.0%; other programs used 0.05 cores; 2400–3000 MHz"
         ),
     )
-    assert advice(report) == ()
+    assert doubts(report) == noise_notes(report) == ()
 
 
 def test_noise_report_of_a_busy_machine() -> None:
@@ -230,7 +231,13 @@ def test_noise_report_of_a_busy_machine() -> None:
         "machine: 2 cores, 1.06 usable in parallel (cores were held back: speedups are capped near 1.1×); "
         "speed varied 67% over 5 calibrations; steal 3.5%; other programs used 0.60 cores; 2445 MHz"
     )
-    assert advice(report) == (
+    assert doubts(report) == (
+        NoiseDoubt.SPEED_VARIED,
+        NoiseDoubt.CAPACITY_LOW,
+        NoiseDoubt.STEAL,
+        NoiseDoubt.OTHER_PROGRAMS,
+    )
+    assert noise_notes(report) == (
         "the machine's speed varied 67% during the run: give it more time or close other programs",
         "only 1.06 of the 2 cores could run in parallel: speedups above about 1.1× could not show; "
         "run again when the machine is quieter",
@@ -245,7 +252,7 @@ def test_noise_report_leaves_out_what_was_not_read() -> None:
     assert (report.capacity, report.speed_variation, report.steal_share) == (None, None, None)
     assert not report.capacity_low
     assert report.line == "machine: 1 core"
-    assert advice(report) == ()
+    assert doubts(report) == noise_notes(report) == ()
 
 
 def test_a_single_core_machine_is_never_capacity_low() -> None:
@@ -268,7 +275,7 @@ def test_a_single_core_machine_is_never_capacity_low() -> None:
     ids=["speed", "capacity", "steal", "others"],
 )
 def test_advice_triggers_past_each_threshold(noise: MachineNoise, starts: str) -> None:
-    notes = advice(noise_report(noise))
+    notes = noise_notes(noise_report(noise))
     assert len(notes) == 1
     assert notes[0].startswith(starts)
     assert "--" not in notes[0]  # words, not command-line options
@@ -285,7 +292,7 @@ def test_advice_triggers_past_each_threshold(noise: MachineNoise, starts: str) -
     ids=["speed", "capacity", "steal", "others"],
 )
 def test_advice_is_silent_up_to_each_threshold(noise: MachineNoise) -> None:
-    assert advice(noise_report(noise)) == ()
+    assert doubts(noise_report(noise)) == ()
 
 
 # --- the monitor, for real ---------------------------------------------------------

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 import pytest
 
+import threadlab
 from conftest import measure, one_point, target
 from threadlab import Environment, Interpreter, Measurement, Point, Result, Sample, Spec, TaskSpans
 from threadlab._errors import ResultsFileError
@@ -32,7 +33,6 @@ from threadlab.analysis._pools import (
 from threadlab.lessons import findings, tour_spec
 from threadlab.lessons._cluster import TITLE as CLUSTER_TITLE
 from threadlab.model._json import measurement_from_json, measurement_to_json
-from threadlab.orchestrate import _strategies as strategies
 from threadlab.orchestrate._plan import plan
 from threadlab.render._advice import scheduler_text, split_text
 from threadlab.render._analysis import pool_lines
@@ -42,8 +42,8 @@ from threadlab.worker.strategies._base import chunk_size, chunks
 pytestmark = pytest.mark.timeout(60)
 
 needs_dask = pytest.mark.skipif(
-    strategies.get("dask").unavailable_reason() is not None,
-    reason=f"dask cannot run here: {strategies.get('dask').unavailable_reason()}",
+    threadlab.strategy("dask").unavailable_reason() is not None,
+    reason=f"dask cannot run here: {threadlab.strategy('dask').unavailable_reason()}",
 )
 
 
@@ -130,7 +130,7 @@ def test_chunks_cover_every_task_once_in_order() -> None:
 
 
 def test_chunksize_accepts_auto_or_a_whole_number_of_1_or_more() -> None:
-    (param,) = [p for p in strategies.get("processes").params if p.name == "chunksize"]
+    (param,) = [p for p in threadlab.strategy("processes").params if p.name == "chunksize"]
     assert isinstance(param, Param)
     assert param.parse("auto") == AUTO
     assert param.parse("8") == 8

@@ -355,6 +355,22 @@ def test_whether_the_workers_shared_a_gil_is_true_false_or_null() -> None:
         result_from_json(data)
 
 
+def test_an_errors_cause_is_written_only_where_known_and_survives_the_round_trip() -> None:
+    cut = PointError("timeout", "not started: the time budget ran out before its turn", cause="budget")
+    first = dataclasses.replace(full_result().measurements[0], status="timeout", errors=(cut,))
+    result = full_result((first, *full_result().measurements[1:]))
+
+    data = through_json(result_to_json(result))
+
+    assert [[e.get("cause") for e in point["errors"]] for point in data["points"]] == [
+        ["budget"],
+        [None],
+        [None],
+    ]
+    assert ["cause" in e for point in data["points"][1:] for e in point["errors"]] == [False, False]
+    assert result_from_json(data) == result
+
+
 def test_the_derived_blocks_are_read_past_not_trusted() -> None:
     data = through_json(result_to_json(full_result()))
     for point in data["points"]:

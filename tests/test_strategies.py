@@ -16,15 +16,15 @@ from pathlib import Path
 
 import pytest
 
+import threadlab
 from conftest import measure, one_point, target
 from strategy_suite import StrategySuite, available
-from threadlab.orchestrate import _strategies as strategies  # every strategy, dask included
 
 pytestmark = pytest.mark.timeout(60)
 
-NAMES = strategies.names()
+NAMES = threadlab.strategy_names()
 # Strategies that run blocking tasks ("sync"; sequential runs either form, "any").
-SYNC_NAMES = tuple(name for name in NAMES if strategies.get(name).mode != "async")
+SYNC_NAMES = tuple(name for name in NAMES if threadlab.strategy(name).mode != "async")
 
 
 class TestEveryStrategy(StrategySuite):

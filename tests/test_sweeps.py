@@ -16,7 +16,8 @@ from test_analysis import measured, result_of
 from threadlab import Spec
 from threadlab._errors import SpecError
 from threadlab.analysis import analyse
-from threadlab.model import Point, Swept
+from threadlab.analysis._group import groups
+from threadlab.model import Measurement, Point, Swept
 from threadlab.orchestrate._plan import MAX_POINTS, plan
 from threadlab.render._rows import point_names
 
@@ -111,6 +112,22 @@ def test_the_analysis_compares_the_swept_values_and_names_the_winner() -> None:
     assert (recommendation.chosen.name, recommendation.chosen.workers) == ("dask (tpw=1)", 2)
     assert {s.strategy for s in analysis.scaling} == {"dask (tpw=1)", "dask (tpw=2)"}
     assert any(s.label.endswith("dask (tpw=2) ×2") for s in analysis.points)
+
+
+def test_groups_are_named_as_their_points_are_with_the_workload_as_given() -> None:
+    def one(workload: str, n: int, kept: int) -> Measurement:
+        base = measured("sequential", 1, [0.1, 0.1, 0.1], workload=workload)
+        params = {"n": n, "kept": kept}
+        return dataclasses.replace(base, point=dataclasses.replace(base.point, params=params))
+
+    # n is swept; kept takes one value, so it names nothing, in the tables as in the groups.
+    result = result_of(one("dir/f.py:g", 1, 7), one("dir/f.py:g", 2, 7))
+
+    assert [g.label for g in groups(result)] == ["dir/f.py:g (n=1)", "dir/f.py:g (n=2)"]
+    assert point_names(result.measurements) == [
+        "f.py:g (n=1) · sequential ×1 (4 tasks)",
+        "f.py:g (n=2) · sequential ×1 (4 tasks)",
+    ]
 
 
 def test_swept_keys_are_found_per_strategy_and_per_workload() -> None:

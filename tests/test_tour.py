@@ -28,7 +28,6 @@ from threadlab.analysis import analyse, summarise
 from threadlab.lessons import Finding, LessonPython, findings, lesson_pythons, tour_spec
 from threadlab.lessons._cluster import TITLE as CLUSTER_TITLE
 from threadlab.lessons._which_python import ITERATIONS, which_python_finding
-from threadlab.orchestrate import _strategies as strategies
 from threadlab.orchestrate._plan import plan
 
 pytestmark = pytest.mark.timeout(120)
@@ -251,7 +250,7 @@ def test_the_api_tour_returns_its_findings_and_writes_the_results_and_the_report
         "1000 threads each sleeping 0.2 s",
     ]
     # "Which Python" comes after the classic lessons; "when is a cluster worth it?" last, where dask runs.
-    cluster = strategies.get("dask").unavailable_reason() is None
+    cluster = threadlab.strategy("dask").unavailable_reason() is None
     assert titles[-2 if cluster else -1].startswith("Which Python: the CPU loop (400,000 steps)")
     assert (titles[-1] == CLUSTER_TITLE) is cluster
     assert all(isinstance(f, Finding) and f.text for f in toured.findings)

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+import threadlab
 from conftest import FIXTURES, measure, one_point
 from threadlab.model import Point
 from threadlab.model._json import sample_from_json
@@ -175,8 +176,8 @@ def test_a_request_with_a_field_the_worker_does_not_know_is_refused() -> None:
 
 def test_the_orchestrator_names_the_module_of_a_strategy_outside_the_worker_only() -> None:
     assert _strategies.module_of("dask") == "threadlab.scaleout.dask_cluster"
-    assert [name for name in _strategies.names() if _strategies.module_of(name)] == ["dask"]
-    assert _strategies.get("dask").name == "dask"
+    assert [name for name in threadlab.strategy_names() if _strategies.module_of(name)] == ["dask"]
+    assert threadlab.strategy("dask").name == "dask"
 
 
 def test_a_strategy_outside_the_worker_runs_from_the_module_the_request_names() -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from threadlab.orchestrate import _strategies  # every strategy, dask (outside the worker) included
 from threadlab.worker import workloads as _workloads
 from threadlab.worker._kinds import Kind
-from threadlab.worker._params import Param, describe
+from threadlab.worker._params import describe
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +89,3 @@ def strategies() -> tuple[StrategyInfo, ...]:
         )
         for s in map(_strategies.get, _strategies.names())
     )
-
-
-def params_of(workload: str, strategy: str) -> tuple[tuple[Param, ...], tuple[Param, ...]]:
-    """The parameters a workload and a strategy declare."""
-    return _workloads.get(workload).params, _strategies.get(strategy).params

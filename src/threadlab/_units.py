@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import math
 
+# Unit, scale and decimals of ``seconds``, from the largest; a range takes its top's.
+_SECONDS_UNITS = ((100.0, "s", 1.0, 0), (1.0, "s", 1.0, 3), (1e-3, "ms", 1e3, 1), (0.0, "µs", 1e6, 0))
+
 
 def seconds(value: float | None) -> str:
     """``1.002 s``, ``85.3 ms``, ``412 µs``; ``-`` when absent."""
     if value is None:
         return "-"
-    if value >= 100:
-        return f"{value:.0f} s"
-    if value >= 1:
-        return f"{value:.3f} s"
-    if value >= 1e-3:
-        return f"{value * 1e3:.1f} ms"
-    return f"{value * 1e6:.0f} µs"
+    for floor, unit, scale, decimals in _SECONDS_UNITS:
+        if value >= floor:
+            return f"{value * scale:.{decimals}f} {unit}"
+    return f"{value * 1e6:.0f} µs"  # below every floor (negative, NaN): in the smallest unit
 
 
 def duration(value: float) -> str:
@@ -46,10 +46,6 @@ def elapsed(value: float) -> str:
 def milliseconds(value: float | None) -> str:
     """A per-task overhead, always in milliseconds: ``2.10 ms``; ``-`` when absent."""
     return "-" if value is None else f"{value * 1e3:.2f} ms"
-
-
-# Unit, scale and decimals of ``seconds``, from the largest; a range takes its top's.
-_SECONDS_UNITS = ((100.0, "s", 1.0, 0), (1.0, "s", 1.0, 3), (1e-3, "ms", 1e3, 1), (0.0, "µs", 1e6, 0))
 
 
 # A range shows its lower end in the unit of the higher with at most this many decimals.

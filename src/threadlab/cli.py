@@ -9,8 +9,10 @@ Each option's text is parsed by its click type (``_cli_types``), once, so
 that the API takes values, never command-line text; a value refused there
 or by the API gets the same kind of answer: one line naming the option, the
 value and what is accepted, exit code 2, before any work starts. The API
-names its parameters (``workers``); ``_FLAGS`` words its errors with the
-flags the user typed. ``--debug`` shows tracebacks.
+names its parameters (``workers``), and each command's option is declared
+under the same name (``"--workload", "-w", "workloads"``): a command words
+an API error with the flags it declares (``_Command``). ``--debug`` shows
+tracebacks.
 """
 
 from __future__ import annotations
@@ -49,34 +51,6 @@ EXIT_INTERRUPTED = 130
 
 _state = {"debug": False}
 
-# The Python API's parameter names, as the flags (or argument) that set them: the API
-# and the orchestrator name parameters, never flags; the CLI words their errors with these.
-_FLAGS = {
-    "workloads": "--workload",
-    "strategies": "--strategy",
-    "workers": "--workers",
-    "tasks": "--tasks",
-    "repeat": "--repeat",
-    "warmup": "--warmup",
-    "params": "--param",
-    "max_workers": "--max-workers",
-    "max_time": "--max-time",
-    "memory_budget": "--memory-budget",
-    "timeout": "--timeout",
-    "python": "--python",
-    "gil": "--gil",
-    "scheduler": "--scheduler",
-    "function": "TARGET",
-    "budget": "--budget",
-    "precision": "--precision",
-    "args": "--args",
-    "inputs": "--inputs",
-    "out": "--out",
-    "kind": "--kind",
-    "points": "--point",
-    "fail_slower": "--fail-slower",
-}
-
 
 def _out() -> Console:
     console = Console(highlight=False)
@@ -100,7 +74,31 @@ def _say(console: Console, line: str, style: str | None = None) -> None:
     console.print(printable(line, one_line=False), markup=False, style=style)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Command(click.Command):
+    """A command that words the API's errors with its own flags: ``workers`` as ``--workers``.
+
+    Each option is declared under the name of the API parameter it sets, so
+    that the command's own declarations translate a ``SpecError``.
+    """
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except SpecError as error:
+            flags = {param.name: _flag(param) for param in self.params if param.name is not None}
+            raise error.renamed(flags.get(error.option, error.option), flags) from error
+
+
+class _Commands(click.Group):
+    """threadlab's group: every command a ``_Command``."""
+
+    command_class = _Command
+
+
+@click.group(
+    cls=_Commands,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks on errors.")
 @click.version_option(package_name="threadlab")
 def app(debug: bool) -> None:
@@ -138,16 +136,6 @@ class _ProgressView(Progress):
             completed=where.done,
             refresh=True,  # each start and round drawn, not only those a timed refresh catches
         )
-
-
-# Where each worker thread's time went (GIL, a lock, sleeping, I/O), read from /proc beside
-# the worker: on by default; off saves the sidecar's start-up (0.08-0.13 s a worker).
-_waits_option = click.option(
-    "--no-waits",
-    "no_waits",
-    is_flag=True,
-    help="Do not read where the worker threads' time went (GIL, locks, sleeps, I/O).",
-)
 
 
 def _print_result(
@@ -225,12 +213,24 @@ _memory_budget_option = click.option(
     "in their turn. Default: half the memory available.",
 )
 
-_VERBOSE = click.option(
-    "--verbose",
-    "-v",
-    is_flag=True,
-    help="Also the full table, per-task, scaling, pools and precision tables.",
-)
+
+def _screen_options(command: Callable[..., None]) -> Callable[..., None]:
+    """``--no-waits``, ``--quiet`` and ``--verbose``, shared by the commands that measure and show it."""
+    command = click.option(
+        "--verbose",
+        "-v",
+        is_flag=True,
+        help="Also the full table, per-task, scaling, pools and precision tables.",
+    )(command)
+    command = click.option("--quiet", "-q", is_flag=True, help="No progress bar.")(command)
+    # Where each worker thread's time went (GIL, a lock, sleeping, I/O), read from /proc beside
+    # the worker: on by default; off saves the sidecar's start-up (0.08-0.13 s a worker).
+    return click.option(
+        "--no-waits",
+        "no_waits",
+        is_flag=True,
+        help="Do not read where the worker threads' time went (GIL, locks, sleeps, I/O).",
+    )(command)
 
 
 def _finish(result: Result, out: Path | None) -> None:
@@ -299,6 +299,7 @@ def _interpreter_options(command: Callable[..., None]) -> Callable[..., None]:
 @click.option(
     "--workload",
     "-w",
+    "workloads",
     type=types.Names("a workload name"),
     required=True,
     help="Workload(s), comma-separated, or module:function.",
@@ -306,6 +307,7 @@ def _interpreter_options(command: Callable[..., None]) -> Callable[..., None]:
 @click.option(
     "--strategy",
     "-s",
+    "strategies",
     type=types.Names("a strategy name"),
     default="sequential,threads",
     show_default=True,
@@ -338,7 +340,7 @@ def _interpreter_options(command: Callable[..., None]) -> Callable[..., None]:
 @click.option(
     "--param",
     "-p",
-    "param",
+    "params",
     type=types.KeyValue(),
     multiple=True,
     help="key=value for a workload or strategy parameter; k=1,2,4 sweeps it, a point each; repeatable.",
@@ -364,12 +366,10 @@ def _interpreter_options(command: Callable[..., None]) -> Callable[..., None]:
     "else a LocalCluster here).",
 )
 @click.option("--out", "-o", type=_OUT_PATH, default=None, help="Write the results file here.")
-@_waits_option
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-@_VERBOSE
+@_screen_options
 def run(
-    workload: tuple[str, ...],
-    strategy: tuple[str, ...],
+    workloads: tuple[str, ...],
+    strategies: tuple[str, ...],
     workers: tuple[int, ...],
     tasks: int | None,
     precision: float,
@@ -377,7 +377,7 @@ def run(
     memory_budget: int | None,
     repeat: int,
     warmup: int,
-    param: tuple[tuple[str, str], ...],
+    params: tuple[tuple[str, str], ...],
     timeout: float,
     max_workers: int | None,
     python: tuple[str, ...],
@@ -394,13 +394,13 @@ def run(
     view = _ProgressView(quiet)
     with view.progress:
         result = run_api(
-            workload,
-            strategy,
+            workloads,
+            strategies,
             workers,
             tasks=tasks,
             repeat=repeat,
             warmup=warmup,
-            params=types.params_given(param),  # a key given twice sweeps both values
+            params=types.params_given(params),  # a key given twice sweeps both values
             precision=precision,
             max_time=max_time,
             memory_budget=memory_budget,
@@ -427,10 +427,10 @@ def run(
 
 
 @app.command()
-@click.argument("target")
+@click.argument("function", metavar="TARGET")
 @click.option(
     "--args",
-    "args_json",
+    "args",
     type=types.JsonArgs(),
     default=None,
     help="JSON list of positional arguments for every call, e.g. '[0.1, \"x\"]'.",
@@ -455,12 +455,10 @@ def run(
     help="tcp://HOST:PORT of a running Dask scheduler: try dask on its workers too.",
 )
 @click.option("--out", "-o", type=_OUT_PATH, default=None, help="Write the results file, analysis included.")
-@_waits_option
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-@_VERBOSE
+@_screen_options
 def advise(
-    target: str,
-    args_json: tuple[object, ...] | None,
+    function: str,
+    args: tuple[object, ...] | None,
     inputs: str | None,
     tasks: int | None,
     budget: float,
@@ -480,13 +478,13 @@ def advise(
     from threadlab._api import advise as advise_api
     from threadlab.render._analysis import OPTIONS, advice_renderables
 
-    if args_json is not None and inputs is not None:
-        raise SpecError("--args", "--args and --inputs exclude each other; give one of them")
+    if args is not None and inputs is not None:
+        raise SpecError("args", "--args and --inputs exclude each other; give one of them")
     view = _ProgressView(quiet)
     with view.progress:
         found = advise_api(
-            target,
-            args=None if args_json is None else list(args_json),
+            function,
+            args=None if args is None else list(args),
             inputs=inputs,
             tasks=tasks,
             budget=budget,
@@ -512,7 +510,7 @@ def advise(
     console = _out()
     _print_result(
         found.result,
-        title=f"advise {target}",
+        title=f"advise {function}",
         advice=False,
         command="advise",
         analysis=found.analysis,
@@ -562,15 +560,16 @@ def show(results: Path, output_format: str) -> None:
 @click.option("--out", "-o", type=_OUT_PATH, required=True, help="The image to write: FILE.png or FILE.svg.")
 @click.option(
     "--point",
+    "points",
     type=types.PointNumbers(),
     default=None,
     help="timeline: point number(s), e.g. 7 or 7,11 (default: the most workers).",
 )
-def plot(results: Path, kind: str, out: Path, point: tuple[int, ...] | None) -> None:
+def plot(results: Path, kind: str, out: Path, points: tuple[int, ...] | None) -> None:
     """Draw a plot of a results file as PNG or SVG."""
     from threadlab._api import plot as plot_api
 
-    _say(_err(), f"Plot written to {plot_api(_load(results), out, kind=kind, points=point)}")
+    _say(_err(), f"Plot written to {plot_api(_load(results), out, kind=kind, points=points)}")
 
 
 @app.command()
@@ -714,9 +713,7 @@ def strategies() -> None:
     "'which Python' lesson compares them (default: up to 3 of the Pythons found here).",
 )
 @_memory_budget_option
-@_waits_option
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-@_VERBOSE
+@_screen_options
 def tour(
     quick: bool,
     out: Path,
@@ -859,10 +856,7 @@ def _main(args: list[str]) -> NoReturn:
         where = f"threadlab {error.ctx.info_name}" if error.ctx and error.ctx.parent else "threadlab"
         _fail(f"{where}: error: {_cut_words(error.format_message())}", EXIT_BAD_INPUT, debug)
     except SpecError as error:
-        # The API names its parameters; the CLI's user typed flags.
-        flag = _FLAGS.get(error.option)
-        shown = error.renamed(flag or error.option, _FLAGS)
-        _fail(f"threadlab: error: {shown}", EXIT_BAD_INPUT, debug)
+        _fail(f"threadlab: error: {error}", EXIT_BAD_INPUT, debug)
     except ThreadlabError as error:
         _fail(f"threadlab: error: {error}", EXIT_POINT_FAILED, debug)
     except KeyboardInterrupt:

@@ -17,7 +17,6 @@ Pure functions over the results model: data in, data out.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -159,7 +158,7 @@ class Group:
     """The measured points of one work under one Python, as the analysis reads them.
 
     Attributes:
-        label: the workload's label, with its parameters where two groups share a name.
+        label: the workload as given, with its swept parameters (``Swept.workload_label``).
         python: the interpreter's label.
         members: its points that measured something, in the result's order.
     """
@@ -225,23 +224,15 @@ def groups(result: Result) -> list[Group]:
         variant = swept.strategy_label(measurement.point)
         entry = Measured(index, measurement, stats, summarised, baseline, variant)
         found.setdefault(measurement.point.group_key(), []).append(entry)
-    labels = _workload_labels(list(found))
+    # Named as its points are (``Swept``: the swept parameters), the workload as the user gave it.
     return [
-        Group(labels[key], python_label(members[0].measurement), tuple(members))
-        for key, members in found.items()
+        Group(
+            swept.workload_label(members[0].measurement.point, as_given=True),
+            python_label(members[0].measurement),
+            tuple(members),
+        )
+        for members in found.values()
     ]
-
-
-def _workload_labels(keys: Sequence[tuple[Any, ...]]) -> dict[tuple[Any, ...], str]:
-    """Name each group by its workload, adding parameters where two share a name."""
-    names = [key[0] for key in keys]
-    labels = {}
-    for key in keys:
-        name, params = key[0], key[1]
-        if names.count(name) > 1 and params:
-            name += " (" + ", ".join(f"{k}={v}" for k, v in params) + ")"
-        labels[key] = name
-    return labels
 
 
 def rounds_of(result: Result, group: Group) -> Rounds | None:

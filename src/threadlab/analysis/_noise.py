@@ -7,18 +7,19 @@ the figures a reader needs from it, and the one line shown above the tables::
     machine: 2 cores, 1.93 usable in parallel; speed varied 6% over 23 calibrations;
              steal 0.0%; other programs used 0.05 cores; 2400–3000 MHz   (one line)
 
-:func:`advice` words what to do about the readings that put the run's
-speedups in doubt. Pure functions: data in, data out, no I/O.
+:func:`doubts` names the readings that put the run's speedups in doubt, as
+data (``render/_doubts.py`` words them). Pure functions: data in, data out, no I/O.
 """
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
 from threadlab.analysis._summary import percentile
 from threadlab.model import MachineNoise
 
-__all__ = ["NoiseReport", "advice", "noise_report"]
+__all__ = ["NoiseDoubt", "NoiseReport", "doubts", "noise_report"]
 
 # A capacity this far below the core count means at least half a core was held back
 # on average: a 2-core machine measured 1.9–2.06 idle and about 1.0 when the host took
@@ -135,38 +136,39 @@ def noise_report(noise: MachineNoise) -> NoiseReport:
     )
 
 
-def advice(report: NoiseReport) -> tuple[str, ...]:
-    """Plain-word notes on the readings that put a run's speedups in doubt.
+class NoiseDoubt(enum.StrEnum):
+    """A reading of the machine that puts a run's speedups in doubt; ``render/_doubts.py`` words it.
 
-    Worded for people, not for one front end: "more time", never a
-    command-line option's name.
+    Members:
+        SPEED_VARIED: the calibration loop's speed varied past ``_SPEED_VARIATION_WARN``.
+        CAPACITY_LOW: fewer cores ran in parallel than the machine has (``capacity_low``).
+        STEAL: the hypervisor took past ``_STEAL_WARN`` of the CPU time.
+        OTHER_PROGRAMS: other programs used more than ``_OTHERS_WARN`` cores.
+    """
+
+    SPEED_VARIED = "speed-varied"
+    CAPACITY_LOW = "capacity-low"
+    STEAL = "steal"
+    OTHER_PROGRAMS = "other-programs"
+
+
+def doubts(report: NoiseReport) -> tuple[NoiseDoubt, ...]:
+    """The readings that put the run's speedups in doubt, their figures in ``report``.
 
     Args:
         report: the run's :func:`noise_report`.
 
     Returns:
-        One note per reason for doubt, in the order: speed, capacity, steal,
-        other programs; empty when the machine was steady.
+        In the order: speed, capacity, steal, other programs; empty when the
+        machine was steady.
     """
-    notes: list[str] = []
+    found: list[NoiseDoubt] = []
     if report.speed_variation is not None and report.speed_variation > _SPEED_VARIATION_WARN:
-        notes.append(
-            f"the machine's speed varied {report.speed_variation:.0%} during the run: "
-            "give it more time or close other programs"
-        )
+        found.append(NoiseDoubt.SPEED_VARIED)
     if report.capacity_low and report.capacity is not None:
-        notes.append(
-            f"only {report.capacity:.2f} of the {report.cores} cores could run in parallel: "
-            f"speedups above about {report.capacity:.1f}× could not show; "
-            "run again when the machine is quieter"
-        )
+        found.append(NoiseDoubt.CAPACITY_LOW)
     if report.steal_share is not None and report.steal_share > _STEAL_WARN:
-        notes.append(
-            f"the hypervisor took {report.steal_share:.1%} of the CPU time for other machines: "
-            "run again later, or on a machine that is not shared"
-        )
+        found.append(NoiseDoubt.STEAL)
     if report.others_cores is not None and report.others_cores > _OTHERS_WARN:
-        notes.append(
-            f"other programs used {report.others_cores:.2f} cores during the run: close them and run again"
-        )
-    return tuple(notes)
+        found.append(NoiseDoubt.OTHER_PROGRAMS)
+    return tuple(found)

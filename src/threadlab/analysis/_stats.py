@@ -9,10 +9,10 @@ Two things are computed:
   seconds) into a :class:`SampleStats`: median, spread, a distribution-free
   confidence interval for the median, and the indices of outlying samples.
 * :func:`check_stability` reads a :class:`SampleStats` and returns one
-  :class:`StabilityWarning` per reason to distrust it, each with advice in
-  plain words and the same advice as data (:class:`Remedy` values, which each
-  front end words its own way), in the spirit of pyperf's "the benchmark
-  seems to be unstable" checks.
+  :class:`StabilityWarning` per reason to distrust it, as data: the figures
+  judged, the limit crossed and what to do (:class:`Remedy` values), which
+  each front end words its own way (``render/_advice.py``), in the spirit of
+  pyperf's "the benchmark seems to be unstable" checks.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from threadlab._units import duration
 from threadlab.analysis._remedy import Remedy
 
 __all__ = [
@@ -42,11 +41,11 @@ _CI_TAIL = (1.0 - _CI_LEVEL) / 2.0
 # 1.4826 scales the MAD to estimate the standard deviation of normal data, so
 # "3 scaled MADs" is the robust counterpart of the familiar "3 sigma" rule.
 _MAD_TO_SIGMA = 1.4826
-_OUTLIER_MADS = 3.0
+OUTLIER_MADS = 3.0
 # ...and at least this far from the median, relative to it: with tight samples
 # (1 s sleeps agree to 0.01%) a MAD of microseconds would otherwise flag
 # harmless millisecond jitter as outliers. 5% is half the CV a result may have.
-_OUTLIER_MIN_SHARE = 0.05
+OUTLIER_MIN_SHARE = 0.05
 
 # Relative size under which a term of the binomial tail sum no longer changes it.
 _TAIL_SUM_EPSILON = 1e-17
@@ -143,7 +142,7 @@ def describe(values: Sequence[float]) -> SampleStats:
 
     outliers: tuple[int, ...] = ()
     if mad > 0:
-        limit = max(_OUTLIER_MADS * _MAD_TO_SIGMA * mad, _OUTLIER_MIN_SHARE * abs(median))
+        limit = max(OUTLIER_MADS * _MAD_TO_SIGMA * mad, OUTLIER_MIN_SHARE * abs(median))
         outliers = tuple(i for i, value in enumerate(samples) if abs(value - median) > limit)
 
     return SampleStats(
@@ -207,21 +206,31 @@ StabilityCode = Literal["high-spread", "few-samples", "short-sample", "outliers"
 
 @dataclass(frozen=True, slots=True)
 class StabilityWarning:
-    """One reason to distrust a measurement, with what to do about it.
+    """One reason to distrust a measurement, with its figures and what to do about it, as data.
+
+    ``render/`` words it (``render._advice.stability_text``).
 
     Attributes:
         code: Which check failed: ``"few-samples"``, ``"high-spread"``,
             ``"short-sample"`` or ``"outliers"``.
-        message: What was seen, in plain words, citing the numbers.
-        advice: What to do about it, in plain words (no front end's options).
-        remedies: The same advice as data, for a front end to word: the
-            command line names its options.
+        judged: The figures the check read: the wall times' (in seconds),
+            or, for a paired ``high-spread``, the per-round speedups'.
+        limit: What the check accepts: the fewest samples (``few-samples``),
+            the largest coefficient of variation (``high-spread``), the
+            shortest median sample in seconds (``short-sample``), or the
+            distance from the median, in seconds, of ``OUTLIER_MADS`` scaled
+            MADs (``outliers``).
+        remedies: What to do about it, for a front end to word: the command
+            line names its options.
+        paired: ``judged`` are per-round speedups (a ``high-spread`` that more
+            rounds would narrow), not wall times.
     """
 
     code: StabilityCode
-    message: str
-    advice: str
+    judged: SampleStats
+    limit: float
     remedies: tuple[Remedy, ...]
+    paired: bool = False
 
 
 def check_stability(
@@ -275,81 +284,27 @@ def check_stability(
 def _few_samples(stats: SampleStats, min_samples: int) -> StabilityWarning | None:
     if stats.n >= min_samples:
         return None
-    return StabilityWarning(
-        code="few-samples",
-        message=(
-            f"only {_count(stats.n, 'sample')}; at least {min_samples} are needed "
-            "to judge how much the timings vary"
-        ),
-        advice=f"measure at least {max(10, min_samples)} samples",
-        remedies=(Remedy.MORE_SAMPLES,),
-    )
+    return StabilityWarning("few-samples", stats, min_samples, (Remedy.MORE_SAMPLES,))
 
 
 def _high_spread(stats: SampleStats, ratios: SampleStats | None, max_cv: float) -> StabilityWarning | None:
     """The per-round speedups' spread where the point was paired, else the wall times'."""
-    if ratios is not None:
-        if ratios.cv is None or ratios.cv <= max_cv:
-            return None
-        return StabilityWarning(
-            code="high-spread",
-            message=(
-                f"its per-round speedups vary by {ratios.cv:.1%} of their mean (acceptable up to "
-                f"{max_cv:.1%}), from {ratios.minimum:.2f}× to {ratios.maximum:.2f}×"
-            ),
-            advice="give the run more time, so that more rounds narrow the interval",
-            remedies=(Remedy.MORE_TIME,),
-        )
-    if stats.cv is None or stats.cv <= max_cv:
+    judged = stats if ratios is None else ratios
+    if judged.cv is None or judged.cv <= max_cv:
         return None
-    return StabilityWarning(
-        code="high-spread",
-        message=(
-            f"samples vary by {stats.cv:.1%} of their mean (coefficient of variation; "
-            f"acceptable up to {max_cv:.1%}), from {duration(stats.minimum)} "
-            f"to {duration(stats.maximum)}"
-        ),
-        advice="close other programs, keep the machine on mains power, and measure more samples",
-        remedies=(Remedy.QUIETER_MACHINE, Remedy.MORE_SAMPLES),
-    )
+    if ratios is not None:
+        return StabilityWarning("high-spread", ratios, max_cv, (Remedy.MORE_TIME,), paired=True)
+    return StabilityWarning("high-spread", stats, max_cv, (Remedy.QUIETER_MACHINE, Remedy.MORE_SAMPLES))
 
 
 def _short_sample(stats: SampleStats, min_wall_s: float) -> StabilityWarning | None:
     if stats.median >= min_wall_s:
         return None
-    return StabilityWarning(
-        code="short-sample",
-        message=(
-            f"the median sample took {duration(stats.median)}, under the "
-            f"{duration(min_wall_s)} that can be timed reliably"
-        ),
-        advice="give each task more work (e.g. more iterations), or run more tasks per sample",
-        remedies=(Remedy.BIGGER_TASKS, Remedy.MORE_TASKS),
-    )
+    return StabilityWarning("short-sample", stats, min_wall_s, (Remedy.BIGGER_TASKS, Remedy.MORE_TASKS))
 
 
 def _outliers(stats: SampleStats) -> StabilityWarning | None:
     if not stats.outliers:
         return None
-    count = len(stats.outliers)
-    indices = ", ".join(str(i) for i in stats.outliers)
-    return StabilityWarning(
-        code="outliers",
-        message=(
-            f"{count} of {_count(stats.n, 'sample')} "
-            f"{'is an outlier (index' if count == 1 else 'are outliers (indices'} "
-            f"{indices}): more than {_OUTLIER_MADS:g} scaled MADs "
-            f"({duration(_OUTLIER_MADS * _MAD_TO_SIGMA * stats.mad)}) and "
-            f"{_OUTLIER_MIN_SHARE:.0%} from the median {duration(stats.median)}"
-        ),
-        advice=(
-            "close other programs that compete for the CPU and rerun; "
-            "if outliers persist, measure more samples so the median absorbs them"
-        ),
-        remedies=(Remedy.QUIETER_MACHINE, Remedy.MORE_SAMPLES),
-    )
-
-
-def _count(n: int, noun: str) -> str:
-    """Return ``"1 sample"`` or ``"3 samples"``."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+    distance = OUTLIER_MADS * _MAD_TO_SIGMA * stats.mad
+    return StabilityWarning("outliers", stats, distance, (Remedy.QUIETER_MACHINE, Remedy.MORE_SAMPLES))

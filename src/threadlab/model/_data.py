@@ -33,12 +33,15 @@ from threadlab.worker._params import ParamValue
 #       the analysis block is written once, at the end of a command, not on every save.
 #       Added since, optional (files written before load without it, so no bump): each
 #       point's native thread pools and thread-count variables (native); each sample's
-#       breakdown of where its threads' time went (waits).
+#       breakdown of where its threads' time went (waits); an error's cause (cause).
 SCHEMA_VERSION = 2
 
 Status = Literal["ok", "errors", "timeout", "crashed", "failed", "interrupted"]
 STATUSES: tuple[Status, ...] = ("ok", "errors", "timeout", "crashed", "failed", "interrupted")
 ErrorKind = Literal["task", "timeout", "crashed", "refused", "worker"]
+# Why an error happened, where its kind does not say it: "budget", the command's own deadline
+# (advise's budget) stopped the point, so that the advice's notes find the points cut short.
+ErrorCause = Literal["budget"]
 # What a worker is told about the GIL: off/on (-X gil=0/1, free-threaded builds only) or nothing.
 Gil = Literal["on", "off", "default"]
 GIL_MODES: tuple[Gil, ...] = ("on", "off", "default")
@@ -227,10 +230,15 @@ class Swept:
         }
         return cls(workload, strategy)
 
-    def workload_label(self, point: Point) -> str:
-        """``count (iterations=1000)``: the workload's label, with its swept parameters."""
+    def workload_label(self, point: Point, *, as_given: bool = False) -> str:
+        """``count (iterations=1000)``: the workload's label, with its swept parameters.
+
+        ``as_given`` keeps the workload as the user named it (``dir/file.py:function``
+        in full), for the analysis's data, where it identifies the work.
+        """
         shown = _shown(point.params, self.workload.get(point.workload, ()))
-        return f"{point.workload_label()} ({shown})" if shown else point.workload_label()
+        name = point.workload if as_given else point.workload_label()
+        return f"{name} ({shown})" if shown else name
 
     def strategy_label(self, point: Point) -> str:
         """``dask (threads_per_worker=2)``: the strategy, with its swept parameters."""
@@ -432,12 +440,15 @@ class PointError:
         message: one line saying what happened.
         traceback: the first traceback, where there is one.
         count: how many times it happened (tasks that raised, over all samples).
+        cause: ``budget`` where the command's own deadline (advise's budget)
+            stopped the point, before its turn or mid-step; else None.
     """
 
     kind: ErrorKind
     message: str
     traceback: str | None = None
     count: Positive = 1
+    cause: ErrorCause | None = None
 
     def __post_init__(self) -> None:
         check_fields(self)

@@ -23,7 +23,8 @@ A point without ``shares_one_gil`` (every version-1 file) loads it as None.
 version 2: written only where a strategy opened a session, read as None where absent.
 A point without ``native`` (files written before it was recorded) loads it as None.
 A sample without ``waits`` (files written before it, or a run that turned it off)
-loads it as None; it is written only where measured.
+loads it as None; it is written only where measured. An error without ``cause``
+(files written before it, or any error but one the budget caused) loads it as None.
 """
 
 from __future__ import annotations
@@ -49,8 +50,8 @@ T = TypeVar("T")
 _POINT_KEYS = tuple(f.name for f in dataclasses.fields(Point))
 _MEASURED_KEYS = tuple(f.name for f in dataclasses.fields(Measurement) if f.name != "point")
 # Written only where set (a file without one loads it as None): a warm pool's start-up, a
-# sample's breakdown of waits (``worker._schema.SAMPLE_OPTIONAL_FIELDS``).
-_OMITTED_WHEN_NONE = ("startup_s", "waits")
+# sample's breakdown of waits (``worker._schema.SAMPLE_OPTIONAL_FIELDS``), an error's cause.
+_OMITTED_WHEN_NONE = ("startup_s", "waits", "cause")
 # Derived blocks a file may carry; read past, never trusted.
 _DERIVED_POINT_KEYS = ("summary",)
 _DERIVED_RESULT_KEYS = ("analysis",)

@@ -48,7 +48,7 @@ from threadlab.orchestrate._execute import execute
 from threadlab.orchestrate._plan import params_taken, plan
 from threadlab.orchestrate._probe_target import PROBE_TIMEOUT_S, TargetFacts, probe_target, send_by_value
 from threadlab.orchestrate._progress import Progress
-from threadlab.orchestrate._runner import BUDGET_SPENT, measure_point
+from threadlab.orchestrate._runner import measure_point
 from threadlab.orchestrate._store import ResultsWriter
 from threadlab.orchestrate._strategies import strategy as strategy_of
 from threadlab.worker._params import ParamValue
@@ -279,7 +279,7 @@ def advise_sweep(
 
 def _cut_short(result: Result, budget_s: float) -> tuple[str, ...]:
     """A note naming the points the deadline cut short, stopped mid-step or never started; or none."""
-    cut = [m.point.label() for m in result.measurements if any(BUDGET_SPENT in e.message for e in m.errors)]
+    cut = [m.point.label() for m in result.measurements if any(e.cause == "budget" for e in m.errors)]
     if not cut:
         return ()
     return (

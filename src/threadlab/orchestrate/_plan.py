@@ -101,19 +101,6 @@ def _unknown(option: str, kind: str, name: str, known: Sequence[str]) -> SpecErr
     )
 
 
-def resolve_strategy(name: str) -> Strategy:
-    """The strategy called ``name``.
-
-    Raises:
-        SpecError: no such strategy, or it cannot run here.
-    """
-    strategy = _strategy_named(name)
-    reason = strategy.unavailable_reason()
-    if reason:
-        raise SpecError("strategies", f"{quoted(name)} cannot run here: {reason}")
-    return strategy
-
-
 def params_taken(params: Mapping[str, ParamValue], strategies: Sequence[str]) -> dict[str, ParamValue]:
     """``params`` less the strategy parameters that none of ``strategies`` takes.
 

@@ -262,8 +262,13 @@ def _worker_sessions(
     return session
 
 
+def _running(sessions: Sequence[WorkerSession], waiting: set[int]) -> list[bool]:
+    """Which points still take samples: a live or parked worker, or a first start the budget put off."""
+    return [session.alive or session.parked or index in waiting for index, session in enumerate(sessions)]
+
+
 def _take_stock(
-    sessions: Sequence[WorkerSession], running: Callable[[int], bool], retire_below: float | None
+    sessions: Sequence[WorkerSession], waiting: set[int], retire_below: float | None
 ) -> tuple[list[Measurement], list[float]]:
     """The measurements after a round, and the half-widths of the points still running.
 
@@ -272,7 +277,7 @@ def _take_stock(
     measurements = [s.measurement() for s in sessions]
     if retire_below is not None:
         _retire(sessions, measurements, retire_below)
-    return measurements, half_widths(measurements, [running(i) for i in range(len(sessions))])
+    return measurements, half_widths(measurements, _running(sessions, waiting))
 
 
 def _report_round(
@@ -427,10 +432,6 @@ def measure_group(
     waiting: set[int] = set()  # points whose first worker the budget left for their turn
     ended: RoundsEnd = "failed"
     rounds, elapsed = 0, 0.0
-
-    def running(index: int) -> bool:
-        return sessions[index].alive or sessions[index].parked or index in waiting
-
     try:
         # The group's time counts from here: its workers' start-ups and warm-ups are part of
         # the command's time (a 500-point group once took 477 s of a --max-time 60).
@@ -438,7 +439,7 @@ def measure_group(
         _start_workers(sessions, bound, waiting, on_start)
         rounds_started = time.perf_counter()
         last_round_s = 0.0
-        while any(running(i) for i in range(len(sessions))):
+        while any(_running(sessions, waiting)):
             round_started = time.perf_counter()
             if deadline is not None and rounds and round_started + last_round_s > deadline:
                 ended = "time"  # the next round would overrun the command's deadline
@@ -449,7 +450,7 @@ def measure_group(
             elapsed = time.perf_counter() - rounds_started
             if between_rounds is not None:
                 between_rounds()
-            measurements, widths = _take_stock(sessions, running, retire_below)
+            measurements, widths = _take_stock(sessions, waiting, retire_below)
             _report_round(measurements, widths, rounds, elapsed, on_measured, on_round)
             reason = _judge(
                 measurements,

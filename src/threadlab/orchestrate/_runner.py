@@ -49,6 +49,7 @@ from typing import Any, Literal
 from threadlab._errors import WorkerProtocolError
 from threadlab._version import __version__
 from threadlab.model import Interpreter, Measurement, NativeThreads, Point, PointError, Sample, Status
+from threadlab.model._data import ErrorCause
 from threadlab.model._json import native_from_json, sample_from_json
 from threadlab.orchestrate._launch import worker_command, worker_env
 from threadlab.orchestrate._probe_target import sent_by_value
@@ -75,8 +76,8 @@ SPAN_RECORDS = 200_000
 
 OnSample = Callable[[Point, Sample, bool], None]
 
-# What a point's error says where the command's own deadline (advise's budget) stopped it:
-# the words by which the advice's notes find the points cut short.
+# What a point's error says where the command's own deadline (advise's budget) stopped it
+# (its cause is then "budget").
 BUDGET_SPENT = "the time budget ran out"
 
 
@@ -266,7 +267,10 @@ class WorkerSession:
 
     def _launch(self, request: dict[str, Any], started: float) -> bool:
         if self.deadline is not None and started >= self.deadline:
-            self._fail("timeout", PointError("timeout", f"not started: {BUDGET_SPENT} before its turn"))
+            self._fail(
+                "timeout",
+                PointError("timeout", f"not started: {BUDGET_SPENT} before its turn", cause="budget"),
+            )
             self._closed = True
             return False
         # The worker's TMPDIR: what it and its tasks leave there (file-io's files)
@@ -315,7 +319,10 @@ class WorkerSession:
             # Out of time before this sample: a point with samples keeps them and is done; one
             # without any was cut short.
             if not self.samples:
-                self._fail("timeout", PointError("timeout", f"no sample taken: {BUDGET_SPENT} before it"))
+                self._fail(
+                    "timeout",
+                    PointError("timeout", f"no sample taken: {BUDGET_SPENT} before it", cause="budget"),
+                )
             self.close()
             return None
         count = len(self.samples)
@@ -451,7 +458,8 @@ class WorkerSession:
                 if budget_ends
                 else f"the point was still {doing} after {self.timeout_s:g} s and was killed"
             )
-            self._fail("timeout", PointError("timeout", why, self._tail()))
+            cause: ErrorCause | None = "budget" if budget_ends else None
+            self._fail("timeout", PointError("timeout", why, self._tail(), cause=cause))
         elif self._failure is None and not self._done:
             assert self._process is not None
             returncode = self._process.wait()

@@ -15,6 +15,7 @@ from threadlab.analysis._pools import DaskSplit, SplitAdvice, SplitComparison, T
 from threadlab.analysis._recommend import Choice, Verdict
 from threadlab.analysis._verdict import Fact, FactCode, Speedup
 from threadlab.model import NativePool, WaitLine
+from threadlab.render._doubts import stability_advice
 from threadlab.render._waits import line_words
 
 __all__ = [
@@ -254,7 +255,7 @@ def advice_text(recommendation: Recommendation) -> str:
         more = (
             more_time_text(r.precision)
             if r.precision is not None
-            else _sentence(r.warning.advice)
+            else _sentence(stability_advice(r.warning))
             if r.warning is not None
             else ""
         )

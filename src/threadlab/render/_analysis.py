@@ -24,8 +24,8 @@ from rich.text import Text
 from threadlab._units import elapsed, milliseconds, percent, rate, seconds
 from threadlab.analysis import Analysis, GroupPrecision, Remedy, StrategyScaling, USLFit
 from threadlab.analysis._group import MOST_TIME_S
-from threadlab.analysis._noise import advice as noise_advice
 from threadlab.render._advice import advice_text, fact_text, overhead_text, scheduler_text, split_text
+from threadlab.render._doubts import noise_notes, stability_advice, stability_message
 from threadlab.render._rows import SCALING_COLUMNS, scaled, scaling_cells, scaling_title, with_python
 from threadlab.worker._text import printable
 
@@ -114,7 +114,7 @@ def _round_up(value: float) -> int:
     return int(math.ceil(value / step) * step)
 
 
-def _precision_line(precision: GroupPrecision, time_option: str | None, suggested: float) -> str:
+def _precision_line(precision: GroupPrecision, more_time: str | None) -> str:
     head = with_python(precision.workload, precision.python) + ": "
     asked = f"(asked ±{percent(precision.precision)})"
     rounds = f"{precision.rounds} round" + ("" if precision.rounds == 1 else "s")
@@ -138,7 +138,7 @@ def _precision_line(precision: GroupPrecision, time_option: str | None, suggeste
             "measure on a quieter machine, or give each task more work"
         )
     line += f"; about {precision.more_time_s:.0f} s of rounds would reach it — give it more time"
-    return line if time_option is None else f"{line} with {time_option} {_round_up(suggested)}"
+    return line if more_time is None else f"{line} with {more_time}"
 
 
 def precision_lines(analysis: Analysis, time_option: str | None = RUN_TIME_OPTION) -> list[str]:
@@ -161,15 +161,18 @@ def precision_lines(analysis: Analysis, time_option: str | None = RUN_TIME_OPTIO
         ``count [3.11.7]: reached ±9% in 30 s, 41 rounds (asked ±5%); about
         97 s of rounds would reach it — give it more time with --max-time 98``.
     """
-    suggested = _time_suggested(analysis)
-    return [_precision_line(p, time_option, suggested) for p in analysis.precision]
+    more_time = None if time_option is None else _more_time(time_option, analysis)
+    return [_precision_line(p, more_time) for p in analysis.precision]
 
 
-def _seconds_suggested(analysis: Analysis) -> int | None:
-    """The time option's value for the whole run, where a group's time ran out short of an hour."""
+def _more_time(option: str, analysis: Analysis) -> str:
+    """``--max-time 98``, the time option with the seconds the whole run needs, or ``a larger --max-time``.
+
+    The seconds are suggested only where a group's time ran out short of an hour.
+    """
     if any(p.more_time_s is not None and p.more_time_s < MOST_TIME_S for p in analysis.precision):
-        return _round_up(_time_suggested(analysis))
-    return None
+        return f"{option} {_round_up(_time_suggested(analysis))}"
+    return f"a larger {option}"
 
 
 def remedy_options(
@@ -194,8 +197,7 @@ def remedy_options(
         if option is None:
             continue
         if remedy is Remedy.MORE_TIME:
-            seconds = _seconds_suggested(analysis)
-            option = f"a larger {option}" if seconds is None else f"{option} {seconds}"
+            option = _more_time(option, analysis)
         named.append(option)
     return "rerun with " + ", ".join(named) if named else None
 
@@ -208,14 +210,25 @@ def warning_lines(analysis: Analysis, options: Mapping[Remedy, str] | None = Non
     command that measured, ``OPTIONS``), an advice ends with the options
     that do it: ``what to do: give the run more time, …; rerun with --max-time 98``.
     """
-    machine = [] if analysis.noise is None else list(noise_advice(analysis.noise))
-    lines = [printable(f"{stats.label}: {w.message}") for stats in analysis.points for w in stats.warnings]
-    advice = dict.fromkeys((w.advice, w.remedies) for stats in analysis.points for w in stats.warnings)
+    machine = [] if analysis.noise is None else list(noise_notes(analysis.noise))
+    lines = [
+        printable(f"{stats.label}: {stability_message(w)}")
+        for stats in analysis.points
+        for w in stats.warnings
+    ]
+    return machine + lines + what_to_do_lines(analysis, options)
+
+
+def what_to_do_lines(analysis: Analysis, options: Mapping[Remedy, str] | None) -> list[str]:
+    """Each distinct advice of the points' warnings once: ``what to do: …; rerun with --max-time 98``."""
+    advice = dict.fromkeys(
+        (stability_advice(w), w.remedies) for stats in analysis.points for w in stats.warnings
+    )
     what = []
     for text, remedies in advice:
         rerun = remedy_options(remedies, options, analysis)
         what.append(printable(f"what to do: {text}" + ("" if rerun is None else f"; {rerun}")))
-    return machine + lines + what
+    return what
 
 
 def advice_renderables(

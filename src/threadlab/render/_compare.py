@@ -144,14 +144,7 @@ def compare_markdown(
         changed = []
         lines.append("No point of the two results could be compared.")
     if fail_slower is not None:
-        named = ", ".join(f"`{markdown_cell(base_names[c.base_index])}`" for c in regressed)
-        lines.append(
-            f"\n**Gate (--fail-slower {fail_slower:g}%): failed**: {len(regressed)} point(s) "
-            f"significantly slower by more than {fail_slower:g}%: {named}"
-            if regressed
-            else f"\n**Gate (--fail-slower {fail_slower:g}%): "
-            + ("failed**: no point could be compared" if not comparison.changes else "passed**")
-        )
+        lines.append(_markdown_gate(fail_slower, regressed, comparison, base_names))
     header = [
         "| point | new/base | p | change | base speedup (95% interval) | new speedup (95% interval) |",
         "|---|---:|---:|---|---:|---:|",
@@ -180,13 +173,39 @@ def compare_markdown(
         ]
         lines += [row(i) for i in range(len(comparison.changes))]
         lines += ["", "</details>"]
+    others = _markdown_others(comparison, base_name, new_name, base_names, new_names)
+    if others:
+        lines += ["", *(f"- {markdown_cell(line)}" for line in others)]
+    return "\n".join(lines) + "\n"
+
+
+def _markdown_gate(
+    fail_slower: float, regressed: Sequence[PointChange], comparison: Comparison, base_names: Sequence[str]
+) -> str:
+    """The gate's verdict: failed with the points significantly slower than ``fail_slower``%, else passed."""
+    if regressed:
+        named = ", ".join(f"`{markdown_cell(base_names[c.base_index])}`" for c in regressed)
+        return (
+            f"\n**Gate (--fail-slower {fail_slower:g}%): failed**: {len(regressed)} point(s) "
+            f"significantly slower by more than {fail_slower:g}%: {named}"
+        )
+    return f"\n**Gate (--fail-slower {fail_slower:g}%): " + (
+        "failed**: no point could be compared" if not comparison.changes else "passed**"
+    )
+
+
+def _markdown_others(
+    comparison: Comparison,
+    base_name: str,
+    new_name: str,
+    base_names: Sequence[str],
+    new_names: Sequence[str],
+) -> list[str]:
+    """What could not be compared: the changes' notes, points in one result only, points refused."""
     notes = [c.note for c in comparison.changes if c.note is not None]
-    others = [
+    return [
         *(f"note: {note}" for note in dict.fromkeys(notes)),
         *(f"only in {base_name}: {base_names[i]}" for i in comparison.only_in_base),
         *(f"only in {new_name}: {new_names[i]}" for i in comparison.only_in_new),
         *(f"not compared: {base_names[i]}: {why}" for i, _, why in comparison.not_compared),
     ]
-    if others:
-        lines += ["", *(f"- {markdown_cell(line)}" for line in others)]
-    return "\n".join(lines) + "\n"

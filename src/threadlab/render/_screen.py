@@ -35,9 +35,9 @@ from rich.text import Text
 
 from threadlab._units import rate, ratio, seconds
 from threadlab.analysis import Analysis, Remedy, python_label, summarise
-from threadlab.analysis._noise import advice as noise_advice
 from threadlab.model import Result, Swept
-from threadlab.render._analysis import remedy_options
+from threadlab.render._analysis import what_to_do_lines
+from threadlab.render._doubts import noise_notes
 from threadlab.render._rows import speedup_with_interval, with_python
 from threadlab.render._terminal import noise_lines, problem_lines
 from threadlab.worker._text import printable
@@ -145,14 +145,9 @@ def stability_lines(
     result: Result, analysis: Analysis, options: Mapping[Remedy, str] | None = None
 ) -> list[str]:
     """The machine's notes in one line, the folded warnings, then each distinct advice once."""
-    notes = () if analysis.noise is None else noise_advice(analysis.noise)
+    notes = () if analysis.noise is None else noise_notes(analysis.noise)
     machine = ["; ".join(notes)] if notes else []
-    advice = dict.fromkeys((w.advice, w.remedies) for stats in analysis.points for w in stats.warnings)
-    what = []
-    for text, remedies in advice:
-        rerun = remedy_options(remedies, options, analysis)
-        what.append(printable(f"what to do: {text}" + ("" if rerun is None else f"; {rerun}")))
-    return machine + folded_warnings(result, analysis) + what
+    return machine + folded_warnings(result, analysis) + what_to_do_lines(analysis, options)
 
 
 # A lesson's gist fits one line of 100 columns under its title, indented by three.

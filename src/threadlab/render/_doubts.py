@@ -1,0 +1,105 @@
+"""Why a measurement, or the machine it ran on, is in doubt, in plain words.
+
+The analysis returns its doubts as data: a :class:`StabilityWarning` (a
+code, the figures it judged, the limit they crossed, its ``Remedy`` values)
+per reason to distrust a point, and a :class:`NoiseDoubt` per reading of
+the machine that puts the speedups in doubt (the figures are the
+``NoiseReport``'s). This module alone words them, for the terminal and the
+report alike, numbers through ``threadlab._units``; no command-line option
+is named here (``render/_analysis.py`` adds each command's).
+"""
+
+from __future__ import annotations
+
+from threadlab._units import duration, percent
+from threadlab.analysis._noise import NoiseDoubt, NoiseReport, doubts
+from threadlab.analysis._stats import OUTLIER_MADS, OUTLIER_MIN_SHARE, StabilityWarning
+
+__all__ = ["noise_notes", "stability_advice", "stability_message"]
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 sample`` or ``3 samples``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def stability_message(warning: StabilityWarning) -> str:
+    """What was seen, citing its figures: ``only 2 samples; at least 3 are needed …``."""
+    judged = warning.judged
+    if warning.code == "few-samples":
+        return (
+            f"only {_count(judged.n, 'sample')}; at least {warning.limit:g} are needed "
+            "to judge how much the timings vary"
+        )
+    if warning.code == "high-spread" and warning.paired:
+        return (
+            f"its per-round speedups vary by {judged.cv:.1%} of their mean (acceptable up to "
+            f"{warning.limit:.1%}), from {judged.minimum:.2f}× to {judged.maximum:.2f}×"
+        )
+    if warning.code == "high-spread":
+        return (
+            f"samples vary by {judged.cv:.1%} of their mean (coefficient of variation; "
+            f"acceptable up to {warning.limit:.1%}), from {duration(judged.minimum)} "
+            f"to {duration(judged.maximum)}"
+        )
+    if warning.code == "short-sample":
+        return (
+            f"the median sample took {duration(judged.median)}, under the "
+            f"{duration(warning.limit)} that can be timed reliably"
+        )
+    count = len(judged.outliers)
+    indices = ", ".join(str(i) for i in judged.outliers)
+    return (
+        f"{count} of {_count(judged.n, 'sample')} "
+        f"{'is an outlier (index' if count == 1 else 'are outliers (indices'} "
+        f"{indices}): more than {OUTLIER_MADS:g} scaled MADs ({duration(warning.limit)}) and "
+        f"{OUTLIER_MIN_SHARE:.0%} from the median {duration(judged.median)}"
+    )
+
+
+def stability_advice(warning: StabilityWarning) -> str:
+    """What to do about it, in plain words (each command adds its options, from ``remedies``)."""
+    if warning.code == "few-samples":
+        return f"measure at least {max(10, round(warning.limit))} samples"
+    if warning.code == "high-spread" and warning.paired:
+        return "give the run more time, so that more rounds narrow the interval"
+    if warning.code == "high-spread":
+        return "close other programs, keep the machine on mains power, and measure more samples"
+    if warning.code == "short-sample":
+        return "give each task more work (e.g. more iterations), or run more tasks per sample"
+    return (
+        "close other programs that compete for the CPU and rerun; "
+        "if outliers persist, measure more samples so the median absorbs them"
+    )
+
+
+def _noise_note(doubt: NoiseDoubt, report: NoiseReport) -> str:
+    if doubt is NoiseDoubt.SPEED_VARIED:
+        assert report.speed_variation is not None, f"{doubt} cites the variation"
+        return (
+            f"the machine's speed varied {percent(report.speed_variation)} during the run: "
+            "give it more time or close other programs"
+        )
+    if doubt is NoiseDoubt.CAPACITY_LOW:
+        assert report.capacity is not None, f"{doubt} cites the capacity"
+        return (
+            f"only {report.capacity:.2f} of the {report.cores} cores could run in parallel: "
+            f"speedups above about {report.capacity:.1f}× could not show; "
+            "run again when the machine is quieter"
+        )
+    if doubt is NoiseDoubt.STEAL:
+        return (
+            f"the hypervisor took {report.steal_share:.1%} of the CPU time for other machines: "
+            "run again later, or on a machine that is not shared"
+        )
+    return f"other programs used {report.others_cores:.2f} cores during the run: close them and run again"
+
+
+def noise_notes(report: NoiseReport) -> tuple[str, ...]:
+    """One note per reading that puts the run's speedups in doubt (``analysis._noise.doubts``).
+
+    Returns:
+        In the order: speed, capacity, steal, other programs; empty when the
+        machine was steady.
+    """
+    return tuple(_noise_note(doubt, report) for doubt in doubts(report))
