@@ -8,6 +8,7 @@ its rounds are numbered on and its parked workers start afresh.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import cast
 
@@ -18,6 +19,7 @@ from threadlab.model import Point, Rounds, RoundsEnd
 from threadlab.orchestrate._rounds import (
     GroupOutcome,
     measure_group,
+    need_s,
     rotation,
     share,
     share_out,
@@ -94,20 +96,28 @@ def test_a_group_that_settles_early_gives_its_time_to_one_short_of_its_precision
     assert clock.now - 100.0 == pytest.approx(30.0)
 
 
-def test_the_time_left_goes_to_the_short_groups_by_their_points_in_order() -> None:
+def test_the_time_left_goes_first_to_the_short_group_nearest_its_precision_what_it_needs() -> None:
     plan: Plan = {
         (0, False): (None, outcome(elapsed_s=4.0, spent_s=5.0, time_s=5.0, reached=0.2)),
         (1, False): (1.0, outcome(elapsed_s=1.0, spent_s=1.0, time_s=5.0, reached=0.0, ended="precise")),
-        (2, False): (5.0, outcome(elapsed_s=4.0, spent_s=5.0, time_s=14.0, reached=None)),
-        (0, True): (None, outcome(elapsed_s=6.0, spent_s=8.0, time_s=8.0, reached=0.07)),
-        (2, True): (None, outcome(elapsed_s=9.0, spent_s=11.0, time_s=11.0, reached=0.06)),
+        (2, False): (5.0, outcome(elapsed_s=4.0, spent_s=5.0, time_s=14.0, reached=0.06)),
+        (2, True): (None, outcome(elapsed_s=5.8, spent_s=7.8, time_s=7.8, reached=0.05)),
+        (0, True): (None, outcome(elapsed_s=8.0, spent_s=10.0, time_s=10.0, reached=0.14)),
     }
     calls, clock = shared([2, 2, 4], 20.0, plan)
     # 20 s: 5 s (2 of 8 points), 5 s (2 of 6) of which 1 s is spent, then the 14 s left to the
-    # last group's 4 points, which stops after 5 s short of its precision (its interval unknown);
-    # the 9 s left go 2:4 to the two short groups, in their order.
-    assert calls == [(0, 5.0, False), (1, 5.0, False), (2, 14.0, False), (0, 3.0, True), (2, 6.0, True)]
+    # last group, which stops after 5 s at ±6%. Of the 9 s left, it needs its 1 s of start-ups
+    # and 4 s × (1.2² - 1) of rounds: 2.76 s; the first group, at ±20%, gets the 6.24 s left.
+    assert calls == [(0, 5.0, False), (1, 5.0, False), (2, 14.0, False), (2, 2.76, True), (0, 6.24, True)]
     assert clock.now - 100.0 == pytest.approx(20.0)
+
+
+def test_a_groups_need_is_its_start_ups_and_the_rounds_that_narrow_it_to_the_precision() -> None:
+    near = outcome(rounds=8, elapsed_s=4.0, spent_s=5.0, time_s=5.0, reached=0.1)
+    assert need_s(near) == pytest.approx(1.0 + 4.0 * (2.0**2 - 1))
+    barely = outcome(rounds=8, elapsed_s=4.0, spent_s=5.0, time_s=5.0, reached=0.0501)
+    assert need_s(barely) == pytest.approx(1.0 + 2 * 0.5)  # two rounds at least
+    assert need_s(outcome(elapsed_s=4.0, spent_s=5.0, time_s=5.0, reached=None)) == math.inf
 
 
 def test_no_group_is_resumed_where_the_time_left_would_not_buy_its_start_ups_and_two_rounds() -> None:
