@@ -72,14 +72,18 @@ def sizes(quick: bool) -> Sizes:
     # 10,000,000 a round of its 3 points took 1.85 s (3 rounds 5.55 s in a full tour here),
     # and each point 5.3-5.8 s for its warm-up and 6 samples (a full tour, load 2.3); 3/10 of
     # that buys the rounds its interval needs. At 3,000,000, six runs of the same comparison
-    # all read processes 1.68-1.71x, +-3% (issue 21, a quiet machine).
+    # all read processes 1.68-1.71x, +-3% (issue 21, a quiet machine). Nine rounds at least:
+    # from nine on, one wild round (a busy machine's) no longer moves the 95% interval, which
+    # at six is the whole range of the ratios (the CPU lesson read +-42.6% after 6 rounds in
+    # a full tour at load 3-4.5); three more rounds of the CPU loop, hash and matmul cost
+    # about 3.5 s there (6 rounds took 3.8 s, 1.5 s and 1.7 s).
     return Sizes(
         duration=1.0,
         iterations=3 * 10**6,
         mb=64.0,
         hold=0.02,
         repeat=3,
-        cpu_repeat=6,
+        cpu_repeat=9,
         warmup=1,
         max_time_s=40.0,
     )
