@@ -103,13 +103,10 @@ def _execute(
     monitor = NoiseMonitor()
     kept: dict[int, tuple[Measurement, Measurement | None, Summary | None]] = {}
 
-    def so_far(number: int | None = None, current: Sequence[Measurement] = ()) -> tuple[Measurement, ...]:
-        return tuple(m for n in range(len(groups)) for m in (current if n == number else measured.get(n, ())))
-
     def save(number: int | None = None, current: Sequence[Measurement] = ()) -> None:
         if writer is not None:
-            ended = tuple(rounds[n] for n in sorted(rounds))
-            result = Result(spec, environment, so_far(number, current), interrupted, noise, ended)
+            points, ended = _in_order(measured, len(groups), number, current), _ended(rounds)
+            result = Result(spec, environment, points, interrupted, noise, ended)
             writer.save(result, summaries=summaries_kept(result.measurements, kept))
 
     def measure(number: int, time_s: float, resume: GroupOutcome | None) -> GroupOutcome:
@@ -138,8 +135,10 @@ def _execute(
 
     try:
         monitor.start()
-        # The run's time counts from before the monitor's first capacity probe, as it always has.
+        # The run's time counts from before the monitor's first capacity probe, as it always has;
+        # no group goes on past the command's deadline (a fresh worker there would be cut short).
         left_s = spec.max_time_s - (time.perf_counter() - run_started)
+        left_s = left_s if deadline is None else min(left_s, deadline - time.perf_counter())
         interrupted = any(o.interrupted for o in share_out([len(g) for g in groups], left_s, measure))
         # Past the deadline, the closing capacity probe (0.15 s idle, 0.85 s measured on this
         # busy 2-core machine) would only overrun the budget further.
@@ -149,7 +148,22 @@ def _execute(
         # Or while a group's workers were being closed, the signal cutting that short.
         end_unended_sessions()
     save()
-    return Result(spec, environment, so_far(), interrupted, noise, tuple(rounds[n] for n in sorted(rounds)))
+    return Result(spec, environment, _in_order(measured, len(groups)), interrupted, noise, _ended(rounds))
+
+
+def _in_order(
+    measured: dict[int, list[Measurement]],
+    count: int,
+    number: int | None = None,
+    current: Sequence[Measurement] = (),
+) -> tuple[Measurement, ...]:
+    """Every group's measurements so far, in the groups' order, group ``number``'s being ``current``."""
+    return tuple(m for n in range(count) for m in (current if n == number else measured.get(n, ())))
+
+
+def _ended(rounds: dict[int, Rounds]) -> tuple[Rounds, ...]:
+    """The rounds of every group measured so far, in the groups' order."""
+    return tuple(rounds[n] for n in sorted(rounds))
 
 
 def _round_reporter(
