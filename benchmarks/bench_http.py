@@ -24,6 +24,12 @@ process per point, which starts the server on 127.0.0.1 for the point):
    and through ``threadlab.run``, interleaved round by round with the
    plain asyncio script of ``bench_observer.py`` (same server, same
    steps); each one's per-round ratio to the plain script, and the median.
+5. The observer effect's suspects (``--suspects``, informative, no target):
+   ``threadlab.run`` with and without the waits sidecar (``waits=False``), at
+   10 KB (this benchmark's size) and 64 KB (the workload's default, what a
+   user gets), each against the plain script of its size, interleaved and
+   rotated round by round. The progress display is the ``--observer`` pair
+   "terminal" against ``-q``.
 
 Targets (issue "Real I/O workloads"): threads wall median at most 1.3 s and
 asyncio at most 1.2 s for 1000 downloads; 10,000 on asyncio complete with
@@ -35,7 +41,7 @@ start is printed, and on a 2-core machine every other running program
 takes its share from the client and the server.
 
 Run: ``.venv/bin/python benchmarks/bench_http.py [--strict] [--kb 10] [--skip-10k]``
-``[--observer] [--only-observer] [--rounds 5]``
+``[--observer] [--only-observer] [--suspects] [--rounds 5]``
 """
 
 from __future__ import annotations
@@ -139,13 +145,63 @@ def cli_wall(kb: float, terminal: bool) -> float | None:
         return measurement.samples[0].wall_s if len(measurement.samples) == 1 and not failed else None
 
 
-def observer(kb: float, rounds: int) -> list[_common.Verdict]:
-    """The command line's and the API's sample walls against the plain script, interleaved."""
+def http_case(kb: float) -> bench_observer.Case:
+    """bench_observer's 1000 GETs on asyncio, with responses of ``kb`` KB on both sides."""
     case = next(c for c in bench_observer.cases(quick=False) if c.name == "http-asyncio")
-    case = bench_observer.Case(
+    return bench_observer.Case(
         case.name, case.title, case.workload, case.strategy, OBSERVED,
         {**case.params, "kb": kb}, bench_observer.plain_http_asyncio(OBSERVED, int(kb * 1024)), http=True,
     )  # fmt: skip
+
+
+def api_wall(case: bench_observer.Case, waits: bool, problems: list[str]) -> float | None:
+    """One ``threadlab.run`` of the case (a warm-up and one sample), with or without the waits sidecar."""
+    result = threadlab.run(
+        case.workload, case.strategy, case.workers, params=case.params, repeat=1, warmup=1, max_time=0.01,
+        waits=waits,
+    )  # fmt: skip
+    (measurement,) = result.measurements
+    if len(measurement.samples) != 1 or measurement.samples[0].tasks_failed:
+        problems.append(
+            f"threadlab.run waits={waits}: status {measurement.status}, errors {measurement.errors}"
+        )
+        return None
+    return measurement.samples[0].wall_s
+
+
+def suspects(rounds: int) -> None:
+    """The observer effect's suspects side by side, interleaved round by round, rotated: the
+    response size (the workload's default 64 KB against the benchmark's 10 KB) and the waits
+    sidecar (``waits=False``, ``--no-waits``), each path against the plain script of its size."""
+    problems: list[str] = []
+    cases = {kb: http_case(kb) for kb in (10.0, 64.0)}
+    paths: dict[str, Callable[[], float | None]] = {}
+    for kb, case in cases.items():
+        paths[f"plain {kb:g} KB"] = lambda case=case: bench_observer.run_plain(case, problems)
+        paths[f"threadlab.run {kb:g} KB"] = lambda case=case: api_wall(case, True, problems)
+        paths[f"threadlab.run {kb:g} KB no waits"] = lambda case=case: api_wall(case, False, problems)
+    ratios: dict[str, list[float]] = {name: [] for name in paths if not name.startswith("plain")}
+    names = list(paths)
+    for number in range(rounds):
+        order = names[number % len(names) :] + names[: number % len(names)]
+        walls = {name: paths[name]() for name in order}
+        shown = ", ".join(f"{n} {'-' if walls[n] is None else f'{walls[n]:.3f}'}" for n in order)
+        print(f"   suspects round {number + 1}/{rounds} (load {os.getloadavg()[0]:.2f}): {shown}", flush=True)
+        for name in ratios:
+            plain = walls[f"plain {name.split()[1]} KB"]
+            wall = walls[name]
+            if wall is not None and plain is not None:
+                ratios[name].append(wall / plain)
+    for problem in problems:
+        print(f"   {problem}")
+    for name, found in ratios.items():
+        middle = _common.median(found) if found else float("inf")
+        print(f"   {name} / plain: median {middle:.3f} (rounds {', '.join(f'{r:.3f}' for r in found)})")
+
+
+def observer(kb: float, rounds: int) -> list[_common.Verdict]:
+    """The command line's and the API's sample walls against the plain script, interleaved."""
+    case = http_case(kb)
     problems: list[str] = []
     paths: dict[str, Callable[[], float | None]] = {
         "plain": lambda: bench_observer.run_plain(case, problems),
@@ -192,11 +248,17 @@ def main() -> int:
     )
     args_parser.add_argument("--only-observer", action="store_true", help="only that comparison")
     args_parser.add_argument("--rounds", type=int, default=5, help="rounds of the observer comparison")
+    args_parser.add_argument(
+        "--suspects", action="store_true", help="only the observer effect's suspects, side by side"
+    )
     args = args_parser.parse_args()
     _common.header(
         f"http: downloads from a local server answering after {LATENCY_S:g} s ({args.kb:g} KB each)"
     )
     verdicts: list[_common.Verdict] = []
+    if args.suspects:
+        suspects(args.rounds)
+        return 0
     if args.observer or args.only_observer:
         verdicts.extend(observer(args.kb, args.rounds))
     if args.only_observer:

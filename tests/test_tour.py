@@ -87,12 +87,16 @@ def test_the_full_tour_is_bigger_and_max_time_overrides_the_sizes() -> None:
     assert [dict(part.params) for part in full.parts] == [
         {"duration": 1.0},
         {"duration": 1.0},
-        {"iterations": 10_000_000},
+        {"iterations": 3_000_000},
         {"hold": 0.02},
         {"mb": 64.0},
         {"n": 600, "inner_threads": 0},
         {"n": 600, "inner_threads": 1},
     ]
+    # The sleeps take no warm-up (theirs took what their samples did); the rest take one.
+    assert [part.warmup for part in full.parts] == [0, 0, 1, 1, 1, 1, 1]
+    # The CPU lessons take nine rounds at least, where one wild round no longer moves an interval.
+    assert [part.repeat for part in full.parts] == [3, 3, 9, 3, 9, 9, 9]
     assert short.max_time_s == 2.5
     assert short.parts == full.parts
 

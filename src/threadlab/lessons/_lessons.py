@@ -36,8 +36,9 @@ class Sizes:
         hold: seconds each task of the lock lesson holds its lock.
         repeat: samples of the sleep lessons: sleeps barely vary.
         cpu_repeat: samples of the CPU lessons, noisier on a shared machine.
-        warmup: discarded runs per point.
-        max_time_s: seconds of rounds, shared out among the lessons' groups.
+        warmup: discarded runs per point (none for the sleeps: see ``classic_specs``).
+        max_time_s: seconds of rounds, shared out among the lessons' groups; what the
+            groups that settle early leave goes to those still short of their precision.
     """
 
     duration: float
@@ -53,7 +54,8 @@ class Sizes:
 def sizes(quick: bool) -> Sizes:
     """The full tour's sizes, or the quick tour's."""
     # Full tour: about a minute on a 2-core machine; quick: about 15 s. The sleep lessons
-    # reach their precision in their first rounds; the CPU lessons take what time is left.
+    # reach their precision in their first rounds; the CPU lessons take what time is left,
+    # and what the settled lessons leave (orchestrate share_out).
     # The lock lesson's sample is LOCK_THREADS holds in a row (40 ms quick, 80 ms full).
     if quick:
         return Sizes(
@@ -66,8 +68,24 @@ def sizes(quick: bool) -> Sizes:
             warmup=1,
             max_time_s=10.0,
         )
+    # The full tour's CPU loop: 3,000,000 steps, so that its rounds fit the tour's time. At
+    # 10,000,000 a round of its 3 points took 1.85 s (3 rounds 5.55 s in a full tour here),
+    # and each point 5.3-5.8 s for its warm-up and 6 samples (a full tour, load 2.3); 3/10 of
+    # that buys the rounds its interval needs. At 3,000,000, six runs of the same comparison
+    # all read processes 1.68-1.71x, +-3% (issue 21, a quiet machine). Nine rounds at least:
+    # from nine on, one wild round (a busy machine's) no longer moves the 95% interval, which
+    # at six is the whole range of the ratios (the CPU lesson read +-42.6% after 6 rounds in
+    # a full tour at load 3-4.5); three more rounds of the CPU loop, hash and matmul cost
+    # about 3.5 s there (6 rounds took 3.8 s, 1.5 s and 1.7 s).
     return Sizes(
-        duration=1.0, iterations=10**7, mb=64.0, hold=0.02, repeat=3, cpu_repeat=6, warmup=1, max_time_s=40.0
+        duration=1.0,
+        iterations=3 * 10**6,
+        mb=64.0,
+        hold=0.02,
+        repeat=3,
+        cpu_repeat=9,
+        warmup=1,
+        max_time_s=40.0,
     )
 
 
@@ -81,22 +99,26 @@ def classic_specs(quick: bool, python: str, timeout_s: float) -> tuple[Spec, ...
         workers: tuple[int, ...],
         params: dict[str, float | int],
         repeat: int,
+        warmup: int = size.warmup,
     ) -> Spec:
         return Spec(
             workloads=(workload,),
             strategies=strategies,
             workers=workers,
             repeat=repeat,
-            warmup=size.warmup,
+            warmup=warmup,
             params=params,
             timeout_s=timeout_s,
             python=python,
         )
 
     sleep = {"duration": size.duration}
+    # No warm-up for the sleeps: their warm-ups took what their samples did (1.000 s against
+    # 1.000-1.003 s for one 1 s sleep; 1.78 s against 1.59-2.19 s for 1000 threads, in a full
+    # tour here), and cost the full tour 5.8 s that its CPU lesson's rounds need.
     return (
-        lesson("sleep", ("sequential",), (1, 2), sleep, size.repeat),
-        lesson("sleep", ("threads",), (2, MANY_THREADS), sleep, size.repeat),
+        lesson("sleep", ("sequential",), (1, 2), sleep, size.repeat, warmup=0),
+        lesson("sleep", ("threads",), (2, MANY_THREADS), sleep, size.repeat, warmup=0),
         lesson(
             "count",
             ("sequential", "threads", "processes"),

@@ -364,7 +364,8 @@ class Rounds:
         precision: the relative half-width the intervals were asked to reach.
         reached: the widest relative half-width among the group's points
             when the rounds ended (None when no interval could be computed).
-        time_s: the seconds of measuring this group was given.
+        time_s: the seconds of measuring this group was given (where it went on
+            with the time other groups left, what its first pass took and that).
         ended: why the rounds ended: ``precise`` (every interval tight
             enough), ``time`` (its time spent), ``interrupted`` (Ctrl-C) or
             ``failed`` (no point left running).
@@ -372,7 +373,8 @@ class Rounds:
             budget bounded them below the group's points (None: one
             worker per point, all alive).
         restarts: fresh workers started, each with its warm-ups, for points
-            whose worker had been closed to stay within that budget.
+            whose worker had been closed to stay within that budget (or
+            whose group went on with the time other groups left).
     """
 
     points: tuple[Count, ...]

@@ -9,6 +9,7 @@
                    measure_group: interleaved rounds until precise or out of time,
                                   the calibration loop timed between rounds,
                                   the results file saved after every round
+                 then the groups short of their precision: the time others left (share_out)
                                 │
                                 ▼  the noise monitor finishes
                               Result (measurements, rounds, noise)
@@ -24,7 +25,7 @@ from threadlab.model import Environment, MachineNoise, Measurement, Point, Resul
 from threadlab.orchestrate._noise import NoiseMonitor
 from threadlab.orchestrate._plan import plan
 from threadlab.orchestrate._progress import Progress, RoundProgress
-from threadlab.orchestrate._rounds import group_points, measure_group
+from threadlab.orchestrate._rounds import GroupOutcome, group_points, measure_group, share_out
 from threadlab.orchestrate._runner import end_unended_sessions, environment_info
 from threadlab.orchestrate._store import ResultsWriter
 
@@ -46,7 +47,9 @@ def execute(
     workload and its parameters) gets a share of the time left of
     ``spec.max_time_s`` when it starts, in proportion to its points, and its rounds go on until every
     point's speedup interval is within ``spec.precision`` or that share is
-    spent (never fewer than ``spec.repeat`` rounds).
+    spent (never fewer rounds than its points' ``repeat``). The groups that
+    ran out of time short of their precision then share what the others
+    left unspent (``share_out``).
 
     Ctrl-C ends the workers and returns what was measured so far, with
     ``interrupted=True``; the file holds it all.
@@ -87,49 +90,56 @@ def _execute(
     memory_budget: int | None = None,
     waits: bool = True,
 ) -> Result:
-    """``execute``'s rounds, group by group, saved through ``writer`` (if any) after each."""
+    """``execute``'s rounds, group by group (``share_out``), saved through ``writer`` (if any) after each."""
     environment = Environment(**environment_info())
     groups = group_points(todo)
-    measured: list[Measurement] = []
-    rounds: list[Rounds] = []
+    # Each group's measurements and rounds so far, in the groups' order: a group resumed for the
+    # time left (``share_out``) replaces its own, and the file keeps the points' order.
+    measured: dict[int, list[Measurement]] = {}
+    rounds: dict[int, Rounds] = {}
     noise: MachineNoise | None = None
     interrupted = False
     run_started = time.perf_counter()
     monitor = NoiseMonitor()
-
     kept: dict[int, tuple[Measurement, Measurement | None, Summary | None]] = {}
 
-    def save(current: Sequence[Measurement] = ()) -> None:
+    def save(number: int | None = None, current: Sequence[Measurement] = ()) -> None:
         if writer is not None:
-            result = Result(spec, environment, (*measured, *current), interrupted, noise, tuple(rounds))
+            points, ended = _in_order(measured, len(groups), number, current), _ended(rounds)
+            result = Result(spec, environment, points, interrupted, noise, ended)
             writer.save(result, summaries=summaries_kept(result.measurements, kept))
+
+    def measure(number: int, time_s: float, resume: GroupOutcome | None) -> GroupOutcome:
+        group = groups[number]
+        given_s = time_s + (0.0 if resume is None else resume.spent_s)  # a resumed group's whole time
+        outcome = measure_group(
+            group,
+            first_index=sum(len(g) for g in groups[:number]),
+            time_s=time_s,
+            precision=spec.precision,
+            min_rounds=max(point.repeat for point in group),
+            timeout_s=spec.timeout_s,
+            between_rounds=monitor.between_rounds,
+            on_start=progress.point_started,
+            on_sample=progress.sample,
+            on_round=_round_reporter(progress, group, number, len(groups), given_s, spec.precision),
+            on_measured=lambda current: save(number, current),
+            retire_below=retire_below,
+            deadline=deadline,
+            memory_budget=memory_budget,
+            waits=waits,
+            resume=resume,
+        )
+        measured[number], rounds[number] = outcome.measurements, outcome.rounds
+        return outcome
 
     try:
         monitor.start()
-        for number, group in enumerate(groups):
-            time_s = _group_time(spec.max_time_s - (time.perf_counter() - run_started), groups, number)
-            outcome = measure_group(
-                group,
-                first_index=len(measured),
-                time_s=time_s,
-                precision=spec.precision,
-                min_rounds=spec.repeat,
-                timeout_s=spec.timeout_s,
-                between_rounds=monitor.between_rounds,
-                on_start=progress.point_started,
-                on_sample=progress.sample,
-                on_round=_round_reporter(progress, group, number, len(groups), time_s, spec.precision),
-                on_measured=save,
-                retire_below=retire_below,
-                deadline=deadline,
-                memory_budget=memory_budget,
-                waits=waits,
-            )
-            measured.extend(outcome.measurements)
-            rounds.append(outcome.rounds)
-            if outcome.interrupted:
-                interrupted = True
-                break
+        # The run's time counts from before the monitor's first capacity probe, as it always has;
+        # no group goes on past the command's deadline (a fresh worker there would be cut short).
+        left_s = spec.max_time_s - (time.perf_counter() - run_started)
+        left_s = left_s if deadline is None else min(left_s, deadline - time.perf_counter())
+        interrupted = any(o.interrupted for o in share_out([len(g) for g in groups], left_s, measure))
         # Past the deadline, the closing capacity probe (0.15 s idle, 0.85 s measured on this
         # busy 2-core machine) would only overrun the budget further.
         noise = monitor.finish(probe=deadline is None or time.perf_counter() < deadline)
@@ -138,17 +148,22 @@ def _execute(
         # Or while a group's workers were being closed, the signal cutting that short.
         end_unended_sessions()
     save()
-    return Result(spec, environment, tuple(measured), interrupted, noise, tuple(rounds))
+    return Result(spec, environment, _in_order(measured, len(groups)), interrupted, noise, _ended(rounds))
 
 
-def _group_time(left_s: float, groups: Sequence[Sequence[Point]], number: int) -> float:
-    """Group ``number``'s seconds, of the ``left_s`` the run has left.
+def _in_order(
+    measured: dict[int, list[Measurement]],
+    count: int,
+    number: int | None = None,
+    current: Sequence[Measurement] = (),
+) -> tuple[Measurement, ...]:
+    """Every group's measurements so far, in the groups' order, group ``number``'s being ``current``."""
+    return tuple(m for n in range(count) for m in (current if n == number else measured.get(n, ())))
 
-    A share in proportion to the group's points: every point of the run
-    gets about as many rounds, whether its group is small or large.
-    """
-    points_left = sum(len(g) for g in groups[number:])
-    return max(0.0, left_s * len(groups[number]) / points_left)
+
+def _ended(rounds: dict[int, Rounds]) -> tuple[Rounds, ...]:
+    """The rounds of every group measured so far, in the groups' order."""
+    return tuple(rounds[n] for n in sorted(rounds))
 
 
 def _round_reporter(

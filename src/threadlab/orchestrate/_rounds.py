@@ -18,6 +18,10 @@
     machine's phases will not move it (`stop_reason`), or when the group's
     time is spent, or when no point is left running
 
+    the run: each group in turn, in its share of the time left (`share_out`);
+    then the groups that ran out of time short of their precision go on, in
+    turn, with what the groups that settled early left unspent
+
 Why a minimum span: on our 2-core VM the CPU speed changes in phases of a
 few seconds. Runs that stopped after 6 to 9 rounds (5-8 s) reached ±5% but
 gave intervals that excluded each other ([1.88, 1.97] against [1.64, 1.77]):
@@ -29,6 +33,7 @@ whose earlier and later rounds agree ends after a shorter one.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -296,14 +301,21 @@ def _report_round(
 
 
 def _start_workers(
-    sessions: Sequence[WorkerSession], bound: LiveBound, waiting: set[int], on_start: OnStart | None
+    sessions: Sequence[WorkerSession],
+    bound: LiveBound,
+    waiting: set[int],
+    on_start: OnStart | None,
+    resuming: bool = False,
 ) -> None:
     """Start one worker per point, in round 0's order, as many as ``bound`` holds.
 
     The points whose first worker the budget leaves for their turn go into ``waiting``
-    (at least one worker always starts).
+    (at least one worker always starts). Going on from a first pass (``resuming``), only the
+    parked points start afresh: a point that failed or was retired stays ended.
     """
     for index in rotation(len(sessions), 0):
+        if resuming and not sessions[index].parked:
+            continue
         if not bound.fits(sessions, index) and any(s.alive for s in sessions):
             waiting.add(index)
             continue
@@ -337,20 +349,18 @@ def _sample_round(
 def _judge(
     measurements: Sequence[Measurement],
     widths: Sequence[float],
-    *,
-    rounds: int,
-    elapsed_s: float,
-    time_s: float,
-    min_rounds: int,
+    rounds: tuple[int, int],
+    seconds: tuple[float, float],
     precision: float,
 ) -> RoundsEnd | None:
-    """``stop_reason`` for the group's measurements after ``rounds`` rounds, with their ``evidence``."""
+    """``stop_reason`` for the group's measurements after ``rounds`` (done, fewest) rounds and
+    ``seconds`` (spent, given), with their ``evidence``."""
     cpu_share, moved = evidence(measurements)
     return stop_reason(
-        rounds=rounds,
-        elapsed_s=elapsed_s,
-        time_s=time_s,
-        min_rounds=min_rounds,
+        rounds=rounds[0],
+        elapsed_s=seconds[0],
+        time_s=seconds[1],
+        min_rounds=rounds[1],
         precision=precision,
         widths=widths,
         points=len(measurements),
@@ -361,11 +371,111 @@ def _judge(
 
 @dataclass
 class GroupOutcome:
-    """What measuring one group gave: its measurements, how its rounds went, and whether Ctrl-C cut it."""
+    """What measuring one group gave: its measurements, how its rounds went, and whether Ctrl-C cut it.
+
+    ``spent_s`` is the group's whole time, its workers' start-ups and warm-ups
+    counted; ``sessions`` are its points' sessions, parked (their workers
+    closed, their samples kept) where it ended out of time short of its
+    precision, so that ``measure_group(resume=...)`` can go on with them.
+    """
 
     measurements: list[Measurement]
     rounds: Rounds
     interrupted: bool
+    spent_s: float = 0.0
+    sessions: Sequence[WorkerSession] = ()
+
+
+def short_of_precision(rounds: Rounds) -> bool:
+    """Whether a group's rounds ended on its time with an interval wider than asked: more could tighten it."""
+    return rounds.ended == "time" and (rounds.reached is None or rounds.reached > rounds.precision)
+
+
+def share(left_s: float, sizes: Sequence[int], number: int) -> float:
+    """Group ``number``'s seconds of the ``left_s`` left to it and the groups after it.
+
+    A share in proportion to the group's points (``sizes``): every point
+    gets about as many rounds, whether its group is small or large. What a
+    group leaves unspent goes to the groups after it.
+    """
+    return max(0.0, left_s * sizes[number] / sum(sizes[number:]))
+
+
+def _before_rounds_s(outcome: GroupOutcome) -> float:
+    """What a group's first pass took before its rounds: its workers' start-ups and warm-ups."""
+    return max(0.0, outcome.spent_s - outcome.rounds.elapsed_s)
+
+
+def worth_resuming(outcome: GroupOutcome, share_s: float) -> bool:
+    """Whether ``share_s`` more seconds buy a group short of its precision rounds: its workers' fresh
+    start-ups and warm-ups (what its first pass took before its rounds) and two of its rounds."""
+    rounds = outcome.rounds
+    if not outcome.sessions or rounds.rounds == 0:
+        return False
+    return share_s >= _before_rounds_s(outcome) + 2 * rounds.elapsed_s / rounds.rounds
+
+
+def need_s(outcome: GroupOutcome) -> float:
+    """About how many more seconds a group short of its precision needs to reach it: its start-ups
+    again, and rounds until its widest interval narrows to the precision, as one over the square
+    root of the rounds (the precision table's estimate, ``analysis``), two rounds at least."""
+    rounds = outcome.rounds
+    if rounds.reached is None or rounds.rounds == 0:
+        return math.inf
+    more = rounds.elapsed_s * ((rounds.reached / rounds.precision) ** 2 - 1)
+    return _before_rounds_s(outcome) + max(more, 2 * rounds.elapsed_s / rounds.rounds)
+
+
+# Measures group ``number`` in ``time_s`` seconds, going on from ``resume`` where given.
+MeasureGroup = Callable[[int, float, "GroupOutcome | None"], GroupOutcome]
+
+
+def share_out(
+    sizes: Sequence[int],
+    max_time_s: float,
+    measure: MeasureGroup,
+    clock: Callable[[], float] = time.perf_counter,
+) -> list[GroupOutcome]:
+    """Measure every group in its ``share`` of ``max_time_s``, then give the time left to the short ones.
+
+    A group that reaches its precision early stops taking rounds, and the
+    groups after it share what it left. Those that ran out of time short of
+    their precision (``short_of_precision``: CPU work whose intervals need
+    rounds, where sleeps settle in a few) then go on from their rounds so
+    far with whatever is left of the one deadline: the nearest to their
+    precision first (the least ``need_s``), each given what it needs or
+    what is left, where that buys rounds (``worth_resuming``). Given in one
+    piece, the time settles groups; split by points among them all, it
+    settled none (each resume pays its start-ups again, and intervals
+    narrow only as one over the square root of the rounds). In the tour,
+    the seed's CPU lesson (the count loop, on processes against threads)
+    read ±31% after its first pass, beside the lock lesson settled at
+    ±0.5%. A Ctrl-C (``interrupted``) ends the sharing.
+
+    Args:
+        sizes: each group's number of points, in the order they are measured.
+        max_time_s: the seconds every group's rounds share.
+        measure: measures one group in the seconds it is given (``MeasureGroup``).
+        clock: seconds, as ``time.perf_counter``.
+
+    Returns:
+        Each group's last outcome, in the groups' order; fewer where Ctrl-C cut the run.
+    """
+    started = clock()
+    outcomes: list[GroupOutcome] = []
+    for number in range(len(sizes)):
+        outcomes.append(measure(number, share(max_time_s - (clock() - started), sizes, number), None))
+        if outcomes[-1].interrupted:
+            return outcomes
+    short = [number for number, outcome in enumerate(outcomes) if short_of_precision(outcome.rounds)]
+    for number in sorted(short, key=lambda n: need_s(outcomes[n])):
+        time_s = max(0.0, min(need_s(outcomes[number]), max_time_s - (clock() - started)))
+        if not worth_resuming(outcomes[number], time_s):
+            continue
+        outcomes[number] = measure(number, time_s, outcomes[number])
+        if outcomes[number].interrupted:
+            break
+    return outcomes
 
 
 def measure_group(
@@ -386,6 +496,7 @@ def measure_group(
     memory_budget: int | None = None,
     session_factory: SessionFactory | None = None,
     waits: bool = True,
+    resume: GroupOutcome | None = None,
 ) -> GroupOutcome:
     """Measure one group of points in interleaved rounds until precise enough or out of time.
 
@@ -419,30 +530,39 @@ def measure_group(
         session_factory: makes each point's session (synthetic ones in tests).
         waits: False leaves out the breakdown of where the threads' time went
             (``--no-waits``: the worker starts no sidecar).
+        resume: the group's first pass, ended out of time with its sessions
+            parked: its workers start afresh (warm-ups again, outside the
+            samples) and its rounds go on, numbered on, for ``time_s`` more
+            seconds; no round starts that the last says would overrun them.
 
     Returns:
         The measurements, in the order of ``points``, and their ``Rounds``.
     """
-    if session_factory is None:
+    if resume is None and session_factory is None:
         session_factory = _worker_sessions(
             timeout_s=timeout_s, on_sample=on_sample, deadline=deadline, waits=waits
         )
-    sessions = [session_factory(point) for point in points]
+    sessions = _sessions_of(points, resume, session_factory)
     bound = LiveBound(memory_budget)
     waiting: set[int] = set()  # points whose first worker the budget left for their turn
+    # Going on from a first pass, its rounds, seconds and time count on: the stopping rule judges
+    # the group whole (its span, its rounds) against its whole time, the time left shared out after it.
+    first_rounds, before_s, after_s = (0, 0.0, 0.0) if resume is None else _before(resume)
+    time_s += before_s
     ended: RoundsEnd = "failed"
-    rounds, elapsed = 0, 0.0
+    rounds, elapsed, spent = first_rounds, after_s, before_s
     try:
         # The group's time counts from here: its workers' start-ups and warm-ups are part of
         # the command's time (a 500-point group once took 477 s of a --max-time 60).
-        started = time.perf_counter()
-        _start_workers(sessions, bound, waiting, on_start)
-        rounds_started = time.perf_counter()
+        started = time.perf_counter() - before_s
+        _start_workers(sessions, bound, waiting, on_start, resuming=resume is not None)
+        rounds_started = time.perf_counter() - after_s
         last_round_s = 0.0
         while any(_running(sessions, waiting)):
             round_started = time.perf_counter()
-            if deadline is not None and rounds and round_started + last_round_s > deadline:
-                ended = "time"  # the next round would overrun the command's deadline
+            ends = (deadline, None if resume is None else started + time_s)
+            if rounds > first_rounds and _would_overrun(round_started + last_round_s, *ends):
+                ended = "time"
                 break
             _sample_round(sessions, bound, waiting, rounds, on_start)
             rounds += 1
@@ -452,15 +572,8 @@ def measure_group(
                 between_rounds()
             measurements, widths = _take_stock(sessions, waiting, retire_below)
             _report_round(measurements, widths, rounds, elapsed, on_measured, on_round)
-            reason = _judge(
-                measurements,
-                widths,
-                rounds=rounds,
-                elapsed_s=time.perf_counter() - started,
-                time_s=time_s,
-                min_rounds=min_rounds,
-                precision=precision,
-            )
+            spent = time.perf_counter() - started
+            reason = _judge(measurements, widths, (rounds, min_rounds), (spent, time_s), precision)
             if reason is not None:
                 ended = reason
                 break
@@ -469,18 +582,49 @@ def measure_group(
         for session in sessions:
             session.interrupt()
     finally:
-        for session in sessions:
-            session.close()
+        _close_or_park(sessions, park=ended == "time")
     return _outcome(
         sessions,
         bound,
         first_index=first_index,
         rounds=rounds,
-        elapsed_s=elapsed,
+        elapsed_s=(elapsed, spent),
         precision=precision,
         time_s=time_s,
         ended=ended,
     )
+
+
+def _sessions_of(
+    points: Sequence[Point], resume: GroupOutcome | None, factory: SessionFactory | None
+) -> list[WorkerSession]:
+    """The group's sessions: its first pass's, going on from it, else one made per point."""
+    if resume is not None:
+        return list(resume.sessions)
+    assert factory is not None
+    return [factory(point) for point in points]
+
+
+def _before(resume: GroupOutcome) -> tuple[int, float, float]:
+    """What a group's first pass took: its rounds, its whole seconds, and its rounds' seconds."""
+    return resume.rounds.rounds, resume.spent_s, resume.rounds.elapsed_s
+
+
+def _would_overrun(next_round_end: float, deadline: float | None, group_end: float | None) -> bool:
+    """Whether a round ending at ``next_round_end`` (as long as the last) would end past the command's
+    ``deadline``, or past ``group_end``, the end of a resumed group's time: a first pass's rounds
+    are its fewest; a resumed group's are the time left of the one deadline, not to be overrun."""
+    return any(end is not None and next_round_end > end for end in (deadline, group_end))
+
+
+def _close_or_park(sessions: Sequence[WorkerSession], *, park: bool) -> None:
+    """End the group's workers: parked (samples kept, ready to go on) where it ran out of ``time``,
+    closed otherwise; a worker that has failed is always closed."""
+    for session in sessions:
+        if park and session.alive:
+            session.park()
+        else:
+            session.close()
 
 
 def _outcome(
@@ -489,12 +633,13 @@ def _outcome(
     *,
     first_index: int,
     rounds: int,
-    elapsed_s: float,
+    elapsed_s: tuple[float, float],
     precision: float,
     time_s: float,
     ended: RoundsEnd,
 ) -> GroupOutcome:
-    """What the group gave, once its workers are closed: ``ended`` "interrupted" is Ctrl-C's cut."""
+    """What the group gave, once its workers are closed (or parked): ``ended`` "interrupted" is Ctrl-C's
+    cut; ``elapsed_s`` the seconds of its rounds and its whole time, start-ups counted."""
     measurements = [s.measurement() for s in sessions]
     widths = half_widths(measurements)
     finite = [w for w in widths if w != float("inf")]
@@ -503,7 +648,7 @@ def _outcome(
         Rounds(
             points=tuple(range(first_index, first_index + len(sessions))),
             rounds=rounds,
-            elapsed_s=elapsed_s,
+            elapsed_s=elapsed_s[0],
             precision=precision,
             reached=max(finite) if finite and len(finite) == len(widths) else None,
             time_s=time_s,
@@ -512,4 +657,6 @@ def _outcome(
             restarts=sum(s.restarts for s in sessions),
         ),
         interrupted=ended == "interrupted",
+        spent_s=elapsed_s[1],
+        sessions=tuple(sessions),
     )

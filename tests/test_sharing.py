@@ -1,0 +1,202 @@
+"""The run's time shared among its groups: settled groups leave their time to those still short.
+
+The sharing rule (``share_out``) is checked on synthetic outcomes and a
+synthetic clock: no worker, no timing. One test goes on from a group's first
+pass with synthetic sessions (``test_big_sweeps.FakeSession``), to see that
+its rounds are numbered on and its parked workers start afresh.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import cast
+
+import pytest
+
+from test_big_sweeps import FakeSession, group
+from threadlab.model import Point, Rounds, RoundsEnd
+from threadlab.orchestrate._rounds import (
+    GroupOutcome,
+    measure_group,
+    need_s,
+    rotation,
+    share,
+    share_out,
+    short_of_precision,
+    worth_resuming,
+)
+from threadlab.orchestrate._runner import WorkerSession
+
+pytestmark = pytest.mark.timeout(60)
+
+PRECISION = 0.05
+
+
+def outcome(
+    *,
+    rounds: int = 6,
+    elapsed_s: float,
+    spent_s: float,
+    time_s: float,
+    reached: float | None,
+    ended: RoundsEnd = "time",
+    interrupted: bool = False,
+) -> GroupOutcome:
+    """A group's synthetic outcome, with one parked session to go on with."""
+    return GroupOutcome(
+        measurements=[],
+        rounds=Rounds((0,), rounds, elapsed_s, PRECISION, reached, time_s, ended),
+        interrupted=interrupted,
+        spent_s=spent_s,
+        sessions=cast(Sequence[WorkerSession], (object(),)),
+    )
+
+
+class Clock:
+    """Seconds that pass only when a synthetic group spends them."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+Plan = dict[tuple[int, bool], tuple[float | None, GroupOutcome]]
+
+
+def shared(sizes: list[int], max_time_s: float, plan: Plan) -> tuple[list[tuple[int, float, bool]], Clock]:
+    """``share_out`` over synthetic groups: ``plan`` maps (group, resumed) to the seconds it spends
+    (None: all it is given) and its outcome. Returns the calls made and the clock."""
+    clock = Clock()
+    calls: list[tuple[int, float, bool]] = []
+
+    def measure(number: int, time_s: float, resume: GroupOutcome | None) -> GroupOutcome:
+        calls.append((number, round(time_s, 6), resume is not None))
+        spends, result = plan[(number, resume is not None)]
+        clock.now += time_s if spends is None else spends
+        return result
+
+    share_out(sizes, max_time_s, measure, clock)
+    return calls, clock
+
+
+def test_a_group_that_settles_early_gives_its_time_to_one_short_of_its_precision() -> None:
+    short = outcome(elapsed_s=16.0, spent_s=18.0, time_s=18.0, reached=0.31)
+    plan: Plan = {
+        (0, False): (None, short),
+        (1, False): (2.0, outcome(elapsed_s=1.5, spent_s=2.0, time_s=12.0, reached=0.01, ended="precise")),
+        (0, True): (None, outcome(elapsed_s=26.0, spent_s=28.0, time_s=28.0, reached=0.08)),
+    }
+    calls, clock = shared([3, 2], 30.0, plan)
+    # 30 s over 5 points: 18 s for the first group's 3, 12 s for the second's 2; the second
+    # settled in 2 s, and the 10 s it left go to the first, still at ±31%.
+    assert calls == [(0, 18.0, False), (1, 12.0, False), (0, 10.0, True)]
+    assert clock.now - 100.0 == pytest.approx(30.0)
+
+
+def test_the_time_left_goes_first_to_the_short_group_nearest_its_precision_what_it_needs() -> None:
+    plan: Plan = {
+        (0, False): (None, outcome(elapsed_s=4.0, spent_s=5.0, time_s=5.0, reached=0.2)),
+        (1, False): (1.0, outcome(elapsed_s=1.0, spent_s=1.0, time_s=5.0, reached=0.0, ended="precise")),
+        (2, False): (5.0, outcome(elapsed_s=4.0, spent_s=5.0, time_s=14.0, reached=0.06)),
+        (2, True): (None, outcome(elapsed_s=5.8, spent_s=7.8, time_s=7.8, reached=0.05)),
+        (0, True): (None, outcome(elapsed_s=8.0, spent_s=10.0, time_s=10.0, reached=0.14)),
+    }
+    calls, clock = shared([2, 2, 4], 20.0, plan)
+    # 20 s: 5 s (2 of 8 points), 5 s (2 of 6) of which 1 s is spent, then the 14 s left to the
+    # last group, which stops after 5 s at ±6%. Of the 9 s left, it needs its 1 s of start-ups
+    # and 4 s × (1.2² - 1) of rounds: 2.76 s; the first group, at ±20%, gets the 6.24 s left.
+    assert calls == [(0, 5.0, False), (1, 5.0, False), (2, 14.0, False), (2, 2.76, True), (0, 6.24, True)]
+    assert clock.now - 100.0 == pytest.approx(20.0)
+
+
+def test_a_groups_need_is_its_start_ups_and_the_rounds_that_narrow_it_to_the_precision() -> None:
+    near = outcome(rounds=8, elapsed_s=4.0, spent_s=5.0, time_s=5.0, reached=0.1)
+    assert need_s(near) == pytest.approx(1.0 + 4.0 * (2.0**2 - 1))
+    barely = outcome(rounds=8, elapsed_s=4.0, spent_s=5.0, time_s=5.0, reached=0.0501)
+    assert need_s(barely) == pytest.approx(1.0 + 2 * 0.5)  # two rounds at least
+    assert need_s(outcome(elapsed_s=4.0, spent_s=5.0, time_s=5.0, reached=None)) == math.inf
+
+
+def test_no_group_is_resumed_where_the_time_left_would_not_buy_its_start_ups_and_two_rounds() -> None:
+    # Its first pass took 2 s to start and warm up, then 3 rounds of 2 s: going on costs 6 s.
+    short = outcome(rounds=3, elapsed_s=6.0, spent_s=8.0, time_s=8.0, reached=0.3)
+    plan: Plan = {
+        (0, False): (None, short),
+        (1, False): (4.5, outcome(elapsed_s=4.0, spent_s=4.5, time_s=2.0, reached=0.0, ended="precise")),
+    }
+    calls, _ = shared([4, 1], 10.0, plan)
+    assert calls == [(0, 8.0, False), (1, 2.0, False)]  # 12.5 s of the 10 spent: nothing left
+    assert not worth_resuming(short, 5.99)
+    assert worth_resuming(short, 6.0)
+
+
+def test_groups_precise_failed_or_within_their_precision_are_not_resumed() -> None:
+    plan: Plan = {
+        (0, False): (1.0, outcome(elapsed_s=1.0, spent_s=1.0, time_s=5.0, reached=0.01, ended="precise")),
+        (1, False): (1.0, outcome(elapsed_s=1.0, spent_s=1.0, time_s=5.0, reached=None, ended="failed")),
+        (2, False): (None, outcome(elapsed_s=4.0, spent_s=5.0, time_s=10.0, reached=0.04)),
+    }
+    calls, _ = shared([1, 1, 2], 20.0, plan)
+    assert [call[2] for call in calls] == [False, False, False]
+
+
+def test_ctrl_c_in_a_group_ends_the_sharing() -> None:
+    plan: Plan = {
+        (0, False): (None, outcome(elapsed_s=4.0, spent_s=5.0, time_s=5.0, reached=0.3, interrupted=True)),
+    }
+    calls, _ = shared([1, 1], 10.0, plan)
+    assert calls == [(0, 5.0, False)]
+
+
+def test_short_of_precision_is_out_of_time_with_an_interval_wider_than_asked_or_unknown() -> None:
+    def ended(how: RoundsEnd, reached: float | None) -> Rounds:
+        return Rounds((0,), 6, 1.0, PRECISION, reached, 1.0, how)
+
+    assert short_of_precision(ended("time", 0.051))
+    assert short_of_precision(ended("time", None))
+    assert not short_of_precision(ended("time", 0.05))
+    assert not short_of_precision(ended("precise", 0.2))
+    assert not short_of_precision(ended("interrupted", 0.2))
+
+
+def test_a_share_is_in_proportion_to_the_points_left() -> None:
+    assert share(12.0, [1, 2, 3], 1) == pytest.approx(12.0 * 2 / 5)
+    assert share(-3.0, [1, 2], 0) == 0.0
+
+
+def test_a_resumed_group_numbers_its_rounds_on_and_starts_its_parked_workers_afresh() -> None:
+    points: list[Point] = group()
+    log: list[tuple[int, int]] = []
+    live = [0, 0]
+    made: list[FakeSession] = []
+
+    def factory(point: Point) -> WorkerSession:
+        made.append(FakeSession(point, len(made), log, live))
+        return made[-1]
+
+    first = measure_group(
+        points,
+        first_index=0,
+        time_s=0.0,
+        precision=PRECISION,
+        min_rounds=3,
+        timeout_s=None,
+        session_factory=factory,
+    )
+    assert (first.rounds.rounds, first.rounds.ended) == (3, "time")
+    assert all(s.parked for s in made) and live[0] == 0
+    log.clear()
+    # No time of its own: it takes the one round its share was judged to buy, and no more.
+    again = measure_group(
+        points, first_index=0, time_s=0.0, precision=PRECISION, min_rounds=3, timeout_s=None, resume=first
+    )
+    assert log == [(3, index) for index in rotation(len(points), 3)]
+    assert again.rounds.rounds == 4
+    assert again.rounds.elapsed_s >= first.rounds.elapsed_s
+    assert again.spent_s >= first.spent_s
+    assert [len(m.samples) for m in again.measurements] == [4] * len(points)
+    assert [s.starts for s in made] == [2] * len(points)
+    assert live[0] == 0, "a worker was left running"
