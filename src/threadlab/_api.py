@@ -75,11 +75,16 @@ def _progress_or_cell(progress: Progress | None) -> Progress:
     """
     if progress is not None:
         return progress
-    ipython = sys.modules.get("IPython")
-    shell = None if ipython is None else ipython.get_ipython()
+    shell = _running_ipython()
     if shell is None or getattr(shell, "kernel", None) is None:
         return Progress()
     return _CellProgress()
+
+
+def _running_ipython() -> Any:
+    """The IPython shell this process runs in, or None; IPython is never imported for it."""
+    ipython = sys.modules.get("IPython")
+    return None if ipython is None else ipython.get_ipython()
 
 
 def _refuse_nested(name: str) -> None:
@@ -1009,8 +1014,7 @@ def show_in_notebooks() -> None:
     where this module is loaded in a running IPython (a notebook's kernel).
     IPython is never imported here: outside it, nothing happens.
     """
-    ipython = sys.modules.get("IPython")
-    shell = None if ipython is None else ipython.get_ipython()
+    shell = _running_ipython()
     if shell is None:
         return
     formatter = shell.display_formatter.formatters["text/html"]
