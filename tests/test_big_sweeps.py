@@ -85,31 +85,36 @@ def group() -> list[Point]:
     ]
 
 
+class FakeSessions:
+    """A session factory of ``FakeSession``s sharing one log of samples and one count of the live ones."""
+
+    def __init__(self) -> None:
+        self.log: list[tuple[int, int]] = []  # (round, point index), as sampled
+        self.live = [0, 0]  # [alive now, most alive at once]
+        self.made: list[FakeSession] = []
+
+    def __call__(self, point: Point) -> WorkerSession:
+        self.made.append(FakeSession(point, len(self.made), self.log, self.live))
+        return self.made[-1]
+
+
 def run_group(
     budget: int | None, rounds: int = 7
 ) -> tuple[GroupOutcome, list[tuple[int, int]], list[FakeSession]]:
-    points = group()
-    log: list[tuple[int, int]] = []
-    live = [0, 0]
-    made: list[FakeSession] = []
-
-    def factory(point: Point) -> WorkerSession:
-        made.append(FakeSession(point, len(made), log, live))
-        return made[-1]
-
+    fakes = FakeSessions()
     outcome = measure_group(
-        points,
+        group(),
         first_index=0,
         time_s=0.0,
         precision=0.05,
         min_rounds=rounds,
         timeout_s=None,
         memory_budget=budget,
-        session_factory=factory,
+        session_factory=fakes,
     )
-    assert live[0] == 0, "a worker was left running"
-    made[0].live_most = live[1]  # type: ignore[attr-defined]
-    return outcome, log, made
+    assert fakes.live[0] == 0, "a worker was left running"
+    fakes.made[0].live_most = fakes.live[1]  # type: ignore[attr-defined]
+    return outcome, fakes.log, fakes.made
 
 
 def test_a_tiny_budget_samples_and_pairs_exactly_as_a_worker_per_point() -> None:

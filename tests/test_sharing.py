@@ -14,7 +14,7 @@ from typing import cast
 
 import pytest
 
-from test_big_sweeps import FakeSession, group
+from test_big_sweeps import FakeSessions, group
 from threadlab.model import Point, Rounds, RoundsEnd
 from threadlab.orchestrate._rounds import (
     GroupOutcome,
@@ -169,14 +169,8 @@ def test_a_share_is_in_proportion_to_the_points_left() -> None:
 
 def test_a_resumed_group_numbers_its_rounds_on_and_starts_its_parked_workers_afresh() -> None:
     points: list[Point] = group()
-    log: list[tuple[int, int]] = []
-    live = [0, 0]
-    made: list[FakeSession] = []
-
-    def factory(point: Point) -> WorkerSession:
-        made.append(FakeSession(point, len(made), log, live))
-        return made[-1]
-
+    fakes = FakeSessions()
+    log, live, made = fakes.log, fakes.live, fakes.made
     first = measure_group(
         points,
         first_index=0,
@@ -184,7 +178,7 @@ def test_a_resumed_group_numbers_its_rounds_on_and_starts_its_parked_workers_afr
         precision=PRECISION,
         min_rounds=3,
         timeout_s=None,
-        session_factory=factory,
+        session_factory=fakes,
     )
     assert (first.rounds.rounds, first.rounds.ended) == (3, "time")
     assert all(s.parked for s in made) and live[0] == 0
