@@ -3,11 +3,11 @@
 ::
 
     worker process (measured)                 sidecar (python -m threadlab.worker._waits_sidecar)
-      main thread ── {"start": ...} ──────────►  every ~1/600 s (jittered), one thread, round-robin:
+      main thread ── {"start": ...} ──────────►  every ~10 ms (jittered), up to 4 threads in turn:
         tasks run                                 /proc/P/task/T/stat       state R, S or D
         (a stack thread reads                     /proc/P/task/T/schedstat  on-CPU and run-queue ns
          sys._current_frames() at 20 Hz)          /proc/P/task/T/syscall    the blocking call (S, D)
-      main thread ── {"stop": true} ──────────►  one classified observation per read
+      main thread ── {"stop": true} ──────────►  one classified observation per thread read
                   ◄── {"observations": ...} ───  [t, pid, tid, category, run_ns, wait_ns, runs]
 
 Why a process of its own: a thread of the worker reading ``/proc`` needs the
@@ -36,7 +36,7 @@ import random
 import select
 import sys
 import time
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 # The categories, in the order the breakdown lists them.
 CPU = "cpu"  # on a core
@@ -131,9 +131,19 @@ SYSCALLS: Dict[str, Dict[int, str]] = {
 # loop's wall rose 6% (interval 0.99-1.13, 30 pairs, 2 cores at load 2); at 1000 reads/s
 # 1.7% and 3.0%, and 1.01 (0.95-1.07, 40 pairs) and 0.99 (0.92-1.07) (bench_waits.py).
 READS_PER_S = 1000.0
+# The reads come in bursts, this many a second: one observation per wake cost 150 µs of
+# this sidecar's CPU (4.8% of a core at 317 a second beside the count loop on 2 threads),
+# and reading the threads in turn while awake 70 µs each (2170 a second: 15%). Each
+# wake may land on the core of the thread that holds the GIL, where it stops every task.
+# In bursts: 1.7-2.2% of a core beside the count loop, 3.1-3.4% beside 1000 sleeping
+# threads, and the wall on/off 0.995 (0.978-1.011) and 1.015 (1.005-1.025), 160 pairs
+# each at load 0.7 (bench_waits.py); one read a wake gave 1.019-1.043 for the loop.
+WAKES_PER_S = 100.0
 # Each wait is the nominal interval times a factor drawn from this range, so that the
 # reads do not fall into step with a periodic workload (the GIL's 5 ms switch interval).
 _JITTER = (0.5, 1.5)
+# An observation's mean reads (2 for a running thread, 3 for a blocked one).
+_READS_PER_OBSERVATION = 2.5
 # The threads of the processes watched are listed again at most this often.
 _RELIST_S = 0.02
 # The observations kept per sample at most: 30 s at the full rate. Past it, reads stop
@@ -297,16 +307,29 @@ class _Watch:
         return threads
 
     def observe(self) -> None:
-        """Read the next thread in turn, listing them again when a round ends."""
+        """One burst: the next threads in turn, each at most once, within the read rate.
+
+        A burst reads ``rate / WAKES_PER_S`` files' worth of observations (4
+        at the defaults): both threads of a pair each wake, four of 1000.
+        The threads are listed again, and their order shuffled, when a turn ends.
+        """
+        per_wake = max(1, int(self.rate / WAKES_PER_S / _READS_PER_OBSERVATION))
+        read: Set[Tuple[int, int]] = set()
+        for _ in range(per_wake):
+            if not self.order:
+                now = time.monotonic()
+                if now - self.listed_at >= _RELIST_S:
+                    self.listed = self._threads()
+                    self.listed_at = now
+                self.order = random.sample(self.listed, len(self.listed))
+            if not self.order or self.order[-1] in read or len(self.observations) >= _MOST_OBSERVATIONS:
+                return
+            read.add(self.order[-1])
+            self._observe(*self.order.pop())
+
+    def _observe(self, pid: int, tid: int) -> None:
+        """Read one thread's state, schedstat and (where blocked) system call, and classify it."""
         now = time.monotonic()
-        if not self.order:
-            if now - self.listed_at >= _RELIST_S:
-                self.listed = self._threads()
-                self.listed_at = now
-            self.order = random.sample(self.listed, len(self.listed))
-        if not self.order or len(self.observations) >= _MOST_OBSERVATIONS:
-            return
-        pid, tid = self.order.pop()
         base = "/proc/{}/task/{}/".format(pid, tid)
         stat = self.files.read(base + "stat")
         sched = self.files.read(base + "schedstat")
@@ -324,8 +347,8 @@ class _Watch:
         self.observations.append([round(now, 6), pid, tid, category, run_ns, wait_ns, runs])
 
     def delay(self) -> float:
-        """Seconds until the next read is due, jittered, so that reads stay within the rate."""
-        return random.uniform(*_JITTER) * 2.5 / self.rate
+        """Seconds until the next burst is due, jittered."""
+        return random.uniform(*_JITTER) / WAKES_PER_S
 
     def report(self) -> Dict[str, object]:
         self.files.close()
