@@ -132,6 +132,26 @@ def test_sleeping_threads_stay_io_bound_and_cite_no_wait() -> None:
     assert not {FactCode.WAITS_LOCK, FactCode.WAITS_GIL} & {fact.code for fact in kind.evidence}
 
 
+def test_a_pools_idle_workers_waiting_for_tasks_are_not_a_lock_of_the_users() -> None:
+    idle = Waits(
+        cpu_s=0.6,
+        lock_s=0.3,
+        observations=100,
+        threads=4,
+        lines=(WaitLine("lock", 0.3, "", 0, "_worker", "concurrent.futures.thread._worker"),),
+    )
+    analysis = analyse(
+        result_of(
+            measured("sequential", 1, [0.4] * 5, cpu=0.4, paired=True),
+            _waiting(measured("thread-pool", 4, [0.3] * 5, cpu=0.4, paired=True), idle),
+        )
+    )
+
+    (kind,) = analysis.classifications
+    assert kind.kind is not Kind.LOCK
+    assert FactCode.WAITS_LOCK not in {fact.code for fact in kind.evidence}
+
+
 def test_the_recorded_lock_bound_fixture_is_serialised_on_its_lock_line() -> None:
     analysis = analyse(load_result(DATA / "waits-lock.json"))
 

@@ -198,13 +198,17 @@ def _wait_fact(group: Group) -> Fact | None:
     """
     found = thread_waits(group)
     for point, waits in found:
-        if waits.dominant == "lock":
+        line = waits.top_line("lock")
+        # Where the waiting threads were in no frame of the user's code (file ""), the lock is
+        # the pool's own: its idle workers waiting for their next task (concurrent.futures'
+        # _worker, 16% of thread-pool x4's time on sha256 of 4 MB at load 2), not the user's.
+        if waits.dominant == "lock" and (line is None or line.file):
             return Fact(
                 FactCode.WAITS_LOCK,
                 point.name,
                 point.workers,
                 waits.share("lock"),
-                line=waits.top_line("lock"),
+                line=line,
             )
     if found and found[0][1].dominant == "gil":
         point, waits = found[0]
