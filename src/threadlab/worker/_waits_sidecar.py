@@ -148,7 +148,7 @@ _READS_PER_OBSERVATION = 2.5
 _RELIST_S = 0.02
 # The observations kept per sample at most: 30 s at the full rate. Past it, reads stop
 # and the note says so.
-_MOST_OBSERVATIONS = 30 * int(READS_PER_S / 2)
+_MOST_OBSERVATIONS = 30 * int(READS_PER_S / _READS_PER_OBSERVATION)
 
 GilRanges = Sequence[Tuple[int, int]]
 
