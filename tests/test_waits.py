@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from cli_runner import threadlab_cli
 from test_render import matches_expected, render
 from threadlab._errors import ResultsFileError
 from threadlab.analysis import PointWaits, point_waits
@@ -401,6 +402,19 @@ def _point_of(**seconds: float) -> PointWaits:
     found = point_waits([sample_from_json(_sample(waits), "s")])
     assert found is not None
     return found
+
+
+def test_show_gives_the_top_line_of_every_kind_of_wait_of_one_percent_or_more(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    recorded = str(Path(__file__).parent / "data" / "waits-lock.json")  # threads x4 on a lock around a sleep
+
+    code, full, _ = threadlab_cli(capsys, "show", recorded)
+
+    assert code == 0
+    rows = [" ".join(line.split()) for line in full.split("Where the threads were", 1)[1].splitlines()]
+    assert "threads ×4 (8 tasks) lock 34% waits_tasks.py:35 (locked_sleep)" in rows
+    assert "threads ×4 (8 tasks) sleeping 24% waits_tasks.py:36 (locked_sleep)" in rows
 
 
 def test_the_waits_tables_at_a_fixed_width_without_colour() -> None:

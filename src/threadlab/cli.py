@@ -174,7 +174,7 @@ def _print_result(
         console.print()
     for renderable in task_tables(result):
         console.print(renderable)
-    for renderable in waits_renderables(result, waits_of):
+    for renderable in waits_renderables(result, waits_of, every_line=True):
         console.print(renderable)
     options = None if command is None else OPTIONS[command]
     analysis = analyse(result) if analysis is None else analysis

@@ -7,8 +7,9 @@
         ▼
     waits_table: one row per point, the share of its threads' time per category
     waits_lines_table: per point, the top line of each category of 1% or more
-    waits_renderables: run's and advise's compact view of a result: the table, then
-        each point's dominant wait at its line, or one line saying why none was measured
+    waits_renderables: what run, advise and show print: the table, then each point's
+        dominant wait at its line (or, in the full view, waits_lines_table), or one line
+        saying why none was measured
 
 Only words and layout: the shares, the dominant wait and the lines are the
 analysis' (``threadlab.analysis._waits``); numbers are formatted by
@@ -109,12 +110,16 @@ def waits_lines_table(points: Sequence[tuple[str, PointWaits]]) -> Table:
     return table
 
 
-def waits_renderables(result: Result, strategies: frozenset[str] | None = None) -> list[RenderableType]:
-    """Where the time went, compact: the points of 2+ workers that have waits, and each dominant wait's line.
+def waits_renderables(
+    result: Result, strategies: frozenset[str] | None = None, every_line: bool = False
+) -> list[RenderableType]:
+    """Where the time went: the points of 2+ workers that have waits, then each dominant wait's line.
 
     Args:
         result: what was measured.
         strategies: only these strategies' points (advise: ``threads``); None for every strategy.
+        every_line: the top line of every kind of wait of 1% or more (``waits_lines_table``,
+            the full view's), not only the dominant one's.
 
     Returns:
         The table and one line per dominant wait; one line saying why, where the breakdown was
@@ -139,6 +144,8 @@ def waits_renderables(result: Result, strategies: frozenset[str] | None = None) 
         why = dict.fromkeys(notes)
         return [Text(f"Where the time went: not measured — {printable(note)}") for note in why]
     shown: list[RenderableType] = [waits_table(points)]
+    if every_line:
+        return [*shown, waits_lines_table(points)]
     for label, waits in points:
         dominant = waits.dominant
         top = None if dominant is None else waits.top_line(dominant)
