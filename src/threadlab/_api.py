@@ -619,7 +619,7 @@ def _checked(result: Result, *, strategy: str, workers: int, at_least: float) ->
     machine = (
         machine_line(noise_report(result.noise)) if result.noise is not None else "machine: not measured"
     )
-    return ScalingCheck(decision, result, machine, explanation(decision, machine), check_table(result))
+    return ScalingCheck(decision, result, machine, explanation(decision, machine), check_table(decision))
 
 
 TOUR_TITLE = "threadlab tour: what was measured on this machine"
