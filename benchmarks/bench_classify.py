@@ -39,7 +39,7 @@ import _common
 
 import threadlab
 from threadlab.analysis import summary as summarise
-from threadlab.render import advice_text, fact_text
+from threadlab.render import advice_text, fact_text, machine_line
 
 WORKLOADS: dict[str, tuple[str, dict[str, float]]] = {
     "sleep": ("io-bound", {"duration": 0.05}),
@@ -65,7 +65,7 @@ def classify() -> list[_common.Verdict]:
     )
     analysis = threadlab.analyse(result)
     if analysis.noise is not None:
-        print(f"   {analysis.noise.line}")
+        print(f"   {machine_line(analysis.noise)}")
     verdicts = []
     for classification, recommendation in zip(
         analysis.classifications, analysis.recommendations, strict=True

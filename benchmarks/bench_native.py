@@ -33,7 +33,7 @@ import _common
 
 import threadlab
 from threadlab.analysis import Kind, cores_per_call, cpu_per_wall, summarise
-from threadlab.render import advice_text
+from threadlab.render import advice_text, machine_line
 
 N = 600
 # The classification's threshold (analysis._classify.PARALLEL_INSIDE_CPU).
@@ -79,7 +79,7 @@ def table(n: int, workers: list[int], cores: int, max_time: float) -> _common.Ve
     analysis = threadlab.analyse(result)
     print(f"\n2. inner × outer: workers {workers} × inner_threads {inner}, {max_time:g} s of rounds")
     if analysis.noise is not None:
-        print(f"   {analysis.noise.line}")
+        print(f"   {machine_line(analysis.noise)}")
     print(f"   {'point':<44} {'speedup':>8} {'95% CI':>13} {'CPU/wall':>9} {'cores/call':>10}")
     for measurement, summary in summarise(result):
         point = measurement.point

@@ -144,7 +144,13 @@ def test_check_scaling_passes_on_a_recorded_wait(monkeypatch: pytest.MonkeyPatch
     assert check.rounds == 22
     assert check.machine.startswith("machine: 2 cores")
     assert check.explanation.startswith("Passed: threads ×2 at least 1.50×: the speedup was ")
-    assert "threads ×2" in check.table and "sequential" in check.table
+    # The points named as every table names them (Swept.point_label), from the summaries the
+    # decision read.
+    assert check.table == (
+        "  sequential ×1 (10 tasks)  speedup 1.00× (1.00–1.00)\n"
+        "  threads ×2 (10 tasks)     speedup 1.95× (1.91–2.05)"
+    )
+    assert [m for m, _ in check.decision.points] == list(check.result.measurements)
 
 
 def test_check_scaling_fails_a_lock_where_the_cores_were_free(monkeypatch: pytest.MonkeyPatch) -> None:

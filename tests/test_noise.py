@@ -23,6 +23,7 @@ from threadlab.orchestrate._proc import (
     read_proc_stat,
     steal_share,
 )
+from threadlab.render import machine_line
 from threadlab.render._doubts import noise_notes
 
 pytestmark = pytest.mark.timeout(30)
@@ -205,10 +206,10 @@ def test_noise_report_of_a_steady_machine() -> None:
         steal_share=0.0,
         others_cores=0.05,
         cpu_mhz=(2400.0, 3000.0),
-        line=(
-            "machine: 2 cores, 1.93 usable in parallel; speed varied 6% over 10 calibrations; "
-            "steal 0.0%; other programs used 0.05 cores; 2400–3000 MHz"
-        ),
+    )
+    assert machine_line(report) == (
+        "machine: 2 cores, 1.93 usable in parallel; speed varied 6% over 10 calibrations; "
+        "steal 0.0%; other programs used 0.05 cores; 2400–3000 MHz"
     )
     assert doubts(report) == noise_notes(report) == ()
 
@@ -227,7 +228,7 @@ def test_noise_report_of_a_busy_machine() -> None:
     assert report.capacity == pytest.approx(1.06)
     assert report.capacity_low
     assert report.speed_variation == pytest.approx(2 / 3)
-    assert report.line == (
+    assert machine_line(report) == (
         "machine: 2 cores, 1.06 usable in parallel (cores were held back: speedups are capped near 1.1×); "
         "speed varied 67% over 5 calibrations; steal 3.5%; other programs used 0.60 cores; 2445 MHz"
     )
@@ -251,14 +252,14 @@ def test_noise_report_leaves_out_what_was_not_read() -> None:
     report = noise_report(MachineNoise(cores=1, calibration_cpu_s=(0.004, 0.004, 0.004, 0.004)))
     assert (report.capacity, report.speed_variation, report.steal_share) == (None, None, None)
     assert not report.capacity_low
-    assert report.line == "machine: 1 core"
+    assert machine_line(report) == "machine: 1 core"
     assert doubts(report) == noise_notes(report) == ()
 
 
 def test_a_single_core_machine_is_never_capacity_low() -> None:
     report = noise_report(MachineNoise(cores=1, capacity_cores=(0.4,)))
     assert not report.capacity_low
-    assert report.line == "machine: 1 core, 0.40 usable in parallel"
+    assert machine_line(report) == "machine: 1 core, 0.40 usable in parallel"
 
 
 @pytest.mark.parametrize(
@@ -329,6 +330,6 @@ def test_a_real_run_of_the_monitor_gives_readings_of_the_right_shape() -> None:
     if Path("/proc/stat").exists():
         assert noise.steal_share is not None
         assert noise.others_cores is not None
-    assert noise_report(noise).line.startswith(f"machine: {noise.cores} core")
+    assert machine_line(noise_report(noise)).startswith(f"machine: {noise.cores} core")
     with pytest.raises(RuntimeError, match=r"^NoiseMonitor\.finish\(\) called before start\(\)$"):
         monitor.finish()

@@ -52,7 +52,7 @@ from threadlab.analysis import (
 from threadlab.analysis._summary import baseline_of, block_interval, paired_blocks, summarise
 from threadlab.model import Measurement, PointError, Summary, TaskSpans
 from threadlab.model._json import result_from_json, result_to_json
-from threadlab.render import _export, plots
+from threadlab.render import _export, machine_line, plots
 from threadlab.render._analysis import OPTIONS, analysis_renderables, precision_lines, warning_lines
 from threadlab.render._html import _results_table, html_report
 from threadlab.render._rows import SUMMARY_COLUMNS, point_name, point_names, summary_cells
@@ -167,7 +167,7 @@ def test_show_of_a_file_in_rounds_at_a_fixed_width(rounds: Result) -> None:
 
 def test_the_noise_line_comes_first(rounds: Result) -> None:
     assert rounds.noise is not None
-    line = noise_report(rounds.noise).line
+    line = machine_line(noise_report(rounds.noise))
 
     assert noise_lines(rounds) == [line]
     assert line.startswith("machine: 2 cores")
@@ -548,7 +548,7 @@ def test_markdown_of_a_file_in_rounds_starts_with_the_noise_line(rounds: Result)
     matches_expected("rounds-small.md", text)
     lines = text.splitlines()
     assert lines[:3] == [
-        noise_report(rounds.noise).line,
+        machine_line(noise_report(rounds.noise)),
         "",
         "| # | point | wall | min–max | tasks/s | speedup | 95% CI | CPU/wall | peak RSS | status |",
     ]

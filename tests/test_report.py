@@ -31,6 +31,7 @@ from threadlab import Result, load_result
 from threadlab.analysis import analyse, noise_report, summarise
 from threadlab.cli import main
 from threadlab.lessons import Finding
+from threadlab.render import machine_line
 from threadlab.render._advice import advice_text
 from threadlab.render._analysis import precision_lines
 from threadlab.render._html import Lesson, html_report
@@ -119,7 +120,7 @@ def test_each_run_in_rounds_opens_with_its_noise_line(rounds_report: Path) -> No
     before, after = sections(rounds_report)
     noise = load_result(ROUNDS).noise
     assert noise is not None
-    line = noise_report(noise).line.replace("'", "&#x27;")
+    line = machine_line(noise_report(noise)).replace("'", "&#x27;")
 
     assert 'class="noise"' not in before  # written before rounds: no noise readings
     rest = after.split('<p class="meta">', 1)[1].split("</p>\n", 1)[1]
@@ -281,7 +282,7 @@ def test_the_noise_line_and_intervals_in_headless_chromium(rounds_report: Path) 
                 "}))"
             )
         )
-    assert [s["noise"] for s in shown] == [None, noise_report(noise).line]
+    assert [s["noise"] for s in shown] == [None, machine_line(noise_report(noise))]
     assert shown[1]["height"] > 10
     assert all("95% CI" in s["heads"] for s in shown)
 

@@ -611,12 +611,15 @@ def _checked(result: Result, *, strategy: str, workers: int, at_least: float) ->
     from threadlab.analysis._noise import noise_report
     from threadlab.orchestrate._check import core_limits
     from threadlab.render._check import check_table, explanation
+    from threadlab.render._doubts import machine_line
 
     decision = decide_check(
         result, strategy=strategy, workers=workers, at_least=at_least, cores=core_limits(result)
     )
-    machine = noise_report(result.noise).line if result.noise is not None else "machine: not measured"
-    return ScalingCheck(decision, result, machine, explanation(decision, machine), check_table(result))
+    machine = (
+        machine_line(noise_report(result.noise)) if result.noise is not None else "machine: not measured"
+    )
+    return ScalingCheck(decision, result, machine, explanation(decision, machine), check_table(decision))
 
 
 TOUR_TITLE = "threadlab tour: what was measured on this machine"

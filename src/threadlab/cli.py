@@ -11,8 +11,9 @@ or by the API gets the same kind of answer: one line naming the option, the
 value and what is accepted, exit code 2, before any work starts. The API
 names its parameters (``workers``), and each command's option is declared
 under the same name (``"--workload", "-w", "workloads"``): a command words
-an API error with the flags it declares (``_Command``). ``--debug`` shows
-tracebacks.
+an API error with the flags it declares (``_Command``), and passes the
+options it does not use itself on to the API as they came (``_measured``).
+``--debug`` shows tracebacks.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 import click
 from rich.console import Console, RenderableType
@@ -50,6 +51,7 @@ EXIT_POINT_FAILED = 1
 EXIT_INTERRUPTED = 130
 
 _state = {"debug": False}
+_Measured = TypeVar("_Measured")
 
 
 def _out() -> Console:
@@ -233,6 +235,18 @@ def _screen_options(command: Callable[..., None]) -> Callable[..., None]:
     )(command)
 
 
+def _measured(api: Callable[..., _Measured], quiet: bool, no_waits: bool, **options: object) -> _Measured:
+    """Call a measuring API function (run, advise, tour) under the progress bar (unless ``--quiet``).
+
+    ``options`` go to it as they came: each command declares its options
+    under the API's parameter names (``_Command``), so the command passes on
+    what it does not use itself; ``--no-waits`` turns the breakdown of waits off.
+    """
+    view = _ProgressView(quiet)
+    with view.progress:
+        return api(progress=view, waits=not no_waits, **options)
+
+
 def _finish(result: Result, out: Path | None) -> None:
     """Say where results went; exit non-zero when points failed or Ctrl-C cut the run."""
     console = _err()
@@ -368,51 +382,19 @@ def _interpreter_options(command: Callable[..., None]) -> Callable[..., None]:
 @click.option("--out", "-o", type=_OUT_PATH, default=None, help="Write the results file here.")
 @_screen_options
 def run(
-    workloads: tuple[str, ...],
-    strategies: tuple[str, ...],
-    workers: tuple[int, ...],
-    tasks: int | None,
-    precision: float,
-    max_time: float,
-    memory_budget: int | None,
-    repeat: int,
-    warmup: int,
     params: tuple[tuple[str, str], ...],
-    timeout: float,
-    max_workers: int | None,
-    python: tuple[str, ...],
-    gil: str,
-    scheduler: str | None,
     out: Path | None,
     no_waits: bool,
     quiet: bool,
     verbose: bool,
+    **options: object,
 ) -> None:
     """Measure workloads × strategies × worker counts in interleaved rounds and print one table."""
     from threadlab._api import run as run_api
 
-    view = _ProgressView(quiet)
-    with view.progress:
-        result = run_api(
-            workloads,
-            strategies,
-            workers,
-            tasks=tasks,
-            repeat=repeat,
-            warmup=warmup,
-            params=types.params_given(params),  # a key given twice sweeps both values
-            precision=precision,
-            max_time=max_time,
-            memory_budget=memory_budget,
-            timeout=timeout,
-            python=python,
-            gil=gil,
-            max_workers=max_workers,
-            scheduler=scheduler,
-            out=out,
-            progress=view,
-            waits=not no_waits,
-        )
+    # A key given twice sweeps both values.
+    given = types.params_given(params)
+    result = _measured(run_api, quiet, no_waits, params=given, out=out, **options)
     if verbose:
         _print_result(result)
     else:
@@ -460,19 +442,11 @@ def advise(
     function: str,
     args: tuple[object, ...] | None,
     inputs: str | None,
-    tasks: int | None,
-    budget: float,
-    memory_budget: int | None,
-    precision: float,
-    repeat: int,
-    warmup: int,
-    python: tuple[str, ...],
-    gil: str,
-    scheduler: str | None,
     out: Path | None,
     no_waits: bool,
     quiet: bool,
     verbose: bool,
+    **options: object,
 ) -> None:
     """Measure TARGET (module:function or file.py:function) and recommend a strategy."""
     from threadlab._api import advise as advise_api
@@ -480,25 +454,10 @@ def advise(
 
     if args is not None and inputs is not None:
         raise SpecError("args", "--args and --inputs exclude each other; give one of them")
-    view = _ProgressView(quiet)
-    with view.progress:
-        found = advise_api(
-            function,
-            args=None if args is None else list(args),
-            inputs=inputs,
-            tasks=tasks,
-            budget=budget,
-            precision=precision,
-            repeat=repeat,
-            warmup=warmup,
-            python=python,
-            gil=gil,
-            out=out,
-            progress=view,
-            scheduler=scheduler,
-            memory_budget=memory_budget,
-            waits=not no_waits,
-        )
+    given = None if args is None else list(args)
+    found = _measured(
+        advise_api, quiet, no_waits, function=function, args=given, inputs=inputs, out=out, **options
+    )
     if not verbose:
         answer: list[RenderableType] = [Text(printable(f"note: {note}")) for note in found.notes]
         answer.extend(advice_renderables(found.analysis, OPTIONS["advise"]))

@@ -34,7 +34,7 @@ from typing import Literal
 
 from threadlab.analysis._summary import summarise
 from threadlab.analysis._waits import PointWaits, point_waits
-from threadlab.model import Measurement, Result
+from threadlab.model import Measurement, Result, Summary
 
 __all__ = [
     "CheckOutcome",
@@ -123,6 +123,8 @@ class ScalingDecision:
         waits: where the checked point's worker threads spent their time
             (its dominant wait and that wait's top line); None where they
             were not read.
+        points: every point the check measured (sequential and the strategy
+            checked) with the summary the decision read, for its table.
     """
 
     outcome: CheckOutcome
@@ -137,6 +139,7 @@ class ScalingDecision:
     short: tuple[Shortfall, ...] = ()
     gil_cause: str | None = None
     waits: PointWaits | None = None
+    points: tuple[tuple[Measurement, Summary | None], ...] = ()
 
 
 def shortfalls(cores: CoreLimits, needed: float) -> tuple[Shortfall, ...]:
@@ -163,6 +166,7 @@ def decide_scaling(
     cores: CoreLimits,
     gil_cause: str | None = None,
     waits: PointWaits | None = None,
+    points: tuple[tuple[Measurement, Summary | None], ...] = (),
 ) -> ScalingDecision:
     """Decide a check from its measured interval and the cores the machine gave.
 
@@ -176,6 +180,7 @@ def decide_scaling(
         cores: the cores the machine could give (``CoreLimits``).
         gil_cause: why a free-threaded build's GIL was on, if it was.
         waits: where the checked point's threads spent their time, if read.
+        points: the points measured with their summaries, carried for the table.
 
     Returns:
         The decision: see the module's docstring for the rule.
@@ -205,6 +210,7 @@ def decide_scaling(
         short=short if outcome == "inconclusive" else (),
         gil_cause=gil_cause,
         waits=waits,
+        points=points,
     )
 
 
@@ -231,12 +237,14 @@ def decide_check(
         cores: the cores the machine could give.
 
     Returns:
-        The decision, with the point's waits and the GIL's cause where there are any.
+        The decision, with the point's waits and the GIL's cause where there are any, and
+        every point's summary (summarised once, here; the table words them).
     """
+    points = summarise(result)
     checked = next(
         (
             (m, summary)
-            for m, summary in summarise(result)
+            for m, summary in points
             if m.point.strategy == strategy and m.point.workers == workers and summary is not None
         ),
         None,
@@ -252,6 +260,7 @@ def decide_check(
         cores=cores,
         gil_cause=gil_cause(result, strategy),
         waits=checked_waits(checked[0]) if checked else None,
+        points=points,
     )
 
 

@@ -1,14 +1,11 @@
-"""How steady the machine was during a run, in figures and in plain words.
+"""How steady the machine was during a run, in figures.
 
 ``threadlab.orchestrate`` stores what its noise monitor read beside the run
 as a raw :class:`threadlab.model.MachineNoise`. :func:`noise_report` derives
-the figures a reader needs from it, and the one line shown above the tables::
-
-    machine: 2 cores, 1.93 usable in parallel; speed varied 6% over 23 calibrations;
-             steal 0.0%; other programs used 0.05 cores; 2400–3000 MHz   (one line)
-
-:func:`doubts` names the readings that put the run's speedups in doubt, as
-data (``render/_doubts.py`` words them). Pure functions: data in, data out, no I/O.
+the figures a reader needs from it (``render/_doubts.py`` words them as the
+one line shown above the tables, ``machine_line``), and :func:`doubts` names
+the readings that put the run's speedups in doubt, as data (worded there
+too). Pure functions: data in, data out, no I/O.
 """
 
 from __future__ import annotations
@@ -55,7 +52,6 @@ class NoiseReport:
         steal_share: share of all CPU time the hypervisor stole, where known.
         others_cores: cores' worth of CPU other programs used, where known.
         cpu_mhz: lowest and highest clock frequency seen, where known.
-        line: all of it in one line for people.
     """
 
     cores: int
@@ -66,7 +62,6 @@ class NoiseReport:
     steal_share: float | None
     others_cores: float | None
     cpu_mhz: tuple[float, float] | None
-    line: str
 
 
 def _speed_variation(timings: tuple[float, ...]) -> float | None:
@@ -80,59 +75,26 @@ def _speed_variation(timings: tuple[float, ...]) -> float | None:
     return (p90 - p10) / median
 
 
-def _line(
-    cores: int,
-    capacity: float | None,
-    capacity_low: bool,
-    speed_variation: float | None,
-    calibrations: int,
-    noise: MachineNoise,
-) -> str:
-    machine = f"{cores} core" + ("" if cores == 1 else "s")
-    if capacity is not None:
-        machine += f", {capacity:.2f} usable in parallel"
-        if capacity_low:
-            machine += f" (cores were held back: speedups are capped near {capacity:.1f}×)"
-    parts = [machine]
-    if speed_variation is not None:
-        parts.append(f"speed varied {speed_variation:.0%} over {calibrations} calibrations")
-    if noise.steal_share is not None:
-        parts.append(f"steal {noise.steal_share:.1%}")
-    if noise.others_cores is not None:
-        parts.append(f"other programs used {noise.others_cores:.2f} cores")
-    if noise.cpu_mhz is not None:
-        low, high = noise.cpu_mhz
-        if round(low) == round(high):
-            parts.append(f"{low:.0f} MHz")
-        else:
-            parts.append(f"{low:.0f}–{high:.0f} MHz")
-    return "machine: " + "; ".join(parts)
-
-
 def noise_report(noise: MachineNoise) -> NoiseReport:
-    """Derive the figures and the one line shown above the tables from a run's noise readings.
+    """Derive the figures a reader needs from a run's noise readings.
 
     Args:
         noise: what the noise monitor read beside the run.
 
     Returns:
-        The derived figures; parts the readings lack are None and left out
-        of the line.
+        The derived figures; parts the readings lack are None.
     """
     capacity = percentile(noise.capacity_cores, 50)
     capacity_low = capacity is not None and noise.cores >= 2 and capacity < noise.cores - _CAPACITY_SHORTFALL
-    speed_variation = _speed_variation(noise.calibration_cpu_s)
-    calibrations = len(noise.calibration_cpu_s)
     return NoiseReport(
         cores=noise.cores,
         capacity=capacity,
         capacity_low=capacity_low,
-        speed_variation=speed_variation,
-        calibrations=calibrations,
+        speed_variation=_speed_variation(noise.calibration_cpu_s),
+        calibrations=len(noise.calibration_cpu_s),
         steal_share=noise.steal_share,
         others_cores=noise.others_cores,
         cpu_mhz=noise.cpu_mhz,
-        line=_line(noise.cores, capacity, capacity_low, speed_variation, calibrations, noise),
     )
 
 

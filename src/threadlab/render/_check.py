@@ -11,10 +11,8 @@ from collections.abc import Sequence
 
 from threadlab._units import interval, percent, ratio
 from threadlab.analysis._check import ScalingDecision, Shortfall
-from threadlab.analysis._summary import summarise
 from threadlab.analysis._waits import MIN_DOMINANT_SHARE
-from threadlab.model import Result
-from threadlab.render._rows import speedup_with_interval
+from threadlab.render._rows import point_names, speedup_with_interval
 from threadlab.render._waits import CATEGORY_WORDS, line_words
 from threadlab.worker._text import printable
 
@@ -138,14 +136,15 @@ def skip_reason(decision: ScalingDecision) -> str:
     return f"threadlab: inconclusive: {_measured(decision)}"
 
 
-def check_table(result: Result) -> str:
-    """The check's points, one line each: name, median sample, speedup with its interval."""
-    lines = []
-    for measurement, summary in summarise(result):
-        point = measurement.point
-        name = "sequential" if point.strategy == "sequential" else f"{point.strategy} ×{point.workers}"
-        lines.append(f"  {printable(name):<20} {point.tasks} tasks  speedup {speedup_with_interval(summary)}")
-    return "\n".join(lines)
+def check_table(decision: ScalingDecision) -> str:
+    """The points the decision read, one line each: the point's name (tasks where not one per
+    worker, as every table names it) and its speedup with its interval."""
+    names = point_names([measurement for measurement, _ in decision.points], workload=False)
+    width = max(map(len, names), default=0)
+    return "\n".join(
+        f"  {name:<{width}}  speedup {speedup_with_interval(summary)}"
+        for name, (_, summary) in zip(names, decision.points, strict=True)
+    )
 
 
 def markdown_cell(text: str) -> str:

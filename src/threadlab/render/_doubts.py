@@ -4,9 +4,10 @@ The analysis returns its doubts as data: a :class:`StabilityWarning` (a
 code, the figures it judged, the limit they crossed, its ``Remedy`` values)
 per reason to distrust a point, and a :class:`NoiseDoubt` per reading of
 the machine that puts the speedups in doubt (the figures are the
-``NoiseReport``'s). This module alone words them, for the terminal and the
-report alike, numbers through ``threadlab._units``; no command-line option
-is named here (``render/_analysis.py`` adds each command's).
+``NoiseReport``'s), and the report itself is worded here as the one line
+shown above the tables (``machine_line``). This module alone words them, for
+the terminal and the report alike, numbers through ``threadlab._units``; no
+command-line option is named here (``render/_analysis.py`` adds each command's).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from threadlab._units import duration, percent
 from threadlab.analysis._noise import NoiseDoubt, NoiseReport, doubts
 from threadlab.analysis._stats import OUTLIER_MADS, OUTLIER_MIN_SHARE, StabilityWarning
 
-__all__ = ["noise_notes", "stability_advice", "stability_message"]
+__all__ = ["machine_line", "noise_notes", "stability_advice", "stability_message"]
 
 
 def _count(n: int, noun: str) -> str:
@@ -71,6 +72,30 @@ def stability_advice(warning: StabilityWarning) -> str:
         "close other programs that compete for the CPU and rerun; "
         "if outliers persist, measure more samples so the median absorbs them"
     )
+
+
+def machine_line(report: NoiseReport) -> str:
+    """How steady the machine was, in the one line shown above the tables; parts not read left out.
+
+    ``machine: 2 cores, 1.93 usable in parallel; speed varied 6% over 23 calibrations;
+    steal 0.0%; other programs used 0.05 cores; 2400–3000 MHz``
+    """
+    machine = f"{report.cores} core" + ("" if report.cores == 1 else "s")
+    if report.capacity is not None:
+        machine += f", {report.capacity:.2f} usable in parallel"
+        if report.capacity_low:
+            machine += f" (cores were held back: speedups are capped near {report.capacity:.1f}×)"
+    parts = [machine]
+    if report.speed_variation is not None:
+        parts.append(f"speed varied {report.speed_variation:.0%} over {report.calibrations} calibrations")
+    if report.steal_share is not None:
+        parts.append(f"steal {report.steal_share:.1%}")
+    if report.others_cores is not None:
+        parts.append(f"other programs used {report.others_cores:.2f} cores")
+    if report.cpu_mhz is not None:
+        low, high = report.cpu_mhz
+        parts.append(f"{low:.0f} MHz" if round(low) == round(high) else f"{low:.0f}–{high:.0f} MHz")
+    return "machine: " + "; ".join(parts)
 
 
 def _noise_note(doubt: NoiseDoubt, report: NoiseReport) -> str:

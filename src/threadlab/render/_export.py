@@ -27,6 +27,7 @@ from threadlab.analysis._noise import noise_report
 from threadlab.analysis._summary import summarise
 from threadlab.model import Result, Summary
 from threadlab.model._json import result_to_json
+from threadlab.render._doubts import machine_line
 from threadlab.render._rows import RESULTS_COLUMNS, TEXT_COLUMNS, point_rows
 from threadlab.worker._text import printable
 
@@ -141,7 +142,7 @@ def to_markdown(result: Result) -> str:
     Where the result carries the machine's noise readings (files written
     with rounds), their one line comes first, as a paragraph above the table.
     """
-    lines = [] if result.noise is None else [markdown_cell(noise_report(result.noise).line), ""]
+    lines = [] if result.noise is None else [markdown_cell(machine_line(noise_report(result.noise))), ""]
     lines += [
         "| " + " | ".join(MARKDOWN_COLUMNS) + " |",
         "| " + " | ".join("---" if c in TEXT_COLUMNS else "---:" for c in MARKDOWN_COLUMNS) + " |",

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from threadlab.analysis import Analysis
 from threadlab.model import Measurement, Point, Result
 from threadlab.render._advice import advice_text, fact_text
+from threadlab.render._doubts import machine_line
 from threadlab.render._rows import (
     RESULTS_COLUMNS,
     SCALING_COLUMNS,
@@ -308,7 +309,7 @@ def _run_section(
     measured += f"{len(result.measurements)} point(s)"
     if result.interrupted:
         measured += "; interrupted (Ctrl-C) before the end"
-    noise = "" if analysis.noise is None else _text("p", analysis.noise.line, "noise")
+    noise = "" if analysis.noise is None else _text("p", machine_line(analysis.noise), "noise")
     plotted = _group_plots(result, analysis)
     parts = [
         f'<section id="run-{number}">',

@@ -18,6 +18,7 @@ from rich.text import Text
 from threadlab._catalogue import StrategyInfo, WorkloadInfo
 from threadlab.analysis._noise import noise_report
 from threadlab.model import Result
+from threadlab.render._doubts import machine_line
 from threadlab.render._rows import RESULTS_COLUMNS, TEXT_COLUMNS, point_names, point_rows
 from threadlab.worker._text import printable
 
@@ -38,7 +39,7 @@ def noise_lines(result: Result) -> list[str]:
     """
     if result.noise is None:
         return []
-    return [noise_report(result.noise).line]
+    return [machine_line(noise_report(result.noise))]
 
 
 # The results table's columns: the point's number and parameters are left to the exports.

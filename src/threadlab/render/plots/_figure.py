@@ -143,40 +143,56 @@ def image_bytes(figure: Figure, image_format: ImageFormat) -> bytes:
     return buffer.getvalue()
 
 
-# --- one row per point (wall, cpu) -------------------------------------------------------------------
+# --- one row per point (wall, cpu, waits) ------------------------------------------------------------
+
+# Draws a plot's legend, on its axes or on the figure around them.
+Legend = Callable[["Figure", "Axes"], None]
+
+
+def strategies_legend(strategies: Sequence[str]) -> Legend:
+    """The legend of rows coloured by strategy: one patch per strategy, in the order first seen,
+    inside the axes at the lower right."""
+
+    def legend(figure: Figure, axes: Axes) -> None:
+        from matplotlib.patches import Patch
+
+        handles = [Patch(color=strategy_colour(s), label=plain(s)) for s in dict.fromkeys(strategies)]
+        axes.legend(handles=handles, fontsize=7, loc="lower right")
+
+    return legend
 
 
 def rows_image(
     salt: str,
     names: Sequence[str],
-    strategies: Sequence[str],
     draw_on: Callable[[Axes], None],
     image_format: ImageFormat,
     *,
+    legend: Legend,
     width: float = 9.0,
+    margin: float = 1.1,
 ) -> bytes:
     """A plot of one row per point: ``draw_on`` draws the rows, this adds their names and legend.
 
     Args:
-        salt: as for :func:`drawing`.
+        salt: what sets this plot's SVG ids apart from other plots' in the same page (:func:`drawing`).
         names: each point's name, the first at the top (shown as text, :func:`plain`).
-        strategies: each point's strategy, for the legend of their colours.
         draw_on: draws row ``i`` at ``y = i`` on the axes it is given, with its labels and title.
         image_format: ``png`` or ``svg``.
+        legend: draws the legend, last (:func:`strategies_legend` for rows coloured by strategy).
         width: the figure's width in inches.
+        margin: inches of the figure's height beyond its rows (0.28 inch each): the title,
+            the axis label, and a legend drawn outside the axes.
 
     Returns:
         The image file's bytes.
     """
-    from matplotlib.patches import Patch
-
     with drawing(salt):
-        figure = new_figure(width, 1.1 + 0.28 * max(len(names), 2))
+        figure = new_figure(width, margin + 0.28 * max(len(names), 2))
         axes = figure.subplots()
         draw_on(axes)
         axes.set_yticks(range(len(names)), [plain(name) for name in names])
         axes.invert_yaxis()
         axes.grid(axis="y", visible=False)
-        handles = [Patch(color=strategy_colour(s), label=plain(s)) for s in dict.fromkeys(strategies)]
-        axes.legend(handles=handles, fontsize=7, loc="lower right")
+        legend(figure, axes)
         return image_bytes(figure, image_format)

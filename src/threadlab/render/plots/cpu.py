@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from threadlab.render.plots._figure import ImageFormat, rows_image, strategy_colour
+from threadlab.render.plots._figure import ImageFormat, rows_image, strategies_legend, strategy_colour
 from threadlab.render.plots._select import PlottedPoint
 
 if TYPE_CHECKING:
@@ -49,5 +49,5 @@ def draw(
         axes.set_xlabel("CPU time / wall time (median over samples; 0 = waiting, 1 = one core busy)")
         axes.set_title(f"CPU use per point ({len(points)} points)", loc="left", pad=14)
 
-    names, strategies = [p.name for p, _ in points], [p.strategy for p, _ in points]
-    return rows_image("cpu", names, strategies, on, image_format)
+    legend = strategies_legend([p.strategy for p, _ in points])
+    return rows_image("cpu", [p.name for p, _ in points], on, image_format, legend=legend)

@@ -8,11 +8,16 @@ beside the speedup plot.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from threadlab.analysis import PointWaits
 from threadlab.model import WAIT_CATEGORIES
 from threadlab.render._waits import CATEGORY_WORDS
-from threadlab.render.plots._figure import ImageFormat, drawing, image_bytes, new_figure, plain
+from threadlab.render.plots._figure import ImageFormat, rows_image
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 # One colour per category: computing in greens, the serialising waits (GIL, lock) in reds,
 # the overlapping ones (sleep, I/O) in blues, what is left in grey.
@@ -38,22 +43,18 @@ def draw(
 
     Args:
         points: each point's name and its breakdown.
-        image_format: ``png`` or ``svg``.
-        salt: what sets this plot's SVG ids apart from other plots' in the same page.
-        width: the figure's width in inches.
+        image_format, salt, width: as for :func:`~threadlab.render.plots._figure.rows_image`.
 
     Returns:
         The image file's bytes.
     """
-    with drawing(salt):
-        figure = new_figure(width, 1.4 + 0.28 * max(len(points), 2))
-        axes = figure.subplots()
-        rows = range(len(points))
+
+    def on(axes: Axes) -> None:
         left = [0.0] * len(points)
         for category in WAIT_CATEGORIES:
             shares = [waits.share(category) for _, waits in points]
             axes.barh(
-                rows,
+                range(len(points)),
                 shares,
                 left=left,
                 height=0.6,
@@ -64,9 +65,8 @@ def draw(
         axes.set_xlim(0, 1)
         axes.set_xlabel("share of the worker threads' time (over all samples)")
         axes.set_title(f"Where the time went ({len(points)} points)", loc="left")
-        axes.set_yticks(list(rows), [plain(name) for name, _ in points])
-        axes.invert_yaxis()
-        axes.grid(axis="y", visible=False)
+
+    def legend(figure: Figure, axes: Axes) -> None:
         # Below the figure, placed by the constrained layout: right of the title, it covered the
         # title in the report's 6.5-inch column. Seven categories fit one row from 8 inches.
         figure.legend(
@@ -75,4 +75,7 @@ def draw(
             ncol=len(WAIT_CATEGORIES) if width >= 8 else 4,
             frameon=False,
         )
-        return image_bytes(figure, image_format)
+
+    names = [name for name, _ in points]
+    # 0.3 inch more than the rows_image default: the legend's row below the figure.
+    return rows_image(salt, names, on, image_format, legend=legend, width=width, margin=1.4)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from threadlab._units import seconds
-from threadlab.render.plots._figure import ImageFormat, rows_image, strategy_colour
+from threadlab.render.plots._figure import ImageFormat, rows_image, strategies_legend, strategy_colour
 from threadlab.render.plots._select import PlottedPoint
 
 if TYPE_CHECKING:
@@ -20,9 +20,7 @@ def draw(
 
     Args:
         points: the points, each with its summary.
-        image_format: ``png`` or ``svg``.
-        salt: what sets this plot's SVG ids apart from other plots' in the same page.
-        width: the figure's width in inches.
+        image_format, salt, width: as for :func:`~threadlab.render.plots._figure.rows_image`.
 
     Returns:
         The image file's bytes.
@@ -51,5 +49,5 @@ def draw(
         axes.set_xlabel("wall time per sample (median, min–max)")
         axes.set_title(f"Wall time per point ({len(points)} points)", loc="left")
 
-    names, strategies = [p.name for p in points], [p.strategy for p in points]
-    return rows_image(salt, names, strategies, on, image_format, width=width)
+    legend = strategies_legend([p.strategy for p in points])
+    return rows_image(salt, [p.name for p in points], on, image_format, legend=legend, width=width)

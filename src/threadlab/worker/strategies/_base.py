@@ -10,6 +10,7 @@ and the one timed task wrapper they all use. The timing of whole samples
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import os
 import pickle
@@ -497,3 +498,39 @@ class Strategy:
     def run(self, job: Job) -> Outcome:
         """Run ``job.tasks`` tasks on ``job.workers`` workers; return their records."""
         raise NotImplementedError  # abstract: every strategy module overrides it
+
+
+class PoolStrategy(Strategy):
+    """A strategy whose tasks go to a ``concurrent.futures`` pool (``thread-pool``, ``processes``).
+
+    Its pool is warm (made once per point by ``session``, ``warm_pool``) or
+    cold (made inside each sample, and shut down with it); its tasks go in
+    chunks of ``chunksize`` (``chunk_size``), one submission per chunk, each
+    task timed on its own. Where the pool's workers are other processes
+    (``pickles_tasks``), each task's value comes back pickled and is loaded
+    here, as ``pool.map`` hands values to its caller. A subclass says how its
+    pool is made (``open_pool``).
+    """
+
+    params: Tuple[Param, ...] = (*Strategy.params, *pool_params(COLD))
+    pool = True
+
+    def open_pool(self, job: Job) -> ContextManager[Any]:
+        """A new pool of ``job.workers`` workers: a ``concurrent.futures`` executor."""
+        raise NotImplementedError  # abstract: every pool strategy overrides it
+
+    def session(self, job: Job) -> ContextManager[None]:
+        return warm_pool(job, lambda: self.open_pool(job))
+
+    def run(self, job: Job) -> Outcome:
+        assert job.sync_task is not None
+        run_chunk = functools.partial(returning_chunk if self.pickles_tasks else timed_chunk, job.sync_task)
+        size = chunk_size(job.params["chunksize"], job.tasks, job.workers)
+        with contextlib.ExitStack() as stack:
+            pool = job.shared if job.shared is not None else stack.enter_context(self.open_pool(job))
+            futures = [pool.submit(run_chunk, numbers) for numbers in chunks(job.tasks, size)]
+            done = [each for future in futures for each in future.result()]
+            if not self.pickles_tasks:
+                return Outcome(done, None)
+            # Each value comes back pickled and is loaded here, as pool.map would hand it over.
+            return Outcome([returned(*sent) for sent in done], None)

@@ -25,26 +25,13 @@ task with the reason.
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import multiprocessing
 import sys
 from concurrent.futures import ProcessPoolExecutor
-from typing import ContextManager, Optional
+from typing import Optional
 
 from threadlab.worker._params import Param
-from threadlab.worker.strategies._base import (
-    COLD,
-    Job,
-    Outcome,
-    Strategy,
-    chunk_size,
-    chunks,
-    pool_params,
-    returned,
-    returning_chunk,
-    warm_pool,
-)
+from threadlab.worker.strategies._base import COLD, Job, PoolStrategy, Strategy, pool_params
 
 
 def _default_start_method() -> str:
@@ -54,7 +41,7 @@ def _default_start_method() -> str:
     return methods[0]
 
 
-class Processes(Strategy):
+class Processes(PoolStrategy):
     name = "processes"
     summary = "tasks submitted to a ProcessPoolExecutor with W processes"
     params = (
@@ -71,7 +58,6 @@ class Processes(Strategy):
     # Each process costs ~10-30 MB and a core's share; past a few hundred it is a fork bomb.
     safe_workers = 256
     shares_one_gil = False
-    pool = True
     pickles_tasks = True
     hands_off = True
     splits_native_work = True
@@ -84,21 +70,7 @@ class Processes(Strategy):
             return "multiprocessing does not work here: {}".format(error)
         return None
 
-    def session(self, job: Job) -> ContextManager[None]:
-        return warm_pool(job, lambda: self._pool(job))
-
-    def run(self, job: Job) -> Outcome:
-        assert job.sync_task is not None
-        call = functools.partial(returning_chunk, job.sync_task)
-        size = chunk_size(job.params["chunksize"], job.tasks, job.workers)
-        with contextlib.ExitStack() as stack:
-            pool = job.shared if job.shared is not None else stack.enter_context(self._pool(job))
-            futures = [pool.submit(call, numbers) for numbers in chunks(job.tasks, size)]
-            # Each value comes back pickled and is loaded here, as pool.map would hand it over.
-            records = [returned(*sent) for future in futures for sent in future.result()]
-        return Outcome(records, None)
-
-    def _pool(self, job: Job) -> ProcessPoolExecutor:
+    def open_pool(self, job: Job) -> ProcessPoolExecutor:
         context = multiprocessing.get_context(str(job.params["start_method"]))
         return ProcessPoolExecutor(max_workers=job.workers, mp_context=context, initializer=job.prepare)
 
