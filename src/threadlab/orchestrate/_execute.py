@@ -24,7 +24,7 @@ from threadlab.analysis import baselines, summary
 from threadlab.model import Environment, MachineNoise, Measurement, Point, Result, Rounds, Spec, Summary
 from threadlab.orchestrate._noise import NoiseMonitor
 from threadlab.orchestrate._plan import plan
-from threadlab.orchestrate._progress import Progress, RoundProgress
+from threadlab.orchestrate._progress import Progress, RoundProgress, RunDone
 from threadlab.orchestrate._rounds import GroupOutcome, group_points, measure_group, share_out
 from threadlab.orchestrate._runner import end_unended_sessions, environment_info
 from threadlab.orchestrate._store import ResultsWriter
@@ -59,7 +59,7 @@ def execute(
         writer: saves the results file, atomically, after every round; its
             lock, taken by whoever made it, held to the end (None: no file).
         points: the already-planned points of ``spec`` (planned here if None).
-        progress: told of each point's start, each sample and each round.
+        progress: told of each point's start, each sample, each round, and the run's end.
         retire_below: stop sampling a point once its speedup interval lies
             wholly below this (``measure_group``); None: every point to the end.
         deadline: the command's own end, a ``time.perf_counter()`` reading
@@ -148,6 +148,7 @@ def _execute(
         # Or while a group's workers were being closed, the signal cutting that short.
         end_unended_sessions()
     save()
+    progress.run_done(_run_done(_ended(rounds), len(groups), run_started, interrupted))
     return Result(spec, environment, _in_order(measured, len(groups)), interrupted, noise, _ended(rounds))
 
 
@@ -164,6 +165,12 @@ def _in_order(
 def _ended(rounds: dict[int, Rounds]) -> tuple[Rounds, ...]:
     """The rounds of every group measured so far, in the groups' order."""
     return tuple(rounds[n] for n in sorted(rounds))
+
+
+def _run_done(rounds: Sequence[Rounds], groups: int, started: float, interrupted: bool) -> RunDone:
+    """What ended: the groups measured of ``groups``, their rounds, the seconds since ``started``."""
+    took_s = time.perf_counter() - started
+    return RunDone(len(rounds), groups, sum(r.rounds for r in rounds), took_s, interrupted)
 
 
 def _round_reporter(
