@@ -44,12 +44,13 @@ def execute(
     """Measure every point of ``spec`` in interleaved rounds, group by group, saving after every round.
 
     Each group (every strategy, worker count, task count and Python of one
-    workload and its parameters) gets a share of the time left of
-    ``spec.max_time_s`` when it starts, in proportion to its points, and its rounds go on until every
+    workload and its parameters) gets an equal part of the time left of
+    ``spec.max_time_s`` when it starts, beside the groups after it and those
+    before it still short of their precision, and its rounds go on until every
     point's speedup interval is within ``spec.precision`` or that share is
     spent (never fewer rounds than its points' ``repeat``). The groups that
-    ran out of time short of their precision then share what the others
-    left unspent (``share_out``).
+    ran out of time short of their precision then share what is left
+    unspent, the nearest first (``share_out``).
 
     Ctrl-C ends the workers and returns what was measured so far, with
     ``interrupted=True``; the file holds it all.
@@ -139,7 +140,7 @@ def _execute(
         # no group goes on past the command's deadline (a fresh worker there would be cut short).
         left_s = spec.max_time_s - (time.perf_counter() - run_started)
         left_s = left_s if deadline is None else min(left_s, deadline - time.perf_counter())
-        interrupted = any(o.interrupted for o in share_out([len(g) for g in groups], left_s, measure))
+        interrupted = any(o.interrupted for o in share_out(len(groups), left_s, measure))
         # Past the deadline, the closing capacity probe (0.15 s idle, 0.85 s measured on this
         # busy 2-core machine) would only overrun the budget further.
         noise = monitor.finish(probe=deadline is None or time.perf_counter() < deadline)
