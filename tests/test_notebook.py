@@ -83,12 +83,14 @@ def test_the_tour_notebook_in_examples_runs_and_shows_the_tour(tmp_path: Path) -
     toured = notebook.cells[1].outputs
     shown = [out["data"]["text/html"] for out in toured if out.get("output_type") == "execute_result"]
     assert len(shown) == 1 and shown[0].startswith('<div class="threadlab-report">')
-    # The progress showed in the cell, in one display updated in place: its last state is a round.
+    # The progress showed in the cell, in one display updated in place: its last state is what
+    # ended, the bar full, not the last round's line.
     progress = [out["data"] for out in toured if out.get("output_type") == "display_data"]
     assert len(progress) == 1, progress
-    assert progress[0]["text/html"].startswith('<div class="threadlab-progress"><progress max="1" value="')
-    assert re.search(r"<span>\[\d+/\d+\] [^<]+: round \d+", progress[0]["text/html"]), progress[0]
-    assert re.match(r"\[[#-]{20}\] \[\d+/\d+\] .+: round \d+", progress[0]["text/plain"])
+    block = '<div class="threadlab-progress"><progress max="1" value="1.000"'
+    assert progress[0]["text/html"].startswith(block)
+    assert re.search(r"<span>done: \d+ groups, \d+ rounds in [\d.]+ m?s</span>", progress[0]["text/html"])
+    assert re.match(r"\[#{20}\] done: \d+ groups, \d+ rounds in [\d.]+ m?s$", progress[0]["text/plain"])
     assert "One 0.2 s sleep" in shown[0]
     printed = "".join(out.get("text", "") for out in notebook.cells[3].outputs)
     assert printed.startswith("One 0.2 s sleep: took ")
@@ -110,3 +112,30 @@ def test_no_progress_is_shown_outside_a_notebook_unless_asked() -> None:
         assert type(_progress_or_cell(None)) is Progress
     finally:
         interactiveshell.InteractiveShell.clear_instance()
+
+
+def test_a_cells_progress_ends_on_what_ended_with_its_bar_full(monkeypatch: pytest.MonkeyPatch) -> None:
+    from IPython import display as ipython_display
+
+    from threadlab._api import _CellProgress
+    from threadlab.orchestrate._progress import RoundProgress, RunDone
+
+    shown: list[dict[str, str]] = []
+
+    class Handle:
+        def update(self, bundle: dict[str, str], raw: bool) -> None:
+            shown.append(bundle)
+
+    def display(bundle: dict[str, str], raw: bool, display_id: bool) -> Handle:
+        shown.append(bundle)
+        return Handle()
+
+    monkeypatch.setattr(ipython_display, "display", display)
+    cell = _CellProgress()
+    cell.round_done(RoundProgress("sleep", 0, 2, 3, 1.0, 4.0, 0.02, 0.05))
+    assert shown[-1]["text/plain"] == "[#####---------------] [1/2] sleep: round 3, ±2.0% (asked ±5%)"
+
+    cell.run_done(RunDone(2, 2, 9, 5.0))
+    assert shown[-1]["text/plain"] == "[####################] done: 2 groups, 9 rounds in 5.0 s"
+    assert '<progress max="1" value="1.000"' in shown[-1]["text/html"]
+    assert "<span>done: 2 groups, 9 rounds in 5.0 s</span>" in shown[-1]["text/html"]

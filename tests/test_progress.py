@@ -14,13 +14,16 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import cast
 
 import pytest
 from rich.console import Console
 
+import threadlab
 from conftest import FIXTURES
 from threadlab import cli
 from threadlab.cli import main
+from threadlab.orchestrate._progress import Progress, RoundProgress, RunDone
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -149,3 +152,35 @@ def test_every_long_command_has_quiet(command: str, capsys: pytest.CaptureFixtur
 
     assert exited.value.code == 0
     assert re.search(r"-q, --quiet\s+No progress bar\.", capsys.readouterr().out)
+
+
+def test_a_runs_end_is_worded_as_what_ended_its_groups_rounds_and_time() -> None:
+    assert RunDone(8, 8, 61, 47.9).line() == "done: 8 groups, 61 rounds in 48 s"
+    assert RunDone(1, 1, 1, 5.25).line() == "done: 1 group, 1 round in 5.2 s"
+    assert RunDone(3, 8, 20, 12.0, interrupted=True).line() == "interrupted: 3 of 8 groups, 20 rounds in 12 s"
+
+
+def test_the_runs_end_is_the_last_thing_its_progress_is_told() -> None:
+    told: list[object] = []
+
+    class Recording(Progress):
+        def round_done(self, where: RoundProgress) -> None:
+            told.append(where)
+
+        def run_done(self, where: RunDone) -> None:
+            told.append(where)
+
+    result = threadlab.run(
+        "sleep",
+        ["sequential", "threads"],
+        2,
+        params={"duration": 0.001},
+        repeat=3,
+        warmup=0,
+        max_time=0.1,
+        progress=Recording(),
+    )
+
+    assert [type(where) for where in told[:-1]] == [RoundProgress] * len(told[:-1])
+    assert told[-1] == RunDone(1, 1, result.rounds[0].rounds, cast(RunDone, told[-1]).elapsed_s)
+    assert result.rounds[0].rounds == len(told) - 1 >= 3

@@ -66,7 +66,7 @@ class Clock:
 Plan = dict[tuple[int, bool], tuple[float | None, GroupOutcome]]
 
 
-def shared(sizes: list[int], max_time_s: float, plan: Plan) -> tuple[list[tuple[int, float, bool]], Clock]:
+def shared(groups: int, max_time_s: float, plan: Plan) -> tuple[list[tuple[int, float, bool]], Clock]:
     """``share_out`` over synthetic groups: ``plan`` maps (group, resumed) to the seconds it spends
     (None: all it is given) and its outcome. Returns the calls made and the clock."""
     clock = Clock()
@@ -78,38 +78,39 @@ def shared(sizes: list[int], max_time_s: float, plan: Plan) -> tuple[list[tuple[
         clock.now += time_s if spends is None else spends
         return result
 
-    share_out(sizes, max_time_s, measure, clock)
+    share_out(groups, max_time_s, measure, clock)
     return calls, clock
 
 
 def test_a_group_that_settles_early_gives_its_time_to_one_short_of_its_precision() -> None:
-    short = outcome(elapsed_s=16.0, spent_s=18.0, time_s=18.0, reached=0.31)
+    short = outcome(elapsed_s=13.0, spent_s=15.0, time_s=15.0, reached=0.31)
     plan: Plan = {
         (0, False): (None, short),
-        (1, False): (2.0, outcome(elapsed_s=1.5, spent_s=2.0, time_s=12.0, reached=0.01, ended="precise")),
+        (1, False): (2.0, outcome(elapsed_s=1.5, spent_s=2.0, time_s=7.5, reached=0.01, ended="precise")),
         (0, True): (None, outcome(elapsed_s=26.0, spent_s=28.0, time_s=28.0, reached=0.08)),
     }
-    calls, clock = shared([3, 2], 30.0, plan)
-    # 30 s over 5 points: 18 s for the first group's 3, 12 s for the second's 2; the second
-    # settled in 2 s, and the 10 s it left go to the first, still at ±31%.
-    assert calls == [(0, 18.0, False), (1, 12.0, False), (0, 10.0, True)]
+    calls, clock = shared(2, 30.0, plan)
+    # 30 s over 2 groups: 15 s for the first, which ends short at ±31% and keeps its claim; the
+    # second shares the 15 s left with it, 7.5 s, settles in 2 s, and the 13 s left go to the first.
+    assert calls == [(0, 15.0, False), (1, 7.5, False), (0, 13.0, True)]
     assert clock.now - 100.0 == pytest.approx(30.0)
 
 
 def test_the_time_left_goes_first_to_the_short_group_nearest_its_precision_what_it_needs() -> None:
     plan: Plan = {
-        (0, False): (None, outcome(elapsed_s=4.0, spent_s=5.0, time_s=5.0, reached=0.2)),
+        (0, False): (None, outcome(elapsed_s=6.0, spent_s=7.5, time_s=7.5, reached=0.2)),
         (1, False): (1.0, outcome(elapsed_s=1.0, spent_s=1.0, time_s=5.0, reached=0.0, ended="precise")),
         (2, False): (5.0, outcome(elapsed_s=4.0, spent_s=5.0, time_s=14.0, reached=0.06)),
         (2, True): (None, outcome(elapsed_s=5.8, spent_s=7.8, time_s=7.8, reached=0.05)),
         (0, True): (None, outcome(elapsed_s=8.0, spent_s=10.0, time_s=10.0, reached=0.14)),
     }
-    calls, clock = shared([2, 2, 4], 20.0, plan)
-    # 20 s: 5 s (2 of 8 points), 5 s (2 of 6) of which 1 s is spent, then the 14 s left to the
-    # last group, which stops after 5 s at ±6%. Of the 9 s left, it needs its 1 s of start-ups
-    # and 4 s × (1.2² - 1) of rounds: 2.76 s; the first group, at ±20%, gets the 6.24 s left.
-    assert calls == [(0, 5.0, False), (1, 5.0, False), (2, 14.0, False), (2, 2.76, True), (0, 6.24, True)]
-    assert clock.now - 100.0 == pytest.approx(20.0)
+    calls, clock = shared(3, 22.5, plan)
+    # 22.5 s: 7.5 s (a third), short at ±20%; then 5 s (15 s among 2 groups and its claim), of
+    # which 1 s is spent; then the last group 7 s (14 s beside the claim), which stops after 5 s
+    # at ±6%. Of the 9 s left, it needs its 1 s of start-ups and 4 s × (1.2² - 1) of rounds:
+    # 2.76 s; the first group, at ±20%, gets the 6.24 s left.
+    assert calls == [(0, 7.5, False), (1, 5.0, False), (2, 7.0, False), (2, 2.76, True), (0, 6.24, True)]
+    assert clock.now - 100.0 == pytest.approx(22.5)
 
 
 def test_a_groups_need_is_its_start_ups_and_the_rounds_that_narrow_it_to_the_precision() -> None:
@@ -125,10 +126,10 @@ def test_no_group_is_resumed_where_the_time_left_would_not_buy_its_start_ups_and
     short = outcome(rounds=3, elapsed_s=6.0, spent_s=8.0, time_s=8.0, reached=0.3)
     plan: Plan = {
         (0, False): (None, short),
-        (1, False): (4.5, outcome(elapsed_s=4.0, spent_s=4.5, time_s=2.0, reached=0.0, ended="precise")),
+        (1, False): (8.5, outcome(elapsed_s=8.0, spent_s=8.5, time_s=4.0, reached=0.0, ended="precise")),
     }
-    calls, _ = shared([4, 1], 10.0, plan)
-    assert calls == [(0, 8.0, False), (1, 2.0, False)]  # 12.5 s of the 10 spent: nothing left
+    calls, _ = shared(2, 16.0, plan)
+    assert calls == [(0, 8.0, False), (1, 4.0, False)]  # 16.5 s of the 16 spent: nothing left
     assert not worth_resuming(short, 5.99)
     assert worth_resuming(short, 6.0)
 
@@ -139,7 +140,7 @@ def test_groups_precise_failed_or_within_their_precision_are_not_resumed() -> No
         (1, False): (1.0, outcome(elapsed_s=1.0, spent_s=1.0, time_s=5.0, reached=None, ended="failed")),
         (2, False): (None, outcome(elapsed_s=4.0, spent_s=5.0, time_s=10.0, reached=0.04)),
     }
-    calls, _ = shared([1, 1, 2], 20.0, plan)
+    calls, _ = shared(3, 20.0, plan)
     assert [call[2] for call in calls] == [False, False, False]
 
 
@@ -147,7 +148,7 @@ def test_ctrl_c_in_a_group_ends_the_sharing() -> None:
     plan: Plan = {
         (0, False): (None, outcome(elapsed_s=4.0, spent_s=5.0, time_s=5.0, reached=0.3, interrupted=True)),
     }
-    calls, _ = shared([1, 1], 10.0, plan)
+    calls, _ = shared(2, 10.0, plan)
     assert calls == [(0, 5.0, False)]
 
 
@@ -162,9 +163,28 @@ def test_short_of_precision_is_out_of_time_with_an_interval_wider_than_asked_or_
     assert not short_of_precision(ended("interrupted", 0.2))
 
 
-def test_a_share_is_in_proportion_to_the_points_left() -> None:
-    assert share(12.0, [1, 2, 3], 1) == pytest.approx(12.0 * 2 / 5)
-    assert share(-3.0, [1, 2], 0) == 0.0
+def test_a_share_is_an_equal_part_among_the_groups_after_it_and_the_earlier_ones_short() -> None:
+    assert share(12.0, after=2) == pytest.approx(4.0)
+    assert share(12.0, after=2, claims=1) == pytest.approx(3.0)
+    assert share(12.0, after=0) == 12.0  # the last group, nothing short before it: all that is left
+    assert share(-3.0, after=1) == 0.0
+
+
+def test_groups_short_after_their_first_pass_keep_a_claim_on_the_time_the_later_ones_share() -> None:
+    # The full tour's shape: a CPU lesson that ends short, then groups that take all they are given.
+    plan: Plan = {
+        (0, False): (None, outcome(elapsed_s=5.0, spent_s=6.0, time_s=6.0, reached=0.18)),
+        (1, False): (None, outcome(elapsed_s=5.0, spent_s=6.0, time_s=6.0, reached=0.4)),
+        (2, False): (None, outcome(elapsed_s=5.0, spent_s=6.0, time_s=6.0, reached=0.6)),
+        (0, True): (None, outcome(elapsed_s=9.0, spent_s=12.0, time_s=12.0, reached=0.09)),
+    }
+    calls, clock = shared(3, 18.0, plan)
+    # 18 s among 3 groups: 6 s; then the 12 s left among the last two and the first's claim: 4 s;
+    # then the 8 s left among the last and two claims: 2.67 s. The 5.33 s held back go to the
+    # first group, the nearest its precision, where without claims the last took them all.
+    last, held = round(8 / 3, 6), round(16 / 3, 6)
+    assert calls == [(0, 6.0, False), (1, 4.0, False), (2, last, False), (0, held, True)]
+    assert clock.now - 100.0 == pytest.approx(18.0)
 
 
 def test_a_resumed_group_numbers_its_rounds_on_and_starts_its_parked_workers_afresh() -> None:

@@ -24,9 +24,10 @@ import threadlab
 from cli_runner import threadlab_cli
 from conftest import NO_OTHER_PYTHON, OTHER_PYTHON
 from threadlab import Interpreter, Measurement, Point, Result, Rounds, Sample, SpecError
-from threadlab.analysis import analyse, summarise
+from threadlab.analysis import Speedup, analyse, gain, summarise
 from threadlab.lessons import Finding, LessonPython, findings, lesson_pythons, tour_spec
 from threadlab.lessons._cluster import TITLE as CLUSTER_TITLE
+from threadlab.lessons._tour import LESSON_PRECISION
 from threadlab.lessons._which_python import ITERATIONS, which_python_finding
 from threadlab.orchestrate._plan import plan
 
@@ -83,10 +84,10 @@ def test_the_full_tour_is_bigger_and_max_time_overrides_the_sizes() -> None:
     full = tour_spec(False, sys.executable)
     short = tour_spec(False, sys.executable, max_time_s=2.5)
 
-    assert full.max_time_s == 40.0
+    assert full.max_time_s == 48.0
     assert [dict(part.params) for part in full.parts] == [
-        {"duration": 1.0},
-        {"duration": 1.0},
+        {"duration": 0.5},
+        {"duration": 0.5},
         {"iterations": 3_000_000},
         {"hold": 0.02},
         {"mb": 64.0},
@@ -99,6 +100,19 @@ def test_the_full_tour_is_bigger_and_max_time_overrides_the_sizes() -> None:
     assert [part.repeat for part in full.parts] == [3, 3, 9, 3, 9, 9, 9]
     assert short.max_time_s == 2.5
     assert short.parts == full.parts
+
+
+def test_the_tour_aims_for_the_widest_interval_that_always_tells_a_gain_from_none() -> None:
+    assert tour_spec(False, sys.executable).precision == LESSON_PRECISION
+    assert tour_spec(True, sys.executable).precision == LESSON_PRECISION
+
+    def told(centre: float, half_width: float) -> bool | None:
+        return gain(Speedup.of(centre, (centre * (1 - half_width), centre * (1 + half_width))))
+
+    centres = [n / 1000 for n in range(500, 2501)]
+    assert all(told(centre, LESSON_PRECISION) is not None for centre in centres)
+    # A little wider, and some intervals straddle both bars (1.05 and 1.3): "too wide to tell".
+    assert any(told(centre, 0.11) is None for centre in centres)
 
 
 @pytest.mark.skipif(OTHER_PYTHON is None, reason=NO_OTHER_PYTHON)

@@ -15,7 +15,7 @@ from threadlab._errors import SpecError, ThreadlabError
 from threadlab.model import DEFAULT_MAX_TIME_S, DEFAULT_PRECISION, Point, Result, Spec
 from threadlab.orchestrate._advise import Advice
 from threadlab.orchestrate._execute import execute
-from threadlab.orchestrate._progress import Progress, RoundProgress
+from threadlab.orchestrate._progress import Progress, RoundProgress, RunDone
 from threadlab.worker._params import DAY_S, ParamValue
 from threadlab.worker._text import quoted
 
@@ -31,7 +31,9 @@ class _CellProgress(Progress):
     """A run's progress in the notebook cell that called it: one display, updated in place.
 
     What it shows is the CLI's progress bar's (``RoundProgress.line``), and its notes;
-    the block is ``render._notebook``'s. IPython is imported only here, in a kernel.
+    once the rounds end, what ended (``RunDone.line``: ``done: 8 groups, 61 rounds in
+    48 s``), with the bar full, where the CLI's bar vanishes. The block is
+    ``render._notebook``'s. IPython is imported only here, in a kernel.
     """
 
     def __init__(self) -> None:
@@ -64,6 +66,11 @@ class _CellProgress(Progress):
 
     def round_done(self, where: RoundProgress) -> None:
         self._line, self._done = where.line(), where.done
+        self._show()
+
+    def run_done(self, where: RunDone) -> None:
+        # The cell keeps its last state once the command returns: what ended, not the last round.
+        self._line, self._done = where.line(), 1.0
         self._show()
 
 
@@ -685,7 +692,7 @@ def tour(
         report: also write the self-contained HTML report beside ``out``
             (``threadlab-tour.html`` for ``threadlab-tour.json``).
         max_time: seconds of rounds the lessons share, instead of their
-            sizes' own (10 s quick, 40 s full); a shorter tour for a test or
+            sizes' own (10 s quick, 48 s full); a shorter tour for a test or
             a demo. The fewest rounds (3) are taken whatever it is.
         progress: told of each point's start, each sample, each round, and
             of notes (a Python left out). None: in a Jupyter notebook, the

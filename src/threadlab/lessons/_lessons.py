@@ -77,15 +77,22 @@ def sizes(quick: bool) -> Sizes:
     # at six is the whole range of the ratios (the CPU lesson read +-42.6% after 6 rounds in
     # a full tour at load 3-4.5); three more rounds of the CPU loop, hash and matmul cost
     # about 3.5 s there (6 rounds took 3.8 s, 1.5 s and 1.7 s).
+    # Sleeps of 0.5 s: their lessons hold at any length (1000 threads each sleeping 0.5 s end
+    # in about the time of one; two in sequence take twice one), and their fewest rounds cost
+    # half: at 1 s, a round of the 4 sleep points took 5.2 s and their 3 rounds 15.5 s of the
+    # full tour's 40, where the CPU lesson got 2.9 s and ended at ±17.9% (issue 21).
+    # 48 s of rounds: the fewest rounds of its 7 groups took about 32-37 s and the whole tour
+    # 52 s at 40 s and at 45 s of rounds (full tours here, load 1-2.5): what is left after the
+    # groups' first passes goes to those still short of ±10%, the nearest first (share_out).
     return Sizes(
-        duration=1.0,
+        duration=0.5,
         iterations=3 * 10**6,
         mb=64.0,
         hold=0.02,
         repeat=3,
         cpu_repeat=9,
         warmup=1,
-        max_time_s=40.0,
+        max_time_s=48.0,
     )
 
 

@@ -21,11 +21,17 @@ from threadlab.lessons._finding import Finding
 from threadlab.lessons._lessons import classic_findings, classic_specs, sizes
 from threadlab.lessons._parallel_inside import parallel_inside_finding, parallel_inside_specs
 from threadlab.lessons._which_python import LessonPython, which_python_finding, which_python_specs
-from threadlab.model import DEFAULT_PRECISION, Result, Spec, composite
+from threadlab.model import Result, Spec, composite
 
 # Seconds after which a sample is killed: the longest one (1000 threads, each sleeping 1 s,
 # or 64 MB hashed twice in a row) takes a few seconds; only a hung worker takes 120.
 TIMEOUT_S = 120.0
+# The half-width the tour's rounds aim for: what its lessons need to say whether a strategy
+# gained. Any interval within ±10.6% is told by the gain rule (``analysis.gain``): its low end
+# above 1.05 or its high end at or below 1.3, as 1.3 / 1.05 = 1.238 = 1.106 / 0.894. At the
+# run's default ±5%, lessons that already tell (sha256 on 2 threads 1.81x, 1.66-1.84) took
+# rounds that the CPU lesson, its threads at 0.97x (0.78-1.13, ±17.9%), needed.
+LESSON_PRECISION = 0.10
 
 
 def tour_spec(
@@ -44,7 +50,7 @@ def tour_spec(
         compared_pythons: the Pythons the "which Python" lesson compares
             (``lesson_pythons`` chooses them); empty: the lesson is not told.
         max_time_s: seconds of rounds the lessons share, instead of the sizes'
-            own (10 s quick, 40 s full). The fewest rounds are taken whatever it is.
+            own (10 s quick, 48 s full). The fewest rounds are taken whatever it is.
         cluster: tell "when is a cluster worth it?" too (where dask runs under ``python``).
     """
     parts = (
@@ -56,7 +62,7 @@ def tour_spec(
         parts += cluster_specs(quick, python, TIMEOUT_S)
     return composite(
         parts,
-        precision=DEFAULT_PRECISION,
+        precision=LESSON_PRECISION,
         max_time_s=sizes(quick).max_time_s if max_time_s is None else max_time_s,
         timeout_s=TIMEOUT_S,
     )

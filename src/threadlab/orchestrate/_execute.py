@@ -24,7 +24,7 @@ from threadlab.analysis import baselines, summary
 from threadlab.model import Environment, MachineNoise, Measurement, Point, Result, Rounds, Spec, Summary
 from threadlab.orchestrate._noise import NoiseMonitor
 from threadlab.orchestrate._plan import plan
-from threadlab.orchestrate._progress import Progress, RoundProgress
+from threadlab.orchestrate._progress import Progress, RoundProgress, RunDone
 from threadlab.orchestrate._rounds import GroupOutcome, group_points, measure_group, share_out
 from threadlab.orchestrate._runner import end_unended_sessions, environment_info
 from threadlab.orchestrate._store import ResultsWriter
@@ -44,12 +44,13 @@ def execute(
     """Measure every point of ``spec`` in interleaved rounds, group by group, saving after every round.
 
     Each group (every strategy, worker count, task count and Python of one
-    workload and its parameters) gets a share of the time left of
-    ``spec.max_time_s`` when it starts, in proportion to its points, and its rounds go on until every
+    workload and its parameters) gets an equal part of the time left of
+    ``spec.max_time_s`` when it starts, beside the groups after it and those
+    before it still short of their precision, and its rounds go on until every
     point's speedup interval is within ``spec.precision`` or that share is
     spent (never fewer rounds than its points' ``repeat``). The groups that
-    ran out of time short of their precision then share what the others
-    left unspent (``share_out``).
+    ran out of time short of their precision then share what is left
+    unspent, the nearest first (``share_out``).
 
     Ctrl-C ends the workers and returns what was measured so far, with
     ``interrupted=True``; the file holds it all.
@@ -59,7 +60,7 @@ def execute(
         writer: saves the results file, atomically, after every round; its
             lock, taken by whoever made it, held to the end (None: no file).
         points: the already-planned points of ``spec`` (planned here if None).
-        progress: told of each point's start, each sample and each round.
+        progress: told of each point's start, each sample, each round, and the run's end.
         retire_below: stop sampling a point once its speedup interval lies
             wholly below this (``measure_group``); None: every point to the end.
         deadline: the command's own end, a ``time.perf_counter()`` reading
@@ -139,7 +140,7 @@ def _execute(
         # no group goes on past the command's deadline (a fresh worker there would be cut short).
         left_s = spec.max_time_s - (time.perf_counter() - run_started)
         left_s = left_s if deadline is None else min(left_s, deadline - time.perf_counter())
-        interrupted = any(o.interrupted for o in share_out([len(g) for g in groups], left_s, measure))
+        interrupted = any(o.interrupted for o in share_out(len(groups), left_s, measure))
         # Past the deadline, the closing capacity probe (0.15 s idle, 0.85 s measured on this
         # busy 2-core machine) would only overrun the budget further.
         noise = monitor.finish(probe=deadline is None or time.perf_counter() < deadline)
@@ -148,6 +149,7 @@ def _execute(
         # Or while a group's workers were being closed, the signal cutting that short.
         end_unended_sessions()
     save()
+    progress.run_done(_run_done(_ended(rounds), len(groups), run_started, interrupted))
     return Result(spec, environment, _in_order(measured, len(groups)), interrupted, noise, _ended(rounds))
 
 
@@ -164,6 +166,12 @@ def _in_order(
 def _ended(rounds: dict[int, Rounds]) -> tuple[Rounds, ...]:
     """The rounds of every group measured so far, in the groups' order."""
     return tuple(rounds[n] for n in sorted(rounds))
+
+
+def _run_done(rounds: Sequence[Rounds], groups: int, started: float, interrupted: bool) -> RunDone:
+    """What ended: the groups measured of ``groups``, their rounds, the seconds since ``started``."""
+    took_s = time.perf_counter() - started
+    return RunDone(len(rounds), groups, sum(r.rounds for r in rounds), took_s, interrupted)
 
 
 def _round_reporter(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from threadlab._units import elapsed
 from threadlab.model import Point, Sample
 
 
@@ -47,6 +48,33 @@ class RoundProgress:
         return min(1.0, self.elapsed_s / self.time_s) if self.time_s > 0 else 1.0
 
 
+@dataclass(frozen=True, slots=True)
+class RunDone:
+    """How a run's rounds ended, once every group has: the progress's last state.
+
+    Attributes:
+        groups: the groups measured (all of them, unless Ctrl-C cut the run).
+        of: how many groups the run has.
+        rounds: the rounds of every group, summed (a group that went on counts its rounds once).
+        elapsed_s: seconds from the run's start to its end.
+        interrupted: whether Ctrl-C cut the run.
+    """
+
+    groups: int
+    of: int
+    rounds: int
+    elapsed_s: float
+    interrupted: bool = False
+
+    def line(self) -> str:
+        """``done: 8 groups, 61 rounds in 48 s``, or ``interrupted: 3 of 8 groups, …``."""
+        groups = f"{self.groups} group{'s' if self.groups != 1 else ''}"
+        rounds = f"{self.rounds} round{'s' if self.rounds != 1 else ''}"
+        if self.interrupted:
+            return f"interrupted: {self.groups} of {self.of} groups, {rounds} in {elapsed(self.elapsed_s)}"
+        return f"done: {groups}, {rounds} in {elapsed(self.elapsed_s)}"
+
+
 class Progress:
     """Callbacks of a run, each a no-op until a front end overrides it."""
 
@@ -61,3 +89,6 @@ class Progress:
 
     def round_done(self, where: RoundProgress) -> None:
         """A round of a group has ended."""
+
+    def run_done(self, where: RunDone) -> None:
+        """The run's rounds have ended (every group's, or Ctrl-C's cut): the last call of a run."""

@@ -18,9 +18,10 @@
     machine's phases will not move it (`stop_reason`), or when the group's
     time is spent, or when no point is left running
 
-    the run: each group in turn, in its share of the time left (`share_out`);
-    then the groups that ran out of time short of their precision go on, in
-    turn, with what the groups that settled early left unspent
+    the run: each group in turn, in an equal part of the time left beside the
+    groups after it and those before it still short of their precision
+    (`share_out`); then those short groups go on, nearest their precision
+    first, with what is left unspent
 
 Why a minimum span: on our 2-core VM the CPU speed changes in phases of a
 few seconds. Runs that stopped after 6 to 9 rounds (5-8 s) reached ±5% but
@@ -391,14 +392,20 @@ def short_of_precision(rounds: Rounds) -> bool:
     return rounds.ended == "time" and (rounds.reached is None or rounds.reached > rounds.precision)
 
 
-def share(left_s: float, sizes: Sequence[int], number: int) -> float:
-    """Group ``number``'s seconds of the ``left_s`` left to it and the groups after it.
+def share(left_s: float, after: int, claims: int = 0) -> float:
+    """A group's seconds of the ``left_s`` left: an equal part among itself, the ``after`` groups
+    to be measured after it, and the ``claims``: the groups measured before it that ended short
+    of their precision, each holding back a part for its second pass (``share_out``).
 
-    A share in proportion to the group's points (``sizes``): every point
-    gets about as many rounds, whether its group is small or large. What a
-    group leaves unspent goes to the groups after it.
+    Equal parts, not parts by points: what lets a CPU-bound group end precise is the span of its
+    rounds in time (its interval counts blocks of at most 2 s, ``analysis.block_interval``, and
+    the stopping rule waits for ``AGREEING_SPAN_S`` or ``MIN_SPAN_S`` of them), whatever its
+    points. By points, the full tour's "which Python" group (11 points) took 11/29 of its time
+    and the seed's CPU lesson (3 points) 2.9 s of 40: too short a span to tell threads from
+    sequential (±17.9%). Work that waits settles in a few rounds, and leaves the rest of its
+    part to the groups after it.
     """
-    return max(0.0, left_s * sizes[number] / sum(sizes[number:]))
+    return max(0.0, left_s / (1 + after + claims))
 
 
 def _before_rounds_s(outcome: GroupOutcome) -> float:
@@ -431,7 +438,7 @@ MeasureGroup = Callable[[int, float, "GroupOutcome | None"], GroupOutcome]
 
 
 def share_out(
-    sizes: Sequence[int],
+    groups: int,
     max_time_s: float,
     measure: MeasureGroup,
     clock: Callable[[], float] = time.perf_counter,
@@ -439,21 +446,24 @@ def share_out(
     """Measure every group in its ``share`` of ``max_time_s``, then give the time left to the short ones.
 
     A group that reaches its precision early stops taking rounds, and the
-    groups after it share what it left. Those that ran out of time short of
-    their precision (``short_of_precision``: CPU work whose intervals need
-    rounds, where sleeps settle in a few) then go on from their rounds so
-    far with whatever is left of the one deadline: the nearest to their
-    precision first (the least ``need_s``), each given what it needs or
-    what is left, where that buys rounds (``worth_resuming``). Given in one
-    piece, the time settles groups; split by points among them all, it
-    settled none (each resume pays its start-ups again, and intervals
-    narrow only as one over the square root of the rounds). In the tour,
-    the seed's CPU lesson (the count loop, on processes against threads)
-    read ±31% after its first pass, beside the lock lesson settled at
-    ±0.5%. A Ctrl-C (``interrupted``) ends the sharing.
+    groups after it share what it left. One that ran out of time short of
+    its precision (``short_of_precision``: CPU work whose intervals need
+    rounds, where sleeps settle in a few) keeps a claim: the groups after it
+    share the time left with it, and its part stays unspent for its second
+    pass. Without that claim the last groups took all that was left, and
+    the tour's CPU lesson, short after its first pass, never went on. The
+    short groups then go on from their rounds so far with whatever is left
+    of the one deadline: the nearest to their precision first (the least
+    ``need_s``), each given what it needs or what is left, where that buys
+    rounds (``worth_resuming``). Given in one piece, the time settles
+    groups; split among them all, it settled none (each resume pays its
+    start-ups again, and intervals narrow only as one over the square root
+    of the rounds). In the tour, the seed's CPU lesson (the count loop, on
+    processes against threads) read ±31% after its first pass, beside the
+    lock lesson settled at ±0.5%. A Ctrl-C (``interrupted``) ends the sharing.
 
     Args:
-        sizes: each group's number of points, in the order they are measured.
+        groups: how many groups there are, measured in order (0 first).
         max_time_s: the seconds every group's rounds share.
         measure: measures one group in the seconds it is given (``MeasureGroup``).
         clock: seconds, as ``time.perf_counter``.
@@ -463,8 +473,10 @@ def share_out(
     """
     started = clock()
     outcomes: list[GroupOutcome] = []
-    for number in range(len(sizes)):
-        outcomes.append(measure(number, share(max_time_s - (clock() - started), sizes, number), None))
+    for number in range(groups):
+        claims = sum(1 for outcome in outcomes if short_of_precision(outcome.rounds))
+        left_s = max_time_s - (clock() - started)
+        outcomes.append(measure(number, share(left_s, groups - number - 1, claims), None))
         if outcomes[-1].interrupted:
             return outcomes
     short = [number for number, outcome in enumerate(outcomes) if short_of_precision(outcome.rounds)]
