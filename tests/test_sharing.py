@@ -119,6 +119,22 @@ def test_a_groups_need_is_its_start_ups_and_the_rounds_that_narrow_it_to_the_pre
     barely = outcome(rounds=8, elapsed_s=4.0, spent_s=5.0, time_s=5.0, reached=0.0501)
     assert need_s(barely) == pytest.approx(1.0 + 2 * 0.5)  # two rounds at least
     assert need_s(outcome(elapsed_s=4.0, spent_s=5.0, time_s=5.0, reached=None)) == math.inf
+    # Three rounds' "interval" is the range of three ratios: no guide to what more rounds give.
+    assert need_s(outcome(rounds=3, elapsed_s=4.0, spent_s=5.0, time_s=5.0, reached=0.0501)) == math.inf
+
+
+def test_a_group_of_too_few_rounds_to_tell_its_need_goes_on_after_those_whose_need_is_known() -> None:
+    plan: Plan = {
+        (0, False): (None, outcome(rounds=12, elapsed_s=9.0, spent_s=10.0, time_s=10.0, reached=0.2)),
+        (1, False): (None, outcome(rounds=3, elapsed_s=2.0, spent_s=5.0, time_s=5.0, reached=0.06)),
+        (0, True): (None, outcome(rounds=20, elapsed_s=13.0, spent_s=15.0, time_s=5.0, reached=0.15)),
+    }
+    calls, _ = shared(2, 20.0, plan)
+    # 10 s, short at ±20%, keeps its claim; the second shares the 10 s left with it: 5 s. Of the
+    # 5 s left, the group of 12 rounds needs 1 s of start-ups and 9 s × (2² - 1) of rounds and
+    # gets them all. The one of 3 rounds at ±6% would have needed 5 s (its 3 s of start-ups and
+    # two rounds) and gone first, but its ±6% is the range of three ratios, not an interval.
+    assert calls == [(0, 10.0, False), (1, 5.0, False), (0, 5.0, True)]
 
 
 def test_no_group_is_resumed_where_the_time_left_would_not_buy_its_start_ups_and_two_rounds() -> None:

@@ -425,9 +425,16 @@ def worth_resuming(outcome: GroupOutcome, share_s: float) -> bool:
 def need_s(outcome: GroupOutcome) -> float:
     """About how many more seconds a group short of its precision needs to reach it: its start-ups
     again, and rounds until its widest interval narrows to the precision, as one over the square
-    root of the rounds (the precision table's estimate, ``analysis``), two rounds at least."""
+    root of the rounds (the precision table's estimate, ``analysis``), two rounds at least.
+
+    Unknown (infinite) below ``MIN_PAIRED_ROUNDS`` rounds: there the interval is the range of a
+    few ratios, not a 95% interval, and no guide to what more rounds give. The tour's "which
+    Python" group (13 points, 3 rounds) read narrow enough after its first pass to be served
+    first, took 14.9 s, and ended at ±44%, while the CPU lesson (±27.8% after 12 rounds) got
+    nothing more (full tour, a quiet machine).
+    """
     rounds = outcome.rounds
-    if rounds.reached is None or rounds.rounds == 0:
+    if rounds.reached is None or rounds.rounds < MIN_PAIRED_ROUNDS:
         return math.inf
     more = rounds.elapsed_s * ((rounds.reached / rounds.precision) ** 2 - 1)
     return _before_rounds_s(outcome) + max(more, 2 * rounds.elapsed_s / rounds.rounds)
