@@ -685,16 +685,9 @@ def tour(
     """Run the classic lessons of Python concurrency here and explain what they show."""
     from threadlab._api import tour as tour_api
 
-    view = _ProgressView(quiet)
-    with view.progress:
-        toured = tour_api(
-            quick=quick,
-            python=python,
-            out=out,
-            progress=view,
-            memory_budget=memory_budget,
-            waits=not no_waits,
-        )
+    toured = _measured(
+        tour_api, quiet, no_waits, quick=quick, python=python, out=out, memory_budget=memory_budget
+    )
     if not verbose:
         from threadlab.render._screen import tour_answer
 
