@@ -20,7 +20,8 @@ import threadlab
 from threadlab import SpecError, load_result
 from threadlab._api import ScalingOptions
 from threadlab.analysis import point_waits
-from threadlab.analysis._check import CoreLimits, checked_waits, decide_scaling
+from threadlab.analysis._check import CoreLimits, decide_scaling
+from threadlab.analysis._waits import observed_waits
 from threadlab.model import Sample, WaitLine, Waits
 from threadlab.orchestrate import _check
 from threadlab.orchestrate._check import cgroup_quota
@@ -271,8 +272,8 @@ def test_the_wait_is_worded_with_the_tables_words(waits: Any, words: str) -> Non
 def test_where_no_thread_state_was_read_the_check_says_nothing_of_it() -> None:
     not_read = (Sample(wall_s=1.0, waits=Waits(note="not Linux: no /proc to read")),)
     measurement = dataclasses.replace(load_result(DATA / "check-nap.json").measurements[0], samples=not_read)
-    assert checked_waits(measurement) is None
-    assert checked_waits(dataclasses.replace(measurement, samples=(Sample(wall_s=1.0),))) is None
+    assert observed_waits(measurement) is None
+    assert observed_waits(dataclasses.replace(measurement, samples=(Sample(wall_s=1.0),))) is None
     words = explanation(decided((0.9, 1.1)), "machine: 2 cores")
     assert "Where the time went" not in words and "spent" not in words
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from threadlab.analysis._compare import Comparison, PointChange
     from threadlab.lessons import Finding
     from threadlab.orchestrate._store import ResultsWriter
+    from threadlab.render._html import Lesson
 
 
 class _CellProgress(Progress):
@@ -615,17 +616,14 @@ def _check_options(
 def _checked(result: Result, *, strategy: str, workers: int, at_least: float) -> ScalingCheck:
     """The check of ``result``: the decision (analysis), the cores it had, and its words (render)."""
     from threadlab.analysis._check import ScalingCheck, decide_check
-    from threadlab.analysis._noise import noise_report
     from threadlab.orchestrate._check import core_limits
     from threadlab.render._check import check_table, explanation
-    from threadlab.render._doubts import machine_line
+    from threadlab.render._doubts import machine_line_of
 
     decision = decide_check(
         result, strategy=strategy, workers=workers, at_least=at_least, cores=core_limits(result)
     )
-    machine = (
-        machine_line(noise_report(result.noise)) if result.noise is not None else "machine: not measured"
-    )
+    machine = machine_line_of(result) or "machine: not measured"
     return ScalingCheck(decision, result, machine, explanation(decision, machine), check_table(decision))
 
 
@@ -654,10 +652,16 @@ class TourResult:
 
     def _repr_html_(self) -> str:
         """How Jupyter shows the tour: the report's section of it, lessons, tables and plots."""
-        from threadlab.render._html import Lesson, html_fragment
+        from threadlab.render._html import html_fragment
 
-        lessons = [Lesson(finding.title, finding.text, finding.points) for finding in self.findings]
-        return html_fragment("The tour", self.result, self.analysis, lessons)
+        return html_fragment("The tour", self.result, self.analysis, _report_lessons(self.findings))
+
+
+def _report_lessons(told: Sequence[Finding]) -> list[Lesson]:
+    """The tour's findings as the report's lessons: each one's words, beside the points it cites."""
+    from threadlab.render._html import Lesson
+
+    return [Lesson(finding.title, finding.text, finding.points) for finding in told]
 
 
 def tour(
@@ -750,7 +754,7 @@ def _tour(
     from threadlab.orchestrate._discover import discover
     from threadlab.orchestrate._plan import plan
     from threadlab.orchestrate._select import select
-    from threadlab.render._html import Lesson, html_report
+    from threadlab.render._html import html_report
 
     progress = _progress_or_cell(progress)
     selection = select(_pythons(python), option="python")
@@ -778,7 +782,7 @@ def _tour(
     analysis = analyse(result)
     told = tuple(findings(result))
     if report_path is not None:
-        lessons = [Lesson(finding.title, finding.text, finding.points) for finding in told]
+        lessons = _report_lessons(told)
         page = html_report(
             [(str(results_path), result)], title=TOUR_TITLE, lessons=lessons, analyses=[analysis]
         )

@@ -43,6 +43,11 @@ def elapsed(value: float) -> str:
     return seconds(value)
 
 
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """``1 sample``, ``3 samples``; ``plural`` where adding an s will not do (``processes``)."""
+    return f"{n} {noun}" if n == 1 else f"{n} {plural or noun + 's'}"
+
+
 def milliseconds(value: float | None) -> str:
     """A per-task overhead, always in milliseconds: ``2.10 ms``; ``-`` when absent."""
     return "-" if value is None else f"{value * 1e3:.2f} ms"

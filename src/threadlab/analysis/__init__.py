@@ -43,7 +43,7 @@ from threadlab.analysis._summary import (
     summary,
 )
 from threadlab.analysis._verdict import Fact, FactCode, Speedup, gain
-from threadlab.analysis._waits import WAITING, CategoryShare, PointWaits, point_waits
+from threadlab.analysis._waits import WAITING, CategoryShare, PointWaits, observed_waits, point_waits
 from threadlab.worker._kinds import KIND_WORDS, Kind
 
 __all__ = [
@@ -86,6 +86,7 @@ __all__ = [
     "karp_flatt",
     "median_interval",
     "noise_report",
+    "observed_waits",
     "paired_blocks",
     "paired_ratios",
     "percentile",

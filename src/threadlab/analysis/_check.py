@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from threadlab.analysis._summary import summarise
-from threadlab.analysis._waits import PointWaits, point_waits
+from threadlab.analysis._waits import PointWaits, observed_waits
 from threadlab.model import Measurement, Result, Summary
 
 __all__ = [
@@ -42,7 +42,6 @@ __all__ = [
     "ScalingCheck",
     "ScalingDecision",
     "Shortfall",
-    "checked_waits",
     "decide_check",
     "decide_scaling",
     "gil_cause",
@@ -214,16 +213,6 @@ def decide_scaling(
     )
 
 
-def checked_waits(measurement: Measurement) -> PointWaits | None:
-    """Where the checked point's threads spent their time; None where no thread state was read.
-
-    A breakdown asked for and not read (not Linux, /proc unreadable) holds no
-    observations, only notes: the check says nothing of it, as of one not asked for.
-    """
-    waits = point_waits(measurement.samples)
-    return waits if waits is not None and waits.observations else None
-
-
 def decide_check(
     result: Result, *, strategy: str, workers: int, at_least: float, cores: CoreLimits
 ) -> ScalingDecision:
@@ -259,7 +248,7 @@ def decide_check(
         rounds=summary.speedup_rounds if summary else 0,
         cores=cores,
         gil_cause=gil_cause(result, strategy),
-        waits=checked_waits(checked[0]) if checked else None,
+        waits=observed_waits(checked[0]) if checked else None,
         points=points,
     )
 

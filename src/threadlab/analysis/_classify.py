@@ -25,7 +25,7 @@ from threadlab.analysis._group import Group, Measured
 from threadlab.analysis._noise import NoiseReport
 from threadlab.analysis._remedy import Remedy
 from threadlab.analysis._verdict import REAL_GAIN, Fact, FactCode
-from threadlab.analysis._waits import PointWaits, point_waits
+from threadlab.analysis._waits import PointWaits, observed_waits
 from threadlab.model import Measurement
 from threadlab.worker import strategies as strategy_registry
 from threadlab.worker._kinds import Kind
@@ -139,8 +139,8 @@ def thread_waits(group: Group) -> list[tuple[Measured, PointWaits]]:
         (m, waits)
         for m in group.members
         if m.strategy != "sequential" and m.workers >= 2 and own_gil(m.measurement) is False
-        for waits in (point_waits(m.measurement.samples),)
-        if waits is not None and waits.observations
+        for waits in (observed_waits(m.measurement),)
+        if waits is not None
     ]
     return sorted(found, key=lambda pair: (pair[0].workers, pair[0].strategy != "threads"))
 

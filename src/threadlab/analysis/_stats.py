@@ -11,7 +11,7 @@ Two things are computed:
 * :func:`check_stability` reads a :class:`SampleStats` and returns one
   :class:`StabilityWarning` per reason to distrust it, as data: the figures
   judged, the limit crossed and what to do (:class:`Remedy` values), which
-  each front end words its own way (``render/_advice.py``), in the spirit of
+  each front end words its own way (``render/_doubts.py``), in the spirit of
   pyperf's "the benchmark seems to be unstable" checks.
 """
 
@@ -208,7 +208,7 @@ StabilityCode = Literal["high-spread", "few-samples", "short-sample", "outliers"
 class StabilityWarning:
     """One reason to distrust a measurement, with its figures and what to do about it, as data.
 
-    ``render/`` words it (``render._advice.stability_text``).
+    ``render/`` words it (``render._doubts.stability_message`` and ``stability_advice``).
 
     Attributes:
         code: Which check failed: ``"few-samples"``, ``"high-spread"``,

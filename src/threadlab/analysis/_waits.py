@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from threadlab.model import WAIT_CATEGORIES, Sample, WaitLine
+from threadlab.model import WAIT_CATEGORIES, Measurement, Sample, WaitLine
 
 # The categories that are waits; on CPU and runnable (the machine held the core) are not.
 WAITING: tuple[str, ...] = ("gil", "lock", "sleep", "io", "other")
@@ -127,3 +127,14 @@ def point_waits(samples: Iterable[Sample]) -> PointWaits | None:
         observations=sum(waits.observations for waits in measured),
         notes=notes,
     )
+
+
+def observed_waits(measurement: Measurement) -> PointWaits | None:
+    """A point's breakdown of waits where its threads were read; None where they were not.
+
+    A breakdown asked for and not read (not Linux, /proc unreadable) holds no
+    observations, only notes: the verdicts, the check and the plots say nothing
+    of it, as of one not asked for (``--no-waits``).
+    """
+    waits = point_waits(measurement.samples)
+    return waits if waits is not None and waits.observations else None

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 from threadlab._units import milliseconds, rate, seconds
 from threadlab.analysis._pools import task_overhead
-from threadlab.lessons._finding import Finding
+from threadlab.lessons._finding import Finding, cited
 from threadlab.model import Measurement, Spec, Summary
 
 WORKERS = 2
@@ -104,5 +104,4 @@ def cluster_finding(summaries: Sequence[tuple[Measurement, Summary | None]]) -> 
         "is paid once for many tasks, or where the work outgrows one machine; for short tasks on one "
         "machine, a pool of processes costs less."
     )
-    cited = (sleep_pool, sleep_dask, count_pool, count_dask)
-    return Finding(TITLE, text, tuple(found[0].point for found in cited if found is not None))
+    return Finding(TITLE, text, cited(sleep_pool, sleep_dask, count_pool, count_dask))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from threadlab.model import Point
+from threadlab.model import Measurement, Point
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,3 +21,8 @@ class Finding:
     title: str
     text: str
     points: tuple[Point, ...] = ()
+
+
+def cited(*found: tuple[Measurement, object] | None) -> tuple[Point, ...]:
+    """The points a finding cites: each found ``(measurement, summary)``'s, those not found left out."""
+    return tuple(pair[0].point for pair in found if pair is not None)

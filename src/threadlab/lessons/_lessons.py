@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from threadlab._units import percent, ratio, seconds, speedup
 from threadlab.analysis import PointWaits, Speedup, gain, point_waits, without_gil
-from threadlab.lessons._finding import Finding
+from threadlab.lessons._finding import Finding, cited
 from threadlab.model import Measurement, Result, Spec, Summary, WaitLine
 
 MANY_THREADS = 1000
@@ -209,7 +209,7 @@ def _sleep_findings(summaries: Summaries) -> list[Finding]:
                 f"One {duration:g} s sleep",
                 f"took {seconds(one[1].wall_median_s)} (median of {len(one[0].samples)}, "
                 f"{_spread(one[1])}): the cost of one task, and the floor for every sleep below.",
-                (one[0].point,),
+                cited(one),
             )
         )
     if two_seq:
@@ -217,7 +217,7 @@ def _sleep_findings(summaries: Summaries) -> list[Finding]:
             Finding(
                 "Two sleeps in sequence",
                 f"took {seconds(two_seq[1].wall_median_s)}: one after the other, their times add up.",
-                tuple(m.point for m in (one[0] if one else None, two_seq[0]) if m is not None),
+                cited(one, two_seq),
             )
         )
     if two_threads and two_seq:
@@ -227,7 +227,7 @@ def _sleep_findings(summaries: Summaries) -> list[Finding]:
                 f"took {seconds(two_threads[1].wall_median_s)}, {_speedup(two_threads[1])} the throughput of "
                 f"the two in sequence: a sleeping thread releases the GIL, so the other runs meanwhile. "
                 f"Threads help with waiting (I/O).",
-                (two_seq[0].point, two_threads[0].point),
+                cited(two_seq, two_threads),
             )
         )
     if many:
@@ -246,7 +246,7 @@ def _sleep_findings(summaries: Summaries) -> list[Finding]:
                 f"took {seconds(summary.wall_median_s)} (median, {_spread(summary)}), "
                 f"{seconds(over)} over the {duration:g} s ideal{spawn_text}. "
                 f"{MANY_THREADS * duration:g} s of waiting took about {seconds(summary.wall_median_s)}.",
-                tuple(m.point for m in (one[0] if one else None, measurement) if m is not None),
+                cited(one, many),
             )
         )
     return found
@@ -279,7 +279,7 @@ def _cpu_finding(result: Result, summaries: Summaries) -> Finding | None:
         f"threads: {_speedup(t)} sequential (CPU/wall {ratio(t.cpu_per_wall, '')}), "
         f"{verdict}{_gil_wait_words(cpu_threads[0])}. Processes: {_speedup(p)} sequential "
         f"(CPU/wall {ratio(p.cpu_per_wall, '')}): {processes_verdict}",
-        (cpu_seq[0].point, cpu_threads[0].point, cpu_procs[0].point),
+        cited(cpu_seq, cpu_threads, cpu_procs),
     )
 
 
@@ -305,7 +305,7 @@ def _lock_finding(summaries: Summaries) -> Finding | None:
         f"because each thread waits for the lock another holds.{measured} Hold a lock for less time "
         f"or split it; processes would each have a lock of their own, which helps only where it "
         f"guards nothing shared.",
-        (seq[0].point, threads[0].point),
+        cited(seq, threads),
     )
 
 
@@ -327,7 +327,7 @@ def _hash_finding(summaries: Summaries) -> Finding | None:
             "machine line above).",
             None: "the interval is too wide to tell; the machine's speed moved too much during the rounds.",
         }[_gain(h)],
-        (hash_seq[0].point, hash_threads[0].point),
+        cited(hash_seq, hash_threads),
     )
 
 

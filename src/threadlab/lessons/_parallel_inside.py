@@ -15,7 +15,7 @@ says why not otherwise), and its finding only from what was measured.
 from __future__ import annotations
 
 from threadlab.analysis import cores_per_call
-from threadlab.lessons._finding import Finding
+from threadlab.lessons._finding import Finding, cited
 
 # The classic lessons' words for a gain and a speedup, so that every lesson says them alike.
 from threadlab.lessons._lessons import Summaries
@@ -107,5 +107,4 @@ def parallel_inside_finding(summaries: Summaries) -> Finding | None:
             f" Two threads with one BLAS thread each (inner_threads=1), the real alternative: "
             f"{speedup_words(split[1])} — {outcome}"
         )
-    cited = tuple(found[0].point for found in (alone, stacked, split) if found is not None)
-    return Finding(f"A NumPy product ({n}×{n}), already parallel inside", text, cited)
+    return Finding(f"A NumPy product ({n}×{n}), already parallel inside", text, cited(alone, stacked, split))

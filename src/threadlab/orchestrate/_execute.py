@@ -149,8 +149,9 @@ def _execute(
         # Or while a group's workers were being closed, the signal cutting that short.
         end_unended_sessions()
     save()
-    progress.run_done(_run_done(_ended(rounds), len(groups), run_started, interrupted))
-    return Result(spec, environment, _in_order(measured, len(groups)), interrupted, noise, _ended(rounds))
+    ended = _ended(rounds)
+    progress.run_done(_run_done(ended, len(groups), run_started, interrupted))
+    return Result(spec, environment, _in_order(measured, len(groups)), interrupted, noise, ended)
 
 
 def _in_order(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from threadlab._units import elapsed
+from threadlab._units import count, elapsed
 from threadlab.model import Point, Sample
 
 
@@ -68,11 +68,10 @@ class RunDone:
 
     def line(self) -> str:
         """``done: 8 groups, 61 rounds in 48 s``, or ``interrupted: 3 of 8 groups, …``."""
-        groups = f"{self.groups} group{'s' if self.groups != 1 else ''}"
-        rounds = f"{self.rounds} round{'s' if self.rounds != 1 else ''}"
+        rounds = count(self.rounds, "round")
         if self.interrupted:
             return f"interrupted: {self.groups} of {self.of} groups, {rounds} in {elapsed(self.elapsed_s)}"
-        return f"done: {groups}, {rounds} in {elapsed(self.elapsed_s)}"
+        return f"done: {count(self.groups, 'group')}, {rounds} in {elapsed(self.elapsed_s)}"
 
 
 class Progress:

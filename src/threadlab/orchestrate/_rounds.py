@@ -486,9 +486,9 @@ def share_out(
         outcomes.append(measure(number, share(left_s, groups - number - 1, claims), None))
         if outcomes[-1].interrupted:
             return outcomes
-    short = [number for number, outcome in enumerate(outcomes) if short_of_precision(outcome.rounds)]
-    for number in sorted(short, key=lambda n: need_s(outcomes[n])):
-        time_s = max(0.0, min(need_s(outcomes[number]), max_time_s - (clock() - started)))
+    needs = {n: need_s(outcome) for n, outcome in enumerate(outcomes) if short_of_precision(outcome.rounds)}
+    for number in sorted(needs, key=needs.__getitem__):
+        time_s = max(0.0, min(needs[number], max_time_s - (clock() - started)))
         if not worth_resuming(outcomes[number], time_s):
             continue
         outcomes[number] = measure(number, time_s, outcomes[number])

@@ -9,7 +9,7 @@ adds its own (``render/_analysis.py``, ``OPTIONS``).
 
 from __future__ import annotations
 
-from threadlab._units import duration, milliseconds, percent, ratio, speedup
+from threadlab._units import count, duration, milliseconds, percent, ratio, speedup
 from threadlab.analysis import GroupPrecision, Kind, Recommendation, USLFit
 from threadlab.analysis._pools import DaskSplit, SplitAdvice, SplitComparison, TaskOverhead
 from threadlab.analysis._recommend import Choice, Verdict
@@ -52,7 +52,7 @@ def native_words(pool: NativePool | None) -> str:
     """``OpenBLAS, 2 threads``: the busiest native pool a worker had; empty where none is known."""
     if pool is None:
         return ""
-    return f"{pool.name}, {pool.threads} thread{'s' if pool.threads != 1 else ''}"
+    return f"{pool.name}, {count(pool.threads, 'thread')}"
 
 
 def _figure(fact: Fact) -> float:
@@ -163,7 +163,7 @@ def _reason_text(fact: Fact) -> str:
             f"lock guards nothing the workers share"
         )
     assert code is FactCode.SPLIT and fact.speedup is not None, f"{code} is worded"
-    threads = f"{fact.inner} native thread{'s' if fact.inner != 1 else ''}"
+    threads = count(fact.inner, "native thread")
     cited = spread(fact.speedup)
     return f"{fact.point} ×{fact.workers}, {threads} each: {cited} one worker with all its native threads"
 
@@ -318,8 +318,7 @@ def _inside_text(r: Recommendation) -> str:
 
 def _split_words(split: DaskSplit) -> str:
     """``2 processes × 1 thread``."""
-    processes = f"{split.processes} process{'es' if split.processes != 1 else ''}"
-    return f"{processes} × {split.threads} thread{'s' if split.threads != 1 else ''}"
+    return f"{count(split.processes, 'process', 'processes')} × {count(split.threads, 'thread')}"
 
 
 def _split_advice(split: SplitComparison) -> str:

@@ -21,7 +21,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from threadlab._units import elapsed, milliseconds, percent, rate, seconds
+from threadlab._units import count, elapsed, milliseconds, percent, rate, seconds
 from threadlab.analysis import Analysis, GroupPrecision, Remedy, StrategyScaling, USLFit
 from threadlab.analysis._group import MOST_TIME_S
 from threadlab.render._advice import advice_text, fact_text, overhead_text, scheduler_text, split_text
@@ -117,9 +117,9 @@ def _round_up(value: float) -> int:
 def _precision_line(precision: GroupPrecision, more_time: str | None) -> str:
     head = with_python(precision.workload, precision.python) + ": "
     asked = f"(asked ±{percent(precision.precision)})"
-    rounds = f"{precision.rounds} round" + ("" if precision.rounds == 1 else "s")
+    rounds = count(precision.rounds, "round")
     if precision.most_live is not None:
-        live = f"{precision.most_live} live worker" + ("" if precision.most_live == 1 else "s")
+        live = count(precision.most_live, "live worker")
         rounds += f" (at most {live} in the memory budget, {precision.restarts} started afresh)"
     took = elapsed(precision.elapsed_s)
     if precision.reached is not None and precision.reached <= precision.precision:

@@ -12,16 +12,12 @@ command-line option is named here (``render/_analysis.py`` adds each command's).
 
 from __future__ import annotations
 
-from threadlab._units import duration, percent
-from threadlab.analysis._noise import NoiseDoubt, NoiseReport, doubts
+from threadlab._units import count, duration, percent
+from threadlab.analysis._noise import NoiseDoubt, NoiseReport, doubts, noise_report
 from threadlab.analysis._stats import OUTLIER_MADS, OUTLIER_MIN_SHARE, StabilityWarning
+from threadlab.model import Result
 
-__all__ = ["machine_line", "noise_notes", "stability_advice", "stability_message"]
-
-
-def _count(n: int, noun: str) -> str:
-    """``1 sample`` or ``3 samples``."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+__all__ = ["machine_line", "machine_line_of", "noise_notes", "stability_advice", "stability_message"]
 
 
 def stability_message(warning: StabilityWarning) -> str:
@@ -29,7 +25,7 @@ def stability_message(warning: StabilityWarning) -> str:
     judged = warning.judged
     if warning.code == "few-samples":
         return (
-            f"only {_count(judged.n, 'sample')}; at least {warning.limit:g} are needed "
+            f"only {count(judged.n, 'sample')}; at least {warning.limit:g} are needed "
             "to judge how much the timings vary"
         )
     if warning.code == "high-spread" and warning.paired:
@@ -48,11 +44,11 @@ def stability_message(warning: StabilityWarning) -> str:
             f"the median sample took {duration(judged.median)}, under the "
             f"{duration(warning.limit)} that can be timed reliably"
         )
-    count = len(judged.outliers)
+    outliers = len(judged.outliers)
     indices = ", ".join(str(i) for i in judged.outliers)
     return (
-        f"{count} of {_count(judged.n, 'sample')} "
-        f"{'is an outlier (index' if count == 1 else 'are outliers (indices'} "
+        f"{outliers} of {count(judged.n, 'sample')} "
+        f"{'is an outlier (index' if outliers == 1 else 'are outliers (indices'} "
         f"{indices}): more than {OUTLIER_MADS:g} scaled MADs ({duration(warning.limit)}) and "
         f"{OUTLIER_MIN_SHARE:.0%} from the median {duration(judged.median)}"
     )
@@ -80,7 +76,7 @@ def machine_line(report: NoiseReport) -> str:
     ``machine: 2 cores, 1.93 usable in parallel; speed varied 6% over 23 calibrations;
     steal 0.0%; other programs used 0.05 cores; 2400–3000 MHz``
     """
-    machine = f"{report.cores} core" + ("" if report.cores == 1 else "s")
+    machine = count(report.cores, "core")
     if report.capacity is not None:
         machine += f", {report.capacity:.2f} usable in parallel"
         if report.capacity_low:
@@ -96,6 +92,11 @@ def machine_line(report: NoiseReport) -> str:
         low, high = report.cpu_mhz
         parts.append(f"{low:.0f} MHz" if round(low) == round(high) else f"{low:.0f}–{high:.0f} MHz")
     return "machine: " + "; ".join(parts)
+
+
+def machine_line_of(result: Result) -> str | None:
+    """The machine line of the noise readings ``result`` carries; None where it has none."""
+    return None if result.noise is None else machine_line(noise_report(result.noise))
 
 
 def _noise_note(doubt: NoiseDoubt, report: NoiseReport) -> str:

@@ -23,11 +23,10 @@ from collections.abc import Mapping
 from typing import Literal
 
 from threadlab.analysis import python_label
-from threadlab.analysis._noise import noise_report
 from threadlab.analysis._summary import summarise
 from threadlab.model import Result, Summary
 from threadlab.model._json import result_to_json
-from threadlab.render._doubts import machine_line
+from threadlab.render._doubts import machine_line_of
 from threadlab.render._rows import RESULTS_COLUMNS, TEXT_COLUMNS, point_rows
 from threadlab.worker._text import printable
 
@@ -142,7 +141,8 @@ def to_markdown(result: Result) -> str:
     Where the result carries the machine's noise readings (files written
     with rounds), their one line comes first, as a paragraph above the table.
     """
-    lines = [] if result.noise is None else [markdown_cell(machine_line(noise_report(result.noise))), ""]
+    machine = machine_line_of(result)
+    lines = [] if machine is None else [markdown_cell(machine), ""]
     lines += [
         "| " + " | ".join(MARKDOWN_COLUMNS) + " |",
         "| " + " | ".join("---" if c in TEXT_COLUMNS else "---:" for c in MARKDOWN_COLUMNS) + " |",

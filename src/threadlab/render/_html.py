@@ -477,15 +477,15 @@ _WAITS_CAPTION = (
 
 def _waits_plot(named: Sequence[tuple[str, Measurement]], salt: str) -> list[str]:
     """Where each point's threads' time went, for the points of 2+ workers among ``named``."""
-    from threadlab.analysis import point_waits
+    from threadlab.analysis import observed_waits
     from threadlab.render.plots import waits
 
     found = [
         (name, measured)
         for name, measurement in named
         if measurement.point.workers >= 2
-        for measured in (point_waits(measurement.samples),)
-        if measured is not None and measured.observations
+        for measured in (observed_waits(measurement),)
+        if measured is not None
     ]
     if not found:
         return []

@@ -16,9 +16,8 @@ from rich.table import Table
 from rich.text import Text
 
 from threadlab._catalogue import StrategyInfo, WorkloadInfo
-from threadlab.analysis._noise import noise_report
 from threadlab.model import Result
-from threadlab.render._doubts import machine_line
+from threadlab.render._doubts import machine_line_of
 from threadlab.render._rows import RESULTS_COLUMNS, TEXT_COLUMNS, point_names, point_rows
 from threadlab.worker._text import printable
 
@@ -37,9 +36,8 @@ def noise_lines(result: Result) -> list[str]:
 
     Empty for files written before rounds, which carry no noise readings.
     """
-    if result.noise is None:
-        return []
-    return [machine_line(noise_report(result.noise))]
+    line = machine_line_of(result)
+    return [] if line is None else [line]
 
 
 # The results table's columns: the point's number and parameters are left to the exports.

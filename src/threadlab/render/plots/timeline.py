@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from threadlab._units import seconds
+from threadlab._units import count, seconds
 from threadlab.model import Sample
 from threadlab.render.plots._figure import ImageFormat, drawing, image_bytes, new_figure, plain
 from threadlab.render.plots._select import TimelinePanel
@@ -171,18 +171,18 @@ def _panel(axes: Axes, panel: TimelinePanel, palette: Colormap) -> None:
     if not edged:
         axes.set_rasterization_zorder(_RASTER_BELOW)
     axes.axvline(sample.wall_s, color="#444444", linestyle="--", linewidth=1)
-    count = len(used)
+    rows = len(used)
     # Upright beside the line, in the room after the last task, clear of the title.
     axes.text(
-        sample.wall_s, count - 0.4, " end of sample", fontsize=7, color="#444444", rotation=90, va="bottom"
+        sample.wall_s, rows - 0.4, " end of sample", fontsize=7, color="#444444", rotation=90, va="bottom"
     )
-    if count <= _LABELLED_ROWS:
-        axes.set_yticks(range(count), [plain(name) for name in _row_names([spans.workers[w] for w in used])])
+    if rows <= _LABELLED_ROWS:
+        axes.set_yticks(range(rows), [plain(name) for name in _row_names([spans.workers[w] for w in used])])
     else:
         axes.set_yticks([])
-    axes.set_ylim(count - 0.4, -0.6)
+    axes.set_ylim(rows - 0.4, -0.6)
     axes.grid(axis="y", visible=False)
-    axes.set_ylabel(f"{count} worker{'s' if count != 1 else ''}")
+    axes.set_ylabel(count(rows, "worker"))
     axes.set_title(plain(_title(panel)), loc="left")
     extra = []
     failed = len(groups["failed"][0])
