@@ -753,6 +753,21 @@ def test_a_short_run_still_has_eight_blocks_to_count() -> None:
     assert len(paired_blocks(mine, base)) >= 8
 
 
+def test_a_pause_between_two_passes_parts_their_blocks_without_widening_them() -> None:
+    # 16 rounds, one every 0.5 s, then a pause of 30 s (the other groups' turn), then 8 more.
+    starts = [1000.0 + 0.5 * r for r in range(16)] + [1037.5 + 0.5 * r for r in range(8)]
+    base = [timed(10.0, r, start) for r, start in enumerate(starts)]
+    mine = [timed(20.0, r, start + 0.25) for r, start in enumerate(starts)]
+
+    blocks = paired_blocks(mine, base)
+
+    # The rounds' own span is 7.5 s + 2 s (the pause, as one block's length) + 3.5 s = 13 s:
+    # blocks of 13 / 8 = 1.625 s, and none across the pause. Spanned 41 s, with the pause whole,
+    # the blocks were 2 s wide: 6 of them, whose interval is the range of their medians.
+    assert [len(block) for block in blocks] == [4, 3, 3, 3, 3, 1, 3, 3, 1]
+    assert sum(len(block) for block in blocks[:5]) == 16
+
+
 def test_the_interval_counts_phases_not_rounds() -> None:
     # Two phases of the machine: 1.6× in the first half, 2.0× in the second, 5 blocks each,
     # 4 rounds a block, and a little jitter inside each phase.
