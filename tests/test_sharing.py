@@ -66,9 +66,12 @@ class Clock:
 Plan = dict[tuple[int, bool], tuple[float | None, GroupOutcome]]
 
 
-def shared(groups: int, max_time_s: float, plan: Plan) -> tuple[list[tuple[int, float, bool]], Clock]:
+def shared(
+    groups: int, max_time_s: float, plan: Plan, weights: Sequence[float] | None = None
+) -> tuple[list[tuple[int, float, bool]], Clock]:
     """``share_out`` over synthetic groups: ``plan`` maps (group, resumed) to the seconds it spends
-    (None: all it is given) and its outcome. Returns the calls made and the clock."""
+    (None: all it is given) and its outcome; ``weights`` their parts. Returns the calls made and
+    the clock."""
     clock = Clock()
     calls: list[tuple[int, float, bool]] = []
 
@@ -78,7 +81,7 @@ def shared(groups: int, max_time_s: float, plan: Plan) -> tuple[list[tuple[int, 
         clock.now += time_s if spends is None else spends
         return result
 
-    share_out(groups, max_time_s, measure, clock)
+    share_out(groups, max_time_s, measure, clock, weights)
     return calls, clock
 
 
@@ -230,3 +233,22 @@ def test_a_resumed_group_numbers_its_rounds_on_and_starts_its_parked_workers_afr
     assert [len(m.samples) for m in again.measurements] == [4] * len(points)
     assert [s.starts for s in made] == [2] * len(points)
     assert live[0] == 0, "a worker was left running"
+
+
+def test_a_group_given_more_parts_takes_them_and_its_claim_holds_as_many() -> None:
+    # The tour's shape: the seed's CPU lesson of 4 parts between two groups of one part each.
+    plan: Plan = {
+        (0, False): (6.0, outcome(elapsed_s=5.0, spent_s=6.0, time_s=3.0, reached=0.01, ended="precise")),
+        (1, False): (None, outcome(rounds=20, elapsed_s=9.2, spent_s=9.6, time_s=9.6, reached=0.12)),
+        (2, False): (1.0, outcome(elapsed_s=1.0, spent_s=1.0, time_s=0.48, reached=0.0, ended="precise")),
+        (1, True): (None, outcome(rounds=20, elapsed_s=12.0, spent_s=14.0, time_s=1.92, reached=0.09)),
+    }
+    calls, clock = shared(3, 18.0, plan, weights=[1.0, 4.0, 1.0])
+    # 18 s in 6 parts: 3 s for the first, which takes 6 s; of the 12 s left, 4 parts of 5 go to the
+    # second: 9.6 s. It ends short at ±12%, so the last shares the 2.4 s left with its 4-part claim
+    # (0.48 s), takes 1 s, and the 1.4 s left go back to the second group (they buy its 0.4 s of
+    # start-ups and two rounds of 0.46 s).
+    assert calls == [(0, 3.0, False), (1, 9.6, False), (2, 0.48, False), (1, 1.4, True)]
+    assert clock.now - 100.0 == pytest.approx(18.0)
+    assert share(10.0, after=1.0, weight=4.0) == pytest.approx(8.0)
+    assert share(10.0, after=1.0, claims=8.0) == pytest.approx(1.0)

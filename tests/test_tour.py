@@ -25,11 +25,13 @@ from cli_runner import threadlab_cli
 from conftest import NO_OTHER_PYTHON, OTHER_PYTHON
 from threadlab import Interpreter, Measurement, Point, Result, Rounds, Sample, SpecError
 from threadlab.analysis import Speedup, analyse, gain, summarise
-from threadlab.lessons import Finding, LessonPython, findings, lesson_pythons, tour_spec
+from threadlab.lessons import Finding, LessonPython, findings, lesson_parts, lesson_pythons, tour_spec
 from threadlab.lessons._cluster import TITLE as CLUSTER_TITLE
+from threadlab.lessons._lessons import CPU_LESSON_PARTS
 from threadlab.lessons._tour import LESSON_PRECISION
 from threadlab.lessons._which_python import ITERATIONS, which_python_finding
 from threadlab.orchestrate._plan import plan
+from threadlab.orchestrate._rounds import group_points
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -84,7 +86,7 @@ def test_the_full_tour_is_bigger_and_max_time_overrides_the_sizes() -> None:
     full = tour_spec(False, sys.executable)
     short = tour_spec(False, sys.executable, max_time_s=2.5)
 
-    assert full.max_time_s == 48.0
+    assert full.max_time_s == 44.0
     assert [dict(part.params) for part in full.parts] == [
         {"duration": 0.5},
         {"duration": 0.5},
@@ -100,6 +102,24 @@ def test_the_full_tour_is_bigger_and_max_time_overrides_the_sizes() -> None:
     assert [part.repeat for part in full.parts] == [3, 3, 9, 3, 9, 9, 9]
     assert short.max_time_s == 2.5
     assert short.parts == full.parts
+
+
+def test_the_seeds_cpu_lesson_takes_more_parts_of_the_tours_time_than_the_other_lessons() -> None:
+    for quick in (True, False):
+        groups = group_points(plan(tour_spec(quick, sys.executable)))
+        parts = lesson_parts(quick)
+
+        assert [(group[0].workload, parts(group)) for group in groups] == [
+            ("sleep", 1.0),
+            ("count", CPU_LESSON_PARTS),
+            ("locked", 1.0),
+            ("hash", 1.0),
+            ("matmul", 1.0),
+        ]
+    # The "which Python" lesson's count loop is a lesson of its own, of one part.
+    other = Point("count", "threads", 2, 2, params={"iterations": ITERATIONS[False]})
+    assert lesson_parts(False)([other]) == 1.0
+    assert CPU_LESSON_PARTS > 1.0
 
 
 def test_the_tour_aims_for_the_widest_interval_that_always_tells_a_gain_from_none() -> None:

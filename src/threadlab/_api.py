@@ -696,7 +696,7 @@ def tour(
         report: also write the self-contained HTML report beside ``out``
             (``threadlab-tour.html`` for ``threadlab-tour.json``).
         max_time: seconds of rounds the lessons share, instead of their
-            sizes' own (10 s quick, 48 s full); a shorter tour for a test or
+            sizes' own (10 s quick, 44 s full); a shorter tour for a test or
             a demo. The fewest rounds (3) are taken whatever it is.
         progress: told of each point's start, each sample, each round, and
             of notes (a Python left out). None: in a Jupyter notebook, the
@@ -750,7 +750,7 @@ def _tour(
 ) -> TourResult:
     """``tour``, its results file's lock taken: chosen, measured, analysed once, told, reported."""
     from threadlab.analysis import analyse
-    from threadlab.lessons import LessonPython, findings, lesson_pythons, tour_spec
+    from threadlab.lessons import LessonPython, findings, lesson_parts, lesson_pythons, tour_spec
     from threadlab.orchestrate._discover import discover
     from threadlab.orchestrate._plan import plan
     from threadlab.orchestrate._select import select
@@ -777,7 +777,13 @@ def _tour(
     for line in notes:
         progress.note(line)
     result = execute(
-        spec, writer=writer, points=points, progress=progress, memory_budget=memory_budget, waits=waits
+        spec,
+        writer=writer,
+        points=points,
+        progress=progress,
+        memory_budget=memory_budget,
+        waits=waits,
+        weigh=lesson_parts(quick),
     )
     analysis = analyse(result)
     told = tuple(findings(result))

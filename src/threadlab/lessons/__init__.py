@@ -7,7 +7,8 @@ this package with ``orchestrate`` and ``render``: nothing here imports them.
 """
 
 from threadlab.lessons._finding import Finding
+from threadlab.lessons._lessons import lesson_parts
 from threadlab.lessons._tour import findings, tour_spec
 from threadlab.lessons._which_python import LessonPython, lesson_pythons
 
-__all__ = ["Finding", "LessonPython", "findings", "lesson_pythons", "tour_spec"]
+__all__ = ["Finding", "LessonPython", "findings", "lesson_parts", "lesson_pythons", "tour_spec"]

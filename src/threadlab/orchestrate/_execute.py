@@ -40,12 +40,13 @@ def execute(
     deadline: float | None = None,
     memory_budget: int | None = None,
     waits: bool = True,
+    weigh: Callable[[Sequence[Point]], float] | None = None,
 ) -> Result:
     """Measure every point of ``spec`` in interleaved rounds, group by group, saving after every round.
 
     Each group (every strategy, worker count, task count and Python of one
     workload and its parameters) gets an equal part of the time left of
-    ``spec.max_time_s`` when it starts, beside the groups after it and those
+    ``spec.max_time_s`` when it starts (or the parts ``weigh`` gives it), beside the groups after it and those
     before it still short of their precision, and its rounds go on until every
     point's speedup interval is within ``spec.precision`` or that share is
     spent (never fewer rounds than its points' ``repeat``). The groups that
@@ -68,6 +69,7 @@ def execute(
         memory_budget: bytes each group's live workers may hold
             (``measure_group``); None: a worker per point, all alive.
         waits: False leaves out the breakdown of where the threads' time went.
+        weigh: a group's parts of the time, from its points (``share_out``); None: one each.
 
     Raises:
         SpecError: the spec is refused (before any work starts).
@@ -78,7 +80,9 @@ def execute(
         points = plan(spec, notes)
         for line in notes:
             progress.note(line)
-    return _execute(spec, writer, tuple(points), progress, retire_below, deadline, memory_budget, waits)
+    return _execute(
+        spec, writer, tuple(points), progress, retire_below, deadline, memory_budget, waits, weigh
+    )
 
 
 def _execute(
@@ -90,6 +94,7 @@ def _execute(
     deadline: float | None = None,
     memory_budget: int | None = None,
     waits: bool = True,
+    weigh: Callable[[Sequence[Point]], float] | None = None,
 ) -> Result:
     """``execute``'s rounds, group by group (``share_out``), saved through ``writer`` (if any) after each."""
     environment = Environment(**environment_info())
@@ -140,7 +145,9 @@ def _execute(
         # no group goes on past the command's deadline (a fresh worker there would be cut short).
         left_s = spec.max_time_s - (time.perf_counter() - run_started)
         left_s = left_s if deadline is None else min(left_s, deadline - time.perf_counter())
-        interrupted = any(o.interrupted for o in share_out(len(groups), left_s, measure))
+        weights = None if weigh is None else [weigh(group) for group in groups]
+        shared = share_out(len(groups), left_s, measure, weights=weights)
+        interrupted = any(outcome.interrupted for outcome in shared)
         # Past the deadline, the closing capacity probe (0.15 s idle, 0.85 s measured on this
         # busy 2-core machine) would only overrun the budget further.
         noise = monitor.finish(probe=deadline is None or time.perf_counter() < deadline)

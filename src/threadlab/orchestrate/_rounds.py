@@ -392,20 +392,20 @@ def short_of_precision(rounds: Rounds) -> bool:
     return rounds.ended == "time" and (rounds.reached is None or rounds.reached > rounds.precision)
 
 
-def share(left_s: float, after: int, claims: int = 0) -> float:
-    """A group's seconds of the ``left_s`` left: an equal part among itself, the ``after`` groups
-    to be measured after it, and the ``claims``: the groups measured before it that ended short
-    of their precision, each holding back a part for its second pass (``share_out``).
+def share(left_s: float, after: float, claims: float = 0.0, weight: float = 1.0) -> float:
+    """A group's seconds of the ``left_s`` left: its ``weight`` in parts, beside the parts of the
+    groups to be measured after it (``after``) and the ``claims`` of those measured before it that
+    ended short of their precision, each holding back its part for its second pass (``share_out``).
 
-    Equal parts, not parts by points: what lets a CPU-bound group end precise is the span of its
-    rounds in time (its interval counts blocks of at most 2 s, ``analysis.block_interval``, and
-    the stopping rule waits for ``AGREEING_SPAN_S`` or ``MIN_SPAN_S`` of them), whatever its
-    points. By points, the full tour's "which Python" group (11 points) took 11/29 of its time
-    and the seed's CPU lesson (3 points) 2.9 s of 40: too short a span to tell threads from
-    sequential (±17.9%). Work that waits settles in a few rounds, and leaves the rest of its
-    part to the groups after it.
+    Parts are counted by group, one each unless a group is given more, not by points: what lets a
+    CPU-bound group end precise is the span of its rounds in time (its interval counts blocks of at
+    most 2 s, ``analysis.block_interval``, and the stopping rule waits for ``AGREEING_SPAN_S`` or
+    ``MIN_SPAN_S`` of them), whatever its points. By points, the full tour's "which Python" group
+    (11 points) took 11/29 of its time and the seed's CPU lesson (3 points) 2.9 s of 40: too short
+    a span to tell threads from sequential (±17.9%). Work that waits settles in a few rounds, and
+    leaves the rest of its part to the groups after it.
     """
-    return max(0.0, left_s / (1 + after + claims))
+    return max(0.0, left_s * weight / (weight + after + claims))
 
 
 def _before_rounds_s(outcome: GroupOutcome) -> float:
@@ -449,8 +449,12 @@ def share_out(
     max_time_s: float,
     measure: MeasureGroup,
     clock: Callable[[], float] = time.perf_counter,
+    weights: Sequence[float] | None = None,
 ) -> list[GroupOutcome]:
     """Measure every group in its ``share`` of ``max_time_s``, then give the time left to the short ones.
+
+    A group's share is an equal part of the time left, or as many parts as its ``weights`` say:
+    the tour gives its seed's CPU lesson more (``lessons.tour_weights``).
 
     A group that reaches its precision early stops taking rounds, and the
     groups after it share what it left. One that ran out of time short of
@@ -474,16 +478,20 @@ def share_out(
         max_time_s: the seconds every group's rounds share.
         measure: measures one group in the seconds it is given (``MeasureGroup``).
         clock: seconds, as ``time.perf_counter``.
+        weights: each group's parts of the time, in the groups' order (None: one part each).
+            A group's claim, once it has ended short, is as many parts as its weight.
 
     Returns:
         Each group's last outcome, in the groups' order; fewer where Ctrl-C cut the run.
     """
+    parts = [1.0] * groups if weights is None else list(weights)
     started = clock()
     outcomes: list[GroupOutcome] = []
     for number in range(groups):
-        claims = sum(1 for outcome in outcomes if short_of_precision(outcome.rounds))
+        claims = sum(parts[n] for n, outcome in enumerate(outcomes) if short_of_precision(outcome.rounds))
         left_s = max_time_s - (clock() - started)
-        outcomes.append(measure(number, share(left_s, groups - number - 1, claims), None))
+        given_s = share(left_s, sum(parts[number + 1 : groups]), claims, parts[number])
+        outcomes.append(measure(number, given_s, None))
         if outcomes[-1].interrupted:
             return outcomes
     needs = {n: need_s(outcome) for n, outcome in enumerate(outcomes) if short_of_precision(outcome.rounds)}
