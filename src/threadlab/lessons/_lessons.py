@@ -81,12 +81,13 @@ def sizes(quick: bool) -> Sizes:
     # in about the time of one; two in sequence take twice one), and their fewest rounds cost
     # half: at 1 s, a round of the 4 sleep points took 5.2 s and their 3 rounds 15.5 s of the
     # full tour's 40, where the CPU lesson got 2.9 s and ended at ±17.9% (issue 21).
-    # 44 s of rounds: the fewest rounds of its 7 groups took about 32-37 s and the whole tour
-    # 52 s at 40 s and at 45 s of rounds (full tours here, load 1-2.5); with the CPU lesson's
+    # 42 s of rounds: the fewest rounds of its 7 groups took about 32-37 s and the whole tour
+    # 52 s at 40 s and at 45 s of rounds (full tours here, load 1-2.5). With the CPU lesson's
     # parts (CPU_LESSON_PARTS), tours of 48 s of rounds took 58.0-60.0 s end to end, and of
-    # 44 s 52.6-56.0 s (benchmarks/bench_tour.py): the groups after it take their fewest rounds
-    # whatever is left, and the report's 40 plots take about 6 s. What is left after the groups'
-    # first passes goes to those still short of ±10%, the nearest first (share_out).
+    # 44 s 53.3-59.4 s (benchmarks/bench_tour.py, six runs, load 0.9-1.8): the groups after it
+    # take their fewest rounds whatever is left, and the report's 40 plots take 6-7 s. What is
+    # left after the groups' first passes goes to those still short of ±10%, the nearest first
+    # (share_out).
     return Sizes(
         duration=0.5,
         iterations=3 * 10**6,
@@ -95,7 +96,7 @@ def sizes(quick: bool) -> Sizes:
         repeat=3,
         cpu_repeat=9,
         warmup=1,
-        max_time_s=44.0,
+        max_time_s=42.0,
     )
 
 
