@@ -37,8 +37,8 @@ from threadlab import (
     TaskSpans,
     load_result,
     save_result,
+    workloads,
 )
-from threadlab._catalogue import workloads
 from threadlab.analysis import (
     Analysis,
     Fact,
@@ -53,7 +53,7 @@ from threadlab.analysis import (
     relative_half_width,
 )
 from threadlab.model import NativePool, RoundsEnd, Status
-from threadlab.render._advice import advice_text, fact_text
+from threadlab.render import advice_text, fact_text
 from threadlab.render._analysis import (
     OPTIONS,
     advice_renderables,

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from threadlab.analysis._remedy import Remedy
+from threadlab.analysis import Remedy, SampleStats, check_stability, describe
 from threadlab.analysis._scaling import (
     ScalingPoint,
     USLFit,
@@ -23,7 +23,6 @@ from threadlab.analysis._scaling import (
     scaling_table,
     usl_throughput,
 )
-from threadlab.analysis._stats import SampleStats, check_stability, describe
 from threadlab.render._doubts import stability_advice, stability_message
 
 # ---------------------------------------------------------------------------

@@ -21,7 +21,7 @@ import pytest
 
 import threadlab
 from cli_runner import threadlab_cli
-from threadlab._errors import SpecError
+from threadlab import SpecError
 from threadlab.orchestrate import _plan, _runner
 from threadlab.worker import workloads as workload_registry
 from threadlab.worker._params import Param

@@ -15,7 +15,7 @@ import pytest
 import threadlab
 from cli_runner import threadlab_cli
 from conftest import is_running, needs_proc, one_point
-from threadlab._errors import SpecError
+from threadlab import SpecError
 from threadlab.analysis import speedup
 from threadlab.model import Point, Sample
 from threadlab.orchestrate._plan import WORKER_BYTES, WORKER_START_S, check_size, parse_size, point_bytes

@@ -19,9 +19,8 @@ import pytest
 import threadlab
 from threadlab import SpecError, load_result
 from threadlab._api import ScalingOptions
-from threadlab.analysis import point_waits
+from threadlab.analysis import observed_waits, point_waits
 from threadlab.analysis._check import CoreLimits, decide_scaling
-from threadlab.analysis._waits import observed_waits
 from threadlab.model import Sample, WaitLine, Waits
 from threadlab.orchestrate import _check
 from threadlab.orchestrate._check import cgroup_quota

@@ -30,7 +30,7 @@ from threadlab.model import Measurement, NativePool, NativeThreads, Point, Resul
 from threadlab.model._json import result_from_json, result_to_json
 from threadlab.orchestrate import _advise
 from threadlab.orchestrate._plan import plan
-from threadlab.render._advice import advice_text, fact_text
+from threadlab.render import advice_text, fact_text
 from threadlab.worker import _native, workloads
 from threadlab.worker._native import INNER_THREADS, THREAD_VARIABLES
 from threadlab.worker._schema import NATIVE_FIELDS, NATIVE_POOL_FIELDS

@@ -18,10 +18,18 @@ import pytest
 
 import threadlab
 from conftest import measure, one_point, target
-from threadlab import Environment, Interpreter, Measurement, Point, Result, Sample, Spec, TaskSpans
-from threadlab._errors import ResultsFileError
-from threadlab.analysis import Kind, analyse
-from threadlab.analysis._classify import Classification
+from threadlab import (
+    Environment,
+    Interpreter,
+    Measurement,
+    Point,
+    Result,
+    ResultsFileError,
+    Sample,
+    Spec,
+    TaskSpans,
+)
+from threadlab.analysis import Classification, Kind, analyse
 from threadlab.analysis._group import groups
 from threadlab.analysis._pools import (
     DaskSplit,

@@ -46,10 +46,13 @@ from threadlab.analysis import (
     Analysis,
     GroupPrecision,
     analyse,
+    baseline_of,
+    block_interval,
     describe,
     noise_report,
+    paired_blocks,
+    summarise,
 )
-from threadlab.analysis._summary import baseline_of, block_interval, paired_blocks, summarise
 from threadlab.model import Measurement, PointError, Summary, TaskSpans
 from threadlab.model._json import result_from_json, result_to_json
 from threadlab.render import _export, machine_line, plots

@@ -31,8 +31,7 @@ from threadlab import Result, load_result
 from threadlab.analysis import analyse, noise_report, summarise
 from threadlab.cli import main
 from threadlab.lessons import Finding
-from threadlab.render import machine_line
-from threadlab.render._advice import advice_text
+from threadlab.render import advice_text, machine_line
 from threadlab.render._analysis import precision_lines
 from threadlab.render._html import Lesson, html_report
 from threadlab.render._rows import summary_cells

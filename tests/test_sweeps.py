@@ -13,8 +13,7 @@ import pytest
 from cli_runner import threadlab_cli
 from conftest import target
 from test_analysis import measured, result_of
-from threadlab import Spec
-from threadlab._errors import SpecError
+from threadlab import Spec, SpecError
 from threadlab.analysis import analyse
 from threadlab.analysis._group import groups
 from threadlab.model import Measurement, Point, Swept

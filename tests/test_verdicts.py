@@ -20,11 +20,10 @@ from test_analysis import measured, result_of
 from test_render import matches_expected, render
 from test_tour import ENVIRONMENT
 from threadlab import Interpreter, Measurement, Point, Result, Sample, load_result
-from threadlab.analysis import Kind, Verdict, analyse
-from threadlab.analysis._verdict import FactCode
+from threadlab.analysis import FactCode, Kind, Verdict, analyse
 from threadlab.lessons import findings, tour_spec
 from threadlab.model import WaitLine, Waits
-from threadlab.render._advice import advice_text, fact_text
+from threadlab.render import advice_text, fact_text
 from threadlab.render._waits import waits_renderables
 
 DATA = Path(__file__).parent / "data"

@@ -20,7 +20,7 @@ import pytest
 
 from cli_runner import threadlab_cli
 from test_render import matches_expected, render
-from threadlab._errors import ResultsFileError
+from threadlab import ResultsFileError
 from threadlab.analysis import PointWaits, point_waits
 from threadlab.model import Sample, WaitLine, Waits
 from threadlab.model._json import plain, sample_from_json
