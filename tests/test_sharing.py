@@ -252,3 +252,10 @@ def test_a_group_given_more_parts_takes_them_and_its_claim_holds_as_many() -> No
     assert clock.now - 100.0 == pytest.approx(18.0)
     assert share(10.0, after=1.0, weight=4.0) == pytest.approx(8.0)
     assert share(10.0, after=1.0, claims=8.0) == pytest.approx(1.0)
+
+
+def test_weights_are_one_above_zero_per_group() -> None:
+    with pytest.raises(ValueError, match="one weight above 0 per group"):
+        shared(2, 10.0, {}, weights=[1.0])
+    with pytest.raises(ValueError, match="one weight above 0 per group"):
+        shared(2, 10.0, {}, weights=[1.0, 0.0])

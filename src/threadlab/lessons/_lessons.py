@@ -108,7 +108,7 @@ def sizes(quick: bool) -> Sizes:
 # ended at ±31% and ±58%. The others need little of theirs: the sleeps, the lock and sha256
 # settle in their fewest rounds, and the NumPy, "which Python" and cluster lessons took their
 # fewest rounds or little more in every full tour. Seven parts give it 7/12 of what is left
-# after the sleeps (about 20 s).
+# after the sleeps (about 19 s of the 42).
 CPU_LESSON_PARTS = 7.0
 
 

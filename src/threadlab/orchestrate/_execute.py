@@ -46,8 +46,9 @@ def execute(
 
     Each group (every strategy, worker count, task count and Python of one
     workload and its parameters) gets an equal part of the time left of
-    ``spec.max_time_s`` when it starts (or the parts ``weigh`` gives it), beside the groups after it and those
-    before it still short of their precision, and its rounds go on until every
+    ``spec.max_time_s`` when it starts (or the parts ``weigh`` gives it),
+    beside the groups after it and those before it still short of their
+    precision, and its rounds go on until every
     point's speedup interval is within ``spec.precision`` or that share is
     spent (never fewer rounds than its points' ``repeat``). The groups that
     ran out of time short of their precision then share what is left

@@ -485,6 +485,8 @@ def share_out(
         Each group's last outcome, in the groups' order; fewer where Ctrl-C cut the run.
     """
     parts = [1.0] * groups if weights is None else list(weights)
+    if len(parts) != groups or not all(part > 0 for part in parts):
+        raise ValueError(f"share_out needs one weight above 0 per group, {groups} in all; got {parts}")
     started = clock()
     outcomes: list[GroupOutcome] = []
     for number in range(groups):
