@@ -146,9 +146,8 @@ def _execute(
         # no group goes on past the command's deadline (a fresh worker there would be cut short).
         left_s = spec.max_time_s - (time.perf_counter() - run_started)
         left_s = left_s if deadline is None else min(left_s, deadline - time.perf_counter())
-        weights = None if weigh is None else [weigh(group) for group in groups]
-        shared = share_out(len(groups), left_s, measure, weights=weights)
-        interrupted = any(outcome.interrupted for outcome in shared)
+        parts = None if weigh is None else [weigh(group) for group in groups]
+        interrupted = any(o.interrupted for o in share_out(len(groups), left_s, measure, weights=parts))
         # Past the deadline, the closing capacity probe (0.15 s idle, 0.85 s measured on this
         # busy 2-core machine) would only overrun the budget further.
         noise = monitor.finish(probe=deadline is None or time.perf_counter() < deadline)
@@ -157,9 +156,8 @@ def _execute(
         # Or while a group's workers were being closed, the signal cutting that short.
         end_unended_sessions()
     save()
-    ended = _ended(rounds)
-    progress.run_done(_run_done(ended, len(groups), run_started, interrupted))
-    return Result(spec, environment, _in_order(measured, len(groups)), interrupted, noise, ended)
+    progress.run_done(_run_done(_ended(rounds), len(groups), run_started, interrupted))
+    return Result(spec, environment, _in_order(measured, len(groups)), interrupted, noise, _ended(rounds))
 
 
 def _in_order(
