@@ -48,7 +48,7 @@ from threadlab.orchestrate import _discover, _strategies
 from threadlab.orchestrate._discover import cache_file, describe, describe_all, discover, this_interpreter
 from threadlab.orchestrate._plan import plan
 from threadlab.orchestrate._runner import worker_command, worker_env
-from threadlab.orchestrate._select import check_gil, newest_per_minor, select
+from threadlab.orchestrate._select import check_gil, select
 from threadlab.render import advice_text, fact_text
 from threadlab.worker import strategies
 
@@ -809,25 +809,8 @@ def test_gil_off_keeps_the_gil_builds_and_notes_them() -> None:
         check_gil([gil_build], "off", [])
 
 
-# ── choosing Pythons to compare, and the command ─────────────────────────────
-# (the tour's "which Python" lesson is tested in tests/test_tour.py)
-
-
-def test_newest_per_minor_keeps_the_newest_of_each_minor_version_free_threaded_first() -> None:
-    def found(version: str, free: bool = False, host: bool = True) -> FoundInterpreter:
-        return FoundInterpreter(
-            f"/p/{version}{'t' if free else ''}",
-            "pyenv",
-            version=version,
-            free_threaded=free,
-            worker_problem=None if host else "threadlab's worker needs Python 3.9 or later",
-        )
-
-    pythons = [found("3.12.1"), found("3.12.4"), found("3.13.0"), found("3.13.1", free=True)]
-    pythons += [found("3.11.7"), found("3.8.18", host=False)]
-
-    assert [p.label() for p in newest_per_minor(pythons, 10)] == ["3.13.1t", "3.13.0", "3.12.4", "3.11.7"]
-    assert [p.label() for p in newest_per_minor(pythons, 2)] == ["3.13.1t", "3.13.0"]
+# ── the interpreters command ─────────────────────────────────────────────────
+# (choosing the Pythons the tour's "which Python" lesson compares: tests/test_tour.py)
 
 
 def test_the_interpreters_command_lists_only_the_python_given(

@@ -225,17 +225,3 @@ def check_gil(hosts: Sequence[FoundInterpreter], gil: Gil, notes: list[str]) -> 
             if not found.free_threaded:
                 notes.append(f"GIL off: Python {found.label()} is built with the GIL and keeps it")
     return [gil if found.free_threaded else "default" for found in hosts]
-
-
-def newest_per_minor(found: Sequence[FoundInterpreter], most: int) -> list[FoundInterpreter]:
-    """At most ``most`` interpreters that can run the worker: the newest of each minor
-    version, free-threaded builds first, then newest versions first."""
-    best: dict[tuple[tuple[int, ...], bool], FoundInterpreter] = {}
-    for interpreter in found:
-        if not interpreter.can_host:
-            continue
-        key = (interpreter.version_key[:2], interpreter.free_threaded)
-        if key not in best or interpreter.version_key > best[key].version_key:
-            best[key] = interpreter
-    ordered = sorted(best.values(), key=lambda f: (not f.free_threaded, [-n for n in f.version_key]))
-    return ordered[:most]
