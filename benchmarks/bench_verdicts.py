@@ -34,8 +34,8 @@ from pathlib import Path
 import _common
 
 import threadlab
-from threadlab.analysis import Recommendation, noise_report
-from threadlab.render import advice_text, machine_line
+from threadlab.analysis import Recommendation
+from threadlab.render import advice_text, machine_line_of
 
 ITERATIONS = 3_000_000
 # Where the threads' interval must reach, and the gain none of them may claim.
@@ -58,7 +58,7 @@ def _threads_interval(result: threadlab.Result) -> tuple[float, float] | None:
 
 
 def _noise(result: threadlab.Result) -> str:
-    return machine_line(noise_report(result.noise)) if result.noise is not None else "-"
+    return machine_line_of(result) or "-"
 
 
 def _runs(strategies: str, expected: str, runs: int, python: str | None) -> list[_common.Verdict]:

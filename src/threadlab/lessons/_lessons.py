@@ -120,7 +120,7 @@ def lesson_parts(quick: bool) -> Callable[[Sequence[Point]], float]:
     def parts(group: Sequence[Point]) -> float:
         first = group[0]
         cpu_lesson = first.workload == "count" and first.params.get("iterations") == iterations
-        return CPU_LESSON_PARTS if cpu_lesson and first.gil == "default" else 1.0
+        return CPU_LESSON_PARTS if cpu_lesson else 1.0
 
     return parts
 

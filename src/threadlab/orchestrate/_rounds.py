@@ -454,7 +454,7 @@ def share_out(
     """Measure every group in its ``share`` of ``max_time_s``, then give the time left to the short ones.
 
     A group's share is an equal part of the time left, or as many parts as its ``weights`` say:
-    the tour gives its seed's CPU lesson more (``lessons.tour_weights``).
+    the tour gives its seed's CPU lesson more (``lessons.lesson_parts``).
 
     A group that reaches its precision early stops taking rounds, and the
     groups after it share what it left. One that ran out of time short of
