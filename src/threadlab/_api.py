@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from threadlab.analysis._check import ScalingCheck
     from threadlab.analysis._compare import Comparison, PointChange
     from threadlab.lessons import Finding
+    from threadlab.orchestrate._select import Selection
     from threadlab.orchestrate._store import ResultsWriter
     from threadlab.render._html import Lesson
 
@@ -118,9 +119,18 @@ def _names(value: str | Sequence[str]) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else tuple(value)
 
 
-def _pythons(python: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None) -> list[str]:
+def _selected(
+    python: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None, progress: Progress
+) -> Selection:
+    """The Pythons ``python`` names (refused before any work where it names none that can run
+    the worker), each one left out told to ``progress`` as a note."""
+    from threadlab.orchestrate._select import select
+
     given = [python] if isinstance(python, (str, os.PathLike)) else list(python or [])
-    return [os.fspath(p) for p in given]
+    selection = select([os.fspath(p) for p in given], option="python")
+    for line in selection.skipped:
+        progress.note(line)
+    return selection
 
 
 def _shown(value: object) -> str:
@@ -321,7 +331,7 @@ def run(
         [1.0, 1.0, 1.0, 2.0]
     """
     from threadlab.orchestrate._plan import check_size, plan
-    from threadlab.orchestrate._select import parse_gil, select
+    from threadlab.orchestrate._select import parse_gil
 
     _refuse_nested("run")
     _check_seconds("max_time", max_time)
@@ -329,9 +339,7 @@ def run(
     progress = _progress_or_cell(progress)
     counts = (workers,) if isinstance(workers, int) else tuple(workers)
     names = _names(strategies)
-    selection = select(_pythons(python), option="python")
-    for line in selection.skipped:
-        progress.note(line)
+    selection = _selected(python, progress)
     executables = selection.executables
     try:
         spec = Spec(
@@ -443,7 +451,7 @@ def advise(
     import json
 
     from threadlab.orchestrate._advise import advise_pythons, target_of
-    from threadlab.orchestrate._select import check_gil, parse_gil, select
+    from threadlab.orchestrate._select import check_gil, parse_gil
 
     _refuse_nested("advise")
     _check_seconds("budget", budget)
@@ -459,9 +467,7 @@ def advise(
         "" if scheduler is None else str(_with_scheduler({}, scheduler, ("dask",), "scheduler")["scheduler"])
     )
     progress = _progress_or_cell(progress)
-    selection = select(_pythons(python), option="python")
-    for line in selection.skipped:
-        progress.note(line)
+    selection = _selected(python, progress)
     notes: list[str] = []
     gils = check_gil(selection.interpreters, parse_gil(gil, "gil"), notes)
     for line in notes:
@@ -557,16 +563,13 @@ def check_scaling(
     """
     from threadlab.orchestrate._advise import target_of
     from threadlab.orchestrate._check import measure_scaling
-    from threadlab.orchestrate._select import select
 
     _refuse_nested("check_scaling")
     args_text = _check_options(
         args=args, strategy=strategy, workers=workers, at_least=at_least, budget=budget
     )
     progress = progress or Progress()
-    selection = select(_pythons(python), option="python")
-    for line in selection.skipped:
-        progress.note(line)
+    selection = _selected(python, progress)
     result = measure_scaling(
         target_of(target),
         host=selection.interpreters[0],
@@ -753,13 +756,10 @@ def _tour(
     from threadlab.lessons import LessonPython, findings, lesson_parts, lesson_pythons, tour_spec
     from threadlab.orchestrate._discover import discover
     from threadlab.orchestrate._plan import plan
-    from threadlab.orchestrate._select import select
     from threadlab.render._html import html_report
 
     progress = _progress_or_cell(progress)
-    selection = select(_pythons(python), option="python")
-    for line in selection.skipped:
-        progress.note(line)
+    selection = _selected(python, progress)
     chosen = selection.interpreters
     candidates = chosen if len(chosen) > 1 else tuple(discover())
     compared = lesson_pythons(
