@@ -29,6 +29,7 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from threadlab._errors import SpecError
 from threadlab.analysis import Analysis, Recommendation, analyse, cores_per_call, cpu_per_wall, summarise
@@ -227,50 +228,42 @@ def advise_sweep(
             every call of it raised in the probe, or no call returned within
             half the budget.
     """
-    started = time.perf_counter()
     progress = progress or Progress()
-    params = _call_params(target, args, inputs, scheduler)
-    deadline = started + budget_s
-    # Imported, checked and its inputs counted in a probe process: never in this one.
-    facts = probe_target(
-        target, python=host.executable, inputs=inputs, timeout_s=min(PROBE_TIMEOUT_S, budget_s / 2)
-    )
-    call = probe_call(
+    probed = probe(
         target,
         host=host,
         gil=gil,
-        params=params,
-        items=facts.items,
+        args=args,
+        inputs=inputs,
+        scheduler=scheduler,
         budget_s=budget_s,
-        # The probe's share is half the budget: the sweep needs the rest.
-        deadline=started + budget_s / 2,
         progress=progress,
     )
     planned = plan_sweep(
         target,
-        facts=facts,
+        facts=probed.facts,
         host=host,
-        call=call,
-        params=params,
+        call=probed.call,
+        params=probed.params,
         gil=gil,
         inputs=inputs,
         scheduler=scheduler,
         tasks=tasks,
         budget_s=budget_s,
-        spent_s=time.perf_counter() - started,
+        spent_s=time.perf_counter() - probed.started,
         precision=precision,
         repeat=repeat,
         warmup=warmup,
     )
     # The target was probed above: the plan takes that answer rather than asking again.
-    points = plan(planned.spec, probed={(target, host.executable): facts})
+    points = plan(planned.spec, probed={(target, host.executable): probed.facts})
     result = execute(
         planned.spec,
         writer=writer,
         points=points,
         progress=progress,
         retire_below=_RETIRE_BELOW,
-        deadline=deadline,
+        deadline=probed.deadline,
         memory_budget=memory_budget,
         waits=waits,
     )
@@ -330,6 +323,48 @@ class CallCost:
     cores: int
     items: int | None
     notes: tuple[str, ...] = ()
+
+
+class Probed(NamedTuple):
+    """What ``probe`` found; the sweep's start and its one deadline (``time.perf_counter()``)."""
+
+    started: float
+    deadline: float
+    params: dict[str, ParamValue]
+    facts: TargetFacts
+    call: CallCost
+
+
+def probe(
+    target: str,
+    *,
+    host: FoundInterpreter,
+    gil: Gil,
+    args: str,
+    inputs: str,
+    scheduler: str,
+    budget_s: float,
+    progress: Progress,
+) -> Probed:
+    """What a sweep of ``target`` is planned from, in at most half of ``budget_s``: the target
+    imported and checked in a probe process, never this one (``probe_target``), then what one call
+    costs (``probe_call``); and the function workload's parameters."""
+    started = time.perf_counter()
+    params = _call_params(target, args, inputs, scheduler)
+    facts = probe_target(
+        target, python=host.executable, inputs=inputs, timeout_s=min(PROBE_TIMEOUT_S, budget_s / 2)
+    )
+    call = probe_call(
+        target,
+        host=host,
+        gil=gil,
+        params=params,
+        items=facts.items,
+        budget_s=budget_s,
+        deadline=started + budget_s / 2,
+        progress=progress,
+    )
+    return Probed(started, started + budget_s, params, facts, call)
 
 
 def probe_call(

@@ -22,11 +22,10 @@ from pathlib import Path
 
 from threadlab.analysis._check import CoreLimits
 from threadlab.model import DEFAULT_PRECISION, FoundInterpreter, Gil, Result, Spec
-from threadlab.orchestrate._advise import _MAX_TASKS, _MIN_SAMPLE_S, _call_params, probe_call
+from threadlab.orchestrate._advise import _MAX_TASKS, _MIN_SAMPLE_S, probe
 from threadlab.orchestrate._execute import execute
 from threadlab.orchestrate._noise import usable_cores
 from threadlab.orchestrate._plan import plan
-from threadlab.orchestrate._probe_target import PROBE_TIMEOUT_S, probe_target
 from threadlab.orchestrate._progress import Progress
 
 __all__ = ["cgroup_quota", "core_limits", "measure_scaling"]
@@ -101,26 +100,13 @@ def measure_scaling(
         SpecError: the target cannot be loaded, its arguments are refused,
             or every probed call raised (as ``advise``).
     """
-    started = time.perf_counter()
     progress = progress or Progress()
-    params = _call_params(target, args, "", "")
-    deadline = started + budget_s
-    facts = probe_target(
-        target, python=host.executable, inputs="", timeout_s=min(PROBE_TIMEOUT_S, budget_s / 2)
+    probed = probe(
+        target, host=host, gil=gil, args=args, inputs="", scheduler="", budget_s=budget_s, progress=progress
     )
-    call = probe_call(
-        target,
-        host=host,
-        gil=gil,
-        params=params,
-        items=None,
-        budget_s=budget_s,
-        deadline=started + budget_s / 2,
-        progress=progress,
-    )
-    calls = min(_MAX_TASKS, max(workers, math.ceil(_MIN_SAMPLE_S / call.task_s)))
+    calls = min(_MAX_TASKS, max(workers, math.ceil(_MIN_SAMPLE_S / probed.call.task_s)))
     tasks = workers * math.ceil(calls / workers)
-    left_s = max(0.1, deadline - time.perf_counter())
+    left_s = max(0.1, probed.deadline - time.perf_counter())
     spec = Spec(
         workloads=(target,),
         strategies=("sequential", strategy),
@@ -128,13 +114,13 @@ def measure_scaling(
         tasks=tasks,
         repeat=5,
         warmup=1,
-        params=params,
+        params=probed.params,
         # A sample far slower than the sequential one it is paired with is stuck, not slow.
-        timeout_s=min(budget_s, max(10.0, 5 * tasks * call.task_s)),
+        timeout_s=min(budget_s, max(10.0, 5 * tasks * probed.call.task_s)),
         python=host.executable,
         gil=gil,
         precision=precision,
         max_time_s=left_s,
     )
-    points = plan(spec, probed={(target, host.executable): facts})
-    return execute(spec, points=points, progress=progress, deadline=deadline)
+    points = plan(spec, probed={(target, host.executable): probed.facts})
+    return execute(spec, points=points, progress=progress, deadline=probed.deadline)
