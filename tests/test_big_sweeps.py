@@ -40,6 +40,9 @@ class FakeSession(WorkerSession):
     def alive(self) -> bool:
         return self._up
 
+    def launch(self) -> None:
+        """Nothing to launch: ``start`` brings the fake worker up, as a real one is once ready."""
+
     def start(self) -> bool:
         if self.parked:
             self.parked = False
@@ -132,6 +135,64 @@ def test_a_tiny_budget_samples_and_pairs_exactly_as_a_worker_per_point() -> None
     assert sessions[0].live_most == 3  # type: ignore[attr-defined]
     assert tight.rounds.most_live == 3
     assert free.rounds.most_live is None and free.rounds.restarts == 0
+
+
+class Ordered(FakeSession):
+    """A fake that records when it is launched and when it is waited for."""
+
+    events: list[tuple[str, int]]
+
+    def launch(self) -> None:
+        self.events.append(("launch", self.index))
+
+    def start(self) -> bool:
+        self.events.append(("ready", self.index))
+        return super().start()
+
+
+def start_order(points: list[Point], budget: int | None) -> list[tuple[str, int]]:
+    """The launches and waits of a group's first start-ups, as ``measure_group`` makes them."""
+    fakes = FakeSessions()
+    events: list[tuple[str, int]] = []
+
+    def factory(point: Point) -> WorkerSession:
+        session = Ordered(point, len(fakes.made), fakes.log, fakes.live)
+        session.events = events
+        fakes.made.append(session)
+        return session
+
+    measure_group(
+        points,
+        first_index=0,
+        time_s=0.0,
+        precision=0.05,
+        min_rounds=1,
+        timeout_s=None,
+        memory_budget=budget,
+        session_factory=factory,
+    )
+    return events
+
+
+def pairs(*batches: tuple[int, ...]) -> list[tuple[str, int]]:
+    """Each batch launched whole, then each of its workers waited for, in order."""
+    return [(step, i) for batch in batches for step in ("launch", "ready") for i in batch]
+
+
+def test_a_groups_workers_start_two_at_a_time_each_pair_launched_before_either_is_waited_for() -> None:
+    assert start_order(group(), None) == pairs((0, 1), (2, 3), (4, 5))
+
+
+def test_a_warm_pool_starts_alone_so_that_its_measured_start_up_has_no_other_beside_it() -> None:
+    points = group()
+    points[3] = Point("sleep", "processes", 2, 2, strategy_params={"start": "warm"})
+    assert start_order(points, None) == pairs((0, 1), (2,), (3,), (4, 5))
+
+
+def test_under_a_memory_budget_the_first_worker_starts_alone_to_give_the_others_a_footprint() -> None:
+    assert start_order(group(), 100 * 20 * MB) == pairs((0,), (1, 2), (3, 4), (5,))
+    # Room for three: the third is launched beside the second, counted before either is ready.
+    assert start_order(group(), 3 * 20 * MB)[:6] == pairs((0,), (1, 2))
 
 
 def test_each_fresh_worker_is_counted_and_the_fewest_are_closed() -> None:

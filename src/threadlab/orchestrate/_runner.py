@@ -182,7 +182,7 @@ def worker_request(point: Point, warmup: int, waits: bool = True) -> dict[str, A
 class WorkerSession:
     """One point's fresh worker process, kept alive between its samples.
 
-    ``start`` launches it and waits for its warm-ups; each ``sample`` asks
+    ``start`` launches it (where ``launch`` has not) and waits for its warm-ups; each ``sample`` asks
     for one timed sample; ``close`` ends it. A step that fails (the worker
     hangs past ``timeout_s``, dies, or breaks the protocol) ends the session
     with the samples measured so far kept: ``alive`` turns False and
@@ -233,6 +233,8 @@ class WorkerSession:
         self.parked = False
         self.restarts = 0
         self.restart_s = 0.0
+        self._restarting = False
+        self._launched_at: float | None = None  # set by ``launch`` until ``start`` has waited
 
     @property
     def pid(self) -> int | None:
@@ -244,14 +246,17 @@ class WorkerSession:
         """True while the worker is ready for another sample."""
         return self._process is not None and not self._closed and self.status == "ok" and self._ready
 
-    def start(self) -> bool:
-        """Launch the worker and wait for its warm-ups; True when it is ready to sample.
+    def launch(self) -> None:
+        """Launch the worker and send it its point, without waiting for its warm-ups (``start`` waits).
+
+        A group launches a few workers before it waits for any of them, so that
+        their start-ups overlap (``orchestrate._rounds``).
 
         Raises:
             OSError: the Python cannot be started at all.
         """
-        request = worker_request(self.point, self.warmup, self.waits)
-        started = time.perf_counter()
+        self._launched_at = started = time.perf_counter()
+        self._restarting = self.parked
         if self.parked:  # a fresh worker for a parked point: the samples so far are kept
             self.parked = False
             self.restarts += 1
@@ -259,20 +264,35 @@ class WorkerSession:
             self._process = self._selector = self._scratch = None
             self._pending = []
             self._stderr_tail = b""
-            try:
-                return self._launch(request, started)
-            finally:
-                self.restart_s += time.perf_counter() - started
-        return self._launch(request, started)
+        self._launch(worker_request(self.point, self.warmup, self.waits), started)
 
-    def _launch(self, request: dict[str, Any], started: float) -> bool:
+    def start(self) -> bool:
+        """Launch the worker (where ``launch`` has not) and wait for its warm-ups; True when it is ready
+        to sample.
+
+        Raises:
+            OSError: the Python cannot be started at all.
+        """
+        if self._launched_at is None:
+            self.launch()
+        started, self._launched_at = self._launched_at, None
+        assert started is not None
+        try:
+            if self._process is not None and not self._closed:
+                self._step(lambda: self._ready, "started and warmed up", started)
+        finally:
+            if self._restarting:
+                self.restart_s += time.perf_counter() - started
+        return self.alive
+
+    def _launch(self, request: dict[str, Any], started: float) -> None:
         if self.deadline is not None and started >= self.deadline:
             self._fail(
                 "timeout",
                 PointError("timeout", f"not started: {BUDGET_SPENT} before its turn", cause="budget"),
             )
             self._closed = True
-            return False
+            return
         # The worker's TMPDIR: what it and its tasks leave there (file-io's files)
         # is removed with it after the point, even when the worker was killed.
         self._scratch = make_scratch()
@@ -307,8 +327,6 @@ class WorkerSession:
         self._selector.register(self._process.stdout, selectors.EVENT_READ)
         self._selector.register(self._process.stderr, selectors.EVENT_READ)
         self._send(request)
-        self._step(lambda: self._ready, "started and warmed up", started)
-        return self.alive
 
     def sample(self, round_number: int) -> Sample | None:
         """Take one timed sample in round ``round_number``; None when the session ended instead."""
