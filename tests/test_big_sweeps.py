@@ -28,11 +28,19 @@ MB = 1024 * 1024
 class FakeSession(WorkerSession):
     """A point's session with no process: each sample's throughput is a function of its point and round."""
 
-    def __init__(self, point: Point, index: int, log: list[tuple[int, int]], live: list[int]) -> None:
+    def __init__(
+        self,
+        point: Point,
+        index: int,
+        log: list[tuple[int, int]],
+        live: list[int],
+        events: list[tuple[str, int]],
+    ) -> None:
         super().__init__(point, timeout_s=None)
         self.index = index
         self.log = log
         self.live = live  # [alive now, most alive at once]
+        self.events = events  # ("launch" or "ready", index), as the rounds start workers
         self.starts = 0
         self._up = False
 
@@ -42,8 +50,10 @@ class FakeSession(WorkerSession):
 
     def launch(self) -> None:
         """Nothing to launch: ``start`` brings the fake worker up, as a real one is once ready."""
+        self.events.append(("launch", self.index))
 
     def start(self) -> bool:
+        self.events.append(("ready", self.index))
         if self.parked:
             self.parked = False
             self.restarts += 1
@@ -95,18 +105,19 @@ class FakeSessions:
         self.log: list[tuple[int, int]] = []  # (round, point index), as sampled
         self.live = [0, 0]  # [alive now, most alive at once]
         self.made: list[FakeSession] = []
+        self.events: list[tuple[str, int]] = []
 
     def __call__(self, point: Point) -> WorkerSession:
-        self.made.append(FakeSession(point, len(self.made), self.log, self.live))
+        self.made.append(FakeSession(point, len(self.made), self.log, self.live, self.events))
         return self.made[-1]
 
 
 def run_group(
-    budget: int | None, rounds: int = 7
+    budget: int | None, rounds: int = 7, points: list[Point] | None = None
 ) -> tuple[GroupOutcome, list[tuple[int, int]], list[FakeSession]]:
     fakes = FakeSessions()
     outcome = measure_group(
-        group(),
+        group() if points is None else points,
         first_index=0,
         time_s=0.0,
         precision=0.05,
@@ -137,41 +148,10 @@ def test_a_tiny_budget_samples_and_pairs_exactly_as_a_worker_per_point() -> None
     assert free.rounds.most_live is None and free.rounds.restarts == 0
 
 
-class Ordered(FakeSession):
-    """A fake that records when it is launched and when it is waited for."""
-
-    events: list[tuple[str, int]]
-
-    def launch(self) -> None:
-        self.events.append(("launch", self.index))
-
-    def start(self) -> bool:
-        self.events.append(("ready", self.index))
-        return super().start()
-
-
 def start_order(points: list[Point], budget: int | None) -> list[tuple[str, int]]:
     """The launches and waits of a group's first start-ups, as ``measure_group`` makes them."""
-    fakes = FakeSessions()
-    events: list[tuple[str, int]] = []
-
-    def factory(point: Point) -> WorkerSession:
-        session = Ordered(point, len(fakes.made), fakes.log, fakes.live)
-        session.events = events
-        fakes.made.append(session)
-        return session
-
-    measure_group(
-        points,
-        first_index=0,
-        time_s=0.0,
-        precision=0.05,
-        min_rounds=1,
-        timeout_s=None,
-        memory_budget=budget,
-        session_factory=factory,
-    )
-    return events
+    _, _, sessions = run_group(budget, rounds=1, points=points)
+    return sessions[0].events[: 2 * len(points)]
 
 
 def pairs(*batches: tuple[int, ...]) -> list[tuple[str, int]]:
