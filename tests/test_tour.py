@@ -86,10 +86,10 @@ def test_the_full_tour_is_bigger_and_max_time_overrides_the_sizes() -> None:
     full = tour_spec(False, sys.executable)
     short = tour_spec(False, sys.executable, max_time_s=2.5)
 
-    assert full.max_time_s == 42.0
+    assert full.max_time_s == 46.0
     assert [dict(part.params) for part in full.parts] == [
-        {"duration": 0.5},
-        {"duration": 0.5},
+        {"duration": 0.25},
+        {"duration": 0.25},
         {"iterations": 3_000_000},
         {"hold": 0.02},
         {"mb": 64.0},

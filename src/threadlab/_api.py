@@ -699,7 +699,7 @@ def tour(
         report: also write the self-contained HTML report beside ``out``
             (``threadlab-tour.html`` for ``threadlab-tour.json``).
         max_time: seconds of rounds the lessons share, instead of their
-            sizes' own (10 s quick, 42 s full); a shorter tour for a test or
+            sizes' own (10 s quick, 46 s full); a shorter tour for a test or
             a demo. The fewest rounds (3) are taken whatever it is.
         progress: told of each point's start, each sample, each round, and
             of notes (a Python left out). None: in a Jupyter notebook, the

@@ -77,26 +77,28 @@ def sizes(quick: bool) -> Sizes:
     # at six is the whole range of the ratios (the CPU lesson read +-42.6% after 6 rounds in
     # a full tour at load 3-4.5); three more rounds of the CPU loop, hash and matmul cost
     # about 3.5 s there (6 rounds took 3.8 s, 1.5 s and 1.7 s).
-    # Sleeps of 0.5 s: their lessons hold at any length (1000 threads each sleeping 0.5 s end
-    # in about the time of one; two in sequence take twice one), and their fewest rounds cost
-    # half: at 1 s, a round of the 4 sleep points took 5.2 s and their 3 rounds 15.5 s of the
-    # full tour's 40, where the CPU lesson got 2.9 s and ended at ±17.9% (issue 21).
-    # 42 s of rounds: the fewest rounds of its 7 groups took about 32-37 s and the whole tour
+    # Sleeps of 0.25 s: their lessons hold at any length (1000 threads each sleeping 0.25 s end
+    # in about the time of one; two in sequence take twice one), and their fewest rounds come
+    # before the CPU lesson's, whose part is of what they leave: at 1 s, a round of the 4 sleep
+    # points took 5.2 s and their 3 rounds 15.5 s of the full tour's 40, where the CPU lesson
+    # got 2.9 s and ended at ±17.9% (issue 21); at 0.5 s, their 3 rounds took 8.0 s.
+    # 46 s of rounds: the fewest rounds of its 7 groups took about 32-37 s and the whole tour
     # 52 s at 40 s and at 45 s of rounds (full tours here, load 1-2.5). With the CPU lesson's
-    # parts (CPU_LESSON_PARTS), tours of 48 s of rounds took 58.0-60.0 s end to end, and of
-    # 44 s 53.3-59.4 s (benchmarks/bench_tour.py, six runs, load 0.9-1.8): the groups after it
-    # take their fewest rounds whatever is left, and the report's 40 plots take 6-7 s. What is
-    # left after the groups' first passes goes to those still short of ±10%, the nearest first
-    # (share_out).
+    # parts (CPU_LESSON_PARTS), 0.5 s sleeps and workers started one by one, tours of 48 s of
+    # rounds took 58.0-60.0 s end to end; with 0.25 s sleeps and workers started two at a time,
+    # 53.2-56.2 s, and of 46 s 51.5-53.3 s (benchmarks/bench_tour.py, three runs each, load
+    # 1.1-1.8): the groups after it take their fewest rounds whatever is left, and the report's
+    # 40 plots take 6-7 s. What is left after the groups' first passes goes to those still short
+    # of ±10%, the nearest first (share_out).
     return Sizes(
-        duration=0.5,
+        duration=0.25,
         iterations=3 * 10**6,
         mb=64.0,
         hold=0.02,
         repeat=3,
         cpu_repeat=9,
         warmup=1,
-        max_time_s=42.0,
+        max_time_s=46.0,
     )
 
 
@@ -108,7 +110,7 @@ def sizes(quick: bool) -> Sizes:
 # ended at ±31% and ±58%. The others need little of theirs: the sleeps, the lock and sha256
 # settle in their fewest rounds, and the NumPy, "which Python" and cluster lessons took their
 # fewest rounds or little more in every full tour. Seven parts give it 7/12 of what is left
-# after the sleeps (about 19 s of the 42).
+# after the sleeps (about 24 s of the 46).
 CPU_LESSON_PARTS = 7.0
 
 

@@ -50,7 +50,7 @@ def tour_spec(
         compared_pythons: the Pythons the "which Python" lesson compares
             (``lesson_pythons`` chooses them); empty: the lesson is not told.
         max_time_s: seconds of rounds the lessons share, instead of the sizes'
-            own (10 s quick, 42 s full). The fewest rounds are taken whatever it is.
+            own (10 s quick, 46 s full). The fewest rounds are taken whatever it is.
         cluster: tell "when is a cluster worth it?" too (where dask runs under ``python``).
     """
     parts = (

@@ -70,7 +70,7 @@ AGREE_CLOSELY = 0.001
 FEWEST_AGREEING_ROUNDS = 3
 # A group's workers start two at a time: an interpreter's start, its imports and the discarded
 # warm-ups overlap on the machine's cores. Started one by one, the full tour's 29 workers took
-# 10.0-10.2 s of its 42 s; two at a time, 6.8-8.7 s (two full tours each, interleaved, here).
+# 10.0-10.2 s of its 42 s of rounds then; two at a time, 6.8-8.7 s (two full tours each, interleaved, here).
 STARTS_AT_ONCE = 2
 
 
