@@ -63,7 +63,7 @@ def _lesson(
         point = measurement.point
         if (
             (point.workload, point.strategy, point.workers) == (workload, strategy, WORKERS)
-            and point.strategy_params.get("start") == "warm"
+            and point.warm_pool
             and point.tasks in ((COUNT_TASKS,) if workload == "count" else tuple(SLEEPS.values()))
             and summary is not None
         ):

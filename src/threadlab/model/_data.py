@@ -159,6 +159,12 @@ class Point:
             return f"{where.replace(chr(92), '/').rsplit('/', 1)[-1]}:{name}"
         return self.workload
 
+    @property
+    def warm_pool(self) -> bool:
+        """Whether the point's pool (or cluster) is kept warm across its samples (``start=warm``):
+        opened once, its start-up measured apart (``Measurement.startup_s``), not in a sample."""
+        return self.strategy_params.get("start") == "warm"
+
     def group_key(self) -> tuple[Any, ...]:
         """What a point shares with the sequential points it is compared against.
 

@@ -153,11 +153,11 @@ def _execute(
         noise = monitor.finish(probe=deadline is None or time.perf_counter() < deadline)
     except KeyboardInterrupt:  # between groups, or while the monitor calibrated: what was measured stays
         interrupted = True
-        # Or while a group's workers were being closed, the signal cutting that short.
-        end_unended_sessions()
+        end_unended_sessions()  # or while a group's workers were being closed, the signal cutting it short
     save()
-    progress.run_done(_run_done(_ended(rounds), len(groups), run_started, interrupted))
-    return Result(spec, environment, _in_order(measured, len(groups)), interrupted, noise, _ended(rounds))
+    result = Result(spec, environment, _in_order(measured, len(groups)), interrupted, noise, _ended(rounds))
+    progress.run_done(_run_done(result.rounds, len(groups), run_started, interrupted))
+    return result
 
 
 def _in_order(

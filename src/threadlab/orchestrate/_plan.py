@@ -454,7 +454,7 @@ def point_bytes(point: Point) -> int:
         strategy = strategy_registry.get(point.strategy)
     except (KeyError, ImportError):
         return WORKER_BYTES
-    warm = strategy.pickles_tasks and point.strategy_params.get("start") == "warm"
+    warm = strategy.pickles_tasks and point.warm_pool
     total = WORKER_BYTES * (1 + (point.workers if warm else 0))
     if not workload_registry.is_target(point.workload):
         try:

@@ -138,12 +138,6 @@ class LiveBound:
         self.most_live = max(self.most_live, sum(1 for s in sessions if s.alive))
 
 
-def starts_alone(point: Point) -> bool:
-    """Whether ``point``'s worker starts with none beside it: a pool kept warm across the samples
-    (``start=warm``) opens once, and that start-up is measured (``Measurement.startup_s``)."""
-    return point.strategy_params.get("start") == "warm"
-
-
 def rotation(count: int, round_number: int) -> tuple[int, ...]:
     """The order in which round ``round_number`` samples a group's ``count`` points.
 
@@ -324,7 +318,7 @@ def _start_workers(
 
     ``STARTS_AT_ONCE`` workers start side by side: each is launched before
     any of them is waited for. A point starts alone where its start-up is
-    measured (``starts_alone``), or where a memory budget has no footprint
+    measured (``Point.warm_pool``), or where a memory budget has no footprint
     to go by yet. The points whose first worker the budget leaves for their
     turn go into ``waiting`` (at least one worker always starts). Going on
     from a first pass (``resuming``), only the parked points start afresh: a
@@ -334,7 +328,7 @@ def _start_workers(
     for index in rotation(len(sessions), 0):
         if resuming and not sessions[index].parked:
             continue
-        alone = starts_alone(sessions[index].point) or (bound.budget is not None and not bound.footprints)
+        alone = sessions[index].point.warm_pool or (bound.budget is not None and not bound.footprints)
         if batch and (alone or len(batch) == STARTS_AT_ONCE):
             _wait_started(sessions, bound, batch)
         if not bound.fits(sessions, index, batch) and (batch or any(s.alive for s in sessions)):
