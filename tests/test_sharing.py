@@ -15,7 +15,7 @@ from typing import cast
 import pytest
 
 from test_big_sweeps import FakeSessions, group
-from threadlab.model import Point, Rounds, RoundsEnd
+from threadlab.model import Point, Rounds, RoundsEnd, Spec
 from threadlab.orchestrate._rounds import (
     GroupOutcome,
     measure_group,
@@ -259,3 +259,47 @@ def test_weights_are_one_above_zero_per_group() -> None:
         shared(2, 10.0, {}, weights=[1.0])
     with pytest.raises(ValueError, match="one weight above 0 per group"):
         shared(2, 10.0, {}, weights=[1.0, 0.0])
+
+
+class ProbingMonitor:
+    """A noise monitor whose capacity probes each take ``probe_s`` of a synthetic clock."""
+
+    def __init__(self, clock: Clock, probe_s: float) -> None:
+        self.clock, self.probe_s = clock, probe_s
+        self.closing_probe: bool | None = None
+
+    def start(self) -> None:
+        self.clock.now += self.probe_s
+
+    def between_rounds(self) -> None:
+        """Nothing to time between synthetic rounds."""
+
+    def finish(self, probe: bool = True) -> None:
+        self.closing_probe = probe
+        self.clock.now += self.probe_s if probe else 0.0
+
+
+def test_the_run_keeps_time_for_its_closing_probe_within_max_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The opening probe took 0.5 s of a 10 s run: the groups share 9 s, and the closing probe
+    # (as long again) ends the run at 10 s, not past it.
+    from threadlab.orchestrate import _execute
+
+    clock = Clock()
+    monitor = ProbingMonitor(clock, probe_s=0.5)
+    given: list[float] = []
+
+    def measure_nothing(groups: int, max_time_s: float, *rest: object, **named: object) -> list[GroupOutcome]:
+        given.append(max_time_s)
+        clock.now += max_time_s
+        return []
+
+    monkeypatch.setattr(_execute, "time", type("Time", (), {"perf_counter": staticmethod(clock)}))
+    monkeypatch.setattr(_execute, "NoiseMonitor", lambda: monitor)
+    monkeypatch.setattr(_execute, "share_out", measure_nothing)
+    started = clock.now
+    spec = Spec(workloads=("sleep",), strategies=("sequential",), workers=(1,), max_time_s=10.0)
+    result = _execute.execute(spec, points=())
+    assert given == [pytest.approx(9.0)]
+    assert monitor.closing_probe is True
+    assert clock.now - started == pytest.approx(10.0)
+    assert result.measurements == ()
