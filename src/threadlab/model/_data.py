@@ -53,10 +53,12 @@ ROUNDS_ENDS: tuple[RoundsEnd, ...] = ("precise", "time", "interrupted", "failed"
 
 # Relative half-width of the 95% speedup intervals asked for by default: ±5%.
 DEFAULT_PRECISION = 0.05
-# Seconds of measuring a run may take by default. With worker start-up, warm-ups and the
-# analysis, it keeps `threadlab run` under a minute on a 2-core machine; the rounds reach
-# ±5% on the count loop in 5 to 32 s there (shared/DESIGN.md).
-DEFAULT_MAX_TIME_S = 40.0
+# Seconds of measuring a run may take by default, its workers' start-ups and warm-ups counted:
+# `threadlab run` answers within 30 s, the interpreter's start and imports (0.3 s here) and the
+# last round (0.45 s on the count loop) coming on top. The rounds reach ±5% on the count loop in
+# 17-34 s here where the machine is calm; where it is not, 40 s gave no tighter intervals than
+# 30 s: medians ±7.7% and ±4.4%, four runs each, interleaved (2026-12-07).
+DEFAULT_MAX_TIME_S = 28.0
 
 
 # A sample's wall time is at least a nanosecond, the clocks' resolution: tasks per second
