@@ -56,8 +56,9 @@ DEFAULT_PRECISION = 0.05
 # Seconds of measuring a run may take by default, its workers' start-ups and warm-ups counted:
 # `threadlab run` answers within 30 s, the interpreter's start and imports (0.3 s here) and the
 # last round (0.45 s on the count loop) coming on top. The rounds reach ±5% on the count loop in
-# 17-34 s here where the machine is calm; where it is not, 40 s gave no tighter intervals than
-# 30 s: medians ±7.7% and ±4.4%, four runs each, interleaved (2026-12-07).
+# 11-34 s here where the machine is calm; where it is not, 40 s gave no tighter intervals:
+# median half-widths ±7.7% against ±4.4% at 30 s, ±8.3% against ±6.7% at 28 s, and calm
+# ±3.7% against ±4.5% at 28 s (four runs each, interleaved; 2026-12-07).
 DEFAULT_MAX_TIME_S = 28.0
 
 
