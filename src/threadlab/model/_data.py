@@ -58,7 +58,10 @@ DEFAULT_PRECISION = 0.05
 # last round (0.45 s on the count loop) coming on top. The rounds reach ±5% on the count loop in
 # 11-34 s here where the machine is calm; where it is not, 40 s gave no tighter intervals:
 # median half-widths ±7.7% against ±4.4% at 30 s, ±8.3% against ±6.7% at 28 s, and calm
-# ±3.7% against ±4.5% at 28 s (four runs each, interleaved; 2026-12-07).
+# ±3.7% against ±4.5% at 28 s (four runs each, interleaved; 2026-12-07). What it costs: points
+# that settle later. Interpreters under 3.13 on the count loop ended precise at 40 s in 25-34 s,
+# ±4.1-4.9%; at 28 s, two of three ran out of time at ±10.0% and ±17.1% (three runs each,
+# interleaved). The output says so, with the --max-time that would reach the precision.
 DEFAULT_MAX_TIME_S = 28.0
 
 
