@@ -225,7 +225,7 @@ def test_run_and_advise_show_where_the_time_went_compact_at_a_fixed_width() -> N
     text = render(*waits_renderables(result), *waits_renderables(result, frozenset({"threads"})))
 
     matches_expected("waits.compact.txt", text)
-    assert max(len(line) for line in text.splitlines()) <= 120
+    assert max(len(line.rstrip()) for line in text.splitlines()) <= 100
 
 
 def test_where_the_waits_could_not_be_read_one_line_says_why() -> None:

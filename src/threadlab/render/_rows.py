@@ -33,6 +33,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from rich import box
+from rich.table import Table
+from rich.text import Text
+
 from threadlab._units import interval, rate, ratio, seconds, seconds_range, size, speedup
 from threadlab.analysis import Analysis, ScalingPoint, StrategyScaling, python_label, summarise
 from threadlab.model import Measurement, Result, Summary, Swept
@@ -44,6 +48,54 @@ from threadlab.worker._text import printable
 def with_python(name: str, python: str) -> str:
     """``count [3.13.0t]``: a name and the Python it ran under, written this way everywhere."""
     return printable(f"{name} [{python}]")
+
+
+def group_heading(result: Result, index: int, swept: Swept | None = None) -> str:
+    """``count (iterations=1000) [3.12.3]``: the workload and Python a point is grouped under.
+
+    Args:
+        result: the points shown.
+        index: the point's place in ``result.measurements``.
+        swept: ``Swept.among`` the result's points (computed here when not given):
+            a workload's parameters that vary among them are named.
+    """
+    measurement = result.measurements[index]
+    swept = swept or Swept.among(m.point for m in result.measurements)
+    return with_python(swept.workload_label(measurement.point), python_label(measurement))
+
+
+# A group heading or point label longer than this is cut with an ellipsis. The compact
+# table's other columns take at most 62 (a speedup of 529.74× (411.23–592.88) is 23), so 36
+# keeps every row within 100 columns, a user's long ``module:function`` name included.
+POINT_WIDTH = 36
+
+
+def compact_grid(
+    columns: Sequence[str],
+    words: Sequence[str] = (),
+    title: str | None = None,
+    point_width: int = POINT_WIDTH,
+) -> Table:
+    """A table of the default screen: rows never wrap, and the first column, the point's, is cut at
+    ``point_width``; it and the ``words`` columns are left-aligned, the figures right-aligned."""
+    table = Table(
+        title=None if title is None else Text(printable(title), style="table.title"),
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        header_style="bold",
+        collapse_padding=True,
+        pad_edge=False,
+        show_edge=False,
+    )
+    for number, column in enumerate(columns):
+        table.add_column(
+            column,
+            justify="left" if number == 0 or column in words else "right",
+            no_wrap=True,
+            max_width=point_width if number == 0 else None,
+            overflow="ellipsis",
+        )
+    return table
 
 
 def point_name(

@@ -28,27 +28,21 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
-from rich import box
 from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from threadlab._units import rate, ratio, seconds
-from threadlab.analysis import Analysis, Remedy, python_label, summarise
+from threadlab.analysis import Analysis, Remedy, summarise
 from threadlab.model import Result, Swept
 from threadlab.render._analysis import what_to_do_lines
 from threadlab.render._doubts import noise_notes
-from threadlab.render._rows import speedup_with_interval, with_python
+from threadlab.render._rows import compact_grid, group_heading, speedup_with_interval
 from threadlab.render._terminal import noise_lines, problem_lines
 from threadlab.worker._text import printable
 
 # The compact table's columns: the point, then the figures people compare first.
 COMPACT_COLUMNS = ("point", "wall", "tasks/s", "speedup (95% CI)", "CPU/wall", "status")
-
-# A group heading or point label longer than this is cut with an ellipsis. The other
-# columns take at most 62 (a speedup of 529.74× (411.23–592.88) is 23), so 36 keeps every
-# row within 100 columns, a user's long ``module:function`` name included.
-POINT_WIDTH = 36
 
 # What a stability check found, counted per group (``StabilityWarning.code``).
 _CODE_WORDS = {
@@ -64,37 +58,12 @@ VERBOSE_LINE = "--verbose: the full table, per-task, scaling, pools and precisio
 _STATUS_STYLE = {"ok": "green", "errors": "yellow", "interrupted": "yellow"}
 
 
-def group_heading(result: Result, index: int, swept: Swept | None = None) -> str:
-    """``count (iterations=1000) [3.12.3]``: the workload and Python a point is grouped under.
-
-    Args:
-        result: the points shown.
-        index: the point's place in ``result.measurements``.
-        swept: ``Swept.among`` the result's points (computed here when not given):
-            a workload's parameters that vary among them are named.
-    """
-    measurement = result.measurements[index]
-    swept = swept or Swept.among(m.point for m in result.measurements)
-    return with_python(swept.workload_label(measurement.point), python_label(measurement))
-
-
 def compact_table(result: Result) -> Table:
     """One row per point, grouped under a ``workload [python]`` heading; fits 100 columns.
 
     Every name is shown as text, never read as rich markup.
     """
-    table = Table(
-        box=box.SIMPLE_HEAD, header_style="bold", collapse_padding=True, pad_edge=False, show_edge=False
-    )
-    for column in COMPACT_COLUMNS:
-        words = column in ("point", "status")
-        table.add_column(
-            column,
-            justify="left" if words else "right",
-            no_wrap=True,
-            max_width=POINT_WIDTH if column == "point" else None,
-            overflow="ellipsis",
-        )
+    table = compact_grid(COMPACT_COLUMNS, words=("status",))
     swept = Swept.among(m.point for m in result.measurements)
     groups: dict[str, list[int]] = {}
     for index in range(len(result.measurements)):

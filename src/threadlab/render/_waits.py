@@ -5,7 +5,8 @@
     [(label, PointWaits), ...]  (analysis.point_waits, one per point)
         │
         ▼
-    waits_table: one row per point, the share of its threads' time per category
+    waits_table: one row per point under its workload's heading, the share of its
+        threads' time per category
     waits_lines_table: per point, the top line of each category of 1% or more
     waits_renderables: what run, advise and show print: the table, then each point's
         dominant wait at its line (or, in the full view, waits_lines_table), or one line
@@ -19,7 +20,7 @@ analysis' (``threadlab.analysis._waits``); numbers are formatted by
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from rich import box
 from rich.console import RenderableType
@@ -28,8 +29,8 @@ from rich.text import Text
 
 from threadlab._units import percent
 from threadlab.analysis import PointWaits, point_waits
-from threadlab.model import WAIT_CATEGORIES, Result, WaitLine
-from threadlab.render._rows import point_names
+from threadlab.model import WAIT_CATEGORIES, Result, Swept, WaitLine
+from threadlab.render._rows import compact_grid, group_heading, point_names
 from threadlab.worker._text import printable
 
 # What each category is called in a table's header and in a line's description.
@@ -42,6 +43,9 @@ CATEGORY_WORDS: dict[str, str] = {
     "io": "I/O",
     "other": "other",
 }
+# The waits table's columns past the point's take 70 (its widest, "none (computing)", is 16,
+# and each gap 2), so a point column of 30 keeps its rows within 100 columns.
+WAITS_POINT_WIDTH = 30
 # Lines below this share of a point's thread time are left out of the lines table.
 MIN_LINE_SHARE = 0.01
 
@@ -50,30 +54,31 @@ def _share(value: float) -> str:
     return "–" if value <= 0 else percent(value)
 
 
-def waits_table(points: Sequence[tuple[str, PointWaits]], title: str = "Where the time went") -> Table:
-    """One row per point: its threads' time split by category, and its dominant wait.
+def waits_table(
+    groups: Mapping[str, Sequence[tuple[str, PointWaits]]], title: str = "Where the time went"
+) -> Table:
+    """One row per point, grouped under its ``workload [python]`` heading where there are several
+    groups: its threads' time split by category, and its dominant wait. Its rows never wrap at 100
+    columns, as the compact table's.
 
     Args:
-        points: each point's label (``threads ×2``) and its breakdown.
+        groups: each heading's points, each a short label (``threads ×2``) and its breakdown.
         title: the table's title.
     """
-    table = Table(
-        title=Text(printable(title), style="table.title"),
-        title_justify="left",
-        header_style="bold",
-        box=box.SIMPLE_HEAD,
-    )
-    table.add_column("point", no_wrap=True)
-    for category in WAIT_CATEGORIES:
-        table.add_column(CATEGORY_WORDS[category], justify="right", no_wrap=True)
-    table.add_column("dominant wait", no_wrap=True)
-    for label, waits in points:
-        dominant = "none (computing)" if waits.dominant is None else CATEGORY_WORDS[waits.dominant]
-        table.add_row(
-            Text(printable(label)),
-            *(_share(waits.share(category)) for category in WAIT_CATEGORIES),
-            Text(dominant, style="bold" if waits.dominant else "dim"),
-        )
+    columns = ("point", *(CATEGORY_WORDS[category] for category in WAIT_CATEGORIES), "dominant wait")
+    table = compact_grid(columns, words=("dominant wait",), title=title, point_width=WAITS_POINT_WIDTH)
+    # One group's heading would only repeat the advice's, above the table.
+    indent = "  " if len(groups) > 1 else ""
+    for heading, points in groups.items():
+        if indent:
+            table.add_row(Text(printable(heading), style="bold"))
+        for label, waits in points:
+            dominant = "none (computing)" if waits.dominant is None else CATEGORY_WORDS[waits.dominant]
+            table.add_row(
+                Text(indent + printable(label)),
+                *(_share(waits.share(category)) for category in WAIT_CATEGORIES),
+                Text(dominant, style="bold" if waits.dominant else "dim"),
+            )
     return table
 
 
@@ -125,12 +130,14 @@ def waits_renderables(
         The table and one line per dominant wait; one line saying why, where the breakdown was
         asked for and not measured (not Linux, /proc unreadable); nothing where none was asked for.
     """
-    # The workload is named only where several were measured: the table stays narrow.
+    # The lines below the table name the workload only where several were measured.
     several = len({m.point.workload_label() for m in result.measurements}) > 1
     names = point_names(result.measurements, workload=several)
+    swept = Swept.among(m.point for m in result.measurements)
+    groups: dict[str, list[tuple[str, PointWaits]]] = {}
     points: list[tuple[str, PointWaits]] = []
     notes: list[str] = []
-    for measurement, name in zip(result.measurements, names, strict=True):
+    for index, (measurement, name) in enumerate(zip(result.measurements, names, strict=True)):
         point = measurement.point
         if point.workers < 2 or (strategies is not None and point.strategy not in strategies):
             continue
@@ -139,11 +146,13 @@ def waits_renderables(
             continue
         if waits.observations:
             points.append((name, waits))
+            rows = groups.setdefault(group_heading(result, index, swept), [])
+            rows.append((swept.point_label(point, workload=False), waits))
         notes.extend(waits.notes)
     if not points:
         why = dict.fromkeys(notes)
         return [Text(f"Where the time went: not measured — {printable(note)}") for note in why]
-    shown: list[RenderableType] = [waits_table(points)]
+    shown: list[RenderableType] = [waits_table(groups)]
     if every_line:
         return [*shown, waits_lines_table(points)]
     for label, waits in points:
