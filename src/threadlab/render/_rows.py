@@ -64,6 +64,17 @@ def group_heading(result: Result, index: int, swept: Swept | None = None) -> str
     return with_python(swept.workload_label(measurement.point), python_label(measurement))
 
 
+def point_groups(result: Result) -> dict[str, list[tuple[int, str]]]:
+    """The default screen's grouping: each ``group_heading`` with its points, in the order
+    measured, each as its place in ``result.measurements`` and its short label (``threads ×2``)."""
+    swept = Swept.among(m.point for m in result.measurements)
+    groups: dict[str, list[tuple[int, str]]] = {}
+    for index, measurement in enumerate(result.measurements):
+        label = printable(swept.point_label(measurement.point, workload=False))
+        groups.setdefault(group_heading(result, index, swept), []).append((index, label))
+    return groups
+
+
 # A group heading or point label longer than this is cut with an ellipsis. The compact
 # table's other columns take at most 62 (a speedup of 529.74× (411.23–592.88) is 23), so 36
 # keeps every row within 100 columns, a user's long ``module:function`` name included.

@@ -37,7 +37,7 @@ from threadlab.analysis import Analysis, Remedy, summarise
 from threadlab.model import Result, Swept
 from threadlab.render._analysis import what_to_do_lines
 from threadlab.render._doubts import noise_notes
-from threadlab.render._rows import compact_grid, group_heading, speedup_with_interval
+from threadlab.render._rows import compact_grid, group_heading, point_groups, speedup_with_interval
 from threadlab.render._terminal import noise_lines, problem_lines
 from threadlab.worker._text import printable
 
@@ -64,17 +64,13 @@ def compact_table(result: Result) -> Table:
     Every name is shown as text, never read as rich markup.
     """
     table = compact_grid(COMPACT_COLUMNS, words=("status",))
-    swept = Swept.among(m.point for m in result.measurements)
-    groups: dict[str, list[int]] = {}
-    for index in range(len(result.measurements)):
-        groups.setdefault(group_heading(result, index, swept), []).append(index)
     summaries = summarise(result)
-    for heading, indices in groups.items():
+    for heading, points in point_groups(result).items():
         table.add_row(Text(heading, style="bold"))
-        for index in indices:
+        for index, label in points:
             measurement, summary = summaries[index]
             table.add_row(
-                Text("  " + printable(swept.point_label(measurement.point, workload=False))),
+                Text("  " + label),
                 "-" if summary is None else seconds(summary.wall_median_s),
                 "-" if summary is None else rate(summary.throughput_median),
                 speedup_with_interval(summary),

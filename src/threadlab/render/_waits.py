@@ -29,8 +29,8 @@ from rich.text import Text
 
 from threadlab._units import percent
 from threadlab.analysis import PointWaits, point_waits
-from threadlab.model import WAIT_CATEGORIES, Result, Swept, WaitLine
-from threadlab.render._rows import compact_grid, group_heading, point_names
+from threadlab.model import WAIT_CATEGORIES, Result, WaitLine
+from threadlab.render._rows import compact_grid, point_groups, point_names
 from threadlab.worker._text import printable
 
 # What each category is called in a table's header and in a line's description.
@@ -133,22 +133,21 @@ def waits_renderables(
     # The lines below the table name the workload only where several were measured.
     several = len({m.point.workload_label() for m in result.measurements}) > 1
     names = point_names(result.measurements, workload=several)
-    swept = Swept.among(m.point for m in result.measurements)
     groups: dict[str, list[tuple[str, PointWaits]]] = {}
     points: list[tuple[str, PointWaits]] = []
     notes: list[str] = []
-    for index, (measurement, name) in enumerate(zip(result.measurements, names, strict=True)):
-        point = measurement.point
-        if point.workers < 2 or (strategies is not None and point.strategy not in strategies):
-            continue
-        waits = point_waits(measurement.samples)
-        if waits is None:
-            continue
-        if waits.observations:
-            points.append((name, waits))
-            rows = groups.setdefault(group_heading(result, index, swept), [])
-            rows.append((swept.point_label(point, workload=False), waits))
-        notes.extend(waits.notes)
+    for heading, members in point_groups(result).items():
+        for index, label in members:
+            point = result.measurements[index].point
+            if point.workers < 2 or (strategies is not None and point.strategy not in strategies):
+                continue
+            waits = point_waits(result.measurements[index].samples)
+            if waits is None:
+                continue
+            if waits.observations:
+                points.append((names[index], waits))
+                groups.setdefault(heading, []).append((label, waits))
+            notes.extend(waits.notes)
     if not points:
         why = dict.fromkeys(notes)
         return [Text(f"Where the time went: not measured — {printable(note)}") for note in why]
