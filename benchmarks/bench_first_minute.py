@@ -11,7 +11,11 @@ the command line (``python -m threadlab run ... -q -o FILE``), timed whole:
 2. the count loop's stability: ``--runs`` runs (default 6) of ``run -w count
    -s sequential,threads,processes -n 2 --tasks 2 -p iterations=3000000``,
    each one's recommendation, processes' speedup and interval, its
-   half-width and the command's time, read back from its results file.
+   half-width and the command's time, read back from its results file, with
+   what the run's noise monitor read of the machine: the cores that ran in
+   parallel (its capacity probes, lowest and highest) and how much the
+   calibration loop's speed varied. Intervals that do not share a value
+   can then be checked against what the machine gave each run.
 
 Targets: every sleep command within 2 s + 7 rounds of its work (one sleep:
 9 s; the 0.1 s pair: 4.1 s); the count loop recommends processes in every
@@ -37,7 +41,8 @@ from pathlib import Path
 
 import _common
 
-from threadlab.analysis import analyse, baselines, relative_half_width, speedup
+from threadlab.analysis import analyse, baselines, noise_report, relative_half_width, speedup
+from threadlab.model import Result
 from threadlab.orchestrate._store import load_result
 
 # A sleep command may take the work of a warm-up and six rounds, and 2 s for everything else.
@@ -99,6 +104,18 @@ def main() -> int:
     return _common.finish(verdicts, args.strict)
 
 
+def machine(result: Result) -> str:
+    """What the noise monitor read beside a run: the capacity probes' range and the speed's variation."""
+    if result.noise is None:
+        return "machine not read"
+    report = noise_report(result.noise)
+    probes = result.noise.capacity_cores
+    capacity = f"capacity {min(probes):.2f}-{max(probes):.2f} cores" if probes else "no capacity probe"
+    varied = report.speed_variation
+    speed = "speed not read" if varied is None else f"speed varied {varied:.0%}"
+    return f"{capacity}, {speed}"
+
+
 def count_stability(runs: int, out: Path) -> list[_common.Verdict]:
     """The count loop ``runs`` times: what each recommends, processes' interval, and the time."""
     print(f"   run {COUNT}, {runs} times:")
@@ -125,7 +142,7 @@ def count_stability(runs: int, out: Path) -> list[_common.Verdict]:
         print(
             f"   run {number + 1}: recommends {recommendation.strategy}; processes {centre:.2f}x "
             f"[{interval[0]:.2f}, {interval[1]:.2f}] ±{width:.1%}; {rounds} rounds; {taken:.1f} s; "
-            f"load {load():.2f}"
+            f"load {load():.2f}; {machine(result)}"
         )
     agree = bool(intervals) and max(low for low, _ in intervals) <= min(high for _, high in intervals)
     return [
