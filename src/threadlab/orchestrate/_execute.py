@@ -142,11 +142,7 @@ def _execute(
 
     try:
         monitor.start()
-        # The run's time counts from before the monitor's first capacity probe, and keeps as much
-        # again for the closing one, which ran past --max-time before (0.15-0.85 s here); no group
-        # goes on past the command's deadline (a fresh worker there would be cut short).
-        left_s = spec.max_time_s - 2 * (time.perf_counter() - run_started)
-        left_s = left_s if deadline is None else min(left_s, deadline - time.perf_counter())
+        left_s = _time_left(spec.max_time_s, run_started, deadline)
         parts = None if weigh is None else [weigh(group) for group in groups]
         interrupted = any(o.interrupted for o in share_out(len(groups), left_s, measure, weights=parts))
         # Past the deadline, the closing capacity probe (0.15 s idle, 0.85 s measured on this
@@ -159,6 +155,17 @@ def _execute(
     result = Result(spec, environment, _in_order(measured, len(groups)), interrupted, noise, _ended(rounds))
     progress.run_done(_run_done(result.rounds, len(groups), run_started, interrupted))
     return result
+
+
+def _time_left(max_time_s: float, run_started: float, deadline: float | None) -> float:
+    """The groups' time: what is left of ``max_time_s`` once the monitor has started, and within ``deadline``.
+
+    The run's time counts from before the monitor's first capacity probe, and keeps as much again
+    for the closing one, which ran past --max-time before (0.15-0.85 s here); no group goes on past
+    the command's deadline (a fresh worker there would be cut short).
+    """
+    left_s = max_time_s - 2 * (time.perf_counter() - run_started)
+    return left_s if deadline is None else min(left_s, deadline - time.perf_counter())
 
 
 def _in_order(
