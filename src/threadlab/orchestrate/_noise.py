@@ -151,58 +151,30 @@ def _hash_wall_s(threads: int, updates: int) -> float:
     return time.perf_counter() - start
 
 
-def probe_updates(target_s: float = _PROBE_TARGET_S) -> int:
-    """How many sha256 updates of 1 MiB take about ``target_s`` on one thread here.
-
-    Args:
-        target_s: the wall time to aim for.
-
-    Returns:
-        The update count, from a quick timing of a few updates, kept from 8
-        to 2000.
-    """
+def probe_updates() -> int:
+    """How many sha256 updates of 1 MiB take about ``_PROBE_TARGET_S`` on one thread here (8 to 2000)."""
     _hash_updates(1)  # untimed: the first pass over the buffer faults its pages in
     start = time.perf_counter()
     _hash_updates(_PROBE_SIZING_UPDATES)
     per_update_s = (time.perf_counter() - start) / _PROBE_SIZING_UPDATES
     if per_update_s <= 0:
         return _PROBE_MAX_UPDATES
-    wanted = math.ceil(target_s / per_update_s)
+    wanted = math.ceil(_PROBE_TARGET_S / per_update_s)
     return min(_PROBE_MAX_UPDATES, max(_PROBE_MIN_UPDATES, wanted))
 
 
 def measure_capacity(cores: int, updates: int) -> float:
-    """One capacity probe: ``updates`` sha256 updates on 1 thread, then on ``cores`` threads at once.
-
-    Args:
-        cores: how many threads the parallel half runs.
-        updates: sha256 updates of 1 MiB each thread does (see :func:`probe_updates`).
-
-    Returns:
-        The capacity the probe measured (see :func:`capacity`).
-    """
-    single_s = _hash_wall_s(1, updates)
-    parallel_s = _hash_wall_s(cores, updates)
-    return capacity(cores, single_s, parallel_s)
-
-
-def _calibration_loop() -> int:
-    total = 0
-    for i in range(_CALIBRATION_ITERATIONS):
-        total += i
-    return total
+    """One capacity probe: ``updates`` sha256 updates on 1 thread, then on ``cores`` threads at once."""
+    return capacity(cores, _hash_wall_s(1, updates), _hash_wall_s(cores, updates))
 
 
 def time_calibration() -> float:
-    """CPU time of this thread for one pass of the fixed calibration loop.
-
-    Returns:
-        Seconds of ``time.thread_time``: on-CPU time only, so time the
-        thread spent descheduled does not count, and a slower value means a
-        slower CPU (clock, cache, a busy sibling hyperthread).
-    """
+    """Seconds of ``time.thread_time`` for one pass of the fixed calibration loop: on-CPU time only, so
+    a slower value means a slower CPU (clock, cache, a busy sibling hyperthread), not a descheduled one."""
     start = time.thread_time()
-    _calibration_loop()
+    total = 0
+    for i in range(_CALIBRATION_ITERATIONS):
+        total += i
     return max(0.0, time.thread_time() - start)
 
 
@@ -226,8 +198,7 @@ class NoiseMonitor:
         self._own_cpu_s: float | None = None
         self._capacity: list[float] = []
         self._calibration: list[float] = []
-        self._mhz_low: float | None = None
-        self._mhz_high: float | None = None
+        self._mhz: list[float] = []  # every core's clock frequency, at every reading
 
     def start(self) -> None:
         """Take the readings at the start of a run, a capacity probe first (about 0.15 s)."""
@@ -235,8 +206,7 @@ class NoiseMonitor:
             self._updates = probe_updates()
         self._capacity = [measure_capacity(self._cores, self._updates)]
         self._calibration = []
-        self._mhz_low = self._mhz_high = None
-        self._read_mhz()
+        self._mhz = list(read_cpu_mhz())
         self._stat = read_proc_stat()
         self._own_cpu_s = own_cpu_s()
         self._start_s = time.perf_counter()
@@ -250,7 +220,7 @@ class NoiseMonitor:
         """
         self._require_started("between_rounds")
         self._calibration.append(time_calibration())
-        self._read_mhz()
+        self._mhz += read_cpu_mhz()
 
     def finish(self, probe: bool = True) -> MachineNoise:
         """Take the readings at the end of a run, then a capacity probe.
@@ -269,7 +239,7 @@ class NoiseMonitor:
         elapsed_s = time.perf_counter() - self._start_s
         own_s = own_cpu_s()
         stat = read_proc_stat()
-        self._read_mhz()
+        self._mhz += read_cpu_mhz()
         assert self._updates is not None  # set by start()
         if probe:
             self._capacity.append(measure_capacity(self._cores, self._updates))
@@ -288,27 +258,16 @@ class NoiseMonitor:
                     elapsed_s=elapsed_s,
                     clock_ticks=ticks,
                 )
-        mhz = None
-        if self._mhz_low is not None and self._mhz_high is not None:
-            mhz = (self._mhz_low, self._mhz_high)
         return MachineNoise(
             cores=self._cores,
             capacity_cores=tuple(value for value in self._capacity if math.isfinite(value) and value >= 0),
             calibration_cpu_s=tuple(self._calibration),
             steal_share=steal,
             others_cores=others,
-            cpu_mhz=mhz,
+            cpu_mhz=(min(self._mhz), max(self._mhz)) if self._mhz else None,
             elapsed_s=max(0.0, elapsed_s),
         )
 
     def _require_started(self, method: str) -> None:
         if not self._started:
             raise RuntimeError(f"NoiseMonitor.{method}() called before start()")
-
-    def _read_mhz(self) -> None:
-        values = read_cpu_mhz()
-        if not values:
-            return
-        low, high = min(values), max(values)
-        self._mhz_low = low if self._mhz_low is None else min(self._mhz_low, low)
-        self._mhz_high = high if self._mhz_high is None else max(self._mhz_high, high)
