@@ -81,13 +81,8 @@ _CALIBRATION_ITERATIONS = 60_000
 
 
 def usable_cores() -> int:
-    """The logical CPUs this process may run on.
-
-    Returns:
-        The size of the CPU affinity mask where the platform has one (a
-        container or ``taskset`` may allow fewer than the machine has), else
-        ``os.cpu_count()``, and at least 1.
-    """
+    """The logical CPUs this process may run on, at least 1: its affinity mask's (a container or
+    ``taskset`` may allow fewer than the machine has) where the platform has one, else ``os.cpu_count()``."""
     if hasattr(os, "sched_getaffinity"):
         try:
             return max(1, len(os.sched_getaffinity(0)))
@@ -97,21 +92,12 @@ def usable_cores() -> int:
 
 
 def capacity(cores: int, single_wall_s: float, parallel_wall_s: float) -> float:
-    """How many cores ran in parallel, from one probe's two wall times.
+    """How many cores ran in parallel, from one probe's two wall times: ``cores × single_wall_s /
+    parallel_wall_s``, unclamped (a value a little above ``cores`` is what was measured).
 
     Each of ``cores`` threads did the same work as the single one, so on
-    ``cores`` free cores both take as long and the capacity is ``cores``;
-    when the host holds cores back, the parallel half takes longer.
-
-    Args:
-        cores: the number of threads of the parallel half.
-        single_wall_s: wall time of the work on 1 thread.
-        parallel_wall_s: wall time of the same work on each of ``cores``
-            threads at once.
-
-    Returns:
-        ``cores × single_wall_s / parallel_wall_s``, unclamped: a value a
-        little above ``cores`` is what was measured.
+    ``cores`` free cores both take as long; when the host holds cores back,
+    the parallel half takes longer.
 
     Raises:
         ValueError: ``cores`` below 1, or a wall time that is not a finite
@@ -189,7 +175,6 @@ class NoiseMonitor:
     """
 
     def __init__(self) -> None:
-        """A monitor that has not started; it reads nothing yet."""
         self._cores = usable_cores()
         self._updates: int | None = None
         self._started = False
@@ -223,14 +208,8 @@ class NoiseMonitor:
         self._mhz += read_cpu_mhz()
 
     def finish(self, probe: bool = True) -> MachineNoise:
-        """Take the readings at the end of a run, then a capacity probe.
-
-        Args:
-            probe: False to leave the closing capacity probe out (the run's
-                deadline has passed: advise's budget), keeping the opening one.
-
-        Returns:
-            The run's readings.
+        """The run's readings: those at its end, then a capacity probe unless ``probe`` is False (the run's
+        deadline has passed: advise's budget).
 
         Raises:
             RuntimeError: the monitor was not started (or already finished).
