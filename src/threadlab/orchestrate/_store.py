@@ -147,13 +147,6 @@ def _take_lock(path: Path) -> int:
     return fd
 
 
-def _release_lock(path: Path, fd: int) -> None:
-    # Removed while still locked, so that no run locks the file that is going away.
-    with contextlib.suppress(OSError):
-        os.unlink(_lock_path(path))
-    os.close(fd)
-
-
 class ResultsWriter:
     """Saves a growing result to one file, again and again, at a cost that does not grow.
 
@@ -185,7 +178,10 @@ class ResultsWriter:
         """Release the lock, removing the lock file; a second close does nothing."""
         lock, self._lock = self._lock, None
         if lock is not None:
-            _release_lock(self.path, lock)
+            # Removed while still locked, so that no run locks the file that is going away.
+            with contextlib.suppress(OSError):
+                os.unlink(_lock_path(self.path))
+            os.close(lock)
 
     def __enter__(self) -> ResultsWriter:
         return self
