@@ -101,17 +101,6 @@ def _interpreter(seen: dict[str, Any]) -> Interpreter:
     return Interpreter(**{name: seen[name] for name in Interpreter.__dataclass_fields__ if name in seen})
 
 
-def _end_point(process: subprocess.Popen[bytes], marker: str) -> None:
-    """End the worker and everything it started, its session or not; reap the worker."""
-    if process.poll() is None:  # stopped, so that it forks nothing while its descendants are found
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(process.pid, signal.SIGSTOP)
-    end_point_processes(process.pid, marker)
-    with contextlib.suppress(ProcessLookupError, PermissionError):  # already gone
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-
-
 def tree_rss(root: int) -> int:
     """Bytes of resident memory (``VmRSS``) of process ``root`` and its descendants; 0 where unknown.
 
@@ -264,7 +253,46 @@ class WorkerSession:
             self._process = self._selector = self._scratch = None
             self._pending = []
             self._stderr_tail = b""
-        self._launch(worker_request(self.point, self.warmup, self.waits), started)
+        if self.deadline is not None and started >= self.deadline:
+            self._fail(
+                "timeout",
+                PointError("timeout", f"not started: {BUDGET_SPENT} before its turn", cause="budget"),
+            )
+            self._closed = True
+            return
+        # The worker's TMPDIR: what it and its tasks leave there (file-io's files)
+        # is removed with it after the point, even when the worker was killed.
+        self._scratch = make_scratch()
+        # The marker every process of the point inherits (worker/_containment): the scratch
+        # directory's name is unique while the point runs.
+        self._marker = f"{os.getpid()}-{os.path.basename(self._scratch)}"
+        try:
+            self._process = subprocess.Popen(
+                worker_command(self.point.python or sys.executable, self.point.gil),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env={
+                    **worker_env(self.point.gil),
+                    "TMPDIR": self._scratch,
+                    SCRATCH_ENV: self._scratch,
+                    MARKER_ENV: self._marker,
+                },
+                start_new_session=True,
+            )
+        except BaseException:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._closed = True
+            raise
+        _unended.add(self)
+        # Kept while either lives: the worker removes it as it ends, this process after it.
+        with contextlib.suppress(OSError):  # the worker may have ended and removed it already
+            record_owners(self._scratch, (os.getpid(), self._process.pid))
+        assert self._process.stdout is not None and self._process.stderr is not None
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._process.stdout, selectors.EVENT_READ)
+        self._selector.register(self._process.stderr, selectors.EVENT_READ)
+        self._send(worker_request(self.point, self.warmup, self.waits))
 
     def start(self) -> bool:
         """Launch the worker (where ``launch`` has not) and wait for its warm-ups; True when it is ready
@@ -284,49 +312,6 @@ class WorkerSession:
             if self._restarting:
                 self.restart_s += time.perf_counter() - started
         return self.alive
-
-    def _launch(self, request: dict[str, Any], started: float) -> None:
-        if self.deadline is not None and started >= self.deadline:
-            self._fail(
-                "timeout",
-                PointError("timeout", f"not started: {BUDGET_SPENT} before its turn", cause="budget"),
-            )
-            self._closed = True
-            return
-        # The worker's TMPDIR: what it and its tasks leave there (file-io's files)
-        # is removed with it after the point, even when the worker was killed.
-        self._scratch = make_scratch()
-        # The marker every process of the point inherits (worker/_containment): the scratch
-        # directory's name is unique while the point runs.
-        marker = f"{os.getpid()}-{os.path.basename(self._scratch)}"
-        self._marker = marker
-        try:
-            self._process = subprocess.Popen(
-                worker_command(self.point.python or sys.executable, self.point.gil),
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                env={
-                    **worker_env(self.point.gil),
-                    "TMPDIR": self._scratch,
-                    SCRATCH_ENV: self._scratch,
-                    MARKER_ENV: marker,
-                },
-                start_new_session=True,
-            )
-        except BaseException:
-            shutil.rmtree(self._scratch, ignore_errors=True)
-            self._closed = True
-            raise
-        _unended.add(self)
-        # Kept while either lives: the worker removes it as it ends, this process after it.
-        with contextlib.suppress(OSError):  # the worker may have ended and removed it already
-            record_owners(self._scratch, (os.getpid(), self._process.pid))
-        assert self._process.stdout is not None and self._process.stderr is not None
-        self._selector = selectors.DefaultSelector()
-        self._selector.register(self._process.stdout, selectors.EVENT_READ)
-        self._selector.register(self._process.stderr, selectors.EVENT_READ)
-        self._send(request)
 
     def sample(self, round_number: int) -> Sample | None:
         """Take one timed sample in round ``round_number``; None when the session ended instead."""
@@ -388,11 +373,18 @@ class WorkerSession:
             self.status = "crashed" if self._failure.kind == "crashed" else "failed"
 
     def _end(self) -> None:
-        """End the point's processes, close the pipes, remove the TMPDIR; once, whatever calls it."""
+        """End the worker and everything it started (its session or not), reap it, close the pipes,
+        remove the TMPDIR; once, whatever calls it."""
         process = self._process
         if process is None or self not in _unended:
             return
-        _end_point(process, self._marker)
+        if process.poll() is None:  # stopped, so that it forks nothing while its descendants are found
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(process.pid, signal.SIGSTOP)
+        end_point_processes(process.pid, self._marker)
+        with contextlib.suppress(ProcessLookupError, PermissionError):  # already gone
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
         if self._selector is not None:
             self._selector.close()
         for stream in (process.stdin, process.stdout, process.stderr):
@@ -403,11 +395,10 @@ class WorkerSession:
             shutil.rmtree(self._scratch, ignore_errors=True)
         _unended.discard(self)
 
-    def interrupt(
-        self, why: str = "interrupted (Ctrl-C or a termination signal) while the point ran"
-    ) -> None:
+    def interrupt(self) -> None:
         """End the worker at once (Ctrl-C, SIGTERM); the samples measured so far are kept."""
         if self.status == "ok":
+            why = "interrupted (Ctrl-C or a termination signal) while the point ran"
             self._fail("interrupted", PointError("worker", why))
         self.close()
 
@@ -484,11 +475,10 @@ class WorkerSession:
             self._fail("crashed", PointError("crashed", _exit_reason(returncode), self._tail()))
         self.close()
 
-    def _fail(self, status: Status, error: PointError | None) -> None:
+    def _fail(self, status: Status, error: PointError) -> None:
         if self.status == "ok":
             self.status = status
-            if error is not None:
-                self.errors.append(error)
+            self.errors.append(error)
 
     def _wait(self, answered: Callable[[], bool], deadline: float | None) -> _Waited:
         """Read the worker's events until ``answered()``, its exit, or ``deadline``."""
@@ -578,7 +568,7 @@ class WorkerSession:
             raise WorkerProtocolError(f"worker sent an unknown event {kind!r}")
 
     def _tail(self) -> str | None:
-        return _tail(self._stderr_tail)
+        return self._stderr_tail.decode("utf-8", "replace").strip() or None
 
 
 def measure_point(
@@ -620,11 +610,6 @@ def measure_point(
     finally:
         session.close()
     return session.measurement()
-
-
-def _tail(stderr: bytes) -> str | None:
-    text = stderr.decode("utf-8", "replace").strip()
-    return text or None
 
 
 def environment_info() -> dict[str, Any]:
