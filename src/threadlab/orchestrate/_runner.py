@@ -81,18 +81,6 @@ OnSample = Callable[[Point, Sample, bool], None]
 BUDGET_SPENT = "the time budget ran out"
 
 
-class PointInterrupted(KeyboardInterrupt):
-    """Ctrl-C (or SIGTERM, SIGHUP in the CLI) arrived while a point ran; carries what it had measured.
-
-    A ``KeyboardInterrupt``, so that whatever does not look for what it
-    carries (``advise``'s first probe of a function) ends as an interrupt does.
-    """
-
-    def __init__(self, measurement: Measurement) -> None:
-        super().__init__("interrupted")
-        self.measurement = measurement
-
-
 # What a wait for the worker ended on.
 _Waited = Literal["answered", "exited", "timeout"]
 
@@ -593,8 +581,7 @@ def measure_point(
     instead (``orchestrate._rounds``).
 
     Raises:
-        PointInterrupted: on Ctrl-C, after the worker is ended; it carries the
-            partial measurement.
+        KeyboardInterrupt: on Ctrl-C, after the worker is ended.
     """
     session = WorkerSession(
         point, timeout_s=timeout_s, warmup=warmup, on_sample=on_sample, deadline=deadline, waits=waits
@@ -606,7 +593,7 @@ def measure_point(
                     break
     except KeyboardInterrupt:
         session.interrupt()
-        raise PointInterrupted(session.measurement()) from None
+        raise
     finally:
         session.close()
     return session.measurement()
