@@ -19,16 +19,12 @@
                         its descendants and every process carrying the point's marker
                         (worker/_containment), then remove the worker's private TMPDIR
 
-One class, ``WorkerSession``, holds most of this module (over 400 lines):
-its steps (start, sample, close, interrupt) share the worker's pipes, the
-line buffer and the state of the protocol, and split apart they would pass
-all of it around.
-
-The worker runs in a session of its own, so Ctrl-C in the terminal reaches
-only the orchestrator, which then ends the worker and everything it started
-(pool processes included) by killing that process group. A worker whose
-orchestrator dies sees its stdin end without a "stop" and ends that group
-itself.
+One class, ``WorkerSession``, holds most of this module: its steps share the
+worker's pipes, the line buffer and the state of the protocol, and split
+apart they would pass all of it around. The worker runs in a session of its
+own, so Ctrl-C in the terminal reaches only the orchestrator, which then ends
+it; a worker whose orchestrator dies sees its stdin end without a "stop" and
+ends its group itself.
 """
 
 from __future__ import annotations
@@ -159,16 +155,12 @@ def worker_request(point: Point, warmup: int, waits: bool = True) -> dict[str, A
 class WorkerSession:
     """One point's fresh worker process, kept alive between its samples.
 
-    ``start`` launches it (where ``launch`` has not) and waits for its warm-ups; each ``sample`` asks
-    for one timed sample; ``close`` ends it. A step that fails (the worker
-    hangs past ``timeout_s``, dies, or breaks the protocol) ends the session
-    with the samples measured so far kept: ``alive`` turns False and
-    ``measurement()`` says why.
-
-    ``deadline`` (a ``time.perf_counter()`` reading) is the command's own end:
-    no step runs past it, whatever ``timeout_s`` allows. A step it cuts is
-    recorded as timed out, its error saying that the time budget ran out; a
-    session not started by then is not started at all.
+    A step that fails (the worker hangs past ``timeout_s``, dies, or breaks
+    the protocol) ends the session with the samples measured so far kept:
+    ``alive`` turns False and ``measurement()`` says why. ``deadline`` (a
+    ``time.perf_counter()`` reading) is the command's own end: no step runs
+    past it, whatever ``timeout_s`` allows; a step it cuts is recorded as timed
+    out ``BUDGET_SPENT``, and a session not started by then is not started.
     """
 
     def __init__(
@@ -569,16 +561,11 @@ def measure_point(
     deadline: float | None = None,
     waits: bool = True,
 ) -> Measurement:
-    """Run one point alone in a fresh worker process: warm-ups, then ``repeat`` samples.
+    """Run one point alone in a fresh worker process (``WorkerSession``): warm-ups, then ``repeat`` samples.
 
     ``waits`` False leaves out the breakdown of where the threads' time went
     (its sidecar's start-up too): a probe that only times calls needs none.
-
-    A task that raises, a hung task (killed at ``timeout_s``, or at
-    ``deadline``: ``WorkerSession``) and a worker that dies are recorded in
-    the measurement's status and errors; the samples measured before are
-    kept. Points compared with each other are measured in interleaved rounds
-    instead (``orchestrate._rounds``).
+    Points compared with each other are measured in rounds (``_rounds``).
 
     Raises:
         KeyboardInterrupt: on Ctrl-C, after the worker is ended.
