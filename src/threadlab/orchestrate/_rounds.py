@@ -39,6 +39,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from threadlab.analysis import (
     baselines,
@@ -261,17 +262,6 @@ def _retire(sessions: Sequence[WorkerSession], measurements: Sequence[Measuremen
         paired = None if baseline is None else speedup(measurement, baseline)
         if paired is not None and paired[2] >= MIN_PAIRED_ROUNDS and paired[1][1] < below:
             session.close()
-
-
-def _worker_sessions(
-    *, timeout_s: float | None, on_sample: OnSample | None, deadline: float | None, waits: bool = True
-) -> SessionFactory:
-    """The ``SessionFactory`` of real workers, with the group's options."""
-
-    def session(point: Point) -> WorkerSession:
-        return WorkerSession(point, timeout_s=timeout_s, on_sample=on_sample, deadline=deadline, waits=waits)
-
-    return session
 
 
 def _running(sessions: Sequence[WorkerSession], waiting: set[int]) -> list[bool]:
@@ -592,16 +582,17 @@ def measure_group(
     Returns:
         The measurements, in the order of ``points``, and their ``Rounds``.
     """
-    if resume is None and session_factory is None:
-        session_factory = _worker_sessions(
-            timeout_s=timeout_s, on_sample=on_sample, deadline=deadline, waits=waits
-        )
-    sessions = _sessions_of(points, resume, session_factory)
+    make = session_factory or partial(
+        WorkerSession, timeout_s=timeout_s, on_sample=on_sample, deadline=deadline, waits=waits
+    )
+    sessions = [make(point) for point in points] if resume is None else list(resume.sessions)
     bound = LiveBound(memory_budget)
     waiting: set[int] = set()  # points whose first worker the budget left for their turn
     # Going on from a first pass, its rounds, seconds and time count on: the stopping rule judges
     # the group whole (its span, its rounds) against its whole time, the time left shared out after it.
-    first_rounds, before_s, after_s = (0, 0.0, 0.0) if resume is None else _before(resume)
+    first_rounds, before_s, after_s = (
+        (0, 0.0, 0.0) if resume is None else (resume.rounds.rounds, resume.spent_s, resume.rounds.elapsed_s)
+    )
     time_s += before_s
     ended: RoundsEnd = "failed"
     rounds, elapsed, spent = first_rounds, after_s, before_s
@@ -612,10 +603,10 @@ def measure_group(
         _start_workers(sessions, bound, waiting, on_start, resuming=resume is not None)
         rounds_started = time.perf_counter() - after_s
         last_round_s = 0.0
+        ends = [end for end in (deadline, None if resume is None else started + time_s) if end is not None]
         while any(_running(sessions, waiting)):
             round_started = time.perf_counter()
-            ends = (deadline, None if resume is None else started + time_s)
-            if rounds > first_rounds and _would_overrun(round_started + last_round_s, *ends):
+            if rounds > first_rounds and any(round_started + last_round_s > end for end in ends):
                 ended = "time"
                 break
             _sample_round(sessions, bound, waiting, rounds, on_start)
@@ -636,7 +627,11 @@ def measure_group(
         for session in sessions:
             session.interrupt()
     finally:
-        _close_or_park(sessions, park=ended == "time")
+        for session in sessions:  # parked (samples kept, ready to go on) where out of time, else closed
+            if ended == "time" and session.alive:
+                session.park()
+            else:
+                session.close()
     return _outcome(
         sessions,
         bound,
@@ -647,38 +642,6 @@ def measure_group(
         time_s=time_s,
         ended=ended,
     )
-
-
-def _sessions_of(
-    points: Sequence[Point], resume: GroupOutcome | None, factory: SessionFactory | None
-) -> list[WorkerSession]:
-    """The group's sessions: its first pass's, going on from it, else one made per point."""
-    if resume is not None:
-        return list(resume.sessions)
-    assert factory is not None
-    return [factory(point) for point in points]
-
-
-def _before(resume: GroupOutcome) -> tuple[int, float, float]:
-    """What a group's first pass took: its rounds, its whole seconds, and its rounds' seconds."""
-    return resume.rounds.rounds, resume.spent_s, resume.rounds.elapsed_s
-
-
-def _would_overrun(next_round_end: float, deadline: float | None, group_end: float | None) -> bool:
-    """Whether a round ending at ``next_round_end`` (as long as the last) would end past the command's
-    ``deadline``, or past ``group_end``, the end of a resumed group's time: a first pass's rounds
-    are its fewest; a resumed group's are the time left of the one deadline, not to be overrun."""
-    return any(end is not None and next_round_end > end for end in (deadline, group_end))
-
-
-def _close_or_park(sessions: Sequence[WorkerSession], *, park: bool) -> None:
-    """End the group's workers: parked (samples kept, ready to go on) where it ran out of ``time``,
-    closed otherwise; a worker that has failed is always closed."""
-    for session in sessions:
-        if park and session.alive:
-            session.park()
-        else:
-            session.close()
 
 
 def _outcome(
