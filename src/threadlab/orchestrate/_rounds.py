@@ -272,10 +272,8 @@ def _running(sessions: Sequence[WorkerSession], waiting: set[int]) -> list[bool]
 def _take_stock(
     sessions: Sequence[WorkerSession], waiting: set[int], retire_below: float | None
 ) -> tuple[list[Measurement], list[float]]:
-    """The measurements after a round, and the half-widths of the points still running.
-
-    With ``retire_below``, the points clearly slower than their baseline are retired first (``_retire``).
-    """
+    """The measurements after a round, and the half-widths of the points still running once those
+    clearly slower than their baseline are retired (``retire_below``)."""
     measurements = [s.measurement() for s in sessions]
     if retire_below is not None:
         _retire(sessions, measurements, retire_below)
@@ -304,15 +302,13 @@ def _start_workers(
     on_start: OnStart | None,
     resuming: bool = False,
 ) -> None:
-    """Start one worker per point, in round 0's order, as many as ``bound`` holds.
+    """Start one worker per point, in round 0's order, ``STARTS_AT_ONCE`` side by side, as many as
+    ``bound`` holds (the others go into ``waiting``; at least one always starts).
 
-    ``STARTS_AT_ONCE`` workers start side by side: each is launched before
-    any of them is waited for. A point starts alone where its start-up is
-    measured (``Point.warm_pool``), or where a memory budget has no footprint
-    to go by yet. The points whose first worker the budget leaves for their
-    turn go into ``waiting`` (at least one worker always starts). Going on
-    from a first pass (``resuming``), only the parked points start afresh: a
-    point that failed or was retired stays ended.
+    A point starts alone where its start-up is measured (``Point.warm_pool``),
+    or where a memory budget has no footprint to go by yet. Going on from a
+    first pass (``resuming``), only the parked points start afresh: a point
+    that failed or was retired stays ended.
     """
     batch: list[int] = []
     for index in rotation(len(sessions), 0):
@@ -468,33 +464,24 @@ def share_out(
 ) -> list[GroupOutcome]:
     """Measure every group in its ``share`` of ``max_time_s``, then give the time left to the short ones.
 
-    A group's share is an equal part of the time left, or as many parts as its ``weights`` say:
-    the tour gives its seed's CPU lesson more (``lessons.lesson_parts``).
-
-    A group that reaches its precision early stops taking rounds, and the
-    groups after it share what it left. One that ran out of time short of
-    its precision (``short_of_precision``: CPU work whose intervals need
-    rounds, where sleeps settle in a few) keeps a claim: the groups after it
-    share the time left with it, and its part stays unspent for its second
-    pass. Without that claim the last groups took all that was left, and
-    the tour's CPU lesson, short after its first pass, never went on. The
-    short groups then go on from their rounds so far with whatever is left
-    of the one deadline: the nearest to their precision first (the least
-    ``need_s``), each given what it needs or what is left, where that buys
-    rounds (``worth_resuming``). Given in one piece, the time settles
-    groups; split among them all, it settled none (each resume pays its
-    start-ups again, and intervals narrow only as one over the square root
-    of the rounds). In the tour, the seed's CPU lesson (the count loop, on
-    processes against threads) read ±31% after its first pass, beside the
-    lock lesson settled at ±0.5%. A Ctrl-C (``interrupted``) ends the sharing.
+    A group that ran out of time short of its precision (``short_of_precision``: CPU work whose
+    intervals need rounds, where sleeps settle in a few) keeps its claim for a second pass: without
+    it the last groups took all that was left, and the tour's CPU lesson, short after its first
+    pass, never went on. The short groups then go on, the least ``need_s`` first, each given what
+    it needs or what is left, where that buys rounds (``worth_resuming``): given in one piece, the
+    time settles groups; split among them all, it settled none (each resume pays its start-ups
+    again, and intervals narrow only as one over the square root of the rounds). In the tour, the
+    seed's CPU lesson (the count loop, on processes against threads) read ±31% after its first
+    pass, beside the lock lesson settled at ±0.5%. A Ctrl-C (``interrupted``) ends the sharing.
 
     Args:
         groups: how many groups there are, measured in order (0 first).
         max_time_s: the seconds every group's rounds share.
         measure: measures one group in the seconds it is given (``MeasureGroup``).
         clock: seconds, as ``time.perf_counter``.
-        weights: each group's parts of the time, in the groups' order (None: one part each).
-            A group's claim, once it has ended short, is as many parts as its weight.
+        weights: each group's parts of the time, in the groups' order (None: one part each; the
+            tour gives its seed's CPU lesson more, ``lessons.lesson_parts``); a group's claim, once
+            it has ended short, is as many parts as its weight.
 
     Returns:
         Each group's last outcome, in the groups' order; fewer where Ctrl-C cut the run.
@@ -567,10 +554,8 @@ def measure_group(
             budget): no worker step runs past it (``WorkerSession``), and no
             round starts that the last one says would overrun it, however few
             rounds were taken; the rounds then end as out of ``time``.
-        memory_budget: bytes the group's live workers may hold (``LiveBound``):
-            where one worker per point would not fit, workers are closed
-            and started afresh as their points' turns come. Every round
-            still samples every point, in the same rotation. None: no bound.
+        memory_budget: bytes the group's live workers may hold (``LiveBound``; every round still
+            samples every point, in the same rotation). None: no bound.
         session_factory: makes each point's session (synthetic ones in tests).
         waits: False leaves out the breakdown of where the threads' time went
             (``--no-waits``: the worker starts no sidecar).
