@@ -170,8 +170,7 @@ def half_widths(measurements: Sequence[Measurement], judged: Sequence[bool] | No
     found = []
     # Groups (Point.group_key) that hold a point other than sequential ones.
     mixed = {m.point.group_key() for m in measurements if m.point.strategy != "sequential"}
-    every = baselines(measurements)
-    for index, (measurement, baseline) in enumerate(zip(measurements, every, strict=True)):
+    for index, (measurement, baseline) in enumerate(zip(measurements, baselines(measurements), strict=True)):
         if not measurement.samples or (judged is not None and not judged[index]):
             continue
         if baseline is measurement and measurement.point.group_key() not in mixed:
@@ -255,8 +254,7 @@ def evidence(measurements: Sequence[Measurement]) -> tuple[float | None, float |
 
 def _retire(sessions: Sequence[WorkerSession], measurements: Sequence[Measurement], below: float) -> None:
     """Close the sessions of points clearly slower than their baseline (interval wholly below ``below``)."""
-    every = baselines(measurements)
-    for session, measurement, baseline in zip(sessions, measurements, every, strict=True):
+    for session, measurement, baseline in zip(sessions, measurements, baselines(measurements), strict=True):
         if not (session.alive or session.parked) or measurement.point.strategy == "sequential":
             continue
         paired = None if baseline is None else speedup(measurement, baseline)

@@ -389,21 +389,12 @@ class WorkerSession:
         failed = [s for s in measured if s.tasks_failed]
         if failed:
             count = sum(s.tasks_failed for s in failed)
-            errors.append(
-                PointError(
-                    "task",
-                    f"{count} of {sum(s.tasks for s in measured)} tasks raised",
-                    failed[0].first_error,
-                    count,
-                )
-            )
+            said = f"{count} of {sum(s.tasks for s in measured)} tasks raised"
+            errors.append(PointError("task", said, failed[0].first_error, count))
         errors.extend(e for e in (self._failure, *self.errors) if e is not None)
-        status = self.status
-        if status == "ok" and failed:
-            status = "errors"
         return Measurement(
             point=self.point,
-            status=status,
+            status="errors" if self.status == "ok" and failed else self.status,
             interpreter=self.interpreter,
             samples=tuple(self.samples),
             warmups=tuple(self.warmups),
