@@ -44,18 +44,11 @@ def execute(
 ) -> Result:
     """Measure every point of ``spec`` in interleaved rounds, group by group, saving after every round.
 
-    Each group (every strategy, worker count, task count and Python of one
-    workload and its parameters) gets an equal part of the time left of
-    ``spec.max_time_s`` when it starts (or the parts ``weigh`` gives it),
-    beside the groups after it and those before it still short of their
-    precision, and its rounds go on until every
-    point's speedup interval is within ``spec.precision`` or that share is
-    spent (never fewer rounds than its points' ``repeat``). The groups that
-    ran out of time short of their precision then share what is left
-    unspent, the nearest first (``share_out``).
-
-    Ctrl-C ends the workers and returns what was measured so far, with
-    ``interrupted=True``; the file holds it all.
+    Each group's rounds go on until every point's speedup interval is within
+    ``spec.precision`` or its share of ``spec.max_time_s`` is spent
+    (``share_out``), never fewer than its points' ``repeat``. Ctrl-C ends the
+    workers and returns what was measured so far, with ``interrupted=True``;
+    the file holds it all.
 
     Args:
         spec: what to measure.

@@ -81,13 +81,8 @@ _CALIBRATION_ITERATIONS = 60_000
 
 
 def usable_cores() -> int:
-    """The logical CPUs this process may run on.
-
-    Returns:
-        The size of the CPU affinity mask where the platform has one (a
-        container or ``taskset`` may allow fewer than the machine has), else
-        ``os.cpu_count()``, and at least 1.
-    """
+    """The logical CPUs this process may run on, at least 1: its affinity mask's (a container or
+    ``taskset`` may allow fewer than the machine has) where the platform has one, else ``os.cpu_count()``."""
     if hasattr(os, "sched_getaffinity"):
         try:
             return max(1, len(os.sched_getaffinity(0)))
@@ -97,21 +92,12 @@ def usable_cores() -> int:
 
 
 def capacity(cores: int, single_wall_s: float, parallel_wall_s: float) -> float:
-    """How many cores ran in parallel, from one probe's two wall times.
+    """How many cores ran in parallel, from one probe's two wall times: ``cores × single_wall_s /
+    parallel_wall_s``, unclamped (a value a little above ``cores`` is what was measured).
 
     Each of ``cores`` threads did the same work as the single one, so on
-    ``cores`` free cores both take as long and the capacity is ``cores``;
-    when the host holds cores back, the parallel half takes longer.
-
-    Args:
-        cores: the number of threads of the parallel half.
-        single_wall_s: wall time of the work on 1 thread.
-        parallel_wall_s: wall time of the same work on each of ``cores``
-            threads at once.
-
-    Returns:
-        ``cores × single_wall_s / parallel_wall_s``, unclamped: a value a
-        little above ``cores`` is what was measured.
+    ``cores`` free cores both take as long; when the host holds cores back,
+    the parallel half takes longer.
 
     Raises:
         ValueError: ``cores`` below 1, or a wall time that is not a finite
@@ -151,58 +137,30 @@ def _hash_wall_s(threads: int, updates: int) -> float:
     return time.perf_counter() - start
 
 
-def probe_updates(target_s: float = _PROBE_TARGET_S) -> int:
-    """How many sha256 updates of 1 MiB take about ``target_s`` on one thread here.
-
-    Args:
-        target_s: the wall time to aim for.
-
-    Returns:
-        The update count, from a quick timing of a few updates, kept from 8
-        to 2000.
-    """
+def probe_updates() -> int:
+    """How many sha256 updates of 1 MiB take about ``_PROBE_TARGET_S`` on one thread here (8 to 2000)."""
     _hash_updates(1)  # untimed: the first pass over the buffer faults its pages in
     start = time.perf_counter()
     _hash_updates(_PROBE_SIZING_UPDATES)
     per_update_s = (time.perf_counter() - start) / _PROBE_SIZING_UPDATES
     if per_update_s <= 0:
         return _PROBE_MAX_UPDATES
-    wanted = math.ceil(target_s / per_update_s)
+    wanted = math.ceil(_PROBE_TARGET_S / per_update_s)
     return min(_PROBE_MAX_UPDATES, max(_PROBE_MIN_UPDATES, wanted))
 
 
 def measure_capacity(cores: int, updates: int) -> float:
-    """One capacity probe: ``updates`` sha256 updates on 1 thread, then on ``cores`` threads at once.
-
-    Args:
-        cores: how many threads the parallel half runs.
-        updates: sha256 updates of 1 MiB each thread does (see :func:`probe_updates`).
-
-    Returns:
-        The capacity the probe measured (see :func:`capacity`).
-    """
-    single_s = _hash_wall_s(1, updates)
-    parallel_s = _hash_wall_s(cores, updates)
-    return capacity(cores, single_s, parallel_s)
-
-
-def _calibration_loop() -> int:
-    total = 0
-    for i in range(_CALIBRATION_ITERATIONS):
-        total += i
-    return total
+    """One capacity probe: ``updates`` sha256 updates on 1 thread, then on ``cores`` threads at once."""
+    return capacity(cores, _hash_wall_s(1, updates), _hash_wall_s(cores, updates))
 
 
 def time_calibration() -> float:
-    """CPU time of this thread for one pass of the fixed calibration loop.
-
-    Returns:
-        Seconds of ``time.thread_time``: on-CPU time only, so time the
-        thread spent descheduled does not count, and a slower value means a
-        slower CPU (clock, cache, a busy sibling hyperthread).
-    """
+    """Seconds of ``time.thread_time`` for one pass of the fixed calibration loop: on-CPU time only, so
+    a slower value means a slower CPU (clock, cache, a busy sibling hyperthread), not a descheduled one."""
     start = time.thread_time()
-    _calibration_loop()
+    total = 0
+    for i in range(_CALIBRATION_ITERATIONS):
+        total += i
     return max(0.0, time.thread_time() - start)
 
 
@@ -217,7 +175,6 @@ class NoiseMonitor:
     """
 
     def __init__(self) -> None:
-        """A monitor that has not started; it reads nothing yet."""
         self._cores = usable_cores()
         self._updates: int | None = None
         self._started = False
@@ -226,8 +183,7 @@ class NoiseMonitor:
         self._own_cpu_s: float | None = None
         self._capacity: list[float] = []
         self._calibration: list[float] = []
-        self._mhz_low: float | None = None
-        self._mhz_high: float | None = None
+        self._mhz: list[float] = []  # every core's clock frequency, at every reading
 
     def start(self) -> None:
         """Take the readings at the start of a run, a capacity probe first (about 0.15 s)."""
@@ -235,8 +191,7 @@ class NoiseMonitor:
             self._updates = probe_updates()
         self._capacity = [measure_capacity(self._cores, self._updates)]
         self._calibration = []
-        self._mhz_low = self._mhz_high = None
-        self._read_mhz()
+        self._mhz = list(read_cpu_mhz())
         self._stat = read_proc_stat()
         self._own_cpu_s = own_cpu_s()
         self._start_s = time.perf_counter()
@@ -250,17 +205,11 @@ class NoiseMonitor:
         """
         self._require_started("between_rounds")
         self._calibration.append(time_calibration())
-        self._read_mhz()
+        self._mhz += read_cpu_mhz()
 
     def finish(self, probe: bool = True) -> MachineNoise:
-        """Take the readings at the end of a run, then a capacity probe.
-
-        Args:
-            probe: False to leave the closing capacity probe out (the run's
-                deadline has passed: advise's budget), keeping the opening one.
-
-        Returns:
-            The run's readings.
+        """The run's readings: those at its end, then a capacity probe unless ``probe`` is False (the run's
+        deadline has passed: advise's budget).
 
         Raises:
             RuntimeError: the monitor was not started (or already finished).
@@ -269,7 +218,7 @@ class NoiseMonitor:
         elapsed_s = time.perf_counter() - self._start_s
         own_s = own_cpu_s()
         stat = read_proc_stat()
-        self._read_mhz()
+        self._mhz += read_cpu_mhz()
         assert self._updates is not None  # set by start()
         if probe:
             self._capacity.append(measure_capacity(self._cores, self._updates))
@@ -288,27 +237,16 @@ class NoiseMonitor:
                     elapsed_s=elapsed_s,
                     clock_ticks=ticks,
                 )
-        mhz = None
-        if self._mhz_low is not None and self._mhz_high is not None:
-            mhz = (self._mhz_low, self._mhz_high)
         return MachineNoise(
             cores=self._cores,
             capacity_cores=tuple(value for value in self._capacity if math.isfinite(value) and value >= 0),
             calibration_cpu_s=tuple(self._calibration),
             steal_share=steal,
             others_cores=others,
-            cpu_mhz=mhz,
+            cpu_mhz=(min(self._mhz), max(self._mhz)) if self._mhz else None,
             elapsed_s=max(0.0, elapsed_s),
         )
 
     def _require_started(self, method: str) -> None:
         if not self._started:
             raise RuntimeError(f"NoiseMonitor.{method}() called before start()")
-
-    def _read_mhz(self) -> None:
-        values = read_cpu_mhz()
-        if not values:
-            return
-        low, high = min(values), max(values)
-        self._mhz_low = low if self._mhz_low is None else min(self._mhz_low, low)
-        self._mhz_high = high if self._mhz_high is None else max(self._mhz_high, high)

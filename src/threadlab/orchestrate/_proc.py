@@ -9,6 +9,7 @@ never 0.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import re
@@ -26,7 +27,6 @@ __all__ = [
     "steal_share",
 ]
 
-# Where /proc and /sys hang; the readers take another root so tests can use files of their own.
 _ROOT = Path("/")
 
 # /proc/stat's first line: cpu user nice system idle iowait irq softirq steal guest guest_nice.
@@ -41,16 +41,8 @@ _CPUINFO_MHZ = re.compile(r"^cpu MHz\s*:\s*([0-9.]+)\s*$", re.MULTILINE)
 
 
 def parse_proc_stat(text: str) -> tuple[int, ...] | None:
-    """The all-CPU jiffy counters of a ``/proc/stat`` text.
-
-    Args:
-        text: the file's contents.
-
-    Returns:
-        ``(user, nice, system, idle, iowait, irq, softirq, steal, guest,
-        guest_nice)``, zeros filled in for the fields an old kernel does not
-        write; None when there is no ``cpu`` line or it does not parse.
-    """
+    """The all-CPU jiffy counters of a ``/proc/stat`` text, its ten fields (zeros for those an old
+    kernel does not write); None when there is no ``cpu`` line or it does not parse."""
     for line in text.splitlines():
         fields = line.split()
         if not fields or fields[0] != "cpu":
@@ -66,14 +58,7 @@ def parse_proc_stat(text: str) -> tuple[int, ...] | None:
 
 
 def read_proc_stat(root: Path = _ROOT) -> tuple[int, ...] | None:
-    """The all-CPU jiffy counters now (see :func:`parse_proc_stat`).
-
-    Args:
-        root: where ``proc/stat`` is found.
-
-    Returns:
-        The counters, or None where the file cannot be read (not Linux).
-    """
+    """The all-CPU jiffy counters of ``root``/proc/stat now; None where it cannot be read (not Linux)."""
     try:
         text = (root / "proc" / "stat").read_text(encoding="ascii", errors="replace")
     except OSError:
@@ -82,16 +67,8 @@ def read_proc_stat(root: Path = _ROOT) -> tuple[int, ...] | None:
 
 
 def steal_share(before: tuple[int, ...], after: tuple[int, ...]) -> float | None:
-    """Share of all CPU time the hypervisor stole between two ``/proc/stat`` readings.
-
-    Args:
-        before: counters at the start (:func:`parse_proc_stat`).
-        after: counters at the end.
-
-    Returns:
-        Steal jiffies over all jiffies (guest time, already inside user time,
-        not counted twice), kept from 0 to 1; None when no time passed.
-    """
+    """Share of all CPU time the hypervisor stole between two ``/proc/stat`` readings, from 0 to 1
+    (guest time, already inside user time, not counted twice); None when no time passed."""
     total = sum(after[:_TOTAL_FIELDS]) - sum(before[:_TOTAL_FIELDS])
     if total <= 0:
         return None
@@ -108,19 +85,12 @@ def others_cores(
 ) -> float | None:
     """Cores' worth of CPU that programs other than this one used between two readings.
 
-    Args:
-        before: ``/proc/stat`` counters at the start (:func:`parse_proc_stat`).
-        after: counters at the end.
-        own_cpu_s: CPU seconds this process and its reaped children used
-            in between (:func:`own_cpu_s` deltas).
-        elapsed_s: wall seconds in between.
-        clock_ticks: jiffies per second (``os.sysconf("SC_CLK_TCK")``).
-
-    Returns:
-        ``(busy jiffies / clock_ticks − own_cpu_s) / elapsed_s``, where busy
-        is user, nice, system, irq and softirq time (not idle, iowait or
-        steal); floored at 0, since jiffies are counted in whole ticks and
-        this process's CPU time is not. None when no time passed.
+    ``(busy jiffies / clock_ticks − own_cpu_s) / elapsed_s``, where busy is
+    user, nice, system, irq and softirq time (not idle, iowait or steal) and
+    ``own_cpu_s`` the CPU seconds this process and its reaped children used in
+    between (:func:`own_cpu_s` deltas). Floored at 0, since jiffies are
+    counted in whole ticks and this process's CPU time is not; None when no
+    time passed.
     """
     if not (elapsed_s > 0 and clock_ticks > 0):
         return None
@@ -130,12 +100,7 @@ def others_cores(
 
 
 def own_cpu_s() -> float | None:
-    """CPU seconds (user + system) used so far by this process and its reaped children.
-
-    Returns:
-        The sum of ``RUSAGE_SELF`` and ``RUSAGE_CHILDREN``; None where the
-        ``resource`` module is missing (Windows).
-    """
+    """CPU seconds (user + system) used so far by this process and its reaped children; None off Unix."""
     try:
         import resource  # Unix only: imported here so that this module imports on Windows
     except ImportError:
@@ -156,17 +121,8 @@ def clock_ticks() -> int | None:
 
 
 def cpu_mhz_from(scaling_cur_freq: Iterable[str], cpuinfo: str | None) -> tuple[float, ...]:
-    """Each core's current clock frequency in MHz, from the texts Linux offers.
-
-    Args:
-        scaling_cur_freq: the contents of each core's
-            ``cpufreq/scaling_cur_freq`` (kHz); preferred where any parses.
-        cpuinfo: the contents of ``/proc/cpuinfo``, whose ``cpu MHz`` lines
-            are used when the sysfs files give nothing; None when unreadable.
-
-    Returns:
-        The frequencies above 0, in MHz; empty when neither source gives one.
-    """
+    """Each core's clock frequency above 0, in MHz: from each core's ``cpufreq/scaling_cur_freq`` (kHz)
+    where any parses, else from the ``cpu MHz`` lines of ``/proc/cpuinfo`` (None: unreadable)."""
     from_sysfs: list[float] = []
     for text in scaling_cur_freq:
         try:
@@ -184,26 +140,15 @@ def cpu_mhz_from(scaling_cur_freq: Iterable[str], cpuinfo: str | None) -> tuple[
 
 
 def read_cpu_mhz(root: Path = _ROOT) -> tuple[float, ...]:
-    """Each core's current clock frequency in MHz (see :func:`cpu_mhz_from`).
-
-    Args:
-        root: where ``sys/devices/system/cpu`` and ``proc/cpuinfo`` are found.
-
-    Returns:
-        The frequencies; empty where Linux exposes none (most VMs have no
-        cpufreq, but their ``/proc/cpuinfo`` has ``cpu MHz``).
-    """
+    """Each core's clock frequency now (:func:`cpu_mhz_from`); empty where Linux exposes none (most VMs
+    have no cpufreq, but their ``/proc/cpuinfo`` has ``cpu MHz``)."""
     texts: list[str] = []
     cpus = root / "sys" / "devices" / "system" / "cpu"
     for path in sorted(cpus.glob("cpu[0-9]*/cpufreq/scaling_cur_freq")):
-        try:
+        with contextlib.suppress(OSError):
             texts.append(path.read_text(encoding="ascii", errors="replace"))
-        except OSError:
-            continue
     cpuinfo: str | None = None
     if not texts:
-        try:
+        with contextlib.suppress(OSError):
             cpuinfo = (root / "proc" / "cpuinfo").read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            cpuinfo = None
     return cpu_mhz_from(texts, cpuinfo)

@@ -39,6 +39,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from threadlab.analysis import (
     baselines,
@@ -169,8 +170,7 @@ def half_widths(measurements: Sequence[Measurement], judged: Sequence[bool] | No
     found = []
     # Groups (Point.group_key) that hold a point other than sequential ones.
     mixed = {m.point.group_key() for m in measurements if m.point.strategy != "sequential"}
-    every = baselines(measurements)
-    for index, (measurement, baseline) in enumerate(zip(measurements, every, strict=True)):
+    for index, (measurement, baseline) in enumerate(zip(measurements, baselines(measurements), strict=True)):
         if not measurement.samples or (judged is not None and not judged[index]):
             continue
         if baseline is measurement and measurement.point.group_key() not in mixed:
@@ -254,24 +254,12 @@ def evidence(measurements: Sequence[Measurement]) -> tuple[float | None, float |
 
 def _retire(sessions: Sequence[WorkerSession], measurements: Sequence[Measurement], below: float) -> None:
     """Close the sessions of points clearly slower than their baseline (interval wholly below ``below``)."""
-    every = baselines(measurements)
-    for session, measurement, baseline in zip(sessions, measurements, every, strict=True):
+    for session, measurement, baseline in zip(sessions, measurements, baselines(measurements), strict=True):
         if not (session.alive or session.parked) or measurement.point.strategy == "sequential":
             continue
         paired = None if baseline is None else speedup(measurement, baseline)
         if paired is not None and paired[2] >= MIN_PAIRED_ROUNDS and paired[1][1] < below:
             session.close()
-
-
-def _worker_sessions(
-    *, timeout_s: float | None, on_sample: OnSample | None, deadline: float | None, waits: bool = True
-) -> SessionFactory:
-    """The ``SessionFactory`` of real workers, with the group's options."""
-
-    def session(point: Point) -> WorkerSession:
-        return WorkerSession(point, timeout_s=timeout_s, on_sample=on_sample, deadline=deadline, waits=waits)
-
-    return session
 
 
 def _running(sessions: Sequence[WorkerSession], waiting: set[int]) -> list[bool]:
@@ -282,10 +270,8 @@ def _running(sessions: Sequence[WorkerSession], waiting: set[int]) -> list[bool]
 def _take_stock(
     sessions: Sequence[WorkerSession], waiting: set[int], retire_below: float | None
 ) -> tuple[list[Measurement], list[float]]:
-    """The measurements after a round, and the half-widths of the points still running.
-
-    With ``retire_below``, the points clearly slower than their baseline are retired first (``_retire``).
-    """
+    """The measurements after a round, and the half-widths of the points still running once those
+    clearly slower than their baseline are retired (``retire_below``)."""
     measurements = [s.measurement() for s in sessions]
     if retire_below is not None:
         _retire(sessions, measurements, retire_below)
@@ -314,15 +300,13 @@ def _start_workers(
     on_start: OnStart | None,
     resuming: bool = False,
 ) -> None:
-    """Start one worker per point, in round 0's order, as many as ``bound`` holds.
+    """Start one worker per point, in round 0's order, ``STARTS_AT_ONCE`` side by side, as many as
+    ``bound`` holds (the others go into ``waiting``; at least one always starts).
 
-    ``STARTS_AT_ONCE`` workers start side by side: each is launched before
-    any of them is waited for. A point starts alone where its start-up is
-    measured (``Point.warm_pool``), or where a memory budget has no footprint
-    to go by yet. The points whose first worker the budget leaves for their
-    turn go into ``waiting`` (at least one worker always starts). Going on
-    from a first pass (``resuming``), only the parked points start afresh: a
-    point that failed or was retired stays ended.
+    A point starts alone where its start-up is measured (``Point.warm_pool``),
+    or where a memory budget has no footprint to go by yet. Going on from a
+    first pass (``resuming``), only the parked points start afresh: a point
+    that failed or was retired stays ended.
     """
     batch: list[int] = []
     for index in rotation(len(sessions), 0):
@@ -478,33 +462,24 @@ def share_out(
 ) -> list[GroupOutcome]:
     """Measure every group in its ``share`` of ``max_time_s``, then give the time left to the short ones.
 
-    A group's share is an equal part of the time left, or as many parts as its ``weights`` say:
-    the tour gives its seed's CPU lesson more (``lessons.lesson_parts``).
-
-    A group that reaches its precision early stops taking rounds, and the
-    groups after it share what it left. One that ran out of time short of
-    its precision (``short_of_precision``: CPU work whose intervals need
-    rounds, where sleeps settle in a few) keeps a claim: the groups after it
-    share the time left with it, and its part stays unspent for its second
-    pass. Without that claim the last groups took all that was left, and
-    the tour's CPU lesson, short after its first pass, never went on. The
-    short groups then go on from their rounds so far with whatever is left
-    of the one deadline: the nearest to their precision first (the least
-    ``need_s``), each given what it needs or what is left, where that buys
-    rounds (``worth_resuming``). Given in one piece, the time settles
-    groups; split among them all, it settled none (each resume pays its
-    start-ups again, and intervals narrow only as one over the square root
-    of the rounds). In the tour, the seed's CPU lesson (the count loop, on
-    processes against threads) read ±31% after its first pass, beside the
-    lock lesson settled at ±0.5%. A Ctrl-C (``interrupted``) ends the sharing.
+    A group that ran out of time short of its precision (``short_of_precision``: CPU work whose
+    intervals need rounds, where sleeps settle in a few) keeps its claim for a second pass: without
+    it the last groups took all that was left, and the tour's CPU lesson, short after its first
+    pass, never went on. The short groups then go on, the least ``need_s`` first, each given what
+    it needs or what is left, where that buys rounds (``worth_resuming``): given in one piece, the
+    time settles groups; split among them all, it settled none (each resume pays its start-ups
+    again, and intervals narrow only as one over the square root of the rounds). In the tour, the
+    seed's CPU lesson (the count loop, on processes against threads) read ±31% after its first
+    pass, beside the lock lesson settled at ±0.5%. A Ctrl-C (``interrupted``) ends the sharing.
 
     Args:
         groups: how many groups there are, measured in order (0 first).
         max_time_s: the seconds every group's rounds share.
         measure: measures one group in the seconds it is given (``MeasureGroup``).
         clock: seconds, as ``time.perf_counter``.
-        weights: each group's parts of the time, in the groups' order (None: one part each).
-            A group's claim, once it has ended short, is as many parts as its weight.
+        weights: each group's parts of the time, in the groups' order (None: one part each; the
+            tour gives its seed's CPU lesson more, ``lessons.lesson_parts``); a group's claim, once
+            it has ended short, is as many parts as its weight.
 
     Returns:
         Each group's last outcome, in the groups' order; fewer where Ctrl-C cut the run.
@@ -577,10 +552,8 @@ def measure_group(
             budget): no worker step runs past it (``WorkerSession``), and no
             round starts that the last one says would overrun it, however few
             rounds were taken; the rounds then end as out of ``time``.
-        memory_budget: bytes the group's live workers may hold (``LiveBound``):
-            where one worker per point would not fit, workers are closed
-            and started afresh as their points' turns come. Every round
-            still samples every point, in the same rotation. None: no bound.
+        memory_budget: bytes the group's live workers may hold (``LiveBound``; every round still
+            samples every point, in the same rotation). None: no bound.
         session_factory: makes each point's session (synthetic ones in tests).
         waits: False leaves out the breakdown of where the threads' time went
             (``--no-waits``: the worker starts no sidecar).
@@ -592,16 +565,17 @@ def measure_group(
     Returns:
         The measurements, in the order of ``points``, and their ``Rounds``.
     """
-    if resume is None and session_factory is None:
-        session_factory = _worker_sessions(
-            timeout_s=timeout_s, on_sample=on_sample, deadline=deadline, waits=waits
-        )
-    sessions = _sessions_of(points, resume, session_factory)
+    make = session_factory or partial(
+        WorkerSession, timeout_s=timeout_s, on_sample=on_sample, deadline=deadline, waits=waits
+    )
+    sessions = [make(point) for point in points] if resume is None else list(resume.sessions)
     bound = LiveBound(memory_budget)
     waiting: set[int] = set()  # points whose first worker the budget left for their turn
     # Going on from a first pass, its rounds, seconds and time count on: the stopping rule judges
     # the group whole (its span, its rounds) against its whole time, the time left shared out after it.
-    first_rounds, before_s, after_s = (0, 0.0, 0.0) if resume is None else _before(resume)
+    first_rounds, before_s, after_s = (
+        (0, 0.0, 0.0) if resume is None else (resume.rounds.rounds, resume.spent_s, resume.rounds.elapsed_s)
+    )
     time_s += before_s
     ended: RoundsEnd = "failed"
     rounds, elapsed, spent = first_rounds, after_s, before_s
@@ -612,10 +586,10 @@ def measure_group(
         _start_workers(sessions, bound, waiting, on_start, resuming=resume is not None)
         rounds_started = time.perf_counter() - after_s
         last_round_s = 0.0
+        ends = [end for end in (deadline, None if resume is None else started + time_s) if end is not None]
         while any(_running(sessions, waiting)):
             round_started = time.perf_counter()
-            ends = (deadline, None if resume is None else started + time_s)
-            if rounds > first_rounds and _would_overrun(round_started + last_round_s, *ends):
+            if rounds > first_rounds and any(round_started + last_round_s > end for end in ends):
                 ended = "time"
                 break
             _sample_round(sessions, bound, waiting, rounds, on_start)
@@ -636,7 +610,11 @@ def measure_group(
         for session in sessions:
             session.interrupt()
     finally:
-        _close_or_park(sessions, park=ended == "time")
+        for session in sessions:  # parked (samples kept, ready to go on) where out of time, else closed
+            if ended == "time" and session.alive:
+                session.park()
+            else:
+                session.close()
     return _outcome(
         sessions,
         bound,
@@ -647,38 +625,6 @@ def measure_group(
         time_s=time_s,
         ended=ended,
     )
-
-
-def _sessions_of(
-    points: Sequence[Point], resume: GroupOutcome | None, factory: SessionFactory | None
-) -> list[WorkerSession]:
-    """The group's sessions: its first pass's, going on from it, else one made per point."""
-    if resume is not None:
-        return list(resume.sessions)
-    assert factory is not None
-    return [factory(point) for point in points]
-
-
-def _before(resume: GroupOutcome) -> tuple[int, float, float]:
-    """What a group's first pass took: its rounds, its whole seconds, and its rounds' seconds."""
-    return resume.rounds.rounds, resume.spent_s, resume.rounds.elapsed_s
-
-
-def _would_overrun(next_round_end: float, deadline: float | None, group_end: float | None) -> bool:
-    """Whether a round ending at ``next_round_end`` (as long as the last) would end past the command's
-    ``deadline``, or past ``group_end``, the end of a resumed group's time: a first pass's rounds
-    are its fewest; a resumed group's are the time left of the one deadline, not to be overrun."""
-    return any(end is not None and next_round_end > end for end in (deadline, group_end))
-
-
-def _close_or_park(sessions: Sequence[WorkerSession], *, park: bool) -> None:
-    """End the group's workers: parked (samples kept, ready to go on) where it ran out of ``time``,
-    closed otherwise; a worker that has failed is always closed."""
-    for session in sessions:
-        if park and session.alive:
-            session.park()
-        else:
-            session.close()
 
 
 def _outcome(

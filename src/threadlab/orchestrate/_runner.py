@@ -19,16 +19,12 @@
                         its descendants and every process carrying the point's marker
                         (worker/_containment), then remove the worker's private TMPDIR
 
-One class, ``WorkerSession``, holds most of this module (over 400 lines):
-its steps (start, sample, close, interrupt) share the worker's pipes, the
-line buffer and the state of the protocol, and split apart they would pass
-all of it around.
-
-The worker runs in a session of its own, so Ctrl-C in the terminal reaches
-only the orchestrator, which then ends the worker and everything it started
-(pool processes included) by killing that process group. A worker whose
-orchestrator dies sees its stdin end without a "stop" and ends that group
-itself.
+One class, ``WorkerSession``, holds most of this module: its steps share the
+worker's pipes, the line buffer and the state of the protocol, and split
+apart they would pass all of it around. The worker runs in a session of its
+own, so Ctrl-C in the terminal reaches only the orchestrator, which then ends
+it; a worker whose orchestrator dies sees its stdin end without a "stop" and
+ends its group itself.
 """
 
 from __future__ import annotations
@@ -81,35 +77,12 @@ OnSample = Callable[[Point, Sample, bool], None]
 BUDGET_SPENT = "the time budget ran out"
 
 
-class PointInterrupted(KeyboardInterrupt):
-    """Ctrl-C (or SIGTERM, SIGHUP in the CLI) arrived while a point ran; carries what it had measured.
-
-    A ``KeyboardInterrupt``, so that whatever does not look for what it
-    carries (``advise``'s first probe of a function) ends as an interrupt does.
-    """
-
-    def __init__(self, measurement: Measurement) -> None:
-        super().__init__("interrupted")
-        self.measurement = measurement
-
-
 # What a wait for the worker ended on.
 _Waited = Literal["answered", "exited", "timeout"]
 
 
 def _interpreter(seen: dict[str, Any]) -> Interpreter:
     return Interpreter(**{name: seen[name] for name in Interpreter.__dataclass_fields__ if name in seen})
-
-
-def _end_point(process: subprocess.Popen[bytes], marker: str) -> None:
-    """End the worker and everything it started, its session or not; reap the worker."""
-    if process.poll() is None:  # stopped, so that it forks nothing while its descendants are found
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(process.pid, signal.SIGSTOP)
-    end_point_processes(process.pid, marker)
-    with contextlib.suppress(ProcessLookupError, PermissionError):  # already gone
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
 
 
 def tree_rss(root: int) -> int:
@@ -182,16 +155,12 @@ def worker_request(point: Point, warmup: int, waits: bool = True) -> dict[str, A
 class WorkerSession:
     """One point's fresh worker process, kept alive between its samples.
 
-    ``start`` launches it (where ``launch`` has not) and waits for its warm-ups; each ``sample`` asks
-    for one timed sample; ``close`` ends it. A step that fails (the worker
-    hangs past ``timeout_s``, dies, or breaks the protocol) ends the session
-    with the samples measured so far kept: ``alive`` turns False and
-    ``measurement()`` says why.
-
-    ``deadline`` (a ``time.perf_counter()`` reading) is the command's own end:
-    no step runs past it, whatever ``timeout_s`` allows. A step it cuts is
-    recorded as timed out, its error saying that the time budget ran out; a
-    session not started by then is not started at all.
+    A step that fails (the worker hangs past ``timeout_s``, dies, or breaks
+    the protocol) ends the session with the samples measured so far kept:
+    ``alive`` turns False and ``measurement()`` says why. ``deadline`` (a
+    ``time.perf_counter()`` reading) is the command's own end: no step runs
+    past it, whatever ``timeout_s`` allows; a step it cuts is recorded as timed
+    out ``BUDGET_SPENT``, and a session not started by then is not started.
     """
 
     def __init__(
@@ -264,7 +233,46 @@ class WorkerSession:
             self._process = self._selector = self._scratch = None
             self._pending = []
             self._stderr_tail = b""
-        self._launch(worker_request(self.point, self.warmup, self.waits), started)
+        if self.deadline is not None and started >= self.deadline:
+            self._fail(
+                "timeout",
+                PointError("timeout", f"not started: {BUDGET_SPENT} before its turn", cause="budget"),
+            )
+            self._closed = True
+            return
+        # The worker's TMPDIR: what it and its tasks leave there (file-io's files)
+        # is removed with it after the point, even when the worker was killed.
+        self._scratch = make_scratch()
+        # The marker every process of the point inherits (worker/_containment): the scratch
+        # directory's name is unique while the point runs.
+        self._marker = f"{os.getpid()}-{os.path.basename(self._scratch)}"
+        try:
+            self._process = subprocess.Popen(
+                worker_command(self.point.python or sys.executable, self.point.gil),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env={
+                    **worker_env(self.point.gil),
+                    "TMPDIR": self._scratch,
+                    SCRATCH_ENV: self._scratch,
+                    MARKER_ENV: self._marker,
+                },
+                start_new_session=True,
+            )
+        except BaseException:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._closed = True
+            raise
+        _unended.add(self)
+        # Kept while either lives: the worker removes it as it ends, this process after it.
+        with contextlib.suppress(OSError):  # the worker may have ended and removed it already
+            record_owners(self._scratch, (os.getpid(), self._process.pid))
+        assert self._process.stdout is not None and self._process.stderr is not None
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._process.stdout, selectors.EVENT_READ)
+        self._selector.register(self._process.stderr, selectors.EVENT_READ)
+        self._send(worker_request(self.point, self.warmup, self.waits))
 
     def start(self) -> bool:
         """Launch the worker (where ``launch`` has not) and wait for its warm-ups; True when it is ready
@@ -284,49 +292,6 @@ class WorkerSession:
             if self._restarting:
                 self.restart_s += time.perf_counter() - started
         return self.alive
-
-    def _launch(self, request: dict[str, Any], started: float) -> None:
-        if self.deadline is not None and started >= self.deadline:
-            self._fail(
-                "timeout",
-                PointError("timeout", f"not started: {BUDGET_SPENT} before its turn", cause="budget"),
-            )
-            self._closed = True
-            return
-        # The worker's TMPDIR: what it and its tasks leave there (file-io's files)
-        # is removed with it after the point, even when the worker was killed.
-        self._scratch = make_scratch()
-        # The marker every process of the point inherits (worker/_containment): the scratch
-        # directory's name is unique while the point runs.
-        marker = f"{os.getpid()}-{os.path.basename(self._scratch)}"
-        self._marker = marker
-        try:
-            self._process = subprocess.Popen(
-                worker_command(self.point.python or sys.executable, self.point.gil),
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                env={
-                    **worker_env(self.point.gil),
-                    "TMPDIR": self._scratch,
-                    SCRATCH_ENV: self._scratch,
-                    MARKER_ENV: marker,
-                },
-                start_new_session=True,
-            )
-        except BaseException:
-            shutil.rmtree(self._scratch, ignore_errors=True)
-            self._closed = True
-            raise
-        _unended.add(self)
-        # Kept while either lives: the worker removes it as it ends, this process after it.
-        with contextlib.suppress(OSError):  # the worker may have ended and removed it already
-            record_owners(self._scratch, (os.getpid(), self._process.pid))
-        assert self._process.stdout is not None and self._process.stderr is not None
-        self._selector = selectors.DefaultSelector()
-        self._selector.register(self._process.stdout, selectors.EVENT_READ)
-        self._selector.register(self._process.stderr, selectors.EVENT_READ)
-        self._send(request)
 
     def sample(self, round_number: int) -> Sample | None:
         """Take one timed sample in round ``round_number``; None when the session ended instead."""
@@ -388,11 +353,18 @@ class WorkerSession:
             self.status = "crashed" if self._failure.kind == "crashed" else "failed"
 
     def _end(self) -> None:
-        """End the point's processes, close the pipes, remove the TMPDIR; once, whatever calls it."""
+        """End the worker and everything it started (its session or not), reap it, close the pipes,
+        remove the TMPDIR; once, whatever calls it."""
         process = self._process
         if process is None or self not in _unended:
             return
-        _end_point(process, self._marker)
+        if process.poll() is None:  # stopped, so that it forks nothing while its descendants are found
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(process.pid, signal.SIGSTOP)
+        end_point_processes(process.pid, self._marker)
+        with contextlib.suppress(ProcessLookupError, PermissionError):  # already gone
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
         if self._selector is not None:
             self._selector.close()
         for stream in (process.stdin, process.stdout, process.stderr):
@@ -403,11 +375,10 @@ class WorkerSession:
             shutil.rmtree(self._scratch, ignore_errors=True)
         _unended.discard(self)
 
-    def interrupt(
-        self, why: str = "interrupted (Ctrl-C or a termination signal) while the point ran"
-    ) -> None:
+    def interrupt(self) -> None:
         """End the worker at once (Ctrl-C, SIGTERM); the samples measured so far are kept."""
         if self.status == "ok":
+            why = "interrupted (Ctrl-C or a termination signal) while the point ran"
             self._fail("interrupted", PointError("worker", why))
         self.close()
 
@@ -418,21 +389,12 @@ class WorkerSession:
         failed = [s for s in measured if s.tasks_failed]
         if failed:
             count = sum(s.tasks_failed for s in failed)
-            errors.append(
-                PointError(
-                    "task",
-                    f"{count} of {sum(s.tasks for s in measured)} tasks raised",
-                    failed[0].first_error,
-                    count,
-                )
-            )
+            said = f"{count} of {sum(s.tasks for s in measured)} tasks raised"
+            errors.append(PointError("task", said, failed[0].first_error, count))
         errors.extend(e for e in (self._failure, *self.errors) if e is not None)
-        status = self.status
-        if status == "ok" and failed:
-            status = "errors"
         return Measurement(
             point=self.point,
-            status=status,
+            status="errors" if self.status == "ok" and failed else self.status,
             interpreter=self.interpreter,
             samples=tuple(self.samples),
             warmups=tuple(self.warmups),
@@ -484,11 +446,10 @@ class WorkerSession:
             self._fail("crashed", PointError("crashed", _exit_reason(returncode), self._tail()))
         self.close()
 
-    def _fail(self, status: Status, error: PointError | None) -> None:
+    def _fail(self, status: Status, error: PointError) -> None:
         if self.status == "ok":
             self.status = status
-            if error is not None:
-                self.errors.append(error)
+            self.errors.append(error)
 
     def _wait(self, answered: Callable[[], bool], deadline: float | None) -> _Waited:
         """Read the worker's events until ``answered()``, its exit, or ``deadline``."""
@@ -578,7 +539,7 @@ class WorkerSession:
             raise WorkerProtocolError(f"worker sent an unknown event {kind!r}")
 
     def _tail(self) -> str | None:
-        return _tail(self._stderr_tail)
+        return self._stderr_tail.decode("utf-8", "replace").strip() or None
 
 
 def measure_point(
@@ -591,20 +552,14 @@ def measure_point(
     deadline: float | None = None,
     waits: bool = True,
 ) -> Measurement:
-    """Run one point alone in a fresh worker process: warm-ups, then ``repeat`` samples.
+    """Run one point alone in a fresh worker process (``WorkerSession``): warm-ups, then ``repeat`` samples.
 
     ``waits`` False leaves out the breakdown of where the threads' time went
     (its sidecar's start-up too): a probe that only times calls needs none.
-
-    A task that raises, a hung task (killed at ``timeout_s``, or at
-    ``deadline``: ``WorkerSession``) and a worker that dies are recorded in
-    the measurement's status and errors; the samples measured before are
-    kept. Points compared with each other are measured in interleaved rounds
-    instead (``orchestrate._rounds``).
+    Points compared with each other are measured in rounds (``_rounds``).
 
     Raises:
-        PointInterrupted: on Ctrl-C, after the worker is ended; it carries the
-            partial measurement.
+        KeyboardInterrupt: on Ctrl-C, after the worker is ended.
     """
     session = WorkerSession(
         point, timeout_s=timeout_s, warmup=warmup, on_sample=on_sample, deadline=deadline, waits=waits
@@ -616,15 +571,10 @@ def measure_point(
                     break
     except KeyboardInterrupt:
         session.interrupt()
-        raise PointInterrupted(session.measurement()) from None
+        raise
     finally:
         session.close()
     return session.measurement()
-
-
-def _tail(stderr: bytes) -> str | None:
-    text = stderr.decode("utf-8", "replace").strip()
-    return text or None
 
 
 def environment_info() -> dict[str, Any]:

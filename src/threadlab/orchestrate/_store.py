@@ -7,9 +7,6 @@ Saving writes what it is given and computes nothing: what was measured, each
 point's summary where the caller passes it (``_execute`` does, after every
 round, computing again only the points that changed), and the analysis (USL
 fits and all), which the command passes once, at the end.
-A ``ResultsWriter`` keeps the JSON text of every point whose measurement and
-summary are the same objects as at the last save, so a save costs the same at
-point 1 and at point 200 (``benchmarks/bench_saving.py``), but for the bytes written.
 """
 
 from __future__ import annotations
@@ -71,10 +68,7 @@ def _new_file_beside(target: Path) -> tuple[int, Path]:
 
 def write_atomically(path: str | os.PathLike[str], content: bytes | Iterable[bytes]) -> None:
     """Write ``content`` (bytes, or chunks of them) to ``path`` whole or not at all: a temporary
-    file beside it, then a rename.
-
-    The one writer of output files: results files, reports and images all go
-    through it, and so get one mode (``OUTPUT_MODE``, less the umask).
+    file beside it, then a rename. Results files, reports and images all go through it.
 
     Raises:
         OSError: the file cannot be written; no temporary file is left, and
@@ -112,12 +106,7 @@ def _holder(fd: int) -> str:
 
 
 def _take_lock(path: Path) -> int:
-    """Lock ``path``: the lock file's descriptor; or refuse at once (``SpecError``) where a run holds it.
-
-    A lock is held by its open file, so a second writer of the same file is
-    refused even in this process: each command makes one writer and passes
-    it down (``threadlab._api``).
-    """
+    """Lock ``path``: the lock file's descriptor; or refuse at once (``SpecError``) where a run holds it."""
     lock_path = _lock_path(path)
     while True:
         try:
@@ -147,25 +136,18 @@ def _take_lock(path: Path) -> int:
     return fd
 
 
-def _release_lock(path: Path, fd: int) -> None:
-    # Removed while still locked, so that no run locks the file that is going away.
-    with contextlib.suppress(OSError):
-        os.unlink(_lock_path(path))
-    os.close(fd)
-
-
 class ResultsWriter:
     """Saves a growing result to one file, again and again, at a cost that does not grow.
 
     Each point's JSON (with its summary) is kept while the point and its
     summary are the same objects as at the last save, so only the points
-    measured since are serialised again.
+    measured since are serialised again: a save costs the same at point 1 and
+    at point 200 (``benchmarks/bench_saving.py``), but for the bytes written.
 
-    A writer holds an exclusive lock on ``<file>.lock`` beside the file from
-    its creation until ``close()`` (or the end of its ``with`` block), which
-    removes the lock file: a second run writing the same file is refused
-    when its writer is made, before any worker starts, naming the pid of the
-    run that holds it, and so is a second writer of the file in this process:
+    The lock on ``<file>.lock`` is held from the writer's creation until
+    ``close()`` (or the end of its ``with`` block), which removes the lock
+    file. It is held by its open file, so a second writer of the file is
+    refused even in this process (naming the pid of the run that holds it):
     a command makes one writer and passes it down. Where ``fcntl`` is missing
     (Windows) there is no lock.
     """
@@ -185,7 +167,10 @@ class ResultsWriter:
         """Release the lock, removing the lock file; a second close does nothing."""
         lock, self._lock = self._lock, None
         if lock is not None:
-            _release_lock(self.path, lock)
+            # Removed while still locked, so that no run locks the file that is going away.
+            with contextlib.suppress(OSError):
+                os.unlink(_lock_path(self.path))
+            os.close(lock)
 
     def __enter__(self) -> ResultsWriter:
         return self
@@ -208,12 +193,8 @@ class ResultsWriter:
         *,
         summaries: Sequence[Summary | None] | None = None,
     ) -> None:
-        """Write ``result`` to the file atomically, with what was derived from it where given.
-
-        Args:
-            result: what was measured.
-            analysis: the analysis, as plain JSON (``Analysis.to_json()``).
-            summaries: each point's summary, in order, written beside it.
+        """Write ``result`` to the file atomically, with its ``analysis`` (``Analysis.to_json()``) and each
+        point's summary (in order) where given.
 
         Raises:
             ResultsFileError: the file cannot be written.
