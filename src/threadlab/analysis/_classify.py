@@ -25,7 +25,7 @@ from threadlab.analysis._group import Group, Measured
 from threadlab.analysis._noise import NoiseReport
 from threadlab.analysis._remedy import Remedy
 from threadlab.analysis._verdict import REAL_GAIN, Fact, FactCode
-from threadlab.analysis._waits import PointWaits, observed_waits
+from threadlab.analysis._waits import observed_waits
 from threadlab.model import Measurement
 from threadlab.worker import strategies as strategy_registry
 from threadlab.worker._kinds import Kind
@@ -91,58 +91,42 @@ def inner_threads(measurement: Measurement) -> int:
     return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0
 
 
-def busy_cores(measured: Measured) -> float | None:
-    """The cores one call of a one-worker point kept busy: ``cores_per_call``, else its CPU/wall.
-
-    The first holds where other programs held the cores (CPU/wall then falls
-    below what the call used while it ran); CPU/wall stands in where the
-    tasks' own CPU time was not measured.
-    """
-    inside = measured.cores_per_call
-    return inside if inside is not None else measured.cpu_per_wall
-
-
 def parallel_inside(group: Group) -> tuple[Measured, float] | None:
     """The group's one-worker point whose call kept most cores busy, and how many, where clearly above 1.
 
     Any sequential point counts (with native pools left alone or limited by
     ``inner_threads``): one worker above ``PARALLEL_INSIDE_CPU`` ran each
-    call on several cores, whatever the others did.
+    call on several cores, whatever the others did. The cores are
+    ``cores_per_call``, which holds where other programs held the cores
+    (CPU/wall then falls below what the call used while it ran); CPU/wall
+    stands in where the tasks' own CPU time was not measured.
     """
-    found = [(m, busy_cores(m)) for m in group.members if m.strategy == "sequential"]
-    busiest = max(((m, b) for m, b in found if b is not None), key=lambda pair: pair[1], default=None)
+    found = [
+        (m, busy)
+        for m in group.members
+        if m.strategy == "sequential"
+        for busy in (m.cores_per_call if m.cores_per_call is not None else m.cpu_per_wall,)
+        if busy is not None
+    ]
+    busiest = max(found, key=lambda pair: pair[1], default=None)
     if busiest is None or busiest[1] <= PARALLEL_INSIDE_CPU:
         return None
     return busiest
 
 
-def _best_parallel(group: Sequence[Measured], own: bool) -> tuple[Measured, float] | None:
-    """Among points with 2+ workers whose strategy does (or does not) give each worker a GIL of
-    its own, the one with the best speedup, and that speedup."""
-    best: tuple[Measured, float] | None = None
-    for m in group:
-        if m.strategy == "sequential" or m.workers < 2 or own_gil(m.measurement) is not own:
-            continue
-        if m.speedup is None:
-            continue
-        if best is None or m.speedup > best[1]:
-            best = (m, m.speedup)
-    return best
-
-
-def thread_waits(group: Group) -> list[tuple[Measured, PointWaits]]:
-    """The waits of the group's points with 2+ workers sharing one GIL, the fewest workers first.
-
-    ``threads`` before ``thread-pool`` at the same count: the plain threads are what people read.
-    """
-    found = [
-        (m, waits)
+def _parallel(group: Group, own: bool) -> list[Measured]:
+    """The points with 2+ workers whose strategy does (or does not) give each worker a GIL of its own."""
+    return [
+        m
         for m in group.members
-        if m.strategy != "sequential" and m.workers >= 2 and own_gil(m.measurement) is False
-        for waits in (observed_waits(m.measurement),)
-        if waits is not None
+        if m.strategy != "sequential" and m.workers >= 2 and own_gil(m.measurement) is own
     ]
-    return sorted(found, key=lambda pair: (pair[0].workers, pair[0].strategy != "threads"))
+
+
+def _best_parallel(group: Group, own: bool) -> tuple[Measured, float] | None:
+    """Of ``_parallel(group, own)``, the point with the best speedup, and that speedup."""
+    found = [(m, m.speedup) for m in _parallel(group, own) if m.speedup is not None]
+    return max(found, key=lambda pair: pair[1], default=None)
 
 
 def _cpu_per_task(measured: Measured) -> float | None:
@@ -163,14 +147,7 @@ def _free_threaded_cpu(group: Group) -> Fact | None:
     of shared objects) show it as CPU per task that grows with the workers.
     """
     base = group.baseline()
-    threads = [
-        m
-        for m in group.members
-        if m.strategy != "sequential"
-        and m.workers >= 2
-        and own_gil(m.measurement) is False
-        and without_gil(m.measurement)
-    ]
+    threads = [m for m in _parallel(group, own=False) if without_gil(m.measurement)]
     if base is None or not threads:
         return None
     widest = max(threads, key=lambda m: m.workers)
@@ -196,7 +173,16 @@ def _wait_fact(group: Group) -> Fact | None:
     it back between calls when many threads share it: sha256 of 4 MB waited 15-32% for it on
     8-32 threads, 0.6% on 2 (same run).
     """
-    found = thread_waits(group)
+    found = sorted(
+        (
+            (m, waits)
+            for m in _parallel(group, own=False)
+            for waits in (observed_waits(m.measurement),)
+            if waits is not None
+        ),
+        # ``threads`` before ``thread-pool`` at the same count: the plain threads are what people read.
+        key=lambda pair: (pair[0].workers, pair[0].strategy != "threads"),
+    )
     for point, waits in found:
         line = waits.top_line("lock")
         # Where the waiting threads were in no frame of the user's code (file ""), the lock is
@@ -242,9 +228,8 @@ def classify(group: Group, cpu_count: int | None, noise: NoiseReport | None = No
         return judged(Kind.UNKNOWN, [Fact(FactCode.NO_SEQUENTIAL)], Remedy.ADD_SEQUENTIAL)
     cpu = base.cpu_per_wall
     evidence = [Fact(FactCode.SEQUENTIAL_CPU, value=cpu)]
-    threads = _best_parallel(group.members, own=False)
-    # Strategies that run each worker under a GIL of its own.
-    separate = _best_parallel(group.members, own=True)
+    threads = _best_parallel(group, own=False)
+    separate = _best_parallel(group, own=True)
     if threads:
         point, gain = threads
         evidence.append(Fact(FactCode.THREADS, point.name, point.workers, gain, point.cpu_per_wall))
