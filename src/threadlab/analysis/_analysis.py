@@ -24,7 +24,6 @@ from threadlab.analysis._classify import Classification, classify
 from threadlab.analysis._group import (
     Group,
     GroupPrecision,
-    Measured,
     PointStats,
     group_precision,
     groups,
@@ -110,13 +109,13 @@ def _scalings(group: Group) -> list[StrategyScaling]:
     for strategy in dict.fromkeys(m.name for m in group.members):
         if strategy == "sequential":
             continue
-        by_workers: dict[int, Measured] = {}
-        for m in group.members:
-            if m.name == strategy:
-                previous = by_workers.get(m.workers)
-                if previous is None or m.measurement.point.tasks > previous.measurement.point.tasks:
-                    by_workers[m.workers] = m
-        throughput = {w: m.throughput for w, m in sorted(by_workers.items()) if m.throughput > 0}
+        mine = [m for m in group.members if m.name == strategy]
+        # At each worker count, the point with the most tasks (the first of equals).
+        most = {
+            w: max((m for m in mine if m.workers == w), key=lambda m: m.measurement.point.tasks)
+            for w in {m.workers for m in mine}
+        }
+        throughput = {w: most[w].throughput for w in sorted(most) if most[w].throughput > 0}
         if not throughput:
             continue
         found.append(
@@ -153,16 +152,9 @@ def analyse(result: Result) -> Analysis:
         return _LAST[0][1]
     noise = noise_report(result.noise) if result.noise is not None else None
     swept = Swept.among(m.point for m in result.measurements)
-    stats = tuple(
-        s
-        for s in (
-            point_stats(i, m, base, swept)
-            for i, (m, base) in enumerate(
-                zip(result.measurements, baselines(result.measurements), strict=True)
-            )
-        )
-        if s is not None
-    )
+    every = zip(result.measurements, baselines(result.measurements), strict=True)
+    found = (point_stats(i, m, base, swept) for i, (m, base) in enumerate(every))
+    stats = tuple(s for s in found if s is not None)
     scaling: list[StrategyScaling] = []
     classifications: list[Classification] = []
     recommendations: list[Recommendation] = []

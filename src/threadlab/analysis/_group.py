@@ -177,7 +177,7 @@ class Group:
 
 
 def point_stats(
-    index: int, measurement: Measurement, baseline: Measurement | None = None, swept: Swept | None = None
+    index: int, measurement: Measurement, baseline: Measurement | None, swept: Swept
 ) -> PointStats | None:
     """Statistics and stability warnings of one point; None without samples.
 
@@ -200,8 +200,7 @@ def point_stats(
         paired = paired_ratios(samples, baseline.samples)
         ratios = describe(paired) if paired else None
     warnings = check_stability(wall, ratios=ratios)
-    label = (swept or Swept.among((measurement.point,))).point_label(measurement.point)
-    return PointStats(index, label, wall, throughput, warnings, ratios)
+    return PointStats(index, swept.point_label(measurement.point), wall, throughput, warnings, ratios)
 
 
 def groups(result: Result) -> list[Group]:
