@@ -67,12 +67,8 @@ class NoiseReport:
 def _speed_variation(timings: tuple[float, ...]) -> float | None:
     if len(timings) < _MIN_CALIBRATIONS:
         return None
-    median = percentile(timings, 50)
-    p10 = percentile(timings, 10)
-    p90 = percentile(timings, 90)
-    if median is None or p10 is None or p90 is None or median <= 0:
-        return None
-    return (p90 - p10) / median
+    p10, median, p90 = (percentile(timings, q) or 0.0 for q in (10, 50, 90))
+    return (p90 - p10) / median if median > 0 else None
 
 
 def noise_report(noise: MachineNoise) -> NoiseReport:

@@ -261,28 +261,15 @@ def is_pool(measurement: Measurement) -> bool:
 
 
 def _overheads(group: Group) -> list[TaskOverhead]:
-    found = []
-    for member in group.members:
-        if not is_pool(member.measurement):
-            continue
-        overhead = task_overhead(member.measurement)
-        if overhead is not None:
-            label = f"{member.name} ×{member.workers}"
-            found.append(
-                TaskOverhead(
-                    group.label, group.python, label, member.strategy, slots_of(member.measurement), overhead
-                )
-            )
-    return found
-
-
-def _comparison(overheads: Sequence[TaskOverhead]) -> tuple[TaskOverhead, TaskOverhead] | None:
-    """Dask's cheapest per-task overhead and processes', for the same tasks; None without both."""
-    dask = [o for o in overheads if o.strategy == "dask"]
-    processes = [o for o in overheads if o.strategy == "processes"]
-    if not dask or not processes:
-        return None
-    return min(dask, key=lambda o: o.overhead_s), min(processes, key=lambda o: o.overhead_s)
+    return [
+        TaskOverhead(
+            group.label, group.python, f"{m.name} ×{m.workers}", m.strategy, slots_of(m.measurement), overhead
+        )
+        for m in group.members
+        if is_pool(m.measurement)
+        for overhead in (task_overhead(m.measurement),)
+        if overhead is not None
+    ]
 
 
 def pool_report(
@@ -309,8 +296,12 @@ def pool_report(
     for group, classification in grouped:
         found = _overheads(group)
         overheads.extend(found)
-        pair = _comparison(found)
-        if pair is not None:
-            comparisons.append(pair)
+        # Dask's cheapest per-task overhead and processes', for the same tasks, where there are both.
+        dask = [o for o in found if o.strategy == "dask"]
+        processes = [o for o in found if o.strategy == "processes"]
+        if dask and processes:
+            comparisons.append(
+                (min(dask, key=lambda o: o.overhead_s), min(processes, key=lambda o: o.overhead_s))
+            )
         splits.extend(split_comparisons(group, classification))
     return PoolReport(startups, tuple(overheads), tuple(comparisons), tuple(splits), tuple(usl_fits))
