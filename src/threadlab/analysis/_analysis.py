@@ -1,10 +1,7 @@
 """From a result to advice: per-point statistics, scaling, classification, recommendation.
 
-Pure functions over the results model: ``analyse(result)`` returns an
-``Analysis`` and prints nothing. Every conclusion carries the measured numbers
-behind it, so that a reader can check it, and nothing is concluded where the
-measurements cannot tell (the answer is then "unclear" or "too noisy",
-saying what would settle it)::
+Every conclusion carries the measured numbers behind it, so that a reader can
+check it, and nothing is concluded where the measurements cannot tell::
 
     Result ──groups()──► Group per work and Python (analysis._group)
                            ├─ scaling: one StrategyScaling per strategy (USL, Karp–Flatt)

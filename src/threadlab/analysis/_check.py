@@ -19,12 +19,7 @@ one-core hog read 2.81 cores (their median, on a 2-core machine) and measured
 0.97–1.11×, a false failure; the hog's CPU over the whole check is what
 ``left`` sees.
 
-Where the checked point's worker threads were read (``Sample.waits``), the
-decision carries where their time went (``PointWaits``): the dominant wait and
-its line, which the explanation names. Where none was read (``waits`` off, not
-Linux, an older results file), it carries none, and the words say nothing of it.
-
-Pure: data in, data out. The words are in ``threadlab.render._check``.
+The words are in ``threadlab.render._check``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,5 @@
 """Comparing two results point by point: which got faster, which slower, which did not change.
 
-Pure: two ``Result`` objects in, a ``Comparison`` out, nothing printed.
-
 A point of the base result is matched with the point of the new result that
 did the same work the same way: same workload, strategy, worker count, task
 count, parameters (the workload's and the strategy's) and interpreter. For

@@ -10,8 +10,6 @@ rule of ``analysis._summary.baselines``::
            │           ──summary─────► Summary (speedup vs its baseline, CPU/wall)
            ▼
     groups(result): [Group(label, python, members: Measured…)] ──► classify, recommend, scaling
-
-Pure functions over the results model: data in, data out.
 """
 
 from __future__ import annotations

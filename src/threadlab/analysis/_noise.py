@@ -1,11 +1,9 @@
 """How steady the machine was during a run, in figures.
 
-``threadlab.orchestrate`` stores what its noise monitor read beside the run
-as a raw :class:`threadlab.model.MachineNoise`. :func:`noise_report` derives
-the figures a reader needs from it (``render/_doubts.py`` words them as the
-one line shown above the tables, ``machine_line``), and :func:`doubts` names
-the readings that put the run's speedups in doubt, as data (worded there
-too). Pure functions: data in, data out, no I/O.
+:func:`noise_report` derives what a reader needs from the raw
+:class:`threadlab.model.MachineNoise` stored beside the run, and :func:`doubts`
+names the readings that put the run's speedups in doubt; ``render/_doubts.py``
+words both.
 """
 
 from __future__ import annotations

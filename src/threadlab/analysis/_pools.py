@@ -1,6 +1,6 @@
 """Pools and clusters as users run them: start-up, per-task overhead, the process × thread split.
 
-Pure functions over a result and the rest of its analysis::
+From a result and the rest of its analysis::
 
     Measurement.startup_s ─────────────────────────► PoolStartup   (kept out of throughput)
     samples' wall and task spans ──────────────────► TaskOverhead  ((wall − ideal) / tasks)
@@ -8,7 +8,7 @@ Pure functions over a result and the rest of its analysis::
                                     + Classification  what to do, from the kind of work)
     StrategyScaling of dask (USL σ, κ) ────────────► PoolReport.scheduler (where more workers stop paying)
 
-All of it is data; ``render/_advice.py`` words it.
+``render/_advice.py`` words it.
 
 The per-task overhead of a point is, per sample, ``(wall − ideal) / tasks``
 with ``ideal`` the tasks' own time (the sum of their spans) spread evenly over

@@ -1,10 +1,8 @@
 """What to use for a group's work: a strategy and a worker count, stay sequential, or "too noisy".
 
-The choice rests on each point's paired speedup and its 95% interval. A
-recommendation is data: a :class:`Verdict`, the point it is about
-(:class:`Choice`), the facts behind it (:class:`Fact`) and what would make
-it surer (:class:`Remedy`); ``render/_advice.py`` words it, and each front
-end names the remedies its own way (never a command-line option here).
+A recommendation is data: a :class:`Verdict`, the point it is about
+(:class:`Choice`), the facts behind it (:class:`Fact`) and what would make it
+surer (:class:`Remedy`); ``render/_advice.py`` words it.
 """
 
 from __future__ import annotations

@@ -273,7 +273,6 @@ def fit_usl(
             reason=(f"USL needs at least {min_points} distinct worker counts; got {len(workers)} ({listed})")
         )
 
-    # Lazy import: an orchestrator-side dependency, kept out of `import threadlab` (as scipy is).
     import numpy as np
 
     n = np.array(workers, dtype=float)

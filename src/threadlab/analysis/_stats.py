@@ -1,18 +1,9 @@
 """Summary statistics for the samples of one point, and warnings about unstable ones.
 
-Everything here is a pure function of its arguments and uses the standard library
-only, so that results can be summarised anywhere, even where numpy is missing.
-
-Two things are computed:
-
-* :func:`describe` turns the timed samples of a point (usually wall times in
-  seconds) into a :class:`SampleStats`: median, spread, a distribution-free
-  confidence interval for the median, and the indices of outlying samples.
-* :func:`check_stability` reads a :class:`SampleStats` and returns one
-  :class:`StabilityWarning` per reason to distrust it, as data: the figures
-  judged, the limit crossed and what to do (:class:`Remedy` values), which
-  each front end words its own way (``render/_doubts.py``), in the spirit of
-  pyperf's "the benchmark seems to be unstable" checks.
+Standard library only, so that results can be summarised anywhere, even where
+numpy is missing. The warnings are data (the figures judged, the limit crossed,
+:class:`Remedy` values), in the spirit of pyperf's "the benchmark seems to be
+unstable" checks; ``render/_doubts.py`` words them.
 """
 
 from __future__ import annotations

@@ -16,11 +16,6 @@ machine, so their ratio is free of the machine's drift::
 Files written before rounds (schema 1) have no round numbers: their speedup
 is the ratio of the two median throughputs, and its interval the
 conservative ratio of the two medians' intervals.
-
-Also the one home of four small rules every reader of a measurement
-shares: the baseline (:func:`baseline_among`), CPU/wall
-(:func:`cpu_per_wall`), the cores one call keeps busy (:func:`cores_per_call`)
-and the Python's label (:func:`python_label`).
 """
 
 from __future__ import annotations

@@ -1,9 +1,7 @@
 """The analysis's verdicts as data: a speedup with its interval, and the facts behind an answer.
 
-The analysis never writes English: a classification's evidence and a
-recommendation's reasons are :class:`Fact` values, a code with the figures
-it cites, and ``render/`` words them (``render/_advice.py``), as it words
-:class:`~threadlab.analysis.Remedy`.
+A classification's evidence and a recommendation's reasons are :class:`Fact`
+values, a code with the figures it cites; ``render/_advice.py`` words them.
 """
 
 from __future__ import annotations
