@@ -162,22 +162,9 @@ def decide_scaling(
     waits: PointWaits | None = None,
     points: tuple[tuple[Measurement, Summary | None], ...] = (),
 ) -> ScalingDecision:
-    """Decide a check from its measured interval and the cores the machine gave.
+    """Decide a check from its measured interval and the cores the machine gave, by the module's rule.
 
-    Args:
-        strategy: the strategy checked.
-        workers: its worker count.
-        at_least: the speedup asked for, above 0.
-        speedup: the paired median speedup; None where none was measured.
-        interval: its 95% interval; None where none was measured.
-        rounds: the rounds that paired the point with sequential.
-        cores: the cores the machine could give (``CoreLimits``).
-        gil_cause: why a free-threaded build's GIL was on, if it was.
-        waits: where the checked point's threads spent their time, if read.
-        points: the points measured with their summaries, carried for the table.
-
-    Returns:
-        The decision: see the module's docstring for the rule.
+    The arguments are the decision's fields of the same names (``ScalingDecision``).
     """
     short = shortfalls(cores, at_least)
     if interval is None:
@@ -211,18 +198,9 @@ def decide_scaling(
 def decide_check(
     result: Result, *, strategy: str, workers: int, at_least: float, cores: CoreLimits
 ) -> ScalingDecision:
-    """Decide a check from its measurements: ``strategy`` × ``workers`` paired with sequential.
+    """Decide a check from ``result``: sequential and ``strategy`` × ``workers``, measured in rounds.
 
-    Args:
-        result: sequential and the strategy checked, measured in rounds.
-        strategy: the strategy checked.
-        workers: its worker count: the point checked is the one with it.
-        at_least: the speedup asked for.
-        cores: the cores the machine could give.
-
-    Returns:
-        The decision, with the point's waits and the GIL's cause where there are any, and
-        every point's summary (summarised once, here; the table words them).
+    Every point is summarised once, here, and the decision carries the summaries for its table.
     """
     points = summarise(result)
     checked = next(

@@ -210,14 +210,6 @@ def classify(group: Group, cpu_count: int | None, noise: NoiseReport | None = No
     Where the machine gave clearly fewer cores in parallel than it has
     (``noise.capacity_low``), computing work that did not gain on threads is
     not called GIL-bound unless something with a GIL per worker gained.
-
-    Args:
-        group: the group's measured points.
-        cpu_count: the machine's logical CPUs, where known.
-        noise: what the machine's noise readings say, where there are any.
-
-    Returns:
-        The kind, the evidence as :class:`Fact` values, and what would settle it.
     """
 
     def judged(kind: Kind, evidence: Sequence[Fact], *remedies: Remedy) -> Classification:

@@ -124,22 +124,12 @@ def _mann_whitney(new: Sequence[float], base: Sequence[float]) -> float:
 
 
 def compare(base: Result, new: Result, *, alpha: float = DEFAULT_ALPHA) -> Comparison:
-    """Match the points of two results and say, for each, whether it got faster or slower.
+    """Match the points of ``new`` (after a change) with ``base``'s and say whether each got faster.
 
-    Args:
-        base: the result to compare against (before a change).
-        new: the result to compare (after it).
-        alpha: significance level of the test, between 0 and 1.
-
-    Returns:
-        The comparison; points are matched in order where a result holds the
-        same point more than once.
-
-    Raises:
-        ValueError: ``alpha`` is not between 0 and 1.
-        NothingInCommon: no point of ``base`` matches one of ``new``; its
-            message says why (a side with no points, or the first of the
-            match's fields that the two sides share no value of).
+    Points are matched in order where a result holds the same point more than
+    once; ``alpha`` is the test's significance level. Where no point matches,
+    NothingInCommon says why: a side with no points, or the first of the
+    match's fields that the two sides share no value of.
     """
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be between 0 and 1, not {alpha!r}")

@@ -93,13 +93,9 @@ def noise_report(noise: MachineNoise) -> NoiseReport:
 
 
 class NoiseDoubt(enum.StrEnum):
-    """A reading of the machine that puts a run's speedups in doubt; ``render/_doubts.py`` words it.
+    """A reading of the machine that puts a run's speedups in doubt (``doubts`` says when).
 
-    Members:
-        SPEED_VARIED: the calibration loop's speed varied past ``_SPEED_VARIATION_WARN``.
-        CAPACITY_LOW: fewer cores ran in parallel than the machine has (``capacity_low``).
-        STEAL: the hypervisor took past ``_STEAL_WARN`` of the CPU time.
-        OTHER_PROGRAMS: other programs used more than ``_OTHERS_WARN`` cores.
+    ``render/_doubts.py`` words it.
     """
 
     SPEED_VARIED = "speed-varied"
@@ -109,15 +105,7 @@ class NoiseDoubt(enum.StrEnum):
 
 
 def doubts(report: NoiseReport) -> tuple[NoiseDoubt, ...]:
-    """The readings that put the run's speedups in doubt, their figures in ``report``.
-
-    Args:
-        report: the run's :func:`noise_report`.
-
-    Returns:
-        In the order: speed, capacity, steal, other programs; empty when the
-        machine was steady.
-    """
+    """The readings that put the run's speedups in doubt, their figures in ``report``; empty when steady."""
     found: list[NoiseDoubt] = []
     if report.speed_variation is not None and report.speed_variation > _SPEED_VARIATION_WARN:
         found.append(NoiseDoubt.SPEED_VARIED)

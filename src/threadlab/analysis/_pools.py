@@ -279,10 +279,8 @@ def pool_report(
 ) -> PoolReport:
     """Start-ups, per-task overheads, split comparisons and scheduler limits of ``result``.
 
-    Args:
-        result: what was measured.
-        grouped: each group of the analysis with its classification.
-        usl_fits: each Dask scaling's USL fit, ``(workload, strategy label, python, fit)``.
+    ``grouped`` are the analysis's groups with their classifications, ``usl_fits`` the Dask
+    scalings' fits (``PoolReport.scheduler``).
     """
     swept = Swept.among(m.point for m in result.measurements)
     startups = tuple(

@@ -168,15 +168,9 @@ def recommend(
     end above 1.05).
     "Too noisy" is the answer only when the interval spans both no gain and a
     real one, and the rounds ended because their time ran out, never while
-    more rounds were still allowed.
-
-    Args:
-        group: the group's measured points.
-        classification: the group's kind of work (:func:`classify`).
-        precision: how precise its rounds came out; None for a file written before rounds.
-        cpu_count: the machine's logical CPUs, where known: for work already
-            parallel inside, N workers × k native threads are weighed only
-            where they fit in them.
+    more rounds were still allowed. ``precision`` is None for a file written
+    before rounds; for work already parallel inside, N workers × k native
+    threads are weighed only where they fit in ``cpu_count``, where known.
     """
     # Every answer as ``recommend`` builds it; the strategy and its numbers are filled in below.
     answer = Recommendation(

@@ -111,24 +111,13 @@ def scaling_table(
     throughput_by_workers: Mapping[int, float],
     sequential_throughput: float | None,
 ) -> tuple[ScalingPoint, ...]:
-    """Compute speedup, efficiency and Karp–Flatt for one strategy's sweep of workers.
+    """One :class:`ScalingPoint` per worker count of one strategy's sweep, sorted by workers.
 
     Speedup against one worker of the same strategy measures how the strategy
     itself scales, so efficiency and Karp–Flatt use it; speedup against
     sequential code answers "is it worth it at all", and includes the
-    strategy's own overhead.
-
-    Args:
-        throughput_by_workers: Throughput (tasks per second) by worker count.
-        sequential_throughput: Throughput of the sequential strategy on the
-            same work, or None when it was not measured.
-
-    Returns:
-        One :class:`ScalingPoint` per worker count, sorted by workers.
-
-    Raises:
-        ValueError: If a worker count is below 1 or a throughput is not a
-            positive finite number.
+    strategy's own overhead. A worker count below 1 or a throughput that is
+    not a positive finite number raises ValueError.
     """
     _check_throughputs(throughput_by_workers)
     if sequential_throughput is not None and not (
@@ -156,22 +145,9 @@ def scaling_table(
 
 
 def usl_throughput(n: float, lam: float, sigma: float, kappa: float) -> float:
-    """Return the Universal Scalability Law's throughput ``X(n)``.
+    """The Universal Scalability Law's throughput ``X(n)`` (the module's formula), in ``lam``'s units.
 
-    ``X(n) = λn / (1 + σ(n − 1) + κn(n − 1))``; n may be fractional, for
-    drawing a smooth curve.
-
-    Args:
-        n: Number of workers, at least 1.
-        lam: λ, throughput of one worker; positive.
-        sigma: σ, contention; 0 or more.
-        kappa: κ, coherency cost; 0 or more.
-
-    Returns:
-        The modelled throughput, in the units of ``lam``.
-
-    Raises:
-        ValueError: If an argument is outside the ranges above.
+    n may be fractional, for drawing a smooth curve. ValueError unless n ≥ 1, λ > 0, σ ≥ 0 and κ ≥ 0.
     """
     if not n >= 1:
         raise ValueError(f"n must be at least 1; got {n}")
