@@ -128,17 +128,14 @@ def scaling_table(
     points: list[ScalingPoint] = []
     for workers in sorted(throughput_by_workers):
         throughput = throughput_by_workers[workers]
-        speedup_vs_one = throughput / base if base is not None else None
+        vs_sequential = throughput / sequential_throughput if sequential_throughput is not None else None
+        if base is None:
+            points.append(ScalingPoint(workers, throughput, None, vs_sequential, None, None))
+            continue
+        vs_one = throughput / base
         points.append(
             ScalingPoint(
-                workers=workers,
-                throughput=throughput,
-                speedup_vs_one=speedup_vs_one,
-                speedup_vs_sequential=(
-                    throughput / sequential_throughput if sequential_throughput is not None else None
-                ),
-                efficiency=speedup_vs_one / workers if speedup_vs_one is not None else None,
-                karp_flatt=(karp_flatt(speedup_vs_one, workers) if speedup_vs_one is not None else None),
+                workers, throughput, vs_one, vs_sequential, vs_one / workers, karp_flatt(vs_one, workers)
             )
         )
     return tuple(points)
