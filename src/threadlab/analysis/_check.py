@@ -31,17 +31,6 @@ from threadlab.analysis._summary import summarise
 from threadlab.analysis._waits import PointWaits, observed_waits
 from threadlab.model import Measurement, Result, Summary
 
-__all__ = [
-    "CheckOutcome",
-    "CoreLimits",
-    "ScalingCheck",
-    "ScalingDecision",
-    "Shortfall",
-    "decide_check",
-    "decide_scaling",
-    "gil_cause",
-]
-
 CheckOutcome = Literal["passed", "failed", "inconclusive"]
 CoreSource = Literal["affinity", "quota", "capacity", "left"]
 Why = Literal["reached", "below", "straddles", "cores short", "no interval"]

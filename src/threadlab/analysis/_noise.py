@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from threadlab.analysis._summary import percentile
 from threadlab.model import MachineNoise
 
-__all__ = ["NoiseDoubt", "NoiseReport", "doubts", "noise_report"]
-
 # A capacity this far below the core count means at least half a core was held back
 # on average: a 2-core machine measured 1.9–2.06 idle and about 1.0 when the host took
 # a core, so half a core splits the two cleanly.

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import enum
 
-__all__ = ["Remedy"]
-
 
 class Remedy(enum.StrEnum):
     """One thing to do to settle or firm up an answer; its value is an identifier.

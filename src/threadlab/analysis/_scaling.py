@@ -27,16 +27,6 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-__all__ = [
-    "ScalingPoint",
-    "USLFit",
-    "USLNotFitted",
-    "fit_usl",
-    "karp_flatt",
-    "scaling_table",
-    "usl_throughput",
-]
-
 # Upper bound for σ in the fit. σ > 1 is not a "share of serial work" any more,
 # but it is what retrograde contention looks like (two threads fighting over the
 # GIL finish less work than one), so the fit may go there; 10 means throughput

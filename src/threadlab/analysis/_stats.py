@@ -16,14 +16,6 @@ from typing import Literal
 
 from threadlab.analysis._remedy import Remedy
 
-__all__ = [
-    "SampleStats",
-    "StabilityCode",
-    "StabilityWarning",
-    "check_stability",
-    "describe",
-]
-
 # Level of the confidence interval for the median.
 _CI_LEVEL = 0.95
 # Probability allowed in each tail of the binomial order-statistic interval.

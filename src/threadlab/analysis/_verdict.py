@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from threadlab.model import NativePool, WaitLine
 from threadlab.worker._kinds import Kind
 
-__all__ = ["CLEAR_GAIN", "REAL_GAIN", "Fact", "FactCode", "Speedup", "gain"]
-
 # The one rule for "is this a gain", on a speedup's 95% interval (``gain``). A gain: the low
 # end above 1.05. The interval is paired round by round, so it has already taken the
 # machine's drift out; the bar only keeps out gains too small to be worth a strategy (5%).
