@@ -153,7 +153,6 @@ def analyse(result: Result) -> Analysis:
     found = (point_stats(i, m, base, swept) for i, (m, base) in enumerate(every))
     stats = tuple(s for s in found if s is not None)
     scaling: list[StrategyScaling] = []
-    classifications: list[Classification] = []
     recommendations: list[Recommendation] = []
     precisions: list[GroupPrecision] = []
     grouped: list[tuple[Group, Classification]] = []
@@ -164,7 +163,6 @@ def analyse(result: Result) -> Analysis:
         if precision is not None:
             precisions.append(precision)
         classification = classify(group, result.environment.cpu_count, noise)
-        classifications.append(classification)
         grouped.append((group, classification))
         recommendations.append(recommend(group, classification, precision, result.environment.cpu_count))
     usl_fits = [
@@ -175,7 +173,7 @@ def analyse(result: Result) -> Analysis:
     analysis = Analysis(
         stats,
         tuple(scaling),
-        tuple(classifications),
+        tuple(classification for _, classification in grouped),
         tuple(recommendations),
         noise,
         tuple(precisions),

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -114,15 +113,6 @@ def smallest_p_value(n1: int, n2: int) -> float:
     return min(1.0, 2.0 / math.comb(n1 + n2, n1))
 
 
-def _mann_whitney(new: Sequence[float], base: Sequence[float]) -> float:
-    from scipy.stats import mannwhitneyu  # type: ignore[import-untyped]  # scipy ships no type stubs
-
-    if len(set(new) | set(base)) == 1:
-        return 1.0  # identical samples: nothing to tell apart (scipy would divide by zero)
-    outcome = mannwhitneyu(new, base, alternative="two-sided")
-    return float(outcome.pvalue)
-
-
 def compare(base: Result, new: Result, *, alpha: float = DEFAULT_ALPHA) -> Comparison:
     """Match the points of ``new`` (after a change) with ``base``'s and say whether each got faster.
 
@@ -214,12 +204,17 @@ def _why_not_compared(measurement: Measurement, side: str) -> str | None:
 def _change(
     base_index: int, before: Measurement, new_index: int, after: Measurement, alpha: float
 ) -> PointChange:
+    from scipy.stats import mannwhitneyu  # type: ignore[import-untyped]  # scipy ships no type stubs
+
     base_samples = [s.throughput for s in before.samples]
     new_samples = [s.throughput for s in after.samples]
     base_median = statistics.median(base_samples)
     new_median = statistics.median(new_samples)
     ratio = new_median / base_median
-    p_value = _mann_whitney(new_samples, base_samples)
+    if len(set(new_samples) | set(base_samples)) == 1:
+        p_value = 1.0  # identical samples: nothing to tell apart (scipy would divide by zero)
+    else:
+        p_value = float(mannwhitneyu(new_samples, base_samples, alternative="two-sided").pvalue)
     floor = smallest_p_value(len(new_samples), len(base_samples))
     note = None
     if floor >= alpha:

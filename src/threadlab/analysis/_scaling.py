@@ -324,16 +324,7 @@ def _fitted(n: NDArray[np.float64], x: NDArray[np.float64], lam: float, sigma: f
         peak_workers = math.sqrt((1.0 - sigma) / kappa)
         peak_throughput = usl_throughput(peak_workers, lam, sigma, kappa)
 
-    return USLFit(
-        lam=lam,
-        sigma=sigma,
-        kappa=kappa,
-        peak_workers=peak_workers,
-        peak_throughput=peak_throughput,
-        r_squared=r_squared,
-        rmse=rmse,
-        points=len(n),
-    )
+    return USLFit(lam, sigma, kappa, peak_workers, peak_throughput, r_squared, rmse, len(n))
 
 
 def _check_throughputs(throughput_by_workers: Mapping[int, float]) -> None:
