@@ -145,9 +145,6 @@ class PoolReport:
     splits: tuple[SplitComparison, ...] = ()
     scheduler: tuple[tuple[str, str, str, USLFit], ...] = ()
 
-    def __bool__(self) -> bool:
-        return bool(self.startups or self.overheads or self.splits or self.scheduler)
-
 
 def slots_of(measurement: Measurement) -> int:
     """The worker threads a point's tasks were spread over: W, or W × threads_per_worker."""
