@@ -142,8 +142,7 @@ def analyse(result: Result) -> Analysis:
         result: what was measured.
 
     Returns:
-        The analysis; its texts are plain words, and what to do is also data
-        (``Remedy`` values) for each front end to word.
+        The analysis, as data (``Fact``, ``Remedy`` values) for each front end to word.
     """
     if _LAST and _LAST[0][0] is result:
         return _LAST[0][1]

@@ -70,13 +70,7 @@ class CoreLimits:
 
 @dataclass(frozen=True, slots=True)
 class Shortfall:
-    """A source of cores that gave fewer than the check needed.
-
-    Attributes:
-        source: ``affinity``, ``quota``, ``capacity`` or ``left``.
-        cores: what that source gave.
-        needed: what the check needed: ``at_least`` cores.
-    """
+    """A source of cores (a ``CoreLimits`` field) that gave fewer ``cores`` than the check ``needed``."""
 
     source: CoreSource
     cores: float

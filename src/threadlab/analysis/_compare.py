@@ -1,14 +1,13 @@
 """Comparing two results point by point: which got faster, which slower, which did not change.
 
 A point of the base result is matched with the point of the new result that
-did the same work the same way: same workload, strategy, worker count, task
-count, parameters (the workload's and the strategy's) and interpreter. For
-each pair, the ratio is new median throughput over base median throughput
-(above 1: faster), and a two-sided Mann–Whitney U test on the samples'
-throughputs says whether the two sets of samples differ at all; a ratio
-whose test does not reach the significance level is reported as "not
-significant", however large it looks. The geometric mean of all the ratios
-summarises the change, as pyperf's ``compare_to`` does.
+did the same work the same way (``match_key``). For each pair, the ratio is
+new median throughput over base median throughput (above 1: faster), and a
+two-sided Mann–Whitney U test on the samples' throughputs says whether the
+two sets of samples differ at all; a ratio whose test does not reach the
+significance level is reported as "not significant", however large it looks.
+The geometric mean of all the ratios summarises the change, as pyperf's
+``compare_to`` does.
 
 Mann–Whitney is used rather than a t-test because timing samples are skewed
 and have a floor; it assumes nothing about their distribution. Its price is

@@ -95,9 +95,6 @@ class Measured:
 
     Attributes:
         index: the point's position in ``Result.measurements``.
-        measurement: what was measured.
-        stats: its statistics and warnings.
-        summary: its summary, speedup against ``baseline`` included.
         baseline: the sequential measurement its speedup was computed
             against (``analysis._summary.baselines``); None without one.
         variant: the strategy with the parameters swept among the result's

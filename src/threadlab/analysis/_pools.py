@@ -37,12 +37,7 @@ from threadlab.worker._kinds import Kind
 
 @dataclass(frozen=True, slots=True)
 class PoolStartup:
-    """A warm pool's start-up, measured once for its point and kept out of its throughput.
-
-    Attributes:
-        point: the point's label.
-        startup_s: from starting the pool (or cluster) to its first task done.
-    """
+    """A warm pool's start-up (to its first task done), measured once for its point, out of its throughput."""
 
     point: str
     startup_s: float
