@@ -29,7 +29,8 @@ from threadlab.worker._native import INNER_THREADS
 
 Verdict = Literal["faster", "slower", "not significant"]
 
-DEFAULT_ALPHA = 0.05
+# The significance level of every point's Mann–Whitney U test.
+ALPHA = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,16 +113,13 @@ def smallest_p_value(n1: int, n2: int) -> float:
     return min(1.0, 2.0 / math.comb(n1 + n2, n1))
 
 
-def compare(base: Result, new: Result, *, alpha: float = DEFAULT_ALPHA) -> Comparison:
+def compare(base: Result, new: Result) -> Comparison:
     """Match the points of ``new`` (after a change) with ``base``'s and say whether each got faster.
 
     Points are matched in order where a result holds the same point more than
-    once; ``alpha`` is the test's significance level. Where no point matches,
-    NothingInCommon says why: a side with no points, or the first of the
-    match's fields that the two sides share no value of.
+    once. Where no point matches, NothingInCommon says why: a side with no
+    points, or the first of the match's fields that the two sides share no value of.
     """
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must be between 0 and 1, not {alpha!r}")
     why = _nothing_in_common(base, new)
     if why is not None:
         raise NothingInCommon(why)
@@ -142,11 +140,11 @@ def compare(base: Result, new: Result, *, alpha: float = DEFAULT_ALPHA) -> Compa
         if why is not None:
             not_compared.append((base_index, new_index, why))
             continue
-        changes.append(_change(base_index, before, new_index, after, alpha))
+        changes.append(_change(base_index, before, new_index, after))
     only_in_new = sorted(i for indices in waiting.values() for i in indices)
     geometric_mean = math.exp(statistics.fmean(math.log(c.ratio) for c in changes)) if changes else None
     return Comparison(
-        tuple(changes), tuple(only_in_base), tuple(only_in_new), tuple(not_compared), geometric_mean, alpha
+        tuple(changes), tuple(only_in_base), tuple(only_in_new), tuple(not_compared), geometric_mean, ALPHA
     )
 
 
@@ -200,9 +198,7 @@ def _why_not_compared(measurement: Measurement, side: str) -> str | None:
     return None
 
 
-def _change(
-    base_index: int, before: Measurement, new_index: int, after: Measurement, alpha: float
-) -> PointChange:
+def _change(base_index: int, before: Measurement, new_index: int, after: Measurement) -> PointChange:
     from scipy.stats import mannwhitneyu  # type: ignore[import-untyped]  # scipy ships no type stubs
 
     base_samples = [s.throughput for s in before.samples]
@@ -216,13 +212,13 @@ def _change(
         p_value = float(mannwhitneyu(new_samples, base_samples, alternative="two-sided").pvalue)
     floor = smallest_p_value(len(new_samples), len(base_samples))
     note = None
-    if floor >= alpha:
+    if floor >= ALPHA:
         note = (
-            f"{len(base_samples)} and {len(new_samples)} samples cannot reach p < {alpha:g} "
+            f"{len(base_samples)} and {len(new_samples)} samples cannot reach p < {ALPHA:g} "
             f"(the smallest possible p is {floor:.3g}); measure with --repeat 5 or more"
         )
     verdict: Verdict = "not significant"
-    if p_value < alpha and ratio != 1.0:
+    if p_value < ALPHA and ratio != 1.0:
         verdict = "faster" if ratio > 1.0 else "slower"
     return PointChange(
         base_index=base_index,
