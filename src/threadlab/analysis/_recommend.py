@@ -11,13 +11,7 @@ import dataclasses
 import enum
 from dataclasses import dataclass
 
-from threadlab.analysis._classify import (
-    Classification,
-    inner_threads,
-    own_gil,
-    parallel_inside,
-    without_gil,
-)
+from threadlab.analysis._classify import Classification, inner_threads, own_gil, parallel_inside, without_gil
 from threadlab.analysis._group import Group, GroupPrecision, Measured
 from threadlab.analysis._remedy import Remedy
 from threadlab.analysis._stats import StabilityWarning
