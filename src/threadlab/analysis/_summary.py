@@ -129,13 +129,7 @@ def baseline_among(measurements: Sequence[Measurement], measurement: Measurement
     (speedups compare throughputs, so task counts may differ). A sequential
     point is its own baseline. Points that measured nothing are passed over.
     """
-    key = measurement.point.group_key()
-    sequential = [
-        m
-        for m in measurements
-        if m.point.strategy == "sequential" and m.samples and m.point.group_key() == key
-    ]
-    return _choose(sequential, measurement.point.tasks)
+    return _choose(_sequential(measurements).get(measurement.point.group_key(), []), measurement.point.tasks)
 
 
 def group_baseline(measurements: Sequence[Measurement]) -> Measurement | None:
@@ -151,14 +145,17 @@ def group_baseline(measurements: Sequence[Measurement]) -> Measurement | None:
 
 def baselines(measurements: Sequence[Measurement]) -> list[Measurement | None]:
     """The baseline of every measurement (``baseline_among``'s rule), found in one pass."""
-    keys = [m.point.group_key() for m in measurements]
-    sequential: dict[tuple[object, ...], list[Measurement]] = {}
-    for key, m in zip(keys, measurements, strict=True):
+    sequential = _sequential(measurements)
+    return [_choose(sequential.get(m.point.group_key(), []), m.point.tasks) for m in measurements]
+
+
+def _sequential(measurements: Sequence[Measurement]) -> dict[tuple[object, ...], list[Measurement]]:
+    """The sequential points that measured something, by ``Point.group_key()``."""
+    found: dict[tuple[object, ...], list[Measurement]] = {}
+    for m in measurements:
         if m.point.strategy == "sequential" and m.samples:
-            sequential.setdefault(key, []).append(m)
-    return [
-        _choose(sequential.get(key, []), m.point.tasks) for key, m in zip(keys, measurements, strict=True)
-    ]
+            found.setdefault(m.point.group_key(), []).append(m)
+    return found
 
 
 def _choose(sequential: Sequence[Measurement], tasks: int | None) -> Measurement | None:
