@@ -70,12 +70,9 @@ class Classification:
 def own_gil(measurement: Measurement) -> bool | None:
     """Whether each worker ran under a GIL of its own: ``not Measurement.shares_one_gil``.
 
-    The measurement records it (``Strategy.shares_one_gil``, as the
-    orchestrator's registry knows every strategy, dask included): the analysis
-    may not import that registry. A file written before it was recorded is
-    answered by the worker's registry, which knows its own strategies; for any
-    other (dask there) it is unknown (None), and the point is compared on
-    neither side.
+    The analysis may not import the orchestrator's registry, which knows every strategy. A file
+    written before it was recorded is answered by the worker's registry, which knows its own;
+    for any other (dask there) it is unknown (None), and the point is compared on neither side.
     """
     if measurement.shares_one_gil is not None:
         return not measurement.shares_one_gil

@@ -239,10 +239,9 @@ def split_comparisons(group: Group, classification: Classification) -> list[Spli
 def is_pool(measurement: Measurement) -> bool:
     """Whether the point's tasks went through a pool or a scheduler (``Strategy.pool``).
 
-    A pool's point records it: ``start`` among its strategy's parameters
-    (``pool_params``), the analysis not importing the orchestrator's
-    registry. A file written before pools took ``start`` is answered by the
-    worker's registry, which knows its own strategies.
+    A pool's point records ``start`` among its strategy's parameters (``pool_params``): the analysis
+    may not import the orchestrator's registry. A file written before pools took ``start`` is
+    answered by the worker's registry, which knows its own strategies.
     """
     if "start" in measurement.point.strategy_params:
         return True

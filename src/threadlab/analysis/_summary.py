@@ -159,12 +159,10 @@ def _sequential(measurements: Sequence[Measurement]) -> dict[tuple[object, ...],
 
 
 def _choose(sequential: Sequence[Measurement], tasks: int | None) -> Measurement | None:
-    """The baseline rule: the sequential point of ``tasks`` tasks where there is one, else the most tasks.
+    """``baseline_among``'s rule; among equals, the one whose native pools were left as they are.
 
-    Among those, the one whose native pools were left as they are
-    (``inner_threads`` 0), else the most inner threads: one worker as it
-    runs unless told otherwise, so that N workers × 1 native thread are
-    compared with one worker using every core, not with one native thread.
+    Else the most inner threads: one worker as it runs unless told otherwise, so that N workers ×
+    1 native thread are compared with one worker using every core, not with one native thread.
     """
     if not sequential:
         return None
