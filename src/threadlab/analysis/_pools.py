@@ -8,14 +8,10 @@ From a result and the rest of its analysis::
                                     + Classification  what to do, from the kind of work)
     StrategyScaling of dask (USL σ, κ) ────────────► PoolReport.scheduler (where more workers stop paying)
 
-``render/_advice.py`` words it.
-
-The per-task overhead of a point is, per sample, ``(wall − ideal) / tasks``
-with ``ideal`` the tasks' own time (the sum of their spans) spread evenly over
-the point's worker threads (W, or W × threads_per_worker on Dask): the time
-the sample spent outside any task, per task: submitting, pickling, the
-scheduler's round trips, idle workers at the end. Its median over the samples
-is reported. Samples whose spans were not kept are passed over.
+``render/_advice.py`` words it. In a sample's per-task overhead, ``ideal`` is the tasks' own
+time (the sum of their spans) spread evenly over the point's worker threads (W, or W ×
+threads_per_worker on Dask): the overhead is the time spent outside any task, per task:
+submitting, pickling, the scheduler's round trips, idle workers at the end.
 """
 
 from __future__ import annotations
