@@ -186,15 +186,8 @@ def decide_check(
     Every point is summarised once, here, and the decision carries the summaries for its table.
     """
     points = summarise(result)
-    checked = next(
-        (
-            (m, summary)
-            for m, summary in points
-            if m.point.strategy == strategy and m.point.workers == workers and summary is not None
-        ),
-        None,
-    )
-    summary = checked[1] if checked else None
+    checked = [(m, s) for m, s in points if m.point.strategy == strategy and m.point.workers == workers and s]
+    measurement, summary = checked[0] if checked else (None, None)
     return decide_scaling(
         strategy=strategy,
         workers=workers,
@@ -204,7 +197,7 @@ def decide_check(
         rounds=summary.speedup_rounds if summary else 0,
         cores=cores,
         gil_cause=gil_cause(result, strategy),
-        waits=observed_waits(checked[0]) if checked else None,
+        waits=observed_waits(measurement) if measurement else None,
         points=points,
     )
 
