@@ -257,17 +257,6 @@ def classify(group: Group, cpu_count: int | None, noise: NoiseReport | None = No
     return _computing(evidence, threads, separate, cpu_count, noise, judged)
 
 
-def _gained(speedup: float) -> bool:
-    """Whether the point's median speedup alone reaches a real gain (``REAL_GAIN``, 1.3×).
-
-    Not ``gain`` on its interval: a kind is judged from what the work did at the median.
-    On its interval, compress on threads in tests/data/kinds-here.json (1.58×, 95% CI
-    1.04–2.03×, 1.75 cores busy) would be no clear gain, and a kind unknown, where its
-    physics (zlib releases the GIL) is plain.
-    """
-    return speedup >= REAL_GAIN
-
-
 # A classification as ``classify`` builds it: the kind, the evidence, then remedies.
 _Judged = Callable[..., Classification]
 
@@ -284,7 +273,11 @@ def _computing(
     if cpu_count is not None and cpu_count < 2:
         return judged(Kind.UNKNOWN, [*evidence, Fact(FactCode.ONE_CPU)], Remedy.MORE_CORES)
     thread_cpu = threads[0].cpu_per_wall
-    gained = _gained(threads[1])
+    # A gain is the median speedup alone reaching ``REAL_GAIN``, not ``gain`` on its interval: a
+    # kind is judged from what the work did at the median. On its interval, compress on threads
+    # in tests/data/kinds-here.json (1.58×, 95% CI 1.04–2.03×, 1.75 cores busy) would be no clear
+    # gain, and a kind unknown, where its physics (zlib releases the GIL) is plain.
+    gained = threads[1] >= REAL_GAIN
     if gained and (thread_cpu is None or thread_cpu > _PARALLEL_CPU):
         return judged(Kind.CPU_RELEASES_GIL, evidence)
     if gained:
@@ -293,7 +286,7 @@ def _computing(
     if thread_cpu is not None and thread_cpu > _PARALLEL_CPU:
         fact = Fact(FactCode.PARALLEL_WITHOUT_GAIN, value=thread_cpu)
         return judged(Kind.UNKNOWN, [*evidence, fact], Remedy.QUIETER_MACHINE)
-    if noise is not None and noise.capacity_low and (separate is None or not _gained(separate[1])):
+    if noise is not None and noise.capacity_low and (separate is None or separate[1] < REAL_GAIN):
         fact = Fact(FactCode.CAPACITY_LOW, workers=noise.cores, value=noise.capacity)
         return judged(Kind.UNKNOWN, [*evidence, fact], Remedy.QUIETER_MACHINE)
     if separate is None:
