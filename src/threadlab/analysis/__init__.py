@@ -1,18 +1,10 @@
 """Analysis: pure functions from results to statistics, scaling models and advice.
 
-Modules, from the data up:
-
-* ``_stats``: one point's samples described (median and its interval), stability warnings;
-* ``_summary``: the baseline rule, paired speedups, CPU/wall, a point's Python label;
-* ``_scaling``: speedup, efficiency, Karp–Flatt and the USL fit per strategy;
-* ``_noise``: what the machine's noise readings mean;
-* ``_group``: a result's points grouped by work and Python, with their figures;
-* ``_classify`` / ``_recommend``: the kind of work, and what to use for it;
-* ``_remedy``: what to do about a doubt, as data, for each front end to word;
-* ``_verdict``: a speedup with its interval, and the facts behind an answer, as data;
-* ``_analysis``: ``analyse(result)``, all of the above for one result;
-* ``_compare``: two results files, point by point;
-* ``_waits``: where a point's worker threads spent their time (``point_waits``).
+Modules, from the data up (each opens with what it is for): ``_stats``, ``_summary``,
+``_scaling``, ``_noise``, ``_group``, ``_classify`` and ``_recommend`` (their verdicts and
+remedies as data in ``_verdict`` and ``_remedy``), then ``_analysis``: ``analyse(result)``,
+all of them for one result. Beside them: ``_compare`` (two results, point by point),
+``_check`` (a scaling check's decision) and ``_waits`` (where worker threads spent their time).
 """
 
 from threadlab.analysis._analysis import Analysis, StrategyScaling, analyse

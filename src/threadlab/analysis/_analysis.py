@@ -1,10 +1,7 @@
 """From a result to advice: per-point statistics, scaling, classification, recommendation.
 
-Pure functions over the results model: ``analyse(result)`` returns an
-``Analysis`` and prints nothing. Every conclusion carries the measured numbers
-behind it, so that a reader can check it, and nothing is concluded where the
-measurements cannot tell (the answer is then "unclear" or "too noisy",
-saying what would settle it)::
+Every conclusion carries the measured numbers behind it, so that a reader can
+check it, and nothing is concluded where the measurements cannot tell::
 
     Result ──groups()──► Group per work and Python (analysis._group)
                            ├─ scaling: one StrategyScaling per strategy (USL, Karp–Flatt)
@@ -24,7 +21,6 @@ from threadlab.analysis._classify import Classification, classify
 from threadlab.analysis._group import (
     Group,
     GroupPrecision,
-    Measured,
     PointStats,
     group_precision,
     groups,
@@ -110,13 +106,13 @@ def _scalings(group: Group) -> list[StrategyScaling]:
     for strategy in dict.fromkeys(m.name for m in group.members):
         if strategy == "sequential":
             continue
-        by_workers: dict[int, Measured] = {}
-        for m in group.members:
-            if m.name == strategy:
-                previous = by_workers.get(m.workers)
-                if previous is None or m.measurement.point.tasks > previous.measurement.point.tasks:
-                    by_workers[m.workers] = m
-        throughput = {w: m.throughput for w, m in sorted(by_workers.items()) if m.throughput > 0}
+        mine = [m for m in group.members if m.name == strategy]
+        # At each worker count, the point with the most tasks (the first of equals).
+        most = {
+            w: max((m for m in mine if m.workers == w), key=lambda m: m.measurement.point.tasks)
+            for w in {m.workers for m in mine}
+        }
+        throughput = {w: most[w].throughput for w in sorted(most) if most[w].throughput > 0}
         if not throughput:
             continue
         found.append(
@@ -146,25 +142,16 @@ def analyse(result: Result) -> Analysis:
         result: what was measured.
 
     Returns:
-        The analysis; its texts are plain words, and what to do is also data
-        (``Remedy`` values) for each front end to word.
+        The analysis, as data (``Fact``, ``Remedy`` values) for each front end to word.
     """
     if _LAST and _LAST[0][0] is result:
         return _LAST[0][1]
     noise = noise_report(result.noise) if result.noise is not None else None
     swept = Swept.among(m.point for m in result.measurements)
-    stats = tuple(
-        s
-        for s in (
-            point_stats(i, m, base, swept)
-            for i, (m, base) in enumerate(
-                zip(result.measurements, baselines(result.measurements), strict=True)
-            )
-        )
-        if s is not None
-    )
+    every = zip(result.measurements, baselines(result.measurements), strict=True)
+    found = (point_stats(i, m, base, swept) for i, (m, base) in enumerate(every))
+    stats = tuple(s for s in found if s is not None)
     scaling: list[StrategyScaling] = []
-    classifications: list[Classification] = []
     recommendations: list[Recommendation] = []
     precisions: list[GroupPrecision] = []
     grouped: list[tuple[Group, Classification]] = []
@@ -175,7 +162,6 @@ def analyse(result: Result) -> Analysis:
         if precision is not None:
             precisions.append(precision)
         classification = classify(group, result.environment.cpu_count, noise)
-        classifications.append(classification)
         grouped.append((group, classification))
         recommendations.append(recommend(group, classification, precision, result.environment.cpu_count))
     usl_fits = [
@@ -186,7 +172,7 @@ def analyse(result: Result) -> Analysis:
     analysis = Analysis(
         stats,
         tuple(scaling),
-        tuple(classifications),
+        tuple(classification for _, classification in grouped),
         tuple(recommendations),
         noise,
         tuple(precisions),

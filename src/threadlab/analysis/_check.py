@@ -19,12 +19,7 @@ one-core hog read 2.81 cores (their median, on a 2-core machine) and measured
 0.97–1.11×, a false failure; the hog's CPU over the whole check is what
 ``left`` sees.
 
-Where the checked point's worker threads were read (``Sample.waits``), the
-decision carries where their time went (``PointWaits``): the dominant wait and
-its line, which the explanation names. Where none was read (``waits`` off, not
-Linux, an older results file), it carries none, and the words say nothing of it.
-
-Pure: data in, data out. The words are in ``threadlab.render._check``.
+The words are in ``threadlab.render._check``.
 """
 
 from __future__ import annotations
@@ -35,17 +30,6 @@ from typing import Literal
 from threadlab.analysis._summary import summarise
 from threadlab.analysis._waits import PointWaits, observed_waits
 from threadlab.model import Measurement, Result, Summary
-
-__all__ = [
-    "CheckOutcome",
-    "CoreLimits",
-    "ScalingCheck",
-    "ScalingDecision",
-    "Shortfall",
-    "decide_check",
-    "decide_scaling",
-    "gil_cause",
-]
 
 CheckOutcome = Literal["passed", "failed", "inconclusive"]
 CoreSource = Literal["affinity", "quota", "capacity", "left"]
@@ -86,13 +70,7 @@ class CoreLimits:
 
 @dataclass(frozen=True, slots=True)
 class Shortfall:
-    """A source of cores that gave fewer than the check needed.
-
-    Attributes:
-        source: ``affinity``, ``quota``, ``capacity`` or ``left``.
-        cores: what that source gave.
-        needed: what the check needed: ``at_least`` cores.
-    """
+    """A source of cores (a ``CoreLimits`` field) that gave fewer ``cores`` than the check ``needed``."""
 
     source: CoreSource
     cores: float
@@ -167,22 +145,9 @@ def decide_scaling(
     waits: PointWaits | None = None,
     points: tuple[tuple[Measurement, Summary | None], ...] = (),
 ) -> ScalingDecision:
-    """Decide a check from its measured interval and the cores the machine gave.
+    """Decide a check from its measured interval and the cores the machine gave, by the module's rule.
 
-    Args:
-        strategy: the strategy checked.
-        workers: its worker count.
-        at_least: the speedup asked for, above 0.
-        speedup: the paired median speedup; None where none was measured.
-        interval: its 95% interval; None where none was measured.
-        rounds: the rounds that paired the point with sequential.
-        cores: the cores the machine could give (``CoreLimits``).
-        gil_cause: why a free-threaded build's GIL was on, if it was.
-        waits: where the checked point's threads spent their time, if read.
-        points: the points measured with their summaries, carried for the table.
-
-    Returns:
-        The decision: see the module's docstring for the rule.
+    The arguments are the decision's fields of the same names (``ScalingDecision``).
     """
     short = shortfalls(cores, at_least)
     if interval is None:
@@ -216,29 +181,13 @@ def decide_scaling(
 def decide_check(
     result: Result, *, strategy: str, workers: int, at_least: float, cores: CoreLimits
 ) -> ScalingDecision:
-    """Decide a check from its measurements: ``strategy`` × ``workers`` paired with sequential.
+    """Decide a check from ``result``: sequential and ``strategy`` × ``workers``, measured in rounds.
 
-    Args:
-        result: sequential and the strategy checked, measured in rounds.
-        strategy: the strategy checked.
-        workers: its worker count: the point checked is the one with it.
-        at_least: the speedup asked for.
-        cores: the cores the machine could give.
-
-    Returns:
-        The decision, with the point's waits and the GIL's cause where there are any, and
-        every point's summary (summarised once, here; the table words them).
+    Every point is summarised once, here, and the decision carries the summaries for its table.
     """
     points = summarise(result)
-    checked = next(
-        (
-            (m, summary)
-            for m, summary in points
-            if m.point.strategy == strategy and m.point.workers == workers and summary is not None
-        ),
-        None,
-    )
-    summary = checked[1] if checked else None
+    checked = [(m, s) for m, s in points if m.point.strategy == strategy and m.point.workers == workers and s]
+    measurement, summary = checked[0] if checked else (None, None)
     return decide_scaling(
         strategy=strategy,
         workers=workers,
@@ -248,7 +197,7 @@ def decide_check(
         rounds=summary.speedup_rounds if summary else 0,
         cores=cores,
         gil_cause=gil_cause(result, strategy),
-        waits=observed_waits(checked[0]) if checked else None,
+        waits=observed_waits(measurement) if measurement else None,
         points=points,
     )
 

@@ -25,7 +25,7 @@ from threadlab.analysis._group import Group, Measured
 from threadlab.analysis._noise import NoiseReport
 from threadlab.analysis._remedy import Remedy
 from threadlab.analysis._verdict import REAL_GAIN, Fact, FactCode
-from threadlab.analysis._waits import PointWaits, observed_waits
+from threadlab.analysis._waits import observed_waits
 from threadlab.model import Measurement
 from threadlab.worker import strategies as strategy_registry
 from threadlab.worker._kinds import Kind
@@ -70,12 +70,9 @@ class Classification:
 def own_gil(measurement: Measurement) -> bool | None:
     """Whether each worker ran under a GIL of its own: ``not Measurement.shares_one_gil``.
 
-    The measurement records it (``Strategy.shares_one_gil``, as the
-    orchestrator's registry knows every strategy, dask included): the analysis
-    may not import that registry. A file written before it was recorded is
-    answered by the worker's registry, which knows its own strategies; for any
-    other (dask there) it is unknown (None), and the point is compared on
-    neither side.
+    The analysis may not import the orchestrator's registry, which knows every strategy. A file
+    written before it was recorded is answered by the worker's registry, which knows its own;
+    for any other (dask there) it is unknown (None), and the point is compared on neither side.
     """
     if measurement.shares_one_gil is not None:
         return not measurement.shares_one_gil
@@ -91,58 +88,42 @@ def inner_threads(measurement: Measurement) -> int:
     return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0
 
 
-def busy_cores(measured: Measured) -> float | None:
-    """The cores one call of a one-worker point kept busy: ``cores_per_call``, else its CPU/wall.
-
-    The first holds where other programs held the cores (CPU/wall then falls
-    below what the call used while it ran); CPU/wall stands in where the
-    tasks' own CPU time was not measured.
-    """
-    inside = measured.cores_per_call
-    return inside if inside is not None else measured.cpu_per_wall
-
-
 def parallel_inside(group: Group) -> tuple[Measured, float] | None:
     """The group's one-worker point whose call kept most cores busy, and how many, where clearly above 1.
 
     Any sequential point counts (with native pools left alone or limited by
     ``inner_threads``): one worker above ``PARALLEL_INSIDE_CPU`` ran each
-    call on several cores, whatever the others did.
+    call on several cores, whatever the others did. The cores are
+    ``cores_per_call``, which holds where other programs held the cores
+    (CPU/wall then falls below what the call used while it ran); CPU/wall
+    stands in where the tasks' own CPU time was not measured.
     """
-    found = [(m, busy_cores(m)) for m in group.members if m.strategy == "sequential"]
-    busiest = max(((m, b) for m, b in found if b is not None), key=lambda pair: pair[1], default=None)
+    found = [
+        (m, busy)
+        for m in group.members
+        if m.strategy == "sequential"
+        for busy in (m.cores_per_call if m.cores_per_call is not None else m.cpu_per_wall,)
+        if busy is not None
+    ]
+    busiest = max(found, key=lambda pair: pair[1], default=None)
     if busiest is None or busiest[1] <= PARALLEL_INSIDE_CPU:
         return None
     return busiest
 
 
-def _best_parallel(group: Sequence[Measured], own: bool) -> tuple[Measured, float] | None:
-    """Among points with 2+ workers whose strategy does (or does not) give each worker a GIL of
-    its own, the one with the best speedup, and that speedup."""
-    best: tuple[Measured, float] | None = None
-    for m in group:
-        if m.strategy == "sequential" or m.workers < 2 or own_gil(m.measurement) is not own:
-            continue
-        if m.speedup is None:
-            continue
-        if best is None or m.speedup > best[1]:
-            best = (m, m.speedup)
-    return best
-
-
-def thread_waits(group: Group) -> list[tuple[Measured, PointWaits]]:
-    """The waits of the group's points with 2+ workers sharing one GIL, the fewest workers first.
-
-    ``threads`` before ``thread-pool`` at the same count: the plain threads are what people read.
-    """
-    found = [
-        (m, waits)
+def _parallel(group: Group, own: bool) -> list[Measured]:
+    """The points with 2+ workers whose strategy does (or does not) give each worker a GIL of its own."""
+    return [
+        m
         for m in group.members
-        if m.strategy != "sequential" and m.workers >= 2 and own_gil(m.measurement) is False
-        for waits in (observed_waits(m.measurement),)
-        if waits is not None
+        if m.strategy != "sequential" and m.workers >= 2 and own_gil(m.measurement) is own
     ]
-    return sorted(found, key=lambda pair: (pair[0].workers, pair[0].strategy != "threads"))
+
+
+def _best_parallel(group: Group, own: bool) -> tuple[Measured, float] | None:
+    """Of ``_parallel(group, own)``, the point with the best speedup, and that speedup."""
+    found = [(m, m.speedup) for m in _parallel(group, own) if m.speedup is not None]
+    return max(found, key=lambda pair: pair[1], default=None)
 
 
 def _cpu_per_task(measured: Measured) -> float | None:
@@ -163,14 +144,7 @@ def _free_threaded_cpu(group: Group) -> Fact | None:
     of shared objects) show it as CPU per task that grows with the workers.
     """
     base = group.baseline()
-    threads = [
-        m
-        for m in group.members
-        if m.strategy != "sequential"
-        and m.workers >= 2
-        and own_gil(m.measurement) is False
-        and without_gil(m.measurement)
-    ]
+    threads = [m for m in _parallel(group, own=False) if without_gil(m.measurement)]
     if base is None or not threads:
         return None
     widest = max(threads, key=lambda m: m.workers)
@@ -196,7 +170,16 @@ def _wait_fact(group: Group) -> Fact | None:
     it back between calls when many threads share it: sha256 of 4 MB waited 15-32% for it on
     8-32 threads, 0.6% on 2 (same run).
     """
-    found = thread_waits(group)
+    found = sorted(
+        (
+            (m, waits)
+            for m in _parallel(group, own=False)
+            for waits in (observed_waits(m.measurement),)
+            if waits is not None
+        ),
+        # ``threads`` before ``thread-pool`` at the same count: the plain threads are what people read.
+        key=lambda pair: (pair[0].workers, pair[0].strategy != "threads"),
+    )
     for point, waits in found:
         line = waits.top_line("lock")
         # Where the waiting threads were in no frame of the user's code (file ""), the lock is
@@ -224,14 +207,6 @@ def classify(group: Group, cpu_count: int | None, noise: NoiseReport | None = No
     Where the machine gave clearly fewer cores in parallel than it has
     (``noise.capacity_low``), computing work that did not gain on threads is
     not called GIL-bound unless something with a GIL per worker gained.
-
-    Args:
-        group: the group's measured points.
-        cpu_count: the machine's logical CPUs, where known.
-        noise: what the machine's noise readings say, where there are any.
-
-    Returns:
-        The kind, the evidence as :class:`Fact` values, and what would settle it.
     """
 
     def judged(kind: Kind, evidence: Sequence[Fact], *remedies: Remedy) -> Classification:
@@ -242,9 +217,8 @@ def classify(group: Group, cpu_count: int | None, noise: NoiseReport | None = No
         return judged(Kind.UNKNOWN, [Fact(FactCode.NO_SEQUENTIAL)], Remedy.ADD_SEQUENTIAL)
     cpu = base.cpu_per_wall
     evidence = [Fact(FactCode.SEQUENTIAL_CPU, value=cpu)]
-    threads = _best_parallel(group.members, own=False)
-    # Strategies that run each worker under a GIL of its own.
-    separate = _best_parallel(group.members, own=True)
+    threads = _best_parallel(group, own=False)
+    separate = _best_parallel(group, own=True)
     if threads:
         point, gain = threads
         evidence.append(Fact(FactCode.THREADS, point.name, point.workers, gain, point.cpu_per_wall))
@@ -283,17 +257,6 @@ def classify(group: Group, cpu_count: int | None, noise: NoiseReport | None = No
     return _computing(evidence, threads, separate, cpu_count, noise, judged)
 
 
-def _gained(speedup: float) -> bool:
-    """Whether the point's median speedup alone reaches a real gain (``REAL_GAIN``, 1.3×).
-
-    Not ``gain`` on its interval: a kind is judged from what the work did at the median.
-    On its interval, compress on threads in tests/data/kinds-here.json (1.58×, 95% CI
-    1.04–2.03×, 1.75 cores busy) would be no clear gain, and a kind unknown, where its
-    physics (zlib releases the GIL) is plain.
-    """
-    return speedup >= REAL_GAIN
-
-
 # A classification as ``classify`` builds it: the kind, the evidence, then remedies.
 _Judged = Callable[..., Classification]
 
@@ -310,7 +273,11 @@ def _computing(
     if cpu_count is not None and cpu_count < 2:
         return judged(Kind.UNKNOWN, [*evidence, Fact(FactCode.ONE_CPU)], Remedy.MORE_CORES)
     thread_cpu = threads[0].cpu_per_wall
-    gained = _gained(threads[1])
+    # A gain is the median speedup alone reaching ``REAL_GAIN``, not ``gain`` on its interval: a
+    # kind is judged from what the work did at the median. On its interval, compress on threads
+    # in tests/data/kinds-here.json (1.58×, 95% CI 1.04–2.03×, 1.75 cores busy) would be no clear
+    # gain, and a kind unknown, where its physics (zlib releases the GIL) is plain.
+    gained = threads[1] >= REAL_GAIN
     if gained and (thread_cpu is None or thread_cpu > _PARALLEL_CPU):
         return judged(Kind.CPU_RELEASES_GIL, evidence)
     if gained:
@@ -319,7 +286,7 @@ def _computing(
     if thread_cpu is not None and thread_cpu > _PARALLEL_CPU:
         fact = Fact(FactCode.PARALLEL_WITHOUT_GAIN, value=thread_cpu)
         return judged(Kind.UNKNOWN, [*evidence, fact], Remedy.QUIETER_MACHINE)
-    if noise is not None and noise.capacity_low and (separate is None or not _gained(separate[1])):
+    if noise is not None and noise.capacity_low and (separate is None or separate[1] < REAL_GAIN):
         fact = Fact(FactCode.CAPACITY_LOW, workers=noise.cores, value=noise.capacity)
         return judged(Kind.UNKNOWN, [*evidence, fact], Remedy.QUIETER_MACHINE)
     if separate is None:

@@ -1,16 +1,13 @@
 """Comparing two results point by point: which got faster, which slower, which did not change.
 
-Pure: two ``Result`` objects in, a ``Comparison`` out, nothing printed.
-
 A point of the base result is matched with the point of the new result that
-did the same work the same way: same workload, strategy, worker count, task
-count, parameters (the workload's and the strategy's) and interpreter. For
-each pair, the ratio is new median throughput over base median throughput
-(above 1: faster), and a two-sided Mann–Whitney U test on the samples'
-throughputs says whether the two sets of samples differ at all; a ratio
-whose test does not reach the significance level is reported as "not
-significant", however large it looks. The geometric mean of all the ratios
-summarises the change, as pyperf's ``compare_to`` does.
+did the same work the same way (``match_key``). For each pair, the ratio is
+new median throughput over base median throughput (above 1: faster), and a
+two-sided Mann–Whitney U test on the samples' throughputs says whether the
+two sets of samples differ at all; a ratio whose test does not reach the
+significance level is reported as "not significant", however large it looks.
+The geometric mean of all the ratios summarises the change, as pyperf's
+``compare_to`` does.
 
 Mann–Whitney is used rather than a t-test because timing samples are skewed
 and have a floor; it assumes nothing about their distribution. Its price is
@@ -22,7 +19,6 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -33,7 +29,8 @@ from threadlab.worker._native import INNER_THREADS
 
 Verdict = Literal["faster", "slower", "not significant"]
 
-DEFAULT_ALPHA = 0.05
+# The significance level of every point's Mann–Whitney U test.
+ALPHA = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,35 +113,13 @@ def smallest_p_value(n1: int, n2: int) -> float:
     return min(1.0, 2.0 / math.comb(n1 + n2, n1))
 
 
-def _mann_whitney(new: Sequence[float], base: Sequence[float]) -> float:
-    from scipy.stats import mannwhitneyu  # type: ignore[import-untyped]  # scipy ships no type stubs
+def compare(base: Result, new: Result) -> Comparison:
+    """Match the points of ``new`` (after a change) with ``base``'s and say whether each got faster.
 
-    if len(set(new) | set(base)) == 1:
-        return 1.0  # identical samples: nothing to tell apart (scipy would divide by zero)
-    outcome = mannwhitneyu(new, base, alternative="two-sided")
-    return float(outcome.pvalue)
-
-
-def compare(base: Result, new: Result, *, alpha: float = DEFAULT_ALPHA) -> Comparison:
-    """Match the points of two results and say, for each, whether it got faster or slower.
-
-    Args:
-        base: the result to compare against (before a change).
-        new: the result to compare (after it).
-        alpha: significance level of the test, between 0 and 1.
-
-    Returns:
-        The comparison; points are matched in order where a result holds the
-        same point more than once.
-
-    Raises:
-        ValueError: ``alpha`` is not between 0 and 1.
-        NothingInCommon: no point of ``base`` matches one of ``new``; its
-            message says why (a side with no points, or the first of the
-            match's fields that the two sides share no value of).
+    Points are matched in order where a result holds the same point more than
+    once. Where no point matches, NothingInCommon says why: a side with no
+    points, or the first of the match's fields that the two sides share no value of.
     """
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must be between 0 and 1, not {alpha!r}")
     why = _nothing_in_common(base, new)
     if why is not None:
         raise NothingInCommon(why)
@@ -165,11 +140,11 @@ def compare(base: Result, new: Result, *, alpha: float = DEFAULT_ALPHA) -> Compa
         if why is not None:
             not_compared.append((base_index, new_index, why))
             continue
-        changes.append(_change(base_index, before, new_index, after, alpha))
+        changes.append(_change(base_index, before, new_index, after))
     only_in_new = sorted(i for indices in waiting.values() for i in indices)
     geometric_mean = math.exp(statistics.fmean(math.log(c.ratio) for c in changes)) if changes else None
     return Comparison(
-        tuple(changes), tuple(only_in_base), tuple(only_in_new), tuple(not_compared), geometric_mean, alpha
+        tuple(changes), tuple(only_in_base), tuple(only_in_new), tuple(not_compared), geometric_mean, ALPHA
     )
 
 
@@ -223,24 +198,27 @@ def _why_not_compared(measurement: Measurement, side: str) -> str | None:
     return None
 
 
-def _change(
-    base_index: int, before: Measurement, new_index: int, after: Measurement, alpha: float
-) -> PointChange:
+def _change(base_index: int, before: Measurement, new_index: int, after: Measurement) -> PointChange:
+    from scipy.stats import mannwhitneyu  # type: ignore[import-untyped]  # scipy ships no type stubs
+
     base_samples = [s.throughput for s in before.samples]
     new_samples = [s.throughput for s in after.samples]
     base_median = statistics.median(base_samples)
     new_median = statistics.median(new_samples)
     ratio = new_median / base_median
-    p_value = _mann_whitney(new_samples, base_samples)
+    if len(set(new_samples) | set(base_samples)) == 1:
+        p_value = 1.0  # identical samples: nothing to tell apart (scipy would divide by zero)
+    else:
+        p_value = float(mannwhitneyu(new_samples, base_samples, alternative="two-sided").pvalue)
     floor = smallest_p_value(len(new_samples), len(base_samples))
     note = None
-    if floor >= alpha:
+    if floor >= ALPHA:
         note = (
-            f"{len(base_samples)} and {len(new_samples)} samples cannot reach p < {alpha:g} "
+            f"{len(base_samples)} and {len(new_samples)} samples cannot reach p < {ALPHA:g} "
             f"(the smallest possible p is {floor:.3g}); measure with --repeat 5 or more"
         )
     verdict: Verdict = "not significant"
-    if p_value < alpha and ratio != 1.0:
+    if p_value < ALPHA and ratio != 1.0:
         verdict = "faster" if ratio > 1.0 else "slower"
     return PointChange(
         base_index=base_index,

@@ -10,8 +10,6 @@ rule of ``analysis._summary.baselines``::
            │           ──summary─────► Summary (speedup vs its baseline, CPU/wall)
            ▼
     groups(result): [Group(label, python, members: Measured…)] ──► classify, recommend, scaling
-
-Pure functions over the results model: data in, data out.
 """
 
 from __future__ import annotations
@@ -97,9 +95,6 @@ class Measured:
 
     Attributes:
         index: the point's position in ``Result.measurements``.
-        measurement: what was measured.
-        stats: its statistics and warnings.
-        summary: its summary, speedup against ``baseline`` included.
         baseline: the sequential measurement its speedup was computed
             against (``analysis._summary.baselines``); None without one.
         variant: the strategy with the parameters swept among the result's
@@ -177,7 +172,7 @@ class Group:
 
 
 def point_stats(
-    index: int, measurement: Measurement, baseline: Measurement | None = None, swept: Swept | None = None
+    index: int, measurement: Measurement, baseline: Measurement | None, swept: Swept
 ) -> PointStats | None:
     """Statistics and stability warnings of one point; None without samples.
 
@@ -200,8 +195,7 @@ def point_stats(
         paired = paired_ratios(samples, baseline.samples)
         ratios = describe(paired) if paired else None
     warnings = check_stability(wall, ratios=ratios)
-    label = (swept or Swept.among((measurement.point,))).point_label(measurement.point)
-    return PointStats(index, label, wall, throughput, warnings, ratios)
+    return PointStats(index, swept.point_label(measurement.point), wall, throughput, warnings, ratios)
 
 
 def groups(result: Result) -> list[Group]:

@@ -1,11 +1,9 @@
 """How steady the machine was during a run, in figures.
 
-``threadlab.orchestrate`` stores what its noise monitor read beside the run
-as a raw :class:`threadlab.model.MachineNoise`. :func:`noise_report` derives
-the figures a reader needs from it (``render/_doubts.py`` words them as the
-one line shown above the tables, ``machine_line``), and :func:`doubts` names
-the readings that put the run's speedups in doubt, as data (worded there
-too). Pure functions: data in, data out, no I/O.
+:func:`noise_report` derives what a reader needs from the raw
+:class:`threadlab.model.MachineNoise` stored beside the run, and :func:`doubts`
+names the readings that put the run's speedups in doubt; ``render/_doubts.py``
+words both.
 """
 
 from __future__ import annotations
@@ -15,8 +13,6 @@ from dataclasses import dataclass
 
 from threadlab.analysis._summary import percentile
 from threadlab.model import MachineNoise
-
-__all__ = ["NoiseDoubt", "NoiseReport", "doubts", "noise_report"]
 
 # A capacity this far below the core count means at least half a core was held back
 # on average: a 2-core machine measured 1.9–2.06 idle and about 1.0 when the host took
@@ -67,12 +63,8 @@ class NoiseReport:
 def _speed_variation(timings: tuple[float, ...]) -> float | None:
     if len(timings) < _MIN_CALIBRATIONS:
         return None
-    median = percentile(timings, 50)
-    p10 = percentile(timings, 10)
-    p90 = percentile(timings, 90)
-    if median is None or p10 is None or p90 is None or median <= 0:
-        return None
-    return (p90 - p10) / median
+    p10, median, p90 = (percentile(timings, q) or 0.0 for q in (10, 50, 90))
+    return (p90 - p10) / median if median > 0 else None
 
 
 def noise_report(noise: MachineNoise) -> NoiseReport:
@@ -99,13 +91,9 @@ def noise_report(noise: MachineNoise) -> NoiseReport:
 
 
 class NoiseDoubt(enum.StrEnum):
-    """A reading of the machine that puts a run's speedups in doubt; ``render/_doubts.py`` words it.
+    """A reading of the machine that puts a run's speedups in doubt (``doubts`` says when).
 
-    Members:
-        SPEED_VARIED: the calibration loop's speed varied past ``_SPEED_VARIATION_WARN``.
-        CAPACITY_LOW: fewer cores ran in parallel than the machine has (``capacity_low``).
-        STEAL: the hypervisor took past ``_STEAL_WARN`` of the CPU time.
-        OTHER_PROGRAMS: other programs used more than ``_OTHERS_WARN`` cores.
+    ``render/_doubts.py`` words it.
     """
 
     SPEED_VARIED = "speed-varied"
@@ -115,15 +103,7 @@ class NoiseDoubt(enum.StrEnum):
 
 
 def doubts(report: NoiseReport) -> tuple[NoiseDoubt, ...]:
-    """The readings that put the run's speedups in doubt, their figures in ``report``.
-
-    Args:
-        report: the run's :func:`noise_report`.
-
-    Returns:
-        In the order: speed, capacity, steal, other programs; empty when the
-        machine was steady.
-    """
+    """The readings that put the run's speedups in doubt, their figures in ``report``; empty when steady."""
     found: list[NoiseDoubt] = []
     if report.speed_variation is not None and report.speed_variation > _SPEED_VARIATION_WARN:
         found.append(NoiseDoubt.SPEED_VARIED)

@@ -1,6 +1,6 @@
 """Pools and clusters as users run them: start-up, per-task overhead, the process × thread split.
 
-Pure functions over a result and the rest of its analysis::
+From a result and the rest of its analysis::
 
     Measurement.startup_s ─────────────────────────► PoolStartup   (kept out of throughput)
     samples' wall and task spans ──────────────────► TaskOverhead  ((wall − ideal) / tasks)
@@ -8,14 +8,10 @@ Pure functions over a result and the rest of its analysis::
                                     + Classification  what to do, from the kind of work)
     StrategyScaling of dask (USL σ, κ) ────────────► PoolReport.scheduler (where more workers stop paying)
 
-All of it is data; ``render/_advice.py`` words it.
-
-The per-task overhead of a point is, per sample, ``(wall − ideal) / tasks``
-with ``ideal`` the tasks' own time (the sum of their spans) spread evenly over
-the point's worker threads (W, or W × threads_per_worker on Dask): the time
-the sample spent outside any task, per task: submitting, pickling, the
-scheduler's round trips, idle workers at the end. Its median over the samples
-is reported. Samples whose spans were not kept are passed over.
+``render/_advice.py`` words it. In a sample's per-task overhead, ``ideal`` is the tasks' own
+time (the sum of their spans) spread evenly over the point's worker threads (W, or W ×
+threads_per_worker on Dask): the overhead is the time spent outside any task, per task:
+submitting, pickling, the scheduler's round trips, idle workers at the end.
 """
 
 from __future__ import annotations
@@ -37,12 +33,7 @@ from threadlab.worker._kinds import Kind
 
 @dataclass(frozen=True, slots=True)
 class PoolStartup:
-    """A warm pool's start-up, measured once for its point and kept out of its throughput.
-
-    Attributes:
-        point: the point's label.
-        startup_s: from starting the pool (or cluster) to its first task done.
-    """
+    """A warm pool's start-up (to its first task done), measured once for its point, out of its throughput."""
 
     point: str
     startup_s: float
@@ -145,9 +136,6 @@ class PoolReport:
     splits: tuple[SplitComparison, ...] = ()
     scheduler: tuple[tuple[str, str, str, USLFit], ...] = ()
 
-    def __bool__(self) -> bool:
-        return bool(self.startups or self.overheads or self.splits or self.scheduler)
-
 
 def slots_of(measurement: Measurement) -> int:
     """The worker threads a point's tasks were spread over: W, or W × threads_per_worker."""
@@ -247,10 +235,9 @@ def split_comparisons(group: Group, classification: Classification) -> list[Spli
 def is_pool(measurement: Measurement) -> bool:
     """Whether the point's tasks went through a pool or a scheduler (``Strategy.pool``).
 
-    A pool's point records it: ``start`` among its strategy's parameters
-    (``pool_params``), the analysis not importing the orchestrator's
-    registry. A file written before pools took ``start`` is answered by the
-    worker's registry, which knows its own strategies.
+    A pool's point records ``start`` among its strategy's parameters (``pool_params``): the analysis
+    may not import the orchestrator's registry. A file written before pools took ``start`` is
+    answered by the worker's registry, which knows its own strategies.
     """
     if "start" in measurement.point.strategy_params:
         return True
@@ -261,28 +248,15 @@ def is_pool(measurement: Measurement) -> bool:
 
 
 def _overheads(group: Group) -> list[TaskOverhead]:
-    found = []
-    for member in group.members:
-        if not is_pool(member.measurement):
-            continue
-        overhead = task_overhead(member.measurement)
-        if overhead is not None:
-            label = f"{member.name} ×{member.workers}"
-            found.append(
-                TaskOverhead(
-                    group.label, group.python, label, member.strategy, slots_of(member.measurement), overhead
-                )
-            )
-    return found
-
-
-def _comparison(overheads: Sequence[TaskOverhead]) -> tuple[TaskOverhead, TaskOverhead] | None:
-    """Dask's cheapest per-task overhead and processes', for the same tasks; None without both."""
-    dask = [o for o in overheads if o.strategy == "dask"]
-    processes = [o for o in overheads if o.strategy == "processes"]
-    if not dask or not processes:
-        return None
-    return min(dask, key=lambda o: o.overhead_s), min(processes, key=lambda o: o.overhead_s)
+    return [
+        TaskOverhead(
+            group.label, group.python, f"{m.name} ×{m.workers}", m.strategy, slots_of(m.measurement), overhead
+        )
+        for m in group.members
+        if is_pool(m.measurement)
+        for overhead in (task_overhead(m.measurement),)
+        if overhead is not None
+    ]
 
 
 def pool_report(
@@ -292,10 +266,8 @@ def pool_report(
 ) -> PoolReport:
     """Start-ups, per-task overheads, split comparisons and scheduler limits of ``result``.
 
-    Args:
-        result: what was measured.
-        grouped: each group of the analysis with its classification.
-        usl_fits: each Dask scaling's USL fit, ``(workload, strategy label, python, fit)``.
+    ``grouped`` are the analysis's groups with their classifications, ``usl_fits`` the Dask
+    scalings' fits (``PoolReport.scheduler``).
     """
     swept = Swept.among(m.point for m in result.measurements)
     startups = tuple(
@@ -309,8 +281,12 @@ def pool_report(
     for group, classification in grouped:
         found = _overheads(group)
         overheads.extend(found)
-        pair = _comparison(found)
-        if pair is not None:
-            comparisons.append(pair)
+        # Dask's cheapest per-task overhead and processes', for the same tasks, where there are both.
+        dask = [o for o in found if o.strategy == "dask"]
+        processes = [o for o in found if o.strategy == "processes"]
+        if dask and processes:
+            comparisons.append(
+                (min(dask, key=lambda o: o.overhead_s), min(processes, key=lambda o: o.overhead_s))
+            )
         splits.extend(split_comparisons(group, classification))
     return PoolReport(startups, tuple(overheads), tuple(comparisons), tuple(splits), tuple(usl_fits))

@@ -1,10 +1,8 @@
 """What to use for a group's work: a strategy and a worker count, stay sequential, or "too noisy".
 
-The choice rests on each point's paired speedup and its 95% interval. A
-recommendation is data: a :class:`Verdict`, the point it is about
-(:class:`Choice`), the facts behind it (:class:`Fact`) and what would make
-it surer (:class:`Remedy`); ``render/_advice.py`` words it, and each front
-end names the remedies its own way (never a command-line option here).
+A recommendation is data: a :class:`Verdict`, the point it is about
+(:class:`Choice`), the facts behind it (:class:`Fact`) and what would make it
+surer (:class:`Remedy`); ``render/_advice.py`` words it.
 """
 
 from __future__ import annotations
@@ -13,13 +11,7 @@ import dataclasses
 import enum
 from dataclasses import dataclass
 
-from threadlab.analysis._classify import (
-    Classification,
-    inner_threads,
-    own_gil,
-    parallel_inside,
-    without_gil,
-)
+from threadlab.analysis._classify import Classification, inner_threads, own_gil, parallel_inside, without_gil
 from threadlab.analysis._group import Group, GroupPrecision, Measured
 from threadlab.analysis._remedy import Remedy
 from threadlab.analysis._stats import StabilityWarning
@@ -170,15 +162,9 @@ def recommend(
     end above 1.05).
     "Too noisy" is the answer only when the interval spans both no gain and a
     real one, and the rounds ended because their time ran out, never while
-    more rounds were still allowed.
-
-    Args:
-        group: the group's measured points.
-        classification: the group's kind of work (:func:`classify`).
-        precision: how precise its rounds came out; None for a file written before rounds.
-        cpu_count: the machine's logical CPUs, where known: for work already
-            parallel inside, N workers × k native threads are weighed only
-            where they fit in them.
+    more rounds were still allowed. ``precision`` is None for a file written
+    before rounds; for work already parallel inside, N workers × k native
+    threads are weighed only where they fit in ``cpu_count``, where known.
     """
     # Every answer as ``recommend`` builds it; the strategy and its numbers are filled in below.
     answer = Recommendation(

@@ -1,19 +1,13 @@
 """What to do about a doubt or a gap in the measurements, as data.
 
-The analysis says what would make an answer surer (more time, a quieter
-machine, a strategy that was not measured) as :class:`Remedy` values on its
-warnings, classifications and recommendations, whose verdicts are data too
-(``analysis/_verdict.py``). Each front end words them its own way: the
-command line as its options (``render/_analysis.py``: ``MORE_TIME`` is
-``--max-time N`` for ``run`` and ``--budget N`` for ``advise``), the Python
-API leaves them as they are.
+Each front end words a :class:`Remedy` its own way: the command line as its
+options (``render/_analysis.py``: ``MORE_TIME`` is ``--max-time N`` for ``run``
+and ``--budget N`` for ``advise``).
 """
 
 from __future__ import annotations
 
 import enum
-
-__all__ = ["Remedy"]
 
 
 class Remedy(enum.StrEnum):

@@ -27,16 +27,6 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-__all__ = [
-    "ScalingPoint",
-    "USLFit",
-    "USLNotFitted",
-    "fit_usl",
-    "karp_flatt",
-    "scaling_table",
-    "usl_throughput",
-]
-
 # Upper bound for σ in the fit. σ > 1 is not a "share of serial work" any more,
 # but it is what retrograde contention looks like (two threads fighting over the
 # GIL finish less work than one), so the fit may go there; 10 means throughput
@@ -111,24 +101,13 @@ def scaling_table(
     throughput_by_workers: Mapping[int, float],
     sequential_throughput: float | None,
 ) -> tuple[ScalingPoint, ...]:
-    """Compute speedup, efficiency and Karp–Flatt for one strategy's sweep of workers.
+    """One :class:`ScalingPoint` per worker count of one strategy's sweep, sorted by workers.
 
     Speedup against one worker of the same strategy measures how the strategy
     itself scales, so efficiency and Karp–Flatt use it; speedup against
     sequential code answers "is it worth it at all", and includes the
-    strategy's own overhead.
-
-    Args:
-        throughput_by_workers: Throughput (tasks per second) by worker count.
-        sequential_throughput: Throughput of the sequential strategy on the
-            same work, or None when it was not measured.
-
-    Returns:
-        One :class:`ScalingPoint` per worker count, sorted by workers.
-
-    Raises:
-        ValueError: If a worker count is below 1 or a throughput is not a
-            positive finite number.
+    strategy's own overhead. A worker count below 1 or a throughput that is
+    not a positive finite number raises ValueError.
     """
     _check_throughputs(throughput_by_workers)
     if sequential_throughput is not None and not (
@@ -139,39 +118,23 @@ def scaling_table(
     points: list[ScalingPoint] = []
     for workers in sorted(throughput_by_workers):
         throughput = throughput_by_workers[workers]
-        speedup_vs_one = throughput / base if base is not None else None
+        vs_sequential = throughput / sequential_throughput if sequential_throughput is not None else None
+        if base is None:
+            points.append(ScalingPoint(workers, throughput, None, vs_sequential, None, None))
+            continue
+        vs_one = throughput / base
         points.append(
             ScalingPoint(
-                workers=workers,
-                throughput=throughput,
-                speedup_vs_one=speedup_vs_one,
-                speedup_vs_sequential=(
-                    throughput / sequential_throughput if sequential_throughput is not None else None
-                ),
-                efficiency=speedup_vs_one / workers if speedup_vs_one is not None else None,
-                karp_flatt=(karp_flatt(speedup_vs_one, workers) if speedup_vs_one is not None else None),
+                workers, throughput, vs_one, vs_sequential, vs_one / workers, karp_flatt(vs_one, workers)
             )
         )
     return tuple(points)
 
 
 def usl_throughput(n: float, lam: float, sigma: float, kappa: float) -> float:
-    """Return the Universal Scalability Law's throughput ``X(n)``.
+    """The Universal Scalability Law's throughput ``X(n)`` (the module's formula), in ``lam``'s units.
 
-    ``X(n) = λn / (1 + σ(n − 1) + κn(n − 1))``; n may be fractional, for
-    drawing a smooth curve.
-
-    Args:
-        n: Number of workers, at least 1.
-        lam: λ, throughput of one worker; positive.
-        sigma: σ, contention; 0 or more.
-        kappa: κ, coherency cost; 0 or more.
-
-    Returns:
-        The modelled throughput, in the units of ``lam``.
-
-    Raises:
-        ValueError: If an argument is outside the ranges above.
+    n may be fractional, for drawing a smooth curve. ValueError unless n ≥ 1, λ > 0, σ ≥ 0 and κ ≥ 0.
     """
     if not n >= 1:
         raise ValueError(f"n must be at least 1; got {n}")
@@ -273,7 +236,6 @@ def fit_usl(
             reason=(f"USL needs at least {min_points} distinct worker counts; got {len(workers)} ({listed})")
         )
 
-    # Lazy import: an orchestrator-side dependency, kept out of `import threadlab` (as scipy is).
     import numpy as np
 
     n = np.array(workers, dtype=float)
@@ -362,16 +324,7 @@ def _fitted(n: NDArray[np.float64], x: NDArray[np.float64], lam: float, sigma: f
         peak_workers = math.sqrt((1.0 - sigma) / kappa)
         peak_throughput = usl_throughput(peak_workers, lam, sigma, kappa)
 
-    return USLFit(
-        lam=lam,
-        sigma=sigma,
-        kappa=kappa,
-        peak_workers=peak_workers,
-        peak_throughput=peak_throughput,
-        r_squared=r_squared,
-        rmse=rmse,
-        points=len(n),
-    )
+    return USLFit(lam, sigma, kappa, peak_workers, peak_throughput, r_squared, rmse, len(n))
 
 
 def _check_throughputs(throughput_by_workers: Mapping[int, float]) -> None:

@@ -1,18 +1,9 @@
 """Summary statistics for the samples of one point, and warnings about unstable ones.
 
-Everything here is a pure function of its arguments and uses the standard library
-only, so that results can be summarised anywhere, even where numpy is missing.
-
-Two things are computed:
-
-* :func:`describe` turns the timed samples of a point (usually wall times in
-  seconds) into a :class:`SampleStats`: median, spread, a distribution-free
-  confidence interval for the median, and the indices of outlying samples.
-* :func:`check_stability` reads a :class:`SampleStats` and returns one
-  :class:`StabilityWarning` per reason to distrust it, as data: the figures
-  judged, the limit crossed and what to do (:class:`Remedy` values), which
-  each front end words its own way (``render/_doubts.py``), in the spirit of
-  pyperf's "the benchmark seems to be unstable" checks.
+Standard library only, so that results can be summarised anywhere, even where
+numpy is missing. The warnings are data (the figures judged, the limit crossed,
+:class:`Remedy` values), in the spirit of pyperf's "the benchmark seems to be
+unstable" checks; ``render/_doubts.py`` words them.
 """
 
 from __future__ import annotations
@@ -24,14 +15,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 from threadlab.analysis._remedy import Remedy
-
-__all__ = [
-    "SampleStats",
-    "StabilityCode",
-    "StabilityWarning",
-    "check_stability",
-    "describe",
-]
 
 # Level of the confidence interval for the median.
 _CI_LEVEL = 0.95
@@ -272,39 +255,21 @@ def check_stability(
     if not min_wall_s >= 0:
         raise ValueError(f"min_wall_s must be 0 or more; got {min_wall_s}")
 
-    found = (
-        _few_samples(stats, min_samples),
-        _high_spread(stats, ratios, max_cv),
-        _short_sample(stats, min_wall_s),
-        _outliers(stats),
-    )
-    return tuple(warning for warning in found if warning is not None)
-
-
-def _few_samples(stats: SampleStats, min_samples: int) -> StabilityWarning | None:
-    if stats.n >= min_samples:
-        return None
-    return StabilityWarning("few-samples", stats, min_samples, (Remedy.MORE_SAMPLES,))
-
-
-def _high_spread(stats: SampleStats, ratios: SampleStats | None, max_cv: float) -> StabilityWarning | None:
-    """The per-round speedups' spread where the point was paired, else the wall times'."""
+    found: list[StabilityWarning] = []
+    noisy = (Remedy.QUIETER_MACHINE, Remedy.MORE_SAMPLES)
+    if stats.n < min_samples:
+        found.append(StabilityWarning("few-samples", stats, min_samples, (Remedy.MORE_SAMPLES,)))
+    # The per-round speedups' spread where the point was paired, else the wall times'.
     judged = stats if ratios is None else ratios
-    if judged.cv is None or judged.cv <= max_cv:
-        return None
-    if ratios is not None:
-        return StabilityWarning("high-spread", ratios, max_cv, (Remedy.MORE_TIME,), paired=True)
-    return StabilityWarning("high-spread", stats, max_cv, (Remedy.QUIETER_MACHINE, Remedy.MORE_SAMPLES))
-
-
-def _short_sample(stats: SampleStats, min_wall_s: float) -> StabilityWarning | None:
-    if stats.median >= min_wall_s:
-        return None
-    return StabilityWarning("short-sample", stats, min_wall_s, (Remedy.BIGGER_TASKS, Remedy.MORE_TASKS))
-
-
-def _outliers(stats: SampleStats) -> StabilityWarning | None:
-    if not stats.outliers:
-        return None
-    distance = OUTLIER_MADS * _MAD_TO_SIGMA * stats.mad
-    return StabilityWarning("outliers", stats, distance, (Remedy.QUIETER_MACHINE, Remedy.MORE_SAMPLES))
+    if judged.cv is not None and judged.cv > max_cv:
+        paired = ratios is not None
+        found.append(
+            StabilityWarning("high-spread", judged, max_cv, (Remedy.MORE_TIME,) if paired else noisy, paired)
+        )
+    if stats.median < min_wall_s:
+        found.append(
+            StabilityWarning("short-sample", stats, min_wall_s, (Remedy.BIGGER_TASKS, Remedy.MORE_TASKS))
+        )
+    if stats.outliers:
+        found.append(StabilityWarning("outliers", stats, OUTLIER_MADS * _MAD_TO_SIGMA * stats.mad, noisy))
+    return tuple(found)

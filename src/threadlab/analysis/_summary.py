@@ -16,11 +16,6 @@ machine, so their ratio is free of the machine's drift::
 Files written before rounds (schema 1) have no round numbers: their speedup
 is the ratio of the two median throughputs, and its interval the
 conservative ratio of the two medians' intervals.
-
-Also the one home of four small rules every reader of a measurement
-shares: the baseline (:func:`baseline_among`), CPU/wall
-(:func:`cpu_per_wall`), the cores one call keeps busy (:func:`cores_per_call`)
-and the Python's label (:func:`python_label`).
 """
 
 from __future__ import annotations
@@ -134,13 +129,7 @@ def baseline_among(measurements: Sequence[Measurement], measurement: Measurement
     (speedups compare throughputs, so task counts may differ). A sequential
     point is its own baseline. Points that measured nothing are passed over.
     """
-    key = measurement.point.group_key()
-    sequential = [
-        m
-        for m in measurements
-        if m.point.strategy == "sequential" and m.samples and m.point.group_key() == key
-    ]
-    return _choose(sequential, measurement.point.tasks)
+    return _choose(_sequential(measurements).get(measurement.point.group_key(), []), measurement.point.tasks)
 
 
 def group_baseline(measurements: Sequence[Measurement]) -> Measurement | None:
@@ -156,23 +145,24 @@ def group_baseline(measurements: Sequence[Measurement]) -> Measurement | None:
 
 def baselines(measurements: Sequence[Measurement]) -> list[Measurement | None]:
     """The baseline of every measurement (``baseline_among``'s rule), found in one pass."""
-    keys = [m.point.group_key() for m in measurements]
-    sequential: dict[tuple[object, ...], list[Measurement]] = {}
-    for key, m in zip(keys, measurements, strict=True):
+    sequential = _sequential(measurements)
+    return [_choose(sequential.get(m.point.group_key(), []), m.point.tasks) for m in measurements]
+
+
+def _sequential(measurements: Sequence[Measurement]) -> dict[tuple[object, ...], list[Measurement]]:
+    """The sequential points that measured something, by ``Point.group_key()``."""
+    found: dict[tuple[object, ...], list[Measurement]] = {}
+    for m in measurements:
         if m.point.strategy == "sequential" and m.samples:
-            sequential.setdefault(key, []).append(m)
-    return [
-        _choose(sequential.get(key, []), m.point.tasks) for key, m in zip(keys, measurements, strict=True)
-    ]
+            found.setdefault(m.point.group_key(), []).append(m)
+    return found
 
 
 def _choose(sequential: Sequence[Measurement], tasks: int | None) -> Measurement | None:
-    """The baseline rule: the sequential point of ``tasks`` tasks where there is one, else the most tasks.
+    """``baseline_among``'s rule; among equals, the one whose native pools were left as they are.
 
-    Among those, the one whose native pools were left as they are
-    (``inner_threads`` 0), else the most inner threads: one worker as it
-    runs unless told otherwise, so that N workers × 1 native thread are
-    compared with one worker using every core, not with one native thread.
+    Else the most inner threads: one worker as it runs unless told otherwise, so that N workers ×
+    1 native thread are compared with one worker using every core, not with one native thread.
     """
     if not sequential:
         return None

@@ -1,9 +1,7 @@
 """The analysis's verdicts as data: a speedup with its interval, and the facts behind an answer.
 
-The analysis never writes English: a classification's evidence and a
-recommendation's reasons are :class:`Fact` values, a code with the figures
-it cites, and ``render/`` words them (``render/_advice.py``), as it words
-:class:`~threadlab.analysis.Remedy`.
+A classification's evidence and a recommendation's reasons are :class:`Fact`
+values, a code with the figures it cites; ``render/_advice.py`` words them.
 """
 
 from __future__ import annotations
@@ -13,8 +11,6 @@ from dataclasses import dataclass
 
 from threadlab.model import NativePool, WaitLine
 from threadlab.worker._kinds import Kind
-
-__all__ = ["CLEAR_GAIN", "REAL_GAIN", "Fact", "FactCode", "Speedup", "gain"]
 
 # The one rule for "is this a gain", on a speedup's 95% interval (``gain``). A gain: the low
 # end above 1.05. The interval is paired round by round, so it has already taken the
