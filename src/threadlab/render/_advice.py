@@ -1,10 +1,7 @@
 """The analysis's verdicts in plain words: a recommendation, its reasons, a classification's evidence.
 
-The analysis returns data (:class:`Recommendation` with its :class:`Verdict`,
-:class:`Fact` values, :class:`GroupPrecision`); this module alone words
-them, for the terminal and the report alike. Numbers go through
-``threadlab._units``. Command-line options are not named here: each command
-adds its own (``render/_analysis.py``, ``OPTIONS``).
+For the terminal and the report alike; each command adds its own options
+(``render/_analysis.py``, ``OPTIONS``).
 """
 
 from __future__ import annotations

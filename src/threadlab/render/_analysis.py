@@ -1,14 +1,9 @@
 """The terminal view of an analysis: scaling tables, precision, warnings, findings, advice.
 
-Names from a results file (workloads, interpreters) go into rich as ``Text``,
-never as markup, with their control characters escaped (``printable``).
-
-The analysis says what to do as data (verdicts, ``Fact`` values, ``Remedy``
-values); ``render/_advice.py`` words them. Here, and only here, remedies
-become command-line options: each
-command that can measure again names its own (``OPTIONS``: ``MORE_TIME`` is
-``--max-time N`` for ``run``, ``--budget N`` for ``advise``), and a view
-given no options (``show``, the tour, a report) keeps to the plain words.
+Names from a results file go into rich as ``Text``, never as markup, with
+their control characters escaped (``printable``). Here, and only here, the
+analysis's remedies become command-line options (``OPTIONS``); a view given
+none (``show``, the tour, a report) keeps to the plain words.
 """
 
 from __future__ import annotations

@@ -1,10 +1,8 @@
 """The terminal view of a comparison of two results: one row per matched point, then the summary.
 
 Beside the change in throughput, each row shows the point's speedup against
-the sequential point of its own result, with its 95% interval, on both
-sides: whether the gain from running in parallel moved, and by more than its
-intervals. Names and paths are shown as text, never read as rich markup, with
-their control characters escaped (``printable``).
+the sequential point of its own result on both sides: whether the gain from
+running in parallel moved, and by more than its intervals.
 """
 
 from __future__ import annotations

@@ -1,13 +1,9 @@
 """Why a measurement, or the machine it ran on, is in doubt, in plain words.
 
-The analysis returns its doubts as data: a :class:`StabilityWarning` (a
-code, the figures it judged, the limit they crossed, its ``Remedy`` values)
-per reason to distrust a point, and a :class:`NoiseDoubt` per reading of
-the machine that puts the speedups in doubt (the figures are the
-``NoiseReport``'s), and the report itself is worded here as the one line
-shown above the tables (``machine_line``). This module alone words them, for
-the terminal and the report alike, numbers through ``threadlab._units``; no
-command-line option is named here (``render/_analysis.py`` adds each command's).
+The words of a point's :class:`StabilityWarning`, of the machine's
+:class:`NoiseDoubt` values and of its ``NoiseReport`` (``machine_line``, the
+line above the tables), for the terminal and the report alike; each command
+adds its own options (``render/_analysis.py``).
 """
 
 from __future__ import annotations

@@ -1,15 +1,11 @@
 """Results as text for other programs and documents: JSON, CSV, Markdown.
 
-Each function takes a ``Result`` and returns a string; ``cli.py`` prints it.
-CSV and Markdown have one row per point, in measurement order, numbered from
-1 as ``threadlab plot --point`` counts them. CSV carries plain numbers in SI
-units (seconds, bytes, tasks per second) for spreadsheets and scripts;
-Markdown carries them formatted for people. Both lay out the rows of
-``threadlab.render._rows.point_rows``, as the terminal table and the HTML
-report do; every Markdown cell goes through :func:`markdown_cell`. Text from
-the results file has its control characters escaped (``printable``: ``\x1b``,
-``\n``) in CSV and Markdown alike, so that neither carries a terminal escape
-sequence nor a line break inside a field.
+CSV and Markdown lay out the rows of ``render._rows.point_rows``, one per
+point, numbered from 1 as ``threadlab plot --point`` counts them: CSV with
+plain numbers in SI units (seconds, bytes, tasks per second) for scripts,
+Markdown formatted for people. Text from the results file has its control
+characters escaped (``printable``) in both, so that neither carries a
+terminal escape sequence nor a line break inside a field.
 """
 
 from __future__ import annotations

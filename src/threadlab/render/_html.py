@@ -1,16 +1,12 @@
 """The HTML report: one self-contained page from one or more results.
 
-``html_report(...)`` returns the page as a string; the CLI writes it. The page
-needs nothing but itself: CSS inline, plots as inline SVG (their text as
-text in a font the browser has: none is fetched), no script at all, and a Content-Security-Policy
-that forbids any script and any request, so that even a hostile string in a
-results file could neither run nor call out. Each lesson and each piece of
-advice sits beside the plot that shows it (``.beside``: side by side on a wide
-window, stacked on a narrow one). Every string that comes from a
-results file (workload names and paths, parameters, tracebacks, executables,
-platform) goes through ``html.escape`` on its way in, its control characters
-escaped first (``printable``: HTML forbids them): the page is built
-only with :func:`_e` and the tag helpers below, which escape what they are given.
+The page needs nothing but itself: CSS inline, plots as inline SVG (their
+text in a font the browser has: none is fetched), no script at all, and a
+Content-Security-Policy that forbids any script and any request, so that even
+a hostile string in a results file could neither run nor call out. It is
+built only with :func:`_e` (control characters escaped, as HTML forbids
+them, then ``html.escape``) and the tag helpers below, which escape what
+they are given.
 
 ::
 

@@ -1,11 +1,5 @@
 """Progress in a notebook cell: what the CLI's progress bar says, as one small block a notebook redraws.
 
-The API's notebook view (``threadlab._api``, a ``Progress`` as the CLI's bar
-is) keeps what stands now and hands it here after each point's start, each
-round and each note; this returns the block, as HTML and as plain text (for
-a front end that shows no HTML). The view puts both in one display of the
-calling cell, which it updates in place.
-
 ::
 
     execute ──Progress callbacks──► _api._CellProgress ──progress_html / progress_text──► one cell display

@@ -1,12 +1,8 @@
 """The rows every results table shows, built once; each renderer only lays them out.
 
-As rich's ``Table`` holds its cells once and one render exports them to text,
-HTML and SVG, a results table is data here: its columns, and per point a
-:class:`PointRow` whose cells are formatted once (numbers by
-``threadlab._units``). The terminal table, Markdown, CSV, the HTML report and
-the plots take their point names, cells and status from here, so that a
-point is named and shown alike everywhere; the scaling tables of the
-terminal and the HTML report take their rows from here too.
+As rich's ``Table`` holds its cells once, a results table is data here: its
+columns, and per point a :class:`PointRow` whose cells are formatted once, so
+that a point is named and shown alike everywhere.
 
 ::
 
@@ -18,14 +14,11 @@ terminal and the HTML report take their rows from here too.
                                └──► plots (wall, cpu: one row per point)
     Analysis.scaling ──► scaled(), scaling_title(), scaling_cells() ──► terminal and HTML scaling tables
 
-A point's Python is ``threadlab.analysis.python_label``, the label the
-analysis groups by, so that ``count · threads ×2 [3.13.0t]`` in a table and
-``count [3.13.0t]`` in a finding agree; :func:`with_python` is the one place
-the suffix is written. Everything here is plain text with its control
-characters escaped (``threadlab.worker._text.printable``: an ``ESC[2J`` in a
-name reads ``\x1b[2J``); a user's ``q[/b]q.py:g`` stays as it is, and each
-renderer escapes it for its medium (rich ``Text``, HTML, Markdown,
-matplotlib's ``$``).
+A point's Python is ``analysis.python_label``, the label the analysis groups
+by, so that ``count · threads ×2 [3.13.0t]`` in a table and ``count
+[3.13.0t]`` in a finding agree. Everything here is plain text with its
+control characters escaped (``printable``); each renderer escapes its
+medium's markup on top (rich ``Text``, HTML, Markdown, matplotlib's ``$``).
 """
 
 from __future__ import annotations

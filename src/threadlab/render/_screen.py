@@ -2,25 +2,12 @@
 
 hyperfine fits a comparison in about ten lines; the full view of a tour ran
 to several hundred (ten columns, a scaling table per strategy, a per-task
-table per point, one warning line per point). By default these commands
-show, in this order:
-
-1. the machine's noise line (one line, where there are readings);
-2. the answer: the lessons (tour), then what to use per workload;
-3. one compact table, its rows grouped under a ``workload [python]``
-   heading and named by ``Swept.point_label`` without the workload
-   (``threads ×2``), five figure columns that fit 100 terminal columns;
-4. the problems, one line each;
-5. the stability warnings folded into one line per group, with counts
-   (one warning used to list 201 sample indices), then each distinct
-   advice once;
-6. one line naming what ``--verbose`` adds.
-
-``--verbose`` shows the full view as before (``render._analysis``): the ten
-column table, per-task, scaling, pools and precision tables. A "where the
-time went" view of each point belongs with the full view; in the compact
-one it would be one more column of :data:`COMPACT_COLUMNS` (its cell in
-:func:`compact_table`), as the rows are built once here.
+table per point, one warning line per point: one listed 201 sample indices).
+By default these commands show the machine's noise line, the answer (the
+lessons, then what to use per workload), one compact table grouped under
+``workload [python]`` headings that fits 100 columns, the problems, the
+stability warnings folded into one line per group with counts, and one line
+naming what ``--verbose`` adds: the full view (``render._analysis``).
 """
 
 from __future__ import annotations

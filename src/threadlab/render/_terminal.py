@@ -1,9 +1,7 @@
 """The terminal view of results: rich tables, built from data, printed by the CLI.
 
-Every string from a results file or a catalogue (point and workload names,
-titles, summaries, error messages) goes into rich as ``Text``, never as
-markup, with its control characters escaped (``printable``): a user's
-``q[/b]q.py:g`` is shown as it is, an ``ESC[2J`` as ``\x1b[2J``.
+Every string from a results file or a catalogue goes into rich as ``Text``,
+never as markup, with its control characters escaped (``printable``).
 """
 
 from __future__ import annotations

@@ -11,10 +11,6 @@
     waits_renderables: what run, advise and show print: the table, then each point's
         dominant wait at its line (or, in the full view, waits_lines_table), or one line
         saying why none was measured
-
-Only words and layout: the shares, the dominant wait and the lines are the
-analysis' (``threadlab.analysis._waits``); numbers are formatted by
-``threadlab._units``.
 """
 
 from __future__ import annotations
