@@ -127,18 +127,6 @@ def gist(text: str, width: int = GIST_WIDTH) -> str:
     return cut + "…"
 
 
-def lesson_renderables(lessons: Sequence[tuple[str, str]], *, full: bool = False) -> list[RenderableType]:
-    """``1. Two sleeps on two threads`` and its gist (or, ``full``, its whole text), numbered."""
-    if not lessons:
-        return []
-    shown: list[RenderableType] = [Text("The lessons, as measured here:", style="bold")]
-    for number, (title, text) in enumerate(lessons, start=1):
-        shown.append(Text(printable(f"{number}. {title}"), style="bold"))
-        shown.append(Text(printable(f"   {text if full else gist(text)}")))
-    shown.append(Text(""))
-    return shown
-
-
 def screen_renderables(
     result: Result,
     analysis: Analysis,
@@ -173,9 +161,16 @@ def screen_renderables(
 
 
 def tour_answer(lessons: Sequence[tuple[str, str]]) -> list[RenderableType]:
-    """The tour's answer: the gist of each lesson.
+    """The tour's answer: ``1. Two sleeps on two threads`` and its gist, numbered, per lesson.
 
     What to use workload by workload repeats the lessons at length (58
     lines of the recorded tour): it is in ``--verbose`` and the report.
     """
-    return lesson_renderables(lessons)
+    if not lessons:
+        return []
+    shown: list[RenderableType] = [Text("The lessons, as measured here:", style="bold")]
+    for number, (title, text) in enumerate(lessons, start=1):
+        shown.append(Text(printable(f"{number}. {title}"), style="bold"))
+        shown.append(Text(printable(f"   {gist(text)}")))
+    shown.append(Text(""))
+    return shown
