@@ -11,9 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
-from rich import box
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from threadlab._units import count, elapsed, milliseconds, percent, rate, seconds
@@ -21,7 +19,14 @@ from threadlab.analysis import Analysis, GroupPrecision, Remedy, StrategyScaling
 from threadlab.analysis._group import MOST_TIME_S
 from threadlab.render._advice import advice_text, fact_text, overhead_text, scheduler_text, split_text
 from threadlab.render._doubts import noise_notes, stability_advice, stability_message
-from threadlab.render._rows import SCALING_COLUMNS, scaled, scaling_cells, scaling_title, with_python
+from threadlab.render._rows import (
+    SCALING_COLUMNS,
+    scaled,
+    scaling_cells,
+    scaling_title,
+    titled_table,
+    with_python,
+)
 from threadlab.worker._text import printable
 
 # The option that gives ``threadlab run`` more seconds of rounds; ``advise`` names its own.
@@ -72,12 +77,7 @@ def scaling_renderables(analysis: Analysis) -> list[RenderableType]:
     """One small table per strategy that was measured at two or more worker counts."""
     shown: list[RenderableType] = []
     for scaling in scaled(analysis):
-        table = Table(
-            title=Text(scaling_title(scaling), style="table.title"),
-            title_justify="left",
-            box=box.SIMPLE_HEAD,
-            header_style="bold",
-        )
+        table = titled_table(scaling_title(scaling))
         for column in SCALING_COLUMNS:
             table.add_column(column, justify="right", no_wrap=True)
         for point in scaling.points:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rich import box
 from rich.table import Table
@@ -74,6 +75,17 @@ def point_groups(result: Result) -> dict[str, list[tuple[int, str]]]:
 POINT_WIDTH = 36
 
 
+def titled_table(title: str | None = None, **options: Any) -> Table:
+    """A rich table as every terminal view draws it: its title (shown as text) left, a bold header."""
+    return Table(
+        title=None if title is None else Text(printable(title), style="table.title"),
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        header_style="bold",
+        **options,
+    )
+
+
 def compact_grid(
     columns: Sequence[str],
     words: Sequence[str] = (),
@@ -82,15 +94,7 @@ def compact_grid(
 ) -> Table:
     """A table of the default screen: rows never wrap, and the first column, the point's, is cut at
     ``point_width``; it and the ``words`` columns are left-aligned, the figures right-aligned."""
-    table = Table(
-        title=None if title is None else Text(printable(title), style="table.title"),
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
-        header_style="bold",
-        collapse_padding=True,
-        pad_edge=False,
-        show_edge=False,
-    )
+    table = titled_table(title, collapse_padding=True, pad_edge=False, show_edge=False)
     for number, column in enumerate(columns):
         table.add_column(
             column,

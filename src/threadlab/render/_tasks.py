@@ -9,16 +9,13 @@ waiting off-CPU (for CPU-bound threads under the GIL: waiting for the GIL).
 
 from __future__ import annotations
 
-from rich import box
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from threadlab._units import seconds
 from threadlab.analysis._summary import summarise
 from threadlab.model import Measurement, Result, Summary
-from threadlab.render._rows import point_names
-from threadlab.worker._text import printable
+from threadlab.render._rows import point_names, titled_table
 
 WAITING_NOTE = (
     "waiting: share of task time off-CPU outside the I/O waits tasks declared (for CPU-bound "
@@ -70,14 +67,7 @@ def task_tables(result: Result) -> list[RenderableType]:
     for workload, rows in groups.items():
         has_io = any(s.io_p50_s is not None for _, s, _ in rows)
         has_gil = any(s.gil_contention is not None for _, s, _ in rows)
-        table = Table(
-            title=Text(
-                f"Tasks of {printable(workload)}: latency, I/O wait, time on CPU", style="table.title"
-            ),
-            title_justify="left",
-            box=box.SIMPLE_HEAD,
-            header_style="bold",
-        )
+        table = titled_table(f"Tasks of {workload}: latency, I/O wait, time on CPU")
         table.add_column("point", no_wrap=True)
         columns = ["latency p50", "p99"]
         columns += ["I/O wait p50", "p99"] if has_io else []

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rich import box
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -16,7 +15,7 @@ from rich.text import Text
 from threadlab._catalogue import StrategyInfo, WorkloadInfo
 from threadlab.model import Result
 from threadlab.render._doubts import machine_line_of
-from threadlab.render._rows import RESULTS_COLUMNS, TEXT_COLUMNS, point_names, point_rows
+from threadlab.render._rows import RESULTS_COLUMNS, TEXT_COLUMNS, point_names, point_rows, titled_table
 from threadlab.worker._text import printable
 
 _STATUS_STYLE = {
@@ -51,13 +50,7 @@ def results_table(result: Result, title: str | None = None) -> Table:
     """
     # Two spaces between columns, not three: the ten columns then fit 120 terminal columns
     # with point names of 31 characters (``sleep · sequential ×1 (8 tasks)``).
-    table = Table(
-        title=None if title is None else Text(printable(title), style="table.title"),
-        title_justify="left",
-        header_style="bold",
-        box=box.SIMPLE_HEAD,
-        collapse_padding=True,
-    )
+    table = titled_table(title, collapse_padding=True)
     for column in _COLUMNS:
         words = column in TEXT_COLUMNS
         table.add_column(column, justify="left" if words else "right", no_wrap=column != "point")

@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 
-from rich import box
 from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -26,7 +25,7 @@ from rich.text import Text
 from threadlab._units import percent
 from threadlab.analysis import PointWaits, point_waits
 from threadlab.model import WAIT_CATEGORIES, Result, WaitLine
-from threadlab.render._rows import compact_grid, point_groups, point_names
+from threadlab.render._rows import compact_grid, point_groups, point_names, titled_table
 from threadlab.worker._text import printable
 
 # What each category is called in a table's header and in a line's description.
@@ -87,12 +86,7 @@ def line_words(line: WaitLine) -> str:
 
 def waits_lines_table(points: Sequence[tuple[str, PointWaits]]) -> Table:
     """Per point, the top line of each category holding ``MIN_LINE_SHARE`` or more of its time."""
-    table = Table(
-        title=Text("Where the threads were", style="table.title"),
-        title_justify="left",
-        header_style="bold",
-        box=box.SIMPLE_HEAD,
-    )
+    table = titled_table("Where the threads were")
     table.add_column("point", no_wrap=True)
     table.add_column("time", no_wrap=True)
     table.add_column("share", justify="right", no_wrap=True)
