@@ -7,11 +7,10 @@ running in parallel moved, and by more than its intervals.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
-from rich import box
 from rich.console import RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from threadlab._units import rate
@@ -19,7 +18,7 @@ from threadlab.analysis._compare import Comparison, PointChange
 from threadlab.analysis._summary import summarise
 from threadlab.model import Result
 from threadlab.render._check import markdown_cell
-from threadlab.render._rows import point_names, speedup_with_interval
+from threadlab.render._rows import point_names, speedup_with_interval, titled_table
 from threadlab.worker._text import printable
 
 _VERDICT_STYLE = {"faster": "green", "slower": "red", "not significant": "dim"}
@@ -61,20 +60,13 @@ def comparison_renderables(
     base_summaries = [summary for _, summary in summarise(base)]
     new_summaries = [summary for _, summary in summarise(new)]
     # Two spaces between columns, not three, as in the results table: it fits 120 columns.
-    table = Table(
-        title=Text(printable(f"{base_name} → {new_name}"), style="table.title"),
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
-        header_style="bold",
-        collapse_padding=True,
-    )
+    table = titled_table(f"{base_name} → {new_name}", collapse_padding=True)
     table.add_column("point")
     for column in ("base", "new", "new/base", "p"):
         table.add_column(column, justify="right", no_wrap=True)
     table.add_column("change", no_wrap=True)
     for column in ("base speedup", "new speedup"):
         table.add_column(column, justify="right", no_wrap=True)
-    notes: dict[str, None] = {}
     for change in comparison.changes:
         table.add_row(
             Text(base_names[change.base_index]),
@@ -86,14 +78,10 @@ def comparison_renderables(
             speedup_with_interval(base_summaries[change.base_index]),
             speedup_with_interval(new_summaries[change.new_index]),
         )
-        if change.note is not None:
-            notes[change.note] = None
     shown: list[RenderableType] = [table]
     lines: list[str] = []
     if comparison.geometric_mean is not None:
-        counts = {verdict: 0 for verdict in ("faster", "slower", "not significant")}
-        for change in comparison.changes:
-            counts[change.verdict] += 1
+        counts = Counter(change.verdict for change in comparison.changes)
         lines.append(
             f"Geometric mean of {len(comparison.changes)} ratios (new/base throughput): "
             f"{ratio_text(comparison.geometric_mean)}; {counts['faster']} significantly faster, "
@@ -102,10 +90,7 @@ def comparison_renderables(
         )
     else:
         lines.append("No point of the two results could be compared.")
-    lines.extend(f"note: {note}" for note in notes)
-    lines.extend(f"only in {base_name}: {base_names[i]}" for i in comparison.only_in_base)
-    lines.extend(f"only in {new_name}: {new_names[i]}" for i in comparison.only_in_new)
-    lines.extend(f"not compared: {base_names[i]}: {why}" for i, _, why in comparison.not_compared)
+    lines.extend(_others(comparison, base_name, new_name, base_names, new_names))
     shown.extend(Text(printable(line)) for line in lines)
     return shown
 
@@ -148,8 +133,7 @@ def compare_markdown(
         "|---|---:|---:|---|---:|---:|",
     ]
 
-    def row(index: int) -> str:
-        change = comparison.changes[index]
+    def row(change: PointChange) -> str:
         return (
             f"| {markdown_cell(base_names[change.base_index])} | {change.ratio:.2f}× | "
             f"{change.p_value:.3f} | {change_text(change)} | "
@@ -159,7 +143,7 @@ def compare_markdown(
 
     if changed:
         lines += ["", "**What changed**", "", *header]
-        lines += [row(i) for i, c in enumerate(comparison.changes) if c.verdict != "not significant"]
+        lines += [row(change) for change in changed]
     elif comparison.changes:
         lines += ["", "Nothing changed significantly."]
     if comparison.changes:
@@ -169,9 +153,9 @@ def compare_markdown(
             "",
             *header,
         ]
-        lines += [row(i) for i in range(len(comparison.changes))]
+        lines += [row(change) for change in comparison.changes]
         lines += ["", "</details>"]
-    others = _markdown_others(comparison, base_name, new_name, base_names, new_names)
+    others = _others(comparison, base_name, new_name, base_names, new_names)
     if others:
         lines += ["", *(f"- {markdown_cell(line)}" for line in others)]
     return "\n".join(lines) + "\n"
@@ -192,7 +176,7 @@ def _markdown_gate(
     )
 
 
-def _markdown_others(
+def _others(
     comparison: Comparison,
     base_name: str,
     new_name: str,
