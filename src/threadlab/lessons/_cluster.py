@@ -16,11 +16,9 @@ a few rounds of samples well under a second each.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from threadlab._units import milliseconds, rate, seconds
 from threadlab.analysis._pools import task_overhead
-from threadlab.lessons._finding import Finding, cited
+from threadlab.lessons._finding import Finding, Summaries, cited, first
 from threadlab.model import Measurement, Spec, Summary
 
 WORKERS = 2
@@ -56,22 +54,19 @@ def cluster_specs(quick: bool, python: str, timeout_s: float) -> tuple[Spec, ...
     )
 
 
-def _lesson(
-    summaries: Sequence[tuple[Measurement, Summary | None]], workload: str, strategy: str
-) -> tuple[Measurement, Summary] | None:
-    for measurement, summary in summaries:
-        point = measurement.point
-        if (
-            (point.workload, point.strategy, point.workers) == (workload, strategy, WORKERS)
-            and point.warm_pool
-            and point.tasks in ((COUNT_TASKS,) if workload == "count" else tuple(SLEEPS.values()))
-            and summary is not None
-        ):
-            return measurement, summary
-    return None
+def _lesson(summaries: Summaries, workload: str, strategy: str) -> tuple[Measurement, Summary] | None:
+    tasks = (COUNT_TASKS,) if workload == "count" else tuple(SLEEPS.values())
+    return first(
+        summaries,
+        lambda p: (
+            (p.workload, p.strategy, p.workers) == (workload, strategy, WORKERS)
+            and p.warm_pool
+            and p.tasks in tasks
+        ),
+    )
 
 
-def cluster_finding(summaries: Sequence[tuple[Measurement, Summary | None]]) -> Finding | None:
+def cluster_finding(summaries: Summaries) -> Finding | None:
     """What the lesson found, from the numbers measured; None where it was not measured.
 
     Args:

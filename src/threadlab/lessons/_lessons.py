@@ -13,9 +13,9 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from threadlab._units import percent, ratio, seconds, speedup
-from threadlab.analysis import PointWaits, Speedup, gain, point_waits, without_gil
-from threadlab.lessons._finding import Finding, cited
+from threadlab._units import percent, ratio, seconds
+from threadlab.analysis import point_waits, without_gil
+from threadlab.lessons._finding import Finding, Summaries, cited, first, gained, speedup_words
 from threadlab.model import Measurement, Point, Result, Spec, Summary, WaitLine
 
 MANY_THREADS = 1000
@@ -169,32 +169,14 @@ def classic_specs(quick: bool, python: str, timeout_s: float) -> tuple[Spec, ...
     )
 
 
-Summaries = Sequence[tuple[Measurement, Summary | None]]
-
-
 def _find(
     summaries: Summaries, workload: str, strategy: str, tasks: int
 ) -> tuple[Measurement, Summary] | None:
-    for measurement, summary in summaries:
-        point = measurement.point
-        if (point.workload, point.strategy, point.tasks) == (workload, strategy, tasks) and summary:
-            return measurement, summary
-    return None
+    return first(summaries, lambda p: (p.workload, p.strategy, p.tasks) == (workload, strategy, tasks))
 
 
 def _spread(summary: Summary) -> str:
     return f"{seconds(summary.wall_min_s)}–{seconds(summary.wall_max_s)}"
-
-
-def _speedup(summary: Summary) -> str:
-    """``1.82× (95% CI 1.74–1.90×)``: the paired speedup and its interval."""
-    return speedup(summary.speedup_vs_sequential, summary.speedup_vs_sequential_ci, named=True)
-
-
-def _gain(summary: Summary) -> bool | None:
-    """The analysis's one gain rule (``analysis.gain``) on the paired speedup: True a gain,
-    False none worth having, None the interval cannot tell."""
-    return gain(Speedup.of(summary.speedup_vs_sequential or 0.0, summary.speedup_vs_sequential_ci))
 
 
 def _gil_words(measurement: Measurement) -> str:
@@ -209,15 +191,10 @@ def _where(line: WaitLine | None) -> str:
     return "" if line is None else f" at {os.path.basename(line.file)}:{line.line} ({line.function})"
 
 
-def _measured_waits(measurement: Measurement) -> PointWaits | None:
-    """The point's measured waits, None where none were measured (``--no-waits``)."""
-    return point_waits(measurement.samples)
-
-
 def _gil_wait_words(measurement: Measurement) -> str:
     """The GIL wait measured on the CPU loop's threads, with the line they waited at."""
-    waits = _measured_waits(measurement)
-    if waits is None:
+    waits = point_waits(measurement.samples)
+    if waits is None:  # not measured (``--no-waits``)
         return ""
     if waits.observations == 0:
         return f" (where the threads waited was not measured: {'; '.join(waits.notes) or 'no reads'})"
@@ -255,9 +232,9 @@ def _sleep_findings(summaries: Summaries) -> list[Finding]:
         found.append(
             Finding(
                 "Two sleeps on two threads",
-                f"took {seconds(two_threads[1].wall_median_s)}, {_speedup(two_threads[1])} the throughput of "
-                f"the two in sequence: a sleeping thread releases the GIL, so the other runs meanwhile. "
-                f"Threads help with waiting (I/O).",
+                f"took {seconds(two_threads[1].wall_median_s)}, {speedup_words(two_threads[1])} the "
+                f"throughput of the two in sequence: a sleeping thread releases the GIL, so the other runs "
+                f"meanwhile. Threads help with waiting (I/O).",
                 cited(two_seq, two_threads),
             )
         )
@@ -294,7 +271,7 @@ def _cpu_finding(result: Result, summaries: Summaries) -> Finding | None:
         False: f"no faster than sequential: {_gil_words(cpu_threads[0])}",
         True: f"faster: {_gil_words(cpu_threads[0])}, yet the threads gained",
         None: "the interval is too wide to tell whether threads gained here",
-    }[_gain(t)]
+    }[gained(t)]
     iterations = int(cpu_threads[0].point.params["iterations"])
     cores = result.environment.cpu_count or "unknown"
     processes_verdict = {
@@ -304,11 +281,11 @@ def _cpu_finding(result: Result, summaries: Summaries) -> Finding | None:
         f"other programs (or the host) may hold the cores — see the machine line above — or "
         f"the loop is too short for process start-up to pay off.",
         None: "the interval is too wide to tell; the machine's speed moved too much during the rounds.",
-    }[_gain(p)]
+    }[gained(p)]
     return Finding(
         f"The CPU loop ({iterations:,} steps) on 2 workers",
-        f"threads: {_speedup(t)} sequential (CPU/wall {ratio(t.cpu_per_wall, '')}), "
-        f"{verdict}{_gil_wait_words(cpu_threads[0])}. Processes: {_speedup(p)} sequential "
+        f"threads: {speedup_words(t)} sequential (CPU/wall {ratio(t.cpu_per_wall, '')}), "
+        f"{verdict}{_gil_wait_words(cpu_threads[0])}. Processes: {speedup_words(p)} sequential "
         f"(CPU/wall {ratio(p.cpu_per_wall, '')}): {processes_verdict}",
         cited(cpu_seq, cpu_threads, cpu_procs),
     )
@@ -321,7 +298,7 @@ def _lock_finding(summaries: Summaries) -> Finding | None:
     if not (seq and threads):
         return None
     hold = float(threads[0].point.params["hold"])
-    waits = _measured_waits(threads[0])
+    waits = point_waits(threads[0].samples)
     measured = ""
     if waits is not None and waits.observations:
         measured = (
@@ -332,7 +309,7 @@ def _lock_finding(summaries: Summaries) -> Finding | None:
         measured = f" Where the threads waited was not measured: {'; '.join(waits.notes) or 'no reads'}."
     return Finding(
         f"A lock, not the GIL: {LOCK_THREADS} threads each sleeping {seconds(hold)} holding one lock",
-        f"{_speedup(threads[1])} sequential: sleeping releases the GIL, yet the sleeps do not overlap, "
+        f"{speedup_words(threads[1])} sequential: sleeping releases the GIL, yet the sleeps do not overlap, "
         f"because each thread waits for the lock another holds.{measured} Hold a lock for less time "
         f"or split it; processes would each have a lock of their own, which helps only where it "
         f"guards nothing shared.",
@@ -349,7 +326,7 @@ def _hash_finding(summaries: Summaries) -> Finding | None:
     mb = float(hash_threads[0].point.params["mb"])
     return Finding(
         f"sha256 of {mb:g} MB on 2 threads",
-        f"{_speedup(h)} sequential (CPU/wall {ratio(h.cpu_per_wall, '')}): "
+        f"{speedup_words(h)} sequential (CPU/wall {ratio(h.cpu_per_wall, '')}): "
         + {
             True: "hashlib releases the GIL while it hashes, so threads do run it in parallel. "
             "Threads are enough for work done in C that releases the GIL.",
@@ -357,7 +334,7 @@ def _hash_finding(summaries: Summaries) -> Finding | None:
             "(memory bandwidth, or the host or another program holding a core: see the "
             "machine line above).",
             None: "the interval is too wide to tell; the machine's speed moved too much during the rounds.",
-        }[_gain(h)],
+        }[gained(h)],
         cited(hash_seq, hash_threads),
     )
 

@@ -15,12 +15,7 @@ says why not otherwise), and its finding only from what was measured.
 from __future__ import annotations
 
 from threadlab.analysis import cores_per_call
-from threadlab.lessons._finding import Finding, cited
-
-# The classic lessons' words for a gain and a speedup, so that every lesson says them alike.
-from threadlab.lessons._lessons import Summaries
-from threadlab.lessons._lessons import _gain as gain
-from threadlab.lessons._lessons import _speedup as speedup_words
+from threadlab.lessons._finding import Finding, Summaries, cited, first, gained, speedup_words
 from threadlab.model import Measurement, Spec, Summary
 from threadlab.worker import workloads
 
@@ -57,16 +52,10 @@ def parallel_inside_specs(quick: bool, python: str, timeout_s: float, repeat: in
 
 
 def _find(summaries: Summaries, strategy: str, inner: int) -> tuple[Measurement, Summary] | None:
-    for measurement, summary in summaries:
-        point = measurement.point
-        if (
-            point.workload == WORKLOAD
-            and point.strategy == strategy
-            and point.strategy_params.get("inner_threads", 0) == inner
-            and summary is not None
-        ):
-            return measurement, summary
-    return None
+    wanted = (WORKLOAD, strategy, inner)
+    return first(
+        summaries, lambda p: (p.workload, p.strategy, p.strategy_params.get("inner_threads", 0)) == wanted
+    )
 
 
 def _pool_words(measurement: Measurement) -> str:
@@ -93,7 +82,7 @@ def parallel_inside_finding(summaries: Summaries) -> Finding | None:
         "call. Don't wrap it in threads.",
         True: "faster here, so BLAS left cores idle in one call: wrapping it in threads paid off.",
         None: "the interval is too wide to tell whether they gained.",
-    }[gain(stacked[1])]
+    }[gained(stacked[1])]
     text = f"{inside}. Two threads on top: {speedup_words(stacked[1])} one call at a time — {verdict}"
     if split is not None:
         outcome = {
@@ -102,7 +91,7 @@ def parallel_inside_finding(summaries: Summaries) -> Finding | None:
             False: "no gain either: one call already kept the cores busy. The split pays where calls are "
             "too small for the native threads to fill the cores.",
             None: "the interval is too wide to tell.",
-        }[gain(split[1])]
+        }[gained(split[1])]
         text += (
             f" Two threads with one BLAS thread each (inner_threads=1), the real alternative: "
             f"{speedup_words(split[1])} — {outcome}"
