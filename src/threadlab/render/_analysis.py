@@ -86,21 +86,6 @@ def scaling_renderables(analysis: Analysis) -> list[RenderableType]:
     return shown
 
 
-def _time_suggested(analysis: Analysis) -> float:
-    """Seconds of rounds for the whole run that would give every group the time it needs.
-
-    The run's time is shared out among its groups, so the suggestion is their
-    sum: what each group that ran out of time would need, and what each of
-    the others took. A group that would need more than an hour (the cap of
-    ``GroupPrecision.more_time_s``, ``MOST_TIME_S``, imported rather than
-    repeated) is told to change something else, and counts for what it took.
-    """
-    return sum(
-        p.more_time_s if p.more_time_s is not None and p.more_time_s < MOST_TIME_S else p.elapsed_s
-        for p in analysis.precision
-    )
-
-
 def _round_up(value: float) -> int:
     """``value`` rounded up to two significant digits: 97.3 → 98, 1540 → 1600 (an estimate's worth)."""
     if value <= 10:
@@ -163,11 +148,21 @@ def precision_lines(analysis: Analysis, time_option: str | None = RUN_TIME_OPTIO
 def _more_time(option: str, analysis: Analysis) -> str:
     """``--max-time 98``, the time option with the seconds the whole run needs, or ``a larger --max-time``.
 
-    The seconds are suggested only where a group's time ran out short of an hour.
+    The run's time is shared out among its groups, so the seconds are their sum: what each group
+    that ran out of time would need, and what each other took. A group that would need an hour or
+    more (``MOST_TIME_S``) is told to change something else, and counts for what it took; the
+    seconds are suggested only where some group's time ran out short of that.
     """
-    if any(p.more_time_s is not None and p.more_time_s < MOST_TIME_S for p in analysis.precision):
-        return f"{option} {_round_up(_time_suggested(analysis))}"
-    return f"a larger {option}"
+    needs = [
+        p.more_time_s if p.more_time_s is not None and p.more_time_s < MOST_TIME_S else None
+        for p in analysis.precision
+    ]
+    if all(need is None for need in needs):
+        return f"a larger {option}"
+    total = sum(
+        p.elapsed_s if need is None else need for p, need in zip(analysis.precision, needs, strict=True)
+    )
+    return f"{option} {_round_up(total)}"
 
 
 def remedy_options(

@@ -75,15 +75,11 @@ def to_json(result: Result) -> str:
     return json.dumps(result_to_json(result, summaries), indent=1, allow_nan=False) + "\n"
 
 
-def _number(value: object) -> str:
-    return "" if value is None else repr(value)
-
-
 def _figure(summary: Summary | None, name: str, index: int | None) -> str:
     value = None if summary is None else getattr(summary, name)
     if index is not None and value is not None:
         value = value[index]
-    return _number(value)
+    return "" if value is None else repr(value)
 
 
 def _mapping(values: Mapping[str, object]) -> str:

@@ -44,17 +44,10 @@ def with_python(name: str, python: str) -> str:
     return printable(f"{name} [{python}]")
 
 
-def group_heading(result: Result, index: int, swept: Swept | None = None) -> str:
-    """``count (iterations=1000) [3.12.3]``: the workload and Python a point is grouped under.
-
-    Args:
-        result: the points shown.
-        index: the point's place in ``result.measurements``.
-        swept: ``Swept.among`` the result's points (computed here when not given):
-            a workload's parameters that vary among them are named.
-    """
+def group_heading(result: Result, index: int, swept: Swept) -> str:
+    """``count (iterations=1000) [3.12.3]``: the workload and Python the point at ``index`` is grouped
+    under, naming the parameters ``swept`` among the result's points."""
     measurement = result.measurements[index]
-    swept = swept or Swept.among(m.point for m in result.measurements)
     return with_python(swept.workload_label(measurement.point), python_label(measurement))
 
 

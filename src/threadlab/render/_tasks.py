@@ -30,11 +30,6 @@ def _share(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
-def _cpu_measured(measurement: Measurement) -> bool:
-    """Whether the thread clock timed any task of the point (not on asyncio, for one)."""
-    return any(cpu is not None for sample in measurement.samples for cpu in sample.spans.cpu_s)
-
-
 def _on_cpu(measurement: Measurement, summary: Summary) -> str:
     """``13–20%``; ``too short`` where tasks were timed but too briefly for the clock; else ``-``.
 
@@ -43,7 +38,9 @@ def _on_cpu(measurement: Measurement, summary: Summary) -> str:
     """
     low, high = summary.thread_on_cpu_min, summary.thread_on_cpu_max
     if low is None or high is None:
-        return TOO_SHORT if _cpu_measured(measurement) else "-"
+        # The thread clock timed no task at all on asyncio, for one.
+        timed = any(cpu is not None for sample in measurement.samples for cpu in sample.spans.cpu_s)
+        return TOO_SHORT if timed else "-"
     low, high = min(low, 1.0), min(high, 1.0)
     if round(low * 100) == round(high * 100):
         return f"{low:.0%}"

@@ -87,7 +87,8 @@ def _entry(name: str, summary: str, details: Sequence[tuple[str, str]], unavaila
     grid.add_row(Text(printable(name), style="bold"), Text(printable(summary)))
     for label, value in details:
         grid.add_row(Text(f"  {label}", style="dim"), Text(printable(value, one_line=False)))
-    grid.add_row(Text("  runs here", style="dim"), _here(unavailable))
+    here = Text("yes", style="green") if unavailable is None else Text(f"no: {unavailable}", style="red")
+    grid.add_row(Text("  runs here", style="dim"), here)
     grid.add_row("", "")
     return grid
 
@@ -140,9 +141,3 @@ def strategies_table(infos: Sequence[StrategyInfo]) -> Group:
             for info in infos
         )
     )
-
-
-def _here(unavailable: str | None) -> Text:
-    if unavailable is None:
-        return Text("yes", style="green")
-    return Text(f"no: {unavailable}", style="red")
