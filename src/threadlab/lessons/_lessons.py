@@ -23,6 +23,8 @@ MANY_THREADS = 1000
 # it guards tie (lock 45%, sleep 53% measured on 3.11, a loaded 2-core machine); at 4 the
 # lock holds about half the threads' time and is named as the dominant wait.
 LOCK_THREADS = 4
+# Samples of the sleep and lock lessons, in the quick tour and the full one: sleeps barely vary.
+REPEAT = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,9 +36,7 @@ class Sizes:
         iterations: steps of the CPU loop.
         mb: megabytes hashed per task.
         hold: seconds each task of the lock lesson holds its lock.
-        repeat: samples of the sleep lessons: sleeps barely vary.
         cpu_repeat: samples of the CPU lessons, noisier on a shared machine.
-        warmup: discarded runs per point (none for the sleeps: see ``classic_specs``).
         max_time_s: seconds of rounds, shared out among the lessons' groups; what the
             groups that settle early leave goes to those still short of their precision.
     """
@@ -45,9 +45,7 @@ class Sizes:
     iterations: int
     mb: float
     hold: float
-    repeat: int
     cpu_repeat: int
-    warmup: int
     max_time_s: float
 
 
@@ -63,9 +61,7 @@ def sizes(quick: bool) -> Sizes:
             iterations=2 * 10**6,
             mb=16.0,
             hold=0.01,
-            repeat=3,
             cpu_repeat=6,
-            warmup=1,
             max_time_s=10.0,
         )
     # The full tour's CPU loop: 3,000,000 steps, so that its rounds fit the tour's time. At
@@ -95,9 +91,7 @@ def sizes(quick: bool) -> Sizes:
         iterations=3 * 10**6,
         mb=64.0,
         hold=0.02,
-        repeat=3,
         cpu_repeat=9,
-        warmup=1,
         max_time_s=46.0,
     )
 
@@ -137,7 +131,7 @@ def classic_specs(quick: bool, python: str, timeout_s: float) -> tuple[Spec, ...
         workers: tuple[int, ...],
         params: dict[str, float | int],
         repeat: int,
-        warmup: int = size.warmup,
+        warmup: int = 1,
     ) -> Spec:
         return Spec(
             workloads=(workload,),
@@ -155,8 +149,8 @@ def classic_specs(quick: bool, python: str, timeout_s: float) -> tuple[Spec, ...
     # 1.000-1.003 s for one 1 s sleep; 1.78 s against 1.59-2.19 s for 1000 threads, in a full
     # tour here), and cost the full tour 5.8 s that its CPU lesson's rounds need.
     return (
-        lesson("sleep", ("sequential",), (1, 2), sleep, size.repeat, warmup=0),
-        lesson("sleep", ("threads",), (2, MANY_THREADS), sleep, size.repeat, warmup=0),
+        lesson("sleep", ("sequential",), (1, 2), sleep, REPEAT, warmup=0),
+        lesson("sleep", ("threads",), (2, MANY_THREADS), sleep, REPEAT, warmup=0),
         lesson(
             "count",
             ("sequential", "threads", "processes"),
@@ -164,7 +158,7 @@ def classic_specs(quick: bool, python: str, timeout_s: float) -> tuple[Spec, ...
             {"iterations": size.iterations},
             size.cpu_repeat,
         ),
-        lesson("locked", ("sequential", "threads"), (LOCK_THREADS,), {"hold": size.hold}, size.repeat),
+        lesson("locked", ("sequential", "threads"), (LOCK_THREADS,), {"hold": size.hold}, REPEAT),
         lesson("hash", ("sequential", "threads"), (2,), {"mb": size.mb}, size.cpu_repeat),
     )
 
@@ -346,8 +340,5 @@ def classic_findings(result: Result, summaries: Summaries) -> list[Finding]:
         result: the tour's result.
         summaries: ``threadlab.analysis.summarise(result)``, computed once for every lesson.
     """
-    found = _sleep_findings(summaries)
-    for finding in (_cpu_finding(result, summaries), _lock_finding(summaries), _hash_finding(summaries)):
-        if finding is not None:
-            found.append(finding)
-    return found
+    told = (_cpu_finding(result, summaries), _lock_finding(summaries), _hash_finding(summaries))
+    return _sleep_findings(summaries) + [finding for finding in told if finding is not None]

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from threadlab._units import interval, ratio, seconds, speedup
 from threadlab.analysis import median_interval, paired_ratios, without_gil
-from threadlab.lessons._finding import Finding
+from threadlab.lessons._finding import Finding, Summaries
 from threadlab.model import Gil, Measurement, Spec, Summary
 
 MOST_PYTHONS = 3
@@ -103,7 +103,7 @@ def _count_spec(
 
 
 def _lesson_measurements(
-    summaries: Sequence[tuple[Measurement, Summary | None]],
+    summaries: Summaries,
 ) -> dict[str, dict[str, tuple[Measurement, Summary]]]:
     """The lesson's points by Python executable (with ``--gil on`` apart: the same binary with its
     GIL), then by strategy."""
@@ -200,30 +200,27 @@ def _judge(
 ) -> str:
     """One Python's figures in words; adds its label to the verdicts (``holds``) it falls under."""
     words = [f"{label}: one worker {seconds(sequential.wall_median_s)}"]
-    if "threads" in found:
-        threads, summary = found["threads"]
-        words.append(f"threads {_speedup(summary)}")
+    for strategy, named in (("threads", "threads"), ("interpreters", "subinterpreters")):
+        if strategy not in found:
+            continue
+        measurement, summary = found[strategy]
+        words.append(f"{named} {_speedup(summary)}")
         verdict = _parallel(summary)
         if verdict is None:
-            holds["unclear"].append((f"threads on {label}",))
+            key = "unclear"
+        elif strategy == "interpreters":
+            key = "interpreters-parallel" if verdict else "interpreters-serial"
         else:
             key = (
                 "threads-serial"
                 if not verdict
                 else "threads-parallel"
-                if without_gil(threads)
+                if without_gil(measurement)
                 else "threads-odd"
             )
-            holds[key].append((label,))
-    if "interpreters" in found:
-        summary = found["interpreters"][1]
-        words.append(f"subinterpreters {_speedup(summary)}")
-        verdict = _parallel(summary)
-        if verdict is None:
-            holds["unclear"].append((f"subinterpreters on {label}",))
-        else:
-            holds["interpreters-parallel" if verdict else "interpreters-serial"].append((label,))
-    elif found["sequential"][0].point.gil != "on":  # with its GIL on, a build is measured on threads only
+        holds[key].append((f"{named} on {label}",) if verdict is None else (label,))
+    # With its GIL on, a build is measured on threads only.
+    if "interpreters" not in found and found["sequential"][0].point.gil != "on":
         words.append("no subinterpreters (3.12+)")
     return ", ".join(words)
 
@@ -242,7 +239,7 @@ def _judge_gil_alone(
         holds[key].append((_label(found, python), _speedup(off), _speedup(on)))
 
 
-def which_python_finding(summaries: Sequence[tuple[Measurement, Summary | None]]) -> Finding | None:
+def which_python_finding(summaries: Summaries) -> Finding | None:
     """What the lesson found, in plain words; None when it was not run (one Python only).
 
     Args:
