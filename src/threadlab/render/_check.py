@@ -156,12 +156,8 @@ _OUTCOME_MARK = {"passed": "✅ passed", "failed": "❌ failed", "inconclusive":
 
 
 def checks_markdown(checks: Sequence[tuple[str, ScalingDecision, str]]) -> str:
-    """The Markdown summary of scaling checks: one row per (name, decision, explanation).
-
-    Returns:
-        A heading, a table (check, outcome, asked, speedup with its
-        interval, rounds) and each check's explanation below it.
-    """
+    """The Markdown summary of scaling checks: a table, one row per (name, decision, explanation),
+    then each check's explanation."""
     lines = [
         "### threadlab scaling checks",
         "",

@@ -49,13 +49,8 @@ def compared_names(base: Result, new: Result) -> tuple[list[str], list[str]]:
 def comparison_renderables(
     comparison: Comparison, base: Result, new: Result, base_name: str, new_name: str
 ) -> list[RenderableType]:
-    """The table of matched points, the geometric mean, then what could not be compared.
-
-    ``base`` and ``new`` are median throughputs, ``new/base`` their ratio and
-    ``p`` its Mann–Whitney p-value; ``base speedup`` and ``new speedup`` are
-    each side's speedup over its own sequential point, with its 95% interval
-    in brackets (``-`` where a side has no sequential point).
-    """
+    """The table of matched points (median throughputs, their ratio, its Mann–Whitney p-value, each
+    side's speedup over its own sequential point), the geometric mean, then what was not compared."""
     base_names, new_names = compared_names(base, new)
     base_summaries = [summary for _, summary in summarise(base)]
     new_summaries = [summary for _, summary in summarise(new)]
@@ -105,13 +100,9 @@ def compare_markdown(
     fail_slower: float | None = None,
     regressed: Sequence[PointChange] = (),
 ) -> str:
-    """``threadlab compare --format markdown``: what changed, with intervals and the geometric mean.
-
-    For a pull request comment or ``$GITHUB_STEP_SUMMARY``: the geometric
-    mean, the gate's verdict where ``fail_slower`` was asked for, the changed
-    points (significantly faster or slower), a folded table of every matched
-    point, then what could not be compared.
-    """
+    """``threadlab compare --format markdown``, for a pull request comment or ``$GITHUB_STEP_SUMMARY``:
+    the geometric mean, the gate's verdict where ``fail_slower`` was asked for, the changed points, a
+    folded table of every matched point, then what could not be compared."""
     base_names, new_names = compared_names(base, new)
     base_summaries = [summary for _, summary in summarise(base)]
     new_summaries = [summary for _, summary in summarise(new)]

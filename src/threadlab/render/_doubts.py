@@ -118,10 +118,5 @@ def _noise_note(doubt: NoiseDoubt, report: NoiseReport) -> str:
 
 
 def noise_notes(report: NoiseReport) -> tuple[str, ...]:
-    """One note per reading that puts the run's speedups in doubt (``analysis._noise.doubts``).
-
-    Returns:
-        In the order: speed, capacity, steal, other programs; empty when the
-        machine was steady.
-    """
+    """One note per reading that puts the run's speedups in doubt (``analysis._noise.doubts``)."""
     return tuple(_noise_note(doubt, report) for doubt in doubts(report))

@@ -128,11 +128,8 @@ def markdown_cell(text: str) -> str:
 
 
 def to_markdown(result: Result) -> str:
-    """A GitHub-flavoured Markdown table, one row per point, figures as the terminal table shows them.
-
-    Where the result carries the machine's noise readings (files written
-    with rounds), their one line comes first, as a paragraph above the table.
-    """
+    """A GitHub-flavoured Markdown table, one row per point, figures as the terminal table shows them,
+    below the machine line where the result carries noise readings."""
     machine = machine_line_of(result)
     lines = [] if machine is None else [markdown_cell(machine), ""]
     lines += [

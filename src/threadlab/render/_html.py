@@ -196,13 +196,8 @@ def shared_styles(page: str) -> tuple[str, str]:
 
 @dataclass(frozen=True, slots=True)
 class Lesson:
-    """A titled paragraph shown above the findings (the tour's lessons), beside a plot of its points.
-
-    Attributes:
-        title: what was measured.
-        text: what it showed.
-        points: the points it cites (``Finding.points``), drawn beside it; none: words alone.
-    """
+    """A lesson of the tour (its ``Finding``) shown above the findings, beside a plot of the
+    ``points`` it cites; none: words alone."""
 
     title: str
     text: str
@@ -216,18 +211,9 @@ def html_report(
     lessons: Sequence[Lesson] = (),
     analyses: Sequence[Analysis] | None = None,
 ) -> str:
-    """One self-contained HTML page: for each result, environment, findings, tables and plots.
-
-    Args:
-        runs: ``(name, result)`` pairs, e.g. the path each result was read from.
-        title: the page's title.
-        lessons: paragraphs shown first in the first result's findings (the tour's).
-        analyses: each result's analysis, where the caller made it (one per
-            run); None: analysed here.
-
-    Returns:
-        The page, as text (UTF-8 when written).
-    """
+    """One self-contained HTML page: for each of the ``(name, result)`` ``runs``, environment,
+    findings (the first's after the tour's ``lessons``), tables and plots; ``analyses``: each run's,
+    where the caller made them."""
     from threadlab._version import __version__
     from threadlab.analysis import analyse
 
@@ -282,14 +268,7 @@ def _scoped_css(css: str) -> str:
 def html_fragment(
     name: str, result: Result, analysis: Analysis | None = None, lessons: Sequence[Lesson] = ()
 ) -> str:
-    """One result's section of the report, as a notebook shows it: the same HTML, its style scoped.
-
-    Args:
-        name: the section's heading.
-        result: what was measured.
-        analysis: ``analyse(result)``, where the caller made it.
-        lessons: the tour's lessons, shown first in its findings.
-    """
+    """One result's section of the report, as a notebook shows it: the same HTML, its style scoped."""
     from threadlab.analysis import analyse
 
     made = analyse(result) if analysis is None else analysis

@@ -13,15 +13,11 @@ from threadlab.worker._text import printable
 
 
 def interpreters_table(found: Sequence[FoundInterpreter], title: str | None = None) -> Table:
-    """One row per Python: version, build, GIL at run time, subinterpreters, worker, where found.
-
-    ``runs threadlab`` says whether threadlab's worker runs there (what
-    ``--python all`` uses), or why not; a Python whose probe failed is
-    listed as broken, with the reason.
-    """
+    """One row per Python: version, build, GIL at run time, subinterpreters, whether threadlab's
+    worker runs there (what ``--python all`` uses) or why not, where found; a failed probe: broken."""
     table = titled_table(title)
     for column in ("python", "build", "GIL", "subinterpreters", "runs threadlab", "found in", "path"):
-        folded = column in ("runs threadlab", "path")  # long reasons and paths fold; the rest never wrap
+        folded = column in ("runs threadlab", "path")
         table.add_column(column, no_wrap=not folded, overflow="fold" if folded else "ellipsis")
     for interpreter in found:
         if interpreter.broken is not None:

@@ -22,13 +22,8 @@ def _e(text: str) -> str:
 
 
 def progress_html(line: str, done: float, notes: Sequence[str]) -> str:
-    """The block as HTML: a bar of the group's time spent, the line, then the notes so far.
-
-    Args:
-        line: what is happening, e.g. ``[2/5] count: round 4, ±3.1% (asked ±5%)``.
-        done: the share of the group's time spent, 0 to 1.
-        notes: what the user should know that is not an error, in the order told.
-    """
+    """The block as HTML: a bar of the share of the group's time ``done``, the ``line`` (``[2/5] count:
+    round 4, ±3.1% (asked ±5%)``), then the ``notes`` so far."""
     shown = min(1.0, max(0.0, done))
     parts = [
         f'<div class="{PROGRESS_CLASS}">',

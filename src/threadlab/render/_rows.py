@@ -106,16 +106,9 @@ def point_name(
     python: bool = False,
     swept: Swept | None = None,
 ) -> str:
-    """``count · threads ×2 (4 tasks)``: the workload, strategy and workers, and tasks where T ≠ W.
-
-    Args:
-        measurement: the point to name.
-        workload: start with the workload (tables grouped by workload leave it out).
-        python: end with its Python, ``[3.13.0]``; :func:`point_names` decides
-            this for a whole table.
-        swept: the parameters that vary among the points shown together,
-            named with their value: ``count · dask (threads_per_worker=2) ×2``.
-    """
+    """``count · threads ×2 (4 tasks)``: the workload (unless not ``workload``), strategy and workers,
+    tasks where T ≠ W, the parameters ``swept`` among the points shown together
+    (``dask (threads_per_worker=2)``), and with ``python`` its Python, ``[3.13.0]``."""
     point = measurement.point
     label = (swept or Swept.among((point,))).point_label(point, workload=workload)
     return with_python(label, python_label(measurement)) if python else printable(label)
@@ -127,17 +120,9 @@ def point_names(
     workload: bool = True,
     among: Iterable[Measurement] | None = None,
 ) -> list[str]:
-    """Each point's :func:`point_name`, ending with ``[python]`` where the points ran under several Pythons.
-
-    Parameters swept among them are named too.
-
-    Args:
-        measurements: the points to name, in order.
-        workload: start each name with the workload.
-        among: the points whose Pythons and parameters are counted, where
-            more are shown together than are named (the two results of a
-            comparison); ``measurements`` by default.
-    """
+    """Each point's :func:`point_name`, ending with ``[python]`` where the points ran under several
+    Pythons, naming the parameters swept among them; counted ``among`` more points than are named
+    where more are shown together (the two results of a comparison)."""
     counted = list(measurements if among is None else among)
     pythons = {python_label(m) for m in counted}
     swept = Swept.among(m.point for m in counted)

@@ -46,10 +46,7 @@ _STATUS_STYLE = {"ok": "green", "errors": "yellow", "interrupted": "yellow"}
 
 
 def compact_table(result: Result) -> Table:
-    """One row per point, grouped under a ``workload [python]`` heading; fits 100 columns.
-
-    Every name is shown as text, never read as rich markup.
-    """
+    """One row per point, grouped under a ``workload [python]`` heading; fits 100 columns."""
     table = compact_grid(COMPACT_COLUMNS, words=("status",))
     summaries = summarise(result)
     for heading, points in point_groups(result).items():
@@ -68,12 +65,8 @@ def compact_table(result: Result) -> Table:
 
 
 def folded_warnings(result: Result, analysis: Analysis) -> list[str]:
-    """One line per group with warnings, counting the points per kind of warning.
-
-    Returns:
-        ``count [3.12.3]: 3 of 6 points with a wide spread, 1 with outliers``,
-        in the order the groups were measured.
-    """
+    """One line per group with warnings, in the order measured, counting the points per kind of
+    warning: ``count [3.12.3]: 3 of 6 points with a wide spread, 1 with outliers``."""
     counts: dict[str, Counter[str]] = {}
     sizes: Counter[str] = Counter()
     swept = Swept.among(m.point for m in result.measurements)
@@ -135,16 +128,8 @@ def screen_renderables(
     options: Mapping[Remedy, str] | None = None,
     full_tracebacks: bool = False,
 ) -> list[RenderableType]:
-    """The default screen: noise line, the answer, the compact table, problems, folded warnings.
-
-    Args:
-        result: what was measured.
-        analysis: its analysis.
-        answer: what the command concluded, shown first (lessons, advice).
-        options: how the command that measured names what to do
-            (``render._analysis.OPTIONS``); None for plain words.
-        full_tracebacks: show each problem's whole traceback (``--debug``).
-    """
+    """The default screen: noise line, the ``answer`` (lessons, advice), the compact table, problems
+    (``full_tracebacks`` with ``--debug``), folded warnings with the command's ``options``."""
     shown: list[RenderableType] = [Text(line) for line in noise_lines(result)]
     shown.extend(answer)
     shown.append(compact_table(result))

@@ -48,12 +48,8 @@ def _on_cpu(measurement: Measurement, summary: Summary) -> str:
 
 
 def task_tables(result: Result) -> list[RenderableType]:
-    """Per workload, one row per measured point: task latency and I/O wait percentiles, waiting.
-
-    Columns for the I/O wait and gilknocker's GIL contention appear only
-    where some point of the workload has them. Nothing is returned when no
-    point has samples. Names are shown as text, never read as rich markup.
-    """
+    """Per workload, one row per measured point: task latency and I/O wait percentiles, waiting;
+    the I/O wait and gilknocker's GIL contention only where some point of the workload has them."""
     groups: dict[str, list[tuple[Measurement, Summary, str]]] = {}
     names = point_names(result.measurements, workload=False)
     for (measurement, summary), name in zip(summarise(result), names, strict=True):

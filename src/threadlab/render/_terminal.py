@@ -29,10 +29,7 @@ _STATUS_STYLE = {
 
 
 def noise_lines(result: Result) -> list[str]:
-    """The line on how steady the machine was, printed above the results table.
-
-    Empty for files written before rounds, which carry no noise readings.
-    """
+    """The line on how steady the machine was; none for files written before rounds."""
     line = machine_line_of(result)
     return [] if line is None else [line]
 
@@ -42,12 +39,8 @@ _COLUMNS = tuple(column for column in RESULTS_COLUMNS if column not in ("#", "pa
 
 
 def results_table(result: Result, title: str | None = None) -> Table:
-    """One row per point: wall time, spread, throughput, speedup and its 95% CI, CPU/wall, memory.
-
-    The rows are ``threadlab.render._rows.point_rows``, as every results
-    table shows them; this lays them out. Every cell, the point names and the
-    title are shown as text, never read as rich markup.
-    """
+    """One row per point (``_rows.point_rows``): wall time, spread, throughput, speedup and its 95% CI,
+    CPU/wall, memory."""
     # Two spaces between columns, not three: the ten columns then fit 120 terminal columns
     # with point names of 31 characters (``sleep · sequential ×1 (8 tasks)``).
     table = titled_table(title, collapse_padding=True)
@@ -62,11 +55,8 @@ def results_table(result: Result, title: str | None = None) -> Table:
 
 
 def problem_lines(result: Result, *, full_tracebacks: bool = False) -> list[str]:
-    """One line per error of every point (the traceback's last line, or all of it).
-
-    The message and the traceback come from user code: their control
-    characters are escaped, and the message is kept to one line.
-    """
+    """One line per error of every point (the traceback's last line, or all of it), its message on
+    one line."""
     lines: list[str] = []
     for measurement, name in zip(result.measurements, point_names(result.measurements), strict=True):
         for error in measurement.errors:

@@ -52,14 +52,8 @@ def _share(value: float) -> str:
 def waits_table(
     groups: Mapping[str, Sequence[tuple[str, PointWaits]]], title: str = "Where the time went"
 ) -> Table:
-    """One row per point, grouped under its ``workload [python]`` heading where there are several
-    groups: its threads' time split by category, and its dominant wait. Its rows never wrap at 100
-    columns, as the compact table's.
-
-    Args:
-        groups: each heading's points, each a short label (``threads ×2``) and its breakdown.
-        title: the table's title.
-    """
+    """One row per point (a short label, ``threads ×2``), under its group's heading where there are
+    several: its threads' time split by category, and its dominant wait; never wraps at 100 columns."""
     columns = ("point", *(CATEGORY_WORDS[category] for category in WAIT_CATEGORIES), "dominant wait")
     table = compact_grid(columns, words=("dominant wait",), title=title, point_width=WAITS_POINT_WIDTH)
     # One group's heading would only repeat the advice's, above the table.
@@ -108,18 +102,10 @@ def waits_lines_table(points: Sequence[tuple[str, PointWaits]]) -> Table:
 def waits_renderables(
     result: Result, strategies: frozenset[str] | None = None, every_line: bool = False
 ) -> list[RenderableType]:
-    """Where the time went: the points of 2+ workers that have waits, then each dominant wait's line.
-
-    Args:
-        result: what was measured.
-        strategies: only these strategies' points (advise: ``threads``); None for every strategy.
-        every_line: the top line of every kind of wait of 1% or more (``waits_lines_table``,
-            the full view's), not only the dominant one's.
-
-    Returns:
-        The table and one line per dominant wait; one line saying why, where the breakdown was
-        asked for and not measured (not Linux, /proc unreadable); nothing where none was asked for.
-    """
+    """Where the time went: the table of the points of 2+ workers (of ``strategies`` only, advise's
+    ``threads``) that have waits, then each dominant wait's line (``every_line``: the full view's
+    ``waits_lines_table``); one line saying why where it was asked for and not measured (not Linux,
+    /proc unreadable); nothing where none was asked for."""
     # The lines below the table name the workload only where several were measured.
     several = len({m.point.workload_label() for m in result.measurements}) > 1
     names = point_names(result.measurements, workload=several)
