@@ -69,14 +69,15 @@ def problem_lines(result: Result, *, full_tracebacks: bool = False) -> list[str]
     return lines
 
 
-def _entry(name: str, summary: str, details: Sequence[tuple[str, str]], unavailable: str | None) -> Table:
-    """One catalogue entry: its name and summary, then labelled detail lines."""
+def _entry(info: WorkloadInfo | StrategyInfo, first: tuple[str, str], last: tuple[str, str]) -> Table:
+    """One catalogue entry: its name and summary, then labelled detail lines, its parameters second."""
     grid = Table.grid(padding=(0, 2))
     grid.add_column(no_wrap=True)
     grid.add_column()
-    grid.add_row(Text(printable(name), style="bold"), Text(printable(summary)))
-    for label, value in details:
+    grid.add_row(Text(printable(info.name), style="bold"), Text(printable(info.summary)))
+    for label, value in (first, ("parameters", "\n".join(info.params) or "none"), last):
         grid.add_row(Text(f"  {label}", style="dim"), Text(printable(value, one_line=False)))
+    unavailable = info.unavailable
     here = Text("yes", style="green") if unavailable is None else Text(f"no: {unavailable}", style="red")
     grid.add_row(Text("  runs here", style="dim"), here)
     grid.add_row("", "")
@@ -93,41 +94,14 @@ _MODE_WORDS = {
 def workloads_table(infos: Sequence[WorkloadInfo]) -> Group:
     """``threadlab workloads``: what each does, takes, runs on, and whether it runs here."""
     return Group(
-        *(
-            _entry(
-                info.name,
-                info.summary,
-                [
-                    ("kind", info.kind),
-                    ("parameters", "\n".join(info.params) or "none"),
-                    ("strategies", ", ".join(info.strategies)),
-                ],
-                info.unavailable,
-            )
-            for info in infos
-        )
+        *(_entry(info, ("kind", info.kind), ("strategies", ", ".join(info.strategies))) for info in infos)
     )
 
 
 def strategies_table(infos: Sequence[StrategyInfo]) -> Group:
     """``threadlab strategies``: how each runs tasks, its limits, whether it runs here."""
-    return Group(
-        *(
-            _entry(
-                info.name,
-                info.summary,
-                [
-                    ("runs", _MODE_WORDS[info.mode]),
-                    ("parameters", "\n".join(info.params) or "none"),
-                    (
-                        "workers",
-                        "always 1"
-                        if info.single_worker
-                        else f"up to {info.safe_workers:,} without --max-workers",
-                    ),
-                ],
-                info.unavailable,
-            )
-            for info in infos
-        )
-    )
+    entries = []
+    for info in infos:
+        workers = "always 1" if info.single_worker else f"up to {info.safe_workers:,} without --max-workers"
+        entries.append(_entry(info, ("runs", _MODE_WORDS[info.mode]), ("workers", workers)))
+    return Group(*entries)
