@@ -77,22 +77,12 @@ def folded_warnings(result: Result, analysis: Analysis) -> list[str]:
             counts.setdefault(heading, Counter())[code] += 1
     lines = []
     for heading, counted in counts.items():
-        # The first count says of how many points: ``3 of 6 points with …, 1 with …``.
         parts = [
             f"{n} {f'of {sizes[heading]} points ' if place == 0 else ''}with {_CODE_WORDS.get(code, code)}"
             for place, (code, n) in enumerate(counted.items())
         ]
         lines.append(f"{heading}: " + ", ".join(parts))
     return lines
-
-
-def stability_lines(
-    result: Result, analysis: Analysis, options: Mapping[Remedy, str] | None = None
-) -> list[str]:
-    """The machine's notes in one line, the folded warnings, then each distinct advice once."""
-    notes = () if analysis.noise is None else noise_notes(analysis.noise)
-    machine = ["; ".join(notes)] if notes else []
-    return machine + folded_warnings(result, analysis) + what_to_do_lines(analysis, options)
 
 
 # A lesson's gist fits one line of 100 columns under its title, indented by three.
@@ -137,7 +127,10 @@ def screen_renderables(
     if problems:
         shown.append(Text("Problems:", style="bold"))
         shown.extend(Text(line) for line in problems)
-    warnings = stability_lines(result, analysis, options)
+    # The machine's notes in one line, the folded warnings, then each distinct advice once.
+    notes = () if analysis.noise is None else noise_notes(analysis.noise)
+    warnings = ["; ".join(notes)] if notes else []
+    warnings += folded_warnings(result, analysis) + what_to_do_lines(analysis, options)
     if warnings:
         shown.append(Text("Stability:", style="bold"))
         shown.extend(Text(f"  ! {line}", style="yellow") for line in warnings)
