@@ -336,23 +336,17 @@ def _findings(
     parts = _lessons(result, lessons) + _advice(analysis, plotted)
     if not analysis.recommendations:
         parts.append(_text("p", "No point has samples to conclude from.", "missing"))
-    pools = pool_lines(analysis)
-    if pools:
-        parts.append(_text("h4", POOLS_TITLE))
-        parts.append(_list(pools))
     # A report does not know which command measured the file: more time in plain words.
     precision = precision_lines(analysis, time_option=None)
-    if precision:
-        parts.append(_text("h4", "Precision of the speedups (half-width of their 95% intervals)"))
-        parts.append(_list(precision))
-    warnings = warning_lines(analysis)
-    if warnings:
-        parts.append(_text("h4", "Stability warnings"))
-        parts.append(_list(warnings, "warning"))
     problems = problem_lines(result)
-    if problems:
-        parts.append(_text("h4", "Problems"))
-        parts.append("".join(_text("pre", line) for line in problems))
+    for title, lines, listed in (
+        (POOLS_TITLE, pool_lines(analysis), _list),
+        ("Precision of the speedups (half-width of their 95% intervals)", precision, _list),
+        ("Stability warnings", warning_lines(analysis), lambda lines: _list(lines, "warning")),
+        ("Problems", problems, lambda lines: "".join(_text("pre", line) for line in lines)),
+    ):
+        if lines:
+            parts += [_text("h4", title), listed(lines)]
     return "\n".join(parts)
 
 
@@ -373,15 +367,12 @@ def _lessons(result: Result, lessons: Sequence[Lesson]) -> list[str]:
     caption = "The points the lesson cites: each one's median wall time, whiskers from fastest to slowest."
     for number, lesson in enumerate(lessons, start=1):
         words = _tag("p", _text("strong", lesson.title) + " " + _e(lesson.text), "lesson")
-        figures = []
         try:
             points = cited_points(result, lesson.points)
         except NothingToPlot:
             points = []
-        if points:
-            svg = wall.draw(points, "svg", salt=f"lesson-{number}", width=_BESIDE_INCHES)
-            figures.append(_figure(svg, "lesson", caption))
-        parts.append(_beside(words, figures, "lesson-row"))
+        svg = wall.draw(points, "svg", salt=f"lesson-{number}", width=_BESIDE_INCHES) if points else None
+        parts.append(_beside(words, [] if svg is None else [_figure(svg, "lesson", caption)], "lesson-row"))
     return parts
 
 
