@@ -293,11 +293,8 @@ def _inside_text(r: Recommendation) -> str:
     chosen, measured = r.chosen, r.chosen.speedup
     variable = pool.variable if pool is not None else "OMP_NUM_THREADS"
     alone = chosen.strategy == "sequential"
-    split = (
-        f"one worker with {variable}={chosen.inner}"
-        if alone
-        else f"{chosen.workers} {chosen.strategy} with {variable}={chosen.inner}"
-    )
+    workers = "one worker" if alone else f"{chosen.workers} {chosen.strategy}"
+    split = f"{workers} with {variable}={chosen.inner}"
     cited = spread(measured)
     if r.verdict is Verdict.USE:
         why = (

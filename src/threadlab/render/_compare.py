@@ -133,19 +133,12 @@ def compare_markdown(
         )
 
     if changed:
-        lines += ["", "**What changed**", "", *header]
-        lines += [row(change) for change in changed]
+        lines += ["", "**What changed**", "", *header, *map(row, changed)]
     elif comparison.changes:
         lines += ["", "Nothing changed significantly."]
     if comparison.changes:
-        lines += [
-            "",
-            f"<details><summary>All {len(comparison.changes)} matched point(s)</summary>",
-            "",
-            *header,
-        ]
-        lines += [row(change) for change in comparison.changes]
-        lines += ["", "</details>"]
+        folded = f"<details><summary>All {len(comparison.changes)} matched point(s)</summary>"
+        lines += ["", folded, "", *header, *map(row, comparison.changes), "", "</details>"]
     others = _others(comparison, base_name, new_name, base_names, new_names)
     if others:
         lines += ["", *(f"- {markdown_cell(line)}" for line in others)]
