@@ -32,10 +32,9 @@ from threadlab.worker._text import printable
 # The option that gives ``threadlab run`` more seconds of rounds; ``advise`` names its own.
 RUN_TIME_OPTION = "--max-time"
 
-# How each command that measures names a remedy among its options, where it has one.
-# MORE_TIME's is the option alone: the seconds the analysis suggests for the whole run
-# are added where it can suggest some (``_time_suggested``). Remedies a command has no
-# option for (a quieter machine, more work per task) are left to the analysis's words.
+# How each command that measures names a remedy among its options, where it has one; MORE_TIME's
+# is the option alone, the seconds suggested for the whole run are added (``_more_time``). Remedies
+# with no option (a quieter machine, more work per task) are left to the analysis's words.
 OPTIONS: Mapping[str, Mapping[Remedy, str]] = {
     "run": {
         Remedy.MORE_TIME: RUN_TIME_OPTION,
