@@ -10,6 +10,7 @@ from threadlab.analysis import Speedup, gain
 from threadlab.model import Measurement, Point, Summary
 
 Summaries = Sequence[tuple[Measurement, Summary | None]]
+Found = tuple[Measurement, Summary]  # a point a finding cites, with its summary
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +34,7 @@ def cited(*found: tuple[Measurement, object] | None) -> tuple[Point, ...]:
     return tuple(pair[0].point for pair in found if pair is not None)
 
 
-def first(summaries: Summaries, matches: Callable[[Point], bool]) -> tuple[Measurement, Summary] | None:
+def first(summaries: Summaries, matches: Callable[[Point], bool]) -> Found | None:
     """The first point that ``matches`` and has a summary, with it; None where there is none."""
     return next(((m, s) for m, s in summaries if s is not None and matches(m.point)), None)
 

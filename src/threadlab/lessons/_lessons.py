@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from threadlab._units import percent, ratio, seconds
 from threadlab.analysis import point_waits, without_gil
-from threadlab.lessons._finding import Finding, Summaries, cited, first, gained, speedup_words
+from threadlab.lessons._finding import Finding, Found, Summaries, cited, first, gained, speedup_words
 from threadlab.model import Measurement, Point, Result, Spec, Summary, WaitLine
 
 MANY_THREADS = 1000
@@ -163,9 +163,7 @@ def classic_specs(quick: bool, python: str, timeout_s: float) -> tuple[Spec, ...
     )
 
 
-def _find(
-    summaries: Summaries, workload: str, strategy: str, tasks: int
-) -> tuple[Measurement, Summary] | None:
+def _find(summaries: Summaries, workload: str, strategy: str, tasks: int) -> Found | None:
     return first(summaries, lambda p: (p.workload, p.strategy, p.tasks) == (workload, strategy, tasks))
 
 
@@ -334,11 +332,6 @@ def _hash_finding(summaries: Summaries) -> Finding | None:
 
 
 def classic_findings(result: Result, summaries: Summaries) -> list[Finding]:
-    """The classic lessons' findings, each citing what was measured in ``result``.
-
-    Args:
-        result: the tour's result.
-        summaries: ``threadlab.analysis.summarise(result)``, computed once for every lesson.
-    """
+    """The classic lessons' findings, each citing what was measured in ``result`` (its ``summaries``)."""
     told = (_cpu_finding(result, summaries), _lock_finding(summaries), _hash_finding(summaries))
     return _sleep_findings(summaries) + [finding for finding in told if finding is not None]

@@ -15,8 +15,8 @@ says why not otherwise), and its finding only from what was measured.
 from __future__ import annotations
 
 from threadlab.analysis import cores_per_call
-from threadlab.lessons._finding import Finding, Summaries, cited, first, gained, speedup_words
-from threadlab.model import Measurement, Spec, Summary
+from threadlab.lessons._finding import Finding, Found, Summaries, cited, first, gained, speedup_words
+from threadlab.model import Measurement, Spec
 from threadlab.worker import workloads
 
 WORKLOAD = "matmul"
@@ -25,14 +25,8 @@ _N = 600
 
 
 def parallel_inside_specs(quick: bool, python: str, timeout_s: float, repeat: int) -> tuple[Spec, ...]:
-    """The lesson's two parts, or none where NumPy is missing here (the workload says so).
-
-    Args:
-        quick: the quick tour (the same size: one product is already short).
-        python: the executable it runs under.
-        timeout_s: seconds after which a sample is killed.
-        repeat: the fewest rounds, as the tour's other CPU lessons take.
-    """
+    """The lesson's two parts, the same size in the quick tour (one product is already short), with
+    the fewest rounds of the other CPU lessons; none where NumPy is missing (the workload says so)."""
     if workloads.get(WORKLOAD).unavailable_reason():
         return ()
 
@@ -51,7 +45,7 @@ def parallel_inside_specs(quick: bool, python: str, timeout_s: float, repeat: in
     return (part(("sequential", "threads"), (2,), 0), part(("threads",), (2,), 1))
 
 
-def _find(summaries: Summaries, strategy: str, inner: int) -> tuple[Measurement, Summary] | None:
+def _find(summaries: Summaries, strategy: str, inner: int) -> Found | None:
     wanted = (WORKLOAD, strategy, inner)
     return first(
         summaries, lambda p: (p.workload, p.strategy, p.strategy_params.get("inner_threads", 0)) == wanted
