@@ -1,27 +1,19 @@
 """The tour's "when is a cluster worth it?" lesson: a 2-worker LocalCluster against processes.
 
 Many short sleeps, then a few CPU loops, each on 2 Dask workers and on 2
-processes, both pools warm (started once per point, ``start=warm``), so that
-what is compared is what a long-lived pool or cluster costs per task; their
-start-ups are measured apart (``Measurement.startup_s``). The finding cites
-the cluster's start-up, each task's overhead on both
-(``analysis._pools.task_overhead``: the wall time past the tasks' own, per
-task), and the CPU loop's throughput on both: a cluster pays where tasks take
-many times its per-task overhead, or where the work outgrows one machine.
-
-Told where dask is installed (the API says so: ``tour_spec(cluster=True)``).
-Sized for the quick tour: two cluster starts (about 2 s each on two cores) and
-a few rounds of samples well under a second each.
+processes, both pools warm (``start=warm``), so that what is compared is what
+a long-lived pool or cluster costs per task; their start-ups are measured
+apart. Told where dask is installed (``tour_spec(cluster=True)``). Sized for
+the quick tour: two cluster starts (about 2 s each on two cores) and a few
+rounds of samples well under a second each.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from threadlab._units import milliseconds, rate, seconds
 from threadlab.analysis._pools import task_overhead
-from threadlab.lessons._finding import Finding, cited
-from threadlab.model import Measurement, Spec, Summary
+from threadlab.lessons._finding import Finding, Found, Summaries, cited, first
+from threadlab.model import Spec
 
 WORKERS = 2
 REPEAT = 3
@@ -56,27 +48,20 @@ def cluster_specs(quick: bool, python: str, timeout_s: float) -> tuple[Spec, ...
     )
 
 
-def _lesson(
-    summaries: Sequence[tuple[Measurement, Summary | None]], workload: str, strategy: str
-) -> tuple[Measurement, Summary] | None:
-    for measurement, summary in summaries:
-        point = measurement.point
-        if (
-            (point.workload, point.strategy, point.workers) == (workload, strategy, WORKERS)
-            and point.warm_pool
-            and point.tasks in ((COUNT_TASKS,) if workload == "count" else tuple(SLEEPS.values()))
-            and summary is not None
-        ):
-            return measurement, summary
-    return None
+def _lesson(summaries: Summaries, workload: str, strategy: str) -> Found | None:
+    tasks = (COUNT_TASKS,) if workload == "count" else tuple(SLEEPS.values())
+    return first(
+        summaries,
+        lambda p: (
+            (p.workload, p.strategy, p.workers) == (workload, strategy, WORKERS)
+            and p.warm_pool
+            and p.tasks in tasks
+        ),
+    )
 
 
-def cluster_finding(summaries: Sequence[tuple[Measurement, Summary | None]]) -> Finding | None:
-    """What the lesson found, from the numbers measured; None where it was not measured.
-
-    Args:
-        summaries: ``threadlab.analysis.summarise(result)`` of the tour's result.
-    """
+def cluster_finding(summaries: Summaries) -> Finding | None:
+    """What the lesson found, from the tour's summaries; None where it was not measured."""
     sleep_dask = _lesson(summaries, "sleep", "dask")
     sleep_pool = _lesson(summaries, "sleep", "processes")
     if sleep_dask is None or sleep_pool is None:

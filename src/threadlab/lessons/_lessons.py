@@ -13,9 +13,9 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from threadlab._units import percent, ratio, seconds, speedup
-from threadlab.analysis import PointWaits, Speedup, gain, point_waits, without_gil
-from threadlab.lessons._finding import Finding, cited
+from threadlab._units import percent, ratio, seconds
+from threadlab.analysis import point_waits, without_gil
+from threadlab.lessons._finding import Finding, Found, Summaries, cited, first, gained, speedup_words
 from threadlab.model import Measurement, Point, Result, Spec, Summary, WaitLine
 
 MANY_THREADS = 1000
@@ -23,6 +23,8 @@ MANY_THREADS = 1000
 # it guards tie (lock 45%, sleep 53% measured on 3.11, a loaded 2-core machine); at 4 the
 # lock holds about half the threads' time and is named as the dominant wait.
 LOCK_THREADS = 4
+# Samples of the sleep and lock lessons, in the quick tour and the full one: sleeps barely vary.
+REPEAT = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,9 +36,7 @@ class Sizes:
         iterations: steps of the CPU loop.
         mb: megabytes hashed per task.
         hold: seconds each task of the lock lesson holds its lock.
-        repeat: samples of the sleep lessons: sleeps barely vary.
         cpu_repeat: samples of the CPU lessons, noisier on a shared machine.
-        warmup: discarded runs per point (none for the sleeps: see ``classic_specs``).
         max_time_s: seconds of rounds, shared out among the lessons' groups; what the
             groups that settle early leave goes to those still short of their precision.
     """
@@ -45,9 +45,7 @@ class Sizes:
     iterations: int
     mb: float
     hold: float
-    repeat: int
     cpu_repeat: int
-    warmup: int
     max_time_s: float
 
 
@@ -63,9 +61,7 @@ def sizes(quick: bool) -> Sizes:
             iterations=2 * 10**6,
             mb=16.0,
             hold=0.01,
-            repeat=3,
             cpu_repeat=6,
-            warmup=1,
             max_time_s=10.0,
         )
     # The full tour's CPU loop: 3,000,000 steps, so that its rounds fit the tour's time. At
@@ -95,9 +91,7 @@ def sizes(quick: bool) -> Sizes:
         iterations=3 * 10**6,
         mb=64.0,
         hold=0.02,
-        repeat=3,
         cpu_repeat=9,
-        warmup=1,
         max_time_s=46.0,
     )
 
@@ -137,7 +131,7 @@ def classic_specs(quick: bool, python: str, timeout_s: float) -> tuple[Spec, ...
         workers: tuple[int, ...],
         params: dict[str, float | int],
         repeat: int,
-        warmup: int = size.warmup,
+        warmup: int = 1,
     ) -> Spec:
         return Spec(
             workloads=(workload,),
@@ -155,8 +149,8 @@ def classic_specs(quick: bool, python: str, timeout_s: float) -> tuple[Spec, ...
     # 1.000-1.003 s for one 1 s sleep; 1.78 s against 1.59-2.19 s for 1000 threads, in a full
     # tour here), and cost the full tour 5.8 s that its CPU lesson's rounds need.
     return (
-        lesson("sleep", ("sequential",), (1, 2), sleep, size.repeat, warmup=0),
-        lesson("sleep", ("threads",), (2, MANY_THREADS), sleep, size.repeat, warmup=0),
+        lesson("sleep", ("sequential",), (1, 2), sleep, REPEAT, warmup=0),
+        lesson("sleep", ("threads",), (2, MANY_THREADS), sleep, REPEAT, warmup=0),
         lesson(
             "count",
             ("sequential", "threads", "processes"),
@@ -164,37 +158,17 @@ def classic_specs(quick: bool, python: str, timeout_s: float) -> tuple[Spec, ...
             {"iterations": size.iterations},
             size.cpu_repeat,
         ),
-        lesson("locked", ("sequential", "threads"), (LOCK_THREADS,), {"hold": size.hold}, size.repeat),
+        lesson("locked", ("sequential", "threads"), (LOCK_THREADS,), {"hold": size.hold}, REPEAT),
         lesson("hash", ("sequential", "threads"), (2,), {"mb": size.mb}, size.cpu_repeat),
     )
 
 
-Summaries = Sequence[tuple[Measurement, Summary | None]]
-
-
-def _find(
-    summaries: Summaries, workload: str, strategy: str, tasks: int
-) -> tuple[Measurement, Summary] | None:
-    for measurement, summary in summaries:
-        point = measurement.point
-        if (point.workload, point.strategy, point.tasks) == (workload, strategy, tasks) and summary:
-            return measurement, summary
-    return None
+def _find(summaries: Summaries, workload: str, strategy: str, tasks: int) -> Found | None:
+    return first(summaries, lambda p: (p.workload, p.strategy, p.tasks) == (workload, strategy, tasks))
 
 
 def _spread(summary: Summary) -> str:
     return f"{seconds(summary.wall_min_s)}–{seconds(summary.wall_max_s)}"
-
-
-def _speedup(summary: Summary) -> str:
-    """``1.82× (95% CI 1.74–1.90×)``: the paired speedup and its interval."""
-    return speedup(summary.speedup_vs_sequential, summary.speedup_vs_sequential_ci, named=True)
-
-
-def _gain(summary: Summary) -> bool | None:
-    """The analysis's one gain rule (``analysis.gain``) on the paired speedup: True a gain,
-    False none worth having, None the interval cannot tell."""
-    return gain(Speedup.of(summary.speedup_vs_sequential or 0.0, summary.speedup_vs_sequential_ci))
 
 
 def _gil_words(measurement: Measurement) -> str:
@@ -209,15 +183,10 @@ def _where(line: WaitLine | None) -> str:
     return "" if line is None else f" at {os.path.basename(line.file)}:{line.line} ({line.function})"
 
 
-def _measured_waits(measurement: Measurement) -> PointWaits | None:
-    """The point's measured waits, None where none were measured (``--no-waits``)."""
-    return point_waits(measurement.samples)
-
-
 def _gil_wait_words(measurement: Measurement) -> str:
     """The GIL wait measured on the CPU loop's threads, with the line they waited at."""
-    waits = _measured_waits(measurement)
-    if waits is None:
+    waits = point_waits(measurement.samples)
+    if waits is None:  # not measured (``--no-waits``)
         return ""
     if waits.observations == 0:
         return f" (where the threads waited was not measured: {'; '.join(waits.notes) or 'no reads'})"
@@ -255,9 +224,9 @@ def _sleep_findings(summaries: Summaries) -> list[Finding]:
         found.append(
             Finding(
                 "Two sleeps on two threads",
-                f"took {seconds(two_threads[1].wall_median_s)}, {_speedup(two_threads[1])} the throughput of "
-                f"the two in sequence: a sleeping thread releases the GIL, so the other runs meanwhile. "
-                f"Threads help with waiting (I/O).",
+                f"took {seconds(two_threads[1].wall_median_s)}, {speedup_words(two_threads[1])} the "
+                f"throughput of the two in sequence: a sleeping thread releases the GIL, so the other runs "
+                f"meanwhile. Threads help with waiting (I/O).",
                 cited(two_seq, two_threads),
             )
         )
@@ -294,7 +263,7 @@ def _cpu_finding(result: Result, summaries: Summaries) -> Finding | None:
         False: f"no faster than sequential: {_gil_words(cpu_threads[0])}",
         True: f"faster: {_gil_words(cpu_threads[0])}, yet the threads gained",
         None: "the interval is too wide to tell whether threads gained here",
-    }[_gain(t)]
+    }[gained(t)]
     iterations = int(cpu_threads[0].point.params["iterations"])
     cores = result.environment.cpu_count or "unknown"
     processes_verdict = {
@@ -304,11 +273,11 @@ def _cpu_finding(result: Result, summaries: Summaries) -> Finding | None:
         f"other programs (or the host) may hold the cores — see the machine line above — or "
         f"the loop is too short for process start-up to pay off.",
         None: "the interval is too wide to tell; the machine's speed moved too much during the rounds.",
-    }[_gain(p)]
+    }[gained(p)]
     return Finding(
         f"The CPU loop ({iterations:,} steps) on 2 workers",
-        f"threads: {_speedup(t)} sequential (CPU/wall {ratio(t.cpu_per_wall, '')}), "
-        f"{verdict}{_gil_wait_words(cpu_threads[0])}. Processes: {_speedup(p)} sequential "
+        f"threads: {speedup_words(t)} sequential (CPU/wall {ratio(t.cpu_per_wall, '')}), "
+        f"{verdict}{_gil_wait_words(cpu_threads[0])}. Processes: {speedup_words(p)} sequential "
         f"(CPU/wall {ratio(p.cpu_per_wall, '')}): {processes_verdict}",
         cited(cpu_seq, cpu_threads, cpu_procs),
     )
@@ -321,7 +290,7 @@ def _lock_finding(summaries: Summaries) -> Finding | None:
     if not (seq and threads):
         return None
     hold = float(threads[0].point.params["hold"])
-    waits = _measured_waits(threads[0])
+    waits = point_waits(threads[0].samples)
     measured = ""
     if waits is not None and waits.observations:
         measured = (
@@ -332,7 +301,7 @@ def _lock_finding(summaries: Summaries) -> Finding | None:
         measured = f" Where the threads waited was not measured: {'; '.join(waits.notes) or 'no reads'}."
     return Finding(
         f"A lock, not the GIL: {LOCK_THREADS} threads each sleeping {seconds(hold)} holding one lock",
-        f"{_speedup(threads[1])} sequential: sleeping releases the GIL, yet the sleeps do not overlap, "
+        f"{speedup_words(threads[1])} sequential: sleeping releases the GIL, yet the sleeps do not overlap, "
         f"because each thread waits for the lock another holds.{measured} Hold a lock for less time "
         f"or split it; processes would each have a lock of their own, which helps only where it "
         f"guards nothing shared.",
@@ -349,7 +318,7 @@ def _hash_finding(summaries: Summaries) -> Finding | None:
     mb = float(hash_threads[0].point.params["mb"])
     return Finding(
         f"sha256 of {mb:g} MB on 2 threads",
-        f"{_speedup(h)} sequential (CPU/wall {ratio(h.cpu_per_wall, '')}): "
+        f"{speedup_words(h)} sequential (CPU/wall {ratio(h.cpu_per_wall, '')}): "
         + {
             True: "hashlib releases the GIL while it hashes, so threads do run it in parallel. "
             "Threads are enough for work done in C that releases the GIL.",
@@ -357,20 +326,12 @@ def _hash_finding(summaries: Summaries) -> Finding | None:
             "(memory bandwidth, or the host or another program holding a core: see the "
             "machine line above).",
             None: "the interval is too wide to tell; the machine's speed moved too much during the rounds.",
-        }[_gain(h)],
+        }[gained(h)],
         cited(hash_seq, hash_threads),
     )
 
 
 def classic_findings(result: Result, summaries: Summaries) -> list[Finding]:
-    """The classic lessons' findings, each citing what was measured in ``result``.
-
-    Args:
-        result: the tour's result.
-        summaries: ``threadlab.analysis.summarise(result)``, computed once for every lesson.
-    """
-    found = _sleep_findings(summaries)
-    for finding in (_cpu_finding(result, summaries), _lock_finding(summaries), _hash_finding(summaries)):
-        if finding is not None:
-            found.append(finding)
-    return found
+    """The classic lessons' findings, each citing what was measured in ``result`` (its ``summaries``)."""
+    told = (_cpu_finding(result, summaries), _lock_finding(summaries), _hash_finding(summaries))
+    return _sleep_findings(summaries) + [finding for finding in told if finding is not None]

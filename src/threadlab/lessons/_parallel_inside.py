@@ -15,13 +15,8 @@ says why not otherwise), and its finding only from what was measured.
 from __future__ import annotations
 
 from threadlab.analysis import cores_per_call
-from threadlab.lessons._finding import Finding, cited
-
-# The classic lessons' words for a gain and a speedup, so that every lesson says them alike.
-from threadlab.lessons._lessons import Summaries
-from threadlab.lessons._lessons import _gain as gain
-from threadlab.lessons._lessons import _speedup as speedup_words
-from threadlab.model import Measurement, Spec, Summary
+from threadlab.lessons._finding import Finding, Found, Summaries, cited, first, gained, speedup_words
+from threadlab.model import Measurement, Spec
 from threadlab.worker import workloads
 
 WORKLOAD = "matmul"
@@ -30,14 +25,8 @@ _N = 600
 
 
 def parallel_inside_specs(quick: bool, python: str, timeout_s: float, repeat: int) -> tuple[Spec, ...]:
-    """The lesson's two parts, or none where NumPy is missing here (the workload says so).
-
-    Args:
-        quick: the quick tour (the same size: one product is already short).
-        python: the executable it runs under.
-        timeout_s: seconds after which a sample is killed.
-        repeat: the fewest rounds, as the tour's other CPU lessons take.
-    """
+    """The lesson's two parts, the same size in the quick tour (one product is already short), with
+    the fewest rounds of the other CPU lessons; none where NumPy is missing (the workload says so)."""
     if workloads.get(WORKLOAD).unavailable_reason():
         return ()
 
@@ -56,17 +45,11 @@ def parallel_inside_specs(quick: bool, python: str, timeout_s: float, repeat: in
     return (part(("sequential", "threads"), (2,), 0), part(("threads",), (2,), 1))
 
 
-def _find(summaries: Summaries, strategy: str, inner: int) -> tuple[Measurement, Summary] | None:
-    for measurement, summary in summaries:
-        point = measurement.point
-        if (
-            point.workload == WORKLOAD
-            and point.strategy == strategy
-            and point.strategy_params.get("inner_threads", 0) == inner
-            and summary is not None
-        ):
-            return measurement, summary
-    return None
+def _find(summaries: Summaries, strategy: str, inner: int) -> Found | None:
+    wanted = (WORKLOAD, strategy, inner)
+    return first(
+        summaries, lambda p: (p.workload, p.strategy, p.strategy_params.get("inner_threads", 0)) == wanted
+    )
 
 
 def _pool_words(measurement: Measurement) -> str:
@@ -93,7 +76,7 @@ def parallel_inside_finding(summaries: Summaries) -> Finding | None:
         "call. Don't wrap it in threads.",
         True: "faster here, so BLAS left cores idle in one call: wrapping it in threads paid off.",
         None: "the interval is too wide to tell whether they gained.",
-    }[gain(stacked[1])]
+    }[gained(stacked[1])]
     text = f"{inside}. Two threads on top: {speedup_words(stacked[1])} one call at a time — {verdict}"
     if split is not None:
         outcome = {
@@ -102,7 +85,7 @@ def parallel_inside_finding(summaries: Summaries) -> Finding | None:
             False: "no gain either: one call already kept the cores busy. The split pays where calls are "
             "too small for the native threads to fill the cores.",
             None: "the interval is too wide to tell.",
-        }[gain(split[1])]
+        }[gained(split[1])]
         text += (
             f" Two threads with one BLAS thread each (inner_threads=1), the real alternative: "
             f"{speedup_words(split[1])} — {outcome}"

@@ -71,14 +71,5 @@ def tour_spec(
 def findings(result: Result) -> list[Finding]:
     """The tour's findings, each citing what was measured in ``result``, in the order told."""
     summaries = summarise(result)
-    found = classic_findings(result, summaries)
-    inside = parallel_inside_finding(summaries)
-    if inside is not None:
-        found.append(inside)
-    which_python = which_python_finding(summaries)
-    if which_python is not None:
-        found.append(which_python)
-    cluster = cluster_finding(summaries)
-    if cluster is not None:
-        found.append(cluster)
-    return found
+    told = (parallel_inside_finding(summaries), which_python_finding(summaries), cluster_finding(summaries))
+    return classic_findings(result, summaries) + [finding for finding in told if finding is not None]

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from threadlab._units import interval, ratio, seconds, speedup
 from threadlab.analysis import median_interval, paired_ratios, without_gil
-from threadlab.lessons._finding import Finding
+from threadlab.lessons._finding import Finding, Found, Summaries
 from threadlab.model import Gil, Measurement, Spec, Summary
 
 MOST_PYTHONS = 3
@@ -34,6 +34,9 @@ REPEAT = 3
 ITERATIONS = {False: 1_000_000, True: 400_000}
 # A speedup at or above this counts as "ran in parallel" on 2 workers.
 _PARALLEL = 1.4
+
+ByStrategy = dict[str, Found]  # one Python's points of the lesson, by strategy
+Holds = dict[str, list[tuple[str, ...]]]  # each verdict's figures, one tuple per Python it holds for
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,12 +105,10 @@ def _count_spec(
     )
 
 
-def _lesson_measurements(
-    summaries: Sequence[tuple[Measurement, Summary | None]],
-) -> dict[str, dict[str, tuple[Measurement, Summary]]]:
+def _lesson_measurements(summaries: Summaries) -> dict[str, ByStrategy]:
     """The lesson's points by Python executable (with ``--gil on`` apart: the same binary with its
     GIL), then by strategy."""
-    found: dict[str, dict[str, tuple[Measurement, Summary]]] = {}
+    found: dict[str, ByStrategy] = {}
     for measurement, summary in summaries:
         point = measurement.point
         if (
@@ -121,11 +122,9 @@ def _lesson_measurements(
     return found
 
 
-def _label(measurements: dict[str, tuple[Measurement, Summary]], python: str) -> str:
-    for measurement, _ in measurements.values():
-        if measurement.interpreter is not None:
-            return measurement.interpreter.label()
-    return python
+def _label(measurements: ByStrategy, python: str) -> str:
+    found = (m.interpreter for m, _ in measurements.values() if m.interpreter is not None)
+    return next((interpreter.label() for interpreter in found), python)
 
 
 # Each verdict's words, in the order they are told, with the figures each Python it holds for
@@ -180,7 +179,7 @@ _VERDICTS = {
 _EACH = frozenset({"gil-alone", "gil-off-and-on", "no-free-threaded", "one-core", "one-thread-cost"})
 
 
-def _tell(holds: dict[str, list[tuple[str, ...]]]) -> list[str]:
+def _tell(holds: Holds) -> list[str]:
     """The verdicts that hold, in their words, in ``_VERDICTS``'s order."""
     told: list[str] = []
     for key, words in _VERDICTS.items():
@@ -192,45 +191,35 @@ def _tell(holds: dict[str, list[tuple[str, ...]]]) -> list[str]:
     return told
 
 
-def _judge(
-    found: dict[str, tuple[Measurement, Summary]],
-    label: str,
-    sequential: Summary,
-    holds: dict[str, list[tuple[str, ...]]],
-) -> str:
+def _judge(found: ByStrategy, label: str, sequential: Summary, holds: Holds) -> str:
     """One Python's figures in words; adds its label to the verdicts (``holds``) it falls under."""
     words = [f"{label}: one worker {seconds(sequential.wall_median_s)}"]
-    if "threads" in found:
-        threads, summary = found["threads"]
-        words.append(f"threads {_speedup(summary)}")
+    for strategy, named in (("threads", "threads"), ("interpreters", "subinterpreters")):
+        if strategy not in found:
+            continue
+        measurement, summary = found[strategy]
+        words.append(f"{named} {_speedup(summary)}")
         verdict = _parallel(summary)
         if verdict is None:
-            holds["unclear"].append((f"threads on {label}",))
+            key = "unclear"
+        elif strategy == "interpreters":
+            key = "interpreters-parallel" if verdict else "interpreters-serial"
         else:
             key = (
                 "threads-serial"
                 if not verdict
                 else "threads-parallel"
-                if without_gil(threads)
+                if without_gil(measurement)
                 else "threads-odd"
             )
-            holds[key].append((label,))
-    if "interpreters" in found:
-        summary = found["interpreters"][1]
-        words.append(f"subinterpreters {_speedup(summary)}")
-        verdict = _parallel(summary)
-        if verdict is None:
-            holds["unclear"].append((f"subinterpreters on {label}",))
-        else:
-            holds["interpreters-parallel" if verdict else "interpreters-serial"].append((label,))
-    elif found["sequential"][0].point.gil != "on":  # with its GIL on, a build is measured on threads only
+        holds[key].append((f"{named} on {label}",) if verdict is None else (label,))
+    # With its GIL on, a build is measured on threads only.
+    if "interpreters" not in found and found["sequential"][0].point.gil != "on":
         words.append("no subinterpreters (3.12+)")
     return ", ".join(words)
 
 
-def _judge_gil_alone(
-    by_python: dict[str, dict[str, tuple[Measurement, Summary]]], holds: dict[str, list[tuple[str, ...]]]
-) -> None:
+def _judge_gil_alone(by_python: dict[str, ByStrategy], holds: Holds) -> None:
     """Each free-threaded build measured with its GIL off and on (``-X gil=1``), the same binary:
     what the GIL alone does to its threads."""
     for python, found in by_python.items():
@@ -242,12 +231,8 @@ def _judge_gil_alone(
         holds[key].append((_label(found, python), _speedup(off), _speedup(on)))
 
 
-def which_python_finding(summaries: Sequence[tuple[Measurement, Summary | None]]) -> Finding | None:
-    """What the lesson found, in plain words; None when it was not run (one Python only).
-
-    Args:
-        summaries: ``threadlab.analysis.summarise(result)`` of the tour's result.
-    """
+def which_python_finding(summaries: Summaries) -> Finding | None:
+    """What the lesson found, from the tour's summaries; None when it was not run (one Python only)."""
     by_python = _lesson_measurements(summaries)
     by_python = {python: found for python, found in by_python.items() if "sequential" in found}
     if len(by_python) < 2:
@@ -255,7 +240,7 @@ def which_python_finding(summaries: Sequence[tuple[Measurement, Summary | None]]
     parts: list[str] = []
     # What each verdict holds for (threads-odd: parallel under a GIL: noise, or a loop that
     # releases the GIL; unclear: "threads on 3.12.3" and the like).
-    holds: dict[str, list[tuple[str, ...]]] = {key: [] for key in _VERDICTS}
+    holds: Holds = {key: [] for key in _VERDICTS}
     one_core: list[tuple[float, str, Measurement]] = []
     iterations = 0
     for python, found in by_python.items():
@@ -279,9 +264,7 @@ def which_python_finding(summaries: Sequence[tuple[Measurement, Summary | None]]
     )
 
 
-def _judge_one_core(
-    one_core: Sequence[tuple[float, str, Measurement]], holds: dict[str, list[tuple[str, ...]]]
-) -> None:
+def _judge_one_core(one_core: Sequence[tuple[float, str, Measurement]], holds: Holds) -> None:
     """On one core: the fastest Python against the slowest, and what free-threading costs one
     worker (a build without its GIL against a build of the same minor version with a GIL), their
     sequential samples paired round by round."""
@@ -297,9 +280,8 @@ def _judge_one_core(
             continue
         minor = measurement.interpreter.version.split(".")[:2]
         for _, other_label, other in one_core:
-            if other.interpreter is None or other.interpreter.free_threaded:
-                continue
-            if other.interpreter.version.split(".")[:2] != minor:
+            python = other.interpreter
+            if python is None or python.free_threaded or python.version.split(".")[:2] != minor:
                 continue
             paired = paired_ratios(other.samples, measurement.samples)
             if paired:

@@ -1,10 +1,7 @@
 """The analysis's verdicts in plain words: a recommendation, its reasons, a classification's evidence.
 
-The analysis returns data (:class:`Recommendation` with its :class:`Verdict`,
-:class:`Fact` values, :class:`GroupPrecision`); this module alone words
-them, for the terminal and the report alike. Numbers go through
-``threadlab._units``. Command-line options are not named here: each command
-adds its own (``render/_analysis.py``, ``OPTIONS``).
+For the terminal and the report alike; each command adds its own options
+(``render/_analysis.py``, ``OPTIONS``).
 """
 
 from __future__ import annotations
@@ -296,11 +293,8 @@ def _inside_text(r: Recommendation) -> str:
     chosen, measured = r.chosen, r.chosen.speedup
     variable = pool.variable if pool is not None else "OMP_NUM_THREADS"
     alone = chosen.strategy == "sequential"
-    split = (
-        f"one worker with {variable}={chosen.inner}"
-        if alone
-        else f"{chosen.workers} {chosen.strategy} with {variable}={chosen.inner}"
-    )
+    workers = "one worker" if alone else f"{chosen.workers} {chosen.strategy}"
+    split = f"{workers} with {variable}={chosen.inner}"
     cited = spread(measured)
     if r.verdict is Verdict.USE:
         why = (

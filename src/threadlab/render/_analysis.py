@@ -1,14 +1,9 @@
 """The terminal view of an analysis: scaling tables, precision, warnings, findings, advice.
 
-Names from a results file (workloads, interpreters) go into rich as ``Text``,
-never as markup, with their control characters escaped (``printable``).
-
-The analysis says what to do as data (verdicts, ``Fact`` values, ``Remedy``
-values); ``render/_advice.py`` words them. Here, and only here, remedies
-become command-line options: each
-command that can measure again names its own (``OPTIONS``: ``MORE_TIME`` is
-``--max-time N`` for ``run``, ``--budget N`` for ``advise``), and a view
-given no options (``show``, the tour, a report) keeps to the plain words.
+Names from a results file go into rich as ``Text``, never as markup, with
+their control characters escaped (``printable``). Here, and only here, the
+analysis's remedies become command-line options (``OPTIONS``); a view given
+none (``show``, the tour, a report) keeps to the plain words.
 """
 
 from __future__ import annotations
@@ -16,9 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
-from rich import box
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from threadlab._units import count, elapsed, milliseconds, percent, rate, seconds
@@ -26,16 +19,22 @@ from threadlab.analysis import Analysis, GroupPrecision, Remedy, StrategyScaling
 from threadlab.analysis._group import MOST_TIME_S
 from threadlab.render._advice import advice_text, fact_text, overhead_text, scheduler_text, split_text
 from threadlab.render._doubts import noise_notes, stability_advice, stability_message
-from threadlab.render._rows import SCALING_COLUMNS, scaled, scaling_cells, scaling_title, with_python
+from threadlab.render._rows import (
+    SCALING_COLUMNS,
+    scaled,
+    scaling_cells,
+    scaling_title,
+    titled_table,
+    with_python,
+)
 from threadlab.worker._text import printable
 
 # The option that gives ``threadlab run`` more seconds of rounds; ``advise`` names its own.
 RUN_TIME_OPTION = "--max-time"
 
-# How each command that measures names a remedy among its options, where it has one.
-# MORE_TIME's is the option alone: the seconds the analysis suggests for the whole run
-# are added where it can suggest some (``_time_suggested``). Remedies a command has no
-# option for (a quieter machine, more work per task) are left to the analysis's words.
+# How each command that measures names a remedy among its options, where it has one; MORE_TIME's
+# is the option alone, the seconds suggested for the whole run are added (``_more_time``). Remedies
+# with no option (a quieter machine, more work per task) are left to the analysis's words.
 OPTIONS: Mapping[str, Mapping[Remedy, str]] = {
     "run": {
         Remedy.MORE_TIME: RUN_TIME_OPTION,
@@ -77,33 +76,13 @@ def scaling_renderables(analysis: Analysis) -> list[RenderableType]:
     """One small table per strategy that was measured at two or more worker counts."""
     shown: list[RenderableType] = []
     for scaling in scaled(analysis):
-        table = Table(
-            title=Text(scaling_title(scaling), style="table.title"),
-            title_justify="left",
-            box=box.SIMPLE_HEAD,
-            header_style="bold",
-        )
+        table = titled_table(scaling_title(scaling))
         for column in SCALING_COLUMNS:
             table.add_column(column, justify="right", no_wrap=True)
         for point in scaling.points:
             table.add_row(*scaling_cells(point))
         shown.append(Group(table, Text(_usl_line(scaling)), Text("")))
     return shown
-
-
-def _time_suggested(analysis: Analysis) -> float:
-    """Seconds of rounds for the whole run that would give every group the time it needs.
-
-    The run's time is shared out among its groups, so the suggestion is their
-    sum: what each group that ran out of time would need, and what each of
-    the others took. A group that would need more than an hour (the cap of
-    ``GroupPrecision.more_time_s``, ``MOST_TIME_S``, imported rather than
-    repeated) is told to change something else, and counts for what it took.
-    """
-    return sum(
-        p.more_time_s if p.more_time_s is not None and p.more_time_s < MOST_TIME_S else p.elapsed_s
-        for p in analysis.precision
-    )
 
 
 def _round_up(value: float) -> int:
@@ -142,24 +121,11 @@ def _precision_line(precision: GroupPrecision, more_time: str | None) -> str:
 
 
 def precision_lines(analysis: Analysis, time_option: str | None = RUN_TIME_OPTION) -> list[str]:
-    """One line per group measured in rounds: the precision its speedups reached, and what it asked.
+    """One line per group measured in rounds (none for files written before rounds).
 
-    Where a group's time ran out first, the line says about how many seconds
-    of rounds would reach the precision asked, and (with ``time_option``)
-    the value of that option for the whole run: the run's time is shared out
-    among its groups.
-
-    Args:
-        analysis: the run's analysis; files written before rounds have no
-            precision, and give no line.
-        time_option: how the command that measured names its time,
-            ``--max-time`` for ``run``, ``--budget`` for ``advise``; None
-            where no option applies (the tour, a report), for plain words.
-
-    Returns:
-        ``count [3.11.7]: ±4% after 23 rounds in 12 s (asked ±5%)``, or
-        ``count [3.11.7]: reached ±9% in 30 s, 41 rounds (asked ±5%); about
-        97 s of rounds would reach it — give it more time with --max-time 98``.
+    ``count [3.11.7]: ±4% after 23 rounds in 12 s (asked ±5%)``, or ``count [3.11.7]: reached ±9% in
+    30 s, 41 rounds (asked ±5%); about 97 s of rounds would reach it — give it more time with
+    --max-time 98``, the command's ``time_option`` (None for plain words: the tour, a report).
     """
     more_time = None if time_option is None else _more_time(time_option, analysis)
     return [_precision_line(p, more_time) for p in analysis.precision]
@@ -168,27 +134,28 @@ def precision_lines(analysis: Analysis, time_option: str | None = RUN_TIME_OPTIO
 def _more_time(option: str, analysis: Analysis) -> str:
     """``--max-time 98``, the time option with the seconds the whole run needs, or ``a larger --max-time``.
 
-    The seconds are suggested only where a group's time ran out short of an hour.
+    The run's time is shared out among its groups, so the seconds are their sum: what each group
+    that ran out of time would need, and what each other took. A group that would need an hour or
+    more (``MOST_TIME_S``) is told to change something else, and counts for what it took; the
+    seconds are suggested only where some group's time ran out short of that.
     """
-    if any(p.more_time_s is not None and p.more_time_s < MOST_TIME_S for p in analysis.precision):
-        return f"{option} {_round_up(_time_suggested(analysis))}"
-    return f"a larger {option}"
+    needs = [
+        p.more_time_s if p.more_time_s is not None and p.more_time_s < MOST_TIME_S else None
+        for p in analysis.precision
+    ]
+    if all(need is None for need in needs):
+        return f"a larger {option}"
+    total = sum(
+        p.elapsed_s if need is None else need for p, need in zip(analysis.precision, needs, strict=True)
+    )
+    return f"{option} {_round_up(total)}"
 
 
 def remedy_options(
     remedies: Sequence[Remedy], options: Mapping[Remedy, str] | None, analysis: Analysis
 ) -> str | None:
-    """``rerun with --max-time 98, --repeat 10``: the remedies a command has options for, as them.
-
-    Args:
-        remedies: what the analysis says to do.
-        options: how the command names them (``OPTIONS["run"]``, ``OPTIONS["advise"]``);
-            None where no command can measure again (``show``, the tour, a report).
-        analysis: the analysis they come from, for the seconds to suggest.
-
-    Returns:
-        None where no remedy has an option (the analysis's plain words say it all).
-    """
+    """``rerun with --max-time 98, --repeat 10``: the ``remedies`` a command has ``options`` for, as
+    them; None where none has one, or no command can measure again (``options`` None)."""
     if options is None:
         return None
     named = []
@@ -203,13 +170,8 @@ def remedy_options(
 
 
 def warning_lines(analysis: Analysis, options: Mapping[Remedy, str] | None = None) -> list[str]:
-    """Stability notes: the machine's noise, each point's warnings, then each distinct advice once.
-
-    The machine's notes come first, as they concern every point; a point's
-    warning says which point and what. With ``options`` (those of the
-    command that measured, ``OPTIONS``), an advice ends with the options
-    that do it: ``what to do: give the run more time, …; rerun with --max-time 98``.
-    """
+    """Stability notes: the machine's noise (it concerns every point), each point's warnings, then
+    each distinct advice once (``what_to_do_lines``)."""
     machine = [] if analysis.noise is None else list(noise_notes(analysis.noise))
     lines = [
         printable(f"{stats.label}: {stability_message(w)}")
@@ -234,14 +196,8 @@ def what_to_do_lines(analysis: Analysis, options: Mapping[Remedy, str] | None) -
 def advice_renderables(
     analysis: Analysis, options: Mapping[Remedy, str] | None = None
 ) -> list[RenderableType]:
-    """The classification and recommendation of each workload, with the evidence.
-
-    Args:
-        analysis: what to show.
-        options: how the command that measured names the remedies
-            (``OPTIONS``), for a last line ``→ rerun with …``; None for the
-            analysis's plain words only.
-    """
+    """The classification and recommendation of each workload, with the evidence; with the command's
+    ``options`` (``OPTIONS``), a last line ``→ rerun with …``."""
     shown: list[RenderableType] = []
     for recommendation in analysis.recommendations:
         classification = recommendation.classification
@@ -264,13 +220,8 @@ POOLS_TITLE = "Pools and clusters (start-up apart; overhead = (wall − ideal) /
 
 
 def pool_lines(analysis: Analysis) -> list[str]:
-    """Pools and clusters: warm start-ups (out of throughput), per-task overheads, splits, limits.
-
-    Returns:
-        ``sleep · dask ×2 (16 tasks): started in 1.9 s (to its first task done), out of throughput``,
-        ``sleep · dask ×2: 2.10 ms per task beyond the tasks' own time``, then the
-        analysis's sentences; empty where no point ran on a pool.
-    """
+    """Pools and clusters: warm start-ups (out of throughput), per-task overheads, then the
+    analysis's sentences on splits and limits; empty where no point ran on a pool."""
     pools = analysis.pools
     lines = [
         f"{start.point}: started in {seconds(start.startup_s)} (to its first task done), out of throughput"
@@ -290,35 +241,29 @@ def pool_lines(analysis: Analysis) -> list[str]:
     return lines
 
 
+def _section(title: str, lines: Sequence[str], style: str = "") -> list[RenderableType]:
+    """``title`` in bold, the lines indented, then a blank line; nothing without lines."""
+    if not lines:
+        return []
+    return [Text(title, style="bold"), *(Text(f"  {line}", style=style) for line in lines), Text("")]
+
+
 def analysis_renderables(
     analysis: Analysis, *, advice: bool = True, options: Mapping[Remedy, str] | None = OPTIONS["run"]
 ) -> list[RenderableType]:
-    """Scaling, then the precision reached, then stability warnings, then classification and advice.
+    """Scaling, pools, the precision reached, stability warnings, then classification and advice.
 
     Args:
         analysis: what to show.
         advice: show the classification and advice (``advise`` shows its own after its notes).
-        options: how the command that measured names what to do
-            (``OPTIONS["run"]``, ``OPTIONS["advise"]``), its time option in
-            :func:`precision_lines` included; None for plain words (``show``,
-            the tour).
+        options: how the command that measured names what to do (``OPTIONS["run"]``,
+            ``OPTIONS["advise"]``); None for plain words (``show``, the tour).
     """
-    shown = scaling_renderables(analysis)
-    pools = pool_lines(analysis)
-    if pools:
-        shown.append(Text(POOLS_TITLE + ":", style="bold"))
-        shown.extend(Text(f"  {line}") for line in pools)
-        shown.append(Text(""))
     precision = precision_lines(analysis, None if options is None else options.get(Remedy.MORE_TIME))
-    if precision:
-        shown.append(Text("Precision of the speedups (half-width of their 95% intervals):", style="bold"))
-        shown.extend(Text(f"  {line}") for line in precision)
-        shown.append(Text(""))
-    warnings = warning_lines(analysis, options)
-    if warnings:
-        shown.append(Text("Stability:", style="bold"))
-        shown.extend(Text(f"  ! {line}", style="yellow") for line in warnings)
-        shown.append(Text(""))
+    shown = scaling_renderables(analysis)
+    shown += _section(POOLS_TITLE + ":", pool_lines(analysis))
+    shown += _section("Precision of the speedups (half-width of their 95% intervals):", precision)
+    shown += _section("Stability:", [f"! {line}" for line in warning_lines(analysis, options)], "yellow")
     if advice:
         shown.append(Text("What the measurements say:", style="bold"))
         shown.extend(advice_renderables(analysis, options))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from threadlab._units import interval, percent, ratio
-from threadlab.analysis._check import ScalingDecision, Shortfall
+from threadlab.analysis._check import ScalingDecision
 from threadlab.analysis._waits import MIN_DOMINANT_SHARE
 from threadlab.render._rows import point_names, speedup_with_interval
 from threadlab.render._waits import CATEGORY_WORDS, line_words
@@ -43,8 +43,8 @@ _SPENT = {
 }
 
 
-def _short(short: Shortfall) -> str:
-    return _SOURCE_WORDS[short.source].format(cores=short.cores)
+def _shortfalls(decision: ScalingDecision) -> str:
+    return "; ".join(_SOURCE_WORDS[short.source].format(cores=short.cores) for short in decision.short)
 
 
 def _point(decision: ScalingDecision) -> str:
@@ -103,7 +103,7 @@ def explanation(decision: ScalingDecision, machine: str) -> str:
         need = f"{decision.at_least:g} cores"
         said = (
             f"Inconclusive: {asked}: {measured}, but the machine could not give {need}: "
-            f"{'; '.join(_short(s) for s in decision.short)}; the code may scale where the cores are free."
+            f"{_shortfalls(decision)}; the code may scale where the cores are free."
         )
     elif decision.why == "straddles":
         said = (
@@ -126,9 +126,7 @@ def explanation(decision: ScalingDecision, machine: str) -> str:
 def skip_reason(decision: ScalingDecision) -> str:
     """The measured reason an inconclusive check is skipped, in one line."""
     if decision.why == "cores short":
-        return "threadlab: the machine could not give the cores: " + "; ".join(
-            _short(s) for s in decision.short
-        )
+        return "threadlab: the machine could not give the cores: " + _shortfalls(decision)
     if decision.why == "straddles":
         return (
             f"threadlab: inconclusive: {_measured(decision)}; the interval holds {ratio(decision.at_least)}"
@@ -156,12 +154,8 @@ _OUTCOME_MARK = {"passed": "✅ passed", "failed": "❌ failed", "inconclusive":
 
 
 def checks_markdown(checks: Sequence[tuple[str, ScalingDecision, str]]) -> str:
-    """The Markdown summary of scaling checks: one row per (name, decision, explanation).
-
-    Returns:
-        A heading, a table (check, outcome, asked, speedup with its
-        interval, rounds) and each check's explanation below it.
-    """
+    """The Markdown summary of scaling checks: a table, one row per (name, decision, explanation),
+    then each check's explanation."""
     lines = [
         "### threadlab scaling checks",
         "",

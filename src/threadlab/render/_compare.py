@@ -1,19 +1,16 @@
 """The terminal view of a comparison of two results: one row per matched point, then the summary.
 
 Beside the change in throughput, each row shows the point's speedup against
-the sequential point of its own result, with its 95% interval, on both
-sides: whether the gain from running in parallel moved, and by more than its
-intervals. Names and paths are shown as text, never read as rich markup, with
-their control characters escaped (``printable``).
+the sequential point of its own result on both sides: whether the gain from
+running in parallel moved, and by more than its intervals.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
-from rich import box
 from rich.console import RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from threadlab._units import rate
@@ -21,7 +18,7 @@ from threadlab.analysis._compare import Comparison, PointChange
 from threadlab.analysis._summary import summarise
 from threadlab.model import Result
 from threadlab.render._check import markdown_cell
-from threadlab.render._rows import point_names, speedup_with_interval
+from threadlab.render._rows import point_names, speedup_with_interval, titled_table
 from threadlab.worker._text import printable
 
 _VERDICT_STYLE = {"faster": "green", "slower": "red", "not significant": "dim"}
@@ -52,31 +49,19 @@ def compared_names(base: Result, new: Result) -> tuple[list[str], list[str]]:
 def comparison_renderables(
     comparison: Comparison, base: Result, new: Result, base_name: str, new_name: str
 ) -> list[RenderableType]:
-    """The table of matched points, the geometric mean, then what could not be compared.
-
-    ``base`` and ``new`` are median throughputs, ``new/base`` their ratio and
-    ``p`` its Mann–Whitney p-value; ``base speedup`` and ``new speedup`` are
-    each side's speedup over its own sequential point, with its 95% interval
-    in brackets (``-`` where a side has no sequential point).
-    """
+    """The table of matched points (median throughputs, their ratio, its Mann–Whitney p-value, each
+    side's speedup over its own sequential point), the geometric mean, then what was not compared."""
     base_names, new_names = compared_names(base, new)
     base_summaries = [summary for _, summary in summarise(base)]
     new_summaries = [summary for _, summary in summarise(new)]
     # Two spaces between columns, not three, as in the results table: it fits 120 columns.
-    table = Table(
-        title=Text(printable(f"{base_name} → {new_name}"), style="table.title"),
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
-        header_style="bold",
-        collapse_padding=True,
-    )
+    table = titled_table(f"{base_name} → {new_name}", collapse_padding=True)
     table.add_column("point")
     for column in ("base", "new", "new/base", "p"):
         table.add_column(column, justify="right", no_wrap=True)
     table.add_column("change", no_wrap=True)
     for column in ("base speedup", "new speedup"):
         table.add_column(column, justify="right", no_wrap=True)
-    notes: dict[str, None] = {}
     for change in comparison.changes:
         table.add_row(
             Text(base_names[change.base_index]),
@@ -88,14 +73,10 @@ def comparison_renderables(
             speedup_with_interval(base_summaries[change.base_index]),
             speedup_with_interval(new_summaries[change.new_index]),
         )
-        if change.note is not None:
-            notes[change.note] = None
     shown: list[RenderableType] = [table]
     lines: list[str] = []
     if comparison.geometric_mean is not None:
-        counts = {verdict: 0 for verdict in ("faster", "slower", "not significant")}
-        for change in comparison.changes:
-            counts[change.verdict] += 1
+        counts = Counter(change.verdict for change in comparison.changes)
         lines.append(
             f"Geometric mean of {len(comparison.changes)} ratios (new/base throughput): "
             f"{ratio_text(comparison.geometric_mean)}; {counts['faster']} significantly faster, "
@@ -104,10 +85,7 @@ def comparison_renderables(
         )
     else:
         lines.append("No point of the two results could be compared.")
-    lines.extend(f"note: {note}" for note in notes)
-    lines.extend(f"only in {base_name}: {base_names[i]}" for i in comparison.only_in_base)
-    lines.extend(f"only in {new_name}: {new_names[i]}" for i in comparison.only_in_new)
-    lines.extend(f"not compared: {base_names[i]}: {why}" for i, _, why in comparison.not_compared)
+    lines.extend(_others(comparison, base_name, new_name, base_names, new_names))
     shown.extend(Text(printable(line)) for line in lines)
     return shown
 
@@ -122,13 +100,9 @@ def compare_markdown(
     fail_slower: float | None = None,
     regressed: Sequence[PointChange] = (),
 ) -> str:
-    """``threadlab compare --format markdown``: what changed, with intervals and the geometric mean.
-
-    For a pull request comment or ``$GITHUB_STEP_SUMMARY``: the geometric
-    mean, the gate's verdict where ``fail_slower`` was asked for, the changed
-    points (significantly faster or slower), a folded table of every matched
-    point, then what could not be compared.
-    """
+    """``threadlab compare --format markdown``, for a pull request comment or ``$GITHUB_STEP_SUMMARY``:
+    the geometric mean, the gate's verdict where ``fail_slower`` was asked for, the changed points, a
+    folded table of every matched point, then what could not be compared."""
     base_names, new_names = compared_names(base, new)
     base_summaries = [summary for _, summary in summarise(base)]
     new_summaries = [summary for _, summary in summarise(new)]
@@ -150,8 +124,7 @@ def compare_markdown(
         "|---|---:|---:|---|---:|---:|",
     ]
 
-    def row(index: int) -> str:
-        change = comparison.changes[index]
+    def row(change: PointChange) -> str:
         return (
             f"| {markdown_cell(base_names[change.base_index])} | {change.ratio:.2f}× | "
             f"{change.p_value:.3f} | {change_text(change)} | "
@@ -160,20 +133,13 @@ def compare_markdown(
         )
 
     if changed:
-        lines += ["", "**What changed**", "", *header]
-        lines += [row(i) for i, c in enumerate(comparison.changes) if c.verdict != "not significant"]
+        lines += ["", "**What changed**", "", *header, *map(row, changed)]
     elif comparison.changes:
         lines += ["", "Nothing changed significantly."]
     if comparison.changes:
-        lines += [
-            "",
-            f"<details><summary>All {len(comparison.changes)} matched point(s)</summary>",
-            "",
-            *header,
-        ]
-        lines += [row(i) for i in range(len(comparison.changes))]
-        lines += ["", "</details>"]
-    others = _markdown_others(comparison, base_name, new_name, base_names, new_names)
+        folded = f"<details><summary>All {len(comparison.changes)} matched point(s)</summary>"
+        lines += ["", folded, "", *header, *map(row, comparison.changes), "", "</details>"]
+    others = _others(comparison, base_name, new_name, base_names, new_names)
     if others:
         lines += ["", *(f"- {markdown_cell(line)}" for line in others)]
     return "\n".join(lines) + "\n"
@@ -194,7 +160,7 @@ def _markdown_gate(
     )
 
 
-def _markdown_others(
+def _others(
     comparison: Comparison,
     base_name: str,
     new_name: str,

@@ -1,13 +1,9 @@
 """Why a measurement, or the machine it ran on, is in doubt, in plain words.
 
-The analysis returns its doubts as data: a :class:`StabilityWarning` (a
-code, the figures it judged, the limit they crossed, its ``Remedy`` values)
-per reason to distrust a point, and a :class:`NoiseDoubt` per reading of
-the machine that puts the speedups in doubt (the figures are the
-``NoiseReport``'s), and the report itself is worded here as the one line
-shown above the tables (``machine_line``). This module alone words them, for
-the terminal and the report alike, numbers through ``threadlab._units``; no
-command-line option is named here (``render/_analysis.py`` adds each command's).
+The words of a point's :class:`StabilityWarning`, of the machine's
+:class:`NoiseDoubt` values and of its ``NoiseReport`` (``machine_line``, the
+line above the tables), for the terminal and the report alike; each command
+adds its own options (``render/_analysis.py``).
 """
 
 from __future__ import annotations
@@ -122,10 +118,5 @@ def _noise_note(doubt: NoiseDoubt, report: NoiseReport) -> str:
 
 
 def noise_notes(report: NoiseReport) -> tuple[str, ...]:
-    """One note per reading that puts the run's speedups in doubt (``analysis._noise.doubts``).
-
-    Returns:
-        In the order: speed, capacity, steal, other programs; empty when the
-        machine was steady.
-    """
+    """One note per reading that puts the run's speedups in doubt (``analysis._noise.doubts``)."""
     return tuple(_noise_note(doubt, report) for doubt in doubts(report))

@@ -1,15 +1,11 @@
 """Results as text for other programs and documents: JSON, CSV, Markdown.
 
-Each function takes a ``Result`` and returns a string; ``cli.py`` prints it.
-CSV and Markdown have one row per point, in measurement order, numbered from
-1 as ``threadlab plot --point`` counts them. CSV carries plain numbers in SI
-units (seconds, bytes, tasks per second) for spreadsheets and scripts;
-Markdown carries them formatted for people. Both lay out the rows of
-``threadlab.render._rows.point_rows``, as the terminal table and the HTML
-report do; every Markdown cell goes through :func:`markdown_cell`. Text from
-the results file has its control characters escaped (``printable``: ``\x1b``,
-``\n``) in CSV and Markdown alike, so that neither carries a terminal escape
-sequence nor a line break inside a field.
+CSV and Markdown lay out the rows of ``render._rows.point_rows``, one per
+point, numbered from 1 as ``threadlab plot --point`` counts them: CSV with
+plain numbers in SI units (seconds, bytes, tasks per second) for scripts,
+Markdown formatted for people. Text from the results file has its control
+characters escaped (``printable``) in both, so that neither carries a
+terminal escape sequence nor a line break inside a field.
 """
 
 from __future__ import annotations
@@ -79,15 +75,11 @@ def to_json(result: Result) -> str:
     return json.dumps(result_to_json(result, summaries), indent=1, allow_nan=False) + "\n"
 
 
-def _number(value: object) -> str:
-    return "" if value is None else repr(value)
-
-
 def _figure(summary: Summary | None, name: str, index: int | None) -> str:
     value = None if summary is None else getattr(summary, name)
     if index is not None and value is not None:
         value = value[index]
-    return _number(value)
+    return "" if value is None else repr(value)
 
 
 def _mapping(values: Mapping[str, object]) -> str:
@@ -136,11 +128,8 @@ def markdown_cell(text: str) -> str:
 
 
 def to_markdown(result: Result) -> str:
-    """A GitHub-flavoured Markdown table, one row per point, figures as the terminal table shows them.
-
-    Where the result carries the machine's noise readings (files written
-    with rounds), their one line comes first, as a paragraph above the table.
-    """
+    """A GitHub-flavoured Markdown table, one row per point, figures as the terminal table shows them,
+    below the machine line where the result carries noise readings."""
     machine = machine_line_of(result)
     lines = [] if machine is None else [markdown_cell(machine), ""]
     lines += [

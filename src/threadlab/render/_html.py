@@ -1,16 +1,12 @@
 """The HTML report: one self-contained page from one or more results.
 
-``html_report(...)`` returns the page as a string; the CLI writes it. The page
-needs nothing but itself: CSS inline, plots as inline SVG (their text as
-text in a font the browser has: none is fetched), no script at all, and a Content-Security-Policy
-that forbids any script and any request, so that even a hostile string in a
-results file could neither run nor call out. Each lesson and each piece of
-advice sits beside the plot that shows it (``.beside``: side by side on a wide
-window, stacked on a narrow one). Every string that comes from a
-results file (workload names and paths, parameters, tracebacks, executables,
-platform) goes through ``html.escape`` on its way in, its control characters
-escaped first (``printable``: HTML forbids them): the page is built
-only with :func:`_e` and the tag helpers below, which escape what they are given.
+The page needs nothing but itself: CSS inline, plots as inline SVG (their
+text in a font the browser has: none is fetched), no script at all, and a
+Content-Security-Policy that forbids any script and any request, so that even
+a hostile string in a results file could neither run nor call out. It is
+built only with :func:`_e` (control characters escaped, as HTML forbids
+them, then ``html.escape``) and the tag helpers below, which escape what
+they are given.
 
 ::
 
@@ -200,13 +196,8 @@ def shared_styles(page: str) -> tuple[str, str]:
 
 @dataclass(frozen=True, slots=True)
 class Lesson:
-    """A titled paragraph shown above the findings (the tour's lessons), beside a plot of its points.
-
-    Attributes:
-        title: what was measured.
-        text: what it showed.
-        points: the points it cites (``Finding.points``), drawn beside it; none: words alone.
-    """
+    """A lesson of the tour (its ``Finding``) shown above the findings, beside a plot of the
+    ``points`` it cites; none: words alone."""
 
     title: str
     text: str
@@ -220,18 +211,9 @@ def html_report(
     lessons: Sequence[Lesson] = (),
     analyses: Sequence[Analysis] | None = None,
 ) -> str:
-    """One self-contained HTML page: for each result, environment, findings, tables and plots.
-
-    Args:
-        runs: ``(name, result)`` pairs, e.g. the path each result was read from.
-        title: the page's title.
-        lessons: paragraphs shown first in the first result's findings (the tour's).
-        analyses: each result's analysis, where the caller made it (one per
-            run); None: analysed here.
-
-    Returns:
-        The page, as text (UTF-8 when written).
-    """
+    """One self-contained HTML page: for each of the ``(name, result)`` ``runs``, environment,
+    findings (the first's after the tour's ``lessons``), tables and plots; ``analyses``: each run's,
+    where the caller made them."""
     from threadlab._version import __version__
     from threadlab.analysis import analyse
 
@@ -286,14 +268,7 @@ def _scoped_css(css: str) -> str:
 def html_fragment(
     name: str, result: Result, analysis: Analysis | None = None, lessons: Sequence[Lesson] = ()
 ) -> str:
-    """One result's section of the report, as a notebook shows it: the same HTML, its style scoped.
-
-    Args:
-        name: the section's heading.
-        result: what was measured.
-        analysis: ``analyse(result)``, where the caller made it.
-        lessons: the tour's lessons, shown first in its findings.
-    """
+    """One result's section of the report, as a notebook shows it: the same HTML, its style scoped."""
     from threadlab.analysis import analyse
 
     made = analyse(result) if analysis is None else analysis
@@ -361,23 +336,17 @@ def _findings(
     parts = _lessons(result, lessons) + _advice(analysis, plotted)
     if not analysis.recommendations:
         parts.append(_text("p", "No point has samples to conclude from.", "missing"))
-    pools = pool_lines(analysis)
-    if pools:
-        parts.append(_text("h4", POOLS_TITLE))
-        parts.append(_list(pools))
     # A report does not know which command measured the file: more time in plain words.
     precision = precision_lines(analysis, time_option=None)
-    if precision:
-        parts.append(_text("h4", "Precision of the speedups (half-width of their 95% intervals)"))
-        parts.append(_list(precision))
-    warnings = warning_lines(analysis)
-    if warnings:
-        parts.append(_text("h4", "Stability warnings"))
-        parts.append(_list(warnings, "warning"))
     problems = problem_lines(result)
-    if problems:
-        parts.append(_text("h4", "Problems"))
-        parts.append("".join(_text("pre", line) for line in problems))
+    for title, lines, listed in (
+        (POOLS_TITLE, pool_lines(analysis), _list),
+        ("Precision of the speedups (half-width of their 95% intervals)", precision, _list),
+        ("Stability warnings", warning_lines(analysis), lambda lines: _list(lines, "warning")),
+        ("Problems", problems, lambda lines: "".join(_text("pre", line) for line in lines)),
+    ):
+        if lines:
+            parts += [_text("h4", title), listed(lines)]
     return "\n".join(parts)
 
 
@@ -398,15 +367,12 @@ def _lessons(result: Result, lessons: Sequence[Lesson]) -> list[str]:
     caption = "The points the lesson cites: each one's median wall time, whiskers from fastest to slowest."
     for number, lesson in enumerate(lessons, start=1):
         words = _tag("p", _text("strong", lesson.title) + " " + _e(lesson.text), "lesson")
-        figures = []
         try:
             points = cited_points(result, lesson.points)
         except NothingToPlot:
             points = []
-        if points:
-            svg = wall.draw(points, "svg", salt=f"lesson-{number}", width=_BESIDE_INCHES)
-            figures.append(_figure(svg, "lesson", caption))
-        parts.append(_beside(words, figures, "lesson-row"))
+        svg = wall.draw(points, "svg", salt=f"lesson-{number}", width=_BESIDE_INCHES) if points else None
+        parts.append(_beside(words, [] if svg is None else [_figure(svg, "lesson", caption)], "lesson-row"))
     return parts
 
 

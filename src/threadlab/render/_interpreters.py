@@ -4,38 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rich import box
 from rich.table import Table
 from rich.text import Text
 
 from threadlab.model import FoundInterpreter
+from threadlab.render._rows import titled_table
 from threadlab.worker._text import printable
 
 
-def _yes_no(value: bool) -> Text:
-    return Text("yes", style="green") if value else Text("no", style="dim")
-
-
 def interpreters_table(found: Sequence[FoundInterpreter], title: str | None = None) -> Table:
-    """One row per Python: version, build, GIL at run time, subinterpreters, worker, where found.
-
-    ``runs threadlab`` says whether threadlab's worker runs there (what
-    ``--python all`` uses), or why not; a Python whose probe failed is
-    listed as broken, with the reason.
-    """
-    table = Table(
-        title=None if title is None else Text(printable(title), style="table.title"),
-        title_justify="left",
-        header_style="bold",
-        box=box.SIMPLE_HEAD,
-    )
-    table.add_column("python", no_wrap=True)
-    table.add_column("build", no_wrap=True)
-    table.add_column("GIL", no_wrap=True)
-    table.add_column("subinterpreters", no_wrap=True)
-    table.add_column("runs threadlab", overflow="fold")
-    table.add_column("found in", no_wrap=True)
-    table.add_column("path", overflow="fold")
+    """One row per Python: version, build, GIL at run time, subinterpreters, whether threadlab's
+    worker runs there (what ``--python all`` uses) or why not, where found; a failed probe: broken."""
+    table = titled_table(title)
+    for column in ("python", "build", "GIL", "subinterpreters", "runs threadlab", "found in", "path"):
+        folded = column in ("runs threadlab", "path")
+        table.add_column(column, no_wrap=not folded, overflow="fold" if folded else "ellipsis")
     for interpreter in found:
         if interpreter.broken is not None:
             table.add_row(
@@ -55,7 +38,7 @@ def interpreters_table(found: Sequence[FoundInterpreter], title: str | None = No
             Text(printable(name)),
             "free-threaded" if interpreter.free_threaded else "with GIL",
             Text("on", style="yellow") if interpreter.gil_enabled else Text("off", style="green"),
-            _yes_no(interpreter.subinterpreters),
+            Text("yes", style="green") if interpreter.subinterpreters else Text("no", style="dim"),
             Text("yes", style="green")
             if interpreter.worker_problem is None
             else Text(printable(f"no: {interpreter.worker_problem}"), style="dim"),

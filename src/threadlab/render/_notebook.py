@@ -1,11 +1,5 @@
 """Progress in a notebook cell: what the CLI's progress bar says, as one small block a notebook redraws.
 
-The API's notebook view (``threadlab._api``, a ``Progress`` as the CLI's bar
-is) keeps what stands now and hands it here after each point's start, each
-round and each note; this returns the block, as HTML and as plain text (for
-a front end that shows no HTML). The view puts both in one display of the
-calling cell, which it updates in place.
-
 ::
 
     execute ──Progress callbacks──► _api._CellProgress ──progress_html / progress_text──► one cell display
@@ -28,13 +22,8 @@ def _e(text: str) -> str:
 
 
 def progress_html(line: str, done: float, notes: Sequence[str]) -> str:
-    """The block as HTML: a bar of the group's time spent, the line, then the notes so far.
-
-    Args:
-        line: what is happening, e.g. ``[2/5] count: round 4, ±3.1% (asked ±5%)``.
-        done: the share of the group's time spent, 0 to 1.
-        notes: what the user should know that is not an error, in the order told.
-    """
+    """The block as HTML: a bar of the share of the group's time ``done``, the ``line`` (``[2/5] count:
+    round 4, ±3.1% (asked ±5%)``), then the ``notes`` so far."""
     shown = min(1.0, max(0.0, done))
     parts = [
         f'<div class="{PROGRESS_CLASS}">',

@@ -1,12 +1,8 @@
 """The rows every results table shows, built once; each renderer only lays them out.
 
-As rich's ``Table`` holds its cells once and one render exports them to text,
-HTML and SVG, a results table is data here: its columns, and per point a
-:class:`PointRow` whose cells are formatted once (numbers by
-``threadlab._units``). The terminal table, Markdown, CSV, the HTML report and
-the plots take their point names, cells and status from here, so that a
-point is named and shown alike everywhere; the scaling tables of the
-terminal and the HTML report take their rows from here too.
+As rich's ``Table`` holds its cells once, a results table is data here: its
+columns, and per point a :class:`PointRow` whose cells are formatted once, so
+that a point is named and shown alike everywhere.
 
 ::
 
@@ -18,20 +14,18 @@ terminal and the HTML report take their rows from here too.
                                └──► plots (wall, cpu: one row per point)
     Analysis.scaling ──► scaled(), scaling_title(), scaling_cells() ──► terminal and HTML scaling tables
 
-A point's Python is ``threadlab.analysis.python_label``, the label the
-analysis groups by, so that ``count · threads ×2 [3.13.0t]`` in a table and
-``count [3.13.0t]`` in a finding agree; :func:`with_python` is the one place
-the suffix is written. Everything here is plain text with its control
-characters escaped (``threadlab.worker._text.printable``: an ``ESC[2J`` in a
-name reads ``\x1b[2J``); a user's ``q[/b]q.py:g`` stays as it is, and each
-renderer escapes it for its medium (rich ``Text``, HTML, Markdown,
-matplotlib's ``$``).
+A point's Python is ``analysis.python_label``, the label the analysis groups
+by, so that ``count · threads ×2 [3.13.0t]`` in a table and ``count
+[3.13.0t]`` in a finding agree. Everything here is plain text with its
+control characters escaped (``printable``); each renderer escapes its
+medium's markup on top (rich ``Text``, HTML, Markdown, matplotlib's ``$``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rich import box
 from rich.table import Table
@@ -50,17 +44,10 @@ def with_python(name: str, python: str) -> str:
     return printable(f"{name} [{python}]")
 
 
-def group_heading(result: Result, index: int, swept: Swept | None = None) -> str:
-    """``count (iterations=1000) [3.12.3]``: the workload and Python a point is grouped under.
-
-    Args:
-        result: the points shown.
-        index: the point's place in ``result.measurements``.
-        swept: ``Swept.among`` the result's points (computed here when not given):
-            a workload's parameters that vary among them are named.
-    """
+def group_heading(result: Result, index: int, swept: Swept) -> str:
+    """``count (iterations=1000) [3.12.3]``: the workload and Python the point at ``index`` is grouped
+    under, naming the parameters ``swept`` among the result's points."""
     measurement = result.measurements[index]
-    swept = swept or Swept.among(m.point for m in result.measurements)
     return with_python(swept.workload_label(measurement.point), python_label(measurement))
 
 
@@ -81,6 +68,17 @@ def point_groups(result: Result) -> dict[str, list[tuple[int, str]]]:
 POINT_WIDTH = 36
 
 
+def titled_table(title: str | None = None, **options: Any) -> Table:
+    """A rich table as every terminal view draws it: its title (shown as text) left, a bold header."""
+    return Table(
+        title=None if title is None else Text(printable(title), style="table.title"),
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        header_style="bold",
+        **options,
+    )
+
+
 def compact_grid(
     columns: Sequence[str],
     words: Sequence[str] = (),
@@ -89,15 +87,7 @@ def compact_grid(
 ) -> Table:
     """A table of the default screen: rows never wrap, and the first column, the point's, is cut at
     ``point_width``; it and the ``words`` columns are left-aligned, the figures right-aligned."""
-    table = Table(
-        title=None if title is None else Text(printable(title), style="table.title"),
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
-        header_style="bold",
-        collapse_padding=True,
-        pad_edge=False,
-        show_edge=False,
-    )
+    table = titled_table(title, collapse_padding=True, pad_edge=False, show_edge=False)
     for number, column in enumerate(columns):
         table.add_column(
             column,
@@ -116,16 +106,9 @@ def point_name(
     python: bool = False,
     swept: Swept | None = None,
 ) -> str:
-    """``count · threads ×2 (4 tasks)``: the workload, strategy and workers, and tasks where T ≠ W.
-
-    Args:
-        measurement: the point to name.
-        workload: start with the workload (tables grouped by workload leave it out).
-        python: end with its Python, ``[3.13.0]``; :func:`point_names` decides
-            this for a whole table.
-        swept: the parameters that vary among the points shown together,
-            named with their value: ``count · dask (threads_per_worker=2) ×2``.
-    """
+    """``count · threads ×2 (4 tasks)``: the workload (unless not ``workload``), strategy and workers,
+    tasks where T ≠ W, the parameters ``swept`` among the points shown together
+    (``dask (threads_per_worker=2)``), and with ``python`` its Python, ``[3.13.0]``."""
     point = measurement.point
     label = (swept or Swept.among((point,))).point_label(point, workload=workload)
     return with_python(label, python_label(measurement)) if python else printable(label)
@@ -137,17 +120,9 @@ def point_names(
     workload: bool = True,
     among: Iterable[Measurement] | None = None,
 ) -> list[str]:
-    """Each point's :func:`point_name`, ending with ``[python]`` where the points ran under several Pythons.
-
-    Parameters swept among them are named too.
-
-    Args:
-        measurements: the points to name, in order.
-        workload: start each name with the workload.
-        among: the points whose Pythons and parameters are counted, where
-            more are shown together than are named (the two results of a
-            comparison); ``measurements`` by default.
-    """
+    """Each point's :func:`point_name`, ending with ``[python]`` where the points ran under several
+    Pythons, naming the parameters swept among them; counted ``among`` more points than are named
+    where more are shown together (the two results of a comparison)."""
     counted = list(measurements if among is None else among)
     pythons = {python_label(m) for m in counted}
     swept = Swept.among(m.point for m in counted)

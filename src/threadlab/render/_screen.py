@@ -2,25 +2,12 @@
 
 hyperfine fits a comparison in about ten lines; the full view of a tour ran
 to several hundred (ten columns, a scaling table per strategy, a per-task
-table per point, one warning line per point). By default these commands
-show, in this order:
-
-1. the machine's noise line (one line, where there are readings);
-2. the answer: the lessons (tour), then what to use per workload;
-3. one compact table, its rows grouped under a ``workload [python]``
-   heading and named by ``Swept.point_label`` without the workload
-   (``threads ×2``), five figure columns that fit 100 terminal columns;
-4. the problems, one line each;
-5. the stability warnings folded into one line per group, with counts
-   (one warning used to list 201 sample indices), then each distinct
-   advice once;
-6. one line naming what ``--verbose`` adds.
-
-``--verbose`` shows the full view as before (``render._analysis``): the ten
-column table, per-task, scaling, pools and precision tables. A "where the
-time went" view of each point belongs with the full view; in the compact
-one it would be one more column of :data:`COMPACT_COLUMNS` (its cell in
-:func:`compact_table`), as the rows are built once here.
+table per point, one warning line per point: one listed 201 sample indices).
+By default these commands show the machine's noise line, the answer (the
+lessons, then what to use per workload), one compact table grouped under
+``workload [python]`` headings that fits 100 columns, the problems, the
+stability warnings folded into one line per group with counts, and one line
+naming what ``--verbose`` adds: the full view (``render._analysis``).
 """
 
 from __future__ import annotations
@@ -59,10 +46,7 @@ _STATUS_STYLE = {"ok": "green", "errors": "yellow", "interrupted": "yellow"}
 
 
 def compact_table(result: Result) -> Table:
-    """One row per point, grouped under a ``workload [python]`` heading; fits 100 columns.
-
-    Every name is shown as text, never read as rich markup.
-    """
+    """One row per point, grouped under a ``workload [python]`` heading; fits 100 columns."""
     table = compact_grid(COMPACT_COLUMNS, words=("status",))
     summaries = summarise(result)
     for heading, points in point_groups(result).items():
@@ -81,12 +65,8 @@ def compact_table(result: Result) -> Table:
 
 
 def folded_warnings(result: Result, analysis: Analysis) -> list[str]:
-    """One line per group with warnings, counting the points per kind of warning.
-
-    Returns:
-        ``count [3.12.3]: 3 of 6 points with a wide spread, 1 with outliers``,
-        in the order the groups were measured.
-    """
+    """One line per group with warnings, in the order measured, counting the points per kind of
+    warning: ``count [3.12.3]: 3 of 6 points with a wide spread, 1 with outliers``."""
     counts: dict[str, Counter[str]] = {}
     sizes: Counter[str] = Counter()
     swept = Swept.among(m.point for m in result.measurements)
@@ -97,22 +77,12 @@ def folded_warnings(result: Result, analysis: Analysis) -> list[str]:
             counts.setdefault(heading, Counter())[code] += 1
     lines = []
     for heading, counted in counts.items():
-        # The first count says of how many points: ``3 of 6 points with …, 1 with …``.
         parts = [
             f"{n} {f'of {sizes[heading]} points ' if place == 0 else ''}with {_CODE_WORDS.get(code, code)}"
             for place, (code, n) in enumerate(counted.items())
         ]
         lines.append(f"{heading}: " + ", ".join(parts))
     return lines
-
-
-def stability_lines(
-    result: Result, analysis: Analysis, options: Mapping[Remedy, str] | None = None
-) -> list[str]:
-    """The machine's notes in one line, the folded warnings, then each distinct advice once."""
-    notes = () if analysis.noise is None else noise_notes(analysis.noise)
-    machine = ["; ".join(notes)] if notes else []
-    return machine + folded_warnings(result, analysis) + what_to_do_lines(analysis, options)
 
 
 # A lesson's gist fits one line of 100 columns under its title, indented by three.
@@ -140,18 +110,6 @@ def gist(text: str, width: int = GIST_WIDTH) -> str:
     return cut + "…"
 
 
-def lesson_renderables(lessons: Sequence[tuple[str, str]], *, full: bool = False) -> list[RenderableType]:
-    """``1. Two sleeps on two threads`` and its gist (or, ``full``, its whole text), numbered."""
-    if not lessons:
-        return []
-    shown: list[RenderableType] = [Text("The lessons, as measured here:", style="bold")]
-    for number, (title, text) in enumerate(lessons, start=1):
-        shown.append(Text(printable(f"{number}. {title}"), style="bold"))
-        shown.append(Text(printable(f"   {text if full else gist(text)}")))
-    shown.append(Text(""))
-    return shown
-
-
 def screen_renderables(
     result: Result,
     analysis: Analysis,
@@ -160,16 +118,8 @@ def screen_renderables(
     options: Mapping[Remedy, str] | None = None,
     full_tracebacks: bool = False,
 ) -> list[RenderableType]:
-    """The default screen: noise line, the answer, the compact table, problems, folded warnings.
-
-    Args:
-        result: what was measured.
-        analysis: its analysis.
-        answer: what the command concluded, shown first (lessons, advice).
-        options: how the command that measured names what to do
-            (``render._analysis.OPTIONS``); None for plain words.
-        full_tracebacks: show each problem's whole traceback (``--debug``).
-    """
+    """The default screen: noise line, the ``answer`` (lessons, advice), the compact table, problems
+    (``full_tracebacks`` with ``--debug``), folded warnings with the command's ``options``."""
     shown: list[RenderableType] = [Text(line) for line in noise_lines(result)]
     shown.extend(answer)
     shown.append(compact_table(result))
@@ -177,7 +127,10 @@ def screen_renderables(
     if problems:
         shown.append(Text("Problems:", style="bold"))
         shown.extend(Text(line) for line in problems)
-    warnings = stability_lines(result, analysis, options)
+    # The machine's notes in one line, the folded warnings, then each distinct advice once.
+    notes = () if analysis.noise is None else noise_notes(analysis.noise)
+    warnings = ["; ".join(notes)] if notes else []
+    warnings += folded_warnings(result, analysis) + what_to_do_lines(analysis, options)
     if warnings:
         shown.append(Text("Stability:", style="bold"))
         shown.extend(Text(f"  ! {line}", style="yellow") for line in warnings)
@@ -186,9 +139,16 @@ def screen_renderables(
 
 
 def tour_answer(lessons: Sequence[tuple[str, str]]) -> list[RenderableType]:
-    """The tour's answer: the gist of each lesson.
+    """The tour's answer: ``1. Two sleeps on two threads`` and its gist, numbered, per lesson.
 
     What to use workload by workload repeats the lessons at length (58
     lines of the recorded tour): it is in ``--verbose`` and the report.
     """
-    return lesson_renderables(lessons)
+    if not lessons:
+        return []
+    shown: list[RenderableType] = [Text("The lessons, as measured here:", style="bold")]
+    for number, (title, text) in enumerate(lessons, start=1):
+        shown.append(Text(printable(f"{number}. {title}"), style="bold"))
+        shown.append(Text(printable(f"   {gist(text)}")))
+    shown.append(Text(""))
+    return shown

@@ -9,16 +9,13 @@ waiting off-CPU (for CPU-bound threads under the GIL: waiting for the GIL).
 
 from __future__ import annotations
 
-from rich import box
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from threadlab._units import seconds
 from threadlab.analysis._summary import summarise
 from threadlab.model import Measurement, Result, Summary
-from threadlab.render._rows import point_names
-from threadlab.worker._text import printable
+from threadlab.render._rows import point_names, titled_table
 
 WAITING_NOTE = (
     "waiting: share of task time off-CPU outside the I/O waits tasks declared (for CPU-bound "
@@ -33,11 +30,6 @@ def _share(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
-def _cpu_measured(measurement: Measurement) -> bool:
-    """Whether the thread clock timed any task of the point (not on asyncio, for one)."""
-    return any(cpu is not None for sample in measurement.samples for cpu in sample.spans.cpu_s)
-
-
 def _on_cpu(measurement: Measurement, summary: Summary) -> str:
     """``13–20%``; ``too short`` where tasks were timed but too briefly for the clock; else ``-``.
 
@@ -46,7 +38,9 @@ def _on_cpu(measurement: Measurement, summary: Summary) -> str:
     """
     low, high = summary.thread_on_cpu_min, summary.thread_on_cpu_max
     if low is None or high is None:
-        return TOO_SHORT if _cpu_measured(measurement) else "-"
+        # The thread clock timed no task at all on asyncio, for one.
+        timed = any(cpu is not None for sample in measurement.samples for cpu in sample.spans.cpu_s)
+        return TOO_SHORT if timed else "-"
     low, high = min(low, 1.0), min(high, 1.0)
     if round(low * 100) == round(high * 100):
         return f"{low:.0%}"
@@ -54,12 +48,8 @@ def _on_cpu(measurement: Measurement, summary: Summary) -> str:
 
 
 def task_tables(result: Result) -> list[RenderableType]:
-    """Per workload, one row per measured point: task latency and I/O wait percentiles, waiting.
-
-    Columns for the I/O wait and gilknocker's GIL contention appear only
-    where some point of the workload has them. Nothing is returned when no
-    point has samples. Names are shown as text, never read as rich markup.
-    """
+    """Per workload, one row per measured point: task latency and I/O wait percentiles, waiting;
+    the I/O wait and gilknocker's GIL contention only where some point of the workload has them."""
     groups: dict[str, list[tuple[Measurement, Summary, str]]] = {}
     names = point_names(result.measurements, workload=False)
     for (measurement, summary), name in zip(summarise(result), names, strict=True):
@@ -70,14 +60,7 @@ def task_tables(result: Result) -> list[RenderableType]:
     for workload, rows in groups.items():
         has_io = any(s.io_p50_s is not None for _, s, _ in rows)
         has_gil = any(s.gil_contention is not None for _, s, _ in rows)
-        table = Table(
-            title=Text(
-                f"Tasks of {printable(workload)}: latency, I/O wait, time on CPU", style="table.title"
-            ),
-            title_justify="left",
-            box=box.SIMPLE_HEAD,
-            header_style="bold",
-        )
+        table = titled_table(f"Tasks of {workload}: latency, I/O wait, time on CPU")
         table.add_column("point", no_wrap=True)
         columns = ["latency p50", "p99"]
         columns += ["I/O wait p50", "p99"] if has_io else []

@@ -1,16 +1,13 @@
 """The terminal view of results: rich tables, built from data, printed by the CLI.
 
-Every string from a results file or a catalogue (point and workload names,
-titles, summaries, error messages) goes into rich as ``Text``, never as
-markup, with its control characters escaped (``printable``): a user's
-``q[/b]q.py:g`` is shown as it is, an ``ESC[2J`` as ``\x1b[2J``.
+Every string from a results file or a catalogue goes into rich as ``Text``,
+never as markup, with its control characters escaped (``printable``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rich import box
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -18,7 +15,7 @@ from rich.text import Text
 from threadlab._catalogue import StrategyInfo, WorkloadInfo
 from threadlab.model import Result
 from threadlab.render._doubts import machine_line_of
-from threadlab.render._rows import RESULTS_COLUMNS, TEXT_COLUMNS, point_names, point_rows
+from threadlab.render._rows import RESULTS_COLUMNS, TEXT_COLUMNS, point_names, point_rows, titled_table
 from threadlab.worker._text import printable
 
 _STATUS_STYLE = {
@@ -32,10 +29,7 @@ _STATUS_STYLE = {
 
 
 def noise_lines(result: Result) -> list[str]:
-    """The line on how steady the machine was, printed above the results table.
-
-    Empty for files written before rounds, which carry no noise readings.
-    """
+    """The line on how steady the machine was; none for files written before rounds."""
     line = machine_line_of(result)
     return [] if line is None else [line]
 
@@ -45,21 +39,11 @@ _COLUMNS = tuple(column for column in RESULTS_COLUMNS if column not in ("#", "pa
 
 
 def results_table(result: Result, title: str | None = None) -> Table:
-    """One row per point: wall time, spread, throughput, speedup and its 95% CI, CPU/wall, memory.
-
-    The rows are ``threadlab.render._rows.point_rows``, as every results
-    table shows them; this lays them out. Every cell, the point names and the
-    title are shown as text, never read as rich markup.
-    """
+    """One row per point (``_rows.point_rows``): wall time, spread, throughput, speedup and its 95% CI,
+    CPU/wall, memory."""
     # Two spaces between columns, not three: the ten columns then fit 120 terminal columns
     # with point names of 31 characters (``sleep · sequential ×1 (8 tasks)``).
-    table = Table(
-        title=None if title is None else Text(printable(title), style="table.title"),
-        title_justify="left",
-        header_style="bold",
-        box=box.SIMPLE_HEAD,
-        collapse_padding=True,
-    )
+    table = titled_table(title, collapse_padding=True)
     for column in _COLUMNS:
         words = column in TEXT_COLUMNS
         table.add_column(column, justify="left" if words else "right", no_wrap=column != "point")
@@ -71,11 +55,8 @@ def results_table(result: Result, title: str | None = None) -> Table:
 
 
 def problem_lines(result: Result, *, full_tracebacks: bool = False) -> list[str]:
-    """One line per error of every point (the traceback's last line, or all of it).
-
-    The message and the traceback come from user code: their control
-    characters are escaped, and the message is kept to one line.
-    """
+    """One line per error of every point (the traceback's last line, or all of it), its message on
+    one line."""
     lines: list[str] = []
     for measurement, name in zip(result.measurements, point_names(result.measurements), strict=True):
         for error in measurement.errors:
@@ -88,15 +69,17 @@ def problem_lines(result: Result, *, full_tracebacks: bool = False) -> list[str]
     return lines
 
 
-def _entry(name: str, summary: str, details: Sequence[tuple[str, str]], unavailable: str | None) -> Table:
-    """One catalogue entry: its name and summary, then labelled detail lines."""
+def _entry(info: WorkloadInfo | StrategyInfo, first: tuple[str, str], last: tuple[str, str]) -> Table:
+    """One catalogue entry: its name and summary, then labelled detail lines, its parameters second."""
     grid = Table.grid(padding=(0, 2))
     grid.add_column(no_wrap=True)
     grid.add_column()
-    grid.add_row(Text(printable(name), style="bold"), Text(printable(summary)))
-    for label, value in details:
+    grid.add_row(Text(printable(info.name), style="bold"), Text(printable(info.summary)))
+    for label, value in (first, ("parameters", "\n".join(info.params) or "none"), last):
         grid.add_row(Text(f"  {label}", style="dim"), Text(printable(value, one_line=False)))
-    grid.add_row(Text("  runs here", style="dim"), _here(unavailable))
+    unavailable = info.unavailable
+    here = Text("yes", style="green") if unavailable is None else Text(f"no: {unavailable}", style="red")
+    grid.add_row(Text("  runs here", style="dim"), here)
     grid.add_row("", "")
     return grid
 
@@ -111,47 +94,14 @@ _MODE_WORDS = {
 def workloads_table(infos: Sequence[WorkloadInfo]) -> Group:
     """``threadlab workloads``: what each does, takes, runs on, and whether it runs here."""
     return Group(
-        *(
-            _entry(
-                info.name,
-                info.summary,
-                [
-                    ("kind", info.kind),
-                    ("parameters", "\n".join(info.params) or "none"),
-                    ("strategies", ", ".join(info.strategies)),
-                ],
-                info.unavailable,
-            )
-            for info in infos
-        )
+        *(_entry(info, ("kind", info.kind), ("strategies", ", ".join(info.strategies))) for info in infos)
     )
 
 
 def strategies_table(infos: Sequence[StrategyInfo]) -> Group:
     """``threadlab strategies``: how each runs tasks, its limits, whether it runs here."""
-    return Group(
-        *(
-            _entry(
-                info.name,
-                info.summary,
-                [
-                    ("runs", _MODE_WORDS[info.mode]),
-                    ("parameters", "\n".join(info.params) or "none"),
-                    (
-                        "workers",
-                        "always 1"
-                        if info.single_worker
-                        else f"up to {info.safe_workers:,} without --max-workers",
-                    ),
-                ],
-                info.unavailable,
-            )
-            for info in infos
-        )
-    )
-
-
-def _here(unavailable: str | None) -> Text:
-    if unavailable is None:
-        return Text("yes", style="green")
-    return Text(f"no: {unavailable}", style="red")
+    entries = []
+    for info in infos:
+        workers = "always 1" if info.single_worker else f"up to {info.safe_workers:,} without --max-workers"
+        entries.append(_entry(info, ("runs", _MODE_WORDS[info.mode]), ("workers", workers)))
+    return Group(*entries)

@@ -11,10 +11,6 @@
     waits_renderables: what run, advise and show print: the table, then each point's
         dominant wait at its line (or, in the full view, waits_lines_table), or one line
         saying why none was measured
-
-Only words and layout: the shares, the dominant wait and the lines are the
-analysis' (``threadlab.analysis._waits``); numbers are formatted by
-``threadlab._units``.
 """
 
 from __future__ import annotations
@@ -22,7 +18,6 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 
-from rich import box
 from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -30,7 +25,7 @@ from rich.text import Text
 from threadlab._units import percent
 from threadlab.analysis import PointWaits, point_waits
 from threadlab.model import WAIT_CATEGORIES, Result, WaitLine
-from threadlab.render._rows import compact_grid, point_groups, point_names
+from threadlab.render._rows import compact_grid, point_groups, point_names, titled_table
 from threadlab.worker._text import printable
 
 # What each category is called in a table's header and in a line's description.
@@ -57,14 +52,8 @@ def _share(value: float) -> str:
 def waits_table(
     groups: Mapping[str, Sequence[tuple[str, PointWaits]]], title: str = "Where the time went"
 ) -> Table:
-    """One row per point, grouped under its ``workload [python]`` heading where there are several
-    groups: its threads' time split by category, and its dominant wait. Its rows never wrap at 100
-    columns, as the compact table's.
-
-    Args:
-        groups: each heading's points, each a short label (``threads ×2``) and its breakdown.
-        title: the table's title.
-    """
+    """One row per point (a short label, ``threads ×2``), under its group's heading where there are
+    several: its threads' time split by category, and its dominant wait; never wraps at 100 columns."""
     columns = ("point", *(CATEGORY_WORDS[category] for category in WAIT_CATEGORIES), "dominant wait")
     table = compact_grid(columns, words=("dominant wait",), title=title, point_width=WAITS_POINT_WIDTH)
     # One group's heading would only repeat the advice's, above the table.
@@ -91,12 +80,7 @@ def line_words(line: WaitLine) -> str:
 
 def waits_lines_table(points: Sequence[tuple[str, PointWaits]]) -> Table:
     """Per point, the top line of each category holding ``MIN_LINE_SHARE`` or more of its time."""
-    table = Table(
-        title=Text("Where the threads were", style="table.title"),
-        title_justify="left",
-        header_style="bold",
-        box=box.SIMPLE_HEAD,
-    )
+    table = titled_table("Where the threads were")
     table.add_column("point", no_wrap=True)
     table.add_column("time", no_wrap=True)
     table.add_column("share", justify="right", no_wrap=True)
@@ -118,18 +102,10 @@ def waits_lines_table(points: Sequence[tuple[str, PointWaits]]) -> Table:
 def waits_renderables(
     result: Result, strategies: frozenset[str] | None = None, every_line: bool = False
 ) -> list[RenderableType]:
-    """Where the time went: the points of 2+ workers that have waits, then each dominant wait's line.
-
-    Args:
-        result: what was measured.
-        strategies: only these strategies' points (advise: ``threads``); None for every strategy.
-        every_line: the top line of every kind of wait of 1% or more (``waits_lines_table``,
-            the full view's), not only the dominant one's.
-
-    Returns:
-        The table and one line per dominant wait; one line saying why, where the breakdown was
-        asked for and not measured (not Linux, /proc unreadable); nothing where none was asked for.
-    """
+    """Where the time went: the table of the points of 2+ workers (of ``strategies`` only, advise's
+    ``threads``) that have waits, then each dominant wait's line (``every_line``: the full view's
+    ``waits_lines_table``); one line saying why where it was asked for and not measured (not Linux,
+    /proc unreadable); nothing where none was asked for."""
     # The lines below the table name the workload only where several were measured.
     several = len({m.point.workload_label() for m in result.measurements}) > 1
     names = point_names(result.measurements, workload=several)
