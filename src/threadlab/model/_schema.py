@@ -14,12 +14,8 @@ the same checks; a refusal names the field (``FieldError.path``) and the
 reader puts where it is in the file before it:
 ``points[3].samples[0].wall_s: expected a number from 1e-09 to 1e+10, found Infinity``.
 
-The wire's names: the worker builds its samples and span tables in the
-standard library only (``threadlab.worker._schema`` names their keys), so it
-cannot import this. The reader requires the keys the worker declares, and a
-test pins those names to these dataclasses' fields: adding a per-sample
-figure is a field here (with its annotation), its name in the worker's
-list and the code that measures it, and the renderer that shows it.
+The worker names the wire's keys (``threadlab.worker._schema``), pinned to
+these dataclasses' fields by a test.
 
 Why not msgspec: ``benchmarks/bench_load.py`` loads a 200-point results file
 (745 KB) in 54 ms of CPU through this reader (55 ms through the hand-written
@@ -30,16 +26,9 @@ replace the frozen slotted dataclasses the rest of threadlab builds and
 ``dataclasses.replace``-s, bring a compiled dependency, and word their
 refusals in their own way (the CLI prints them, tests pin them).
 
-Adding a field: an optional per-point figure is a field of ``Measurement``
-with a default (``startup_s: MaybeSeconds = None``, or a frozen dataclass
-of its own whose fields are annotated the same way), its name in
-``_json._MEASURED_KEYS``, and, where it may be absent, in
-``_json._OMITTED_WHEN_NONE`` (older files load it as its default). An
-optional per-sample figure is a field of ``Sample`` with a default, its
-name in ``worker._schema.SAMPLE_OPTIONAL_FIELDS`` (the worker's sample dict
-sends it where it measured it), in ``_json._OMITTED_WHEN_NONE``, and a line
-in the schema history (``_data.SCHEMA_VERSION``): ``Sample.waits``, a
-``Waits`` whose fields (``model/_waits.py``) are annotated as these are.
+Adding a field: a field with a default and its annotation (older files load
+it as its default), its name in the lists ``_json`` and ``worker._schema`` keep
+of what is written, and a line in the schema history (``_data.SCHEMA_VERSION``).
 """
 
 from __future__ import annotations
