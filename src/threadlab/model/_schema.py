@@ -137,13 +137,7 @@ def _types(values: list[Any] | tuple[Any, ...]) -> set[type]:
 
 
 def _all_text(values: list[Any] | tuple[Any, ...]) -> bool:
-    if not _types(values) <= {str}:
-        return False
-    try:
-        "".join(values).encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+    return _types(values) <= {str} and _is_text("".join(values))
 
 
 def _is_number(value: Any) -> bool:
@@ -190,7 +184,6 @@ def _whole(bounds: Range) -> Check:
 
 TEXT = Check("a string", _is_text, _all_text)
 FLAG = Check("true or false", lambda v: isinstance(v, bool), lambda vs: _types(vs) <= {bool})
-OBJECT = "an object"
 
 
 def _nullable(item: Check) -> Check:
@@ -227,7 +220,7 @@ def _choice(options: tuple[str, ...]) -> Check:
 
 
 def _instance(cls: type) -> Check:
-    return Check(OBJECT, lambda v: isinstance(v, cls))
+    return Check("an object", lambda v: isinstance(v, cls))
 
 
 def mapping(expected: str, value: Check) -> Check:
