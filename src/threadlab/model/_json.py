@@ -36,8 +36,7 @@ from threadlab.worker._schema import NATIVE_FIELDS, NATIVE_POOL_FIELDS, SAMPLE_F
 
 T = TypeVar("T")
 
-# The point's own fields, flattened into each entry of "points", then what was measured.
-_POINT_KEYS = tuple(f.name for f in dataclasses.fields(Point))
+# What was measured, after the point's own fields in each entry of "points".
 _MEASURED_KEYS = tuple(f.name for f in dataclasses.fields(Measurement) if f.name != "point")
 # Written only where set (a file without one loads it as None): a warm pool's start-up, a
 # sample's breakdown of waits (``worker._schema.SAMPLE_OPTIONAL_FIELDS``), an error's cause.
@@ -77,11 +76,8 @@ def measurement_to_json(measurement: Measurement, summary: Summary | None = None
         measurement: the point and its samples.
         summary: its derived figures, written as ``summary`` when given.
     """
-    entry: dict[str, Any] = {name: plain(getattr(measurement.point, name)) for name in _POINT_KEYS}
-    for name in _MEASURED_KEYS:
-        value = getattr(measurement, name)
-        if value is not None or name not in _OMITTED_WHEN_NONE:
-            entry[name] = plain(value)
+    measured = plain(measurement)
+    entry: dict[str, Any] = {**measured.pop("point"), **measured}
     if summary is not None:
         entry["summary"] = plain(summary)
     return entry
