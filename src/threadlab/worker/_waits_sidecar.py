@@ -48,80 +48,52 @@ IO = "io"  # read, recv, poll, select, epoll, accept, connect, ...
 OTHER = "other"  # anything else, or what could not be read
 CATEGORIES: Tuple[str, ...] = (CPU, RUNNABLE, GIL, LOCK, SLEEP, IO, OTHER)
 
-# System call numbers (the kernel's unistd tables). aarch64 uses the generic table, which
-# has no select, poll or epoll_wait: only their p* forms.
+# System call numbers (the kernel's unistd tables), by name: its kind, then its number on
+# x86_64 and on aarch64 (None: not there). aarch64 uses the generic table, which has no
+# select, poll or epoll_wait: only their p* forms.
 _FUTEX = "futex"
 _SLEEPS = "sleep"
 _IOS = "io"
 _NO_FDS_SLEEP = "select0"  # select/pselect6: nfds (arg 0) 0 means a sleep (3.9-3.10's time.sleep)
 _NO_POLL_SLEEP = "poll0"  # poll/ppoll: nfds (arg 1) 0 means a sleep
+_CALLS: Dict[str, Tuple[str, Optional[int], Optional[int]]] = {
+    "futex": (_FUTEX, 202, 98),
+    "futex_waitv": (_FUTEX, 449, 449),
+    "nanosleep": (_SLEEPS, 35, 101),
+    "clock_nanosleep": (_SLEEPS, 230, 115),
+    "pause": (_SLEEPS, 34, None),
+    "select": (_NO_FDS_SLEEP, 23, None),
+    "pselect6": (_NO_FDS_SLEEP, 270, 72),
+    "poll": (_NO_POLL_SLEEP, 7, None),
+    "ppoll": (_NO_POLL_SLEEP, 271, 73),
+    "read": (_IOS, 0, 63),
+    "write": (_IOS, 1, 64),
+    "pread64": (_IOS, 17, 67),
+    "pwrite64": (_IOS, 18, 68),
+    "readv": (_IOS, 19, 65),
+    "writev": (_IOS, 20, 66),
+    "sendfile": (_IOS, 40, 71),
+    "connect": (_IOS, 42, 203),
+    "accept": (_IOS, 43, 202),
+    "sendto": (_IOS, 44, 206),
+    "recvfrom": (_IOS, 45, 207),
+    "sendmsg": (_IOS, 46, 211),
+    "recvmsg": (_IOS, 47, 212),
+    "fsync": (_IOS, 74, 82),
+    "fdatasync": (_IOS, 75, 83),
+    "epoll_wait": (_IOS, 232, None),
+    "openat": (_IOS, 257, 56),
+    "epoll_pwait": (_IOS, 281, 22),
+    "accept4": (_IOS, 288, 242),
+    "preadv": (_IOS, 295, 69),
+    "pwritev": (_IOS, 296, 70),
+    "recvmmsg": (_IOS, 299, 243),
+    "sendmmsg": (_IOS, 307, 269),
+    "epoll_pwait2": (_IOS, 441, 441),
+}
 SYSCALLS: Dict[str, Dict[int, str]] = {
-    "x86_64": {
-        202: _FUTEX,
-        449: _FUTEX,  # futex_waitv
-        35: _SLEEPS,  # nanosleep
-        230: _SLEEPS,  # clock_nanosleep
-        34: _SLEEPS,  # pause
-        23: _NO_FDS_SLEEP,  # select
-        270: _NO_FDS_SLEEP,  # pselect6
-        7: _NO_POLL_SLEEP,  # poll
-        271: _NO_POLL_SLEEP,  # ppoll
-        0: _IOS,  # read
-        1: _IOS,  # write
-        17: _IOS,  # pread64
-        18: _IOS,  # pwrite64
-        19: _IOS,  # readv
-        20: _IOS,  # writev
-        40: _IOS,  # sendfile
-        42: _IOS,  # connect
-        43: _IOS,  # accept
-        44: _IOS,  # sendto
-        45: _IOS,  # recvfrom
-        46: _IOS,  # sendmsg
-        47: _IOS,  # recvmsg
-        74: _IOS,  # fsync
-        75: _IOS,  # fdatasync
-        232: _IOS,  # epoll_wait
-        257: _IOS,  # openat
-        281: _IOS,  # epoll_pwait
-        288: _IOS,  # accept4
-        295: _IOS,  # preadv
-        296: _IOS,  # pwritev
-        299: _IOS,  # recvmmsg
-        307: _IOS,  # sendmmsg
-        441: _IOS,  # epoll_pwait2
-    },
-    "aarch64": {
-        98: _FUTEX,
-        449: _FUTEX,  # futex_waitv
-        101: _SLEEPS,  # nanosleep
-        115: _SLEEPS,  # clock_nanosleep
-        72: _NO_FDS_SLEEP,  # pselect6
-        73: _NO_POLL_SLEEP,  # ppoll
-        63: _IOS,  # read
-        64: _IOS,  # write
-        65: _IOS,  # readv
-        66: _IOS,  # writev
-        67: _IOS,  # pread64
-        68: _IOS,  # pwrite64
-        69: _IOS,  # preadv
-        70: _IOS,  # pwritev
-        71: _IOS,  # sendfile
-        22: _IOS,  # epoll_pwait
-        56: _IOS,  # openat
-        82: _IOS,  # fsync
-        83: _IOS,  # fdatasync
-        202: _IOS,  # accept
-        203: _IOS,  # connect
-        206: _IOS,  # sendto
-        207: _IOS,  # recvfrom
-        211: _IOS,  # sendmsg
-        212: _IOS,  # recvmsg
-        242: _IOS,  # accept4
-        243: _IOS,  # recvmmsg
-        269: _IOS,  # sendmmsg
-        441: _IOS,  # epoll_pwait2
-    },
+    "x86_64": {x86: kind for kind, x86, _ in _CALLS.values() if x86 is not None},
+    "aarch64": {arm: kind for kind, _, arm in _CALLS.values() if arm is not None},
 }
 
 # The most files read per second, all threads together: 1000 sleeping threads must not
