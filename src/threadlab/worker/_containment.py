@@ -53,8 +53,8 @@ _PR_SET_CHILD_SUBREAPER = 36
 _PASSES = 4
 
 
-def _prctl(option: int, value: int) -> bool:
-    """Call prctl(2); False where there is none (not Linux) or it fails."""
+def prctl(option: int, value: int) -> bool:
+    """Call prctl(2); False where there is none (not Linux, no ctypes) or it fails."""
     if not sys.platform.startswith("linux"):
         return False
     try:
@@ -62,7 +62,7 @@ def _prctl(option: int, value: int) -> bool:
 
         libc = ctypes.CDLL(None, use_errno=True)
         return int(libc.prctl(option, value, 0, 0, 0)) == 0
-    except (OSError, AttributeError):
+    except (ImportError, OSError, AttributeError):
         return False
 
 
@@ -78,11 +78,11 @@ def hold_descendants() -> None:
     fork, a killed pool child's children) in the worker's tree, where the
     ending finds it.
     """
-    _prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM))
-    _prctl(_PR_SET_CHILD_SUBREAPER, 1)
+    prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM))
+    prctl(_PR_SET_CHILD_SUBREAPER, 1)
 
 
-def _stat(pid: str) -> Optional[List[str]]:
+def stat_fields(pid: object) -> Optional[List[str]]:
     """The fields of /proc/PID/stat after the command name: state, ppid, pgrp, session, …"""
     try:
         with open("/proc/{}/stat".format(pid), "rb") as stat:
@@ -97,7 +97,7 @@ def started_at(pid: int) -> Optional[int]:
 
     With its pid, it names one process for good: a pid is reused, a pid and a start time are not.
     """
-    fields = _stat(str(pid))
+    fields = stat_fields(pid)
     if fields is None or len(fields) < 20 or fields[0] in ("Z", "X"):
         return None
     try:
@@ -123,7 +123,7 @@ def _living() -> Dict[int, int]:
         return {}
     for entry in entries:
         if entry.isdigit():
-            fields = _stat(entry)
+            fields = stat_fields(entry)
             if fields is not None and fields[0] not in ("Z", "X"):
                 parents[int(entry)] = int(fields[1])
     return parents

@@ -28,6 +28,7 @@ import time
 from typing import Any, Callable, Dict, Optional, Tuple
 
 from threadlab.worker import _native, _waits, strategies, workloads
+from threadlab.worker._containment import stat_fields
 from threadlab.worker._params import ParamValue, resolve
 from threadlab.worker._schema import REQUEST_FIELDS, SPAN_FIELDS
 from threadlab.worker.strategies import Job, Outcome, Strategy
@@ -69,10 +70,8 @@ def _live_children_cpu() -> Tuple[float, float]:
         return user, system
     tick = os.sysconf("SC_CLK_TCK")
     for child in children:
-        try:
-            with open("/proc/{}/stat".format(child.pid), "rb") as stat:
-                fields = stat.read().rpartition(b")")[2].split()
-        except (OSError, TypeError):  # gone since it was listed
+        fields = stat_fields(child.pid)
+        if fields is None:  # gone since it was listed
             continue
         # After "pid (comm)": field 3 is fields[0], so utime (14) and stime (15) are [11] and [12].
         user += int(fields[11]) / tick

@@ -50,6 +50,7 @@ from types import FrameType
 from typing import IO, Any, Dict, List, Optional, Sequence, Tuple, cast
 
 from threadlab.worker import _waits_sidecar
+from threadlab.worker._containment import prctl
 from threadlab.worker._waits_sidecar import CATEGORIES, CPU, OTHER, RUNNABLE
 
 # The stack thread reads sys._current_frames() this often (jittered 0.5-1.5x). A waiting
@@ -423,17 +424,6 @@ def _thread_seconds(seen: Sequence[Observation], sample_s: float) -> Dict[str, f
     return own
 
 
-def _grant_ptrace(pid: int) -> None:
-    """Let ``pid`` read this process's ``syscall`` files under Yama ptrace_scope 1 (no-op elsewhere)."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PTRACER, pid, 0, 0, 0)
-    except (ImportError, OSError, AttributeError):  # no libc prctl: nothing to grant
-        pass
-
-
 class WaitSampler:
     """One point's breakdown of where its threads' time went, sample by sample.
 
@@ -484,7 +474,7 @@ class WaitSampler:
             )
         except OSError as error:
             return "waits: not measured: its reader could not start: {}".format(error)
-        _grant_ptrace(self._sidecar.pid)
+        prctl(_PR_SET_PTRACER, self._sidecar.pid)
         if self._reply(_SIDECAR_START_S) is None:
             self.close()
             return "waits: not measured: its reader did not start"
