@@ -517,11 +517,6 @@ class WaitSampler:
         self._started = time.monotonic()
         self._send({"start": request})
 
-    def stop(self) -> Dict[str, Any]:
-        """Stop reading, just after the sample: its ``waits`` object (``halt`` then ``collect``)."""
-        self.halt()
-        return self.collect()
-
     def halt(self) -> None:
         """Stop reading, just after the sample: the stack thread ends and the sidecar is told."""
         self._ended = time.monotonic()
