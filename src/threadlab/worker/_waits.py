@@ -14,22 +14,11 @@
         collect(): {"observations": [...]} ◄── sidecar
                   join_lines + breakdown ──► the sample's "waits" object
 
-The sidecar classifies each observation of a thread (on CPU, the GIL, a lock,
-sleeping, I/O, other: ``_waits_sidecar.classify``); ``breakdown`` turns them
-into thread-seconds per category, from schedstat's exact deltas for on-CPU and
-run-queue time and from the sampled states for the split of the rest, and
-joins each observation with its thread's nearest stack, folded to the user's
-own line (``Locator``).
-
-Which threads count (``Strategy.tasks_in``): the caller's thread where the
-tasks run in it (asyncio), the other threads of this process where they run
-in threads (sequential, threads, thread pool, interpreters), less the
-worker's own (its protocol's reader); the threads of this process's
-descendants where they run in processes (processes, dask), whose state only
-is read: their stacks are in other processes. Stacks are read only where the
-tasks share this process's one GIL, and it is on (see ``WaitSampler``): on a
-free-threaded build with its GIL off the breakdown has its categories (no GIL
-wait: there is none) but no lines.
+The sidecar classifies each observation of a thread; ``breakdown`` sums them
+into thread-seconds per category, each joined with its thread's nearest stack,
+folded to the user's own line (``Locator``). Whose threads: ``Strategy.tasks_in``,
+less the worker's own (its protocol's reader). Stacks are read only where the
+tasks share this process's one GIL, and it is on (see ``WaitSampler``).
 
 Standard library only and Python 3.9 syntax, like the rest of the worker.
 """
