@@ -30,7 +30,7 @@ from typing import Any, Callable, Dict, Optional, Tuple
 from threadlab.worker import _native, _waits, strategies, workloads
 from threadlab.worker._containment import stat_fields
 from threadlab.worker._params import ParamValue, resolve
-from threadlab.worker._schema import REQUEST_FIELDS, SPAN_FIELDS
+from threadlab.worker._schema import REQUEST_FIELDS, SAMPLE_FIELDS, SPAN_FIELDS
 from threadlab.worker.strategies import Job, Outcome, Strategy
 from threadlab.worker.workloads import Workload
 
@@ -133,22 +133,18 @@ def sample_of(
         }
         if any(r.io_s is not None for r in records):  # only where tasks reported their I/O wait
             spans["io_s"] = [None if r.io_s is None else round(r.io_s, 7) for r in records]
-    sample: Dict[str, Any] = {
-        "wall_s": (end_ns - start_ns) / 1e9,
-        "cpu_user_s": None,
-        "cpu_sys_s": None,
-        "ctx_voluntary": None,
-        "ctx_involuntary": None,
-        "max_rss_bytes": None,
-        "spawn_s": outcome.spawn_s,
-        "tasks_ok": len(records) - len(failed),
-        "tasks_failed": len(failed),
-        "first_error": failed[0].error if failed else None,
-        "spans": spans,
-        "gil_contention": gil_contention,
-        "round": round_number,
-        "started_at": started_at,
-    }
+    sample: Dict[str, Any] = dict.fromkeys(SAMPLE_FIELDS)  # None where unmeasured
+    sample.update(
+        wall_s=(end_ns - start_ns) / 1e9,
+        spawn_s=outcome.spawn_s,
+        tasks_ok=len(records) - len(failed),
+        tasks_failed=len(failed),
+        first_error=failed[0].error if failed else None,
+        spans=spans,
+        gil_contention=gil_contention,
+        round=round_number,
+        started_at=started_at,
+    )
     if before is not None and after is not None and outcome.usage_measured:
         sample["cpu_user_s"] = after[0] - before[0]
         sample["cpu_sys_s"] = after[1] - before[1]
