@@ -527,10 +527,10 @@ class WaitSampler:
         self._halted_stacks = None
         report = self._reply(_SIDECAR_START_S) if self._told else None
         if report is None:
-            empty = breakdown([], 0.0, 0.0)
-            empty["reader_cpu_s"] = 0.0
-            empty["note"] = self._note or "waits: not measured: its reader stopped answering"
-            return empty
+            report = {
+                "observations": [],
+                "note": self._note or "waits: not measured: its reader stopped answering",
+            }
         observations = report["observations"]
         lines = join_lines(observations, {} if stacks is None else stacks.seen, os.getpid())
         where = {id(seen): line for seen, line in zip(observations, lines)}  # noqa: B905 - strict= is 3.10+
