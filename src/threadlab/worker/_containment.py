@@ -23,8 +23,6 @@ A cgroup would hold them all without a walk, but it needs a writable cgroup v2
 hierarchy, which containers and CI machines rarely give. The walk and the
 marker need only ``/proc``; where there is no ``/proc`` (not Linux), both
 find nothing and the process group, killed as before, is what is ended.
-
-Standard library only, and Python 3.9 syntax: the worker imports it.
 """
 
 from __future__ import annotations

@@ -5,8 +5,6 @@ judges a workload's kind again from what was measured (CPU/wall, the speedups
 of threads and of strategies with a GIL per worker). Both speak of the same
 :class:`Kind`. Its values are identifiers, written as they are to results
 files and JSON; people read :attr:`Kind.words`.
-
-Standard library only and Python 3.9 syntax, as all of ``worker/``.
 """
 
 from __future__ import annotations

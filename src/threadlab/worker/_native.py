@@ -18,7 +18,6 @@
 A task whose one call keeps several cores busy is already parallel inside;
 ``inner_threads`` is how the inner × outer split is measured: N workers × 1
 native thread each, against one worker whose pool uses every core.
-Standard library only and Python 3.9 syntax, as all of ``worker/``.
 """
 
 from __future__ import annotations

@@ -19,8 +19,6 @@ into thread-seconds per category, each joined with its thread's nearest stack,
 folded to the user's own line (``Locator``). Whose threads: ``Strategy.tasks_in``,
 less the worker's own (its protocol's reader). Stacks are read only where the
 tasks share this process's one GIL, and it is on (see ``WaitSampler``).
-
-Standard library only and Python 3.9 syntax, like the rest of the worker.
 """
 
 from __future__ import annotations

@@ -23,8 +23,7 @@ waiting thread parks on its own heap-allocated semaphore). The worker sends
 the address range of that static data (``_waits.gil_ranges``); a thread
 blocked in a futex wait on an address inside it waits for the GIL.
 
-Standard library only and Python 3.9 syntax, like the rest of the worker. The
-classification (``classify``) is pure, so tests feed it recorded lines.
+The classification (``classify``) is pure, so tests feed it recorded lines.
 """
 
 from __future__ import annotations
