@@ -105,17 +105,7 @@ def gil_ranges() -> List[Tuple[int, int]]:
         ranges.append((low, high))
         if index + 1 < len(maps) and maps[index + 1][0] == high and not maps[index + 1][3]:
             ranges.append((high, maps[index + 1][1]))
-    return _merged(ranges)
-
-
-def _merged(ranges: List[Tuple[int, int]]) -> List[Tuple[int, int]]:
-    merged: List[Tuple[int, int]] = []
-    for low, high in sorted(ranges):
-        if merged and low <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(high, merged[-1][1]))
-        else:
-            merged.append((low, high))
-    return merged
+    return ranges
 
 
 def _mappings() -> List[Tuple[int, int, bool, str]]:
