@@ -155,8 +155,7 @@ def point_processes(root: int, marker: Optional[str] = None) -> Set[int]:
                 todo.append(child)
     if marker is not None:
         entry = "{}={}".format(MARKER_ENV, marker).encode()
-        own = os.getpid()
-        found.update(pid for pid in parents if pid != own and _carries(pid, entry))
+        found.update(pid for pid in parents if _carries(pid, entry))
     found.discard(root)
     found.discard(os.getpid())
     return found
