@@ -67,14 +67,9 @@ def prctl(option: int, value: int) -> bool:
 def hold_descendants() -> None:
     """Be told of the parent's death by SIGTERM, and adopt the descendants' orphans (Linux).
 
-    The parent-death signal reaches the worker even when its standard input
-    does not end with the orchestrator (a process the orchestrator forked
-    keeps the pipe open); the worker's handler ends the point as the end of
-    its input does. It is SIGTERM, not SIGKILL: killed outright, the worker
-    would leave its pool children and what they started running, orphaned.
-    The subreaper keeps a process whose parent ended (a daemon's double
-    fork, a killed pool child's children) in the worker's tree, where the
-    ending finds it.
+    SIGTERM, not SIGKILL: the worker's handler ends the point as the end of its
+    input does, where killed outright it would leave its pool children (and
+    what they started) running, orphaned.
     """
     prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM))
     prctl(_PR_SET_CHILD_SUBREAPER, 1)

@@ -70,11 +70,7 @@ def requested(strategy_params: Any) -> int:
 
 
 def limit_environment(threads: int) -> None:
-    """Set every native thread-count variable to ``threads`` (0: leave them as they are).
-
-    Called before the workload's module is imported: a library reads these
-    once, as it loads, and pool children inherit them.
-    """
+    """Set every native thread-count variable to ``threads`` (0: leave them as they are)."""
     if threads > 0:
         for name in THREAD_VARIABLES:
             os.environ[name] = str(threads)
@@ -104,13 +100,8 @@ def limit_loaded(threads: int) -> bool:
 
 
 def report() -> Dict[str, Any]:
-    """The native pools this process has loaded, and the thread variables set (``_schema.NATIVE_FIELDS``).
-
-    ``pools`` is None where threadpoolctl is not importable (what is loaded
-    is then unknown), else one entry per pool: ``library`` (``openblas``,
-    ``mkl``, ``openmp``...), ``api`` (``blas``, ``openmp``), ``threads``,
-    ``version``.
-    """
+    """The native pools this process has loaded, and the thread variables set: the "ready" event's
+    ``native`` (``model.NativeThreads``)."""
     module = _threadpoolctl()
     pools: Optional[List[Dict[str, Any]]] = None
     if module is not None:
