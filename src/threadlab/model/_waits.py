@@ -1,10 +1,7 @@
 """Where a sample's worker threads spent their time: the model of the breakdown of waits.
 
 The worker measures it (``threadlab.worker._waits``) and sends it as a
-sample's optional ``waits`` object; ``threadlab.analysis.waits_of`` sums it
-per point. Thread-seconds per category (a thread's wall time in the sample,
-split), how many observations and threads they rest on, the top lines of the
-user's code per category, and a note where something could not be read.
+sample's optional ``waits`` object; ``threadlab.analysis`` sums it per point.
 """
 
 from __future__ import annotations
@@ -15,8 +12,7 @@ from typing import Annotated
 from threadlab.model._schema import Check, Range, check_fields
 from threadlab.worker._waits_sidecar import CATEGORIES
 
-# The categories, in the order the breakdown lists them (declared once, by the worker):
-# on CPU, runnable but not running, the GIL, a lock, sleeping, I/O, other.
+# The categories, in the order the breakdown lists them (declared once, by the worker).
 WAIT_CATEGORIES: tuple[str, ...] = tuple(CATEGORIES)
 _ONE_OF = f"one of {', '.join(WAIT_CATEGORIES)}"
 # A category, as a field declares it (the worker's tuple, not a Literal repeating it).
