@@ -47,48 +47,46 @@ IO = "io"  # read, recv, poll, select, epoll, accept, connect, ...
 OTHER = "other"  # anything else, or what could not be read
 CATEGORIES: Tuple[str, ...] = (CPU, RUNNABLE, GIL, LOCK, SLEEP, IO, OTHER)
 
-# System call numbers (the kernel's unistd tables), by name: its kind, then its number on
-# x86_64 and on aarch64 (None: not there). aarch64 uses the generic table, which has no
-# select, poll or epoll_wait: only their p* forms.
-_FUTEX = "futex"
-_SLEEPS = "sleep"
-_IOS = "io"
+# System call numbers (the kernel's unistd tables), by name: its category (or how its
+# arguments tell it), then its number on x86_64 and on aarch64 (None: not there). aarch64
+# uses the generic table, which has no select, poll or epoll_wait: only their p* forms.
+_FUTEX = "futex"  # GIL or LOCK, by its address (arg 0)
 _NO_FDS_SLEEP = "select0"  # select/pselect6: nfds (arg 0) 0 means a sleep (3.9-3.10's time.sleep)
 _NO_POLL_SLEEP = "poll0"  # poll/ppoll: nfds (arg 1) 0 means a sleep
 _CALLS: Dict[str, Tuple[str, Optional[int], Optional[int]]] = {
     "futex": (_FUTEX, 202, 98),
     "futex_waitv": (_FUTEX, 449, 449),
-    "nanosleep": (_SLEEPS, 35, 101),
-    "clock_nanosleep": (_SLEEPS, 230, 115),
-    "pause": (_SLEEPS, 34, None),
+    "nanosleep": (SLEEP, 35, 101),
+    "clock_nanosleep": (SLEEP, 230, 115),
+    "pause": (SLEEP, 34, None),
     "select": (_NO_FDS_SLEEP, 23, None),
     "pselect6": (_NO_FDS_SLEEP, 270, 72),
     "poll": (_NO_POLL_SLEEP, 7, None),
     "ppoll": (_NO_POLL_SLEEP, 271, 73),
-    "read": (_IOS, 0, 63),
-    "write": (_IOS, 1, 64),
-    "pread64": (_IOS, 17, 67),
-    "pwrite64": (_IOS, 18, 68),
-    "readv": (_IOS, 19, 65),
-    "writev": (_IOS, 20, 66),
-    "sendfile": (_IOS, 40, 71),
-    "connect": (_IOS, 42, 203),
-    "accept": (_IOS, 43, 202),
-    "sendto": (_IOS, 44, 206),
-    "recvfrom": (_IOS, 45, 207),
-    "sendmsg": (_IOS, 46, 211),
-    "recvmsg": (_IOS, 47, 212),
-    "fsync": (_IOS, 74, 82),
-    "fdatasync": (_IOS, 75, 83),
-    "epoll_wait": (_IOS, 232, None),
-    "openat": (_IOS, 257, 56),
-    "epoll_pwait": (_IOS, 281, 22),
-    "accept4": (_IOS, 288, 242),
-    "preadv": (_IOS, 295, 69),
-    "pwritev": (_IOS, 296, 70),
-    "recvmmsg": (_IOS, 299, 243),
-    "sendmmsg": (_IOS, 307, 269),
-    "epoll_pwait2": (_IOS, 441, 441),
+    "read": (IO, 0, 63),
+    "write": (IO, 1, 64),
+    "pread64": (IO, 17, 67),
+    "pwrite64": (IO, 18, 68),
+    "readv": (IO, 19, 65),
+    "writev": (IO, 20, 66),
+    "sendfile": (IO, 40, 71),
+    "connect": (IO, 42, 203),
+    "accept": (IO, 43, 202),
+    "sendto": (IO, 44, 206),
+    "recvfrom": (IO, 45, 207),
+    "sendmsg": (IO, 46, 211),
+    "recvmsg": (IO, 47, 212),
+    "fsync": (IO, 74, 82),
+    "fdatasync": (IO, 75, 83),
+    "epoll_wait": (IO, 232, None),
+    "openat": (IO, 257, 56),
+    "epoll_pwait": (IO, 281, 22),
+    "accept4": (IO, 288, 242),
+    "preadv": (IO, 295, 69),
+    "pwritev": (IO, 296, 70),
+    "recvmmsg": (IO, 299, 243),
+    "sendmmsg": (IO, 307, 269),
+    "epoll_pwait2": (IO, 441, 441),
 }
 SYSCALLS: Dict[str, Dict[int, str]] = {
     "x86_64": {x86: kind for kind, x86, _ in _CALLS.values() if x86 is not None},
@@ -155,15 +153,11 @@ def classify(state: str, syscall: Optional[str], gil: GilRanges, table: Dict[int
     if kind == _FUTEX:
         address = args[0] if args else -1
         return GIL if any(low <= address < high for low, high in gil) else LOCK
-    if kind == _SLEEPS:
-        return SLEEP
     if kind == _NO_FDS_SLEEP:
         return SLEEP if args and args[0] == 0 else IO
     if kind == _NO_POLL_SLEEP:
         return SLEEP if len(args) > 1 and args[1] == 0 else IO
-    if kind == _IOS or (kind is None and state == "D"):
-        return IO
-    return OTHER
+    return kind or (IO if state == "D" else OTHER)
 
 
 def _read(path: str) -> Optional[str]:
