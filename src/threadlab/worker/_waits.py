@@ -61,6 +61,7 @@ TOP_LINES = 5
 _SIDECAR_START_S = 10.0
 
 Location = Tuple[str, int, str, Optional[str]]  # file, line, function, library frame called
+_LOCATION_KEYS = ("file", "line", "function", "library")  # a Location's, in a line of the breakdown
 Observation = Sequence[Any]  # [t, pid, tid, category, run_ns, wait_ns, runs] as the sidecar sends it
 StackRead = Tuple[float, int, Optional[Location]]  # when, the thread's run count then, where
 
@@ -360,17 +361,10 @@ def breakdown(
     lines: List[Dict[str, Any]] = []
     for category in CATEGORIES:
         ranked = sorted(((s, w) for (c, w), s in per_line.items() if c == category), key=lambda x: -x[0])
-        for share_s, (path, line, function, library) in ranked[:TOP_LINES]:
-            lines.append(
-                {
-                    "category": category,
-                    "share": round(share_s / total, 4) if total > 0 else 0.0,
-                    "file": path,
-                    "line": line,
-                    "function": function,
-                    "library": library,
-                }
-            )
+        for share_s, where in ranked[:TOP_LINES]:
+            share = round(share_s / total, 4) if total > 0 else 0.0
+            located = dict(zip(_LOCATION_KEYS, where))  # noqa: B905 - strict= is 3.10+
+            lines.append({"category": category, "share": share, **located})
     waits: Dict[str, Any] = {category + "_s": round(seconds[category], 6) for category in CATEGORIES}
     waits.update({"observations": len(observations), "threads": len(threads), "lines": lines})
     return waits
