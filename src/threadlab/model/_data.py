@@ -364,28 +364,27 @@ class Sample:
             largest child) so far.
         spawn_s: time spent starting workers where it can be told apart
             (``threads``; ``interpreters``: until each has set up its task;
-            ``dask``: until its cluster's workers are ready); None elsewhere.
+            ``dask``: until its cluster's workers are ready).
         tasks_ok, tasks_failed: how many tasks returned and raised.
         first_error: traceback of the first task that raised, if any.
         spans: per-task start, end, worker and CPU time.
         gil_contention: gilknocker's contention metric over the sample (0 to
             1, the share of time its probe thread waited for the GIL of the
-            worker process); None unless ``THREADLAB_GILKNOCKER=1`` was set
-            and gilknocker is installed in the target Python, and where the
-            tasks ran under other GILs (processes).
+            worker process), where ``THREADLAB_GILKNOCKER=1`` was set,
+            gilknocker is installed in the target Python and the tasks ran
+            under its GIL.
         round: the interleaved round the sample was taken in (0 first): one
-            sample of every point of a group per round. None in files written
-            before rounds (schema 1), and for warm-ups.
+            sample of every point of a group per round. None for warm-ups.
         started_at: when the sample started, in seconds since the Unix epoch
             by the worker's clock, so that the order of samples across points
-            can be read back. None in files written before rounds.
-        waits: where the worker threads' time went (``Waits``); None where it
-            was not asked for, and in files written before it (optional, no
-            schema bump).
+            can be read back.
+        waits: where the worker threads' time went (``Waits``), where it was
+            asked for.
 
-    CPU, context-switch and memory figures are None where the platform has no
-    ``resource`` module, or where the tasks ran on a cluster threadlab does not
-    own (``dask --scheduler``): absent, never zero.
+    A figure not measured is None, never zero: elsewhere than said above, in
+    files written before it (``SCHEMA_VERSION``), and CPU, context-switch and
+    memory figures where the platform has no ``resource`` module or the tasks
+    ran on a cluster threadlab does not own (``dask --scheduler``).
     """
 
     wall_s: Annotated[float, Range(MIN_WALL_S)]
