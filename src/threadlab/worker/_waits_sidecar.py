@@ -113,6 +113,7 @@ WAKES_PER_S = 100.0
 _JITTER = (0.5, 1.5)
 # An observation's mean reads (2 for a running thread, 3 for a blocked one).
 _READS_PER_OBSERVATION = 2.5
+_PER_WAKE = max(1, int(READS_PER_S / WAKES_PER_S / _READS_PER_OBSERVATION))
 # The threads of the processes watched are listed again at most this often.
 _RELIST_S = 0.02
 # The observations kept per sample at most: 30 s at the full rate. Past it, reads stop
@@ -226,61 +227,55 @@ def _descendants(pid: int) -> List[int]:
 
 
 class _Watch:
-    """One sample's reading: which threads, at what rate, and what was seen."""
+    """One sample's reading: which threads, and what was seen."""
 
     def __init__(self, request: Dict[str, object]) -> None:
         self.pid = int(request["pid"])  # type: ignore[call-overload]  # a JSON number
         self.scope = str(request.get("threads", "others"))
         self.exclude = set(request.get("exclude", []))  # type: ignore[call-overload]  # a JSON list
         self.gil = [(int(low), int(high)) for low, high in request.get("gil", [])]  # type: ignore[attr-defined]
-        self.rate = float(request.get("reads_per_s", READS_PER_S))  # type: ignore[arg-type]
         self.table = SYSCALLS.get(platform.machine(), {})
         self.observations: List[List[object]] = []
         self.files = OpenFiles()
         self.cpu_at_start = time.process_time()
-        self.reads = 0
         self.syscall_refused = False
         self.listed: List[Tuple[int, int]] = []
         self.order: List[Tuple[int, int]] = []
         self.listed_at = -1.0
 
     def _threads(self) -> List[Tuple[int, int]]:
-        threads: List[Tuple[int, int]] = []
         if self.scope != "descendants":
             try:
                 tids = [int(tid) for tid in os.listdir("/proc/{}/task".format(self.pid))]
             except OSError:
                 tids = []
-            for tid in tids:
-                is_caller = tid == self.pid
-                if tid in self.exclude or is_caller != (self.scope == "caller"):
-                    continue
-                threads.append((self.pid, tid))
+            caller = self.scope == "caller"
+            return [
+                (self.pid, tid) for tid in tids if tid not in self.exclude and (tid == self.pid) == caller
+            ]
         # Child processes only where the tasks run in them: finding them reads every thread's
         # children file, 1000 reads a listing for 1000 threads: with it the worker spent 12%
         # more CPU on a sample of 1000 threads sleeping than with no reading, without it 6%
         # (bench_waits.py, medians of 30 samples each).
-        children = _descendants(self.pid) if self.scope == "descendants" else []
-        for child in children:
+        threads: List[Tuple[int, int]] = []
+        for child in _descendants(self.pid):
             if child == os.getpid():  # this sidecar, reading
                 continue
             try:
                 threads.extend((child, int(tid)) for tid in os.listdir("/proc/{}/task".format(child)))
             except OSError:
                 continue
-        self.reads += 1 + len(threads)
         return threads
 
     def observe(self) -> None:
         """One burst: the next threads in turn, each at most once, within the read rate.
 
-        A burst reads ``rate / WAKES_PER_S`` files' worth of observations (4
-        at the defaults): both threads of a pair each wake, four of 1000.
-        The threads are listed again, and their order shuffled, when a turn ends.
+        A burst reads ``READS_PER_S / WAKES_PER_S`` files' worth of observations
+        (4): both threads of a pair each wake, four of 1000. The threads are
+        listed again, and their order shuffled, when a turn ends.
         """
-        per_wake = max(1, int(self.rate / WAKES_PER_S / _READS_PER_OBSERVATION))
         read: Set[Tuple[int, int]] = set()
-        for _ in range(per_wake):
+        for _ in range(_PER_WAKE):
             if not self.order:
                 now = time.monotonic()
                 if now - self.listed_at >= _RELIST_S:
@@ -298,22 +293,16 @@ class _Watch:
         base = "/proc/{}/task/{}/".format(pid, tid)
         stat = self.files.read(base + "stat")
         sched = self.files.read(base + "schedstat")
-        self.reads += 2
         if stat is None or sched is None:
             return
         state = stat.rpartition(")")[2].split()[0]
         syscall = None
         if state != "R":
             syscall = self.files.read(base + "syscall")
-            self.reads += 1
             self.syscall_refused = self.syscall_refused or syscall is None
         run_ns, wait_ns, runs = (int(word) for word in sched.split()[:3])
         category = classify(state, syscall, self.gil, self.table)
         self.observations.append([round(now, 6), pid, tid, category, run_ns, wait_ns, runs])
-
-    def delay(self) -> float:
-        """Seconds until the next burst is due, jittered."""
-        return random.uniform(*_JITTER) / WAKES_PER_S
 
     def report(self) -> Dict[str, object]:
         self.files.close()
@@ -326,7 +315,6 @@ class _Watch:
             notes.append("stopped reading after {} observations".format(_MOST_OBSERVATIONS))
         return {
             "observations": self.observations,
-            "reads": self.reads,
             "cpu_s": round(time.process_time() - self.cpu_at_start, 6),
             "note": "; ".join(notes) or None,
         }
@@ -337,7 +325,7 @@ def serve(fd_in: int, out: "object") -> None:
     buffered = b""
     watch: Optional[_Watch] = None
     while True:
-        timeout = None if watch is None else watch.delay()
+        timeout = None if watch is None else random.uniform(*_JITTER) / WAKES_PER_S
         ready, _, _ = select.select([fd_in], [], [], timeout)
         if not ready:
             if watch is not None:
