@@ -208,19 +208,9 @@ def _column(item: Check) -> Check:
     return Check(expected, accepts, item=item)
 
 
-def _pair(item: Check) -> Check:
-    def accepts(value: Any) -> bool:
-        return isinstance(value, (list, tuple)) and len(value) == 2 and all(map(item.accepts, value))
-
-    return Check(f"a list of two, each {item.expected}", accepts)
-
-
-def _choice(options: tuple[str, ...]) -> Check:
+def one_of(options: tuple[str, ...]) -> Check:
+    """One of ``options``, strings."""
     return Check(f"one of {', '.join(options)}", lambda v: isinstance(v, str) and v in options)
-
-
-def _instance(cls: type) -> Check:
-    return Check("an object", lambda v: isinstance(v, cls))
 
 
 def mapping(expected: str, value: Check) -> Check:
@@ -255,11 +245,15 @@ def compile_check(hint: Any, bounds: Range | None = None) -> Check:
         (rest,) = (arg for arg in args if arg is not type(None))  # X | None: one type, or null
         return _nullable(compile_check(rest, bounds))
     if origin is Literal:
-        return _choice(args)
+        return one_of(args)
     if origin is tuple:
+        item = compile_check(args[0], bounds)
         if len(args) == 2 and args[1] is Ellipsis:
-            return _column(compile_check(args[0], bounds))
-        return _pair(compile_check(args[0], bounds))
+            return _column(item)
+        return Check(
+            f"a list of two, each {item.expected}",
+            lambda v: isinstance(v, (list, tuple)) and len(v) == 2 and all(map(item.accepts, v)),
+        )
     if origin in (Mapping, dict):
         value = compile_check(args[1], bounds)
         return mapping(f"an object of names to: {value.expected}", value)
@@ -272,30 +266,26 @@ def compile_check(hint: Any, bounds: Range | None = None) -> Check:
             raise TypeError(f"a number field needs a Range beside its type: {hint}")
         return _whole(bounds) if hint is int else _number(bounds)
     if isinstance(hint, type) and is_dataclass(hint):
-        return _instance(hint)
+        return Check("an object", lambda v: isinstance(v, hint))
     raise TypeError(f"no check for {hint!r}: annotate the field with a Check")
 
 
 _COMPILED: dict[type, tuple[tuple[str, Check], ...]] = {}
 
 
-def field_checks(cls: type) -> tuple[tuple[str, Check], ...]:
-    """Each field of dataclass ``cls`` with its check, compiled from its annotation once."""
-    compiled = _COMPILED.get(cls)
-    if compiled is None:
-        hints = typing.get_type_hints(cls, include_extras=True)
-        compiled = _COMPILED[cls] = tuple((f.name, compile_check(hints[f.name])) for f in fields(cls))
-    return compiled
-
-
 def check_fields(obj: Any) -> None:
-    """Check every field of dataclass ``obj`` against its annotation.
+    """Check every field of dataclass ``obj`` against its annotation (compiled once per class).
 
     Raises:
         FieldError: the first field whose value is refused, named with the
             first value refused in a column (``start_s[3]``).
     """
-    for name, check in field_checks(type(obj)):
+    cls = type(obj)
+    compiled = _COMPILED.get(cls)
+    if compiled is None:
+        hints = typing.get_type_hints(cls, include_extras=True)
+        compiled = _COMPILED[cls] = tuple((f.name, compile_check(hints[f.name])) for f in fields(cls))
+    for name, check in compiled:
         value = getattr(obj, name)
         if not check.accepts(value):
             if check.item is not None and isinstance(value, (list, tuple)):
