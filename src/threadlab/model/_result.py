@@ -30,7 +30,7 @@ from threadlab.model._data import (
     _require,
 )
 from threadlab.model._schema import Range, check_fields
-from threadlab.worker._native import LIBRARY_VARIABLES
+from threadlab.worker._native import LIBRARIES
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,16 +86,6 @@ class Summary:
     speedup_rounds: int = 0
 
 
-# How people read threadpoolctl's internal_api names.
-_LIBRARY_NAMES = {
-    "openblas": "OpenBLAS",
-    "mkl": "MKL",
-    "blis": "BLIS",
-    "openmp": "OpenMP",
-    "flexiblas": "FlexiBLAS",
-}
-
-
 @dataclass(frozen=True, slots=True)
 class NativePool:
     """One native thread pool a worker had loaded, as threadpoolctl's ``threadpool_info()`` said.
@@ -118,12 +108,12 @@ class NativePool:
     @property
     def name(self) -> str:
         """``OpenBLAS``: the library as people write it."""
-        return _LIBRARY_NAMES.get(self.library, self.library)
+        return LIBRARIES.get(self.library, (self.library, ""))[0]
 
     @property
     def variable(self) -> str:
         """``OPENBLAS_NUM_THREADS``: the environment variable that sets its thread count."""
-        return LIBRARY_VARIABLES.get(self.library, "OMP_NUM_THREADS")
+        return LIBRARIES.get(self.library, ("", "OMP_NUM_THREADS"))[1]
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,12 +39,14 @@ THREAD_VARIABLES = (
     "NUMEXPR_NUM_THREADS",
     "TBB_NUM_THREADS",
 )
-# The one of them each library (threadpoolctl's internal_api) reads for its thread count.
-LIBRARY_VARIABLES = {
-    "openblas": "OPENBLAS_NUM_THREADS",
-    "mkl": "MKL_NUM_THREADS",
-    "blis": "BLIS_NUM_THREADS",
-    "openmp": "OMP_NUM_THREADS",
+# Each library (threadpoolctl's internal_api): how people write it, and the one of them it
+# reads for its thread count (FlexiBLAS, OpenMP's).
+LIBRARIES = {
+    "openblas": ("OpenBLAS", "OPENBLAS_NUM_THREADS"),
+    "mkl": ("MKL", "MKL_NUM_THREADS"),
+    "blis": ("BLIS", "BLIS_NUM_THREADS"),
+    "openmp": ("OpenMP", "OMP_NUM_THREADS"),
+    "flexiblas": ("FlexiBLAS", "OMP_NUM_THREADS"),
 }
 
 # The strategy parameter every strategy takes (``Strategy.params``).
