@@ -6,12 +6,10 @@ in ``Range`` beside it::
     wall_s: Annotated[float, Range(MIN_WALL_S)]
     cpu_user_s: Annotated[float | None, Range(0)] = None
 
-``check_fields`` reads those annotations (once per class) and checks every
-field of an object against them: each dataclass's ``__post_init__`` calls it
-first, then checks what relates one field to another. The results-file
-reader (``_json``) builds the dataclasses from the file's values and so runs
-the same checks; a refusal names the field (``FieldError.path``) and the
-reader puts where it is in the file before it:
+Each dataclass's ``__post_init__`` calls ``check_fields`` first, then checks
+what relates one field to another; the results-file reader (``_json``) builds
+the dataclasses, so runs the same checks, and puts where a refused field is
+in the file before its name:
 ``points[3].samples[0].wall_s: expected a number from 1e-09 to 1e+10, found Infinity``.
 
 The worker names the wire's keys (``threadlab.worker._schema``), pinned to
