@@ -207,11 +207,9 @@ class _Stacks(threading.Thread):
         self._locator = locator
         self._done = threading.Event()
         self.seen: Dict[int, List[StackRead]] = {}
-        self.ready = threading.Event()
         self._files = _waits_sidecar.OpenFiles()
 
     def run(self) -> None:
-        self.ready.set()
         self._read()
         while not self._done.wait(random.uniform(0.5, 1.5) / STACKS_PER_S):
             self._read()
@@ -481,8 +479,7 @@ class WaitSampler:
         exclude = list(self._machinery)  # the caller (the main thread) is the sidecar's scope to read
         if self._read_stacks:
             self._stacks = _Stacks(self._locator)
-            self._stacks.start()
-            self._stacks.ready.wait()
+            self._stacks.start()  # returns once the thread runs, its native_id set
             exclude.append(self._stacks.native_id or 0)
         request = {"pid": os.getpid(), "threads": self._scope, "exclude": exclude, "gil": self._gil}
         self._started = time.monotonic()
