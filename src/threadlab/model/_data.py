@@ -6,13 +6,8 @@ samples of a point, its warm-ups kept apart, its errors) → ``Result`` (the
 whole run with its ``Environment``, the ``MachineNoise`` seen during it and
 the ``Rounds`` its points were measured in). This module holds the point and
 its samples, with the schema version and the checks every object uses;
-``_result`` holds the rest. ``threadlab.model._json`` is their one JSON round
-trip, the results file: see README "The results file".
-
-These are data only: nothing here computes a statistic. ``Summary`` is the
-shape of a point's derived figures; ``threadlab.analysis.summarise`` fills it.
-Every object validates itself when built, so a results file that loads is a
-results file that makes sense.
+``_result`` holds the rest. Every object validates itself when built, so a
+results file that loads is a results file that makes sense.
 """
 
 from __future__ import annotations
@@ -172,21 +167,14 @@ class Point:
         return self.strategy_params.get("start") == "warm"
 
     def group_key(self) -> tuple[Any, ...]:
-        """What a point shares with the sequential points it is compared against.
-
-        Same work, same Python, same GIL mode: every strategy, worker count
-        and task count of one group gets its speedup against the group's
-        sequential points.
-        """
+        """What a point shares with the sequential points its speedup is against: the same work,
+        Python and GIL mode."""
         return (self.workload, tuple(sorted(self.params.items())), self.python, self.gil)
 
     def rounds_key(self) -> tuple[Any, ...]:
-        """What the points measured in the same interleaved rounds share: the same work.
-
-        Wider than ``group_key``: the same work under several Pythons (or GIL
-        modes) is measured side by side too, so that comparing one Python's
-        speed with another's is as free of the machine's drift as a speedup.
-        """
+        """What the points measured in the same interleaved rounds share: the same work, under
+        every Python and GIL mode, so that comparing Pythons is as free of the machine's drift
+        as a speedup."""
         return (self.workload, tuple(sorted(self.params.items())))
 
 
@@ -199,14 +187,11 @@ class Swept:
     """The parameters that take several values among some points: what their names must show.
 
     A parameter given as a list (``-p threads_per_worker=1,2``) makes a point
-    per value; these points differ only by it, so every name of them (tables,
-    plots, findings, advice) carries it: ``count · dask ×2 (threads_per_worker=2)``.
-    A parameter with one value among the points is not repeated in their names.
-    Strategy parameters are counted among the points of one workload (the
-    points compared together), and one that several strategies take
-    (``inner_threads``, which all do) is named wherever it takes several values
-    among them, so that ``sequential (inner_threads=0)`` stands beside
-    ``threads (inner_threads=1)``, and a lesson's sweep does not rename another's points.
+    per value, and every name of them carries it:
+    ``count · dask ×2 (threads_per_worker=2)``. Strategy parameters are counted
+    among the points of one workload, across its strategies, so that
+    ``sequential (inner_threads=0)`` stands beside ``threads (inner_threads=1)``
+    and a lesson's sweep does not rename another's points.
 
     Attributes:
         workload: per workload, the keys of its parameters that vary.
@@ -379,28 +364,27 @@ class Sample:
             largest child) so far.
         spawn_s: time spent starting workers where it can be told apart
             (``threads``; ``interpreters``: until each has set up its task;
-            ``dask``: until its cluster's workers are ready); None elsewhere.
+            ``dask``: until its cluster's workers are ready).
         tasks_ok, tasks_failed: how many tasks returned and raised.
         first_error: traceback of the first task that raised, if any.
         spans: per-task start, end, worker and CPU time.
         gil_contention: gilknocker's contention metric over the sample (0 to
             1, the share of time its probe thread waited for the GIL of the
-            worker process); None unless ``THREADLAB_GILKNOCKER=1`` was set
-            and gilknocker is installed in the target Python, and where the
-            tasks ran under other GILs (processes).
+            worker process), where ``THREADLAB_GILKNOCKER=1`` was set,
+            gilknocker is installed in the target Python and the tasks ran
+            under its GIL.
         round: the interleaved round the sample was taken in (0 first): one
-            sample of every point of a group per round. None in files written
-            before rounds (schema 1), and for warm-ups.
+            sample of every point of a group per round. None for warm-ups.
         started_at: when the sample started, in seconds since the Unix epoch
             by the worker's clock, so that the order of samples across points
-            can be read back. None in files written before rounds.
-        waits: where the worker threads' time went (``Waits``); None where it
-            was not asked for, and in files written before it (optional, no
-            schema bump).
+            can be read back.
+        waits: where the worker threads' time went (``Waits``), where it was
+            asked for.
 
-    CPU, context-switch and memory figures are None where the platform has no
-    ``resource`` module, or where the tasks ran on a cluster threadlab does not
-    own (``dask --scheduler``): absent, never zero.
+    A figure not measured is None, never zero: elsewhere than said above, in
+    files written before it (``SCHEMA_VERSION``), and CPU, context-switch and
+    memory figures where the platform has no ``resource`` module or the tasks
+    ran on a cluster threadlab does not own (``dask --scheduler``).
     """
 
     wall_s: Annotated[float, Range(MIN_WALL_S)]

@@ -1,9 +1,7 @@
 """A Python found on this machine, and what its probe answered: data, with no I/O.
 
-``orchestrate/_discover.py`` finds and probes Pythons and builds these;
-``orchestrate/_select.py`` chooses among them; ``render`` lists them
-(``threadlab interpreters``). Kept in the model so that a renderer reads it
-without importing the orchestrator.
+``orchestrate/_discover.py`` builds these; kept in the model so that a
+renderer (``threadlab interpreters``) reads them without importing the orchestrator.
 """
 
 from __future__ import annotations

@@ -7,24 +7,14 @@ named for the worker in ``threadlab.worker._schema``.
 Writing takes what was measured, and the derived figures (each point's
 ``summary``, the run's ``analysis``) only where the caller passes them in:
 this module computes nothing. Reading ignores the derived blocks, refuses an
-object with a key missing or unknown, and builds the dataclasses, whose
-fields check themselves against their annotations (``_schema``): a value of
-the wrong type or out of range is refused in one line naming where it is and
-what was expected: ``points[3].samples[0].cpu_user_s: expected a number from
-0 to 1e+10, or null, found Infinity``. A file too large, not UTF-8 or nested
-too deep is refused before it is parsed (``result_from_bytes``). A field
-with a default may be missing (files written before it load it as its
-default), but a sample's and its spans' keys, which the worker always sends.
+object with a key missing or unknown, and builds the dataclasses, which check
+their fields (``_schema``). A file too large, not UTF-8 or nested too deep is
+refused before it is parsed (``result_from_bytes``). A field with a default
+may be missing (files written before it load it as its default), but a
+sample's and its spans' keys, which the worker always sends.
 
-Schema history (``SCHEMA_VERSION`` in ``_data``): version 1 files have no
-rounds, start times, noise or precision; they load with those absent.
-A point without ``shares_one_gil`` (every version-1 file) loads it as None.
-``startup_s`` (a warm pool's start-up, kept out of the samples) is optional in
-version 2: written only where a strategy opened a session, read as None where absent.
-A point without ``native`` (files written before it was recorded) loads it as None.
-A sample without ``waits`` (files written before it, or a run that turned it off)
-loads it as None; it is written only where measured. An error without ``cause``
-(files written before it, or any error but one the budget caused) loads it as None.
+Schema history: ``SCHEMA_VERSION`` in ``_data``; version 1 files have no
+rounds, start times, noise or precision, and load with those absent.
 """
 
 from __future__ import annotations
@@ -46,8 +36,7 @@ from threadlab.worker._schema import NATIVE_FIELDS, NATIVE_POOL_FIELDS, SAMPLE_F
 
 T = TypeVar("T")
 
-# The point's own fields, flattened into each entry of "points", then what was measured.
-_POINT_KEYS = tuple(f.name for f in dataclasses.fields(Point))
+# What was measured, after the point's own fields in each entry of "points".
 _MEASURED_KEYS = tuple(f.name for f in dataclasses.fields(Measurement) if f.name != "point")
 # Written only where set (a file without one loads it as None): a warm pool's start-up, a
 # sample's breakdown of waits (``worker._schema.SAMPLE_OPTIONAL_FIELDS``), an error's cause.
@@ -87,11 +76,8 @@ def measurement_to_json(measurement: Measurement, summary: Summary | None = None
         measurement: the point and its samples.
         summary: its derived figures, written as ``summary`` when given.
     """
-    entry: dict[str, Any] = {name: plain(getattr(measurement.point, name)) for name in _POINT_KEYS}
-    for name in _MEASURED_KEYS:
-        value = getattr(measurement, name)
-        if value is not None or name not in _OMITTED_WHEN_NONE:
-            entry[name] = plain(value)
+    measured = plain(measurement)
+    entry: dict[str, Any] = {**measured.pop("point"), **measured}
     if summary is not None:
         entry["summary"] = plain(summary)
     return entry

@@ -30,7 +30,7 @@ from threadlab.model._data import (
     _require,
 )
 from threadlab.model._schema import Range, check_fields
-from threadlab.worker._native import LIBRARY_VARIABLES
+from threadlab.worker._native import LIBRARIES
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,26 +43,22 @@ class Summary:
         cpu_per_wall: median over samples of CPU time / wall time (1.0 = one
             core busy; 0 = waiting; above 1 = parallel work), None if unmeasured.
         speedup_vs_sequential: throughput against the group's sequential
-            point (same workload, parameters and Python; the same task count
-            where there is one): the median of the per-round ratios where the
-            points were measured in interleaved rounds, else the ratio of the
-            median throughputs. None where there is no sequential point.
-        speedup_vs_sequential_ci: a distribution-free 95% interval for that
-            speedup, ``(low, high)``: order statistics of the per-round
-            ratios, or, for points measured without rounds, the conservative
-            ratio of the two medians' intervals. None without a baseline.
+            point (``Point.group_key``; the same task count where there is
+            one): the median of the per-round ratios, or without rounds the
+            ratio of the median throughputs. None without a sequential point.
+        speedup_vs_sequential_ci: its distribution-free 95% interval,
+            ``(low, high)``: order statistics of the per-round ratios, or
+            without rounds the conservative ratio of the two medians' intervals.
         speedup_rounds: how many rounds paired the point with its baseline
-            (0 when the speedup was not paired).
+            (0: not paired).
         peak_rss_bytes: largest peak RSS over the samples.
         spawn_median_s: median worker start-up time, where measured.
         latency_p50_s, latency_p99_s: percentiles of task latency (end −
             start) over the tasks that returned, all samples pooled.
         io_p50_s, io_p99_s: percentiles of the I/O wait the tasks measured
             themselves (``TaskSpans.io_s``), where they reported one.
-        waiting_share: median over samples of ``TaskSpans.waiting_share``:
-            the share of task time off-CPU outside declared I/O waits (for
-            CPU-bound threads under the GIL, mostly waiting for it); None
-            where task CPU time is not measured (asyncio).
+        waiting_share: median over samples of ``TaskSpans.waiting_share``;
+            None where task CPU time is not measured (asyncio).
         thread_on_cpu_min, thread_on_cpu_max: the lowest and highest share
             of its task time one worker spent on a CPU (its tasks' CPU time
             over their wall time, samples pooled by worker label).
@@ -90,16 +86,6 @@ class Summary:
     speedup_rounds: int = 0
 
 
-# How people read threadpoolctl's internal_api names.
-_LIBRARY_NAMES = {
-    "openblas": "OpenBLAS",
-    "mkl": "MKL",
-    "blis": "BLIS",
-    "openmp": "OpenMP",
-    "flexiblas": "FlexiBLAS",
-}
-
-
 @dataclass(frozen=True, slots=True)
 class NativePool:
     """One native thread pool a worker had loaded, as threadpoolctl's ``threadpool_info()`` said.
@@ -122,12 +108,12 @@ class NativePool:
     @property
     def name(self) -> str:
         """``OpenBLAS``: the library as people write it."""
-        return _LIBRARY_NAMES.get(self.library, self.library)
+        return LIBRARIES.get(self.library, (self.library, ""))[0]
 
     @property
     def variable(self) -> str:
         """``OPENBLAS_NUM_THREADS``: the environment variable that sets its thread count."""
-        return LIBRARY_VARIABLES.get(self.library, "OMP_NUM_THREADS")
+        return LIBRARIES.get(self.library, ("", "OMP_NUM_THREADS"))[1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,17 +159,16 @@ class Measurement:
             start-up and protocol included.
         shares_one_gil: whether every worker of the point's strategy ran
             under one GIL (``Strategy.shares_one_gil``: threads yes,
-            processes, subinterpreters and dask no), recorded where the
-            strategy is known so that the analysis need not look it up; None
-            where unknown (version-1 files, hand-built).
-        startup_s: where the strategy opened what every sample shares once
-            for the point (a warm pool, a Dask cluster: ``start=warm``), the
-            seconds from starting it to the first task done; kept out of
-            every sample, hence out of throughput. None where each sample
-            starts its own (``start=cold``, threads), and in older files.
+            processes, subinterpreters and dask no), so that the analysis
+            need not look it up; None where unknown (version-1 files, hand-built).
+        startup_s: where the strategy opened what every sample shares (a
+            warm pool, a Dask cluster: ``start=warm``), the seconds from
+            starting it to the first task done, kept out of every sample and
+            so of throughput; None where each sample starts its own, and in
+            older files.
         native: the native thread pools the worker saw, and the variables
-            that size them; None where not recorded (files written before it,
-            a worker that never got ready).
+            that size them; None where not recorded (older files, a worker
+            that never got ready).
     """
 
     point: Point
@@ -216,8 +201,7 @@ class Spec:
         params: ``--param`` values, by key; each applies to the workloads and
             strategies that declare it.
         timeout_s: a sample (or a point's start and warm-ups) still running
-            after this long is killed, and the point recorded as timed out;
-            None: never.
+            after this long is killed, the point timed out; None: never.
         python: the executable workers run under (the first of ``pythons``).
         max_workers: raises the safe worker limit of every strategy to this.
         pythons: every executable to run the points under, each point once
@@ -225,16 +209,15 @@ class Spec:
         gil: ``--gil``: ``off``/``on`` for free-threaded builds, ``default``
             for each build's own default.
         precision: the relative half-width every point's 95% speedup
-            interval should reach (0.05: ±5%); rounds go on until it does,
-            or ``max_time_s`` is spent.
+            interval should reach (0.05: ±5%) before the rounds stop.
         max_time_s: seconds of measuring the whole run may take, shared out
             among its groups of points; rounds stop when it is spent (but
             never before ``repeat`` rounds).
         parts: where the points are not one cross product (the tour's
             lessons, ``advise`` under several Pythons), the specs that make
-            them, in order: the points are those of every part, and this
-            spec's own workloads, strategies and workers are their union.
-            Parts have no parts of their own. Empty: the cross product.
+            them, in order, without parts of their own; this spec's
+            workloads, strategies and workers are their union. Empty: the
+            cross product.
     """
 
     workloads: tuple[str, ...]
@@ -311,9 +294,8 @@ class Environment:
 class MachineNoise:
     """How much the machine itself moved while a run measured, as measured beside it.
 
-    Raw readings; ``threadlab.analysis.noise_report`` derives the figures
-    shown above every table. A reading the platform does not offer is None
-    (or empty), never zero.
+    Raw readings, for ``threadlab.analysis.noise_report``; one the platform
+    does not offer is None (or empty), never zero.
 
     Attributes:
         cores: logical CPUs the run could use.
@@ -359,8 +341,7 @@ class Rounds:
         rounds: how many rounds ran (each took one sample of every point
             still running).
         elapsed_s: how long the rounds took, the workers' first start-ups
-            and warm-ups not included (those of workers started afresh under
-            a memory budget are: they happen within the rounds).
+            and warm-ups aside (not those of workers started afresh within them).
         precision: the relative half-width the intervals were asked to reach.
         reached: the widest relative half-width among the group's points
             when the rounds ended (None when no interval could be computed).

@@ -6,20 +6,14 @@ in ``Range`` beside it::
     wall_s: Annotated[float, Range(MIN_WALL_S)]
     cpu_user_s: Annotated[float | None, Range(0)] = None
 
-``check_fields`` reads those annotations (once per class) and checks every
-field of an object against them: each dataclass's ``__post_init__`` calls it
-first, then checks what relates one field to another. The results-file
-reader (``_json``) builds the dataclasses from the file's values and so runs
-the same checks; a refusal names the field (``FieldError.path``) and the
-reader puts where it is in the file before it:
+Each dataclass's ``__post_init__`` calls ``check_fields`` first, then checks
+what relates one field to another; the results-file reader (``_json``) builds
+the dataclasses, so runs the same checks, and puts where a refused field is
+in the file before its name:
 ``points[3].samples[0].wall_s: expected a number from 1e-09 to 1e+10, found Infinity``.
 
-The wire's names: the worker builds its samples and span tables in the
-standard library only (``threadlab.worker._schema`` names their keys), so it
-cannot import this. The reader requires the keys the worker declares, and a
-test pins those names to these dataclasses' fields: adding a per-sample
-figure is a field here (with its annotation), its name in the worker's
-list and the code that measures it, and the renderer that shows it.
+The worker names the wire's keys (``threadlab.worker._schema``), pinned to
+these dataclasses' fields by a test.
 
 Why not msgspec: ``benchmarks/bench_load.py`` loads a 200-point results file
 (745 KB) in 54 ms of CPU through this reader (55 ms through the hand-written
@@ -30,16 +24,9 @@ replace the frozen slotted dataclasses the rest of threadlab builds and
 ``dataclasses.replace``-s, bring a compiled dependency, and word their
 refusals in their own way (the CLI prints them, tests pin them).
 
-Adding a field: an optional per-point figure is a field of ``Measurement``
-with a default (``startup_s: MaybeSeconds = None``, or a frozen dataclass
-of its own whose fields are annotated the same way), its name in
-``_json._MEASURED_KEYS``, and, where it may be absent, in
-``_json._OMITTED_WHEN_NONE`` (older files load it as its default). An
-optional per-sample figure is a field of ``Sample`` with a default, its
-name in ``worker._schema.SAMPLE_OPTIONAL_FIELDS`` (the worker's sample dict
-sends it where it measured it), in ``_json._OMITTED_WHEN_NONE``, and a line
-in the schema history (``_data.SCHEMA_VERSION``): ``Sample.waits``, a
-``Waits`` whose fields (``model/_waits.py``) are annotated as these are.
+Adding a field: a field with a default and its annotation (older files load
+it as its default), its name in the lists ``_json`` and ``worker._schema`` keep
+of what is written, and a line in the schema history (``_data.SCHEMA_VERSION``).
 """
 
 from __future__ import annotations
@@ -148,13 +135,7 @@ def _types(values: list[Any] | tuple[Any, ...]) -> set[type]:
 
 
 def _all_text(values: list[Any] | tuple[Any, ...]) -> bool:
-    if not _types(values) <= {str}:
-        return False
-    try:
-        "".join(values).encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+    return _types(values) <= {str} and _is_text("".join(values))
 
 
 def _is_number(value: Any) -> bool:
@@ -201,7 +182,6 @@ def _whole(bounds: Range) -> Check:
 
 TEXT = Check("a string", _is_text, _all_text)
 FLAG = Check("true or false", lambda v: isinstance(v, bool), lambda vs: _types(vs) <= {bool})
-OBJECT = "an object"
 
 
 def _nullable(item: Check) -> Check:
@@ -226,19 +206,9 @@ def _column(item: Check) -> Check:
     return Check(expected, accepts, item=item)
 
 
-def _pair(item: Check) -> Check:
-    def accepts(value: Any) -> bool:
-        return isinstance(value, (list, tuple)) and len(value) == 2 and all(map(item.accepts, value))
-
-    return Check(f"a list of two, each {item.expected}", accepts)
-
-
-def _choice(options: tuple[str, ...]) -> Check:
+def one_of(options: tuple[str, ...]) -> Check:
+    """One of ``options``, strings."""
     return Check(f"one of {', '.join(options)}", lambda v: isinstance(v, str) and v in options)
-
-
-def _instance(cls: type) -> Check:
-    return Check(OBJECT, lambda v: isinstance(v, cls))
 
 
 def mapping(expected: str, value: Check) -> Check:
@@ -273,11 +243,15 @@ def compile_check(hint: Any, bounds: Range | None = None) -> Check:
         (rest,) = (arg for arg in args if arg is not type(None))  # X | None: one type, or null
         return _nullable(compile_check(rest, bounds))
     if origin is Literal:
-        return _choice(args)
+        return one_of(args)
     if origin is tuple:
+        item = compile_check(args[0], bounds)
         if len(args) == 2 and args[1] is Ellipsis:
-            return _column(compile_check(args[0], bounds))
-        return _pair(compile_check(args[0], bounds))
+            return _column(item)
+        return Check(
+            f"a list of two, each {item.expected}",
+            lambda v: isinstance(v, (list, tuple)) and len(v) == 2 and all(map(item.accepts, v)),
+        )
     if origin in (Mapping, dict):
         value = compile_check(args[1], bounds)
         return mapping(f"an object of names to: {value.expected}", value)
@@ -290,30 +264,26 @@ def compile_check(hint: Any, bounds: Range | None = None) -> Check:
             raise TypeError(f"a number field needs a Range beside its type: {hint}")
         return _whole(bounds) if hint is int else _number(bounds)
     if isinstance(hint, type) and is_dataclass(hint):
-        return _instance(hint)
+        return Check("an object", lambda v: isinstance(v, hint))
     raise TypeError(f"no check for {hint!r}: annotate the field with a Check")
 
 
 _COMPILED: dict[type, tuple[tuple[str, Check], ...]] = {}
 
 
-def field_checks(cls: type) -> tuple[tuple[str, Check], ...]:
-    """Each field of dataclass ``cls`` with its check, compiled from its annotation once."""
-    compiled = _COMPILED.get(cls)
-    if compiled is None:
-        hints = typing.get_type_hints(cls, include_extras=True)
-        compiled = _COMPILED[cls] = tuple((f.name, compile_check(hints[f.name])) for f in fields(cls))
-    return compiled
-
-
 def check_fields(obj: Any) -> None:
-    """Check every field of dataclass ``obj`` against its annotation.
+    """Check every field of dataclass ``obj`` against its annotation (compiled once per class).
 
     Raises:
         FieldError: the first field whose value is refused, named with the
             first value refused in a column (``start_s[3]``).
     """
-    for name, check in field_checks(type(obj)):
+    cls = type(obj)
+    compiled = _COMPILED.get(cls)
+    if compiled is None:
+        hints = typing.get_type_hints(cls, include_extras=True)
+        compiled = _COMPILED[cls] = tuple((f.name, compile_check(hints[f.name])) for f in fields(cls))
+    for name, check in compiled:
         value = getattr(obj, name)
         if not check.accepts(value):
             if check.item is not None and isinstance(value, (list, tuple)):

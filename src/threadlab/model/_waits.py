@@ -1,10 +1,7 @@
 """Where a sample's worker threads spent their time: the model of the breakdown of waits.
 
 The worker measures it (``threadlab.worker._waits``) and sends it as a
-sample's optional ``waits`` object; ``threadlab.analysis.waits_of`` sums it
-per point. Thread-seconds per category (a thread's wall time in the sample,
-split), how many observations and threads they rest on, the top lines of the
-user's code per category, and a note where something could not be read.
+sample's optional ``waits`` object; ``threadlab.analysis`` sums it per point.
 """
 
 from __future__ import annotations
@@ -12,15 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from threadlab.model._schema import Check, Range, check_fields
+from threadlab.model._schema import Range, check_fields, one_of
 from threadlab.worker._waits_sidecar import CATEGORIES
 
-# The categories, in the order the breakdown lists them (declared once, by the worker):
-# on CPU, runnable but not running, the GIL, a lock, sleeping, I/O, other.
+# The categories, in the order the breakdown lists them (declared once, by the worker).
 WAIT_CATEGORIES: tuple[str, ...] = tuple(CATEGORIES)
-_ONE_OF = f"one of {', '.join(WAIT_CATEGORIES)}"
 # A category, as a field declares it (the worker's tuple, not a Literal repeating it).
-WaitCategory = Annotated[str, Check(_ONE_OF, lambda v: isinstance(v, str) and v in WAIT_CATEGORIES)]
+_CATEGORY = one_of(WAIT_CATEGORIES)
+WaitCategory = Annotated[str, _CATEGORY]
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +88,7 @@ class Waits:
     def seconds(self, category: str) -> float:
         """The thread-seconds spent in ``category``."""
         if category not in WAIT_CATEGORIES:
-            raise ValueError(f"category must be {_ONE_OF}, not {category!r}")
+            raise ValueError(f"category must be {_CATEGORY.expected}, not {category!r}")
         value: float = getattr(self, f"{category}_s")
         return value
 

@@ -23,8 +23,6 @@ A cgroup would hold them all without a walk, but it needs a writable cgroup v2
 hierarchy, which containers and CI machines rarely give. The walk and the
 marker need only ``/proc``; where there is no ``/proc`` (not Linux), both
 find nothing and the process group, killed as before, is what is ended.
-
-Standard library only, and Python 3.9 syntax: the worker imports it.
 """
 
 from __future__ import annotations
@@ -53,8 +51,8 @@ _PR_SET_CHILD_SUBREAPER = 36
 _PASSES = 4
 
 
-def _prctl(option: int, value: int) -> bool:
-    """Call prctl(2); False where there is none (not Linux) or it fails."""
+def prctl(option: int, value: int) -> bool:
+    """Call prctl(2); False where there is none (not Linux, no ctypes) or it fails."""
     if not sys.platform.startswith("linux"):
         return False
     try:
@@ -62,27 +60,22 @@ def _prctl(option: int, value: int) -> bool:
 
         libc = ctypes.CDLL(None, use_errno=True)
         return int(libc.prctl(option, value, 0, 0, 0)) == 0
-    except (OSError, AttributeError):
+    except (ImportError, OSError, AttributeError):
         return False
 
 
 def hold_descendants() -> None:
     """Be told of the parent's death by SIGTERM, and adopt the descendants' orphans (Linux).
 
-    The parent-death signal reaches the worker even when its standard input
-    does not end with the orchestrator (a process the orchestrator forked
-    keeps the pipe open); the worker's handler ends the point as the end of
-    its input does. It is SIGTERM, not SIGKILL: killed outright, the worker
-    would leave its pool children and what they started running, orphaned.
-    The subreaper keeps a process whose parent ended (a daemon's double
-    fork, a killed pool child's children) in the worker's tree, where the
-    ending finds it.
+    SIGTERM, not SIGKILL: the worker's handler ends the point as the end of its
+    input does, where killed outright it would leave its pool children (and
+    what they started) running, orphaned.
     """
-    _prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM))
-    _prctl(_PR_SET_CHILD_SUBREAPER, 1)
+    prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM))
+    prctl(_PR_SET_CHILD_SUBREAPER, 1)
 
 
-def _stat(pid: str) -> Optional[List[str]]:
+def stat_fields(pid: object) -> Optional[List[str]]:
     """The fields of /proc/PID/stat after the command name: state, ppid, pgrp, session, …"""
     try:
         with open("/proc/{}/stat".format(pid), "rb") as stat:
@@ -97,7 +90,7 @@ def started_at(pid: int) -> Optional[int]:
 
     With its pid, it names one process for good: a pid is reused, a pid and a start time are not.
     """
-    fields = _stat(str(pid))
+    fields = stat_fields(pid)
     if fields is None or len(fields) < 20 or fields[0] in ("Z", "X"):
         return None
     try:
@@ -123,7 +116,7 @@ def _living() -> Dict[int, int]:
         return {}
     for entry in entries:
         if entry.isdigit():
-            fields = _stat(entry)
+            fields = stat_fields(entry)
             if fields is not None and fields[0] not in ("Z", "X"):
                 parents[int(entry)] = int(fields[1])
     return parents
@@ -157,8 +150,7 @@ def point_processes(root: int, marker: Optional[str] = None) -> Set[int]:
                 todo.append(child)
     if marker is not None:
         entry = "{}={}".format(MARKER_ENV, marker).encode()
-        own = os.getpid()
-        found.update(pid for pid in parents if pid != own and _carries(pid, entry))
+        found.update(pid for pid in parents if _carries(pid, entry))
     found.discard(root)
     found.discard(os.getpid())
     return found

@@ -2,11 +2,7 @@
 
 A built-in workload declares its kind (``count`` holds the GIL); the analysis
 judges a workload's kind again from what was measured (CPU/wall, the speedups
-of threads and of strategies with a GIL per worker). Both speak of the same
-:class:`Kind`. Its values are identifiers, written as they are to results
-files and JSON; people read :attr:`Kind.words`.
-
-Standard library only and Python 3.9 syntax, as all of ``worker/``.
+of threads and of strategies with a GIL per worker).
 """
 
 from __future__ import annotations

@@ -28,8 +28,9 @@ import time
 from typing import Any, Callable, Dict, Optional, Tuple
 
 from threadlab.worker import _native, _waits, strategies, workloads
+from threadlab.worker._containment import stat_fields
 from threadlab.worker._params import ParamValue, resolve
-from threadlab.worker._schema import REQUEST_FIELDS, SPAN_FIELDS
+from threadlab.worker._schema import REQUEST_FIELDS, SAMPLE_FIELDS, SPAN_FIELDS
 from threadlab.worker.strategies import Job, Outcome, Strategy
 from threadlab.worker.workloads import Workload
 
@@ -56,12 +57,9 @@ _KNOCK = {"polling_interval_micros": 100, "sampling_interval_micros": 5000, "sle
 def _live_children_cpu() -> Tuple[float, float]:
     """CPU user and system seconds so far of this process's live children (Linux; 0 elsewhere).
 
-    A warm pool's processes (``start=warm``, a Dask LocalCluster) outlive
-    the samples, so ``RUSAGE_CHILDREN``, which counts a child once it is
-    reaped, would leave their tasks' CPU out of every sample. Their running
-    totals are read from ``/proc`` instead, before and after each sample: a
-    child reaped in between is then counted by ``RUSAGE_CHILDREN`` in full,
-    less what it had before, which is its share of the sample too.
+    A warm pool's processes (``start=warm``, a Dask LocalCluster) outlive the
+    samples, and ``RUSAGE_CHILDREN`` counts a child only once it is reaped: one
+    reaped between two readings is counted there in full, less what it had here.
     """
     user = system = 0.0
     children = multiprocessing.active_children()
@@ -69,10 +67,8 @@ def _live_children_cpu() -> Tuple[float, float]:
         return user, system
     tick = os.sysconf("SC_CLK_TCK")
     for child in children:
-        try:
-            with open("/proc/{}/stat".format(child.pid), "rb") as stat:
-                fields = stat.read().rpartition(b")")[2].split()
-        except (OSError, TypeError):  # gone since it was listed
+        fields = stat_fields(child.pid)
+        if fields is None:  # gone since it was listed
             continue
         # After "pid (comm)": field 3 is fields[0], so utime (14) and stime (15) are [11] and [12].
         user += int(fields[11]) / tick
@@ -134,22 +130,18 @@ def sample_of(
         }
         if any(r.io_s is not None for r in records):  # only where tasks reported their I/O wait
             spans["io_s"] = [None if r.io_s is None else round(r.io_s, 7) for r in records]
-    sample: Dict[str, Any] = {
-        "wall_s": (end_ns - start_ns) / 1e9,
-        "cpu_user_s": None,
-        "cpu_sys_s": None,
-        "ctx_voluntary": None,
-        "ctx_involuntary": None,
-        "max_rss_bytes": None,
-        "spawn_s": outcome.spawn_s,
-        "tasks_ok": len(records) - len(failed),
-        "tasks_failed": len(failed),
-        "first_error": failed[0].error if failed else None,
-        "spans": spans,
-        "gil_contention": gil_contention,
-        "round": round_number,
-        "started_at": started_at,
-    }
+    sample: Dict[str, Any] = dict.fromkeys(SAMPLE_FIELDS)  # None where unmeasured
+    sample.update(
+        wall_s=(end_ns - start_ns) / 1e9,
+        spawn_s=outcome.spawn_s,
+        tasks_ok=len(records) - len(failed),
+        tasks_failed=len(failed),
+        first_error=failed[0].error if failed else None,
+        spans=spans,
+        gil_contention=gil_contention,
+        round=round_number,
+        started_at=started_at,
+    )
     if before is not None and after is not None and outcome.usage_measured:
         sample["cpu_user_s"] = after[0] - before[0]
         sample["cpu_sys_s"] = after[1] - before[1]
@@ -160,17 +152,9 @@ def sample_of(
 
 
 def _gil_probe(strategy: Strategy) -> Any:
-    """A started ``gilknocker.KnockKnock``, when asked for, installed, and able to see the tasks' GIL.
-
-    gilknocker (a third-party package, used only where the target Python has
-    it) runs a thread that keeps trying to take the GIL; its
-    ``contention_metric`` (0 to 1) is the share of time that thread spent
-    waiting for it. It runs only with ``THREADLAB_GILKNOCKER=1`` in the
-    environment, because its thread competes for the GIL and slows the
-    tasks it watches. Only the GIL of the worker process's main interpreter
-    is probed, so strategies whose tasks run under other GILs (processes,
-    subinterpreters) get none.
-    """
+    """A started ``gilknocker.KnockKnock`` (``Sample.gil_contention``), when asked for, installed,
+    and able to see the tasks' GIL: the worker process's main interpreter's, not those of
+    processes or subinterpreters."""
     if not strategy.shares_one_gil or os.environ.get("THREADLAB_GILKNOCKER") != "1":
         return None
     try:
@@ -302,12 +286,8 @@ def run_point(
     """Run a point's warm-ups, then one sample per command, emitting each as it is measured.
 
     Everything is checked before the workload's session sets anything up (a
-    server, a directory); the session then spans all samples and is torn
-    down after the last, also when one raises. The native pools are limited
-    to ``inner_threads`` before the workload's module is imported (through
-    the environment) and again once it has prepared (through threadpoolctl,
-    where present); the "ready" event says what they were (``_native.report``).
-    A strategy's session (a warm pool) opens after that, before the warm-ups.
+    server, a directory); the native pools are limited as ``_native`` draws it,
+    and a strategy's session (a warm pool) opens before the warm-ups.
     ``commands`` gives the next command, waiting for it, or None when no more
     will come.
 
@@ -369,13 +349,8 @@ def run_point(
 
 
 class _Startup:
-    """The point's start-up, where its strategy opened a session: sent once, after its first run.
-
-    ``startup_s`` is the time the session took to open (a warm pool, a
-    cluster and its workers) plus the time from the first run's start to its
-    first task done: what a user waits from starting the pool to a first
-    result. No sample holds it, so no throughput does.
-    """
+    """The point's start-up (``Measurement.startup_s``), where its strategy opened a session:
+    the session's opening plus its first run's first task, sent once, after that run."""
 
     __slots__ = ("_emit", "_opened_s")
 

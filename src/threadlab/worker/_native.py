@@ -18,7 +18,6 @@
 A task whose one call keeps several cores busy is already parallel inside;
 ``inner_threads`` is how the inner × outer split is measured: N workers × 1
 native thread each, against one worker whose pool uses every core.
-Standard library only and Python 3.9 syntax, as all of ``worker/``.
 """
 
 from __future__ import annotations
@@ -40,12 +39,14 @@ THREAD_VARIABLES = (
     "NUMEXPR_NUM_THREADS",
     "TBB_NUM_THREADS",
 )
-# The one of them each library (threadpoolctl's internal_api) reads for its thread count.
-LIBRARY_VARIABLES = {
-    "openblas": "OPENBLAS_NUM_THREADS",
-    "mkl": "MKL_NUM_THREADS",
-    "blis": "BLIS_NUM_THREADS",
-    "openmp": "OMP_NUM_THREADS",
+# Each library (threadpoolctl's internal_api): how people write it, and the one of them it
+# reads for its thread count (FlexiBLAS, OpenMP's).
+LIBRARIES = {
+    "openblas": ("OpenBLAS", "OPENBLAS_NUM_THREADS"),
+    "mkl": ("MKL", "MKL_NUM_THREADS"),
+    "blis": ("BLIS", "BLIS_NUM_THREADS"),
+    "openmp": ("OpenMP", "OMP_NUM_THREADS"),
+    "flexiblas": ("FlexiBLAS", "OMP_NUM_THREADS"),
 }
 
 # The strategy parameter every strategy takes (``Strategy.params``).
@@ -71,11 +72,7 @@ def requested(strategy_params: Any) -> int:
 
 
 def limit_environment(threads: int) -> None:
-    """Set every native thread-count variable to ``threads`` (0: leave them as they are).
-
-    Called before the workload's module is imported: a library reads these
-    once, as it loads, and pool children inherit them.
-    """
+    """Set every native thread-count variable to ``threads`` (0: leave them as they are)."""
     if threads > 0:
         for name in THREAD_VARIABLES:
             os.environ[name] = str(threads)
@@ -105,13 +102,8 @@ def limit_loaded(threads: int) -> bool:
 
 
 def report() -> Dict[str, Any]:
-    """The native pools this process has loaded, and the thread variables set (``_schema.NATIVE_FIELDS``).
-
-    ``pools`` is None where threadpoolctl is not importable (what is loaded
-    is then unknown), else one entry per pool: ``library`` (``openblas``,
-    ``mkl``, ``openmp``...), ``api`` (``blas``, ``openmp``), ``threads``,
-    ``version``.
-    """
+    """The native pools this process has loaded, and the thread variables set: the "ready" event's
+    ``native`` (``model.NativeThreads``)."""
     module = _threadpoolctl()
     pools: Optional[List[Dict[str, Any]]] = None
     if module is not None:

@@ -27,9 +27,7 @@ pointed at stderr before any task runs. Standard input is read by a thread
 of its own from a private copy of the pipe (tasks see /dev/null): when it
 ends without a "stop", the orchestrator is gone, and the worker ends its own
 process group, pool children and all, so that no timeout can be lost with
-the process that kept it. Started by the orchestrator, it also dies with it
-(a parent-death signal), adopts its descendants' orphans, and ends every
-process of the point as it ends (``_containment``).
+the process that kept it; ``_containment`` ends the rest of the point's processes.
 """
 
 from __future__ import annotations
@@ -220,11 +218,8 @@ class Commands:
 
 
 def _read_request() -> "tuple[Dict[str, Any], int, bytes]":
-    """The request line, a private copy of fd 0 for the commands, and what was read past the line.
-
-    Tasks get /dev/null as their standard input, so that nothing they do
-    can read the orchestrator's commands.
-    """
+    """The request line, a private copy of fd 0 for the commands, and what was read past the line;
+    tasks get /dev/null as their standard input."""
     fd = os.dup(0)
     buffer = b""
     while b"\n" not in buffer:

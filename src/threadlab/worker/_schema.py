@@ -5,7 +5,7 @@ field's type and range is declared once, on the model's dataclass
 (``threadlab.model.Sample``, ``TaskSpans``, ``NativeThreads``, ``NativePool``:
 see ``threadlab.model._schema``); the orchestrator's reader requires the keys
 named here, and a test pins these names, in order, to those dataclasses'
-fields. Standard library only and Python 3.9 syntax, like the rest of the worker.
+fields.
 """
 
 from __future__ import annotations

@@ -13,8 +13,7 @@
 The orchestrator never imports a user's module itself: importing runs the
 module's code, which may exit, hang, or fill the memory. Here it can do any
 of these, and the orchestrator says which, and at which stage, in one line.
-What the module prints goes to stderr, as in a worker. Standard library only,
-Python 3.9 syntax: it runs inside the Python measured.
+What the module prints goes to stderr, as in a worker.
 """
 
 from __future__ import annotations

@@ -14,24 +14,11 @@
         collect(): {"observations": [...]} ◄── sidecar
                   join_lines + breakdown ──► the sample's "waits" object
 
-The sidecar classifies each observation of a thread (on CPU, the GIL, a lock,
-sleeping, I/O, other: ``_waits_sidecar.classify``); ``breakdown`` turns them
-into thread-seconds per category, from schedstat's exact deltas for on-CPU and
-run-queue time and from the sampled states for the split of the rest, and
-joins each observation with its thread's nearest stack, folded to the user's
-own line (``Locator``).
-
-Which threads count (``Strategy.tasks_in``): the caller's thread where the
-tasks run in it (asyncio), the other threads of this process where they run
-in threads (sequential, threads, thread pool, interpreters), less the
-worker's own (its protocol's reader); the threads of this process's
-descendants where they run in processes (processes, dask), whose state only
-is read: their stacks are in other processes. Stacks are read only where the
-tasks share this process's one GIL, and it is on (see ``WaitSampler``): on a
-free-threaded build with its GIL off the breakdown has its categories (no GIL
-wait: there is none) but no lines.
-
-Standard library only and Python 3.9 syntax, like the rest of the worker.
+The sidecar classifies each observation of a thread; ``breakdown`` sums them
+into thread-seconds per category, each joined with its thread's nearest stack,
+folded to the user's own line (``Locator``). Whose threads: ``Strategy.tasks_in``,
+less the worker's own (its protocol's reader). Stacks are read only where the
+tasks share this process's one GIL, and it is on (see ``WaitSampler``).
 """
 
 from __future__ import annotations
@@ -50,6 +37,7 @@ from types import FrameType
 from typing import IO, Any, Dict, List, Optional, Sequence, Tuple, cast
 
 from threadlab.worker import _waits_sidecar
+from threadlab.worker._containment import prctl
 from threadlab.worker._waits_sidecar import CATEGORIES, CPU, OTHER, RUNNABLE
 
 # The stack thread reads sys._current_frames() this often (jittered 0.5-1.5x). A waiting
@@ -73,6 +61,7 @@ TOP_LINES = 5
 _SIDECAR_START_S = 10.0
 
 Location = Tuple[str, int, str, Optional[str]]  # file, line, function, library frame called
+_LOCATION_KEYS = ("file", "line", "function", "library")  # a Location's, in a line of the breakdown
 Observation = Sequence[Any]  # [t, pid, tid, category, run_ns, wait_ns, runs] as the sidecar sends it
 StackRead = Tuple[float, int, Optional[Location]]  # when, the thread's run count then, where
 
@@ -117,17 +106,7 @@ def gil_ranges() -> List[Tuple[int, int]]:
         ranges.append((low, high))
         if index + 1 < len(maps) and maps[index + 1][0] == high and not maps[index + 1][3]:
             ranges.append((high, maps[index + 1][1]))
-    return _merged(ranges)
-
-
-def _merged(ranges: List[Tuple[int, int]]) -> List[Tuple[int, int]]:
-    merged: List[Tuple[int, int]] = []
-    for low, high in sorted(ranges):
-        if merged and low <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(high, merged[-1][1]))
-        else:
-            merged.append((low, high))
-    return merged
+    return ranges
 
 
 def _mappings() -> List[Tuple[int, int, bool, str]]:
@@ -228,11 +207,9 @@ class _Stacks(threading.Thread):
         self._locator = locator
         self._done = threading.Event()
         self.seen: Dict[int, List[StackRead]] = {}
-        self.ready = threading.Event()
         self._files = _waits_sidecar.OpenFiles()
 
     def run(self) -> None:
-        self.ready.set()
         self._read()
         while not self._done.wait(random.uniform(0.5, 1.5) / STACKS_PER_S):
             self._read()
@@ -382,17 +359,10 @@ def breakdown(
     lines: List[Dict[str, Any]] = []
     for category in CATEGORIES:
         ranked = sorted(((s, w) for (c, w), s in per_line.items() if c == category), key=lambda x: -x[0])
-        for share_s, (path, line, function, library) in ranked[:TOP_LINES]:
-            lines.append(
-                {
-                    "category": category,
-                    "share": round(share_s / total, 4) if total > 0 else 0.0,
-                    "file": path,
-                    "line": line,
-                    "function": function,
-                    "library": library,
-                }
-            )
+        for share_s, where in ranked[:TOP_LINES]:
+            share = round(share_s / total, 4) if total > 0 else 0.0
+            located = dict(zip(_LOCATION_KEYS, where))  # noqa: B905 - strict= is 3.10+
+            lines.append({"category": category, "share": share, **located})
     waits: Dict[str, Any] = {category + "_s": round(seconds[category], 6) for category in CATEGORIES}
     waits.update({"observations": len(observations), "threads": len(threads), "lines": lines})
     return waits
@@ -421,17 +391,6 @@ def _thread_seconds(seen: Sequence[Observation], sample_s: float) -> Dict[str, f
         own[OTHER] += rest
     own[first[3]] += span / (len(seen) - 1)
     return own
-
-
-def _grant_ptrace(pid: int) -> None:
-    """Let ``pid`` read this process's ``syscall`` files under Yama ptrace_scope 1 (no-op elsewhere)."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PTRACER, pid, 0, 0, 0)
-    except (ImportError, OSError, AttributeError):  # no libc prctl: nothing to grant
-        pass
 
 
 class WaitSampler:
@@ -484,7 +443,7 @@ class WaitSampler:
             )
         except OSError as error:
             return "waits: not measured: its reader could not start: {}".format(error)
-        _grant_ptrace(self._sidecar.pid)
+        prctl(_PR_SET_PTRACER, self._sidecar.pid)
         if self._reply(_SIDECAR_START_S) is None:
             self.close()
             return "waits: not measured: its reader did not start"
@@ -520,17 +479,11 @@ class WaitSampler:
         exclude = list(self._machinery)  # the caller (the main thread) is the sidecar's scope to read
         if self._read_stacks:
             self._stacks = _Stacks(self._locator)
-            self._stacks.start()
-            self._stacks.ready.wait()
+            self._stacks.start()  # returns once the thread runs, its native_id set
             exclude.append(self._stacks.native_id or 0)
         request = {"pid": os.getpid(), "threads": self._scope, "exclude": exclude, "gil": self._gil}
         self._started = time.monotonic()
         self._send({"start": request})
-
-    def stop(self) -> Dict[str, Any]:
-        """Stop reading, just after the sample: its ``waits`` object (``halt`` then ``collect``)."""
-        self.halt()
-        return self.collect()
 
     def halt(self) -> None:
         """Stop reading, just after the sample: the stack thread ends and the sidecar is told."""
@@ -553,10 +506,10 @@ class WaitSampler:
         self._halted_stacks = None
         report = self._reply(_SIDECAR_START_S) if self._told else None
         if report is None:
-            empty = breakdown([], 0.0, 0.0)
-            empty["reader_cpu_s"] = 0.0
-            empty["note"] = self._note or "waits: not measured: its reader stopped answering"
-            return empty
+            report = {
+                "observations": [],
+                "note": self._note or "waits: not measured: its reader stopped answering",
+            }
         observations = report["observations"]
         lines = join_lines(observations, {} if stacks is None else stacks.seen, os.getpid())
         where = {id(seen): line for seen, line in zip(observations, lines)}  # noqa: B905 - strict= is 3.10+

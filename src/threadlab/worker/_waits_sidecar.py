@@ -23,8 +23,7 @@ waiting thread parks on its own heap-allocated semaphore). The worker sends
 the address range of that static data (``_waits.gil_ranges``); a thread
 blocked in a futex wait on an address inside it waits for the GIL.
 
-Standard library only and Python 3.9 syntax, like the rest of the worker. The
-classification (``classify``) is pure, so tests feed it recorded lines.
+The classification (``classify``) is pure, so tests feed it recorded lines.
 """
 
 from __future__ import annotations
@@ -48,80 +47,50 @@ IO = "io"  # read, recv, poll, select, epoll, accept, connect, ...
 OTHER = "other"  # anything else, or what could not be read
 CATEGORIES: Tuple[str, ...] = (CPU, RUNNABLE, GIL, LOCK, SLEEP, IO, OTHER)
 
-# System call numbers (the kernel's unistd tables). aarch64 uses the generic table, which
-# has no select, poll or epoll_wait: only their p* forms.
-_FUTEX = "futex"
-_SLEEPS = "sleep"
-_IOS = "io"
+# System call numbers (the kernel's unistd tables), by name: its category (or how its
+# arguments tell it), then its number on x86_64 and on aarch64 (None: not there). aarch64
+# uses the generic table, which has no select, poll or epoll_wait: only their p* forms.
+_FUTEX = "futex"  # GIL or LOCK, by its address (arg 0)
 _NO_FDS_SLEEP = "select0"  # select/pselect6: nfds (arg 0) 0 means a sleep (3.9-3.10's time.sleep)
 _NO_POLL_SLEEP = "poll0"  # poll/ppoll: nfds (arg 1) 0 means a sleep
+_CALLS: Dict[str, Tuple[str, Optional[int], Optional[int]]] = {
+    "futex": (_FUTEX, 202, 98),
+    "futex_waitv": (_FUTEX, 449, 449),
+    "nanosleep": (SLEEP, 35, 101),
+    "clock_nanosleep": (SLEEP, 230, 115),
+    "pause": (SLEEP, 34, None),
+    "select": (_NO_FDS_SLEEP, 23, None),
+    "pselect6": (_NO_FDS_SLEEP, 270, 72),
+    "poll": (_NO_POLL_SLEEP, 7, None),
+    "ppoll": (_NO_POLL_SLEEP, 271, 73),
+    "read": (IO, 0, 63),
+    "write": (IO, 1, 64),
+    "pread64": (IO, 17, 67),
+    "pwrite64": (IO, 18, 68),
+    "readv": (IO, 19, 65),
+    "writev": (IO, 20, 66),
+    "sendfile": (IO, 40, 71),
+    "connect": (IO, 42, 203),
+    "accept": (IO, 43, 202),
+    "sendto": (IO, 44, 206),
+    "recvfrom": (IO, 45, 207),
+    "sendmsg": (IO, 46, 211),
+    "recvmsg": (IO, 47, 212),
+    "fsync": (IO, 74, 82),
+    "fdatasync": (IO, 75, 83),
+    "epoll_wait": (IO, 232, None),
+    "openat": (IO, 257, 56),
+    "epoll_pwait": (IO, 281, 22),
+    "accept4": (IO, 288, 242),
+    "preadv": (IO, 295, 69),
+    "pwritev": (IO, 296, 70),
+    "recvmmsg": (IO, 299, 243),
+    "sendmmsg": (IO, 307, 269),
+    "epoll_pwait2": (IO, 441, 441),
+}
 SYSCALLS: Dict[str, Dict[int, str]] = {
-    "x86_64": {
-        202: _FUTEX,
-        449: _FUTEX,  # futex_waitv
-        35: _SLEEPS,  # nanosleep
-        230: _SLEEPS,  # clock_nanosleep
-        34: _SLEEPS,  # pause
-        23: _NO_FDS_SLEEP,  # select
-        270: _NO_FDS_SLEEP,  # pselect6
-        7: _NO_POLL_SLEEP,  # poll
-        271: _NO_POLL_SLEEP,  # ppoll
-        0: _IOS,  # read
-        1: _IOS,  # write
-        17: _IOS,  # pread64
-        18: _IOS,  # pwrite64
-        19: _IOS,  # readv
-        20: _IOS,  # writev
-        40: _IOS,  # sendfile
-        42: _IOS,  # connect
-        43: _IOS,  # accept
-        44: _IOS,  # sendto
-        45: _IOS,  # recvfrom
-        46: _IOS,  # sendmsg
-        47: _IOS,  # recvmsg
-        74: _IOS,  # fsync
-        75: _IOS,  # fdatasync
-        232: _IOS,  # epoll_wait
-        257: _IOS,  # openat
-        281: _IOS,  # epoll_pwait
-        288: _IOS,  # accept4
-        295: _IOS,  # preadv
-        296: _IOS,  # pwritev
-        299: _IOS,  # recvmmsg
-        307: _IOS,  # sendmmsg
-        441: _IOS,  # epoll_pwait2
-    },
-    "aarch64": {
-        98: _FUTEX,
-        449: _FUTEX,  # futex_waitv
-        101: _SLEEPS,  # nanosleep
-        115: _SLEEPS,  # clock_nanosleep
-        72: _NO_FDS_SLEEP,  # pselect6
-        73: _NO_POLL_SLEEP,  # ppoll
-        63: _IOS,  # read
-        64: _IOS,  # write
-        65: _IOS,  # readv
-        66: _IOS,  # writev
-        67: _IOS,  # pread64
-        68: _IOS,  # pwrite64
-        69: _IOS,  # preadv
-        70: _IOS,  # pwritev
-        71: _IOS,  # sendfile
-        22: _IOS,  # epoll_pwait
-        56: _IOS,  # openat
-        82: _IOS,  # fsync
-        83: _IOS,  # fdatasync
-        202: _IOS,  # accept
-        203: _IOS,  # connect
-        206: _IOS,  # sendto
-        207: _IOS,  # recvfrom
-        211: _IOS,  # sendmsg
-        212: _IOS,  # recvmsg
-        242: _IOS,  # accept4
-        243: _IOS,  # recvmmsg
-        269: _IOS,  # sendmmsg
-        441: _IOS,  # epoll_pwait2
-    },
+    "x86_64": {x86: kind for kind, x86, _ in _CALLS.values() if x86 is not None},
+    "aarch64": {arm: kind for kind, _, arm in _CALLS.values() if arm is not None},
 }
 
 # The most files read per second, all threads together: 1000 sleeping threads must not
@@ -144,6 +113,7 @@ WAKES_PER_S = 100.0
 _JITTER = (0.5, 1.5)
 # An observation's mean reads (2 for a running thread, 3 for a blocked one).
 _READS_PER_OBSERVATION = 2.5
+_PER_WAKE = max(1, int(READS_PER_S / WAKES_PER_S / _READS_PER_OBSERVATION))
 # The threads of the processes watched are listed again at most this often.
 _RELIST_S = 0.02
 # The observations kept per sample at most: 30 s at the full rate. Past it, reads stop
@@ -184,15 +154,11 @@ def classify(state: str, syscall: Optional[str], gil: GilRanges, table: Dict[int
     if kind == _FUTEX:
         address = args[0] if args else -1
         return GIL if any(low <= address < high for low, high in gil) else LOCK
-    if kind == _SLEEPS:
-        return SLEEP
     if kind == _NO_FDS_SLEEP:
         return SLEEP if args and args[0] == 0 else IO
     if kind == _NO_POLL_SLEEP:
         return SLEEP if len(args) > 1 and args[1] == 0 else IO
-    if kind == _IOS or (kind is None and state == "D"):
-        return IO
-    return OTHER
+    return kind or (IO if state == "D" else OTHER)
 
 
 def _read(path: str) -> Optional[str]:
@@ -261,61 +227,55 @@ def _descendants(pid: int) -> List[int]:
 
 
 class _Watch:
-    """One sample's reading: which threads, at what rate, and what was seen."""
+    """One sample's reading: which threads, and what was seen."""
 
     def __init__(self, request: Dict[str, object]) -> None:
         self.pid = int(request["pid"])  # type: ignore[call-overload]  # a JSON number
         self.scope = str(request.get("threads", "others"))
         self.exclude = set(request.get("exclude", []))  # type: ignore[call-overload]  # a JSON list
         self.gil = [(int(low), int(high)) for low, high in request.get("gil", [])]  # type: ignore[attr-defined]
-        self.rate = float(request.get("reads_per_s", READS_PER_S))  # type: ignore[arg-type]
         self.table = SYSCALLS.get(platform.machine(), {})
         self.observations: List[List[object]] = []
         self.files = OpenFiles()
         self.cpu_at_start = time.process_time()
-        self.reads = 0
         self.syscall_refused = False
         self.listed: List[Tuple[int, int]] = []
         self.order: List[Tuple[int, int]] = []
         self.listed_at = -1.0
 
     def _threads(self) -> List[Tuple[int, int]]:
-        threads: List[Tuple[int, int]] = []
         if self.scope != "descendants":
             try:
                 tids = [int(tid) for tid in os.listdir("/proc/{}/task".format(self.pid))]
             except OSError:
                 tids = []
-            for tid in tids:
-                is_caller = tid == self.pid
-                if tid in self.exclude or is_caller != (self.scope == "caller"):
-                    continue
-                threads.append((self.pid, tid))
+            caller = self.scope == "caller"
+            return [
+                (self.pid, tid) for tid in tids if tid not in self.exclude and (tid == self.pid) == caller
+            ]
         # Child processes only where the tasks run in them: finding them reads every thread's
         # children file, 1000 reads a listing for 1000 threads: with it the worker spent 12%
         # more CPU on a sample of 1000 threads sleeping than with no reading, without it 6%
         # (bench_waits.py, medians of 30 samples each).
-        children = _descendants(self.pid) if self.scope == "descendants" else []
-        for child in children:
+        threads: List[Tuple[int, int]] = []
+        for child in _descendants(self.pid):
             if child == os.getpid():  # this sidecar, reading
                 continue
             try:
                 threads.extend((child, int(tid)) for tid in os.listdir("/proc/{}/task".format(child)))
             except OSError:
                 continue
-        self.reads += 1 + len(threads)
         return threads
 
     def observe(self) -> None:
         """One burst: the next threads in turn, each at most once, within the read rate.
 
-        A burst reads ``rate / WAKES_PER_S`` files' worth of observations (4
-        at the defaults): both threads of a pair each wake, four of 1000.
-        The threads are listed again, and their order shuffled, when a turn ends.
+        A burst reads ``READS_PER_S / WAKES_PER_S`` files' worth of observations
+        (4): both threads of a pair each wake, four of 1000. The threads are
+        listed again, and their order shuffled, when a turn ends.
         """
-        per_wake = max(1, int(self.rate / WAKES_PER_S / _READS_PER_OBSERVATION))
         read: Set[Tuple[int, int]] = set()
-        for _ in range(per_wake):
+        for _ in range(_PER_WAKE):
             if not self.order:
                 now = time.monotonic()
                 if now - self.listed_at >= _RELIST_S:
@@ -333,22 +293,16 @@ class _Watch:
         base = "/proc/{}/task/{}/".format(pid, tid)
         stat = self.files.read(base + "stat")
         sched = self.files.read(base + "schedstat")
-        self.reads += 2
         if stat is None or sched is None:
             return
         state = stat.rpartition(")")[2].split()[0]
         syscall = None
         if state != "R":
             syscall = self.files.read(base + "syscall")
-            self.reads += 1
             self.syscall_refused = self.syscall_refused or syscall is None
         run_ns, wait_ns, runs = (int(word) for word in sched.split()[:3])
         category = classify(state, syscall, self.gil, self.table)
         self.observations.append([round(now, 6), pid, tid, category, run_ns, wait_ns, runs])
-
-    def delay(self) -> float:
-        """Seconds until the next burst is due, jittered."""
-        return random.uniform(*_JITTER) / WAKES_PER_S
 
     def report(self) -> Dict[str, object]:
         self.files.close()
@@ -361,7 +315,6 @@ class _Watch:
             notes.append("stopped reading after {} observations".format(_MOST_OBSERVATIONS))
         return {
             "observations": self.observations,
-            "reads": self.reads,
             "cpu_s": round(time.process_time() - self.cpu_at_start, 6),
             "note": "; ".join(notes) or None,
         }
@@ -372,7 +325,7 @@ def serve(fd_in: int, out: "object") -> None:
     buffered = b""
     watch: Optional[_Watch] = None
     while True:
-        timeout = None if watch is None else watch.delay()
+        timeout = None if watch is None else random.uniform(*_JITTER) / WAKES_PER_S
         ready, _, _ = select.select([fd_in], [], [], timeout)
         if not ready:
             if watch is not None:
