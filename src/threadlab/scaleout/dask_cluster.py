@@ -83,7 +83,7 @@ import importlib.util
 import pickle
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -101,6 +101,7 @@ from threadlab.worker.strategies._base import (
     pool_params,
     returned,
     returning_chunk,
+    warm_session,
 )
 from threadlab.worker.workloads._base import PointRefused
 
@@ -290,17 +291,8 @@ class DaskCluster(Strategy):
             return "needs dask.distributed, which is not installed in this Python; " + INSTALL_HINT
         return None
 
-    @contextlib.contextmanager
-    def session(self, job: Job) -> Iterator[None]:
-        if job.params["start"] != WARM:
-            yield
-            return
-        with contextlib.ExitStack() as stack:
-            job.shared = _open(stack, job)
-            try:
-                yield
-            finally:
-                job.shared = None
+    def session(self, job: Job) -> contextlib.AbstractContextManager[None]:
+        return warm_session(job, lambda stack: _open(stack, job))
 
     def run(self, job: Job) -> Outcome:
         assert job.sync_task is not None
