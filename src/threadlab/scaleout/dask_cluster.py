@@ -159,20 +159,6 @@ def _unreachable(address: str, seconds: float, reason: str) -> str:
     )
 
 
-def check_reachable(address: str, timeout_s: float = REACH_TIMEOUT_S) -> None:
-    """Check that something accepts connections at a scheduler address, within ``timeout_s``.
-
-    Raises:
-        ValueError: nothing answered; the message is one line for the user.
-    """
-    try:
-        with socket.create_connection(_host_port(address), timeout=timeout_s):
-            pass
-    except OSError as error:
-        reason = "no answer" if isinstance(error, socket.timeout) else (error.strerror or str(error))
-        raise ValueError(_unreachable(address, timeout_s, reason)) from None
-
-
 def connect(address: str) -> Client:
     """A client of the Dask scheduler at ``address`` (checked with :func:`scheduler_address`).
 
@@ -180,7 +166,12 @@ def connect(address: str) -> Client:
         ValueError: no Dask scheduler answered there within 8 s (3 s for a
             TCP connection, 5 s for dask's handshake); one line for the user.
     """
-    check_reachable(address)
+    try:
+        with socket.create_connection(_host_port(address), timeout=REACH_TIMEOUT_S):
+            pass
+    except OSError as error:
+        reason = "no answer" if isinstance(error, socket.timeout) else (error.strerror or str(error))
+        raise ValueError(_unreachable(address, REACH_TIMEOUT_S, reason)) from None
     # Anything accepting TCP (a proxy, a worker, another server) gets this far,
     # so ask what answers before a Client is made: a Client that fails to
     # connect still blocks the interpreter's exit for 10 s, closing itself.

@@ -30,7 +30,6 @@ from typing import (
     Optional,
     Sequence,
     Tuple,
-    overload,
 )
 
 from threadlab.worker._native import INNER_THREADS
@@ -268,27 +267,8 @@ class TaskLog(Sequence[TaskRecord]):
     def __len__(self) -> int:
         return len(self.start_ns)
 
-    @overload
-    def __getitem__(self, number: int) -> TaskRecord: ...
-
-    @overload
-    def __getitem__(self, number: slice) -> Sequence[TaskRecord]: ...
-
     def __getitem__(self, number: Any) -> Any:
-        if isinstance(number, slice):
-            return [self[k] for k in range(*number.indices(len(self)))]
-        if number < 0:
-            number += len(self)
-        io = self.io_s[number]
-        return TaskRecord(
-            number,
-            self.start_ns[number],
-            self.end_ns[number],
-            None if self.cpu_ns is None else self.cpu_ns[number],
-            self._names(self.worker[number]),
-            self.errors.get(number),
-            None if io != io else io,  # NaN: none reported
-        )
+        return list(self)[number]  # a TaskLog is read whole, by __iter__; an index costs as much
 
     def __iter__(self) -> Iterator[TaskRecord]:
         # Column by column, with no Python-level call per record.
