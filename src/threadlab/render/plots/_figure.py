@@ -138,8 +138,7 @@ def image_bytes(figure: Figure, image_format: ImageFormat) -> bytes:
     if image_format == "svg":
         figure.savefig(buffer, format="svg", metadata=_NO_METADATA)
         return slim_svg(buffer.getvalue())
-    else:
-        figure.savefig(buffer, format="png", dpi=_PNG_DPI)
+    figure.savefig(buffer, format="png", dpi=_PNG_DPI)
     return buffer.getvalue()
 
 

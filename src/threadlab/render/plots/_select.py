@@ -129,9 +129,9 @@ class PlottedPoint:
     summary: Summary
 
 
-def _plotted(result: Result) -> list[PlottedPoint]:
+def _plotted(result: Result) -> list[tuple[Point, PlottedPoint]]:
     return [
-        PlottedPoint(row.name, row.measurement.point.strategy, row.summary)
+        (row.measurement.point, PlottedPoint(row.name, row.measurement.point.strategy, row.summary))
         for row in point_rows(result)
         if row.summary is not None
     ]
@@ -143,7 +143,7 @@ def wall_points(result: Result) -> list[PlottedPoint]:
     Raises:
         NothingToPlot: no point has samples.
     """
-    points = _plotted(result)
+    points = [plotted for _, plotted in _plotted(result)]
     if not points:
         raise NothingToPlot("nothing to plot: no point has samples")
     return points
@@ -155,13 +155,8 @@ def cited_points(result: Result, cited: Sequence[Point]) -> list[PlottedPoint]:
     Raises:
         NothingToPlot: none of them has samples.
     """
-    rows = [row for row in point_rows(result) if row.summary is not None]
-    points = [
-        PlottedPoint(row.name, row.measurement.point.strategy, row.summary)
-        for point in cited
-        for row in rows
-        if row.measurement.point == point and row.summary is not None
-    ]
+    rows = _plotted(result)
+    points = [plotted for point in cited for at, plotted in rows if at == point]
     if not points:
         raise NothingToPlot("nothing to plot: no point the lesson cites has samples")
     return points
@@ -173,7 +168,7 @@ def cpu_points(result: Result) -> list[tuple[PlottedPoint, float]]:
     Raises:
         NothingToPlot: no point has CPU time measured.
     """
-    points = [(p, p.summary.cpu_per_wall) for p in _plotted(result) if p.summary.cpu_per_wall is not None]
+    points = [(p, p.summary.cpu_per_wall) for _, p in _plotted(result) if p.summary.cpu_per_wall is not None]
     if not points:
         raise NothingToPlot("nothing to plot: no point has CPU time measured")
     return points

@@ -215,12 +215,10 @@ def _frame(
     if base is not None:
         speedup_axes.set_ylabel("speedup vs sequential (×)")
         speedup_axes.set_title(f"{title}: speedup", loc="left")
+        speedup_axes.set_ylim(None if log_y else 0, top / base)
     else:
         speedup_axes.set_ylabel("speedup vs 1 worker (×)")
         speedup_axes.set_title(f"{title}: speedup (no sequential point)", loc="left")
-    speedup_top = top / base if base is not None else None
-    if speedup_top is not None:
-        speedup_axes.set_ylim(None if log_y else 0, speedup_top)
-    elif not log_y:
-        speedup_axes.set_ylim(bottom=0)
+        if not log_y:
+            speedup_axes.set_ylim(bottom=0)
     (throughput_axes or speedup_axes).legend(fontsize=7, loc="best")
