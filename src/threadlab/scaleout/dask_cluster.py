@@ -28,25 +28,21 @@ stops it inside every sample, its start-up (``spawn_s``) counted. The workers
 are checked alive before every sample: one that left (killed, restarted by its
 nanny under another address) fails the point as crashed.
 
-Tasks go to the scheduler in chunks of ``chunksize`` tasks (``auto``:
-``multiprocessing.Pool.map``'s rule over W × threads_per_worker, see
-``_base.chunk_size``): one Dask task per chunk, each of its tasks timed on
-its own. Every Dask task costs the scheduler a round trip (about a
-millisecond here), which chunks pay once per chunk.
+Tasks go to the scheduler in chunks of ``chunksize`` (``_base.chunk_size``
+over W × threads_per_worker), one Dask task per chunk: every Dask task costs
+the scheduler a round trip (about a millisecond here), which chunks pay once.
 
 What is measured, and where:
 
-- Per-task spans and CPU: ``returning_call`` runs on the Dask worker thread,
-  the wrapper every strategy whose tasks run elsewhere uses; it pickles the
-  task's return value, which comes back to this process and is loaded here,
-  as ``client.gather`` would hand it over. The embedded cluster is on this
-  machine, where ``perf_counter`` is one system-wide monotonic clock, so the
-  spans need no correction. On an existing cluster each worker's clock is
-  read once per sample: a reading that falls between two readings of ours is
-  the same clock; otherwise the spans are shifted by the measured offset
-  (good to half the round trip, a millisecond or less on a LAN) and kept
-  within the time this sample ran. Labels gain ``@host`` there, since pids
-  repeat across machines.
+- Per-task spans and CPU: ``returning_call`` runs on the Dask worker
+  thread, as for every strategy whose tasks run elsewhere. The embedded
+  cluster is on this machine, where ``perf_counter`` is one system-wide
+  monotonic clock, so the spans need no correction. On an existing cluster
+  each worker's clock is read once per sample: a reading that falls between
+  two readings of ours is the same clock; otherwise the spans are shifted by
+  the measured offset (good to half the round trip, a millisecond or less on
+  a LAN) and kept within the time this sample ran. Labels gain ``@host``
+  there, since pids repeat across machines.
 - Sample CPU, context switches and peak RSS: the resource usage of this
   process and its reaped children. On the embedded cluster the Dask worker
   processes are children of this one (spawned by the in-process nannies):
@@ -56,22 +52,16 @@ What is measured, and where:
   ``worker/_measure.py`` (Linux), as for any live child. On an
   existing cluster the work happens in processes threadlab cannot see, so
   these figures are absent (None), not zero.
-- Task errors: ``returning_call`` turns a task's exception (or a return
-  value that cannot be pickled) into data, as everywhere. A Dask worker
-  that dies running a task fails the point as crashed (``WorkerLost``);
-  the embedded cluster does not retry such a task (``allowed_failures=0``),
-  an existing cluster retries it as its scheduler is configured
-  (``distributed.scheduler.allowed-failures``, 3 by default).
+- A Dask worker that dies running a task fails the point as crashed
+  (``WorkerLost``); the embedded cluster does not retry such a task
+  (``allowed_failures=0``), an existing cluster retries it as its scheduler
+  is configured (``distributed.scheduler.allowed-failures``, 3 by default).
 
 Tasks travel by pickle, by reference: threadlab (for its built-in workloads)
 and a user's module must be importable on the scheduler and on every worker.
 The embedded cluster's workers get this process's ``sys.path``, so whatever
 runs here runs there; on an existing cluster a task that cannot be loaded is
 refused in one line before any task runs.
-
-This module imports only the standard library; dask is imported when a point
-runs, so that the registry can list ``dask`` anywhere and say why it cannot
-run where dask is missing.
 """
 
 from __future__ import annotations

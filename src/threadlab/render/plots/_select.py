@@ -66,15 +66,7 @@ class SpeedupGroup:
 
 
 def speedup_groups(result: Result, analysis: Analysis | None = None) -> list[SpeedupGroup]:
-    """The analysis's scalings, grouped by workload and Python, in the analysis's order.
-
-    Args:
-        result: the measurements.
-        analysis: ``analyse(result)``, if already computed.
-
-    Raises:
-        NothingToPlot: no strategy other than sequential has a measured point.
-    """
+    """The scalings of ``analysis`` (``analyse(result)`` if None), grouped by workload and Python."""
     if analysis is None:
         from threadlab.analysis import analyse
 
@@ -138,11 +130,7 @@ def _plotted(result: Result) -> list[tuple[Point, PlottedPoint]]:
 
 
 def wall_points(result: Result) -> list[PlottedPoint]:
-    """The points that have samples, in measurement order.
-
-    Raises:
-        NothingToPlot: no point has samples.
-    """
+    """The points that have samples, in measurement order."""
     points = [plotted for _, plotted in _plotted(result)]
     if not points:
         raise NothingToPlot("nothing to plot: no point has samples")
@@ -150,11 +138,7 @@ def wall_points(result: Result) -> list[PlottedPoint]:
 
 
 def cited_points(result: Result, cited: Sequence[Point]) -> list[PlottedPoint]:
-    """The points ``cited`` (a lesson's, ``Finding.points``) that have samples, in the order cited.
-
-    Raises:
-        NothingToPlot: none of them has samples.
-    """
+    """The points ``cited`` (a lesson's, ``Finding.points``) that have samples, in the order cited."""
     rows = _plotted(result)
     points = [plotted for point in cited for at, plotted in rows if at == point]
     if not points:
@@ -163,11 +147,7 @@ def cited_points(result: Result, cited: Sequence[Point]) -> list[PlottedPoint]:
 
 
 def cpu_points(result: Result) -> list[tuple[PlottedPoint, float]]:
-    """The points whose CPU time was measured, each with its CPU time over wall time.
-
-    Raises:
-        NothingToPlot: no point has CPU time measured.
-    """
+    """The points whose CPU time was measured, each with its CPU time over wall time."""
     points = [(p, p.summary.cpu_per_wall) for _, p in _plotted(result) if p.summary.cpu_per_wall is not None]
     if not points:
         raise NothingToPlot("nothing to plot: no point has CPU time measured")

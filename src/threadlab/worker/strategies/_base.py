@@ -233,11 +233,9 @@ class TaskLog(Sequence[TaskRecord]):
     which makes no object the collector sees; the records are built only
     when read, once the sample's clock has stopped.
 
-    Task ``number`` is entry ``number`` of each column; ``worker_names(k)``
-    names worker ``k`` (``"pid:thread"`` or ``"pid:slot-k"``). Reading it
-    gives ``TaskRecord`` s in task order; a task that raised has its
-    traceback in ``errors``, and ``io_s`` holds NaN where a task reported no
-    I/O wait.
+    Task ``number`` is entry ``number`` of each column (``worker``: the
+    worker's number); ``errors`` holds the tracebacks of tasks that raised,
+    and ``io_s`` NaN where a task reported no I/O wait.
 
     Args:
         tasks: T, how many tasks will be recorded.
@@ -416,22 +414,19 @@ class Strategy:
         return None
 
     def refusal(self, job: Job) -> Optional[str]:
-        """Why this strategy cannot run this job's tasks (say, they cannot cross to
-        where it runs them), or None if it can. Checked once, before any sample."""
+        """Why it cannot run this job's tasks (say, they cannot cross to its workers), or None; asked once."""
         return None
 
     def session(self, job: Job) -> ContextManager[None]:
         """Open what every sample of the point shares, and close it after the last.
 
         Entered once per point by ``worker/_measure.py``, after the job is
-        built and prepared and before the warm-ups; left after the last
-        sample, also when one raises (a stop, a lost worker); a timeout or
-        Ctrl-C ends the worker's whole process group, children included. A
-        strategy that opens something (a warm pool, a Dask cluster) sets
-        ``job.shared`` to it, and its ``run`` then uses it instead of
-        starting its own: the time from entering the session to the first
-        task done is recorded apart, as the point's ``startup_s``, out of
-        every sample. The base class opens nothing.
+        prepared and before the warm-ups; left after the last sample, also
+        when one raises (a timeout or Ctrl-C ends the worker's whole process
+        group, children included). A strategy that opens something (a warm pool, a Dask
+        cluster) sets ``job.shared`` to it, and its ``run`` then uses it: the
+        time from entering the session to the first task done is recorded
+        apart, as the point's ``startup_s``. The base class opens nothing.
         """
         return contextlib.nullcontext()
 
