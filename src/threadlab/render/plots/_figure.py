@@ -182,9 +182,6 @@ def rows_image(
         width: the figure's width in inches.
         margin: inches of the figure's height beyond its rows (0.28 inch each): the title,
             the axis label, and a legend drawn outside the axes.
-
-    Returns:
-        The image file's bytes.
     """
     with drawing(salt):
         figure = new_figure(width, margin + 0.28 * max(len(names), 2))

@@ -214,37 +214,21 @@ def timeline_points(result: Result, limit: int = 6) -> list[int]:
 
 @dataclass(frozen=True, slots=True)
 class TimelinePanel:
-    """One point of a timeline, with the sample drawn.
+    """One point of a timeline, with the sample drawn."""
 
-    Attributes:
-        index: the point's index in ``result.measurements``.
-        name: its name, as the results table shows it.
-        measurement: the point and what was measured.
-        sample_index: the index of the sample drawn in ``measurement.samples``.
-        sample: that sample, which has spans.
-        with_spans: how many of the point's samples have spans (the median is among these).
-    """
-
-    index: int
-    name: str
+    index: int  # in ``result.measurements``
+    name: str  # as the results table shows it
     measurement: Measurement
-    sample_index: int
-    sample: Sample
-    with_spans: int
+    sample_index: int  # of the sample drawn, in ``measurement.samples``
+    sample: Sample  # that sample, which has spans
+    with_spans: int  # how many of the point's samples have spans (the median is among these)
 
 
 def timeline_panels(result: Result, points: int | Sequence[int] | None = None) -> list[TimelinePanel]:
     """The points a timeline draws, one above the other, each with its :func:`timeline_sample`.
 
-    Args:
-        result: the measurements.
-        points: the index, or indices, of the points in ``result.measurements``
-            (``--point``, counted from 0); None picks :func:`default_timeline_point`.
-
-    Raises:
-        NothingToPlot: a point has no samples, or no sample with spans.
-        IndexError: an index is not a point of ``result``.
-        ValueError: ``points`` names no point.
+    ``points`` are indices in ``result.measurements`` (``--point``, counted
+    from 0); None picks :func:`default_timeline_point`.
     """
     if points is None:
         default = default_timeline_point(result)

@@ -34,14 +34,8 @@ def draw(
 ) -> bytes:
     """One row per group (``plots._select.speedup_groups``): throughput on the left, speedup on the right.
 
-    Args:
-        groups: the groups, one row each.
-        image_format: ``png`` or ``svg``.
-        salt: what sets this plot's SVG ids apart from other plots' in the same page.
-        width: the figure's width in inches (each row's height scales with it).
-
-    Returns:
-        The image file's bytes.
+    ``salt`` sets this plot's SVG ids apart from other plots' in the same page; ``width`` is the
+    figure's in inches (each row's height scales with it).
     """
     # The throughput panel where a Universal Scalability Law was fitted (3+ worker counts): it draws
     # the curve and its peak. Without one it is the speedup panel times a constant, and the tour's
