@@ -303,12 +303,7 @@ class DaskCluster(Strategy):
 
 
 def _open(stack: contextlib.ExitStack, job: Job) -> _Opened:
-    """Start or reach the cluster, check it can run the tasks, prepare them; closed with ``stack``.
-
-    Raises:
-        PointRefused: the scheduler cannot be reached, lacks workers, or the
-            task cannot be loaded there.
-    """
+    """Start or reach the cluster, check it can run the tasks, prepare them; closed with ``stack``."""
     assert job.sync_task is not None
     address = str(job.params["scheduler"])
     threads = int(job.params["threads_per_worker"])
@@ -322,11 +317,7 @@ def _open(stack: contextlib.ExitStack, job: Job) -> _Opened:
 
 
 def _check_alive(opened: _Opened) -> None:
-    """Fail the point where a chosen worker has left the cluster since the last sample.
-
-    Raises:
-        WorkerLost: naming the worker; the point is recorded as crashed.
-    """
+    """Fail the point as crashed (``WorkerLost``) where a chosen worker left since the last sample."""
     present = opened.client.nthreads()
     gone = [where for where in opened.chosen if where not in present]
     if gone:
@@ -360,11 +351,10 @@ def _embedded_cluster(stack: contextlib.ExitStack, workers: int, threads: int) -
 def _existing_cluster(
     stack: contextlib.ExitStack, address: str, workers: int, threads: int
 ) -> tuple[Client, list[str]]:
-    """Connect to the scheduler at ``address`` and pick ``workers`` of its workers.
+    """Connect to the scheduler at ``address`` and pick ``workers`` of its workers with ``threads`` each.
 
     Raises:
-        PointRefused: the scheduler cannot be reached, or has too few workers
-            with ``threads`` threads each.
+        PointRefused: the scheduler cannot be reached, or has too few such workers.
     """
     try:
         address = scheduler_address(address)
@@ -399,11 +389,7 @@ def _existing_cluster(
 def _check_loadable(
     client: Client, call: Callable[[range], list[Sent]], workers: list[str], address: str
 ) -> None:
-    """Refuse the point, in one line, where the scheduler or a worker cannot load the task.
-
-    Raises:
-        PointRefused: naming where, the import error, and what to do.
-    """
+    """Refuse the point (``PointRefused``: where, the import error, what to do) where the task cannot load."""
     from distributed.protocol import pickle as dask_pickle
 
     payload = dask_pickle.dumps(call)  # as dask itself will send it
