@@ -28,25 +28,21 @@ stops it inside every sample, its start-up (``spawn_s``) counted. The workers
 are checked alive before every sample: one that left (killed, restarted by its
 nanny under another address) fails the point as crashed.
 
-Tasks go to the scheduler in chunks of ``chunksize`` tasks (``auto``:
-``multiprocessing.Pool.map``'s rule over W × threads_per_worker, see
-``_base.chunk_size``): one Dask task per chunk, each of its tasks timed on
-its own. Every Dask task costs the scheduler a round trip (about a
-millisecond here), which chunks pay once per chunk.
+Tasks go to the scheduler in chunks of ``chunksize`` (``_base.chunk_size``
+over W × threads_per_worker), one Dask task per chunk: every Dask task costs
+the scheduler a round trip (about a millisecond here), which chunks pay once.
 
 What is measured, and where:
 
-- Per-task spans and CPU: ``returning_call`` runs on the Dask worker thread,
-  the wrapper every strategy whose tasks run elsewhere uses; it pickles the
-  task's return value, which comes back to this process and is loaded here,
-  as ``client.gather`` would hand it over. The embedded cluster is on this
-  machine, where ``perf_counter`` is one system-wide monotonic clock, so the
-  spans need no correction. On an existing cluster each worker's clock is
-  read once per sample: a reading that falls between two readings of ours is
-  the same clock; otherwise the spans are shifted by the measured offset
-  (good to half the round trip, a millisecond or less on a LAN) and kept
-  within the time this sample ran. Labels gain ``@host`` there, since pids
-  repeat across machines.
+- Per-task spans and CPU: ``returning_call`` runs on the Dask worker
+  thread, as for every strategy whose tasks run elsewhere. The embedded
+  cluster is on this machine, where ``perf_counter`` is one system-wide
+  monotonic clock, so the spans need no correction. On an existing cluster
+  each worker's clock is read once per sample: a reading that falls between
+  two readings of ours is the same clock; otherwise the spans are shifted by
+  the measured offset (good to half the round trip, a millisecond or less on
+  a LAN) and kept within the time this sample ran. Labels gain ``@host``
+  there, since pids repeat across machines.
 - Sample CPU, context switches and peak RSS: the resource usage of this
   process and its reaped children. On the embedded cluster the Dask worker
   processes are children of this one (spawned by the in-process nannies):
@@ -56,22 +52,16 @@ What is measured, and where:
   ``worker/_measure.py`` (Linux), as for any live child. On an
   existing cluster the work happens in processes threadlab cannot see, so
   these figures are absent (None), not zero.
-- Task errors: ``returning_call`` turns a task's exception (or a return
-  value that cannot be pickled) into data, as everywhere. A Dask worker
-  that dies running a task fails the point as crashed (``WorkerLost``);
-  the embedded cluster does not retry such a task (``allowed_failures=0``),
-  an existing cluster retries it as its scheduler is configured
-  (``distributed.scheduler.allowed-failures``, 3 by default).
+- A Dask worker that dies running a task fails the point as crashed
+  (``WorkerLost``); the embedded cluster does not retry such a task
+  (``allowed_failures=0``), an existing cluster retries it as its scheduler
+  is configured (``distributed.scheduler.allowed-failures``, 3 by default).
 
 Tasks travel by pickle, by reference: threadlab (for its built-in workloads)
 and a user's module must be importable on the scheduler and on every worker.
 The embedded cluster's workers get this process's ``sys.path``, so whatever
 runs here runs there; on an existing cluster a task that cannot be loaded is
 refused in one line before any task runs.
-
-This module imports only the standard library; dask is imported when a point
-runs, so that the registry can list ``dask`` anywhere and say why it cannot
-run where dask is missing.
 """
 
 from __future__ import annotations
@@ -83,7 +73,7 @@ import importlib.util
 import pickle
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -101,6 +91,7 @@ from threadlab.worker.strategies._base import (
     pool_params,
     returned,
     returning_chunk,
+    warm_session,
 )
 from threadlab.worker.workloads._base import PointRefused
 
@@ -158,20 +149,6 @@ def _unreachable(address: str, seconds: float, reason: str) -> str:
     )
 
 
-def check_reachable(address: str, timeout_s: float = REACH_TIMEOUT_S) -> None:
-    """Check that something accepts connections at a scheduler address, within ``timeout_s``.
-
-    Raises:
-        ValueError: nothing answered; the message is one line for the user.
-    """
-    try:
-        with socket.create_connection(_host_port(address), timeout=timeout_s):
-            pass
-    except OSError as error:
-        reason = "no answer" if isinstance(error, socket.timeout) else (error.strerror or str(error))
-        raise ValueError(_unreachable(address, timeout_s, reason)) from None
-
-
 def connect(address: str) -> Client:
     """A client of the Dask scheduler at ``address`` (checked with :func:`scheduler_address`).
 
@@ -179,7 +156,12 @@ def connect(address: str) -> Client:
         ValueError: no Dask scheduler answered there within 8 s (3 s for a
             TCP connection, 5 s for dask's handshake); one line for the user.
     """
-    check_reachable(address)
+    try:
+        with socket.create_connection(_host_port(address), timeout=REACH_TIMEOUT_S):
+            pass
+    except OSError as error:
+        reason = "no answer" if isinstance(error, socket.timeout) else (error.strerror or str(error))
+        raise ValueError(_unreachable(address, REACH_TIMEOUT_S, reason)) from None
     # Anything accepting TCP (a proxy, a worker, another server) gets this far,
     # so ask what answers before a Client is made: a Client that fails to
     # connect still blocks the interpreter's exit for 10 s, closing itself.
@@ -290,17 +272,8 @@ class DaskCluster(Strategy):
             return "needs dask.distributed, which is not installed in this Python; " + INSTALL_HINT
         return None
 
-    @contextlib.contextmanager
-    def session(self, job: Job) -> Iterator[None]:
-        if job.params["start"] != WARM:
-            yield
-            return
-        with contextlib.ExitStack() as stack:
-            job.shared = _open(stack, job)
-            try:
-                yield
-            finally:
-                job.shared = None
+    def session(self, job: Job) -> contextlib.AbstractContextManager[None]:
+        return warm_session(job, lambda stack: _open(stack, job))
 
     def run(self, job: Job) -> Outcome:
         assert job.sync_task is not None
@@ -330,12 +303,7 @@ class DaskCluster(Strategy):
 
 
 def _open(stack: contextlib.ExitStack, job: Job) -> _Opened:
-    """Start or reach the cluster, check it can run the tasks, prepare them; closed with ``stack``.
-
-    Raises:
-        PointRefused: the scheduler cannot be reached, lacks workers, or the
-            task cannot be loaded there.
-    """
+    """Start or reach the cluster, check it can run the tasks, prepare them; closed with ``stack``."""
     assert job.sync_task is not None
     address = str(job.params["scheduler"])
     threads = int(job.params["threads_per_worker"])
@@ -349,11 +317,7 @@ def _open(stack: contextlib.ExitStack, job: Job) -> _Opened:
 
 
 def _check_alive(opened: _Opened) -> None:
-    """Fail the point where a chosen worker has left the cluster since the last sample.
-
-    Raises:
-        WorkerLost: naming the worker; the point is recorded as crashed.
-    """
+    """Fail the point as crashed (``WorkerLost``) where a chosen worker left since the last sample."""
     present = opened.client.nthreads()
     gone = [where for where in opened.chosen if where not in present]
     if gone:
@@ -387,11 +351,10 @@ def _embedded_cluster(stack: contextlib.ExitStack, workers: int, threads: int) -
 def _existing_cluster(
     stack: contextlib.ExitStack, address: str, workers: int, threads: int
 ) -> tuple[Client, list[str]]:
-    """Connect to the scheduler at ``address`` and pick ``workers`` of its workers.
+    """Connect to the scheduler at ``address`` and pick ``workers`` of its workers with ``threads`` each.
 
     Raises:
-        PointRefused: the scheduler cannot be reached, or has too few workers
-            with ``threads`` threads each.
+        PointRefused: the scheduler cannot be reached, or has too few such workers.
     """
     try:
         address = scheduler_address(address)
@@ -426,11 +389,7 @@ def _existing_cluster(
 def _check_loadable(
     client: Client, call: Callable[[range], list[Sent]], workers: list[str], address: str
 ) -> None:
-    """Refuse the point, in one line, where the scheduler or a worker cannot load the task.
-
-    Raises:
-        PointRefused: naming where, the import error, and what to do.
-    """
+    """Refuse the point (``PointRefused``: where, the import error, what to do) where the task cannot load."""
     from distributed.protocol import pickle as dask_pickle
 
     payload = dask_pickle.dumps(call)  # as dask itself will send it

@@ -138,8 +138,7 @@ def image_bytes(figure: Figure, image_format: ImageFormat) -> bytes:
     if image_format == "svg":
         figure.savefig(buffer, format="svg", metadata=_NO_METADATA)
         return slim_svg(buffer.getvalue())
-    else:
-        figure.savefig(buffer, format="png", dpi=_PNG_DPI)
+    figure.savefig(buffer, format="png", dpi=_PNG_DPI)
     return buffer.getvalue()
 
 
@@ -183,9 +182,6 @@ def rows_image(
         width: the figure's width in inches.
         margin: inches of the figure's height beyond its rows (0.28 inch each): the title,
             the axis label, and a legend drawn outside the axes.
-
-    Returns:
-        The image file's bytes.
     """
     with drawing(salt):
         figure = new_figure(width, margin + 0.28 * max(len(names), 2))

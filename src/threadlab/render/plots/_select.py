@@ -66,15 +66,7 @@ class SpeedupGroup:
 
 
 def speedup_groups(result: Result, analysis: Analysis | None = None) -> list[SpeedupGroup]:
-    """The analysis's scalings, grouped by workload and Python, in the analysis's order.
-
-    Args:
-        result: the measurements.
-        analysis: ``analyse(result)``, if already computed.
-
-    Raises:
-        NothingToPlot: no strategy other than sequential has a measured point.
-    """
+    """The scalings of ``analysis`` (``analyse(result)`` if None), grouped by workload and Python."""
     if analysis is None:
         from threadlab.analysis import analyse
 
@@ -129,51 +121,34 @@ class PlottedPoint:
     summary: Summary
 
 
-def _plotted(result: Result) -> list[PlottedPoint]:
+def _plotted(result: Result) -> list[tuple[Point, PlottedPoint]]:
     return [
-        PlottedPoint(row.name, row.measurement.point.strategy, row.summary)
+        (row.measurement.point, PlottedPoint(row.name, row.measurement.point.strategy, row.summary))
         for row in point_rows(result)
         if row.summary is not None
     ]
 
 
 def wall_points(result: Result) -> list[PlottedPoint]:
-    """The points that have samples, in measurement order.
-
-    Raises:
-        NothingToPlot: no point has samples.
-    """
-    points = _plotted(result)
+    """The points that have samples, in measurement order."""
+    points = [plotted for _, plotted in _plotted(result)]
     if not points:
         raise NothingToPlot("nothing to plot: no point has samples")
     return points
 
 
 def cited_points(result: Result, cited: Sequence[Point]) -> list[PlottedPoint]:
-    """The points ``cited`` (a lesson's, ``Finding.points``) that have samples, in the order cited.
-
-    Raises:
-        NothingToPlot: none of them has samples.
-    """
-    rows = [row for row in point_rows(result) if row.summary is not None]
-    points = [
-        PlottedPoint(row.name, row.measurement.point.strategy, row.summary)
-        for point in cited
-        for row in rows
-        if row.measurement.point == point and row.summary is not None
-    ]
+    """The points ``cited`` (a lesson's, ``Finding.points``) that have samples, in the order cited."""
+    rows = _plotted(result)
+    points = [plotted for point in cited for at, plotted in rows if at == point]
     if not points:
         raise NothingToPlot("nothing to plot: no point the lesson cites has samples")
     return points
 
 
 def cpu_points(result: Result) -> list[tuple[PlottedPoint, float]]:
-    """The points whose CPU time was measured, each with its CPU time over wall time.
-
-    Raises:
-        NothingToPlot: no point has CPU time measured.
-    """
-    points = [(p, p.summary.cpu_per_wall) for p in _plotted(result) if p.summary.cpu_per_wall is not None]
+    """The points whose CPU time was measured, each with its CPU time over wall time."""
+    points = [(p, p.summary.cpu_per_wall) for _, p in _plotted(result) if p.summary.cpu_per_wall is not None]
     if not points:
         raise NothingToPlot("nothing to plot: no point has CPU time measured")
     return points
@@ -239,37 +214,21 @@ def timeline_points(result: Result, limit: int = 6) -> list[int]:
 
 @dataclass(frozen=True, slots=True)
 class TimelinePanel:
-    """One point of a timeline, with the sample drawn.
+    """One point of a timeline, with the sample drawn."""
 
-    Attributes:
-        index: the point's index in ``result.measurements``.
-        name: its name, as the results table shows it.
-        measurement: the point and what was measured.
-        sample_index: the index of the sample drawn in ``measurement.samples``.
-        sample: that sample, which has spans.
-        with_spans: how many of the point's samples have spans (the median is among these).
-    """
-
-    index: int
-    name: str
+    index: int  # in ``result.measurements``
+    name: str  # as the results table shows it
     measurement: Measurement
-    sample_index: int
-    sample: Sample
-    with_spans: int
+    sample_index: int  # of the sample drawn, in ``measurement.samples``
+    sample: Sample  # that sample, which has spans
+    with_spans: int  # how many of the point's samples have spans (the median is among these)
 
 
 def timeline_panels(result: Result, points: int | Sequence[int] | None = None) -> list[TimelinePanel]:
     """The points a timeline draws, one above the other, each with its :func:`timeline_sample`.
 
-    Args:
-        result: the measurements.
-        points: the index, or indices, of the points in ``result.measurements``
-            (``--point``, counted from 0); None picks :func:`default_timeline_point`.
-
-    Raises:
-        NothingToPlot: a point has no samples, or no sample with spans.
-        IndexError: an index is not a point of ``result``.
-        ValueError: ``points`` names no point.
+    ``points`` are indices in ``result.measurements`` (``--point``, counted
+    from 0); None picks :func:`default_timeline_point`.
     """
     if points is None:
         default = default_timeline_point(result)

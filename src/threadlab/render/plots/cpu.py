@@ -21,13 +21,7 @@ def draw(
 ) -> bytes:
     """One bar per point (``plots._select.cpu_points``), the first at the top.
 
-    Args:
-        points: each point with its CPU time over wall time.
-        cpu_count: the machine's CPUs, for the line of all of them busy; None where unknown.
-        image_format: ``png`` or ``svg``.
-
-    Returns:
-        The image file's bytes.
+    ``cpu_count``, the machine's CPUs (None where unknown), places the line of all of them busy.
     """
     values = [value for _, value in points]
 

@@ -34,14 +34,8 @@ def draw(
 ) -> bytes:
     """One row per group (``plots._select.speedup_groups``): throughput on the left, speedup on the right.
 
-    Args:
-        groups: the groups, one row each.
-        image_format: ``png`` or ``svg``.
-        salt: what sets this plot's SVG ids apart from other plots' in the same page.
-        width: the figure's width in inches (each row's height scales with it).
-
-    Returns:
-        The image file's bytes.
+    ``salt`` sets this plot's SVG ids apart from other plots' in the same page; ``width`` is the
+    figure's in inches (each row's height scales with it).
     """
     # The throughput panel where a Universal Scalability Law was fitted (3+ worker counts): it draws
     # the curve and its peak. Without one it is the speedup panel times a constant, and the tour's
@@ -215,12 +209,10 @@ def _frame(
     if base is not None:
         speedup_axes.set_ylabel("speedup vs sequential (×)")
         speedup_axes.set_title(f"{title}: speedup", loc="left")
+        speedup_axes.set_ylim(None if log_y else 0, top / base)
     else:
         speedup_axes.set_ylabel("speedup vs 1 worker (×)")
         speedup_axes.set_title(f"{title}: speedup (no sequential point)", loc="left")
-    speedup_top = top / base if base is not None else None
-    if speedup_top is not None:
-        speedup_axes.set_ylim(None if log_y else 0, speedup_top)
-    elif not log_y:
-        speedup_axes.set_ylim(bottom=0)
+        if not log_y:
+            speedup_axes.set_ylim(bottom=0)
     (throughput_axes or speedup_axes).legend(fontsize=7, loc="best")

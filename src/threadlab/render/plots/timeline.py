@@ -25,7 +25,6 @@ from threadlab.worker.strategies._base import label_parts
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.colors import Colormap
-    from matplotlib.figure import Figure
 
 _FAILED_COLOUR = "#d62728"
 # Rows of a timeline beyond which tick labels and bar edges would only be ink.
@@ -40,13 +39,33 @@ _RASTER_BELOW = 0.5
 
 
 def draw(panels: Sequence[TimelinePanel], image_format: ImageFormat) -> bytes:
-    """The panels one above the other, on one time axis, with one colour bar.
+    """The panels one above the other, on one time axis, with one colour bar."""
+    import numpy as np
+    from matplotlib import colormaps
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import ListedColormap, Normalize
 
-    Returns:
-        The image file's bytes.
-    """
     with drawing("timeline-" + "-".join(str(panel.index) for panel in panels)):
-        return image_bytes(_stacked(panels), image_format)
+        rows = [len(_rows(panel.sample)) for panel in panels]
+        heights = [0.9 + min(_MAX_ROW_INCHES * r, 6.0 / len(panels)) for r in rows]
+        figure = new_figure(9.0, 0.7 + sum(heights))
+        axes_list = figure.subplots(len(panels), 1, sharex=True, squeeze=False, height_ratios=heights)[:, 0]
+        # Blues without its near-white end, so that a task that only waited still shows.
+        palette = ListedColormap(colormaps["Blues"](np.linspace(0.15, 1.0, 256)))
+        end = max(max(panel.sample.wall_s, max(panel.sample.spans.end_s)) for panel in panels)
+        for axes, panel in zip(axes_list, panels, strict=True):
+            _panel(axes, panel, palette)
+        axes_list[0].set_xlim(0, end * 1.04)
+        axes_list[-1].set_xlabel("seconds from the start of the sample")
+        colourbar = figure.colorbar(
+            ScalarMappable(norm=Normalize(0.0, 1.0), cmap=palette),
+            ax=list(axes_list),
+            fraction=0.04,
+            pad=0.01,
+            aspect=25 * len(panels),
+        )
+        colourbar.set_label("task CPU / task wall (0 waits, 1 computes)", fontsize=7)
+        return image_bytes(figure, image_format)
 
 
 def _rows(sample: Sample) -> list[int]:
@@ -74,34 +93,6 @@ def _row_names(labels: Sequence[str]) -> list[str]:
     if len({thread for _, thread, _ in parts}) == 1:
         return [f"pid {pid}{at(host)}" for pid, _, host in parts]
     return [f"{pid}:{thread}{at(host)}" for pid, thread, host in parts]
-
-
-def _stacked(panels: Sequence[TimelinePanel]) -> Figure:
-    import numpy as np
-    from matplotlib import colormaps
-    from matplotlib.cm import ScalarMappable
-    from matplotlib.colors import ListedColormap, Normalize
-
-    rows = [len(_rows(panel.sample)) for panel in panels]
-    heights = [0.9 + min(_MAX_ROW_INCHES * r, 6.0 / len(panels)) for r in rows]
-    figure = new_figure(9.0, 0.7 + sum(heights))
-    axes_list = figure.subplots(len(panels), 1, sharex=True, squeeze=False, height_ratios=heights)[:, 0]
-    # Blues without its near-white end, so that a task that only waited still shows.
-    palette = ListedColormap(colormaps["Blues"](np.linspace(0.15, 1.0, 256)))
-    end = max(max(panel.sample.wall_s, max(panel.sample.spans.end_s)) for panel in panels)
-    for axes, panel in zip(axes_list, panels, strict=True):
-        _panel(axes, panel, palette)
-    axes_list[0].set_xlim(0, end * 1.04)
-    axes_list[-1].set_xlabel("seconds from the start of the sample")
-    colourbar = figure.colorbar(
-        ScalarMappable(norm=Normalize(0.0, 1.0), cmap=palette),
-        ax=list(axes_list),
-        fraction=0.04,
-        pad=0.01,
-        aspect=25 * len(panels),
-    )
-    colourbar.set_label("task CPU / task wall (0 waits, 1 computes)", fontsize=7)
-    return figure
 
 
 def _title(panel: TimelinePanel) -> str:

@@ -39,14 +39,9 @@ def draw(
     salt: str = "waits",
     width: float = 9.0,
 ) -> bytes:
-    """One stacked bar per point, the first at the top.
+    """One stacked bar per point (its name and breakdown), the first at the top.
 
-    Args:
-        points: each point's name and its breakdown.
-        image_format, salt, width: as for :func:`~threadlab.render.plots._figure.rows_image`.
-
-    Returns:
-        The image file's bytes.
+    ``salt`` and ``width`` as for :func:`~threadlab.render.plots._figure.rows_image`.
     """
 
     def on(axes: Axes) -> None:

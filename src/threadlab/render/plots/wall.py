@@ -18,12 +18,7 @@ def draw(
 ) -> bytes:
     """One line per point (``plots._select.wall_points``), the first at the top.
 
-    Args:
-        points: the points, each with its summary.
-        image_format, salt, width: as for :func:`~threadlab.render.plots._figure.rows_image`.
-
-    Returns:
-        The image file's bytes.
+    ``salt`` and ``width`` as for :func:`~threadlab.render.plots._figure.rows_image`.
     """
 
     def on(axes: Axes) -> None:

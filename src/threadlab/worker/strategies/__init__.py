@@ -1,11 +1,7 @@
 """The worker's own strategies, one module each, found by name (imported only when used).
 
-This registry knows only the strategies of this package: the worker is
-standard library only and imports nothing of threadlab outside itself. A
-strategy that lives elsewhere (``threadlab.scaleout.dask_cluster``, which
-needs dask) is named by the orchestrator's registry
-(``threadlab.orchestrate._strategies``), which tells the worker its module in
-the request (``strategy_module``); ``get`` then imports that module.
+One outside this package (``threadlab.scaleout``) is imported from the module
+the request names (``strategy_module``), as ``threadlab.scaleout`` tells.
 """
 
 from __future__ import annotations

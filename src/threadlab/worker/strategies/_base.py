@@ -30,7 +30,6 @@ from typing import (
     Optional,
     Sequence,
     Tuple,
-    overload,
 )
 
 from threadlab.worker._native import INNER_THREADS
@@ -50,7 +49,7 @@ class TaskRecord(NamedTuple):
     io_s: Optional[float] = None  # the I/O wait the task reported (an ``IOWait`` it returned)
 
 
-def reported_io(value: Any, span_ns: int = 0) -> Optional[float]:
+def reported_io(value: Any, span_ns: int) -> Optional[float]:
     """The seconds of I/O wait a task reported by returning an ``IOWait``, else None.
 
     ``WAITED_THROUGHOUT`` reports the task's whole span, ``span_ns``, as its wait.
@@ -58,11 +57,6 @@ def reported_io(value: Any, span_ns: int = 0) -> Optional[float]:
     if value is WAITED_THROUGHOUT:
         return span_ns / 1e9
     return float(value.seconds) if isinstance(value, IOWait) else None
-
-
-def worker_label(slot: Optional[str] = None) -> str:
-    """Name the worker running the caller: its process and thread (or slot)."""
-    return "{}:{}".format(os.getpid(), slot or threading.current_thread().name)
 
 
 def on_host(label: str, host: str) -> str:
@@ -93,10 +87,8 @@ def _timed(task: Callable[[int], Any], index: int) -> Tuple[TaskRecord, Any]:
         error = traceback.format_exc()
     end = time.perf_counter_ns()
     cpu1 = time.thread_time_ns()
-    record = TaskRecord(
-        index, start, end, cpu1 - cpu0, worker_label(), error, reported_io(value, end - start)
-    )
-    return record, value
+    worker = "{}:{}".format(os.getpid(), threading.current_thread().name)
+    return TaskRecord(index, start, end, cpu1 - cpu0, worker, error, reported_io(value, end - start)), value
 
 
 def timed_call(task: Callable[[int], Any], index: int) -> TaskRecord:
@@ -111,12 +103,9 @@ def timed_call(task: Callable[[int], Any], index: int) -> TaskRecord:
 def returning_call(task: Callable[[int], Any], index: int) -> Tuple[TaskRecord, Optional[bytes]]:
     """``timed_call`` where the task runs in another process or interpreter: its value comes back too.
 
-    The value is pickled here, as a ``pool.map`` child pickles what the
-    function returned, so that sending results back is part of what a
-    sample measures (after the task's span, inside the sample's wall time).
-    A value that cannot be pickled fails the task, with the reason, as it
-    would fail the user's ``pool.map``. The other side loads it with
-    ``returned``.
+    The value is pickled here, as a ``pool.map`` child pickles it, so that
+    sending results back is part of what a sample measures; a value that
+    cannot be pickled fails the task, as it would fail ``pool.map``.
     """
     record, value = _timed(task, index)
     if record.error is not None:
@@ -139,7 +128,7 @@ def returned(record: TaskRecord, value: Optional[bytes]) -> TaskRecord:
 
 
 def _not_sent(what: str, text: str) -> str:
-    """The traceback, its last line (the error, as reports quote it) saying what failed."""
+    # Said on the traceback's last line: the error, as reports quote it.
     return (
         "{} (the task's return value could not be {} to be sent back, as a process pool sends it)\n".format(
             text.rstrip(), what
@@ -148,21 +137,12 @@ def _not_sent(what: str, text: str) -> str:
 
 
 def timed_chunk(task: Callable[[int], Any], numbers: range) -> List[TaskRecord]:
-    """Run tasks ``numbers`` one after the other where this chunk landed, each timed as ``timed_call``.
-
-    A chunk crosses to a pool worker as one submission (one pickle, one
-    result), as ``pool.map(f, xs, chunksize=n)`` sends it; each of its tasks
-    still gets its own record.
-    """
+    """Tasks ``numbers``, one submission to a pool worker (as ``pool.map`` sends a chunk), each timed."""
     return [timed_call(task, number) for number in numbers]
 
 
 def returning_chunk(task: Callable[[int], Any], numbers: range) -> List[Tuple[TaskRecord, Optional[bytes]]]:
-    """``timed_chunk`` where the chunk runs in another process: each task's value comes back too.
-
-    Each value is pickled as ``returning_call`` pickles it; the caller loads
-    each with ``returned``, as ``pool.map``'s caller gets a chunk's values.
-    """
+    """``timed_chunk`` where the chunk runs in another process: each value comes back (``returning_call``)."""
     return [returning_call(task, number) for number in numbers]
 
 
@@ -196,36 +176,19 @@ def pool_params(start: str) -> Tuple[Param, ...]:
     )
 
 
-def start_workers(pool: Any, workers: int) -> None:
-    """Have a ``concurrent.futures`` pool start its ``workers`` workers now, not at its first tasks.
-
-    Executors start workers as tasks arrive; a warm pool's session starts
-    them before the warm-ups, so that no sample (not even the first, without
-    warm-ups) pays for them. One empty call per worker, all waited for.
-    """
-    for future in [pool.submit(_nothing) for _ in range(workers)]:
-        future.result()
-
-
 def _nothing() -> None:
-    """What ``start_workers`` submits: nothing to do (module-level, so that it pickles)."""
+    """Submitted once per worker to start a warm pool's workers (module-level, so that it pickles)."""
 
 
 @contextlib.contextmanager
-def warm_pool(job: Job, open_pool: Callable[[], Any]) -> Iterator[None]:
-    """The session of a ``concurrent.futures`` pool strategy (``Strategy.session``).
-
-    With ``start=warm`` the pool ``open_pool`` makes is opened once for the
-    point, its workers started at once (``start_workers``), and left in
-    ``job.shared`` for every sample; with ``start=cold`` nothing is opened and
-    each sample starts its own.
-    """
+def warm_session(job: Job, open_shared: Callable[[contextlib.ExitStack], Any]) -> Iterator[None]:
+    """The session of a pool strategy (``Strategy.session``): with ``start=warm``, what ``open_shared``
+    opens (closed with the stack it is given) is ``job.shared`` for every sample; cold, nothing is."""
     if job.params["start"] != WARM:
         yield
         return
-    with open_pool() as pool:
-        start_workers(pool, job.workers)
-        job.shared = pool
+    with contextlib.ExitStack() as stack:
+        job.shared = open_shared(stack)
         try:
             yield
         finally:
@@ -270,11 +233,9 @@ class TaskLog(Sequence[TaskRecord]):
     which makes no object the collector sees; the records are built only
     when read, once the sample's clock has stopped.
 
-    Task ``number`` is entry ``number`` of each column; ``worker_names(k)``
-    names worker ``k`` (``"pid:thread"`` or ``"pid:slot-k"``). Reading it
-    gives ``TaskRecord`` s in task order; a task that raised has its
-    traceback in ``errors``, and ``io_s`` holds NaN where a task reported no
-    I/O wait.
+    Task ``number`` is entry ``number`` of each column (``worker``: the
+    worker's number); ``errors`` holds the tracebacks of tasks that raised,
+    and ``io_s`` NaN where a task reported no I/O wait.
 
     Args:
         tasks: T, how many tasks will be recorded.
@@ -297,26 +258,15 @@ class TaskLog(Sequence[TaskRecord]):
 
     def note_io(self, number: int, value: Any, span_ns: int) -> None:
         """Keep the I/O wait task ``number`` reported by returning ``value`` (see ``reported_io``)."""
-        if value is WAITED_THROUGHOUT:
-            self.io_s[number] = span_ns / 1e9
-        elif isinstance(value, IOWait):
-            self.io_s[number] = float(value.seconds)
+        io = reported_io(value, span_ns)
+        if io is not None:
+            self.io_s[number] = io
 
     def __len__(self) -> int:
         return len(self.start_ns)
 
-    @overload
-    def __getitem__(self, number: int) -> TaskRecord: ...
-
-    @overload
-    def __getitem__(self, number: slice) -> Sequence[TaskRecord]: ...
-
     def __getitem__(self, number: Any) -> Any:
-        if isinstance(number, slice):
-            return [self[k] for k in range(*number.indices(len(self)))]
-        if number < 0:
-            number += len(self)
-        return self._record(number, self._names(self.worker[number]))
+        return list(self)[number]  # a TaskLog is read whole, by __iter__; an index costs as much
 
     def __iter__(self) -> Iterator[TaskRecord]:
         # Column by column, with no Python-level call per record.
@@ -332,18 +282,6 @@ class TaskLog(Sequence[TaskRecord]):
             [None if io != io else io for io in self.io_s],  # NaN: none reported
         )
         return map(TaskRecord._make, columns)
-
-    def _record(self, number: int, worker: str) -> TaskRecord:
-        io = self.io_s[number]
-        return TaskRecord(
-            number,
-            self.start_ns[number],
-            self.end_ns[number],
-            None if self.cpu_ns is None else self.cpu_ns[number],
-            worker,
-            self.errors.get(number),
-            None if io != io else io,  # NaN: none reported
-        )
 
 
 def logged_call(task: Callable[[int], Any], number: int, log: TaskLog, worker: int) -> None:
@@ -476,22 +414,19 @@ class Strategy:
         return None
 
     def refusal(self, job: Job) -> Optional[str]:
-        """Why this strategy cannot run this job's tasks (say, they cannot cross to
-        where it runs them), or None if it can. Checked once, before any sample."""
+        """Why it cannot run this job's tasks (say, they cannot cross to its workers), or None; asked once."""
         return None
 
     def session(self, job: Job) -> ContextManager[None]:
         """Open what every sample of the point shares, and close it after the last.
 
         Entered once per point by ``worker/_measure.py``, after the job is
-        built and prepared and before the warm-ups; left after the last
-        sample, also when one raises (a stop, a lost worker); a timeout or
-        Ctrl-C ends the worker's whole process group, children included. A
-        strategy that opens something (a warm pool, a Dask cluster) sets
-        ``job.shared`` to it, and its ``run`` then uses it instead of
-        starting its own: the time from entering the session to the first
-        task done is recorded apart, as the point's ``startup_s``, out of
-        every sample. The base class opens nothing.
+        prepared and before the warm-ups; left after the last sample, also
+        when one raises (a timeout or Ctrl-C ends the worker's whole process
+        group, children included). A strategy that opens something (a warm pool, a Dask
+        cluster) sets ``job.shared`` to it, and its ``run`` then uses it: the
+        time from entering the session to the first task done is recorded
+        apart, as the point's ``startup_s``. The base class opens nothing.
         """
         return contextlib.nullcontext()
 
@@ -503,13 +438,10 @@ class Strategy:
 class PoolStrategy(Strategy):
     """A strategy whose tasks go to a ``concurrent.futures`` pool (``thread-pool``, ``processes``).
 
-    Its pool is warm (made once per point by ``session``, ``warm_pool``) or
-    cold (made inside each sample, and shut down with it); its tasks go in
-    chunks of ``chunksize`` (``chunk_size``), one submission per chunk, each
-    task timed on its own. Where the pool's workers are other processes
-    (``pickles_tasks``), each task's value comes back pickled and is loaded
-    here, as ``pool.map`` hands values to its caller. A subclass says how its
-    pool is made (``open_pool``).
+    Its pool is warm (made once per point by ``session``) or cold (made
+    inside each sample, and shut down with it); its tasks go in chunks of
+    ``chunksize`` (``chunk_size``), each task timed on its own. A subclass
+    says how its pool is made (``open_pool``).
     """
 
     params: Tuple[Param, ...] = (*Strategy.params, *pool_params(COLD))
@@ -520,7 +452,14 @@ class PoolStrategy(Strategy):
         raise NotImplementedError  # abstract: every pool strategy overrides it
 
     def session(self, job: Job) -> ContextManager[None]:
-        return warm_pool(job, lambda: self.open_pool(job))
+        def open_warm(stack: contextlib.ExitStack) -> Any:
+            # Executors start workers as tasks arrive: started here, no sample pays for them.
+            pool = stack.enter_context(self.open_pool(job))
+            for future in [pool.submit(_nothing) for _ in range(job.workers)]:
+                future.result()
+            return pool
+
+        return warm_session(job, open_warm)
 
     def run(self, job: Job) -> Outcome:
         assert job.sync_task is not None
@@ -530,7 +469,5 @@ class PoolStrategy(Strategy):
             pool = job.shared if job.shared is not None else stack.enter_context(self.open_pool(job))
             futures = [pool.submit(run_chunk, numbers) for numbers in chunks(job.tasks, size)]
             done = [each for future in futures for each in future.result()]
-            if not self.pickles_tasks:
-                return Outcome(done, None)
             # Each value comes back pickled and is loaded here, as pool.map would hand it over.
-            return Outcome([returned(*sent) for sent in done], None)
+            return Outcome([returned(*sent) for sent in done] if self.pickles_tasks else done, None)

@@ -33,12 +33,9 @@ from typing import Any, Awaitable, Callable, List
 from threadlab.worker.strategies._base import Job, Outcome, Strategy, TaskLog
 
 
-def _slot_names(pid: int) -> Callable[[int], str]:
-    return lambda k: "{}:slot-{}".format(pid, k)
-
-
 async def _run_all(task: Callable[[int], Awaitable[Any]], tasks: int, workers: int) -> TaskLog:
-    log = TaskLog(tasks, _slot_names(os.getpid()), cpu=False)
+    pid = os.getpid()
+    log = TaskLog(tasks, lambda k: "{}:slot-{}".format(pid, k), cpu=False)
     starts, ends, owners = log.start_ns, log.end_ns, log.worker
     clock = time.perf_counter_ns
     numbers = iter(range(tasks))

@@ -8,19 +8,12 @@ counted once they are reaped. ``start=warm``: the pool is made once per point
 start-up is recorded apart, and the samples time only the tasks.
 
 Cold is the default because it is what every lesson and recorded result has
-measured so far: a warm default would move them all. Tasks go to the pool in
-chunks of ``chunksize`` (``auto``: ``multiprocessing.Pool.map``'s rule, see
-``_base.chunk_size``), one submission per chunk, each task timed on its own.
+measured so far: a warm default would move them all.
 
 Start method: ``fork`` on Linux by default — the worker process is
 single-threaded when the pool starts, so fork is safe there, and it is the
 cheapest way to start a child. Elsewhere the platform's default (``spawn`` on
 macOS and Windows). The ``start_method`` parameter (spawn, forkserver, fork) picks another.
-
-Each task's return value comes back to this process, pickled in the child
-and loaded here, as ``pool.map`` hands values to its caller: sending results
-is part of the cost measured, and a value that cannot be pickled fails its
-task with the reason.
 """
 
 from __future__ import annotations

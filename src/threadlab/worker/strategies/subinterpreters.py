@@ -121,7 +121,7 @@ class _Backend:
         raise NotImplementedError  # abstract: one subclass per module
 
     def destroy(self, interpreter: Any) -> None:
-        raise NotImplementedError  # abstract: one subclass per module
+        importlib.import_module(self.module).destroy(interpreter)
 
 
 class _Concurrent(_Backend):
@@ -149,9 +149,6 @@ class _Low313(_Backend):
         if failure is not None:
             raise InterpreterFailed(failure.errdisplay or failure.formatted or failure.msg)
 
-    def destroy(self, interpreter: Any) -> None:
-        importlib.import_module(self.module).destroy(interpreter)
-
 
 class _Low312(_Backend):
     module = "_xxsubinterpreters"  # 3.12
@@ -161,9 +158,6 @@ class _Low312(_Backend):
 
     def run(self, interpreter: Any, code: str, shared: Dict[str, Any]) -> None:
         importlib.import_module(self.module).run_string(interpreter, code, shared)
-
-    def destroy(self, interpreter: Any) -> None:
-        importlib.import_module(self.module).destroy(interpreter)
 
 
 def _backend() -> Optional[_Backend]:
@@ -349,15 +343,13 @@ class Subinterpreters(Strategy):
         # Two rounds: every interpreter sets up (created, imports done: the
         # spawn), then all run their tasks, starting together.
         started = time.perf_counter_ns()
-        _round(hosts, [dict(base, phase="setup", name=names[k]) for k in range(workers)])
+        _round(hosts, [dict(base, phase="setup", name=name) for name in names])
         ready = time.perf_counter_ns()
-        answers = _round(
-            hosts,
-            [
-                dict(base, phase="run", name=names[k], first=k, step=workers, tasks=job.tasks)
-                for k in range(workers)
-            ],
-        )
+        run = [
+            dict(base, phase="run", name=names[k], first=k, step=workers, tasks=job.tasks)
+            for k in range(workers)
+        ]
+        answers = _round(hosts, run)
         # Each value comes back pickled and is loaded here, as an InterpreterPoolExecutor hands it over.
         records = [
             returned(TaskRecord(*fields), value) for answer in answers for fields, value in answer["records"]

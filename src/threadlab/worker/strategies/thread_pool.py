@@ -1,10 +1,4 @@
-"""``thread-pool``: tasks submitted to a ``concurrent.futures.ThreadPoolExecutor``.
-
-As ``processes``: ``start=cold`` (the default, what every result so far
-measured) makes the pool inside each sample; ``start=warm`` makes it once per
-point and records its start-up apart. Tasks go in chunks of ``chunksize``
-(``auto``: ``multiprocessing.Pool.map``'s rule, ``_base.chunk_size``).
-"""
+"""``thread-pool``: tasks submitted to a ``ThreadPoolExecutor``, cold or warm as ``processes``."""
 
 from __future__ import annotations
 

@@ -12,13 +12,9 @@ from __future__ import annotations
 import os
 import threading
 import time
-from typing import Callable, List
+from typing import List
 
 from threadlab.worker.strategies._base import Job, Outcome, Strategy, TaskLog, logged_call
-
-
-def _thread_names(pid: int, threads: List[threading.Thread]) -> Callable[[int], str]:
-    return lambda k: "{}:{}".format(pid, threads[k].name)
 
 
 class Threads(Strategy):
@@ -33,7 +29,8 @@ class Threads(Strategy):
         task, tasks = job.sync_task, job.tasks
         workers = min(job.workers, tasks)
         threads: List[threading.Thread] = []
-        log = TaskLog(tasks, _thread_names(os.getpid(), threads))
+        pid = os.getpid()
+        log = TaskLog(tasks, lambda k: "{}:{}".format(pid, threads[k].name))
 
         def work(worker: int) -> None:
             for index in range(worker, tasks, workers):

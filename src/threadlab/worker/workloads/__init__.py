@@ -7,27 +7,18 @@ pays only for the imports of the point it runs.
 from __future__ import annotations
 
 import importlib
-from typing import Dict, Optional, Tuple
+from typing import Optional, Tuple
 
 from threadlab.worker.workloads._base import KINDS, IOWait, PointRefused, Workload
 from threadlab.worker.workloads._function import FunctionWorkload, TargetError, is_target
 
-_MODULES: Dict[str, str] = {
-    "compress": "compress",
-    "count": "count",
-    "file-io": "file_io",
-    "hash": "hash",
-    "locked": "locked",
-    "matmul": "matmul",
-    "http": "http",
-    "mixed": "mixed",
-    "sleep": "sleep",
-}
+# Each in the module of its name, "-" written "_".
+_NAMES = ("compress", "count", "file-io", "hash", "http", "locked", "matmul", "mixed", "sleep")
 
 
 def names() -> Tuple[str, ...]:
     """The names of the built-in workloads, sorted."""
-    return tuple(sorted(_MODULES))
+    return _NAMES
 
 
 def get(name: str, pickled: Optional[str] = None) -> Workload:
@@ -42,7 +33,9 @@ def get(name: str, pickled: Optional[str] = None) -> Workload:
     """
     if is_target(name):
         return FunctionWorkload(name, pickled)
-    module = importlib.import_module("threadlab.worker.workloads." + _MODULES[name])
+    if name not in _NAMES:
+        raise KeyError(name)
+    module = importlib.import_module("threadlab.worker.workloads." + name.replace("-", "_"))
     workload: Workload = module.WORKLOAD
     return workload
 

@@ -132,9 +132,5 @@ class Workload:
     def modes(self) -> Tuple[str, ...]:
         """Which forms exist: ``"sync"``, ``"async"`` or both."""
         probe = {p.name: p.default for p in self.params}
-        found = []
-        if self.sync_task(probe) is not None:
-            found.append("sync")
-        if self.async_task(probe) is not None:
-            found.append("async")
-        return tuple(found)
+        forms = (("sync", self.sync_task), ("async", self.async_task))
+        return tuple(mode for mode, task in forms if task(probe) is not None)

@@ -14,15 +14,12 @@ comes *by value* instead: the orchestrator pickles it with cloudpickle and the
 request carries the bytes (``function``, base64); they are loaded here with
 plain ``pickle``, which needs cloudpickle importable in this Python, and sent
 to pool children and subinterpreters as those same bytes.
-
-``inputs`` is read with a bound, ``INPUTS_LIMIT`` items: an endless iterable
-(``itertools.count()``) is cut there rather than filling the memory; the
-orchestrator's probe says so in a note.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import importlib
 import itertools
 import json
@@ -35,14 +32,9 @@ from threadlab.worker._params import Param, ParamValue
 from threadlab.worker._text import quoted
 from threadlab.worker.workloads._base import AsyncTask, Task, Workload
 
-# Input sequences, loaded once per process by their target name.
-_INPUTS: Dict[str, List[Any]] = {}
-# Functions sent by value, unpickled once per process by their bytes.
-_BY_VALUE: Dict[str, Callable[..., Any]] = {}
-
 # The most items of ``inputs`` read: past this an iterable is cut (an endless one would
-# otherwise grow until the machine runs out of memory). A million tasks is more than any
-# point runs (advise caps a point at 50,000 calls).
+# otherwise grow until the machine runs out of memory; the orchestrator's probe says so in a
+# note). A million tasks is more than any point runs (advise caps a point at 50,000 calls).
 INPUTS_LIMIT = 1_000_000
 
 
@@ -104,11 +96,7 @@ def load_target(target: str) -> Any:
 
 
 def load_function(target: str) -> Callable[..., Any]:
-    """The callable a target names.
-
-    Raises:
-        TargetError: it cannot be imported or is not callable.
-    """
+    """The callable a target names; ``TargetError`` where it cannot be imported or is not callable."""
     function = load_target(target)
     if not callable(function):
         raise TargetError(
@@ -119,68 +107,58 @@ def load_function(target: str) -> Callable[..., Any]:
     return cast(Callable[..., Any], function)
 
 
+@functools.cache
 def load_inputs(target: str) -> List[Any]:
     """The items of ``--inputs``: a sequence, an iterable, or a function returning one.
 
     Loaded once per process and kept, so every task of the process reads the
     same list, and a process-pool child loads it by name instead of receiving
-    it with every task. At most ``INPUTS_LIMIT`` items are read.
+    it with every task.
 
     Raises:
         TargetError: it cannot be imported, is not iterable, or is empty.
     """
-    items = _INPUTS.get(target)
-    if items is None:
-        source = load_target(target)
-        if callable(source):
-            source = source()
-        try:
-            items = list(itertools.islice(source, INPUTS_LIMIT))
-        except TypeError:
-            raise TargetError(
-                "inputs {!r} is a {}, not an iterable; expected a list, a tuple, a generator "
-                "or a function returning one".format(target, type(source).__name__)
-            ) from None
-        if not items:
-            raise TargetError("inputs {!r} is empty; expected at least one item".format(target))
-        _INPUTS[target] = items
+    source = load_target(target)
+    if callable(source):
+        source = source()
+    try:
+        items = list(itertools.islice(source, INPUTS_LIMIT))
+    except TypeError:
+        raise TargetError(
+            "inputs {!r} is a {}, not an iterable; expected a list, a tuple, a generator "
+            "or a function returning one".format(target, type(source).__name__)
+        ) from None
+    if not items:
+        raise TargetError("inputs {!r} is empty; expected at least one item".format(target))
     return items
 
 
+@functools.cache
 def load_by_value(pickled: str) -> Callable[..., Any]:
-    """The function a request carries by value: base64 of its pickle (cloudpickle's).
+    """The function a request carries by value: base64 of its pickle (cloudpickle's), loaded once.
 
     Raises:
         TargetError: the bytes do not load here (cloudpickle missing, another
             Python version) or do not give a callable.
     """
-    function = _BY_VALUE.get(pickled)
-    if function is None:
+    try:
+        function = pickle.loads(base64.b64decode(pickled))
+    except Exception as error:  # noqa: BLE001 - any failure to load is the reason to give
+        why = "{}: {}".format(type(error).__name__, error)
         try:
-            function = pickle.loads(base64.b64decode(pickled))
-        except Exception as error:  # noqa: BLE001 - any failure to load is the reason to give
-            why = "{}: {}".format(type(error).__name__, error)
-            try:
-                importlib.import_module("cloudpickle")  # what a cloudpickle payload needs to load
-            except ImportError as missing:
-                why = "cloudpickle cannot be imported in this Python ({}: {})".format(
-                    type(missing).__name__, missing
-                )
-            raise TargetError("the function sent by value cannot be loaded here: {}".format(why)) from None
-        if not callable(function):
-            raise TargetError(
-                "what was sent by value is a {}, not a function".format(type(function).__name__)
+            importlib.import_module("cloudpickle")  # what a cloudpickle payload needs to load
+        except ImportError as missing:
+            why = "cloudpickle cannot be imported in this Python ({}: {})".format(
+                type(missing).__name__, missing
             )
-        _BY_VALUE[pickled] = function
-    return function
+        raise TargetError("the function sent by value cannot be loaded here: {}".format(why)) from None
+    if not callable(function):
+        raise TargetError("what was sent by value is a {}, not a function".format(type(function).__name__))
+    return cast(Callable[..., Any], function)
 
 
 def parse_args(text: str) -> Tuple[Any, ...]:
-    """The ``args`` parameter: a JSON list of positional arguments.
-
-    Raises:
-        ValueError: it is not a JSON list.
-    """
+    """The ``args`` parameter: a JSON list of positional arguments (else ``ValueError``)."""
     try:
         value = json.loads(text)
     except ValueError:
@@ -193,11 +171,7 @@ def parse_args(text: str) -> Tuple[Any, ...]:
 
 
 def check_call(params: Dict[str, ParamValue]) -> None:
-    """Refuse ``args`` that are not a JSON list, and ``args`` given with ``inputs``; imports nothing.
-
-    Raises:
-        ValueError: with one line naming the parameter and what is accepted.
-    """
+    """Refuse (``ValueError``) ``args`` not a JSON list, or given with ``inputs``; imports nothing."""
     parse_args(str(params["args"]))
     if params["inputs"] and params["args"] != "[]":
         raise ValueError("args and inputs exclude each other; give one of them")
@@ -245,11 +219,7 @@ class FunctionWorkload(Workload):
     )
 
     def __init__(self, target: str, pickled: Optional[str] = None) -> None:
-        """Load the function: imported by its target, or from ``pickled`` (base64) when sent by value.
-
-        Raises:
-            TargetError: it cannot be imported or loaded, or is not callable.
-        """
+        """Load the function: imported by its target, or from ``pickled`` (base64) when sent by value."""
         self.name = target
         self.pickled = pickled
         self.function = load_by_value(pickled) if pickled else load_function(target)

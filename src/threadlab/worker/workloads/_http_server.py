@@ -26,10 +26,6 @@ It stops when its stdin reaches end of file, which happens when the worker
 closes it *or dies*; and it stays in the worker's process group, which the
 orchestrator kills on a timeout or Ctrl-C. Either way it never outlives its
 point.
-
-Every response is the same: ``200 OK``, ``Content-Length`` and
-``Connection: close``; the server closes the connection after it. A request
-that does not arrive whole within ``_REQUEST_S`` is dropped.
 """
 
 from __future__ import annotations
@@ -283,11 +279,6 @@ class _Server:
             self._serve(self.waiting.popleft())
 
 
-def listener_backlog(config: Dict[str, Any]) -> int:
-    """The listen backlog: at least ``connections`` (the kernel caps it at somaxconn)."""
-    return max(int(config["connections"]), 1024)
-
-
 def _listen(port: int, backlog: int) -> socket.socket:
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
@@ -318,7 +309,8 @@ def main(argv: List[str]) -> int:
     raise_open_file_limit()
     port = int(config["port"])
     try:
-        listener = _listen(port, listener_backlog(config))
+        # A backlog of at least ``connections`` (the kernel caps it at somaxconn).
+        listener = _listen(port, max(int(config["connections"]), 1024))
     except OSError as error:
         print("error cannot listen on {}:{}: {}".format(HOST, port, error.strerror or error), flush=True)
         return 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import random
 from typing import Dict, Optional, Tuple
 
@@ -14,20 +15,16 @@ except ImportError:  # some minimal builds lack zlib; the workload then says so
     zlib = None  # type: ignore[assignment]  # reported by unavailable_reason()
 
 _MB = 1024 * 1024
-_DATA: Dict[float, bytes] = {}
 
 
+@functools.cache
 def data_of(mb: float) -> bytes:
     """``mb`` megabytes of text-like data that compresses about 3:1 (built once)."""
-    data = _DATA.get(mb)
-    if data is None:
-        rng = random.Random(2024)
-        words = [bytes(rng.choices(b"abcdefghijklmnopqrstuvwxyz", k=rng.randint(2, 9))) for _ in range(4096)]
-        size = max(1, int(mb * _MB))
-        chunk = b" ".join(rng.choices(words, k=200_000))
-        data = (chunk * (size // len(chunk) + 1))[:size]
-        _DATA[mb] = data
-    return data
+    rng = random.Random(2024)
+    words = [bytes(rng.choices(b"abcdefghijklmnopqrstuvwxyz", k=rng.randint(2, 9))) for _ in range(4096)]
+    size = max(1, int(mb * _MB))
+    chunk = b" ".join(rng.choices(words, k=200_000))
+    return (chunk * (size // len(chunk) + 1))[:size]
 
 
 def compress_task(mb: float, level: int) -> int:

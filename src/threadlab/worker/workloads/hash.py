@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from typing import Dict, Optional
 
@@ -9,19 +10,15 @@ from threadlab.worker._params import MOST_MB, Param, ParamValue
 from threadlab.worker.workloads._base import Call, Task, Workload
 
 _MB = 1024 * 1024
+
+
 # Input data is built once per process and shared by its tasks, outside timing.
-_DATA: Dict[float, bytes] = {}
-
-
+@functools.cache
 def data_of(mb: float) -> bytes:
-    """``mb`` megabytes of fixed, incompressible-looking bytes (built once)."""
-    data = _DATA.get(mb)
-    if data is None:
-        size = max(1, int(mb * _MB))
-        block = hashlib.sha256(b"threadlab").digest() * 2048  # 64 KiB
-        data = (block * (size // len(block) + 1))[:size]
-        _DATA[mb] = data
-    return data
+    """``mb`` megabytes of fixed, incompressible-looking bytes."""
+    size = max(1, int(mb * _MB))
+    block = hashlib.sha256(b"threadlab").digest() * 2048  # 64 KiB
+    return (block * (size // len(block) + 1))[:size]
 
 
 def hash_task(mb: float) -> str:

@@ -1,13 +1,9 @@
 """``http``: each task downloads one response from a local HTTP server started for the point.
 
 The "downloading files" of the classic lesson, done for real over sockets
-instead of simulated with ``sleep``. For each point the workload's session
-starts a server on 127.0.0.1 in a process of its own (see ``_http_server``),
-waits until it listens, and stops and reaps it after the last sample, also
-when a sample fails. The server answers every request after ``latency``
-seconds with ``kb`` kilobytes, serves at most ``connections`` clients at
-once, and with ``bandwidth`` set paces all responses together to that many
-kilobytes a second, so that threads can be seen still sharing one link.
+instead of simulated with ``sleep``. The workload's session runs the server
+(``_http_server``) for the point; with ``bandwidth`` set it paces all
+responses together, so that threads can be seen still sharing one link.
 
 Clients, standard library only unless asked: ``http.client`` on the
 blocking strategies (threads, thread pool, processes, sequential), and a
@@ -184,9 +180,10 @@ def _size(params: Dict[str, ParamValue]) -> int:
     return max(1, int(float(params["kb"]) * _KB))
 
 
-def _timeout(params: Dict[str, ParamValue]) -> float:
+def _get_args(params: Dict[str, ParamValue]) -> Tuple[int, int, float]:
     # The first read waits for the server's latency on top of the usual bound.
-    return float(params["timeout"]) + float(params["latency"])
+    timeout = float(params["timeout"]) + float(params["latency"])
+    return int(params.get("_port", 0)), _size(params), timeout
 
 
 class Http(Workload):
@@ -265,11 +262,11 @@ class Http(Workload):
     def sync_task(self, params: Dict[str, ParamValue]) -> Optional[Task]:
         if params["client"] != "stdlib":
             return None
-        return Call(http_get, (int(params.get("_port", 0)), _size(params), _timeout(params)))
+        return Call(http_get, _get_args(params))
 
     def async_task(self, params: Dict[str, ParamValue]) -> Optional[AsyncTask]:
         get = http_get_aiohttp if params["client"] == "aiohttp" else http_get_async
-        return Call(get, (int(params.get("_port", 0)), _size(params), _timeout(params)))
+        return Call(get, _get_args(params))
 
 
 WORKLOAD = Http()

@@ -14,26 +14,21 @@ workload then says so, and the plan refuses it with that reason).
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 from typing import Any, Dict, Optional
 
 from threadlab.worker._params import Param, ParamValue
 from threadlab.worker.workloads._base import Call, Task, Workload
 
-# The two matrices of each size, built once per process, outside timing.
-_MATRICES: Dict[int, Any] = {}
 
-
+@functools.cache
 def matrices_of(n: int) -> Any:
     """Two fixed ``n``×``n`` matrices of float64 (built once per process, seeded: the same every run)."""
-    pair = _MATRICES.get(n)
-    if pair is None:
-        import numpy  # lazily: see the module's docstring
+    import numpy  # lazily: see the module's docstring
 
-        rng = numpy.random.default_rng(13)
-        pair = (rng.random((n, n)), rng.random((n, n)))
-        _MATRICES[n] = pair
-    return pair
+    rng = numpy.random.default_rng(13)
+    return (rng.random((n, n)), rng.random((n, n)))
 
 
 def matmul_task(n: int) -> float:
