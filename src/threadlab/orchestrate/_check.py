@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from threadlab.analysis._check import CoreLimits
-from threadlab.model import DEFAULT_PRECISION, FoundInterpreter, Gil, Result, Spec
+from threadlab.model import FoundInterpreter, Gil, Result, Spec
 from threadlab.orchestrate._advise import _MAX_TASKS, _MIN_SAMPLE_S, probe
 from threadlab.orchestrate._execute import execute
 from threadlab.orchestrate._noise import usable_cores
@@ -87,8 +87,7 @@ def measure_scaling(
     strategy: str,
     workers: int,
     budget_s: float,
-    precision: float = DEFAULT_PRECISION,
-    progress: Progress | None = None,
+    progress: Progress,
 ) -> Result:
     """Measure ``target`` sequentially and under ``strategy`` with ``workers``, within ``budget_s``.
 
@@ -100,7 +99,6 @@ def measure_scaling(
         SpecError: the target cannot be loaded, its arguments are refused,
             or every probed call raised (as ``advise``).
     """
-    progress = progress or Progress()
     probed = probe(
         target, host=host, gil=gil, args=args, inputs="", scheduler="", budget_s=budget_s, progress=progress
     )
@@ -119,7 +117,6 @@ def measure_scaling(
         timeout_s=min(budget_s, max(10.0, 5 * tasks * probed.call.task_s)),
         python=host.executable,
         gil=gil,
-        precision=precision,
         max_time_s=left_s,
     )
     points = plan(spec, probed={(target, host.executable): probed.facts})
