@@ -1,19 +1,11 @@
 """The command line; the only module that prints or exits.
 
-Longer than the others (about 600 lines) for one reason: every command's
-options are declared here, one decorator each, with their help. What a
-command does is a call of the Python API (``_api``) or of a renderer; what
-is left here is parsing, printing and the exit code.
-
-Each option's text is parsed by its click type (``_cli_types``), once, so
-that the API takes values, never command-line text; a value refused there
-or by the API gets the same kind of answer: one line naming the option, the
-value and what is accepted, exit code 2, before any work starts. The API
-names its parameters (``workers``), and each command's option is declared
-under the same name (``"--workload", "-w", "workloads"``): a command words
-an API error with the flags it declares (``_Command``), and passes the
-options it does not use itself on to the API as they came (``_measured``).
-``--debug`` shows tracebacks.
+What a command does is a call of the Python API (``_api``) or of a renderer; what is left
+here is parsing (``_cli_types``), printing and the exit code. Each command's option is
+declared under the name of the API parameter it sets (``"--workload", "-w", "workloads"``):
+a command words an API error with the flags it declares (``_Command``), and passes the
+options it does not use itself on to the API as they came (``_measured``). ``--debug``
+shows tracebacks.
 """
 
 from __future__ import annotations
@@ -43,7 +35,6 @@ from threadlab.render.plots import PLOT_KINDS
 from threadlab.worker._text import ECHO_LIMIT, printable
 
 if TYPE_CHECKING:
-    from threadlab._api import TourResult
     from threadlab.analysis import Analysis
 
 EXIT_BAD_INPUT = 2
@@ -77,11 +68,7 @@ def _say(console: Console, line: str, style: str | None = None) -> None:
 
 
 class _Command(click.Command):
-    """A command that words the API's errors with its own flags: ``workers`` as ``--workers``.
-
-    Each option is declared under the name of the API parameter it sets, so
-    that the command's own declarations translate a ``SpecError``.
-    """
+    """A command that words the API's errors with its own flags: ``workers`` as ``--workers``."""
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -151,12 +138,9 @@ def _print_result(
 ) -> None:
     """The machine's noise, the results table, its problems, where the time went, then the analysis.
 
-    ``command`` is the command whose options word what to do (``run``,
-    ``advise``: ``render._analysis.OPTIONS``, ``--max-time N`` or
-    ``--budget N`` for more time); None where the command cannot measure
-    again (``show``, the tour), for the analysis's plain words. ``analysis``:
-    the command's own, where the API made it (advise, tour); else made here.
-    ``waits_of``: the strategies whose waits are shown (advise: threads); None for all.
+    ``command``: whose options word what to do (``render._analysis.OPTIONS``); None where it
+    cannot measure again (``show``, the tour). ``analysis``: the API's, where it made one.
+    ``waits_of``: the strategies whose waits are shown; None for all.
     """
     from threadlab.analysis import analyse
     from threadlab.render._analysis import OPTIONS, analysis_renderables
@@ -236,12 +220,7 @@ def _screen_options(command: Callable[..., None]) -> Callable[..., None]:
 
 
 def _measured(api: Callable[..., _Measured], quiet: bool, no_waits: bool, **options: object) -> _Measured:
-    """Call a measuring API function (run, advise, tour) under the progress bar (unless ``--quiet``).
-
-    ``options`` go to it as they came: each command declares its options
-    under the API's parameter names (``_Command``), so the command passes on
-    what it does not use itself; ``--no-waits`` turns the breakdown of waits off.
-    """
+    """Call a measuring API function (run, advise, tour) under the progress bar (unless ``--quiet``)."""
     view = _ProgressView(quiet)
     with view.progress:
         return api(progress=view, waits=not no_waits, **options)
@@ -458,28 +437,26 @@ def advise(
     found = _measured(
         advise_api, quiet, no_waits, function=function, args=given, inputs=inputs, out=out, **options
     )
+    threads = frozenset({"threads"})  # advise shows the waits of threads alone
     if not verbose:
         answer: list[RenderableType] = [Text(printable(f"note: {note}")) for note in found.notes]
         answer.extend(advice_renderables(found.analysis, OPTIONS["advise"]))
-        _print_screen(
-            found.result, found.analysis, [*answer, Text("")], "advise", waits_of=frozenset({"threads"})
+        _print_screen(found.result, found.analysis, [*answer, Text("")], "advise", waits_of=threads)
+    else:
+        console = _out()
+        _print_result(
+            found.result,
+            title=f"advise {function}",
+            advice=False,
+            command="advise",
+            analysis=found.analysis,
+            waits_of=threads,
         )
-        _finish(found.result, out)
-        return
-    console = _out()
-    _print_result(
-        found.result,
-        title=f"advise {function}",
-        advice=False,
-        command="advise",
-        analysis=found.analysis,
-        waits_of=frozenset({"threads"}),
-    )
-    for note in found.notes:
-        _say(console, f"note: {note}")
-    console.print()
-    for renderable in advice_renderables(found.analysis, OPTIONS["advise"]):
-        console.print(renderable)
+        for note in found.notes:
+            _say(console, f"note: {note}")
+        console.print()
+        for renderable in advice_renderables(found.analysis, OPTIONS["advise"]):
+            console.print(renderable)
     _finish(found.result, out)
 
 
@@ -568,7 +545,7 @@ def report(results: tuple[Path, ...], out: Path) -> None:
     show_default=True,
     help="table, or markdown: a block for a pull request comment or $GITHUB_STEP_SUMMARY.",
 )
-def compare(base: Path, new: Path, fail_slower: float | None, output_format: str = "table") -> None:
+def compare(base: Path, new: Path, fail_slower: float | None, output_format: str) -> None:
     """Compare two results files point by point: faster, slower, or not significant."""
     from threadlab._api import compare as compare_api
     from threadlab.render._compare import (
@@ -694,36 +671,30 @@ def tour(
         lessons = [(finding.title, finding.text) for finding in toured.findings]
         _print_screen(toured.result, toured.analysis, tour_answer(lessons), None, waits_of=frozenset())
     else:
-        _print_tour_in_full(toured)
+        from threadlab.render._analysis import advice_renderables
+
+        console = _out()
+        _print_result(
+            toured.result,
+            title="The tour: what was measured on this machine",
+            advice=False,
+            command=None,
+            analysis=toured.analysis,
+            # The lessons cite the waits that tell them; a table of every lesson's points (11 rows
+            # with the "which Python" lesson) would not fit 120 columns.
+            waits_of=frozenset(),
+        )
+        console.print("The lessons, as measured here:", style="bold")
+        for number, finding in enumerate(toured.findings, start=1):
+            _say(console, f"{number}. {finding.title}", style="bold")
+            _say(console, f"   {finding.text}")
+        console.print()
+        console.print("What to use, workload by workload:", style="bold")
+        for renderable in advice_renderables(toured.analysis):
+            console.print(renderable)
     if toured.report_path is not None:
         _say(_err(), f"Report written to {toured.report_path}")
     _finish(toured.result, toured.results_path)
-
-
-def _print_tour_in_full(toured: TourResult) -> None:
-    """The tour's full view (``--verbose``): every table, then the lessons and the advice."""
-    from threadlab.render._analysis import advice_renderables
-
-    console = _out()
-    title = "The tour: what was measured on this machine"
-    _print_result(
-        toured.result,
-        title=title,
-        advice=False,
-        command=None,
-        analysis=toured.analysis,
-        # The lessons cite the waits that tell them; a table of every lesson's points (11 rows
-        # with the "which Python" lesson) would not fit 120 columns.
-        waits_of=frozenset(),
-    )
-    console.print("The lessons, as measured here:", style="bold")
-    for number, finding in enumerate(toured.findings, start=1):
-        _say(console, f"{number}. {finding.title}", style="bold")
-        _say(console, f"   {finding.text}")
-    console.print()
-    console.print("What to use, workload by workload:", style="bold")
-    for renderable in advice_renderables(toured.analysis):
-        console.print(renderable)
 
 
 @app.command()
