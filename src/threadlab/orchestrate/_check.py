@@ -36,12 +36,7 @@ _CGROUP = Path("/sys/fs/cgroup")
 def cgroup_quota(root: Path = _CGROUP) -> float | None:
     """The cgroup's CPU quota in cores: ``cpu.max`` (v2), else ``cpu.cfs_quota_us / cpu.cfs_period_us`` (v1).
 
-    Args:
-        root: where the cgroup file system is mounted.
-
-    Returns:
-        The quota in cores (``200000 100000`` is 2.0); None where there is no
-        quota (``max``, ``-1``) or no readable file.
+    None where there is no quota (``max``, ``-1``) or no readable file.
     """
     try:
         quota, period = (root / "cpu.max").read_text(encoding="ascii").split()[:2]
