@@ -43,8 +43,8 @@ class _Parsed(click.ParamType[Any]):
             raise Refused(str(error), ctx=ctx, param=param) from None
 
 
-def whole_number(text: str, minimum: int, what: str, maximum: int = MOST_COUNT) -> int:
-    """A whole number from ``minimum`` to ``maximum``; ``what`` says what is accepted.
+def whole_number(text: str, minimum: int, what: str) -> int:
+    """A whole number from ``minimum`` to ``MOST_COUNT``; ``what`` says what is accepted.
 
     Raises:
         ValueError: not a whole number, or out of range.
@@ -59,8 +59,8 @@ def whole_number(text: str, minimum: int, what: str, maximum: int = MOST_COUNT) 
         raise ValueError(f"{quoted(shown)} is not a whole number; expected {what}") from None
     if number < minimum:
         raise ValueError(f"{quoted(shown)} is below {minimum}; expected {what}")
-    if number > maximum:
-        raise ValueError(f"{quoted(shown)} is above {maximum:,}; expected {what}")
+    if number > MOST_COUNT:
+        raise ValueError(f"{quoted(shown)} is above {MOST_COUNT:,}; expected {what}")
     return int(number)
 
 
@@ -93,17 +93,15 @@ class Workers(_Parsed):
 
 
 class Count(_Parsed):
-    """A whole number from ``minimum`` to ``maximum``, such as ``--tasks`` or ``--repeat``."""
+    """A whole number from ``minimum`` to ``MOST_COUNT``, such as ``--tasks`` or ``--repeat``."""
 
     name = "count"
 
-    def __init__(self, minimum: int, maximum: int = MOST_COUNT) -> None:
+    def __init__(self, minimum: int) -> None:
         self.minimum = minimum
-        self.maximum = maximum
 
     def parse(self, text: str) -> int:
-        what = f"a whole number from {self.minimum} to {self.maximum:,}"
-        return whole_number(text, self.minimum, what, self.maximum)
+        return whole_number(text, self.minimum, f"a whole number from {self.minimum} to {MOST_COUNT:,}")
 
 
 class Seconds(_Parsed):
