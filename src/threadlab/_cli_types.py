@@ -64,6 +64,14 @@ def whole_number(text: str, minimum: int, what: str) -> int:
     return int(number)
 
 
+def _number(text: str) -> float:
+    """``float(text)``, or NaN, which every range refuses, where the text is no number."""
+    try:
+        return float(text)
+    except ValueError:
+        return math.nan
+
+
 class Names(_Parsed):
     """Names, comma-separated (``-w sleep,count``): a tuple of one or more."""
 
@@ -110,10 +118,7 @@ class Seconds(_Parsed):
     name = "seconds"
 
     def parse(self, text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            value = math.nan
+        value = _number(text)
         if not (math.isfinite(value) and 0 < value <= DAY_S):
             raise ValueError(
                 f"{quoted(text)} is not accepted; expected seconds above 0 and at most {DAY_S:,.0f}, like 30"
@@ -137,10 +142,7 @@ class Share(_Parsed):
 
     def parse(self, text: str) -> float:
         shown = text.strip()
-        try:
-            value = float(shown[:-1]) / 100 if shown.endswith("%") else float(shown)
-        except ValueError:
-            value = math.nan
+        value = _number(shown[:-1]) / 100 if shown.endswith("%") else _number(shown)
         if not (math.isfinite(value) and 0 < value < 1):
             raise ValueError(
                 f"{quoted(shown)} is not accepted; expected a share above 0 and below 1, like 0.05 or 5%"
@@ -154,10 +156,7 @@ class Percent(_Parsed):
     name = "percent"
 
     def parse(self, text: str) -> float:
-        try:
-            value = float(text.strip().removesuffix("%"))
-        except ValueError:
-            value = math.nan
+        value = _number(text.strip().removesuffix("%"))
         if not (math.isfinite(value) and value >= 0):
             raise ValueError(f"{quoted(text)} is not accepted; expected a percentage of 0 or more, like 10")
         return value
