@@ -371,9 +371,7 @@ def run(
     """Measure workloads × strategies × worker counts in interleaved rounds and print one table."""
     from threadlab._api import run as run_api
 
-    # A key given twice sweeps both values.
-    given = types.params_given(params)
-    result = _measured(run_api, quiet, no_waits, params=given, out=out, **options)
+    result = _measured(run_api, quiet, no_waits, params=types.params_given(params), out=out, **options)
     if verbose:
         _print_result(result)
     else:
@@ -433,9 +431,8 @@ def advise(
 
     if args is not None and inputs is not None:
         raise SpecError("args", "--args and --inputs exclude each other; give one of them")
-    given = None if args is None else list(args)
     found = _measured(
-        advise_api, quiet, no_waits, function=function, args=given, inputs=inputs, out=out, **options
+        advise_api, quiet, no_waits, function=function, args=args, inputs=inputs, out=out, **options
     )
     threads = frozenset({"threads"})  # advise shows the waits of threads alone
     if not verbose:
@@ -564,23 +561,12 @@ def compare(base: Path, new: Path, fail_slower: float | None, output_format: str
             EXIT_BAD_INPUT,
             _state["debug"],
         )
+    shown = (compared.comparison, compared.base, compared.new, str(base), str(new))
     if output_format == "markdown":
-        sys.stdout.write(
-            compare_markdown(
-                compared.comparison,
-                compared.base,
-                compared.new,
-                str(base),
-                str(new),
-                fail_slower=fail_slower,
-                regressed=compared.regressed,
-            )
-        )
+        sys.stdout.write(compare_markdown(*shown, fail_slower=fail_slower, regressed=compared.regressed))
     else:
         console = _out()
-        for renderable in comparison_renderables(
-            compared.comparison, compared.base, compared.new, str(base), str(new)
-        ):
+        for renderable in comparison_renderables(*shown):
             console.print(renderable)
     if compared.compared_nothing:
         _say(
@@ -770,7 +756,7 @@ def _main(args: list[str]) -> NoReturn:
         code = app.main(args=args, prog_name="threadlab", standalone_mode=False)
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, KeyboardInterrupt):
         _say(_err(), "threadlab: interrupted")
         sys.exit(EXIT_INTERRUPTED)
     except types.Refused as error:
@@ -782,9 +768,6 @@ def _main(args: list[str]) -> NoReturn:
         _fail(f"threadlab: error: {error}", EXIT_BAD_INPUT, debug)
     except ThreadlabError as error:
         _fail(f"threadlab: error: {error}", EXIT_POINT_FAILED, debug)
-    except KeyboardInterrupt:
-        _say(_err(), "threadlab: interrupted")
-        sys.exit(EXIT_INTERRUPTED)
     # Without standalone mode, click returns the code of typer.Exit instead of raising it.
     sys.exit(code if isinstance(code, int) else 0)
 
