@@ -1,12 +1,9 @@
 """The command line's option types: what a user typed, parsed into the values the API takes.
 
-Each option's text is parsed by its click type, once, at the edge, so that
-the API and the orchestrator only ever see values (``threadlab.run`` takes
-``workers=(1, 2)``, never ``"1,2"``). A value a type refuses raises
-``Refused``, a ``click.BadParameter`` that says what is wrong and what is
-accepted; ``cli.py`` prints it as every bad value is printed: one line
-naming the option (``threadlab: error: --workers: '0' is below 1; …``), exit
-code 2, before any work starts. Every echoed value is cut (``quoted``).
+Parsed once, at the edge: the API only ever sees values (``workers=(1, 2)``, never ``"1,2"``).
+A refused value raises ``Refused``, which ``cli.py`` prints as one line naming the option
+(``threadlab: error: --workers: '0' is below 1; …``), exit code 2. Every echoed value is cut
+(``quoted``).
 """
 
 from __future__ import annotations

@@ -1,8 +1,4 @@
-"""Numbers in the units people read: seconds, rates, ratios, sizes and shares.
-
-Below every layer that shows a number (the renderers, the tour's lessons), and
-importing nothing of threadlab, so that a number reads the same everywhere.
-"""
+"""Numbers in the units people read: seconds, rates, ratios, sizes and shares, the same everywhere."""
 
 from __future__ import annotations
 

@@ -1,11 +1,8 @@
 """The command line; the only module that prints or exits.
 
 What a command does is a call of the Python API (``_api``) or of a renderer; what is left
-here is parsing (``_cli_types``), printing and the exit code. Each command's option is
-declared under the name of the API parameter it sets (``"--workload", "-w", "workloads"``):
-a command words an API error with the flags it declares (``_Command``), and passes the
-options it does not use itself on to the API as they came (``_measured``). ``--debug``
-shows tracebacks.
+here is parsing (``_cli_types``), printing and the exit code (how an option names its API
+parameter: docs/ARCHITECTURE.md). ``--debug`` shows tracebacks.
 """
 
 from __future__ import annotations
@@ -213,7 +210,6 @@ def _screen_options(command: Callable[..., None]) -> Callable[..., None]:
     # the worker: on by default; off saves the sidecar's start-up (0.08-0.13 s a worker).
     return click.option(
         "--no-waits",
-        "no_waits",
         is_flag=True,
         help="Do not read where the worker threads' time went (GIL, locks, sleeps, I/O).",
     )(command)
@@ -280,7 +276,6 @@ def _interpreter_options(command: Callable[..., None]) -> Callable[..., None]:
     )(command)
     return click.option(
         "--python",
-        "python",
         multiple=True,
         metavar="PYTHON",
         help="Run the workers under this Python: 3.12, 3.13t, a path, or all (every Python found here "
@@ -389,7 +384,6 @@ def run(
 @click.argument("function", metavar="TARGET")
 @click.option(
     "--args",
-    "args",
     type=types.JsonArgs(),
     default=None,
     help="JSON list of positional arguments for every call, e.g. '[0.1, \"x\"]'.",
@@ -628,7 +622,6 @@ def strategies() -> None:
 )
 @click.option(
     "--python",
-    "python",
     multiple=True,
     metavar="PYTHON",
     help="3.12, 3.13t, a path, or all: the lessons run under the first; with several, the "
@@ -686,7 +679,6 @@ def tour(
 @app.command()
 @click.option(
     "--python",
-    "python",
     multiple=True,
     metavar="PATH",
     help="List only this Python (a path, a command, a version like 3.13t, or all); repeatable.",
