@@ -198,8 +198,7 @@ def _with_scheduler(
 def _writer(out: str | os.PathLike[str] | None) -> Iterator[ResultsWriter | None]:
     """The command's one writer of its results file, its lock taken before any work; None: no file.
 
-    Raises:
-        SpecError: (``out``) the path cannot be written, or another run is writing it.
+    Refuses (``out``) a path that cannot be written, or that another run is writing.
     """
     from threadlab.orchestrate._store import ResultsWriter, check_writable
 

@@ -111,16 +111,15 @@ class _ProgressView(Progress):
         _say(self.progress.console, f"note: {line}")
 
     def point_started(self, point: Point) -> None:
-        self.progress.update(
-            self.task, description=escape(printable(f"starting {point.label()}")), refresh=True
-        )
+        self._show(f"starting {point.label()}")
 
     def round_done(self, where: RoundProgress) -> None:
+        self._show(where.line(), where.done)
+
+    def _show(self, line: str, completed: float | None = None) -> None:
+        # refresh: each start and round drawn, not only those a timed refresh catches
         self.progress.update(
-            self.task,
-            description=escape(printable(where.line())),
-            completed=where.done,
-            refresh=True,  # each start and round drawn, not only those a timed refresh catches
+            self.task, description=escape(printable(line)), completed=completed, refresh=True
         )
 
 
@@ -172,14 +171,17 @@ def _print_screen(
     command: str | None,
     waits_of: frozenset[str] | None = None,
 ) -> None:
-    """The default screen of run, advise and tour: the answer, one compact table, folded warnings,
-    then where the time went (``waits_of`` as ``_print_result`` takes it)."""
-    from threadlab.render._analysis import OPTIONS
+    """The default screen of run, advise and tour: the answer (after it, for a command that can
+    measure again, the advice in its options' words), one compact table, folded warnings, then
+    where the time went (``waits_of`` as ``_print_result`` takes it)."""
+    from threadlab.render._analysis import OPTIONS, advice_renderables
     from threadlab.render._screen import screen_renderables
     from threadlab.render._waits import waits_renderables
 
     console = _out()
     options = None if command is None else OPTIONS[command]
+    if options is not None:
+        answer = [*answer, *advice_renderables(analysis, options), Text("")]
     for renderable in screen_renderables(
         result, analysis, answer, options=options, full_tracebacks=_state["debug"]
     ):
@@ -371,12 +373,8 @@ def run(
         _print_result(result)
     else:
         from threadlab.analysis import analyse
-        from threadlab.render._analysis import OPTIONS, advice_renderables
 
-        analysis = analyse(result)
-        answer: list[RenderableType] = [Text("What the measurements say:", style="bold")]
-        answer.extend(advice_renderables(analysis, OPTIONS["run"]))
-        _print_screen(result, analysis, [*answer, Text("")], "run")
+        _print_screen(result, analyse(result), [Text("What the measurements say:", style="bold")], "run")
     _finish(result, out)
 
 
@@ -430,9 +428,8 @@ def advise(
     )
     threads = frozenset({"threads"})  # advise shows the waits of threads alone
     if not verbose:
-        answer: list[RenderableType] = [Text(printable(f"note: {note}")) for note in found.notes]
-        answer.extend(advice_renderables(found.analysis, OPTIONS["advise"]))
-        _print_screen(found.result, found.analysis, [*answer, Text("")], "advise", waits_of=threads)
+        notes: list[RenderableType] = [Text(printable(f"note: {note}")) for note in found.notes]
+        _print_screen(found.result, found.analysis, notes, "advise", waits_of=threads)
     else:
         console = _out()
         _print_result(
