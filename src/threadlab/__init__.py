@@ -102,12 +102,7 @@ if TYPE_CHECKING:
         tour,
     )
     from threadlab._catalogue import StrategyInfo, WorkloadInfo, strategies, workloads
-    from threadlab._errors import (
-        ResultsFileError,
-        SpecError,
-        ThreadlabError,
-        WorkerProtocolError,
-    )
+    from threadlab._errors import ResultsFileError, SpecError, ThreadlabError, WorkerProtocolError
     from threadlab.analysis import Analysis, Classification, Recommendation, analyse, summarise
     from threadlab.analysis._check import ScalingCheck
     from threadlab.model import (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import os
 import sys
@@ -152,6 +153,13 @@ def _check_seconds(name: str, value: object) -> None:
 
 def _check_share(precision: object) -> None:
     _check_number("precision", precision, lambda p: 0 < p < 1, "a share below 1, like 0.05")
+
+
+def _json_args(args: Sequence[object]) -> str:
+    try:
+        return json.dumps(list(args))
+    except TypeError as error:
+        raise SpecError("args", f"must be JSON-serialisable: {error}") from None
 
 
 def _swept(params: Mapping[str, ParamValue | Sequence[ParamValue]]) -> dict[str, ParamValue]:
@@ -327,8 +335,7 @@ def run(
     progress = _progress_or_cell(progress)
     counts = (workers,) if isinstance(workers, int) else tuple(workers)
     names = _names(strategies)
-    selection = _selected(python, progress)
-    executables = selection.executables
+    executables = _selected(python, progress).executables
     try:
         spec = Spec(
             workloads=_names(workloads),
@@ -432,8 +439,6 @@ def advise(
         >>> advice.recommendation.strategy, advice.recommendation.workers
         ('threads', 32)
     """
-    import json
-
     from threadlab.orchestrate._advise import advise_pythons, target_of
     from threadlab.orchestrate._select import check_gil, parse_gil
 
@@ -443,10 +448,7 @@ def advise(
     _check_share(precision)
     if args is not None and inputs is not None:
         raise SpecError("args", "args and inputs exclude each other; give one of them")
-    try:
-        args_text = json.dumps(list(args or []))
-    except TypeError as error:
-        raise SpecError("args", f"must be JSON-serialisable: {error}") from None
+    args_text = _json_args(args or [])
     address = "" if scheduler is None else str(_with_scheduler({}, scheduler, ("dask",))["scheduler"])
     progress = _progress_or_cell(progress)
     selection = _selected(python, progress)
@@ -543,8 +545,6 @@ def check_scaling(
         >>> check.outcome, check.interval
         ('passed', (1.82, 1.97))
     """
-    import json
-
     from threadlab.analysis._check import ScalingCheck, decide_check
     from threadlab.orchestrate._advise import target_of
     from threadlab.orchestrate._check import core_limits, measure_scaling
@@ -560,15 +560,11 @@ def check_scaling(
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 2:
         raise SpecError("workers", f"{_shown(workers)} is not accepted; expected a whole number of 2 or more")
     _check_number("at_least", at_least, lambda x: x > 1, "a speedup above 1, like 1.5")
-    try:
-        args_text = json.dumps(list(args))
-    except TypeError as error:
-        raise SpecError("args", f"must be JSON-serialisable: {error}") from None
+    args_text = _json_args(args)
     progress = progress or Progress()
-    selection = _selected(python, progress)
     result = measure_scaling(
         target_of(target),
-        host=selection.interpreters[0],
+        host=_selected(python, progress).interpreters[0],
         gil="default",
         args=args_text,
         strategy=strategy,
