@@ -13,51 +13,21 @@ from typing import TYPE_CHECKING, Any
 
 from threadlab._version import __version__
 
-# Public name -> private module that defines it.
+# Private module -> the public names it defines, as the imports for type checkers below group them.
 _EXPORTS = {
-    "Advice": "threadlab.orchestrate._advise",
-    "Analysis": "threadlab.analysis",
-    "Classification": "threadlab.analysis",
-    "Recommendation": "threadlab.analysis",
-    "advise": "threadlab._api",
-    "check_scaling": "threadlab._api",
-    "ScalingCheck": "threadlab.analysis._check",
-    "compare": "threadlab._api",
-    "CompareResult": "threadlab._api",
-    "plot": "threadlab._api",
-    "report": "threadlab._api",
-    "analyse": "threadlab.analysis",
-    "SCHEMA_VERSION": "threadlab.model",
-    "Environment": "threadlab.model",
-    "Interpreter": "threadlab.model",
-    "Measurement": "threadlab.model",
-    "Point": "threadlab.model",
-    "PointError": "threadlab.model",
-    "Result": "threadlab.model",
-    "ResultsFileError": "threadlab._errors",
-    "Sample": "threadlab.model",
-    "Spec": "threadlab.model",
-    "SpecError": "threadlab._errors",
-    "StrategyInfo": "threadlab._catalogue",
-    "Summary": "threadlab.model",
-    "TaskSpans": "threadlab.model",
-    "ThreadlabError": "threadlab._errors",
-    "WorkerProtocolError": "threadlab._errors",
-    "WorkloadInfo": "threadlab._catalogue",
-    "load_result": "threadlab.orchestrate._store",
-    "run": "threadlab._api",
-    "save_result": "threadlab.orchestrate._store",
-    "strategies": "threadlab._catalogue",
-    "Strategy": "threadlab.worker.strategies._base",
-    "strategy": "threadlab.orchestrate._strategies",
-    "strategy_names": "threadlab.orchestrate._strategies",
-    "summarise": "threadlab.analysis",
-    "tour": "threadlab._api",
-    "TourResult": "threadlab._api",
-    "MachineNoise": "threadlab.model",
-    "Rounds": "threadlab.model",
-    "workloads": "threadlab._catalogue",
+    "threadlab._api": "CompareResult TourResult advise check_scaling compare plot report run tour",
+    "threadlab._catalogue": "StrategyInfo WorkloadInfo strategies workloads",
+    "threadlab._errors": "ResultsFileError SpecError ThreadlabError WorkerProtocolError",
+    "threadlab.analysis": "Analysis Classification Recommendation analyse summarise",
+    "threadlab.analysis._check": "ScalingCheck",
+    "threadlab.model": "SCHEMA_VERSION Environment Interpreter MachineNoise Measurement Point PointError "
+    "Result Rounds Sample Spec Summary TaskSpans",
+    "threadlab.orchestrate._advise": "Advice",
+    "threadlab.orchestrate._store": "load_result save_result",
+    "threadlab.orchestrate._strategies": "strategy strategy_names",
+    "threadlab.worker.strategies._base": "Strategy",
 }
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names.split()}
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -107,7 +77,7 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
+    module = _MODULE_OF.get(name)
     if module is None:
         raise AttributeError(f"module 'threadlab' has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
@@ -132,12 +102,7 @@ if TYPE_CHECKING:
         tour,
     )
     from threadlab._catalogue import StrategyInfo, WorkloadInfo, strategies, workloads
-    from threadlab._errors import (
-        ResultsFileError,
-        SpecError,
-        ThreadlabError,
-        WorkerProtocolError,
-    )
+    from threadlab._errors import ResultsFileError, SpecError, ThreadlabError, WorkerProtocolError
     from threadlab.analysis import Analysis, Classification, Recommendation, analyse, summarise
     from threadlab.analysis._check import ScalingCheck
     from threadlab.model import (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import os
 import sys
@@ -32,10 +33,8 @@ if TYPE_CHECKING:
 class _CellProgress(Progress):
     """A run's progress in the notebook cell that called it: one display, updated in place.
 
-    What it shows is the CLI's progress bar's (``RoundProgress.line``), and its notes;
-    once the rounds end, what ended (``RunDone.line``: ``done: 8 groups, 61 rounds in
-    48 s``), with the bar full, where the CLI's bar vanishes. The block is
-    ``render._notebook``'s. IPython is imported only here, in a kernel.
+    The CLI's bar and notes; once the rounds end, what ended with the bar full, where the CLI's
+    bar vanishes. IPython is imported only here, in a kernel.
     """
 
     def __init__(self) -> None:
@@ -102,9 +101,6 @@ def _refuse_nested(name: str) -> None:
     There it can only come from a user's script imported again without an
     ``if __name__ == "__main__":`` guard: a whole run started again inside
     each worker, as multiprocessing's ``spawn`` would start one.
-
-    Raises:
-        ThreadlabError: at once, with the fix.
     """
     from threadlab.orchestrate._launch import IN_WORKER_ENV
 
@@ -140,30 +136,30 @@ def _shown(value: object) -> str:
     return quoted(value)
 
 
-def _check_seconds(name: str, value: object) -> None:
-    """Refuse a time budget that is not a number of seconds above 0 and at most a day."""
+def _check_number(name: str, value: object, accepted: Callable[[float], bool], expected: str) -> None:
+    """Refuse ``value`` unless it is a finite number (never a bool) that ``accepted`` takes."""
     if not (
         isinstance(value, (int, float))
         and not isinstance(value, bool)
         and math.isfinite(value)
-        and 0 < value <= DAY_S
+        and accepted(value)
     ):
-        raise SpecError(
-            name, f"{_shown(value)} is not accepted; expected seconds above 0, at most {DAY_S:,.0f}"
-        )
+        raise SpecError(name, f"{_shown(value)} is not accepted; expected {expected}")
+
+
+def _check_seconds(name: str, value: object) -> None:
+    _check_number(name, value, lambda s: 0 < s <= DAY_S, f"seconds above 0, at most {DAY_S:,.0f}")
 
 
 def _check_share(precision: object) -> None:
-    """Refuse a precision that is not a share above 0 and below 1."""
-    if not (
-        isinstance(precision, (int, float))
-        and not isinstance(precision, bool)
-        and math.isfinite(precision)
-        and 0 < precision < 1
-    ):
-        raise SpecError(
-            "precision", f"{_shown(precision)} is not accepted; expected a share below 1, like 0.05"
-        )
+    _check_number("precision", precision, lambda p: 0 < p < 1, "a share below 1, like 0.05")
+
+
+def _json_args(args: Sequence[object]) -> str:
+    try:
+        return json.dumps(list(args))
+    except TypeError as error:
+        raise SpecError("args", f"must be JSON-serialisable: {error}") from None
 
 
 def _swept(params: Mapping[str, ParamValue | Sequence[ParamValue]]) -> dict[str, ParamValue]:
@@ -178,7 +174,7 @@ def _swept(params: Mapping[str, ParamValue | Sequence[ParamValue]]) -> dict[str,
 
 
 def _with_scheduler(
-    params: Mapping[str, ParamValue], scheduler: str | None, strategies: Sequence[str], option: str
+    params: Mapping[str, ParamValue], scheduler: str | None, strategies: Sequence[str]
 ) -> dict[str, ParamValue]:
     """``params`` with the dask strategy's ``scheduler``: the one given, else the environment's.
 
@@ -187,6 +183,7 @@ def _with_scheduler(
     """
     from threadlab.scaleout.dask_cluster import SCHEDULER_ENV, check_scheduler, scheduler_address
 
+    option = "scheduler"
     if scheduler is not None and "dask" not in strategies:
         raise SpecError(
             option, f"{quoted(scheduler)} is for the dask strategy, which is not among the strategies"
@@ -209,8 +206,7 @@ def _with_scheduler(
 def _writer(out: str | os.PathLike[str] | None) -> Iterator[ResultsWriter | None]:
     """The command's one writer of its results file, its lock taken before any work; None: no file.
 
-    Raises:
-        SpecError: (``out``) the path cannot be written, or another run is writing it.
+    Refuses (``out``) a path that cannot be written, or that another run is writing.
     """
     from threadlab.orchestrate._store import ResultsWriter, check_writable
 
@@ -339,8 +335,7 @@ def run(
     progress = _progress_or_cell(progress)
     counts = (workers,) if isinstance(workers, int) else tuple(workers)
     names = _names(strategies)
-    selection = _selected(python, progress)
-    executables = selection.executables
+    executables = _selected(python, progress).executables
     try:
         spec = Spec(
             workloads=_names(workloads),
@@ -349,7 +344,7 @@ def run(
             tasks=tasks,
             repeat=repeat,
             warmup=warmup,
-            params=_with_scheduler(_swept(params or {}), scheduler, names, "scheduler"),
+            params=_with_scheduler(_swept(params or {}), scheduler, names),
             timeout_s=timeout,
             python=executables[0],
             pythons=executables if len(executables) > 1 else (),
@@ -419,18 +414,14 @@ def advise(
         python: the Python(s) to run the function under: a path, a version
             such as ``"3.12"`` or ``"3.13t"``, ``"all"``, or a list of these;
             each gets its own sweep and recommendation (default: this one).
-        gil: ``"off"`` or ``"on"`` to run a free-threaded build without or
-            with its GIL; ``"default"`` leaves the build's own default.
+        gil: ``"off"``, ``"on"`` or ``"default"``, as ``run`` takes it.
         out: also write the results file, analysis included, here.
-        progress: told of each point's start, each sample, each round, and notes.
-            None: in a Jupyter notebook, the progress shows in the calling cell;
-            elsewhere nothing is shown.
+        progress: as ``run`` takes it (None: the calling notebook cell's, if any).
         scheduler: ``tcp://HOST:PORT`` of a running Dask scheduler: ``dask``
             on its workers is then tried too (checked before any work starts).
         memory_budget: bytes (or a size such as ``"4GB"``) the live workers
             may hold, as ``run`` takes it; default: half the memory available.
-        waits: False: no breakdown of where the worker threads' time went (on by default;
-            read from /proc on Linux, each point's samples carry it, or why it is missing).
+        waits: False: no breakdown of where the worker threads' time went, as ``run`` takes it.
 
     Returns:
         An ``Advice``; ``advice.recommendation`` has ``strategy``, ``workers``,
@@ -448,8 +439,6 @@ def advise(
         >>> advice.recommendation.strategy, advice.recommendation.workers
         ('threads', 32)
     """
-    import json
-
     from threadlab.orchestrate._advise import advise_pythons, target_of
     from threadlab.orchestrate._select import check_gil, parse_gil
 
@@ -459,13 +448,8 @@ def advise(
     _check_share(precision)
     if args is not None and inputs is not None:
         raise SpecError("args", "args and inputs exclude each other; give one of them")
-    try:
-        args_text = json.dumps(list(args or []))
-    except TypeError as error:
-        raise SpecError("args", f"must be JSON-serialisable: {error}") from None
-    address = (
-        "" if scheduler is None else str(_with_scheduler({}, scheduler, ("dask",), "scheduler")["scheduler"])
-    )
+    args_text = _json_args(args or [])
+    address = "" if scheduler is None else str(_with_scheduler({}, scheduler, ("dask",))["scheduler"])
     progress = _progress_or_cell(progress)
     selection = _selected(python, progress)
     notes: list[str] = []
@@ -561,18 +545,26 @@ def check_scaling(
         >>> check.outcome, check.interval
         ('passed', (1.82, 1.97))
     """
+    from threadlab.analysis._check import ScalingCheck, decide_check
     from threadlab.orchestrate._advise import target_of
-    from threadlab.orchestrate._check import measure_scaling
+    from threadlab.orchestrate._check import core_limits, measure_scaling
+    from threadlab.orchestrate._strategies import strategy_names
+    from threadlab.render._check import check_table, explanation
+    from threadlab.render._doubts import machine_line_of
 
     _refuse_nested("check_scaling")
-    args_text = _check_options(
-        args=args, strategy=strategy, workers=workers, at_least=at_least, budget=budget
-    )
+    _check_seconds("budget", budget)
+    names = [name for name in strategy_names() if name != "sequential"]
+    if strategy not in names:
+        raise SpecError("strategy", f"{_shown(strategy)} is not accepted; expected one of {', '.join(names)}")
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 2:
+        raise SpecError("workers", f"{_shown(workers)} is not accepted; expected a whole number of 2 or more")
+    _check_number("at_least", at_least, lambda x: x > 1, "a speedup above 1, like 1.5")
+    args_text = _json_args(args)
     progress = progress or Progress()
-    selection = _selected(python, progress)
     result = measure_scaling(
         target_of(target),
-        host=selection.interpreters[0],
+        host=_selected(python, progress).interpreters[0],
         gil="default",
         args=args_text,
         strategy=strategy,
@@ -580,51 +572,8 @@ def check_scaling(
         budget_s=budget,
         progress=progress,
     )
-    return _checked(result, strategy=strategy, workers=workers, at_least=float(at_least))
-
-
-def _check_options(
-    *, args: Sequence[object], strategy: str, workers: int, at_least: float, budget: float
-) -> str:
-    """Refuse a check's bad values before any work; return its arguments as JSON text.
-
-    Raises:
-        SpecError: naming the option, the value refused and what is accepted.
-    """
-    import json
-
-    from threadlab.orchestrate._strategies import strategy_names
-
-    _check_seconds("budget", budget)
-    names = [name for name in strategy_names() if name != "sequential"]
-    if strategy not in names:
-        raise SpecError("strategy", f"{_shown(strategy)} is not accepted; expected one of {', '.join(names)}")
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 2:
-        raise SpecError("workers", f"{_shown(workers)} is not accepted; expected a whole number of 2 or more")
-    if not (
-        isinstance(at_least, (int, float))
-        and not isinstance(at_least, bool)
-        and math.isfinite(at_least)
-        and at_least > 1
-    ):
-        raise SpecError(
-            "at_least", f"{_shown(at_least)} is not accepted; expected a speedup above 1, like 1.5"
-        )
-    try:
-        return json.dumps(list(args))
-    except TypeError as error:
-        raise SpecError("args", f"must be JSON-serialisable: {error}") from None
-
-
-def _checked(result: Result, *, strategy: str, workers: int, at_least: float) -> ScalingCheck:
-    """The check of ``result``: the decision (analysis), the cores it had, and its words (render)."""
-    from threadlab.analysis._check import ScalingCheck, decide_check
-    from threadlab.orchestrate._check import core_limits
-    from threadlab.render._check import check_table, explanation
-    from threadlab.render._doubts import machine_line_of
-
     decision = decide_check(
-        result, strategy=strategy, workers=workers, at_least=at_least, cores=core_limits(result)
+        result, strategy=strategy, workers=workers, at_least=float(at_least), cores=core_limits(result)
     )
     machine = machine_line_of(result) or "machine: not measured"
     return ScalingCheck(decision, result, machine, explanation(decision, machine), check_table(decision))
@@ -701,13 +650,10 @@ def tour(
         max_time: seconds of rounds the lessons share, instead of their
             sizes' own (10 s quick, 46 s full); a shorter tour for a test or
             a demo. The fewest rounds (3) are taken whatever it is.
-        progress: told of each point's start, each sample, each round, and
-            of notes (a Python left out). None: in a Jupyter notebook, the
-            progress shows in the calling cell; elsewhere nothing is shown.
+        progress: as ``run`` takes it (None: the calling notebook cell's, if any).
         memory_budget: bytes (or a size such as ``"4GB"``) the live workers
             may hold, as ``run`` takes it; default: half the memory available.
-        waits: False: no breakdown of where the worker threads' time went (on by default;
-            read from /proc on Linux, each point's samples carry it, or why it is missing).
+        waits: False: no breakdown of where the worker threads' time went, as ``run`` takes it.
 
     Returns:
         A ``TourResult``: the result, its analysis, the findings, and where
@@ -726,7 +672,12 @@ def tour(
         >>> for finding in toured.findings:
         ...     print(finding.title, "—", finding.text)
     """
+    from threadlab.analysis import analyse
+    from threadlab.lessons import LessonPython, findings, lesson_parts, lesson_pythons, tour_spec
+    from threadlab.orchestrate._discover import discover
+    from threadlab.orchestrate._plan import plan
     from threadlab.orchestrate._store import check_writable
+    from threadlab.render._html import html_report
 
     _refuse_nested("tour")
     if max_time is not None:
@@ -737,63 +688,41 @@ def tour(
     if report_path is not None:
         check_writable(report_path, "out")
     with _writer(results_path) as writer:
-        return _tour(quick, python, writer, results_path, report_path, max_time, progress, budget, waits)
-
-
-def _tour(
-    quick: bool,
-    python: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None,
-    writer: ResultsWriter | None,
-    results_path: Path,
-    report_path: Path | None,
-    max_time: float | None,
-    progress: Progress | None,
-    memory_budget: int | None = None,
-    waits: bool = True,
-) -> TourResult:
-    """``tour``, its results file's lock taken: chosen, measured, analysed once, told, reported."""
-    from threadlab.analysis import analyse
-    from threadlab.lessons import LessonPython, findings, lesson_parts, lesson_pythons, tour_spec
-    from threadlab.orchestrate._discover import discover
-    from threadlab.orchestrate._plan import plan
-    from threadlab.render._html import html_report
-
-    progress = _progress_or_cell(progress)
-    selection = _selected(python, progress)
-    chosen = selection.interpreters
-    candidates = chosen if len(chosen) > 1 else tuple(discover())
-    compared = lesson_pythons(
-        [
-            LessonPython(found.executable, found.version, found.free_threaded, found.subinterpreters)
-            for found in candidates
-            if found.can_host
-        ]
-    )
-    # "When is a cluster worth it?" is told where dask runs under the tour's Python.
-    cluster = "dask" not in chosen[0].unavailable
-    spec = tour_spec(quick, chosen[0].executable, compared, max_time_s=max_time, cluster=cluster)
-    notes: list[str] = []
-    points = plan(spec, notes)
-    for line in notes:
-        progress.note(line)
-    result = execute(
-        spec,
-        writer=writer,
-        points=points,
-        progress=progress,
-        memory_budget=memory_budget,
-        waits=waits,
-        weigh=lesson_parts(quick),
-    )
-    analysis = analyse(result)
-    told = tuple(findings(result))
-    if report_path is not None:
-        lessons = _report_lessons(told)
-        page = html_report(
-            [(str(results_path), result)], title=TOUR_TITLE, lessons=lessons, analyses=[analysis]
+        progress = _progress_or_cell(progress)
+        chosen = _selected(python, progress).interpreters
+        candidates = chosen if len(chosen) > 1 else tuple(discover())
+        compared = lesson_pythons(
+            [
+                LessonPython(found.executable, found.version, found.free_threaded, found.subinterpreters)
+                for found in candidates
+                if found.can_host
+            ]
         )
-        _write(report_path, page.encode("utf-8"))
-    return TourResult(result, analysis, told, results_path, report_path)
+        # "When is a cluster worth it?" is told where dask runs under the tour's Python.
+        cluster = "dask" not in chosen[0].unavailable
+        spec = tour_spec(quick, chosen[0].executable, compared, max_time_s=max_time, cluster=cluster)
+        notes: list[str] = []
+        points = plan(spec, notes)
+        for line in notes:
+            progress.note(line)
+        result = execute(
+            spec,
+            writer=writer,
+            points=points,
+            progress=progress,
+            memory_budget=budget,
+            waits=waits,
+            weigh=lesson_parts(quick),
+        )
+        analysis = analyse(result)
+        told = tuple(findings(result))
+        if report_path is not None:
+            lessons = _report_lessons(told)
+            page = html_report(
+                [(str(results_path), result)], title=TOUR_TITLE, lessons=lessons, analyses=[analysis]
+            )
+            _write(report_path, page.encode("utf-8"))
+        return TourResult(result, analysis, told, results_path, report_path)
 
 
 def _beside(path: Path, suffix: str) -> Path:
@@ -807,11 +736,6 @@ def _result_of(given: Result | str | os.PathLike[str]) -> Result:
     from threadlab.orchestrate._store import load_result
 
     return given if isinstance(given, Result) else load_result(given)
-
-
-def _named(given: Result | str | os.PathLike[str], number: int) -> str:
-    """What a result is called in a report: its path, or ``result N`` where it was given as a ``Result``."""
-    return f"result {number}" if isinstance(given, Result) else os.fspath(given)
 
 
 def _write(path: Path, content: bytes) -> None:
@@ -892,26 +816,17 @@ def compare(
     """
     from threadlab.analysis._compare import compare as compare_results
 
-    if fail_slower is not None and not (
-        isinstance(fail_slower, (int, float))
-        and not isinstance(fail_slower, bool)
-        and math.isfinite(fail_slower)
-        and fail_slower >= 0
-    ):
-        raise SpecError(
-            "fail_slower",
-            f"{_shown(fail_slower)} is not accepted; expected a percentage of 0 or more, like 10",
-        )
+    if fail_slower is not None:
+        _check_number("fail_slower", fail_slower, lambda p: p >= 0, "a percentage of 0 or more, like 10")
     before, after = _result_of(base), _result_of(new)
     comparison = compare_results(before, after)
-    gated = fail_slower is not None
     return CompareResult(
         before,
         after,
         comparison,
         fail_slower,
         comparison.slower_than(fail_slower) if fail_slower is not None else (),
-        gated and not comparison.changes,
+        fail_slower is not None and not comparison.changes,
     )
 
 
@@ -1003,7 +918,11 @@ def report(
     given = list(results)
     if not given:
         raise SpecError("results", "names no results; expected one or more results or results files")
-    called = [_named(r, n) for n, r in enumerate(given, start=1)] if names is None else list(names)
+    if names is None:
+        names = [
+            f"result {n}" if isinstance(r, Result) else os.fspath(r) for n, r in enumerate(given, start=1)
+        ]
+    called = list(names)
     if len(called) != len(given):
         raise SpecError("names", f"{len(called)} names for {len(given)} results; expected one per result")
     path = Path(out)
@@ -1013,16 +932,12 @@ def report(
     return path
 
 
-def _result_html(result: Result) -> str:
+def _html(shown: Result | Advice) -> str:
     from threadlab.render._html import html_fragment
 
-    return html_fragment("Results", result)
-
-
-def _advice_html(advice: Advice) -> str:
-    from threadlab.render._html import html_fragment
-
-    return html_fragment("What advise measured", advice.result, advice.analysis)
+    if isinstance(shown, Advice):
+        return html_fragment("What advise measured", shown.result, shown.analysis)
+    return html_fragment("Results", shown)
 
 
 def show_in_notebooks() -> None:
@@ -1038,8 +953,8 @@ def show_in_notebooks() -> None:
     if shell is None:
         return
     formatter = shell.display_formatter.formatters["text/html"]
-    formatter.for_type(Result, _result_html)
-    formatter.for_type(Advice, _advice_html)
+    formatter.for_type(Result, _html)
+    formatter.for_type(Advice, _html)
 
 
 show_in_notebooks()

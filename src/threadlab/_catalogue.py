@@ -58,21 +58,17 @@ class StrategyInfo:
 def workloads() -> tuple[WorkloadInfo, ...]:
     """Every built-in workload, described, with whether it runs here."""
     modes = {name: _strategies.get(name).mode for name in _strategies.names()}
-    found = []
-    for name in _workloads.names():
-        workload = _workloads.get(name)
-        own = workload.modes()
-        found.append(
-            WorkloadInfo(
-                name=name,
-                summary=workload.summary,
-                kind=Kind(workload.kind),
-                params=describe(workload.params),
-                strategies=tuple(s for s in _strategies.names() if modes[s] in own or modes[s] == "any"),
-                unavailable=workload.unavailable_reason(),
-            )
+    return tuple(
+        WorkloadInfo(
+            name=w.name,
+            summary=w.summary,
+            kind=Kind(w.kind),
+            params=describe(w.params),
+            strategies=tuple(s for s in modes if modes[s] in (*w.modes(), "any")),
+            unavailable=w.unavailable_reason(),
         )
-    return tuple(found)
+        for w in map(_workloads.get, _workloads.names())
+    )
 
 
 def strategies() -> tuple[StrategyInfo, ...]:

@@ -1,12 +1,9 @@
 """The command line's option types: what a user typed, parsed into the values the API takes.
 
-Each option's text is parsed by its click type, once, at the edge, so that
-the API and the orchestrator only ever see values (``threadlab.run`` takes
-``workers=(1, 2)``, never ``"1,2"``). A value a type refuses raises
-``Refused``, a ``click.BadParameter`` that says what is wrong and what is
-accepted; ``cli.py`` prints it as every bad value is printed: one line
-naming the option (``threadlab: error: --workers: '0' is below 1; …``), exit
-code 2, before any work starts. Every echoed value is cut (``quoted``).
+Parsed once, at the edge: the API only ever sees values (``workers=(1, 2)``, never ``"1,2"``).
+A refused value raises ``Refused``, which ``cli.py`` prints as one line naming the option
+(``threadlab: error: --workers: '0' is below 1; …``), exit code 2. Every echoed value is cut
+(``quoted``).
 """
 
 from __future__ import annotations
@@ -43,8 +40,8 @@ class _Parsed(click.ParamType[Any]):
             raise Refused(str(error), ctx=ctx, param=param) from None
 
 
-def whole_number(text: str, minimum: int, what: str, maximum: int = MOST_COUNT) -> int:
-    """A whole number from ``minimum`` to ``maximum``; ``what`` says what is accepted.
+def whole_number(text: str, minimum: int, what: str) -> int:
+    """A whole number from ``minimum`` to ``MOST_COUNT``; ``what`` says what is accepted.
 
     Raises:
         ValueError: not a whole number, or out of range.
@@ -59,9 +56,17 @@ def whole_number(text: str, minimum: int, what: str, maximum: int = MOST_COUNT) 
         raise ValueError(f"{quoted(shown)} is not a whole number; expected {what}") from None
     if number < minimum:
         raise ValueError(f"{quoted(shown)} is below {minimum}; expected {what}")
-    if number > maximum:
-        raise ValueError(f"{quoted(shown)} is above {maximum:,}; expected {what}")
+    if number > MOST_COUNT:
+        raise ValueError(f"{quoted(shown)} is above {MOST_COUNT:,}; expected {what}")
     return int(number)
+
+
+def _number(text: str) -> float:
+    """``float(text)``, or NaN, which every range refuses, where the text is no number."""
+    try:
+        return float(text)
+    except ValueError:
+        return math.nan
 
 
 class Names(_Parsed):
@@ -93,17 +98,15 @@ class Workers(_Parsed):
 
 
 class Count(_Parsed):
-    """A whole number from ``minimum`` to ``maximum``, such as ``--tasks`` or ``--repeat``."""
+    """A whole number from ``minimum`` to ``MOST_COUNT``, such as ``--tasks`` or ``--repeat``."""
 
     name = "count"
 
-    def __init__(self, minimum: int, maximum: int = MOST_COUNT) -> None:
+    def __init__(self, minimum: int) -> None:
         self.minimum = minimum
-        self.maximum = maximum
 
     def parse(self, text: str) -> int:
-        what = f"a whole number from {self.minimum} to {self.maximum:,}"
-        return whole_number(text, self.minimum, what, self.maximum)
+        return whole_number(text, self.minimum, f"a whole number from {self.minimum} to {MOST_COUNT:,}")
 
 
 class Seconds(_Parsed):
@@ -112,10 +115,7 @@ class Seconds(_Parsed):
     name = "seconds"
 
     def parse(self, text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            value = math.nan
+        value = _number(text)
         if not (math.isfinite(value) and 0 < value <= DAY_S):
             raise ValueError(
                 f"{quoted(text)} is not accepted; expected seconds above 0 and at most {DAY_S:,.0f}, like 30"
@@ -139,10 +139,7 @@ class Share(_Parsed):
 
     def parse(self, text: str) -> float:
         shown = text.strip()
-        try:
-            value = float(shown[:-1]) / 100 if shown.endswith("%") else float(shown)
-        except ValueError:
-            value = math.nan
+        value = _number(shown[:-1]) / 100 if shown.endswith("%") else _number(shown)
         if not (math.isfinite(value) and 0 < value < 1):
             raise ValueError(
                 f"{quoted(shown)} is not accepted; expected a share above 0 and below 1, like 0.05 or 5%"
@@ -156,10 +153,7 @@ class Percent(_Parsed):
     name = "percent"
 
     def parse(self, text: str) -> float:
-        try:
-            value = float(text.strip().removesuffix("%"))
-        except ValueError:
-            value = math.nan
+        value = _number(text.strip().removesuffix("%"))
         if not (math.isfinite(value) and value >= 0):
             raise ValueError(f"{quoted(text)} is not accepted; expected a percentage of 0 or more, like 10")
         return value

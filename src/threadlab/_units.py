@@ -1,8 +1,4 @@
-"""Numbers in the units people read: seconds, rates, ratios, sizes and shares.
-
-Below every layer that shows a number (the renderers, the tour's lessons), and
-importing nothing of threadlab, so that a number reads the same everywhere.
-"""
+"""Numbers in the units people read: seconds, rates, ratios, sizes and shares, the same everywhere."""
 
 from __future__ import annotations
 
@@ -100,9 +96,7 @@ def ratio(value: float | None, suffix: str = "×") -> str:
 
 def interval(bounds: tuple[float, float] | None, suffix: str = "×") -> str:
     """A 95% interval of a ratio: ``1.74–1.90×``; ``-`` when absent."""
-    if bounds is None:
-        return "-"
-    return f"{bounds[0]:.2f}–{bounds[1]:.2f}{suffix}"
+    return "-" if bounds is None else f"{bounds[0]:.2f}–{bounds[1]:.2f}{suffix}"
 
 
 def speedup(value: float | None, bounds: tuple[float, float] | None, *, named: bool = False) -> str:
@@ -110,9 +104,7 @@ def speedup(value: float | None, bounds: tuple[float, float] | None, *, named: b
 
     ``-`` without a speedup; the speedup alone without an interval.
     """
-    if value is None:
-        return "-"
-    if bounds is None:
+    if value is None or bounds is None:
         return ratio(value)
     if named:
         return f"{ratio(value)} (95% CI {interval(bounds)})"
@@ -129,8 +121,8 @@ def size(value: int | None) -> str:
     if value is None:
         return "-"
     amount = float(value)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if amount < 1024 or unit == "GiB":
+    for unit in ("B", "KiB", "MiB"):
+        if amount < 1024:
             return f"{amount:.0f} {unit}" if unit == "B" else f"{amount:.1f} {unit}"
         amount /= 1024
     return f"{amount:.1f} GiB"

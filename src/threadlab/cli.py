@@ -1,19 +1,8 @@
 """The command line; the only module that prints or exits.
 
-Longer than the others (about 600 lines) for one reason: every command's
-options are declared here, one decorator each, with their help. What a
-command does is a call of the Python API (``_api``) or of a renderer; what
-is left here is parsing, printing and the exit code.
-
-Each option's text is parsed by its click type (``_cli_types``), once, so
-that the API takes values, never command-line text; a value refused there
-or by the API gets the same kind of answer: one line naming the option, the
-value and what is accepted, exit code 2, before any work starts. The API
-names its parameters (``workers``), and each command's option is declared
-under the same name (``"--workload", "-w", "workloads"``): a command words
-an API error with the flags it declares (``_Command``), and passes the
-options it does not use itself on to the API as they came (``_measured``).
-``--debug`` shows tracebacks.
+What a command does is a call of the Python API (``_api``) or of a renderer; what is left
+here is parsing (``_cli_types``), printing and the exit code (how an option names its API
+parameter: docs/ARCHITECTURE.md). ``--debug`` shows tracebacks.
 """
 
 from __future__ import annotations
@@ -43,7 +32,6 @@ from threadlab.render.plots import PLOT_KINDS
 from threadlab.worker._text import ECHO_LIMIT, printable
 
 if TYPE_CHECKING:
-    from threadlab._api import TourResult
     from threadlab.analysis import Analysis
 
 EXIT_BAD_INPUT = 2
@@ -77,11 +65,7 @@ def _say(console: Console, line: str, style: str | None = None) -> None:
 
 
 class _Command(click.Command):
-    """A command that words the API's errors with its own flags: ``workers`` as ``--workers``.
-
-    Each option is declared under the name of the API parameter it sets, so
-    that the command's own declarations translate a ``SpecError``.
-    """
+    """A command that words the API's errors with its own flags: ``workers`` as ``--workers``."""
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -127,16 +111,15 @@ class _ProgressView(Progress):
         _say(self.progress.console, f"note: {line}")
 
     def point_started(self, point: Point) -> None:
-        self.progress.update(
-            self.task, description=escape(printable(f"starting {point.label()}")), refresh=True
-        )
+        self._show(f"starting {point.label()}")
 
     def round_done(self, where: RoundProgress) -> None:
+        self._show(where.line(), where.done)
+
+    def _show(self, line: str, completed: float | None = None) -> None:
+        # refresh: each start and round drawn, not only those a timed refresh catches
         self.progress.update(
-            self.task,
-            description=escape(printable(where.line())),
-            completed=where.done,
-            refresh=True,  # each start and round drawn, not only those a timed refresh catches
+            self.task, description=escape(printable(line)), completed=completed, refresh=True
         )
 
 
@@ -151,12 +134,9 @@ def _print_result(
 ) -> None:
     """The machine's noise, the results table, its problems, where the time went, then the analysis.
 
-    ``command`` is the command whose options word what to do (``run``,
-    ``advise``: ``render._analysis.OPTIONS``, ``--max-time N`` or
-    ``--budget N`` for more time); None where the command cannot measure
-    again (``show``, the tour), for the analysis's plain words. ``analysis``:
-    the command's own, where the API made it (advise, tour); else made here.
-    ``waits_of``: the strategies whose waits are shown (advise: threads); None for all.
+    ``command``: whose options word what to do (``render._analysis.OPTIONS``); None where it
+    cannot measure again (``show``, the tour). ``analysis``: the API's, where it made one.
+    ``waits_of``: the strategies whose waits are shown; None for all.
     """
     from threadlab.analysis import analyse
     from threadlab.render._analysis import OPTIONS, analysis_renderables
@@ -191,14 +171,17 @@ def _print_screen(
     command: str | None,
     waits_of: frozenset[str] | None = None,
 ) -> None:
-    """The default screen of run, advise and tour: the answer, one compact table, folded warnings,
-    then where the time went (``waits_of`` as ``_print_result`` takes it)."""
-    from threadlab.render._analysis import OPTIONS
+    """The default screen of run, advise and tour: the answer (after it, for a command that can
+    measure again, the advice in its options' words), one compact table, folded warnings, then
+    where the time went (``waits_of`` as ``_print_result`` takes it)."""
+    from threadlab.render._analysis import OPTIONS, advice_renderables
     from threadlab.render._screen import screen_renderables
     from threadlab.render._waits import waits_renderables
 
     console = _out()
     options = None if command is None else OPTIONS[command]
+    if options is not None:
+        answer = [*answer, *advice_renderables(analysis, options), Text("")]
     for renderable in screen_renderables(
         result, analysis, answer, options=options, full_tracebacks=_state["debug"]
     ):
@@ -229,19 +212,13 @@ def _screen_options(command: Callable[..., None]) -> Callable[..., None]:
     # the worker: on by default; off saves the sidecar's start-up (0.08-0.13 s a worker).
     return click.option(
         "--no-waits",
-        "no_waits",
         is_flag=True,
         help="Do not read where the worker threads' time went (GIL, locks, sleeps, I/O).",
     )(command)
 
 
 def _measured(api: Callable[..., _Measured], quiet: bool, no_waits: bool, **options: object) -> _Measured:
-    """Call a measuring API function (run, advise, tour) under the progress bar (unless ``--quiet``).
-
-    ``options`` go to it as they came: each command declares its options
-    under the API's parameter names (``_Command``), so the command passes on
-    what it does not use itself; ``--no-waits`` turns the breakdown of waits off.
-    """
+    """Call a measuring API function (run, advise, tour) under the progress bar (unless ``--quiet``)."""
     view = _ProgressView(quiet)
     with view.progress:
         return api(progress=view, waits=not no_waits, **options)
@@ -301,7 +278,6 @@ def _interpreter_options(command: Callable[..., None]) -> Callable[..., None]:
     )(command)
     return click.option(
         "--python",
-        "python",
         multiple=True,
         metavar="PYTHON",
         help="Run the workers under this Python: 3.12, 3.13t, a path, or all (every Python found here "
@@ -392,19 +368,13 @@ def run(
     """Measure workloads × strategies × worker counts in interleaved rounds and print one table."""
     from threadlab._api import run as run_api
 
-    # A key given twice sweeps both values.
-    given = types.params_given(params)
-    result = _measured(run_api, quiet, no_waits, params=given, out=out, **options)
+    result = _measured(run_api, quiet, no_waits, params=types.params_given(params), out=out, **options)
     if verbose:
         _print_result(result)
     else:
         from threadlab.analysis import analyse
-        from threadlab.render._analysis import OPTIONS, advice_renderables
 
-        analysis = analyse(result)
-        answer: list[RenderableType] = [Text("What the measurements say:", style="bold")]
-        answer.extend(advice_renderables(analysis, OPTIONS["run"]))
-        _print_screen(result, analysis, [*answer, Text("")], "run")
+        _print_screen(result, analyse(result), [Text("What the measurements say:", style="bold")], "run")
     _finish(result, out)
 
 
@@ -412,7 +382,6 @@ def run(
 @click.argument("function", metavar="TARGET")
 @click.option(
     "--args",
-    "args",
     type=types.JsonArgs(),
     default=None,
     help="JSON list of positional arguments for every call, e.g. '[0.1, \"x\"]'.",
@@ -454,32 +423,28 @@ def advise(
 
     if args is not None and inputs is not None:
         raise SpecError("args", "--args and --inputs exclude each other; give one of them")
-    given = None if args is None else list(args)
     found = _measured(
-        advise_api, quiet, no_waits, function=function, args=given, inputs=inputs, out=out, **options
+        advise_api, quiet, no_waits, function=function, args=args, inputs=inputs, out=out, **options
     )
+    threads = frozenset({"threads"})  # advise shows the waits of threads alone
     if not verbose:
-        answer: list[RenderableType] = [Text(printable(f"note: {note}")) for note in found.notes]
-        answer.extend(advice_renderables(found.analysis, OPTIONS["advise"]))
-        _print_screen(
-            found.result, found.analysis, [*answer, Text("")], "advise", waits_of=frozenset({"threads"})
+        notes: list[RenderableType] = [Text(printable(f"note: {note}")) for note in found.notes]
+        _print_screen(found.result, found.analysis, notes, "advise", waits_of=threads)
+    else:
+        console = _out()
+        _print_result(
+            found.result,
+            title=f"advise {function}",
+            advice=False,
+            command="advise",
+            analysis=found.analysis,
+            waits_of=threads,
         )
-        _finish(found.result, out)
-        return
-    console = _out()
-    _print_result(
-        found.result,
-        title=f"advise {function}",
-        advice=False,
-        command="advise",
-        analysis=found.analysis,
-        waits_of=frozenset({"threads"}),
-    )
-    for note in found.notes:
-        _say(console, f"note: {note}")
-    console.print()
-    for renderable in advice_renderables(found.analysis, OPTIONS["advise"]):
-        console.print(renderable)
+        for note in found.notes:
+            _say(console, f"note: {note}")
+        console.print()
+        for renderable in advice_renderables(found.analysis, OPTIONS["advise"]):
+            console.print(renderable)
     _finish(found.result, out)
 
 
@@ -568,7 +533,7 @@ def report(results: tuple[Path, ...], out: Path) -> None:
     show_default=True,
     help="table, or markdown: a block for a pull request comment or $GITHUB_STEP_SUMMARY.",
 )
-def compare(base: Path, new: Path, fail_slower: float | None, output_format: str = "table") -> None:
+def compare(base: Path, new: Path, fail_slower: float | None, output_format: str) -> None:
     """Compare two results files point by point: faster, slower, or not significant."""
     from threadlab._api import compare as compare_api
     from threadlab.render._compare import (
@@ -587,23 +552,12 @@ def compare(base: Path, new: Path, fail_slower: float | None, output_format: str
             EXIT_BAD_INPUT,
             _state["debug"],
         )
+    shown = (compared.comparison, compared.base, compared.new, str(base), str(new))
     if output_format == "markdown":
-        sys.stdout.write(
-            compare_markdown(
-                compared.comparison,
-                compared.base,
-                compared.new,
-                str(base),
-                str(new),
-                fail_slower=fail_slower,
-                regressed=compared.regressed,
-            )
-        )
+        sys.stdout.write(compare_markdown(*shown, fail_slower=fail_slower, regressed=compared.regressed))
     else:
         console = _out()
-        for renderable in comparison_renderables(
-            compared.comparison, compared.base, compared.new, str(base), str(new)
-        ):
+        for renderable in comparison_renderables(*shown):
             console.print(renderable)
     if compared.compared_nothing:
         _say(
@@ -665,7 +619,6 @@ def strategies() -> None:
 )
 @click.option(
     "--python",
-    "python",
     multiple=True,
     metavar="PYTHON",
     help="3.12, 3.13t, a path, or all: the lessons run under the first; with several, the "
@@ -694,42 +647,35 @@ def tour(
         lessons = [(finding.title, finding.text) for finding in toured.findings]
         _print_screen(toured.result, toured.analysis, tour_answer(lessons), None, waits_of=frozenset())
     else:
-        _print_tour_in_full(toured)
+        from threadlab.render._analysis import advice_renderables
+
+        console = _out()
+        _print_result(
+            toured.result,
+            title="The tour: what was measured on this machine",
+            advice=False,
+            command=None,
+            analysis=toured.analysis,
+            # The lessons cite the waits that tell them; a table of every lesson's points (11 rows
+            # with the "which Python" lesson) would not fit 120 columns.
+            waits_of=frozenset(),
+        )
+        console.print("The lessons, as measured here:", style="bold")
+        for number, finding in enumerate(toured.findings, start=1):
+            _say(console, f"{number}. {finding.title}", style="bold")
+            _say(console, f"   {finding.text}")
+        console.print()
+        console.print("What to use, workload by workload:", style="bold")
+        for renderable in advice_renderables(toured.analysis):
+            console.print(renderable)
     if toured.report_path is not None:
         _say(_err(), f"Report written to {toured.report_path}")
     _finish(toured.result, toured.results_path)
 
 
-def _print_tour_in_full(toured: TourResult) -> None:
-    """The tour's full view (``--verbose``): every table, then the lessons and the advice."""
-    from threadlab.render._analysis import advice_renderables
-
-    console = _out()
-    title = "The tour: what was measured on this machine"
-    _print_result(
-        toured.result,
-        title=title,
-        advice=False,
-        command=None,
-        analysis=toured.analysis,
-        # The lessons cite the waits that tell them; a table of every lesson's points (11 rows
-        # with the "which Python" lesson) would not fit 120 columns.
-        waits_of=frozenset(),
-    )
-    console.print("The lessons, as measured here:", style="bold")
-    for number, finding in enumerate(toured.findings, start=1):
-        _say(console, f"{number}. {finding.title}", style="bold")
-        _say(console, f"   {finding.text}")
-    console.print()
-    console.print("What to use, workload by workload:", style="bold")
-    for renderable in advice_renderables(toured.analysis):
-        console.print(renderable)
-
-
 @app.command()
 @click.option(
     "--python",
-    "python",
     multiple=True,
     metavar="PATH",
     help="List only this Python (a path, a command, a version like 3.13t, or all); repeatable.",
@@ -799,7 +745,7 @@ def _main(args: list[str]) -> NoReturn:
         code = app.main(args=args, prog_name="threadlab", standalone_mode=False)
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, KeyboardInterrupt):
         _say(_err(), "threadlab: interrupted")
         sys.exit(EXIT_INTERRUPTED)
     except types.Refused as error:
@@ -811,9 +757,6 @@ def _main(args: list[str]) -> NoReturn:
         _fail(f"threadlab: error: {error}", EXIT_BAD_INPUT, debug)
     except ThreadlabError as error:
         _fail(f"threadlab: error: {error}", EXIT_POINT_FAILED, debug)
-    except KeyboardInterrupt:
-        _say(_err(), "threadlab: interrupted")
-        sys.exit(EXIT_INTERRUPTED)
     # Without standalone mode, click returns the code of typer.Exit instead of raising it.
     sys.exit(code if isinstance(code, int) else 0)
 

@@ -22,7 +22,7 @@ and is appended to ``$GITHUB_STEP_SUMMARY`` where that is set.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -103,26 +103,21 @@ class ScalingChecks:
         if not _enabled(self._config):
             pytest.skip(SKIPPED)
         from threadlab import _api
+        from threadlab.render._check import skip_reason
 
         checked = _api.check_scaling(target, **options)
         self._config.stash[_CHECKS_KEY].append((self._name, checked))
-        return _acted_on(checked)
-
-
-def _acted_on(checked: ScalingCheck) -> ScalingCheck:
-    from threadlab.render._check import skip_reason
-
-    if checked.failed:
-        pytest.fail(f"{checked.explanation}\n{checked.table}", pytrace=False)
-    if checked.inconclusive:
-        pytest.skip(skip_reason(checked.decision))
-    return checked
+        if checked.failed:
+            pytest.fail(f"{checked.explanation}\n{checked.table}", pytrace=False)
+        if checked.inconclusive:
+            pytest.skip(skip_reason(checked.decision))
+        return checked
 
 
 @pytest.fixture
-def threadlab_scaling(request: pytest.FixtureRequest) -> Iterator[ScalingChecks]:
+def threadlab_scaling(request: pytest.FixtureRequest) -> ScalingChecks:
     """Scaling checks for this test: ``threadlab_scaling.check(fn, strategy=..., at_least=...)``."""
-    yield ScalingChecks(request.config, request.node.nodeid)
+    return ScalingChecks(request.config, request.node.nodeid)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

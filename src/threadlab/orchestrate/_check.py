@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from threadlab.analysis._check import CoreLimits
-from threadlab.model import DEFAULT_PRECISION, FoundInterpreter, Gil, Result, Spec
+from threadlab.model import FoundInterpreter, Gil, Result, Spec
 from threadlab.orchestrate._advise import _MAX_TASKS, _MIN_SAMPLE_S, probe
 from threadlab.orchestrate._execute import execute
 from threadlab.orchestrate._noise import usable_cores
@@ -36,12 +36,7 @@ _CGROUP = Path("/sys/fs/cgroup")
 def cgroup_quota(root: Path = _CGROUP) -> float | None:
     """The cgroup's CPU quota in cores: ``cpu.max`` (v2), else ``cpu.cfs_quota_us / cpu.cfs_period_us`` (v1).
 
-    Args:
-        root: where the cgroup file system is mounted.
-
-    Returns:
-        The quota in cores (``200000 100000`` is 2.0); None where there is no
-        quota (``max``, ``-1``) or no readable file.
+    None where there is no quota (``max``, ``-1``) or no readable file.
     """
     try:
         quota, period = (root / "cpu.max").read_text(encoding="ascii").split()[:2]
@@ -87,8 +82,7 @@ def measure_scaling(
     strategy: str,
     workers: int,
     budget_s: float,
-    precision: float = DEFAULT_PRECISION,
-    progress: Progress | None = None,
+    progress: Progress,
 ) -> Result:
     """Measure ``target`` sequentially and under ``strategy`` with ``workers``, within ``budget_s``.
 
@@ -100,7 +94,6 @@ def measure_scaling(
         SpecError: the target cannot be loaded, its arguments are refused,
             or every probed call raised (as ``advise``).
     """
-    progress = progress or Progress()
     probed = probe(
         target, host=host, gil=gil, args=args, inputs="", scheduler="", budget_s=budget_s, progress=progress
     )
@@ -119,7 +112,6 @@ def measure_scaling(
         timeout_s=min(budget_s, max(10.0, 5 * tasks * probed.call.task_s)),
         python=host.executable,
         gil=gil,
-        precision=precision,
         max_time_s=left_s,
     )
     points = plan(spec, probed={(target, host.executable): probed.facts})
