@@ -212,16 +212,12 @@ def advise_sweep(
 ) -> Sweep:
     """Measure a user's function under every strategy that applies, within ``budget_s``.
 
-    The run: the target probed (``probe_target``, then ``probe_call``), the
-    sweep planned from what the probes found (``plan_sweep``, pure), then
-    measured. ``scheduler``: the address of a running Dask scheduler, checked
-    by the caller; ``dask`` is then tried on its workers too. ``writer``
-    saves the points after every round; the caller analyses the result, once.
-    ``waits`` False: the sweep's workers read no breakdown of waits.
-
-    One deadline for the whole sweep, ``budget_s`` from its start: every
-    step (the import probe, the probe of the calls, each worker's start and
-    each sample) is given what is left of it, and none runs past it.
+    Probed (``probe``), planned (``plan_sweep``), then measured, under one
+    deadline ``budget_s`` from the start that no step runs past.
+    ``scheduler``: a running Dask scheduler's address, checked by the caller
+    (``dask`` is tried on its workers too). ``writer`` saves the points after
+    every round; the caller analyses the result. ``waits`` False: no
+    breakdown of waits.
 
     Raises:
         SpecError: the target cannot be loaded, its arguments are refused,
@@ -255,8 +251,7 @@ def advise_sweep(
         repeat=repeat,
         warmup=warmup,
     )
-    # The target was probed above: the plan takes that answer rather than asking again.
-    points = plan(planned.spec, probed={(target, host.executable): probed.facts})
+    points = plan(planned.spec, probed={(target, host.executable): probed.facts})  # not asked again
     result = execute(
         planned.spec,
         writer=writer,
@@ -282,13 +277,8 @@ def _cut_short(result: Result, budget_s: float) -> tuple[str, ...]:
 
 
 def _call_params(target: str, args: str, inputs: str, scheduler: str) -> dict[str, ParamValue]:
-    """The function workload's parameters for ``target``, checked before any probe.
-
-    Raises:
-        SpecError: ``target`` is not a user's function, or its arguments are refused.
-    """
-    if not is_target(target):
-        # A user's function only: a built-in workload name is refused here, not asserted on.
+    """The function workload's parameters for ``target``, checked before any probe."""
+    if not is_target(target):  # a built-in workload name is refused here, not asserted on
         raise SpecError(
             "function",
             f"{quoted(target)} is not a target; expected package.module:function or path/to/file.py:function",
@@ -381,10 +371,9 @@ def probe_call(
     """The cost of one call and how much of it is CPU, from a few sequential calls.
 
     Again with more calls where those few were too short to time (a sample's
-    fixed cost would otherwise pass for the calls' own). ``deadline`` (a
-    ``time.perf_counter()`` reading) ends the probe: half of ``budget_s``
-    from the sweep's start, the rest being the sweep's. Where it cut the
-    samples short, the warm-ups that returned time the calls instead.
+    fixed cost would otherwise pass for the calls' own). ``deadline`` ends the
+    probe, half of ``budget_s`` in; where it cut the samples short, the
+    warm-ups that returned time the calls instead.
 
     Raises:
         SpecError: no call returned before the deadline (or the probe's
@@ -443,15 +432,10 @@ def _timed(probe: Measurement) -> list[Sample]:
 
 
 def _refuse_unreturned(probe: Measurement, count: int, budget_s: float) -> None:
-    """Refuse a function no call of which returned before the probe's deadline, half the budget.
-
-    Raises:
-        SpecError: the calls were still running, or the probe's worker had
-            not started (the worker says hello as it starts, before it
-            imports the target and calls it).
-    """
+    """Refuse a function no call of which returned before the probe's deadline, half the budget."""
     if probe.status != "timeout" or _timed(probe):
         return
+    # The worker says hello as it starts, before it imports the target: no interpreter, no start.
     when = f"when {budget_s / 2:.3g} s, half the budget, were spent"
     raise SpecError(
         "advise",
@@ -464,12 +448,7 @@ def _refuse_unreturned(probe: Measurement, count: int, budget_s: float) -> None:
 
 
 def _refuse_failed(probe: Measurement) -> list[Sample]:
-    """The samples that time the calls (``_timed``); refused where every probed call raised, or
-    where the function failed before a sample.
-
-    Raises:
-        SpecError: with the last line of the first error.
-    """
+    """The samples that time the calls; refused where every call raised or none was timed."""
     ran = [s for s in (*probe.warmups, *probe.samples) if s.tasks]
     if ran and all(s.tasks_ok == 0 for s in ran):
         first = probe.errors[0] if probe.errors else None
@@ -492,11 +471,10 @@ class SweepPlan:
 
 @dataclass(frozen=True, slots=True)
 class _Costs:
-    """Expected times of a sweep's samples and rounds, from one call's cost (``CallCost``).
+    """Expected times of a sweep's samples and rounds, from one call's cost.
 
-    ``busy``: the cores one call's work takes, 1 unless the work is split
-    over workers with one native thread each; ``tried``: every strategy
-    measured, each warm pool a point more.
+    ``busy``: the cores one call's work takes (1 unless it is split over
+    workers with one native thread each); ``tried``: each warm pool a point more.
     """
 
     task_s: float
@@ -550,17 +528,8 @@ def plan_sweep(
     repeat: int = 5,
     warmup: int = 1,
 ) -> SweepPlan:
-    """The sweep to measure, from what the probes found: pure, no I/O, no clock.
-
-    Worker counts 2, 4, … (up to ~64 for waiting work, about the cores for
-    computing work, the cores for work already parallel inside), the
-    strategies that apply to the function and to ``host`` (pools warm as
-    well as cold where calls are short), and T calls per point, so that a
-    sequential sample lasts about 0.1 s and the rounds fit in what is left
-    of ``budget_s`` once ``spent_s`` (the probes) is spent. Calls fixed by
-    ``tasks`` or by the inputs keep the most worker counts that fit; calls
-    so slow that the warm-ups alone would spend half of what is left get none.
-    """
+    """The sweep to measure, as the module's diagram says, from what the probes found: pure, no I/O,
+    no clock. The rounds fit in what is left of ``budget_s`` once ``spent_s`` (the probes) is spent."""
     notes: list[str] = list(facts.notes(inputs))
     params = dict(params)
     strategies = _strategies(facts, host, notes, scheduler)
@@ -690,11 +659,9 @@ def advise_pythons(
 ) -> Advice:
     """``advise_sweep`` under each Python of ``hosts``, sharing the budget; one advice of all.
 
-    Each Python gets its own sweep and its own recommendation (the analysis,
-    made once, groups points by Python); the merged result holds every
-    point. ``writer`` (made by the caller, its lock taken before the probes
-    start workers) saves a single sweep after every round, and the whole
-    result with its analysis at the end.
+    The analysis, made once on the merged result, recommends for each Python.
+    ``writer`` (its lock taken by the caller before the probes start workers)
+    saves a single sweep after every round, and the whole result at the end.
 
     Raises:
         SpecError: as ``advise_sweep``.
