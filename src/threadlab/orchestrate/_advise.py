@@ -159,14 +159,6 @@ def _reference(function: Callable[..., object]) -> str | None:
     return f"{module}:{qualname}"
 
 
-def _counts(limit: int) -> tuple[int, ...]:
-    """1, 2, 4, … up to and including the first power of two at or above ``limit``."""
-    counts = [1]
-    while counts[-1] < limit:
-        counts.append(counts[-1] * 2)
-    return tuple(counts)
-
-
 def _strategies(
     facts: TargetFacts, host: FoundInterpreter, notes: list[str], scheduler: str = ""
 ) -> list[str]:
@@ -538,7 +530,8 @@ def plan_sweep(
     # compete for them; what is worth weighing is N workers with one native thread each.
     inside = call.busy > PARALLEL_INSIDE_CPU and call.cores >= 2
     waiting = call.cpu is not None and call.cpu < _WAITING and not inside
-    counts = _counts(_MOST_WAITING_WORKERS if waiting else call.cores + 1)[1:]
+    limit = _MOST_WAITING_WORKERS if waiting else call.cores + 1
+    counts = tuple(2**i for i in range(1, (limit - 1).bit_length() + 1))  # 2, 4, … to the first ≥ limit
     busy = 1.0
     if inside:
         notes.append(
@@ -685,13 +678,10 @@ def advise_pythons(
     analysis = analyse(result)
     if writer is not None:
         writer.save(result, analysis.to_json(), summaries=[s for _, s in summarise(result)])
-    labels = [host.label() for host in hosts]
-    notes = (
-        sweeps[0].notes
-        if len(hosts) == 1
-        else tuple(
-            f"{label}: {note}" for label, sweep in zip(labels, sweeps, strict=False) for note in sweep.notes
-        )
+    notes = tuple(
+        f"{host.label()}: {note}" if len(hosts) > 1 else note
+        for host, sweep in zip(hosts, sweeps, strict=False)
+        for note in sweep.notes
     )
     recommendation = analysis.recommendations[0] if analysis.recommendations else None
     return Advice(result, analysis, recommendation, notes)
