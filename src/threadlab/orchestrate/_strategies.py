@@ -88,8 +88,3 @@ def shares_one_gil(name: str) -> bool | None:
         return get(name).shares_one_gil
     except (KeyError, ImportError):
         return None
-
-
-def homes() -> tuple[tuple[str, str | None], ...]:
-    """Each strategy name with its module (None: the worker's own), for a probe to try them all."""
-    return tuple((name, module_of(name)) for name in names())
