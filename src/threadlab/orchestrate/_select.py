@@ -211,10 +211,7 @@ def check_gil(hosts: Sequence[FoundInterpreter], gil: Gil, notes: list[str]) -> 
         SpecError: ``--gil off`` and none of ``hosts`` is a free-threaded build.
     """
     if gil == "off" and not any(found.free_threaded for found in hosts):
-        built = ", ".join(
-            "this Python" if found.source == "this" else f"Python {found.label()} ({found.executable})"
-            for found in hosts
-        )
+        built = ", ".join("this Python" if found.source == "this" else _named(found) for found in hosts)
         raise SpecError(
             "gil",
             f"'off' needs a free-threaded build (3.13t, 3.14t); {built} "
