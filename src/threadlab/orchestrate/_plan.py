@@ -57,15 +57,12 @@ def resolve_workload(
     notes: list[str] | None = None,
     probed: Mapping[tuple[str, str], TargetFacts] | None = None,
 ) -> Workload:
-    """The workload called ``name``; a user's target is checked by a probe under each of ``pythons``.
-
-    ``probed`` holds what a caller's own probes already found, by (target,
-    Python) for the same ``inputs``: those are not asked again.
+    """The workload called ``name``; a user's target is checked by a probe under each of ``pythons``,
+    unless ``probed`` (by target and Python, for the same ``inputs``) holds the answer already.
 
     Raises:
-        SpecError: no such workload; lists the valid ones and the nearest. A
-            user's target that cannot be imported, or whose import exits,
-            hangs or runs out of memory (this process never imports it).
+        SpecError: no such workload (with the valid ones and the nearest), or
+            a user's target that its probe refused.
     """
     if workload_registry.is_target(name):
         from threadlab.orchestrate._probe_target import ProbedFunction, probe_target
@@ -104,11 +101,9 @@ def _unknown(option: str, kind: str, name: str, known: Sequence[str]) -> SpecErr
 def params_taken(params: Mapping[str, ParamValue], strategies: Sequence[str]) -> dict[str, ParamValue]:
     """``params`` less the strategy parameters that none of ``strategies`` takes.
 
-    A strategy's parameter (``start``, ``chunksize``, ``scheduler``) given to a
-    spec whose strategies do not declare it is refused by ``plan``; a caller
-    that builds one spec in parts (advise: a sequential part beside a pooled
-    one) gives each part only what its strategies take. A parameter that no
-    strategy declares is kept: it is the workload's to accept or refuse.
+    ``plan`` refuses a strategy's parameter that none of a spec's strategies declares: each part of
+    a spec built in parts (advise: a sequential part beside a pooled one) gets only what it takes.
+    A parameter no strategy declares is kept: it is the workload's to accept or refuse.
     """
     taken = {param.name for name in strategies for param in _strategy_named(name).params}
     others: set[str] = set()
@@ -148,9 +143,8 @@ def _apply_params(
 ) -> dict[str, tuple[ParamValue, ...]]:
     """Check every ``--param`` against whoever declares it; return its typed values.
 
-    A value given as a comma-separated list (``threads_per_worker=1,2,4``) is
-    a sweep, as ``--workers`` is: each value makes points of its own. A text
-    parameter takes its value whole, commas and all.
+    ``threads_per_worker=1,2,4`` is a sweep, as ``--workers`` is; a text parameter
+    takes its value whole, commas and all.
     """
     owners: list[Workload | Strategy] = [*workloads, *strategies]
     declared: dict[str, Param] = {}
@@ -244,10 +238,8 @@ _PSEUDO_FILE_SYSTEMS = ("/proc", "/sys", "/dev")
 def _check_tmpdir() -> None:
     """Refuse a ``TMPDIR`` that cannot hold the points' temporary directories.
 
-    Each point's worker gets a private directory under it, where file-io
-    writes: ``TMPDIR`` chooses the disk measured. Python's ``tempfile``
-    would quietly fall back to ``/tmp`` from one it cannot use, and measure
-    another disk than the one asked for.
+    ``TMPDIR`` chooses the disk file-io measures; ``tempfile`` would quietly fall back to
+    ``/tmp`` from one it cannot use, and measure another disk than the one asked for.
     """
     value = os.environ.get("TMPDIR")
     if not value:
@@ -282,19 +274,13 @@ def plan(
     """Check ``spec`` and list its points: Pythons × workloads × strategies × workers.
 
     A composite spec (``Spec.parts``) gives the points of each part in turn.
-
-    ``sequential`` runs on one worker, so it gets one point per distinct task
-    count (with T = W by default, the baseline for W workers runs W tasks one
-    after another — the classic "two in sequence").
-
-    A Python other than this one is probed (``threadlab interpreters``) for
-    what it can run. With several Pythons, a strategy that one of them cannot
-    run (``interpreters`` below 3.12) is left out there, with a line in
-    ``notes``; a strategy none of them can run is refused.
+    ``sequential`` runs on one worker: one point per distinct task count (with
+    T = W by default, the baseline for W workers runs W tasks in sequence).
 
     Args:
         spec: what to measure.
-        notes: receives one line per point left out, and why.
+        notes: receives one line per point left out, and why (a strategy that
+            one of several Pythons cannot run is left out there).
         probed: what the caller's probes found of its user's targets, by
             (target, Python): not probed again (``resolve_workload``).
 
@@ -443,13 +429,8 @@ def default_memory_budget() -> int | None:
 
 
 def point_bytes(point: Point) -> int:
-    """About how much memory ``point``'s live worker holds between its samples.
-
-    ``WORKER_BYTES``, times one more for each pool child a warm pool of
-    processes keeps alive (``start=warm`` on a strategy that pickles tasks
-    to other processes), plus the megabytes the workload's ``held_mb``
-    parameters hold. A cold pool's children live only within a sample.
-    """
+    """About how much memory ``point``'s live worker holds between its samples: a warm pool's
+    children too (a cold pool's live only within a sample), and what ``held_mb`` parameters hold."""
     try:
         strategy = strategy_registry.get(point.strategy)
     except (KeyError, ImportError):
@@ -473,15 +454,9 @@ def check_size(
 ) -> str | None:
     """Refuse a sweep too big for its time or memory, before any worker starts; else a note or None.
 
-    Every point's worker starts (and warms up) within the command's time:
-    where those start-ups alone would overrun ``max_time_s`` by more than
-    ``START_GRACE_S``, the sweep is refused with the estimate. Where one live
-    worker per point of a group (``WORKER_BYTES`` each) would not fit in
+    Where one live worker per point of a group would not fit in
     ``memory_budget``, the rounds keep as many as fit and start the others
-    afresh in their turn (``orchestrate/_rounds.LiveBound``): about one
-    fresh start per point beyond those, every round. Where ``min_rounds`` of
-    such rounds cannot fit in the time, the sweep is refused with the
-    numbers; where they can, the note says how the workers are bounded.
+    afresh in their turn (``orchestrate/_rounds.LiveBound``); the note says so.
 
     Raises:
         SpecError: the start-ups, or the rounds under the memory budget,
