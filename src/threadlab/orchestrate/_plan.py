@@ -11,6 +11,7 @@ import itertools
 import os
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -115,25 +116,6 @@ def params_taken(params: Mapping[str, ParamValue], strategies: Sequence[str]) ->
         except ImportError:  # a strategy whose module cannot load here takes nothing here
             continue
     return {key: value for key, value in params.items() if key in taken or key not in others}
-
-
-def _check_pair(workload: Workload, strategy: Strategy) -> None:
-    modes = workload.modes()
-    if strategy.mode in modes or (strategy.mode == "any" and modes):
-        return
-    if strategy.mode == "async":
-        async_ones = [w for w in workload_registry.names() if "async" in workload_registry.get(w).modes()]
-        raise SpecError(
-            "strategies",
-            f"workload {quoted(workload.name)} cannot run on {strategy.name!r}: its task is a blocking "
-            f"function, which would stall the event loop; asyncio runs async workloads "
-            f"({', '.join(async_ones)})",
-        )
-    raise SpecError(
-        "strategies",
-        f"workload {quoted(workload.name)} cannot run on {strategy.name!r}: "
-        "it has only an async form; use asyncio",
-    )
 
 
 def _apply_params(
@@ -332,21 +314,31 @@ def _check_workloads(workloads: Sequence[Workload], strategies: Sequence[Strateg
         reason = workload.unavailable_reason()
         if reason:
             raise SpecError("workloads", f"{quoted(workload.name)} cannot run here: {reason}")
+        modes = workload.modes()
         for strategy in strategies:
-            _check_pair(workload, strategy)
+            if strategy.mode in modes or (strategy.mode == "any" and modes):
+                continue
+            cannot = f"workload {quoted(workload.name)} cannot run on {strategy.name!r}:"
+            if strategy.mode == "async":
+                async_ones = [
+                    w for w in workload_registry.names() if "async" in workload_registry.get(w).modes()
+                ]
+                raise SpecError(
+                    "strategies",
+                    f"{cannot} its task is a blocking function, which would stall the event loop; "
+                    f"asyncio runs async workloads ({', '.join(async_ones)})",
+                )
+            raise SpecError("strategies", f"{cannot} it has only an async form; use asyncio")
 
 
 def _check_counts(spec: Spec, strategies: Sequence[Strategy]) -> None:
     """Refuse more tasks or workers than threadlab counts, and more than a strategy's safe limit."""
-    if spec.tasks is not None and spec.tasks > MOST_COUNT:
-        raise SpecError(
-            "tasks", f"{spec.tasks:,} is above {MOST_COUNT:,}; expected at most {MOST_COUNT:,} tasks"
-        )
     most = max(spec.workers)
-    if most > MOST_COUNT:
-        raise SpecError(
-            "workers", f"{most:,} is above {MOST_COUNT:,}; expected at most {MOST_COUNT:,} workers"
-        )
+    for option, count in (("tasks", spec.tasks or 0), ("workers", most)):
+        if count > MOST_COUNT:
+            raise SpecError(
+                option, f"{count:,} is above {MOST_COUNT:,}; expected at most {MOST_COUNT:,} {option}"
+            )
     for strategy in strategies:
         limit = max(spec.max_workers or 0, strategy.safe_workers)
         if not strategy.single_worker and most > limit:
@@ -462,11 +454,10 @@ def check_size(
         SpecError: the start-ups, or the rounds under the memory budget,
             would overrun the time.
     """
-    sizes: dict[tuple[object, ...], int] = {}
-    held: dict[tuple[object, ...], int] = {}
+    sizes = Counter(point.rounds_key() for point in points)
+    held: Counter[tuple[object, ...]] = Counter()
     for point in points:
-        sizes[point.rounds_key()] = sizes.get(point.rounds_key(), 0) + 1
-        held[point.rounds_key()] = held.get(point.rounds_key(), 0) + point_bytes(point)
+        held[point.rounds_key()] += point_bytes(point)
     startup_s = len(points) * WORKER_START_S
     if startup_s > max_time_s + START_GRACE_S:
         raise SpecError(
