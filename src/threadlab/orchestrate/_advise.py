@@ -389,7 +389,6 @@ def probe_call(
 
     count = min(items or 3, 3)
     probe = probe_with(count)
-    _refuse_unreturned(probe, count, budget_s)
     durations = [d for s in probe.samples for d in s.spans.durations()]
     if probe.samples and durations and statistics.median(s.wall_s for s in probe.samples) < _PROBE_S:
         wanted = math.ceil(_PROBE_S / max(statistics.median(durations), 1e-7))
@@ -398,7 +397,7 @@ def probe_call(
             again = probe_with(more)
             if again.samples:  # else the first probe's calls stand
                 count, probe = more, again
-    samples = _refuse_failed(probe)
+    samples = _timed(probe, count, budget_s)
     cpu = cpu_per_wall(samples)
     return CallCost(
         task_s=max(statistics.median(s.wall_s for s in samples) / count, 1e-7),
@@ -417,36 +416,30 @@ def probe_call(
     )
 
 
-def _timed(probe: Measurement) -> list[Sample]:
-    """What times the calls: the samples, or the warm-ups of a probe the deadline cut short."""
+def _timed(probe: Measurement, count: int, budget_s: float) -> list[Sample]:
+    """What times the calls: the samples, or the warm-ups of a probe the deadline cut short.
+
+    Refused where no call returned before the deadline (half the budget), every call raised, or
+    the function failed before a sample.
+    """
     cut = probe.status == "timeout" and not probe.samples
-    return [s for s in probe.warmups if s.tasks_ok == s.tasks > 0] if cut else list(probe.samples)
-
-
-def _refuse_unreturned(probe: Measurement, count: int, budget_s: float) -> None:
-    """Refuse a function no call of which returned before the probe's deadline, half the budget."""
-    if probe.status != "timeout" or _timed(probe):
-        return
-    # The worker says hello as it starts, before it imports the target: no interpreter, no start.
-    when = f"when {budget_s / 2:.3g} s, half the budget, were spent"
-    raise SpecError(
-        "advise",
-        f"the function did not return: {count} call(s) were still running {when}, and were "
-        "stopped; if one call takes that long, pass {budget}"
-        if probe.interpreter is not None
-        else f"the probe's worker had not started {when} (a busy machine); pass {{budget}}",
-        {"budget": math.ceil(budget_s * 4)},
-    )
-
-
-def _refuse_failed(probe: Measurement) -> list[Sample]:
-    """The samples that time the calls; refused where every call raised or none was timed."""
+    samples = [s for s in probe.warmups if s.tasks_ok == s.tasks > 0] if cut else list(probe.samples)
+    if probe.status == "timeout" and not samples:
+        # The worker says hello as it starts, before it imports the target: no interpreter, no start.
+        when = f"when {budget_s / 2:.3g} s, half the budget, were spent"
+        raise SpecError(
+            "advise",
+            f"the function did not return: {count} call(s) were still running {when}, and were "
+            "stopped; if one call takes that long, pass {budget}"
+            if probe.interpreter is not None
+            else f"the probe's worker had not started {when} (a busy machine); pass {{budget}}",
+            {"budget": math.ceil(budget_s * 4)},
+        )
     ran = [s for s in (*probe.warmups, *probe.samples) if s.tasks]
     if ran and all(s.tasks_ok == 0 for s in ran):
         first = probe.errors[0] if probe.errors else None
         last = (first.traceback or "").strip().splitlines()[-1:] if first else []
         raise SpecError("advise", f"every call of the function raised: {last[0] if last else 'an error'}")
-    samples = _timed(probe)
     if not samples:
         failure = probe.errors[0].message if probe.errors else probe.status
         raise SpecError("advise", f"the function failed before it could be measured: {failure}")
