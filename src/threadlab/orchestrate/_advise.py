@@ -547,6 +547,9 @@ def plan_sweep(
     costs = _Costs(call.task_s, busy, call.cores, waiting, tried, repeat, warmup, available_s)
     counts, total = _sized(costs, counts, tasks or call.items)
     costs = _fitted(costs, counts, total, budget_s, notes)
+    # A sample far slower than planned is stuck, not slow: cut it and go on. The deadline
+    # bounds every step anyway; this only stops a stuck one sooner.
+    slowest_s = max(costs.sample_s(s, w, total) for s in ("sequential", *strategies) for w in counts)
     spec = Spec(
         workloads=(target,),
         strategies=("sequential", *strategies),
@@ -555,15 +558,7 @@ def plan_sweep(
         repeat=repeat,
         warmup=costs.warmup,
         params=params,
-        # A sample far slower than planned is stuck, not slow: cut it and go on. The deadline
-        # bounds every step anyway; this only stops a stuck one sooner.
-        timeout_s=min(
-            budget_s,
-            max(
-                10.0,
-                5 * max(costs.sample_s(s, w, total) for s in ("sequential", *strategies) for w in counts),
-            ),
-        ),
+        timeout_s=min(budget_s, max(10.0, 5 * slowest_s)),
         python=host.executable,
         gil=gil,
         precision=precision,
