@@ -17,11 +17,6 @@ Importing a module runs its code, which may call ``sys.exit``, ``os._exit``,
 sleep for an hour, or allocate without end. None of that may happen to the
 process that orchestrates (and, through the Python API, to the user's own
 program): so the plan and ``advise`` learn what a target is from here.
-
-A function no import can reach (defined in a notebook cell, at an
-interactive prompt, or nested) is sent by value: ``send_by_value`` pickles
-it with cloudpickle, as Dask does, and names it ``by-value-<digest>:<name>``;
-the bytes travel in the probe's and the workers' requests.
 """
 
 from __future__ import annotations
@@ -106,7 +101,9 @@ def memory_limit_bytes() -> int:
 
 
 def send_by_value(function: Callable[..., object]) -> str:
-    """Pickle ``function`` by value with cloudpickle; the target that names it.
+    """Pickle ``function`` by value with cloudpickle, as Dask does; the target that names it.
+
+    Its bytes travel in the probe's and the workers' requests.
 
     Raises:
         SpecError: cloudpickle cannot pickle it.
