@@ -19,7 +19,7 @@ from threadlab._errors import SpecError
 from threadlab._units import size
 from threadlab.model import FoundInterpreter, Gil, Point, Spec
 from threadlab.orchestrate import _strategies as strategy_registry
-from threadlab.orchestrate._discover import describe, this_interpreter
+from threadlab.orchestrate._discover import describe
 from threadlab.orchestrate._select import check_gil, where_is
 from threadlab.worker import workloads as workload_registry
 from threadlab.worker._params import Param, ParamValue, resolve
@@ -53,10 +53,10 @@ def _nearest(name: str, choices: Iterable[str]) -> str:
 
 def resolve_workload(
     name: str,
-    pythons: Sequence[str] = ("",),
-    inputs: str = "",
-    notes: list[str] | None = None,
-    probed: Mapping[tuple[str, str], TargetFacts] | None = None,
+    pythons: Sequence[str],
+    inputs: str,
+    notes: list[str],
+    probed: Mapping[tuple[str, str], TargetFacts] | None,
 ) -> Workload:
     """The workload called ``name``; a user's target is checked by a probe under each of ``pythons``,
     unless ``probed`` (by target and Python, for the same ``inputs``) holds the answer already.
@@ -74,8 +74,7 @@ def resolve_workload(
             or probe_target(name, python=python, inputs=inputs, option="workloads", inputs_option="params")
             for python in pythons
         ]
-        if notes is not None:
-            notes.extend(found[0].notes(inputs))
+        notes.extend(found[0].notes(inputs))
         return ProbedFunction(found[0])
     try:
         return workload_registry.get(name)
@@ -129,10 +128,7 @@ def _apply_params(
     takes its value whole, commas and all.
     """
     owners: list[Workload | Strategy] = [*workloads, *strategies]
-    declared: dict[str, Param] = {}
-    for owner in owners:
-        for param in owner.params:
-            declared.setdefault(param.name, param)
+    declared: dict[str, Param] = {param.name: param for owner in reversed(owners) for param in owner.params}
     typed: dict[str, tuple[ParamValue, ...]] = {}
     for key, value in given.items():
         if key not in declared:
@@ -151,11 +147,9 @@ def _apply_params(
                 "params", f"{key}={quoted(value)} is not accepted; expected values like {key}=1,2,4"
             )
         try:
-            for owner in owners:
-                for param in owner.params:
-                    if param.name == key:
-                        values = [param.parse(t) if isinstance(t, str) else param.check(t) for t in texts]
-                        typed[key] = tuple(dict.fromkeys(values))
+            for param in (param for owner in owners for param in owner.params if param.name == key):
+                values = [param.parse(t) if isinstance(t, str) else param.check(t) for t in texts]
+                typed[key] = tuple(dict.fromkeys(values))
         except ValueError as error:
             raise SpecError("params", str(error)) from None
     return typed
@@ -205,7 +199,7 @@ def _hosts(spec: Spec) -> list[FoundInterpreter]:
     """Each Python the spec names, probed (answers are cached), refused if it cannot run the worker."""
     hosts = []
     for python in spec.pythons or (spec.python,):
-        found = this_interpreter() if python in ("", sys.executable) else describe(python)
+        found = describe(python or sys.executable)
         why = found.why_not()
         if why:
             raise SpecError("python", f"{quoted(python)} cannot run threadlab's worker: {why}")

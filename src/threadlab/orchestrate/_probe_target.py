@@ -53,9 +53,6 @@ _GIB = 1024**3
 # (the target holds the digest), so an entry never changes once made.
 _SENT: dict[str, str] = {}
 
-# What the probe was doing at each stage, for the message of a failure there.
-_DOING = {"importing": ("importing it", "importing"), "reading inputs": ("reading inputs", "reading inputs")}
-
 
 @dataclass(frozen=True, slots=True)
 class TargetFacts:
@@ -192,10 +189,9 @@ def probe_target(
     finally:
         _kill_group(process)  # whatever the target started in the probe's group ends with it
     events = _events(out)
-    stage = next((e["stage"] for e in reversed(events) if "stage" in e), "importing")
-    what = f"inputs {quoted(inputs)}" if stage == "reading inputs" else target
-    where = inputs_option if stage == "reading inputs" else option
-    doing, gerund = _DOING.get(stage, _DOING["importing"])
+    reading = next((e["stage"] for e in reversed(events) if "stage" in e), "importing") == "reading inputs"
+    what, where = (f"inputs {quoted(inputs)}", inputs_option) if reading else (target, option)
+    doing, gerund = ("reading inputs", "reading inputs") if reading else ("importing it", "importing")
     for event in events:
         if "answer" in event:
             answer = event["answer"]
