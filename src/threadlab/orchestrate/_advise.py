@@ -105,12 +105,7 @@ class Advice:
 
 @dataclass(frozen=True, slots=True)
 class Sweep:
-    """One Python's sweep, measured: its result and its notes, not yet analysed.
-
-    Attributes:
-        result: every point measured under that Python (probe excluded).
-        notes: what was left out, and why, in plain words.
-    """
+    """One Python's sweep, measured, not yet analysed: every point (probe excluded) and its notes."""
 
     result: Result
     notes: tuple[str, ...]

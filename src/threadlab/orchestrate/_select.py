@@ -197,9 +197,7 @@ def where_is(found: FoundInterpreter) -> str:
 def check_gil(hosts: Sequence[FoundInterpreter], gil: Gil, notes: list[str]) -> list[Gil]:
     """What each Python's points pass about the GIL: ``gil`` to free-threaded builds only.
 
-    ``--gil off`` leaves a GIL build among free-threaded ones with its GIL
-    (a line in ``notes`` says so); with no free-threaded build at all it is
-    refused.
+    ``--gil off`` leaves a GIL build among free-threaded ones with its GIL, and says so in ``notes``.
 
     Raises:
         SpecError: ``--gil off`` and none of ``hosts`` is a free-threaded build.

@@ -33,7 +33,6 @@ from threadlab.worker.strategies import Strategy
 # Strategies outside the worker package, in the order lessons compare them, after the
 # worker's own: name -> the module whose STRATEGY it is.
 _OUTSIDE: dict[str, str] = {
-    # Needs dask.distributed, which it imports only when a point runs on it.
     "dask": "threadlab.scaleout.dask_cluster",
 }
 
@@ -57,11 +56,9 @@ def module_of(name: str) -> str | None:
 def strategy(name: str) -> Strategy:
     """The strategy called ``name``, wherever it lives, with its traits as attributes.
 
-    Its traits say what it is: ``shares_one_gil``, ``pool``,
-    ``pickles_tasks``, ``hands_off``, ``splits_native_work``, with ``mode``,
-    ``params``, ``safe_workers`` and ``unavailable_reason()``. Asking for one
-    imports no third-party engine (dask is imported only when a point runs
-    on it).
+    Its traits say what it is: ``shares_one_gil``, ``pool``, ``pickles_tasks``, ``hands_off``,
+    ``splits_native_work``, with ``mode``, ``params``, ``safe_workers`` and
+    ``unavailable_reason()``. Asking for one imports no third-party engine.
 
     Args:
         name: a strategy's name, as ``--strategy`` takes it (``strategy_names()``).
