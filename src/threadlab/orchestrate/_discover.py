@@ -202,8 +202,7 @@ def _versioned_in(directory: str) -> list[str]:
 
 def candidates(given: Sequence[str] = ()) -> list[tuple[str, str]]:
     """Every Python to probe, as (path, source), one per real path, given ones first."""
-    seen: set[str] = set()
-    found: list[tuple[str, str]] = []
+    found: dict[str, tuple[str, str]] = {}
     groups: list[tuple[str, Iterable[str]]] = [
         ("given", [os.path.abspath(p) for p in given]),
         ("PATH", _on_path()),
@@ -213,11 +212,8 @@ def candidates(given: Sequence[str] = ()) -> list[tuple[str, str]]:
     ]
     for source, paths in groups:
         for path in paths:
-            real = os.path.realpath(path)
-            if real not in seen:
-                seen.add(real)
-                found.append((path, source))
-    return found
+            found.setdefault(os.path.realpath(path), (path, source))
+    return list(found.values())
 
 
 # ── probing, with a cache ─────────────────────────────────────────────────────
