@@ -148,9 +148,8 @@ def _reference(function: Callable[..., object]) -> str | None:
             path = None
         if path is None or main_file is None or not os.path.isfile(path):
             return None
-        if os.path.realpath(path) != os.path.realpath(main_file):
-            return None
-        return f"{os.path.abspath(path)}:{qualname}"
+        same = os.path.realpath(path) == os.path.realpath(main_file)
+        return f"{os.path.abspath(path)}:{qualname}" if same else None
     return f"{module}:{qualname}"
 
 

@@ -62,11 +62,8 @@ def _owners(folder: str) -> list[tuple[int, int | None]] | None:
     """The owners recorded in ``folder``; None where there is no readable record."""
     try:
         with open(os.path.join(folder, OWNERS_FILE), encoding="ascii") as record:
-            text = record.read()
-        owners = []
-        for line in text.splitlines():
-            pid, start = line.split()
-            owners.append((int(pid), None if start == "-" else int(start)))
+            lines = [line.split() for line in record.read().splitlines()]
+        owners = [(int(pid), None if start == "-" else int(start)) for pid, start in lines]
     except (OSError, ValueError):
         return None
     return owners or None
