@@ -176,10 +176,11 @@ def pythons_dir() -> Path:
     took minutes is still found there.
     """
     root = os.environ.get("THREADLAB_PYTHONS_DIR")
-    if root:
-        return Path(root)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
-    return Path(base) / "threadlab" / "pythons"
+    return Path(root) if root else _user_cache() / "pythons"
+
+
+def _user_cache() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")) / "threadlab"
 
 
 def _built_here() -> list[str]:
@@ -222,10 +223,7 @@ def candidates(given: Sequence[str] = ()) -> list[tuple[str, str]]:
 def cache_file() -> Path:
     """``$THREADLAB_CACHE_DIR/interpreters.json``, else under the user cache directory."""
     root = os.environ.get("THREADLAB_CACHE_DIR")
-    if root:
-        return Path(root) / "interpreters.json"
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
-    return Path(base) / "threadlab" / "interpreters.json"
+    return (Path(root) if root else _user_cache()) / "interpreters.json"
 
 
 def _homes() -> str:
