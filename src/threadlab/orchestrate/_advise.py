@@ -114,12 +114,10 @@ class Sweep:
 def target_of(function: Callable[..., object] | str) -> str:
     """The target a worker loads ``function`` by: ``module:function``, ``file.py:function``, or by value.
 
-    A function of a script run as a program (``__main__`` with a file) is
-    imported from that file, as multiprocessing's ``spawn`` imports the main
-    module again: the script's top level must then be guarded by
-    ``if __name__ == "__main__":``. A function no import can reach (defined in
-    a notebook cell or at a prompt, a lambda, a nested function) is sent by
-    value with cloudpickle (``send_by_value``).
+    A function of a script run as a program is imported from that file, as
+    multiprocessing's ``spawn`` does (its top level guarded by ``if __name__ ==
+    "__main__":``); one no import can reach (defined in a notebook cell or at a
+    prompt, a lambda, a nested function) is sent by value (``send_by_value``).
 
     Raises:
         SpecError: cloudpickle cannot pickle a function that must go by value.
