@@ -377,11 +377,9 @@ def describe_all(
     return [_found(path, source, answers[path]) for path, source in paths]
 
 
-def discover(
-    given: Sequence[str] = (), *, use_cache: bool = True, timeout_s: float = PROBE_TIMEOUT_S
-) -> list[FoundInterpreter]:
-    """Every Python found here and given, probed; newest first, broken ones last."""
-    found = describe_all(candidates(given), use_cache=use_cache, timeout_s=timeout_s)
+def discover(*, use_cache: bool = True) -> list[FoundInterpreter]:
+    """Every Python found here, probed; newest first, broken ones last."""
+    found = describe_all(candidates(), use_cache=use_cache)
     return sorted(found, key=lambda f: (f.broken is not None, [-n for n in f.version_key], f.free_threaded))
 
 

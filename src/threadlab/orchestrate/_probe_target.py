@@ -142,7 +142,6 @@ def probe_target(
     target: str,
     *,
     python: str = "",
-    gil: str = "default",
     inputs: str = "",
     option: str = "function",
     inputs_option: str = "inputs",
@@ -155,7 +154,6 @@ def probe_target(
         target: ``module:function``, ``path/to/file.py:function``, or a
             target ``send_by_value`` made.
         python: the Python the target will run under (default: this one).
-        gil: the GIL mode its workers will run with.
         inputs: ``module:name`` of the inputs, or empty.
         option: the parameter a failure of the target is reported under.
         inputs_option: the parameter a failure of the inputs is reported under.
@@ -171,11 +169,11 @@ def probe_target(
     limit = memory_limit_bytes() if memory_bytes is None else memory_bytes
     request = {"target": target, "function": pickled, "inputs": inputs, "memory_bytes": limit}
     process = subprocess.Popen(
-        worker_command(python or sys.executable, gil, PROBE_MODULE),
+        worker_command(python or sys.executable, "default", PROBE_MODULE),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env=worker_env(gil),
+        env=worker_env("default"),
         start_new_session=True,
     )
     timed_out = False
