@@ -105,12 +105,7 @@ class Advice:
 
 @dataclass(frozen=True, slots=True)
 class Sweep:
-    """One Python's sweep, measured: its result and its notes, not yet analysed.
-
-    Attributes:
-        result: every point measured under that Python (probe excluded).
-        notes: what was left out, and why, in plain words.
-    """
+    """One Python's sweep, measured, not yet analysed: every point (probe excluded) and its notes."""
 
     result: Result
     notes: tuple[str, ...]
@@ -119,12 +114,10 @@ class Sweep:
 def target_of(function: Callable[..., object] | str) -> str:
     """The target a worker loads ``function`` by: ``module:function``, ``file.py:function``, or by value.
 
-    A function of a script run as a program (``__main__`` with a file) is
-    imported from that file, as multiprocessing's ``spawn`` imports the main
-    module again: the script's top level must then be guarded by
-    ``if __name__ == "__main__":``. A function no import can reach (defined in
-    a notebook cell or at a prompt, a lambda, a nested function) is sent by
-    value with cloudpickle (``send_by_value``).
+    A function of a script run as a program is imported from that file, as
+    multiprocessing's ``spawn`` does (its top level guarded by ``if __name__ ==
+    "__main__":``); one no import can reach (defined in a notebook cell or at a
+    prompt, a lambda, a nested function) is sent by value (``send_by_value``).
 
     Raises:
         SpecError: cloudpickle cannot pickle a function that must go by value.
@@ -153,18 +146,9 @@ def _reference(function: Callable[..., object]) -> str | None:
             path = None
         if path is None or main_file is None or not os.path.isfile(path):
             return None
-        if os.path.realpath(path) != os.path.realpath(main_file):
-            return None
-        return f"{os.path.abspath(path)}:{qualname}"
+        same = os.path.realpath(path) == os.path.realpath(main_file)
+        return f"{os.path.abspath(path)}:{qualname}" if same else None
     return f"{module}:{qualname}"
-
-
-def _counts(limit: int) -> tuple[int, ...]:
-    """1, 2, 4, … up to and including the first power of two at or above ``limit``."""
-    counts = [1]
-    while counts[-1] < limit:
-        counts.append(counts[-1] * 2)
-    return tuple(counts)
 
 
 def _strategies(
@@ -212,16 +196,12 @@ def advise_sweep(
 ) -> Sweep:
     """Measure a user's function under every strategy that applies, within ``budget_s``.
 
-    The run: the target probed (``probe_target``, then ``probe_call``), the
-    sweep planned from what the probes found (``plan_sweep``, pure), then
-    measured. ``scheduler``: the address of a running Dask scheduler, checked
-    by the caller; ``dask`` is then tried on its workers too. ``writer``
-    saves the points after every round; the caller analyses the result, once.
-    ``waits`` False: the sweep's workers read no breakdown of waits.
-
-    One deadline for the whole sweep, ``budget_s`` from its start: every
-    step (the import probe, the probe of the calls, each worker's start and
-    each sample) is given what is left of it, and none runs past it.
+    Probed (``probe``), planned (``plan_sweep``), then measured, under one
+    deadline ``budget_s`` from the start that no step runs past.
+    ``scheduler``: a running Dask scheduler's address, checked by the caller
+    (``dask`` is tried on its workers too). ``writer`` saves the points after
+    every round; the caller analyses the result. ``waits`` False: no
+    breakdown of waits.
 
     Raises:
         SpecError: the target cannot be loaded, its arguments are refused,
@@ -255,8 +235,7 @@ def advise_sweep(
         repeat=repeat,
         warmup=warmup,
     )
-    # The target was probed above: the plan takes that answer rather than asking again.
-    points = plan(planned.spec, probed={(target, host.executable): probed.facts})
+    points = plan(planned.spec, probed={(target, host.executable): probed.facts})  # not asked again
     result = execute(
         planned.spec,
         writer=writer,
@@ -282,13 +261,8 @@ def _cut_short(result: Result, budget_s: float) -> tuple[str, ...]:
 
 
 def _call_params(target: str, args: str, inputs: str, scheduler: str) -> dict[str, ParamValue]:
-    """The function workload's parameters for ``target``, checked before any probe.
-
-    Raises:
-        SpecError: ``target`` is not a user's function, or its arguments are refused.
-    """
-    if not is_target(target):
-        # A user's function only: a built-in workload name is refused here, not asserted on.
+    """The function workload's parameters for ``target``, checked before any probe."""
+    if not is_target(target):  # a built-in workload name is refused here, not asserted on
         raise SpecError(
             "function",
             f"{quoted(target)} is not a target; expected package.module:function or path/to/file.py:function",
@@ -381,10 +355,9 @@ def probe_call(
     """The cost of one call and how much of it is CPU, from a few sequential calls.
 
     Again with more calls where those few were too short to time (a sample's
-    fixed cost would otherwise pass for the calls' own). ``deadline`` (a
-    ``time.perf_counter()`` reading) ends the probe: half of ``budget_s``
-    from the sweep's start, the rest being the sweep's. Where it cut the
-    samples short, the warm-ups that returned time the calls instead.
+    fixed cost would otherwise pass for the calls' own). ``deadline`` ends the
+    probe, half of ``budget_s`` in; where it cut the samples short, the
+    warm-ups that returned time the calls instead.
 
     Raises:
         SpecError: no call returned before the deadline (or the probe's
@@ -408,7 +381,6 @@ def probe_call(
 
     count = min(items or 3, 3)
     probe = probe_with(count)
-    _refuse_unreturned(probe, count, budget_s)
     durations = [d for s in probe.samples for d in s.spans.durations()]
     if probe.samples and durations and statistics.median(s.wall_s for s in probe.samples) < _PROBE_S:
         wanted = math.ceil(_PROBE_S / max(statistics.median(durations), 1e-7))
@@ -417,7 +389,7 @@ def probe_call(
             again = probe_with(more)
             if again.samples:  # else the first probe's calls stand
                 count, probe = more, again
-    samples = _refuse_failed(probe)
+    samples = _timed(probe, count, budget_s)
     cpu = cpu_per_wall(samples)
     return CallCost(
         task_s=max(statistics.median(s.wall_s for s in samples) / count, 1e-7),
@@ -436,46 +408,30 @@ def probe_call(
     )
 
 
-def _timed(probe: Measurement) -> list[Sample]:
-    """What times the calls: the samples, or the warm-ups of a probe the deadline cut short."""
+def _timed(probe: Measurement, count: int, budget_s: float) -> list[Sample]:
+    """What times the calls: the samples, or the warm-ups of a probe the deadline cut short.
+
+    Refused where no call returned before the deadline (half the budget), every call raised, or
+    the function failed before a sample.
+    """
     cut = probe.status == "timeout" and not probe.samples
-    return [s for s in probe.warmups if s.tasks_ok == s.tasks > 0] if cut else list(probe.samples)
-
-
-def _refuse_unreturned(probe: Measurement, count: int, budget_s: float) -> None:
-    """Refuse a function no call of which returned before the probe's deadline, half the budget.
-
-    Raises:
-        SpecError: the calls were still running, or the probe's worker had
-            not started (the worker says hello as it starts, before it
-            imports the target and calls it).
-    """
-    if probe.status != "timeout" or _timed(probe):
-        return
-    when = f"when {budget_s / 2:.3g} s, half the budget, were spent"
-    raise SpecError(
-        "advise",
-        f"the function did not return: {count} call(s) were still running {when}, and were "
-        "stopped; if one call takes that long, pass {budget}"
-        if probe.interpreter is not None
-        else f"the probe's worker had not started {when} (a busy machine); pass {{budget}}",
-        {"budget": math.ceil(budget_s * 4)},
-    )
-
-
-def _refuse_failed(probe: Measurement) -> list[Sample]:
-    """The samples that time the calls (``_timed``); refused where every probed call raised, or
-    where the function failed before a sample.
-
-    Raises:
-        SpecError: with the last line of the first error.
-    """
+    samples = [s for s in probe.warmups if s.tasks_ok == s.tasks > 0] if cut else list(probe.samples)
+    if probe.status == "timeout" and not samples:
+        # The worker says hello as it starts, before it imports the target: no interpreter, no start.
+        when = f"when {budget_s / 2:.3g} s, half the budget, were spent"
+        raise SpecError(
+            "advise",
+            f"the function did not return: {count} call(s) were still running {when}, and were "
+            "stopped; if one call takes that long, pass {budget}"
+            if probe.interpreter is not None
+            else f"the probe's worker had not started {when} (a busy machine); pass {{budget}}",
+            {"budget": math.ceil(budget_s * 4)},
+        )
     ran = [s for s in (*probe.warmups, *probe.samples) if s.tasks]
     if ran and all(s.tasks_ok == 0 for s in ran):
         first = probe.errors[0] if probe.errors else None
         last = (first.traceback or "").strip().splitlines()[-1:] if first else []
         raise SpecError("advise", f"every call of the function raised: {last[0] if last else 'an error'}")
-    samples = _timed(probe)
     if not samples:
         failure = probe.errors[0].message if probe.errors else probe.status
         raise SpecError("advise", f"the function failed before it could be measured: {failure}")
@@ -492,11 +448,10 @@ class SweepPlan:
 
 @dataclass(frozen=True, slots=True)
 class _Costs:
-    """Expected times of a sweep's samples and rounds, from one call's cost (``CallCost``).
+    """Expected times of a sweep's samples and rounds, from one call's cost.
 
-    ``busy``: the cores one call's work takes, 1 unless the work is split
-    over workers with one native thread each; ``tried``: every strategy
-    measured, each warm pool a point more.
+    ``busy``: the cores one call's work takes (1 unless it is split over
+    workers with one native thread each); ``tried``: each warm pool a point more.
     """
 
     task_s: float
@@ -550,17 +505,8 @@ def plan_sweep(
     repeat: int = 5,
     warmup: int = 1,
 ) -> SweepPlan:
-    """The sweep to measure, from what the probes found: pure, no I/O, no clock.
-
-    Worker counts 2, 4, … (up to ~64 for waiting work, about the cores for
-    computing work, the cores for work already parallel inside), the
-    strategies that apply to the function and to ``host`` (pools warm as
-    well as cold where calls are short), and T calls per point, so that a
-    sequential sample lasts about 0.1 s and the rounds fit in what is left
-    of ``budget_s`` once ``spent_s`` (the probes) is spent. Calls fixed by
-    ``tasks`` or by the inputs keep the most worker counts that fit; calls
-    so slow that the warm-ups alone would spend half of what is left get none.
-    """
+    """The sweep to measure, as the module's diagram says, from what the probes found: pure, no I/O,
+    no clock. The rounds fit in what is left of ``budget_s`` once ``spent_s`` (the probes) is spent."""
     notes: list[str] = list(facts.notes(inputs))
     params = dict(params)
     strategies = _strategies(facts, host, notes, scheduler)
@@ -569,7 +515,8 @@ def plan_sweep(
     # compete for them; what is worth weighing is N workers with one native thread each.
     inside = call.busy > PARALLEL_INSIDE_CPU and call.cores >= 2
     waiting = call.cpu is not None and call.cpu < _WAITING and not inside
-    counts = _counts(_MOST_WAITING_WORKERS if waiting else call.cores + 1)[1:]
+    limit = _MOST_WAITING_WORKERS if waiting else call.cores + 1
+    counts = tuple(2**i for i in range(1, (limit - 1).bit_length() + 1))  # 2, 4, … to the first ≥ limit
     busy = 1.0
     if inside:
         notes.append(
@@ -592,6 +539,9 @@ def plan_sweep(
     costs = _Costs(call.task_s, busy, call.cores, waiting, tried, repeat, warmup, available_s)
     counts, total = _sized(costs, counts, tasks or call.items)
     costs = _fitted(costs, counts, total, budget_s, notes)
+    # A sample far slower than planned is stuck, not slow: cut it and go on. The deadline
+    # bounds every step anyway; this only stops a stuck one sooner.
+    slowest_s = max(costs.sample_s(s, w, total) for s in ("sequential", *strategies) for w in counts)
     spec = Spec(
         workloads=(target,),
         strategies=("sequential", *strategies),
@@ -600,15 +550,7 @@ def plan_sweep(
         repeat=repeat,
         warmup=costs.warmup,
         params=params,
-        # A sample far slower than planned is stuck, not slow: cut it and go on. The deadline
-        # bounds every step anyway; this only stops a stuck one sooner.
-        timeout_s=min(
-            budget_s,
-            max(
-                10.0,
-                5 * max(costs.sample_s(s, w, total) for s in ("sequential", *strategies) for w in counts),
-            ),
-        ),
+        timeout_s=min(budget_s, max(10.0, 5 * slowest_s)),
         python=host.executable,
         gil=gil,
         precision=precision,
@@ -690,11 +632,9 @@ def advise_pythons(
 ) -> Advice:
     """``advise_sweep`` under each Python of ``hosts``, sharing the budget; one advice of all.
 
-    Each Python gets its own sweep and its own recommendation (the analysis,
-    made once, groups points by Python); the merged result holds every
-    point. ``writer`` (made by the caller, its lock taken before the probes
-    start workers) saves a single sweep after every round, and the whole
-    result with its analysis at the end.
+    The analysis, made once on the merged result, recommends for each Python.
+    ``writer`` (its lock taken by the caller before the probes start workers)
+    saves a single sweep after every round, and the whole result at the end.
 
     Raises:
         SpecError: as ``advise_sweep``.
@@ -718,13 +658,10 @@ def advise_pythons(
     analysis = analyse(result)
     if writer is not None:
         writer.save(result, analysis.to_json(), summaries=[s for _, s in summarise(result)])
-    labels = [host.label() for host in hosts]
-    notes = (
-        sweeps[0].notes
-        if len(hosts) == 1
-        else tuple(
-            f"{label}: {note}" for label, sweep in zip(labels, sweeps, strict=False) for note in sweep.notes
-        )
+    notes = tuple(
+        f"{host.label()}: {note}" if len(hosts) > 1 else note
+        for host, sweep in zip(hosts, sweeps, strict=False)
+        for note in sweep.notes
     )
     recommendation = analysis.recommendations[0] if analysis.recommendations else None
     return Advice(result, analysis, recommendation, notes)

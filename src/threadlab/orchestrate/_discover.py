@@ -143,15 +143,8 @@ def _on_path() -> list[str]:
     by directory and environment; the versions behind them are found where
     they are installed instead.
     """
-    found = []
-    for directory in os.environ.get("PATH", "").split(os.pathsep):
-        if not directory or Path(directory).name == "shims":
-            continue
-        with contextlib.suppress(OSError):
-            for entry in sorted(os.listdir(directory)):
-                if _VERSIONED_NAME.match(entry) and _is_file(os.path.join(directory, entry)):
-                    found.append(os.path.join(directory, entry))
-    return found
+    directories = os.environ.get("PATH", "").split(os.pathsep)
+    return [path for d in directories if d and Path(d).name != "shims" for path in _versioned_in(d)]
 
 
 def _pyenv() -> list[str]:
@@ -160,10 +153,7 @@ def _pyenv() -> list[str]:
     found = []
     for version in sorted(glob.glob(os.path.join(root, "versions", "*"))):
         plain = os.path.join(version, "bin", "python")
-        if _is_file(plain):
-            found.append(plain)
-            continue
-        found.extend(_versioned_in(os.path.join(version, "bin"))[:1])
+        found.extend([plain] if _is_file(plain) else _versioned_in(os.path.join(version, "bin"))[:1])
     return found
 
 
@@ -186,10 +176,11 @@ def pythons_dir() -> Path:
     took minutes is still found there.
     """
     root = os.environ.get("THREADLAB_PYTHONS_DIR")
-    if root:
-        return Path(root)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
-    return Path(base) / "threadlab" / "pythons"
+    return Path(root) if root else _user_cache() / "pythons"
+
+
+def _user_cache() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")) / "threadlab"
 
 
 def _built_here() -> list[str]:
@@ -212,8 +203,7 @@ def _versioned_in(directory: str) -> list[str]:
 
 def candidates(given: Sequence[str] = ()) -> list[tuple[str, str]]:
     """Every Python to probe, as (path, source), one per real path, given ones first."""
-    seen: set[str] = set()
-    found: list[tuple[str, str]] = []
+    found: dict[str, tuple[str, str]] = {}
     groups: list[tuple[str, Iterable[str]]] = [
         ("given", [os.path.abspath(p) for p in given]),
         ("PATH", _on_path()),
@@ -223,11 +213,8 @@ def candidates(given: Sequence[str] = ()) -> list[tuple[str, str]]:
     ]
     for source, paths in groups:
         for path in paths:
-            real = os.path.realpath(path)
-            if real not in seen:
-                seen.add(real)
-                found.append((path, source))
-    return found
+            found.setdefault(os.path.realpath(path), (path, source))
+    return list(found.values())
 
 
 # ── probing, with a cache ─────────────────────────────────────────────────────
@@ -236,15 +223,12 @@ def candidates(given: Sequence[str] = ()) -> list[tuple[str, str]]:
 def cache_file() -> Path:
     """``$THREADLAB_CACHE_DIR/interpreters.json``, else under the user cache directory."""
     root = os.environ.get("THREADLAB_CACHE_DIR")
-    if root:
-        return Path(root) / "interpreters.json"
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
-    return Path(base) / "threadlab" / "interpreters.json"
+    return (Path(root) if root else _user_cache()) / "interpreters.json"
 
 
 def _homes() -> str:
     """The probe's argument: every strategy with its module (null: the worker's own), as JSON."""
-    return json.dumps([[name, module] for name, module in _strategies.homes()])
+    return json.dumps([[name, _strategies.module_of(name)] for name in _strategies.names()])
 
 
 def _fingerprint() -> str:
@@ -270,11 +254,6 @@ def _stamp(path: str) -> tuple[str, int, int] | None:
     return real, stat.st_mtime_ns, stat.st_size
 
 
-def probe_env() -> dict[str, str]:
-    """The environment a probe runs in: the worker's, with the build's own GIL default."""
-    return worker_env("default")
-
-
 def probe(executable: str, *, timeout_s: float = PROBE_TIMEOUT_S) -> dict[str, Any]:
     """Run the probe under ``executable``; its answer, or ``{"broken": reason}``.
 
@@ -289,7 +268,7 @@ def probe(executable: str, *, timeout_s: float = PROBE_TIMEOUT_S) -> dict[str, A
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            env=probe_env(),
+            env=worker_env("default"),  # the build's own GIL default
             start_new_session=True,
         )
     except OSError as error:
@@ -303,12 +282,11 @@ def probe(executable: str, *, timeout_s: float = PROBE_TIMEOUT_S) -> dict[str, A
             process.kill()
             process.wait()
             return {"broken": f"did not answer within {timeout_s:g} s", "transient": True}
-    finished = subprocess.CompletedProcess(process.args, process.returncode, out, err)
-    stdout = finished.stdout.decode("utf-8", "replace").strip()
-    if finished.returncode != 0:
-        stderr = finished.stderr.decode("utf-8", "replace").strip().splitlines()
+    stdout = out.decode("utf-8", "replace").strip()
+    if process.returncode != 0:
+        stderr = err.decode("utf-8", "replace").strip().splitlines()
         last = stderr[-1] if stderr else "no message"
-        return {"broken": f"exited with code {finished.returncode}: {last}"}
+        return {"broken": f"exited with code {process.returncode}: {last}"}
     try:
         answer = json.loads(stdout.splitlines()[-1])
         if not isinstance(answer, dict) or "version" not in answer:
@@ -399,11 +377,9 @@ def describe_all(
     return [_found(path, source, answers[path]) for path, source in paths]
 
 
-def discover(
-    given: Sequence[str] = (), *, use_cache: bool = True, timeout_s: float = PROBE_TIMEOUT_S
-) -> list[FoundInterpreter]:
-    """Every Python found here and given, probed; newest first, broken ones last."""
-    found = describe_all(candidates(given), use_cache=use_cache, timeout_s=timeout_s)
+def discover(*, use_cache: bool = True) -> list[FoundInterpreter]:
+    """Every Python found here, probed; newest first, broken ones last."""
+    found = describe_all(candidates(), use_cache=use_cache)
     return sorted(found, key=lambda f: (f.broken is not None, [-n for n in f.version_key], f.free_threaded))
 
 

@@ -11,6 +11,7 @@ import itertools
 import os
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +19,7 @@ from threadlab._errors import SpecError
 from threadlab._units import size
 from threadlab.model import FoundInterpreter, Gil, Point, Spec
 from threadlab.orchestrate import _strategies as strategy_registry
-from threadlab.orchestrate._discover import describe, this_interpreter
+from threadlab.orchestrate._discover import describe
 from threadlab.orchestrate._select import check_gil, where_is
 from threadlab.worker import workloads as workload_registry
 from threadlab.worker._params import Param, ParamValue, resolve
@@ -52,20 +53,17 @@ def _nearest(name: str, choices: Iterable[str]) -> str:
 
 def resolve_workload(
     name: str,
-    pythons: Sequence[str] = ("",),
-    inputs: str = "",
-    notes: list[str] | None = None,
-    probed: Mapping[tuple[str, str], TargetFacts] | None = None,
+    pythons: Sequence[str],
+    inputs: str,
+    notes: list[str],
+    probed: Mapping[tuple[str, str], TargetFacts] | None,
 ) -> Workload:
-    """The workload called ``name``; a user's target is checked by a probe under each of ``pythons``.
-
-    ``probed`` holds what a caller's own probes already found, by (target,
-    Python) for the same ``inputs``: those are not asked again.
+    """The workload called ``name``; a user's target is checked by a probe under each of ``pythons``,
+    unless ``probed`` (by target and Python, for the same ``inputs``) holds the answer already.
 
     Raises:
-        SpecError: no such workload; lists the valid ones and the nearest. A
-            user's target that cannot be imported, or whose import exits,
-            hangs or runs out of memory (this process never imports it).
+        SpecError: no such workload (with the valid ones and the nearest), or
+            a user's target that its probe refused.
     """
     if workload_registry.is_target(name):
         from threadlab.orchestrate._probe_target import ProbedFunction, probe_target
@@ -76,8 +74,7 @@ def resolve_workload(
             or probe_target(name, python=python, inputs=inputs, option="workloads", inputs_option="params")
             for python in pythons
         ]
-        if notes is not None:
-            notes.extend(found[0].notes(inputs))
+        notes.extend(found[0].notes(inputs))
         return ProbedFunction(found[0])
     try:
         return workload_registry.get(name)
@@ -104,11 +101,9 @@ def _unknown(option: str, kind: str, name: str, known: Sequence[str]) -> SpecErr
 def params_taken(params: Mapping[str, ParamValue], strategies: Sequence[str]) -> dict[str, ParamValue]:
     """``params`` less the strategy parameters that none of ``strategies`` takes.
 
-    A strategy's parameter (``start``, ``chunksize``, ``scheduler``) given to a
-    spec whose strategies do not declare it is refused by ``plan``; a caller
-    that builds one spec in parts (advise: a sequential part beside a pooled
-    one) gives each part only what its strategies take. A parameter that no
-    strategy declares is kept: it is the workload's to accept or refuse.
+    ``plan`` refuses a strategy's parameter that none of a spec's strategies declares: each part of
+    a spec built in parts (advise: a sequential part beside a pooled one) gets only what it takes.
+    A parameter no strategy declares is kept: it is the workload's to accept or refuse.
     """
     taken = {param.name for name in strategies for param in _strategy_named(name).params}
     others: set[str] = set()
@@ -122,25 +117,6 @@ def params_taken(params: Mapping[str, ParamValue], strategies: Sequence[str]) ->
     return {key: value for key, value in params.items() if key in taken or key not in others}
 
 
-def _check_pair(workload: Workload, strategy: Strategy) -> None:
-    modes = workload.modes()
-    if strategy.mode in modes or (strategy.mode == "any" and modes):
-        return
-    if strategy.mode == "async":
-        async_ones = [w for w in workload_registry.names() if "async" in workload_registry.get(w).modes()]
-        raise SpecError(
-            "strategies",
-            f"workload {quoted(workload.name)} cannot run on {strategy.name!r}: its task is a blocking "
-            f"function, which would stall the event loop; asyncio runs async workloads "
-            f"({', '.join(async_ones)})",
-        )
-    raise SpecError(
-        "strategies",
-        f"workload {quoted(workload.name)} cannot run on {strategy.name!r}: "
-        "it has only an async form; use asyncio",
-    )
-
-
 def _apply_params(
     given: Mapping[str, ParamValue | str],
     workloads: Sequence[Workload],
@@ -148,15 +124,11 @@ def _apply_params(
 ) -> dict[str, tuple[ParamValue, ...]]:
     """Check every ``--param`` against whoever declares it; return its typed values.
 
-    A value given as a comma-separated list (``threads_per_worker=1,2,4``) is
-    a sweep, as ``--workers`` is: each value makes points of its own. A text
-    parameter takes its value whole, commas and all.
+    ``threads_per_worker=1,2,4`` is a sweep, as ``--workers`` is; a text parameter
+    takes its value whole, commas and all.
     """
     owners: list[Workload | Strategy] = [*workloads, *strategies]
-    declared: dict[str, Param] = {}
-    for owner in owners:
-        for param in owner.params:
-            declared.setdefault(param.name, param)
+    declared: dict[str, Param] = {param.name: param for owner in reversed(owners) for param in owner.params}
     typed: dict[str, tuple[ParamValue, ...]] = {}
     for key, value in given.items():
         if key not in declared:
@@ -175,11 +147,9 @@ def _apply_params(
                 "params", f"{key}={quoted(value)} is not accepted; expected values like {key}=1,2,4"
             )
         try:
-            for owner in owners:
-                for param in owner.params:
-                    if param.name == key:
-                        values = [param.parse(t) if isinstance(t, str) else param.check(t) for t in texts]
-                        typed[key] = tuple(dict.fromkeys(values))
+            for param in (param for owner in owners for param in owner.params if param.name == key):
+                values = [param.parse(t) if isinstance(t, str) else param.check(t) for t in texts]
+                typed[key] = tuple(dict.fromkeys(values))
         except ValueError as error:
             raise SpecError("params", str(error)) from None
     return typed
@@ -229,7 +199,7 @@ def _hosts(spec: Spec) -> list[FoundInterpreter]:
     """Each Python the spec names, probed (answers are cached), refused if it cannot run the worker."""
     hosts = []
     for python in spec.pythons or (spec.python,):
-        found = this_interpreter() if python in ("", sys.executable) else describe(python)
+        found = describe(python or sys.executable)
         why = found.why_not()
         if why:
             raise SpecError("python", f"{quoted(python)} cannot run threadlab's worker: {why}")
@@ -244,10 +214,8 @@ _PSEUDO_FILE_SYSTEMS = ("/proc", "/sys", "/dev")
 def _check_tmpdir() -> None:
     """Refuse a ``TMPDIR`` that cannot hold the points' temporary directories.
 
-    Each point's worker gets a private directory under it, where file-io
-    writes: ``TMPDIR`` chooses the disk measured. Python's ``tempfile``
-    would quietly fall back to ``/tmp`` from one it cannot use, and measure
-    another disk than the one asked for.
+    ``TMPDIR`` chooses the disk file-io measures; ``tempfile`` would quietly fall back to
+    ``/tmp`` from one it cannot use, and measure another disk than the one asked for.
     """
     value = os.environ.get("TMPDIR")
     if not value:
@@ -282,19 +250,13 @@ def plan(
     """Check ``spec`` and list its points: Pythons × workloads × strategies × workers.
 
     A composite spec (``Spec.parts``) gives the points of each part in turn.
-
-    ``sequential`` runs on one worker, so it gets one point per distinct task
-    count (with T = W by default, the baseline for W workers runs W tasks one
-    after another — the classic "two in sequence").
-
-    A Python other than this one is probed (``threadlab interpreters``) for
-    what it can run. With several Pythons, a strategy that one of them cannot
-    run (``interpreters`` below 3.12) is left out there, with a line in
-    ``notes``; a strategy none of them can run is refused.
+    ``sequential`` runs on one worker: one point per distinct task count (with
+    T = W by default, the baseline for W workers runs W tasks in sequence).
 
     Args:
         spec: what to measure.
-        notes: receives one line per point left out, and why.
+        notes: receives one line per point left out, and why (a strategy that
+            one of several Pythons cannot run is left out there).
         probed: what the caller's probes found of its user's targets, by
             (target, Python): not probed again (``resolve_workload``).
 
@@ -346,21 +308,31 @@ def _check_workloads(workloads: Sequence[Workload], strategies: Sequence[Strateg
         reason = workload.unavailable_reason()
         if reason:
             raise SpecError("workloads", f"{quoted(workload.name)} cannot run here: {reason}")
+        modes = workload.modes()
         for strategy in strategies:
-            _check_pair(workload, strategy)
+            if strategy.mode in modes or (strategy.mode == "any" and modes):
+                continue
+            cannot = f"workload {quoted(workload.name)} cannot run on {strategy.name!r}:"
+            if strategy.mode == "async":
+                async_ones = [
+                    w for w in workload_registry.names() if "async" in workload_registry.get(w).modes()
+                ]
+                raise SpecError(
+                    "strategies",
+                    f"{cannot} its task is a blocking function, which would stall the event loop; "
+                    f"asyncio runs async workloads ({', '.join(async_ones)})",
+                )
+            raise SpecError("strategies", f"{cannot} it has only an async form; use asyncio")
 
 
 def _check_counts(spec: Spec, strategies: Sequence[Strategy]) -> None:
     """Refuse more tasks or workers than threadlab counts, and more than a strategy's safe limit."""
-    if spec.tasks is not None and spec.tasks > MOST_COUNT:
-        raise SpecError(
-            "tasks", f"{spec.tasks:,} is above {MOST_COUNT:,}; expected at most {MOST_COUNT:,} tasks"
-        )
     most = max(spec.workers)
-    if most > MOST_COUNT:
-        raise SpecError(
-            "workers", f"{most:,} is above {MOST_COUNT:,}; expected at most {MOST_COUNT:,} workers"
-        )
+    for option, count in (("tasks", spec.tasks or 0), ("workers", most)):
+        if count > MOST_COUNT:
+            raise SpecError(
+                option, f"{count:,} is above {MOST_COUNT:,}; expected at most {MOST_COUNT:,} {option}"
+            )
     for strategy in strategies:
         limit = max(spec.max_workers or 0, strategy.safe_workers)
         if not strategy.single_worker and most > limit:
@@ -443,13 +415,8 @@ def default_memory_budget() -> int | None:
 
 
 def point_bytes(point: Point) -> int:
-    """About how much memory ``point``'s live worker holds between its samples.
-
-    ``WORKER_BYTES``, times one more for each pool child a warm pool of
-    processes keeps alive (``start=warm`` on a strategy that pickles tasks
-    to other processes), plus the megabytes the workload's ``held_mb``
-    parameters hold. A cold pool's children live only within a sample.
-    """
+    """About how much memory ``point``'s live worker holds between its samples: a warm pool's
+    children too (a cold pool's live only within a sample), and what ``held_mb`` parameters hold."""
     try:
         strategy = strategy_registry.get(point.strategy)
     except (KeyError, ImportError):
@@ -473,25 +440,18 @@ def check_size(
 ) -> str | None:
     """Refuse a sweep too big for its time or memory, before any worker starts; else a note or None.
 
-    Every point's worker starts (and warms up) within the command's time:
-    where those start-ups alone would overrun ``max_time_s`` by more than
-    ``START_GRACE_S``, the sweep is refused with the estimate. Where one live
-    worker per point of a group (``WORKER_BYTES`` each) would not fit in
+    Where one live worker per point of a group would not fit in
     ``memory_budget``, the rounds keep as many as fit and start the others
-    afresh in their turn (``orchestrate/_rounds.LiveBound``): about one
-    fresh start per point beyond those, every round. Where ``min_rounds`` of
-    such rounds cannot fit in the time, the sweep is refused with the
-    numbers; where they can, the note says how the workers are bounded.
+    afresh in their turn (``orchestrate/_rounds.LiveBound``); the note says so.
 
     Raises:
         SpecError: the start-ups, or the rounds under the memory budget,
             would overrun the time.
     """
-    sizes: dict[tuple[object, ...], int] = {}
-    held: dict[tuple[object, ...], int] = {}
+    sizes = Counter(point.rounds_key() for point in points)
+    held: Counter[tuple[object, ...]] = Counter()
     for point in points:
-        sizes[point.rounds_key()] = sizes.get(point.rounds_key(), 0) + 1
-        held[point.rounds_key()] = held.get(point.rounds_key(), 0) + point_bytes(point)
+        held[point.rounds_key()] += point_bytes(point)
     startup_s = len(points) * WORKER_START_S
     if startup_s > max_time_s + START_GRACE_S:
         raise SpecError(

@@ -17,11 +17,6 @@ Importing a module runs its code, which may call ``sys.exit``, ``os._exit``,
 sleep for an hour, or allocate without end. None of that may happen to the
 process that orchestrates (and, through the Python API, to the user's own
 program): so the plan and ``advise`` learn what a target is from here.
-
-A function no import can reach (defined in a notebook cell, at an
-interactive prompt, or nested) is sent by value: ``send_by_value`` pickles
-it with cloudpickle, as Dask does, and names it ``by-value-<digest>:<name>``;
-the bytes travel in the probe's and the workers' requests.
 """
 
 from __future__ import annotations
@@ -57,9 +52,6 @@ _GIB = 1024**3
 # Functions sent by value in this process: target -> base64 of the pickle. Content-addressed
 # (the target holds the digest), so an entry never changes once made.
 _SENT: dict[str, str] = {}
-
-# What the probe was doing at each stage, for the message of a failure there.
-_DOING = {"importing": ("importing it", "importing"), "reading inputs": ("reading inputs", "reading inputs")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +98,9 @@ def memory_limit_bytes() -> int:
 
 
 def send_by_value(function: Callable[..., object]) -> str:
-    """Pickle ``function`` by value with cloudpickle; the target that names it.
+    """Pickle ``function`` by value with cloudpickle, as Dask does; the target that names it.
+
+    Its bytes travel in the probe's and the workers' requests.
 
     Raises:
         SpecError: cloudpickle cannot pickle it.
@@ -148,7 +142,6 @@ def probe_target(
     target: str,
     *,
     python: str = "",
-    gil: str = "default",
     inputs: str = "",
     option: str = "function",
     inputs_option: str = "inputs",
@@ -161,7 +154,6 @@ def probe_target(
         target: ``module:function``, ``path/to/file.py:function``, or a
             target ``send_by_value`` made.
         python: the Python the target will run under (default: this one).
-        gil: the GIL mode its workers will run with.
         inputs: ``module:name`` of the inputs, or empty.
         option: the parameter a failure of the target is reported under.
         inputs_option: the parameter a failure of the inputs is reported under.
@@ -177,11 +169,11 @@ def probe_target(
     limit = memory_limit_bytes() if memory_bytes is None else memory_bytes
     request = {"target": target, "function": pickled, "inputs": inputs, "memory_bytes": limit}
     process = subprocess.Popen(
-        worker_command(python or sys.executable, gil, PROBE_MODULE),
+        worker_command(python or sys.executable, "default", PROBE_MODULE),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env=worker_env(gil),
+        env=worker_env("default"),
         start_new_session=True,
     )
     timed_out = False
@@ -195,10 +187,9 @@ def probe_target(
     finally:
         _kill_group(process)  # whatever the target started in the probe's group ends with it
     events = _events(out)
-    stage = next((e["stage"] for e in reversed(events) if "stage" in e), "importing")
-    what = f"inputs {quoted(inputs)}" if stage == "reading inputs" else target
-    where = inputs_option if stage == "reading inputs" else option
-    doing, gerund = _DOING.get(stage, _DOING["importing"])
+    reading = next((e["stage"] for e in reversed(events) if "stage" in e), "importing") == "reading inputs"
+    what, where = (f"inputs {quoted(inputs)}", inputs_option) if reading else (target, option)
+    doing, gerund = ("reading inputs", "reading inputs") if reading else ("importing it", "importing")
     for event in events:
         if "answer" in event:
             answer = event["answer"]

@@ -11,15 +11,13 @@
     removed by the worker as it ends (normal end, stdin closed, parent-death signal,
     SIGTERM: ``worker/_protocol``), and by this process after the point's last process ended
 
-What neither can remove is left by a kill neither sees: ``kill -9`` of threadlab
-and its worker at once, or user code that ends its worker with ``os._exit``
-after killing threadlab. The next run removes those, as pytest sweeps its old
-temporary folders: only a folder whose every recorded owner is dead. A process
-is known by its pid and its start time, so that a pid reused by another
-process since does not keep a folder alive (where there is no ``/proc``, by
-its pid alone). A folder with no owner record (one made before threadlab
-recorded them, or whose owner died between making it and writing the record)
-is left alone: nothing says it is abandoned.
+What neither can remove is left by a kill neither sees (``kill -9`` of both at
+once, or user code that ends its worker with ``os._exit`` after killing
+threadlab): the next run sweeps those, as pytest sweeps its old temporary
+folders. A process is known by its pid and start time, so that a reused pid
+keeps no folder alive. A folder with no owner record (made before threadlab
+recorded them, or its owner died before writing it) is left alone: nothing
+says it is abandoned.
 """
 
 from __future__ import annotations
@@ -64,11 +62,8 @@ def _owners(folder: str) -> list[tuple[int, int | None]] | None:
     """The owners recorded in ``folder``; None where there is no readable record."""
     try:
         with open(os.path.join(folder, OWNERS_FILE), encoding="ascii") as record:
-            text = record.read()
-        owners = []
-        for line in text.splitlines():
-            pid, start = line.split()
-            owners.append((int(pid), None if start == "-" else int(start)))
+            lines = [line.split() for line in record.read().splitlines()]
+        owners = [(int(pid), None if start == "-" else int(start)) for pid, start in lines]
     except (OSError, ValueError):
         return None
     return owners or None

@@ -9,9 +9,6 @@
     Selection: the interpreters to run, one per real path, and those left out with why
         │
     --gil on | off | default ──check_gil──► what each Python's points pass about the GIL
-
-A value that names no usable Python is refused in one line naming the
-Pythons found here.
 """
 
 from __future__ import annotations
@@ -44,7 +41,6 @@ class Selection:
 
     @property
     def executables(self) -> tuple[str, ...]:
-        """The executables to run, in order."""
         return tuple(found.executable for found in self.interpreters)
 
 
@@ -148,10 +144,8 @@ def select(values: Sequence[str], *, option: str = "python") -> Selection:
 def listed(values: Sequence[str], *, use_cache: bool = True) -> list[FoundInterpreter]:
     """What ``threadlab interpreters`` lists: every Python found here, or only those ``values`` name.
 
-    A version (``3.13t``) lists every Python of it found here, ``all`` every
-    one; a path or a command lists that Python, even one that cannot run the
-    worker (the table says why), but one that is not a Python at all is
-    refused as ``run --python`` refuses it.
+    Unlike ``select``, a version lists every Python of it, and a path one that
+    cannot run the worker (the table says why).
 
     Raises:
         SpecError: a value names no Python found here, or a path that is not one.
@@ -203,18 +197,13 @@ def where_is(found: FoundInterpreter) -> str:
 def check_gil(hosts: Sequence[FoundInterpreter], gil: Gil, notes: list[str]) -> list[Gil]:
     """What each Python's points pass about the GIL: ``gil`` to free-threaded builds only.
 
-    ``--gil off`` leaves a GIL build among free-threaded ones with its GIL
-    (a line in ``notes`` says so); with no free-threaded build at all it is
-    refused.
+    ``--gil off`` leaves a GIL build among free-threaded ones with its GIL, and says so in ``notes``.
 
     Raises:
         SpecError: ``--gil off`` and none of ``hosts`` is a free-threaded build.
     """
     if gil == "off" and not any(found.free_threaded for found in hosts):
-        built = ", ".join(
-            "this Python" if found.source == "this" else f"Python {found.label()} ({found.executable})"
-            for found in hosts
-        )
+        built = ", ".join("this Python" if found.source == "this" else _named(found) for found in hosts)
         raise SpecError(
             "gil",
             f"'off' needs a free-threaded build (3.13t, 3.14t); {built} "
