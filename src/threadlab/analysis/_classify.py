@@ -82,12 +82,6 @@ def own_gil(measurement: Measurement) -> bool | None:
         return None
 
 
-def inner_threads(measurement: Measurement) -> int:
-    """The point's ``inner_threads``: native threads per worker it was limited to; 0: left as they were."""
-    value = measurement.point.strategy_params.get("inner_threads", 0)
-    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0
-
-
 def parallel_inside(group: Group) -> tuple[Measured, float] | None:
     """The group's one-worker point whose call kept most cores busy, and how many, where clearly above 1.
 
@@ -128,12 +122,7 @@ def _best_parallel(group: Group, own: bool) -> tuple[Measured, float] | None:
 
 def _cpu_per_task(measured: Measured) -> float | None:
     """The median over a point's samples of its CPU time per task; None where not measured."""
-    found = sorted(
-        cpu / sample.tasks
-        for sample in measured.measurement.samples
-        for cpu in (sample.cpu_s,)
-        if cpu is not None and sample.tasks > 0
-    )
+    found = [s.cpu_s / s.tasks for s in measured.measurement.samples if s.cpu_s is not None and s.tasks > 0]
     return statistics.median(found) if found else None
 
 
@@ -186,13 +175,7 @@ def _wait_fact(group: Group) -> Fact | None:
         # the pool's own: its idle workers waiting for their next task (concurrent.futures'
         # _worker, 16% of thread-pool x4's time on sha256 of 4 MB at load 2), not the user's.
         if waits.dominant == "lock" and (line is None or line.file):
-            return Fact(
-                FactCode.WAITS_LOCK,
-                point.name,
-                point.workers,
-                waits.share("lock"),
-                line=line,
-            )
+            return Fact(FactCode.WAITS_LOCK, point.name, point.workers, waits.share("lock"), line=line)
     if found and found[0][1].dominant == "gil":
         point, waits = found[0]
         return Fact(
