@@ -167,13 +167,13 @@ def _choose(sequential: Sequence[Measurement], tasks: int | None) -> Measurement
     if not sequential:
         return None
     same = [m for m in sequential if m.point.tasks == tasks]
-    return sorted(same or sequential, key=lambda m: (m.point.tasks, _inner_rank(m)))[-1]
+    return sorted(same or sequential, key=lambda m: (m.point.tasks, inner_threads(m) or math.inf))[-1]
 
 
-def _inner_rank(measurement: Measurement) -> float:
-    """How many native threads a point's worker had: ``inner_threads``, 0 (left alone) as the most."""
-    inner = measurement.point.strategy_params.get("inner_threads", 0)
-    return math.inf if not inner else float(inner)
+def inner_threads(measurement: Measurement) -> int:
+    """The point's ``inner_threads``: native threads per worker it was limited to; 0: left as they were."""
+    value = measurement.point.strategy_params.get("inner_threads", 0)
+    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0
 
 
 def _pairs(samples: Sequence[Sample], baseline: Sequence[Sample]) -> list[tuple[Sample, float]]:
