@@ -204,9 +204,7 @@ def decide_check(
 
 def gil_cause(result: Result, strategy: str) -> str | None:
     """Why the GIL was on under a free-threaded build where ``strategy``'s points ran; else None."""
-    measured: list[Measurement] = [m for m in result.measurements if m.point.strategy == strategy]
-    for measurement in measured:
-        interpreter = measurement.interpreter
+    for interpreter in (m.interpreter for m in result.measurements if m.point.strategy == strategy):
         if interpreter is not None and interpreter.free_threaded and interpreter.gil_enabled:
             return interpreter.gil_cause or "the GIL was on"
     return None
