@@ -3,16 +3,15 @@
 A sequential CPU/wall clearly above 1 says that one task alone keeps several
 cores busy: native code (BLAS, OpenMP) runs a pool of threads inside each
 call, and the work is already parallel inside. Below that, the sequential
-CPU/wall says whether the tasks mostly wait or mostly
-compute; for computing work, whether threads gained (and kept more than one
-core busy) says whether it releases the GIL, and a gain on a strategy with
-a GIL per worker (``Strategy.shares_one_gil`` false) confirms that it holds
-it. Where the threads' waits were measured (``Sample.waits``), their dominant
-wait decides before any ratio: threads queueing on a lock are lock-bound
-whatever their CPU/wall says (a lock around a sleep reads as waiting work),
-and threads waiting for the GIL hold it. Where the measurements cannot tell,
-the kind is ``Kind.UNKNOWN`` and the evidence says what is missing
-(:class:`Fact` values), and its remedies what would settle it.
+CPU/wall says whether the tasks mostly wait or mostly compute; for computing
+work, whether threads gained (and kept more than one core busy) says whether
+it releases the GIL, and a gain on a strategy with a GIL per worker
+(``Strategy.shares_one_gil`` false) confirms that it holds it. Where the
+threads' waits were measured (``Sample.waits``), their dominant wait decides
+before any ratio: threads queueing on a lock are lock-bound whatever their
+CPU/wall says (a lock around a sleep reads as waiting work), and threads
+waiting for the GIL hold it. Where the measurements cannot tell, the kind is
+``Kind.UNKNOWN``.
 """
 
 from __future__ import annotations
@@ -83,14 +82,11 @@ def own_gil(measurement: Measurement) -> bool | None:
 
 
 def parallel_inside(group: Group) -> tuple[Measured, float] | None:
-    """The group's one-worker point whose call kept most cores busy, and how many, where clearly above 1.
+    """The sequential point whose call kept most cores busy, and how many, if above ``PARALLEL_INSIDE_CPU``.
 
-    Any sequential point counts (with native pools left alone or limited by
-    ``inner_threads``): one worker above ``PARALLEL_INSIDE_CPU`` ran each
-    call on several cores, whatever the others did. The cores are
-    ``cores_per_call``, which holds where other programs held the cores
-    (CPU/wall then falls below what the call used while it ran); CPU/wall
-    stands in where the tasks' own CPU time was not measured.
+    The cores are ``cores_per_call``, which holds where other programs held the cores (CPU/wall then
+    falls below what the call used while it ran); CPU/wall stands in where the tasks' own CPU time
+    was not measured.
     """
     found = [
         (m, busy)

@@ -157,16 +157,11 @@ def recommend(
 ) -> Recommendation:
     """Pick the strategy and worker count, or say to stay sequential, or that it is too noisy.
 
-    The choice rests on each point's paired speedup and its 95% interval: a
-    strategy is recommended where its interval is a gain (``analysis._verdict.gain``: its low
-    end above 1.05).
-    "Too noisy" is the answer only when the interval spans both no gain and a
-    real one, and the rounds ended because their time ran out, never while
-    more rounds were still allowed. ``precision`` is None for a file written
-    before rounds; for work already parallel inside, N workers × k native
-    threads are weighed only where they fit in ``cpu_count``, where known.
+    A strategy is recommended where its paired interval is a gain (``analysis._verdict.gain``); "too
+    noisy" only where the interval cannot tell and the rounds' time ran out, never while more rounds
+    were allowed. ``precision`` is None for a file written before rounds; for work already parallel
+    inside, N workers × k native threads are weighed only where they fit in ``cpu_count``.
     """
-    # Every answer as ``recommend`` builds it; the strategy and its numbers are filled in below.
     answer = Recommendation(
         group.label, group.python, "sequential", 1, 1.0, None, classification, Verdict.STAY, (), ()
     )

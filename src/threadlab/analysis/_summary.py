@@ -126,8 +126,8 @@ def baseline_among(measurements: Sequence[Measurement], measurement: Measurement
 
     The one baseline rule: a sequential point of the same group, with the
     same task count where there is one, else the one with the most tasks
-    (speedups compare throughputs, so task counts may differ). A sequential
-    point is its own baseline. Points that measured nothing are passed over.
+    (speedups compare throughputs, so task counts may differ); among equals,
+    ``_choose``'s. Points that measured nothing are passed over.
     """
     return _choose(_sequential(measurements).get(measurement.point.group_key(), []), measurement.point.tasks)
 
@@ -177,11 +177,7 @@ def inner_threads(measurement: Measurement) -> int:
 
 
 def _pairs(samples: Sequence[Sample], baseline: Sequence[Sample]) -> list[tuple[Sample, float]]:
-    """Each round's baseline sample and the throughput ratio against it, in round order.
-
-    Only rounds in which both have a sample, and the baseline's throughput
-    is above 0, count; samples without a round number pair with nothing.
-    """
+    """Each round's baseline sample and the throughput ratio against it, in round order."""
     by_round = {s.round: s for s in baseline if s.round is not None and s.throughput > 0}
     return [
         (by_round[s.round], s.throughput / by_round[s.round].throughput)
