@@ -145,10 +145,8 @@ def decide_scaling(
     waits: PointWaits | None = None,
     points: tuple[tuple[Measurement, Summary | None], ...] = (),
 ) -> ScalingDecision:
-    """Decide a check from its measured interval and the cores the machine gave, by the module's rule.
-
-    The arguments are the decision's fields of the same names (``ScalingDecision``).
-    """
+    """Decide a check from its measured interval and the cores the machine gave, by the module's rule;
+    the arguments are the decision's fields of the same names (``ScalingDecision``)."""
     short = shortfalls(cores, at_least)
     if interval is None:
         why: Why = "no interval"
