@@ -79,10 +79,7 @@ class Analysis:
     pools: PoolReport = field(default_factory=PoolReport)
 
     def to_json(self) -> dict[str, Any]:
-        """Plain JSON types, for the results file (derived; recomputed on load).
-
-        Kinds and remedies are written as their identifiers, plain strings.
-        """
+        """Plain JSON types for the results file (derived; recomputed on load), enums as their values."""
         from threadlab.model._json import plain
 
         data: dict[str, Any] = _identifiers(plain(self))

@@ -145,10 +145,8 @@ def decide_scaling(
     waits: PointWaits | None = None,
     points: tuple[tuple[Measurement, Summary | None], ...] = (),
 ) -> ScalingDecision:
-    """Decide a check from its measured interval and the cores the machine gave, by the module's rule.
-
-    The arguments are the decision's fields of the same names (``ScalingDecision``).
-    """
+    """Decide a check from its measured interval and the cores the machine gave, by the module's rule;
+    the arguments are the decision's fields of the same names (``ScalingDecision``)."""
     short = shortfalls(cores, at_least)
     if interval is None:
         why: Why = "no interval"
@@ -204,9 +202,7 @@ def decide_check(
 
 def gil_cause(result: Result, strategy: str) -> str | None:
     """Why the GIL was on under a free-threaded build where ``strategy``'s points ran; else None."""
-    measured: list[Measurement] = [m for m in result.measurements if m.point.strategy == strategy]
-    for measurement in measured:
-        interpreter = measurement.interpreter
+    for interpreter in (m.interpreter for m in result.measurements if m.point.strategy == strategy):
         if interpreter is not None and interpreter.free_threaded and interpreter.gil_enabled:
             return interpreter.gil_cause or "the GIL was on"
     return None

@@ -3,16 +3,15 @@
 A sequential CPU/wall clearly above 1 says that one task alone keeps several
 cores busy: native code (BLAS, OpenMP) runs a pool of threads inside each
 call, and the work is already parallel inside. Below that, the sequential
-CPU/wall says whether the tasks mostly wait or mostly
-compute; for computing work, whether threads gained (and kept more than one
-core busy) says whether it releases the GIL, and a gain on a strategy with
-a GIL per worker (``Strategy.shares_one_gil`` false) confirms that it holds
-it. Where the threads' waits were measured (``Sample.waits``), their dominant
-wait decides before any ratio: threads queueing on a lock are lock-bound
-whatever their CPU/wall says (a lock around a sleep reads as waiting work),
-and threads waiting for the GIL hold it. Where the measurements cannot tell,
-the kind is ``Kind.UNKNOWN`` and the evidence says what is missing
-(:class:`Fact` values), and its remedies what would settle it.
+CPU/wall says whether the tasks mostly wait or mostly compute; for computing
+work, whether threads gained (and kept more than one core busy) says whether
+it releases the GIL, and a gain on a strategy with a GIL per worker
+(``Strategy.shares_one_gil`` false) confirms that it holds it. Where the
+threads' waits were measured (``Sample.waits``), their dominant wait decides
+before any ratio: threads queueing on a lock are lock-bound whatever their
+CPU/wall says (a lock around a sleep reads as waiting work), and threads
+waiting for the GIL hold it. Where the measurements cannot tell, the kind is
+``Kind.UNKNOWN``.
 """
 
 from __future__ import annotations
@@ -82,21 +81,12 @@ def own_gil(measurement: Measurement) -> bool | None:
         return None
 
 
-def inner_threads(measurement: Measurement) -> int:
-    """The point's ``inner_threads``: native threads per worker it was limited to; 0: left as they were."""
-    value = measurement.point.strategy_params.get("inner_threads", 0)
-    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0
-
-
 def parallel_inside(group: Group) -> tuple[Measured, float] | None:
-    """The group's one-worker point whose call kept most cores busy, and how many, where clearly above 1.
+    """The sequential point whose call kept most cores busy, and how many, if above ``PARALLEL_INSIDE_CPU``.
 
-    Any sequential point counts (with native pools left alone or limited by
-    ``inner_threads``): one worker above ``PARALLEL_INSIDE_CPU`` ran each
-    call on several cores, whatever the others did. The cores are
-    ``cores_per_call``, which holds where other programs held the cores
-    (CPU/wall then falls below what the call used while it ran); CPU/wall
-    stands in where the tasks' own CPU time was not measured.
+    The cores are ``cores_per_call``, which holds where other programs held the cores (CPU/wall then
+    falls below what the call used while it ran); CPU/wall stands in where the tasks' own CPU time
+    was not measured.
     """
     found = [
         (m, busy)
@@ -128,12 +118,7 @@ def _best_parallel(group: Group, own: bool) -> tuple[Measured, float] | None:
 
 def _cpu_per_task(measured: Measured) -> float | None:
     """The median over a point's samples of its CPU time per task; None where not measured."""
-    found = sorted(
-        cpu / sample.tasks
-        for sample in measured.measurement.samples
-        for cpu in (sample.cpu_s,)
-        if cpu is not None and sample.tasks > 0
-    )
+    found = [s.cpu_s / s.tasks for s in measured.measurement.samples if s.cpu_s is not None and s.tasks > 0]
     return statistics.median(found) if found else None
 
 
@@ -186,13 +171,7 @@ def _wait_fact(group: Group) -> Fact | None:
         # the pool's own: its idle workers waiting for their next task (concurrent.futures'
         # _worker, 16% of thread-pool x4's time on sha256 of 4 MB at load 2), not the user's.
         if waits.dominant == "lock" and (line is None or line.file):
-            return Fact(
-                FactCode.WAITS_LOCK,
-                point.name,
-                point.workers,
-                waits.share("lock"),
-                line=line,
-            )
+            return Fact(FactCode.WAITS_LOCK, point.name, point.workers, waits.share("lock"), line=line)
     if found and found[0][1].dominant == "gil":
         point, waits = found[0]
         return Fact(

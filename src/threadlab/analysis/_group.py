@@ -232,10 +232,7 @@ def groups(result: Result) -> list[Group]:
 def rounds_of(result: Result, group: Group) -> Rounds | None:
     """The interleaved rounds the group's points were measured in; None for a file before rounds."""
     indices = {m.index for m in group.members}
-    for rounds in result.rounds:
-        if indices & set(rounds.points):
-            return rounds
-    return None
+    return next((rounds for rounds in result.rounds if indices & set(rounds.points)), None)
 
 
 def group_precision(group: Group, rounds: Rounds) -> GroupPrecision:

@@ -91,10 +91,7 @@ def noise_report(noise: MachineNoise) -> NoiseReport:
 
 
 class NoiseDoubt(enum.StrEnum):
-    """A reading of the machine that puts a run's speedups in doubt (``doubts`` says when).
-
-    ``render/_doubts.py`` words it.
-    """
+    """A reading of the machine that puts a run's speedups in doubt (``doubts`` says when)."""
 
     SPEED_VARIED = "speed-varied"
     CAPACITY_LOW = "capacity-low"

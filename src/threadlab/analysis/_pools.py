@@ -194,12 +194,8 @@ def _splits_of_the_same(first: Measured, second: Measured) -> bool:
 
 
 def split_comparisons(group: Group, classification: Classification) -> list[SplitComparison]:
-    """Every pair of Dask points of ``group`` with the same worker threads split differently.
-
-    The two are compared round by round, as a speedup is against its
-    baseline: the per-round throughput ratios, their median, and a 95%
-    interval over blocks of rounds (``analysis._summary.block_interval``).
-    """
+    """Every pair of Dask points of ``group`` with the same worker threads split differently,
+    compared round by round as a speedup is against its baseline."""
     dask = [m for m in group.members if m.strategy == "dask"]
     found = []
     for i, first in enumerate(dask):
@@ -264,11 +260,8 @@ def pool_report(
     grouped: Sequence[tuple[Group, Classification]],
     usl_fits: Sequence[tuple[str, str, str, USLFit]],
 ) -> PoolReport:
-    """Start-ups, per-task overheads, split comparisons and scheduler limits of ``result``.
-
-    ``grouped`` are the analysis's groups with their classifications, ``usl_fits`` the Dask
-    scalings' fits (``PoolReport.scheduler``).
-    """
+    """Start-ups, per-task overheads, split comparisons (``grouped``: each group with its
+    classification) and scheduler limits (``usl_fits``: the Dask scalings' fits) of ``result``."""
     swept = Swept.among(m.point for m in result.measurements)
     startups = tuple(
         PoolStartup(swept.point_label(m.point), m.startup_s)

@@ -11,10 +11,11 @@ import dataclasses
 import enum
 from dataclasses import dataclass
 
-from threadlab.analysis._classify import Classification, inner_threads, own_gil, parallel_inside, without_gil
+from threadlab.analysis._classify import Classification, own_gil, parallel_inside, without_gil
 from threadlab.analysis._group import Group, GroupPrecision, Measured
 from threadlab.analysis._remedy import Remedy
 from threadlab.analysis._stats import StabilityWarning
+from threadlab.analysis._summary import inner_threads
 from threadlab.analysis._verdict import REAL_GAIN, Fact, FactCode, Speedup, gain
 from threadlab.worker._kinds import Kind
 
@@ -111,8 +112,7 @@ class Recommendation:
             None when the measurements are too noisy to tell.
         workers: how many workers (None when ``strategy`` is None).
         speedup: throughput against sequential (None without a baseline).
-        interval: a conservative 95% interval for that speedup, from the
-            confidence intervals of both medians.
+        interval: its 95% interval, paired round by round (``analysis._summary.speedup``).
         classification: the kind of work.
         verdict: what the recommendation says.
         reasons: the measured facts that led here.
@@ -157,16 +157,11 @@ def recommend(
 ) -> Recommendation:
     """Pick the strategy and worker count, or say to stay sequential, or that it is too noisy.
 
-    The choice rests on each point's paired speedup and its 95% interval: a
-    strategy is recommended where its interval is a gain (``analysis._verdict.gain``: its low
-    end above 1.05).
-    "Too noisy" is the answer only when the interval spans both no gain and a
-    real one, and the rounds ended because their time ran out, never while
-    more rounds were still allowed. ``precision`` is None for a file written
-    before rounds; for work already parallel inside, N workers × k native
-    threads are weighed only where they fit in ``cpu_count``, where known.
+    A strategy is recommended where its paired interval is a gain (``analysis._verdict.gain``); "too
+    noisy" only where the interval cannot tell and the rounds' time ran out, never while more rounds
+    were allowed. ``precision`` is None for a file written before rounds; for work already parallel
+    inside, N workers × k native threads are weighed only where they fit in ``cpu_count``.
     """
-    # Every answer as ``recommend`` builds it; the strategy and its numbers are filled in below.
     answer = Recommendation(
         group.label, group.python, "sequential", 1, 1.0, None, classification, Verdict.STAY, (), ()
     )
@@ -377,8 +372,7 @@ def _no_gil(measured: Measured) -> bool:
 
 
 def _gil_on(measured: Measured) -> Fact | None:
-    """``FactCode.GIL_ON`` where the point ran on a free-threaded build with its GIL on (the
-    Python's version and the cause the worker recorded); else None."""
+    """``FactCode.GIL_ON`` where the point ran on a free-threaded build with its GIL on; else None."""
     interpreter = measured.measurement.interpreter
     if interpreter is None or not interpreter.free_threaded or not interpreter.gil_enabled:
         return None

@@ -106,8 +106,7 @@ def scaling_table(
     Speedup against one worker of the same strategy measures how the strategy
     itself scales, so efficiency and Karp–Flatt use it; speedup against
     sequential code answers "is it worth it at all", and includes the
-    strategy's own overhead. A worker count below 1 or a throughput that is
-    not a positive finite number raises ValueError.
+    strategy's own overhead.
     """
     _check_throughputs(throughput_by_workers)
     if sequential_throughput is not None and not (

@@ -126,8 +126,8 @@ def baseline_among(measurements: Sequence[Measurement], measurement: Measurement
 
     The one baseline rule: a sequential point of the same group, with the
     same task count where there is one, else the one with the most tasks
-    (speedups compare throughputs, so task counts may differ). A sequential
-    point is its own baseline. Points that measured nothing are passed over.
+    (speedups compare throughputs, so task counts may differ); among equals,
+    ``_choose``'s. Points that measured nothing are passed over.
     """
     return _choose(_sequential(measurements).get(measurement.point.group_key(), []), measurement.point.tasks)
 
@@ -167,21 +167,17 @@ def _choose(sequential: Sequence[Measurement], tasks: int | None) -> Measurement
     if not sequential:
         return None
     same = [m for m in sequential if m.point.tasks == tasks]
-    return sorted(same or sequential, key=lambda m: (m.point.tasks, _inner_rank(m)))[-1]
+    return sorted(same or sequential, key=lambda m: (m.point.tasks, inner_threads(m) or math.inf))[-1]
 
 
-def _inner_rank(measurement: Measurement) -> float:
-    """How many native threads a point's worker had: ``inner_threads``, 0 (left alone) as the most."""
-    inner = measurement.point.strategy_params.get("inner_threads", 0)
-    return math.inf if not inner else float(inner)
+def inner_threads(measurement: Measurement) -> int:
+    """The point's ``inner_threads``: native threads per worker it was limited to; 0: left as they were."""
+    value = measurement.point.strategy_params.get("inner_threads", 0)
+    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0
 
 
 def _pairs(samples: Sequence[Sample], baseline: Sequence[Sample]) -> list[tuple[Sample, float]]:
-    """Each round's baseline sample and the throughput ratio against it, in round order.
-
-    Only rounds in which both have a sample, and the baseline's throughput
-    is above 0, count; samples without a round number pair with nothing.
-    """
+    """Each round's baseline sample and the throughput ratio against it, in round order."""
     by_round = {s.round: s for s in baseline if s.round is not None and s.throughput > 0}
     return [
         (by_round[s.round], s.throughput / by_round[s.round].throughput)
