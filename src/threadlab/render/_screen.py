@@ -25,7 +25,7 @@ from threadlab.model import Result, Swept
 from threadlab.render._analysis import what_to_do_lines
 from threadlab.render._doubts import noise_notes
 from threadlab.render._rows import compact_grid, group_heading, point_groups, speedup_with_interval
-from threadlab.render._terminal import noise_lines, problem_lines
+from threadlab.render._terminal import STATUS_STYLE, noise_lines, problem_lines
 from threadlab.worker._text import printable
 
 # The compact table's columns: the point, then the figures people compare first.
@@ -42,8 +42,6 @@ _CODE_WORDS = {
 # The line that says what the default screen leaves out.
 VERBOSE_LINE = "--verbose: the full table, per-task, scaling, pools and precision tables"
 
-_STATUS_STYLE = {"ok": "green", "errors": "yellow", "interrupted": "yellow"}
-
 
 def compact_table(result: Result) -> Table:
     """One row per point, grouped under a ``workload [python]`` heading; fits 100 columns."""
@@ -59,7 +57,7 @@ def compact_table(result: Result) -> Table:
                 "-" if summary is None else rate(summary.throughput_median),
                 speedup_with_interval(summary),
                 "-" if summary is None else ratio(summary.cpu_per_wall, ""),
-                Text(printable(measurement.status), style=_STATUS_STYLE.get(measurement.status, "red")),
+                Text(printable(measurement.status), style=STATUS_STYLE.get(measurement.status, "red")),
             )
     return table
 
