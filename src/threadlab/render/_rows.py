@@ -197,13 +197,8 @@ class PointRow:
 
     def cells(self, columns: Sequence[str] = RESULTS_COLUMNS) -> tuple[str, ...]:
         """The row's cells under ``columns``, each one of :data:`RESULTS_COLUMNS`, in that order."""
-        every = dict(
-            zip(
-                RESULTS_COLUMNS,
-                (str(self.number), self.name, self.parameters, *self.figures, self.status),
-                strict=True,
-            )
-        )
+        values = (str(self.number), self.name, self.parameters, *self.figures, self.status)
+        every = dict(zip(RESULTS_COLUMNS, values, strict=True))
         return tuple(every[column] for column in columns)
 
 
