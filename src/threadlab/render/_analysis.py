@@ -1,9 +1,7 @@
 """The terminal view of an analysis: scaling tables, precision, warnings, findings, advice.
 
-Names from a results file go into rich as ``Text``, never as markup, with
-their control characters escaped (``printable``). Here, and only here, the
-analysis's remedies become command-line options (``OPTIONS``); a view given
-none (``show``, the tour, a report) keeps to the plain words.
+Here, and only here, the analysis's remedies become command-line options
+(``OPTIONS``); a view given none (``show``, the tour, a report) keeps to the plain words.
 """
 
 from __future__ import annotations

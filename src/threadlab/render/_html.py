@@ -247,10 +247,8 @@ FRAGMENT_CLASS = "threadlab-report"
 
 
 def _scoped_css(css: str) -> str:
-    """The report's style with every rule limited to the fragment: ``h2`` → ``.threadlab-report h2``.
-
-    ``:root`` and ``body``, the page's own, become the fragment itself.
-    """
+    """The report's style with every rule limited to the fragment: ``h2`` → ``.threadlab-report h2``;
+    ``:root`` and ``body``, the page's own, become the fragment itself."""
     rules = []
     for rule in css.strip().split("}"):
         if "{" not in rule:

@@ -3,11 +3,8 @@
 hyperfine fits a comparison in about ten lines; the full view of a tour ran
 to several hundred (ten columns, a scaling table per strategy, a per-task
 table per point, one warning line per point: one listed 201 sample indices).
-By default these commands show the machine's noise line, the answer (the
-lessons, then what to use per workload), one compact table grouped under
-``workload [python]`` headings that fits 100 columns, the problems, the
-stability warnings folded into one line per group with counts, and one line
-naming what ``--verbose`` adds: the full view (``render._analysis``).
+The default screen fits 100 columns (``screen_renderables`` lists it); ``--verbose``
+shows the full view (``render._analysis``).
 """
 
 from __future__ import annotations
