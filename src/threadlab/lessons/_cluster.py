@@ -36,7 +36,6 @@ def cluster_specs(quick: bool, python: str, timeout_s: float) -> tuple[Spec, ...
             workers=(WORKERS,),
             tasks=tasks,
             repeat=REPEAT,
-            warmup=1,
             params={**params, "start": "warm"},
             timeout_s=timeout_s,
             python=python,

@@ -36,7 +36,6 @@ def parallel_inside_specs(quick: bool, python: str, timeout_s: float, repeat: in
             strategies=strategies,
             workers=workers,
             repeat=repeat,
-            warmup=1,
             params={"n": _N, "inner_threads": inner},
             timeout_s=timeout_s,
             python=python,

@@ -97,7 +97,6 @@ def _count_spec(
         strategies=strategies,
         workers=(WORKERS,),
         repeat=REPEAT,
-        warmup=1,
         params={"iterations": ITERATIONS[quick]},
         timeout_s=timeout_s,
         python=python.executable,

@@ -74,9 +74,8 @@ def _at(line: WaitLine | None) -> str:
 def fact_text(fact: Fact) -> str:
     """One fact behind a classification or a recommendation, in plain words citing its numbers."""
     code = fact.code
-    fixed = _FIXED.get(code)
-    if fixed is not None:
-        return fixed
+    if code in _FIXED:
+        return _FIXED[code]
     if code is FactCode.SEQUENTIAL_CPU:
         cpu = _figure(fact)
         return f"sequential CPU/wall {cpu:.2f}: the tasks compute {min(cpu, 1.0):.0%} of the time"

@@ -1,9 +1,7 @@
 """The terminal view of an analysis: scaling tables, precision, warnings, findings, advice.
 
-Names from a results file go into rich as ``Text``, never as markup, with
-their control characters escaped (``printable``). Here, and only here, the
-analysis's remedies become command-line options (``OPTIONS``); a view given
-none (``show``, the tour, a report) keeps to the plain words.
+Here, and only here, the analysis's remedies become command-line options
+(``OPTIONS``); a view given none (``show``, the tour, a report) keeps to the plain words.
 """
 
 from __future__ import annotations
@@ -158,14 +156,11 @@ def remedy_options(
     them; None where none has one, or no command can measure again (``options`` None)."""
     if options is None:
         return None
-    named = []
-    for remedy in dict.fromkeys(remedies):
-        option = options.get(remedy)
-        if option is None:
-            continue
-        if remedy is Remedy.MORE_TIME:
-            option = _more_time(option, analysis)
-        named.append(option)
+    named = [
+        _more_time(option, analysis) if remedy is Remedy.MORE_TIME else option
+        for remedy in dict.fromkeys(remedies)
+        if (option := options.get(remedy)) is not None
+    ]
     return "rerun with " + ", ".join(named) if named else None
 
 

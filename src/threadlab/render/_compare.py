@@ -57,11 +57,8 @@ def comparison_renderables(
     # Two spaces between columns, not three, as in the results table: it fits 120 columns.
     table = titled_table(f"{base_name} → {new_name}", collapse_padding=True)
     table.add_column("point")
-    for column in ("base", "new", "new/base", "p"):
-        table.add_column(column, justify="right", no_wrap=True)
-    table.add_column("change", no_wrap=True)
-    for column in ("base speedup", "new speedup"):
-        table.add_column(column, justify="right", no_wrap=True)
+    for column in ("base", "new", "new/base", "p", "change", "base speedup", "new speedup"):
+        table.add_column(column, justify="left" if column == "change" else "right", no_wrap=True)
     for change in comparison.changes:
         table.add_row(
             Text(base_names[change.base_index]),
@@ -73,21 +70,18 @@ def comparison_renderables(
             speedup_with_interval(base_summaries[change.base_index]),
             speedup_with_interval(new_summaries[change.new_index]),
         )
-    shown: list[RenderableType] = [table]
-    lines: list[str] = []
     if comparison.geometric_mean is not None:
         counts = Counter(change.verdict for change in comparison.changes)
-        lines.append(
+        summary = (
             f"Geometric mean of {len(comparison.changes)} ratios (new/base throughput): "
             f"{ratio_text(comparison.geometric_mean)}; {counts['faster']} significantly faster, "
             f"{counts['slower']} significantly slower, {counts['not significant']} not significant "
             f"(two-sided Mann–Whitney U, p < {comparison.alpha:g})"
         )
     else:
-        lines.append("No point of the two results could be compared.")
-    lines.extend(_others(comparison, base_name, new_name, base_names, new_names))
-    shown.extend(Text(printable(line)) for line in lines)
-    return shown
+        summary = "No point of the two results could be compared."
+    lines = [summary, *_others(comparison, base_name, new_name, base_names, new_names)]
+    return [table, *(Text(printable(line)) for line in lines)]
 
 
 def compare_markdown(

@@ -1,9 +1,7 @@
 """Why a measurement, or the machine it ran on, is in doubt, in plain words.
 
-The words of a point's :class:`StabilityWarning`, of the machine's
-:class:`NoiseDoubt` values and of its ``NoiseReport`` (``machine_line``, the
-line above the tables), for the terminal and the report alike; each command
-adds its own options (``render/_analysis.py``).
+A point's :class:`StabilityWarning`, the machine's :class:`NoiseDoubt` values and its
+``NoiseReport`` (``machine_line``, the line above the tables), worded as ``_advice`` words verdicts.
 """
 
 from __future__ import annotations

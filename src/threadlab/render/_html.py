@@ -218,9 +218,10 @@ def html_report(
     from threadlab.analysis import analyse
 
     made = [analyse(result) for _, result in runs] if analyses is None else list(analyses)
-    sections = []
-    for number, ((name, result), analysis) in enumerate(zip(runs, made, strict=True), start=1):
-        sections.append(_run_section(number, name, result, analysis, lessons if number == 1 else ()))
+    sections = [
+        _run_section(number, name, result, analysis, lessons if number == 1 else ())
+        for number, ((name, result), analysis) in enumerate(zip(runs, made, strict=True), start=1)
+    ]
     contents = ""
     if len(runs) > 1:
         links = (f'<a href="#run-{n}">{_e(name)}</a>' for n, (name, _) in enumerate(runs, start=1))
@@ -246,10 +247,8 @@ FRAGMENT_CLASS = "threadlab-report"
 
 
 def _scoped_css(css: str) -> str:
-    """The report's style with every rule limited to the fragment: ``h2`` → ``.threadlab-report h2``.
-
-    ``:root`` and ``body``, the page's own, become the fragment itself.
-    """
+    """The report's style with every rule limited to the fragment: ``h2`` → ``.threadlab-report h2``;
+    ``:root`` and ``body``, the page's own, become the fragment itself."""
     rules = []
     for rule in css.strip().split("}"):
         if "{" not in rule:
@@ -485,10 +484,8 @@ def _plots(result: Result, analysis: Analysis, plotted: Mapping[GroupKey, list[s
     """Every point's wall time and CPU/wall, the group plots that no advice shows, then the timelines."""
     from threadlab.render import plots
 
-    parts = []
     advised = {(r.workload, r.python) for r in analysis.recommendations}
-    unadvised = [figure for key, figures in plotted.items() if key not in advised for figure in figures]
-    parts.extend(unadvised)
+    parts = [figure for key, figures in plotted.items() if key not in advised for figure in figures]
     kinds: tuple[plots.PlotKind, ...] = ("wall", "cpu")
     for kind in kinds:
         try:

@@ -1,8 +1,4 @@
-"""The rows every results table shows, built once; each renderer only lays them out.
-
-As rich's ``Table`` holds its cells once, a results table is data here: its
-columns, and per point a :class:`PointRow` whose cells are formatted once, so
-that a point is named and shown alike everywhere.
+"""The rows every results table shows, built once, so that a point is named and shown alike everywhere.
 
 ::
 
@@ -138,11 +134,9 @@ SUMMARY_COLUMNS = ("wall", "min–max", "tasks/s", "speedup", "95% CI", "CPU/wal
 def summary_cells(summary: Summary | None) -> tuple[str, ...]:
     """One point's :data:`SUMMARY_COLUMNS`, as people read them; all ``-`` without a summary.
 
-    ``wall`` is the median over samples and ``min–max`` their range;
-    ``speedup`` is throughput against the sequential point of the same work,
-    and ``95% CI`` its interval (paired round by round, or for files
-    measured before rounds the conservative ratio of the two medians'
-    intervals); ``-`` where there is no sequential point.
+    ``speedup`` is throughput against the sequential point of the same work (``-`` without one), and
+    ``95% CI`` its interval: paired round by round, or for files measured before rounds the
+    conservative ratio of the two medians' intervals.
     """
     if summary is None:
         return ("-",) * len(SUMMARY_COLUMNS)
@@ -197,13 +191,8 @@ class PointRow:
 
     def cells(self, columns: Sequence[str] = RESULTS_COLUMNS) -> tuple[str, ...]:
         """The row's cells under ``columns``, each one of :data:`RESULTS_COLUMNS`, in that order."""
-        every = dict(
-            zip(
-                RESULTS_COLUMNS,
-                (str(self.number), self.name, self.parameters, *self.figures, self.status),
-                strict=True,
-            )
-        )
+        values = (str(self.number), self.name, self.parameters, *self.figures, self.status)
+        every = dict(zip(RESULTS_COLUMNS, values, strict=True))
         return tuple(every[column] for column in columns)
 
 

@@ -3,11 +3,8 @@
 hyperfine fits a comparison in about ten lines; the full view of a tour ran
 to several hundred (ten columns, a scaling table per strategy, a per-task
 table per point, one warning line per point: one listed 201 sample indices).
-By default these commands show the machine's noise line, the answer (the
-lessons, then what to use per workload), one compact table grouped under
-``workload [python]`` headings that fits 100 columns, the problems, the
-stability warnings folded into one line per group with counts, and one line
-naming what ``--verbose`` adds: the full view (``render._analysis``).
+The default screen fits 100 columns (``screen_renderables`` lists it); ``--verbose``
+shows the full view (``render._analysis``).
 """
 
 from __future__ import annotations
@@ -25,7 +22,7 @@ from threadlab.model import Result, Swept
 from threadlab.render._analysis import what_to_do_lines
 from threadlab.render._doubts import noise_notes
 from threadlab.render._rows import compact_grid, group_heading, point_groups, speedup_with_interval
-from threadlab.render._terminal import noise_lines, problem_lines
+from threadlab.render._terminal import STATUS_STYLE, noise_lines, problem_lines
 from threadlab.worker._text import printable
 
 # The compact table's columns: the point, then the figures people compare first.
@@ -42,8 +39,6 @@ _CODE_WORDS = {
 # The line that says what the default screen leaves out.
 VERBOSE_LINE = "--verbose: the full table, per-task, scaling, pools and precision tables"
 
-_STATUS_STYLE = {"ok": "green", "errors": "yellow", "interrupted": "yellow"}
-
 
 def compact_table(result: Result) -> Table:
     """One row per point, grouped under a ``workload [python]`` heading; fits 100 columns."""
@@ -59,7 +54,7 @@ def compact_table(result: Result) -> Table:
                 "-" if summary is None else rate(summary.throughput_median),
                 speedup_with_interval(summary),
                 "-" if summary is None else ratio(summary.cpu_per_wall, ""),
-                Text(printable(measurement.status), style=_STATUS_STYLE.get(measurement.status, "red")),
+                Text(printable(measurement.status), style=STATUS_STYLE.get(measurement.status, "red")),
             )
     return table
 

@@ -18,14 +18,8 @@ from threadlab.render._doubts import machine_line_of
 from threadlab.render._rows import RESULTS_COLUMNS, TEXT_COLUMNS, point_names, point_rows, titled_table
 from threadlab.worker._text import printable
 
-_STATUS_STYLE = {
-    "ok": "green",
-    "errors": "yellow",
-    "timeout": "red",
-    "crashed": "red",
-    "failed": "red",
-    "interrupted": "yellow",
-}
+# Every other status (timeout, crashed, failed) is red.
+STATUS_STYLE = {"ok": "green", "errors": "yellow", "interrupted": "yellow"}
 
 
 def noise_lines(result: Result) -> list[str]:
@@ -48,7 +42,7 @@ def results_table(result: Result, title: str | None = None) -> Table:
         words = column in TEXT_COLUMNS
         table.add_column(column, justify="left" if words else "right", no_wrap=column != "point")
     for row in point_rows(result):
-        status = _STATUS_STYLE.get(row.status, "")
+        status = STATUS_STYLE.get(row.status, "red")
         cells = zip(_COLUMNS, row.cells(_COLUMNS), strict=True)
         table.add_row(*(Text(cell, style=status if column == "status" else "") for column, cell in cells))
     return table
