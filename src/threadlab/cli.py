@@ -193,7 +193,6 @@ def _print_screen(
 _memory_budget_option = click.option(
     "--memory-budget",
     type=types.Size(),
-    default=None,
     help="Memory the live workers may hold, like 4GB; past it, workers are closed and started afresh "
     "in their turn. Default: half the memory available.",
 )
@@ -314,7 +313,6 @@ def _interpreter_options(command: Callable[..., None]) -> Callable[..., None]:
 @click.option(
     "--tasks",
     type=types.Count(1),
-    default=None,
     help="Total tasks per point (fixed work). Default: one per worker.",
 )
 @_round_options
@@ -345,17 +343,15 @@ def _interpreter_options(command: Callable[..., None]) -> Callable[..., None]:
 @click.option(
     "--max-workers",
     type=types.Count(1),
-    default=None,
     help="Raise the safe worker limit of every strategy to this.",
 )
 @_interpreter_options
 @click.option(
     "--scheduler",
-    default=None,
     help="dask: tcp://HOST:PORT of a running Dask scheduler to use (default: $THREADLAB_DASK_SCHEDULER, "
     "else a LocalCluster here).",
 )
-@click.option("--out", "-o", type=_OUT_PATH, default=None, help="Write the results file here.")
+@click.option("--out", "-o", type=_OUT_PATH, help="Write the results file here.")
 @_screen_options
 def run(
     params: tuple[tuple[str, str], ...],
@@ -383,13 +379,10 @@ def run(
 @click.option(
     "--args",
     type=types.JsonArgs(),
-    default=None,
     help="JSON list of positional arguments for every call, e.g. '[0.1, \"x\"]'.",
 )
-@click.option("--inputs", default=None, help="module:name of a sequence; one call per item.")
-@click.option(
-    "--tasks", type=types.Count(1), default=None, help="Calls per point (default: fitted to the budget)."
-)
+@click.option("--inputs", help="module:name of a sequence; one call per item.")
+@click.option("--tasks", type=types.Count(1), help="Calls per point (default: fitted to the budget).")
 @click.option(
     "--budget",
     type=types.Seconds(),
@@ -402,10 +395,9 @@ def run(
 @_interpreter_options
 @click.option(
     "--scheduler",
-    default=None,
     help="tcp://HOST:PORT of a running Dask scheduler: try dask on its workers too.",
 )
-@click.option("--out", "-o", type=_OUT_PATH, default=None, help="Write the results file, analysis included.")
+@click.option("--out", "-o", type=_OUT_PATH, help="Write the results file, analysis included.")
 @_screen_options
 def advise(
     function: str,
@@ -486,7 +478,6 @@ def show(results: Path, output_format: str) -> None:
     "--point",
     "points",
     type=types.PointNumbers(),
-    default=None,
     help="timeline: point number(s), e.g. 7 or 7,11 (default: the most workers).",
 )
 def plot(results: Path, kind: str, out: Path, points: tuple[int, ...] | None) -> None:
@@ -520,7 +511,6 @@ def report(results: tuple[Path, ...], out: Path) -> None:
 @click.option(
     "--fail-slower",
     type=types.Percent(),
-    default=None,
     metavar="PERCENT",
     help="Exit with code 1 if a point is significantly slower by more than PERCENT (for CI).",
 )
