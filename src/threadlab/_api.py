@@ -565,7 +565,6 @@ def check_scaling(
     result = measure_scaling(
         target_of(target),
         host=_selected(python, progress).interpreters[0],
-        gil="default",
         args=args_text,
         strategy=strategy,
         workers=workers,
