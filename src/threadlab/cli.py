@@ -56,11 +56,8 @@ def _err() -> Console:
 
 
 def _say(console: Console, line: str, style: str | None = None) -> None:
-    """Print a line that may hold user text: as data, never markup, control characters escaped.
-
-    Line breaks stay (a traceback under ``--debug``): the renderers escape
-    those of one-line fields themselves.
-    """
+    """Print a line that may hold user text: as data, never markup, control characters escaped; line
+    breaks stay (a traceback under ``--debug``), the renderers escape those of one-line fields."""
     console.print(printable(line, one_line=False), markup=False, style=style)
 
 
@@ -75,21 +72,15 @@ class _Command(click.Command):
             raise error.renamed(flags.get(error.option, error.option), flags) from error
 
 
-class _Commands(click.Group):
-    """threadlab's group: every command a ``_Command``."""
-
-    command_class = _Command
-
-
-@click.group(
-    cls=_Commands,
-    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-)
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--debug", is_flag=True, help="Show tracebacks on errors.")
 @click.version_option(package_name="threadlab")
 def app(debug: bool) -> None:
     """threadlab: measure which concurrency strategy makes your Python code faster."""
     _state["debug"] = debug
+
+
+app.command_class = _Command  # every command words the API's errors with its flags
 
 
 class _ProgressView(Progress):
@@ -132,12 +123,9 @@ def _print_result(
     analysis: Analysis | None = None,
     waits_of: frozenset[str] | None = None,
 ) -> None:
-    """The machine's noise, the results table, its problems, where the time went, then the analysis.
-
-    ``command``: whose options word what to do (``render._analysis.OPTIONS``); None where it
-    cannot measure again (``show``, the tour). ``analysis``: the API's, where it made one.
-    ``waits_of``: the strategies whose waits are shown; None for all.
-    """
+    """The machine's noise, the results table, its problems, where the time went, then the analysis
+    (the API's, where it made one). ``command``: whose options word what to do; None where it cannot
+    measure again (``show``, the tour). ``waits_of``: the strategies whose waits are shown; None: all."""
     from threadlab.analysis import analyse
     from threadlab.render._analysis import OPTIONS, analysis_renderables
     from threadlab.render._tasks import task_tables
@@ -714,16 +702,13 @@ class _Interrupts:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``threadlab`` command (through ``threadlab.__main__``, which holds start-up)."""
-    args = sys.argv[1:] if argv is None else argv
     before: dict[int, object] = {}
     if threading.current_thread() is threading.main_thread():
         interrupts = _Interrupts()
-        for name in ("SIGINT", "SIGTERM", "SIGHUP"):
-            if hasattr(signal, name):
-                number = getattr(signal, name)
-                before[number] = signal.signal(number, interrupts)
+        for number in [getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n)]:
+            before[number] = signal.signal(number, interrupts)
     try:
-        _main(args)
+        _main(sys.argv[1:] if argv is None else argv)
     finally:
         for number, handler in before.items():  # as they were: main() may run inside a test
             signal.signal(number, handler)  # type: ignore[arg-type]  # what signal.signal returned
