@@ -681,15 +681,11 @@ def interpreters(python: tuple[str, ...], refresh: bool) -> None:
 
 
 class _Interrupts:
-    """Ctrl-C, SIGTERM and SIGHUP end a command alike: the first one raises ``KeyboardInterrupt``.
-
-    A run then ends its workers (their process groups, descendants and
-    temporary directories) and saves what it measured, with ``interrupted``
-    true; the command exits 130. Signals after the first are noted and
-    dropped, so that a terminal closing (SIGHUP, then SIGTERM) or a second
-    Ctrl-C cannot cut that ending short and leave a worker or a half-saved
-    file behind; SIGKILL remains, and a worker dies with its orchestrator.
-    """
+    """Ctrl-C, SIGTERM and SIGHUP end a command alike: the first one raises ``KeyboardInterrupt``, a run
+    ends its workers and saves what it measured (``interrupted`` true), the command exits 130. Later ones
+    are dropped, so that a terminal closing (SIGHUP, then SIGTERM) or a second Ctrl-C cannot cut that
+    ending short and leave a worker or a half-saved file behind; SIGKILL remains, and a worker dies with
+    its orchestrator."""
 
     def __init__(self) -> None:
         self.first: str | None = None
