@@ -1,9 +1,6 @@
-"""The command line's option types: what a user typed, parsed into the values the API takes.
-
-Parsed once, at the edge: the API only ever sees values (``workers=(1, 2)``, never ``"1,2"``).
-A refused value raises ``Refused``, which ``cli.py`` prints as one line naming the option
-(``threadlab: error: --workers: '0' is below 1; …``), exit code 2. Every echoed value is cut
-(``quoted``).
+"""The command line's option types: what a user typed, parsed once, at the edge, into the values the
+API takes (``workers=(1, 2)``, never ``"1,2"``). A refused value raises ``Refused``, which ``cli.py``
+prints as one line naming the option, exit code 2; every echoed value is cut (``quoted``).
 """
 
 from __future__ import annotations
