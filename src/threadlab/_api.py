@@ -31,11 +31,8 @@ if TYPE_CHECKING:
 
 
 class _CellProgress(Progress):
-    """A run's progress in the notebook cell that called it: one display, updated in place.
-
-    The CLI's bar and notes; once the rounds end, what ended with the bar full, where the CLI's
-    bar vanishes. IPython is imported only here, in a kernel.
-    """
+    """A run's progress in the notebook cell that called it, one display updated in place: the CLI's
+    bar and notes, left full at the end where the CLI's vanishes. IPython is imported only here."""
 
     def __init__(self) -> None:
         self._line = "starting"
@@ -76,11 +73,8 @@ class _CellProgress(Progress):
 
 
 def _progress_or_cell(progress: Progress | None) -> Progress:
-    """The progress asked for; else, in a notebook's kernel, the calling cell's; else none shown.
-
-    A notebook's kernel is a running IPython shell with a kernel (ipykernel's
-    ``ZMQInteractiveShell``); a terminal IPython has none and, as a script, shows nothing.
-    """
+    """The progress asked for; else, in a notebook's kernel (an IPython shell with a ``kernel``,
+    which a terminal IPython lacks), the calling cell's; else none shown."""
     if progress is not None:
         return progress
     shell = _running_ipython()
@@ -96,12 +90,8 @@ def _running_ipython() -> Any:
 
 
 def _refuse_nested(name: str) -> None:
-    """Refuse a run inside a process threadlab launched (a worker, a target's probe).
-
-    There it can only come from a user's script imported again without an
-    ``if __name__ == "__main__":`` guard: a whole run started again inside
-    each worker, as multiprocessing's ``spawn`` would start one.
-    """
+    """Refuse a run inside a process threadlab launched (a worker, a target's probe): it can only come
+    from a user's script imported again without a ``__main__`` guard, as ``spawn`` would start one."""
     from threadlab.orchestrate._launch import IN_WORKER_ENV
 
     if os.environ.get(IN_WORKER_ENV):
@@ -164,23 +154,19 @@ def _json_args(args: Sequence[object]) -> str:
 
 def _swept(params: Mapping[str, ParamValue | Sequence[ParamValue]]) -> dict[str, ParamValue]:
     """``params`` with each list of values written as the command line takes a sweep: ``1,2,4``."""
-    written: dict[str, ParamValue] = {}
-    for key, value in params.items():
-        if isinstance(value, (int, float, str, bool)):
-            written[key] = value
-        else:
-            written[key] = ",".join(str(v).lower() if isinstance(v, bool) else str(v) for v in value)
-    return written
+    return {
+        key: value
+        if isinstance(value, (int, float, str, bool))
+        else ",".join(str(v).lower() if isinstance(v, bool) else str(v) for v in value)
+        for key, value in params.items()
+    }
 
 
 def _with_scheduler(
     params: Mapping[str, ParamValue], scheduler: str | None, strategies: Sequence[str]
 ) -> dict[str, ParamValue]:
-    """``params`` with the dask strategy's ``scheduler``: the one given, else the environment's.
-
-    The address is refused here, before any work starts, when it is malformed
-    or no Dask scheduler answers there (within 10 s).
-    """
+    """``params`` with the dask strategy's ``scheduler``: the one given, else the environment's;
+    refused before any work where it is malformed or no Dask scheduler answers there (within 10 s)."""
     from threadlab.scaleout.dask_cluster import SCHEDULER_ENV, check_scheduler, scheduler_address
 
     option = "scheduler"
@@ -205,9 +191,7 @@ def _with_scheduler(
 @contextlib.contextmanager
 def _writer(out: str | os.PathLike[str] | None) -> Iterator[ResultsWriter | None]:
     """The command's one writer of its results file, its lock taken before any work; None: no file.
-
-    Refuses (``out``) a path that cannot be written, or that another run is writing.
-    """
+    Refuses (``out``) a path that cannot be written, or that another run is writing."""
     from threadlab.orchestrate._store import ResultsWriter, check_writable
 
     if out is None:
@@ -565,7 +549,6 @@ def check_scaling(
     result = measure_scaling(
         target_of(target),
         host=_selected(python, progress).interpreters[0],
-        gil="default",
         args=args_text,
         strategy=strategy,
         workers=workers,
@@ -941,14 +924,10 @@ def _html(shown: Result | Advice) -> str:
 
 
 def show_in_notebooks() -> None:
-    """Have Jupyter show a ``Result`` and an ``Advice`` as the report's section of them.
-
-    ``TourResult`` has its own ``_repr_html_``. ``Result`` (the model) and
-    ``Advice`` (the orchestrator) cannot import the renderers, the layers
-    forbid it: their HTML is registered with IPython's formatter instead,
-    where this module is loaded in a running IPython (a notebook's kernel).
-    IPython is never imported here: outside it, nothing happens.
-    """
+    """Have Jupyter show a ``Result`` and an ``Advice`` as the report's section of them, as
+    ``TourResult._repr_html_`` does: the model and the orchestrator cannot import the renderers
+    (the layers), so their HTML is registered with a running IPython's formatter. IPython is never
+    imported here: outside it, nothing happens."""
     shell = _running_ipython()
     if shell is None:
         return

@@ -1,16 +1,13 @@
-"""The command line's option types: what a user typed, parsed into the values the API takes.
-
-Parsed once, at the edge: the API only ever sees values (``workers=(1, 2)``, never ``"1,2"``).
-A refused value raises ``Refused``, which ``cli.py`` prints as one line naming the option
-(``threadlab: error: --workers: '0' is below 1; …``), exit code 2. Every echoed value is cut
-(``quoted``).
+"""The command line's option types: what a user typed, parsed once, at the edge, into the values the
+API takes (``workers=(1, 2)``, never ``"1,2"``). A refused value raises ``Refused``, which ``cli.py``
+prints as one line naming the option, exit code 2; every echoed value is cut (``quoted``).
 """
 
 from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import click
@@ -41,11 +38,7 @@ class _Parsed(click.ParamType[Any]):
 
 
 def whole_number(text: str, minimum: int, what: str) -> int:
-    """A whole number from ``minimum`` to ``MOST_COUNT``; ``what`` says what is accepted.
-
-    Raises:
-        ValueError: not a whole number, or out of range.
-    """
+    """A whole number from ``minimum`` to ``MOST_COUNT``, else ``ValueError`` saying ``what`` it accepts."""
     shown = text.strip()
     digits = shown.replace("_", "")
     try:
@@ -67,6 +60,12 @@ def _number(text: str) -> float:
         return float(text)
     except ValueError:
         return math.nan
+
+
+def _in_range(shown: str, value: float, accepted: Callable[[float], bool], expected: str) -> float:
+    if not (math.isfinite(value) and accepted(value)):
+        raise ValueError(f"{quoted(shown)} is not accepted; expected {expected}")
+    return value
 
 
 class Names(_Parsed):
@@ -115,12 +114,8 @@ class Seconds(_Parsed):
     name = "seconds"
 
     def parse(self, text: str) -> float:
-        value = _number(text)
-        if not (math.isfinite(value) and 0 < value <= DAY_S):
-            raise ValueError(
-                f"{quoted(text)} is not accepted; expected seconds above 0 and at most {DAY_S:,.0f}, like 30"
-            )
-        return value
+        expected = f"seconds above 0 and at most {DAY_S:,.0f}, like 30"
+        return _in_range(text, _number(text), lambda s: 0 < s <= DAY_S, expected)
 
 
 class Size(_Parsed):
@@ -140,11 +135,7 @@ class Share(_Parsed):
     def parse(self, text: str) -> float:
         shown = text.strip()
         value = _number(shown[:-1]) / 100 if shown.endswith("%") else _number(shown)
-        if not (math.isfinite(value) and 0 < value < 1):
-            raise ValueError(
-                f"{quoted(shown)} is not accepted; expected a share above 0 and below 1, like 0.05 or 5%"
-            )
-        return value
+        return _in_range(shown, value, lambda v: 0 < v < 1, "a share above 0 and below 1, like 0.05 or 5%")
 
 
 class Percent(_Parsed):
@@ -154,9 +145,7 @@ class Percent(_Parsed):
 
     def parse(self, text: str) -> float:
         value = _number(text.strip().removesuffix("%"))
-        if not (math.isfinite(value) and value >= 0):
-            raise ValueError(f"{quoted(text)} is not accepted; expected a percentage of 0 or more, like 10")
-        return value
+        return _in_range(text, value, lambda v: v >= 0, "a percentage of 0 or more, like 10")
 
 
 class KeyValue(_Parsed):
@@ -172,15 +161,9 @@ class KeyValue(_Parsed):
 
 
 def params_given(pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
-    """The ``--param`` pairs as one value per key: a key given more than once sweeps its values.
-
-    ``-p duration=0.01 -p duration=0.02`` is ``-p duration=0.01,0.02``.
-
-    Raises:
-        SpecError: a text parameter (``args``, ``inputs``, ``scheduler``), which
-            takes its value whole, commas and all, is given more than once; or
-            a repeated key has an empty value, which joined would vanish.
-    """
+    """The ``--param`` pairs as one value per key: ``-p duration=0.01 -p duration=0.02`` sweeps
+    ``duration=0.01,0.02``. Refused (``SpecError``) where a text parameter (``args``, ``inputs``,
+    ``scheduler``: taken whole, commas and all) or an empty value (joined, it would vanish) repeats."""
     found: dict[str, list[str]] = {}
     for key, value in pairs:
         found.setdefault(key, []).append(value)

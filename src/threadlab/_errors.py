@@ -51,10 +51,8 @@ class SpecError(ThreadlabError, ValueError):
         )
 
     def renamed(self, option: str, flags: Mapping[str, str] | None = None) -> SpecError:
-        """The same error naming ``option`` instead, and the parameters it mentions by ``flags``.
-
-        How the CLI words an API error: its flag for each API parameter.
-        """
+        """The same error naming ``option`` instead, and the parameters it mentions by ``flags``: how
+        the CLI words an API error, its flag for each API parameter."""
         return SpecError(option, self._worded(flags or {}))
 
 

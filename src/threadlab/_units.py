@@ -100,10 +100,8 @@ def interval(bounds: tuple[float, float] | None, suffix: str = "×") -> str:
 
 
 def speedup(value: float | None, bounds: tuple[float, float] | None, *, named: bool = False) -> str:
-    """A speedup with its 95% interval: ``1.82× (1.74–1.90)``; ``named``: ``1.82× (95% CI 1.74–1.90×)``.
-
-    ``-`` without a speedup; the speedup alone without an interval.
-    """
+    """A speedup with its 95% interval: ``1.82× (1.74–1.90)``; ``named``: ``1.82× (95% CI 1.74–1.90×)``;
+    ``-`` without a speedup; the speedup alone without an interval."""
     if value is None or bounds is None:
         return ratio(value)
     if named:

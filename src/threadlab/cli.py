@@ -56,11 +56,8 @@ def _err() -> Console:
 
 
 def _say(console: Console, line: str, style: str | None = None) -> None:
-    """Print a line that may hold user text: as data, never markup, control characters escaped.
-
-    Line breaks stay (a traceback under ``--debug``): the renderers escape
-    those of one-line fields themselves.
-    """
+    """Print a line that may hold user text: as data, never markup, control characters escaped; line
+    breaks stay (a traceback under ``--debug``), the renderers escape those of one-line fields."""
     console.print(printable(line, one_line=False), markup=False, style=style)
 
 
@@ -75,21 +72,15 @@ class _Command(click.Command):
             raise error.renamed(flags.get(error.option, error.option), flags) from error
 
 
-class _Commands(click.Group):
-    """threadlab's group: every command a ``_Command``."""
-
-    command_class = _Command
-
-
-@click.group(
-    cls=_Commands,
-    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-)
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--debug", is_flag=True, help="Show tracebacks on errors.")
 @click.version_option(package_name="threadlab")
 def app(debug: bool) -> None:
     """threadlab: measure which concurrency strategy makes your Python code faster."""
     _state["debug"] = debug
+
+
+app.command_class = _Command  # every command words the API's errors with its flags
 
 
 class _ProgressView(Progress):
@@ -132,12 +123,9 @@ def _print_result(
     analysis: Analysis | None = None,
     waits_of: frozenset[str] | None = None,
 ) -> None:
-    """The machine's noise, the results table, its problems, where the time went, then the analysis.
-
-    ``command``: whose options word what to do (``render._analysis.OPTIONS``); None where it
-    cannot measure again (``show``, the tour). ``analysis``: the API's, where it made one.
-    ``waits_of``: the strategies whose waits are shown; None for all.
-    """
+    """The machine's noise, the results table, its problems, where the time went, then the analysis
+    (the API's, where it made one). ``command``: whose options word what to do; None where it cannot
+    measure again (``show``, the tour). ``waits_of``: the strategies whose waits are shown; None: all."""
     from threadlab.analysis import analyse
     from threadlab.render._analysis import OPTIONS, analysis_renderables
     from threadlab.render._tasks import task_tables
@@ -193,7 +181,6 @@ def _print_screen(
 _memory_budget_option = click.option(
     "--memory-budget",
     type=types.Size(),
-    default=None,
     help="Memory the live workers may hold, like 4GB; past it, workers are closed and started afresh "
     "in their turn. Default: half the memory available.",
 )
@@ -314,7 +301,6 @@ def _interpreter_options(command: Callable[..., None]) -> Callable[..., None]:
 @click.option(
     "--tasks",
     type=types.Count(1),
-    default=None,
     help="Total tasks per point (fixed work). Default: one per worker.",
 )
 @_round_options
@@ -345,17 +331,15 @@ def _interpreter_options(command: Callable[..., None]) -> Callable[..., None]:
 @click.option(
     "--max-workers",
     type=types.Count(1),
-    default=None,
     help="Raise the safe worker limit of every strategy to this.",
 )
 @_interpreter_options
 @click.option(
     "--scheduler",
-    default=None,
     help="dask: tcp://HOST:PORT of a running Dask scheduler to use (default: $THREADLAB_DASK_SCHEDULER, "
     "else a LocalCluster here).",
 )
-@click.option("--out", "-o", type=_OUT_PATH, default=None, help="Write the results file here.")
+@click.option("--out", "-o", type=_OUT_PATH, help="Write the results file here.")
 @_screen_options
 def run(
     params: tuple[tuple[str, str], ...],
@@ -383,13 +367,10 @@ def run(
 @click.option(
     "--args",
     type=types.JsonArgs(),
-    default=None,
     help="JSON list of positional arguments for every call, e.g. '[0.1, \"x\"]'.",
 )
-@click.option("--inputs", default=None, help="module:name of a sequence; one call per item.")
-@click.option(
-    "--tasks", type=types.Count(1), default=None, help="Calls per point (default: fitted to the budget)."
-)
+@click.option("--inputs", help="module:name of a sequence; one call per item.")
+@click.option("--tasks", type=types.Count(1), help="Calls per point (default: fitted to the budget).")
 @click.option(
     "--budget",
     type=types.Seconds(),
@@ -402,10 +383,9 @@ def run(
 @_interpreter_options
 @click.option(
     "--scheduler",
-    default=None,
     help="tcp://HOST:PORT of a running Dask scheduler: try dask on its workers too.",
 )
-@click.option("--out", "-o", type=_OUT_PATH, default=None, help="Write the results file, analysis included.")
+@click.option("--out", "-o", type=_OUT_PATH, help="Write the results file, analysis included.")
 @_screen_options
 def advise(
     function: str,
@@ -486,7 +466,6 @@ def show(results: Path, output_format: str) -> None:
     "--point",
     "points",
     type=types.PointNumbers(),
-    default=None,
     help="timeline: point number(s), e.g. 7 or 7,11 (default: the most workers).",
 )
 def plot(results: Path, kind: str, out: Path, points: tuple[int, ...] | None) -> None:
@@ -520,7 +499,6 @@ def report(results: tuple[Path, ...], out: Path) -> None:
 @click.option(
     "--fail-slower",
     type=types.Percent(),
-    default=None,
     metavar="PERCENT",
     help="Exit with code 1 if a point is significantly slower by more than PERCENT (for CI).",
 )
@@ -703,15 +681,11 @@ def interpreters(python: tuple[str, ...], refresh: bool) -> None:
 
 
 class _Interrupts:
-    """Ctrl-C, SIGTERM and SIGHUP end a command alike: the first one raises ``KeyboardInterrupt``.
-
-    A run then ends its workers (their process groups, descendants and
-    temporary directories) and saves what it measured, with ``interrupted``
-    true; the command exits 130. Signals after the first are noted and
-    dropped, so that a terminal closing (SIGHUP, then SIGTERM) or a second
-    Ctrl-C cannot cut that ending short and leave a worker or a half-saved
-    file behind; SIGKILL remains, and a worker dies with its orchestrator.
-    """
+    """Ctrl-C, SIGTERM and SIGHUP end a command alike: the first one raises ``KeyboardInterrupt``, a run
+    ends its workers and saves what it measured (``interrupted`` true), the command exits 130. Later ones
+    are dropped, so that a terminal closing (SIGHUP, then SIGTERM) or a second Ctrl-C cannot cut that
+    ending short and leave a worker or a half-saved file behind; SIGKILL remains, and a worker dies with
+    its orchestrator."""
 
     def __init__(self) -> None:
         self.first: str | None = None
@@ -724,16 +698,13 @@ class _Interrupts:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``threadlab`` command (through ``threadlab.__main__``, which holds start-up)."""
-    args = sys.argv[1:] if argv is None else argv
     before: dict[int, object] = {}
     if threading.current_thread() is threading.main_thread():
         interrupts = _Interrupts()
-        for name in ("SIGINT", "SIGTERM", "SIGHUP"):
-            if hasattr(signal, name):
-                number = getattr(signal, name)
-                before[number] = signal.signal(number, interrupts)
+        for number in [getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n)]:
+            before[number] = signal.signal(number, interrupts)
     try:
-        _main(args)
+        _main(sys.argv[1:] if argv is None else argv)
     finally:
         for number, handler in before.items():  # as they were: main() may run inside a test
             signal.signal(number, handler)  # type: ignore[arg-type]  # what signal.signal returned

@@ -7,10 +7,6 @@ Built on advise's machinery, never a timing loop of its own::
                                            │ the budget's deadline on every step
                                            v
                     Result (paired speedups, MachineNoise) ──> core_limits
-
-The tasks per point are sized as advise sizes them: a sequential sample of
-about 0.1 s, at least one task per worker, rounded up to a multiple of the
-workers so that none idles at the end.
 """
 
 from __future__ import annotations
@@ -77,26 +73,20 @@ def measure_scaling(
     target: str,
     *,
     host: FoundInterpreter,
-    gil: Gil,
     args: str,
     strategy: str,
     workers: int,
     budget_s: float,
     progress: Progress,
 ) -> Result:
-    """Measure ``target`` sequentially and under ``strategy`` with ``workers``, within ``budget_s``.
-
-    One deadline, ``budget_s`` from the start, bounds every step: the import
-    probe, the probe of the calls (half of it at most), each worker's start
-    and each sample.
-
-    Raises:
-        SpecError: the target cannot be loaded, its arguments are refused,
-            or every probed call raised (as ``advise``).
-    """
+    """Measure ``target`` sequentially and under ``strategy`` with ``workers``, within ``budget_s``
+    from the start (the probe of the calls half of it at most); ``SpecError`` as ``advise`` raises it."""
+    gil: Gil = "default"  # the one its caller, check_scaling, measures under
     probed = probe(
         target, host=host, gil=gil, args=args, inputs="", scheduler="", budget_s=budget_s, progress=progress
     )
+    # Sized as advise sizes them: a sequential sample of about 0.1 s, at least one task per worker,
+    # rounded up to a multiple of the workers so that none idles at the end.
     calls = min(_MAX_TASKS, max(workers, math.ceil(_MIN_SAMPLE_S / probed.call.task_s)))
     tasks = workers * math.ceil(calls / workers)
     left_s = max(0.1, probed.deadline - time.perf_counter())
