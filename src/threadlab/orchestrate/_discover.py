@@ -30,7 +30,6 @@ import hashlib
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import sysconfig
@@ -43,7 +42,7 @@ from typing import Any
 
 from threadlab.model import FoundInterpreter
 from threadlab.orchestrate import _strategies
-from threadlab.orchestrate._launch import source_dir, worker_env
+from threadlab.orchestrate._launch import end_group, source_dir, worker_env
 
 # A probe takes ~50 ms (a Python start and threadlab's worker imports); ten
 # seconds is for a loaded machine or a slow network file system, not a hang.
@@ -277,10 +276,7 @@ def probe(executable: str, *, timeout_s: float = PROBE_TIMEOUT_S) -> dict[str, A
         try:
             out, err = process.communicate(timeout=timeout_s)
         except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.kill()
-            process.wait()
+            end_group(process)
             return {"broken": f"did not answer within {timeout_s:g} s", "transient": True}
     stdout = out.decode("utf-8", "replace").strip()
     if process.returncode != 0:
