@@ -33,6 +33,7 @@ they are subtracted with the rest. Where the platform offers no reading
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import os
@@ -83,21 +84,14 @@ _CALIBRATION_ITERATIONS = 60_000
 def usable_cores() -> int:
     """The logical CPUs this process may run on, at least 1: its affinity mask's (a container or
     ``taskset`` may allow fewer than the machine has) where the platform has one, else ``os.cpu_count()``."""
-    if hasattr(os, "sched_getaffinity"):
-        try:
-            return max(1, len(os.sched_getaffinity(0)))
-        except OSError:
-            pass
+    with contextlib.suppress(AttributeError, OSError):
+        return max(1, len(os.sched_getaffinity(0)))
     return max(1, os.cpu_count() or 1)
 
 
 def capacity(cores: int, single_wall_s: float, parallel_wall_s: float) -> float:
     """How many cores ran in parallel, from one probe's two wall times: ``cores × single_wall_s /
     parallel_wall_s``, unclamped (a value a little above ``cores`` is what was measured).
-
-    Each of ``cores`` threads did the same work as the single one, so on
-    ``cores`` free cores both take as long; when the host holds cores back,
-    the parallel half takes longer.
 
     Raises:
         ValueError: ``cores`` below 1, or a wall time that is not a finite
