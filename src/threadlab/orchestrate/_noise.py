@@ -3,11 +3,9 @@
 The speedups threadlab reports are only as good as the machine under them:
 on the shared 2-core machines it was built on, identical CPU work takes 1× to
 2× as long from one minute to the next, and the host can take a whole core
-away for seconds (shared/DESIGN.md, "Measurement principle"). So the
-orchestrator runs a :class:`NoiseMonitor` beside every run, and stores what it
-saw as raw readings in a :class:`threadlab.model.MachineNoise`;
-``threadlab.analysis.noise_report`` turns them into the line shown above the
-tables::
+away for seconds (shared/DESIGN.md, "Measurement principle"). So a
+:class:`NoiseMonitor` watches every run and stores raw readings
+(``MachineNoise``; what they mean is ``analysis``'s)::
 
     start()                 between_rounds() × R                  finish()
     capacity probe          calibration loop (CPU time)           capacity probe

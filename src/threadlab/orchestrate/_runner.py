@@ -107,12 +107,6 @@ def tree_rss(root: int) -> int:
     return total
 
 
-def _exit_reason(returncode: int) -> str:
-    if returncode < 0:
-        return f"the worker process was killed by {killed_by(returncode)}"
-    return f"the worker process exited with code {returncode} before finishing"
-
-
 # Every session whose point has not been ended yet. A signal that lands inside a close (or
 # a loop of closes) cuts it short; whatever path the interpreter then exits by, these are
 # ended at exit, so that no worker is left, stopped or running, and no TMPDIR.
@@ -437,7 +431,9 @@ class WorkerSession:
         elif self._failure is None and not self._done:
             assert self._process is not None
             returncode = self._process.wait()
-            self._fail("crashed", PointError("crashed", _exit_reason(returncode), self._tail()))
+            why = f"exited with code {returncode} before finishing"
+            why = f"was killed by {killed_by(returncode)}" if returncode < 0 else why
+            self._fail("crashed", PointError("crashed", f"the worker process {why}", self._tail()))
         self.close()
 
     def _fail(self, status: Status, error: PointError) -> None:
