@@ -194,14 +194,12 @@ def advise_sweep(
     memory_budget: int | None = None,
     waits: bool = True,
 ) -> Sweep:
-    """Measure a user's function under every strategy that applies, within ``budget_s``.
+    """Measure a user's function under every strategy that applies, within ``budget_s``: no step
+    runs past one deadline, ``budget_s`` from the start (the module's diagram says the steps).
 
-    Probed (``probe``), planned (``plan_sweep``), then measured, under one
-    deadline ``budget_s`` from the start that no step runs past.
-    ``scheduler``: a running Dask scheduler's address, checked by the caller
-    (``dask`` is tried on its workers too). ``writer`` saves the points after
-    every round; the caller analyses the result. ``waits`` False: no
-    breakdown of waits.
+    ``scheduler``: a running Dask scheduler's address, checked by the caller (``dask`` is tried on
+    its workers too). ``writer`` saves the points after every round; the caller analyses the
+    result. ``waits`` False: no breakdown of waits.
 
     Raises:
         SpecError: the target cannot be loaded, its arguments are refused,

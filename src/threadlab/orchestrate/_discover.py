@@ -30,11 +30,9 @@ import hashlib
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import sysconfig
-import tempfile
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -43,7 +41,8 @@ from typing import Any
 
 from threadlab.model import FoundInterpreter
 from threadlab.orchestrate import _strategies
-from threadlab.orchestrate._launch import source_dir, worker_env
+from threadlab.orchestrate._launch import end_group, source_dir, worker_env
+from threadlab.orchestrate._store import write_atomically
 
 # A probe takes ~50 ms (a Python start and threadlab's worker imports); ten
 # seconds is for a loaded machine or a slow network file system, not a hang.
@@ -162,10 +161,8 @@ def _uv() -> list[str]:
     root = os.environ.get("UV_PYTHON_INSTALL_DIR") or os.path.join(
         os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share"), "uv", "python"
     )
-    found = []
-    for install in sorted(glob.glob(os.path.join(root, "*"))):
-        found.extend(_versioned_in(os.path.join(install, "bin"))[:1])
-    return found
+    installs = sorted(glob.glob(os.path.join(root, "*")))
+    return [p for install in installs for p in _versioned_in(os.path.join(install, "bin"))[:1]]
 
 
 def pythons_dir() -> Path:
@@ -185,10 +182,8 @@ def _user_cache() -> Path:
 
 def _built_here() -> list[str]:
     """Pythons built into :func:`pythons_dir`: ``<dir>/*/bin/python3.X[t]``, newest name first."""
-    found = []
-    for install in sorted(glob.glob(os.path.join(pythons_dir(), "*"))):
-        found.extend(_versioned_in(os.path.join(install, "bin"))[-1:])
-    return found
+    installs = sorted(glob.glob(os.path.join(pythons_dir(), "*")))
+    return [p for install in installs for p in _versioned_in(os.path.join(install, "bin"))[-1:]]
 
 
 def _versioned_in(directory: str) -> list[str]:
@@ -277,10 +272,7 @@ def probe(executable: str, *, timeout_s: float = PROBE_TIMEOUT_S) -> dict[str, A
         try:
             out, err = process.communicate(timeout=timeout_s)
         except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.kill()
-            process.wait()
+            end_group(process)
             return {"broken": f"did not answer within {timeout_s:g} s", "transient": True}
     stdout = out.decode("utf-8", "replace").strip()
     if process.returncode != 0:
@@ -303,10 +295,8 @@ def _read_cache(path: Path, fingerprint: str) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict) or data.get("version") != _CACHE_VERSION:
         return {}
-    if data.get("fingerprint") != fingerprint or not isinstance(data.get("entries"), dict):
-        return {}
-    entries: dict[str, Any] = data["entries"]
-    return entries
+    entries = data.get("entries")
+    return entries if data.get("fingerprint") == fingerprint and isinstance(entries, dict) else {}
 
 
 def _write_cache(path: Path, fingerprint: str, entries: Mapping[str, Any]) -> None:
@@ -316,14 +306,7 @@ def _write_cache(path: Path, fingerprint: str, entries: Mapping[str, Any]) -> No
     )
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".interpreters.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(content)
-            os.replace(temporary, path)
-        except OSError:
-            os.unlink(temporary)
-            raise
+        write_atomically(path, content.encode("utf-8"))
 
 
 def _found(path: str, source: str, answer: Mapping[str, Any]) -> FoundInterpreter:

@@ -146,7 +146,8 @@ def _execute(
         end_unended_sessions()  # or while a group's workers were being closed, the signal cutting it short
     save()
     result = Result(spec, environment, _in_order(measured, len(groups)), interrupted, noise, _ended(rounds))
-    progress.run_done(_run_done(result.rounds, len(groups), run_started, interrupted))
+    rounds_done, took_s = sum(r.rounds for r in result.rounds), time.perf_counter() - run_started
+    progress.run_done(RunDone(len(result.rounds), len(groups), rounds_done, took_s, interrupted))
     return result
 
 
@@ -174,12 +175,6 @@ def _in_order(
 def _ended(rounds: dict[int, Rounds]) -> tuple[Rounds, ...]:
     """The rounds of every group measured so far, in the groups' order."""
     return tuple(rounds[n] for n in sorted(rounds))
-
-
-def _run_done(rounds: Sequence[Rounds], groups: int, started: float, interrupted: bool) -> RunDone:
-    """What ended: the groups measured of ``groups``, their rounds, the seconds since ``started``."""
-    took_s = time.perf_counter() - started
-    return RunDone(len(rounds), groups, sum(r.rounds for r in rounds), took_s, interrupted)
 
 
 def _round_reporter(

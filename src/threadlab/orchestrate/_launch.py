@@ -1,4 +1,4 @@
-"""How a worker is launched: its command line and environment, under any Python, GIL on or off.
+"""How a worker is launched (its command line and environment, under any Python, GIL on or off) and ended.
 
 Shared by the runner (which starts workers) and the interpreter probe (which
 asks a Python what it can run): both start ``python -m threadlab.worker``-like
@@ -8,7 +8,10 @@ to be installed in the target Python.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import subprocess
 from pathlib import Path
 
 # Set in every process threadlab launches (workers, probes) and inherited by what they
@@ -45,3 +48,18 @@ def worker_env(gil: str = "default") -> dict[str, str]:
     env[IN_WORKER_ENV] = "1"
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(source_dir()), env.get("PYTHONPATH")) if p)
     return env
+
+
+def end_group(process: subprocess.Popen[bytes]) -> None:
+    """Kill ``process``'s process group (it leads a session of its own) and reap it."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):  # already gone
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def killed_by(returncode: int) -> str:
+    """The signal's name for a negative ``returncode`` (``SIGKILL``), or ``signal N`` for an unknown one."""
+    try:
+        return signal.Signals(-returncode).name
+    except ValueError:
+        return f"signal {-returncode}"

@@ -3,11 +3,9 @@
 The speedups threadlab reports are only as good as the machine under them:
 on the shared 2-core machines it was built on, identical CPU work takes 1× to
 2× as long from one minute to the next, and the host can take a whole core
-away for seconds (shared/DESIGN.md, "Measurement principle"). So the
-orchestrator runs a :class:`NoiseMonitor` beside every run, and stores what it
-saw as raw readings in a :class:`threadlab.model.MachineNoise`;
-``threadlab.analysis.noise_report`` turns them into the line shown above the
-tables::
+away for seconds (shared/DESIGN.md, "Measurement principle"). So a
+:class:`NoiseMonitor` watches every run and stores raw readings
+(``MachineNoise``; what they mean is ``analysis``'s)::
 
     start()                 between_rounds() × R                  finish()
     capacity probe          calibration loop (CPU time)           capacity probe
@@ -33,6 +31,7 @@ they are subtracted with the rest. Where the platform offers no reading
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import os
@@ -83,21 +82,14 @@ _CALIBRATION_ITERATIONS = 60_000
 def usable_cores() -> int:
     """The logical CPUs this process may run on, at least 1: its affinity mask's (a container or
     ``taskset`` may allow fewer than the machine has) where the platform has one, else ``os.cpu_count()``."""
-    if hasattr(os, "sched_getaffinity"):
-        try:
-            return max(1, len(os.sched_getaffinity(0)))
-        except OSError:
-            pass
+    with contextlib.suppress(AttributeError, OSError):
+        return max(1, len(os.sched_getaffinity(0)))
     return max(1, os.cpu_count() or 1)
 
 
 def capacity(cores: int, single_wall_s: float, parallel_wall_s: float) -> float:
     """How many cores ran in parallel, from one probe's two wall times: ``cores × single_wall_s /
     parallel_wall_s``, unclamped (a value a little above ``cores`` is what was measured).
-
-    Each of ``cores`` threads did the same work as the single one, so on
-    ``cores`` free cores both take as long; when the host holds cores back,
-    the parallel half takes longer.
 
     Raises:
         ValueError: ``cores`` below 1, or a wall time that is not a finite

@@ -26,7 +26,6 @@ import contextlib
 import hashlib
 import json
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -35,7 +34,7 @@ from typing import Any
 
 from threadlab._errors import SpecError
 from threadlab._units import size
-from threadlab.orchestrate._launch import worker_command, worker_env
+from threadlab.orchestrate._launch import end_group, killed_by, worker_command, worker_env
 from threadlab.worker._params import ParamValue
 from threadlab.worker._text import quoted
 from threadlab.worker.workloads import FunctionWorkload, Workload
@@ -182,10 +181,10 @@ def probe_target(
             out, err = process.communicate(json.dumps(request).encode() + b"\n", timeout=timeout_s)
         except subprocess.TimeoutExpired:
             timed_out = True
-            _kill_group(process)
+            end_group(process)
             out, err = process.communicate()
     finally:
-        _kill_group(process)  # whatever the target started in the probe's group ends with it
+        end_group(process)  # whatever the target started in the probe's group ends with it
     events = _events(out)
     reading = next((e["stage"] for e in reversed(events) if "stage" in e), "importing") == "reading inputs"
     what, where = (f"inputs {quoted(inputs)}", inputs_option) if reading else (target, option)
@@ -212,11 +211,7 @@ def probe_target(
         raise SpecError(where, f"{what}: did not finish {gerund} within {timeout_s:g} s")
     said = _last_line(err)
     if process.returncode < 0:
-        try:
-            name = signal.Signals(-process.returncode).name
-        except ValueError:
-            name = f"signal {-process.returncode}"
-        raise SpecError(where, f"{what}: {doing} was killed by {name}{said}")
+        raise SpecError(where, f"{what}: {doing} was killed by {killed_by(process.returncode)}{said}")
     raise SpecError(where, f"{what}: {doing} exited with code {process.returncode}{said}")
 
 
@@ -252,12 +247,6 @@ def _last_line(err: bytes) -> str:
         return ""
     last = lines[-1]
     return f" ({last[:77]}...)" if len(last) > 80 else f" ({last})"
-
-
-def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
 
 
 class ProbedFunction(Workload):

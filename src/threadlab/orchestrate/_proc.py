@@ -111,11 +111,9 @@ def own_cpu_s() -> float | None:
 
 
 def clock_ticks() -> int | None:
-    if not hasattr(os, "sysconf"):
-        return None
     try:
         ticks = os.sysconf("SC_CLK_TCK")
-    except (ValueError, OSError):
+    except (AttributeError, ValueError, OSError):
         return None
     return ticks if ticks > 0 else None
 

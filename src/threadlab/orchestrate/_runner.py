@@ -47,7 +47,7 @@ from threadlab._version import __version__
 from threadlab.model import Interpreter, Measurement, NativeThreads, Point, PointError, Sample, Status
 from threadlab.model._data import ErrorCause
 from threadlab.model._json import native_from_json, sample_from_json
-from threadlab.orchestrate._launch import worker_command, worker_env
+from threadlab.orchestrate._launch import end_group, killed_by, worker_command, worker_env
 from threadlab.orchestrate._probe_target import sent_by_value
 from threadlab.orchestrate._scratch import make_scratch, record_owners
 from threadlab.orchestrate._strategies import module_of, shares_one_gil
@@ -105,16 +105,6 @@ def tree_rss(root: int) -> int:
         except (OSError, ValueError):
             continue
     return total
-
-
-def _exit_reason(returncode: int) -> str:
-    if returncode < 0:
-        try:
-            name = signal.Signals(-returncode).name
-        except ValueError:
-            name = f"signal {-returncode}"
-        return f"the worker process was killed by {name}"
-    return f"the worker process exited with code {returncode} before finishing"
 
 
 # Every session whose point has not been ended yet. A signal that lands inside a close (or
@@ -362,9 +352,7 @@ class WorkerSession:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(process.pid, signal.SIGSTOP)
         end_point_processes(process.pid, self._marker)
-        with contextlib.suppress(ProcessLookupError, PermissionError):  # already gone
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+        end_group(process)
         if self._selector is not None:
             self._selector.close()
         for stream in (process.stdin, process.stdout, process.stderr):
@@ -443,7 +431,9 @@ class WorkerSession:
         elif self._failure is None and not self._done:
             assert self._process is not None
             returncode = self._process.wait()
-            self._fail("crashed", PointError("crashed", _exit_reason(returncode), self._tail()))
+            why = f"exited with code {returncode} before finishing"
+            why = f"was killed by {killed_by(returncode)}" if returncode < 0 else why
+            self._fail("crashed", PointError("crashed", f"the worker process {why}", self._tail()))
         self.close()
 
     def _fail(self, status: Status, error: PointError) -> None:

@@ -1,12 +1,8 @@
 """Reading and writing results files; a write is atomic, never half a file.
 
 A run saves its file after every round, so that a crash or Ctrl-C loses
-nothing measured, and holds a lock beside it (``<file>.lock``) from before its
-first worker starts to its end, so that two runs never write one file.
-Saving writes what it is given and computes nothing: what was measured, each
-point's summary where the caller passes it (``_execute`` does, after every
-round, computing again only the points that changed), and the analysis (USL
-fits and all), which the command passes once, at the end.
+nothing measured, under a lock that no second run passes (``ResultsWriter``).
+Saving computes nothing: it writes the summaries and the analysis it is given.
 """
 
 from __future__ import annotations

@@ -17,12 +17,6 @@ The worker imports nothing of threadlab outside itself, so its registry
 adds those outside it and tells a worker where they live. A module named
 here is imported only when its strategy is asked for, and imports its engine
 only when a point runs on it: listing strategies imports no dask.
-
-The analysis sits below the orchestrator and may not ask this registry: the
-runner writes ``Strategy.shares_one_gil`` into each ``Measurement``, and a
-pool's point records its ``start``; only for older files does the analysis
-fall back on the worker's registry (``own_gil`` in ``analysis/_classify.py``,
-``is_pool`` in ``analysis/_pools.py``).
 """
 
 from __future__ import annotations
