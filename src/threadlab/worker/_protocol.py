@@ -21,13 +21,10 @@ take one sample of every point of a group per round (``orchestrate/_rounds``)
 with each point's warm-ups done once, in its own fresh process.
 
 Samples are sent as soon as each is measured, so a point that later hangs
-or crashes keeps what it measured. What tasks print goes to stderr: the
-protocol keeps its own copy of the original stdout, and file descriptor 1 is
-pointed at stderr before any task runs. Standard input is read by a thread
-of its own from a private copy of the pipe (tasks see /dev/null): when it
-ends without a "stop", the orchestrator is gone, and the worker ends its own
-process group, pool children and all, so that no timeout can be lost with
-the process that kept it; ``_containment`` ends the rest of the point's processes.
+or crashes keeps what it measured. Where standard input ends without a
+"stop", the orchestrator is gone, and the worker ends its own process group,
+pool children and all (``_orphaned``), so that no timeout can be lost with
+the process that kept it.
 """
 
 from __future__ import annotations
