@@ -145,11 +145,9 @@ def _refuse(where: str, expected: str, value: Any) -> NoReturn:
     raise ResultsFileError(f"{where}: expected {expected}, found {found(value)}")
 
 
-def _as_is(value: Any, where: str) -> Any:
-    return value
-
-
-def _as_tuple(value: Any, where: str) -> Any:
+def _as_given(value: Any, where: str) -> Any:
+    # A list becomes the tuple a field holds; a list where a field holds no tuple is refused
+    # as one (``found`` words a tuple as a list).
     return tuple(value) if isinstance(value, list) else value
 
 
@@ -161,14 +159,12 @@ def _preparer(hint: Any) -> Prepare:
         return lambda value, where: None if value is None else inner(value, where)
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return lambda value, where: _read(hint, value, where)
-    if typing.get_origin(hint) is tuple:
-        if isinstance(args[0], type) and dataclasses.is_dataclass(args[0]):
-            item = _preparer(args[0])
-            return lambda value, where: tuple(
-                item(element, f"{where}[{index}]") for index, element in enumerate(_list(value, where))
-            )
-        return _as_tuple
-    return _as_is
+    if typing.get_origin(hint) is tuple and isinstance(args[0], type) and dataclasses.is_dataclass(args[0]):
+        item = _preparer(args[0])
+        return lambda value, where: tuple(
+            item(element, f"{where}[{index}]") for index, element in enumerate(_list(value, where))
+        )
+    return _as_given
 
 
 def _prepared(cls: type) -> dict[str, Prepare]:
