@@ -108,9 +108,8 @@ def gil_cause(gil_enabled: bool, free_threaded: bool) -> Optional[str]:
 
 def interpreter_info() -> Dict[str, Any]:
     """What this interpreter is, as the worker sees it at run time, and why its GIL is on."""
-    is_gil_enabled = getattr(sys, "_is_gil_enabled", None)
     free_threaded = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
-    gil_enabled = bool(is_gil_enabled()) if is_gil_enabled is not None else True
+    gil_enabled = bool(getattr(sys, "_is_gil_enabled", lambda: True)())
     return {
         "executable": sys.executable,
         "version": platform.python_version(),
