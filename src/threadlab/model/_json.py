@@ -6,15 +6,10 @@ named for the worker in ``threadlab.worker._schema``.
 
 Writing takes what was measured, and the derived figures (each point's
 ``summary``, the run's ``analysis``) only where the caller passes them in:
-this module computes nothing. Reading ignores the derived blocks, refuses an
-object with a key missing or unknown, and builds the dataclasses, which check
-their fields (``_schema``). A file too large, not UTF-8 or nested too deep is
-refused before it is parsed (``result_from_bytes``). A field with a default
-may be missing (files written before it load it as its default), but a
-sample's and its spans' keys, which the worker always sends.
-
-Schema history: ``SCHEMA_VERSION`` in ``_data``; version 1 files have no
-rounds, start times, noise or precision, and load with those absent.
+this module computes nothing. Reading ignores the derived blocks and builds
+the dataclasses, which check their fields (``_schema``). A field with a
+default may be missing (files written before it load it as its default), but
+the keys the worker always sends (``_WIRE_KEYS``).
 """
 
 from __future__ import annotations

@@ -278,9 +278,7 @@ def run_point(
     """Run a point's warm-ups, then one sample per command, emitting each as it is measured.
 
     Everything is checked before the workload's session sets anything up (a
-    server, a directory); the native pools are limited as ``_native`` draws it,
-    and a strategy's session (a warm pool) opens before the warm-ups.
-    ``commands`` gives the next command, waiting for it, or None when no more
+    server, a directory). ``commands`` gives the next command, waiting for it, or None when no more
     will come.
 
     Raises:

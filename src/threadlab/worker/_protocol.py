@@ -173,11 +173,9 @@ class Commands:
         self._fd = fd
         self._queue: "queue.Queue[Optional[Dict[str, Any]]]" = queue.Queue()
         self._stopping = False
-        self._pending = pending
-        threading.Thread(target=self._read, name="threadlab-commands", daemon=True).start()
+        threading.Thread(target=self._read, args=(pending,), name="threadlab-commands", daemon=True).start()
 
-    def _read(self) -> None:
-        buffer = self._pending
+    def _read(self, buffer: bytes) -> None:
         while True:
             while b"\n" in buffer:
                 line, _, buffer = buffer.partition(b"\n")

@@ -28,6 +28,7 @@ import contextlib
 import json
 import os
 import random
+import select
 import subprocess
 import sys
 import sysconfig
@@ -454,8 +455,6 @@ class WaitSampler:
         if sidecar is None:
             return None
         out = cast(IO[bytes], sidecar.stdout)
-        import select
-
         ready, _, _ = select.select([out], [], [], timeout)
         line = out.readline() if ready else b""
         return cast(Dict[str, Any], json.loads(line)) if line else None
