@@ -1,9 +1,5 @@
 """The data model and its one JSON round trip (the results file).
 
-``_data`` and ``_result`` hold the frozen dataclasses (a point and its
-samples; its measurement, the spec and the result), ``_interpreter`` a Python
-found on the machine, and ``_json`` turns them into the
-results file's JSON and back, for every schema version this threadlab reads.
 Nothing here computes a statistic or imports the layers above.
 """
 

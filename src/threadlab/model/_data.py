@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
-from threadlab.model._schema import PARAMS, Range, check_fields
+from threadlab.model._schema import PARAMS, Checked, Range, check_fields
 from threadlab.model._waits import Waits
 from threadlab.worker._params import ParamValue
 
@@ -80,7 +80,7 @@ def _require(condition: bool, message: str) -> None:
 
 
 @dataclass(frozen=True, slots=True)
-class Interpreter:
+class Interpreter(Checked):
     """A Python that ran a worker, as the worker saw itself.
 
     Attributes:
@@ -102,9 +102,6 @@ class Interpreter:
     free_threaded: bool = False
     gil_enabled: bool = True
     gil_cause: str | None = None
-
-    def __post_init__(self) -> None:
-        check_fields(self)
 
     def label(self) -> str:
         """Short name for tables: ``3.13.0``, ``3.14.0t``, ``3.14.0t (GIL on)``."""
@@ -353,7 +350,7 @@ class TaskSpans:
 
 
 @dataclass(frozen=True, slots=True)
-class Sample:
+class Sample(Checked):
     """One timed run of all the tasks of a point.
 
     Attributes:
@@ -403,9 +400,6 @@ class Sample:
     started_at: MaybeSeconds = None
     waits: Waits | None = None
 
-    def __post_init__(self) -> None:
-        check_fields(self)
-
     @property
     def tasks(self) -> int:
         """How many tasks ran, whether they returned or raised."""
@@ -425,7 +419,7 @@ class Sample:
 
 
 @dataclass(frozen=True, slots=True)
-class PointError:
+class PointError(Checked):
     """Something that went wrong in a point, with its traceback.
 
     Attributes:
@@ -445,6 +439,3 @@ class PointError:
     traceback: str | None = None
     count: Positive = 1
     cause: ErrorCause | None = None
-
-    def __post_init__(self) -> None:
-        check_fields(self)

@@ -6,15 +6,10 @@ named for the worker in ``threadlab.worker._schema``.
 
 Writing takes what was measured, and the derived figures (each point's
 ``summary``, the run's ``analysis``) only where the caller passes them in:
-this module computes nothing. Reading ignores the derived blocks, refuses an
-object with a key missing or unknown, and builds the dataclasses, which check
-their fields (``_schema``). A file too large, not UTF-8 or nested too deep is
-refused before it is parsed (``result_from_bytes``). A field with a default
-may be missing (files written before it load it as its default), but a
-sample's and its spans' keys, which the worker always sends.
-
-Schema history: ``SCHEMA_VERSION`` in ``_data``; version 1 files have no
-rounds, start times, noise or precision, and load with those absent.
+this module computes nothing. Reading ignores the derived blocks and builds
+the dataclasses, which check their fields (``_schema``). A field with a
+default may be missing (files written before it load it as its default), but
+the keys the worker always sends (``_WIRE_KEYS``).
 """
 
 from __future__ import annotations
@@ -145,11 +140,9 @@ def _refuse(where: str, expected: str, value: Any) -> NoReturn:
     raise ResultsFileError(f"{where}: expected {expected}, found {found(value)}")
 
 
-def _as_is(value: Any, where: str) -> Any:
-    return value
-
-
-def _as_tuple(value: Any, where: str) -> Any:
+def _as_given(value: Any, where: str) -> Any:
+    # A list becomes the tuple a field holds; a list where a field holds no tuple is refused
+    # as one (``found`` words a tuple as a list).
     return tuple(value) if isinstance(value, list) else value
 
 
@@ -161,14 +154,12 @@ def _preparer(hint: Any) -> Prepare:
         return lambda value, where: None if value is None else inner(value, where)
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return lambda value, where: _read(hint, value, where)
-    if typing.get_origin(hint) is tuple:
-        if isinstance(args[0], type) and dataclasses.is_dataclass(args[0]):
-            item = _preparer(args[0])
-            return lambda value, where: tuple(
-                item(element, f"{where}[{index}]") for index, element in enumerate(_list(value, where))
-            )
-        return _as_tuple
-    return _as_is
+    if typing.get_origin(hint) is tuple and isinstance(args[0], type) and dataclasses.is_dataclass(args[0]):
+        item = _preparer(args[0])
+        return lambda value, where: tuple(
+            item(element, f"{where}[{index}]") for index, element in enumerate(_list(value, where))
+        )
+    return _as_given
 
 
 def _prepared(cls: type) -> dict[str, Prepare]:

@@ -29,7 +29,7 @@ from threadlab.model._data import (
     Status,
     _require,
 )
-from threadlab.model._schema import Range, check_fields
+from threadlab.model._schema import Checked, Range, check_fields
 from threadlab.worker._native import LIBRARIES
 
 
@@ -87,7 +87,7 @@ class Summary:
 
 
 @dataclass(frozen=True, slots=True)
-class NativePool:
+class NativePool(Checked):
     """One native thread pool a worker had loaded, as threadpoolctl's ``threadpool_info()`` said.
 
     Attributes:
@@ -102,9 +102,6 @@ class NativePool:
     threads: Count
     version: str | None = None
 
-    def __post_init__(self) -> None:
-        check_fields(self)
-
     @property
     def name(self) -> str:
         """``OpenBLAS``: the library as people write it."""
@@ -117,7 +114,7 @@ class NativePool:
 
 
 @dataclass(frozen=True, slots=True)
-class NativeThreads:
+class NativeThreads(Checked):
     """What a point's worker saw of native thread pools (BLAS, OpenMP) after its warm-ups.
 
     Attributes:
@@ -131,9 +128,6 @@ class NativeThreads:
     pools: tuple[NativePool, ...] | None
     variables: Mapping[str, str] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        check_fields(self)
-
     def most_threads(self) -> NativePool | None:
         """The pool with the most threads (BLAS before OpenMP at a tie), None without pools."""
         if not self.pools:
@@ -142,7 +136,7 @@ class NativeThreads:
 
 
 @dataclass(frozen=True, slots=True)
-class Measurement:
+class Measurement(Checked):
     """All that was measured of one point.
 
     Attributes:
@@ -181,9 +175,6 @@ class Measurement:
     shares_one_gil: bool | None = None
     startup_s: MaybeSeconds = None
     native: NativeThreads | None = None
-
-    def __post_init__(self) -> None:
-        check_fields(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,7 +255,7 @@ def composite(parts: tuple[Spec, ...], **shared: Any) -> Spec:
 
 
 @dataclass(frozen=True, slots=True)
-class Environment:
+class Environment(Checked):
     """Where a run happened: the orchestrating Python and the machine.
 
     Attributes:
@@ -285,9 +276,6 @@ class Environment:
     platform: str
     threadlab_version: str
     time: str
-
-    def __post_init__(self) -> None:
-        check_fields(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,7 +321,7 @@ class MachineNoise:
 
 
 @dataclass(frozen=True, slots=True)
-class Rounds:
+class Rounds(Checked):
     """How one group of compared points was measured in interleaved rounds.
 
     Attributes:
@@ -367,9 +355,6 @@ class Rounds:
     ended: RoundsEnd
     most_live: MaybeCount = None
     restarts: Count = 0
-
-    def __post_init__(self) -> None:
-        check_fields(self)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,10 +6,10 @@ in ``Range`` beside it::
     wall_s: Annotated[float, Range(MIN_WALL_S)]
     cpu_user_s: Annotated[float | None, Range(0)] = None
 
-Each dataclass's ``__post_init__`` calls ``check_fields`` first, then checks
-what relates one field to another; the results-file reader (``_json``) builds
-the dataclasses, so runs the same checks, and puts where a refused field is
-in the file before its name:
+Each dataclass calls ``check_fields`` when built (``Checked`` does), then
+checks what relates one field to another; the results-file reader (``_json``)
+builds the dataclasses, so runs the same checks, and puts where a refused
+field is in the file before its name:
 ``points[3].samples[0].wall_s: expected a number from 1e-09 to 1e+10, found Infinity``.
 
 The worker names the wire's keys (``threadlab.worker._schema``), pinned to
@@ -293,3 +293,16 @@ def check_fields(obj: Any) -> None:
                 for key, item in value.items():
                     check.item(item, f"{name}.{cut(str(key), 40)}")
             raise FieldError(name, check.expected, value)
+
+
+class Checked:
+    """A model dataclass whose fields are checked when it is built (``check_fields``).
+
+    One that also checks what relates one field to another defines its own
+    ``__post_init__``, calling ``check_fields`` first.
+    """
+
+    __slots__ = ()
+
+    def __post_init__(self) -> None:
+        check_fields(self)

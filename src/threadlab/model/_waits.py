@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from threadlab.model._schema import Range, check_fields, one_of
+from threadlab.model._schema import Checked, Range, one_of
 from threadlab.worker._waits_sidecar import CATEGORIES
 
 # The categories, in the order the breakdown lists them (declared once, by the worker).
@@ -20,7 +20,7 @@ WaitCategory = Annotated[str, _CATEGORY]
 
 
 @dataclass(frozen=True, slots=True)
-class WaitLine:
+class WaitLine(Checked):
     """One line of the user's code where threads were, in one category.
 
     Attributes:
@@ -42,12 +42,9 @@ class WaitLine:
     function: str
     library: str | None = None
 
-    def __post_init__(self) -> None:
-        check_fields(self)
-
 
 @dataclass(frozen=True, slots=True)
-class Waits:
+class Waits(Checked):
     """Where one sample's worker threads spent their time, in thread-seconds per category.
 
     Attributes:
@@ -81,9 +78,6 @@ class Waits:
     lines: tuple[WaitLine, ...] = ()
     reader_cpu_s: Annotated[float, Range(0)] = 0.0
     note: str | None = None
-
-    def __post_init__(self) -> None:
-        check_fields(self)
 
     def seconds(self, category: str) -> float:
         """The thread-seconds spent in ``category``."""

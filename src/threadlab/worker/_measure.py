@@ -210,16 +210,11 @@ def one_sample(
     return sample
 
 
-def build_job(
-    request: Dict[str, Any], task_params: Optional[Dict[str, ParamValue]] = None
-) -> Tuple[Strategy, Job]:
-    """Check a request's names and parameters and build its job.
+def build_job(request: Dict[str, Any]) -> Tuple[Strategy, Job, Workload, Dict[str, ParamValue]]:
+    """Check a request's names and parameters and build its job, its tasks from those parameters.
 
-    Args:
-        request: the point, as the orchestrator sent it.
-        task_params: what the tasks are built from, where the workload's
-            session added to the parameters (a server's port); default: the
-            request's parameters.
+    Returns:
+        The strategy, the job, the workload and its parameters, for its session.
 
     Raises:
         PointRefused: the request names something unknown or unavailable, or a
@@ -255,27 +250,24 @@ def build_job(
         workload.check(work_params)
     except ValueError as error:
         raise PointRefused(str(error)) from None
-    if task_params is not None:
-        work_params = task_params
     sync_task = workload.sync_task(work_params)
     async_task = workload.async_task(work_params)
     if (strategy.mode == "async" and async_task is None) or (strategy.mode == "sync" and sync_task is None):
         raise PointRefused(
             "workload {} has no {} form for strategy {}".format(workload.name, strategy.mode, strategy.name)
         )
-    prepare: Callable[[], None] = functools.partial(workload.prepare, work_params)
     job = Job(
         tasks=int(request["tasks"]),
         workers=1 if strategy.single_worker else int(request["workers"]),
         params=own_params,
         sync_task=sync_task,
         async_task=async_task,
-        prepare=prepare,
+        prepare=functools.partial(workload.prepare, work_params),
     )
     reason = strategy.refusal(job)
     if reason:
         raise PointRefused(reason)
-    return strategy, job
+    return strategy, job, workload, work_params
 
 
 def run_point(
@@ -286,9 +278,7 @@ def run_point(
     """Run a point's warm-ups, then one sample per command, emitting each as it is measured.
 
     Everything is checked before the workload's session sets anything up (a
-    server, a directory); the native pools are limited as ``_native`` draws it,
-    and a strategy's session (a warm pool) opens before the warm-ups.
-    ``commands`` gives the next command, waiting for it, or None when no more
+    server, a directory). ``commands`` gives the next command, waiting for it, or None when no more
     will come.
 
     Raises:
@@ -308,19 +298,19 @@ def run_point(
         t.native_id for t in threading.enumerate() if t is not threading.main_thread() and t.native_id
     ]
     _native.limit_environment(inner)
-    build_job(request)
-    workload = workloads.get(request["workload"], request.get("function"))
-    with workload.session(resolve(workload.params, request.get("params", {}))) as task_params:
-        strategy, job = build_job(request, task_params)
+    strategy, job, workload, params = build_job(request)
+    with workload.session(params) as task_params:  # tasks again, with what it added (_port)
+        job.sync_task, job.async_task = workload.sync_task(task_params), workload.async_task(task_params)
+        job.prepare = functools.partial(workload.prepare, task_params)
         job.prepare()
         _native.limit_loaded(inner)
         opened = time.perf_counter()
         with strategy.session(job):
-            startup = _Startup(time.perf_counter() - opened if job.shared is not None else None, emit)
+            after = _startup(time.perf_counter() - opened if job.shared is not None else None, emit)
             for _ in range(int(request.get("warmup", 1))):
                 sample = one_sample(strategy, job)
                 emit({"event": "sample", "warmup": True, "sample": sample})
-                startup.after(sample)
+                after(sample)
             # Started after the warm-ups, which it never reads, and before "ready", so
             # that its start-up (~70 ms, a Python process) falls in no sample.
             waits = (
@@ -342,26 +332,23 @@ def run_point(
                     reading = waits if command.get("waits", True) is not False else None
                     sample = one_sample(strategy, job, int(command.get("round", 0)), keep, reading)
                     emit({"event": "sample", "warmup": False, "sample": sample})
-                    startup.after(sample)
+                    after(sample)
             finally:
                 if waits is not None:
                     waits.close()
 
 
-class _Startup:
-    """The point's start-up (``Measurement.startup_s``), where its strategy opened a session:
+def _startup(
+    opened_s: Optional[float], emit: Callable[[Dict[str, Any]], None]
+) -> Callable[[Dict[str, Any]], None]:
+    """Sends the point's start-up (``Measurement.startup_s``), where its strategy opened a session:
     the session's opening plus its first run's first task, sent once, after that run."""
+    pending = [] if opened_s is None else [opened_s]
 
-    __slots__ = ("_emit", "_opened_s")
+    def after(sample: Dict[str, Any]) -> None:
+        if pending:
+            ends = sample["spans"]["end_s"]
+            first = min(ends) if ends else sample["wall_s"]
+            emit({"event": "startup", "startup_s": round(pending.pop() + first, 7)})
 
-    def __init__(self, opened_s: Optional[float], emit: Callable[[Dict[str, Any]], None]) -> None:
-        self._opened_s = opened_s
-        self._emit = emit
-
-    def after(self, sample: Dict[str, Any]) -> None:
-        if self._opened_s is None:
-            return
-        ends = sample["spans"]["end_s"]
-        first = min(ends) if ends else sample["wall_s"]
-        self._emit({"event": "startup", "startup_s": round(self._opened_s + first, 7)})
-        self._opened_s = None
+    return after

@@ -216,10 +216,7 @@ def resolve(declared: Sequence[Param], given: Mapping[str, Any]) -> Dict[str, Pa
     Raises:
         ValueError: a value is not accepted.
     """
-    values: Dict[str, ParamValue] = {}
-    for param in declared:
-        values[param.name] = param.check(given[param.name]) if param.name in given else param.default
-    return values
+    return {p.name: p.check(given[p.name]) if p.name in given else p.default for p in declared}
 
 
 def describe(declared: Sequence[Param]) -> Tuple[str, ...]:

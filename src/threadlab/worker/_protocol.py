@@ -21,13 +21,10 @@ take one sample of every point of a group per round (``orchestrate/_rounds``)
 with each point's warm-ups done once, in its own fresh process.
 
 Samples are sent as soon as each is measured, so a point that later hangs
-or crashes keeps what it measured. What tasks print goes to stderr: the
-protocol keeps its own copy of the original stdout, and file descriptor 1 is
-pointed at stderr before any task runs. Standard input is read by a thread
-of its own from a private copy of the pipe (tasks see /dev/null): when it
-ends without a "stop", the orchestrator is gone, and the worker ends its own
-process group, pool children and all, so that no timeout can be lost with
-the process that kept it; ``_containment`` ends the rest of the point's processes.
+or crashes keeps what it measured. Where standard input ends without a
+"stop", the orchestrator is gone, and the worker ends its own process group,
+pool children and all (``_orphaned``), so that no timeout can be lost with
+the process that kept it.
 """
 
 from __future__ import annotations
@@ -111,9 +108,8 @@ def gil_cause(gil_enabled: bool, free_threaded: bool) -> Optional[str]:
 
 def interpreter_info() -> Dict[str, Any]:
     """What this interpreter is, as the worker sees it at run time, and why its GIL is on."""
-    is_gil_enabled = getattr(sys, "_is_gil_enabled", None)
     free_threaded = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
-    gil_enabled = bool(is_gil_enabled()) if is_gil_enabled is not None else True
+    gil_enabled = bool(getattr(sys, "_is_gil_enabled", lambda: True)())
     return {
         "executable": sys.executable,
         "version": platform.python_version(),
@@ -177,11 +173,9 @@ class Commands:
         self._fd = fd
         self._queue: "queue.Queue[Optional[Dict[str, Any]]]" = queue.Queue()
         self._stopping = False
-        self._pending = pending
-        threading.Thread(target=self._read, name="threadlab-commands", daemon=True).start()
+        threading.Thread(target=self._read, args=(pending,), name="threadlab-commands", daemon=True).start()
 
-    def _read(self) -> None:
-        buffer = self._pending
+    def _read(self, buffer: bytes) -> None:
         while True:
             while b"\n" in buffer:
                 line, _, buffer = buffer.partition(b"\n")

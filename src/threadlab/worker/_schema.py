@@ -1,11 +1,7 @@
 """The names of the fields that cross the wire, for the worker, which cannot import the model.
 
-The worker builds its request reader and its samples from these names. Each
-field's type and range is declared once, on the model's dataclass
-(``threadlab.model.Sample``, ``TaskSpans``, ``NativeThreads``, ``NativePool``:
-see ``threadlab.model._schema``); the orchestrator's reader requires the keys
-named here, and a test pins these names, in order, to those dataclasses'
-fields.
+Each field's type and range is declared once, on the model's dataclass
+(``threadlab.model._schema``); a test pins these names, in order, to its fields.
 """
 
 from __future__ import annotations

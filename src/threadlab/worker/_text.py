@@ -6,9 +6,8 @@ report or an error line only through these two functions, so that an
 ``ESC[2J`` or a title-setting ``ESC]0;…BEL`` is shown as ``\\x1b[2J``, never
 obeyed, and a 100,000-character value is echoed in about 80.
 
-Here, in the worker package (standard library only, Python 3.9 syntax),
-because the worker's own errors (a parameter refused, a target not found)
-echo user input too; every other layer imports it from here.
+Here, in the worker package, because the worker's own errors (a parameter
+refused, a target not found) echo user input too; every other layer imports it from here.
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ import contextlib
 import json
 import os
 import random
+import select
 import subprocess
 import sys
 import sysconfig
@@ -454,8 +455,6 @@ class WaitSampler:
         if sidecar is None:
             return None
         out = cast(IO[bytes], sidecar.stdout)
-        import select
-
         ready, _, _ = select.select([out], [], [], timeout)
         line = out.readline() if ready else b""
         return cast(Dict[str, Any], json.loads(line)) if line else None
@@ -491,8 +490,7 @@ class WaitSampler:
         # The sidecar first: where the caller's thread is the one read (sequential, asyncio),
         # its wait for the stack thread to end is not the tasks'.
         self._told = self._note is None and self._send({"stop": True})
-        self._halted_stacks = self._stacks
-        self._stacks = None
+        self._halted_stacks, self._stacks = self._stacks, None
         if self._halted_stacks is not None:
             self._halted_stacks.stop()
 
@@ -502,8 +500,7 @@ class WaitSampler:
         Separate from ``halt`` so that the worker reads the sample's resource
         usage between the two: the joining and summing is not the tasks' CPU.
         """
-        stacks, ended = self._halted_stacks, self._ended
-        self._halted_stacks = None
+        stacks, self._halted_stacks = self._halted_stacks, None
         report = self._reply(_SIDECAR_START_S) if self._told else None
         if report is None:
             report = {
@@ -514,7 +511,7 @@ class WaitSampler:
         lines = join_lines(observations, {} if stacks is None else stacks.seen, os.getpid())
         where = {id(seen): line for seen, line in zip(observations, lines)}  # noqa: B905 - strict= is 3.10+
         waits = breakdown(
-            observations, self._started, ended, lambda observation: where.get(id(observation), [])
+            observations, self._started, self._ended, lambda observation: where.get(id(observation), [])
         )
         waits["reader_cpu_s"] = max(0.0, float(report.get("cpu_s", 0.0)))
         waits["note"] = report.get("note")
