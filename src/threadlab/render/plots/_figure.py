@@ -59,11 +59,7 @@ def plain(text: str) -> str:
 
 
 def check_format(image_format: str) -> ImageFormat:
-    """``png`` or ``svg``.
-
-    Raises:
-        ValueError: any other format.
-    """
+    """``png`` or ``svg``; ``ValueError`` for any other format."""
     if image_format == "png":
         return "png"
     if image_format == "svg":
@@ -73,12 +69,8 @@ def check_format(image_format: str) -> ImageFormat:
 
 @contextmanager
 def drawing(salt: str) -> Iterator[None]:
-    """matplotlib settings for every plot, within this block only.
-
-    Args:
-        salt: what sets this plot's SVG ids apart from those of the other
-            plots inlined in the same page.
-    """
+    """matplotlib settings for every plot, within this block only; ``salt`` sets this plot's SVG ids
+    apart from those of the other plots inlined in the same page."""
     import matplotlib
 
     # Text as text, not paths: drawn as paths, each glyph's outline was inlined in every plot, and
@@ -171,17 +163,11 @@ def rows_image(
     width: float = 9.0,
     margin: float = 1.1,
 ) -> bytes:
-    """A plot of one row per point: ``draw_on`` draws the rows, this adds their names and legend.
+    """A plot of one row per point, ``names`` from the top: ``draw_on`` draws row ``i`` at ``y = i`` with
+    the axes' labels and title; this adds the names and, last, the ``legend``.
 
-    Args:
-        salt: what sets this plot's SVG ids apart from other plots' in the same page (:func:`drawing`).
-        names: each point's name, the first at the top (shown as text, :func:`plain`).
-        draw_on: draws row ``i`` at ``y = i`` on the axes it is given, with its labels and title.
-        image_format: ``png`` or ``svg``.
-        legend: draws the legend, last (:func:`strategies_legend` for rows coloured by strategy).
-        width: the figure's width in inches.
-        margin: inches of the figure's height beyond its rows (0.28 inch each): the title,
-            the axis label, and a legend drawn outside the axes.
+    ``salt`` as for :func:`drawing`; ``width`` in inches; ``margin``, inches of the figure's height beyond
+    its rows (0.28 inch each): the title, the axis label, and a legend drawn outside the axes.
     """
     with drawing(salt):
         figure = new_figure(width, margin + 0.28 * max(len(names), 2))

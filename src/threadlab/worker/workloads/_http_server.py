@@ -327,15 +327,10 @@ def main(argv: List[str]) -> int:
 
 
 class ServerProcess:
-    """A running server: its port, and how to stop it.
+    """A running server: its port, and how to stop it; ``ServerFailed`` (why, in one line) if it cannot start.
 
-    Args:
-        config: ``port`` (0: a free one the OS picks), ``latency`` (s),
-            ``size`` (bytes), ``bandwidth`` (bytes/s, 0: none),
-            ``connections`` (served at once).
-
-    Raises:
-        ServerFailed: it did not start; the message says why, in one line.
+    ``config``: ``port`` (0: a free one the OS picks), ``latency`` (s), ``size`` (bytes),
+    ``bandwidth`` (bytes/s, 0: none), ``connections`` (served at once).
     """
 
     def __init__(self, config: Dict[str, Any]) -> None:
