@@ -5,7 +5,7 @@ that ``import threadlab`` and ``threadlab --help`` stay fast. Figures are
 built on ``Figure`` objects directly (no ``pyplot``, no global state, no GUI
 backend): PNG goes through Agg, SVG through matplotlib's SVG backend with its
 text as text (a font the viewer has draws it; nothing is embedded or fetched),
-slimmed (``slim_svg``), so that it can be inlined into an HTML page as it is.
+slimmed (``image_bytes``), so that it can be inlined into an HTML page as it is.
 """
 
 from __future__ import annotations
@@ -114,22 +114,19 @@ _BETWEEN_ELEMENTS = re.compile(rb">\s+<")
 _NO_ROTATION = re.compile(rb' transform="rotate\(-0 [^"]*\)"')  # on every upright label: draws nothing
 
 
-def slim_svg(svg: bytes) -> bytes:
-    """``svg`` with its geometry to one decimal, no rotation by -0°, no indentation; text untouched."""
+def image_bytes(figure: Figure, image_format: ImageFormat) -> bytes:
+    """The image file of ``figure``: the same figure always gives the same bytes (no date in an SVG)."""
 
     def geometry(found: re.Match[bytes]) -> bytes:
         value = _LONG_DECIMAL.sub(rb"\1", b" ".join(found.group(2).split()))
         return found.group(1) + value + b'"'
 
-    return _BETWEEN_ELEMENTS.sub(b"><", _GEOMETRY.sub(geometry, _NO_ROTATION.sub(b"", svg)))
-
-
-def image_bytes(figure: Figure, image_format: ImageFormat) -> bytes:
-    """The image file of ``figure``: the same figure always gives the same bytes (no date in an SVG)."""
     buffer = io.BytesIO()
     if image_format == "svg":
         figure.savefig(buffer, format="svg", metadata=_NO_METADATA)
-        return slim_svg(buffer.getvalue())
+        # Slimmed: geometry to one decimal, no rotation by -0°, no indentation; text untouched.
+        svg = _NO_ROTATION.sub(b"", buffer.getvalue())
+        return _BETWEEN_ELEMENTS.sub(b"><", _GEOMETRY.sub(geometry, svg))
     figure.savefig(buffer, format="png", dpi=_PNG_DPI)
     return buffer.getvalue()
 
