@@ -5,7 +5,7 @@ that ``import threadlab`` and ``threadlab --help`` stay fast. Figures are
 built on ``Figure`` objects directly (no ``pyplot``, no global state, no GUI
 backend): PNG goes through Agg, SVG through matplotlib's SVG backend with its
 text as text (a font the viewer has draws it; nothing is embedded or fetched),
-slimmed (``slim_svg``), so that it can be inlined into an HTML page as it is.
+slimmed (``image_bytes``), so that it can be inlined into an HTML page as it is.
 """
 
 from __future__ import annotations
@@ -59,11 +59,7 @@ def plain(text: str) -> str:
 
 
 def check_format(image_format: str) -> ImageFormat:
-    """``png`` or ``svg``.
-
-    Raises:
-        ValueError: any other format.
-    """
+    """``png`` or ``svg``; ``ValueError`` for any other format."""
     if image_format == "png":
         return "png"
     if image_format == "svg":
@@ -73,12 +69,8 @@ def check_format(image_format: str) -> ImageFormat:
 
 @contextmanager
 def drawing(salt: str) -> Iterator[None]:
-    """matplotlib settings for every plot, within this block only.
-
-    Args:
-        salt: what sets this plot's SVG ids apart from those of the other
-            plots inlined in the same page.
-    """
+    """matplotlib settings for every plot, within this block only; ``salt`` sets this plot's SVG ids
+    apart from those of the other plots inlined in the same page."""
     import matplotlib
 
     # Text as text, not paths: drawn as paths, each glyph's outline was inlined in every plot, and
@@ -122,22 +114,19 @@ _BETWEEN_ELEMENTS = re.compile(rb">\s+<")
 _NO_ROTATION = re.compile(rb' transform="rotate\(-0 [^"]*\)"')  # on every upright label: draws nothing
 
 
-def slim_svg(svg: bytes) -> bytes:
-    """``svg`` with its geometry to one decimal, no rotation by -0°, no indentation; text untouched."""
+def image_bytes(figure: Figure, image_format: ImageFormat) -> bytes:
+    """The image file of ``figure``: the same figure always gives the same bytes (no date in an SVG)."""
 
     def geometry(found: re.Match[bytes]) -> bytes:
         value = _LONG_DECIMAL.sub(rb"\1", b" ".join(found.group(2).split()))
         return found.group(1) + value + b'"'
 
-    return _BETWEEN_ELEMENTS.sub(b"><", _GEOMETRY.sub(geometry, _NO_ROTATION.sub(b"", svg)))
-
-
-def image_bytes(figure: Figure, image_format: ImageFormat) -> bytes:
-    """The image file of ``figure``: the same figure always gives the same bytes (no date in an SVG)."""
     buffer = io.BytesIO()
     if image_format == "svg":
         figure.savefig(buffer, format="svg", metadata=_NO_METADATA)
-        return slim_svg(buffer.getvalue())
+        # Slimmed: geometry to one decimal, no rotation by -0°, no indentation; text untouched.
+        svg = _NO_ROTATION.sub(b"", buffer.getvalue())
+        return _BETWEEN_ELEMENTS.sub(b"><", _GEOMETRY.sub(geometry, svg))
     figure.savefig(buffer, format="png", dpi=_PNG_DPI)
     return buffer.getvalue()
 
@@ -171,17 +160,11 @@ def rows_image(
     width: float = 9.0,
     margin: float = 1.1,
 ) -> bytes:
-    """A plot of one row per point: ``draw_on`` draws the rows, this adds their names and legend.
+    """A plot of one row per point, ``names`` from the top: ``draw_on`` draws row ``i`` at ``y = i`` with
+    the axes' labels and title; this adds the names and, last, the ``legend``.
 
-    Args:
-        salt: what sets this plot's SVG ids apart from other plots' in the same page (:func:`drawing`).
-        names: each point's name, the first at the top (shown as text, :func:`plain`).
-        draw_on: draws row ``i`` at ``y = i`` on the axes it is given, with its labels and title.
-        image_format: ``png`` or ``svg``.
-        legend: draws the legend, last (:func:`strategies_legend` for rows coloured by strategy).
-        width: the figure's width in inches.
-        margin: inches of the figure's height beyond its rows (0.28 inch each): the title,
-            the axis label, and a legend drawn outside the axes.
+    ``salt`` as for :func:`drawing`; ``width`` in inches; ``margin``, inches of the figure's height beyond
+    its rows (0.28 inch each): the title, the axis label, and a legend drawn outside the axes.
     """
     with drawing(salt):
         figure = new_figure(width, margin + 0.28 * max(len(names), 2))

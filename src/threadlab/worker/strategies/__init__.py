@@ -9,21 +9,21 @@ from __future__ import annotations
 import importlib
 from typing import Dict, Optional, Tuple
 
-from threadlab.worker.strategies._base import Job, Outcome, Strategy, TaskRecord, WorkerLost, timed_call
+from threadlab.worker.strategies._base import Job, Outcome, Strategy, TaskRecord, WorkerLost
 
 _MODULES: Dict[str, str] = {
-    "asyncio": "event_loop",
-    "interpreters": "subinterpreters",
-    "processes": "processes",
     "sequential": "sequential",
-    "thread-pool": "thread_pool",
     "threads": "threads",
+    "thread-pool": "thread_pool",
+    "processes": "processes",
+    "interpreters": "subinterpreters",
+    "asyncio": "event_loop",
 }
 
 
 def names() -> Tuple[str, ...]:
     """This package's strategy names, in the order lessons compare them."""
-    return ("sequential", "threads", "thread-pool", "processes", "interpreters", "asyncio")
+    return tuple(_MODULES)
 
 
 def get(name: str, module: Optional[str] = None) -> Strategy:
@@ -47,4 +47,4 @@ def get(name: str, module: Optional[str] = None) -> Strategy:
     return strategy
 
 
-__all__ = ["Job", "Outcome", "Strategy", "TaskRecord", "WorkerLost", "get", "names", "timed_call"]
+__all__ = ["Job", "Outcome", "Strategy", "TaskRecord", "WorkerLost", "get", "names"]

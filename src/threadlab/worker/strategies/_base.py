@@ -75,8 +75,8 @@ def label_parts(label: str) -> Tuple[str, str, str]:
     return (pid, thread, host) if at else (pid, rest, "")
 
 
-def _timed(task: Callable[[int], Any], index: int) -> Tuple[TaskRecord, Any]:
-    """Run one task; its record and the value it returned (None where it raised)."""
+def timed_call(task: Callable[[int], Any], index: int) -> Tuple[TaskRecord, Any]:
+    """Run one task: its record and the value it returned; an exception becomes data (None), not a crash."""
     cpu0 = time.thread_time_ns()
     start = time.perf_counter_ns()
     error = None
@@ -91,15 +91,6 @@ def _timed(task: Callable[[int], Any], index: int) -> Tuple[TaskRecord, Any]:
     return TaskRecord(index, start, end, cpu1 - cpu0, worker, error, reported_io(value, end - start)), value
 
 
-def timed_call(task: Callable[[int], Any], index: int) -> TaskRecord:
-    """Run one task and record its span; an exception becomes data, not a crash.
-
-    Module-level so that ``functools.partial(timed_call, task)`` pickles and
-    runs inside process-pool children as well as threads.
-    """
-    return _timed(task, index)[0]
-
-
 def returning_call(task: Callable[[int], Any], index: int) -> Tuple[TaskRecord, Optional[bytes]]:
     """``timed_call`` where the task runs in another process or interpreter: its value comes back too.
 
@@ -107,7 +98,7 @@ def returning_call(task: Callable[[int], Any], index: int) -> Tuple[TaskRecord, 
     sending results back is part of what a sample measures; a value that
     cannot be pickled fails the task, as it would fail ``pool.map``.
     """
-    record, value = _timed(task, index)
+    record, value = timed_call(task, index)
     if record.error is not None:
         return record, None
     try:
@@ -138,7 +129,7 @@ def _not_sent(what: str, text: str) -> str:
 
 def timed_chunk(task: Callable[[int], Any], numbers: range) -> List[TaskRecord]:
     """Tasks ``numbers``, one submission to a pool worker (as ``pool.map`` sends a chunk), each timed."""
-    return [timed_call(task, number) for number in numbers]
+    return [timed_call(task, number)[0] for number in numbers]
 
 
 def returning_chunk(task: Callable[[int], Any], numbers: range) -> List[Tuple[TaskRecord, Optional[bytes]]]:

@@ -1,14 +1,10 @@
 """``processes``: tasks submitted to a ``concurrent.futures.ProcessPoolExecutor``.
 
-``start=cold`` (the default): the pool is created and shut down inside each
-sample, so the wall time includes starting the processes (as it would for a
-script that makes its pool where it needs it), and the children's CPU time is
-counted once they are reaped. ``start=warm``: the pool is made once per point
-(``session``), before the warm-ups, as a long-lived pool in a server is; its
-start-up is recorded apart, and the samples time only the tasks.
-
-Cold is the default because it is what every lesson and recorded result has
-measured so far: a warm default would move them all.
+``start=cold``, the default, times starting the processes in each sample (as
+for a script that makes its pool where it needs it) and counts the children's
+CPU time once they are reaped; ``start=warm`` is a long-lived pool, as in a
+server (``PoolStrategy``). Cold is the default because it is what every lesson
+and recorded result has measured so far: a warm default would move them all.
 
 Start method: ``fork`` on Linux by default — the worker process is
 single-threaded when the pool starts, so fork is safe there, and it is the

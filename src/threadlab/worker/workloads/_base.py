@@ -63,12 +63,6 @@ class Call:
     def __call__(self, number: int) -> Any:
         return self.function(*self.args)
 
-    def __getstate__(self) -> Tuple[Callable[..., Any], Tuple[Any, ...]]:
-        return (self.function, self.args)
-
-    def __setstate__(self, state: Tuple[Callable[..., Any], Tuple[Any, ...]]) -> None:
-        self.function, self.args = state
-
 
 class NumberedCall(Call):
     """A picklable task: ``function(*args, number)``, for tasks that need their number."""

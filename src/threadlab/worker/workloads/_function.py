@@ -48,11 +48,8 @@ def is_target(name: str) -> bool:
 
 
 def load_target(target: str) -> Any:
-    """Import ``module:attribute`` or ``file.py:attribute`` and return the attribute.
-
-    Raises:
-        TargetError: with one line saying what is wrong and what is expected.
-    """
+    """Import ``module:attribute`` or ``file.py:attribute`` and return the attribute; ``TargetError`` (one
+    line: what is wrong, what is expected) where it cannot."""
     where, _, attribute = target.rpartition(":")
     if not where or not attribute:
         raise TargetError(
@@ -109,14 +106,12 @@ def load_function(target: str) -> Callable[..., Any]:
 
 @functools.cache
 def load_inputs(target: str) -> List[Any]:
-    """The items of ``--inputs``: a sequence, an iterable, or a function returning one.
+    """The items of ``--inputs`` (a sequence, an iterable, or a function returning one); ``TargetError``
+    where it cannot be imported, is not iterable, or is empty.
 
     Loaded once per process and kept, so every task of the process reads the
     same list, and a process-pool child loads it by name instead of receiving
     it with every task.
-
-    Raises:
-        TargetError: it cannot be imported, is not iterable, or is empty.
     """
     source = load_target(target)
     if callable(source):
@@ -135,12 +130,9 @@ def load_inputs(target: str) -> List[Any]:
 
 @functools.cache
 def load_by_value(pickled: str) -> Callable[..., Any]:
-    """The function a request carries by value: base64 of its pickle (cloudpickle's), loaded once.
-
-    Raises:
-        TargetError: the bytes do not load here (cloudpickle missing, another
-            Python version) or do not give a callable.
-    """
+    """The function a request carries by value: base64 of its pickle (cloudpickle's), loaded once;
+    ``TargetError`` where the bytes do not load here (cloudpickle missing, another Python version) or
+    do not give a callable."""
     try:
         function = pickle.loads(base64.b64decode(pickled))
     except Exception as error:  # noqa: BLE001 - any failure to load is the reason to give

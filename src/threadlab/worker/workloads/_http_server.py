@@ -66,29 +66,25 @@ class ServerFailed(Exception):
     """The server could not start: its one-line reason."""
 
 
-def raise_open_file_limit() -> int:
-    """Raise this process's soft limit of open files to its hard limit; return the limit.
+def raise_open_file_limit() -> None:
+    """Raise this process's soft limit of open files to its hard limit.
 
     Each connection is a file descriptor on each side; the soft limit is
     often 1024 while the hard limit allows far more.
     """
     if resource is None:
-        return 512  # select()'s limit on Windows, the tightest there
+        return
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     want = hard if hard != resource.RLIM_INFINITY else max(soft, _NO_LIMIT)
     if soft != resource.RLIM_INFINITY and soft < want:
-        try:
+        with contextlib.suppress(ValueError, OSError):  # macOS caps it below the hard one: keep the soft
             resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
-            soft = want
-        except (ValueError, OSError):
-            pass  # macOS caps it below the hard limit; keep the soft one
-    return soft if soft != resource.RLIM_INFINITY else _NO_LIMIT
 
 
 def connection_limit() -> int:
     """The most connections a server may hold open: the hard open-file limit, less a margin."""
     if resource is None:
-        return 512 - FD_MARGIN
+        return 512 - FD_MARGIN  # select()'s limit on Windows, the tightest there
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     return (hard if hard != resource.RLIM_INFINITY else _NO_LIMIT) - FD_MARGIN
 
@@ -279,20 +275,6 @@ class _Server:
             self._serve(self.waiting.popleft())
 
 
-def _listen(port: int, backlog: int) -> socket.socket:
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        if sys.platform != "win32":  # on Windows SO_REUSEADDR would let two servers share a port
-            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind((HOST, port))
-        listener.listen(backlog)
-    except OSError:
-        listener.close()
-        raise
-    listener.setblocking(False)
-    return listener
-
-
 def _watch_stdin(waker: socket.socket) -> None:
     """Wake the loop once stdin reaches end of file: the worker closed it, or died."""
     try:
@@ -308,12 +290,18 @@ def main(argv: List[str]) -> int:
     config = json.loads(argv[0])
     raise_open_file_limit()
     port = int(config["port"])
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
+        if sys.platform != "win32":  # on Windows SO_REUSEADDR would let two servers share a port
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((HOST, port))
         # A backlog of at least ``connections`` (the kernel caps it at somaxconn).
-        listener = _listen(port, max(int(config["connections"]), 1024))
+        listener.listen(max(int(config["connections"]), 1024))
     except OSError as error:
+        listener.close()
         print("error cannot listen on {}:{}: {}".format(HOST, port, error.strerror or error), flush=True)
         return 1
+    listener.setblocking(False)
     wake, waker = socket.socketpair()
     wake.setblocking(False)
     server = _Server(config, listener, wake)
@@ -327,15 +315,10 @@ def main(argv: List[str]) -> int:
 
 
 class ServerProcess:
-    """A running server: its port, and how to stop it.
+    """A running server: its port, and how to stop it; ``ServerFailed`` (why, in one line) if it cannot start.
 
-    Args:
-        config: ``port`` (0: a free one the OS picks), ``latency`` (s),
-            ``size`` (bytes), ``bandwidth`` (bytes/s, 0: none),
-            ``connections`` (served at once).
-
-    Raises:
-        ServerFailed: it did not start; the message says why, in one line.
+    ``config``: ``port`` (0: a free one the OS picks), ``latency`` (s), ``size`` (bytes),
+    ``bandwidth`` (bytes/s, 0: none), ``connections`` (served at once).
     """
 
     def __init__(self, config: Dict[str, Any]) -> None:
