@@ -586,7 +586,7 @@ def test_scaling_is_grouped_per_strategy_by_worker_count() -> None:
     assert [p.speedup_vs_sequential for p in threads.points] == pytest.approx([1, 1, 1])
     assert threads.points[0].karp_flatt is None
     assert [p.karp_flatt for p in threads.points[1:]] == pytest.approx([1, 1])
-    assert threads.usl == USLNotFitted("USL needs at least 4 distinct worker counts; got 3 (1, 2, 4)")
+    assert threads.usl == USLNotFitted("few-worker-counts", (1, 2, 4), 4)
 
     assert processes.strategy == "processes"
     assert [p.workers for p in processes.points] == [1, 2, 4, 8]

@@ -495,14 +495,14 @@ def test_fit_usl_peak_is_the_maximum_of_the_model() -> None:
 def test_fit_usl_refuses_three_worker_counts() -> None:
     fit = fit_usl({1: 10.0, 2: 19.0, 4: 35.0})
 
-    assert fit == USLNotFitted(reason="USL needs at least 4 distinct worker counts; got 3 (1, 2, 4)")
+    assert fit == USLNotFitted("few-worker-counts", (1, 2, 4), 4)
 
 
 @pytest.mark.timeout(30)
 def test_fit_usl_min_points_is_configurable() -> None:
     fit = fit_usl({8: 70.0, 1: 10.0, 4: 35.0, 2: 19.0}, min_points=5)
 
-    assert fit == USLNotFitted(reason="USL needs at least 5 distinct worker counts; got 4 (1, 2, 4, 8)")
+    assert fit == USLNotFitted("few-worker-counts", (1, 2, 4, 8), 5)
 
 
 @pytest.mark.timeout(30)
@@ -534,7 +534,7 @@ def test_fit_usl_reports_optimiser_failure(monkeypatch: pytest.MonkeyPatch) -> N
     fit = fit_usl(_curve(100.0, 0.05, 0.001, noise=False))
 
     assert fit == USLNotFitted(
-        reason="USL fit did not converge: The maximum number of function evaluations is exceeded."
+        "not-converged", tuple(WORKERS), 4, "The maximum number of function evaluations is exceeded."
     )
 
 

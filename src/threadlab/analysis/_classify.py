@@ -236,17 +236,13 @@ def classify(group: Group, cpu_count: int | None, noise: NoiseReport | None = No
     return _computing(evidence, threads, separate, cpu_count, noise, judged)
 
 
-# A classification as ``classify`` builds it: the kind, the evidence, then remedies.
-_Judged = Callable[..., Classification]
-
-
 def _computing(
     evidence: list[Fact],
     threads: tuple[Measured, float],
     separate: tuple[Measured, float] | None,
     cpu_count: int | None,
     noise: NoiseReport | None,
-    judged: _Judged,
+    judged: Callable[..., Classification],
 ) -> Classification:
     """Computing work with a thread point measured: does it release the GIL, hold it, or is it unclear."""
     if cpu_count is not None and cpu_count < 2:

@@ -45,8 +45,9 @@ class PointChange:
         p_value: two-sided Mann–Whitney U p-value of the samples' throughputs.
         verdict: ``faster`` or ``slower`` when ``p_value`` is below the
             significance level, else ``not significant``.
-        note: why the test could not reach significance, where the number of
-            samples alone rules it out; None otherwise.
+        smallest_p: the smallest p-value the two sample counts allow, where it is
+            at or above the significance level (the counts alone rule a verdict out);
+            None otherwise.
     """
 
     base_index: int
@@ -58,7 +59,7 @@ class PointChange:
     ratio: float
     p_value: float
     verdict: Verdict
-    note: str | None
+    smallest_p: float | None
 
     @property
     def slowdown_percent(self) -> float:
@@ -211,12 +212,6 @@ def _change(base_index: int, before: Measurement, new_index: int, after: Measure
     else:
         p_value = float(mannwhitneyu(new_samples, base_samples, alternative="two-sided").pvalue)
     floor = smallest_p_value(len(new_samples), len(base_samples))
-    note = None
-    if floor >= ALPHA:
-        note = (
-            f"{len(base_samples)} and {len(new_samples)} samples cannot reach p < {ALPHA:g} "
-            f"(the smallest possible p is {floor:.3g}); measure with --repeat 5 or more"
-        )
     verdict: Verdict = "not significant"
     if p_value < ALPHA and ratio != 1.0:
         verdict = "faster" if ratio > 1.0 else "slower"
@@ -230,5 +225,5 @@ def _change(base_index: int, before: Measurement, new_index: int, after: Measure
         ratio=ratio,
         p_value=p_value,
         verdict=verdict,
-        note=note,
+        smallest_p=floor if floor >= ALPHA else None,
     )

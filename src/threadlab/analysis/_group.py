@@ -239,7 +239,6 @@ def group_precision(group: Group, rounds: Rounds) -> GroupPrecision:
     """How precise the group's speedups came out in ``rounds``, and how much more time would do."""
     more = None
     if rounds.ended == "time" and rounds.reached is not None and rounds.reached > rounds.precision:
-        # Intervals narrow as one over the square root of the rounds.
         more = min(MOST_TIME_S, rounds.elapsed_s * (rounds.reached / rounds.precision) ** 2)
     return GroupPrecision(
         group.label,

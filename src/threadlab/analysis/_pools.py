@@ -274,7 +274,6 @@ def pool_report(
     for group, classification in grouped:
         found = _overheads(group)
         overheads.extend(found)
-        # Dask's cheapest per-task overhead and processes', for the same tasks, where there are both.
         dask = [o for o in found if o.strategy == "dask"]
         processes = [o for o in found if o.strategy == "processes"]
         if dask and processes:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     import numpy as np
@@ -183,13 +183,20 @@ class USLFit:
 
 @dataclass(frozen=True, slots=True)
 class USLNotFitted:
-    """Why the Universal Scalability Law could not be fitted.
+    """Why the Universal Scalability Law could not be fitted, as a code and its figures.
 
     Attributes:
-        reason: The reason in plain words, citing the numbers.
+        reason: ``few-worker-counts``: fewer distinct worker counts than
+            ``needed``; ``not-converged``: the optimiser failed (``message``).
+        workers: The distinct worker counts given, in order.
+        needed: The fewest distinct worker counts the fit needs (``min_points``).
+        message: The optimiser's last failure (``not-converged``); empty otherwise.
     """
 
-    reason: str
+    reason: Literal["few-worker-counts", "not-converged"]
+    workers: tuple[int, ...]
+    needed: int
+    message: str = ""
 
 
 def fit_usl(
@@ -230,10 +237,7 @@ def fit_usl(
     _check_throughputs(throughput_by_workers)
     workers = sorted(throughput_by_workers)
     if len(workers) < min_points:
-        listed = ", ".join(str(w) for w in workers)
-        return USLNotFitted(
-            reason=(f"USL needs at least {min_points} distinct worker counts; got {len(workers)} ({listed})")
-        )
+        return USLNotFitted("few-worker-counts", tuple(workers), min_points)
 
     import numpy as np
 
@@ -245,7 +249,7 @@ def fit_usl(
     lam0 = float(x[0] / n[0])
     best = _least_squares(n, x / lam0)
     if isinstance(best, str):
-        return USLNotFitted(reason=f"USL fit did not converge: {best}")
+        return USLNotFitted("not-converged", tuple(workers), min_points, best)
     return _fitted(n, x, float(best[0]) * lam0, float(best[1]), float(best[2]))
 
 

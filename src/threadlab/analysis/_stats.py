@@ -156,14 +156,12 @@ def _binomial_half_lower_tail(n: int, m: int) -> float:
     log_term = math.lgamma(n + 1) - math.lgamma(m + 1) - math.lgamma(n - m + 1) - n * math.log(2.0)
     term = math.exp(log_term)
     total = 0.0
-    i = m
-    while i >= 0:
+    for i in range(m, -1, -1):
         total += term
         if term <= total * _TAIL_SUM_EPSILON:
             break
         # C(n, i-1) / C(n, i) = i / (n - i + 1)
         term *= i / (n - i + 1)
-        i -= 1
     return min(total, 1.0)
 
 

@@ -118,14 +118,13 @@ def point_waits(samples: Iterable[Sample]) -> PointWaits | None:
             WaitLine(c, share(s), path, number, function, library)
             for s, (c, path, number, function, library) in ranked[:TOP_LINES]
         )
-    notes = tuple(dict.fromkeys(waits.note for waits in measured if waits.note))
     return PointWaits(
         shares=shares,
         dominant=dominant,
         lines=tuple(lines),
         samples=len(measured),
         observations=sum(waits.observations for waits in measured),
-        notes=notes,
+        notes=tuple(dict.fromkeys(waits.note for waits in measured if waits.note)),
     )
 
 

@@ -57,7 +57,13 @@ OPTIONS: Mapping[str, Mapping[Remedy, str]] = {
 def _usl_line(scaling: StrategyScaling) -> str:
     usl = scaling.usl
     if not isinstance(usl, USLFit):
-        return f"USL not fitted: {usl.reason}"
+        listed = ", ".join(map(str, usl.workers))
+        why = (
+            f"USL fit did not converge: {usl.message}"
+            if usl.reason == "not-converged"
+            else f"USL needs at least {usl.needed} distinct worker counts; got {len(usl.workers)} ({listed})"
+        )
+        return f"USL not fitted: {why}"
     peak = (
         f"peak at N* = {usl.peak_workers:.1f} workers ({rate(usl.peak_throughput)})"
         if usl.peak_workers is not None

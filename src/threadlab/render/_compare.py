@@ -161,8 +161,13 @@ def _others(
     base_names: Sequence[str],
     new_names: Sequence[str],
 ) -> list[str]:
-    """What could not be compared: the changes' notes, points in one result only, points refused."""
-    notes = [c.note for c in comparison.changes if c.note is not None]
+    """What could not be compared: too few samples to tell, points in one result only, points refused."""
+    notes = [
+        f"{c.base_samples} and {c.new_samples} samples cannot reach p < {comparison.alpha:g} "
+        f"(the smallest possible p is {c.smallest_p:.3g}); measure with --repeat 5 or more"
+        for c in comparison.changes
+        if c.smallest_p is not None
+    ]
     return [
         *(f"note: {note}" for note in dict.fromkeys(notes)),
         *(f"only in {base_name}: {base_names[i]}" for i in comparison.only_in_base),
