@@ -2,11 +2,11 @@
 
 Built on advise's machinery, never a timing loop of its own::
 
-    probe_target ──> probe_call ──> Spec(sequential, strategy × workers)
-                                           │ plan, execute: interleaved rounds,
-                                           │ the budget's deadline on every step
-                                           v
-                    Result (paired speedups, MachineNoise) ──> core_limits
+    probe (probe_target, a call's cost) ──> Spec(sequential, strategy × workers)
+                                                   │ plan, execute: interleaved rounds,
+                                                   │ the budget's deadline on every step
+                                                   v
+                            Result (paired speedups, MachineNoise) ──> core_limits
 """
 
 from __future__ import annotations
