@@ -24,8 +24,6 @@ from threadlab.orchestrate._noise import usable_cores
 from threadlab.orchestrate._plan import plan
 from threadlab.orchestrate._progress import Progress
 
-__all__ = ["cgroup_quota", "core_limits", "measure_scaling"]
-
 _CGROUP = Path("/sys/fs/cgroup")
 
 
