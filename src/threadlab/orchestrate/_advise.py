@@ -318,50 +318,24 @@ def probe(
     budget_s: float,
     progress: Progress,
 ) -> Probed:
-    """What a sweep of ``target`` is planned from, in at most half of ``budget_s``: the target
-    imported and checked in a probe process, never this one (``probe_target``), then what one call
-    costs (``probe_call``); and the function workload's parameters."""
-    started = time.perf_counter()
-    params = _call_params(target, args, inputs, scheduler)
-    facts = probe_target(
-        target, python=host.executable, inputs=inputs, timeout_s=min(PROBE_TIMEOUT_S, budget_s / 2)
-    )
-    call = probe_call(
-        target,
-        host=host,
-        gil=gil,
-        params=params,
-        items=facts.items,
-        budget_s=budget_s,
-        deadline=started + budget_s / 2,
-        progress=progress,
-    )
-    return Probed(started, started + budget_s, params, facts, call)
+    """What a sweep of ``target`` is planned from, in at most half of ``budget_s``.
 
-
-def probe_call(
-    target: str,
-    *,
-    host: FoundInterpreter,
-    gil: Gil,
-    params: dict[str, ParamValue],
-    items: int | None,
-    budget_s: float,
-    deadline: float,
-    progress: Progress,
-) -> CallCost:
-    """The cost of one call and how much of it is CPU, from a few sequential calls.
-
-    Again with more calls where those few were too short to time (a sample's
-    fixed cost would otherwise pass for the calls' own). ``deadline`` ends the
-    probe, half of ``budget_s`` in; where it cut the samples short, the
-    warm-ups that returned time the calls instead.
+    The function workload's parameters; the target imported and checked in a probe process, never
+    this one (``probe_target``); then the cost of one call and how much of it is CPU, from a few
+    sequential calls, again with more where those few were too short to time (a sample's fixed
+    cost would otherwise pass for the calls' own). Where the deadline, half the budget in, cut the
+    samples short, the warm-ups that returned time the calls instead.
 
     Raises:
         SpecError: no call returned before the deadline (or the probe's
             worker had not started), every call raised, or the function
             failed before it could be measured.
     """
+    started = time.perf_counter()
+    params = _call_params(target, args, inputs, scheduler)
+    facts = probe_target(
+        target, python=host.executable, inputs=inputs, timeout_s=min(PROBE_TIMEOUT_S, budget_s / 2)
+    )
 
     def probe_with(count: int) -> Measurement:
         point = Point(target, "sequential", 1, count, params, {}, host.executable, 3, 1, gil)
@@ -373,37 +347,38 @@ def probe_call(
             warmup=1,
             timeout_s=None,
             on_sample=progress.sample,
-            deadline=deadline,
+            deadline=started + budget_s / 2,
             waits=False,
         )
 
-    count = min(items or 3, 3)
-    probe = probe_with(count)
-    durations = [d for s in probe.samples for d in s.spans.durations()]
-    if probe.samples and durations and statistics.median(s.wall_s for s in probe.samples) < _PROBE_S:
+    count = min(facts.items or 3, 3)
+    measured = probe_with(count)
+    durations = [d for s in measured.samples for d in s.spans.durations()]
+    if measured.samples and durations and statistics.median(s.wall_s for s in measured.samples) < _PROBE_S:
         wanted = math.ceil(_PROBE_S / max(statistics.median(durations), 1e-7))
-        more = min(items or _MAX_TASKS, _MAX_TASKS, wanted)
+        more = min(facts.items or _MAX_TASKS, _MAX_TASKS, wanted)
         if more > count:
             again = probe_with(more)
             if again.samples:  # else the first probe's calls stand
-                count, probe = more, again
-    samples = _timed(probe, count, budget_s)
+                count, measured = more, again
+    samples = _timed(measured, count, budget_s)
     cpu = cpu_per_wall(samples)
-    return CallCost(
+    call = CallCost(
         task_s=max(statistics.median(s.wall_s for s in samples) / count, 1e-7),
         cpu=cpu,
         # Cores one call keeps busy while it runs (CPU/wall falls when other programs hold the
         # cores; this does not), CPU/wall where the calls' own CPU was not measured.
         busy=cores_per_call(samples) or cpu or 1.0,
         cores=os.cpu_count() or 1,
-        items=items,
+        items=facts.items,
         notes=()
-        if probe.samples
+        if measured.samples
         else (
             f"the probe was cut short when half the budget ({budget_s / 2:.3g} s) was spent: "
             f"one call's cost is read from its warm-up of {count} call(s)",
         ),
     )
+    return Probed(started, started + budget_s, params, facts, call)
 
 
 def _timed(probe: Measurement, count: int, budget_s: float) -> list[Sample]:

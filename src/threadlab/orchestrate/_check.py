@@ -2,11 +2,11 @@
 
 Built on advise's machinery, never a timing loop of its own::
 
-    probe_target ──> probe_call ──> Spec(sequential, strategy × workers)
-                                           │ plan, execute: interleaved rounds,
-                                           │ the budget's deadline on every step
-                                           v
-                    Result (paired speedups, MachineNoise) ──> core_limits
+    probe (probe_target, a call's cost) ──> Spec(sequential, strategy × workers)
+                                                   │ plan, execute: interleaved rounds,
+                                                   │ the budget's deadline on every step
+                                                   v
+                            Result (paired speedups, MachineNoise) ──> core_limits
 """
 
 from __future__ import annotations
@@ -23,8 +23,6 @@ from threadlab.orchestrate._execute import execute
 from threadlab.orchestrate._noise import usable_cores
 from threadlab.orchestrate._plan import plan
 from threadlab.orchestrate._progress import Progress
-
-__all__ = ["cgroup_quota", "core_limits", "measure_scaling"]
 
 _CGROUP = Path("/sys/fs/cgroup")
 

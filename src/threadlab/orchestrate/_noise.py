@@ -48,15 +48,6 @@ from threadlab.orchestrate._proc import (
     steal_share,
 )
 
-__all__ = [
-    "NoiseMonitor",
-    "capacity",
-    "measure_capacity",
-    "probe_updates",
-    "time_calibration",
-    "usable_cores",
-]
-
 # The capacity probe's buffer. One sha256 update over it took 0.7–1.1 ms here (2-core VM,
 # CPython 3.11): long enough that the GIL, released for any update above 2 KiB, is off
 # for all of it, and short enough to repeat into a probe of a chosen length.

@@ -16,17 +16,6 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = [
-    "clock_ticks",
-    "cpu_mhz_from",
-    "others_cores",
-    "own_cpu_s",
-    "parse_proc_stat",
-    "read_cpu_mhz",
-    "read_proc_stat",
-    "steal_share",
-]
-
 _ROOT = Path("/")
 
 # /proc/stat's first line: cpu user nice system idle iowait irq softirq steal guest guest_nice.
