@@ -16,15 +16,6 @@ from threadlab.render._rows import point_names, speedup_with_interval
 from threadlab.render._waits import CATEGORY_WORDS, line_words
 from threadlab.worker._text import printable
 
-__all__ = [
-    "check_table",
-    "checks_markdown",
-    "explanation",
-    "markdown_cell",
-    "skip_reason",
-    "wait_words",
-]
-
 _SOURCE_WORDS = {
     "affinity": "its CPU affinity allows {cores:g} CPU(s)",
     "quota": "its cgroup CPU quota is {cores:.2f} cores",
