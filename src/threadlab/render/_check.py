@@ -118,11 +118,8 @@ def skip_reason(decision: ScalingDecision) -> str:
     """The measured reason an inconclusive check is skipped, in one line."""
     if decision.why == "cores short":
         return "threadlab: the machine could not give the cores: " + _shortfalls(decision)
-    if decision.why == "straddles":
-        return (
-            f"threadlab: inconclusive: {_measured(decision)}; the interval holds {ratio(decision.at_least)}"
-        )
-    return f"threadlab: inconclusive: {_measured(decision)}"
+    held = f"; the interval holds {ratio(decision.at_least)}" if decision.why == "straddles" else ""
+    return f"threadlab: inconclusive: {_measured(decision)}{held}"
 
 
 def check_table(decision: ScalingDecision) -> str:
