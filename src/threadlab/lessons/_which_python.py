@@ -203,14 +203,10 @@ def _judge(found: ByStrategy, label: str, sequential: Summary, holds: Holds) -> 
             key = "unclear"
         elif strategy == "interpreters":
             key = "interpreters-parallel" if verdict else "interpreters-serial"
+        elif not verdict:
+            key = "threads-serial"
         else:
-            key = (
-                "threads-serial"
-                if not verdict
-                else "threads-parallel"
-                if without_gil(measurement)
-                else "threads-odd"
-            )
+            key = "threads-parallel" if without_gil(measurement) else "threads-odd"
         holds[key].append((f"{named} on {label}",) if verdict is None else (label,))
     # With its GIL on, a build is measured on threads only.
     if "interpreters" not in found and found["sequential"][0].point.gil != "on":
