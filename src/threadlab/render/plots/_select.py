@@ -50,10 +50,10 @@ class SpeedupGroup:
 
     def interval(self, strategy: str, workers: int) -> tuple[float, float] | None:
         """The 95% interval of ``strategy`` ×``workers``'s speedup against sequential; None without one."""
-        found = (
-            (low, high) for name, count, low, high in self.intervals if (name, count) == (strategy, workers)
-        )
-        return next(found, None)
+        for name, count, low, high in self.intervals:
+            if (name, count) == (strategy, workers):
+                return low, high
+        return None
 
     @property
     def sequential_throughput(self) -> float | None:
