@@ -39,9 +39,9 @@ def first(summaries: Summaries, matches: Callable[[Point], bool]) -> Found | Non
     return next(((m, s) for m, s in summaries if s is not None and matches(m.point)), None)
 
 
-def speedup_words(summary: Summary) -> str:
-    """``1.82× (95% CI 1.74–1.90×)``: the paired speedup and its interval."""
-    return speedup(summary.speedup_vs_sequential, summary.speedup_vs_sequential_ci, named=True)
+def speedup_words(summary: Summary, named: bool = True) -> str:
+    """``1.82× (95% CI 1.74–1.90×)``, not named ``1.82× (1.74–1.90)``: the paired speedup, its interval."""
+    return speedup(summary.speedup_vs_sequential, summary.speedup_vs_sequential_ci, named=named)
 
 
 def gained(summary: Summary) -> bool | None:

@@ -19,9 +19,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from threadlab._units import interval, ratio, seconds, speedup
+from threadlab._units import interval, ratio, seconds
 from threadlab.analysis import median_interval, paired_ratios, without_gil
-from threadlab.lessons._finding import Finding, Found, Summaries
+from threadlab.lessons._finding import Finding, Found, Summaries, speedup_words
 from threadlab.model import Gil, Measurement, Spec, Summary
 
 MOST_PYTHONS = 3
@@ -197,20 +197,16 @@ def _judge(found: ByStrategy, label: str, sequential: Summary, holds: Holds) -> 
         if strategy not in found:
             continue
         measurement, summary = found[strategy]
-        words.append(f"{named} {_speedup(summary)}")
+        words.append(f"{named} {speedup_words(summary, named=False)}")
         verdict = _parallel(summary)
         if verdict is None:
             key = "unclear"
         elif strategy == "interpreters":
             key = "interpreters-parallel" if verdict else "interpreters-serial"
+        elif not verdict:
+            key = "threads-serial"
         else:
-            key = (
-                "threads-serial"
-                if not verdict
-                else "threads-parallel"
-                if without_gil(measurement)
-                else "threads-odd"
-            )
+            key = "threads-parallel" if without_gil(measurement) else "threads-odd"
         holds[key].append((f"{named} on {label}",) if verdict is None else (label,))
     # With its GIL on, a build is measured on threads only.
     if "interpreters" not in found and found["sequential"][0].point.gil != "on":
@@ -227,7 +223,9 @@ def _judge_gil_alone(by_python: dict[str, ByStrategy], holds: Holds) -> None:
             continue
         off, on = found["threads"][1], with_gil["threads"][1]
         key = "gil-alone" if (_parallel(off), _parallel(on)) == (True, False) else "gil-off-and-on"
-        holds[key].append((_label(found, python), _speedup(off), _speedup(on)))
+        holds[key].append(
+            (_label(found, python), speedup_words(off, named=False), speedup_words(on, named=False))
+        )
 
 
 def which_python_finding(summaries: Summaries) -> Finding | None:
@@ -287,10 +285,6 @@ def _judge_one_core(one_core: Sequence[tuple[float, str, Measurement]], holds: H
                 centre, bounds = median_interval(paired)
                 holds["one-thread-cost"].append((label, ratio(centre), interval(bounds), other_label))
             break
-
-
-def _speedup(summary: Summary) -> str:
-    return speedup(summary.speedup_vs_sequential, summary.speedup_vs_sequential_ci)
 
 
 def _parallel(summary: Summary) -> bool | None:

@@ -15,17 +15,6 @@ from threadlab.model import NativePool, WaitLine
 from threadlab.render._doubts import stability_advice
 from threadlab.render._waits import line_words
 
-__all__ = [
-    "advice_text",
-    "fact_text",
-    "more_time_text",
-    "native_words",
-    "overhead_text",
-    "scheduler_text",
-    "split_text",
-    "spread",
-]
-
 # Facts whose words cite no figure.
 _FIXED = {
     FactCode.NO_SEQUENTIAL: "no sequential point with CPU time measured; measure sequential too to settle it",

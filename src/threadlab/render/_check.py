@@ -16,15 +16,6 @@ from threadlab.render._rows import point_names, speedup_with_interval
 from threadlab.render._waits import CATEGORY_WORDS, line_words
 from threadlab.worker._text import printable
 
-__all__ = [
-    "check_table",
-    "checks_markdown",
-    "explanation",
-    "markdown_cell",
-    "skip_reason",
-    "wait_words",
-]
-
 _SOURCE_WORDS = {
     "affinity": "its CPU affinity allows {cores:g} CPU(s)",
     "quota": "its cgroup CPU quota is {cores:.2f} cores",
@@ -127,11 +118,8 @@ def skip_reason(decision: ScalingDecision) -> str:
     """The measured reason an inconclusive check is skipped, in one line."""
     if decision.why == "cores short":
         return "threadlab: the machine could not give the cores: " + _shortfalls(decision)
-    if decision.why == "straddles":
-        return (
-            f"threadlab: inconclusive: {_measured(decision)}; the interval holds {ratio(decision.at_least)}"
-        )
-    return f"threadlab: inconclusive: {_measured(decision)}"
+    held = f"; the interval holds {ratio(decision.at_least)}" if decision.why == "straddles" else ""
+    return f"threadlab: inconclusive: {_measured(decision)}{held}"
 
 
 def check_table(decision: ScalingDecision) -> str:

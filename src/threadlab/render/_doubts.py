@@ -11,8 +11,6 @@ from threadlab.analysis._noise import NoiseDoubt, NoiseReport, doubts, noise_rep
 from threadlab.analysis._stats import OUTLIER_MADS, OUTLIER_MIN_SHARE, StabilityWarning
 from threadlab.model import Result
 
-__all__ = ["machine_line", "machine_line_of", "noise_notes", "stability_advice", "stability_message"]
-
 
 def stability_message(warning: StabilityWarning) -> str:
     """What was seen, citing its figures: ``only 2 samples; at least 3 are needed …``."""

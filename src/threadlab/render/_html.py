@@ -321,8 +321,7 @@ def _environment(result: Result) -> str:
         for m in result.measurements
         if m.interpreter is not None
     }
-    for label, executable in interpreters:
-        pairs.append(("points ran under", f"{label}: {executable}"))
+    pairs += [("points ran under", f"{label}: {executable}") for label, executable in interpreters]
     return _key_values(pairs)
 
 

@@ -60,10 +60,9 @@ def plain(text: str) -> str:
 
 def check_format(image_format: str) -> ImageFormat:
     """``png`` or ``svg``; ``ValueError`` for any other format."""
-    if image_format == "png":
-        return "png"
-    if image_format == "svg":
-        return "svg"
+    for known in IMAGE_FORMATS:
+        if image_format == known:
+            return known
     raise ValueError(f"image format must be png or svg, not {image_format!r}")
 
 

@@ -6,9 +6,7 @@ waiting for the GIL) to dark (it computed all along). Sleeping threads show
 as pale bars side by side (waiting overlaps); CPU-bound threads under the
 GIL as long, pale-to-middling bars that overlap, each busy only part of the
 time; processes as short dark bars in parallel. Failed tasks are drawn in
-red, hatched. Several points are drawn one above the other on the same time
-axis, to compare them. Which points, and which sample of each, is chosen by
-``plots._select.timeline_panels``.
+red, hatched.
 """
 
 from __future__ import annotations
