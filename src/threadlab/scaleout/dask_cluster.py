@@ -18,15 +18,11 @@
     session closed: the client; the LocalCluster too (embedded only; ADDR's cluster is left running)
 
 W is the number of Dask worker processes, each with ``threads_per_worker``
-threads (1 unless ``--param threads_per_worker=N``). ``start=warm`` (the
-default) opens the cluster, or the connection to ``--scheduler``, once per
-point, as cluster users keep theirs running: the samples time only the tasks,
-and the time from starting it to the first task done is recorded apart, as the
-point's ``startup_s`` (about 1.9 s for two embedded workers here: each is a
-fresh ``spawn``-ed Python importing distributed). ``start=cold`` starts and
-stops it inside every sample, its start-up (``spawn_s``) counted. The workers
-are checked alive before every sample: one that left (killed, restarted by its
-nanny under another address) fails the point as crashed.
+threads (1 unless ``--param threads_per_worker=N``). Warm, the point's
+``startup_s`` is the cluster's start (about 1.9 s for two embedded workers
+here: each is a fresh ``spawn``-ed Python importing distributed); cold, each
+sample's ``spawn_s``. A worker that left between samples (killed, restarted by
+its nanny under another address) fails the point as crashed.
 
 Tasks go to the scheduler in chunks of ``chunksize`` (``_base.chunk_size``
 over W × threads_per_worker), one Dask task per chunk: every Dask task costs

@@ -133,15 +133,9 @@ class Param:
                 raise self._refuse(text)
         else:
             try:
-                number = float(raw.replace("_", ""))
+                value = float(raw.replace("_", ""))  # an int's: check refuses a fraction, then makes it one
             except ValueError:
                 raise self._refuse(text) from None
-            if self.kind == "int":
-                if not number.is_integer():
-                    raise self._refuse(text)
-                value = int(number)
-            else:
-                value = number
         return self.check(value, text)
 
     def check(self, value: Any, shown: Optional[str] = None) -> ParamValue:

@@ -41,11 +41,14 @@ class ResponseError(Exception):
     """The server's answer was not the one asked for (status or length)."""
 
 
-def _check(status: int, received: int, size: int) -> None:
+def _checked(start: float, status: int, received: int, size: int) -> IOWait:
+    """The request's wait since ``start``, once its answer is the one asked for."""
+    waited = time.perf_counter() - start
     if status != 200:
         raise ResponseError("the server answered {} instead of 200".format(status))
     if received != size:
         raise ResponseError("received {} bytes of a {}-byte response".format(received, size))
+    return IOWait(waited)
 
 
 def http_get(port: int, size: int, timeout: float) -> IOWait:
@@ -58,9 +61,7 @@ def http_get(port: int, size: int, timeout: float) -> IOWait:
         body = response.read()
     finally:
         connection.close()
-    waited = time.perf_counter() - start
-    _check(response.status, len(body), size)
-    return IOWait(waited)
+    return _checked(start, response.status, len(body), size)
 
 
 class _Deadline:
@@ -140,9 +141,7 @@ async def http_get_async(port: int, size: int, timeout: float) -> IOWait:
         deadline.stop()
         if writer is not None:
             writer.close()
-    waited = time.perf_counter() - start
-    _check(status, received, size)
-    return IOWait(waited)
+    return _checked(start, status, received, size)
 
 
 def _parse_head(head: bytes) -> Tuple[int, int]:
@@ -171,9 +170,7 @@ async def http_get_aiohttp(port: int, size: int, timeout: float) -> IOWait:
         async with session.get(url) as response:
             body = await response.read()
             status = response.status
-    waited = time.perf_counter() - start
-    _check(status, len(body), size)
-    return IOWait(waited)
+    return _checked(start, status, len(body), size)
 
 
 def _size(params: Dict[str, ParamValue]) -> int:
