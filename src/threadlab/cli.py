@@ -555,8 +555,7 @@ def compare(base: Path, new: Path, fail_slower: float | None, output_format: str
 
 
 def _load(path: Path) -> Result:
-    """A results file named on the command line; one that cannot be read or trusted is bad input:
-    one line, exit code 2, before any work."""
+    """A results file named on the command line; one that cannot be read or trusted is bad input."""
     from threadlab._errors import ResultsFileError
     from threadlab.orchestrate._store import load_result
 
