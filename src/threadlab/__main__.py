@@ -15,7 +15,6 @@ EXIT_INTERRUPTED = 130  # the shell's code for a command ended by Ctrl-C (128 + 
 
 
 def _quiet(signum: int, frame: object) -> None:
-    # Nothing has started yet: no worker to end, no file to save, nothing to flush.
     os._exit(EXIT_INTERRUPTED)
 
 

@@ -108,8 +108,7 @@ def _names(value: str | Sequence[str]) -> tuple[str, ...]:
 def _selected(
     python: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None, progress: Progress
 ) -> Selection:
-    """The Pythons ``python`` names (refused before any work where it names none that can run
-    the worker), each one left out told to ``progress`` as a note."""
+    """The Pythons ``python`` names, each one left out a note; refused where none can run the worker."""
     from threadlab.orchestrate._select import select
 
     given = [python] if isinstance(python, (str, os.PathLike)) else list(python or [])
@@ -395,16 +394,14 @@ def advise(
         precision: the relative half-width every speedup interval should reach.
         repeat: the fewest rounds (timed samples per point).
         warmup: discarded runs per point.
-        python: the Python(s) to run the function under: a path, a version
-            such as ``"3.12"`` or ``"3.13t"``, ``"all"``, or a list of these;
+        python: the Python(s) to run the function under, as ``run`` takes them;
             each gets its own sweep and recommendation (default: this one).
         gil: ``"off"``, ``"on"`` or ``"default"``, as ``run`` takes it.
         out: also write the results file, analysis included, here.
         progress: as ``run`` takes it (None: the calling notebook cell's, if any).
         scheduler: ``tcp://HOST:PORT`` of a running Dask scheduler: ``dask``
             on its workers is then tried too (checked before any work starts).
-        memory_budget: bytes (or a size such as ``"4GB"``) the live workers
-            may hold, as ``run`` takes it; default: half the memory available.
+        memory_budget: what the live workers may hold, as ``run`` takes it.
         waits: False: no breakdown of where the worker threads' time went, as ``run`` takes it.
 
     Returns:
@@ -634,8 +631,7 @@ def tour(
             sizes' own (10 s quick, 46 s full); a shorter tour for a test or
             a demo. The fewest rounds (3) are taken whatever it is.
         progress: as ``run`` takes it (None: the calling notebook cell's, if any).
-        memory_budget: bytes (or a size such as ``"4GB"``) the live workers
-            may hold, as ``run`` takes it; default: half the memory available.
+        memory_budget: what the live workers may hold, as ``run`` takes it.
         waits: False: no breakdown of where the worker threads' time went, as ``run`` takes it.
 
     Returns:
@@ -709,8 +705,7 @@ def tour(
 
 
 def _beside(path: Path, suffix: str) -> Path:
-    """``path`` with ``suffix`` instead of its own: ``tour.json`` -> ``tour.html``; ``tour.html`` ->
-    ``tour.html.html``, never the file itself."""
+    """``path`` with ``suffix`` for its own; ``tour.html`` -> ``tour.html.html``, never the file itself."""
     return path.with_name(path.name + suffix) if path.suffix == suffix else path.with_suffix(suffix)
 
 
@@ -924,10 +919,8 @@ def _html(shown: Result | Advice) -> str:
 
 
 def show_in_notebooks() -> None:
-    """Have Jupyter show a ``Result`` and an ``Advice`` as the report's section of them, as
-    ``TourResult._repr_html_`` does: the model and the orchestrator cannot import the renderers
-    (the layers), so their HTML is registered with a running IPython's formatter. IPython is never
-    imported here: outside it, nothing happens."""
+    """Have a running IPython show a ``Result`` and an ``Advice`` as the report's section of them: the
+    model and the orchestrator cannot import the renderers (the layers), so this registers their HTML."""
     shell = _running_ipython()
     if shell is None:
         return

@@ -5,6 +5,7 @@ prints as one line naming the option, exit code 2; every echoed value is cut (``
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import math
 from collections.abc import Callable, Sequence
@@ -192,10 +193,8 @@ def _text_params() -> set[str]:
 
     owners: list[Any] = [workload_registry.get(name) for name in workload_registry.names()]
     for name in strategy_registry.names():
-        try:
+        with contextlib.suppress(ImportError):  # a strategy whose module cannot load here declares nothing
             owners.append(strategy_registry.get(name))
-        except ImportError:  # a strategy whose module cannot load here declares nothing here
-            continue
     params = [*FunctionWorkload.params, *(param for owner in owners for param in owner.params)]
     return {param.name for param in params if param.kind == "text"}
 

@@ -21,12 +21,9 @@ def seconds(value: float | None) -> str:
 def duration(value: float) -> str:
     """Three significant digits in a readable unit, as a sentence cites a time: ``1.23 ms``, ``10 µs``."""
     magnitude = abs(value)
-    if magnitude >= 1.0 or magnitude == 0.0:
-        return f"{value:.3g} s"
-    if magnitude >= 1e-3:
-        return f"{value * 1e3:.3g} ms"
-    if magnitude >= 1e-6:
-        return f"{value * 1e6:.3g} µs"
+    for floor, unit, scale in ((1.0, "s", 1.0), (1e-3, "ms", 1e3), (1e-6, "µs", 1e6)):
+        if magnitude >= floor or magnitude == 0.0:
+            return f"{value * scale:.3g} {unit}"
     return f"{value * 1e9:.3g} ns"
 
 

@@ -118,16 +118,17 @@ def _print_result(
     result: Result,
     title: str | None = None,
     *,
-    advice: bool = True,
     command: str | None = "run",
     analysis: Analysis | None = None,
     waits_of: frozenset[str] | None = None,
+    told: list[tuple[str, str | None]] | None = None,
 ) -> None:
     """The machine's noise, the results table, its problems, where the time went, then the analysis
     (the API's, where it made one). ``command``: whose options word what to do; None where it cannot
-    measure again (``show``, the tour). ``waits_of``: the strategies whose waits are shown; None: all."""
+    measure again (``show``, the tour). ``waits_of``: the strategies whose waits are shown; None: all.
+    ``told``: lines (and their style) the command says before the advice, instead of its heading."""
     from threadlab.analysis import analyse
-    from threadlab.render._analysis import OPTIONS, analysis_renderables
+    from threadlab.render._analysis import OPTIONS, advice_renderables, analysis_renderables
     from threadlab.render._tasks import task_tables
     from threadlab.render._terminal import noise_lines, problem_lines, results_table
     from threadlab.render._waits import waits_renderables
@@ -148,8 +149,13 @@ def _print_result(
         console.print(renderable)
     options = None if command is None else OPTIONS[command]
     analysis = analyse(result) if analysis is None else analysis
-    for renderable in analysis_renderables(analysis, advice=advice, options=options):
+    for renderable in analysis_renderables(analysis, advice=told is None, options=options):
         console.print(renderable)
+    if told is not None:
+        for line, style in told:
+            _say(console, line, style)
+        for renderable in advice_renderables(analysis, options):
+            console.print(renderable)
 
 
 def _print_screen(
@@ -399,7 +405,6 @@ def advise(
 ) -> None:
     """Measure TARGET (module:function or file.py:function) and recommend a strategy."""
     from threadlab._api import advise as advise_api
-    from threadlab.render._analysis import OPTIONS, advice_renderables
 
     if args is not None and inputs is not None:
         raise SpecError("args", "--args and --inputs exclude each other; give one of them")
@@ -411,20 +416,14 @@ def advise(
         notes: list[RenderableType] = [Text(printable(f"note: {note}")) for note in found.notes]
         _print_screen(found.result, found.analysis, notes, "advise", waits_of=threads)
     else:
-        console = _out()
         _print_result(
             found.result,
             title=f"advise {function}",
-            advice=False,
             command="advise",
             analysis=found.analysis,
             waits_of=threads,
+            told=[*((f"note: {note}", None) for note in found.notes), ("", None)],
         )
-        for note in found.notes:
-            _say(console, f"note: {note}")
-        console.print()
-        for renderable in advice_renderables(found.analysis, OPTIONS["advise"]):
-            console.print(renderable)
     _finish(found.result, out)
 
 
@@ -556,8 +555,7 @@ def compare(base: Path, new: Path, fail_slower: float | None, output_format: str
 
 
 def _load(path: Path) -> Result:
-    """A results file named on the command line; one that cannot be read or trusted is bad input:
-    one line, exit code 2, before any work."""
+    """A results file named on the command line; one that cannot be read or trusted is bad input."""
     from threadlab._errors import ResultsFileError
     from threadlab.orchestrate._store import load_result
 
@@ -625,27 +623,19 @@ def tour(
         lessons = [(finding.title, finding.text) for finding in toured.findings]
         _print_screen(toured.result, toured.analysis, tour_answer(lessons), None, waits_of=frozenset())
     else:
-        from threadlab.render._analysis import advice_renderables
-
-        console = _out()
+        told: list[tuple[str, str | None]] = [("The lessons, as measured here:", "bold")]
+        for number, finding in enumerate(toured.findings, start=1):
+            told += [(f"{number}. {finding.title}", "bold"), (f"   {finding.text}", None)]
         _print_result(
             toured.result,
             title="The tour: what was measured on this machine",
-            advice=False,
             command=None,
             analysis=toured.analysis,
             # The lessons cite the waits that tell them; a table of every lesson's points (11 rows
             # with the "which Python" lesson) would not fit 120 columns.
             waits_of=frozenset(),
+            told=[*told, ("", None), ("What to use, workload by workload:", "bold")],
         )
-        console.print("The lessons, as measured here:", style="bold")
-        for number, finding in enumerate(toured.findings, start=1):
-            _say(console, f"{number}. {finding.title}", style="bold")
-            _say(console, f"   {finding.text}")
-        console.print()
-        console.print("What to use, workload by workload:", style="bold")
-        for renderable in advice_renderables(toured.analysis):
-            console.print(renderable)
     if toured.report_path is not None:
         _say(_err(), f"Report written to {toured.report_path}")
     _finish(toured.result, toured.results_path)

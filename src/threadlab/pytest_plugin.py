@@ -10,13 +10,9 @@ installs it. Two forms of the same check (``threadlab.check_scaling``)::
     def test_hashing_scales_marked():
         pass
 
-``failed`` fails the test with the table and the explanation;
-``inconclusive`` skips it with the measured reason (it never fails, and never
-passes falsely). The checks measure for seconds, so they run only under
-``--threadlab-scaling`` or when ``-m`` selects the ``threadlab_scaling``
-marker; otherwise they are skipped at once, saying how to run them. The
-summary of every check run, in Markdown, goes to ``--threadlab-summary=PATH``
-and is appended to ``$GITHUB_STEP_SUMMARY`` where that is set.
+``failed`` fails the test, ``inconclusive`` skips it with the measured reason. The checks
+measure for seconds, so they run only under ``--threadlab-scaling`` or ``-m threadlab_scaling``
+(the README's "In pytest" says the rest).
 """
 
 from __future__ import annotations
