@@ -72,7 +72,9 @@ def test_compare_refuses_a_result_with_no_points(tmp_path: Path) -> None:
         threadlab.compare(BASE, empty, fail_slower=10)
 
 
-@pytest.mark.parametrize("value", [-1, float("nan"), float("inf"), True, "10"])
+@pytest.mark.parametrize(
+    "value", [-1, float("nan"), float("inf"), pytest.param(10**400, id="10**400"), True, "10"]
+)
 def test_compare_refuses_a_gate_that_is_not_a_percentage(value: object) -> None:
     with pytest.raises(threadlab.SpecError, match=r"^fail_slower: .* is not accepted; expected a percentage"):
         threadlab.compare(BASE, NEW, fail_slower=value)  # type: ignore[arg-type]  # the wrong type on purpose

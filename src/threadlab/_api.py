@@ -127,12 +127,16 @@ def _shown(value: object) -> str:
 
 def _check_number(name: str, value: object, accepted: Callable[[float], bool], expected: str) -> None:
     """Refuse ``value`` unless it is a finite number (never a bool) that ``accepted`` takes."""
-    if not (
-        isinstance(value, (int, float))
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and accepted(value)
-    ):
+    try:
+        taken = (
+            isinstance(value, (int, float))
+            and not isinstance(value, bool)
+            and math.isfinite(value)
+            and accepted(value)
+        )
+    except OverflowError:  # an int too large for a float (10**400) crashed isfinite
+        taken = False
+    if not taken:
         raise SpecError(name, f"{_shown(value)} is not accepted; expected {expected}")
 
 
