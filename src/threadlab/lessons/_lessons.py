@@ -56,14 +56,7 @@ def sizes(quick: bool) -> Sizes:
     # and what the settled lessons leave (orchestrate share_out).
     # The lock lesson's sample is LOCK_THREADS holds in a row (40 ms quick, 80 ms full).
     if quick:
-        return Sizes(
-            duration=0.2,
-            iterations=2 * 10**6,
-            mb=16.0,
-            hold=0.01,
-            cpu_repeat=6,
-            max_time_s=10.0,
-        )
+        return Sizes(duration=0.2, iterations=2 * 10**6, mb=16.0, hold=0.01, cpu_repeat=6, max_time_s=10.0)
     # The full tour's CPU loop: 3,000,000 steps, so that its rounds fit the tour's time. At
     # 10,000,000 a round of its 3 points took 1.85 s (3 rounds 5.55 s in a full tour here),
     # and each point 5.3-5.8 s for its warm-up and 6 samples (a full tour, load 2.3); 3/10 of
@@ -86,14 +79,7 @@ def sizes(quick: bool) -> Sizes:
     # 1.1-1.8): the groups after it take their fewest rounds whatever is left, and the report's
     # 40 plots take 6-7 s. What is left after the groups' first passes goes to those still short
     # of ±10%, the nearest first (share_out).
-    return Sizes(
-        duration=0.25,
-        iterations=3 * 10**6,
-        mb=64.0,
-        hold=0.02,
-        cpu_repeat=9,
-        max_time_s=46.0,
-    )
+    return Sizes(duration=0.25, iterations=3 * 10**6, mb=64.0, hold=0.02, cpu_repeat=9, max_time_s=46.0)
 
 
 # The seed's CPU lesson (the count loop on threads and processes against sequential) takes this
