@@ -46,6 +46,7 @@ from threadlab.analysis import (
     Kind,
     Remedy,
     Speedup,
+    StrategyScaling,
     USLFit,
     USLNotFitted,
     Verdict,
@@ -56,6 +57,7 @@ from threadlab.model import NativePool, RoundsEnd, Status
 from threadlab.render import advice_text, fact_text
 from threadlab.render._analysis import (
     OPTIONS,
+    _usl_line,
     advice_renderables,
     analysis_renderables,
     precision_lines,
@@ -997,6 +999,18 @@ def test_show_says_why_the_usl_is_not_fitted(
     lines = [line.strip() for line in out.splitlines()]
     assert any(line.startswith("Scaling: sleep on threads [") for line in lines)
     assert "USL not fitted: USL needs at least 4 distinct worker counts; got 2 (1, 2)" in lines
+
+
+@pytest.mark.timeout(30)
+def test_a_usl_fit_that_did_not_converge_is_worded_with_the_optimisers_message() -> None:
+    failed = USLNotFitted(
+        "not-converged", (1, 2, 4, 8), 4, "The maximum number of function evaluations is exceeded."
+    )
+    scaling = StrategyScaling("count", "processes", "3.11", (), failed)
+
+    assert _usl_line(scaling) == (
+        "USL not fitted: USL fit did not converge: The maximum number of function evaluations is exceeded."
+    )
 
 
 @pytest.mark.timeout(60)
