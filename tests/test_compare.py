@@ -400,3 +400,24 @@ def test_compare_markdown_escapes_a_pipe_in_a_name() -> None:
     from threadlab.render._check import markdown_cell
 
     assert markdown_cell("a|b`c") == "a\\|b\\`c"
+
+
+def test_a_matched_point_without_samples_is_not_compared_and_says_which_side_and_why(
+    pair: tuple[Result, Result],
+) -> None:
+    base, new = pair
+    index = next(i for i, m in enumerate(new.measurements) if named(new, i) == ("count", "threads", 2, 2))
+    crashed = dataclasses.replace(new.measurements[index], status="crashed", samples=())
+    broken = dataclasses.replace(
+        new, measurements=(*new.measurements[:index], crashed, *new.measurements[index + 1 :])
+    )
+
+    comparison = compare(base, broken)
+
+    (not_compared,) = comparison.not_compared
+    assert named(base, not_compared.base_index) == ("count", "threads", 2, 2)
+    assert (not_compared.new_index, not_compared.side) == (index, "new")
+    assert (not_compared.reason, not_compared.status) == ("no-samples", "crashed")
+    assert all(named(base, c.base_index) != ("count", "threads", 2, 2) for c in comparison.changes)
+    lines = [line.strip() for line in rendered(base, broken).splitlines()]
+    assert "not compared: count · threads ×2: no samples in the new result (status crashed)" in lines

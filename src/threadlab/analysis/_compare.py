@@ -28,6 +28,10 @@ from threadlab.model import Measurement, Result
 from threadlab.worker._native import INNER_THREADS
 
 Verdict = Literal["faster", "slower", "not significant"]
+# Why a matched point cannot be compared: it has no samples, or no task of it succeeded.
+Unusable = Literal["no-samples", "no-task-succeeded"]
+Side = Literal["base", "new"]
+_SIDES: tuple[Side, Side] = ("base", "new")
 
 # The significance level of every point's Mann–Whitney U test.
 ALPHA = 0.05
@@ -68,6 +72,24 @@ class PointChange:
 
 
 @dataclass(frozen=True, slots=True)
+class NotCompared:
+    """A matched point that cannot be compared, and why; ``render/_compare.py`` words it.
+
+    Attributes:
+        base_index, new_index: the point's index in each result's measurements.
+        side: ``base`` or ``new``: the result whose point cannot be used (the base's, where both).
+        reason: ``no-samples``, or ``no-task-succeeded`` (its median throughput is 0).
+        status: that point's status (``crashed``, ``timeout``...).
+    """
+
+    base_index: int
+    new_index: int
+    side: Side
+    reason: Unusable
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
 class Comparison:
     """Two results compared point by point.
 
@@ -75,8 +97,7 @@ class Comparison:
         changes: one entry per matched point, in the base result's order.
         only_in_base: indices of base points with no match in the new result.
         only_in_new: indices of new points with no match in the base result.
-        not_compared: matched points that cannot be compared: base index, new
-            index, and why (no samples, or no task succeeded, on one side).
+        not_compared: matched points that cannot be compared, and why.
         geometric_mean: geometric mean of the ratios of all ``changes``
             (above 1: faster overall); None when nothing was compared.
         alpha: the significance level used.
@@ -85,7 +106,7 @@ class Comparison:
     changes: tuple[PointChange, ...]
     only_in_base: tuple[int, ...]
     only_in_new: tuple[int, ...]
-    not_compared: tuple[tuple[int, int, str], ...]
+    not_compared: tuple[NotCompared, ...]
     geometric_mean: float | None
     alpha: float
 
@@ -129,7 +150,7 @@ def compare(base: Result, new: Result) -> Comparison:
         waiting.setdefault(match_key(measurement), []).append(index)
     changes: list[PointChange] = []
     only_in_base: list[int] = []
-    not_compared: list[tuple[int, int, str]] = []
+    not_compared: list[NotCompared] = []
     for base_index, before in enumerate(base.measurements):
         candidates = waiting.get(match_key(before))
         if not candidates:
@@ -137,11 +158,13 @@ def compare(base: Result, new: Result) -> Comparison:
             continue
         new_index = candidates.pop(0)
         after = new.measurements[new_index]
-        why = _why_not_compared(before, "base") or _why_not_compared(after, "new")
-        if why is not None:
-            not_compared.append((base_index, new_index, why))
-            continue
-        changes.append(_change(base_index, before, new_index, after))
+        for side, measurement in zip(_SIDES, (before, after), strict=True):
+            reason = _unusable(measurement)
+            if reason is not None:
+                not_compared.append(NotCompared(base_index, new_index, side, reason, measurement.status))
+                break
+        else:
+            changes.append(_change(base_index, before, new_index, after))
     only_in_new = sorted(i for indices in waiting.values() for i in indices)
     geometric_mean = math.exp(statistics.fmean(math.log(c.ratio) for c in changes)) if changes else None
     return Comparison(
@@ -191,11 +214,11 @@ def _listed(values: set[Any]) -> str:
     return " | ".join(shown[:3]) + more
 
 
-def _why_not_compared(measurement: Measurement, side: str) -> str | None:
+def _unusable(measurement: Measurement) -> Unusable | None:
     if not measurement.samples:
-        return f"no samples in the {side} result (status {measurement.status})"
+        return "no-samples"
     if statistics.median(s.throughput for s in measurement.samples) <= 0:
-        return f"no task succeeded in the {side} result (status {measurement.status})"
+        return "no-task-succeeded"
     return None
 
 

@@ -22,6 +22,7 @@ from threadlab.render._rows import point_names, speedup_with_interval, titled_ta
 from threadlab.worker._text import printable
 
 _VERDICT_STYLE = {"faster": "green", "slower": "red", "not significant": "dim"}
+_UNUSABLE = {"no-samples": "no samples", "no-task-succeeded": "no task succeeded"}
 
 
 def change_text(change: PointChange) -> str:
@@ -172,5 +173,9 @@ def _others(
         *(f"note: {note}" for note in dict.fromkeys(notes)),
         *(f"only in {base_name}: {base_names[i]}" for i in comparison.only_in_base),
         *(f"only in {new_name}: {new_names[i]}" for i in comparison.only_in_new),
-        *(f"not compared: {base_names[i]}: {why}" for i, _, why in comparison.not_compared),
+        *(
+            f"not compared: {base_names[n.base_index]}: {_UNUSABLE[n.reason]} in the {n.side} result "
+            f"(status {n.status})"
+            for n in comparison.not_compared
+        ),
     ]
