@@ -30,8 +30,9 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import subprocess
 import sys
-from typing import Dict, Iterable, List, Optional, Set
+from typing import IO, Dict, Iterable, List, Optional, Set, cast
 
 # The environment variable the orchestrator sets on each worker: a marker no other point
 # shares. Children inherit it, so a process that left the worker's session and lost its
@@ -73,6 +74,18 @@ def hold_descendants() -> None:
     """
     prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM))
     prctl(_PR_SET_CHILD_SUBREAPER, 1)
+
+
+def end_child(process: "subprocess.Popen[bytes]", wait_s: float) -> None:
+    """Close the child's stdin (it then exits), wait ``wait_s`` for it, kill it if it lingers; reap it."""
+    with contextlib.suppress(OSError):  # it has exited already: the pipe is broken
+        cast(IO[bytes], process.stdin).close()
+    try:
+        process.wait(wait_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    cast(IO[bytes], process.stdout).close()
 
 
 def stat_fields(pid: object) -> Optional[List[str]]:

@@ -24,7 +24,6 @@ tasks share this process's one GIL, and it is on (see ``WaitSampler``).
 from __future__ import annotations
 
 import bisect
-import contextlib
 import json
 import os
 import random
@@ -38,7 +37,7 @@ from types import FrameType
 from typing import IO, Any, Dict, List, Optional, Sequence, Tuple, cast
 
 from threadlab.worker import _waits_sidecar
-from threadlab.worker._containment import prctl
+from threadlab.worker._containment import end_child, prctl
 from threadlab.worker._waits_sidecar import CATEGORIES, CPU, OTHER, RUNNABLE
 
 # The stack thread reads sys._current_frames() this often (jittered 0.5-1.5x). A waiting
@@ -520,13 +519,5 @@ class WaitSampler:
     def close(self) -> None:
         """End the sidecar."""
         sidecar, self._sidecar = self._sidecar, None
-        if sidecar is None:
-            return
-        with contextlib.suppress(OSError):
-            cast(IO[bytes], sidecar.stdin).close()
-        try:
-            sidecar.wait(timeout=_SIDECAR_START_S)
-        except subprocess.TimeoutExpired:
-            sidecar.kill()
-            sidecar.wait()
-        cast(IO[bytes], sidecar.stdout).close()
+        if sidecar is not None:
+            end_child(sidecar, _SIDECAR_START_S)

@@ -175,19 +175,20 @@ class OpenFiles:
     Measured here (3.11, x86_64, a loaded 2-core machine) on a thread's
     ``schedstat``: each pread at offset 0 makes the kernel write the file
     anew. A thread that ended fails its read (ESRCH), and its file is closed.
-    At most ``most`` are kept open, so that 1000 threads stay within the
-    default limit of 1024 open files; past it, files are opened per read.
     """
 
-    def __init__(self, most: int = 512) -> None:
+    # At most this many are kept open, so that 1000 threads stay within the default
+    # limit of 1024 open files; past it, files are opened per read.
+    _MOST = 512
+
+    def __init__(self) -> None:
         self._fds: Dict[str, int] = {}
-        self._most = most
 
     def read(self, path: str) -> Optional[str]:
         """The file's text now, or None where it cannot be read (the thread ended)."""
         fd = self._fds.get(path)
         if fd is None:
-            if len(self._fds) >= self._most:
+            if len(self._fds) >= self._MOST:
                 return _read(path)
             try:
                 fd = os.open(path, os.O_RDONLY)

@@ -49,6 +49,8 @@ try:
 except ImportError:  # Windows: no open-file limit to raise
     resource = None  # type: ignore[assignment]  # checked before every use
 
+from threadlab.worker._containment import end_child
+
 HOST = "127.0.0.1"  # loopback only: nothing here is ever reachable from outside
 _READY_S = 10.0  # how long the worker waits for "listening"; a cold start takes ~0.1 s
 _STOP_S = 5.0  # how long a stopped server may take to exit before it is killed
@@ -355,17 +357,7 @@ class ServerProcess:
         raise ServerFailed("the http server exited (code {}) before it was ready".format(code))
 
     def stop(self) -> None:
-        """Close its stdin (it then exits), wait for it, kill it if it lingers; reap it."""
-        if self.process.stdin is not None:
-            with contextlib.suppress(OSError):  # it has exited already: the pipe is broken
-                self.process.stdin.close()
-        try:
-            self.process.wait(_STOP_S)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        if self.process.stdout is not None:
-            self.process.stdout.close()
+        end_child(self.process, _STOP_S)
 
 
 if __name__ == "__main__":
