@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import statistics
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from threadlab._errors import NothingInCommon
 from threadlab.analysis._summary import python_label
@@ -31,7 +31,7 @@ Verdict = Literal["faster", "slower", "not significant"]
 # Why a matched point cannot be compared: it has no samples, or no task of it succeeded.
 Unusable = Literal["no-samples", "no-task-succeeded"]
 Side = Literal["base", "new"]
-_SIDES: tuple[Side, Side] = ("base", "new")
+_SIDES: tuple[Side, ...] = get_args(Side)
 
 # The significance level of every point's Mann–Whitney U test.
 ALPHA = 0.05

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from threadlab.analysis._classify import Classification, own_gil, parallel_inside, without_gil
@@ -185,9 +186,8 @@ def recommend(
     # Points compared with a baseline of this group (the baseline rule gave each its own).
     ranked = [m for m in parallel if speedup_of(m) is not None and group.member(m.baseline) is not None]
     if not ranked:
-        best = max(parallel, key=lambda m: m.throughput)
-        near = [m for m in parallel if m.name == best.name and m.throughput >= _NEAR_BEST * best.throughput]
-        chosen = min(near, key=lambda m: m.workers)
+        best, near = _near_best(parallel, lambda m: m.throughput)
+        chosen = min((m for m in near if m.name == best.name), key=lambda m: m.workers)
         return dataclasses.replace(
             answer,
             strategy=chosen.strategy,
@@ -205,11 +205,8 @@ def _weighed(
     group: Group, ranked: list[Measured], precision: GroupPrecision | None, answer: Recommendation
 ) -> Recommendation:
     """The answer among points with a speedup: use the best, too noisy to tell, or stay sequential."""
-    best = max(ranked, key=lambda m: m.speedup or 0.0)
-    near = [
-        m for m in ranked if m.name == best.name and (m.speedup or 0.0) >= _NEAR_BEST * (best.speedup or 0.0)
-    ]
-    chosen = min(near, key=lambda m: m.workers)
+    best, near = _near_best(ranked, lambda m: m.speedup or 0.0)
+    chosen = min((m for m in near if m.name == best.name), key=lambda m: m.workers)
     base = group.member(chosen.baseline)
     assert base is not None  # ranked holds only points whose baseline is in the group
     measured = speedup_of(chosen)
@@ -358,12 +355,15 @@ def _use(answer: Recommendation, chosen: Measured, measured: Speedup) -> Recomme
 
 
 def _pick(among: list[Measured]) -> Measured:
-    """The best; within 5% of it, the fewest workers, then the fewest native threads."""
-    best = max(among, key=lambda m: m.speedup or 0.0)
-    return min(
-        (m for m in among if (m.speedup or 0.0) >= _NEAR_BEST * (best.speedup or 0.0)),
-        key=lambda m: (m.workers, m.workers * inner_threads(m.measurement)),
-    )
+    """Within 5% of the best, the fewest workers, then the fewest native threads."""
+    near = _near_best(among, lambda m: m.speedup or 0.0)[1]
+    return min(near, key=lambda m: (m.workers, m.workers * inner_threads(m.measurement)))
+
+
+def _near_best(among: list[Measured], value: Callable[[Measured], float]) -> tuple[Measured, list[Measured]]:
+    """The best by ``value``, and the points within 5% of it (itself among them)."""
+    best = max(among, key=value)
+    return best, [m for m in among if value(m) >= _NEAR_BEST * value(best)]
 
 
 def _no_gil(measured: Measured) -> bool:

@@ -146,12 +146,10 @@ def describe(values: Sequence[float]) -> SampleStats:
 
 
 def _binomial_half_lower_tail(n: int, m: int) -> float:
-    """Return ``P(B <= m)`` for ``B ~ Binomial(n, 1/2)`` and ``0 <= m <= n``.
+    """``P(B <= m)`` for ``B ~ Binomial(n, 1/2)``, summed down from the largest term.
 
-    Summed downwards from the largest term, which starts in log space so that
-    ``2**-n`` does not underflow for large n; the terms shrink geometrically, so
-    the loop stops after a few multiples of sqrt(n) terms even for millions of
-    samples.
+    That term starts in log space so that ``2**-n`` does not underflow; the terms shrink
+    geometrically, so the loop stops after a few multiples of sqrt(n) terms even for millions of samples.
     """
     log_term = math.lgamma(n + 1) - math.lgamma(m + 1) - math.lgamma(n - m + 1) - n * math.log(2.0)
     term = math.exp(log_term)
@@ -166,10 +164,9 @@ def _binomial_half_lower_tail(n: int, m: int) -> float:
 
 
 def _median_ci_rank(n: int) -> tuple[int | None, float]:
-    """Return the rank k of the 95% median interval ``[x(k), x(n+1-k)]`` and its coverage.
+    """The rank k of the 95% median interval ``[x(k), x(n+1-k)]`` and its coverage.
 
-    The rank is None when even ``[x(1), x(n)]`` covers less than 95% (n < 6);
-    the coverage returned is then that of ``[x(1), x(n)]``.
+    None when even ``[x(1), x(n)]`` covers less than 95% (n < 6), with that interval's coverage.
     """
     # Start from the normal approximation, then step to the exact binomial answer.
     m = max(0, min(n // 2, math.floor(n / 2 - 0.98 * math.sqrt(n))))

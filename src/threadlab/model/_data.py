@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from threadlab.model._schema import PARAMS, Checked, Range, check_fields
 from threadlab.model._waits import Waits
@@ -32,19 +32,19 @@ from threadlab.worker._params import ParamValue
 SCHEMA_VERSION = 2
 
 Status = Literal["ok", "errors", "timeout", "crashed", "failed", "interrupted"]
-STATUSES: tuple[Status, ...] = ("ok", "errors", "timeout", "crashed", "failed", "interrupted")
+STATUSES: tuple[Status, ...] = get_args(Status)
 ErrorKind = Literal["task", "timeout", "crashed", "refused", "worker"]
 # Why an error happened, where its kind does not say it: "budget", the command's own deadline
 # (advise's budget) stopped the point, so that the advice's notes find the points cut short.
 ErrorCause = Literal["budget"]
 # What a worker is told about the GIL: off/on (-X gil=0/1, free-threaded builds only) or nothing.
 Gil = Literal["on", "off", "default"]
-GIL_MODES: tuple[Gil, ...] = ("on", "off", "default")
-ERROR_KINDS: tuple[ErrorKind, ...] = ("task", "timeout", "crashed", "refused", "worker")
+GIL_MODES: tuple[Gil, ...] = get_args(Gil)
+ERROR_KINDS: tuple[ErrorKind, ...] = get_args(ErrorKind)
 # Why a group's rounds ended: every interval was tight enough; the time was spent; Ctrl-C;
 # no point of the group was left running (all failed, timed out or crashed).
 RoundsEnd = Literal["precise", "time", "interrupted", "failed"]
-ROUNDS_ENDS: tuple[RoundsEnd, ...] = ("precise", "time", "interrupted", "failed")
+ROUNDS_ENDS: tuple[RoundsEnd, ...] = get_args(RoundsEnd)
 
 # Relative half-width of the 95% speedup intervals asked for by default: ±5%.
 DEFAULT_PRECISION = 0.05
