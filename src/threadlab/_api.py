@@ -711,14 +711,12 @@ def _beside(path: Path, suffix: str) -> Path:
 
 
 def _result_of(given: Result | str | os.PathLike[str]) -> Result:
-    """A result given as it is, or read from the results file at a path."""
     from threadlab.orchestrate._store import load_result
 
     return given if isinstance(given, Result) else load_result(given)
 
 
 def _write(path: Path, content: bytes) -> None:
-    """Write an output file atomically, or refuse it in one line."""
     from threadlab.orchestrate._store import write_atomically
 
     try:
