@@ -368,17 +368,18 @@ def test_path_pyenv_and_uv_pythons_are_found_once_each_and_shims_are_not(
     for link in (uv / "python3.14t", pyenv / "python3.13t", bin_dir / "python3.99", built / "python3.13t"):
         link.write_text("#!/bin/sh\n")
         link.chmod(0o755)
-    (tmp_path / "same").symlink_to(bin_dir / "python3.99")
-    monkeypatch.setenv("PATH", f"{shims}{os.pathsep}{bin_dir}")
+    (tmp_path / "same").mkdir()
+    (tmp_path / "same" / "python3.99").symlink_to(bin_dir / "python3.99")  # found first, kept once
+    monkeypatch.setenv("PATH", os.pathsep.join(map(str, (tmp_path / "same", shims, bin_dir))))
     monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "pyenv"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.delenv("UV_PYTHON_INSTALL_DIR", raising=False)
     monkeypatch.setenv("THREADLAB_PYTHONS_DIR", str(tmp_path / "pythons"))
 
-    found = _discover.candidates([str(tmp_path / "same")])
+    found = _discover.candidates()
 
     assert found == [
-        (str(tmp_path / "same"), "given"),
+        (str(tmp_path / "same" / "python3.99"), "PATH"),
         (str(bin_dir / "python3.11"), "PATH"),
         (str(pyenv / "python3.13t"), "pyenv"),
         (str(uv / "python3.14t"), "uv"),

@@ -216,10 +216,8 @@ def _memory_budget(given: int | str | None) -> int | None:
             return parse_size(given)
         except ValueError as error:
             raise SpecError("memory_budget", str(error)) from None
-    if isinstance(given, bool) or not isinstance(given, int) or given <= 0:
-        raise SpecError(
-            "memory_budget", f"{given!r} is not accepted; expected bytes above 0 or a size like '4GB'"
-        )
+    accepted = "bytes above 0 or a size like '4GB'"
+    _check_number("memory_budget", given, lambda b: isinstance(b, int) and b > 0, accepted)
     return given
 
 
@@ -542,8 +540,7 @@ def check_scaling(
     names = [name for name in strategy_names() if name != "sequential"]
     if strategy not in names:
         raise SpecError("strategy", f"{_shown(strategy)} is not accepted; expected one of {', '.join(names)}")
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 2:
-        raise SpecError("workers", f"{_shown(workers)} is not accepted; expected a whole number of 2 or more")
+    _check_number("workers", workers, lambda w: isinstance(w, int) and w >= 2, "a whole number of 2 or more")
     _check_number("at_least", at_least, lambda x: x > 1, "a speedup above 1, like 1.5")
     args_text = _json_args(args)
     progress = progress or Progress()
@@ -714,14 +711,12 @@ def _beside(path: Path, suffix: str) -> Path:
 
 
 def _result_of(given: Result | str | os.PathLike[str]) -> Result:
-    """A result given as it is, or read from the results file at a path."""
     from threadlab.orchestrate._store import load_result
 
     return given if isinstance(given, Result) else load_result(given)
 
 
 def _write(path: Path, content: bytes) -> None:
-    """Write an output file atomically, or refuse it in one line."""
     from threadlab.orchestrate._store import write_atomically
 
     try:

@@ -196,11 +196,10 @@ def _versioned_in(directory: str) -> list[str]:
     return []
 
 
-def candidates(given: Sequence[str] = ()) -> list[tuple[str, str]]:
-    """Every Python to probe, as (path, source), one per real path, given ones first."""
+def candidates() -> list[tuple[str, str]]:
+    """Every Python to probe, as (path, source), one per real path."""
     found: dict[str, tuple[str, str]] = {}
     groups: list[tuple[str, Iterable[str]]] = [
-        ("given", [os.path.abspath(p) for p in given]),
         ("PATH", _on_path()),
         ("pyenv", _pyenv()),
         ("uv", _uv()),

@@ -74,44 +74,24 @@ def execute(
         points = plan(spec, notes)
         for line in notes:
             progress.note(line)
-    return _execute(
-        spec, writer, tuple(points), progress, retire_below, deadline, memory_budget, waits, weigh
-    )
-
-
-def _execute(
-    spec: Spec,
-    writer: ResultsWriter | None,
-    todo: tuple[Point, ...],
-    progress: Progress,
-    retire_below: float | None,
-    deadline: float | None = None,
-    memory_budget: int | None = None,
-    waits: bool = True,
-    weigh: Callable[[Sequence[Point]], float] | None = None,
-) -> Result:
-    """``execute``'s rounds, group by group (``share_out``), saved through ``writer`` (if any) after each."""
     environment = Environment(**environment_info())
-    groups = group_points(todo)
-    # Each group's measurements and rounds so far, in the groups' order: a group resumed for the
-    # time left (``share_out``) replaces its own, and the file keeps the points' order.
-    measured: dict[int, list[Measurement]] = {}
-    rounds: dict[int, Rounds] = {}
+    groups = group_points(points)
+    outcomes: dict[int, GroupOutcome] = {}
     noise: MachineNoise | None = None
     interrupted = False
     run_started = time.perf_counter()
     monitor = NoiseMonitor()
     kept: dict[int, tuple[Measurement, Measurement | None, Summary | None]] = {}
 
-    def save(number: int | None = None, current: Sequence[Measurement] = ()) -> None:
+    def save(number: int | None = None, current: Sequence[Measurement] = ()) -> Result:
+        ordered, ended = _in_order(outcomes, number, current), _ended(outcomes)
+        result = Result(spec, environment, ordered, interrupted, noise, ended)
         if writer is not None:
-            points, ended = _in_order(measured, len(groups), number, current), _ended(rounds)
-            result = Result(spec, environment, points, interrupted, noise, ended)
             writer.save(result, summaries=summaries_kept(result.measurements, kept))
+        return result
 
     def measure(number: int, time_s: float, resume: GroupOutcome | None) -> GroupOutcome:
         group = groups[number]
-        given_s = time_s + (0.0 if resume is None else resume.spent_s)  # a resumed group's whole time
         outcome = measure_group(
             group,
             first_index=sum(len(g) for g in groups[:number]),
@@ -122,7 +102,7 @@ def _execute(
             between_rounds=monitor.between_rounds,
             on_start=progress.point_started,
             on_sample=progress.sample,
-            on_round=_round_reporter(progress, group, number, len(groups), given_s, spec.precision),
+            on_round=_round_reporter(progress, group, number, len(groups), spec.precision, time_s, resume),
             on_measured=lambda current: save(number, current),
             retire_below=retire_below,
             deadline=deadline,
@@ -130,7 +110,7 @@ def _execute(
             waits=waits,
             resume=resume,
         )
-        measured[number], rounds[number] = outcome.measurements, outcome.rounds
+        outcomes[number] = outcome
         return outcome
 
     try:
@@ -144,8 +124,7 @@ def _execute(
     except KeyboardInterrupt:  # between groups, or while the monitor calibrated: what was measured stays
         interrupted = True
         end_unended_sessions()  # or while a group's workers were being closed, the signal cutting it short
-    save()
-    result = Result(spec, environment, _in_order(measured, len(groups)), interrupted, noise, _ended(rounds))
+    result = save()
     rounds_done, took_s = sum(r.rounds for r in result.rounds), time.perf_counter() - run_started
     progress.run_done(RunDone(len(result.rounds), len(groups), rounds_done, took_s, interrupted))
     return result
@@ -163,25 +142,34 @@ def _time_left(max_time_s: float, run_started: float, deadline: float | None) ->
 
 
 def _in_order(
-    measured: dict[int, list[Measurement]],
-    count: int,
-    number: int | None = None,
-    current: Sequence[Measurement] = (),
+    outcomes: dict[int, GroupOutcome], number: int | None, current: Sequence[Measurement]
 ) -> tuple[Measurement, ...]:
-    """Every group's measurements so far, in the groups' order, group ``number``'s being ``current``."""
-    return tuple(m for n in range(count) for m in (current if n == number else measured.get(n, ())))
+    """Every group's measurements so far, in the groups' order, group ``number``'s being ``current``:
+    a group resumed for the time left (``share_out``) replaces its own, and the file keeps the points' order.
+    """
+    done: dict[int, Sequence[Measurement]] = {n: outcome.measurements for n, outcome in outcomes.items()}
+    if number is not None:
+        done[number] = current
+    return tuple(m for n in sorted(done) for m in done[n])
 
 
-def _ended(rounds: dict[int, Rounds]) -> tuple[Rounds, ...]:
+def _ended(outcomes: dict[int, GroupOutcome]) -> tuple[Rounds, ...]:
     """The rounds of every group measured so far, in the groups' order."""
-    return tuple(rounds[n] for n in sorted(rounds))
+    return tuple(outcomes[n].rounds for n in sorted(outcomes))
 
 
 def _round_reporter(
-    progress: Progress, group: Sequence[Point], number: int, count: int, time_s: float, precision: float
+    progress: Progress,
+    group: Sequence[Point],
+    number: int,
+    count: int,
+    precision: float,
+    time_s: float,
+    resume: GroupOutcome | None,
 ) -> Callable[[int, float, float | None], None]:
     """``measure_group``'s ``on_round`` for group ``number`` of ``count``: a ``RoundProgress`` each round."""
     label = group[0].workload_label()
+    time_s += 0.0 if resume is None else resume.spent_s  # a resumed group's whole time
 
     def report(done: int, elapsed: float, widest: float | None) -> None:
         progress.round_done(RoundProgress(label, number, count, done, elapsed, time_s, widest, precision))

@@ -283,7 +283,7 @@ def _report_round(
     widths: Sequence[float],
     rounds: int,
     elapsed_s: float,
-    on_measured: Callable[[list[Measurement]], None] | None,
+    on_measured: Callable[[list[Measurement]], object] | None,
     on_round: Callable[[int, float, float | None], None] | None,
 ) -> None:
     """Hand a round's measurements (to save) and its progress to the callers' callbacks."""
@@ -519,7 +519,7 @@ def measure_group(
     on_start: OnStart | None = None,
     on_sample: OnSample | None = None,
     on_round: Callable[[int, float, float | None], None] | None = None,
-    on_measured: Callable[[list[Measurement]], None] | None = None,
+    on_measured: Callable[[list[Measurement]], object] | None = None,
     retire_below: float | None = None,
     deadline: float | None = None,
     memory_budget: int | None = None,
